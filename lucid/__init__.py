@@ -1,0 +1,21 @@
+"""lucid: a deep-learning framework for teaching.
+
+A NumPy :class:`Tensor` with reverse-mode autograd; every numeric kernel exists twice,
+as a readable reference and a compiled twin (see :mod:`lucid.kernels`).
+"""
+from lucid._tensor import Tensor
+from lucid import autograd
+from lucid.autograd import enable_grad, grad_enabled, no_grad, set_grad_enabled
+from lucid import _ext, kernels
+from lucid.ops import *  # noqa: F401,F403
+from lucid import ops
+from lucid import random
+
+__version__ = "0.1.0"
+
+newaxis = None
+pi = 3.141592653589793
+inf = float("inf")
+
+__all__ = ["Tensor", "autograd", "no_grad", "enable_grad", "grad_enabled",
+           "set_grad_enabled", "kernels", "random", "newaxis", "pi", "inf", *ops.__all__]

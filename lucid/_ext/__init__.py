@@ -1,0 +1,140 @@
+"""The kernels, and the one place that picks a twin for each family.
+
+Every kernel family lives here twice, the way the standard library keeps ``heapq.py``
+beside ``_heapq``:
+
+* ``lucid/_ext/<family>.py`` — the *reference* twin: plain NumPy written for a student
+  to read, with the formula in each docstring;
+* ``lucid/_ext/_<family>.pyx`` — the *compiled* twin: typed Cython memoryviews with the
+  same function names, arguments and results.
+
+Which twin runs is chosen at import from the environment variable ``LUCID_KERNELS``:
+
+``auto`` (default)
+    the compiled twin where it is built, else the reference (warning once);
+``reference``
+    the reference twin everywhere;
+``compiled``
+    the compiled twin everywhere; an ImportError if one is not built.
+
+Operations fetch the active twin at call time with :func:`get`, so
+:func:`lucid.kernels.use` can switch twins for a block of code.
+"""
+import importlib
+import os
+import pkgutil
+import warnings
+
+__all__ = ["families", "get", "select", "status", "BUILD_HINT"]
+
+BUILD_HINT = (
+    "build them with `pip install -e .` from a lucid checkout "
+    "(needs a C compiler; Cython and NumPy are fetched by pip)"
+)
+
+_KINDS = ("auto", "reference", "compiled")
+
+
+def _discover():
+    """Families are the reference modules in this folder: ``conv.py`` -> ``conv``."""
+    names = []
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("_"):
+            names.append(info.name)
+    return tuple(sorted(names))
+
+
+families = _discover()
+
+_reference = {}   # family -> reference module
+_compiled = {}    # family -> compiled module, or the ImportError that stopped it
+_active = {}      # family -> the module ops call now
+_reason = {}      # family -> why that twin is active
+
+
+def _load(family):
+    if family not in _reference:
+        _reference[family] = importlib.import_module(f"{__name__}.{family}")
+        try:
+            _compiled[family] = importlib.import_module(f"{__name__}._{family}")
+        except ImportError as exc:
+            _compiled[family] = exc
+
+
+def compiled_available(family):
+    """Whether the compiled twin of ``family`` is built and importable."""
+    _load(family)
+    return not isinstance(_compiled[family], ImportError)
+
+
+def select(kind, families_=None, *, _origin="lucid.kernels.use"):
+    """Make ``kind`` ('auto', 'reference' or 'compiled') the active twin of each family.
+
+    Returns the families that fell back to the reference in ``auto`` mode.
+    """
+    if kind not in _KINDS:
+        raise ValueError(
+            f"{_origin}: kind must be one of {', '.join(map(repr, _KINDS))}, got {kind!r}"
+        )
+    chosen = families if families_ is None else tuple(families_)
+    for family in chosen:
+        if family not in families:
+            raise ValueError(
+                f"{_origin}: unknown kernel family {family!r}; known: {', '.join(families)}"
+            )
+    missing = [f for f in chosen if not compiled_available(f)]
+    if kind == "compiled" and missing:
+        detail = "; ".join(f"{f}: {_compiled[f]}" for f in missing)
+        raise ImportError(
+            f"{_origin}: the compiled twin is not built for {', '.join(missing)} "
+            f"({detail}); {BUILD_HINT}"
+        )
+    fallback = []
+    for family in chosen:
+        if kind == "reference":
+            _active[family] = _reference[family]
+            _reason[family] = f"reference requested ({_origin})"
+        elif family in missing:
+            _active[family] = _reference[family]
+            _reason[family] = "auto: compiled twin not built, so the reference runs"
+            fallback.append(family)
+        else:
+            _active[family] = _compiled[family]
+            _reason[family] = (
+                f"compiled requested ({_origin})" if kind == "compiled"
+                else "auto: compiled twin is built"
+            )
+    return fallback
+
+
+def get(family):
+    """The active twin (a module) of ``family``; ops call their kernels through it."""
+    return _active[family]
+
+
+def status():
+    """``{family: (active twin, compiled built?, reason)}`` for every family."""
+    return {
+        f: (
+            "compiled" if _active[f] is _compiled.get(f) else "reference",
+            compiled_available(f),
+            _reason[f],
+        )
+        for f in families
+    }
+
+
+def _select_from_environment():
+    kind = os.environ.get("LUCID_KERNELS", "auto").strip().lower() or "auto"
+    fallback = select(kind, _origin="LUCID_KERNELS")
+    if fallback:
+        warnings.warn(
+            "lucid: compiled kernels are missing for "
+            f"{', '.join(fallback)}; running on the readable reference twins (slower). "
+            f"To use the compiled twins, {BUILD_HINT}.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+
+
+_select_from_environment()

@@ -1,0 +1,1 @@
+"""Scatter-add kernels: reference twin (to be written)."""

@@ -1,0 +1,2 @@
+"""creation operations (to be written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""index operations (to be written)."""
+__all__ = []

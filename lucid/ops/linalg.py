@@ -1,0 +1,2 @@
+"""linalg operations (to be written)."""
+__all__ = []

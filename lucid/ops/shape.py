@@ -1,0 +1,2 @@
+"""shape operations (to be written)."""
+__all__ = []
