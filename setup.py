@@ -83,10 +83,13 @@ class OptionalBuildExt(build_ext):
         for ext in self.extensions:
             ext.extra_compile_args = optimise + (openmp if use_openmp else [])
             ext.extra_link_args = link if use_openmp else []
+        super().build_extensions()
+
+    def build_extension(self, ext):
         try:
-            super().build_extensions()
+            super().build_extension(ext)
         except Exception as exc:  # no compiler, or it failed: keep the pure-Python install
-            self._skip(exc)
+            self._skip(exc, ext.name)
 
     def run(self):
         try:
@@ -94,9 +97,9 @@ class OptionalBuildExt(build_ext):
         except Exception as exc:
             self._skip(exc)
 
-    def _skip(self, exc):
+    def _skip(self, exc, name="all kernels"):
         print(
-            "WARNING: lucid: compiled kernels were not built "
+            f"WARNING: lucid: compiled kernel {name} was not built "
             f"({type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}); "
             "lucid will run on its reference twins. Install a C compiler and rerun "
             "`pip install -e .` to build them.",

@@ -1,0 +1,49 @@
+"""Shared timing helpers for the benchmarks: medians over repeats, printed side by side."""
+import os
+import statistics
+import time
+
+__all__ = ["median_time", "torch_or_none", "print_table"]
+
+
+def median_time(fn, repeat=7, number=1, warmup=1):
+    """Median seconds per call of ``fn`` over ``repeat`` timings of ``number`` calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        times.append((time.perf_counter() - t0) / number)
+    return statistics.median(times)
+
+
+def torch_or_none(threads=2):
+    """torch with ``threads`` intra-op threads, or None when it is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(threads)
+    return torch
+
+
+def print_table(title, header, rows):
+    """Print rows (lists of strings) under ``header`` as aligned columns."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    print(f"\n{title}")
+    print("  ".join(str(h).rjust(w) for h, w in zip(header, widths)))
+    for r in rows:
+        print("  ".join(str(c).rjust(w) for c, w in zip(r, widths)))
+
+
+def fmt_us(seconds):
+    return f"{seconds * 1e6:.2f} us"
+
+
+def fmt_ms(seconds):
+    return f"{seconds * 1e3:.3f} ms"
+
+
+os.environ.setdefault("OMP_NUM_THREADS", "2")
