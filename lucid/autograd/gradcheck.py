@@ -105,10 +105,10 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
             orig = flat[k]
             flat[k] = orig + eps
             with no_grad():
-                plus = np.asarray(fn(*args).data, dtype=np.float64).ravel()
+                plus = np.array(fn(*args).data, dtype=np.float64).ravel()  # a copy: fn may return a view of x
             flat[k] = orig - eps
             with no_grad():
-                minus = np.asarray(fn(*args).data, dtype=np.float64).ravel()
+                minus = np.array(fn(*args).data, dtype=np.float64).ravel()
             flat[k] = orig
             numeric[:, k] = (plus - minus) / (2 * eps)
         diff = np.abs(analytic[i] - numeric)
