@@ -6,6 +6,7 @@ as a readable reference and a compiled twin (see :mod:`lucid.kernels`).
 from lucid._tensor import Tensor
 from lucid import autograd
 from lucid.autograd import enable_grad, grad_enabled, no_grad, set_grad_enabled
+from lucid.autograd.flops import count_flops
 from lucid import _ext, kernels
 from lucid.ops import *  # noqa: F401,F403
 from lucid import ops
@@ -18,4 +19,4 @@ pi = 3.141592653589793
 inf = float("inf")
 
 __all__ = ["Tensor", "autograd", "no_grad", "enable_grad", "grad_enabled",
-           "set_grad_enabled", "kernels", "random", "newaxis", "pi", "inf", *ops.__all__]
+           "set_grad_enabled", "count_flops", "kernels", "random", "newaxis", "pi", "inf", *ops.__all__]

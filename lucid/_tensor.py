@@ -102,7 +102,7 @@ class Tensor:
     Tensor([[[1.0, 2.5, 4.0, 1.5]]])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_keep_grad", "_node", "_hooks", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_keep_grad", "_node", "_hooks", "_flops", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor
 
     def __init__(self, data, requires_grad=False, keep_grad=False, dtype=None, device="cpu"):
@@ -119,6 +119,7 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self._node = None
         self._hooks = None
+        self._flops = None
         self._keep_grad = bool(keep_grad)
 
     @classmethod
@@ -131,6 +132,7 @@ class Tensor:
         t._keep_grad = False
         t._node = None
         t._hooks = None
+        t._flops = None
         return t
 
     # ----------------------------------------------------------------- attributes
@@ -158,6 +160,12 @@ class Tensor:
     def is_leaf(self):
         """True for tensors made by the user, False for results of recorded operations."""
         return self._node is None
+
+    @property
+    def flops(self):
+        """Floating-point operations that produced this tensor, each operation counted
+        once (recorded inside ``lucid.count_flops()``; 0 for tensors made outside it)."""
+        return _flops.total_flops(self)
 
     @property
     def grad_fn(self):
@@ -380,4 +388,5 @@ class Tensor:
 
 from lucid import _format  # noqa: E402
 from lucid.autograd import engine as _engine  # noqa: E402
+from lucid.autograd import flops as _flops  # noqa: E402
 from lucid import ops as _ops  # noqa: E402  (ops import Tensor from this module)

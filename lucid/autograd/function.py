@@ -28,6 +28,7 @@ the output Tensor, so no reference cycle exists between a tensor and its node.
 """
 from numpy import asarray, ndarray
 
+from lucid.autograd.flops import state as _flop_state
 from lucid.autograd.grad_mode import state as _grad_state
 
 __all__ = ["Function"]
@@ -43,6 +44,15 @@ class Function:
     @staticmethod
     def backward(ctx, grad):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    @staticmethod
+    def flops(ctx, out, *inputs):
+        """Floating-point operations of one forward call (default: one per output element).
+
+        Override for ops whose cost is not one operation per output element (a matrix
+        product counts ``2 m k n``). Used only inside ``lucid.count_flops()``.
+        """
+        return int(out.size)
 
     def save_for_backward(self, *arrays):
         """Keep arrays for ``backward``; read them back from ``ctx.saved_tensors``."""
@@ -61,6 +71,11 @@ class Function:
         result.grad = None
         result._keep_grad = False
         result._hooks = None
+        if _flop_state.counting:
+            result._flops = (cls.flops(ctx, out, *arrays),
+                             tuple(x for x in inputs if isinstance(x, Tensor)))
+        else:
+            result._flops = None
         if _grad_state.enabled:
             needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
             if True in needs:

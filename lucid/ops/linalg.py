@@ -59,6 +59,11 @@ class MatMul(Function):
         return np.matmul(a, b)
 
     @staticmethod
+    def flops(ctx, out, a, b):
+        """Each output element is a length-k dot product: k multiplies and k adds."""
+        return 2 * int(out.size) * a.shape[-1]
+
+    @staticmethod
     def backward(ctx, grad):
         A, B = ctx.saved_tensors
         G = grad
@@ -207,6 +212,11 @@ class TensorDot(Function):
         ctx.laid_a, ctx.laid_b = a_laid.shape, b_laid.shape
         out_shape = tuple(a.shape[i] for i in free_a) + tuple(b.shape[i] for i in free_b)
         return (A @ B).reshape(out_shape)
+
+    @staticmethod
+    def flops(ctx, out, a, b, axes_a=(), axes_b=()):
+        """Each output element sums K products: 2 K operations."""
+        return 2 * int(out.size) * ctx.saved_tensors[0].shape[1]
 
     @staticmethod
     def backward(ctx, grad):

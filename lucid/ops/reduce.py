@@ -79,6 +79,11 @@ class Sum(Function):
         return np.sum(x, axis=axis, keepdims=keepdims)
 
     @staticmethod
+    def flops(ctx, out, x, axis=None, keepdims=False):
+        """One addition per input element (the textbook count, rounded up)."""
+        return int(x.size)
+
+    @staticmethod
     def backward(ctx, grad):
         return np.broadcast_to(_expand(grad, ctx.shape, ctx.axis, ctx.keepdims), ctx.shape)
 

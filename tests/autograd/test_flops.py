@@ -1,0 +1,34 @@
+"""count_flops(): textbook counts, each shared node counted once."""
+import numpy as np
+
+import lucid
+
+
+def test_matmul_and_elementwise_counts():
+    a = lucid.Tensor(np.ones((2, 3)))
+    b = lucid.Tensor(np.ones((3, 4)))
+    with lucid.count_flops():
+        y = a @ b
+        z = y.exp()
+    assert y.flops == 2 * 2 * 3 * 4
+    assert z.flops == 48 + 8
+
+
+def test_shared_node_counted_once():
+    x = lucid.Tensor(np.ones(5), requires_grad=True)
+    with lucid.count_flops():
+        y = x * 2.0            # 5
+        z = y + y              # 5 more: y's own cost is counted once, not twice
+        w = z * y              # 5 more
+    assert y.flops == 5
+    assert z.flops == 10
+    assert w.flops == 15
+
+
+def test_counts_under_no_grad_and_nothing_outside():
+    x = lucid.Tensor(np.ones((4, 4)))
+    with lucid.no_grad(), lucid.count_flops():
+        y = (x @ x).sum()
+    assert y.flops == 2 * 4 * 4 * 4 + 16
+    assert (x @ x).flops == 0
+    assert x.flops == 0
