@@ -129,7 +129,15 @@ def _extensions():
         )
         for src in sources
     ]
-    return cythonize(extensions, compiler_directives=DIRECTIVES, quiet=True)
+    # The generated C depends on the directives, so the debug build keeps its C files
+    # apart: switching LUCID_CYTHON_DEBUG regenerates instead of reusing stale C.
+    return cythonize(
+        extensions,
+        compiler_directives=DIRECTIVES,
+        quiet=True,
+        build_dir=os.path.join("build", "cython-debug" if DEBUG else "cython"),
+        force=any(a in ("--force", "-f") for a in sys.argv),
+    )
 
 
 setup(ext_modules=_extensions(), cmdclass={"build_ext": OptionalBuildExt})

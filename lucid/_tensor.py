@@ -39,7 +39,13 @@ def _to_array(data, dtype):
         return data.copy()
     if isinstance(data, np.generic):
         return np.array(data)
-    arr = np.array(data)
+    try:
+        arr = np.array(data)
+    except ValueError:
+        raise ValueError(
+            "Tensor: nested lists must be rectangular (every row the same length); "
+            f"got {data!r:.80}"
+        ) from None
     if arr.dtype == np.float64:          # Python floats -> the default float dtype
         arr = arr.astype(_DEFAULT_FLOAT)
     elif arr.dtype.kind == "i" and arr.dtype != np.int64:

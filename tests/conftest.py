@@ -21,13 +21,18 @@ def _twin_params():
 
 @pytest.fixture(params=_twin_params())
 def twin(request):
-    """Run the test once per kernel twin; 'compiled' skips (with the reason) when not built."""
+    """Run the test once per kernel twin; 'compiled' skips (with the reason) when not built.
+
+    A test module may set ``KERNEL_FAMILIES = ("scatter",)`` to name the families it
+    exercises; only those must be built for its compiled run (default: every family).
+    """
     kind = request.param
+    families = tuple(getattr(request.module, "KERNEL_FAMILIES", _ext.families))
     if kind == "compiled":
-        missing = [f for f in _ext.families if not _ext.compiled_available(f)]
+        missing = [f for f in families if not _ext.compiled_available(f)]
         if missing:
             pytest.skip(f"compiled twins not built for {', '.join(missing)}: run `pip install -e .`")
-    with lucid.kernels.use(kind):
+    with lucid.kernels.use(kind, *families):
         yield kind
 
 
