@@ -13,7 +13,7 @@ backward.
 import numpy as np
 
 from lucid._tensor import Tensor
-from lucid.ops.creation import _is_int, _is_number, _leaf, _shape
+from lucid.ops._util import is_int as _is_int, is_number as _is_number, leaf as _leaf, shape_arg as _shape
 
 __all__ = ["seed", "generator", "rand", "randn", "randint", "uniform", "bernoulli"]
 

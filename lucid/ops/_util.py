@@ -3,7 +3,8 @@ import numpy as np
 
 from lucid._tensor import Tensor
 
-__all__ = ["as_tensor", "normalize_axis", "broadcast_error"]
+__all__ = ["as_tensor", "normalize_axis", "broadcast_error", "is_int", "is_number",
+           "shape_arg", "leaf"]
 
 
 def as_tensor(x, like=None):
@@ -40,3 +41,36 @@ def broadcast_error(name, a, b):
     sa = np.shape(a.data if isinstance(a, Tensor) else a)
     sb = np.shape(b.data if isinstance(b, Tensor) else b)
     return ValueError(f"{name}: shapes {sa} and {sb} cannot be broadcast together")
+
+
+def is_int(x):
+    """True for Python/NumPy integers, bools excluded."""
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def is_number(x):
+    """True for Python/NumPy real numbers, bools excluded."""
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+
+
+def shape_arg(shape, name, arg="shape"):
+    """``shape`` (an int, or a tuple/list of ints) as a tuple of non-negative ints."""
+    dims = (shape,) if is_int(shape) else shape
+    if not isinstance(dims, (tuple, list)) or not all(is_int(d) for d in dims):
+        raise TypeError(f"{name}: {arg} must be an int or a tuple of ints; got {shape!r}")
+    if any(d < 0 for d in dims):
+        raise ValueError(f"{name}: {arg} must not contain negative sizes; got {tuple(dims)}")
+    return tuple(int(d) for d in dims)
+
+
+def leaf(array, name, requires_grad=False, keep_grad=False):
+    """Wrap a freshly made ``array`` (not copied) in a leaf Tensor."""
+    if requires_grad and array.dtype.kind not in "fc":
+        raise TypeError(
+            f"{name}: only floating tensors can require grad; the result has dtype "
+            f"{array.dtype}. Pass a floating dtype (e.g. dtype=float)."
+        )
+    t = Tensor._wrap(array)
+    t.requires_grad = bool(requires_grad)
+    t.keep_grad = bool(keep_grad)
+    return t

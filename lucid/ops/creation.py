@@ -12,6 +12,7 @@ import numpy as np
 
 from lucid._tensor import Tensor, _resolve_dtype, _to_array
 from lucid.autograd.function import Function
+from lucid.ops._util import is_int as _is_int, is_number as _is_number, leaf as _leaf, shape_arg as _shape
 
 __all__ = [
     "tensor", "to_tensor", "zeros", "zeros_like", "ones", "ones_like", "eye", "diag",
@@ -22,24 +23,6 @@ _FLOAT = np.dtype(np.float32)  # the default floating dtype
 
 
 # --------------------------------------------------------------------------- helpers
-def _is_int(x):
-    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
-
-
-def _is_number(x):
-    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
-
-
-def _shape(shape, name, arg="shape"):
-    """``shape`` (an int, or a tuple/list of ints) as a tuple of non-negative ints."""
-    dims = (shape,) if _is_int(shape) else shape
-    if not isinstance(dims, (tuple, list)) or not all(_is_int(d) for d in dims):
-        raise TypeError(f"{name}: {arg} must be an int or a tuple of ints; got {shape!r}")
-    if any(d < 0 for d in dims):
-        raise ValueError(f"{name}: {arg} must not contain negative sizes; got {tuple(dims)}")
-    return tuple(int(d) for d in dims)
-
-
 def _dtype(dtype, name, default):
     """``dtype`` as a NumPy dtype (``default`` when None); TypeError names ``name``."""
     if dtype is None:
@@ -73,19 +56,6 @@ def _array_of(input_, name):
             f"{name}: input_ must be a Tensor, an ndarray or nested lists of numbers; "
             f"got {type(input_).__name__} ({exc})"
         ) from None
-
-
-def _leaf(array, name, requires_grad=False, keep_grad=False):
-    """Wrap a freshly made ``array`` (not copied) in a leaf Tensor."""
-    if requires_grad and array.dtype.kind not in "fc":
-        raise TypeError(
-            f"{name}: only floating tensors can require grad; the result has dtype "
-            f"{array.dtype}. Pass a floating dtype (e.g. dtype=float)."
-        )
-    t = Tensor._wrap(array)
-    t.requires_grad = bool(requires_grad)
-    t.keep_grad = bool(keep_grad)
-    return t
 
 
 # --------------------------------------------------------------------- from data
