@@ -118,8 +118,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
             msg = (
                 f"gradcheck: the gradient of input {i} (shape {x.shape}) does not match "
                 f"finite differences at {int(bad.sum())} of {bad.size} Jacobian entries; "
-                f"first at output {j}, input element {k}: analytic {analytic[i][j, k]!r}, "
-                f"numeric {numeric[j, k]!r}"
+                f"first at output {j}, input element {k}: analytic {float(analytic[i][j, k])!r}, "
+                f"numeric {float(numeric[j, k])!r}"
             )
             if raise_exception:
                 raise GradcheckError(msg)
