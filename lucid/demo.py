@@ -37,7 +37,8 @@ def main():
     print("lucid", lucid.__version__, "- a tiny autograd demo\n")
     t0 = time.perf_counter()
     w, b, loss = fit_line()
-    print(f"fitted y = {w:.3f} x + {b:.3f}  (truth: y = 3 x - 2), mse {loss:.5f},"
+    sign = "+" if b >= 0 else "-"
+    print(f"fitted y = {w:.3f} x {sign} {abs(b):.3f}  (truth: y = 3 x - 2), mse {loss:.5f},"
           f" {time.perf_counter() - t0:.2f} s")
     x = lucid.Tensor([0.5, -1.0, 2.0], requires_grad=True)
     ok = lucid.autograd.gradcheck(lambda t: (t * t.exp()).sum(), [x])
