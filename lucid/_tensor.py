@@ -19,6 +19,8 @@ import weakref
 
 import numpy as np
 
+from lucid import _dtypes
+
 __all__ = ["Tensor"]
 
 _DEFAULT_FLOAT = np.float32
@@ -59,19 +61,9 @@ def _to_array(data, dtype):
 
 
 def _resolve_dtype(dtype):
-    """Accept NumPy dtypes, Python types (float -> float32, int -> int64) and names."""
-    if dtype is float:
-        return np.dtype(_DEFAULT_FLOAT)
-    if dtype is int:
-        return np.dtype(np.int64)
-    if dtype is bool:
-        return np.dtype(np.bool_)
-    if hasattr(dtype, "numpy_dtype"):    # lucid dtype objects
-        return np.dtype(dtype.numpy_dtype)
-    try:
-        return np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype: expected a NumPy dtype, float, int or bool; got {dtype!r}") from None
+    """Accept lucid dtypes, NumPy dtypes and names, float (float32), int (int64), bool;
+    TypeError naming the value for anything lucid cannot hold (see lucid._dtypes)."""
+    return _dtypes.resolve_dtype(dtype)
 
 
 class Tensor:
@@ -388,6 +380,16 @@ class Tensor:
     def pad(self, pad_width, mode="constant", constant_values=0): return _ops.pad(self, pad_width, mode, constant_values)
     def matmul(self, other): return _ops.matmul(self, other)
     def dot(self, other): return _ops.dot(self, other)
+    def sort(self, axis=-1, descending=False): return _ops.sort(self, axis, descending)
+    def argsort(self, axis=-1, descending=False): return _ops.argsort(self, axis, descending)
+    def topk(self, k, axis=-1, largest=True, sorted=True): return _ops.topk(self, k, axis, largest, sorted)
+    def nonzero(self): return _ops.nonzero(self)
+    def unique(self, sorted=True, return_counts=False, return_inverse=False, axis=None):
+        return _ops.unique(self, sorted, return_counts, return_inverse, axis)
+    def histogram(self, bins=10, range=None, density=False): return _ops.histogram(self, bins, range, density)
+    def roll(self, shifts, axis=None): return _ops.roll(self, shifts, axis)
+    def tril(self, diagonal=0): return _ops.tril(self, diagonal)
+    def triu(self, diagonal=0): return _ops.triu(self, diagonal)
     def any(self, axis=None, keepdims=False): return Tensor._wrap(np.asarray(self.data.any(axis=axis, keepdims=keepdims)))
     def all(self, axis=None, keepdims=False): return Tensor._wrap(np.asarray(self.data.all(axis=axis, keepdims=keepdims)))
 
