@@ -1,0 +1,181 @@
+"""Convolution kernels: reference twin, compiled twin and PyTorch, float32, 2 threads.
+
+For every case the median time of the forward pass and of forward + backward, with
+GFLOP/s (2 flops per multiply-add of the direct sum; forward + backward counts 3 such
+sums) and the ratios compiled/torch (the targets: <= 1.0 on the 1d cases, <= 1.5 on the
+2d ones) and reference/compiled (what compiling buys; the target is > 1).
+
+lucid's backward is its two kernels: the input gradient (conv_transpose_forward for a
+conv, conv_forward for a conv_transpose) and conv_weight_grad. PyTorch's forward runs
+under ``no_grad``; its forward + backward is ``y = f(x, w); y.backward(grad_y)``.
+
+Run: ``python benchmarks/conv.py`` (``--quick``: fewer repeats, a smoke run).
+"""
+import argparse
+import math
+import pathlib
+import sys
+import time
+
+import numpy as np
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]  # _timing, and lucid from this checkout
+from _timing import median_time, print_table, torch_or_none  # noqa: E402
+
+from lucid import _ext  # noqa: E402
+from lucid._ext._sizes import conv_output_size, conv_transpose_output_size  # noqa: E402
+
+# (op, N, C_in, C_out, spatial size, kernel, stride, padding, output_padding, groups)
+CASES = [
+    ("conv_transpose1d", 32, 32, 16, (256,), (4,), (2,), (1,), (0,), 1),
+    ("conv_transpose1d", 8, 64, 64, (1024,), (3,), (1,), (1,), (0,), 1),
+    ("conv_transpose1d", 64, 16, 16, (64,), (5,), (2,), (2,), (1,), 4),
+    ("conv_transpose1d", 32, 32, 32, (256,), (4,), (2,), (1,), (0,), 32),
+    ("conv1d", 32, 32, 16, (256,), (4,), (2,), (1,), (0,), 1),
+    ("conv1d", 8, 64, 64, (1024,), (3,), (1,), (1,), (0,), 1),
+    ("conv1d", 64, 16, 16, (64,), (5,), (2,), (2,), (0,), 4),
+    ("conv1d", 32, 32, 32, (256,), (4,), (2,), (1,), (0,), 32),
+    ("conv2d", 64, 1, 32, (28, 28), (3, 3), (1, 1), (1, 1), (0, 0), 1),
+    ("conv2d", 64, 32, 64, (14, 14), (3, 3), (1, 1), (1, 1), (0, 0), 1),
+    ("conv_transpose2d", 64, 64, 32, (7, 7), (4, 4), (2, 2), (1, 1), (0, 0), 1),
+]
+
+
+def describe(case):
+    op, N, C_in, C_out, S, K, s, p, op_, g = case
+    text = f"{op} N{N} {C_in}->{C_out} {'x'.join(map(str, S))} K{K[0]}"
+    text += f" s{s[0]}" if s[0] != 1 else ""
+    text += f" p{p[0]}" if p[0] else ""
+    text += f" op{op_[0]}" if op_[0] else ""
+    text += f" g{g}" if g != 1 else ""
+    return text
+
+
+def lucid_passes(kernels, case, x, w, gy):
+    """(forward, forward + backward) closures on one twin's kernels."""
+    op, N, C_in, C_out, S, K, s, p, op_, g = case
+    d = (1,) * len(S)
+    if op.startswith("conv_transpose"):
+        def forward():
+            return kernels.conv_transpose_forward(x, w, s, p, op_, d, g)
+
+        def both():
+            forward()
+            kernels.conv_forward(gy, w, s, p, d, g)         # grad_x (op_ < s: no crop)
+            kernels.conv_weight_grad(gy, x, K, s, p, d, g)  # grad_w, roles swapped
+    else:
+        O = gy.shape[2:]
+        back_op = tuple(Si - conv_transpose_output_size(o, k, si, pi, 0, 1)
+                        for Si, o, k, si, pi in zip(S, O, K, s, p))
+
+        def forward():
+            return kernels.conv_forward(x, w, s, p, d, g)
+
+        def both():
+            forward()
+            kernels.conv_transpose_forward(gy, w, s, p, back_op, d, g)   # grad_x
+            kernels.conv_weight_grad(x, gy, K, s, p, d, g)               # grad_w
+    return forward, both
+
+
+def torch_passes(torch, case, x, w, gy):
+    op, N, C_in, C_out, S, K, s, p, op_, g = case
+    F = torch.nn.functional
+    xt = torch.from_numpy(x).requires_grad_()
+    wt = torch.from_numpy(w).requires_grad_()
+    gyt = torch.from_numpy(gy)
+    if op.startswith("conv_transpose"):
+        fn = getattr(F, op)
+
+        def call():
+            return fn(xt, wt, None, s, p, op_, g, 1)
+    else:
+        fn = getattr(F, op)
+
+        def call():
+            return fn(xt, wt, None, s, p, 1, g)
+
+    def forward():
+        with torch.no_grad():
+            return call()
+
+    def both():
+        xt.grad = wt.grad = None
+        call().backward(gyt)
+    return forward, both
+
+
+def arrays(case, rng):
+    op, N, C_in, C_out, S, K, s, p, op_, g = case
+    x = rng.standard_normal((N, C_in) + S).astype(np.float32)
+    if op.startswith("conv_transpose"):
+        w = rng.standard_normal((C_in, C_out // g) + K).astype(np.float32)
+        O = tuple(conv_transpose_output_size(*a) for a in zip(S, K, s, p, op_, (1,) * len(S)))
+        flops = 2 * N * C_in * math.prod(S) * (C_out // g) * math.prod(K)
+    else:
+        w = rng.standard_normal((C_out, C_in // g) + K).astype(np.float32)
+        O = tuple(conv_output_size(*a) for a in zip(S, K, s, p, (1,) * len(S)))
+        flops = 2 * N * C_out * math.prod(O) * (C_in // g) * math.prod(K)
+    gy = rng.standard_normal((N, C_out) + O).astype(np.float32)
+    return x, w, gy, flops
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few repeats: a smoke run")
+    args = parser.parse_args()
+    repeat = 3 if args.quick else 15
+    if not _ext.compiled_available("conv"):
+        sys.exit("the compiled conv twin is not built: run `python setup.py build_ext --inplace`")
+    _ext._load("conv")
+    twins = {"reference": _ext._reference["conv"], "compiled": _ext._compiled["conv"]}
+    torch = torch_or_none(threads=2)
+    rng = np.random.default_rng(0)
+
+    header = ["case", "pass", "reference", "compiled", "torch", "GFLOP/s ref/comp/torch",
+              "compiled/torch", "reference/compiled"]
+    rows, misses = [], []
+    for case in CASES:
+        x, w, gy, flops = arrays(case, rng)
+        passes = {name: lucid_passes(k, case, x, w, gy) for name, k in twins.items()}
+        if torch is not None:
+            passes["torch"] = torch_passes(torch, case, x, w, gy)
+        # the twins agree before anything is timed
+        np.testing.assert_allclose(passes["compiled"][0](), passes["reference"][0](),
+                                   rtol=1e-3, atol=1e-3)
+        for i, name in enumerate(["forward", "fwd+bwd"]):
+            work = flops * (1 if i == 0 else 3)
+            t = {}
+            for k, v in passes.items():
+                # let the previous runner's idle threads (OpenMP, OpenBLAS) go to sleep:
+                # they spin for milliseconds after a call and would slow the next one down
+                time.sleep(0.2)
+                t[k] = median_time(v[i], repeat=(3 if k == "reference" else repeat), warmup=2)
+            gflops = "/".join(f"{work / t[k] / 1e9:.1f}" for k in t)
+            vs_torch = t["compiled"] / t["torch"] if "torch" in t else None
+            rows.append([
+                describe(case) if i == 0 else "", name,
+                *(f"{t[k] * 1e3:.3f} ms" for k in ("reference", "compiled")),
+                f"{t['torch'] * 1e3:.3f} ms" if "torch" in t else "(no torch)",
+                gflops,
+                f"{vs_torch:.2f}x" if vs_torch is not None else "-",
+                f"{t['reference'] / t['compiled']:.1f}x",
+            ])
+            if i == 1:
+                target = 1.0 if "1d" in case[0] else 1.5
+                if vs_torch is not None and vs_torch > target:
+                    misses.append(f"{describe(case)}: compiled/torch {vs_torch:.2f}x > {target}x")
+                if t["reference"] <= t["compiled"]:
+                    misses.append(f"{describe(case)}: compiled not faster than the reference")
+    print_table(f"convolution kernels, float32, median of {repeat} (reference: of 3); "
+                "torch.set_num_threads(2)", header, rows)
+    print("  compiled/torch < 1: the compiled twin is faster than PyTorch")
+    print("  targets (fwd+bwd): compiled/torch <= 1.0x on 1d, <= 1.5x on 2d; compiled "
+          "faster than reference everywhere")
+    for line in misses or ["all targets met"]:
+        print("  " + line)
+
+
+if __name__ == "__main__":
+    main()
