@@ -1,0 +1,7 @@
+"""Neural networks: :class:`Module`, :class:`Parameter`, layers, ``functional`` and ``init``."""
+from lucid.nn import functional, init, modules
+from lucid.nn.module import Module
+from lucid.nn.modules import *  # noqa: F401,F403
+from lucid.nn.parameter import Parameter
+
+__all__ = ["Module", "Parameter", "functional", "init", *modules.__all__]
