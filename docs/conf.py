@@ -1,0 +1,69 @@
+"""Sphinx configuration of lucid's documentation.
+
+Build it offline with warnings as errors::
+
+    python -m sphinx -W --keep-going -b html docs docs/_build/html
+
+Everything the site needs is local: the theme (alabaster), MathJax (vendored by the
+``sphinx-mathjax-offline`` package and copied into ``_static/mathjax``), and lucid
+itself (imported from this checkout). Intersphinx is deliberately not used: it would
+fetch inventories from the network.
+"""
+import os
+import sys
+
+DOCS = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(DOCS)
+sys.path.insert(0, ROOT)                         # import lucid from this checkout
+sys.path.insert(0, os.path.join(DOCS, "_ext"))   # apigen, twins
+
+import lucid  # noqa: E402
+
+project = "lucid"
+author = "the lucid authors"
+copyright = "the lucid authors"
+release = lucid.__version__
+version = release
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+    "sphinx-mathjax-offline",   # serves MathJax from _static/mathjax: no CDN
+    "apigen",                    # writes the API listings from each package's __all__
+    "twins",                     # .. kernel-twins:: family function
+]
+
+# -- sources ---------------------------------------------------------------------------
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "api/extras/*"]   # extras are included into API pages
+root_doc = "index"
+
+# -- autodoc / autosummary / numpydoc -------------------------------------------------------
+autosummary_generate = True         # one page per public name (see _ext/apigen.py)
+autosummary_generate_overwrite = True
+autosummary_imported_members = False
+autodoc_default_options = {}
+autodoc_typehints = "none"          # the numpydoc "Parameters" section says the types
+add_module_names = True
+
+numpydoc_show_class_members = False  # methods are listed by the class template instead
+numpydoc_class_members_toctree = False
+numpydoc_xref_param_type = False
+numpydoc_validation_checks = set()   # the docstring standard is checked by review, not here
+
+# -- HTML --------------------------------------------------------------------------------
+html_theme = "alabaster"
+html_title = f"lucid {release}"
+html_static_path = ["_static"]
+html_theme_options = {
+    "description": "A deep-learning framework for teaching",
+    "fixed_sidebar": True,
+    "show_relbars": True,
+    "page_width": "1240px",      # room for two kernel twins side by side
+    "body_max_width": "none",
+}
+html_sidebars = {"**": ["about.html", "navigation.html", "searchbox.html"]}
+html_show_sourcelink = False
+pygments_style = "sphinx"

@@ -1,0 +1,261 @@
+"""The documentation: it builds offline with no warning, every public name has a page,
+every ``>>>`` example on every hand-written page runs, and kernel source is live.
+
+The Sphinx build runs once per session (about 20 s) into a temporary directory:
+``python -m sphinx -W --keep-going -b html docs <tmp>``.
+"""
+import doctest
+import importlib
+import inspect
+import io
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+
+DOCS_MISSING = "Sphinx or a docs extension is not installed (pip install -e \".[docs]\")"
+
+#: Namespaces whose every public function and class must have a page (and every lucid
+#: subpackage these list in their ``__all__``, see ``_namespaces``).
+NAMESPACES = ["lucid", "lucid.random", "lucid.autograd", "lucid.kernels", "lucid.testing",
+              "lucid.nn.functional", "lucid.nn"]
+
+
+def _namespaces():
+    found = list(NAMESPACES)
+    for namespace in NAMESPACES:
+        try:
+            module = importlib.import_module(namespace)
+        except ImportError:
+            continue
+        for name in getattr(module, "__all__", ()):
+            obj = getattr(module, name, None)
+            if inspect.ismodule(obj) and obj.__name__.startswith("lucid.") \
+                    and obj.__name__ not in found:
+                found.append(obj.__name__)
+    return found
+
+
+def _docs_tools_or_skip():
+    for module in ("sphinx", "numpydoc", "sphinx-mathjax-offline"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            pytest.skip(f"{DOCS_MISSING}: cannot import {module}")
+
+
+def _apigen():
+    sys.path.insert(0, str(DOCS / "_ext"))
+    try:
+        return importlib.import_module("apigen")
+    finally:
+        sys.path.remove(str(DOCS / "_ext"))
+
+
+def _twins():
+    sys.path.insert(0, str(DOCS / "_ext"))
+    try:
+        return importlib.import_module("twins")
+    finally:
+        sys.path.remove(str(DOCS / "_ext"))
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory):
+    """Build the HTML site once; returns (returncode, output, html directory)."""
+    _docs_tools_or_skip()
+    out = tmp_path_factory.mktemp("docs")
+    cmd = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+           "-d", str(out / "doctrees"), str(DOCS), str(out / "html")]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    return proc.returncode, proc.stdout + proc.stderr, out / "html"
+
+
+@pytest.fixture(scope="module")
+def html(build):
+    """The built site; checked even when -W found warnings (--keep-going still writes
+    every page), so one warning does not hide the other results."""
+    code, output, where = build
+    if not (where / "index.html").is_file():
+        pytest.fail(f"the docs build wrote no site:\n{output[-6000:]}")
+    return where
+
+
+# ---------------------------------------------------------------- (a) the build
+def test_build_passes_with_warnings_as_errors(build):
+    code, output, _ = build
+    warnings = [line for line in output.splitlines() if "WARNING" in line or "ERROR" in line]
+    assert code == 0, "sphinx-build -W failed:\n" + "\n".join(warnings or output.splitlines()[-40:])
+
+
+def test_mathjax_is_served_locally(html):
+    local = html / "_static" / "mathjax" / "tex-chtml.js"
+    assert local.is_file(), "MathJax was not copied into _static/mathjax"
+    script = re.compile(r"<script[^>]*\bsrc=\"([^\"]*)\"")
+    using_math = []
+    for page in html.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        for src in script.findall(text):
+            assert not re.match(r"(https?:)?//", src), f"{page.name} loads a remote script: {src}"
+            if "mathjax" in src.lower():
+                assert (page.parent / src.split("?")[0]).resolve() == local.resolve(), src
+                using_math.append(page)
+        assert not re.search(r"https?://[^\"'\s]*mathjax", text, re.I), \
+            f"{page.name} references a MathJax URL"
+    names = {p.name for p in using_math}
+    assert "lucid.nn.functional.conv_transpose1d.html" in names and "autograd.html" in names
+
+
+# ------------------------------------------------------ (b) every public name has a page
+def _public(namespace):
+    """Every public function and class of ``namespace`` (independent of apigen)."""
+    module = importlib.import_module(namespace)
+    for name in module.__all__:
+        obj = getattr(module, name)
+        if inspect.isclass(obj) or (callable(obj) and not inspect.ismodule(obj)):
+            yield f"{namespace}.{name}", obj
+
+
+def _resolve(fullname):
+    module, _, name = fullname.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+@pytest.mark.parametrize("namespace", _namespaces())
+def test_every_public_name_has_a_page(html, namespace):
+    pages = _apigen().page_map()
+    missing, wrong = [], []
+    for fullname, obj in _public(namespace):
+        if fullname not in pages:
+            missing.append(f"{fullname}: not in the API listings")
+            continue
+        docname, documented_as = pages[fullname]
+        page = html / f"{docname}.html"
+        if not page.is_file():
+            missing.append(f"{fullname}: {docname}.html was not built")
+        elif f'id="{documented_as}"' not in page.read_text(encoding="utf-8"):
+            missing.append(f"{fullname}: {docname}.html does not document {documented_as}")
+        elif _resolve(documented_as) is not obj:
+            wrong.append(f"{fullname}: its page documents {documented_as}, another object")
+    assert not missing and not wrong, "\n".join(missing + wrong)
+
+
+def test_a_name_public_twice_is_documented_once():
+    _docs_tools_or_skip()
+    pages = _apigen().page_map()
+    assert pages["lucid.autograd.no_grad"] == pages["lucid.no_grad"]
+    assert pages["lucid.no_grad"][1] == "lucid.no_grad"
+
+
+def test_case_colliding_names_get_distinct_files():
+    _docs_tools_or_skip()
+    mapping = _apigen().filename_map(["lucid.Tensor", "lucid.tensor", "lucid.add"])
+    assert mapping == {"lucid.tensor": "lucid.tensor-2"}
+
+
+# ------------------------------------------------ (c) the pages' own >>> examples run
+def _rst_pages():
+    pages = []
+    for path in sorted(DOCS.rglob("*.rst")):
+        rel = path.relative_to(DOCS).as_posix()
+        if rel.startswith(("_build/", "api/generated/", "_templates/")):
+            continue
+        pages.append(pytest.param(path, id=rel))
+    return pages
+
+
+@pytest.mark.parametrize("path", _rst_pages())
+def test_rst_examples_run(path):
+    text = path.read_text(encoding="utf-8")
+    test = doctest.DocTestParser().get_doctest(text, {"__name__": "__docs__"}, path.name,
+                                               str(path), 0)
+    report = io.StringIO()
+    runner = doctest.DocTestRunner(optionflags=doctest.REPORT_NDIFF)
+    runner.run(test, out=report.write)
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0, report.getvalue()
+    prompts = len(re.findall(r"^\s*>>>", text, re.M))
+    assert result.attempted == prompts, (
+        f"{prompts} '>>>' lines but {result.attempted} examples ran: an example is hidden "
+        "from doctest (check its indentation)")
+
+
+def test_every_hand_written_page_is_checked():
+    assert {p.values[0].name for p in _rst_pages()} >= {
+        "index.rst", "tensor.rst", "autograd.rst", "kernels.rst", "indexing.rst",
+        "lucid.nn.functional.conv_transpose1d.rst"}
+
+
+# --------------------------------------------------- kernel source, side by side and live
+_FIXTURE = '''\
+import numpy as np
+
+
+def helper(x):
+    return x
+
+
+# [kernel: marked]
+def marked(x):
+    """Doc."""
+
+    return helper(x)
+# [end kernel: marked]
+
+
+@decorator
+cpdef double typed(double[::1] x) nogil:
+    cdef double s = 0
+    for i in range(3):
+        s += x[i]
+
+    return s
+
+OTHER = 1
+'''
+
+
+def test_twins_finds_markers_then_definitions():
+    _docs_tools_or_skip()
+    find = _twins().find_kernel
+    lines = _FIXTURE.splitlines()
+    first, last = find(_FIXTURE, "marked")
+    assert lines[first - 1] == "def marked(x):" and lines[last - 1] == "    return helper(x)"
+    first, last = find(_FIXTURE, "typed")                 # no markers: the definition
+    assert lines[first - 1] == "@decorator" and lines[last - 1] == "    return s"
+    first, last = find(_FIXTURE, "helper")
+    assert (lines[first - 1], lines[last - 1]) == ("def helper(x):", "    return x")
+    assert find(_FIXTURE, "missing") is None
+    assert find(_FIXTURE, "help") is None                 # a prefix is not a name
+    assert find("# [kernel: open]\ndef open():\n    pass\n", "open") is None  # unclosed
+
+
+def _captions(page):
+    text = page.read_text(encoding="utf-8")
+    found = re.findall(r'kernel-twin-caption">(.*?)</p>', text, re.S)
+    return [re.sub(r"<[^>]+>", "", c) for c in found]
+
+
+@pytest.mark.parametrize("page, family, kernels", [
+    ("conv/index.html", "conv", ["conv_forward", "conv_transpose_forward",
+                                 "conv_weight_grad", "unfold", "fold"]),
+    ("indexing.html", "scatter", ["scatter_add"]),
+    ("api/generated/lucid.nn.functional.conv_transpose1d.html", "conv",
+     ["conv_transpose_forward"]),
+])
+def test_kernel_source_shown_is_the_current_source(html, page, family, kernels):
+    """Both twins appear, and the line ranges shown are those of today's files."""
+    find = _twins().find_kernel
+    ext = ROOT / "lucid" / "_ext"
+    expected = []
+    for name in kernels:
+        for title, filename in (("Reference", f"{family}.py"), ("Compiled", f"_{family}.pyx")):
+            first, last = find((ext / filename).read_text(encoding="utf-8"), name)
+            expected.append(f"{title} \u2014 lucid/_ext/{filename}, lines {first}\u2013{last}")
+    assert _captions(html / page) == expected
