@@ -1,0 +1,97 @@
+"""Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay."""
+from lucid.optim.optimizer import Optimizer, check_non_negative, check_number
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent (optionally with momentum), PyTorch's rule.
+
+    For each parameter :math:`\theta` with gradient :math:`g_t` at step :math:`t`,
+    learning rate :math:`\gamma`, weight decay :math:`\lambda`, momentum :math:`\mu`
+    and dampening :math:`\tau`:
+
+    .. math::
+
+        g_t &\leftarrow g_t + \lambda \theta_{t-1} \\
+        b_t &= \begin{cases} g_t & t = 1 \\
+                             \mu b_{t-1} + (1 - \tau) g_t & t > 1 \end{cases} \\
+        g_t &\leftarrow \begin{cases} g_t + \mu b_t & \text{nesterov} \\
+                                      b_t & \text{otherwise} \end{cases} \\
+        \theta_t &= \theta_{t-1} - \gamma g_t
+
+    The momentum lines apply only when :math:`\mu \neq 0` (the buffer :math:`b` is the
+    state ``"momentum_buffer"``). With ``maximize=True`` the gradient's sign flips first.
+
+    Parameters
+    ----------
+    params : iterable of Tensor or of dict
+        Parameters or parameter groups (see :class:`~lucid.optim.Optimizer`).
+    lr : float, default 1e-3
+        Learning rate :math:`\gamma \ge 0`.
+    momentum : float, default 0
+        Momentum factor :math:`\mu \ge 0`.
+    dampening : float, default 0
+        Dampening :math:`\tau` of the momentum.
+    weight_decay : float, default 0
+        L2 penalty :math:`\lambda \ge 0`.
+    nesterov : bool, default False
+        Nesterov momentum (needs ``momentum > 0`` and ``dampening == 0``).
+    maximize : bool, default False
+        Maximise the objective instead of minimising it.
+
+    Raises
+    ------
+    ValueError
+        A negative ``lr``, ``momentum`` or ``weight_decay``; ``nesterov`` without
+        momentum or with dampening; a bad parameter list (see the base class).
+
+    Examples
+    --------
+    Minimise :math:`\frac{1}{2}\lVert w \rVert^2` (its gradient is :math:`w`):
+
+    >>> import lucid
+    >>> from lucid.optim import SGD
+    >>> w = lucid.Tensor([1.0, -2.0], requires_grad=True)
+    >>> opt = SGD([w], lr=0.1, momentum=0.9)
+    >>> for _ in range(3):
+    ...     opt.zero_grad()
+    ...     w.grad = w.data.copy()
+    ...     opt.step()
+    >>> print(w)
+    Tensor([0.48599997, -0.97199994], requires_grad=True)
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
+                 nesterov=False, *, maximize=False):
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _check_group(self, group):
+        check_non_negative("SGD", "lr", group["lr"])
+        check_non_negative("SGD", "momentum", group["momentum"])
+        check_number("SGD", "dampening", group["dampening"])
+        check_non_negative("SGD", "weight_decay", group["weight_decay"])
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(
+                "SGD: nesterov=True needs momentum > 0 and dampening == 0; got "
+                f"momentum={group['momentum']!r}, dampening={group['dampening']!r}"
+            )
+
+    def _init_state(self, param, state, group):
+        state["momentum_buffer"] = None   # made from the first gradient
+
+    def _update(self, param, grad, state, group):
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        if group["weight_decay"] != 0:
+            grad = grad + group["weight_decay"] * param
+        if momentum != 0:
+            buf = state["momentum_buffer"]
+            if buf is None:
+                buf = state["momentum_buffer"] = grad.copy()
+            else:
+                buf *= momentum
+                buf += (1 - dampening) * grad
+            grad = grad + momentum * buf if group["nesterov"] else buf
+        param -= lr * grad

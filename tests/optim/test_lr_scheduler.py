@@ -1,0 +1,259 @@
+"""lucid.optim.lr_scheduler: every learning-rate sequence equals PyTorch's (100 epochs, two
+parameter groups), state dicts resume a schedule, last_epoch resumes as torch, bad input."""
+import math
+
+import numpy as np
+import pytest
+
+import lucid
+from lucid import optim
+from lucid.optim import lr_scheduler
+from tests.conftest import TORCH_MISSING
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+
+@pytest.fixture
+def torch_mod():
+    if torch is None:
+        pytest.skip(TORCH_MISSING)
+    return torch
+
+
+def _param():
+    return lucid.Tensor(np.zeros(2), requires_grad=True)
+
+
+def _optimizers(torch_mod, name="SGD", **kwargs):
+    """The same optimizer on both sides, two groups (lr 0.1 and 0.05), no gradients."""
+    lucid_opt = getattr(optim, name)([{"params": [_param()]}, {"params": [_param()], "lr": 0.05}],
+                                     lr=0.1, **kwargs)
+    tp = [torch_mod.zeros(2, requires_grad=True) for _ in range(2)]
+    torch_opt = getattr(torch_mod.optim, name)([{"params": [tp[0]]}, {"params": [tp[1]], "lr": 0.05}],
+                                               lr=0.1, **kwargs)
+    return lucid_opt, torch_opt
+
+
+def _lr_lambda(epoch):
+    return 0.95 ** epoch + 0.01 * math.sin(epoch)
+
+
+def _second_lambda(epoch):
+    return 1.0 / (1 + epoch)
+
+
+def _metric(epoch):
+    """A loss that falls, stalls, wiggles and falls again: plateaus for ReduceLROnPlateau."""
+    if epoch < 15:
+        return 1.0 / (1 + epoch)
+    if epoch < 60:
+        return 0.07 + 0.001 * math.sin(epoch)
+    return 0.07 - 0.0005 * (epoch - 60)
+
+
+SCHEDULERS = [
+    ("LambdaLR", dict(lr_lambda=_lr_lambda), {}),
+    ("LambdaLR", dict(lr_lambda=[_lr_lambda, _second_lambda]), {}),
+    ("StepLR", dict(step_size=7), {}),
+    ("StepLR", dict(step_size=3, gamma=0.7), {}),
+    ("MultiStepLR", dict(milestones=[5, 20, 20, 63], gamma=0.3), {}),
+    ("ExponentialLR", dict(gamma=0.97), {}),
+    ("CosineAnnealingLR", dict(T_max=30), {}),
+    ("CosineAnnealingLR", dict(T_max=17, eta_min=0.001), {}),
+    ("ReduceLROnPlateau", dict(), {}),
+    ("ReduceLROnPlateau", dict(factor=0.5, patience=3, cooldown=2, threshold=0.01,
+                               threshold_mode="abs", min_lr=[0.01, 0.004]), {}),
+    ("ReduceLROnPlateau", dict(mode="max", factor=0.3, patience=2, threshold=0.05), {}),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=7), dict(momentum=0.9)),
+    ("CyclicLR", dict(base_lr=[0.01, 0.02], max_lr=0.1, step_size_up=5, step_size_down=11,
+                      mode="triangular2"), dict(momentum=0.9)),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=6, mode="exp_range", gamma=0.98,
+                      cycle_momentum=False), {}),
+    ("CyclicLR", dict(base_lr=0.001, max_lr=0.01, step_size_up=4, base_momentum=0.85,
+                      max_momentum=0.95, scale_fn=_second_lambda, scale_mode="iterations",
+                      optimizer="Adam"), {}),
+]
+
+
+def _run(lucid_sched, torch_sched, lucid_opt, torch_opt, name, epochs=100):
+    ours, theirs = [lucid_sched.get_last_lr()], [torch_sched.get_last_lr()]
+    momenta_ours, momenta_theirs = [], []
+    for epoch in range(epochs):
+        lucid_opt.step()
+        torch_opt.step()
+        if name == "ReduceLROnPlateau":
+            metric = _metric(epoch) if lucid_sched.mode == "min" else 1.0 - _metric(epoch)
+            lucid_sched.step(metric)
+            torch_sched.step(metric)
+        else:
+            lucid_sched.step()
+            torch_sched.step()
+        ours.append(lucid_sched.get_last_lr())
+        theirs.append(torch_sched.get_last_lr())
+        momenta_ours.append([g.get("momentum", g.get("betas")) for g in lucid_opt.param_groups])
+        momenta_theirs.append([g.get("momentum", g.get("betas")) for g in torch_opt.param_groups])
+    return ours, theirs, momenta_ours, momenta_theirs
+
+
+@pytest.mark.parametrize("name,kwargs,opt_kwargs", SCHEDULERS,
+                         ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(SCHEDULERS)])
+def test_sequence_equals_torch(name, kwargs, opt_kwargs, torch_mod):
+    kwargs = dict(kwargs)
+    opt_name = kwargs.pop("optimizer", "SGD")
+    lucid_opt, torch_opt = _optimizers(torch_mod, opt_name, **opt_kwargs)
+    lucid_sched = getattr(lr_scheduler, name)(lucid_opt, **kwargs)
+    torch_sched = getattr(torch_mod.optim.lr_scheduler, name)(torch_opt, **kwargs)
+    ours, theirs, m_ours, m_theirs = _run(lucid_sched, torch_sched, lucid_opt, torch_opt, name)
+    assert ours == theirs                      # bit for bit: the same formulas, same order
+    assert len({tuple(lrs) for lrs in ours}) > 2, "the schedule never changed the rate"
+    assert m_ours == m_theirs
+    assert [g["lr"] for g in lucid_opt.param_groups] == ours[-1]
+
+
+@pytest.mark.parametrize("name,kwargs", [("StepLR", dict(step_size=4, gamma=0.5)),
+                                         ("ExponentialLR", dict(gamma=0.9)),
+                                         ("CosineAnnealingLR", dict(T_max=10)),
+                                         ("MultiStepLR", dict(milestones=[3, 12]))])
+def test_resume_with_last_epoch_like_torch(name, kwargs, torch_mod):
+    """A scheduler built with last_epoch=k (groups carrying 'initial_lr') continues as torch's."""
+    lucid_opt, torch_opt = _optimizers(torch_mod)
+    for opt in (lucid_opt, torch_opt):
+        for group in opt.param_groups:
+            group["initial_lr"] = group["lr"]
+            group["lr"] = group["lr"] * 0.5
+    lucid_sched = getattr(lr_scheduler, name)(lucid_opt, last_epoch=8, **kwargs)
+    torch_sched = getattr(torch_mod.optim.lr_scheduler, name)(torch_opt, last_epoch=8, **kwargs)
+    assert lucid_sched.last_epoch == torch_sched.last_epoch == 9
+    ours, theirs, _, _ = _run(lucid_sched, torch_sched, lucid_opt, torch_opt, name, epochs=30)
+    assert ours == theirs
+
+
+def test_last_epoch_counts_steps():
+    opt = optim.SGD([_param()], lr=1.0)
+    sched = lr_scheduler.StepLR(opt, step_size=2)
+    assert sched.last_epoch == 0 and opt.param_groups[0]["initial_lr"] == 1.0
+    for _ in range(5):
+        sched.step()
+    assert sched.last_epoch == 5
+
+
+def test_resume_without_initial_lr():
+    opt = optim.SGD([_param()], lr=1.0)
+    with pytest.raises(KeyError, match=r"StepLR: resuming with last_epoch=3 needs 'initial_lr' in param_groups\[0\]"):
+        lr_scheduler.StepLR(opt, step_size=2, last_epoch=3)
+
+
+class _Warmup:
+    """A callable object: its attributes travel in LambdaLR's state dict."""
+
+    def __init__(self, epochs):
+        self.epochs = epochs
+
+    def __call__(self, epoch):
+        return min(1.0, (epoch + 1) / self.epochs)
+
+
+@pytest.mark.parametrize("make", [
+    lambda opt: lr_scheduler.CosineAnnealingLR(opt, T_max=9, eta_min=0.01),
+    lambda opt: lr_scheduler.LambdaLR(opt, _Warmup(8)),
+    lambda opt: lr_scheduler.MultiStepLR(opt, milestones=[4, 11], gamma=0.5),
+    lambda opt: lr_scheduler.CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=3, mode="triangular2"),
+    lambda opt: lr_scheduler.ReduceLROnPlateau(opt, patience=1, factor=0.5),
+], ids=["cosine", "lambda", "multistep", "cyclic", "plateau"])
+def test_state_dict_resumes_the_schedule(make):
+    def advance(sched, opt, start, stop):
+        lrs = []
+        for epoch in range(start, stop):
+            opt.step()
+            if isinstance(sched, lr_scheduler.ReduceLROnPlateau):
+                sched.step(_metric(epoch))
+            else:
+                sched.step()
+            lrs.append(sched.get_last_lr())
+        return lrs
+
+    opt = optim.SGD([_param()], lr=0.1, momentum=0.9)
+    straight = advance(make(opt), opt, 0, 30)
+
+    opt1 = optim.SGD([_param()], lr=0.1, momentum=0.9)
+    sched1 = make(opt1)
+    advance(sched1, opt1, 0, 12)
+    opt_state, sched_state = opt1.state_dict(), sched1.state_dict()
+    assert "optimizer" not in sched_state
+
+    opt2 = optim.SGD([_param()], lr=0.1, momentum=0.9)
+    sched2 = make(opt2)            # build first, then load (the scheduler sets the lr)
+    if isinstance(sched2, lr_scheduler.LambdaLR):
+        sched2.lr_lambdas[0].epochs = 99      # the load restores the callable's attributes
+    opt2.load_state_dict(opt_state)
+    sched2.load_state_dict(sched_state)
+    assert advance(sched2, opt2, 12, 30) == straight[12:]
+
+
+def test_get_last_lr_is_a_copy():
+    opt = optim.SGD([_param()], lr=0.1)
+    sched = lr_scheduler.ExponentialLR(opt, gamma=0.5)
+    sched.get_last_lr()[0] = 123.0
+    assert sched.get_last_lr() == [0.1]
+
+
+def test_plateau_accepts_a_tensor_metric():
+    opt = optim.SGD([_param()], lr=1.0)
+    sched = lr_scheduler.ReduceLROnPlateau(opt, patience=0, factor=0.5)
+    sched.step(lucid.Tensor(1.0))
+    sched.step(lucid.Tensor(2.0))
+    assert sched.get_last_lr() == [0.5]
+
+
+# ------------------------------------------------------------------------ bad input
+@pytest.mark.parametrize("make,error,message", [
+    (lambda opt: lr_scheduler.StepLR("sgd", step_size=2), TypeError,
+     r"StepLR: optimizer must be a lucid.optim.Optimizer; got str"),
+    (lambda opt: lr_scheduler.StepLR(opt, step_size=0), ValueError,
+     r"StepLR: step_size must be a positive integer; got 0"),
+    (lambda opt: lr_scheduler.StepLR(opt, step_size=2.5), ValueError,
+     r"StepLR: step_size must be a positive integer; got 2.5"),
+    (lambda opt: lr_scheduler.MultiStepLR(opt, milestones=[3, -1]), ValueError,
+     r"MultiStepLR: milestones must be non-negative integers; got \[3, -1\]"),
+    (lambda opt: lr_scheduler.ExponentialLR(opt, gamma="0.9"), TypeError,
+     r"ExponentialLR: gamma must be a real number; got '0.9'"),
+    (lambda opt: lr_scheduler.CosineAnnealingLR(opt, T_max=0), ValueError,
+     r"CosineAnnealingLR: T_max must be a positive integer; got 0"),
+    (lambda opt: lr_scheduler.LambdaLR(opt, [_lr_lambda, _lr_lambda]), ValueError,
+     r"LambdaLR: lr_lambda has 2 values but the optimizer has 1 parameter groups"),
+    (lambda opt: lr_scheduler.LambdaLR(opt, 0.5), TypeError,
+     r"LambdaLR: lr_lambda must be callable"),
+    (lambda opt: lr_scheduler.StepLR(opt, step_size=2, last_epoch=-2), ValueError,
+     r"StepLR: last_epoch must be an integer >= -1; got -2"),
+    (lambda opt: lr_scheduler.ReduceLROnPlateau(opt, factor=1.0), ValueError,
+     r"ReduceLROnPlateau: factor must be < 1; got 1.0"),
+    (lambda opt: lr_scheduler.ReduceLROnPlateau(opt, mode="avg"), ValueError,
+     r"ReduceLROnPlateau: mode must be 'min' or 'max'; got 'avg'"),
+    (lambda opt: lr_scheduler.ReduceLROnPlateau(opt, threshold_mode="pct"), ValueError,
+     r"ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs'; got 'pct'"),
+    (lambda opt: lr_scheduler.ReduceLROnPlateau(opt, patience=-1), ValueError,
+     r"ReduceLROnPlateau: patience must be an integer >= 0; got -1"),
+    (lambda opt: lr_scheduler.ReduceLROnPlateau(opt, min_lr=[0.1, 0.2]), ValueError,
+     r"ReduceLROnPlateau: min_lr has 2 values but the optimizer has 1 parameter groups"),
+    (lambda opt: lr_scheduler.CyclicLR(opt, base_lr=0.1, max_lr=1.0, mode="sawtooth"), ValueError,
+     r"CyclicLR: mode must be 'triangular', 'triangular2' or 'exp_range' \(or give scale_fn\); got 'sawtooth'"),
+    (lambda opt: lr_scheduler.CyclicLR(opt, base_lr=0.1, max_lr=1.0, step_size_up=0), ValueError,
+     r"CyclicLR: step_size_up must be a positive integer; got 0"),
+    (lambda opt: lr_scheduler.CyclicLR(opt, base_lr=-0.1, max_lr=1.0), ValueError,
+     r"CyclicLR: base_lr must be a number >= 0; got -0.1"),
+    (lambda opt: lr_scheduler.CyclicLR(optim.Adagrad([_param()]), base_lr=0.1, max_lr=1.0), ValueError,
+     r"CyclicLR: cycle_momentum=True needs an optimizer with momentum or betas; Adagrad has neither"),
+])
+def test_bad_input(make, error, message):
+    opt = optim.SGD([_param()], lr=0.1)
+    with pytest.raises(error, match=message):
+        make(opt)
+
+
+def test_plateau_bad_metric():
+    sched = lr_scheduler.ReduceLROnPlateau(optim.SGD([_param()], lr=0.1))
+    with pytest.raises(TypeError, match=r"ReduceLROnPlateau.step: metrics must be a number; got 'low'"):
+        sched.step("low")
