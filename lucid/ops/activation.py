@@ -1,0 +1,232 @@
+r"""Activation functions as autograd Functions (element-wise, plus softmax).
+
+An element-wise activation :math:`y_i = f(x_i)` has the backward
+:math:`\partial L/\partial x_i = \partial L/\partial y_i \; f'(x_i)`; each Function
+below writes :math:`f` and :math:`f'` side by side. At a kink (``relu`` at 0,
+``relu6`` at 0 and 6, ...) the derivative is the one PyTorch picks, written next to it.
+
+``Softmax`` and ``LogSoftmax`` mix the elements along one axis; their backward is the
+Jacobian-vector product written out in their docstrings. Both subtract the maximum
+along the axis first, so ``exp`` never overflows.
+
+These Functions take checked arguments; :mod:`lucid.nn.functional.activation` checks
+user input first.
+"""
+import math
+
+import numpy as np
+
+from lucid.autograd.function import Function
+
+__all__ = []  # Functions only; the public functions are in lucid.nn.functional.activation
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_KAPPA = 0.044715
+
+try:  # SciPy's vectorised erf when it is installed; math.erf element by element else
+    from scipy.special import erf as _erf
+except ImportError:  # pragma: no cover - depends on the environment
+    _erf_scalar = np.frompyfunc(math.erf, 1, 1)
+
+    def _erf(x):
+        """The error function of every element (``math.erf``), in ``x``'s dtype."""
+        return _erf_scalar(x).astype(x.dtype)
+
+
+class ReLU(Function):
+    r"""``y = max(x, 0)``;  ``dL/dx = dL/dy`` where ``x > 0``, else 0 (also at 0)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.positive = x > 0
+        return np.where(ctx.positive, x, 0).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.where(ctx.positive, grad, 0).astype(grad.dtype, copy=False)
+
+
+class LeakyReLU(Function):
+    r"""``y = x`` if ``x > 0`` else ``slope * x``;  ``dy/dx = 1`` or ``slope`` (at 0: slope)."""
+
+    @staticmethod
+    def forward(ctx, x, negative_slope):
+        ctx.positive, ctx.slope = x > 0, negative_slope
+        return np.where(ctx.positive, x, x * x.dtype.type(negative_slope))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.where(ctx.positive, grad, grad * grad.dtype.type(ctx.slope))
+
+
+class ELU(Function):
+    r"""``y = scale * (x if x > 0 else alpha (e^x - 1))``;
+    ``dy/dx = scale`` or ``scale * alpha e^x`` (at 0: the second). With ``scale = 1``
+    this is ELU; with SELU's constants it is SELU."""
+
+    @staticmethod
+    def forward(ctx, x, alpha, scale=1.0):
+        t = x.dtype.type
+        positive = x > 0
+        exp_x = np.exp(np.where(positive, 0, x))  # e^x only where it is used
+        ctx.positive, ctx.exp_x, ctx.alpha, ctx.scale = positive, exp_x, alpha, scale
+        return t(scale) * np.where(positive, x, t(alpha) * (exp_x - 1))
+
+    @staticmethod
+    def backward(ctx, grad):
+        t = grad.dtype.type
+        slope = np.where(ctx.positive, 1, t(ctx.alpha) * ctx.exp_x).astype(grad.dtype)
+        return grad * (t(ctx.scale) * slope)
+
+
+class GELU(Function):
+    r"""``y = x Phi(x)`` (``Phi`` the standard normal CDF) or its tanh approximation.
+
+    Exact: :math:`\Phi(x) = \tfrac12 (1 + \mathrm{erf}(x/\sqrt2))`,
+    :math:`y' = \Phi(x) + x\,\varphi(x)` with :math:`\varphi(x) = e^{-x^2/2}/\sqrt{2\pi}`.
+
+    Tanh: :math:`y = \tfrac12 x (1 + \tanh u)`, :math:`u = \sqrt{2/\pi}(x + 0.044715 x^3)`,
+    :math:`y' = \tfrac12 (1 + \tanh u) + \tfrac12 x (1 - \tanh^2 u)\sqrt{2/\pi}(1 + 3 \cdot
+    0.044715 x^2)`.
+    """
+
+    @staticmethod
+    def forward(ctx, x, approximate="none"):
+        t = x.dtype.type
+        ctx.x, ctx.approximate = x, approximate
+        if approximate == "tanh":
+            ctx.tanh_u = np.tanh(t(_SQRT_2_OVER_PI) * (x + t(_GELU_KAPPA) * x * x * x))
+            return t(0.5) * x * (1 + ctx.tanh_u)
+        ctx.cdf = t(0.5) * (1 + _erf(x * t(1 / math.sqrt(2.0))))
+        return x * ctx.cdf
+
+    @staticmethod
+    def backward(ctx, grad):
+        x = ctx.x
+        t = x.dtype.type
+        if ctx.approximate == "tanh":
+            tu = ctx.tanh_u
+            du = t(_SQRT_2_OVER_PI) * (1 + t(3 * _GELU_KAPPA) * x * x)
+            return grad * (t(0.5) * (1 + tu) + t(0.5) * x * (1 - tu * tu) * du)
+        pdf = np.exp(t(-0.5) * x * x) * t(1 / math.sqrt(2 * math.pi))
+        return grad * (ctx.cdf + x * pdf)
+
+
+def stable_sigmoid(x):
+    r""":math:`\sigma(x) = 1/(1 + e^{-x})`, written with :math:`e^{-|x|}` so that no
+    ``exp`` overflows: for :math:`x < 0` it is :math:`e^{x}/(1 + e^{x})`."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+class Sigmoid(Function):
+    r"""``y = 1 / (1 + e^{-x})``;  ``dy/dx = y (1 - y)``."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.y = stable_sigmoid(x)
+        return ctx.y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.y * (1 - ctx.y)
+
+
+class Swish(Function):
+    r"""``y = x sigmoid(x)`` (SiLU);  ``dy/dx = s (1 + x (1 - s))`` with ``s = sigmoid(x)``."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.x, ctx.s = x, stable_sigmoid(x)
+        return x * ctx.s
+
+    @staticmethod
+    def backward(ctx, grad):
+        s = ctx.s
+        return grad * s * (1 + ctx.x * (1 - s))
+
+
+class ClipShift(Function):
+    r"""``y = clip(x + shift, 0, high) / divisor``: ReLU6 (``shift 0, high 6, divisor 1``)
+    and hard sigmoid (``shift 3, high 6, divisor 6``).
+
+    ``dy/dx = 1 / divisor`` where ``0 < x + shift < high``, else 0 (0 at both kinks, as
+    PyTorch's ``hardtanh``). PyTorch's kernel rounds ``1 / divisor`` to float32 even for
+    float64 tensors (``1/6`` becomes ``0.16666667163...``); so does this one, to match."""
+
+    @staticmethod
+    def forward(ctx, x, shift, high, divisor):
+        t = x.dtype.type
+        z = x + t(shift)
+        ctx.inside, ctx.divisor = (z > 0) & (z < high), divisor
+        return np.clip(z, 0, t(high)) / t(divisor)
+
+    @staticmethod
+    def backward(ctx, grad):
+        slope = grad.dtype.type(np.float32(1) / np.float32(ctx.divisor))
+        return np.where(ctx.inside, grad * slope, 0).astype(grad.dtype)
+
+
+class HardSwish(Function):
+    r"""``y = x relu6(x + 3) / 6``;  ``dy/dx = 0`` for ``x <= -3``, ``x/3 + 1/2`` for
+    ``-3 < x < 3``, ``1`` for ``x >= 3`` (PyTorch's choices at the kinks)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        t = x.dtype.type
+        ctx.x = x
+        return x * np.clip(x + t(3), 0, t(6)) / t(6)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x = ctx.x
+        t = x.dtype.type
+        slope = np.where(x <= -3, t(0), np.where(x < 3, x / t(3) + t(0.5), t(1)))
+        return grad * slope
+
+
+def log_softmax_array(x, axis):
+    r""":math:`\log \mathrm{softmax}(x) = (x - m) - \log\sum_j e^{x_j - m}` with
+    :math:`m = \max_j x_j` along ``axis`` (subtracting :math:`m` keeps ``exp`` finite)."""
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+class Softmax(Function):
+    r"""``y_i = e^{x_i - m} / sum_j e^{x_j - m}`` along ``axis`` (``m`` the maximum).
+
+    Backward (Jacobian :math:`\partial y_i/\partial x_j = y_i(\delta_{ij} - y_j)`):
+    :math:`\partial L/\partial x_i = y_i (g_i - \sum_j g_j y_j)`.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+        y = e / np.sum(e, axis=axis, keepdims=True)
+        ctx.y, ctx.axis = y, axis
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        y = ctx.y
+        return y * (grad - np.sum(grad * y, axis=ctx.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    r"""``y_i = x_i - m - log sum_j e^{x_j - m}`` along ``axis``.
+
+    Backward (:math:`\partial y_i/\partial x_j = \delta_{ij} - \mathrm{softmax}_j`):
+    :math:`\partial L/\partial x_j = g_j - e^{y_j} \sum_i g_i`.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        y = log_softmax_array(x, axis)
+        ctx.y, ctx.axis = y, axis
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad - np.exp(ctx.y) * np.sum(grad, axis=ctx.axis, keepdims=True)

@@ -1,0 +1,225 @@
+r"""Loss functions as autograd Functions.
+
+Two kinds:
+
+* **element-wise losses** (:class:`SquaredError`, :class:`BinaryCrossEntropy`,
+  :class:`Huber`) compute one loss per element, :math:`\ell_i = f(x_i, t_i)`, with
+  :math:`\partial L/\partial x_i = g_i\, \partial f/\partial x_i`. The reduction
+  (mean / sum) is then an ordinary :func:`lucid.mean` / :func:`lucid.sum`.
+* **classification losses** (:class:`NLLLoss`, :class:`CrossEntropy`) take scores of
+  shape ``(N, C, d1, ...)`` with the class axis at 1 (or ``(C,)`` for one sample) and
+  reduce inside the Function, because their ``mean`` divides by the *summed class
+  weights* of the targets, not by the number of elements.
+
+Both classification losses are written with one *target distribution*
+:math:`q_{n,c}` (see :func:`target_distribution`): the loss of sample :math:`n` is
+
+.. math:: \ell_n = -\sum_c q_{n,c}\, \log p_{n,c}
+
+where :math:`\log p` is the input itself (``nll_loss``) or ``log_softmax`` of it
+(``cross_entropy``). Class indices, class weights, ``ignore_index``, label smoothing
+and probability targets only change :math:`q`.
+
+These Functions take checked arguments; :mod:`lucid.nn.functional.loss` checks user
+input first.
+"""
+import numpy as np
+
+from lucid.autograd.function import Function
+from lucid.ops.activation import log_softmax_array
+
+__all__ = []  # Functions only; the public functions are in lucid.nn.functional.loss
+
+BCE_LOG_FLOOR = -100.0   # PyTorch clamps log(x) and log(1 - x) at -100
+# ... and the denominator x (1 - x) of the gradient at 1e-12, a float32 constant in
+# PyTorch's kernel (9.99999996e-13) even for float64 tensors: the same here, to match
+BCE_EPSILON = float(np.float32(1e-12))
+
+
+# ------------------------------------------------------------------ element-wise
+class SquaredError(Function):
+    r"""``l = (x - t)^2``;  ``dl/dx = 2 (x - t)``, ``dl/dt = -2 (x - t)``."""
+
+    @staticmethod
+    def forward(ctx, x, t):
+        ctx.diff = x - t
+        return ctx.diff * ctx.diff
+
+    @staticmethod
+    def backward(ctx, grad):
+        d = 2 * ctx.diff * grad
+        return d, (-d if ctx.needs_input_grad[1] else None)
+
+
+class BinaryCrossEntropy(Function):
+    r"""``l = -w (t max(log x, -100) + (1 - t) max(log(1 - x), -100))``.
+
+    Backward (PyTorch's formulas): :math:`\partial l/\partial x = w (x - t) /
+    \max(x (1 - x), 10^{-12})` and :math:`\partial l/\partial t = -w \log(x / (1 - x))`.
+    The weight ``w`` (or None) is a constant array that broadcasts to ``x``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, t, weight):
+        tp = x.dtype.type
+        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped on purpose
+            log_x = np.maximum(np.log(x), tp(BCE_LOG_FLOOR))
+            log_1mx = np.maximum(np.log1p(-x), tp(BCE_LOG_FLOOR))
+        loss = (t - 1) * log_1mx - t * log_x
+        ctx.x, ctx.t, ctx.weight = x, t, weight
+        return loss if weight is None else loss * weight
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t, w = ctx.x, ctx.t, ctx.weight
+        g = grad if w is None else grad * w
+        dx = g * (x - t) / np.maximum((1 - x) * x, x.dtype.type(BCE_EPSILON))
+        dt = None
+        if ctx.needs_input_grad[1]:
+            with np.errstate(divide="ignore"):
+                dt = -g * (np.log(x) - np.log1p(-x))
+        return dx, dt, None
+
+
+class Huber(Function):
+    r"""``l = d^2 / 2`` if ``|d| < delta`` else ``delta (|d| - delta / 2)``, ``d = x - t``.
+
+    Backward: :math:`\partial l/\partial x = \mathrm{clip}(d, -\delta, \delta)`,
+    :math:`\partial l/\partial t = -\mathrm{clip}(d, -\delta, \delta)`.
+    """
+
+    @staticmethod
+    def forward(ctx, x, t, delta):
+        tp = x.dtype.type
+        d = x - t
+        ad = np.abs(d)
+        ctx.d, ctx.delta = d, delta
+        return np.where(ad < delta, tp(0.5) * d * d, tp(delta) * (ad - tp(0.5 * delta)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        delta = ctx.d.dtype.type(ctx.delta)
+        dx = np.clip(ctx.d, -delta, delta) * grad
+        return dx, (-dx if ctx.needs_input_grad[1] else None)
+
+
+# ---------------------------------------------------------------- classification
+def target_distribution(target, n_classes, weight, ignore_index, label_smoothing,
+                        dtype, probabilities):
+    r"""The target distribution :math:`q` (class axis last) and the ``mean`` divisor.
+
+    Class indices :math:`t_n` (``probabilities=False``), weight :math:`w` (ones when
+    None), smoothing :math:`\varepsilon`, :math:`C` classes, :math:`v_n = [t_n \ne`
+    ``ignore_index`` :math:`]`:
+
+    .. math:: q_{n,c} = v_n \left((1 - \varepsilon)\, w_{t_n} [c = t_n]
+              + \frac{\varepsilon}{C} w_c\right), \qquad
+              \text{divisor} = \sum_n v_n w_{t_n}
+
+    Probability targets :math:`t_{n,c}` (``probabilities=True``, class axis last):
+
+    .. math:: q_{n,c} = w_c \left((1 - \varepsilon)\, t_{n,c} + \frac{\varepsilon}{C}\right),
+              \qquad \text{divisor} = \text{number of samples}
+
+    These are PyTorch's rules (its ``mean`` of index targets divides by the summed
+    weights of the non-ignored targets, also for the smoothing term).
+    """
+    w = np.ones(n_classes, dtype) if weight is None else weight
+    eps = dtype.type(label_smoothing)
+    if probabilities:
+        q = w * (target * (1 - eps) + eps / n_classes)
+        return q, target.size // n_classes
+    valid = target != ignore_index
+    t = np.where(valid, target, 0)
+    w_t = w[t] * valid                                   # w_{t_n} v_n
+    q = np.zeros(target.shape + (n_classes,), dtype)
+    np.put_along_axis(q, t[..., None], ((1 - eps) * w_t)[..., None], axis=-1)
+    if label_smoothing:
+        q += (eps / n_classes) * w * valid[..., None].astype(dtype)
+    return q, w_t.sum()
+
+
+def _reduce(loss, reduction, divisor):
+    """The loss per sample, its sum, or its sum over ``divisor`` (``mean``)."""
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    if reduction == "sum":
+        return total
+    with np.errstate(invalid="ignore", divide="ignore"):  # every target ignored: 0/0 = nan
+        return total / divisor
+
+
+def _coefficient(grad, reduction, divisor):
+    """``dL/d loss_n``: the incoming gradient, divided by the divisor for ``mean``."""
+    if reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return grad / divisor
+    return grad
+
+
+class NLLLoss(Function):
+    r"""``L = reduce(-sum_c q_{n,c} x_{n,c})`` with ``x`` log-probabilities (class axis
+    ``axis``) and ``q`` from :func:`target_distribution` of class-index targets.
+
+    Backward: :math:`\partial L/\partial x_{n,c} = -\,\text{coef}_n\, q_{n,c}` where
+    :math:`\text{coef}_n` is :math:`g_n` (``none``), :math:`g` (``sum``) or
+    :math:`g/\text{divisor}` (``mean``).
+    """
+
+    @staticmethod
+    def forward(ctx, x, target, weight, axis, ignore_index, reduction):
+        xc = np.moveaxis(x, axis, -1)
+        q, divisor = target_distribution(target, xc.shape[-1], weight, ignore_index,
+                                         0.0, x.dtype, False)
+        ctx.q, ctx.divisor, ctx.axis, ctx.reduction = q, divisor, axis, reduction
+        return _reduce(-(q * xc).sum(axis=-1), reduction, divisor)
+
+    @staticmethod
+    def backward(ctx, grad):
+        coef = _coefficient(grad, ctx.reduction, ctx.divisor)
+        if ctx.reduction == "none":
+            coef = coef[..., None]
+        return np.moveaxis(-coef * ctx.q, -1, ctx.axis), None, None
+
+
+class CrossEntropy(Function):
+    r"""``L = reduce(-sum_c q_{n,c} log_softmax(z)_{n,c})``, fused (class axis ``axis``).
+
+    With :math:`p = \mathrm{softmax}(z)` and :math:`Q_n = \sum_c q_{n,c}`, the loss of a
+    sample is :math:`\ell_n = -\sum_c q_{n,c} z_{n,c} + Q_n \log\sum_c e^{z_{n,c}}`, so
+
+    .. math:: \frac{\partial \ell_n}{\partial z_{n,c}} = Q_n\, p_{n,c} - q_{n,c}
+
+    (for a one-hot target, the familiar :math:`p - \text{onehot}`). For probability
+    targets also :math:`\partial \ell_n/\partial t_{n,c} = -(1 - \varepsilon)\, w_c \log
+    p_{n,c}`. Each is scaled by :math:`\text{coef}_n` as in :class:`NLLLoss`.
+    """
+
+    @staticmethod
+    def forward(ctx, z, target, weight, axis, ignore_index, label_smoothing, reduction,
+                probabilities):
+        zc = np.moveaxis(z, axis, -1)
+        logp = log_softmax_array(zc, -1)
+        tc = np.moveaxis(target, axis, -1) if probabilities else target
+        q, divisor = target_distribution(tc, zc.shape[-1], weight, ignore_index,
+                                         label_smoothing, z.dtype, probabilities)
+        ctx.logp, ctx.q, ctx.divisor = logp, q, divisor
+        ctx.axis, ctx.reduction = axis, reduction
+        ctx.target_scale = None
+        if probabilities:
+            w = np.ones(zc.shape[-1], z.dtype) if weight is None else weight
+            ctx.target_scale = (1 - z.dtype.type(label_smoothing)) * w
+        return _reduce(-(q * logp).sum(axis=-1), reduction, divisor)
+
+    @staticmethod
+    def backward(ctx, grad):
+        coef = _coefficient(grad, ctx.reduction, ctx.divisor)
+        if ctx.reduction == "none":
+            coef = coef[..., None]
+        q, logp = ctx.q, ctx.logp
+        dz = coef * (q.sum(axis=-1, keepdims=True) * np.exp(logp) - q)
+        dt = None
+        if ctx.target_scale is not None and ctx.needs_input_grad[1]:
+            dt = np.moveaxis(-coef * ctx.target_scale * logp, -1, ctx.axis)
+        return np.moveaxis(dz, -1, ctx.axis), dt, None

@@ -1,0 +1,99 @@
+r"""Normalisation layers as one fused autograd Function, :class:`AffineNorm`.
+
+Batch, instance and layer normalisation all compute
+
+.. math:: \hat x = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}, \qquad y = \gamma \hat x + \beta
+
+with the mean :math:`\mu` and the biased variance :math:`\sigma^2` taken over a set of
+axes ``axes`` (batch and space for batch norm; space for instance norm; the last axes
+for layer norm), and :math:`\gamma, \beta` broadcast over the others. Only the axes
+and the shape of :math:`\gamma` differ, so one Function serves all three.
+
+Backward, with :math:`g = \partial L/\partial y`, :math:`h = g\gamma`, :math:`r =
+1/\sqrt{\sigma^2 + \epsilon}` and :math:`\langle\cdot\rangle` the mean over ``axes``
+(:math:`\mu` and :math:`\sigma^2` depend on every :math:`x` of their group):
+
+.. math:: \frac{\partial L}{\partial x} = r \left(h - \langle h \rangle
+          - \hat x \langle h \hat x \rangle\right), \qquad
+          \frac{\partial L}{\partial \gamma} = \sum g \hat x, \qquad
+          \frac{\partial L}{\partial \beta} = \sum g
+
+(the sums over every axis :math:`\gamma` is broadcast along). With fixed statistics
+(evaluation mode: the running mean and variance) :math:`\mu, \sigma^2` are constants and
+:math:`\partial L/\partial x = r h`.
+
+This Function takes checked arguments; :mod:`lucid.nn.functional.norm` checks user
+input first.
+"""
+import numpy as np
+
+from lucid.autograd.function import Function
+
+__all__ = []  # Functions only; the public functions are in lucid.nn.functional.norm
+
+
+def _sum_to(a, shape):
+    """Sum ``a`` over the axes where ``shape`` (same ndim) has size 1, keeping them."""
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and a.shape[i] != 1)
+    return a.sum(axis=axes, keepdims=True) if axes else a
+
+
+class AffineNorm(Function):
+    r"""``y = (x - mean) / sqrt(var + eps) * w + b`` over ``axes`` (see the module docstring).
+
+    ``param_shape`` is the shape ``w`` and ``b`` are viewed as to broadcast against
+    ``x`` (e.g. ``(1, C, 1, 1)``). ``stats=(mean, var)`` gives fixed statistics (already
+    broadcastable); else they come from ``x``. ``running=(mean, var, momentum)`` updates
+    those ``(C,)`` arrays in place with the batch statistics averaged over all but the
+    channel axis, using the unbiased variance (PyTorch's rule):
+    ``running = (1 - momentum) running + momentum batch_stat``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b, axes, param_shape, eps, stats=None, running=None):
+        if stats is None:
+            mean = x.mean(axis=axes, keepdims=True)
+            var = x.var(axis=axes, keepdims=True)
+        else:
+            mean, var = stats
+        rstd = 1 / np.sqrt(var + x.dtype.type(eps))
+        xhat = (x - mean) * rstd
+        if running is not None:
+            _update_running(running, mean, var, x.size // mean.size)
+        ctx.xhat, ctx.rstd, ctx.axes, ctx.fixed = xhat, rstd, axes, stats is not None
+        ctx.w = None if w is None else w.reshape(param_shape)
+        ctx.param_shape = param_shape
+        ctx.w_shape = None if w is None else w.shape
+        ctx.b_shape = None if b is None else b.shape
+        y = xhat if ctx.w is None else xhat * ctx.w
+        return y if b is None else y + b.reshape(param_shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xhat, rstd, axes = ctx.xhat, ctx.rstd, ctx.axes
+        need_x, need_w, need_b = ctx.needs_input_grad
+        dx = dw = db = None
+        if need_x:
+            h = grad if ctx.w is None else grad * ctx.w
+            if ctx.fixed:
+                dx = h * rstd
+            else:
+                dx = rstd * (h - h.mean(axis=axes, keepdims=True)
+                             - xhat * (h * xhat).mean(axis=axes, keepdims=True))
+        if need_w:
+            dw = _sum_to(grad * xhat, ctx.param_shape).reshape(ctx.w_shape)
+        if need_b:
+            db = _sum_to(grad, ctx.param_shape).reshape(ctx.b_shape)
+        return dx, dw, db
+
+
+def _update_running(running, mean, var, n):
+    """``running = (1 - m) running + m stat`` for mean and unbiased variance, in place."""
+    running_mean, running_var, momentum = running
+    c = running_mean.shape[0] if running_mean is not None else running_var.shape[0]
+    batch_mean = mean.reshape(-1, c).mean(axis=0)
+    batch_var = (var * (n / (n - 1))).reshape(-1, c).mean(axis=0)
+    if running_mean is not None:
+        running_mean[...] = (1 - momentum) * running_mean + momentum * batch_mean
+    if running_var is not None:
+        running_var[...] = (1 - momentum) * running_var + momentum * batch_var

@@ -1,0 +1,1 @@
+"""Tests of lucid.nn.functional (a package so test file names may repeat elsewhere)."""

@@ -1,0 +1,161 @@
+"""Normalisation against torch.nn.functional: values and gradients (input, weight,
+bias), running statistics after an in-place update, train / eval modes, float32 and
+float64; gradcheck in float64; bad shapes. GRN is checked against the ConvNeXt-V2
+formula written with torch ops (channels first)."""
+import numpy as np
+import pytest
+
+import lucid
+import importlib
+
+# the module itself (lucid.nn.functional.norm may be shadowed by a function of that name)
+F = importlib.import_module("lucid.nn.functional.norm")
+from lucid.testing import assert_close, gradcheck
+from tests.conftest import TORCH_MISSING, torch
+from tests.helpers import torch_parity
+
+needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+
+
+def _rand(shape, dtype, seed=0, scale=1.0, shift=0.0):
+    return (np.random.default_rng(seed).standard_normal(shape) * scale + shift).astype(dtype)
+
+
+def _stats(c, dtype):
+    return _rand((c,), dtype, 7, 0.1), np.abs(_rand((c,), dtype, 8)) + 0.5
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5), (2, 3, 4, 5), (2, 3, 2, 2, 3)])
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_matches_torch(shape, training, affine, float_dtype):
+    c = shape[1]
+    rm, rv = _stats(c, float_dtype)
+    lrm, lrv = lucid.Tensor(rm.copy()), lucid.Tensor(rv.copy())
+    trm, trv = torch.tensor(rm.copy()), torch.tensor(rv.copy())
+    arrays = [_rand(shape, float_dtype, scale=2, shift=1)]
+    if affine:
+        arrays += [_rand((c,), float_dtype, 1), _rand((c,), float_dtype, 2)]
+    torch_parity(
+        lambda x, *wb: F.batch_norm(x, lrm, lrv, *wb, training=training, momentum=0.3),
+        lambda x, *wb: torch.nn.functional.batch_norm(x, trm, trv, *wb, training=training,
+                                                      momentum=0.3), arrays)
+    assert_close(lrm, trm.numpy())
+    assert_close(lrv, trv.numpy())
+    if not training:
+        assert_close(lrm, rm)                            # untouched in evaluation mode
+
+
+@needs_torch
+def test_batch_norm_without_running_stats_in_training(float_dtype):
+    x = _rand((5, 3, 4), float_dtype)
+    torch_parity(lambda t: F.batch_norm(t, None, None, training=True),
+                 lambda t: torch.nn.functional.batch_norm(t, None, None, training=True), [x])
+
+
+@needs_torch
+@pytest.mark.parametrize("normalized", [(5,), (4, 5)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_matches_torch(normalized, affine, float_dtype):
+    arrays = [_rand((2, 3, 4, 5), float_dtype, scale=3, shift=2)]
+    if affine:
+        arrays += [_rand(normalized, float_dtype, 1), _rand(normalized, float_dtype, 2)]
+    torch_parity(lambda x, *wb: F.layer_norm(x, normalized, *wb),
+                 lambda x, *wb: torch.nn.functional.layer_norm(x, normalized, *wb), arrays)
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(3, 2, 5), (2, 3, 4, 4)])
+@pytest.mark.parametrize("use_input_stats", [True, False])
+def test_instance_norm_matches_torch(shape, use_input_stats, float_dtype):
+    c = shape[1]
+    rm, rv = _stats(c, float_dtype)
+    lrm, lrv = lucid.Tensor(rm.copy()), lucid.Tensor(rv.copy())
+    trm, trv = torch.tensor(rm.copy()), torch.tensor(rv.copy())
+    arrays = [_rand(shape, float_dtype, scale=2, shift=1), _rand((c,), float_dtype, 1),
+              _rand((c,), float_dtype, 2)]
+    torch_parity(
+        lambda x, w, b: F.instance_norm(x, lrm, lrv, w, b, use_input_stats, momentum=0.2),
+        lambda x, w, b: torch.nn.functional.instance_norm(x, trm, trv, w, b, use_input_stats,
+                                                          momentum=0.2), arrays)
+    assert_close(lrm, trm.numpy())
+    assert_close(lrv, trv.numpy())
+
+
+def _torch_grn(x, gamma, beta, eps=1e-6):
+    """The ConvNeXt-V2 GRN (paper, Algorithm 1), moved to channels first."""
+    gx = torch.norm(x, p=2, dim=(2, 3), keepdim=True)
+    nx = gx / (gx.mean(dim=1, keepdim=True) + eps)
+    return gamma.view(1, -1, 1, 1) * (x * nx) + beta.view(1, -1, 1, 1) + x
+
+
+@needs_torch
+def test_global_response_norm_matches_convnext_v2_formula(float_dtype):
+    arrays = [_rand((2, 3, 4, 5), float_dtype), _rand((3,), float_dtype, 1),
+              _rand((3,), float_dtype, 2)]
+    torch_parity(F.global_response_norm, _torch_grn, arrays)
+
+
+@needs_torch
+@pytest.mark.parametrize("ord_", [1, 2, float("inf")])
+@pytest.mark.parametrize("axis", [1, -1])
+def test_normalize_matches_torch(ord_, axis, float_dtype):
+    x = _rand((3, 4, 5), float_dtype)
+    x[0, :, 0] = 0.0 if axis == 1 else x[0, :, 0]      # a zero vector: divided by eps
+    torch_parity(lambda t: F.normalize(t, ord_, axis),
+                 lambda t: torch.nn.functional.normalize(t, p=ord_, dim=axis), [x])
+
+
+def test_gradcheck():
+    x = lucid.Tensor(_rand((4, 3, 2), np.float64, scale=2), requires_grad=True)
+    w = lucid.Tensor(_rand((3,), np.float64, 1), requires_grad=True)
+    b = lucid.Tensor(_rand((3,), np.float64, 2), requires_grad=True)
+    assert gradcheck(lambda *t: F.batch_norm(t[0], None, None, t[1], t[2], training=True),
+                     [x, w, b])
+    rm, rv = lucid.zeros(3, dtype=np.float64), lucid.ones(3, dtype=np.float64)
+    assert gradcheck(lambda *t: F.batch_norm(t[0], rm, rv, t[1], t[2]), [x, w, b])
+    assert gradcheck(lambda *t: F.instance_norm(t[0], weight=t[1], bias=t[2]), [x, w, b])
+    lw = lucid.Tensor(_rand((3, 2), np.float64, 3), requires_grad=True)
+    assert gradcheck(lambda t, u: F.layer_norm(t, (3, 2), u), [x, lw])
+    x4 = lucid.Tensor(_rand((2, 3, 2, 2), np.float64), requires_grad=True)
+    assert gradcheck(F.global_response_norm, [x4, w, b])
+    assert gradcheck(lambda t: F.normalize(t, axis=1), [x])
+
+
+def test_bad_inputs():
+    x = lucid.Tensor(np.zeros((2, 3, 4)))
+    c3 = lucid.Tensor(np.zeros(3))
+    with pytest.raises(ValueError, match=r"batch_norm: input_ must have shape \(N, C\) or "
+                                         r"\(N, C, \*\); got \(3,\)"):
+        F.batch_norm(c3, c3, c3)
+    with pytest.raises(ValueError, match=r"batch_norm: running_mean must have shape \(3,\); "
+                                         r"got \(4,\)"):
+        F.batch_norm(x, lucid.Tensor(np.zeros(4)), c3)
+    with pytest.raises(ValueError, match=r"batch_norm: running_mean and running_var are "
+                                         r"required when training=False"):
+        F.batch_norm(x, None, None)
+    with pytest.raises(ValueError, match=r"batch_norm: training needs more than 1 value per "
+                                         r"channel; got input_ of shape \(1, 3\)"):
+        F.batch_norm(lucid.Tensor(np.zeros((1, 3))), None, None, training=True)
+    with pytest.raises(ValueError, match=r"batch_norm: momentum must lie in \[0.0, 1.0\]"):
+        F.batch_norm(x, c3, c3, momentum=2)
+    with pytest.raises(ValueError, match=r"instance_norm: input_ must have shape \(N, C, \*\) "
+                                         r"with at least one spatial axis; got \(2, 3\)"):
+        F.instance_norm(lucid.Tensor(np.zeros((2, 3))))
+    with pytest.raises(ValueError, match=r"instance_norm: input statistics need more than 1"):
+        F.instance_norm(lucid.Tensor(np.zeros((2, 3, 1))))
+    with pytest.raises(ValueError, match=r"layer_norm: input_ must have shape \(\*, 5\) .*"
+                                         r"got \(2, 3, 4\)"):
+        F.layer_norm(x, 5)
+    with pytest.raises(ValueError, match=r"layer_norm: weight must have shape \(4,\)"):
+        F.layer_norm(x, 4, weight=c3)
+    with pytest.raises(TypeError, match=r"layer_norm: normalized_shape must be an int"):
+        F.layer_norm(x, 4.0)
+    with pytest.raises(ValueError, match=r"global_response_norm: input_ must have shape "
+                                         r"\(N, C, H, W\) \(channels first\); got \(2, 3, 4\)"):
+        F.global_response_norm(x, c3, c3)
+    with pytest.raises(ValueError, match=r"normalize: ord must be 1, 2, inf or -inf; got 3"):
+        F.normalize(x, ord=3)
+    with pytest.raises(TypeError, match=r"batch_norm: input_ must have a floating dtype"):
+        F.batch_norm(lucid.Tensor(np.zeros((2, 3), np.int64)), None, None, training=True)
