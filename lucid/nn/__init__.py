@@ -1,7 +1,9 @@
 """Neural networks: :class:`Module`, :class:`Parameter`, layers, ``functional`` and ``init``."""
 from lucid.nn import functional, init, modules
 from lucid.nn.module import Module
+from lucid.nn.containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from lucid.nn.modules import *  # noqa: F401,F403
-from lucid.nn.parameter import Parameter
+from lucid.nn.parameter import Buffer, Parameter
 
-__all__ = ["Module", "Parameter", "functional", "init", *modules.__all__]
+__all__ = ["Module", "Parameter", "Buffer", "Sequential", "ModuleList", "ModuleDict",
+           "ParameterList", "ParameterDict", "functional", "init", *modules.__all__]

@@ -130,13 +130,13 @@ def test_state_dict_round_trip():
 def test_load_state_dict_errors():
     net = Net()
     state = net.state_dict()
-    with pytest.raises(KeyError, match=r"missing keys \['scale'\]"):
+    with pytest.raises(ValueError, match=r"missing keys .*\['scale'\]"):
         net.load_state_dict({k: v for k, v in state.items() if k != "scale"})
-    with pytest.raises(KeyError, match=r"unexpected keys \['extra'\]"):
+    with pytest.raises(ValueError, match=r"unexpected keys .*\['extra'\]"):
         net.load_state_dict({**state, "extra": np.zeros(1)})
     net.load_state_dict({"scale": np.array([3.0])}, strict=False)
     assert_close(net.scale, np.array([3.0], np.float32))
-    with pytest.raises(ValueError, match=r"first.weight has shape \(3,\) here but \(4,\)"):
+    with pytest.raises(ValueError, match=r"first.weight: shape \(4,\) in the state dict, \(3,\) in the model"):
         net.load_state_dict({**state, "first.weight": np.zeros(4)})
 
 
