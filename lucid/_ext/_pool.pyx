@@ -1,0 +1,489 @@
+r"""Pooling kernels, compiled twin (typed memoryviews, ``nogil``, ``prange``).
+
+The loop nest (the reference twin ``pool.py`` explains the maths)::
+
+    for plane in range(N * C):                  # parallel: prange
+        for o in output positions (od, oh, ow):
+            for i in window(o) inside the input:         # i = o*s + k*dil - p
+                max pooling:   best, argmax = x[plane, i], i  if x[plane, i] > best or NaN
+                avg pooling:   total += x[plane, i]
+            y[plane, o] = best                  (max)
+            y[plane, o] = total / div(o)        (avg)
+
+    backward, same planes and order:
+        max:  grad_x[plane, argmax[plane, o]] += grad_y[plane, o]
+        avg:  grad_x[plane, i] += grad_y[plane, o] / div(o)   for every i in window(o)
+
+What makes it fast:
+
+* **One code path for 1d, 2d and 3d.** Every plane is viewed as ``(D, H, W)`` with
+  leading size-1 axes (1d is ``(1, 1, L)``), so each nest is written once, for float32
+  and float64 (a fused type), in one function per plane (``_max_plane``, ...).
+* **No bounds tests inside the window.** Where each window starts and stops *inside*
+  the input is computed once per axis and output index, in small tables shared by
+  every plane (a ``Plan``), before the loops run: the padding is never read and never
+  costs a comparison.
+* **A whole output row at a time.** For an output row ``(od, oh)`` the loops take one
+  window element ``(i_d, i_h, kw)`` and apply it to every output ``ow`` of the row:
+  ``y[ow] = max(y[ow], x[i_d, i_h, ow*s + kw*dil - p])``. Per output this is still the
+  row-major scan order (so the same maximum, the same first argmax on ties, the same
+  sums), but the innermost loop now runs over independent outputs: the average loops
+  vectorise, and the max loop's compare-and-select is written without a branch (on
+  real data the comparison is a coin toss, and a mispredicted branch costs more than
+  the update itself).
+* **Parallel over planes.** Planes ``(n, c)`` are independent, forward and backward
+  (a plane's gradient is written only by that plane's outputs), so ``prange`` hands
+  them to the threads with no locks and no races. They are handed out a few at a time
+  (``schedule="dynamic"``), so a thread slowed by another process does not hold the
+  others up. Each backward zeroes its own planes in the thread that fills them.
+"""
+import math
+
+import numpy as np
+
+from cython.parallel cimport prange
+from libc.math cimport INFINITY
+from libc.stdint cimport int64_t
+from libc.string cimport memset
+
+from lucid._ext._sizes import pool_output_size
+
+__all__ = ["max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward"]
+
+ctypedef fused real:
+    float
+    double
+
+# Planes are handed to the threads a few at a time, as each thread is ready
+# (schedule="dynamic"): when another process holds one core, the free thread takes the
+# remaining planes instead of waiting a whole time slice for a fixed half to finish.
+cdef enum:
+    _CHUNK = 4
+
+
+# ------------------------------------------------------------------ the plan
+cdef struct Plan:
+    # Sizes, always 3 spatial axes (D, H, W): 1d and 2d get leading size-1 axes.
+    Py_ssize_t H, W, OD, OH, OW
+    Py_ssize_t KW, sw, pw, dd, dh, dw
+    # Along D and H the window of output o reads first_*[o], first_*[o] + dil, ...
+    # while below stop_*[o]: only positions inside the input.
+    const int64_t* first_d
+    const int64_t* stop_d
+    const int64_t* first_h
+    const int64_t* stop_h
+    const int64_t* first_w
+    const int64_t* stop_w
+    # Along W, kernel column kw is inside the input for the outputs
+    # ow_lo[kw] <= ow < ow_hi[kw]; it reads column ow * sw + kw * dw - pw.
+    const int64_t* ow_lo
+    const int64_t* ow_hi
+    # Average pooling: the divisor of output (od, oh, ow) is
+    # count_d[od] * count_h[oh] * count_w[ow], or divisor_override when it is not 0.
+    const int64_t* count_d
+    const int64_t* count_h
+    const int64_t* count_w
+    int64_t divisor_override
+
+
+def _as3(values, fill):
+    """``values`` (d of them) with ``fill`` in front, to make 3 (the D, H, W axes):
+    the added axes have size 1, kernel 1, stride 1, dilation 1 and padding 0."""
+    return (fill,) * (3 - len(values)) + tuple(values)
+
+
+def _output_shape(spatial, kernel_size, stride, padding, dilation, ceil_mode):
+    return tuple(pool_output_size(L, K, s, p, dil, ceil_mode)
+                 for L, K, s, p, dil in zip(spatial, kernel_size, stride, padding, dilation))
+
+
+def _tables(spatial, out, kernel_size, stride, padding, dilation, count_include_pad):
+    """The plan's tables, in NumPy: ``rows`` (int64, ``(9, max(O))``) holds, per axis
+    D, H, W, the first and stop positions of each window inside the input, then each
+    axis' average-pooling count; ``cols`` (int64, ``(2, KW)``) holds ``ow_lo, ow_hi``.
+    """
+    L, O, K, s, dil = (_as3(v, 1) for v in (spatial, out, kernel_size, stride, dilation))
+    p = _as3(padding, 0)
+    rows = np.zeros((9, max(O)), dtype=np.int64)
+    for a in range(3):
+        start = np.arange(O[a], dtype=np.int64) * s[a] - p[a]
+        skip = np.where(start < 0, (-start + dil[a] - 1) // dil[a], 0)  # offsets in the padding
+        rows[2 * a, :O[a]] = start + skip * dil[a]
+        rows[2 * a + 1, :O[a]] = np.minimum(start + (K[a] - 1) * dil[a] + 1, L[a])
+        end = np.minimum(start + K[a], L[a] + p[a])     # average pooling (dil = 1)
+        if count_include_pad:
+            rows[6 + a, :O[a]] = end - start
+        else:
+            rows[6 + a, :O[a]] = np.minimum(end, L[a]) - np.maximum(start, 0)
+    column = np.arange(K[2], dtype=np.int64) * dil[2] - p[2]       # kw * dw - pw
+    # outputs ow with 0 <= ow * sw + column < W
+    lo = np.maximum(-(column // s[2]), 0)                           # ceil(-column / sw)
+    hi = np.minimum((L[2] - 1 - column) // s[2] + 1, O[2])
+    cols = np.stack([lo, np.maximum(hi, lo)]).astype(np.int64)
+    return np.ascontiguousarray(rows), np.ascontiguousarray(cols)
+
+
+cdef Plan _plan(const int64_t[:, ::1] rows, const int64_t[:, ::1] cols, spatial,
+                out, stride, padding, dilation,
+                int64_t divisor_override):
+    """The Plan over the tables (which the caller keeps alive while it is used)."""
+    cdef Plan g
+    _, g.H, g.W = _as3(spatial, 1)
+    g.OD, g.OH, g.OW = _as3(out, 1)
+    g.KW = cols.shape[1]
+    g.sw = _as3(stride, 1)[2]          # (no negative indices: wraparound is off)
+    g.pw = _as3(padding, 0)[2]
+    g.dd, g.dh, g.dw = _as3(dilation, 1)
+    g.first_d, g.stop_d = &rows[0, 0], &rows[1, 0]
+    g.first_h, g.stop_h = &rows[2, 0], &rows[3, 0]
+    g.first_w, g.stop_w = &rows[4, 0], &rows[5, 0]
+    g.count_d, g.count_h, g.count_w = &rows[6, 0], &rows[7, 0], &rows[8, 0]
+    g.ow_lo, g.ow_hi = &cols[0, 0], &cols[1, 0]
+    g.divisor_override = divisor_override
+    return g
+
+
+# ------------------------------------------------------------------ one plane
+cdef inline void _max_plane(const real* x, real* y, int64_t* argmax,
+                            const Plan* g) noexcept nogil:
+    # For each output row (od, oh), every output ow of the row is updated at once for
+    # one input element of its window, in the window's row-major order: input rows
+    # i_d, i_h, then kernel columns kw. Per output that is the reference's scan order;
+    # across ow the updates are independent, so the innermost loop has no
+    # loop-carried dependency and its compare-and-select is branch-free (vectorised).
+    # The plan's fields are copied to locals: stores into y could alias *g as far as
+    # the compiler knows, and re-reading g.sw in the loop stops vectorisation.
+    cdef Py_ssize_t H = g.H, W = g.W, OD = g.OD, OH = g.OH, OW = g.OW, KW = g.KW
+    cdef Py_ssize_t sw = g.sw, pw = g.pw, dd = g.dd, dh = g.dh, dw = g.dw
+    cdef Py_ssize_t od, oh, ow, kw, i_d, i_h, d0, d1, h0, h1, at, column, lo, hi
+    cdef const real* row
+    cdef real* y_row
+    cdef int64_t* a_row
+    cdef Py_ssize_t i_w
+    cdef real pair[2]      # (current maximum, candidate); on this call's stack
+    cdef int take
+    for od in range(OD):
+        d0, d1 = g.first_d[od], g.stop_d[od]
+        for oh in range(OH):
+            h0, h1 = g.first_h[oh], g.stop_h[oh]
+            y_row = y + (od * OH + oh) * OW
+            a_row = argmax + (od * OH + oh) * OW
+            for ow in range(OW):
+                y_row[ow] = -INFINITY
+                # the first position inside holds the seat (as the reference); -1 if none
+                if d0 < d1 and h0 < h1 and g.first_w[ow] < g.stop_w[ow]:
+                    a_row[ow] = (d0 * H + h0) * W + g.first_w[ow]
+                else:
+                    a_row[ow] = -1
+            i_d = d0
+            while i_d < d1:
+                i_h = h0
+                while i_h < h1:
+                    at = (i_d * H + i_h) * W
+                    row = x + at
+                    for kw in range(KW):
+                        column = kw * dw - pw
+                        lo, hi = g.ow_lo[kw], g.ow_hi[kw]
+                        for ow in range(lo, hi):
+                            i_w = ow * sw + column
+                            pair[0] = y_row[ow]
+                            pair[1] = row[i_w]
+                            # strictly larger, or NaN
+                            take = (pair[1] > pair[0]) | (pair[1] != pair[1])
+                            # select without a branch: on real data `take` is a coin
+                            # toss, and a mispredicted branch costs more than the
+                            # whole update
+                            y_row[ow] = pair[take]
+                            a_row[ow] += take * (at + i_w - a_row[ow])
+                    i_h = i_h + dh
+                i_d = i_d + dd
+
+
+cdef inline void _avg_plane(const real* x, real* y, const Plan* g) noexcept nogil:
+    # Same order as _max_plane: for every output row, add one window element to every
+    # output of the row at once (per output: the reference's row-major order).
+    cdef Py_ssize_t od, oh, ow, kw, i_d, i_h, column
+    cdef const real* row
+    cdef real* y_row
+    cdef int64_t rows_count
+    for od in range(g.OD):
+        for oh in range(g.OH):
+            y_row = y + (od * g.OH + oh) * g.OW
+            for ow in range(g.OW):
+                y_row[ow] = 0
+            for i_d in range(g.first_d[od], g.stop_d[od]):
+                for i_h in range(g.first_h[oh], g.stop_h[oh]):
+                    row = x + (i_d * g.H + i_h) * g.W
+                    for kw in range(g.KW):
+                        column = kw - g.pw
+                        for ow in range(g.ow_lo[kw], g.ow_hi[kw]):
+                            y_row[ow] = y_row[ow] + row[ow * g.sw + column]
+            if g.divisor_override != 0:
+                for ow in range(g.OW):
+                    y_row[ow] = y_row[ow] / <real>g.divisor_override
+            else:
+                rows_count = g.count_d[od] * g.count_h[oh]
+                for ow in range(g.OW):
+                    y_row[ow] = y_row[ow] / <real>(rows_count * g.count_w[ow])
+
+
+cdef enum:
+    _BLOCK = 64        # outputs of a row whose shares are computed at once
+
+
+cdef inline void _avg_plane_backward(const real* grad_y, real* grad_x, Py_ssize_t size,
+                                     const Plan* g) noexcept nogil:
+    # For a block of outputs of one row: their shares grad_y / div first (one division
+    # each, as the reference), then, as in _avg_plane, one window element of every
+    # output of the block at a time.
+    cdef Py_ssize_t H = g.H, W = g.W, OH = g.OH, OW = g.OW, KW = g.KW, sw = g.sw, pw = g.pw
+    cdef Py_ssize_t od, oh, ow, kw, i_d, i_h, column, start, end, lo, hi
+    cdef const real* gy_row
+    cdef real* gx_row
+    cdef int64_t rows_count
+    cdef real share[_BLOCK]          # on this call's stack: private to the thread
+    memset(grad_x, 0, size * sizeof(real))
+    for od in range(g.OD):
+        for oh in range(OH):
+            gy_row = grad_y + (od * OH + oh) * OW
+            rows_count = g.count_d[od] * g.count_h[oh]
+            start = 0
+            while start < OW:
+                end = min(start + _BLOCK, OW)
+                if g.divisor_override != 0:
+                    for ow in range(start, end):
+                        share[ow - start] = gy_row[ow] / <real>g.divisor_override
+                else:
+                    for ow in range(start, end):
+                        share[ow - start] = gy_row[ow] / <real>(rows_count * g.count_w[ow])
+                for i_d in range(g.first_d[od], g.stop_d[od]):
+                    for i_h in range(g.first_h[oh], g.stop_h[oh]):
+                        gx_row = grad_x + (i_d * H + i_h) * W
+                        for kw in range(KW):
+                            column = kw - pw
+                            lo = max(g.ow_lo[kw], start)
+                            hi = min(g.ow_hi[kw], end)
+                            for ow in range(lo, hi):
+                                gx_row[ow * sw + column] += share[ow - start]
+                start = start + _BLOCK
+
+
+# ------------------------------------------------------------------ every plane
+cdef void _max_forward(const real[:, ::1] x, real[:, ::1] y, int64_t[:, ::1] argmax,
+                       const Plan* g) noexcept nogil:
+    cdef Py_ssize_t n
+    for n in prange(x.shape[0], schedule="dynamic", chunksize=_CHUNK):
+        _max_plane(&x[n, 0], &y[n, 0], &argmax[n, 0], g)
+
+
+cdef void _max_backward(const real[:, ::1] grad_y, const int64_t[:, ::1] argmax,
+                        real[:, ::1] grad_x) noexcept nogil:
+    cdef Py_ssize_t planes = grad_y.shape[0], O = grad_y.shape[1], P = grad_x.shape[1]
+    cdef Py_ssize_t n, o
+    cdef int64_t j
+    cdef real* gx
+    for n in prange(planes, schedule="dynamic", chunksize=_CHUNK):
+        gx = &grad_x[n, 0]
+        # zero the plane here, in the thread that fills it: the plane is then in that
+        # core's cache for the scatter below (np.zeros would fault the pages in later)
+        memset(gx, 0, P * sizeof(real))
+        for o in range(O):
+            j = argmax[n, o]
+            if j >= 0:
+                gx[j] += grad_y[n, o]
+
+
+cdef void _avg_forward(const real[:, ::1] x, real[:, ::1] y, const Plan* g) noexcept nogil:
+    cdef Py_ssize_t n
+    for n in prange(x.shape[0], schedule="dynamic", chunksize=_CHUNK):
+        _avg_plane(&x[n, 0], &y[n, 0], g)
+
+
+cdef void _avg_backward(const real[:, ::1] grad_y, real[:, ::1] grad_x,
+                        const Plan* g) noexcept nogil:
+    cdef Py_ssize_t n
+    for n in prange(grad_y.shape[0], schedule="dynamic", chunksize=_CHUNK):
+        _avg_plane_backward(&grad_y[n, 0], &grad_x[n, 0], grad_x.shape[1], g)
+
+
+# [kernel: max_pool_forward]
+def max_pool_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
+    r"""Max pooling: the largest value of every window, and where it was.
+
+    The loop nest::
+
+        for plane in prange(N * C):
+            for o in output positions:
+                best, argmax = -inf, first position of window(o) inside the input (or -1)
+                for i in window(o) inside the input, in row-major order:
+                    if x[plane, i] > best or x[plane, i] is NaN:
+                        best, argmax = x[plane, i], i
+                y[plane, o] = best
+
+    Same maths, arguments and results as the reference
+    :func:`lucid._ext.pool.max_pool_forward`: ``argmax`` is the flat index of the
+    winner inside its plane (ties: the first; an empty window: ``-inf`` and ``-1``).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, *S), float32 or float64, C-contiguous
+    kernel_size, stride, padding, dilation : tuple of d ints
+    ceil_mode : bool
+
+    Returns
+    -------
+    y : ndarray, shape (N, C, *O), x's dtype
+    argmax : ndarray, shape (N, C, *O), int64
+    """
+    spatial = x.shape[2:]
+    out = _output_shape(spatial, kernel_size, stride, padding, dilation, ceil_mode)
+    y = np.empty(x.shape[:2] + out, dtype=x.dtype)
+    argmax = np.empty(x.shape[:2] + out, dtype=np.int64)
+    if y.size == 0:
+        return y, argmax
+    rows, cols = _tables(spatial, out, kernel_size, stride, padding, dilation, True)
+    cdef Plan g = _plan(rows, cols, spatial, out, stride, padding, dilation, 0)
+    planes = x.shape[0] * x.shape[1]
+    x2, y2, a2 = x.reshape(planes, -1), y.reshape(planes, -1), argmax.reshape(planes, -1)
+    if x.dtype == np.float64:
+        _max_forward[double](x2, y2, a2, &g)
+    else:
+        _max_forward[float](x2, y2, a2, &g)
+    return y, argmax
+# [end kernel: max_pool_forward]
+
+
+# [kernel: max_pool_backward]
+def max_pool_backward(grad_y, argmax, input_shape):
+    r"""Gradient of max pooling: each output's gradient goes to the input that won.
+
+    The loop nest::
+
+        for plane in prange(N * C):             # a plane's outputs write only its inputs
+            for o in output positions:
+                if argmax[plane, o] >= 0:
+                    grad_x[plane, argmax[plane, o]] += grad_y[plane, o]
+
+    Same maths, arguments and results as the reference
+    :func:`lucid._ext.pool.max_pool_backward`.
+
+    Parameters
+    ----------
+    grad_y : ndarray, shape (N, C, *O), float32 or float64, C-contiguous
+    argmax : ndarray, shape (N, C, *O), int64
+    input_shape : tuple of ints
+
+    Returns
+    -------
+    grad_x : ndarray, shape ``input_shape``, grad_y's dtype
+    """
+    input_shape = tuple(input_shape)
+    planes = input_shape[0] * input_shape[1]
+    grad_x = np.empty((planes, math.prod(input_shape[2:])), dtype=grad_y.dtype)
+    if grad_y.size == 0:
+        grad_x[...] = 0
+    else:
+        g2 = grad_y.reshape(planes, -1)
+        a2 = argmax.reshape(planes, -1)
+        if grad_y.dtype == np.float64:
+            _max_backward[double](g2, a2, grad_x)
+        else:
+            _max_backward[float](g2, a2, grad_x)
+    return grad_x.reshape(input_shape)
+# [end kernel: max_pool_backward]
+
+
+# ------------------------------------------------------------------ average pooling
+# [kernel: avg_pool_forward]
+def avg_pool_forward(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override):
+    r"""Average pooling: the sum of every window divided by its divisor.
+
+    The loop nest::
+
+        for plane in prange(N * C):
+            for o in output positions:
+                total = 0
+                for i in window(o) inside the input, in row-major order:
+                    total += x[plane, i]
+                y[plane, o] = total / div(o)    # div = divisor_override, or a product
+                                                # of one count per axis (a small table)
+
+    Same maths, arguments and results as the reference
+    :func:`lucid._ext.pool.avg_pool_forward`.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, *S), float32 or float64, C-contiguous
+    kernel_size, stride, padding : tuple of d ints
+    ceil_mode, count_include_pad : bool
+    divisor_override : int or None
+
+    Returns
+    -------
+    y : ndarray, shape (N, C, *O), x's dtype
+    """
+    spatial = x.shape[2:]
+    out = _output_shape(spatial, kernel_size, stride, padding, (1,) * len(spatial), ceil_mode)
+    y = np.empty(x.shape[:2] + out, dtype=x.dtype)
+    if y.size == 0:
+        return y
+    ones = (1,) * len(spatial)
+    rows, cols = _tables(spatial, out, kernel_size, stride, padding, ones, count_include_pad)
+    cdef Plan g = _plan(rows, cols, spatial, out, stride, padding, ones,
+                        0 if divisor_override is None else divisor_override)
+    planes = x.shape[0] * x.shape[1]
+    x2, y2 = x.reshape(planes, -1), y.reshape(planes, -1)
+    if x.dtype == np.float64:
+        _avg_forward[double](x2, y2, &g)
+    else:
+        _avg_forward[float](x2, y2, &g)
+    return y
+# [end kernel: avg_pool_forward]
+
+
+# [kernel: avg_pool_backward]
+def avg_pool_backward(grad_y, input_shape, kernel_size, stride, padding, ceil_mode,
+                      count_include_pad, divisor_override):
+    r"""Gradient of average pooling: each window spreads ``grad_y / div`` over its inputs.
+
+    The loop nest::
+
+        for plane in prange(N * C):             # a plane's outputs write only its inputs
+            for o in output positions:
+                share = grad_y[plane, o] / div(o)
+                for i in window(o) inside the input:
+                    grad_x[plane, i] += share
+
+    Same maths, arguments and results as the reference
+    :func:`lucid._ext.pool.avg_pool_backward` (up to the order of the additions).
+
+    Parameters
+    ----------
+    grad_y : ndarray, shape (N, C, *O), float32 or float64, C-contiguous
+    input_shape : tuple of ints
+    kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+        As given to :func:`avg_pool_forward`.
+
+    Returns
+    -------
+    grad_x : ndarray, shape ``input_shape``, grad_y's dtype
+    """
+    input_shape = tuple(input_shape)
+    spatial = input_shape[2:]
+    out = grad_y.shape[2:]
+    if grad_y.size == 0:
+        return np.zeros(input_shape, dtype=grad_y.dtype)
+    grad_x = np.empty(input_shape, dtype=grad_y.dtype)     # each plane zeroed by its thread
+    ones = (1,) * len(spatial)
+    rows, cols = _tables(spatial, out, kernel_size, stride, padding, ones, count_include_pad)
+    cdef Plan g = _plan(rows, cols, tuple(spatial), tuple(out), stride, padding, ones,
+                        0 if divisor_override is None else divisor_override)
+    planes = input_shape[0] * input_shape[1]
+    g2, x2 = grad_y.reshape(planes, -1), grad_x.reshape(planes, -1)
+    if grad_y.dtype == np.float64:
+        _avg_backward[double](g2, x2, &g)
+    else:
+        _avg_backward[float](g2, x2, &g)
+    return grad_x
+# [end kernel: avg_pool_backward]

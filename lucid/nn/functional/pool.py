@@ -1,0 +1,504 @@
+r"""Pooling: ``max_pool1d/2d/3d``, ``avg_pool1d/2d/3d``, ``adaptive_avg_pool1d/2d/3d``.
+
+Each function checks its arguments here (every rule lives in this file), then calls one
+autograd Function of :mod:`lucid.ops.pool`, whose forward and backward run the ``pool``
+kernels of :mod:`lucid._ext` (adaptive pooling is a matrix product per axis). The output
+sizes come from one helper, :func:`lucid._ext._sizes.pool_output_size`.
+
+Arguments, defaults and results follow ``torch.nn.functional``; the first argument is
+``input_``. The docstrings of the 1d/2d/3d variants share one text per family, filled in
+per dimension below; each function has its own examples.
+"""
+import math
+
+import numpy as np
+
+from lucid._ext._sizes import pool_output_size
+from lucid._tensor import Tensor
+from lucid.nn.functional._conv_args import MAX_ELEMENTS, int_tuple
+from lucid.ops._util import is_int
+from lucid.ops.pool import AdaptiveAvgPool, AvgPool, MaxPool
+
+__all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d",
+           "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d"]
+
+_SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
+_OUT = {1: "L_out", 2: "H_out, W_out", 3: "D_out, H_out, W_out"}
+
+
+# ------------------------------------------------------------------ argument checks
+def _axis(d, i):
+    return "" if d == 1 else f" along spatial axis {i}"
+
+
+def _check_input(fname, input_, d):
+    """A float Tensor of ``d + 1`` (unbatched) or ``d + 2`` axes; returns ``unbatched``."""
+    if not isinstance(input_, Tensor):
+        raise TypeError(f"{fname}: input_ must be a lucid Tensor; got {type(input_).__name__}")
+    if input_.dtype not in ("float32", "float64"):
+        raise TypeError(f"{fname}: input_ must be a float32 or float64 tensor; got dtype "
+                        f"{input_.dtype}")
+    s = _SPATIAL[d]
+    if input_.ndim not in (d + 1, d + 2):
+        raise ValueError(
+            f"{fname}: input_ must be {d + 1}-D (C, {s}) unbatched or {d + 2}-D (N, C, {s}) "
+            f"batched; got a {input_.ndim}-D tensor of shape {input_.shape}"
+        )
+    unbatched = input_.ndim == d + 1
+    if 0 in input_.shape[1 - unbatched:]:
+        raise ValueError(
+            f"{fname}: input_ must have at least one channel and a non-empty spatial extent "
+            f"(only the batch axis may be 0); got shape {input_.shape}"
+        )
+    return unbatched
+
+
+def _check_flag(fname, argname, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{fname}: {argname} must be True or False; got {value!r}")
+    return bool(value)
+
+
+def _window_args(fname, d, input_, kernel_size, stride, padding, dilation, ceil_mode):
+    """Check the window arguments shared by max and average pooling.
+
+    Returns ``(kernel, stride, padding, dilation, ceil_mode, unbatched)`` with tuples of
+    ``d`` ints. Raises when a padding exceeds half the kernel or an output size is not
+    positive (both as PyTorch), or when the arrays would be absurdly large.
+    """
+    unbatched = _check_input(fname, input_, d)
+    kernel = int_tuple(fname, "kernel_size", kernel_size, d, 1)
+    stride = kernel if stride is None else int_tuple(fname, "stride", stride, d, 1)
+    padding = int_tuple(fname, "padding", padding, d, 0)
+    dilation = int_tuple(fname, "dilation", dilation, d, 1)
+    ceil_mode = _check_flag(fname, "ceil_mode", ceil_mode)
+    spatial = input_.shape[2 - unbatched:]
+    for i in range(d):
+        if 2 * padding[i] > kernel[i]:
+            raise ValueError(
+                f"{fname}: padding ({padding[i]}) must be at most half of kernel_size "
+                f"({kernel[i]}), i.e. at most {kernel[i] // 2}{_axis(d, i)}"
+            )
+    out = tuple(pool_output_size(spatial[i], kernel[i], stride[i], padding[i], dilation[i],
+                                 ceil_mode) for i in range(d))
+    for i in range(d):
+        if out[i] <= 0:
+            rounding = "ceil" if ceil_mode else "floor"
+            raise ValueError(
+                f"{fname}: the output size {rounding}((L + 2 * padding - dilation * (K - 1) "
+                f"- 1) / stride) + 1 = {rounding}(({spatial[i]} + 2 * {padding[i]} - "
+                f"{dilation[i]} * ({kernel[i]} - 1) - 1) / {stride[i]}) + 1 = {out[i]} is not "
+                f"positive{_axis(d, i)}: the input is too small for the kernel"
+            )
+    n, c = (1, input_.shape[0]) if unbatched else input_.shape[:2]
+    # the reference twin pads the input to every window's reach
+    padded = tuple(max(spatial[i] + padding[i],
+                       (out[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1)
+                   + padding[i] for i in range(d))
+    for what, shape in (("output", (n, c) + out), ("padded input", (n, c) + padded)):
+        if math.prod(shape) > MAX_ELEMENTS:
+            raise ValueError(
+                f"{fname}: the {what} would have shape {shape} ({math.prod(shape)} "
+                f"elements), more than the {MAX_ELEMENTS} lucid allocates for one call"
+            )
+    return kernel, stride, padding, dilation, ceil_mode, unbatched
+
+
+def _max_pool(fname, d, input_, kernel_size, stride, padding, dilation, ceil_mode):
+    kernel, stride, padding, dilation, ceil_mode, unbatched = _window_args(
+        fname, d, input_, kernel_size, stride, padding, dilation, ceil_mode)
+    return MaxPool.apply(input_, kernel_size=kernel, stride=stride, padding=padding,
+                         dilation=dilation, ceil_mode=ceil_mode, unbatched=unbatched)
+
+
+def _avg_pool(fname, d, input_, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override):
+    kernel, stride, padding, _, ceil_mode, unbatched = _window_args(
+        fname, d, input_, kernel_size, stride, padding, 1, ceil_mode)
+    count_include_pad = _check_flag(fname, "count_include_pad", count_include_pad)
+    if divisor_override is not None:
+        if not is_int(divisor_override):
+            raise TypeError(f"{fname}: divisor_override must be an int or None; got "
+                            f"{divisor_override!r}")
+        if divisor_override == 0:
+            raise ValueError(f"{fname}: divisor_override must not be zero")
+        divisor_override = int(divisor_override)
+    if d == 3:
+        spatial = input_.shape[2 - unbatched:]
+        if any(spatial[i] < kernel[i] for i in range(3)):
+            raise ValueError(
+                f"{fname}: input_ of spatial size {tuple(spatial)} is smaller than kernel_size "
+                f"{kernel} (PyTorch's avg_pool3d refuses this whatever the padding; lucid "
+                f"follows it)"
+            )
+    return AvgPool.apply(input_, kernel_size=kernel, stride=stride, padding=padding,
+                         ceil_mode=ceil_mode, count_include_pad=count_include_pad,
+                         divisor_override=divisor_override, unbatched=unbatched)
+
+
+def _adaptive_avg_pool(fname, d, input_, output_size):
+    _check_input(fname, input_, d)
+    shown = output_size
+    sizes = (output_size,) * d if not isinstance(output_size, (tuple, list)) else output_size
+    if len(sizes) != d or not all(s is None or is_int(s) for s in sizes):
+        kind = TypeError if len(sizes) == d else ValueError
+        raise kind(
+            f"{fname}: output_size must be an int or a tuple of {d} ints (or None, to keep "
+            f"an axis' size); got {shown!r}"
+        )
+    spatial = input_.shape[-d:]
+    sizes = tuple(spatial[i] if s is None else int(s) for i, s in enumerate(sizes))
+    if any(s < 0 for s in sizes):
+        raise ValueError(f"{fname}: output_size must not be negative; got {shown!r}")
+    shape = input_.shape[:-d] + sizes
+    if math.prod(shape) > MAX_ELEMENTS:
+        raise ValueError(f"{fname}: the output would have shape {shape}, more than the "
+                         f"{MAX_ELEMENTS} elements lucid allocates for one call")
+    return AdaptiveAvgPool.apply(input_, output_size=sizes)
+
+
+# ------------------------------------------------------------------ the functions
+def max_pool1d(input_, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    return _max_pool("max_pool1d", 1, input_, kernel_size, stride, padding, dilation,
+                     ceil_mode)
+
+
+def max_pool2d(input_, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    return _max_pool("max_pool2d", 2, input_, kernel_size, stride, padding, dilation,
+                     ceil_mode)
+
+
+def max_pool3d(input_, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    return _max_pool("max_pool3d", 3, input_, kernel_size, stride, padding, dilation,
+                     ceil_mode)
+
+
+def avg_pool1d(input_, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    return _avg_pool("avg_pool1d", 1, input_, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, None)
+
+
+def avg_pool2d(input_, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    return _avg_pool("avg_pool2d", 2, input_, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+def avg_pool3d(input_, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    return _avg_pool("avg_pool3d", 3, input_, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+def adaptive_avg_pool1d(input_, output_size):
+    return _adaptive_avg_pool("adaptive_avg_pool1d", 1, input_, output_size)
+
+
+def adaptive_avg_pool2d(input_, output_size):
+    return _adaptive_avg_pool("adaptive_avg_pool2d", 2, input_, output_size)
+
+
+def adaptive_avg_pool3d(input_, output_size):
+    return _adaptive_avg_pool("adaptive_avg_pool3d", 3, input_, output_size)
+
+
+# ------------------------------------------------------------------ docstrings
+_MAX_DOC = r"""<D>-D max pooling: the largest value of every window.
+
+    For input :math:`x` of shape ``(N, C, <S>)``, output position :math:`o` and kernel
+    offset :math:`k` (per spatial axis :math:`0 \le k < K`):
+
+    .. math:: y[n, c, o] = \max_{k} x_{pad}[n, c,\; o\,s + k\,\mathrm{dil}]
+
+    where :math:`x_{pad}` is :math:`x` with ``padding`` values of :math:`-\infty` on both
+    sides of each spatial axis (the padding never wins). Along each axis
+
+    .. math:: L_{out} = \left\lfloor \frac{L + 2p - \mathrm{dil}(K - 1) - 1}{s}
+              \right\rfloor + 1
+
+    rounded up instead with ``ceil_mode=True``, keeping a last window only if it starts
+    inside the input or the left padding.
+
+    Shapes: ``(N, C, <S>)`` gives ``(N, C, <O>)``; an unbatched ``(C, <S>)`` gives
+    ``(C, <O>)``.
+
+    Backward: each output's gradient goes, whole, to the one input that won its window
+    (on a tie, the first in row-major scan order, as PyTorch; a NaN wins); an input that
+    wins several overlapping windows receives the sum:
+    :math:`\partial L/\partial x[n, c, j] = \sum_{o:\ \mathrm{argmax}(o) = j}
+    \partial L/\partial y[n, c, o]`.
+
+    Parameters
+    ----------
+    input_ : Tensor
+        ``(N, C, <S>)`` or ``(C, <S>)``, float32 or float64.
+    kernel_size : int or tuple of <d> ints
+        Window size.
+    stride : int or tuple of <d> ints, optional
+        Step between windows; default ``kernel_size``.
+    padding : int or tuple of <d> ints, default 0
+        :math:`-\infty` added on both sides of each spatial axis; at most
+        ``kernel_size // 2``.
+    dilation : int or tuple of <d> ints, default 1
+        Spacing between the window's elements.
+    ceil_mode : bool, default False
+        Round the output size up instead of down.
+
+    Returns
+    -------
+    Tensor
+        ``(N, C, <O>)`` (or ``(C, <O>)``), the input's dtype.
+
+    Raises
+    ------
+    TypeError
+        Non-Tensor or non-float input; non-integer sizes; non-bool ``ceil_mode``.
+    ValueError
+        Wrong input ndim or an empty channel/spatial axis; kernel_size, stride or
+        dilation not positive; padding negative or more than half the kernel; an output
+        size that is not positive.
+
+    Examples
+    --------
+"""
+
+_AVG_DOC = r"""<D>-D average pooling: the mean of every window.
+
+    For input :math:`x` of shape ``(N, C, <S>)``, output position :math:`o` and kernel
+    offset :math:`k` (per spatial axis :math:`0 \le k < K`):
+
+    .. math:: y[n, c, o] = \frac{1}{\mathrm{div}(o)} \sum_{k} x_{pad}[n, c,\; o\,s + k]
+
+    where :math:`x_{pad}` is :math:`x` with ``padding`` zeros on both sides of each
+    spatial axis. The divisor :math:`\mathrm{div}(o)` is the number of window positions
+    inside the padded input (``count_include_pad=True``; a ``ceil_mode`` window hanging
+    past the right padding is cut there), or inside the input alone
+    (``count_include_pad=False``)<OVERRIDE>. Along each axis
+
+    .. math:: L_{out} = \left\lfloor \frac{L + 2p - K}{s} \right\rfloor + 1
+
+    rounded up instead with ``ceil_mode=True``, keeping a last window only if it starts
+    inside the input or the left padding.
+
+    Shapes: ``(N, C, <S>)`` gives ``(N, C, <O>)``; an unbatched ``(C, <S>)`` gives
+    ``(C, <O>)``.
+
+    Backward: every input position of window :math:`o` receives an equal share,
+    :math:`\partial L/\partial x[n, c, j] = \sum_{o:\ j \in \mathrm{window}(o)}
+    \partial L/\partial y[n, c, o] \,/\, \mathrm{div}(o)`.
+
+    Parameters
+    ----------
+    input_ : Tensor
+        ``(N, C, <S>)`` or ``(C, <S>)``, float32 or float64.
+    kernel_size : int or tuple of <d> ints
+        Window size.
+    stride : int or tuple of <d> ints, optional
+        Step between windows; default ``kernel_size``.
+    padding : int or tuple of <d> ints, default 0
+        Zeros added on both sides of each spatial axis; at most ``kernel_size // 2``.
+    ceil_mode : bool, default False
+        Round the output size up instead of down.
+    count_include_pad : bool, default True
+        Count the padding's zeros in the divisor.<OVERRIDE_PARAM>
+
+    Returns
+    -------
+    Tensor
+        ``(N, C, <O>)`` (or ``(C, <O>)``), the input's dtype.
+
+    Raises
+    ------
+    TypeError
+        Non-Tensor or non-float input; non-integer sizes; non-bool flags.
+    ValueError
+        Wrong input ndim or an empty channel/spatial axis; kernel_size or stride not
+        positive; padding negative or more than half the kernel; an output size that is
+        not positive<RAISES>.
+
+    Examples
+    --------
+"""
+
+_ADAPTIVE_DOC = r"""<D>-D adaptive average pooling: average down to a given output size.
+
+    Along each spatial axis of length :math:`L` pooled to :math:`O` outputs, output
+    :math:`i` averages the inputs
+
+    .. math:: \left\lfloor \frac{i L}{O} \right\rfloor \le j <
+              \left\lceil \frac{(i + 1) L}{O} \right\rceil
+
+    (windows of nearly equal size covering the axis, as PyTorch), and a <d>-D window is
+    the product of one such range per axis:
+
+    .. math:: y[n, c, i] = \frac{1}{|\mathrm{window}(i)|}
+              \sum_{j \in \mathrm{window}(i)} x[n, c, j]
+
+    This is linear and separable: one :math:`O \times L` averaging matrix :math:`A_a`
+    per axis, :math:`y = x \times_1 A_1 \cdots \times_<d> A_<d>`.
+
+    Shapes: ``(N, C, <S>)`` gives ``(N, C, <O>)``; an unbatched ``(C, <S>)`` gives
+    ``(C, <O>)``.
+
+    Backward: :math:`\partial L/\partial x = \partial L/\partial y \times_1 A_1^T \cdots
+    \times_<d> A_<d>^T`: every input receives the gradient of each window containing it,
+    divided by that window's size.
+
+    Parameters
+    ----------
+    input_ : Tensor
+        ``(N, C, <S>)`` or ``(C, <S>)``, float32 or float64.
+    output_size : int or tuple of <d> ints (or None)
+        ``(<O>)``; None keeps that axis' input size.
+
+    Returns
+    -------
+    Tensor
+        ``(N, C, <O>)`` (or ``(C, <O>)``), the input's dtype.
+
+    Raises
+    ------
+    TypeError
+        Non-Tensor or non-float input; a non-integer output size.
+    ValueError
+        Wrong input ndim or an empty channel/spatial axis; an output size of the wrong
+        length or negative.
+
+    Examples
+    --------
+"""
+
+
+def _fill(template, d, examples, **extra):
+    text = template.replace("<D>", str(d)).replace("<d>", str(d))
+    text = text.replace("<S>", _SPATIAL[d]).replace("<O>", _OUT[d])
+    for key, value in extra.items():
+        text = text.replace(f"<{key}>", value)
+    return text + examples
+
+
+_OVERRIDE = (", or ``divisor_override`` when given", """
+    divisor_override : int, optional
+        A fixed divisor for every window instead (not zero).""")
+_NO_OVERRIDE = ("", "")
+_AVG3D_RAISES = ("; an input smaller than the kernel along some axis, whatever the "
+                 "padding (as PyTorch's avg_pool3d)")
+
+max_pool1d.__doc__ = _fill(_MAX_DOC, 1, r"""
+    >>> import lucid
+    >>> import lucid.nn.functional as F
+    >>> x = lucid.Tensor([[[1.0, 3.0, 2.0, 5.0, 4.0]]])     # (1, 1, 5)
+    >>> print(F.max_pool1d(x, kernel_size=2))           # windows [1, 3], [2, 5]
+    Tensor([[[3.0, 5.0]]])
+    >>> print(F.max_pool1d(x, 2, padding=1))            # [-inf, 1], [3, 2], [5, 4]
+    Tensor([[[1.0, 3.0, 5.0]]])
+    >>> print(F.max_pool1d(x, 2, ceil_mode=True))       # keeps the partial window [4]
+    Tensor([[[3.0, 5.0, 4.0]]])
+
+    The gradient goes to the winners; with overlapping windows (stride 1) the 3 and
+    the 5 each win twice and receive both gradients:
+
+    >>> x = lucid.Tensor([[[1.0, 3.0, 2.0, 5.0, 4.0]]], requires_grad=True)
+    >>> F.max_pool1d(x, kernel_size=2).sum().backward()
+    >>> x.grad
+    array([[[0., 1., 0., 1., 0.]]], dtype=float32)
+    >>> x.grad = None
+    >>> F.max_pool1d(x, kernel_size=2, stride=1).sum().backward()   # [3, 3, 5, 5]
+    >>> x.grad
+    array([[[0., 2., 0., 2., 0.]]], dtype=float32)
+""")
+
+max_pool2d.__doc__ = _fill(_MAX_DOC, 2, r"""
+    >>> import lucid
+    >>> import lucid.nn.functional as F
+    >>> x = lucid.Tensor([[[[1.0, 2.0, 5.0, 6.0],
+    ...                     [3.0, 4.0, 7.0, 8.0],
+    ...                     [0.0, 1.0, 2.0, 3.0],
+    ...                     [1.0, 0.0, 3.0, 2.0]]]])        # (1, 1, 4, 4)
+    >>> print(F.max_pool2d(x, 2))                             # one max per 2x2 block
+    Tensor([[[[4.0, 8.0], [1.0, 3.0]]]])
+    >>> print(F.max_pool2d(x, 2, stride=1, dilation=2))       # every other element
+    Tensor([[[[5.0, 6.0], [7.0, 8.0]]]])
+""")
+
+max_pool3d.__doc__ = _fill(_MAX_DOC, 3, r"""
+    >>> import lucid
+    >>> import lucid.nn.functional as F
+    >>> x = lucid.arange(8.0).reshape(1, 1, 2, 2, 2)          # (N, C, D, H, W)
+    >>> print(F.max_pool3d(x, 2))
+    Tensor([[[[[7.0]]]]])
+    >>> print(F.max_pool3d(x, (2, 1, 1)).shape)
+    (1, 1, 1, 2, 2)
+""")
+
+avg_pool1d.__doc__ = _fill(_AVG_DOC, 1, r"""
+    >>> import lucid
+    >>> import lucid.nn.functional as F
+    >>> x = lucid.Tensor([[[1.0, 3.0, 2.0, 6.0, 4.0]]])     # (1, 1, 5)
+    >>> print(F.avg_pool1d(x, kernel_size=2))           # means of [1, 3] and [2, 6]
+    Tensor([[[2.0, 4.0]]])
+
+    With padding the zeros count in the divisor unless ``count_include_pad=False``:
+
+    >>> print(F.avg_pool1d(x, 2, padding=1))            # [0, 1], [3, 2], [6, 4]
+    Tensor([[[0.5, 2.5, 5.0]]])
+    >>> print(F.avg_pool1d(x, 2, padding=1, count_include_pad=False))
+    Tensor([[[1.0, 2.5, 5.0]]])
+
+    Each window shares its gradient equally among its inputs (the 4 is in no window):
+
+    >>> x = lucid.Tensor([[[1.0, 3.0, 2.0, 6.0, 4.0]]], requires_grad=True)
+    >>> F.avg_pool1d(x, kernel_size=2).sum().backward()
+    >>> x.grad
+    array([[[0.5, 0.5, 0.5, 0.5, 0. ]]], dtype=float32)
+""", OVERRIDE=_NO_OVERRIDE[0], OVERRIDE_PARAM=_NO_OVERRIDE[1], RAISES="")
+
+avg_pool2d.__doc__ = _fill(_AVG_DOC, 2, r"""
+    >>> import lucid
+    >>> import lucid.nn.functional as F
+    >>> x = lucid.Tensor([[[[1.0, 2.0, 5.0, 6.0],
+    ...                     [3.0, 4.0, 7.0, 8.0]]]])        # (1, 1, 2, 4)
+    >>> print(F.avg_pool2d(x, 2))
+    Tensor([[[[2.5, 6.5]]]])
+    >>> print(F.avg_pool2d(x, 2, divisor_override=1))         # window sums
+    Tensor([[[[10.0, 26.0]]]])
+""", OVERRIDE=_OVERRIDE[0], OVERRIDE_PARAM=_OVERRIDE[1], RAISES="")
+
+avg_pool3d.__doc__ = _fill(_AVG_DOC, 3, r"""
+    >>> import lucid
+    >>> import lucid.nn.functional as F
+    >>> x = lucid.arange(8.0).reshape(1, 1, 2, 2, 2)          # (N, C, D, H, W)
+    >>> print(F.avg_pool3d(x, 2))
+    Tensor([[[[[3.5]]]]])
+    >>> print(F.avg_pool3d(x, (1, 2, 2)))
+    Tensor([[[[[1.5]], [[5.5]]]]])
+""", OVERRIDE=_OVERRIDE[0], OVERRIDE_PARAM=_OVERRIDE[1], RAISES=_AVG3D_RAISES)
+
+adaptive_avg_pool1d.__doc__ = _fill(_ADAPTIVE_DOC, 1, r"""
+    >>> import lucid
+    >>> import lucid.nn.functional as F
+    >>> x = lucid.Tensor([[[1.0, 2.0, 3.0, 4.0, 5.0]]])     # (1, 1, 5)
+    >>> print(F.adaptive_avg_pool1d(x, 2))                  # windows [0, 3) and [2, 5)
+    Tensor([[[2.0, 4.0]]])
+    >>> print(F.adaptive_avg_pool1d(x, 1))                  # the global mean
+    Tensor([[[3.0]]])
+""")
+
+adaptive_avg_pool2d.__doc__ = _fill(_ADAPTIVE_DOC, 2, r"""
+    >>> import lucid
+    >>> import lucid.nn.functional as F
+    >>> x = lucid.arange(16.0).reshape(1, 1, 4, 4)
+    >>> print(F.adaptive_avg_pool2d(x, 2))                  # means of the 2x2 blocks
+    Tensor([[[[2.5, 4.5], [10.5, 12.5]]]])
+    >>> print(F.adaptive_avg_pool2d(x, (None, 1)).shape)    # None keeps H
+    (1, 1, 4, 1)
+""")
+
+adaptive_avg_pool3d.__doc__ = _fill(_ADAPTIVE_DOC, 3, r"""
+    >>> import lucid
+    >>> import lucid.nn.functional as F
+    >>> x = lucid.arange(8.0).reshape(1, 1, 2, 2, 2)
+    >>> print(F.adaptive_avg_pool3d(x, 1))
+    Tensor([[[[[3.5]]]]])
+""")

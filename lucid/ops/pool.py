@@ -1,0 +1,149 @@
+r"""Pooling as autograd Functions: max, average and adaptive average, 1d/2d/3d.
+
+Max and average pooling run the ``pool`` kernels of :mod:`lucid._ext` (the active
+twin, chosen per call) in their forward and backward:
+
+=====================================  ===========================================
+needed                                  kernel
+=====================================  ===========================================
+max pooling forward                     ``max_pool_forward(x) -> (y, argmax)``
+max pooling input gradient              ``max_pool_backward(dL/dy, argmax)``
+average pooling forward                 ``avg_pool_forward(x)``
+average pooling input gradient          ``avg_pool_backward(dL/dy)``
+=====================================  ===========================================
+
+Adaptive average pooling needs no kernel: it is linear and *separable*. Along one axis
+of length :math:`L` pooled to :math:`O` outputs, output :math:`i` averages the inputs
+:math:`\lfloor iL/O \rfloor \le j < \lceil (i+1)L/O \rceil`, which is the product with
+an :math:`O \times L` averaging matrix :math:`A`. The mean over a box is the mean along
+each axis in turn, so :math:`y = x \times_1 A_1 \times_2 A_2 \cdots` (one matrix product
+per spatial axis), and the gradient multiplies by the transposes.
+
+These Functions take checked arguments (tuples of ints, one per spatial axis) and
+never validate: :mod:`lucid.nn.functional.pool` does that first.
+"""
+import numpy as np
+
+from lucid import _ext
+from lucid.autograd.function import Function
+
+__all__ = []  # Functions only; the public functions are in lucid.nn.functional.pool
+
+
+def _batched(x, unbatched):
+    """``x`` with a batch axis (added when ``unbatched``), C-contiguous for the kernels."""
+    return np.ascontiguousarray(x[None] if unbatched else x)
+
+
+class MaxPool(Function):
+    r"""``y = max_pool(x)`` in 1, 2 or 3 spatial dimensions.
+
+    Forward: :math:`y[n, c, o] = \max_{k} x_{pad}[n, c, o s + k\,\mathrm{dil}]`, the
+    padding being :math:`-\infty`; the kernel also returns where each maximum was.
+
+    Backward: ``dL/dx[n, c, argmax[n, c, o]] += dL/dy[n, c, o]`` (each gradient goes to
+    the one input that won its window).
+    """
+
+    @staticmethod
+    def forward(ctx, x, kernel_size, stride, padding, dilation, ceil_mode, unbatched=False):
+        x = _batched(x, unbatched)
+        y, argmax = _ext.get("pool").max_pool_forward(x, kernel_size, stride, padding,
+                                                      dilation, ceil_mode)
+        ctx.argmax, ctx.x_shape, ctx.dtype, ctx.unbatched = argmax, x.shape, x.dtype, unbatched
+        ctx.window = int(np.prod(kernel_size))
+        return y[0] if unbatched else y
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = np.ascontiguousarray(grad[None] if ctx.unbatched else grad, dtype=ctx.dtype)
+        gx = _ext.get("pool").max_pool_backward(grad, ctx.argmax, ctx.x_shape)
+        return gx[0] if ctx.unbatched else gx
+
+    @staticmethod
+    def flops(ctx, out, *inputs):
+        """One comparison per window element."""
+        return int(out.size) * ctx.window
+
+
+class AvgPool(Function):
+    r"""``y = avg_pool(x)`` in 1, 2 or 3 spatial dimensions.
+
+    Forward: :math:`y[n, c, o] = \frac{1}{\mathrm{div}(o)} \sum_k x_{pad}[n, c, o s + k]`,
+    the padding being zeros.
+
+    Backward: every input of window ``o`` receives :math:`\partial L/\partial y[n, c, o]
+    / \mathrm{div}(o)`.
+    """
+
+    @staticmethod
+    def forward(ctx, x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                divisor_override, unbatched=False):
+        x = _batched(x, unbatched)
+        ctx.params = (kernel_size, stride, padding, ceil_mode, count_include_pad,
+                      divisor_override)
+        ctx.x_shape, ctx.dtype, ctx.unbatched = x.shape, x.dtype, unbatched
+        ctx.window = int(np.prod(kernel_size))
+        y = _ext.get("pool").avg_pool_forward(x, *ctx.params)
+        return y[0] if unbatched else y
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = np.ascontiguousarray(grad[None] if ctx.unbatched else grad, dtype=ctx.dtype)
+        gx = _ext.get("pool").avg_pool_backward(grad, ctx.x_shape, *ctx.params)
+        return gx[0] if ctx.unbatched else gx
+
+    @staticmethod
+    def flops(ctx, out, *inputs):
+        """One addition per window element."""
+        return int(out.size) * ctx.window
+
+
+def averaging_matrix(length, size, dtype):
+    r"""The ``(size, length)`` matrix of adaptive average pooling along one axis.
+
+    Row :math:`i` averages the inputs :math:`\lfloor i L / O \rfloor \le j <
+    \lceil (i + 1) L / O \rceil` (:math:`L` = ``length``, :math:`O` = ``size``), as
+    PyTorch. The windows cover the axis; neighbours may share an element.
+    """
+    i = np.arange(size)
+    start = (i * length) // size
+    end = -((-(i + 1) * length) // size)             # ceil((i + 1) L / O)
+    j = np.arange(length)
+    inside = (j >= start[:, None]) & (j < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+def _along(x, matrix, axis):
+    """Multiply ``x`` by ``matrix`` (``(O, L)``) along ``axis`` (of length ``L``)."""
+    return np.moveaxis(np.moveaxis(x, axis, -1) @ matrix.T, -1, axis)
+
+
+class AdaptiveAvgPool(Function):
+    r"""``y = adaptive_avg_pool(x)`` to ``output_size``, 1, 2 or 3 spatial dimensions.
+
+    Forward: :math:`y = x \times_1 A_1 \times_2 A_2 \cdots` with the averaging matrices
+    :math:`A_a` of :func:`averaging_matrix`, one per spatial axis.
+
+    Backward: :math:`\partial L/\partial x = \partial L/\partial y \times_1 A_1^T
+    \times_2 A_2^T \cdots`.
+    """
+
+    @staticmethod
+    def forward(ctx, x, output_size):
+        d = len(output_size)
+        first = x.ndim - d
+        ctx.matrices = [averaging_matrix(x.shape[first + a], output_size[a], x.dtype)
+                        for a in range(d)]
+        ctx.first, ctx.dtype = first, x.dtype
+        y = x
+        for a, matrix in enumerate(ctx.matrices):
+            y = _along(y, matrix, first + a)
+        return np.ascontiguousarray(y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = np.asarray(grad, dtype=ctx.dtype)
+        for a, matrix in enumerate(ctx.matrices):
+            grad = _along(grad, matrix.T, ctx.first + a)
+        return np.ascontiguousarray(grad)
