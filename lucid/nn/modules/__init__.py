@@ -1,5 +1,16 @@
 """Layers: thin :class:`~lucid.nn.Module` classes over :mod:`lucid.nn.functional`."""
-from lucid.nn.modules import conv
+from lucid.nn.modules import (activation, conv, dropout, linear, loss, norm, pooling, sparse,
+                              upsample)
+from lucid.nn.modules.activation import *  # noqa: F401,F403
 from lucid.nn.modules.conv import *  # noqa: F401,F403
+from lucid.nn.modules.dropout import *  # noqa: F401,F403
+from lucid.nn.modules.linear import *  # noqa: F401,F403
+from lucid.nn.modules.loss import *  # noqa: F401,F403
+from lucid.nn.modules.norm import *  # noqa: F401,F403
+from lucid.nn.modules.pooling import *  # noqa: F401,F403
+from lucid.nn.modules.sparse import *  # noqa: F401,F403
+from lucid.nn.modules.upsample import *  # noqa: F401,F403
 
-__all__ = [*conv.__all__]
+__all__ = [*conv.__all__, *linear.__all__, *activation.__all__, *norm.__all__,
+           *dropout.__all__, *loss.__all__, *pooling.__all__, *sparse.__all__,
+           *upsample.__all__]

@@ -1,0 +1,1 @@
+"""Tests of the layer classes of lucid.nn.modules against PyTorch."""
