@@ -5,8 +5,9 @@ Build it offline with warnings as errors::
     python -m sphinx -W --keep-going -b html docs docs/_build/html
 
 Everything the site needs is local: the theme (alabaster), MathJax (vendored by the
-``sphinx-mathjax-offline`` package and copied into ``_static/mathjax``), and lucid
-itself (imported from this checkout). Intersphinx is deliberately not used: it would
+``sphinx-mathjax-offline`` package and copied into ``_static/mathjax``), matplotlib
+(which draws the learning-rate plots, ``_ext/lrplots.py``), and lucid itself
+(imported from this checkout). Intersphinx is deliberately not used: it would
 fetch inventories from the network.
 """
 import os
@@ -15,7 +16,7 @@ import sys
 DOCS = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(DOCS)
 sys.path.insert(0, ROOT)                         # import lucid from this checkout
-sys.path.insert(0, os.path.join(DOCS, "_ext"))   # apigen, twins
+sys.path.insert(0, os.path.join(DOCS, "_ext"))   # apigen, twins, lrplots
 
 import lucid  # noqa: E402
 
@@ -33,6 +34,7 @@ extensions = [
     "sphinx-mathjax-offline",   # serves MathJax from _static/mathjax: no CDN
     "apigen",                    # writes the API listings from each package's __all__
     "twins",                     # .. kernel-twins:: family function
+    "lrplots",                   # learning-rate plots of the schedulers (matplotlib)
 ]
 
 # -- sources ---------------------------------------------------------------------------
@@ -53,15 +55,26 @@ numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 numpydoc_validation_checks = set()   # the docstring standard is checked by review, not here
 
+# MathJax: the textmacros package lets ``\text{step\_size}`` print "step_size" as
+# LaTeX would (without it MathJax shows the backslash). Loaded from the local copy.
+mathjax3_config = {
+    "loader": {"load": ["[tex]/textmacros"]},
+    "tex": {"packages": {"[+]": ["textmacros"]}},
+}
+
 # -- HTML --------------------------------------------------------------------------------
 html_theme = "alabaster"
 html_title = f"lucid {release}"
 html_static_path = ["_static"]
+html_css_files = ["site.css"]        # layout fixes on top of alabaster (see the file)
 html_theme_options = {
     "description": "A deep-learning framework for teaching",
     "fixed_sidebar": True,
     "show_relbars": True,
-    "page_width": "1240px",      # room for two kernel twins side by side
+    # 1180px: a 1200px-wide window still gets the sidebar layout (below page_width
+    # alabaster moves the sidebar above the page), and the body (~900px) still holds
+    # two kernel twins side by side (see _static/twins.css)
+    "page_width": "1180px",
     "body_max_width": "none",
 }
 html_sidebars = {"**": ["about.html", "navigation.html", "searchbox.html"]}

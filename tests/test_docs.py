@@ -43,27 +43,32 @@ def _namespaces():
 
 
 def _docs_tools_or_skip():
-    for module in ("sphinx", "numpydoc", "sphinx-mathjax-offline"):
+    for module in ("sphinx", "numpydoc", "sphinx-mathjax-offline", "matplotlib"):
         try:
             importlib.import_module(module)
         except ImportError:
             pytest.skip(f"{DOCS_MISSING}: cannot import {module}")
 
 
-def _apigen():
+def _docs_ext(name):
+    """The docs extension ``docs/_ext/<name>.py``, imported as a module."""
     sys.path.insert(0, str(DOCS / "_ext"))
     try:
-        return importlib.import_module("apigen")
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(DOCS / "_ext"))
+
+
+def _apigen():
+    return _docs_ext("apigen")
 
 
 def _twins():
-    sys.path.insert(0, str(DOCS / "_ext"))
-    try:
-        return importlib.import_module("twins")
-    finally:
-        sys.path.remove(str(DOCS / "_ext"))
+    return _docs_ext("twins")
+
+
+def _lrplots():
+    return _docs_ext("lrplots")
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +194,13 @@ def test_rst_examples_run(path):
 def test_every_hand_written_page_is_checked():
     assert {p.values[0].name for p in _rst_pages()} >= {
         "index.rst", "tensor.rst", "autograd.rst", "kernels.rst", "indexing.rst",
-        "lucid.nn.functional.conv_transpose1d.rst"}
+        "lucid.nn.functional.conv_transpose1d.rst", "model.rst", "training.rst", "data.rst"}
+
+
+def test_guides_are_in_the_index_toctree(html):
+    index = (html / "index.html").read_text(encoding="utf-8")
+    for guide in ("guide/model.html", "guide/training.html", "guide/data.html"):
+        assert f'href="{guide}"' in index, f"index.html does not link {guide}"
 
 
 # --------------------------------------------------- kernel source, side by side and live
@@ -259,3 +270,53 @@ def test_kernel_source_shown_is_the_current_source(html, page, family, kernels):
             first, last = find((ext / filename).read_text(encoding="utf-8"), name)
             expected.append(f"{title} \u2014 lucid/_ext/{filename}, lines {first}\u2013{last}")
     assert _captions(html / page) == expected
+
+
+# ------------------------------------------------ learning-rate plots, drawn at build time
+def _schedulers():
+    import lucid.optim.lr_scheduler as module
+
+    return [n for n in module.__all__ if n != "LRScheduler"]
+
+
+def test_every_scheduler_has_a_plot():
+    """A new scheduler fails here until docs/_ext/lrplots.py draws it."""
+    _docs_tools_or_skip()
+    assert sorted(_lrplots().DEMOS) == sorted(_schedulers())
+
+
+@pytest.mark.parametrize("name", _schedulers())
+def test_scheduler_page_shows_its_plot_and_the_code_that_drew_it(html, name):
+    page = html / "api" / "generated" / f"lucid.optim.lr_scheduler.{name}.html"
+    text = page.read_text(encoding="utf-8")
+    images = re.findall(r'<img[^>]*\bsrc="([^"]*)"', text)
+    assert images == [f"../../_images/{name}.png"], images
+    png = (page.parent / images[0]).resolve()
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{png} is not a PNG"
+    demo = _lrplots().DEMOS[name][0]
+    constructor = next(line for line in demo.splitlines() if line.startswith("sched = "))
+    shown = re.sub(r"<[^>]+>", "", text).replace("&quot;", '"')
+    assert constructor in shown, f"the page does not show the code that drew it: {constructor}"
+
+
+def test_plot_demo_records_the_schedulers_own_rates():
+    """The plotted numbers are lucid's: StepLR(step_size=20, gamma=0.5) from 0.1."""
+    _docs_tools_or_skip()
+    lrs, metric = _lrplots().run_demo("StepLR")
+    assert metric is None and len(lrs) == _lrplots().EPOCHS
+    assert lrs[0] == lrs[19] == 0.1 and lrs[20] == 0.05 and lrs[99] == 0.1 * 0.5 ** 4
+    lrs, metric = _lrplots().run_demo("ReduceLROnPlateau")
+    assert len(metric) == len(lrs) and min(lrs) < lrs[0] / 4      # it did reduce
+
+
+def test_docs_build_stops_clearly_without_matplotlib(monkeypatch):
+    """matplotlib is a docs requirement: missing, the build fails saying so."""
+    _docs_tools_or_skip()
+    from sphinx.errors import ExtensionError
+
+    lrplots = _lrplots()
+    for module in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, module)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)     # import matplotlib -> ImportError
+    with pytest.raises(ExtensionError, match=r"lrplots: matplotlib is required .*pip install"):
+        lrplots.setup(None)

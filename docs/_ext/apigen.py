@@ -20,7 +20,6 @@ import importlib
 import inspect
 import os
 import re
-import shutil
 
 from sphinx.util import logging
 
@@ -253,10 +252,19 @@ def write_listings(app, config):
     """config-inited: (re)write api/generated/ and configure autosummary for it."""
     srcdir = str(app.srcdir)
     target = os.path.join(srcdir, GENERATED)
-    shutil.rmtree(target, ignore_errors=True)     # no stale page of a removed name
-    os.makedirs(target)
+    os.makedirs(target, exist_ok=True)
     entries, primary = catalogue()
     listed = namespaces()
+    # No stale page of a removed name: delete only pages that are not wanted now, and
+    # leave the rest to be overwritten, so two builds of one tree cannot pull files from
+    # under each other.
+    pages = [name for name, page in primary.items() if name == page]
+    files = filename_map(pages)
+    wanted = {f"{files.get(name, name)}.rst" for name in pages}
+    wanted |= {f"{namespace}.rst" for namespace, _, _ in listed}
+    for entry in os.listdir(target):
+        if entry.endswith(".rst") and entry not in wanted:
+            os.remove(os.path.join(target, entry))
     for namespace, title, description in listed:
         if isinstance(entries[namespace], Exception):
             logger.warning(f"apigen: cannot list {namespace} ({entries[namespace]}); "
@@ -268,8 +276,7 @@ def write_listings(app, config):
             f.write(text)
     with open(os.path.join(target, "namespaces.inc"), "w") as f:
         f.write(_namespace_table(listed))
-    pages = [name for name, page in primary.items() if name == page]
-    config.autosummary_filename_map = filename_map(pages)
+    config.autosummary_filename_map = files
     context = dict(config.autosummary_context)
     context["page_extras"] = page_extras(srcdir, pages)
     config.autosummary_context = context
