@@ -25,6 +25,8 @@ These Functions take checked arguments (tuples of ints, one per spatial axis) an
 never validate: :mod:`lucid.nn.functional.conv` does that first. Arrays handed to a
 kernel are made C-contiguous and writeable here, since kernels accept nothing else.
 """
+import math
+
 import numpy as np
 
 from lucid import _ext
@@ -89,6 +91,12 @@ class Conv(Function):
         return y[0] if unbatched else y
 
     @staticmethod
+    def flops(ctx, out, x, w, *rest, **params):
+        """Each output element is a dot product of C_in/groups * prod(K) terms (a multiply
+        and an add each); bias additions are not counted, as for Linear."""
+        return int(2 * out.size * math.prod(w.shape[1:]))
+
+    @staticmethod
     def backward(ctx, grad):
         stride, padding, dilation, groups = ctx.params
         w = ctx.w
@@ -148,6 +156,12 @@ class ConvTranspose(Function):
         if b is not None:
             y += _bias_shape(b, d)
         return y[0] if unbatched else y
+
+    @staticmethod
+    def flops(ctx, out, x, w, *rest, **params):
+        """Each input element is scattered through C_out/groups * prod(K) weights (a
+        multiply and an add each); bias additions are not counted."""
+        return int(2 * x.size * math.prod(w.shape[1:]))
 
     @staticmethod
     def backward(ctx, grad):

@@ -32,3 +32,17 @@ def test_counts_under_no_grad_and_nothing_outside():
     assert y.flops == 2 * 4 * 4 * 4 + 16
     assert (x @ x).flops == 0
     assert x.flops == 0
+
+
+def test_convolutions_count_their_textbook_flops():
+    import lucid.nn.functional as F
+
+    x = lucid.Tensor(np.ones((2, 3, 8, 8), dtype=np.float32))
+    w = lucid.Tensor(np.ones((4, 3, 3, 3), dtype=np.float32))
+    with lucid.count_flops():
+        y = F.conv2d(x, w, padding=1)
+    assert y.flops == 2 * (3 * 3 * 3) * (2 * 4 * 8 * 8)
+    wt = lucid.Tensor(np.ones((3, 5, 2, 2), dtype=np.float32))
+    with lucid.count_flops():
+        z = F.conv_transpose2d(x, wt, stride=2)
+    assert z.flops == 2 * (5 * 2 * 2) * x.size

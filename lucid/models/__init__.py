@@ -1,0 +1,36 @@
+"""Homework models: a registry, :func:`summarize`, and classic architectures.
+
+Every family module registers its builders with :func:`register_model` when it is
+imported below; :func:`create_model` builds one by name, :func:`get_model_names`
+lists them. A new family joins with one line, ``from lucid.models.<family> import *``,
+and the names in its ``__all__`` are re-exported (see ``_family_names``).
+
+Examples
+--------
+>>> from lucid import models
+>>> models.get_model_names()[:3]
+['alexnet', 'lenet_5', 'mobilenet_v2']
+"""
+import sys as _sys
+
+from lucid.models._registry import create_model, get_model, get_model_names, register_model
+from lucid.models.summarize import LayerSummary, ModelSummary, summarize
+from lucid.models.lenet import *  # noqa: F401,F403
+from lucid.models.alexnet import *  # noqa: F401,F403
+from lucid.models.vgg import *  # noqa: F401,F403
+from lucid.models.resnet import *  # noqa: F401,F403
+from lucid.models.mobilenet import *  # noqa: F401,F403
+
+
+def _family_names():
+    """The ``__all__`` of every public model-family module imported above."""
+    names = []
+    for module_name, module in sorted(_sys.modules.items()):
+        parent, _, leaf = module_name.rpartition(".")
+        if parent == __name__ and not leaf.startswith("_") and leaf != "summarize":
+            names += getattr(module, "__all__", [])
+    return names
+
+
+__all__ = ["register_model", "get_model_names", "create_model", "summarize",
+           "ModelSummary", "LayerSummary", *_family_names()]
