@@ -10,7 +10,16 @@ from lucid.nn.modules.norm import *  # noqa: F401,F403
 from lucid.nn.modules.pooling import *  # noqa: F401,F403
 from lucid.nn.modules.sparse import *  # noqa: F401,F403
 from lucid.nn.modules.upsample import *  # noqa: F401,F403
+from lucid.nn.modules import attention as _attention
+from lucid.nn.modules.attention import *  # noqa: F401,F403
+from lucid.nn.modules import transformer as _transformer
+from lucid.nn.modules.transformer import *  # noqa: F401,F403
+from lucid.nn.modules import fused as _fused
+from lucid.nn.modules.fused import *  # noqa: F401,F403
+from lucid.nn.modules import einops as _einops
+from lucid.nn.modules.einops import *  # noqa: F401,F403
 
 __all__ = [*conv.__all__, *linear.__all__, *activation.__all__, *norm.__all__,
            *dropout.__all__, *loss.__all__, *pooling.__all__, *sparse.__all__,
-           *upsample.__all__]
+           *upsample.__all__, *_attention.__all__, *_transformer.__all__, *_fused.__all__,
+           *_einops.__all__]

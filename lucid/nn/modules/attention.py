@@ -1,0 +1,363 @@
+r"""Attention layers: ``ScaledDotProductAttention`` and ``MultiHeadAttention``.
+
+Both compute :math:`\mathrm{softmax}(Q K^T / \sqrt{d} + M)\,V` through
+:func:`lucid.nn.functional.scaled_dot_product_attention`'s helpers.
+``MultiHeadAttention`` has PyTorch's ``nn.MultiheadAttention`` parameters, names and
+layout (``in_proj_weight``, ``in_proj_bias``, ``out_proj.weight``, ``out_proj.bias``),
+so a PyTorch checkpoint loads into it 1:1 with ``load_state_dict``.
+"""
+import numpy as np
+
+from lucid import ops
+from lucid._tensor import Tensor
+from lucid.nn import functional as F
+from lucid.nn import init
+from lucid.nn.functional import attention as _attn
+from lucid.nn.functional._layer_args import bool_arg, number_arg, probability
+from lucid.nn.module import Module
+from lucid.nn.modules._checks import tensor_input
+from lucid.nn.modules.linear import Linear
+from lucid.nn.parameter import Parameter
+
+__all__ = ["ScaledDotProductAttention", "MultiHeadAttention"]
+
+
+class ScaledDotProductAttention(Module):
+    r"""Scaled dot-product attention as a layer (no parameters).
+
+    .. math:: \mathrm{out} = \mathrm{softmax}\!\left(s\,Q K^T + M\right) V,
+              \qquad s = 1/\sqrt{E}
+
+    See :func:`lucid.nn.functional.scaled_dot_product_attention` for the mask rules and
+    the backward maths. Dropout on the weights acts only in training mode.
+
+    Shapes: ``query`` ``(..., L, E)``, ``key`` ``(..., S, E)``, ``value``
+    ``(..., S, Ev)``; output ``(..., L, Ev)``.
+
+    Backward: that of the functional form (``matmul``, ``softmax``, ``matmul``).
+
+    Parameters
+    ----------
+    attn_mask : Tensor, optional
+        A default mask (bool: True = may attend; float: added), used when ``forward``
+        gets none.
+    dropout_p : float, default 0.0
+        Dropout on the attention weights (training mode only).
+    is_causal : bool, default False
+    scale : float, optional
+        Default :math:`1/\sqrt{E}`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Bad settings; in ``forward``, the errors of the functional form.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> attn = nn.ScaledDotProductAttention(is_causal=True)
+    >>> x = lucid.Tensor([[1.0], [2.0]])                # scores s_ij = x_i x_j, causal
+    >>> print(attn(x, x, lucid.Tensor([[10.0], [20.0]])).data.round(3))   # row 2: e^2, e^4
+    [[10.   ]
+     [18.808]]
+    """
+
+    def __init__(self, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+        super().__init__()
+        name = "ScaledDotProductAttention"
+        self.attn_mask = attn_mask
+        self.dropout_p = probability(dropout_p, name, "dropout_p")
+        self.is_causal = bool_arg(is_causal, name, "is_causal")
+        self.scale = None if scale is None else number_arg(scale, name, "scale")
+
+    def forward(self, query, key, value, attn_mask=None):
+        """Attend ``query`` over ``key`` / ``value`` (``attn_mask`` overrides the layer's)."""
+        mask = self.attn_mask if attn_mask is None else attn_mask
+        p = self.dropout_p if self.training else 0.0
+        return F.scaled_dot_product_attention(query, key, value, mask, p, self.is_causal,
+                                              self.scale)
+
+    def extra_repr(self):
+        return f"dropout_p={self.dropout_p}, is_causal={self.is_causal}, scale={self.scale}"
+
+
+def _positive_int(name, arg, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise TypeError(f"{name}: {arg} must be a positive int; got {value!r}")
+    return int(value)
+
+
+def _append_key(mask, n):
+    """Give a mask (..., S) ``n`` more key columns of 0 (they may be attended)."""
+    mask = mask if isinstance(mask, Tensor) else Tensor._wrap(mask)
+    extra = ops.zeros((*mask.shape[:-1], n), dtype=mask.dtype)
+    return ops.concatenate([mask, extra], axis=-1)
+
+
+class MultiHeadAttention(Module):
+    r"""Multi-head attention (PyTorch's ``nn.MultiheadAttention``).
+
+    The inputs are projected, split into :math:`h` heads of size :math:`d = E/h`, each
+    head attends on its own, and the heads are concatenated and projected back:
+
+    .. math::
+
+        \mathrm{head}_i = \mathrm{softmax}\!\left(\frac{(Q W^Q_i)(K W^K_i)^T}{\sqrt d}
+        + M\right) V W^V_i, \qquad
+        \mathrm{out} = [\mathrm{head}_1, \dots, \mathrm{head}_h]\, W^O + b^O
+
+    (each projection also adds its bias). :math:`W^Q, W^K, W^V` are the three row
+    blocks of ``in_proj_weight`` (``(3E, E)``; or ``q_proj_weight`` /
+    ``k_proj_weight`` / ``v_proj_weight`` when ``kdim`` or ``vdim`` differ from
+    :math:`E`), :math:`W^O` is ``out_proj``.
+
+    Layout: ``batch_first=False`` is the default, as in PyTorch (the original lucid
+    API does not say): inputs are ``(L, N, E)`` (sequence first). Pass
+    ``batch_first=True`` for ``(N, L, E)``. Unbatched inputs ``(L, E)`` work in both.
+
+    Masks (PyTorch's rules; note True means *ignore*, the opposite of
+    :func:`~lucid.nn.functional.scaled_dot_product_attention`):
+
+    * ``key_padding_mask`` ``(N, S)`` (or ``(S,)``): True marks padded keys to ignore;
+      a float mask is added to the scores;
+    * ``attn_mask`` ``(L, S)`` or ``(N * num_heads, L, S)``: True forbids the pair; a
+      float mask is added. Both masks add up. ``is_causal=True`` without an
+      ``attn_mask`` uses the causal mask (PyTorch requires the mask as well and treats
+      the flag as a hint).
+
+    ``forward(query, key, value, key_padding_mask=None, need_weights=True,
+    attn_mask=None, average_attn_weights=True, is_causal=False)`` returns
+    ``(output, weights)``: the output shaped as ``query`` with ``E`` features, and
+    (when ``need_weights``, else None) the attention weights ``(N, L, S)`` averaged
+    over the heads, or ``(N, num_heads, L, S)`` with ``average_attn_weights=False``.
+
+    A query whose keys are all masked gets zero weights (PyTorch gives ``nan`` there
+    when ``need_weights=True``).
+
+    Backward: through ``linear`` (projections), ``matmul`` and ``softmax`` (see
+    :func:`~lucid.nn.functional.scaled_dot_product_attention`), ``reshape`` and
+    ``swapaxes`` (head split and merge: the gradient is moved back the same way).
+
+    Parameters
+    ----------
+    embed_dim : int
+        :math:`E`, the feature size of the queries and of the output.
+    num_heads : int
+        :math:`h`; must divide ``embed_dim``.
+    dropout : float, default 0.0
+        Dropout on the attention weights (training mode).
+    bias : bool, default True
+        Biases of the input and output projections.
+    add_bias_kv : bool, default False
+        Append a learnt key ``bias_k`` and value ``bias_v`` to the sequences.
+    add_zero_attn : bool, default False
+        Append a key and a value of zeros.
+    kdim, vdim : int, optional
+        Feature sizes of ``key`` and ``value`` (default ``embed_dim``).
+    batch_first : bool, default False
+
+    Attributes
+    ----------
+    in_proj_weight : Parameter
+        ``(3E, E)``, Xavier-uniform (None when ``kdim``/``vdim`` differ).
+    in_proj_bias : Parameter or None
+        ``(3E,)``, zeros.
+    out_proj : Linear
+        ``E -> E``; its bias starts at zero.
+
+    Raises
+    ------
+    ValueError
+        ``embed_dim`` not divisible by ``num_heads``; in ``forward``, inputs that are
+        not 2-d/3-d, feature sizes or batch sizes that differ, masks of the wrong shape.
+    TypeError
+        Non-int sizes, non-bool flags, non-Tensor inputs.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> mha = nn.MultiHeadAttention(embed_dim=8, num_heads=2, batch_first=True)
+    >>> x = lucid.random.randn(4, 5, 8)                 # (N, L, E)
+    >>> out, weights = mha(x, x, x)
+    >>> out.shape, weights.shape
+    ((4, 5, 8), (4, 5, 5))
+    >>> [name for name, _ in mha.named_parameters()]
+    ['in_proj_weight', 'in_proj_bias', 'out_proj.weight', 'out_proj.bias']
+    >>> print(weights.sum(axis=-1).data.round(6)[0])
+    [1. 1. 1. 1. 1.]
+    """
+
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
+                 add_zero_attn=False, kdim=None, vdim=None, batch_first=False):
+        super().__init__()
+        name = "MultiHeadAttention"
+        self.embed_dim = _positive_int(name, "embed_dim", embed_dim)
+        self.num_heads = _positive_int(name, "num_heads", num_heads)
+        if self.embed_dim % self.num_heads:
+            raise ValueError(f"{name}: embed_dim ({embed_dim}) must be divisible by "
+                             f"num_heads ({num_heads})")
+        self.head_dim = self.embed_dim // self.num_heads
+        self.kdim = self.embed_dim if kdim is None else _positive_int(name, "kdim", kdim)
+        self.vdim = self.embed_dim if vdim is None else _positive_int(name, "vdim", vdim)
+        self.dropout = probability(dropout, name, "dropout")
+        self.batch_first = bool_arg(batch_first, name, "batch_first")
+        self.add_zero_attn = bool_arg(add_zero_attn, name, "add_zero_attn")
+        use_bias = bool_arg(bias, name, "bias")
+        e = self.embed_dim
+        self._qkv_same_embed_dim = self.kdim == e and self.vdim == e
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = Parameter(np.empty((3 * e, e), np.float32))
+        else:
+            self.q_proj_weight = Parameter(np.empty((e, e), np.float32))
+            self.k_proj_weight = Parameter(np.empty((e, self.kdim), np.float32))
+            self.v_proj_weight = Parameter(np.empty((e, self.vdim), np.float32))
+            self.register_parameter("in_proj_weight", None)
+        if use_bias:
+            self.in_proj_bias = Parameter(np.empty(3 * e, np.float32))
+        else:
+            self.register_parameter("in_proj_bias", None)
+        self.out_proj = Linear(e, e, bias=use_bias)
+        if bool_arg(add_bias_kv, name, "add_bias_kv"):
+            self.bias_k = Parameter(np.empty((1, 1, e), np.float32))
+            self.bias_v = Parameter(np.empty((1, 1, e), np.float32))
+        else:
+            self.bias_k = self.bias_v = None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """PyTorch's start: Xavier-uniform projections, zero biases, Xavier-normal bias_k/v."""
+        if self._qkv_same_embed_dim:
+            init.xavier_uniform(self.in_proj_weight)
+        else:
+            for w in (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
+                init.xavier_uniform(w)
+        if self.in_proj_bias is not None:
+            init.zeros(self.in_proj_bias)
+            init.zeros(self.out_proj.bias)
+        if self.bias_k is not None:
+            init.xavier_normal(self.bias_k)
+            init.xavier_normal(self.bias_v)
+
+    # ------------------------------------------------------------------ checks
+    def _inputs(self, query, key, value):
+        """Check the three inputs; return them as (N, T, features) and whether batched."""
+        name = "MultiHeadAttention"
+        for arg, t in (("query", query), ("key", key), ("value", value)):
+            tensor_input(name, t)
+        n_axes = query.ndim
+        layout = "(N, {}, {})" if self.batch_first else "({}, N, {})"
+        for arg, t, length, features in (("query", query, "L", self.embed_dim),
+                                         ("key", key, "S", self.kdim),
+                                         ("value", value, "S", self.vdim)):
+            if t.ndim not in (2, 3) or t.ndim != n_axes or t.shape[-1] != features:
+                expected = layout.format(length, features) + f" or ({length}, {features})"
+                if n_axes in (2, 3) and t is not query:
+                    expected = (layout.format(length, features) if n_axes == 3
+                                else f"({length}, {features})") + " (as query)"
+                raise ValueError(f"{name}: expected {arg} of shape {expected}; got {t.shape}")
+        if n_axes == 2:
+            query, key, value = (ops.unsqueeze(t, 0) for t in (query, key, value))
+        elif not self.batch_first:
+            query, key, value = (ops.swapaxes(t, 0, 1) for t in (query, key, value))
+        if not query.shape[0] == key.shape[0] == value.shape[0]:
+            raise ValueError(f"{name}: query, key and value must have the same batch size; "
+                             f"got {query.shape[0]}, {key.shape[0]} and {value.shape[0]}")
+        if key.shape[1] != value.shape[1]:
+            raise ValueError(f"{name}: key and value must have the same length S; got "
+                             f"{key.shape[1]} and {value.shape[1]}")
+        return query, key, value, n_axes == 3
+
+    def _masks(self, key_padding_mask, attn_mask, n, length, source, batched, dtype):
+        """The additive mask of shape broadcasting to (N, h, L, S), or None."""
+        name = "MultiHeadAttention"
+        h = self.num_heads
+        mask = None
+        if attn_mask is not None:
+            shapes = [(length, source), (n * h if batched else h, length, source)]
+            given = np.shape(getattr(attn_mask, "data", attn_mask))
+            if given not in shapes:
+                raise ValueError(f"{name}: attn_mask must have shape {shapes[0]} or "
+                                 f"{shapes[1]} (L, S) / (N * num_heads, L, S); got {given}")
+            mask = _attn.additive_mask(name, attn_mask, given, dtype, "attn_mask", "drop")
+            if len(given) == 3:
+                mask = ops.reshape(Tensor._wrap(mask) if isinstance(mask, np.ndarray) else mask,
+                                   (n, h, length, source))
+        if key_padding_mask is not None:
+            expected = (n, source) if batched else (source,)
+            given = np.shape(getattr(key_padding_mask, "data", key_padding_mask))
+            if given != expected:
+                raise ValueError(f"{name}: key_padding_mask must have shape {expected} "
+                                 f"({'(N, S)' if batched else '(S,)'}); got {given}")
+            pad = _attn.additive_mask(name, key_padding_mask, given, dtype,
+                                      "key_padding_mask", "drop")
+            pad = ops.reshape(Tensor._wrap(pad) if isinstance(pad, np.ndarray) else pad,
+                              (n, 1, 1, source))
+            mask = pad if mask is None else mask + pad
+        return mask
+
+    def _projections(self):
+        """The (weight, bias) of the query, key and value projections."""
+        e = self.embed_dim
+        if self._qkv_same_embed_dim:
+            w = self.in_proj_weight
+            weights = (w[:e], w[e:2 * e], w[2 * e:])
+        else:
+            weights = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
+        b = self.in_proj_bias
+        biases = (None,) * 3 if b is None else (b[:e], b[e:2 * e], b[2 * e:])
+        return zip(weights, biases)
+
+    def _heads(self, x):
+        """(N, T, E) -> (N, h, T, d)."""
+        n, t, _ = x.shape
+        return ops.swapaxes(ops.reshape(x, (n, t, self.num_heads, self.head_dim)), 1, 2)
+
+    # ----------------------------------------------------------------- forward
+    def forward(self, query, key, value, key_padding_mask=None, need_weights=True,
+                attn_mask=None, average_attn_weights=True, is_causal=False):
+        """Attend ``query`` over ``key`` / ``value``; returns ``(output, weights or None)``."""
+        query, key, value, batched = self._inputs(query, key, value)
+        n, length, source = query.shape[0], query.shape[1], key.shape[1]
+        mask = self._masks(key_padding_mask, attn_mask, n, length, source, batched,
+                           query.dtype)
+        if bool_arg(is_causal, "MultiHeadAttention", "is_causal") and attn_mask is None:
+            tri = _attn.causal_mask(length, source, query.dtype)
+            mask = tri if mask is None else mask + tri
+        q, k, v = (F.linear(x, w, b) for x, (w, b) in
+                   zip((query, key, value), self._projections()))
+        extra = []
+        if self.bias_k is not None:
+            extra.append((ops.broadcast_to(self.bias_k, (n, 1, self.embed_dim)),
+                          ops.broadcast_to(self.bias_v, (n, 1, self.embed_dim))))
+        if self.add_zero_attn:
+            zero = ops.zeros((n, 1, self.embed_dim), dtype=q.dtype)
+            extra.append((zero, zero))
+        for k_row, v_row in extra:
+            k = ops.concatenate([k, k_row], axis=1)
+            v = ops.concatenate([v, v_row], axis=1)
+            if mask is not None:
+                mask = _append_key(mask, 1)
+        p = self.dropout if self.training else 0.0
+        out, weights = _attn.attention_weights(self._heads(q), self._heads(k),
+                                               self._heads(v), mask, p)
+        out = ops.reshape(ops.swapaxes(out, 1, 2), (n, length, self.embed_dim))
+        out = self.out_proj(out)
+        if not batched:
+            out = ops.squeeze(out, 0)
+        elif not self.batch_first:
+            out = ops.swapaxes(out, 0, 1)
+        if not need_weights:
+            return out, None
+        if average_attn_weights:
+            weights = ops.mean(weights, axis=1)
+        return out, (weights if batched else ops.squeeze(weights, 0))
+
+    def extra_repr(self):
+        text = f"embed_dim={self.embed_dim}, num_heads={self.num_heads}"
+        if self.dropout:
+            text += f", dropout={self.dropout}"
+        if not self._qkv_same_embed_dim:
+            text += f", kdim={self.kdim}, vdim={self.vdim}"
+        return text + f", batch_first={self.batch_first}"

@@ -1,0 +1,1 @@
+"""Tests of the attention, Transformer, fused-block and Rearrange layers against PyTorch."""

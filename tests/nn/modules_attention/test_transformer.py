@@ -1,0 +1,145 @@
+"""Transformer encoder / decoder layers, stacks and the whole model against PyTorch:
+values and gradients in float32 / float64, masks, pre- and post-norm, state-dict keys
+and parameter counts, errors."""
+import numpy as np
+import pytest
+
+import lucid
+from lucid import nn
+from lucid.testing import gradcheck
+from tests.conftest import TORCH_MISSING, torch
+from tests.nn.modules_attention._parity import call_parity
+
+needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+pytestmark = pytest.mark.filterwarnings("ignore:Support for mismatched:UserWarning",
+                                        "ignore:enable_nested_tensor:UserWarning")
+
+SMALL = dict(d_model=8, nhead=2, dim_feedforward=12, dropout=0.0)
+LAYER_SETTINGS = [dict(), dict(norm_first=True), dict(activation="gelu"),
+                  dict(batch_first=True, layer_norm_eps=1e-3), dict(bias=False)]
+
+
+def _seq(rng, length, batch_first, n=2, e=8):
+    return rng.standard_normal((n, length, e) if batch_first else (length, n, e))
+
+
+def _padding(rng, n, length):
+    mask = rng.random((n, length)) > 0.7
+    mask[:, 0] = False
+    return mask
+
+
+@needs_torch
+@pytest.mark.parametrize("kw", LAYER_SETTINGS, ids=str)
+def test_encoder_layer_parity(float_dtype, rng, kw):
+    bf = kw.get("batch_first", False)
+    layer = nn.TransformerEncoderLayer(**SMALL, **kw).eval()
+    twin = torch.nn.TransformerEncoderLayer(**SMALL, **kw).eval()
+    masks = dict(src_mask=nn.Transformer.generate_square_subsequent_mask(5).data,
+                 src_key_padding_mask=_padding(rng, 2, 5))
+    call_parity(layer, twin, [_seq(rng, 5, bf)], float_dtype, rng, masks)
+
+
+@needs_torch
+@pytest.mark.parametrize("kw", LAYER_SETTINGS, ids=str)
+def test_decoder_layer_parity(float_dtype, rng, kw):
+    bf = kw.get("batch_first", False)
+    layer = nn.TransformerDecoderLayer(**SMALL, **kw).eval()
+    twin = torch.nn.TransformerDecoderLayer(**SMALL, **kw).eval()
+    masks = dict(tgt_mask=nn.Transformer.generate_square_subsequent_mask(4).data,
+                 memory_mask=rng.random((4, 6)) > 0.8,
+                 tgt_key_padding_mask=_padding(rng, 2, 4),
+                 memory_key_padding_mask=_padding(rng, 2, 6))
+    call_parity(layer, twin, [_seq(rng, 4, bf), _seq(rng, 6, bf)], float_dtype, rng, masks)
+
+
+@needs_torch
+def test_stacks_parity(float_dtype, rng):
+    enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(**SMALL), 2, nn.LayerNorm(8))
+    t_enc = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(**SMALL), 2,
+                                        torch.nn.LayerNorm(8), enable_nested_tensor=False)
+    call_parity(enc.eval(), t_enc.eval(), [_seq(rng, 5, False)], float_dtype, rng,
+                dict(src_key_padding_mask=_padding(rng, 2, 5)))
+    dec = nn.TransformerDecoder(nn.TransformerDecoderLayer(**SMALL, norm_first=True), 2)
+    t_dec = torch.nn.TransformerDecoder(torch.nn.TransformerDecoderLayer(**SMALL,
+                                                                         norm_first=True), 2)
+    call_parity(dec.eval(), t_dec.eval(), [_seq(rng, 4, False), _seq(rng, 5, False)],
+                float_dtype, rng,
+                dict(tgt_mask=nn.Transformer.generate_square_subsequent_mask(4).data))
+
+
+@needs_torch
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_transformer_parity(float_dtype, rng, batch_first):
+    kw = dict(num_encoder_layers=2, num_decoder_layers=1, batch_first=batch_first, **SMALL)
+    model, twin = nn.Transformer(**kw).eval(), torch.nn.Transformer(**kw).eval()
+    masks = dict(tgt_mask=nn.Transformer.generate_square_subsequent_mask(4).data,
+                 src_key_padding_mask=_padding(rng, 2, 6),
+                 memory_key_padding_mask=_padding(rng, 2, 6))
+    call_parity(model, twin, [_seq(rng, 6, batch_first), _seq(rng, 4, batch_first)],
+                float_dtype, rng, masks)
+    assert model.count_parameters() == sum(p.numel() for p in twin.parameters())
+
+
+@needs_torch
+def test_default_transformer_layout_equals_torch():
+    """The full-size default model: the same keys, shapes and count as torch's."""
+    model, twin = nn.Transformer(), torch.nn.Transformer()
+    assert {k: v.shape for k, v in model.state_dict().items()} == \
+        {k: tuple(v.shape) for k, v in twin.state_dict().items()}
+    assert model.count_parameters() == sum(p.numel() for p in twin.parameters()) == 44140544
+
+
+def test_transformer_init_is_xavier():
+    model = nn.Transformer(d_model=16, nhead=2, num_encoder_layers=1, num_decoder_layers=1,
+                           dim_feedforward=32)
+    w = model.encoder.layers[0].linear1.weight.data                      # (32, 16)
+    bound = np.sqrt(6 / (16 + 32))
+    assert 0.8 * bound < np.abs(w).max() <= bound
+
+
+def test_layers_are_independent_copies():
+    enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(**SMALL), 2)
+    assert enc.layers[0].linear1.weight is not enc.layers[1].linear1.weight
+    np.testing.assert_array_equal(enc.layers[0].linear1.weight.data,
+                                  enc.layers[1].linear1.weight.data)
+
+
+def test_encoder_layer_gradcheck(rng):
+    layer = nn.TransformerEncoderLayer(4, 2, 6, dropout=0.0, norm_first=True,
+                                       batch_first=True).to(lucid.Float64)
+    x = lucid.Tensor(rng.standard_normal((2, 3, 4)), requires_grad=True)
+    mask = nn.Transformer.generate_square_subsequent_mask(3, np.float64)
+    assert gradcheck(lambda t: layer(t, src_mask=mask), [x])
+
+
+def test_dropout_acts_in_training_only(rng):
+    layer = nn.TransformerEncoderLayer(8, 2, 12, dropout=0.5)
+    x = lucid.Tensor(rng.standard_normal((3, 2, 8)).astype(np.float32))
+    lucid.random.seed(0)
+    a, b = layer(x), layer(x)
+    assert not np.allclose(a.data, b.data)
+    layer.eval()
+    np.testing.assert_array_equal(layer(x).data, layer(x).data)
+
+
+@pytest.mark.parametrize("call, error, text", [
+    (lambda: nn.TransformerEncoderLayer(10, 3), ValueError,
+     r"MultiHeadAttention: embed_dim \(10\) must be divisible by num_heads \(3\)"),
+    (lambda: nn.TransformerEncoderLayer(8, 2, activation="tanh"), ValueError,
+     "TransformerEncoderLayer: activation must be 'relu', 'gelu'"),
+    (lambda: nn.TransformerEncoderLayer(8, 2)(lucid.zeros((3, 2, 6))), ValueError,
+     r"TransformerEncoderLayer: expected src of shape .*got \(3, 2, 6\)"),
+    (lambda: nn.TransformerEncoderLayer(8, 2)(lucid.zeros((3, 2, 8)),
+                                              src_mask=lucid.zeros((2, 3))), ValueError,
+     r"MultiHeadAttention: attn_mask must have shape \(3, 3\)"),
+    (lambda: nn.TransformerDecoderLayer(8, 2)(lucid.zeros((3, 2, 8)), lucid.zeros((8,))),
+     ValueError, "TransformerDecoderLayer: expected memory of shape"),
+    (lambda: nn.TransformerEncoder(nn.Linear(2, 2), 2), TypeError,
+     "TransformerEncoder: the layer must be a TransformerEncoderLayer"),
+    (lambda: nn.Transformer(8, 2, 1, 1, 12)(lucid.zeros((3, 2, 8)), lucid.zeros((3, 4, 8))),
+     ValueError, "Transformer: src and tgt must have the same batch size"),
+])
+def test_errors(call, error, text):
+    with pytest.raises(error, match=text):
+        call()
