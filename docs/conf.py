@@ -17,6 +17,7 @@ DOCS = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(DOCS)
 sys.path.insert(0, ROOT)                         # import lucid from this checkout
 sys.path.insert(0, os.path.join(DOCS, "_ext"))   # apigen, twins, lrplots
+sys.path.insert(0, os.path.join(DOCS, "tutorials"))  # render_tutorials
 
 import lucid  # noqa: E402
 
@@ -35,6 +36,7 @@ extensions = [
     "apigen",                    # writes the API listings from each package's __all__
     "twins",                     # .. kernel-twins:: family function
     "lrplots",                   # learning-rate plots of the schedulers (matplotlib)
+    "render_tutorials",          # runs tutorials/*.py, renders prose, code, output, figures
 ]
 
 # -- sources ---------------------------------------------------------------------------
