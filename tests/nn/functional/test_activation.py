@@ -115,3 +115,32 @@ def test_rejects_bad_parameters():
         F.softmax(lucid.Tensor([[1.0]]), axis=2)
     with pytest.raises(TypeError, match=r"log_softmax: axis must be an int"):
         F.log_softmax(x, axis=0.5)
+
+
+def test_relu_propagates_nan_like_torch():
+    import torch
+    import lucid
+    import lucid.nn.functional as F
+
+    values = [float("nan"), -1.0, 0.0, 2.0]
+    x = lucid.Tensor(values, requires_grad=True)
+    y = F.relu(x)
+    y.backward(np.ones(4, dtype=np.float32))
+    tx = torch.tensor(values, requires_grad=True)
+    ty = torch.relu(tx)
+    ty.backward(torch.ones(4))
+    np.testing.assert_array_equal(y.data, ty.detach().numpy())
+    np.testing.assert_array_equal(x.grad, tx.grad.numpy())
+
+
+def test_relu_blocks_non_finite_gradients_like_torch():
+    import torch
+    import lucid
+
+    values = [-1.0, 0.0, 2.0, -3.0]
+    seed = np.array([np.inf, np.nan, np.inf, 1.0], dtype=np.float32)
+    x = lucid.Tensor(values, requires_grad=True)
+    F.relu(x).backward(seed)
+    tx = torch.tensor(values, requires_grad=True)
+    torch.relu(tx).backward(torch.from_numpy(seed))
+    np.testing.assert_array_equal(x.grad, tx.grad.numpy())
