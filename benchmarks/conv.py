@@ -9,15 +9,39 @@ lucid's backward is its two kernels: the input gradient (conv_transpose_forward 
 conv, conv_forward for a conv_transpose) and conv_weight_grad. PyTorch's forward runs
 under ``no_grad``; its forward + backward is ``y = f(x, w); y.backward(grad_y)``.
 
-Run: ``python benchmarks/conv.py`` (``--quick``: fewer repeats, a smoke run).
+The compiled twin's GEMMs run on NumPy's BLAS: the header line names it and the
+OpenBLAS environment variables in force (``OPENBLAS_CORETYPE`` pins an older, slower
+kernel where it is set; to see what a current NumPy does, unset it together with
+``OPENBLAS_L2_SIZE`` for the benchmark command only).
+
+Run: ``python benchmarks/conv.py`` (``--quick``: fewer repeats, a smoke run;
+``--case TEXT``: only the cases whose description contains TEXT; ``--threads N``: N
+threads for PyTorch, OpenBLAS and OpenMP instead of 2, e.g. 1 to compare the work each
+side does on a machine busy with other jobs).
 """
 import argparse
 import math
+import os
 import pathlib
 import sys
 import time
 
-import numpy as np
+
+def _threads_from_argv(default="2"):
+    """--threads N, read before NumPy loads: OpenBLAS sizes its pool when it loads."""
+    for i, arg in enumerate(sys.argv):
+        if arg == "--threads" and i + 1 < len(sys.argv):
+            return sys.argv[i + 1]
+        if arg.startswith("--threads="):
+            return arg.split("=", 1)[1]
+    return default
+
+
+if "--threads" in " ".join(sys.argv):
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        os.environ[_var] = _threads_from_argv()
+
+import numpy as np  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]  # _timing, and lucid from this checkout
@@ -121,23 +145,43 @@ def arrays(case, rng):
     return x, w, gy, flops
 
 
+def blas_description():
+    """NumPy's BLAS as built, and the OpenBLAS variables of this environment."""
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        text = blas.get("openblas configuration") or f"{blas['name']} {blas['version']}"
+    except Exception:                          # an unusual build: say so, time anyway
+        text = "unknown"
+    env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+                                      "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+           if k in os.environ}
+    return f"{' '.join(text.split())}; environment {env or '{}'}"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few repeats: a smoke run")
+    parser.add_argument("--case", default="", metavar="TEXT",
+                        help="only the cases whose description contains TEXT")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="threads for PyTorch, OpenBLAS and OpenMP (default 2)")
     args = parser.parse_args()
     repeat = 3 if args.quick else 15
     if not _ext.compiled_available("conv"):
         sys.exit("the compiled conv twin is not built: run `python setup.py build_ext --inplace`")
     _ext._load("conv")
     twins = {"reference": _ext._reference["conv"], "compiled": _ext._compiled["conv"]}
-    torch = torch_or_none(threads=2)
+    torch = torch_or_none(threads=args.threads)
     rng = np.random.default_rng(0)
 
     header = ["case", "pass", "reference", "compiled", "torch", "GFLOP/s ref/comp/torch",
               "compiled/torch", "reference/compiled"]
     rows, misses = [], []
+    print(f"BLAS: {blas_description()}")
     for case in CASES:
         x, w, gy, flops = arrays(case, rng)
+        if args.case not in describe(case):
+            continue
         passes = {name: lucid_passes(k, case, x, w, gy) for name, k in twins.items()}
         if torch is not None:
             passes["torch"] = torch_passes(torch, case, x, w, gy)
@@ -169,7 +213,7 @@ def main():
                 if t["reference"] <= t["compiled"]:
                     misses.append(f"{describe(case)}: compiled not faster than the reference")
     print_table(f"convolution kernels, float32, median of {repeat} (reference: of 3); "
-                "torch.set_num_threads(2)", header, rows)
+                f"{args.threads} thread(s)", header, rows)
     print("  compiled/torch < 1: the compiled twin is faster than PyTorch")
     print("  targets (fwd+bwd): compiled/torch <= 1.0x on 1d, <= 1.5x on 2d; compiled "
           "faster than reference everywhere")

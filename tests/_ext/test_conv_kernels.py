@@ -443,6 +443,61 @@ def test_compiled_agrees_with_reference(compiled_path, float_dtype, seed):
     check_kernels("conv", "fold", cols, c["S"], c["K"], c["s"], c["p"], c["dil"], **tol)
 
 
+def random_gemm_config(rng):
+    """A geometry for the compiled twin's GEMM path: strides 1 and 2 mixed per axis
+    (stride 1 with an output as wide as the input takes im2col's block copy), padding
+    up to K + 1, output_padding up to max(stride, dilation) - 1; valid both ways."""
+    while True:
+        d = int(rng.integers(1, 4))
+        K = tuple(int(k) for k in rng.integers(1, 5 if d < 3 else 4, size=d))
+        s = tuple(int(rng.choice([1, 1, 2])) for _ in range(d))
+        dil = tuple(int(rng.choice([1, 1, 2])) for _ in range(d))
+        p = tuple(int(rng.integers(0, k + 2)) for k in K)
+        op = tuple(int(rng.integers(0, max(si, di))) for si, di in zip(s, dil))
+        S = tuple(int(rng.integers(1, 9 if d < 3 else 5)) for _ in range(d))
+        G = int(rng.choice([1, 2]))
+        C_in_g, C_out_g = (int(c) for c in rng.integers(2, 5, size=2))
+        N = int(rng.integers(1, 5))
+        O = [conv_output_size(*a) for a in zip(S, K, s, p, dil)]
+        OT = [conv_transpose_output_size(*a) for a in zip(S, K, s, p, op, dil)]
+        if min(O) >= 1 and min(OT) >= 1:
+            return dict(d=d, G=G, C_in_g=C_in_g, C_out_g=C_out_g, K=K, s=s, p=p, dil=dil,
+                        op=op, S=S, N=N)
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["one-chunk", "chunks"])
+@pytest.mark.parametrize("seed", range(20))
+def test_compiled_gemm_path_matches_reference(seed, chunked, monkeypatch):
+    """The GEMM path of the compiled twin (im2col / col2im in batch chunks, see
+    ``_conv.pyx``) against the reference, with every workspace handed out full of NaN:
+    no value of a previous call may leak into a result."""
+    if not _ext.compiled_available("conv"):
+        pytest.skip(BUILD)
+    compiled = _ext._compiled["conv"]
+    monkeypatch.setattr(compiled, "_DIRECT_MAX_CHANNEL_PAIRS", 0)
+    if chunked:
+        monkeypatch.setattr(compiled, "_CHUNK_ELEMENTS", 150)
+    workspace = compiled._workspace
+
+    def poisoned(name, shape, dtype):
+        buf = workspace(name, shape, dtype)
+        buf.fill(np.nan)
+        return buf
+
+    monkeypatch.setattr(compiled, "_workspace", poisoned)
+    rng = np.random.default_rng(900 + seed)
+    c = random_gemm_config(rng)
+    x, w = make_conv(rng, c, np.float64)
+    xt, wt = make_transpose(rng, c, np.float64)
+    tol = dict(rtol=1e-12, atol=1e-12)
+    y = check_kernels("conv", "conv_forward", x, w, c["s"], c["p"], c["dil"], c["G"], **tol)
+    gy = rng.standard_normal(y.shape)
+    check_kernels("conv", "conv_weight_grad", x, gy, c["K"], c["s"], c["p"], c["dil"], c["G"],
+                  **tol)
+    check_kernels("conv", "conv_transpose_forward", xt, wt, c["s"], c["p"], c["op"],
+                  c["dil"], c["G"], **tol)
+
+
 # ------------------------------------------------------------------ contract details
 @pytest.mark.parametrize("d", [1, 2, 3])
 def test_empty_batch(twin, float_dtype, d):
