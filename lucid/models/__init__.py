@@ -20,6 +20,8 @@ from lucid.models.alexnet import *  # noqa: F401,F403
 from lucid.models.vgg import *  # noqa: F401,F403
 from lucid.models.resnet import *  # noqa: F401,F403
 from lucid.models.mobilenet import *  # noqa: F401,F403
+from lucid.models.vit import *  # noqa: F401,F403
+from lucid.models.transformer import *  # noqa: F401,F403
 
 
 def _family_names():
