@@ -3,7 +3,11 @@
 A NumPy :class:`Tensor` with reverse-mode autograd; every numeric kernel exists twice,
 as a readable reference and a compiled twin (see :mod:`lucid.kernels`).
 """
-from lucid._tensor import Tensor
+from lucid._allocator import tune_malloc as _tune_malloc
+
+_tune_malloc()  # reuse freed large arrays: see lucid/_allocator.py
+
+from lucid._tensor import Tensor  # noqa: E402
 from lucid import autograd
 from lucid.autograd import enable_grad, grad_enabled, no_grad, set_grad_enabled
 from lucid.autograd.flops import count_flops

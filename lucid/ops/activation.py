@@ -45,8 +45,9 @@ class ReLU(Function):
     def forward(ctx, x):
         # 1 where the gradient passes, 0 where it is blocked; multiplying by it is
         # branch-free, and ~8x faster than np.where on a random sign pattern
-        ctx.passes = (x > 0) | np.isnan(x)
-        return np.maximum(x, x.dtype.type(0))      # NaN propagates through maximum
+        y = np.maximum(x, x.dtype.type(0))         # NaN propagates through maximum
+        ctx.passes = y != 0                         # x > 0, or NaN
+        return y
 
     @staticmethod
     def backward(ctx, grad):
