@@ -51,7 +51,8 @@ class ReLU(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        g = grad * ctx.passes
+        with np.errstate(invalid="ignore"):       # inf * 0 is mended just below
+            g = grad * ctx.passes
         if np.isnan(g).any():                     # inf or NaN times 0: blocked means 0
             g[~ctx.passes] = 0
         return g
