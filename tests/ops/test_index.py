@@ -3,30 +3,11 @@ import numpy as np
 import pytest
 
 import lucid
-from lucid.autograd.function import Function
 from tests.conftest import TORCH_MISSING
 from tests.helpers import assert_close, torch, torch_parity
-from tests.helpers import gradcheck as _gradcheck
+from tests.helpers import gradcheck
 
 needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
-
-
-class _Copy(Function):
-    """Identity that copies: y = x, dL/dx = dL/dy."""
-
-    @staticmethod
-    def forward(ctx, x):
-        return x.copy()
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad
-
-
-def gradcheck(fn, inputs):
-    """lucid's gradcheck with ``fn``'s output copied (a basic-index result is a view of
-    its input, and gradcheck reads the output without copying it)."""
-    return _gradcheck(lambda *args: _Copy.apply(fn(*args)), inputs)
 
 
 def _data(shape, dtype, seed=0):

@@ -4,33 +4,10 @@ import pytest
 
 import lucid
 from tests.conftest import TORCH_MISSING
-from lucid.autograd.function import Function
 from tests.helpers import assert_close, torch, torch_parity
-from tests.helpers import gradcheck as _gradcheck
+from tests.helpers import gradcheck
 
 needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
-
-
-class _Copy(Function):
-    """Identity that copies: y = x, dL/dx = dL/dy."""
-
-    @staticmethod
-    def forward(ctx, x):
-        return x.copy()
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad
-
-
-def gradcheck(fn, inputs):
-    """lucid's gradcheck on ``fn`` with its output copied.
-
-    Views (reshape, transpose, slices) share memory with their input, and gradcheck
-    reads ``fn``'s output without copying it before restoring the perturbed input, so
-    the finite differences of a view come out zero. Copying the output avoids that.
-    """
-    return _gradcheck(lambda *args: _Copy.apply(fn(*args)), inputs)
 
 
 def _data(shape, dtype, seed=0):
