@@ -1,0 +1,88 @@
+r"""Element-wise activation kernels, compiled twin of :mod:`lucid._ext.activation`.
+
+The loop nest, for ``relu_forward`` (every array seen flat)::
+
+    for i in range(n):
+        if x[i] > 0 or x[i] != x[i]:         # positive, or NaN
+            y[i] = x[i]; passes[i] = 1
+        else:
+            y[i] = 0;    passes[i] = 0
+
+and for ``relu_backward``::
+
+    for i in range(n):
+        grad_x[i] = grad[i] if passes[i] else 0
+
+What makes it fast: one pass over memory that writes the output and the mask together
+(NumPy needs a pass for each), and no branch: the choice is a select the compiler
+vectorises, since activation signs are random and a mispredicted branch per element
+made a first version 10x slower than NumPy. It runs on one thread: measured inside a
+training step, waking a second OpenMP thread right after a BLAS call (whose threads are
+still spinning) cost more than the loop itself.
+"""
+import numpy as np
+
+__all__ = ["relu_forward", "relu_backward"]
+
+ctypedef fused real:
+    float
+    double
+
+
+cdef void _relu_forward(const real[::1] x, real[::1] y, unsigned char[::1] passes) noexcept nogil:
+    # Branch-free (a select, not a jump): the signs of activations are random, and a
+    # mispredicted branch per element made the first version 10x slower than NumPy.
+    cdef Py_ssize_t n = x.shape[0], i
+    cdef real v
+    cdef unsigned char p
+    for i in range(n):
+        v = x[i]
+        p = (v > 0) | (v != v)
+        passes[i] = p
+        y[i] = v if p else 0
+
+
+cdef void _relu_backward(const real[::1] grad, const unsigned char[::1] passes,
+                         real[::1] grad_x) noexcept nogil:
+    cdef Py_ssize_t n = grad.shape[0], i
+    cdef real g
+    for i in range(n):
+        g = grad[i]                          # loaded first, so the choice is a select
+        grad_x[i] = g if passes[i] else 0
+
+
+# [kernel: relu_forward]
+def relu_forward(x):
+    """``y = max(x, 0)`` and the mask ``passes = (x > 0) or isnan(x)``, in one pass::
+
+        for i in range(n):
+            passes[i] = x[i] > 0 or x[i] != x[i]
+            y[i] = x[i] if passes[i] else 0
+    """
+    y = np.empty_like(x)
+    passes = np.empty(x.shape, dtype=np.bool_)
+    flat_x, flat_y = x.reshape(-1), y.reshape(-1)
+    flat_m = passes.reshape(-1).view(np.uint8)
+    if x.dtype == np.float32:
+        _relu_forward[float](flat_x, flat_y, flat_m)
+    else:
+        _relu_forward[double](flat_x, flat_y, flat_m)
+    return y, passes
+# [end kernel: relu_forward]
+
+
+# [kernel: relu_backward]
+def relu_backward(grad, passes):
+    """``dL/dx = dL/dy`` where ``passes``, else exactly 0, in one pass::
+
+        for i in range(n):
+            grad_x[i] = grad[i] if passes[i] else 0
+    """
+    grad_x = np.empty_like(grad)
+    flat_m = passes.reshape(-1).view(np.uint8)
+    if grad.dtype == np.float32:
+        _relu_backward[float](grad.reshape(-1), flat_m, grad_x.reshape(-1))
+    else:
+        _relu_backward[double](grad.reshape(-1), flat_m, grad_x.reshape(-1))
+    return grad_x
+# [end kernel: relu_backward]

@@ -1,0 +1,51 @@
+"""The activation kernel family (ReLU), both twins: values, mask, NaN and infinities."""
+import numpy as np
+import pytest
+
+from lucid import _ext
+from lucid.testing import check_kernels
+
+KERNEL_FAMILIES = ("activation",)
+
+
+def _oracle_forward(x):
+    """A loop written here: y = x where x > 0 or NaN, else 0."""
+    flat = x.reshape(-1)
+    y = np.zeros_like(flat)
+    passes = np.zeros(flat.shape, dtype=bool)
+    for i, v in enumerate(flat):
+        if v > 0 or np.isnan(v):
+            y[i], passes[i] = v, True
+    return y.reshape(x.shape), passes.reshape(x.shape)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(), (0,), (7,), (3, 5, 4), (70_000,)])
+def test_relu_forward_and_backward_match_a_loop(twin, dtype, shape):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(dtype)
+    if x.size > 3:
+        x.reshape(-1)[:4] = [np.nan, 0.0, -0.0, np.inf]
+    kernels = _ext.get("activation")
+    y, passes = kernels.relu_forward(x)
+    y_expected, passes_expected = _oracle_forward(x)
+    assert y.dtype == dtype and y.shape == x.shape and passes.dtype == np.bool_
+    np.testing.assert_array_equal(y, y_expected)
+    np.testing.assert_array_equal(passes, passes_expected)
+
+    grad = rng.standard_normal(shape).astype(dtype)
+    if grad.size > 3:
+        grad.reshape(-1)[:4] = [np.inf, np.nan, np.inf, 1.0]   # blocked infinities give 0
+    grad_x = kernels.relu_backward(grad, passes)
+    expected = np.where(passes_expected, grad, dtype(0))
+    assert grad_x.dtype == dtype
+    np.testing.assert_array_equal(grad_x, expected)
+
+
+def test_twins_agree_on_a_large_array():
+    if not _ext.compiled_available("activation"):
+        pytest.skip("the compiled activation twin is not built: run `pip install -e .`")
+    x = np.random.default_rng(1).standard_normal((64, 32, 28, 28)).astype(np.float32)
+    y, passes = check_kernels("activation", "relu_forward", x)
+    g = np.random.default_rng(2).standard_normal(x.shape).astype(np.float32)
+    check_kernels("activation", "relu_backward", g, passes)
