@@ -2,8 +2,9 @@
 import numpy as np
 
 from lucid._tensor import Tensor
+from lucid.autograd.function import Function
 
-__all__ = ["as_tensor", "normalize_axis", "broadcast_error", "is_int", "is_number",
+__all__ = ["DataMovement", "as_tensor", "normalize_axis", "broadcast_error", "is_int", "is_number",
            "shape_arg", "leaf"]
 
 
@@ -74,3 +75,15 @@ def leaf(array, name, requires_grad=False, keep_grad=False):
     t.requires_grad = bool(requires_grad)
     t.keep_grad = bool(keep_grad)
     return t
+
+
+class DataMovement(Function):
+    """Base of ops that only move or select values (reshape, transpose, indexing...).
+
+    They do no arithmetic, so inside ``lucid.count_flops()`` they count 0 operations.
+    """
+
+    @staticmethod
+    def flops(ctx, out, *inputs, **params):
+        return 0
+

@@ -33,9 +33,8 @@ import numpy as np
 
 from lucid import _ext
 from lucid._tensor import Tensor
-from lucid.autograd.function import Function
 from lucid.autograd.grad_mode import grad_enabled
-from lucid.ops._util import as_tensor
+from lucid.ops._util import DataMovement, as_tensor
 
 __all__ = ["getitem", "setitem", "where", "masked_fill"]
 
@@ -63,7 +62,7 @@ def scatter_add_rows(values, rows, n_rows):
 
 
 # ------------------------------------------------------------------------ Functions
-class BasicIndex(Function):
+class BasicIndex(DataMovement):
     r"""``y = x[index]`` for a basic index (ints, slices, None, Ellipsis).
 
     ``y`` is a view of ``x``: each element of ``x`` appears in ``y`` at most once, so
@@ -82,7 +81,7 @@ class BasicIndex(Function):
         return dx
 
 
-class Take(Function):
+class Take(DataMovement):
     r"""``y = take(x, indices, axis)``: gather whole slices of ``x`` along ``axis``.
 
     With ``indices`` of shape ``S``, ``y`` has shape
@@ -108,7 +107,7 @@ class Take(Function):
         return np.moveaxis(dx, 0, axis)
 
 
-class AdvancedIndex(Function):
+class AdvancedIndex(DataMovement):
     r"""``y = x[index]`` for any index with an array in it (NumPy advanced indexing).
 
     Backward: number the elements of ``x`` by their flat position,
@@ -131,7 +130,7 @@ class AdvancedIndex(Function):
         return flat.reshape(ctx.shape)
 
 
-class Where(Function):
+class Where(DataMovement):
     r"""``z = where(c, a, b)``;  ``dL/da = dL/dz`` where ``c``, else 0;
     ``dL/db = dL/dz`` where not ``c``, else 0 (both of the broadcast shape)."""
 
@@ -146,7 +145,7 @@ class Where(Function):
         return np.where(c, grad, 0), np.where(c, 0, grad)
 
 
-class MaskedFill(Function):
+class MaskedFill(DataMovement):
     r"""``y = where(mask, value, x)`` with ``x``'s shape and dtype;
     ``dL/dx = dL/dy`` where the mask is False, 0 where it is True."""
 

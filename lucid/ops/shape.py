@@ -21,8 +21,7 @@ import numpy as np
 
 from lucid._tensor import Tensor
 from lucid.autograd.engine import unbroadcast
-from lucid.autograd.function import Function
-from lucid.ops._util import as_tensor, normalize_axis
+from lucid.ops._util import DataMovement, as_tensor, normalize_axis
 from lucid.ops.index import BasicIndex, Take
 
 __all__ = [
@@ -89,7 +88,7 @@ def _check_shapes(tensors, name, skip_axis=None):
 
 
 # ---------------------------------------------------------------------- Functions
-class Reshape(Function):
+class Reshape(DataMovement):
     r"""``y = x.reshape(shape)`` (same elements, same row-major order);
     ``dL/dx = (dL/dy).reshape(x.shape)``."""
 
@@ -103,7 +102,7 @@ class Reshape(Function):
         return grad.reshape(ctx.in_shape)
 
 
-class Transpose(Function):
+class Transpose(DataMovement):
     r"""``y = x.transpose(axes)``, i.e. ``y.shape[i] = x.shape[axes[i]]``;
     ``dL/dx = (dL/dy).transpose(argsort(axes))`` (the inverse permutation)."""
 
@@ -117,7 +116,7 @@ class Transpose(Function):
         return grad.transpose(np.argsort(ctx.axes))
 
 
-class Concatenate(Function):
+class Concatenate(DataMovement):
     r"""``y = concatenate(x_1, ..., x_n)`` along ``axis``;
     ``dL/dx_k`` is the k-th piece of ``dL/dy`` cut at the inputs' boundaries."""
 
@@ -132,7 +131,7 @@ class Concatenate(Function):
         return tuple(np.split(grad, ctx.cuts, axis=ctx.axis))
 
 
-class Stack(Function):
+class Stack(DataMovement):
     r"""``y = stack(x_1, ..., x_n)`` along a new ``axis``, so ``y[..., k, ...] = x_k``;
     ``dL/dx_k = dL/dy[..., k, ...]``."""
 
@@ -146,7 +145,7 @@ class Stack(Function):
         return tuple(np.moveaxis(grad, ctx.axis, 0))
 
 
-class Pad(Function):
+class Pad(DataMovement):
     r"""``y = pad(x)``: ``x`` sits inside ``y`` at ``[before_0 : before_0 + n_0, ...]``,
     the border holds a constant; ``dL/dx = dL/dy`` at that inner block."""
 
@@ -161,7 +160,7 @@ class Pad(Function):
         return grad[ctx.inner]
 
 
-class Tile(Function):
+class Tile(DataMovement):
     r"""``y = tile(x, reps)`` with ``len(reps) == x.ndim``:
     ``y[..., r_k n_k + i_k, ...] = x[..., i_k, ...]``.
 
@@ -183,7 +182,7 @@ class Tile(Function):
         return grad.reshape(split_shape).sum(axis=copies)
 
 
-class BroadcastTo(Function):
+class BroadcastTo(DataMovement):
     r"""``y = broadcast_to(x, shape)``: ``x`` repeated along new leading axes and along
     its size-1 axes; ``dL/dx`` sums ``dL/dy`` over those axes (``unbroadcast``)."""
 

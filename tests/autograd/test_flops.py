@@ -46,3 +46,12 @@ def test_convolutions_count_their_textbook_flops():
     with lucid.count_flops():
         z = F.conv_transpose2d(x, wt, stride=2)
     assert z.flops == 2 * (5 * 2 * 2) * x.size
+
+
+def test_moving_data_costs_no_flops():
+    x = lucid.Tensor(np.ones((2, 3, 4)))
+    with lucid.count_flops():
+        y = x.reshape(6, 4).T[1:, ::2]
+        z = lucid.concatenate([y, y]) + 1.0
+    assert y.flops == 0
+    assert z.flops == z.size          # only the addition counts
