@@ -8,7 +8,8 @@ The loop nest, for ``relu_forward`` (every array seen flat)::
         else:
             y[i] = 0;    passes[i] = 0
 
-and for ``relu_backward``::
+for ``erf``: ``for i in range(n): y[i] = erf(x[i])`` (the C library's ``erf``), and for
+``relu_backward``::
 
     for i in range(n):
         grad_x[i] = grad[i] if passes[i] else 0
@@ -22,7 +23,9 @@ still spinning) cost more than the loop itself.
 """
 import numpy as np
 
-__all__ = ["relu_forward", "relu_backward"]
+from libc.math cimport erf as c_erf, erff as c_erff
+
+__all__ = ["relu_forward", "relu_backward", "erf"]
 
 ctypedef fused real:
     float
@@ -86,3 +89,34 @@ def relu_backward(grad, passes):
         _relu_backward[double](grad.reshape(-1), flat_m, grad_x.reshape(-1))
     return grad_x
 # [end kernel: relu_backward]
+
+
+cdef void _erf32(const float[::1] x, float[::1] y) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(x.shape[0]):
+        y[i] = c_erff(x[i])
+
+
+cdef void _erf64(const double[::1] x, double[::1] y) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(x.shape[0]):
+        y[i] = c_erf(x[i])
+
+
+# [kernel: erf]
+def erf(x):
+    """The error function of every element, with the C library's ``erf``/``erff``::
+
+        for i in range(n):
+            y[i] = erf(x[i])
+    """
+    if not x.flags.c_contiguous:
+        x = x.copy()
+    y = np.empty_like(x)
+    if x.dtype == np.float32:
+        _erf32(x.reshape(-1), y.reshape(-1))
+    else:
+        _erf64(x.reshape(-1), y.reshape(-1))
+    return y
+# [end kernel: erf]
+

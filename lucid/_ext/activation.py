@@ -12,10 +12,16 @@ and its gradient passes where the input was positive and stops elsewhere:
 A NaN input is neither ``> 0`` nor ``<= 0``; as in PyTorch it passes through, forward
 and backward. The forward returns the mask ``passes`` that the backward needs, so the
 comparison is made once.
+
+The error function, which the exact GELU needs (:math:`\Phi(x) = (1 + \mathrm{erf}(x /
+\sqrt 2)) / 2`), has no NumPy ufunc; here it is Python's ``math.erf`` applied to every
+element.
 """
+import math
+
 import numpy as np
 
-__all__ = ["relu_forward", "relu_backward"]
+__all__ = ["relu_forward", "relu_backward", "erf"]
 
 
 # [kernel: relu_forward]
@@ -59,3 +65,25 @@ def relu_backward(grad, passes):
     grad_x[~passes] = 0
     return grad_x
 # [end kernel: relu_backward]
+
+
+_math_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+# [kernel: erf]
+def erf(x):
+    r"""The error function of every element, :math:`\mathrm{erf}(x) =
+    \frac{2}{\sqrt\pi}\int_0^x e^{-t^2}\,dt`.
+
+    Parameters
+    ----------
+    x : ndarray, float32 or float64
+
+    Returns
+    -------
+    ndarray
+        Same shape and dtype as ``x``.
+    """
+    return np.array(_math_erf(x), dtype=x.dtype)
+# [end kernel: erf]
+

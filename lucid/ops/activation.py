@@ -27,16 +27,6 @@ SELU_SCALE = 1.0507009873554804934193349852946
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_KAPPA = 0.044715
 
-try:  # SciPy's vectorised erf when it is installed; math.erf element by element else
-    from scipy.special import erf as _erf
-except ImportError:  # pragma: no cover - depends on the environment
-    _erf_scalar = np.frompyfunc(math.erf, 1, 1)
-
-    def _erf(x):
-        """The error function of every element (``math.erf``), in ``x``'s dtype."""
-        return _erf_scalar(x).astype(x.dtype)
-
-
 class ReLU(Function):
     r"""``y = max(x, 0)``;  ``dL/dx = dL/dy`` except where ``x <= 0`` (0 there, also at 0).
 
@@ -105,7 +95,7 @@ class GELU(Function):
         if approximate == "tanh":
             ctx.tanh_u = np.tanh(t(_SQRT_2_OVER_PI) * (x + t(_GELU_KAPPA) * x * x * x))
             return t(0.5) * x * (1 + ctx.tanh_u)
-        ctx.cdf = t(0.5) * (1 + _erf(x * t(1 / math.sqrt(2.0))))
+        ctx.cdf = t(0.5) * (1 + _ext.get("activation").erf(x * t(1 / math.sqrt(2.0))))
         return x * ctx.cdf
 
     @staticmethod

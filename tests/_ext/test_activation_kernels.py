@@ -49,3 +49,19 @@ def test_twins_agree_on_a_large_array():
     y, passes = check_kernels("activation", "relu_forward", x)
     g = np.random.default_rng(2).standard_normal(x.shape).astype(np.float32)
     check_kernels("activation", "relu_backward", g, passes)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(), (0,), (5, 7)])
+def test_erf_matches_math_erf(twin, dtype, shape):
+    import math
+
+    x = (np.random.default_rng(3).standard_normal(shape) * 2).astype(dtype)
+    if x.size >= 3:
+        x.reshape(-1)[:3] = [0.0, np.inf, -np.inf]
+    got = _ext.get("activation").erf(x)
+    expected = np.array([math.erf(v) for v in x.reshape(-1).astype(np.float64)]).reshape(shape)
+    assert got.dtype == dtype and got.shape == x.shape
+    rtol = 1e-6 if dtype == np.float32 else 1e-15
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol)
+    assert np.isnan(_ext.get("activation").erf(np.array([np.nan], dtype=dtype))[0])
