@@ -76,7 +76,7 @@ def _crop(x_pad, padding, size):
 
 
 # [kernel: conv_forward]
-def conv_forward(x, w, stride, padding, dilation, groups):
+def conv_forward(x, w, stride, padding, dilation, groups, columns=None):
     r"""Convolution (cross-correlation) of ``x`` with ``w``, without bias.
 
     .. math::
@@ -98,6 +98,10 @@ def conv_forward(x, w, stride, padding, dilation, groups):
     groups : int
         ``C_in`` and ``C_out`` are split into ``groups`` blocks; output channel
         ``c_o`` sees only the input channels of its block.
+    columns : dict or None
+        A holder through which the compiled twin keeps its im2col columns of ``x``
+        for :func:`conv_weight_grad` of the same ``x`` to reuse. This twin forms no
+        column matrix: it only empties the holder (so nothing stale is kept).
 
     Returns
     -------
@@ -110,6 +114,8 @@ def conv_forward(x, w, stride, padding, dilation, groups):
     >>> conv_forward(x, w, (1,), (0,), (1,), 1)
     array([[[-1., -1., -1.]]])
     """
+    if columns is not None:
+        columns.clear()
     N, C_in = x.shape[:2]
     C_out, C_in_g = w.shape[:2]
     K = w.shape[2:]
@@ -129,7 +135,8 @@ def conv_forward(x, w, stride, padding, dilation, groups):
 
 
 # [kernel: conv_weight_grad]
-def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups):
+def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups,
+                     columns=None):
     r"""Gradient of a convolution's loss with respect to its weight.
 
     .. math::
@@ -150,6 +157,9 @@ def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups):
         ``K``, one per spatial axis.
     stride, padding, dilation : tuple of int
     groups : int
+    columns : dict or None
+        The holder :func:`conv_forward` was given for the same ``x``; the compiled twin
+        reuses the columns it kept there. Ignored here (the result is the same).
 
     Returns
     -------

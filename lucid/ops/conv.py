@@ -21,6 +21,18 @@ bias gradient (both)                    ``dL/dy`` summed over N and every spatia
 
 ``unfold`` (im2col) and ``fold`` (col2im) are adjoint to each other in the same way.
 
+Columns computed once. ``conv_forward`` and ``conv_weight_grad`` take an optional
+``columns`` holder (a dict). The compiled twin's GEMM path multiplies an im2col column
+matrix of its input in both, so a conv_transpose's backward, which runs both on
+``dL/dy``, forms those columns once in ``conv_forward`` (the input gradient) and reuses
+them in ``conv_weight_grad`` (the weight gradient); the holder lives only during that
+backward. The kernel keeps the columns only when the full-batch matrix is at most 64 MB
+(``_COLUMNS_MAX_BYTES``); the reference twin ignores the holder; the values are the
+same either way. A conv does not keep the columns of ``x`` from its forward for its
+weight gradient: measured, 2-3% faster per conv forward + backward but no faster on
+``benchmarks/cnn_step.py`` (the full-batch matrix, 14 MB there, goes out of cache and
+stays allocated until the backward).
+
 These Functions take checked arguments (tuples of ints, one per spatial axis) and
 never validate: :mod:`lucid.nn.functional.conv` does that first. Arrays handed to a
 kernel are made C-contiguous and writeable here, since kernels accept nothing else.
@@ -136,7 +148,8 @@ class ConvTranspose(Function):
               w[\gamma C_{in}/g + c, o, k]\; x[n, \gamma C_{in}/g + c, j]
 
     Backward: ``dL/dx = conv(dL/dy, w)``; ``dL/dw = conv_weight_grad(dL/dy, x)``
-    (the convolution's weight gradient with input and output roles swapped);
+    (the convolution's weight gradient with input and output roles swapped; both
+    unfold ``dL/dy`` the same way, so the columns are shared: module docstring);
     ``dL/db = dL/dy`` summed over ``N`` and space.
     """
 
@@ -178,8 +191,11 @@ class ConvTranspose(Function):
                                               padding[i], dilation[i]) for i in range(d))
         extra = tuple(c - n for c, n in zip(conv_spatial, x_shape[2:]))
         gx = gw = gb = None
+        # the im2col columns of grad, formed for dL/dx, reused for dL/dw
+        columns = {} if ctx.needs_input_grad[1] else None
         if ctx.needs_input_grad[0]:
-            gx = kernels.conv_forward(grad, w, stride, padding, dilation, groups)
+            gx = kernels.conv_forward(grad, w, stride, padding, dilation, groups,
+                                      columns=columns)
             if any(extra):
                 gx = gx[(slice(None), slice(None)) + tuple(slice(0, n) for n in x_shape[2:])]
             if ctx.unbatched:
@@ -188,7 +204,8 @@ class ConvTranspose(Function):
             x = ctx.x
             if any(extra):
                 x = np.pad(x, [(0, 0), (0, 0)] + [(0, e) for e in extra])
-            gw = kernels.conv_weight_grad(grad, x, w.shape[2:], stride, padding, dilation, groups)
+            gw = kernels.conv_weight_grad(grad, x, w.shape[2:], stride, padding, dilation,
+                                          groups, columns=columns)
         if ctx.has_bias and ctx.needs_input_grad[2]:
             gb = _sum_over_batch_and_space(grad)
         return gx, gw, gb

@@ -498,6 +498,83 @@ def test_compiled_gemm_path_matches_reference(seed, chunked, monkeypatch):
                   c["dil"], c["G"], **tol)
 
 
+@pytest.mark.parametrize("path", ["auto", "gemm", "gemm-chunked", "over-cap"])
+@pytest.mark.parametrize("seed", range(8))
+def test_column_reuse_gives_the_same_gradients(twin, path, seed, monkeypatch):
+    """``columns``: the weight gradient with the columns kept by conv_forward (a conv's
+    forward, or a conv_transpose's input gradient conv_forward(grad_y, w)) equals the one
+    computed from scratch, bit for bit, on every path; a holder of another array is not
+    used, and over the size cap nothing is kept."""
+    if twin == "compiled":
+        compiled = _ext._compiled["conv"]
+        if path != "auto":
+            monkeypatch.setattr(compiled, "_DIRECT_MAX_CHANNEL_PAIRS", 0)
+        if path == "gemm-chunked":
+            monkeypatch.setattr(compiled, "_CHUNK_ELEMENTS", 150)
+        if path == "over-cap":
+            monkeypatch.setattr(compiled, "_COLUMNS_MAX_BYTES", 0)
+    k = conv()
+    rng = np.random.default_rng(1100 + seed)
+    c = random_gemm_config(rng)
+    geometry = (c["s"], c["p"], c["dil"], c["G"])
+    for dtype in (np.float32, np.float64):
+        x, w = make_conv(rng, c, dtype)
+        holder = {}
+        y = k.conv_forward(x, w, *geometry, columns=holder)
+        assert np.array_equal(y, k.conv_forward(x, w, *geometry))
+        gy = rng.standard_normal(y.shape).astype(dtype)
+        expected = k.conv_weight_grad(x, gy, c["K"], *geometry)
+        got = k.conv_weight_grad(x, gy, c["K"], *geometry, columns=holder)
+        assert got.dtype == expected.dtype and np.array_equal(got, expected)
+        if twin == "compiled" and path in ("gemm", "gemm-chunked"):
+            assert holder["x"] is x                      # kept (and so used above)
+        if twin == "reference" or path == "over-cap":
+            assert holder == {}
+        # another input of the same shape: the holder must not be used for it
+        x2 = rng.standard_normal(x.shape).astype(dtype)
+        got2 = k.conv_weight_grad(x2, gy, c["K"], *geometry, columns=holder)
+        assert np.array_equal(got2, k.conv_weight_grad(x2, gy, c["K"], *geometry))
+        # a conv_transpose's backward: columns of grad_y, input gradient, weight gradient
+        xt, wt = make_transpose(rng, c, dtype)
+        yt = k.conv_transpose_forward(xt, wt, c["s"], c["p"], c["op"], c["dil"], c["G"])
+        gyt = rng.standard_normal(yt.shape).astype(dtype)
+        holder = {}
+        gx = k.conv_forward(gyt, wt, *geometry, columns=holder)
+        assert np.array_equal(gx, k.conv_forward(gyt, wt, *geometry))
+        extra = [g - n for g, n in zip(gx.shape[2:], xt.shape[2:])]
+        xp = np.ascontiguousarray(np.pad(xt, [(0, 0), (0, 0)] + [(0, e) for e in extra]))
+        expected = k.conv_weight_grad(gyt, xp, c["K"], *geometry)
+        got = k.conv_weight_grad(gyt, xp, c["K"], *geometry, columns=holder)
+        assert np.array_equal(got, expected)
+
+
+@needs_torch
+def test_op_gradients_with_column_reuse_match_torch(twin):
+    """Through the autograd ops (conv_transpose's backward passes a holder from its input
+    gradient to its weight gradient): conv2d and conv_transpose2d gradients on the GEMM
+    path against PyTorch."""
+    import lucid.nn.functional as F
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 4, 6, 6))
+    w = rng.standard_normal((5, 4, 3, 3))
+    wt = rng.standard_normal((4, 5, 3, 3))
+    for fn, tfn, weight, kw in [
+        (F.conv2d, torch.nn.functional.conv2d, w, dict(padding=1)),
+        (F.conv_transpose2d, torch.nn.functional.conv_transpose2d, wt,
+         dict(stride=2, padding=1)),
+    ]:
+        xT = torch.tensor(x, requires_grad=True)
+        wT = torch.tensor(weight, requires_grad=True)
+        yT = tfn(xT, wT, **kw)
+        g = rng.standard_normal(tuple(yT.shape))
+        yT.backward(torch.tensor(g))
+        xl = lucid.tensor(x, requires_grad=True)
+        wl = lucid.tensor(weight, requires_grad=True)
+        fn(xl, wl, **kw).backward(lucid.tensor(g))
+        np.testing.assert_allclose(xl.grad, xT.grad.numpy(), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(wl.grad, wT.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
 # ------------------------------------------------------------------ contract details
 @pytest.mark.parametrize("d", [1, 2, 3])
 def test_empty_batch(twin, float_dtype, d):
