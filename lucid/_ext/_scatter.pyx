@@ -1,6 +1,15 @@
 """Scatter-add, compiled twin of :mod:`lucid._ext.scatter` (same function, same result).
 
-The reference ``scatter.py`` explains the maths; this file runs the same loop in C.
+The loop nest::
+
+    for i in range(n):                 # every value row, in order
+        for k in range(K):
+            target[index[i], k] += values[i, k]
+
+The reference ``scatter.py`` explains the maths; this file runs the same loop in C:
+serially for narrow rows (a tight loop, K == 1 special-cased), and for wide rows split
+between threads by *target* rows (each thread scans the whole index but adds only into
+its own rows, so no element has two writers and the sums keep the reference's order).
 """
 import numpy as np
 
