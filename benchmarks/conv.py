@@ -10,8 +10,10 @@ conv, conv_forward for a conv_transpose) and conv_weight_grad; for a conv_transp
 share the im2col columns of the output gradient, as ``lucid.ops.conv`` does. PyTorch's forward runs
 under ``no_grad``; its forward + backward is ``y = f(x, w); y.backward(grad_y)``.
 
-The compiled twin's GEMMs run on NumPy's BLAS: the header line names it and the
-OpenBLAS environment variables in force (``OPENBLAS_CORETYPE`` pins an older, slower
+The compiled twin's GEMMs run on NumPy's BLAS, called from every OpenMP thread for its
+own samples where lucid can reach its ``cblas_?gemm`` (``lucid/_ext/_blas.py``): the
+header line names the BLAS, says whether it is called directly, and lists the OpenBLAS
+environment variables in force (``OPENBLAS_CORETYPE`` pins an older, slower
 kernel where it is set; to see what a current NumPy does, unset it together with
 ``OPENBLAS_L2_SIZE`` for the benchmark command only).
 
@@ -157,7 +159,11 @@ def blas_description():
     env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
                                       "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
            if k in os.environ}
-    return f"{' '.join(text.split())}; environment {env or '{}'}"
+    from lucid._ext import _blas
+    found = _blas.find()
+    direct = (f"called from each thread ({os.path.basename(found.path)})" if found
+              else "not callable directly: the batch-chunk path around np.matmul")
+    return f"{' '.join(text.split())}; environment {env or '{}'}; gemm {direct}"
 
 
 def main():

@@ -409,7 +409,22 @@ def test_adjoint_identities(twin, c):
 
 
 # ------------------------------------------------------------------ both twins, every path
-@pytest.fixture(params=["auto", "direct", "gemm", "gemm-chunked"])
+def force_gemm_path(compiled, path, monkeypatch, chunk_elements):
+    """On the GEMM path, force its per-sample form (BLAS called from every OpenMP thread,
+    whatever N) or its batch-chunk form (np.matmul: what runs where NumPy's BLAS is not
+    an OpenBLAS lucid can call), with chunks of 1 or 2 samples for ``-chunked``."""
+    monkeypatch.setattr(compiled, "_DIRECT_MAX_CHANNEL_PAIRS", 0)
+    if path == "gemm-per-sample":
+        if compiled._BLAS is None:
+            pytest.skip("NumPy's BLAS is not an OpenBLAS lucid can call (lucid/_ext/_blas.py)")
+        monkeypatch.setattr(compiled, "_per_sample", lambda N, *sizes: True)
+    else:
+        monkeypatch.setattr(compiled, "_per_sample", lambda N, *sizes: False)
+    if path == "gemm-chunked":
+        monkeypatch.setattr(compiled, "_CHUNK_ELEMENTS", chunk_elements)
+
+
+@pytest.fixture(params=["auto", "direct", "gemm-per-sample", "gemm", "gemm-chunked"])
 def compiled_path(request, monkeypatch):
     """Force one code path of the compiled twin (its rule picks per call otherwise)."""
     if not _ext.compiled_available("conv"):
@@ -418,9 +433,7 @@ def compiled_path(request, monkeypatch):
     if request.param == "direct":
         monkeypatch.setattr(compiled, "_DIRECT_MAX_CHANNEL_PAIRS", 10 ** 9)
     elif request.param.startswith("gemm"):
-        monkeypatch.setattr(compiled, "_DIRECT_MAX_CHANNEL_PAIRS", 0)
-    if request.param == "gemm-chunked":               # several chunks of 1 or 2 samples
-        monkeypatch.setattr(compiled, "_CHUNK_ELEMENTS", 200)
+        force_gemm_path(compiled, request.param, monkeypatch, 200)
     return request.param
 
 
@@ -465,18 +478,17 @@ def random_gemm_config(rng):
                         op=op, S=S, N=N)
 
 
-@pytest.mark.parametrize("chunked", [False, True], ids=["one-chunk", "chunks"])
+@pytest.mark.parametrize("path", ["gemm-per-sample", "gemm", "gemm-chunked"])
 @pytest.mark.parametrize("seed", range(20))
-def test_compiled_gemm_path_matches_reference(seed, chunked, monkeypatch):
-    """The GEMM path of the compiled twin (im2col / col2im in batch chunks, see
-    ``_conv.pyx``) against the reference, with every workspace handed out full of NaN:
-    no value of a previous call may leak into a result."""
+def test_compiled_gemm_path_matches_reference(seed, path, monkeypatch):
+    """The GEMM path of the compiled twin (im2col / col2im per sample on every thread, or
+    in batch chunks around np.matmul, see ``_conv.pyx``) against the reference, with
+    every workspace handed out full of NaN: no value of a previous call may leak into a
+    result."""
     if not _ext.compiled_available("conv"):
         pytest.skip(BUILD)
     compiled = _ext._compiled["conv"]
-    monkeypatch.setattr(compiled, "_DIRECT_MAX_CHANNEL_PAIRS", 0)
-    if chunked:
-        monkeypatch.setattr(compiled, "_CHUNK_ELEMENTS", 150)
+    force_gemm_path(compiled, path, monkeypatch, 150)
     workspace = compiled._workspace
 
     def poisoned(name, shape, dtype):
@@ -498,7 +510,8 @@ def test_compiled_gemm_path_matches_reference(seed, chunked, monkeypatch):
                   c["dil"], c["G"], **tol)
 
 
-@pytest.mark.parametrize("path", ["auto", "gemm", "gemm-chunked", "over-cap"])
+@pytest.mark.parametrize("path", ["auto", "gemm-per-sample", "gemm", "gemm-chunked",
+                                  "over-cap"])
 @pytest.mark.parametrize("seed", range(8))
 def test_column_reuse_gives_the_same_gradients(twin, path, seed, monkeypatch):
     """``columns``: the weight gradient with the columns kept by conv_forward (a conv's
@@ -507,11 +520,10 @@ def test_column_reuse_gives_the_same_gradients(twin, path, seed, monkeypatch):
     used, and over the size cap nothing is kept."""
     if twin == "compiled":
         compiled = _ext._compiled["conv"]
-        if path != "auto":
-            monkeypatch.setattr(compiled, "_DIRECT_MAX_CHANNEL_PAIRS", 0)
-        if path == "gemm-chunked":
-            monkeypatch.setattr(compiled, "_CHUNK_ELEMENTS", 150)
+        if path.startswith("gemm"):
+            force_gemm_path(compiled, path, monkeypatch, 150)
         if path == "over-cap":
+            monkeypatch.setattr(compiled, "_DIRECT_MAX_CHANNEL_PAIRS", 0)
             monkeypatch.setattr(compiled, "_COLUMNS_MAX_BYTES", 0)
     k = conv()
     rng = np.random.default_rng(1100 + seed)
@@ -526,7 +538,7 @@ def test_column_reuse_gives_the_same_gradients(twin, path, seed, monkeypatch):
         expected = k.conv_weight_grad(x, gy, c["K"], *geometry)
         got = k.conv_weight_grad(x, gy, c["K"], *geometry, columns=holder)
         assert got.dtype == expected.dtype and np.array_equal(got, expected)
-        if twin == "compiled" and path in ("gemm", "gemm-chunked"):
+        if twin == "compiled" and path.startswith("gemm"):
             assert holder["x"] is x                      # kept (and so used above)
         if twin == "reference" or path == "over-cap":
             assert holder == {}
@@ -655,3 +667,19 @@ def test_kernel_markers_for_the_docs(filename):
                           source, re.S | re.M)
         assert block, f"{filename}: no marked block for {name}"
         assert re.match(rf"def {name}\(", block.group(1))
+
+
+def test_per_sample_rule():
+    """The per-sample GEMM path runs when NumPy's BLAS was found, every thread gets a
+    sample and the threads' column matrices stay under the cap; else the chunk path."""
+    if not _ext.compiled_available("conv"):
+        pytest.skip(BUILD)
+    compiled = _ext._compiled["conv"]
+    if compiled._BLAS is None:
+        pytest.skip("NumPy's BLAS is not an OpenBLAS lucid can call (lucid/_ext/_blas.py)")
+    T = compiled._ALL_THREADS
+    assert compiled._per_sample(T, 100, 100)
+    assert compiled._per_sample(T, compiled._PER_SAMPLE_MAX_ELEMENTS // T, 100)
+    assert not compiled._per_sample(T, compiled._PER_SAMPLE_MAX_ELEMENTS // T + 1, 100)
+    if T > 1:
+        assert not compiled._per_sample(T - 1, 100, 100)
