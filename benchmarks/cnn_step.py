@@ -103,6 +103,12 @@ def main():
     print_table(f"Homework CNN training step, batch {BATCH} (median)",
                 ["implementation", "step", "vs torch"], rows)
     print("\nTarget: lucid compiled at most 1.5x PyTorch's step time.")
+    from lucid import _blas_env
+    print("NumPy was imported before lucid here, so OpenBLAS's threads spin after each call"
+          " and lucid runs its small products (the Linear layer) on one thread"
+          if _blas_env.BLAS_SPINS else
+          "OPENBLAS_THREAD_TIMEOUT is in force: OpenBLAS's threads sleep after each call",
+          "(lucid/_blas_env.py).")
 
     profile = cProfile.Profile()
     profile.enable()

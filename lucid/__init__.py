@@ -3,6 +3,7 @@
 A NumPy :class:`Tensor` with reverse-mode autograd; every numeric kernel exists twice,
 as a readable reference and a compiled twin (see :mod:`lucid.kernels`).
 """
+from lucid import _blas_env  # noqa: F401  (first: a setting read when NumPy loads)
 from lucid._allocator import tune_malloc as _tune_malloc
 
 _tune_malloc()  # reuse freed large arrays: see lucid/_allocator.py

@@ -21,8 +21,11 @@ decompositions and solvers (``inv``, ``det``, ``svd``, ...) live in ``lucid.lina
 Every function checks the operands' shapes before NumPy sees them: a mismatch is a
 ``ValueError`` naming both shapes and the dimensions that disagree.
 """
+import math
+
 import numpy as np
 
+from lucid._ext._blas import product_threads
 from lucid.autograd.function import Function
 from lucid.ops._util import as_tensor, normalize_axis
 
@@ -56,7 +59,9 @@ class MatMul(Function):
         A = a[np.newaxis, :] if ctx.a_vector else a   # (k,) -> (1, k)
         B = b[:, np.newaxis] if ctx.b_vector else b   # (k,) -> (k, 1)
         ctx.save_for_backward(A, B)
-        return np.matmul(a, b)
+        ctx.work = _product_flops(A, B)
+        with product_threads(ctx.work):
+            return np.matmul(a, b)
 
     @staticmethod
     def flops(ctx, out, a, b):
@@ -71,23 +76,35 @@ class MatMul(Function):
             G = G[..., np.newaxis]                     # (..., m) -> (..., m, 1)
         if ctx.a_vector:
             G = np.expand_dims(G, -2)                  # (..., n) -> (..., 1, n)
-        dA = dB = None
-        if ctx.needs_input_grad[0]:
-            dA = np.matmul(G, _mT(B))                  # (..., m, n) @ (..., n, k)
-            if ctx.a_vector:
-                dA = dA[..., 0, :]
-        if ctx.needs_input_grad[1]:
-            if B.ndim == 2:
-                # One matrix B shared by the whole batch: dB = sum_batch A_b^T G_b, which
-                # is one product once the batch is stacked into the rows.
-                rows = int(np.prod(A.shape[:-1]))      # batch * m
-                dB = A.reshape(rows, A.shape[-1]).T @ G.reshape(rows, G.shape[-1])
-            else:
-                dB = np.matmul(_mT(A), G)              # (..., k, m) @ (..., m, n)
-            if ctx.b_vector:
-                dB = dB[..., 0]
-        # broadcast batch axes are summed back to each operand's shape by the engine
-        return dA, dB
+        with product_threads(ctx.work):
+            return _matmul_grads(ctx, A, B, G)
+
+
+def _product_flops(A, B):
+    """2 m k n per matrix of the broadcast batch of ``A @ B``."""
+    batch = np.broadcast_shapes(A.shape[:-2], B.shape[:-2])
+    return 2 * math.prod(batch) * A.shape[-2] * A.shape[-1] * B.shape[-1]
+
+
+def _matmul_grads(ctx, A, B, G):
+    """dA = G B^T and dB = A^T G for MatMul.backward (the needed ones)."""
+    dA = dB = None
+    if ctx.needs_input_grad[0]:
+        dA = np.matmul(G, _mT(B))                      # (..., m, n) @ (..., n, k)
+        if ctx.a_vector:
+            dA = dA[..., 0, :]
+    if ctx.needs_input_grad[1]:
+        if B.ndim == 2:
+            # One matrix B shared by the whole batch: dB = sum_batch A_b^T G_b, which is
+            # one product once the batch is stacked into the rows.
+            rows = int(np.prod(A.shape[:-1]))          # batch * m
+            dB = A.reshape(rows, A.shape[-1]).T @ G.reshape(rows, G.shape[-1])
+        else:
+            dB = np.matmul(_mT(A), G)                  # (..., k, m) @ (..., m, n)
+        if ctx.b_vector:
+            dB = dB[..., 0]
+    # broadcast batch axes are summed back to each operand's shape by the engine
+    return dA, dB
 
 
 def _batch_mismatch(a, b, batch_a, batch_b):

@@ -10,6 +10,7 @@ input first.
 """
 import numpy as np
 
+from lucid._ext._blas import product_threads
 from lucid.autograd.function import Function
 
 __all__ = []  # Functions only; the public functions are in lucid.nn.functional.linear
@@ -26,7 +27,8 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, w, b):
         ctx.x, ctx.w = x, w
-        y = x @ w.T
+        with product_threads(2 * x.size * w.shape[0]):
+            y = x @ w.T
         if b is not None:
             y += b
         return y
@@ -40,8 +42,9 @@ class Linear(Function):
         x, w = ctx.x, ctx.w
         need_x, need_w, need_b = ctx.needs_input_grad
         g2 = grad.reshape(-1, w.shape[0])
-        dx = grad @ w if need_x else None
-        dw = g2.T @ x.reshape(-1, w.shape[1]) if need_w else None
+        with product_threads(2 * x.size * w.shape[0]):
+            dx = grad @ w if need_x else None
+            dw = g2.T @ x.reshape(-1, w.shape[1]) if need_w else None
         db = g2.sum(axis=0) if need_b else None
         return dx, dw, db
 

@@ -1,0 +1,30 @@
+"""A setting for NumPy's OpenBLAS that only works before NumPy loads: made first thing.
+
+After each call it runs on several threads, OpenBLAS keeps its worker threads spinning,
+waiting for more work, for 2**28 CPU cycles (about 0.1 s) before they sleep. On a
+2-core machine such a spinning thread takes a core away from the OpenMP threads of
+lucid's compiled kernels that run next. Measured here: a conv2d forward (N64, 32->64,
+14x14) takes 2.3 ms alone and 4.4 ms right after a 50 us matrix product; the homework
+CNN's training step (``benchmarks/cnn_step.py``, whose Linear layer is such a product)
+took 28 ms instead of 18 ms.
+
+``OPENBLAS_THREAD_TIMEOUT=4`` makes the workers sleep after 2**4 cycles, at once; a
+small product then pays about 15 us to wake them. OpenBLAS reads the variable when it
+loads, so lucid sets it (unless it is set already) only when NumPy is not imported yet.
+When NumPy came first, :data:`BLAS_SPINS` is True and lucid's own small matrix
+products run on one thread instead (:func:`lucid._ext._blas.product_threads`), so they
+never set the workers spinning.
+"""
+import os
+import sys
+
+__all__ = ["BLAS_SPINS"]
+
+_TOO_LATE = "numpy" in sys.modules
+_USER_SET = "OPENBLAS_THREAD_TIMEOUT" in os.environ
+if not _TOO_LATE:
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
+#: Whether OpenBLAS's worker threads spin after each call (NumPy loaded before lucid
+#: could set the variable, and the user did not set it).
+BLAS_SPINS = _TOO_LATE and not _USER_SET
