@@ -75,3 +75,38 @@ def test_lucid_blas_numpy_turns_the_direct_calls_off():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == "ok"
+
+
+def _run(code, **env):
+    import os
+    full_env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    full_env.update(env)
+    return subprocess.run([sys.executable, "-c", code], env=full_env, capture_output=True,
+                          text=True, check=True).stdout.split()
+
+
+@pytest.mark.parametrize("first, env, expected", [
+    ("import lucid", {}, ["4", "False"]),                 # lucid first: the setting applies
+    ("import numpy, lucid", {}, ["unset", "True"]),       # too late: products go 1-thread
+    ("import numpy, lucid", {"OPENBLAS_THREAD_TIMEOUT": "10"}, ["10", "False"]),
+    ("import lucid", {"OPENBLAS_THREAD_TIMEOUT": "10"}, ["10", "False"]),  # the user's wins
+])
+def test_openblas_thread_timeout_is_set_only_before_numpy_loads(first, env, expected):
+    code = (f"{first}; import os; from lucid import _blas_env; "
+            "print(os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset'), _blas_env.BLAS_SPINS)")
+    assert _run(code, **env) == expected
+
+
+@needs_blas
+def test_product_threads_runs_small_products_on_one_thread_when_blas_spins(monkeypatch):
+    from lucid import _blas_env
+    before = blas._get()
+    monkeypatch.setattr(_blas_env, "BLAS_SPINS", True)
+    with _blas.product_threads(_blas.SMALL_PRODUCT_FLOPS - 1):
+        assert blas._get() == 1
+    with _blas.product_threads(_blas.SMALL_PRODUCT_FLOPS):
+        assert blas._get() == before
+    monkeypatch.setattr(_blas_env, "BLAS_SPINS", False)
+    with _blas.product_threads(10):
+        assert blas._get() == before
+    assert blas._get() == before
