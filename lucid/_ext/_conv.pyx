@@ -251,6 +251,19 @@ cdef inline Py_ssize_t _stop(Py_ssize_t off, Py_ssize_t s, Py_ssize_t size,
     return last if last < count else count
 
 
+cdef inline Py_ssize_t _first_in(Py_ssize_t off, Py_ssize_t s, Py_ssize_t count) noexcept nogil:
+    """:func:`_first`, at most ``count``: where the inside range starts, within the row."""
+    cdef Py_ssize_t i = _first(off, s)
+    return i if i < count else count
+
+
+cdef inline Py_ssize_t _stop_in(Py_ssize_t off, Py_ssize_t s, Py_ssize_t size,
+                                Py_ssize_t count, Py_ssize_t start) noexcept nogil:
+    """:func:`_stop`, at least ``start``: an empty inside range is ``[start, start)``."""
+    cdef Py_ssize_t i = _stop(off, s, size, count)
+    return i if i > start else start
+
+
 cdef inline void _add_row(real* y, const real* x, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
     """y[i] += x[i] for i0 <= i < i1 (unit stride: the compiler vectorises it)."""
     cdef Py_ssize_t i
@@ -478,20 +491,12 @@ cdef void _im2col_channel(const real* xc, real* dst0, Py_ssize_t row_stride,
         offd = kd * g.dil[0] - g.p[0]
         for kh in range(g.K[1]):
             offh = kh * g.dil[1] - g.p[1]
-            oh0 = _first(offh, g.s[1])
-            oh1 = _stop(offh, g.s[1], IH, H)
-            if oh0 > H:
-                oh0 = H
-            if oh1 < oh0:
-                oh1 = oh0
+            oh0 = _first_in(offh, g.s[1], H)
+            oh1 = _stop_in(offh, g.s[1], IH, H, oh0)
             for kw in range(g.K[2]):
                 offw = kw * g.dil[2] - g.p[2]
-                ow0 = _first(offw, g.s[2])
-                ow1 = _stop(offw, g.s[2], IW, W)
-                if ow0 > W:
-                    ow0 = W
-                if ow1 < ow0:
-                    ow1 = ow0
+                ow0 = _first_in(offw, g.s[2], W)
+                ow1 = _stop_in(offw, g.s[2], IW, W, ow0)
                 for od in range(g.window[0]):
                     idd = od * g.s[0] + offd
                     if block and 0 <= idd < g.image[0]:
