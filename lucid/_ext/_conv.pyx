@@ -121,6 +121,10 @@ _DIRECT_MAX_CHANNEL_PAIRS = 4
 # OpenMP default: OMP_NUM_THREADS, else one per CPU).
 _GEMM_THREADS = 1
 _ALL_THREADS = int(os.environ.get("OMP_NUM_THREADS", "").split(",")[0] or 0) or os.cpu_count() or 1
+# Threads of the per-sample path, each calling BLAS itself. At most 32: OpenBLAS keeps a
+# fixed table of work buffers for its callers (NumPy's build: MAX_THREADS=64), which
+# many more simultaneous callers could exhaust.
+_SAMPLE_THREADS = min(_ALL_THREADS, 32)
 # Target size, in elements, of the column matrix of one batch chunk.
 _CHUNK_ELEMENTS = 1 << 18
 # Largest total, in elements, of the per-thread column matrices of the per-sample path
@@ -735,9 +739,9 @@ def _run_sample_conv(x, w, y, ws, full, image, window, K, stride, padding, dilat
     cdef Geometry g = _geometry(image, window, K, stride, padding, dilation)
     w = w.reshape(w.shape[0], -1)
     if x.dtype == np.float32:
-        _sample_conv[float](_as5d(x), w, _as5d(y), ws, full, g, groups, _ALL_THREADS)
+        _sample_conv[float](_as5d(x), w, _as5d(y), ws, full, g, groups, _SAMPLE_THREADS)
     else:
-        _sample_conv[double](_as5d(x), w, _as5d(y), ws, full, g, groups, _ALL_THREADS)
+        _sample_conv[double](_as5d(x), w, _as5d(y), ws, full, g, groups, _SAMPLE_THREADS)
 
 
 def _run_sample_conv_transpose(x, w, y, ws, image, window, K, stride, padding, dilation,
@@ -745,9 +749,9 @@ def _run_sample_conv_transpose(x, w, y, ws, image, window, K, stride, padding, d
     cdef Geometry g = _geometry(image, window, K, stride, padding, dilation)
     w = w.reshape(w.shape[0], -1)
     if x.dtype == np.float32:
-        _sample_conv_transpose[float](_as5d(x), w, _as5d(y), ws, g, groups, _ALL_THREADS)
+        _sample_conv_transpose[float](_as5d(x), w, _as5d(y), ws, g, groups, _SAMPLE_THREADS)
     else:
-        _sample_conv_transpose[double](_as5d(x), w, _as5d(y), ws, g, groups, _ALL_THREADS)
+        _sample_conv_transpose[double](_as5d(x), w, _as5d(y), ws, g, groups, _SAMPLE_THREADS)
 
 
 def _run_sample_weight_grad(x, gy, parts, ws, full, image, window, K, stride, padding,
@@ -755,18 +759,18 @@ def _run_sample_weight_grad(x, gy, parts, ws, full, image, window, K, stride, pa
     cdef Geometry g = _geometry(image, window, K, stride, padding, dilation)
     if x.dtype == np.float32:
         _sample_weight_grad[float](_as5d(x), _as5d(gy), parts, ws, full, g, groups,
-                                   transposed, _ALL_THREADS)
+                                   transposed, _SAMPLE_THREADS)
     else:
         _sample_weight_grad[double](_as5d(x), _as5d(gy), parts, ws, full, g, groups,
-                                    transposed, _ALL_THREADS)
+                                    transposed, _SAMPLE_THREADS)
 
 
 def _per_sample(N, column_elements, *sizes):
     """Whether to take the per-sample GEMM path: NumPy's BLAS was found, every thread
     gets a sample, the column matrices of all threads (``column_elements`` each) stay
     within _PER_SAMPLE_MAX_ELEMENTS, and the matrix sizes fit the BLAS's integers."""
-    return (_BLAS is not None and N >= _ALL_THREADS
-            and _ALL_THREADS * column_elements <= _PER_SAMPLE_MAX_ELEMENTS
+    return (_BLAS is not None and N >= _SAMPLE_THREADS
+            and _SAMPLE_THREADS * column_elements <= _PER_SAMPLE_MAX_ELEMENTS
             and max(column_elements, *sizes) <= _BLAS_MAX)
 
 
@@ -821,7 +825,7 @@ def conv_forward(x, w, stride, padding, dilation, groups, columns=None):
                 full = np.empty(N * R * L, dtype=x.dtype)
                 columns.update(x=x, cols=full,
                                key=_columns_key(x, K, O, stride, padding, dilation, groups, 0))
-        ws = _workspace("cols", (_ALL_THREADS * R * L,), x.dtype)
+        ws = _workspace("cols", (_SAMPLE_THREADS * R * L,), x.dtype)
         with _BLAS.single_threaded():
             _run_sample_conv(x, w, y, ws, full, S, O, K, stride, padding, dilation, groups)
         return y
@@ -894,8 +898,8 @@ def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups,
     if _per_sample(N, R * L, C_out * L):
         full = _kept_columns(columns, x,
                              _columns_key(x, K, O, stride, padding, dilation, groups, 0))
-        parts = np.zeros((_ALL_THREADS, groups * rows_g * C_out_g), dtype=x.dtype)
-        ws = _workspace("cols", (_ALL_THREADS * R * L,), x.dtype) if full is None else full
+        parts = np.zeros((_SAMPLE_THREADS, groups * rows_g * C_out_g), dtype=x.dtype)
+        ws = _workspace("cols", (_SAMPLE_THREADS * R * L,), x.dtype) if full is None else full
         with _BLAS.single_threaded():
             _run_sample_weight_grad(x, grad_y, parts, ws,
                                     _no_columns(x.dtype) if full is None else full,
@@ -968,7 +972,7 @@ def conv_transpose_forward(x, w, stride, padding, output_padding, dilation, grou
     L = math.prod(S)
     rows_g = C_out_g * math.prod(K)                      # column rows per group
     if _per_sample(N, groups * rows_g * L, C_in * L):
-        ws = _workspace("cols", (_ALL_THREADS * groups * rows_g * L,), x.dtype)
+        ws = _workspace("cols", (_SAMPLE_THREADS * groups * rows_g * L,), x.dtype)
         with _BLAS.single_threaded():
             _run_sample_conv_transpose(x, w, y, ws, O, S, K, stride, padding, dilation,
                                        groups)

@@ -677,7 +677,8 @@ def test_per_sample_rule():
     compiled = _ext._compiled["conv"]
     if compiled._BLAS is None:
         pytest.skip("NumPy's BLAS is not an OpenBLAS lucid can call (lucid/_ext/_blas.py)")
-    T = compiled._ALL_THREADS
+    T = compiled._SAMPLE_THREADS
+    assert 1 <= T <= 32
     assert compiled._per_sample(T, 100, 100)
     assert compiled._per_sample(T, compiled._PER_SAMPLE_MAX_ELEMENTS // T, 100)
     assert not compiled._per_sample(T, compiled._PER_SAMPLE_MAX_ELEMENTS // T + 1, 100)
