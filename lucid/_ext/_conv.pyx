@@ -255,17 +255,17 @@ cdef inline Py_ssize_t _stop(Py_ssize_t off, Py_ssize_t s, Py_ssize_t size,
     return last if last < count else count
 
 
-cdef inline Py_ssize_t _first_in(Py_ssize_t off, Py_ssize_t s, Py_ssize_t count) noexcept nogil:
-    """:func:`_first`, at most ``count``: where the inside range starts, within the row."""
-    cdef Py_ssize_t i = _first(off, s)
-    return i if i < count else count
-
-
-cdef inline Py_ssize_t _stop_in(Py_ssize_t off, Py_ssize_t s, Py_ssize_t size,
-                                Py_ssize_t count, Py_ssize_t start) noexcept nogil:
-    """:func:`_stop`, at least ``start``: an empty inside range is ``[start, start)``."""
-    cdef Py_ssize_t i = _stop(off, s, size, count)
-    return i if i > start else start
+cdef inline Py_ssize_t _inside(const Geometry* g, int a, Py_ssize_t k, Py_ssize_t* lo,
+                               Py_ssize_t* hi) noexcept nogil:
+    """Kernel offset ``k`` along axis ``a``: returns ``off = k*dil - p`` and sets
+    ``[lo, hi)``, the window positions ``i`` whose image position ``i*s + off`` is
+    inside the image (the loops over ``i`` then need no bounds test). An empty range
+    is ``[lo, lo)`` with ``lo <= window``, so ``[0, lo)`` and ``[hi, window)`` are
+    the positions outside, before and after."""
+    cdef Py_ssize_t off = k * g.dil[a] - g.p[a]
+    lo[0] = min(_first(off, g.s[a]), g.window[a])
+    hi[0] = max(_stop(off, g.s[a], g.image[a], g.window[a]), lo[0])
+    return off
 
 
 cdef inline void _add_row(real* y, const real* x, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
@@ -357,17 +357,11 @@ cdef void _direct_conv(const real[:, :, :, :, ::1] x, const real[:, :, :, :, ::1
         for ci in range(C_in_g):
             c = (co // C_out_g) * C_in_g + ci
             for kd in range(g.K[0]):
-                offd = kd * g.dil[0] - g.p[0]
-                od0 = _first(offd, g.s[0])
-                od1 = _stop(offd, g.s[0], g.image[0], g.window[0])
+                offd = _inside(&g, 0, kd, &od0, &od1)
                 for kh in range(g.K[1]):
-                    offh = kh * g.dil[1] - g.p[1]
-                    oh0 = _first(offh, g.s[1])
-                    oh1 = _stop(offh, g.s[1], g.image[1], g.window[1])
+                    offh = _inside(&g, 1, kh, &oh0, &oh1)
                     for kw in range(g.K[2]):
-                        offw = kw * g.dil[2] - g.p[2]
-                        ow0 = _first(offw, g.s[2])
-                        ow1 = _stop(offw, g.s[2], g.image[2], g.window[2])
+                        offw = _inside(&g, 2, kw, &ow0, &ow1)
                         wv = w[co, ci, kd, kh, kw]
                         for od in range(od0, od1):
                             idd = od * g.s[0] + offd
@@ -399,17 +393,11 @@ cdef void _direct_conv_transpose(const real[:, :, :, :, ::1] x, const real[:, :,
         for ci in range(C_in_g):
             c = (co // C_out_g) * C_in_g + ci
             for kd in range(g.K[0]):
-                offd = kd * g.dil[0] - g.p[0]
-                d0 = _first(offd, g.s[0])
-                d1 = _stop(offd, g.s[0], g.image[0], g.window[0])
+                offd = _inside(&g, 0, kd, &d0, &d1)
                 for kh in range(g.K[1]):
-                    offh = kh * g.dil[1] - g.p[1]
-                    h0 = _first(offh, g.s[1])
-                    h1 = _stop(offh, g.s[1], g.image[1], g.window[1])
+                    offh = _inside(&g, 1, kh, &h0, &h1)
                     for kw in range(g.K[2]):
-                        offw = kw * g.dil[2] - g.p[2]
-                        w0 = _first(offw, g.s[2])
-                        w1 = _stop(offw, g.s[2], g.image[2], g.window[2])
+                        offw = _inside(&g, 2, kw, &w0, &w1)
                         wv = w[c, co % C_out_g, kd, kh, kw]
                         for i0 in range(d0, d1):
                             yd = i0 * g.s[0] + offd
@@ -442,17 +430,11 @@ cdef void _direct_weight_grad(const real[:, :, :, :, ::1] x, const real[:, :, :,
             ci = job % C_in_g
             c = (co // C_out_g) * C_in_g + ci
             for kd in range(g.K[0]):
-                offd = kd * g.dil[0] - g.p[0]
-                od0 = _first(offd, g.s[0])
-                od1 = _stop(offd, g.s[0], g.image[0], g.window[0])
+                offd = _inside(&g, 0, kd, &od0, &od1)
                 for kh in range(g.K[1]):
-                    offh = kh * g.dil[1] - g.p[1]
-                    oh0 = _first(offh, g.s[1])
-                    oh1 = _stop(offh, g.s[1], g.image[1], g.window[1])
+                    offh = _inside(&g, 1, kh, &oh0, &oh1)
                     for kw in range(g.K[2]):
-                        offw = kw * g.dil[2] - g.p[2]
-                        ow0 = _first(offw, g.s[2])
-                        ow1 = _stop(offw, g.s[2], g.image[2], g.window[2])
+                        offw = _inside(&g, 2, kw, &ow0, &ow1)
                         memset(acc, 0, W * sizeof(double))
                         for n in range(N):
                             for od in range(od0, od1):
@@ -494,13 +476,9 @@ cdef void _im2col_channel(const real* xc, real* dst0, Py_ssize_t row_stride,
     for kd in range(g.K[0]):
         offd = kd * g.dil[0] - g.p[0]
         for kh in range(g.K[1]):
-            offh = kh * g.dil[1] - g.p[1]
-            oh0 = _first_in(offh, g.s[1], H)
-            oh1 = _stop_in(offh, g.s[1], IH, H, oh0)
+            offh = _inside(g, 1, kh, &oh0, &oh1)
             for kw in range(g.K[2]):
-                offw = kw * g.dil[2] - g.p[2]
-                ow0 = _first_in(offw, g.s[2], W)
-                ow1 = _stop_in(offw, g.s[2], IW, W, ow0)
+                offw = _inside(g, 2, kw, &ow0, &ow1)
                 for od in range(g.window[0]):
                     idd = od * g.s[0] + offd
                     if block and 0 <= idd < g.image[0]:
@@ -551,17 +529,11 @@ cdef void _col2im_channel(const real* src0, Py_ssize_t row_stride, real* yc,
     cdef real* yrow
     memset(yc, 0, g.image[0] * IH * IW * sizeof(real))
     for kd in range(g.K[0]):
-        offd = kd * g.dil[0] - g.p[0]
-        od0 = _first(offd, g.s[0])
-        od1 = _stop(offd, g.s[0], g.image[0], g.window[0])
+        offd = _inside(g, 0, kd, &od0, &od1)
         for kh in range(g.K[1]):
-            offh = kh * g.dil[1] - g.p[1]
-            oh0 = _first(offh, g.s[1])
-            oh1 = _stop(offh, g.s[1], IH, H)
+            offh = _inside(g, 1, kh, &oh0, &oh1)
             for kw in range(g.K[2]):
-                offw = kw * g.dil[2] - g.p[2]
-                ow0 = _first(offw, g.s[2])
-                ow1 = _stop(offw, g.s[2], IW, W)
+                offw = _inside(g, 2, kw, &ow0, &ow1)
                 for od in range(od0, od1):
                     idd = od * g.s[0] + offd
                     for oh in range(oh0, oh1):
