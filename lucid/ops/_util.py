@@ -1,11 +1,13 @@
-"""Small helpers every op module shares: argument coercion and error messages."""
+"""Small helpers every op module shares: argument coercion, error messages, shared docs."""
+import inspect
+
 import numpy as np
 
 from lucid._tensor import Tensor
 from lucid.autograd.function import Function
 
 __all__ = ["DataMovement", "as_tensor", "normalize_axis", "broadcast_error", "is_int", "is_number",
-           "shape_arg", "leaf"]
+           "shape_arg", "leaf", "shared_doc", "check_bool"]
 
 
 def as_tensor(x, like=None):
@@ -44,6 +46,14 @@ def broadcast_error(name, a, b):
     return ValueError(f"{name}: shapes {sa} and {sb} cannot be broadcast together")
 
 
+def check_bool(value, fname, arg, expected="a bool"):
+    """``value`` as a Python bool (a NumPy bool too); else a TypeError naming the
+    function ``fname``, the argument ``arg``, what was expected and what was given."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{fname}: {arg} must be {expected}; got {value!r}")
+    return bool(value)
+
+
 def is_int(x):
     """True for Python/NumPy integers, bools excluded."""
     return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
@@ -75,6 +85,21 @@ def leaf(array, name, requires_grad=False, keep_grad=False):
     t.requires_grad = bool(requires_grad)
     t.keep_grad = bool(keep_grad)
     return t
+
+
+def shared_doc(sections):
+    """Decorator: insert the shared Parameters / Returns / Raises ``sections`` before Examples.
+
+    For a family of functions whose argument docs are word for word the same; each
+    function's own docstring keeps only what is particular to it (maths, backward,
+    examples) and must have an ``Examples`` section.
+    """
+    def attach(fn):
+        doc = inspect.cleandoc(fn.__doc__)
+        head, examples = doc.split("\nExamples\n", 1)
+        fn.__doc__ = head.rstrip() + "\n" + sections + "\nExamples\n" + examples
+        return fn
+    return attach
 
 
 class DataMovement(Function):

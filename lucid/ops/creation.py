@@ -12,7 +12,9 @@ import numpy as np
 
 from lucid._tensor import Tensor, _resolve_dtype, _to_array
 from lucid.autograd.function import Function
-from lucid.ops._util import is_int as _is_int, is_number as _is_number, leaf as _leaf, shape_arg as _shape
+from lucid.ops._util import (
+    is_int as _is_int, is_number as _is_number, leaf as _leaf, shape_arg as _shape, shared_doc,
+)
 
 __all__ = [
     "tensor", "to_tensor", "zeros", "zeros_like", "ones", "ones_like", "eye", "diag",
@@ -175,62 +177,65 @@ def _filled_like(maker, input_, dtype, requires_grad, keep_grad, name):
     return _leaf(maker(like.shape, dtype=dtype), name, requires_grad, keep_grad)
 
 
+# Parameters / Returns / Raises shared by zeros, ones, empty (_SHAPE_DOC) and by their
+# ``_like`` twins (_LIKE_DOC); shared_doc inserts them before each Examples section.
 _SHAPE_DOC = """
-    Parameters
-    ----------
-    shape : int or tuple of int
-        Non-negative sizes.
-    dtype : dtype, optional
-        Default float32.
-    requires_grad : bool, default False
-        Floating dtypes only.
-    keep_grad : bool, default False
+Parameters
+----------
+shape : int or tuple of int
+    Non-negative sizes.
+dtype : dtype, optional
+    Default float32.
+requires_grad : bool, default False
+    Floating dtypes only.
+keep_grad : bool, default False
 
-    Returns
-    -------
-    Tensor
-        Of shape ``shape``, a leaf.
+Returns
+-------
+Tensor
+    Of shape ``shape``, a leaf.
 
-    Raises
-    ------
-    TypeError
-        ``shape`` not an int or tuple of ints; a bad ``dtype``; ``requires_grad``
-        with a non-floating dtype.
-    ValueError
-        A negative size in ``shape``.
+Raises
+------
+TypeError
+    ``shape`` not an int or tuple of ints; a bad ``dtype``; ``requires_grad``
+    with a non-floating dtype.
+ValueError
+    A negative size in ``shape``.
 """
 
 _LIKE_DOC = """
-    Parameters
-    ----------
-    input_ : Tensor or array_like
-        Gives the shape, and the dtype unless ``dtype`` is given.
-    dtype : dtype, optional
-        Default: the dtype of ``input_``.
-    requires_grad : bool, default False
-        Floating dtypes only.
-    keep_grad : bool, default False
+Parameters
+----------
+input_ : Tensor or array_like
+    Gives the shape, and the dtype unless ``dtype`` is given.
+dtype : dtype, optional
+    Default: the dtype of ``input_``.
+requires_grad : bool, default False
+    Floating dtypes only.
+keep_grad : bool, default False
 
-    Returns
-    -------
-    Tensor
-        Of the shape of ``input_``, a leaf (not connected to ``input_``'s graph).
+Returns
+-------
+Tensor
+    Of the shape of ``input_``, a leaf (not connected to ``input_``'s graph).
 
-    Raises
-    ------
-    TypeError
-        ``input_`` not tensor-like; a bad ``dtype``; ``requires_grad`` with a
-        non-floating dtype.
+Raises
+------
+TypeError
+    ``input_`` not tensor-like; a bad ``dtype``; ``requires_grad`` with a
+    non-floating dtype.
 """
 
 
+@shared_doc(_SHAPE_DOC)
 def zeros(shape, dtype=None, requires_grad=False, keep_grad=False):
     r"""A tensor of zeros.
 
     .. math:: \text{out}_{i} = 0
 
     Backward: none; the result is a leaf.
-    {params}
+
     Examples
     --------
     >>> import lucid
@@ -242,13 +247,14 @@ def zeros(shape, dtype=None, requires_grad=False, keep_grad=False):
     return _filled(np.zeros, shape, dtype, requires_grad, keep_grad, "zeros")
 
 
+@shared_doc(_LIKE_DOC)
 def zeros_like(input_, dtype=None, requires_grad=False, keep_grad=False):
     r"""Zeros of the shape (and by default the dtype) of ``input_``.
 
     .. math:: \text{out}_{i} = 0
 
     Backward: none; the result is a leaf.
-    {params}
+
     Examples
     --------
     >>> import lucid
@@ -259,13 +265,14 @@ def zeros_like(input_, dtype=None, requires_grad=False, keep_grad=False):
     return _filled_like(np.zeros, input_, dtype, requires_grad, keep_grad, "zeros_like")
 
 
+@shared_doc(_SHAPE_DOC)
 def ones(shape, dtype=None, requires_grad=False, keep_grad=False):
     r"""A tensor of ones.
 
     .. math:: \text{out}_{i} = 1
 
     Backward: none; the result is a leaf.
-    {params}
+
     Examples
     --------
     >>> import lucid
@@ -276,13 +283,14 @@ def ones(shape, dtype=None, requires_grad=False, keep_grad=False):
     return _filled(np.ones, shape, dtype, requires_grad, keep_grad, "ones")
 
 
+@shared_doc(_LIKE_DOC)
 def ones_like(input_, dtype=None, requires_grad=False, keep_grad=False):
     r"""Ones of the shape (and by default the dtype) of ``input_``.
 
     .. math:: \text{out}_{i} = 1
 
     Backward: none; the result is a leaf.
-    {params}
+
     Examples
     --------
     >>> import lucid
@@ -292,6 +300,7 @@ def ones_like(input_, dtype=None, requires_grad=False, keep_grad=False):
     return _filled_like(np.ones, input_, dtype, requires_grad, keep_grad, "ones_like")
 
 
+@shared_doc(_SHAPE_DOC)
 def empty(shape, dtype=None, requires_grad=False, keep_grad=False):
     r"""A tensor whose values are not set (whatever the memory held).
 
@@ -299,7 +308,7 @@ def empty(shape, dtype=None, requires_grad=False, keep_grad=False):
 
     Faster than :func:`zeros` when every value is overwritten next. Backward: none;
     the result is a leaf.
-    {params}
+
     Examples
     --------
     >>> import lucid
@@ -310,13 +319,14 @@ def empty(shape, dtype=None, requires_grad=False, keep_grad=False):
     return _filled(np.empty, shape, dtype, requires_grad, keep_grad, "empty")
 
 
+@shared_doc(_LIKE_DOC)
 def empty_like(input_, dtype=None, requires_grad=False, keep_grad=False):
     r"""A tensor of ``input_``'s shape (and by default dtype) whose values are not set.
 
     .. math:: \text{out}_{i} = \text{unspecified}
 
     Backward: none; the result is a leaf.
-    {params}
+
     Examples
     --------
     >>> import lucid
@@ -325,12 +335,6 @@ def empty_like(input_, dtype=None, requires_grad=False, keep_grad=False):
     ((4, 1), dtype('float64'))
     """
     return _filled_like(np.empty, input_, dtype, requires_grad, keep_grad, "empty_like")
-
-
-for _fn in (zeros, ones, empty):
-    _fn.__doc__ = _fn.__doc__.replace("{params}", _SHAPE_DOC)
-for _fn in (zeros_like, ones_like, empty_like):
-    _fn.__doc__ = _fn.__doc__.replace("{params}", _LIKE_DOC)
 
 
 def _fill_value(fill_value, name):

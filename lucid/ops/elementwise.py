@@ -18,16 +18,14 @@ the chain rule element by element: ``dL/dx_i = dL/dy_i * f'(x_i)``.
   switch, so no graph is recorded.
 
 The public functions share three docstring blocks (Parameters / Returns / Raises of a
-unary op, a binary op and a comparison): :func:`_shared_doc` appends them, so each
-function's own docstring holds only what is particular to it.
+unary op, a binary op and a comparison): :func:`lucid.ops._util.shared_doc` inserts
+them, so each function's own docstring holds only what is particular to it.
 """
-import inspect
-
 import numpy as np
 
 from lucid._tensor import Tensor, _resolve_dtype
 from lucid.autograd.function import Function
-from lucid.ops._util import as_tensor, broadcast_error
+from lucid.ops._util import as_tensor, broadcast_error, shared_doc
 
 __all__ = [
     # binary arithmetic
@@ -189,16 +187,6 @@ TypeError
 """
 
 
-def _shared_doc(sections):
-    """Insert the shared Parameters / Returns / Raises ``sections`` before Examples."""
-    def attach(fn):
-        doc = inspect.cleandoc(fn.__doc__)
-        head, examples = doc.split("\nExamples\n", 1)
-        fn.__doc__ = head.rstrip() + "\n" + sections + "\nExamples\n" + examples
-        return fn
-    return attach
-
-
 # ============================================================ binary arithmetic
 class Add(Function):
     r"""``z = a + b``;  ``dL/da = dL/dz``, ``dL/db = dL/dz``."""
@@ -212,7 +200,7 @@ class Add(Function):
         return grad, grad
 
 
-@_shared_doc(_BINARY_SECTIONS)
+@shared_doc(_BINARY_SECTIONS)
 def add(a, b):
     r"""Element-wise sum with broadcasting.
 
@@ -248,7 +236,7 @@ class Sub(Function):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
-@_shared_doc(_BINARY_SECTIONS)
+@shared_doc(_BINARY_SECTIONS)
 def sub(a, b):
     r"""Element-wise difference with broadcasting.
 
@@ -287,7 +275,7 @@ class Multiply(Function):
                 grad * ctx.a if need_b else None)
 
 
-@_shared_doc(_BINARY_SECTIONS)
+@shared_doc(_BINARY_SECTIONS)
 def multiply(a, b):
     r"""Element-wise product with broadcasting.
 
@@ -328,7 +316,7 @@ class Div(Function):
                 -grad * ctx.z / b if need_b else None)
 
 
-@_shared_doc(_BINARY_SECTIONS)
+@shared_doc(_BINARY_SECTIONS)
 def div(a, b):
     r"""Element-wise true division with broadcasting.
 
@@ -383,7 +371,7 @@ class Power(Function):
         return grad_x, grad_p
 
 
-@_shared_doc(_BINARY_SECTIONS)
+@shared_doc(_BINARY_SECTIONS)
 def power(a, b):
     r"""Element-wise power ``a ** b`` with broadcasting (Tensor or number on each side).
 
@@ -444,7 +432,7 @@ class Maximum(Function):
         return (grad_a if need_a else None), (grad_b if need_b else None)
 
 
-@_shared_doc(_BINARY_SECTIONS)
+@shared_doc(_BINARY_SECTIONS)
 def maximum(a, b):
     r"""Element-wise maximum with broadcasting (NaN wins, as in NumPy and PyTorch).
 
@@ -490,7 +478,7 @@ class Minimum(Function):
         return (grad_a if need_a else None), (grad_b if need_b else None)
 
 
-@_shared_doc(_BINARY_SECTIONS)
+@shared_doc(_BINARY_SECTIONS)
 def minimum(a, b):
     r"""Element-wise minimum with broadcasting (NaN wins, as in NumPy and PyTorch).
 
@@ -531,7 +519,7 @@ class Neg(Function):
         return -grad
 
 
-@_shared_doc(_UNARY_SECTIONS)
+@shared_doc(_UNARY_SECTIONS)
 def neg(input_):
     r"""Element-wise negation (``-x``).
 
@@ -562,7 +550,7 @@ class Exp(Function):
         return grad * ctx.y
 
 
-@_shared_doc(_UNARY_SECTIONS)
+@shared_doc(_UNARY_SECTIONS)
 def exp(input_):
     r"""Element-wise exponential.
 
@@ -598,7 +586,7 @@ class Log(Function):
         return grad / ctx.x
 
 
-@_shared_doc(_UNARY_SECTIONS)
+@shared_doc(_UNARY_SECTIONS)
 def log(input_):
     r"""Element-wise natural logarithm.
 
@@ -636,7 +624,7 @@ class Log2(Function):
         return grad / (ctx.x * _LN2)
 
 
-@_shared_doc(_UNARY_SECTIONS)
+@shared_doc(_UNARY_SECTIONS)
 def log2(input_):
     r"""Element-wise base-2 logarithm.
 
@@ -673,7 +661,7 @@ class Sqrt(Function):
         return grad / (2 * ctx.y)
 
 
-@_shared_doc(_UNARY_SECTIONS)
+@shared_doc(_UNARY_SECTIONS)
 def sqrt(input_):
     r"""Element-wise square root.
 
@@ -711,7 +699,7 @@ class Sin(Function):
         return grad * np.cos(ctx.x)
 
 
-@_shared_doc(_UNARY_SECTIONS)
+@shared_doc(_UNARY_SECTIONS)
 def sin(input_):
     r"""Element-wise sine (radians).
 
@@ -747,7 +735,7 @@ class Cos(Function):
         return -grad * np.sin(ctx.x)
 
 
-@_shared_doc(_UNARY_SECTIONS)
+@shared_doc(_UNARY_SECTIONS)
 def cos(input_):
     r"""Element-wise cosine (radians).
 
@@ -785,7 +773,7 @@ class Tan(Function):
         return grad * (1 + y * y)
 
 
-@_shared_doc(_UNARY_SECTIONS)
+@shared_doc(_UNARY_SECTIONS)
 def tan(input_):
     r"""Element-wise tangent (radians).
 
@@ -822,7 +810,7 @@ class Sinh(Function):
         return grad * np.cosh(ctx.x)
 
 
-@_shared_doc(_UNARY_SECTIONS)
+@shared_doc(_UNARY_SECTIONS)
 def sinh(input_):
     r"""Element-wise hyperbolic sine.
 
@@ -858,7 +846,7 @@ class Cosh(Function):
         return grad * np.sinh(ctx.x)
 
 
-@_shared_doc(_UNARY_SECTIONS)
+@shared_doc(_UNARY_SECTIONS)
 def cosh(input_):
     r"""Element-wise hyperbolic cosine.
 
@@ -896,7 +884,7 @@ class Tanh(Function):
         return grad * (1 - y * y)
 
 
-@_shared_doc(_UNARY_SECTIONS)
+@shared_doc(_UNARY_SECTIONS)
 def tanh(input_):
     r"""Element-wise hyperbolic tangent.
 
@@ -934,7 +922,7 @@ class Arcsin(Function):
         return grad / np.sqrt(1 - x * x)
 
 
-@_shared_doc(_UNARY_SECTIONS)
+@shared_doc(_UNARY_SECTIONS)
 def arcsin(input_):
     r"""Element-wise inverse sine, in radians (NaN outside :math:`[-1, 1]`).
 
@@ -972,7 +960,7 @@ class Arccos(Function):
         return -grad / np.sqrt(1 - x * x)
 
 
-@_shared_doc(_UNARY_SECTIONS)
+@shared_doc(_UNARY_SECTIONS)
 def arccos(input_):
     r"""Element-wise inverse cosine, in radians (NaN outside :math:`[-1, 1]`).
 
@@ -1010,7 +998,7 @@ class Arctan(Function):
         return grad / (1 + x * x)
 
 
-@_shared_doc(_UNARY_SECTIONS)
+@shared_doc(_UNARY_SECTIONS)
 def arctan(input_):
     r"""Element-wise inverse tangent, in radians.
 
@@ -1046,7 +1034,7 @@ class Abs(Function):
         return grad * np.sign(ctx.x)
 
 
-@_shared_doc(_UNARY_SECTIONS)
+@shared_doc(_UNARY_SECTIONS)
 def abs(input_):
     r"""Element-wise absolute value.
 
@@ -1084,7 +1072,7 @@ class Reciprocal(Function):
         return -grad * (y * y)
 
 
-@_shared_doc(_UNARY_SECTIONS)
+@shared_doc(_UNARY_SECTIONS)
 def reciprocal(input_):
     r"""Element-wise reciprocal (integers give a floating result).
 
@@ -1120,7 +1108,7 @@ class Square(Function):
         return grad * (2 * ctx.x)
 
 
-@_shared_doc(_UNARY_SECTIONS)
+@shared_doc(_UNARY_SECTIONS)
 def square(input_):
     r"""Element-wise square.
 
@@ -1156,7 +1144,7 @@ class Cube(Function):
         return grad * (3 * x * x)
 
 
-@_shared_doc(_UNARY_SECTIONS)
+@shared_doc(_UNARY_SECTIONS)
 def cube(input_):
     r"""Element-wise cube.
 
@@ -1277,7 +1265,7 @@ class Sign(_ZeroGrad):
         return np.sign(x)
 
 
-@_shared_doc(_UNARY_SECTIONS)
+@shared_doc(_UNARY_SECTIONS)
 def sign(input_):
     r"""Element-wise sign: -1, 0 or 1.
 
@@ -1361,7 +1349,7 @@ class Floor(_ZeroGrad):
         return np.floor(x)
 
 
-@_shared_doc(_UNARY_SECTIONS)
+@shared_doc(_UNARY_SECTIONS)
 def floor(input_):
     r"""Element-wise floor: the largest integer not above each element.
 
@@ -1387,7 +1375,7 @@ class Ceil(_ZeroGrad):
         return np.ceil(x)
 
 
-@_shared_doc(_UNARY_SECTIONS)
+@shared_doc(_UNARY_SECTIONS)
 def ceil(input_):
     r"""Element-wise ceiling: the smallest integer not below each element.
 
@@ -1406,7 +1394,7 @@ def ceil(input_):
 
 
 # ======================================================= comparisons and logic
-@_shared_doc(_COMPARE_SECTIONS)
+@shared_doc(_COMPARE_SECTIONS)
 def equal(a, b):
     r"""Element-wise ``a == b`` (the ``==`` operator).
 
@@ -1423,7 +1411,7 @@ def equal(a, b):
     return _compare(np.equal, "equal", a, b)
 
 
-@_shared_doc(_COMPARE_SECTIONS)
+@shared_doc(_COMPARE_SECTIONS)
 def not_equal(a, b):
     r"""Element-wise ``a != b`` (the ``!=`` operator).
 
@@ -1440,7 +1428,7 @@ def not_equal(a, b):
     return _compare(np.not_equal, "not_equal", a, b)
 
 
-@_shared_doc(_COMPARE_SECTIONS)
+@shared_doc(_COMPARE_SECTIONS)
 def less(a, b):
     r"""Element-wise ``a < b`` (the ``<`` operator).
 
@@ -1457,7 +1445,7 @@ def less(a, b):
     return _compare(np.less, "less", a, b)
 
 
-@_shared_doc(_COMPARE_SECTIONS)
+@shared_doc(_COMPARE_SECTIONS)
 def less_equal(a, b):
     r"""Element-wise ``a <= b`` (the ``<=`` operator).
 
@@ -1474,7 +1462,7 @@ def less_equal(a, b):
     return _compare(np.less_equal, "less_equal", a, b)
 
 
-@_shared_doc(_COMPARE_SECTIONS)
+@shared_doc(_COMPARE_SECTIONS)
 def greater(a, b):
     r"""Element-wise ``a > b`` (the ``>`` operator).
 
@@ -1491,7 +1479,7 @@ def greater(a, b):
     return _compare(np.greater, "greater", a, b)
 
 
-@_shared_doc(_COMPARE_SECTIONS)
+@shared_doc(_COMPARE_SECTIONS)
 def greater_equal(a, b):
     r"""Element-wise ``a >= b`` (the ``>=`` operator).
 
@@ -1508,7 +1496,7 @@ def greater_equal(a, b):
     return _compare(np.greater_equal, "greater_equal", a, b)
 
 
-@_shared_doc(_COMPARE_SECTIONS)
+@shared_doc(_COMPARE_SECTIONS)
 def logical_and(a, b):
     r"""Element-wise logical AND (the ``&`` operator); nonzero counts as True.
 
@@ -1527,7 +1515,7 @@ def logical_and(a, b):
     return _compare(np.logical_and, "logical_and", a, b)
 
 
-@_shared_doc(_COMPARE_SECTIONS)
+@shared_doc(_COMPARE_SECTIONS)
 def logical_or(a, b):
     r"""Element-wise logical OR (the ``|`` operator); nonzero counts as True.
 

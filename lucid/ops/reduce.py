@@ -23,7 +23,7 @@ Conventions shared by every reduction (they follow NumPy, like the original luci
 import numpy as np
 
 from lucid.autograd.function import Function
-from lucid.ops._util import as_tensor, normalize_axis
+from lucid.ops._util import as_tensor, check_bool, normalize_axis, shared_doc
 
 __all__ = ["sum", "mean", "var", "min", "max", "trace"]
 
@@ -37,8 +37,7 @@ def _reduction_args(name, input_, axis, keepdims):
     ``axis`` comes back as None (all axes) or a non-negative int / tuple of ints.
     """
     x = as_tensor(input_)
-    if not isinstance(keepdims, (bool, np.bool_)):
-        raise TypeError(f"{name}: keepdims must be a bool; got {keepdims!r}")
+    check_bool(keepdims, name, "keepdims")
     axis = normalize_axis(axis, x.ndim, name)
     if x.ndim == 0:
         axis = None  # axis 0 / -1 of a 0-d tensor: the reduction of one value is itself
@@ -67,6 +66,32 @@ def _expand(grad, shape, axis, keepdims):
     if not keepdims:
         grad = np.expand_dims(grad, axis)
     return grad
+
+
+# Parameters / Returns / Raises of mean and var, word for word the same (shared_doc
+# inserts them); sum, max and min say a little more, so they keep their own.
+_REDUCTION_SECTIONS = """
+Parameters
+----------
+input_ : Tensor
+    Any shape.
+axis : int or tuple of int, optional
+    Axes to reduce; negative values count from the end. None: every axis.
+keepdims : bool, default False
+    Keep the reduced axes with size 1.
+
+Returns
+-------
+Tensor
+    ``input_``'s shape without the reduced axes (size 1 when ``keepdims``).
+
+Raises
+------
+ValueError
+    If an axis is out of range for ``input_.ndim`` or repeated.
+TypeError
+    If ``axis`` is not an int / tuple of ints, or ``keepdims`` not a bool.
+"""
 
 
 # ------------------------------------------------------------------------- sum
@@ -155,6 +180,7 @@ class Mean(Function):
             return np.broadcast_to(g / ctx.n, ctx.shape)
 
 
+@shared_doc(_REDUCTION_SECTIONS)
 def mean(input_, axis=None, keepdims=False):
     r"""Arithmetic mean of the elements over ``axis`` (all axes when None).
 
@@ -168,27 +194,6 @@ def mean(input_, axis=None, keepdims=False):
 
     Backward: each input element contributes :math:`1/N` of the mean it went into,
     :math:`\partial L/\partial x_i = \frac{1}{N}\,\partial L/\partial y`.
-
-    Parameters
-    ----------
-    input_ : Tensor
-        Any shape.
-    axis : int or tuple of int, optional
-        Axes to reduce; negative values count from the end. None: every axis.
-    keepdims : bool, default False
-        Keep the reduced axes with size 1.
-
-    Returns
-    -------
-    Tensor
-        ``input_``'s shape without the reduced axes (size 1 when ``keepdims``).
-
-    Raises
-    ------
-    ValueError
-        If an axis is out of range for ``input_.ndim`` or repeated.
-    TypeError
-        If ``axis`` is not an int / tuple of ints, or ``keepdims`` not a bool.
 
     Examples
     --------
@@ -230,6 +235,7 @@ class Var(Function):
             return g * (2 * centred / ctx.n)
 
 
+@shared_doc(_REDUCTION_SECTIONS)
 def var(input_, axis=None, keepdims=False):
     r"""Population variance (``ddof=0``) of the elements over ``axis`` (all axes when None).
 
@@ -250,27 +256,6 @@ def var(input_, axis=None, keepdims=False):
 
     .. math:: \frac{\partial L}{\partial x_i} = \frac{\partial L}{\partial y}
               \cdot \frac{2}{N} (x_i - \mu)
-
-    Parameters
-    ----------
-    input_ : Tensor
-        Any shape.
-    axis : int or tuple of int, optional
-        Axes to reduce; negative values count from the end. None: every axis.
-    keepdims : bool, default False
-        Keep the reduced axes with size 1.
-
-    Returns
-    -------
-    Tensor
-        ``input_``'s shape without the reduced axes (size 1 when ``keepdims``).
-
-    Raises
-    ------
-    ValueError
-        If an axis is out of range for ``input_.ndim`` or repeated.
-    TypeError
-        If ``axis`` is not an int / tuple of ints, or ``keepdims`` not a bool.
 
     Examples
     --------

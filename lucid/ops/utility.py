@@ -28,7 +28,7 @@ import numpy as np
 
 from lucid._tensor import Tensor
 from lucid.autograd.function import Function
-from lucid.ops._util import as_tensor, normalize_axis
+from lucid.ops._util import as_tensor, check_bool, normalize_axis, shared_doc
 from lucid.ops.shape import broadcast_to, reshape
 
 __all__ = [
@@ -63,11 +63,6 @@ def _input(x, name, arg="input_"):
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name}: {arg} must be a Tensor (or a list / ndarray of "
                         f"numbers); got {type(x).__name__} ({exc})") from None
-
-
-def _check_bool(value, name, arg):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name}: {arg} must be a bool; got {value!r}")
 
 
 def _check_orderable(x, name):
@@ -171,7 +166,7 @@ def _order_args(name, input_, axis, flag, flag_name):
     """Validate what sort / argsort / topk share; return ``(tensor, axis)``."""
     x = _input(input_, name)
     _check_orderable(x, name)
-    _check_bool(flag, name, flag_name)
+    check_bool(flag, name, flag_name)
     return x, normalize_axis(axis, x.ndim, name)
 
 
@@ -354,7 +349,7 @@ def topk(input_, k, axis=-1, largest=True, sorted=True):
     Tensor([1.0, 3.0], grad_fn=GatherAlongAxis)
     """
     x, axis = _order_args("topk", input_, axis, largest, "largest")
-    _check_bool(sorted, "topk", "sorted")
+    check_bool(sorted, "topk", "sorted")
     if not _is_int(k):
         raise TypeError(f"topk: k must be an int; got {k!r}")
     if x.ndim == 0 and k != 1:  # a 0-d result must hold one value (torch returns it for k=0)
@@ -480,7 +475,7 @@ def unique(input_, sorted=True, return_counts=False, return_inverse=False, axis=
     x = _input(input_, "unique")
     for flag, flag_name in ((sorted, "sorted"), (return_counts, "return_counts"),
                             (return_inverse, "return_inverse")):
-        _check_bool(flag, "unique", flag_name)
+        check_bool(flag, "unique", flag_name)
     a = x.data
     if axis is not None:
         if a.ndim == 0:
@@ -619,7 +614,7 @@ def histogram(input_, bins=10, range=None, density=False):
     bins = _edges_or_count(bins, name, "bins", rules=True)
     if range is not None:
         range = _interval(range, name, "range")
-    _check_bool(density, name, "density")
+    check_bool(density, name, "density")
     _check_autorange(a, range, name)
     hist, edges = np.histogram(a, bins=bins, range=range, density=density)
     return Tensor._wrap(hist), Tensor._wrap(edges)
@@ -645,7 +640,7 @@ def _histogramdd(sample, bins, range_, density, name):
     if range_ is not None:
         range_ = [_interval(r, name, f"range[{i}]")
                   for i, r in enumerate(_per_axis(range_, d, name, "range"))]
-    _check_bool(density, name, "density")
+    check_bool(density, name, "density")
     _check_autorange(sample, range_, name)
     return np.histogramdd(sample, bins=bins, range=range_, density=density)
 
@@ -932,6 +927,30 @@ def _triangle_args(name, input_, diagonal):
     return x, int(diagonal)
 
 
+# Parameters / Returns / Raises of tril and triu, word for word the same (shared_doc
+# inserts them before each Examples section).
+_TRIANGLE_SECTIONS = """
+Parameters
+----------
+input_ : Tensor
+    Shape ``(..., m, n)``, at least 2-D.
+diagonal : int, default 0
+
+Returns
+-------
+Tensor
+    ``input_``'s shape and dtype.
+
+Raises
+------
+ValueError
+    If ``input_`` has fewer than 2 dimensions.
+TypeError
+    If ``diagonal`` is not an int.
+"""
+
+
+@shared_doc(_TRIANGLE_SECTIONS)
 def tril(input_, diagonal=0):
     r"""The lower triangle of a matrix (or of each matrix in a batch); zeros above.
 
@@ -944,24 +963,6 @@ def tril(input_, diagonal=0):
 
     Backward: the kept elements pass their gradient through, the zeroed ones get none:
     :math:`\partial L/\partial x = \text{tril}(\partial L/\partial y, k)`.
-
-    Parameters
-    ----------
-    input_ : Tensor
-        Shape ``(..., m, n)``, at least 2-D.
-    diagonal : int, default 0
-
-    Returns
-    -------
-    Tensor
-        ``input_``'s shape and dtype.
-
-    Raises
-    ------
-    ValueError
-        If ``input_`` has fewer than 2 dimensions.
-    TypeError
-        If ``diagonal`` is not an int.
 
     Examples
     --------
@@ -983,6 +984,7 @@ def tril(input_, diagonal=0):
     return Tril.apply(x, diagonal=k)
 
 
+@shared_doc(_TRIANGLE_SECTIONS)
 def triu(input_, diagonal=0):
     r"""The upper triangle of a matrix (or of each matrix in a batch); zeros below.
 
@@ -994,24 +996,6 @@ def triu(input_, diagonal=0):
     Works on the last two axes (``torch.triu``).
 
     Backward: :math:`\partial L/\partial x = \text{triu}(\partial L/\partial y, k)`.
-
-    Parameters
-    ----------
-    input_ : Tensor
-        Shape ``(..., m, n)``, at least 2-D.
-    diagonal : int, default 0
-
-    Returns
-    -------
-    Tensor
-        ``input_``'s shape and dtype.
-
-    Raises
-    ------
-    ValueError
-        If ``input_`` has fewer than 2 dimensions.
-    TypeError
-        If ``diagonal`` is not an int.
 
     Examples
     --------
