@@ -1,7 +1,7 @@
 """Adadelta: step sizes from running averages of squared gradients and squared updates."""
 import numpy as np
 
-from lucid.optim.optimizer import Optimizer, check_interval, check_non_negative
+from lucid.optim.optimizer import Optimizer, apply_weight_decay, check_interval, check_non_negative
 
 __all__ = ["Adadelta"]
 
@@ -75,8 +75,7 @@ class Adadelta(Optimizer):
         rho, eps = group["rho"], group["eps"]
         square_avg, acc_delta = state["square_avg"], state["acc_delta"]
         state["step"] += 1
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
+        grad = apply_weight_decay(param, grad, group)
         square_avg *= rho
         square_avg += (1 - rho) * grad * grad
         std = np.sqrt(square_avg + eps)

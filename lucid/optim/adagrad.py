@@ -1,7 +1,7 @@
 """Adagrad: per-coordinate learning rates that shrink with the sum of squared gradients."""
 import numpy as np
 
-from lucid.optim.optimizer import Optimizer, check_non_negative
+from lucid.optim.optimizer import Optimizer, apply_weight_decay, check_non_negative
 
 __all__ = ["Adagrad"]
 
@@ -79,8 +79,7 @@ class Adagrad(Optimizer):
     def _update(self, param, grad, state, group):
         state["step"] += 1
         t = state["step"]
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
+        grad = apply_weight_decay(param, grad, group)
         clr = group["lr"] / (1 + (t - 1) * group["lr_decay"])
         state["sum"] += grad * grad
         std = np.sqrt(state["sum"]) + group["eps"]

@@ -3,27 +3,15 @@
 All five keep an exponential moving average of the gradient (the *first moment*
 :math:`m`) and a per-coordinate scale of the gradient (the second moment :math:`v`,
 or its infinity-norm cousin :math:`u` for Adamax), and divide the one by the other.
-The pieces they share are the two helpers below.
+They share the weight decay (``apply_weight_decay`` of :mod:`lucid.optim.optimizer`,
+coupled or decoupled as AdamW's) and the moment update below.
 """
 import numpy as np
 
-from lucid.optim.optimizer import Optimizer, check_betas, check_non_negative
+from lucid.optim.optimizer import (Optimizer, apply_weight_decay, check_betas,
+                                   check_non_negative)
 
 __all__ = ["Adam", "AdamW", "NAdam", "RAdam", "Adamax"]
-
-
-def _weight_decay(param, grad, lr, weight_decay, decoupled):
-    """Apply weight decay :math:`\\lambda`; return the gradient to use.
-
-    Coupled (L2 penalty): :math:`g \\leftarrow g + \\lambda\\theta`.
-    Decoupled (AdamW): :math:`\\theta \\leftarrow \\theta (1 - \\gamma\\lambda)`, ``g`` unchanged.
-    """
-    if weight_decay == 0:
-        return grad
-    if decoupled:
-        param *= 1 - lr * weight_decay
-        return grad
-    return grad + weight_decay * param
 
 
 def _update_moments(state, grad, beta1, beta2):
@@ -133,7 +121,7 @@ class Adam(_AdamBase):
         beta1, beta2 = group["betas"]
         state["step"] += 1
         t = state["step"]
-        grad = _weight_decay(param, grad, lr, group["weight_decay"], group["decoupled_weight_decay"])
+        grad = apply_weight_decay(param, grad, group, group["decoupled_weight_decay"])
         _update_moments(state, grad, beta1, beta2)
         v = state["exp_avg_sq"]
         if group["amsgrad"]:
@@ -266,7 +254,7 @@ class NAdam(_AdamBase):
         beta1, beta2 = group["betas"]
         state["step"] += 1
         t = state["step"]
-        grad = _weight_decay(param, grad, lr, group["weight_decay"], group["decoupled_weight_decay"])
+        grad = apply_weight_decay(param, grad, group, group["decoupled_weight_decay"])
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
         state["mu_product"] *= mu
@@ -336,7 +324,7 @@ class RAdam(_AdamBase):
         beta1, beta2 = group["betas"]
         state["step"] += 1
         t = state["step"]
-        grad = _weight_decay(param, grad, lr, group["weight_decay"], group["decoupled_weight_decay"])
+        grad = apply_weight_decay(param, grad, group, group["decoupled_weight_decay"])
         _update_moments(state, grad, beta1, beta2)
         bias_correction1 = 1 - beta1 ** t
         bias_correction2 = 1 - beta2 ** t
@@ -408,7 +396,7 @@ class Adamax(_AdamBase):
         beta1, beta2 = group["betas"]
         state["step"] += 1
         t = state["step"]
-        grad = _weight_decay(param, grad, lr, group["weight_decay"], decoupled=False)
+        grad = apply_weight_decay(param, grad, group)
         exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
         exp_avg += (1 - beta1) * (grad - exp_avg)
         np.maximum(exp_inf * beta2, np.abs(grad) + eps, out=exp_inf)

@@ -1,7 +1,7 @@
 """ASGD: averaged stochastic gradient descent (Polyak-Ruppert averaging)."""
 import numpy as np
 
-from lucid.optim.optimizer import Optimizer, check_non_negative, check_number
+from lucid.optim.optimizer import Optimizer, apply_weight_decay, check_non_negative, check_number
 
 __all__ = ["ASGD"]
 
@@ -82,8 +82,7 @@ class ASGD(Optimizer):
         lr, lambd = group["lr"], group["lambd"]
         state["step"] += 1
         t = state["step"]
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
+        grad = apply_weight_decay(param, grad, group)
         eta = state["eta"]
         param *= 1 - lambd * eta        # decay
         param -= eta * grad             # gradient step

@@ -11,11 +11,11 @@ may act on one optimizer).
 one (``last_epoch`` becomes 0 and the rate is the initial one).
 """
 import math
-import numbers
 import types
 from collections import Counter
 from functools import partial
 
+from lucid.ops._util import is_int
 from lucid.optim.optimizer import Optimizer, check_non_negative, check_number
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
@@ -28,7 +28,7 @@ def _check_optimizer(owner, optimizer):
 
 
 def _check_positive_int(owner, name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+    if not is_int(value) or value <= 0:
         raise ValueError(f"{owner}: {name} must be a positive integer; got {value!r}")
 
 
@@ -70,7 +70,7 @@ class LRScheduler:
     def __init__(self, optimizer, last_epoch=-1):
         name = type(self).__name__
         _check_optimizer(name, optimizer)
-        if isinstance(last_epoch, bool) or not isinstance(last_epoch, numbers.Integral) or last_epoch < -1:
+        if not is_int(last_epoch) or last_epoch < -1:
             raise ValueError(f"{name}: last_epoch must be an integer >= -1; got {last_epoch!r}")
         self.optimizer = optimizer
         if last_epoch == -1:
@@ -101,7 +101,11 @@ class LRScheduler:
         values = self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = self._current_lrs()
+
+    def _current_lrs(self):
+        """Every group's ``"lr"`` as it is now, one per group (a list)."""
+        return [group["lr"] for group in self.optimizer.param_groups]
 
     def get_last_lr(self):
         """The learning rates the last ``step()`` set, one per parameter group (a list)."""
@@ -160,10 +164,7 @@ class LambdaLR(LRScheduler):
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         _check_optimizer("LambdaLR", optimizer)
-        if isinstance(lr_lambda, (list, tuple)):
-            lambdas = _per_group("LambdaLR", "lr_lambda", optimizer, lr_lambda)
-        else:
-            lambdas = [lr_lambda] * len(optimizer.param_groups)
+        lambdas = _per_group("LambdaLR", "lr_lambda", optimizer, lr_lambda)
         for fn in lambdas:
             if not callable(fn):
                 raise TypeError(f"LambdaLR: lr_lambda must be callable (a function of the epoch); got {fn!r}")
@@ -237,8 +238,8 @@ class StepLR(LRScheduler):
 
     def get_lr(self):
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
-            return [group["lr"] for group in self.optimizer.param_groups]
-        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+            return self._current_lrs()
+        return [lr * self.gamma for lr in self._current_lrs()]
 
 
 class MultiStepLR(LRScheduler):
@@ -280,7 +281,7 @@ class MultiStepLR(LRScheduler):
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
         milestones = list(milestones)
         for m in milestones:
-            if isinstance(m, bool) or not isinstance(m, numbers.Integral) or m < 0:
+            if not is_int(m) or m < 0:
                 raise ValueError(f"MultiStepLR: milestones must be non-negative integers; got {milestones!r}")
         check_number("MultiStepLR", "gamma", gamma)
         self.milestones = Counter(milestones)
@@ -289,9 +290,9 @@ class MultiStepLR(LRScheduler):
 
     def get_lr(self):
         if self.last_epoch not in self.milestones:
-            return [group["lr"] for group in self.optimizer.param_groups]
+            return self._current_lrs()
         factor = self.gamma ** self.milestones[self.last_epoch]
-        return [group["lr"] * factor for group in self.optimizer.param_groups]
+        return [lr * factor for lr in self._current_lrs()]
 
 
 class ExponentialLR(LRScheduler):
@@ -329,8 +330,8 @@ class ExponentialLR(LRScheduler):
 
     def get_lr(self):
         if self._is_initial:
-            return [group["lr"] for group in self.optimizer.param_groups]
-        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+            return self._current_lrs()
+        return [lr * self.gamma for lr in self._current_lrs()]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -386,17 +387,18 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        groups, e, T, eta_min = self.optimizer.param_groups, self.last_epoch, self.T_max, self.eta_min
+        e, T, eta_min = self.last_epoch, self.T_max, self.eta_min
+        lrs = self._current_lrs()
         if self._is_initial:
-            return [group["lr"] for group in groups]
+            return lrs
         if self._step_count == 1 and e > 0:   # resumed: the closed form
             return [eta_min + (base_lr - eta_min) * (1 + math.cos(e * math.pi / T)) / 2
                     for base_lr in self.base_lrs]
         if (e - 1 - T) % (2 * T) == 0:        # the bottom of the cosine: climb again
-            return [group["lr"] + (base_lr - eta_min) * (1 - math.cos(math.pi / T)) / 2
-                    for base_lr, group in zip(self.base_lrs, groups)]
+            return [lr + (base_lr - eta_min) * (1 - math.cos(math.pi / T)) / 2
+                    for base_lr, lr in zip(self.base_lrs, lrs)]
         return [(1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T))
-                * (group["lr"] - eta_min) + eta_min for group in groups]
+                * (lr - eta_min) + eta_min for lr in lrs]
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -460,7 +462,7 @@ class ReduceLROnPlateau(LRScheduler):
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau: factor must be < 1; got {factor!r}")
         for name, value in (("patience", patience), ("cooldown", cooldown)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+            if not is_int(value) or value < 0:
                 raise ValueError(f"ReduceLROnPlateau: {name} must be an integer >= 0; got {value!r}")
         check_number("ReduceLROnPlateau", "threshold", threshold)
         check_non_negative("ReduceLROnPlateau", "eps", eps)
@@ -476,7 +478,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.cooldown = cooldown
         self.eps = eps
         self.last_epoch = 0
-        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+        self._last_lr = self._current_lrs()
         self._init_is_better(mode, threshold, threshold_mode)
         self._reset()
 
@@ -525,7 +527,7 @@ class ReduceLROnPlateau(LRScheduler):
             self._reduce_lr()
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = self._current_lrs()
 
     def _reduce_lr(self):
         if len(self.min_lrs) != len(self.optimizer.param_groups):

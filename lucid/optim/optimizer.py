@@ -14,7 +14,8 @@ single-tensor, ``foreach=False``, implementations do):
 
 The checks below (``check_non_negative`` ...) are shared by every optimizer so that a
 bad hyper-parameter always gets the same kind of message:
-``Adam: lr must be a number >= 0; got -0.1``.
+``Adam: lr must be a number >= 0; got -0.1``; so is ``apply_weight_decay``, the
+:math:`g \\leftarrow g + \\lambda\\theta` step that most update rules begin with.
 """
 import copy
 import numbers
@@ -62,6 +63,22 @@ def check_betas(owner, betas):
     beta1, beta2 = check_pair(owner, "betas", betas)
     check_interval(owner, "betas[0]", beta1, 0.0, 1.0)
     check_interval(owner, "betas[1]", beta2, 0.0, 1.0)
+
+
+# -------------------------------------------------------------------- weight decay
+def apply_weight_decay(param, grad, group, decoupled=False):
+    r"""Apply the group's weight decay :math:`\lambda`; return the gradient to use.
+
+    Coupled (an L2 penalty): :math:`g \leftarrow g + \lambda\theta`. Decoupled (AdamW):
+    :math:`\theta \leftarrow \theta (1 - \gamma\lambda)` in place, ``grad`` unchanged.
+    """
+    weight_decay = group["weight_decay"]
+    if weight_decay == 0:
+        return grad
+    if decoupled:
+        param *= 1 - group["lr"] * weight_decay
+        return grad
+    return grad + weight_decay * param
 
 
 # ------------------------------------------------------------------------ the base

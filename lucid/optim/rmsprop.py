@@ -1,7 +1,7 @@
 """RMSprop: divide the gradient by a running root-mean-square of its recent values."""
 import numpy as np
 
-from lucid.optim.optimizer import Optimizer, check_non_negative
+from lucid.optim.optimizer import Optimizer, apply_weight_decay, check_non_negative
 
 __all__ = ["RMSprop"]
 
@@ -84,8 +84,7 @@ class RMSprop(Optimizer):
     def _update(self, param, grad, state, group):
         lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
         state["step"] += 1
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
+        grad = apply_weight_decay(param, grad, group)
         square_avg = state["square_avg"]
         square_avg *= alpha
         square_avg += (1 - alpha) * grad * grad

@@ -1,5 +1,5 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay."""
-from lucid.optim.optimizer import Optimizer, check_non_negative, check_number
+from lucid.optim.optimizer import Optimizer, apply_weight_decay, check_non_negative, check_number
 
 __all__ = ["SGD"]
 
@@ -84,8 +84,7 @@ class SGD(Optimizer):
 
     def _update(self, param, grad, state, group):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
+        grad = apply_weight_decay(param, grad, group)
         if momentum != 0:
             buf = state["momentum_buffer"]
             if buf is None:
