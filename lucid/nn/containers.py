@@ -32,9 +32,8 @@ def _index(container, idx, method):
     return i + n if i < 0 else i
 
 
-def _renumber(registry):
-    """Give the members of ``registry`` (an OrderedDict) the keys '0', '1', ... in order."""
-    members = list(registry.values())
+def _renumber(registry, members):
+    """Make ``members`` the contents of ``registry`` (an OrderedDict), keyed '0', '1', ..."""
     registry.clear()
     registry.update((str(i), m) for i, m in enumerate(members))
 
@@ -46,8 +45,23 @@ def _insert(container, method, registry, index, member):
                         f"got {type(index).__name__}")
     members = list(registry.values())
     members.insert(index, member)
-    registry.clear()
-    registry.update((str(i), m) for i, m in enumerate(members))
+    _renumber(registry, members)
+
+
+def _delete(container, registry, idx):
+    """Delete the member at ``idx`` (an int or a slice), renumbering the rest."""
+    keys = list(registry)
+    doomed = keys[idx] if isinstance(idx, slice) else [keys[_index(container, idx, "__delitem__")]]
+    for key in doomed:
+        del registry[key]
+    _renumber(registry, list(registry.values()))
+
+
+def _check_key(container, registry, kind, key):
+    """``key`` must name a member of ``registry`` (a KeyError listing the keys otherwise)."""
+    if key not in registry:
+        raise KeyError(f"{type(container).__name__}: no {kind} named {key!r}; keys are "
+                       f"{list(registry)}")
 
 
 def _parameters_repr(container, pairs):
@@ -140,11 +154,7 @@ class Sequential(Module):
         self._modules[key] = module
 
     def __delitem__(self, idx):
-        keys = list(self._modules)
-        doomed = keys[idx] if isinstance(idx, slice) else [keys[_index(self, idx, "__delitem__")]]
-        for key in doomed:
-            del self._modules[key]
-        _renumber(self._modules)
+        _delete(self, self._modules, idx)
 
     def __len__(self):
         return len(self._modules)
@@ -255,11 +265,7 @@ class ModuleList(Module):
         self._modules[str(_index(self, idx, "__setitem__"))] = module
 
     def __delitem__(self, idx):
-        keys = list(self._modules)
-        doomed = keys[idx] if isinstance(idx, slice) else [keys[_index(self, idx, "__delitem__")]]
-        for key in doomed:
-            del self._modules[key]
-        _renumber(self._modules)
+        _delete(self, self._modules, idx)
 
     def __len__(self):
         return len(self._modules)
@@ -388,8 +394,7 @@ class ModuleDict(Module):
             self.update(modules)
 
     def __getitem__(self, key):
-        if key not in self._modules:
-            raise KeyError(f"ModuleDict: no module named {key!r}; keys are {list(self._modules)}")
+        _check_key(self, self._modules, "module", key)
         return self._modules[key]
 
     def __setitem__(self, key, module):
@@ -399,8 +404,7 @@ class ModuleDict(Module):
         self.add_module(key, module)
 
     def __delitem__(self, key):
-        if key not in self._modules:
-            raise KeyError(f"ModuleDict: no module named {key!r}; keys are {list(self._modules)}")
+        _check_key(self, self._modules, "module", key)
         del self._modules[key]
 
     def __len__(self):
@@ -592,9 +596,7 @@ class ParameterDict(Module):
             self.update(parameters)
 
     def __getitem__(self, key):
-        if key not in self._parameters:
-            raise KeyError(f"ParameterDict: no parameter named {key!r}; keys are "
-                           f"{list(self._parameters)}")
+        _check_key(self, self._parameters, "parameter", key)
         return self._parameters[key]
 
     def __setitem__(self, key, value):
@@ -606,9 +608,7 @@ class ParameterDict(Module):
         self.register_parameter(key, value)
 
     def __delitem__(self, key):
-        if key not in self._parameters:
-            raise KeyError(f"ParameterDict: no parameter named {key!r}; keys are "
-                           f"{list(self._parameters)}")
+        _check_key(self, self._parameters, "parameter", key)
         del self._parameters[key]
 
     def __len__(self):

@@ -23,6 +23,7 @@ import numpy as np
 
 from lucid._ext._sizes import conv_output_size, conv_transpose_output_size
 from lucid._tensor import Tensor
+from lucid.nn.functional._family_doc import KERNEL, SPATIAL
 
 __all__ = [
     "MAX_SIZE", "MAX_ELEMENTS", "ConvArgs", "ConvTransposeArgs", "UnfoldArgs",
@@ -35,9 +36,6 @@ MAX_SIZE = 2**31 - 1
 
 MAX_ELEMENTS = 2**31 - 1
 """Largest number of elements of any array one convolution call may allocate."""
-
-_SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
-_KERNEL = {1: "kL", 2: "kH, kW", 3: "kD, kH, kW"}
 
 
 class ConvArgs(NamedTuple):
@@ -144,7 +142,7 @@ def _check_same_dtype(fname, input_, other, argname):
 
 def _check_input_ndim(fname, input_, d, what="(C, {s})", batched="(N, C, {s})"):
     """Accept ``d + 1`` (unbatched) or ``d + 2`` (batched) axes; return ``unbatched``."""
-    s = _SPATIAL[d]
+    s = SPATIAL[d]
     if input_.ndim not in (d + 1, d + 2):
         raise ValueError(
             f"{fname}: input_ must be {d + 1}-D {what.format(s=s)} unbatched or {d + 2}-D "
@@ -171,7 +169,7 @@ def _check_weight_and_bias(fname, input_, weight, bias, d, layout):
     _check_same_dtype(fname, input_, weight, "weight")
     if weight.ndim != d + 2:
         raise ValueError(
-            f"{fname}: weight must be {d + 2}-D {layout.format(k=_KERNEL[d])}; got a "
+            f"{fname}: weight must be {d + 2}-D {layout.format(k=KERNEL[d])}; got a "
             f"{weight.ndim}-D tensor of shape {weight.shape}"
         )
     if 0 in weight.shape:
@@ -266,7 +264,7 @@ def conv_args(fname, d, input_, weight, bias, stride, padding, dilation, groups)
         raise ValueError(
             f"{fname}: input_ has {c_in} channels but weight expects weight.shape[1] * groups = "
             f"{weight.shape[1]} * {groups} = {weight.shape[1] * groups} (weight shape "
-            f"{weight.shape}: (C_out, C_in // groups, {_KERNEL[d]}))"
+            f"{weight.shape}: (C_out, C_in // groups, {KERNEL[d]}))"
         )
     _check_bias_shape(fname, bias, c_out)
     spatial = _check_spatial(fname, input_, unbatched)
@@ -319,7 +317,7 @@ def conv_transpose_args(fname, d, input_, weight, bias, stride, padding, output_
     if c_in != weight.shape[0]:
         raise ValueError(
             f"{fname}: input_ has {c_in} channels but weight.shape[0] is {weight.shape[0]} "
-            f"(weight shape {weight.shape}: (C_in, C_out // groups, {_KERNEL[d]}))"
+            f"(weight shape {weight.shape}: (C_in, C_out // groups, {KERNEL[d]}))"
         )
     c_out = weight.shape[1] * groups
     _check_bias_shape(fname, bias, c_out)

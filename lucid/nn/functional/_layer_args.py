@@ -12,10 +12,10 @@ Nothing below this layer (the Functions of :mod:`lucid.ops`) checks user input a
 import numpy as np
 
 from lucid._tensor import Tensor
-from lucid.ops._util import is_int, is_number
+from lucid.ops._util import check_bool, is_int, is_number
 
 __all__ = ["float_tensor", "int_tensor", "optional_param", "reduction_arg", "probability",
-           "number_arg", "same_shape", "bool_arg"]
+           "number_arg", "same_shape", "check_bool", "flag_arg"]
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -82,10 +82,10 @@ def probability(p, fname, arg="p"):
     return number_arg(p, fname, arg, 0.0, 1.0)
 
 
-def bool_arg(value, fname, arg):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{fname}: {arg} must be a bool; got {value!r}")
-    return bool(value)
+def flag_arg(value, fname, arg):
+    """A bool, as :func:`lucid.ops._util.check_bool`, for the on / off settings of the pooling functions
+    and of layers (``bias``, ``inplace``, ``ceil_mode``): "must be True or False"."""
+    return check_bool(value, fname, arg, expected="True or False")
 
 
 def same_shape(a, b, fname, arg_a="input_", arg_b="target"):

@@ -7,8 +7,8 @@ Function of :mod:`lucid.ops.activation` whose backward is written by hand. Value
 gradients equal ``torch.nn.functional``'s (``swish`` is torch's ``silu``,
 ``hard_sigmoid`` / ``hard_swish`` are ``hardsigmoid`` / ``hardswish``).
 
-The element-wise functions share their Parameters / Returns / Raises sections
-(:func:`_elementwise_doc` appends them).
+The functions share their Parameters / Returns / Raises sections
+(:func:`_elementwise_doc` appends them; softmax and log_softmax add ``axis``).
 """
 import inspect
 
@@ -297,6 +297,11 @@ def _softmax_args(fname, input_, axis):
     return x, normalize_axis(axis, x.ndim, fname)
 
 
+_AXIS_SECTIONS = dict(params="axis : int, default -1\n    The axis the softmax runs along.\n",
+                      raises=" or ``axis`` not an int.\nValueError\n    If ``axis`` is out of range")
+
+
+@_elementwise_doc(**_AXIS_SECTIONS)
 def softmax(input_, axis=-1):
     r"""Softmax along ``axis``: non-negative values that sum to 1.
 
@@ -309,25 +314,6 @@ def softmax(input_, axis=-1):
     :math:`\partial L/\partial x_i = y_i\,(g_i - \sum_j g_j y_j)` with
     :math:`g = \partial L/\partial y`.
 
-    Parameters
-    ----------
-    input_ : Tensor
-        Any shape, float32 or float64.
-    axis : int, default -1
-        The axis the values are normalised along.
-
-    Returns
-    -------
-    Tensor
-        Of the shape and dtype of ``input_``.
-
-    Raises
-    ------
-    TypeError
-        If ``input_`` is not a float Tensor or ``axis`` not an int.
-    ValueError
-        If ``axis`` is out of range.
-
     Examples
     --------
     >>> import lucid
@@ -339,6 +325,7 @@ def softmax(input_, axis=-1):
     return act.Softmax.apply(x, axis=axis)
 
 
+@_elementwise_doc(**_AXIS_SECTIONS)
 def log_softmax(input_, axis=-1):
     r"""Logarithm of the softmax along ``axis``, computed stably.
 
@@ -349,25 +336,6 @@ def log_softmax(input_, axis=-1):
 
     Backward: :math:`\partial y_i/\partial x_j = \delta_{ij} - \mathrm{softmax}(x)_j`, so
     :math:`\partial L/\partial x_j = g_j - e^{y_j} \sum_i g_i`.
-
-    Parameters
-    ----------
-    input_ : Tensor
-        Any shape, float32 or float64.
-    axis : int, default -1
-        The axis the softmax runs along.
-
-    Returns
-    -------
-    Tensor
-        Of the shape and dtype of ``input_``.
-
-    Raises
-    ------
-    TypeError
-        If ``input_`` is not a float Tensor or ``axis`` not an int.
-    ValueError
-        If ``axis`` is out of range.
 
     Examples
     --------

@@ -18,7 +18,7 @@ import numpy as np
 
 from lucid import ops
 from lucid._tensor import Tensor
-from lucid.nn.functional._layer_args import bool_arg, float_tensor, number_arg, probability
+from lucid.nn.functional._layer_args import check_bool, float_tensor, number_arg, probability
 from lucid.nn.functional.activation import softmax
 from lucid.nn.functional.dropout import dropout
 
@@ -199,7 +199,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     v = float_tensor(value, FNAME, "value")
     batch = _batch_shape(FNAME, q, k, v)
     p = probability(dropout_p, FNAME, "dropout_p")
-    causal = bool_arg(is_causal, FNAME, "is_causal")
+    causal = check_bool(is_causal, FNAME, "is_causal")
     if scale is not None:
         scale = number_arg(scale, FNAME, "scale")
     length, source_length = q.shape[-2], k.shape[-2]

@@ -9,14 +9,11 @@ The docstrings of ``conv1d/2d/3d`` (and of the transposed trio) share one text, 
 in per dimension below; each function has its own examples.
 """
 from lucid.nn.functional import _conv_args as _args
+from lucid.nn.functional._family_doc import fill_doc
 from lucid.ops.conv import Conv, ConvTranspose, Fold, Unfold
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d", "unfold", "fold"]
-
-_SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
-_OUT = {1: "L_out", 2: "H_out, W_out", 3: "D_out, H_out, W_out"}
-_KERNEL = {1: "kL", 2: "kH, kW", 3: "kD, kH, kW"}
 
 
 def _conv(fname, d, input_, weight, bias, stride, padding, dilation, groups):
@@ -346,14 +343,7 @@ _CONV_TRANSPOSE_DOC = r"""<D>-D transposed convolution: the adjoint of ``conv<d>
     """
 
 
-def _fill(template, d, examples):
-    text = (template.replace("<D>", str(d)).replace("<d>", str(d))
-            .replace("<d1>", str(d + 1)).replace("<d2>", str(d + 2))
-            .replace("<S>", _SPATIAL[d]).replace("<O>", _OUT[d]).replace("<K>", _KERNEL[d]))
-    return text.replace("<EXAMPLES>", examples.strip("\n"))
-
-
-conv1d.__doc__ = _fill(_CONV_DOC, 1, r"""
+conv1d.__doc__ = fill_doc(_CONV_DOC, 1, r"""
     >>> import lucid
     >>> import lucid.nn.functional as F
     >>> x = lucid.Tensor([[[1.0, 2.0, 3.0, 4.0]]])      # (N=1, C_in=1, L=4)
@@ -371,7 +361,7 @@ conv1d.__doc__ = _fill(_CONV_DOC, 1, r"""
     array([[[3., 5., 7.]]], dtype=float32)
 """)
 
-conv2d.__doc__ = _fill(_CONV_DOC, 2, r"""
+conv2d.__doc__ = fill_doc(_CONV_DOC, 2, r"""
     >>> import lucid
     >>> import lucid.nn.functional as F
     >>> x = lucid.Tensor([[[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]]])  # (1, 1, 3, 3)
@@ -382,7 +372,7 @@ conv2d.__doc__ = _fill(_CONV_DOC, 2, r"""
     (1, 1, 2, 2)
 """)
 
-conv3d.__doc__ = _fill(_CONV_DOC, 3, r"""
+conv3d.__doc__ = fill_doc(_CONV_DOC, 3, r"""
     >>> import lucid
     >>> import lucid.nn.functional as F
     >>> x = lucid.Tensor([[[[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]]]])  # (1, 1, 2, 2, 2)
@@ -391,7 +381,7 @@ conv3d.__doc__ = _fill(_CONV_DOC, 3, r"""
     Tensor([[[[[6.0, 8.0], [10.0, 12.0]]]]])
 """)
 
-conv_transpose1d.__doc__ = _fill(_CONV_TRANSPOSE_DOC, 1, r"""
+conv_transpose1d.__doc__ = fill_doc(_CONV_TRANSPOSE_DOC, 1, r"""
     A simple transposed convolution: each input value adds a scaled copy of the
     kernel to the output.
 
@@ -429,7 +419,7 @@ conv_transpose1d.__doc__ = _fill(_CONV_TRANSPOSE_DOC, 1, r"""
     Tensor([[[1.0, 0.5, 2.0, 1.0, 3.0, 1.5, 0.0]]])
 """)
 
-conv_transpose2d.__doc__ = _fill(_CONV_TRANSPOSE_DOC, 2, r"""
+conv_transpose2d.__doc__ = fill_doc(_CONV_TRANSPOSE_DOC, 2, r"""
     >>> import lucid
     >>> import lucid.nn.functional as F
     >>> x = lucid.Tensor([[[[1.0, 2.0], [3.0, 4.0]]]])      # (1, 1, 2, 2)
@@ -438,7 +428,7 @@ conv_transpose2d.__doc__ = _fill(_CONV_TRANSPOSE_DOC, 2, r"""
     Tensor([[[[1.0, 1.0, 2.0, 2.0], [1.0, 1.0, 2.0, 2.0], [3.0, 3.0, 4.0, 4.0], [3.0, 3.0, 4.0, 4.0]]]])
 """)
 
-conv_transpose3d.__doc__ = _fill(_CONV_TRANSPOSE_DOC, 3, r"""
+conv_transpose3d.__doc__ = fill_doc(_CONV_TRANSPOSE_DOC, 3, r"""
     >>> import lucid
     >>> import lucid.nn.functional as F
     >>> x = lucid.Tensor([[[[[1.0]], [[2.0]]]]])             # (1, 1, 2, 1, 1)

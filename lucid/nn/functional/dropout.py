@@ -21,7 +21,8 @@ semantics (which elements share a mask, the scaling, train / eval) do.
 """
 import numpy as np
 
-from lucid.nn.functional._layer_args import bool_arg, float_tensor, index_arg, probability
+from lucid.nn.functional._family_doc import SPATIAL
+from lucid.nn.functional._layer_args import check_bool, float_tensor, index_arg, probability
 from lucid.ops.elementwise import Add, Multiply
 from lucid.random import generator
 
@@ -44,7 +45,7 @@ def _scaled(x, mask, p):
 
 def _args(fname, input_, p, training):
     x = float_tensor(input_, fname)
-    return x, probability(p, fname), bool_arg(training, fname, "training")
+    return x, probability(p, fname), check_bool(training, fname, "training")
 
 
 def dropout(input_, p=0.5, training=True):
@@ -96,7 +97,7 @@ def dropout(input_, p=0.5, training=True):
 def _channel_dropout(fname, d, input_, p, training):
     x, p, training = _args(fname, input_, p, training)
     if x.ndim not in (d + 1, d + 2):
-        space = {1: "L", 2: "H, W", 3: "D, H, W"}[d]
+        space = SPATIAL[d]
         raise ValueError(f"{fname}: input_ must have shape (N, C, {space}) or (C, {space}); "
                          f"got {x.shape}")
     if not training or p == 0:
@@ -159,12 +160,11 @@ def dropout3d(input_, p=0.5, training=True):
     return _channel_dropout("dropout3d", 3, input_, p, training)
 
 
-for _fn, _d, _what, _space, _example in (
-        (dropout1d, 1, "L", "L", "(2, 4, 5)"),
-        (dropout2d, 2, "H x W", "H, W", "(2, 4, 3, 3)"),
-        (dropout3d, 3, "D x H x W", "D, H, W", "(2, 4, 2, 2, 2)")):
+for _fn, _d, _what, _example in ((dropout1d, 1, "L", "(2, 4, 5)"),
+                                 (dropout2d, 2, "H x W", "(2, 4, 3, 3)"),
+                                 (dropout3d, 3, "D x H x W", "(2, 4, 2, 2, 2)")):
     _fn.__doc__ = (_CHANNEL_DOC.replace("{d}", str(_d)).replace("{what}", _what)
-                   .replace("{space}", _space).replace("{example}", _example))
+                   .replace("{space}", SPATIAL[_d]).replace("{example}", _example))
 
 
 def alpha_dropout(input_, p=0.5, training=False):

@@ -8,7 +8,7 @@ backward autograd assembles. Values, gradients and running statistics equal
 ``torch.nn.functional``'s.
 """
 from lucid import linalg, ops
-from lucid.nn.functional._layer_args import bool_arg, float_tensor, number_arg, optional_param
+from lucid.nn.functional._layer_args import check_bool, float_tensor, number_arg, optional_param
 from lucid.ops.norm import AffineNorm
 
 __all__ = ["batch_norm", "layer_norm", "instance_norm", "global_response_norm", "normalize"]
@@ -28,6 +28,27 @@ def _eps_momentum(fname, eps, momentum):
 
 def _data(t):
     return None if t is None else t.data
+
+
+def _per_channel_norm(fname, flag, x, axes, use_input_stats, running_mean, running_var,
+                      weight, bias, momentum, eps):
+    """What batch_norm and instance_norm share once their arguments are checked:
+    normalise each channel of ``x`` over ``axes``, with the input's statistics (moving
+    the running ones towards them, when given) or, when ``use_input_stats`` (the
+    argument ``flag``) is False, with the running statistics."""
+    param_shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    if use_input_stats:
+        running = None
+        if running_mean is not None or running_var is not None:
+            running = (_data(running_mean), _data(running_var), momentum)
+        return AffineNorm.apply(x, weight, bias, axes=axes, param_shape=param_shape, eps=eps,
+                                running=running)
+    if running_mean is None or running_var is None:
+        raise ValueError(f"{fname}: running_mean and running_var are required when "
+                         f"{flag}=False")
+    stats = (running_mean.data.reshape(param_shape), running_var.data.reshape(param_shape))
+    return AffineNorm.apply(x, weight, bias, axes=axes, param_shape=param_shape, eps=eps,
+                            stats=stats)
 
 
 def batch_norm(input_, running_mean, running_var, weight=None, bias=None, training=False,
@@ -100,28 +121,16 @@ def batch_norm(input_, running_mean, running_var, weight=None, bias=None, traini
     x = float_tensor(input_, name)
     if x.ndim < 2:
         raise ValueError(f"{name}: input_ must have shape (N, C) or (N, C, *); got {x.shape}")
-    training = bool_arg(training, name, "training")
+    training = check_bool(training, name, "training")
     eps, momentum = _eps_momentum(name, eps, momentum)
     c = x.shape[1]
     _channel_params(name, x, c, running_mean=running_mean, running_var=running_var,
                     weight=weight, bias=bias)
-    axes = (0,) + tuple(range(2, x.ndim))
-    param_shape = (1, c) + (1,) * (x.ndim - 2)
-    if training:
-        if x.size // max(c, 1) <= 1:
-            raise ValueError(f"{name}: training needs more than 1 value per channel; got "
-                             f"input_ of shape {x.shape}")
-        running = None
-        if running_mean is not None or running_var is not None:
-            running = (_data(running_mean), _data(running_var), momentum)
-        return AffineNorm.apply(x, weight, bias, axes=axes, param_shape=param_shape, eps=eps,
-                                running=running)
-    if running_mean is None or running_var is None:
-        raise ValueError(f"{name}: running_mean and running_var are required when "
-                         "training=False")
-    stats = (running_mean.data.reshape(param_shape), running_var.data.reshape(param_shape))
-    return AffineNorm.apply(x, weight, bias, axes=axes, param_shape=param_shape, eps=eps,
-                            stats=stats)
+    if training and x.size // max(c, 1) <= 1:
+        raise ValueError(f"{name}: training needs more than 1 value per channel; got "
+                         f"input_ of shape {x.shape}")
+    return _per_channel_norm(name, "training", x, (0,) + tuple(range(2, x.ndim)), training,
+                             running_mean, running_var, weight, bias, momentum, eps)
 
 
 def layer_norm(input_, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -250,28 +259,17 @@ def instance_norm(input_, running_mean=None, running_var=None, weight=None, bias
     if x.ndim < 3:
         raise ValueError(f"{name}: input_ must have shape (N, C, *) with at least one "
                          f"spatial axis; got {x.shape}")
-    use_input_stats = bool_arg(use_input_stats, name, "use_input_stats")
+    use_input_stats = check_bool(use_input_stats, name, "use_input_stats")
     eps, momentum = _eps_momentum(name, eps, momentum)
     c = x.shape[1]
     _channel_params(name, x, c, running_mean=running_mean, running_var=running_var,
                     weight=weight, bias=bias)
-    axes = tuple(range(2, x.ndim))
-    param_shape = (1, c) + (1,) * (x.ndim - 2)
-    if use_input_stats:
-        if x.size // max(x.shape[0] * c, 1) <= 1:
-            raise ValueError(f"{name}: input statistics need more than 1 spatial value; "
-                             f"got input_ of shape {x.shape}")
-        running = None
-        if running_mean is not None or running_var is not None:
-            running = (_data(running_mean), _data(running_var), momentum)
-        return AffineNorm.apply(x, weight, bias, axes=axes, param_shape=param_shape, eps=eps,
-                                running=running)
-    if running_mean is None or running_var is None:
-        raise ValueError(f"{name}: running_mean and running_var are required when "
-                         "use_input_stats=False")
-    stats = (running_mean.data.reshape(param_shape), running_var.data.reshape(param_shape))
-    return AffineNorm.apply(x, weight, bias, axes=axes, param_shape=param_shape, eps=eps,
-                            stats=stats)
+    if use_input_stats and x.size // max(x.shape[0] * c, 1) <= 1:
+        raise ValueError(f"{name}: input statistics need more than 1 spatial value; "
+                         f"got input_ of shape {x.shape}")
+    return _per_channel_norm(name, "use_input_stats", x, tuple(range(2, x.ndim)),
+                             use_input_stats, running_mean, running_var, weight, bias,
+                             momentum, eps)
 
 
 def global_response_norm(input_, gamma, beta, eps=1e-6):

@@ -11,19 +11,16 @@ per dimension below; each function has its own examples.
 """
 import math
 
-import numpy as np
-
 from lucid._ext._sizes import pool_output_size
 from lucid._tensor import Tensor
-from lucid.nn.functional._conv_args import MAX_ELEMENTS, int_tuple
+from lucid.nn.functional._conv_args import MAX_ELEMENTS, _check_input_ndim, int_tuple
+from lucid.nn.functional._family_doc import fill_doc
+from lucid.nn.functional._layer_args import flag_arg
 from lucid.ops._util import is_int
 from lucid.ops.pool import AdaptiveAvgPool, AvgPool, MaxPool
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d",
            "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d"]
-
-_SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
-_OUT = {1: "L_out", 2: "H_out, W_out", 3: "D_out, H_out, W_out"}
 
 
 # ------------------------------------------------------------------ argument checks
@@ -38,25 +35,13 @@ def _check_input(fname, input_, d):
     if input_.dtype not in ("float32", "float64"):
         raise TypeError(f"{fname}: input_ must be a float32 or float64 tensor; got dtype "
                         f"{input_.dtype}")
-    s = _SPATIAL[d]
-    if input_.ndim not in (d + 1, d + 2):
-        raise ValueError(
-            f"{fname}: input_ must be {d + 1}-D (C, {s}) unbatched or {d + 2}-D (N, C, {s}) "
-            f"batched; got a {input_.ndim}-D tensor of shape {input_.shape}"
-        )
-    unbatched = input_.ndim == d + 1
+    unbatched = _check_input_ndim(fname, input_, d)
     if 0 in input_.shape[1 - unbatched:]:
         raise ValueError(
             f"{fname}: input_ must have at least one channel and a non-empty spatial extent "
             f"(only the batch axis may be 0); got shape {input_.shape}"
         )
     return unbatched
-
-
-def _check_flag(fname, argname, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{fname}: {argname} must be True or False; got {value!r}")
-    return bool(value)
 
 
 def _window_args(fname, d, input_, kernel_size, stride, padding, dilation, ceil_mode):
@@ -71,7 +56,7 @@ def _window_args(fname, d, input_, kernel_size, stride, padding, dilation, ceil_
     stride = kernel if stride is None else int_tuple(fname, "stride", stride, d, 1)
     padding = int_tuple(fname, "padding", padding, d, 0)
     dilation = int_tuple(fname, "dilation", dilation, d, 1)
-    ceil_mode = _check_flag(fname, "ceil_mode", ceil_mode)
+    ceil_mode = flag_arg(ceil_mode, fname, "ceil_mode")
     spatial = input_.shape[2 - unbatched:]
     for i in range(d):
         if 2 * padding[i] > kernel[i]:
@@ -115,7 +100,7 @@ def _avg_pool(fname, d, input_, kernel_size, stride, padding, ceil_mode, count_i
               divisor_override):
     kernel, stride, padding, _, ceil_mode, unbatched = _window_args(
         fname, d, input_, kernel_size, stride, padding, 1, ceil_mode)
-    count_include_pad = _check_flag(fname, "count_include_pad", count_include_pad)
+    count_include_pad = flag_arg(count_include_pad, fname, "count_include_pad")
     if divisor_override is not None:
         if not is_int(divisor_override):
             raise TypeError(f"{fname}: divisor_override must be an int or None; got "
@@ -371,11 +356,7 @@ _ADAPTIVE_DOC = r"""<D>-D adaptive average pooling: average down to a given outp
 
 
 def _fill(template, d, examples, **extra):
-    text = template.replace("<D>", str(d)).replace("<d>", str(d))
-    text = text.replace("<S>", _SPATIAL[d]).replace("<O>", _OUT[d])
-    for key, value in extra.items():
-        text = text.replace(f"<{key}>", value)
-    return text + examples
+    return fill_doc(template, d, **extra) + examples
 
 
 _OVERRIDE = (", or ``divisor_override`` when given", """

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from lucid._tensor import Tensor
-from lucid.nn.functional._layer_args import bool_arg, float_tensor
+from lucid.nn.functional._layer_args import check_bool, float_tensor
 from lucid.ops._util import is_int, is_number
 from lucid.ops.grid import AffineGrid, GridSample
 
@@ -23,7 +23,7 @@ PADDING_MODES = ("zeros", "border", "reflection")
 
 def _align_corners_arg(align_corners, fname):
     """None means False (PyTorch's default); otherwise a bool."""
-    return False if align_corners is None else bool_arg(align_corners, fname, "align_corners")
+    return False if align_corners is None else check_bool(align_corners, fname, "align_corners")
 
 
 def _choice(value, choices, fname, arg):

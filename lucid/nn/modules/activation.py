@@ -8,10 +8,8 @@ original lucid; the PyTorch twins are ``Hardsigmoid``, ``SiLU`` (``Swish``) and
 unchanged, but lucid never overwrites the input: the output is a new tensor with the
 same values.
 """
-import numpy as np
-
 from lucid.nn import functional as F
-from lucid.nn.functional._layer_args import number_arg
+from lucid.nn.functional._layer_args import flag_arg, number_arg
 from lucid.nn.module import Module
 from lucid.ops._util import is_int
 
@@ -26,10 +24,7 @@ class _Activation(Module):
 
     def __init__(self, inplace=False):
         super().__init__()
-        if not isinstance(inplace, (bool, np.bool_)):
-            raise TypeError(f"{type(self).__name__}: inplace must be True or False; "
-                            f"got {inplace!r}")
-        self.inplace = bool(inplace)
+        self.inplace = flag_arg(inplace, type(self).__name__, "inplace")
 
     def _settings(self):
         return {}

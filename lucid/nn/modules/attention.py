@@ -13,7 +13,7 @@ from lucid._tensor import Tensor
 from lucid.nn import functional as F
 from lucid.nn import init
 from lucid.nn.functional import attention as _attn
-from lucid.nn.functional._layer_args import bool_arg, number_arg, probability
+from lucid.nn.functional._layer_args import check_bool, number_arg, probability
 from lucid.nn.module import Module
 from lucid.nn.modules._checks import tensor_input
 from lucid.nn.modules.linear import Linear
@@ -68,7 +68,7 @@ class ScaledDotProductAttention(Module):
         name = "ScaledDotProductAttention"
         self.attn_mask = attn_mask
         self.dropout_p = probability(dropout_p, name, "dropout_p")
-        self.is_causal = bool_arg(is_causal, name, "is_causal")
+        self.is_causal = check_bool(is_causal, name, "is_causal")
         self.scale = None if scale is None else number_arg(scale, name, "scale")
 
     def forward(self, query, key, value, attn_mask=None):
@@ -202,9 +202,9 @@ class MultiHeadAttention(Module):
         self.kdim = self.embed_dim if kdim is None else _positive_int(name, "kdim", kdim)
         self.vdim = self.embed_dim if vdim is None else _positive_int(name, "vdim", vdim)
         self.dropout = probability(dropout, name, "dropout")
-        self.batch_first = bool_arg(batch_first, name, "batch_first")
-        self.add_zero_attn = bool_arg(add_zero_attn, name, "add_zero_attn")
-        use_bias = bool_arg(bias, name, "bias")
+        self.batch_first = check_bool(batch_first, name, "batch_first")
+        self.add_zero_attn = check_bool(add_zero_attn, name, "add_zero_attn")
+        use_bias = check_bool(bias, name, "bias")
         e = self.embed_dim
         self._qkv_same_embed_dim = self.kdim == e and self.vdim == e
         if self._qkv_same_embed_dim:
@@ -219,7 +219,7 @@ class MultiHeadAttention(Module):
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = Linear(e, e, bias=use_bias)
-        if bool_arg(add_bias_kv, name, "add_bias_kv"):
+        if check_bool(add_bias_kv, name, "add_bias_kv"):
             self.bias_k = Parameter(np.empty((1, 1, e), np.float32))
             self.bias_v = Parameter(np.empty((1, 1, e), np.float32))
         else:
@@ -322,7 +322,7 @@ class MultiHeadAttention(Module):
         n, length, source = query.shape[0], query.shape[1], key.shape[1]
         mask = self._masks(key_padding_mask, attn_mask, n, length, source, batched,
                            query.dtype)
-        if bool_arg(is_causal, "MultiHeadAttention", "is_causal") and attn_mask is None:
+        if check_bool(is_causal, "MultiHeadAttention", "is_causal") and attn_mask is None:
             tri = _attn.causal_mask(length, source, query.dtype)
             mask = tri if mask is None else mask + tri
         q, k, v = (F.linear(x, w, b) for x, (w, b) in

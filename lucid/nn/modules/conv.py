@@ -13,6 +13,8 @@ import numpy as np
 from lucid.nn import functional as F
 from lucid.nn import init
 from lucid.nn.functional import _conv_args as _args
+from lucid.nn.functional._family_doc import fill_doc
+from lucid.nn.functional._layer_args import flag_arg
 from lucid.nn.module import Module
 from lucid.nn.parameter import Parameter
 
@@ -34,8 +36,7 @@ class _ConvNd(Module):
          self.output_padding) = _args.layer_args(
             name, self._d, in_channels, out_channels, kernel_size, stride, padding, dilation,
             groups, output_padding)
-        if not isinstance(bias, (bool, np.bool_)):
-            raise TypeError(f"{name}: bias must be True or False; got {bias!r}")
+        flag_arg(bias, name, "bias")
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         if self._transposed:
             shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
@@ -205,20 +206,10 @@ _CONV_TRANSPOSE_DOC = r"""<D>-D transposed convolution layer: ``y = conv_transpo
 <EXAMPLES>
     """
 
-_SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
-_OUT = {1: "L_out", 2: "H_out, W_out", 3: "D_out, H_out, W_out"}
-_KERNEL = {1: "kL", 2: "kH, kW", 3: "kD, kH, kW"}
-
-
-def _doc(template, d, examples):
-    text = (template.replace("<D>", str(d)).replace("<d>", str(d)).replace("<S>", _SPATIAL[d])
-            .replace("<O>", _OUT[d]).replace("<K>", _KERNEL[d]))
-    return text.replace("<EXAMPLES>", examples.strip("\n"))
-
 
 class Conv1d(_Conv):
     _d = 1
-    __doc__ = _doc(_CONV_DOC, 1, r"""
+    __doc__ = fill_doc(_CONV_DOC, 1, r"""
     >>> import lucid
     >>> from lucid import nn
     >>> lucid.random.seed(0)
@@ -234,7 +225,7 @@ class Conv1d(_Conv):
 
 class Conv2d(_Conv):
     _d = 2
-    __doc__ = _doc(_CONV_DOC, 2, r"""
+    __doc__ = fill_doc(_CONV_DOC, 2, r"""
     >>> import lucid
     >>> from lucid import nn
     >>> conv = nn.Conv2d(3, 8, kernel_size=3, stride=2, padding=1)
@@ -249,7 +240,7 @@ class Conv2d(_Conv):
 
 class Conv3d(_Conv):
     _d = 3
-    __doc__ = _doc(_CONV_DOC, 3, r"""
+    __doc__ = fill_doc(_CONV_DOC, 3, r"""
     >>> import lucid
     >>> from lucid import nn
     >>> conv = nn.Conv3d(4, 4, kernel_size=3, padding="same", groups=4, bias=False)
@@ -262,7 +253,7 @@ class Conv3d(_Conv):
 
 class ConvTranspose1d(_ConvTranspose):
     _d = 1
-    __doc__ = _doc(_CONV_TRANSPOSE_DOC, 1, r"""
+    __doc__ = fill_doc(_CONV_TRANSPOSE_DOC, 1, r"""
     >>> import lucid
     >>> from lucid import nn
     >>> up = nn.ConvTranspose1d(4, 2, kernel_size=4, stride=2, padding=1)
@@ -278,7 +269,7 @@ class ConvTranspose1d(_ConvTranspose):
 
 class ConvTranspose2d(_ConvTranspose):
     _d = 2
-    __doc__ = _doc(_CONV_TRANSPOSE_DOC, 2, r"""
+    __doc__ = fill_doc(_CONV_TRANSPOSE_DOC, 2, r"""
     >>> import lucid
     >>> from lucid import nn
     >>> down = nn.Conv2d(8, 16, kernel_size=3, stride=2, padding=1)
@@ -296,7 +287,7 @@ class ConvTranspose2d(_ConvTranspose):
 
 class ConvTranspose3d(_ConvTranspose):
     _d = 3
-    __doc__ = _doc(_CONV_TRANSPOSE_DOC, 3, r"""
+    __doc__ = fill_doc(_CONV_TRANSPOSE_DOC, 3, r"""
     >>> import lucid
     >>> from lucid import nn
     >>> up = nn.ConvTranspose3d(2, 2, kernel_size=2, stride=2, groups=2)

@@ -8,10 +8,8 @@ a random mask (drawn from :func:`lucid.random.generator`, so
 evaluation mode (``model.eval()``) the layer returns its input unchanged. ``inplace``
 is accepted for PyTorch compatibility; lucid never overwrites the input.
 """
-import numpy as np
-
 from lucid.nn import functional as F
-from lucid.nn.functional._layer_args import index_arg, probability
+from lucid.nn.functional._layer_args import flag_arg, index_arg, probability
 from lucid.nn.module import Module
 from lucid.nn.modules._checks import layer_input, tensor_input
 
@@ -26,9 +24,7 @@ class _DropoutNd(Module):
         super().__init__()
         name = type(self).__name__
         self.p = probability(p, name)
-        if not isinstance(inplace, (bool, np.bool_)):
-            raise TypeError(f"{name}: inplace must be True or False; got {inplace!r}")
-        self.inplace = bool(inplace)
+        self.inplace = flag_arg(inplace, name, "inplace")
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"

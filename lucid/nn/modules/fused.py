@@ -18,6 +18,7 @@ from lucid import ops
 from lucid.nn.containers import ModuleList
 from lucid.nn.module import Module
 from lucid.nn import functional as F
+from lucid.nn.functional._family_doc import fill_doc
 from lucid.nn.modules._checks import layer_input, tensor_input
 from lucid.nn.modules.activation import ReLU, Sigmoid
 from lucid.nn.modules.attention import _positive_int
@@ -87,22 +88,22 @@ _CONV_BN_RELU_DOC = r"""Convolution, batch normalisation and ReLU in one block (
     """
 
 
+_EXAMPLE_SIZES = {1: "8", 2: "5, 5", 3: "3, 3, 3"}   # <EX>: the spatial sizes of the examples
+
+
 class ConvBNReLU1d(_ConvBNReLU):
     _d = 1
-    __doc__ = _CONV_BN_RELU_DOC.replace("<d>", "1").replace("<S>", "L").replace(
-        "<O>", "L_out").replace("<EX>", "8")
+    __doc__ = fill_doc(_CONV_BN_RELU_DOC, 1, EX=_EXAMPLE_SIZES[1])
 
 
 class ConvBNReLU2d(_ConvBNReLU):
     _d = 2
-    __doc__ = _CONV_BN_RELU_DOC.replace("<d>", "2").replace("<S>", "H, W").replace(
-        "<O>", "H_out, W_out").replace("<EX>", "5, 5")
+    __doc__ = fill_doc(_CONV_BN_RELU_DOC, 2, EX=_EXAMPLE_SIZES[2])
 
 
 class ConvBNReLU3d(_ConvBNReLU):
     _d = 3
-    __doc__ = _CONV_BN_RELU_DOC.replace("<d>", "3").replace("<S>", "D, H, W").replace(
-        "<O>", "D_out, H_out, W_out").replace("<EX>", "3, 3, 3")
+    __doc__ = fill_doc(_CONV_BN_RELU_DOC, 3, EX=_EXAMPLE_SIZES[3])
 
 
 class _DepthSeparableConv(Module):
@@ -162,20 +163,17 @@ _DEPTH_SEPARABLE_DOC = r"""Depthwise-separable convolution (<d>-D): a per-channe
 
 class DepthSeparableConv1d(_DepthSeparableConv):
     _d = 1
-    __doc__ = _DEPTH_SEPARABLE_DOC.replace("<d>", "1").replace("<S>", "L").replace(
-        "<O>", "L_out").replace("<EX>", "8")
+    __doc__ = fill_doc(_DEPTH_SEPARABLE_DOC, 1, EX=_EXAMPLE_SIZES[1])
 
 
 class DepthSeparableConv2d(_DepthSeparableConv):
     _d = 2
-    __doc__ = _DEPTH_SEPARABLE_DOC.replace("<d>", "2").replace("<S>", "H, W").replace(
-        "<O>", "H_out, W_out").replace("<EX>", "5, 5")
+    __doc__ = fill_doc(_DEPTH_SEPARABLE_DOC, 2, EX=_EXAMPLE_SIZES[2])
 
 
 class DepthSeparableConv3d(_DepthSeparableConv):
     _d = 3
-    __doc__ = _DEPTH_SEPARABLE_DOC.replace("<d>", "3").replace("<S>", "D, H, W").replace(
-        "<O>", "D_out, H_out, W_out").replace("<EX>", "3, 3, 3")
+    __doc__ = fill_doc(_DEPTH_SEPARABLE_DOC, 3, EX=_EXAMPLE_SIZES[3])
 
 
 def _spatial_mean(x):

@@ -14,7 +14,9 @@ import numpy as np
 from lucid._tensor import Tensor
 from lucid.nn import functional as F
 from lucid.nn import init
+from lucid.nn.functional._layer_args import flag_arg
 from lucid.nn.module import Module
+from lucid.ops._util import is_int
 from lucid.nn.parameter import Parameter
 
 __all__ = ["Identity", "Linear", "Bilinear"]
@@ -23,15 +25,11 @@ __all__ = ["Identity", "Linear", "Bilinear"]
 def _features(layer, **sizes):
     """Each size must be a non-negative int (PyTorch allows 0 features)."""
     for arg, n in sizes.items():
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        if not is_int(n):
             raise TypeError(f"{layer}: {arg} must be a non-negative int; got {n!r}")
+        if n < 0:
+            raise ValueError(f"{layer}: {arg} must be a non-negative int; got {n!r}")
     return [int(n) for n in sizes.values()]
-
-
-def _bias_flag(layer, bias):
-    if not isinstance(bias, (bool, np.bool_)):
-        raise TypeError(f"{layer}: bias must be True or False; got {bias!r}")
-    return bool(bias)
 
 
 def _last_axis(layer, x, arg, n):
@@ -125,7 +123,7 @@ class Linear(Module):
         self.in_features, self.out_features = _features(
             "Linear", in_features=in_features, out_features=out_features)
         self.weight = Parameter(np.empty((self.out_features, self.in_features), np.float32))
-        if _bias_flag("Linear", bias):
+        if flag_arg(bias, "Linear", "bias"):
             self.bias = Parameter(np.empty(self.out_features, np.float32))
         else:
             self.register_parameter("bias", None)
@@ -201,7 +199,7 @@ class Bilinear(Module):
             out_features=out_features)
         shape = (self.out_features, self.in1_features, self.in2_features)
         self.weight = Parameter(np.empty(shape, np.float32))
-        if _bias_flag("Bilinear", bias):
+        if flag_arg(bias, "Bilinear", "bias"):
             self.bias = Parameter(np.empty(self.out_features, np.float32))
         else:
             self.register_parameter("bias", None)

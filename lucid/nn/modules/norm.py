@@ -19,7 +19,7 @@ import numpy as np
 
 from lucid import ops
 from lucid.nn import functional as F
-from lucid.nn.functional._layer_args import bool_arg, number_arg
+from lucid.nn.functional._layer_args import check_bool, number_arg
 from lucid.nn.module import Module
 from lucid.nn.modules._checks import layer_input, tensor_input
 from lucid.nn.parameter import Parameter
@@ -48,9 +48,9 @@ class _NormBase(Module):
         self.eps = number_arg(eps, name, "eps", 0.0, None)
         self.momentum = None if momentum is None else number_arg(momentum, name, "momentum",
                                                                  0.0, 1.0)
-        self.affine = bool_arg(affine, name, "affine")
-        self.track_running_stats = bool_arg(track_running_stats, name, "track_running_stats")
-        use_bias = bool_arg(bias, name, "bias")
+        self.affine = check_bool(affine, name, "affine")
+        self.track_running_stats = check_bool(track_running_stats, name, "track_running_stats")
+        use_bias = check_bool(bias, name, "bias")
         c = self.num_features
         if self.affine:
             self.weight = Parameter(np.ones(c, np.float32))
@@ -384,9 +384,9 @@ class LayerNorm(Module):
                             f"non-empty tuple of them; got {normalized_shape!r}")
         self.normalized_shape = tuple(int(n) for n in shape)
         self.eps = number_arg(eps, "LayerNorm", "eps", 0.0, None)
-        self.elementwise_affine = bool_arg(elementwise_affine, "LayerNorm",
+        self.elementwise_affine = check_bool(elementwise_affine, "LayerNorm",
                                            "elementwise_affine")
-        use_bias = bool_arg(bias, "LayerNorm", "bias")
+        use_bias = check_bool(bias, "LayerNorm", "bias")
         if self.elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, np.float32))
         else:

@@ -11,22 +11,16 @@ gradient to the arg-max of its window; average pooling spreads it evenly). No
 parameters. The settings are stored and shown as given, as PyTorch does (``stride``
 defaults to ``kernel_size``), so ``repr`` matches PyTorch's.
 """
-import numpy as np
-
 from lucid.nn.functional import pool as P
 from lucid.nn.functional._conv_args import int_tuple
+from lucid.nn.functional._family_doc import SPATIAL
+from lucid.nn.functional._layer_args import flag_arg
 from lucid.nn.module import Module
 from lucid.nn.modules._checks import layer_input
 from lucid.ops._util import is_int
 
 __all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
            "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d"]
-
-
-def _flag(layer, arg, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{layer}: {arg} must be True or False; got {value!r}")
-    return bool(value)
 
 
 def _window(layer, d, kernel_size, stride, padding, dilation=1):
@@ -55,14 +49,14 @@ class _MaxPool(_Pool):
         super().__init__()
         name = type(self).__name__
         _window(name, self._d, kernel_size, stride, padding, dilation)
-        if _flag(name, "return_indices", return_indices):
+        if flag_arg(return_indices, name, "return_indices"):
             raise ValueError(f"{name}: return_indices=True is not supported by lucid (the "
                              "arg-max indices stay inside the backward)")
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding, self.dilation = padding, dilation
         self.return_indices = False
-        self.ceil_mode = _flag(name, "ceil_mode", ceil_mode)
+        self.ceil_mode = flag_arg(ceil_mode, name, "ceil_mode")
 
     def forward(self, x):
         """Max-pool ``x`` (``(N, C, *S)`` or ``(C, *S)``)."""
@@ -92,8 +86,8 @@ class _AvgPool(_Pool):
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding = padding
-        self.ceil_mode = _flag(name, "ceil_mode", ceil_mode)
-        self.count_include_pad = _flag(name, "count_include_pad", count_include_pad)
+        self.ceil_mode = flag_arg(ceil_mode, name, "ceil_mode")
+        self.count_include_pad = flag_arg(count_include_pad, name, "count_include_pad")
         self.divisor_override = divisor_override
 
     def forward(self, x):
@@ -130,8 +124,6 @@ class _AdaptiveAvgPool(_Pool):
     def extra_repr(self):
         return f"output_size={self.output_size}"
 
-
-_SPACE = {1: "L", 2: "H, W", 3: "D, H, W"}
 
 _MAX_DOC = r"""{d}-D max pooling: the largest value of each window.
 
@@ -245,7 +237,7 @@ _EXAMPLES = {1: ("(2, 3, 8)", "(2, 3, 4)", "(2, 3, 1)"),
 
 def _doc(template, d):
     ex_in, ex_out, ex_adaptive = _EXAMPLES[d]
-    return template.format(d=d, s=_SPACE[d], example_in=ex_in, example_out=ex_out,
+    return template.format(d=d, s=SPATIAL[d], example_in=ex_in, example_out=ex_out,
                            example_adaptive=ex_adaptive, k_repr="(2,)" if d == 1 else "2",
                            p_repr="(0,)" if d == 1 else "0")
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from lucid.nn import functional as F
 from lucid.nn import init
-from lucid.nn.functional._layer_args import bool_arg, float_tensor, index_arg
+from lucid.nn.functional._layer_args import check_bool, float_tensor, index_arg
 from lucid.nn.module import Module
 from lucid.nn.parameter import Parameter
 
@@ -96,7 +96,7 @@ class Embedding(Module):
         if embeddings.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-d "
                              f"(num_embeddings, embedding_dim); got {embeddings.shape}")
-        freeze = bool_arg(freeze, "Embedding.from_pretrained", "freeze")
+        freeze = check_bool(freeze, "Embedding.from_pretrained", "freeze")
         emb = cls(*embeddings.shape, padding_idx=padding_idx)
         emb.weight = Parameter(embeddings.data, requires_grad=not freeze)
         return emb

@@ -26,7 +26,7 @@ from lucid._tensor import Tensor
 from lucid.nn import functional as F
 from lucid.nn import init
 from lucid.nn.containers import ModuleList
-from lucid.nn.functional._layer_args import bool_arg
+from lucid.nn.functional._layer_args import check_bool
 from lucid.nn.functional.attention import causal_mask
 from lucid.nn.module import Module
 from lucid.nn.modules._checks import tensor_input
@@ -80,7 +80,7 @@ class _Layer(Module):
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias)
-        self.norm_first = bool_arg(norm_first, name, "norm_first")
+        self.norm_first = check_bool(norm_first, name, "norm_first")
         self.batch_first = bool(batch_first)
         for i in range(1, n_norms + 1):
             setattr(self, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias))
