@@ -22,6 +22,7 @@ import numpy as np
 
 from lucid._tensor import Tensor
 from lucid.autograd.grad_mode import no_grad
+from lucid.ops._util import check_bool
 
 __all__ = ["EpochStats", "progress_bar", "train_epoch", "predict", "evaluate"]
 
@@ -74,8 +75,7 @@ def progress_bar(iterable, desc=None, total=None, enabled=True):
     """
     from tqdm.auto import tqdm   # imported here: ``import lucid`` stays fast
 
-    if not isinstance(enabled, bool):
-        raise TypeError(f"progress_bar: enabled must be a bool; got {enabled!r}")
+    enabled = check_bool(enabled, "progress_bar", "enabled")
     return tqdm(iterable, desc=desc, total=total, disable=not enabled, file=sys.stderr,
                 unit="batch", leave=True, dynamic_ncols=True, mininterval=0.2)
 
@@ -145,8 +145,7 @@ def train_epoch(model, loader, loss_fn, optimizer, desc=None, progress=True):
     >>> round(model.weight.item(), 3)
     2.0
     """
-    if not isinstance(progress, bool):
-        raise TypeError(f"train_epoch: progress must be a bool; got {progress!r}")
+    progress = check_bool(progress, "train_epoch", "progress")
     model.train()
     total_loss, seen = 0.0, 0
     start = time.perf_counter()

@@ -8,7 +8,7 @@ samples are merged by ``collate_fn`` (default :func:`~lucid.data.default_collate
 """
 import math
 
-from lucid.ops._util import is_int
+from lucid.ops._util import check_bool, is_int
 from lucid.random import generator as _shared_generator
 from lucid.data.collate import default_collate
 from lucid.data.dataset import _check_dataset
@@ -76,9 +76,8 @@ class DataLoader:
             raise TypeError(f"DataLoader: batch_size must be an int; got {batch_size!r}")
         if batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive int (at least 1); got {batch_size}")
-        for arg, value in (("shuffle", shuffle), ("drop_last", drop_last)):
-            if not isinstance(value, bool):
-                raise TypeError(f"DataLoader: {arg} must be a bool; got {value!r}")
+        shuffle = check_bool(shuffle, "DataLoader", "shuffle")
+        drop_last = check_bool(drop_last, "DataLoader", "drop_last")
         if collate_fn is not None and not callable(collate_fn):
             raise TypeError(f"DataLoader: collate_fn must be callable; got {type(collate_fn).__name__}")
         self.dataset = dataset

@@ -22,6 +22,7 @@ import numpy as np
 
 from lucid.datasets import _files
 from lucid.datasets._base import ImageDataset
+from lucid.ops._util import check_bool
 
 __all__ = ["CIFAR10", "CIFAR100"]
 
@@ -96,8 +97,7 @@ class CIFAR10(ImageDataset):
 
     def __init__(self, root, train=True, transform=None, target_transform=None, download=False):
         root = _files.check_root(root, self.name)
-        if not isinstance(train, bool):
-            raise TypeError(f"{self.name}: train must be a bool; got {train!r}")
+        train = check_bool(train, self.name, "train")
         self.root, self.train = root, train
         if download and self._batch_folder() is None:
             archive = _files.download(self.url, root, os.path.basename(self.url), self.archive_md5, self.name)

@@ -13,7 +13,7 @@ import numpy as np
 
 from lucid._tensor import Tensor
 from lucid.datasets._base import ImageDataset
-from lucid.ops._util import is_int, is_number
+from lucid.ops._util import check_bool, is_int, is_number
 
 __all__ = ["Digits"]
 
@@ -100,8 +100,7 @@ class Digits(ImageDataset):
     classes = [str(d) for d in range(10)]
 
     def __init__(self, train=True, transform=None, target_transform=None, split_seed=0, test_fraction=0.2):
-        if not isinstance(train, bool):
-            raise TypeError(f"Digits: train must be a bool; got {train!r}")
+        train = check_bool(train, "Digits", "train")
         if not is_int(split_seed):
             raise TypeError(f"Digits: split_seed must be an int; got {split_seed!r}")
         if split_seed < 0:

@@ -18,6 +18,7 @@ import numpy as np
 
 from lucid.datasets import _files
 from lucid.datasets._base import ImageDataset
+from lucid.ops._util import check_bool
 
 __all__ = ["MNIST", "FashionMNIST"]
 
@@ -93,8 +94,7 @@ class MNIST(ImageDataset):
 
     def __init__(self, root, train=True, transform=None, target_transform=None, download=False):
         root = _files.check_root(root, self.name)
-        if not isinstance(train, bool):
-            raise TypeError(f"{self.name}: train must be a bool; got {train!r}")
+        train = check_bool(train, self.name, "train")
         self.root, self.train = root, train
         prefix = "train" if train else "t10k"
         if download:

@@ -15,6 +15,7 @@ import numpy as np
 
 from lucid.autograd.function import Function
 from lucid.linalg._checks import LinAlgError, matrix_tensor, mT, square_tensor
+from lucid.ops._util import check_bool
 
 __all__ = ["cholesky", "qr", "svd", "eig"]
 
@@ -128,9 +129,8 @@ def cholesky(a, upper=False):
            [0.125 , 0.25  ]], dtype=float32)
     """
     a = square_tensor("cholesky", a)
-    if not isinstance(upper, (bool, np.bool_)):
-        raise TypeError(f"cholesky: upper must be a bool; got {upper!r}")
-    return Cholesky.apply(a, upper=bool(upper))
+    upper = check_bool(upper, "cholesky", "upper")
+    return Cholesky.apply(a, upper=upper)
 
 
 # ---------------------------------------------------------------------------- qr
@@ -326,9 +326,8 @@ def svd(a, full_matrices=True):
            [1., 0.]], dtype=float32)
     """
     a = matrix_tensor("svd", a)
-    if not isinstance(full_matrices, (bool, np.bool_)):
-        raise TypeError(f"svd: full_matrices must be a bool; got {full_matrices!r}")
-    u, s, vh = np.linalg.svd(a.data, full_matrices=bool(full_matrices))
+    full_matrices = check_bool(full_matrices, "svd", "full_matrices")
+    u, s, vh = np.linalg.svd(a.data, full_matrices=full_matrices)
     return _factor_tensors(SVD, a, (u, s, vh))
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from lucid.autograd.function import Function
 from lucid.linalg._checks import float_tensor
+from lucid.ops._util import check_bool
 from lucid.ops._util import normalize_axis
 
 __all__ = ["norm"]
@@ -185,8 +186,7 @@ def norm(a, ord=None, axis=None, keepdims=False):
     Tensor([[2.236068], [5.0]])
     """
     x = float_tensor("norm", a, "a")
-    if not isinstance(keepdims, (bool, np.bool_)):
-        raise TypeError(f"norm: keepdims must be a bool; got {keepdims!r}")
+    keepdims = check_bool(keepdims, "norm", "keepdims")
     number = isinstance(ord, (int, float, np.number)) and not isinstance(ord, (bool, np.bool_))
     if not (ord is None or number or isinstance(ord, str)):
         raise TypeError(f"norm: ord must be None, a number, 'fro' or 'nuc'; got {ord!r}")

@@ -59,6 +59,7 @@ from lucid._tensor import Tensor
 from lucid.models._registry import register_model
 from lucid.nn import init
 from lucid.nn.modules.attention import _positive_int
+from lucid.ops._util import check_bool
 
 __all__ = ["PositionalEncoding", "Seq2SeqTransformer", "transformer_tiny", "transformer_base"]
 
@@ -218,9 +219,7 @@ class Seq2SeqTransformer(nn.Module):
         _positive_int(name, "src_vocab_size", src_vocab_size)
         _positive_int(name, "tgt_vocab_size", tgt_vocab_size)
         self.d_model = _positive_int(name, "d_model", d_model)
-        if not isinstance(share_embeddings, bool):
-            raise TypeError(f"{name}: share_embeddings must be a bool; got "
-                            f"{type(share_embeddings).__name__}")
+        share_embeddings = check_bool(share_embeddings, name, "share_embeddings")
         if share_embeddings and src_vocab_size != tgt_vocab_size:
             raise ValueError(f"{name}: share_embeddings needs one vocabulary size; got "
                              f"src_vocab_size={src_vocab_size} and "

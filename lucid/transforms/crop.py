@@ -1,7 +1,7 @@
 """``CenterCrop`` and ``RandomCrop``: cut an ``(h, w)`` window out of a CHW image."""
 import numpy as np
 
-from lucid.ops._util import is_int
+from lucid.ops._util import check_bool, is_int
 from lucid.random import generator
 from lucid.transforms._image import ImageTransform, check_fill, check_size
 
@@ -110,9 +110,7 @@ class RandomCrop(ImageTransform):
     def __init__(self, size, padding=None, pad_if_needed=False, fill=0):
         self.size = check_size(size, "RandomCrop")
         self.padding = None if padding is None else _padding(padding, "RandomCrop")
-        if not isinstance(pad_if_needed, bool):
-            raise TypeError(f"RandomCrop: pad_if_needed must be a bool; got {pad_if_needed!r}")
-        self.pad_if_needed = pad_if_needed
+        self.pad_if_needed = check_bool(pad_if_needed, "RandomCrop", "pad_if_needed")
         self.fill = check_fill(fill, "RandomCrop")
 
     def apply(self, image):
