@@ -18,9 +18,9 @@ import lucid  # noqa: E402
 NUMBER = 20_000
 
 
-def lucid_cases():
-    a = lucid.Tensor(np.ones(1, dtype=np.float32), requires_grad=True)
-    b = lucid.Tensor(np.ones(1, dtype=np.float32), requires_grad=True)
+def cases(a, b):
+    """The two timed calls on the 1-element tensors ``a`` and ``b`` (lucid's or torch's:
+    both spell ``+``, ``sum`` and ``backward`` alike), by case name."""
 
     def record():
         return a + b
@@ -29,34 +29,20 @@ def lucid_cases():
         c = a + b
         c.sum().backward()
 
-    return record, step
-
-
-def torch_cases(torch):
-    a = torch.ones(1, requires_grad=True)
-    b = torch.ones(1, requires_grad=True)
-
-    def record():
-        return a + b
-
-    def step():
-        c = a + b
-        c.sum().backward()
-
-    return record, step
+    return {"add (record)": record, "add + sum + backward": step}
 
 
 def main():
     torch = torch_or_none(threads=2)
-    l_record, l_step = lucid_cases()
-    rows = []
-    results = {}
-    for name, fn in [("add (record)", l_record), ("add + sum + backward", l_step)]:
-        results[name] = [median_time(fn, repeat=7, number=NUMBER)]
+    contenders = [cases(lucid.Tensor(np.ones(1, dtype=np.float32), requires_grad=True),
+                        lucid.Tensor(np.ones(1, dtype=np.float32), requires_grad=True))]
     if torch is not None:
-        t_record, t_step = torch_cases(torch)
-        for name, fn in [("add (record)", t_record), ("add + sum + backward", t_step)]:
+        contenders.append(cases(torch.ones(1, requires_grad=True), torch.ones(1, requires_grad=True)))
+    results = {name: [] for name in contenders[0]}       # lucid's time, then torch's
+    for timed in contenders:
+        for name, fn in timed.items():
             results[name].append(median_time(fn, repeat=7, number=NUMBER))
+    rows = []
     for name, times in results.items():
         if len(times) == 2:
             rows.append([name, fmt_us(times[0]), fmt_us(times[1]), f"{times[0] / times[1]:.2f}x"])

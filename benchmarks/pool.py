@@ -34,23 +34,10 @@ ROUNDS = 21
 REFERENCE_ROUNDS = 5
 
 
-def _lucid(kind, name, backward):
-    """One call of lucid's ``name`` on twin ``kind``; the input Tensor is made once,
-    outside the timing, as torch's (its ``.grad`` is cleared before each call)."""
-    fn = getattr(F, name)
-
-    def run(t, seed):
-        with lucid.kernels.use(kind, "pool"):
-            if backward:
-                t.grad = None
-                fn(t, 2, 2).backward(seed)
-            else:
-                fn(t, 2, 2)
-    return run
-
-
-def _torch(torch, name, backward):
-    fn = getattr(torch.nn.functional, name)
+def _one_pass(fn, backward):
+    """``run(t, seed)``: one call of the pooling function ``fn`` (kernel 2, stride 2),
+    lucid's or torch's alike, on the input ``t`` made once outside the timing: the
+    forward, or with ``backward`` also ``backward(seed)`` (``t.grad`` cleared first)."""
 
     def run(t, seed):
         if backward:
@@ -59,6 +46,21 @@ def _torch(torch, name, backward):
         else:
             fn(t, 2, 2)
     return run
+
+
+def _lucid(kind, name, backward):
+    """:func:`_one_pass` of lucid's ``name`` on twin ``kind``."""
+    one_pass = _one_pass(getattr(F, name), backward)
+
+    def run(t, seed):
+        with lucid.kernels.use(kind, "pool"):
+            one_pass(t, seed)
+    return run
+
+
+def _torch(torch, name, backward):
+    """:func:`_one_pass` of torch's ``name``."""
+    return _one_pass(getattr(torch.nn.functional, name), backward)
 
 
 def timed_in_turns(contenders, rounds):
