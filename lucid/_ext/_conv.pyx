@@ -255,17 +255,28 @@ cdef inline Py_ssize_t _stop(Py_ssize_t off, Py_ssize_t s, Py_ssize_t size,
     return last if last < count else count
 
 
-cdef inline Py_ssize_t _inside(const Geometry* g, int a, Py_ssize_t k, Py_ssize_t* lo,
-                               Py_ssize_t* hi) noexcept nogil:
-    """Kernel offset ``k`` along axis ``a``: returns ``off = k*dil - p`` and sets
-    ``[lo, hi)``, the window positions ``i`` whose image position ``i*s + off`` is
-    inside the image (the loops over ``i`` then need no bounds test). An empty range
-    is ``[lo, lo)`` with ``lo <= window``, so ``[0, lo)`` and ``[hi, window)`` are
-    the positions outside, before and after."""
-    cdef Py_ssize_t off = k * g.dil[a] - g.p[a]
-    lo[0] = min(_first(off, g.s[a]), g.window[a])
-    hi[0] = max(_stop(off, g.s[a], g.image[a], g.window[a]), lo[0])
-    return off
+cdef struct Inside:
+    # For one kernel offset along one axis: ``off = k*dil - p`` and the window positions
+    # ``lo <= i < hi`` whose image position ``i*s + off`` is inside the image.
+    Py_ssize_t off
+    Py_ssize_t lo
+    Py_ssize_t hi
+
+
+cdef inline Inside _inside(const Geometry* g, int a, Py_ssize_t k) noexcept nogil:
+    """The :c:type:`Inside` range of kernel offset ``k`` along axis ``a`` (the loops
+    over it then need no bounds test). An empty range is ``[lo, lo)`` with
+    ``lo <= window``, so ``[0, lo)`` and ``[hi, window)`` are the positions outside,
+    before and after.
+
+    Returned by value, not written through pointers: inside a ``prange`` body the
+    caller assigns the fields to its own variables, which is what makes Cython keep
+    them private to each thread (a variable only passed by address stays shared)."""
+    cdef Inside r
+    r.off = k * g.dil[a] - g.p[a]
+    r.lo = min(_first(r.off, g.s[a]), g.window[a])
+    r.hi = max(_stop(r.off, g.s[a], g.image[a], g.window[a]), r.lo)
+    return r
 
 
 cdef inline void _add_row(real* y, const real* x, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
@@ -347,6 +358,7 @@ cdef void _direct_conv(const real[:, :, :, :, ::1] x, const real[:, :, :, :, ::1
     cdef Py_ssize_t plane = g.window[0] * g.window[1] * g.window[2]
     cdef Py_ssize_t job, n, co, ci, c, kd, kh, kw, od, oh, ow, idd, ih
     cdef Py_ssize_t offd, offh, offw, od0, od1, oh0, oh1, ow0, ow1
+    cdef Inside r
     cdef real wv
     cdef real* yrow
     cdef const real* xrow
@@ -357,11 +369,14 @@ cdef void _direct_conv(const real[:, :, :, :, ::1] x, const real[:, :, :, :, ::1
         for ci in range(C_in_g):
             c = (co // C_out_g) * C_in_g + ci
             for kd in range(g.K[0]):
-                offd = _inside(&g, 0, kd, &od0, &od1)
+                r = _inside(&g, 0, kd)
+                offd, od0, od1 = r.off, r.lo, r.hi
                 for kh in range(g.K[1]):
-                    offh = _inside(&g, 1, kh, &oh0, &oh1)
+                    r = _inside(&g, 1, kh)
+                    offh, oh0, oh1 = r.off, r.lo, r.hi
                     for kw in range(g.K[2]):
-                        offw = _inside(&g, 2, kw, &ow0, &ow1)
+                        r = _inside(&g, 2, kw)
+                        offw, ow0, ow1 = r.off, r.lo, r.hi
                         wv = w[co, ci, kd, kh, kw]
                         for od in range(od0, od1):
                             idd = od * g.s[0] + offd
@@ -383,6 +398,7 @@ cdef void _direct_conv_transpose(const real[:, :, :, :, ::1] x, const real[:, :,
     cdef Py_ssize_t plane = g.image[0] * g.image[1] * g.image[2]
     cdef Py_ssize_t job, n, co, ci, c, kd, kh, kw, i0, i1, i2, yd, yh
     cdef Py_ssize_t offd, offh, offw, d0, d1, h0, h1, w0, w1
+    cdef Inside r
     cdef real wv
     cdef real* yrow
     cdef const real* xrow
@@ -393,11 +409,14 @@ cdef void _direct_conv_transpose(const real[:, :, :, :, ::1] x, const real[:, :,
         for ci in range(C_in_g):
             c = (co // C_out_g) * C_in_g + ci
             for kd in range(g.K[0]):
-                offd = _inside(&g, 0, kd, &d0, &d1)
+                r = _inside(&g, 0, kd)
+                offd, d0, d1 = r.off, r.lo, r.hi
                 for kh in range(g.K[1]):
-                    offh = _inside(&g, 1, kh, &h0, &h1)
+                    r = _inside(&g, 1, kh)
+                    offh, h0, h1 = r.off, r.lo, r.hi
                     for kw in range(g.K[2]):
-                        offw = _inside(&g, 2, kw, &w0, &w1)
+                        r = _inside(&g, 2, kw)
+                        offw, w0, w1 = r.off, r.lo, r.hi
                         wv = w[c, co % C_out_g, kd, kh, kw]
                         for i0 in range(d0, d1):
                             yd = i0 * g.s[0] + offd
@@ -416,6 +435,7 @@ cdef void _direct_weight_grad(const real[:, :, :, :, ::1] x, const real[:, :, :,
     cdef Py_ssize_t W = g.window[2]
     cdef Py_ssize_t job, n, co, ci, c, kd, kh, kw, od, oh, ow, idd, ih
     cdef Py_ssize_t offd, offh, offw, od0, od1, oh0, oh1, ow0, ow1
+    cdef Inside r
     cdef double total
     cdef double* acc
     cdef const real* grow
@@ -430,11 +450,14 @@ cdef void _direct_weight_grad(const real[:, :, :, :, ::1] x, const real[:, :, :,
             ci = job % C_in_g
             c = (co // C_out_g) * C_in_g + ci
             for kd in range(g.K[0]):
-                offd = _inside(&g, 0, kd, &od0, &od1)
+                r = _inside(&g, 0, kd)
+                offd, od0, od1 = r.off, r.lo, r.hi
                 for kh in range(g.K[1]):
-                    offh = _inside(&g, 1, kh, &oh0, &oh1)
+                    r = _inside(&g, 1, kh)
+                    offh, oh0, oh1 = r.off, r.lo, r.hi
                     for kw in range(g.K[2]):
-                        offw = _inside(&g, 2, kw, &ow0, &ow1)
+                        r = _inside(&g, 2, kw)
+                        offw, ow0, ow1 = r.off, r.lo, r.hi
                         memset(acc, 0, W * sizeof(double))
                         for n in range(N):
                             for od in range(od0, od1):
@@ -466,6 +489,7 @@ cdef void _im2col_channel(const real* xc, real* dst0, Py_ssize_t row_stride,
     cdef Py_ssize_t IH = g.image[1], IW = g.image[2]
     cdef Py_ssize_t kd, kh, kw, od, oh, ow, idd, ih
     cdef Py_ssize_t offd, offh, offw, ow0, ow1, oh0, oh1
+    cdef Inside r
     cdef real* dst
     cdef real* rowk = dst0
     cdef const real* xrow
@@ -476,9 +500,11 @@ cdef void _im2col_channel(const real* xc, real* dst0, Py_ssize_t row_stride,
     for kd in range(g.K[0]):
         offd = kd * g.dil[0] - g.p[0]
         for kh in range(g.K[1]):
-            offh = _inside(g, 1, kh, &oh0, &oh1)
+            r = _inside(g, 1, kh)
+            offh, oh0, oh1 = r.off, r.lo, r.hi
             for kw in range(g.K[2]):
-                offw = _inside(g, 2, kw, &ow0, &ow1)
+                r = _inside(g, 2, kw)
+                offw, ow0, ow1 = r.off, r.lo, r.hi
                 for od in range(g.window[0]):
                     idd = od * g.s[0] + offd
                     if block and 0 <= idd < g.image[0]:
@@ -524,16 +550,20 @@ cdef void _col2im_channel(const real* src0, Py_ssize_t row_stride, real* yc,
     cdef Py_ssize_t IH = g.image[1], IW = g.image[2]
     cdef Py_ssize_t kd, kh, kw, od, oh, ow, idd, ih
     cdef Py_ssize_t offd, offh, offw, od0, od1, oh0, oh1, ow0, ow1
+    cdef Inside r
     cdef const real* rowk = src0
     cdef const real* src
     cdef real* yrow
     memset(yc, 0, g.image[0] * IH * IW * sizeof(real))
     for kd in range(g.K[0]):
-        offd = _inside(g, 0, kd, &od0, &od1)
+        r = _inside(g, 0, kd)
+        offd, od0, od1 = r.off, r.lo, r.hi
         for kh in range(g.K[1]):
-            offh = _inside(g, 1, kh, &oh0, &oh1)
+            r = _inside(g, 1, kh)
+            offh, oh0, oh1 = r.off, r.lo, r.hi
             for kw in range(g.K[2]):
-                offw = _inside(g, 2, kw, &ow0, &ow1)
+                r = _inside(g, 2, kw)
+                offw, ow0, ow1 = r.off, r.lo, r.hi
                 for od in range(od0, od1):
                     idd = od * g.s[0] + offd
                     for oh in range(oh0, oh1):

@@ -684,3 +684,31 @@ def test_per_sample_rule():
     assert not compiled._per_sample(T, compiled._PER_SAMPLE_MAX_ELEMENTS // T + 1, 100)
     if T > 1:
         assert not compiled._per_sample(T - 1, 100, 100)
+
+
+@pytest.mark.parametrize("path", ["direct", "gemm"])
+def test_parallel_loops_agree_with_reference_call_after_call(path, monkeypatch):
+    """The loops run on every OpenMP thread with per-thread loop variables: a variable
+    shared by mistake (Cython keeps one only passed by address shared) makes threads
+    overwrite each other's index ranges, which shows as wrong values or a crash in
+    some calls only. Many calls, with padding so that every kernel offset has its own
+    inside range, each against the reference."""
+    if not _ext.compiled_available("conv"):
+        pytest.skip(BUILD)
+    compiled, reference = _ext._compiled["conv"], _ext._reference["conv"]
+    monkeypatch.setattr(compiled, "_DIRECT_MAX_CHANNEL_PAIRS", 10 ** 9 if path == "direct" else 0)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((16, 8, 9, 11))
+    w = rng.standard_normal((8, 1, 5, 4))                # depthwise: groups = 8
+    geometry = ((1, 2), (2, 3), (2, 1), 8)
+    y = reference.conv_forward(x, w, *geometry)
+    gy = rng.standard_normal(y.shape)
+    gw = reference.conv_weight_grad(x, gy, (5, 4), *geometry)
+    gx = reference.conv_transpose_forward(gy, w, (1, 2), (2, 3), (0, 1), (2, 1), 8)
+    assert gx.shape == x.shape
+    for _ in range(40):
+        assert_close(compiled.conv_forward(x, w, *geometry), y, rtol=1e-12, atol=1e-12)
+        assert_close(compiled.conv_weight_grad(x, gy, (5, 4), *geometry), gw,
+                     rtol=1e-12, atol=1e-12)
+        assert_close(compiled.conv_transpose_forward(gy, w, (1, 2), (2, 3), (0, 1), (2, 1), 8),
+                     gx, rtol=1e-12, atol=1e-12)
