@@ -1,4 +1,13 @@
-"""Shared fixtures: both kernel twins, torch when installed, float dtypes."""
+"""Shared fixtures: both kernel twins, torch when installed, float dtypes.
+
+PyTorch is the parity oracle, and it is optional. A test that uses it carries the
+``torch`` marker (``@pytest.mark.torch``, or ``pytestmark = pytest.mark.torch`` for a
+whole module) and takes the module from here (``from tests.conftest import torch``) or
+from the ``torch`` fixture. Without PyTorch those tests are skipped, with one reason;
+no test imports torch itself (``tests/test_suite_rules.py`` checks that).
+"""
+import collections
+
 import numpy as np
 import pytest
 
@@ -11,6 +20,33 @@ except ImportError:  # parity tests skip with this reason
     torch = None
 
 TORCH_MISSING = "PyTorch is not installed (pip install torch==2.13.0) so the parity oracle is absent"
+
+
+def pytest_collection_modifyitems(config, items):
+    """The one torch guard: a test that takes the ``torch`` fixture is marked ``torch``
+    (so ``pytest -m torch`` selects every parity test), and without PyTorch every test
+    marked ``torch`` is skipped."""
+    skip = pytest.mark.skip(reason=TORCH_MISSING)
+    for item in items:
+        if "torch" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.torch)
+        if torch is None and item.get_closest_marker("torch") is not None:
+            item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Skips, one line per reason with its count (pytest's own list has a line per place)."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    reasons = collections.Counter()
+    for report in skipped:
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    terminalreporter.section("skipped, by reason", sep="-")
+    for reason, count in reasons.most_common():
+        terminalreporter.write_line(f"{count:6d}  {reason}")
 
 
 def _twin_params():
@@ -36,8 +72,9 @@ def twin(request):
         yield kind
 
 
-@pytest.fixture
-def torch_or_skip():
+@pytest.fixture(name="torch")
+def torch_fixture():
+    """The torch module (the parity oracle); skips the test when PyTorch is absent."""
     if torch is None:
         pytest.skip(TORCH_MISSING)
     return torch

@@ -4,10 +4,7 @@ import numpy as np
 import lucid
 from lucid.testing import assert_close, gradcheck
 
-try:
-    import torch
-except ImportError:
-    torch = None
+from tests.conftest import torch
 
 
 def torch_parity(lucid_fn, torch_fn, arrays, grad=True, rtol=None, atol=None, out_grad=None):

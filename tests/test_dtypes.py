@@ -38,8 +38,7 @@ def test_dtype_stands_for_its_numpy_dtype(name):
 
 
 @pytest.mark.parametrize("name", sorted(_TABLE))
-def test_dtype_matches_torch_width(torch_or_skip, name):
-    torch = torch_or_skip
+def test_dtype_matches_torch_width(torch, name):
     torch_dtype = getattr(torch, _TABLE[name][1])
     assert torch.zeros(1, dtype=torch_dtype).numpy().dtype == getattr(D, name)
 

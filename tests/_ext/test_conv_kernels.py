@@ -20,13 +20,12 @@ import numpy as np
 import pytest
 
 import lucid
-from conftest import TORCH_MISSING
-from helpers import torch
+from tests.conftest import torch
 from lucid import _ext
 from lucid._ext._sizes import conv_output_size, conv_transpose_output_size
 from lucid.testing import assert_close, check_kernels
 
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 FUNCTIONS = ["conv_forward", "conv_weight_grad", "conv_transpose_forward", "unfold", "fold"]
 BUILD = "the compiled conv twin is not built: run `python setup.py build_ext --inplace`"
 

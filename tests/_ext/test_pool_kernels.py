@@ -14,14 +14,13 @@ import pathlib
 import numpy as np
 import pytest
 
-from conftest import TORCH_MISSING
-from helpers import torch
+from tests.conftest import torch
 from lucid import _ext
 from lucid._ext._sizes import pool_output_size
 from lucid.testing import assert_close, check_kernels
 
 KERNEL_FAMILIES = ("pool",)
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 BUILD = "the compiled pool twin is not built: run `python setup.py build_ext --inplace`"
 
 
@@ -319,9 +318,8 @@ def test_twins_agree_on_larger_inputs(float_dtype, shape, kernel, stride, paddin
     check_kernels("pool", "avg_pool_forward", x, kernel, stride, padding, ceil_mode, True, -3)
 
 
+@pytest.mark.torch
 def test_output_size_matches_torch():
-    if torch is None:
-        pytest.skip(TORCH_MISSING)
     for L, K, s, p, dil, ceil in itertools.product(range(1, 8), range(1, 4), range(1, 4),
                                                    range(0, 2), range(1, 3), (False, True)):
         if 2 * p > K:

@@ -7,7 +7,7 @@ import pytest
 import lucid
 from lucid.data import default_collate
 from lucid.testing import assert_close
-from tests.conftest import TORCH_MISSING, torch
+from tests.conftest import torch
 
 Pair = collections.namedtuple("Pair", "x y")
 
@@ -59,10 +59,9 @@ BATCHES = {
 }
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name", list(BATCHES))
 def test_matches_torch_default_collate(name):
-    if torch is None:
-        pytest.skip(TORCH_MISSING)
     batch = BATCHES[name]
     expected = torch.utils.data.default_collate([_to_torch(s) for s in batch])
     _assert_same(default_collate(batch), expected)

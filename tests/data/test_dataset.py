@@ -4,7 +4,7 @@ import pytest
 
 import lucid
 from lucid.data import ConcatDataset, Dataset, Subset, TensorDataset, random_split
-from tests.conftest import TORCH_MISSING, torch
+from tests.conftest import torch
 
 
 class Range(Dataset):
@@ -82,9 +82,8 @@ def test_subset():
 @pytest.mark.filterwarnings("ignore:Length of split:UserWarning")
 @pytest.mark.parametrize("n, lengths", [(10, [0.8, 0.2]), (7, [0.5, 0.5]), (11, [0.3, 0.3, 0.4]),
                                         (5, [0.1, 0.1, 0.8]), (3, [0.25, 0.75])])
+@pytest.mark.torch
 def test_random_split_fraction_lengths_match_torch(n, lengths):
-    if torch is None:
-        pytest.skip(TORCH_MISSING)
     expected = [len(s) for s in torch.utils.data.random_split(range(n), lengths)]
     got = random_split(Range(0, n), lengths)
     assert [len(s) for s in got] == expected

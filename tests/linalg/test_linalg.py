@@ -126,9 +126,9 @@ SQUARE_SHAPES = [(3, 3), (2, 4, 4), (2, 1, 3, 3), (1, 1), (0, 3, 3)]
 
 # -------------------------------------------------------------------------- inv
 @pytest.mark.parametrize("shape", SQUARE_SHAPES)
-def test_inv_matches_torch(torch_or_skip, float_dtype, rng, shape):
+def test_inv_matches_torch(torch, float_dtype, rng, shape):
     rtol, atol = _tol(float_dtype)
-    out = torch_parity(lucid.linalg.inv, torch_or_skip.linalg.inv, [_matrix(rng, shape, float_dtype)],
+    out = torch_parity(lucid.linalg.inv, torch.linalg.inv, [_matrix(rng, shape, float_dtype)],
                        rtol=rtol, atol=atol)
     assert out.dtype == float_dtype and out.shape == shape
 
@@ -152,10 +152,10 @@ def test_singular_matrix_raises_linalg_error(name, call):
 
 # -------------------------------------------------------------------------- det
 @pytest.mark.parametrize("shape", SQUARE_SHAPES + [(0, 0)])
-def test_det_matches_torch(torch_or_skip, float_dtype, rng, shape):
+def test_det_matches_torch(torch, float_dtype, rng, shape):
     rtol, atol = _tol(float_dtype)
     a = rng.standard_normal(shape).astype(float_dtype)
-    out = torch_parity(lucid.linalg.det, torch_or_skip.linalg.det, [a], rtol=rtol, atol=atol)
+    out = torch_parity(lucid.linalg.det, torch.linalg.det, [a], rtol=rtol, atol=atol)
     assert out.shape == shape[:-2] and out.dtype == float_dtype
 
 
@@ -190,10 +190,10 @@ _SOLVE_SHAPES = [
 
 
 @pytest.mark.parametrize("shape_a, shape_b", _SOLVE_SHAPES)
-def test_solve_matches_torch(torch_or_skip, float_dtype, rng, shape_a, shape_b):
+def test_solve_matches_torch(torch, float_dtype, rng, shape_a, shape_b):
     rtol, atol = _tol(float_dtype)
     a, b = _matrix(rng, shape_a, float_dtype), rng.standard_normal(shape_b).astype(float_dtype)
-    torch_parity(lucid.linalg.solve, torch_or_skip.linalg.solve, [a, b], rtol=rtol, atol=atol)
+    torch_parity(lucid.linalg.solve, torch.linalg.solve, [a, b], rtol=rtol, atol=atol)
 
 
 @pytest.mark.parametrize("shape_a, shape_b", [((3, 3), (3,)), ((2, 3, 3), (2, 3)), ((2, 1, 3, 3), (2, 3, 2))])
@@ -220,10 +220,10 @@ def test_solve_bad_shapes():
 # --------------------------------------------------------------------- cholesky
 @pytest.mark.parametrize("shape", [(3, 3), (2, 4, 4), (1, 1), (0, 2, 2)])
 @pytest.mark.parametrize("upper", [False, True])
-def test_cholesky_matches_torch(torch_or_skip, float_dtype, rng, shape, upper):
+def test_cholesky_matches_torch(torch, float_dtype, rng, shape, upper):
     rtol, atol = _tol(float_dtype)
     torch_parity(lambda a: lucid.linalg.cholesky(a, upper=upper),
-                 lambda a: torch_or_skip.linalg.cholesky(a, upper=upper),
+                 lambda a: torch.linalg.cholesky(a, upper=upper),
                  [_spd(rng, shape, float_dtype)], rtol=rtol, atol=atol)
 
 
@@ -243,19 +243,19 @@ def test_cholesky_not_positive_definite():
 
 # --------------------------------------------------------------------------- qr
 @pytest.mark.parametrize("shape", [(4, 3), (3, 3), (2, 4), (2, 4, 3), (3, 2, 5), (1, 1), (0, 3, 2)])
-def test_qr_matches_torch(torch_or_skip, float_dtype, rng, shape):
+def test_qr_matches_torch(torch, float_dtype, rng, shape):
     rtol, atol = _tol(float_dtype, (1e-4, 1e-4))
     a = rng.standard_normal(shape).astype(float_dtype)
-    q, r = _multi_parity(torch_or_skip, lucid.linalg.qr, torch_or_skip.linalg.qr, [a], rng, rtol, atol)
+    q, r = _multi_parity(torch, lucid.linalg.qr, torch.linalg.qr, [a], rng, rtol, atol)
     k = min(shape[-2:])
     assert q.shape == shape[:-1] + (k,) and r.shape == shape[:-2] + (k, shape[-1])
 
 
 @pytest.mark.parametrize("shape", [(3, 3), (2, 4)])
-def test_qr_complete_matches_torch(torch_or_skip, rng, shape):
+def test_qr_complete_matches_torch(torch, rng, shape):
     a = rng.standard_normal(shape)
-    _multi_parity(torch_or_skip, lambda x: lucid.linalg.qr(x, mode="complete"),
-                  lambda x: torch_or_skip.linalg.qr(x, mode="complete"), [a], rng, 1e-8, 1e-10)
+    _multi_parity(torch, lambda x: lucid.linalg.qr(x, mode="complete"),
+                  lambda x: torch.linalg.qr(x, mode="complete"), [a], rng, 1e-8, 1e-10)
 
 
 @pytest.mark.parametrize("shape", [(4, 3), (3, 3), (2, 4)])
@@ -277,7 +277,7 @@ def test_qr_complete_tall_is_not_differentiable(rng):
 # -------------------------------------------------------------------------- svd
 @pytest.mark.parametrize("shape", [(4, 3), (3, 3), (2, 4), (2, 4, 3), (3, 2, 5), (1, 1)])
 @pytest.mark.parametrize("full_matrices", [False, True])
-def test_svd_matches_torch(torch_or_skip, float_dtype, rng, shape, full_matrices):
+def test_svd_matches_torch(torch, float_dtype, rng, shape, full_matrices):
     rtol, atol = _tol(float_dtype, (1e-3, 1e-4))
     a = rng.standard_normal(shape).astype(float_dtype)
     k = min(shape[-2:])
@@ -286,13 +286,13 @@ def test_svd_matches_torch(torch_or_skip, float_dtype, rng, shape, full_matrices
     seeds = [rng.standard_normal(s).astype(float_dtype) for s in (u_shape, shape[:-2] + (k,), vh_shape)]
     seeds[0][..., :, k:] = 0          # the complement's vectors are arbitrary: no loss on them
     seeds[2][..., k:, :] = 0
-    u, s, vh = _multi_parity(torch_or_skip, lambda x: lucid.linalg.svd(x, full_matrices=full_matrices),
-                             lambda x: torch_or_skip.linalg.svd(x, full_matrices=full_matrices), [a], rng,
+    u, s, vh = _multi_parity(torch, lambda x: lucid.linalg.svd(x, full_matrices=full_matrices),
+                             lambda x: torch.linalg.svd(x, full_matrices=full_matrices), [a], rng,
                              rtol, atol, seeds, _svd_phases)
     assert (u.shape, s.shape, vh.shape) == (u_shape, shape[:-2] + (k,), vh_shape)
 
 
-def test_svd_empty_batch_and_shapes(torch_or_skip, rng):
+def test_svd_empty_batch_and_shapes(torch, rng):
     u, s, vh = lucid.linalg.svd(_leaf(np.zeros((0, 3, 2))), full_matrices=False)
     assert (u.shape, s.shape, vh.shape) == ((0, 3, 2), (0, 2), (0, 2, 2))
     u, s, vh = lucid.linalg.svd(np.ones((2, 5, 3), np.float32))
@@ -306,9 +306,9 @@ def test_svd_gradcheck(rng, shape, which):
     assert gradcheck(lambda x: lucid.linalg.svd(x, full_matrices=False)[which], [a])
 
 
-def test_svd_singular_values_differentiable_at_repeated_values(torch_or_skip):
+def test_svd_singular_values_differentiable_at_repeated_values(torch):
     # the identity has equal singular values: S alone still has a gradient (U V^T)
-    torch_parity(lambda x: lucid.linalg.svd(x)[1], lambda x: torch_or_skip.linalg.svd(x)[1],
+    torch_parity(lambda x: lucid.linalg.svd(x)[1], lambda x: torch.linalg.svd(x)[1],
                  [np.eye(3)], rtol=1e-10, atol=1e-12)
 
 
@@ -326,7 +326,7 @@ def _phase_free(v, g):
 
 @pytest.mark.parametrize("a", [_REAL_EIGEN, _COMPLEX_EIGEN, np.stack([_REAL_EIGEN, _COMPLEX_EIGEN]),
                                np.array([[2.0]])], ids=["real", "complex", "batch", "1x1"])
-def test_eig_matches_torch(torch_or_skip, float_dtype, rng, a):
+def test_eig_matches_torch(torch, float_dtype, rng, a):
     rtol, atol = _tol(float_dtype, (1e-4, 1e-5))
     a = a.astype(float_dtype)
     w, v = lucid.linalg.eig(a)
@@ -335,7 +335,7 @@ def test_eig_matches_torch(torch_or_skip, float_dtype, rng, a):
     seeds = [rng.standard_normal(w.shape) + 1j * rng.standard_normal(w.shape),
              rng.standard_normal(v.shape) + 1j * rng.standard_normal(v.shape)]
     seeds = [seeds[0].astype(cdtype), _phase_free(v.data, seeds[1]).astype(cdtype)]
-    _multi_parity(torch_or_skip, lucid.linalg.eig, torch_or_skip.linalg.eig, [a], rng, rtol, atol, seeds,
+    _multi_parity(torch, lucid.linalg.eig, torch.linalg.eig, [a], rng, rtol, atol, seeds,
                   lambda ours, theirs: [1, _column_phases(ours[1], theirs[1])])
 
 
@@ -346,15 +346,15 @@ def test_eig_gradcheck(a):
     assert gradcheck(lambda t: AbsSquared.apply(lucid.linalg.eig(t)[1]), [x])
 
 
-def test_eig_phase_dependent_loss_raises(torch_or_skip):
+def test_eig_phase_dependent_loss_raises(torch):
     a = _leaf(_COMPLEX_EIGEN)
     w, v = lucid.linalg.eig(a)
     seed = 1j * np.ones(v.shape)          # Im(sum v): changes with the phases of v
     with pytest.raises(RuntimeError, match="eig: the eigenvectors are defined only up to a phase"):
         v.backward(seed)
-    tv = torch_or_skip.linalg.eig(torch_or_skip.tensor(_COMPLEX_EIGEN, requires_grad=True))[1]
+    tv = torch.linalg.eig(torch.tensor(_COMPLEX_EIGEN, requires_grad=True))[1]
     with pytest.raises(RuntimeError):     # torch refuses this loss too
-        tv.backward(torch_or_skip.tensor(seed))
+        tv.backward(torch.tensor(seed))
 
 
 def test_eig_repeated_eigenvalues():
@@ -399,11 +399,11 @@ _NORM_CASES = [  # (shape, ord, axis, keepdims)
 
 
 @pytest.mark.parametrize("shape, ord, axis, keepdims", _NORM_CASES)
-def test_norm_matches_torch(torch_or_skip, float_dtype, rng, shape, ord, axis, keepdims):
+def test_norm_matches_torch(torch, float_dtype, rng, shape, ord, axis, keepdims):
     rtol, atol = _tol(float_dtype, (1e-4, 1e-5))
     x = rng.standard_normal(shape).astype(float_dtype)
     out = torch_parity(lambda t: lucid.linalg.norm(t, ord=ord, axis=axis, keepdims=keepdims),
-                       lambda t: torch_or_skip.linalg.norm(t, ord=ord, dim=axis, keepdim=keepdims),
+                       lambda t: torch.linalg.norm(t, ord=ord, dim=axis, keepdim=keepdims),
                        [x], rtol=rtol, atol=atol)
     assert out.dtype == float_dtype
 
@@ -423,9 +423,9 @@ def test_norm_gradcheck(rng, shape, ord, axis, keepdims):
     (np.array([[1.0, 2.0], [-2.0, 1.0]]), -INF, None),
     (np.eye(3), 2, None),                             # repeated singular values
 ])
-def test_norm_special_points_match_torch(torch_or_skip, x, ord, axis):
+def test_norm_special_points_match_torch(torch, x, ord, axis):
     torch_parity(lambda t: lucid.linalg.norm(t, ord=ord, axis=axis),
-                 lambda t: torch_or_skip.linalg.norm(t, ord=ord, dim=axis),
+                 lambda t: torch.linalg.norm(t, ord=ord, dim=axis),
                  [x], rtol=1e-10, atol=1e-12, out_grad=np.array(1.5))
 
 
@@ -457,10 +457,10 @@ def test_norm_bad_arguments():
 # ----------------------------------------------------------------- matrix_power
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 5, 6, -1, -3])
 @pytest.mark.parametrize("shape", [(3, 3), (2, 2, 2), (1, 1)])
-def test_matrix_power_matches_torch(torch_or_skip, float_dtype, rng, n, shape):
+def test_matrix_power_matches_torch(torch, float_dtype, rng, n, shape):
     rtol, atol = _tol(float_dtype, (1e-4, 1e-5))
     a = (_matrix(rng, shape) / shape[-1]).astype(float_dtype)     # entries near 1: powers stay small
-    torch_parity(lambda t: lucid.linalg.matrix_power(t, n), lambda t: torch_or_skip.linalg.matrix_power(t, n),
+    torch_parity(lambda t: lucid.linalg.matrix_power(t, n), lambda t: torch.linalg.matrix_power(t, n),
                  [a], rtol=rtol, atol=atol)
 
 
@@ -484,19 +484,19 @@ def test_matrix_power_bad_n():
 
 # ------------------------------------------------------------------------- pinv
 @pytest.mark.parametrize("shape", [(4, 3), (3, 3), (2, 5), (2, 4, 3), (1, 1)])
-def test_pinv_matches_torch(torch_or_skip, float_dtype, rng, shape):
+def test_pinv_matches_torch(torch, float_dtype, rng, shape):
     rtol, atol = _tol(float_dtype, (1e-3, 1e-4))
     a = rng.standard_normal(shape).astype(float_dtype)
-    torch_parity(lucid.linalg.pinv, torch_or_skip.linalg.pinv, [a], rtol=rtol, atol=atol)
+    torch_parity(lucid.linalg.pinv, torch.linalg.pinv, [a], rtol=rtol, atol=atol)
 
 
-def test_pinv_rank_deficient_and_tolerances_match_torch(torch_or_skip, rng):
+def test_pinv_rank_deficient_and_tolerances_match_torch(torch, rng):
     low_rank = rng.standard_normal((4, 2)) @ rng.standard_normal((2, 3))     # rank 2
-    torch_parity(lucid.linalg.pinv, torch_or_skip.linalg.pinv, [low_rank], rtol=1e-7, atol=1e-8)
+    torch_parity(lucid.linalg.pinv, torch.linalg.pinv, [low_rank], rtol=1e-7, atol=1e-8)
     a = np.diag([3.0, 1.0, 0.01])
     for atol, rtol in [(0.5, None), (None, 0.1), (0.005, 0.2), (0.0, 0.0)]:
         torch_parity(lambda t: lucid.linalg.pinv(t, atol=atol, rtol=rtol),
-                     lambda t: torch_or_skip.linalg.pinv(t, atol=atol, rtol=rtol), [a], rtol=1e-10, atol=1e-12)
+                     lambda t: torch.linalg.pinv(t, atol=atol, rtol=rtol), [a], rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("shape", [(4, 3), (3, 3), (2, 5)])

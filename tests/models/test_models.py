@@ -7,7 +7,7 @@ import lucid
 from lucid import models, nn
 from lucid.models import _registry
 from lucid.testing import assert_close, gradcheck
-from tests.conftest import TORCH_MISSING, torch
+from tests.conftest import torch
 
 # Parameter counts published by torchvision (1000 classes); torchvision cannot be
 # installed beside this torch, so the published numbers are the oracle.
@@ -20,7 +20,7 @@ TORCHVISION_PARAMS = {
     "mobilenet_v2": 3_504_872,
 }
 ALL_NAMES = ["lenet_5", *TORCHVISION_PARAMS]
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 
 
 # --------------------------------------------------------------------------- registry

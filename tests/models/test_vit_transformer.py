@@ -13,10 +13,10 @@ from lucid import models, nn
 from lucid.models import _registry
 from lucid.models import transformer as seq2seq
 from lucid.testing import assert_close, gradcheck
-from tests.conftest import TORCH_MISSING, torch
+from tests.conftest import torch
 
 VIT_B_16_PARAMS = 86_567_656          # torchvision's published count (1000 classes)
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 
 
 @pytest.fixture

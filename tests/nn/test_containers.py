@@ -7,9 +7,9 @@ import pytest
 import lucid
 from lucid import nn
 from lucid.testing import assert_close
-from tests.conftest import TORCH_MISSING, torch
+from tests.conftest import torch
 
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 
 
 def _convs(framework, n=4):

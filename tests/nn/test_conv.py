@@ -16,9 +16,9 @@ import lucid
 import lucid.nn.functional as F
 from lucid._ext._sizes import conv_output_size, conv_transpose_output_size
 from lucid.testing import assert_close, gradcheck
-from tests.conftest import TORCH_MISSING, torch
+from tests.conftest import torch
 
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 
 CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}

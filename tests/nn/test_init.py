@@ -10,9 +10,9 @@ import pytest
 
 import lucid
 from lucid.nn import init
-from tests.conftest import TORCH_MISSING, torch
+from tests.conftest import torch
 
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 
 SHAPES = [(600, 250), (64, 32, 3, 3), (40, 8, 2, 3, 3)]
 NONLINEARITIES = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",

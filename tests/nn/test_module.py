@@ -13,9 +13,9 @@ import lucid
 from lucid import nn
 from lucid.nn import Buffer, Module, Parameter
 from lucid.testing import assert_close
-from tests.conftest import TORCH_MISSING, torch
+from tests.conftest import torch
 
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 
 
 # ------------------------------------------------------------------ twin models

@@ -6,7 +6,7 @@ import lucid
 from lucid import nn
 from lucid.nn import Module, Parameter
 from lucid.testing import assert_close
-from tests.conftest import TORCH_MISSING, torch
+from tests.conftest import torch
 
 
 class Affine(Module):
@@ -144,7 +144,7 @@ def test_repr_nested():
     assert repr(Net()) == "Net(\n  (first): Affine()\n  (second): Affine()\n)"
 
 
-@pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+@pytest.mark.torch
 def test_repr_matches_torch():
     tnn = torch.nn
     pairs = [

@@ -5,9 +5,8 @@ import pytest
 import lucid
 from lucid.testing import assert_close, gradcheck
 from tests.helpers import torch, torch_parity
-from tests.conftest import TORCH_MISSING
 
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 
 
 def _torch_dtype(dtype):

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 import lucid
-from conftest import TORCH_MISSING
-from helpers import torch, torch_parity
+from helpers import torch_parity
+from tests.conftest import torch
 from lucid.testing import assert_close, gradcheck
 
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 
 
 # ------------------------------------------------------------------ samplers

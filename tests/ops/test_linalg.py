@@ -31,8 +31,8 @@ _MATMUL_SHAPES = [
 
 
 @pytest.mark.parametrize("shape_a, shape_b", _MATMUL_SHAPES)
-def test_matmul_matches_torch(torch_or_skip, float_dtype, rng, shape_a, shape_b):
-    out = torch_parity(lucid.matmul, torch_or_skip.matmul, _pair(rng, float_dtype, shape_a, shape_b))
+def test_matmul_matches_torch(torch, float_dtype, rng, shape_a, shape_b):
+    out = torch_parity(lucid.matmul, torch.matmul, _pair(rng, float_dtype, shape_a, shape_b))
     assert out.dtype == float_dtype
 
 
@@ -95,24 +95,24 @@ def test_matmul_shape_errors():
     ((3, 4), (4, 5), "mm"),
     ((3, 4), (4,), "mv"),
 ])
-def test_dot_matches_torch(torch_or_skip, float_dtype, rng, shape_a, shape_b, torch_name):
-    torch_parity(lucid.dot, getattr(torch_or_skip, torch_name), _pair(rng, float_dtype, shape_a, shape_b))
+def test_dot_matches_torch(torch, float_dtype, rng, shape_a, shape_b, torch_name):
+    torch_parity(lucid.dot, getattr(torch, torch_name), _pair(rng, float_dtype, shape_a, shape_b))
 
 
 @pytest.mark.parametrize("shape_a, shape_b", [((2, 3, 4), (5, 4, 6)), ((2, 4), (3, 4, 2)),
                                               ((2, 3, 4), (4,)), ((4,), (3, 4, 2))])
-def test_dot_higher_dims_follow_numpy(torch_or_skip, float_dtype, rng, shape_a, shape_b):
+def test_dot_higher_dims_follow_numpy(torch, float_dtype, rng, shape_a, shape_b):
     # np.dot sums a's last axis with b's second-to-last (only, for 1-D b): a tensordot
     arrays = _pair(rng, float_dtype, shape_a, shape_b)
     dims = ([len(shape_a) - 1], [max(len(shape_b) - 2, 0)])
-    out = torch_parity(lucid.dot, lambda a, b: torch_or_skip.tensordot(a, b, dims=dims), arrays)
+    out = torch_parity(lucid.dot, lambda a, b: torch.tensordot(a, b, dims=dims), arrays)
     assert_close(out, np.dot(*arrays))
 
 
 @pytest.mark.parametrize("shape_a, shape_b", [((), (3, 2)), ((2,), ())])
-def test_dot_with_a_scalar_is_a_product(torch_or_skip, float_dtype, rng, shape_a, shape_b):
+def test_dot_with_a_scalar_is_a_product(torch, float_dtype, rng, shape_a, shape_b):
     arrays = _pair(rng, float_dtype, shape_a, shape_b)
-    out = torch_parity(lucid.dot, torch_or_skip.mul, arrays)
+    out = torch_parity(lucid.dot, torch.mul, arrays)
     assert_close(out, np.dot(*arrays))
 
 
@@ -136,9 +136,9 @@ def test_dot_method_and_shape_errors():
 # ----------------------------------------------------------------------- inner
 @pytest.mark.parametrize("shape_a, shape_b", [((4,), (4,)), ((2, 4), (3, 4)), ((2, 2, 4), (4,)),
                                               ((4,), (3, 2, 4)), ((), (2, 3)), ((2, 3), ())])
-def test_inner_matches_torch(torch_or_skip, float_dtype, rng, shape_a, shape_b):
+def test_inner_matches_torch(torch, float_dtype, rng, shape_a, shape_b):
     arrays = _pair(rng, float_dtype, shape_a, shape_b)
-    out = torch_parity(lucid.inner, torch_or_skip.inner, arrays)
+    out = torch_parity(lucid.inner, torch.inner, arrays)
     assert_close(out, np.asarray(np.inner(*arrays)))
 
 
@@ -152,14 +152,13 @@ def test_inner_gradcheck_and_error(rng):
 
 # ----------------------------------------------------------------------- outer
 @pytest.mark.parametrize("shape_a, shape_b", [((3,), (4,)), ((1,), (2,)), ((0,), (3,))])
-def test_outer_matches_torch(torch_or_skip, float_dtype, rng, shape_a, shape_b):
-    torch_parity(lucid.outer, torch_or_skip.outer, _pair(rng, float_dtype, shape_a, shape_b))
+def test_outer_matches_torch(torch, float_dtype, rng, shape_a, shape_b):
+    torch_parity(lucid.outer, torch.outer, _pair(rng, float_dtype, shape_a, shape_b))
 
 
 @pytest.mark.parametrize("shape_a, shape_b", [((2, 3), (2,)), ((), (2, 2))])
-def test_outer_flattens_like_numpy(torch_or_skip, float_dtype, rng, shape_a, shape_b):
+def test_outer_flattens_like_numpy(torch, float_dtype, rng, shape_a, shape_b):
     arrays = _pair(rng, float_dtype, shape_a, shape_b)
-    torch = torch_or_skip
     out = torch_parity(lucid.outer, lambda a, b: torch.outer(a.reshape(-1), b.reshape(-1)), arrays)
     assert_close(out, np.outer(*arrays))
 
@@ -184,10 +183,10 @@ _TENSORDOT_CASES = [  # (shape_a, shape_b, lucid axes, torch dims)
 
 
 @pytest.mark.parametrize("shape_a, shape_b, axes, dims", _TENSORDOT_CASES)
-def test_tensordot_matches_torch(torch_or_skip, float_dtype, rng, shape_a, shape_b, axes, dims):
+def test_tensordot_matches_torch(torch, float_dtype, rng, shape_a, shape_b, axes, dims):
     arrays = _pair(rng, float_dtype, shape_a, shape_b)
     out = torch_parity(lambda a, b: lucid.tensordot(a, b, axes=axes),
-                       lambda a, b: torch_or_skip.tensordot(a, b, dims=dims), arrays)
+                       lambda a, b: torch.tensordot(a, b, dims=dims), arrays)
     assert_close(out, np.tensordot(*arrays, axes=axes))
 
 

@@ -3,11 +3,10 @@ import numpy as np
 import pytest
 
 import lucid
-from tests.conftest import TORCH_MISSING
 from tests.helpers import assert_close, torch, torch_parity
 from tests.helpers import gradcheck
 
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 
 
 def _data(shape, dtype, seed=0):

@@ -28,8 +28,7 @@ _SORT_CASES = [((3, 4, 5), -1), ((3, 4, 5), 0), ((3, 4, 5), -2), ((7,), 0), ((2,
 
 @pytest.mark.parametrize("descending", [False, True])
 @pytest.mark.parametrize("shape, axis", _SORT_CASES)
-def test_sort_matches_torch_with_ties(torch_or_skip, float_dtype, rng, shape, axis, descending):
-    torch = torch_or_skip
+def test_sort_matches_torch_with_ties(torch, float_dtype, rng, shape, axis, descending):
     # values in {0, 1, 2}: many ties, so stability decides the indices and the gradient
     x = rng.integers(0, 3, size=shape).astype(float_dtype)
     torch_parity(lambda t: U.sort(t, axis, descending).values,
@@ -42,8 +41,7 @@ def test_sort_matches_torch_with_ties(torch_or_skip, float_dtype, rng, shape, ax
 
 
 @pytest.mark.parametrize("descending", [False, True])
-def test_sort_puts_nan_where_torch_does(torch_or_skip, descending):
-    torch = torch_or_skip
+def test_sort_puts_nan_where_torch_does(torch, descending):
     x = np.array([[1.0, np.nan, -2.0, np.nan, 3.0], [0.0, 0.0, np.nan, 5.0, -1.0]])
     torch_parity(lambda t: U.sort(t, -1, descending).values,
                  lambda t: torch.sort(t, dim=-1, descending=descending, stable=True).values, [x])
@@ -51,8 +49,7 @@ def test_sort_puts_nan_where_torch_does(torch_or_skip, descending):
     assert_close(U.sort(lucid.Tensor(x), -1, descending).indices, want.numpy())
 
 
-def test_sort_integers_and_bools_match_torch(torch_or_skip, rng):
-    torch = torch_or_skip
+def test_sort_integers_and_bools_match_torch(torch, rng):
     for x in (rng.integers(-5, 5, size=(4, 6)), rng.integers(0, 2, size=(9,)).astype(bool)):
         values, indices = U.sort(lucid.Tensor(x), descending=True)
         expected = torch.sort(torch.tensor(x), descending=True, stable=True)
@@ -117,8 +114,7 @@ def _distinct(shape, dtype, rng):
 @pytest.mark.parametrize("largest", [True, False])
 @pytest.mark.parametrize("shape, k, axis", [((4, 6), 3, -1), ((4, 6), 2, 0), ((2, 3, 5), 5, 2),
                                             ((2, 3, 5), 0, -1), ((5,), 1, 0), ((3, 0), 0, 1)])
-def test_topk_matches_torch(torch_or_skip, float_dtype, rng, shape, k, axis, largest):
-    torch = torch_or_skip
+def test_topk_matches_torch(torch, float_dtype, rng, shape, k, axis, largest):
     x = _distinct(shape, float_dtype, rng)
     torch_parity(lambda t: U.topk(t, k, axis, largest).values,
                  lambda t: torch.topk(t, k, dim=axis, largest=largest).values, [x])
@@ -127,8 +123,7 @@ def test_topk_matches_torch(torch_or_skip, float_dtype, rng, shape, k, axis, lar
 
 
 @pytest.mark.parametrize("largest", [True, False])
-def test_topk_unsorted_selects_what_torch_selects(torch_or_skip, rng, largest):
-    torch = torch_or_skip
+def test_topk_unsorted_selects_what_torch_selects(torch, rng, largest):
     x = _distinct((3, 8), np.float64, rng)
     ours = U.topk(lucid.Tensor(x), 4, largest=largest, sorted=False)
     theirs = torch.topk(torch.tensor(x), 4, largest=largest, sorted=False)
@@ -139,8 +134,7 @@ def test_topk_unsorted_selects_what_torch_selects(torch_or_skip, rng, largest):
     assert_close(ours.values, np.take_along_axis(theirs.values.numpy(), order, -1))
 
 
-def test_topk_ties_take_the_first_and_gradient_follows_the_index(torch_or_skip):
-    torch = torch_or_skip
+def test_topk_ties_take_the_first_and_gradient_follows_the_index(torch):
     x = np.array([[3.0, 1.0, 3.0, 2.0, 3.0], [0.0, 0.0, 0.0, 0.0, 1.0]], dtype=np.float32)
     values, indices = U.topk(lucid.Tensor(x), 2)
     assert_close(values, torch.topk(torch.tensor(x), 2).values.numpy())
@@ -157,8 +151,7 @@ def test_topk_ties_take_the_first_and_gradient_follows_the_index(torch_or_skip):
     assert_close(t.grad, expected)
 
 
-def test_topk_nan_is_largest_like_torch(torch_or_skip):
-    torch = torch_or_skip
+def test_topk_nan_is_largest_like_torch(torch):
     x = np.array([1.0, np.nan, 3.0, 2.0])
     for largest in (True, False):
         ours = U.topk(lucid.Tensor(x), 2, largest=largest)
@@ -213,9 +206,9 @@ def test_topk_bad_arguments():
     np.array(5.0),
     np.array(0.0),
 ], ids=["float", "bool3d", "int", "empty", "allzero", "0d-nonzero", "0d-zero"])
-def test_nonzero_matches_torch(torch_or_skip, x):
+def test_nonzero_matches_torch(torch, x):
     out = U.nonzero(lucid.Tensor(x))
-    assert_close(out, torch_or_skip.nonzero(torch_or_skip.tensor(x)).numpy())
+    assert_close(out, torch.nonzero(torch.tensor(x)).numpy())
     assert not out.requires_grad
 
 
@@ -228,8 +221,7 @@ def test_nonzero_by_a_loop():
 
 # ========================================================================== unique
 @pytest.mark.parametrize("axis", [None, 0, 1, -1])
-def test_unique_matches_torch(torch_or_skip, rng, axis):
-    torch = torch_or_skip
+def test_unique_matches_torch(torch, rng, axis):
     x = rng.integers(0, 3, size=(6, 4)).astype(np.float32)
     x[3] = x[1]  # a repeated row, so unique along axis 0 has something to merge
     ours = U.unique(lucid.Tensor(x), return_inverse=True, return_counts=True, axis=axis)
@@ -244,16 +236,14 @@ def test_unique_matches_torch(torch_or_skip, rng, axis):
                                np.array([np.nan, 1.0, np.nan, 1.0]),
                                np.array([[True, False], [True, True]])],
                          ids=["0d", "empty", "empty2d", "nan", "bool"])
-def test_unique_edges_match_torch(torch_or_skip, x):
-    torch = torch_or_skip
+def test_unique_edges_match_torch(torch, x):
     ours = U.unique(lucid.Tensor(x), return_inverse=True, return_counts=True)
     theirs = torch.unique(torch.tensor(x), return_inverse=True, return_counts=True)
     for o, t in zip(ours, theirs):
         assert_close(o, t.numpy())
 
 
-def test_unique_empty_along_axis_matches_torch(torch_or_skip):
-    torch = torch_or_skip
+def test_unique_empty_along_axis_matches_torch(torch):
     x = np.zeros((0, 3), dtype=np.float32)
     ours = U.unique(lucid.Tensor(x), return_inverse=True, return_counts=True, axis=0)
     theirs = torch.unique(torch.tensor(x), return_inverse=True, return_counts=True, dim=0)
@@ -303,8 +293,7 @@ def test_unique_bad_arguments():
     ([-3.0, -0.5, 0.0, 0.25, 3.0], None, False), ([-3.0, -0.5, 0.0, 0.25, 3.0], None, True),
     (3, (0.5, 0.5), False),
 ])
-def test_histogram_matches_torch(torch_or_skip, float_dtype, rng, bins, range_, density):
-    torch = torch_or_skip
+def test_histogram_matches_torch(torch, float_dtype, rng, bins, range_, density):
     x = rng.standard_normal((5, 8)).astype(float_dtype)
     hist, edges = U.histogram(lucid.Tensor(x), bins=bins, range=range_, density=density)
     t_bins = bins if isinstance(bins, int) else torch.tensor(np.array(bins, dtype=float_dtype))
@@ -373,8 +362,7 @@ def _torch_range(range_):
 @pytest.mark.parametrize("bins, range_, density", [
     (3, None, False), ([2, 5], [[-1.0, 1.0], [-2.0, 2.0]], False), (4, None, True),
 ])
-def test_histogram2d_matches_torch_histogramdd(torch_or_skip, rng, bins, range_, density):
-    torch = torch_or_skip
+def test_histogram2d_matches_torch_histogramdd(torch, rng, bins, range_, density):
     x, y = rng.standard_normal(30), rng.standard_normal(30)
     H, xedges, yedges = U.histogram2d(lucid.Tensor(x), lucid.Tensor(y), bins=bins,
                                       range=range_, density=density)
@@ -417,8 +405,7 @@ def test_histogram2d_bad_arguments():
     (3, 2, None, False), (2, [3, [-4.0, 0.0, 4.0]], None, False),
     (3, [2, 3, 4], [[-1.0, 1.0], [-2.0, 2.0], [0.0, 3.0]], True), (1, 5, None, False),
 ])
-def test_histogramdd_matches_torch(torch_or_skip, rng, d, bins, range_, density):
-    torch = torch_or_skip
+def test_histogramdd_matches_torch(torch, rng, d, bins, range_, density):
     sample = rng.standard_normal((40, d))
     H, edges = U.histogramdd(lucid.Tensor(sample), bins=bins, range=range_, density=density)
     t_bins = bins if isinstance(bins, int) else [
@@ -459,8 +446,7 @@ def test_histogramdd_bad_arguments():
 @pytest.mark.parametrize("indexing", ["ij", "xy"])
 @pytest.mark.parametrize("shapes", [[(3,), (4,)], [(2,), (3,), (4,)], [(5,)], [(), (3,)],
                                     [(0,), (2,)]])
-def test_meshgrid_matches_torch(torch_or_skip, float_dtype, rng, indexing, shapes):
-    torch = torch_or_skip
+def test_meshgrid_matches_torch(torch, float_dtype, rng, indexing, shapes):
     arrays = [rng.standard_normal(s).astype(float_dtype) for s in shapes]
     ours = U.meshgrid(*[lucid.Tensor(a) for a in arrays], indexing=indexing)
     theirs = torch.meshgrid(*[torch.tensor(a) for a in arrays], indexing=indexing)
@@ -501,8 +487,7 @@ def test_meshgrid_bad_arguments():
     ((2, 3), 1, None), ((2, 3), -4, None), ((2, 3, 4), 2, 1), ((2, 3, 4), (1, -2), (0, -1)),
     ((2, 3, 4), (1, 1), (2, 2)), ((2, 3, 4), 7, -1), ((0, 3), 1, 1), ((3,), (2,), None),
 ])
-def test_roll_matches_torch(torch_or_skip, float_dtype, rng, shape, shifts, axis):
-    torch = torch_or_skip
+def test_roll_matches_torch(torch, float_dtype, rng, shape, shifts, axis):
     x = rng.standard_normal(shape).astype(float_dtype)
     torch_parity(lambda t: U.roll(t, shifts, axis), lambda t: torch.roll(t, shifts, axis), [x])
 
@@ -542,8 +527,7 @@ def test_roll_bad_arguments():
 @pytest.mark.parametrize("name", ["tril", "triu"])
 @pytest.mark.parametrize("shape, diagonal", [((4, 4), 0), ((3, 5), 1), ((5, 3), -1),
                                              ((2, 3, 4), 2), ((2, 1, 3, 3), -5), ((0, 3), 0)])
-def test_tril_triu_match_torch(torch_or_skip, float_dtype, rng, name, shape, diagonal):
-    torch = torch_or_skip
+def test_tril_triu_match_torch(torch, float_dtype, rng, name, shape, diagonal):
     x = rng.standard_normal(shape).astype(float_dtype)
     torch_parity(lambda t: getattr(U, name)(t, diagonal),
                  lambda t: getattr(torch, name)(t, diagonal), [x])

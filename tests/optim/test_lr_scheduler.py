@@ -8,18 +8,12 @@ import pytest
 import lucid
 from lucid import optim
 from lucid.optim import lr_scheduler
-from tests.conftest import TORCH_MISSING
 
-try:
-    import torch
-except ImportError:
-    torch = None
+from tests.conftest import torch
 
 
 @pytest.fixture
-def torch_mod():
-    if torch is None:
-        pytest.skip(TORCH_MISSING)
+def torch_mod(torch):
     return torch
 
 

@@ -11,14 +11,10 @@ import pytest
 import lucid
 from lucid import optim
 from lucid.testing import assert_close
-from tests.conftest import TORCH_MISSING
 
-try:
-    import torch
-except ImportError:
-    torch = None
+from tests.conftest import torch
 
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 
 _rng = np.random.default_rng(0)
 X = _rng.standard_normal((16, 4))
@@ -34,12 +30,10 @@ def lsq_grads(w, b):
 
 
 @pytest.fixture
-def torch64():
+def torch64(torch):
     """torch with float64 as its default dtype, so that torch's scalar optimizer state
     (step counts, NAdam's mu_product, ASGD's eta and mu) is float64, like lucid's Python
     floats; restored afterwards."""
-    if torch is None:
-        pytest.skip(TORCH_MISSING)
     old = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
     yield torch

@@ -8,9 +8,9 @@ import pytest
 import lucid
 import lucid.transforms as T
 from lucid.testing import assert_close
-from tests.conftest import TORCH_MISSING, torch
+from tests.conftest import torch
 
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 
 
 # ----------------------------------------------------------------- ToTensor, Normalize

@@ -10,10 +10,10 @@ import importlib
 # the module itself (lucid.nn.functional.activation may be shadowed by a function of that name)
 F = importlib.import_module("lucid.nn.functional.activation")
 from lucid.testing import gradcheck
-from tests.conftest import TORCH_MISSING, torch
+from tests.conftest import torch
 from tests.helpers import torch_parity
 
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 
 # name -> (lucid function, torch function name, torch kwargs)
 CASES = {
@@ -117,10 +117,8 @@ def test_rejects_bad_parameters():
         F.log_softmax(x, axis=0.5)
 
 
+@pytest.mark.torch
 def test_relu_propagates_nan_like_torch():
-    import torch
-    import lucid
-    import lucid.nn.functional as F
 
     values = [float("nan"), -1.0, 0.0, 2.0]
     x = lucid.Tensor(values, requires_grad=True)
@@ -133,9 +131,8 @@ def test_relu_propagates_nan_like_torch():
     np.testing.assert_array_equal(x.grad, tx.grad.numpy())
 
 
+@pytest.mark.torch
 def test_relu_blocks_non_finite_gradients_like_torch():
-    import torch
-    import lucid
 
     values = [-1.0, 0.0, 2.0, -3.0]
     seed = np.array([np.inf, np.nan, np.inf, 1.0], dtype=np.float32)

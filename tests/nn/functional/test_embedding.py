@@ -7,10 +7,10 @@ import pytest
 import lucid
 from lucid.nn.functional.embedding import embedding
 from lucid.testing import assert_close, gradcheck
-from tests.conftest import TORCH_MISSING, torch
+from tests.conftest import torch
 
 KERNEL_FAMILIES = ("scatter",)
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 
 
 @needs_torch

@@ -10,10 +10,10 @@ import importlib
 # the module itself (lucid.nn.functional.linear may be shadowed by a function of that name)
 F = importlib.import_module("lucid.nn.functional.linear")
 from lucid.testing import gradcheck
-from tests.conftest import TORCH_MISSING, torch
+from tests.conftest import torch
 from tests.helpers import torch_parity
 
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 
 
 def _rand(shape, dtype, seed=0):

@@ -11,10 +11,10 @@ import importlib
 # the module itself (lucid.nn.functional.loss may be shadowed by a function of that name)
 F = importlib.import_module("lucid.nn.functional.loss")
 from lucid.testing import assert_close, gradcheck
-from tests.conftest import TORCH_MISSING, torch
+from tests.conftest import torch
 from tests.helpers import torch_parity
 
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 REDUCTIONS = ["mean", "sum", "none"]
 
 

@@ -20,14 +20,14 @@ import lucid
 from lucid import _ext
 from lucid._ext._sizes import pool_output_size
 from lucid.testing import gradcheck
-from tests.conftest import TORCH_MISSING, torch
+from tests.conftest import torch
 from tests.helpers import torch_parity
 
 # the module itself (lucid.nn.functional re-exports its functions)
 F = importlib.import_module("lucid.nn.functional.pool")
 
 KERNEL_FAMILIES = ("pool",)
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 
 
 def _torch(name):

@@ -9,11 +9,11 @@ import pytest
 import lucid
 from lucid.nn.functional.vision import affine_grid, grid_sample, rotate
 from lucid.testing import assert_close, gradcheck
-from tests.conftest import TORCH_MISSING, torch
+from tests.conftest import torch
 from tests.helpers import torch_parity
 
 KERNEL_FAMILIES = ("scatter",)
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 
 MODES = ["bilinear", "nearest"]
 PADDINGS = ["zeros", "border", "reflection"]

@@ -5,9 +5,9 @@ import pytest
 
 import lucid
 from lucid import nn
-from tests.conftest import TORCH_MISSING, torch
+from tests.conftest import torch
 
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 
 LAYERS = [(nn.Dropout, (4, 6)), (nn.Dropout1d, (4, 6, 5)), (nn.Dropout2d, (4, 6, 3, 3)),
           (nn.Dropout3d, (4, 6, 2, 2, 2)), (nn.AlphaDropout, (4, 6)),

@@ -5,10 +5,10 @@ import pytest
 import lucid
 from lucid import nn
 from lucid.testing import assert_close, gradcheck
-from tests.conftest import TORCH_MISSING, torch
+from tests.conftest import torch
 
 
-@pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+@pytest.mark.torch
 @pytest.mark.parametrize("start, end", [(1, -1), (0, -1), (0, 1), (1, 2), (-2, -1)])
 def test_matches_torch(start, end):
     x_np = np.random.default_rng(0).standard_normal((2, 3, 4, 5)).astype(np.float32)

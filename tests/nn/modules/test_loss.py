@@ -5,10 +5,10 @@ import pytest
 import lucid
 from lucid import nn
 from lucid.testing import gradcheck
-from tests.conftest import TORCH_MISSING, torch
+from tests.conftest import torch
 from tests.nn.modules._parity import module_parity
 
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 REDUCTIONS = ["mean", "sum", "none"]
 
 

@@ -6,10 +6,10 @@ import pytest
 import lucid
 from lucid import nn
 from lucid.testing import assert_close, gradcheck
-from tests.conftest import TORCH_MISSING, torch
+from tests.conftest import torch
 from tests.nn.modules._parity import module_parity
 
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 
 BN = {1: (nn.BatchNorm1d, "BatchNorm1d", (6, 3, 5)), 2: (nn.BatchNorm2d, "BatchNorm2d", (4, 3, 3, 4)),
       3: (nn.BatchNorm3d, "BatchNorm3d", (2, 3, 2, 3, 2))}

@@ -8,10 +8,10 @@ import lucid
 import lucid.nn.functional as F
 from lucid import nn
 from lucid.testing import gradcheck
-from tests.conftest import TORCH_MISSING, torch
+from tests.conftest import torch
 from tests.helpers import torch_parity
 
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 KERNEL_FAMILIES = ("scatter",)
 
 MODES = [("nearest", 1), ("nearest", 2), ("nearest", 3), ("nearest-exact", 2),

@@ -8,11 +8,11 @@ import lucid
 import lucid.nn.functional as F
 from lucid import nn
 from lucid.testing import gradcheck
-from tests.conftest import TORCH_MISSING, torch
+from tests.conftest import torch
 from tests.helpers import torch_parity
 from tests.nn.modules_attention._parity import call_parity
 
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 # torch warns when a bool and a float mask are mixed (lucid accepts the mix silently)
 pytestmark = pytest.mark.filterwarnings("ignore:Support for mismatched:UserWarning")
 

@@ -6,10 +6,10 @@ import pytest
 import lucid
 from lucid import nn
 from lucid.testing import gradcheck
-from tests.conftest import TORCH_MISSING, torch
+from tests.conftest import torch
 from tests.nn.modules._parity import module_parity
 
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 SHAPES = {1: (2, 3, 7), 2: (2, 3, 5, 6), 3: (2, 3, 3, 4, 4)}
 
 if torch is not None:

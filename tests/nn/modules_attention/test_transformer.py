@@ -7,10 +7,10 @@ import pytest
 import lucid
 from lucid import nn
 from lucid.testing import gradcheck
-from tests.conftest import TORCH_MISSING, torch
+from tests.conftest import torch
 from tests.nn.modules_attention._parity import call_parity
 
-needs_torch = pytest.mark.skipif(torch is None, reason=TORCH_MISSING)
+needs_torch = pytest.mark.torch
 pytestmark = pytest.mark.filterwarnings("ignore:Support for mismatched:UserWarning",
                                         "ignore:enable_nested_tensor:UserWarning")
 
