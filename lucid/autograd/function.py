@@ -30,6 +30,7 @@ from numpy import asarray, ndarray
 
 from lucid.autograd.flops import state as _flop_state
 from lucid.autograd.grad_mode import state as _grad_state
+from lucid.autograd.observe import state as _observe_state
 
 __all__ = ["Function"]
 
@@ -76,6 +77,8 @@ class Function:
                              tuple(x for x in inputs if isinstance(x, Tensor)))
         else:
             result._flops = None
+        result.requires_grad = False
+        result._node = None
         if _grad_state.enabled:
             needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
             if True in needs:
@@ -83,9 +86,9 @@ class Function:
                 ctx.needs_input_grad = needs
                 result.requires_grad = True
                 result._node = ctx
-                return result
-        result.requires_grad = False
-        result._node = None
+        if _observe_state.observers:
+            for callback in _observe_state.observers:
+                callback(cls, inputs, params, result)
         return result
 
 
