@@ -22,6 +22,7 @@ import math
 
 from lucid import random as _random
 from lucid._tensor import Tensor
+from lucid.autograd.inplace import note_write
 from lucid.ops._util import is_number as _is_number
 
 # PyTorch's trailing-underscore names (uniform_, ...) are the same functions: they are
@@ -69,6 +70,7 @@ def _fan(tensor, mode, name):
 
 def _fill(tensor, values):
     tensor.data[...] = values
+    note_write(tensor.data)
     return tensor
 
 

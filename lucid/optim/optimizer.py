@@ -24,6 +24,7 @@ import numpy as np
 
 from lucid._tensor import Tensor
 from lucid.autograd.grad_mode import enable_grad, no_grad
+from lucid.autograd.inplace import note_write
 
 __all__ = ["Optimizer"]
 
@@ -291,6 +292,7 @@ class Optimizer:
                     if not state:
                         self._init_state(p.data, state, group)
                     self._update(p.data, grad, state, group)
+                    note_write(p.data)   # graphs that saved p's old values now refuse backward
         return loss
 
     def _checked_grad(self, p):
