@@ -23,7 +23,7 @@ import math
 from lucid import random as _random
 from lucid._tensor import Tensor
 from lucid.autograd.inplace import note_write
-from lucid.ops._util import is_number as _is_number
+from lucid._checks import is_number as _is_number
 
 # PyTorch's trailing-underscore names (uniform_, ...) are the same functions: they are
 # module attributes but not listed here, so the docs show each function once.

@@ -27,7 +27,8 @@ import numpy as np
 
 from lucid._ext._blas import product_threads
 from lucid.autograd.function import Function
-from lucid.ops._util import as_tensor, normalize_axis
+from lucid._checks import is_int, normalize_axis
+from lucid.ops._util import as_tensor
 
 __all__ = ["matmul", "dot", "inner", "outer", "tensordot"]
 
@@ -260,7 +261,7 @@ def _check_pairs(name, a, b, axes_a, axes_b, what_a=None, what_b=None):
 
 def _axis_list(which, axes, ndim):
     """One side (``which`` is "a" or "b") of a ``tensordot`` axes pair, as non-negative ints."""
-    if isinstance(axes, (int, np.integer)) and not isinstance(axes, (bool, np.bool_)):
+    if is_int(axes):
         axes = [axes]
     try:
         axes = tuple(axes)
@@ -275,7 +276,7 @@ def _axis_list(which, axes, ndim):
 
 def _tensordot_axes(a, b, axes):
     """Turn ``axes`` (an int, or a pair of ints / sequences) into two lists of axes."""
-    if isinstance(axes, (int, np.integer)) and not isinstance(axes, (bool, np.bool_)):
+    if is_int(axes):
         n = int(axes)
         if n < 0 or n > a.ndim or n > b.ndim:
             raise ValueError(

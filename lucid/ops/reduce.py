@@ -23,7 +23,8 @@ Conventions shared by every reduction (they follow NumPy, like the original luci
 import numpy as np
 
 from lucid.autograd.function import Function
-from lucid.ops._util import as_tensor, check_bool, normalize_axis, shared_doc
+from lucid._checks import check_bool, normalize_axis
+from lucid.ops._util import as_tensor, shared_doc
 
 __all__ = ["sum", "mean", "var", "min", "max", "trace"]
 

@@ -12,8 +12,8 @@ import numpy as np
 
 from lucid import ops
 from lucid._tensor import Tensor
-from lucid.nn.functional._layer_args import (float_tensor, index_arg, number_arg,
-                                             optional_param, reduction_arg, same_shape)
+from lucid._checks import check_int, check_number, float_tensor
+from lucid.nn.functional._layer_args import optional_param, reduction_arg, same_shape
 from lucid.ops import loss as L
 
 __all__ = ["mse_loss", "binary_cross_entropy", "huber_loss", "nll_loss", "cross_entropy"]
@@ -202,7 +202,7 @@ def huber_loss(input_, target, reduction="mean", delta=1.0):
     Tensor([0.125, 2.5])
     """
     x, t = _pair("huber_loss", input_, target, reduction)
-    delta = number_arg(delta, "huber_loss", "delta", 0.0, None, low_open=True)
+    delta = check_number(delta, "huber_loss", "delta", 0.0, None, low_open=True)
     return _reduce(L.Huber.apply(x, t, delta=delta), reduction)
 
 
@@ -286,7 +286,7 @@ def nll_loss(input_, target, weight=None, reduction="mean", ignore_index=-100):
         _not_indices(name, target)
     axis, n_classes = _class_layout(name, x)
     reduction_arg(reduction, name)
-    ignore_index = index_arg(ignore_index, name, "ignore_index")
+    ignore_index = check_int(ignore_index, name, "ignore_index")
     _index_target(name, x, target, axis, n_classes, ignore_index)
     w = _class_weight(name, weight, x, n_classes)
     return L.NLLLoss.apply(x, target.data, w, axis=axis, ignore_index=ignore_index,
@@ -373,8 +373,8 @@ def cross_entropy(input_, target, weight=None, reduction="mean", ignore_index=-1
     x = float_tensor(input_, name)
     axis, n_classes = _class_layout(name, x)
     reduction_arg(reduction, name)
-    ignore_index = index_arg(ignore_index, name, "ignore_index")
-    smoothing = number_arg(label_smoothing, name, "label_smoothing", 0.0, 1.0)
+    ignore_index = check_int(ignore_index, name, "ignore_index")
+    smoothing = check_number(label_smoothing, name, "label_smoothing", 0.0, 1.0)
     w = _class_weight(name, weight, x, n_classes)
     if isinstance(target, Tensor) and target.dtype.kind in "iu":
         _index_target(name, x, target, axis, n_classes, ignore_index)
