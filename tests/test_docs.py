@@ -456,3 +456,17 @@ def test_search_snippet_text_of_tex():
     out = subprocess.run([node, "-e", program], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == [text for _, text in _TEX]
+
+
+# ------------------------------------------------ tutorials: every figure on its page
+def test_tutorial_pages_show_every_figure(html):
+    """Each tutorial page shows every figure its script makes (tests/test_tutorials.py:
+    EXPECTED), as an image file the site has, whatever rendered into the source tree before."""
+    from tests.test_tutorials import EXPECTED, PNG_SIGNATURE
+
+    for script, (figures, _) in sorted(EXPECTED.items()):
+        page = html / "tutorials" / "generated" / script.replace(".py", ".html")
+        images = re.findall(r'<img[^>]*\bsrc="([^"]*)"', page.read_text(encoding="utf-8"))
+        assert sorted(pathlib.PurePosixPath(i).name for i in images) == sorted(figures), script
+        for image in images:
+            assert (page.parent / image).read_bytes().startswith(PNG_SIGNATURE), image
