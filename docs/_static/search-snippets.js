@@ -39,7 +39,7 @@ const TEX_SYMBOLS = {
 };
 
 // Commands whose argument is read as it stands: \mathrm{relu} -> relu.
-const TEX_TEXT = /\\(?:mathrm|text|textrm|textit|textbf|operatorname|mathbf|mathit|mathsf|mathtt|mathcal|mathbb|boldsymbol|bm|hat|bar|tilde|vec|overline|underline)\s*\{([^{}]*)\}/g;
+const TEX_TEXT = /\\(?:mathrm|text|textrm|textit|textbf|operatorname|mathbf|mathit|mathsf|mathtt|mathcal|mathbb|boldsymbol|bm|hat|bar|tilde|vec|overline|underline|underbrace|overbrace)\s*\{([^{}]*)\}/g;
 
 const texToText = (tex) => {
   let s = tex.trim();
