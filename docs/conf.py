@@ -79,16 +79,16 @@ html_theme_options = {
     "navbar_center": [],                         # the whole site is in the left sidebar
     "navbar_end": ["theme-switcher"],
     "navbar_persistent": ["search-button-field"],
-    # "On this page" (the right sidebar) on the long prose pages; the pages that show
-    # kernel source and the API pages leave its width to the code (a page not listed
-    # here has no right sidebar).
+    # "On this page" (the right column) on the prose pages; the tutorials, the pages
+    # that show kernel source and the API pages leave its width to the code (a page not
+    # listed here has no right column).
     "secondary_sidebar_items": {
         page: ["page-toc"] for page in
-        ["index", "tensor", "autograd", "guide/*", "tutorials/generated/*", "api/index"]
+        ["index", "tensor", "autograd", "kernels", "guide/*", "api/index"]
     },
     "show_toc_level": 2,
     "show_nav_level": 1,
-    "navigation_depth": 3,
+    "navigation_depth": 2,                      # API members: on their namespace page
     "collapse_navigation": False,
     "show_prev_next": True,
     "footer_start": ["copyright"],
