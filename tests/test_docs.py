@@ -470,3 +470,16 @@ def test_tutorial_pages_show_every_figure(html):
         assert sorted(pathlib.PurePosixPath(i).name for i in images) == sorted(figures), script
         for image in images:
             assert (page.parent / image).read_bytes().startswith(PNG_SIGNATURE), image
+
+
+def test_no_docstring_paragraph_is_read_as_a_parameter(html):
+    """A paragraph written after a numpydoc section (``Shapes: ...`` after ``Attributes``)
+    is read as one more entry of it and shows as a bold name with raw ````code````:
+    every such paragraph belongs before the sections."""
+    swallowed = []
+    for page in sorted((html / "api" / "generated").glob("*.html")):
+        for term in re.findall(r"<dt>(.*?)</dt>", page.read_text(encoding="utf-8"), re.S):
+            text = re.sub(r"<[^>]+>", "", term)
+            if "``" in text or re.match(r"\s*(Shapes|Backward|Examples?|Notes?)\b", text):
+                swallowed.append(f"{page.name}: {text.strip()[:80]}")
+    assert not swallowed, "\n".join(swallowed)
