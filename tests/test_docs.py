@@ -119,6 +119,23 @@ def test_mathjax_is_served_locally(html):
     assert "lucid.nn.functional.conv_transpose1d.html" in names and "autograd.html" in names
 
 
+def test_site_loads_nothing_from_the_network(html):
+    """The theme's styles, scripts and fonts, like MathJax, are files of the site: no
+    page links a remote stylesheet or script, no stylesheet imports a remote URL."""
+    remote = re.compile(r"""^(https?:)?//""")
+    found = []
+    for page in html.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        for tag, url in re.findall(r'<(link|script)\b[^>]*\b(?:href|src)="([^"]*)"', text):
+            if remote.match(url):
+                found.append(f"{page.name}: <{tag}> {url}")
+    for sheet in (html / "_static").rglob("*.css"):
+        for url in re.findall(r"""url\(\s*["']?([^"')]+)""", sheet.read_text(encoding="utf-8")):
+            if remote.match(url):
+                found.append(f"{sheet.name}: url({url})")
+    assert not found, "\n".join(sorted(set(found))[:20])
+
+
 # ------------------------------------------------------ (b) every public name has a page
 def _public(namespace):
     """Every public function and class of ``namespace`` (independent of apigen)."""
