@@ -71,7 +71,8 @@ if (typeof Search !== "undefined" && typeof DOMParser !== "undefined") {
   Search.htmlToText = (htmlString, anchor) => {
     const page = new DOMParser().parseFromString(htmlString, "text/html");
     page.querySelectorAll(".math").forEach((math) => {
-      math.replaceWith(page.createTextNode(` ${texToText(math.textContent)} `));
+      const pad = math.tagName === "SPAN" ? "" : " ";     // a displayed formula is a block
+      math.replaceWith(page.createTextNode(pad + texToText(math.textContent) + pad));
     });
     return htmlToText(page.documentElement.outerHTML, anchor);
   };
