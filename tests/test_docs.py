@@ -44,7 +44,8 @@ def _namespaces():
 
 
 def _docs_tools_or_skip():
-    for module in ("sphinx", "numpydoc", "sphinx-mathjax-offline", "matplotlib"):
+    for module in ("sphinx", "numpydoc", "sphinx-mathjax-offline", "pydata_sphinx_theme",
+                   "matplotlib"):
         try:
             importlib.import_module(module)
         except ImportError:
