@@ -174,15 +174,15 @@ class _Writer:
                 "items": [self.node(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
 
 
-def _write_atomically(path, arrays):
-    """Write the npz to a temporary file beside ``path``, then rename it onto ``path``."""
+def _write_atomically(path, write):
+    """Call ``write(f)`` on a temporary file beside ``path``, then rename it onto ``path``."""
     directory = os.path.dirname(os.path.abspath(path))
     tmp = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp")
     # O_EXCL: never reuse an existing file; mode 0o666 lets the umask decide, as open() does
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -244,7 +244,7 @@ def save(obj, path):
     root = writer.node(obj, "obj")
     document = json.dumps({"format": FORMAT, "version": VERSION, "root": root})
     arrays = {STRUCTURE: np.array(document), **writer.arrays}
-    _write_atomically(path, arrays)
+    _write_atomically(path, lambda f: np.savez(f, **arrays))
 
 
 # ---------------------------------------------------------------------------- load
