@@ -46,7 +46,7 @@ VERIFY_TOLERANCE = {np.dtype(np.float16): 1e-2, np.dtype(np.float32): 1e-4,
 
 def _require_onnx():
     try:
-        import onnx
+        import onnx.checker
     except ImportError:
         raise ImportError(f"lucid.onnx.export needs the optional package 'onnx' (and "
                           f"'onnxruntime' to check the file): {EXTRA}") from None
@@ -218,7 +218,8 @@ def _same(a, b):
 def _untracked(rec, i, what):
     return ValueError(
         f"lucid.onnx.export: input {i} of the operation {rec.fn.__name__} run by "
-        f"{rec.where} {what}: it changes with the model's input but was computed without "
+        f"{rec.where} {what}: it changes with the model's input (its values, or its sizes "
+        "along dynamic_axes) but was computed without "
         "a recorded lucid operation (with NumPy, .data, .numpy(), .item(), .detach(), a "
         "comparison, or int32 indices converted on the way), so the graph cannot compute "
         "it. Write that step with lucid operations on Tensors.")
