@@ -386,6 +386,8 @@ def test_model_families_move_both_ways(name, torch):
         model = models.transformer_tiny(src_vocab_size=20, tgt_vocab_size=20)
     else:
         model = models.create_model(name, num_classes=10)
+    if name == "alexnet":         # its own forward, a lighter head (61M -> 2.6M parameters)
+        model.classifier = nn.Sequential(nn.Dropout(), nn.Linear(256 * 6 * 6, 10))
     rng = _rng()                 # the models' own start, with every tensor made non-trivial
     for key, t in list(model.named_parameters()) + list(model.named_buffers()):
         if t is not None and t.data.dtype.kind == "f":
@@ -398,8 +400,7 @@ def test_model_families_move_both_ways(name, torch):
     model.eval()
     twin = to_torch(model)
     assert type(twin).__name__ == type(model).__name__
-    grad = name != "alexnet"                      # 61M parameters: outputs only
-    _compare(model, twin, inputs, torch, grad=grad)
+    _compare(model, twin, inputs, torch)
     back = from_torch(twin)
     assert type(back) is type(model)
     assert list(back.state_dict()) == list(model.state_dict())
