@@ -416,7 +416,82 @@ def _verify(proto, in_names, out_names, runs):
 
 def export(model, args, path, opset_version=None, input_names=None, output_names=None,
            dynamic_axes=None):
-    """Trace ``model`` on ``args`` and write it as an ONNX file (see lucid.onnx)."""
+    r"""Write ``model`` as an ONNX file: the operations it runs on ``args``, with its weights.
+
+    The model is traced in evaluation mode (see :mod:`lucid.onnx` for how, and what a
+    trace cannot record), the graph is checked with ``onnx.checker.check_model`` and,
+    when ONNX Runtime is installed, run on the example and on a second input and
+    compared with lucid before the file is written. For every input :math:`x` of the
+    shapes the file declares:
+
+    .. math:: \mathrm{onnx}(x) = \mathrm{model}(x) \quad \text{up to floating-point rounding}
+
+    Shapes: each Tensor in ``args`` is one graph input, of its shape, except the axes
+    named in ``dynamic_axes``, which take any size; each Tensor the model returns is one
+    graph output.
+
+    Backward: none; the file holds the forward computation (ONNX Runtime runs inference).
+
+    Parameters
+    ----------
+    model : lucid.nn.Module
+        Put in ``eval()`` for the trace and given its modes back afterwards.
+    args : Tensor or tuple
+        The example input: a Tensor, or a tuple of the model's positional arguments
+        (Tensors become graph inputs; other values are fixed in the graph), optionally
+        ending with a dict of keyword arguments (not Tensors), as in
+        ``torch.onnx.export``.
+    path : str or os.PathLike
+        The ``.onnx`` file to write (replaced atomically; nothing is written on error).
+    opset_version : int, optional
+        The ONNX operator set, from 13 to the newest the installed ``onnx`` knows;
+        default 17.
+    input_names, output_names : list of str, optional
+        Default ``'input'`` / ``'output'`` (``'input_0'``, ``'input_1'``, ... when there
+        are several).
+    dynamic_axes : dict, optional
+        ``{name: [axis, ...]}`` or ``{name: {axis: 'symbol'}}`` for inputs and outputs
+        whose axes take any size (usually ``{"input": {0: "batch"}}``). An output's
+        dynamic axes are found by the trace; naming them sets their symbols. Without
+        it every axis keeps the example's size.
+
+    Raises
+    ------
+    ImportError
+        ``onnx`` is not installed (``pip install "lucid[onnx]"``).
+    TypeError
+        ``model`` not a Module, ``args`` not a Tensor or tuple, bad names, a model
+        returning something other than Tensors.
+    ValueError
+        Bad ``opset_version`` or ``dynamic_axes``; an operation with no ONNX mapping,
+        or a value computed outside lucid's operations (the message names the operation
+        and the module that ran it); a graph ONNX Runtime computes differently from
+        lucid.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pytest
+    >>> ort = pytest.importorskip("onnxruntime")     # (skipped without lucid[onnx])
+    >>> _ = pytest.importorskip("onnx")
+    >>> import numpy as np
+    >>> import lucid
+    >>> from lucid import nn
+    >>> lucid.random.seed(0)
+    >>> model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+    ...                       nn.Flatten(), nn.Linear(16, 3))
+    >>> x = lucid.random.randn(2, 1, 4, 4)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "model.onnx")
+    ...     lucid.onnx.export(model, x, path, dynamic_axes={"input": {0: "batch"}})
+    ...     session = ort.InferenceSession(path)
+    ...     batch = lucid.random.randn(5, 1, 4, 4)            # another batch size
+    ...     (logits,) = session.run(None, {"input": batch.data})
+    >>> [(i.name, i.shape) for i in session.get_inputs()]
+    [('input', ['batch', 1, 4, 4])]
+    >>> logits.shape, bool(np.allclose(logits, model.eval()(batch).data, atol=1e-6))
+    ((5, 3), True)
+    """
     onnx = _require_onnx()
     if not isinstance(model, Module):
         raise TypeError(f"lucid.onnx.export: model must be a lucid.nn.Module; got "

@@ -592,6 +592,31 @@ CONVERTERS = {
 
 
 def supported_operations():
-    """The names of the lucid operations (Function classes) the exporter maps."""
+    r"""The names of the lucid operations (:class:`~lucid.autograd.Function` classes)
+    that :func:`lucid.onnx.export` turns into ONNX nodes.
+
+    An operation's name is its Function class's (``Conv`` is every convolution,
+    ``AffineNorm`` batch, layer and instance normalisation, ``Transform`` an einops
+    pattern). A model that runs any other operation cannot be exported: the error
+    names the operation and the module that ran it.
+
+    .. math:: \{\, f \mid f \text{ has a converter to ONNX} \,\}
+
+    Backward: none (a list of names).
+
+    Returns
+    -------
+    list of str
+        Sorted.
+
+    Examples
+    --------
+    >>> import lucid.onnx
+    >>> names = lucid.onnx.supported_operations()
+    >>> [n for n in names if n.startswith("Conv")]
+    ['Conv', 'ConvTranspose']
+    >>> "Linear" in names and "Softmax" in names
+    True
+    """
     return sorted(fn.__name__ for fn in CONVERTERS if not fn.__name__.startswith("_"))
 
