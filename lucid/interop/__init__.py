@@ -83,9 +83,8 @@ def to_torch(module):
 
     Examples
     --------
-    >>> import pytest
-    >>> torch = pytest.importorskip("torch")    # (skipped where PyTorch is absent)
     >>> import numpy as np
+    >>> import torch
     >>> import lucid
     >>> from lucid import nn
     >>> from lucid.interop import to_torch
@@ -145,8 +144,7 @@ def from_torch(module):
 
     Examples
     --------
-    >>> import pytest
-    >>> torch = pytest.importorskip("torch")    # (skipped where PyTorch is absent)
+    >>> import torch
     >>> from lucid.interop import from_torch
     >>> net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.SiLU()).double()
     >>> model = from_torch(net)

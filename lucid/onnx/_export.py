@@ -471,10 +471,8 @@ def export(model, args, path, opset_version=None, input_names=None, output_names
     Examples
     --------
     >>> import os, tempfile
-    >>> import pytest
-    >>> ort = pytest.importorskip("onnxruntime")     # (skipped without lucid[onnx])
-    >>> _ = pytest.importorskip("onnx")
     >>> import numpy as np
+    >>> import onnxruntime as ort
     >>> import lucid
     >>> from lucid import nn
     >>> lucid.random.seed(0)
