@@ -205,7 +205,7 @@ def save(obj, path, format=None):
     A name ending in ``.safetensors`` (or ``format="safetensors"``) writes a
     *safetensors* file instead, the format PyTorch and the Hugging Face hub read
     (``safetensors.torch.load_file``): it holds a flat mapping of names to tensors,
-    such as a ``state_dict()`` (:mod:`lucid._safetensors` describes the format).
+    such as a ``state_dict()`` (the guide "When you outgrow lucid" shows the format).
 
     The whole object is checked before anything is written. The data goes to a
     temporary file in ``path``'s directory that is then renamed onto ``path``

@@ -384,8 +384,13 @@ def _verify(proto, in_names, out_names, runs):
         session = onnxruntime.InferenceSession(proto.SerializeToString(),
                                                providers=["CPUExecutionProvider"])
     except Exception as exc:  # noqa: BLE001 - ONNX Runtime's own error types
+        advice = ""
+        if "NOT_IMPLEMENTED" in str(exc):
+            advice = (" ONNX Runtime has kernels for float32 (and few for float64): export "
+                      "a float32 model (model.float() and float32 inputs)")
         raise ValueError(f"lucid.onnx.export: ONNX Runtime cannot load the exported graph "
-                         f"({type(exc).__name__}: {exc})") from None
+                         f"({type(exc).__name__}: {exc}); the file was not written."
+                         f"{advice}") from None
     for run, (inputs, outputs) in zip(("the example", "a second input"), runs):
         feed = {name: t.data for name, t in zip(in_names, inputs)}
         got = session.run(out_names, feed)

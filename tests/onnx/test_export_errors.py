@@ -137,6 +137,35 @@ def test_a_model_that_fails_on_the_second_size_says_so(tmp_path):
            dynamic_axes={"input_0": {0: "batch"}})       # key and value keep batch 2
 
 
+@onnx_only
+def test_a_graph_onnx_runtime_cannot_run_is_not_written(tmp_path, monkeypatch):
+    from tests.conftest import onnxruntime
+
+    def no_kernel(*args, **kwargs):       # what ONNX Runtime says for, e.g., a float64 Conv
+        raise RuntimeError("[ONNXRuntimeError] : 9 : NOT_IMPLEMENTED : Could not find an "
+                           "implementation for Conv(11)")
+    monkeypatch.setattr(onnxruntime, "InferenceSession", no_kernel)
+    model = nn.Sequential(nn.Conv1d(1, 2, 3), nn.ReLU()).double()
+    _fails(model, lucid.Tensor(np.ones((1, 1, 5))), tmp_path, ValueError,
+           "ONNX Runtime cannot load the exported graph .* the file was not written. .*"
+           r"export a float32 model \(model.float\(\) and float32 inputs\)")
+
+
+@onnx_only
+def test_a_graph_onnx_runtime_computes_differently_is_not_written(tmp_path, monkeypatch):
+    """The check before writing: a converter that computed wrongly is caught."""
+    from lucid.onnx import _ops
+
+    wrong = dict(_ops.CONVERTERS)
+    wrong[lucid.ops.activation.LeakyReLU] = (
+        lambda g, c: g.node("LeakyRelu", [g.use(c.inputs[0])], alpha=0.5), ())
+    monkeypatch.setattr(_ops, "CONVERTERS", wrong)
+    monkeypatch.setattr(lucid.onnx._export, "CONVERTERS", wrong)
+    _fails(nn.LeakyReLU(0.1), randn(3, 4), tmp_path, ValueError,
+           "on the example, ONNX Runtime's output 'output' differs from lucid's .* the file "
+           "was not written")
+
+
 # ------------------------------------------------------------- onnx missing
 def test_missing_onnx_names_the_extra(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "onnx.checker", None)   # import onnx.checker fails
