@@ -39,7 +39,8 @@ MIN_OPSET = 13
 EXTRA = 'pip install "lucid[onnx]"'
 
 #: Largest difference to lucid's output (relative to the output's largest magnitude)
-#: that the check with ONNX Runtime accepts; float rounding stays far below it.
+#: that the check with ONNX Runtime accepts, by the least precise float dtype the model
+#: computes in; float rounding stays far below it.
 VERIFY_TOLERANCE = {np.dtype(np.float16): 1e-2, np.dtype(np.float32): 1e-4,
                     np.dtype(np.float64): 1e-9}
 
@@ -215,6 +216,12 @@ def _same(a, b):
         return a is b
 
 
+def _short(value, limit=80):
+    """``repr(value)``, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _untracked(rec, i, what):
     return ValueError(
         f"lucid.onnx.export: input {i} of the operation {rec.fn.__name__} run by "
@@ -257,7 +264,8 @@ class _Builder:
         array_like = (Tensor, np.ndarray)
         if not isinstance(xa, array_like):
             if isinstance(xb, array_like) or not _same(xa, xb):
-                raise _untracked(rec, i, f"is {xa!r} in one run and {xb!r} in the other")
+                raise _untracked(rec, i, f"is {_short(xa)} in one run and {_short(xb)} in "
+                                         "the other")
             return xa
         va, vb = self.a.get(id(xa)), self.b.get(id(xb))
         if va is not None or vb is not None:
@@ -306,11 +314,18 @@ class _Builder:
         convert, dynamic = entry
         call = Call(ra.fn, inputs, ra.params, rb.params, ra.output.shape, rb.output.shape,
                     ra.output.dtype, ra.where)
-        for key in set(ra.params) | set(rb.params):
-            if key not in dynamic and not _same(ra.params.get(key), rb.params.get(key)):
-                raise call.fail(f"its parameter {key} is {ra.params.get(key)!r} on the example "
-                                f"but {rb.params.get(key)!r} for an input of another size or "
-                                "other values; keep that axis out of dynamic_axes")
+        for key in sorted(set(ra.params) | set(rb.params)):
+            a, b = ra.params.get(key), rb.params.get(key)
+            if key in dynamic or _same(a, b):
+                continue
+            if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+                raise call.fail(f"its parameter {key} is an array that changes with the "
+                                "model's input: it was computed without a recorded lucid "
+                                "operation (a comparison such as x > 0, or NumPy), so the "
+                                "graph cannot compute it")
+            raise call.fail(f"its parameter {key} is {_short(a)} on the example but "
+                            f"{_short(b)} for an input of another size; keep that axis out "
+                            "of dynamic_axes")
         result = convert(self.g, call)
         if isinstance(result, Value):
             return result
@@ -373,9 +388,15 @@ def _build(onnx, opset, model, run_a, run_b, in_names, out_names, dynamic):
 
 
 # ------------------------------------------------------------------ checking
-def _verify(proto, in_names, out_names, runs):
+def _weight_dtypes(proto, onnx):
+    """The NumPy dtypes of the graph's weights."""
+    return {np.dtype(onnx.helper.tensor_dtype_to_np_dtype(i.data_type))
+            for i in proto.graph.initializer}
+
+
+def _verify(proto, in_names, out_names, runs, tolerance):
     """Run the graph in ONNX Runtime (when installed) on both runs' inputs; ValueError
-    if an output differs from lucid's by more than rounding."""
+    if an output differs from lucid's by more than ``tolerance`` of its scale."""
     try:
         import onnxruntime
     except ImportError:
@@ -408,7 +429,7 @@ def _verify(proto, in_names, out_names, runs):
                     np.where(finite, 0, g), np.where(finite, 0, want), equal_nan=True)
                 err = float(np.max(np.abs(g - want), where=finite, initial=0.0))
                 scale = float(np.max(np.abs(want), where=finite, initial=0.0))
-                limit = VERIFY_TOLERANCE.get(want.dtype, 1e-4) * max(scale, 1e-6)
+                limit = tolerance * max(scale, 1e-6)
                 ok = same_special and err <= limit
             else:
                 err, ok = None, bool(np.array_equal(g, want))
@@ -541,6 +562,8 @@ def export(model, args, path, opset_version=None, input_names=None, output_names
         raise ValueError(f"lucid.onnx.export: the graph fails onnx.checker "
                          f"({type(exc).__name__}: {exc}); the file was not written. "
                          "Please report this with the model.") from None
-    _verify(proto, in_names, out_names, ((inputs_a, outs_a), (inputs_b, outs_b)))
+    floats = {t.dtype for t in inputs_a + outs_a} | _weight_dtypes(proto, onnx)
+    tolerance = max([VERIFY_TOLERANCE[d] for d in floats if d in VERIFY_TOLERANCE] or [1e-4])
+    _verify(proto, in_names, out_names, ((inputs_a, outs_a), (inputs_b, outs_b)), tolerance)
     data = proto.SerializeToString()
     _write_atomically(path, lambda f: f.write(data))

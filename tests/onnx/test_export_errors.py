@@ -72,6 +72,18 @@ def test_the_same_branch_without_dynamic_axes_exports_the_example(tmp_path):
     assert (tmp_path / "m.onnx").stat().st_size > 0
 
 
+class _Comparison(nn.Module):
+    def forward(self, x):
+        return lucid.where(x > 0, x, x * 0.1)           # x > 0 is not a recorded operation
+
+
+@onnx_only
+def test_a_mask_from_a_comparison_is_refused(tmp_path):
+    _fails(_Comparison(), randn(3, 4), tmp_path, ValueError,
+           r"operation Where run by the model itself \(_Comparison\): its parameter condition "
+           "is an array that changes with the model's input")
+
+
 class _BatchConstant(nn.Module):
     def forward(self, x):
         return x + lucid.zeros((x.shape[0], 1))      # a constant whose shape is the batch's

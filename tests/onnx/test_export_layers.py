@@ -142,6 +142,30 @@ def test_elementwise_and_reductions(tmp_path):
     export_and_compare(_Functional(), randn(2, 3, 4), tmp_path, other=[randn(5, 3, 4, seed=3)])
 
 
+class _MoreOps(nn.Module):
+    """The remaining element-wise, selection and triangle operations."""
+
+    def __init__(self):
+        super().__init__()
+        self.mask = np.random.default_rng(0).random((3, 4)) > 0.5     # constants of the model
+
+    def forward(self, x):                               # x: (N, 3, 4), values in (-1, 1)
+        y = lucid.where(self.mask, x, -x) + lucid.masked_fill(x, self.mask, 0.25)
+        y = y + lucid.tril(x) - lucid.triu(x, 1) + lucid.power(lucid.abs(x) + 1.0, 1.5)
+        y = y + lucid.minimum(x, 0.1) + lucid.cube(x) + lucid.reciprocal(x * x + 1.0)
+        y = y + lucid.log2(x + 2.0) + lucid.arcsin(x * 0.5) + lucid.arccos(x * 0.5)
+        y = y + lucid.arctan(x) + lucid.cosh(x) + lucid.sinh(x) + lucid.cos(x) + lucid.tan(x)
+        y = y + lucid.round(x * 4) + lucid.round(x, decimals=1) + lucid.sign(x)
+        y = y + lucid.floor(x * 3) + lucid.ceil(x * 3) + lucid.square(x) - lucid.exp(-x)
+        return y.astype(lucid.Float64), lucid.clip(x, min_value=0.0)
+
+
+def test_more_elementwise_selection_and_triangle_operations(tmp_path):
+    x = lucid.Tensor(np.tanh(randn(2, 3, 4).data))
+    export_and_compare(_MoreOps(), x, tmp_path,
+                       other=[lucid.Tensor(np.tanh(randn(5, 3, 4, seed=3).data))])
+
+
 def test_dropout_in_evaluation_mode_and_flatten(tmp_path):
     model = nn.Sequential(nn.Conv2d(2, 3, 3), nn.Dropout(0.5), nn.Dropout2d(0.3), nn.Flatten(),
                           nn.Linear(3 * 4 * 4, 5), nn.AlphaDropout(0.2))
