@@ -10,9 +10,7 @@ min picks one of several equal values, its gradient is shared equally between th
 import numpy as np
 
 from lucid.autograd.function import Function
-from lucid.linalg._checks import float_tensor
-from lucid.ops._util import check_bool
-from lucid.ops._util import normalize_axis
+from lucid._checks import check_bool, float_tensor, normalize_axis
 
 __all__ = ["norm"]
 
@@ -185,7 +183,7 @@ def norm(a, ord=None, axis=None, keepdims=False):
     >>> print(lucid.linalg.norm(m, axis=1, keepdims=True))
     Tensor([[2.236068], [5.0]])
     """
-    x = float_tensor("norm", a, "a")
+    x = float_tensor(a, "norm", "a", convert=True)
     keepdims = check_bool(keepdims, "norm", "keepdims")
     number = isinstance(ord, (int, float, np.number)) and not isinstance(ord, (bool, np.bool_))
     if not (ord is None or number or isinstance(ord, str)):

@@ -22,7 +22,8 @@ import math
 
 from lucid import random as _random
 from lucid._tensor import Tensor
-from lucid.ops._util import is_number as _is_number
+from lucid.autograd.inplace import note_write
+from lucid._checks import is_number as _is_number
 
 # PyTorch's trailing-underscore names (uniform_, ...) are the same functions: they are
 # module attributes but not listed here, so the docs show each function once.
@@ -69,6 +70,7 @@ def _fan(tensor, mode, name):
 
 def _fill(tensor, values):
     tensor.data[...] = values
+    note_write(tensor.data)
     return tensor
 
 

@@ -25,6 +25,7 @@ from lucid import _dtypes
 from lucid._tensor import Tensor
 from lucid.autograd.function import Function
 from lucid.autograd.grad_mode import state as _grad_state
+from lucid.autograd.inplace import note_write
 from lucid.nn.parameter import Buffer, Parameter
 
 __all__ = ["Module", "RemovableHandle", "IncompatibleKeys"]
@@ -1354,6 +1355,7 @@ class Module:
                              + "\n  ".join(problems))
         for target, array in updates:
             np.copyto(target.data, array, casting="unsafe")
+            note_write(target.data)
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------- repr

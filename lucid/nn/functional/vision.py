@@ -11,8 +11,7 @@ import math
 import numpy as np
 
 from lucid._tensor import Tensor
-from lucid.nn.functional._layer_args import check_bool, float_tensor
-from lucid.ops._util import is_int, is_number
+from lucid._checks import check_bool, float_tensor, is_int, is_number
 from lucid.ops.grid import AffineGrid, GridSample
 
 __all__ = ["affine_grid", "grid_sample", "rotate"]

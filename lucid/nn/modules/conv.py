@@ -334,7 +334,7 @@ class Unfold(Module):
         super().__init__()
         for argname, value, low in (("kernel_size", kernel_size, 1), ("dilation", dilation, 1),
                                     ("padding", padding, 0), ("stride", stride, 1)):
-            _args.int_tuple("Unfold", argname, value, 2, low)
+            _args.spatial_ints(value, "Unfold", argname, 2, low)
         self.kernel_size, self.dilation = kernel_size, dilation
         self.padding, self.stride = padding, stride
 
