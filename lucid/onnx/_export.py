@@ -245,12 +245,23 @@ class _Builder:
                 self.owners.setdefault(id(t), (name, t))
                 self.owners.setdefault(id(t.data), (name, t))
 
-    def bind(self, value, ta, tb):
-        for run, t in ((self.a, ta), (self.b, tb)):
+    def bind(self, value, ta, tb, node_a=None, node_b=None):
+        for run, t, node in ((self.a, ta, node_a), (self.b, tb, node_b)):
             run[id(t)] = value
             if isinstance(t, Tensor):
                 run[id(t.data)] = value
+            if node is not None:
+                run[("node", id(node))] = value
         self.g.register(value)
+
+    @staticmethod
+    def _known(run, x, node=None):
+        """The Value of ``x`` in ``run``: by its graph node when it had one (an in-place
+        operation gives a tensor the node of its new value, and the copy of its old value
+        the old node), else by the object (arrays, tensors without a node)."""
+        if node is not None and ("node", id(node)) in run:
+            return run[("node", id(node))]
+        return run.get(id(x))
 
     def param(self, name, tensor):
         if name not in self.params:
@@ -259,15 +270,16 @@ class _Builder:
             self.params[name] = Value(name, data.shape, data.shape, data.dtype, const=data)
         return self.params[name]
 
-    def resolve(self, xa, xb, rec, i):
-        """The graph Value (or plain value) of input ``i`` of ``rec`` in both runs."""
+    def resolve(self, xa, xb, rec, i, nodes=(None, None)):
+        """The graph Value (or plain value) of input ``i`` of ``rec`` in both runs
+        (``nodes``: the input's graph node in each run, when it had one)."""
         array_like = (Tensor, np.ndarray)
         if not isinstance(xa, array_like):
             if isinstance(xb, array_like) or not _same(xa, xb):
                 raise _untracked(rec, i, f"is {_short(xa)} in one run and {_short(xb)} in "
                                          "the other")
             return xa
-        va, vb = self.a.get(id(xa)), self.b.get(id(xb))
+        va, vb = self._known(self.a, xa, nodes[0]), self._known(self.b, xb, nodes[1])
         if va is not None or vb is not None:
             if va is not vb:
                 raise _untracked(rec, i, "is not the same tensor in the two runs")
@@ -293,7 +305,8 @@ class _Builder:
                 "another size or other values: its forward branches on the input, which a "
                 "graph cannot record")
         self.g.scope = ra.module[0]
-        inputs = [self.resolve(xa, xb, ra, i) for i, (xa, xb) in enumerate(zip(ra.inputs, rb.inputs))]
+        inputs = [self.resolve(xa, xb, ra, i, nodes) for i, (xa, xb, *nodes)
+                  in enumerate(zip(ra.inputs, rb.inputs, ra.nodes, rb.nodes))]
         out_a, out_b = ra.output.data, rb.output.data
         constant = all(not isinstance(v, Value) or v.const is not None for v in inputs)
         if constant and _same(out_a, out_b):                 # fold: a constant of the model
@@ -301,7 +314,7 @@ class _Builder:
                           const=np.array(out_a))
         else:
             value = self._convert(ra, rb, inputs)
-        self.bind(value, ra.output, rb.output)
+        self.bind(value, ra.output, rb.output, ra.node, rb.node)
 
     def _convert(self, ra, rb, inputs):
         entry = CONVERTERS.get(ra.fn)
@@ -361,14 +374,14 @@ def _build(onnx, opset, model, run_a, run_b, in_names, out_names, dynamic):
     g.scope = ""
     graph_outputs = []
     for k, (name, ta, tb) in enumerate(zip(out_names, outs_a, outs_b)):
-        value = builder.a.get(id(ta))
+        value = builder._known(builder.a, ta, ta._node)
         if value is None:
             owner = builder.owners.get(id(ta))
             if owner is None:
                 raise ValueError(f"lucid.onnx.export: output {k} ({name!r}) was not computed "
                                  "by recorded lucid operations from the inputs")
             value = builder.param(*owner)
-        if builder.b.get(id(tb), value) is not value:
+        if builder._known(builder.b, tb, tb._node) not in (None, value):
             raise ValueError(f"lucid.onnx.export: output {k} ({name!r}) is not the same "
                              "tensor in the two runs")
         g.reserve(name)

@@ -23,7 +23,7 @@ __all__ = ["Record", "record"]
 class Record:
     """One operation of the trace."""
 
-    __slots__ = ("fn", "inputs", "params", "output", "module")
+    __slots__ = ("fn", "inputs", "params", "output", "module", "nodes", "node")
 
     def __init__(self, fn, inputs, params, output, module):
         self.fn = fn                # the Function class
@@ -31,6 +31,10 @@ class Record:
         self.params = params        # keyword parameters
         self.output = output        # the result Tensor (kept alive: ids stay unique)
         self.module = module        # (dotted name, class name) of the module running it
+        # the graph nodes of the inputs and of the output as they were at this step (an
+        # in-place operation later gives a tensor the node of its new value)
+        self.nodes = tuple(getattr(x, "_node", None) for x in inputs)
+        self.node = output._node
 
     @property
     def where(self):

@@ -207,6 +207,23 @@ def test_reshape_transpose_concatenate_index(tmp_path):
     assert [o.name for o in sess.get_outputs()] == ["output_0", "output_1", "output_2", "output_3"]
 
 
+class _InPlace(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1, self.conv2 = nn.Conv2d(2, 2, 3, padding=1), nn.Conv2d(2, 2, 3, padding=1)
+
+    def forward(self, x):
+        out = self.conv2(self.conv1(x))
+        before = out * 2.0                               # out's value before the change
+        out += x                                         # in place, as torchvision writes it
+        out *= 0.5
+        return out + before
+
+
+def test_in_place_arithmetic(tmp_path):
+    _check(_InPlace(), (2, 5, 5), tmp_path)
+
+
 def test_embedding(tmp_path):
     layer = randomize(nn.Embedding(10, 4))
     ids = lucid.Tensor(np.array([[1, 2, 9], [0, 3, 3]], dtype=np.int64))
