@@ -210,10 +210,10 @@ def test_reshape_transpose_concatenate_index(tmp_path):
 class _InPlace(nn.Module):
     def __init__(self):
         super().__init__()
-        self.conv1, self.conv2 = nn.Conv2d(2, 2, 3, padding=1), nn.Conv2d(2, 2, 3, padding=1)
+        self.fc1, self.fc2 = nn.Linear(5, 5), nn.Linear(5, 5)
 
     def forward(self, x):
-        out = self.conv2(self.conv1(x))
+        out = self.fc2(self.fc1(x))
         before = out * 2.0                               # out's value before the change
         out += x                                         # in place, as torchvision writes it
         out *= 0.5
