@@ -24,6 +24,7 @@ from lucid import nn
 from lucid import optim
 from lucid import data, datasets, transforms
 from lucid import models
+from lucid import interop, onnx
 
 __version__ = "0.1.0"
 
@@ -32,6 +33,6 @@ pi = 3.141592653589793
 inf = float("inf")
 
 __all__ = ["Tensor", "autograd", "no_grad", "enable_grad", "grad_enabled",
-           "set_grad_enabled", "count_flops", "kernels", "random", "linalg", "einops", "nn", "optim", "data", "datasets", "transforms", "models", "newaxis", "pi", "inf",
+           "set_grad_enabled", "count_flops", "kernels", "random", "linalg", "einops", "nn", "optim", "data", "datasets", "transforms", "models", "interop", "onnx", "newaxis", "pi", "inf",
            "Int", "Int8", "Int16", "Int32", "Int64", "Float", "Float16", "Float32", "Float64",
            "Complex", "Complex64", "save", "load", *ops.__all__]

@@ -84,6 +84,7 @@ import zlib
 
 import numpy as np
 
+from lucid import _safetensors
 from lucid._tensor import Tensor
 
 __all__ = ["save", "load"]
@@ -172,15 +173,15 @@ class _Writer:
                 "items": [self.node(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
 
 
-def _write_atomically(path, arrays):
-    """Write the npz to a temporary file beside ``path``, then rename it onto ``path``."""
+def _write_atomically(path, write):
+    """Call ``write(f)`` on a temporary file beside ``path``, then rename it onto ``path``."""
     directory = os.path.dirname(os.path.abspath(path))
     tmp = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp")
     # O_EXCL: never reuse an existing file; mode 0o666 lets the umask decide, as open() does
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -192,12 +193,17 @@ def _write_atomically(path, arrays):
         raise
 
 
-def save(obj, path):
+def save(obj, path, format=None):
     r"""Save ``obj`` (tensors, arrays, numbers, strings, nested dicts/lists) to ``path``.
 
     The file is a NumPy ``.npz`` archive: one ``.npy`` entry per array and a JSON
     entry ``__lucid__`` with the structure (the module docstring describes the format).
     Any file name works; ``.npz`` is a good extension, but none is added.
+
+    A name ending in ``.safetensors`` (or ``format="safetensors"``) writes a
+    *safetensors* file instead, the format PyTorch and the Hugging Face hub read
+    (``safetensors.torch.load_file``): it holds a flat mapping of names to tensors,
+    such as a ``state_dict()`` (the guide "When you outgrow lucid" shows the format).
 
     The whole object is checked before anything is written. The data goes to a
     temporary file in ``path``'s directory that is then renamed onto ``path``
@@ -211,14 +217,19 @@ def save(obj, path):
         list / tuple / dict (string or int keys) of these, nested to any depth.
     path : str or os.PathLike
         The file to write (replaced if it exists).
+    format : {None, 'lucid', 'safetensors'}, default None
+        None chooses by the file name: safetensors for ``.safetensors``, lucid's
+        own format otherwise. A format the file name contradicts is an error.
 
     Raises
     ------
     TypeError
         If ``obj`` holds something else (the message gives where: ``obj['w'][1]``), a
-        dict key that is not a string or int, or an array of Python objects.
+        dict key that is not a string or int, or an array of Python objects; for
+        safetensors, anything but a mapping of string names to Tensors / arrays of
+        a dtype the format holds.
     ValueError
-        If a container contains itself.
+        If a container contains itself, or ``format`` contradicts the file name.
     OSError
         If the directory does not exist or cannot be written.
 
@@ -236,13 +247,27 @@ def save(obj, path):
     Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     >>> state["step"], state["name"]
     (10, 'linear')
+
+    A state dict as safetensors, readable by PyTorch:
+
+    >>> from lucid import nn
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "model.safetensors")
+    ...     save(nn.Linear(3, 2).state_dict(), path)
+    ...     state = load(path)
+    >>> {name: t.shape for name, t in state.items()}
+    {'weight': (2, 3), 'bias': (2,)}
     """
     path = os.fspath(path)
+    if _safetensors.resolve_format(path, format, "save") == "safetensors":
+        tensors = _safetensors.tensors_of(obj, "save")
+        _write_atomically(path, lambda f: _safetensors.write(f, tensors))
+        return
     writer = _Writer()
     root = writer.node(obj, "obj")
     document = json.dumps({"format": FORMAT, "version": VERSION, "root": root})
     arrays = {STRUCTURE: np.array(document), **writer.arrays}
-    _write_atomically(path, arrays)
+    _write_atomically(path, lambda f: np.savez(f, **arrays))
 
 
 # ---------------------------------------------------------------------------- load
@@ -422,7 +447,7 @@ def _open_archive(path):
     )
 
 
-def load(path):
+def load(path, format=None):
     r"""Load an object saved by :func:`save`; never unpickles.
 
     Tensors come back as new leaves with their dtype, shape, ``requires_grad`` and
@@ -430,10 +455,17 @@ def load(path):
     dicts as they were saved. The file is read with ``np.load(allow_pickle=False)``
     and the object is built from the JSON structure alone.
 
+    A ``.safetensors`` file (or ``format="safetensors"``), such as one written by
+    PyTorch's ``safetensors.torch.save_file``, loads as a dict of names to Tensors
+    (``BF16`` tensors as float32). Its header is checked against the file's size
+    before anything is allocated.
+
     Parameters
     ----------
     path : str or os.PathLike
-        A file written by :func:`save`.
+        A file written by :func:`save` (or a safetensors file).
+    format : {None, 'lucid', 'safetensors'}, default None
+        None chooses by the file name, as :func:`save` does.
 
     Returns
     -------
@@ -445,7 +477,9 @@ def load(path):
     ValueError
         If the file is not a lucid file: another format, a ``.npy`` or a ``.npz``
         without lucid's ``__lucid__`` entry, a damaged or truncated file, or one
-        written by a newer lucid. The message names the file.
+        written by a newer lucid; a safetensors file whose header does not fit its
+        data; a file whose bytes are of the other format than its name or
+        ``format`` says. The message names the file.
     FileNotFoundError
         If ``path`` does not exist.
 
@@ -470,6 +504,11 @@ def load(path):
     (0.5, None)
     """
     path = os.fspath(path)
+    if _safetensors.resolve_format(path, format, "load") == "safetensors":
+        return {name: Tensor(array) for name, array in _safetensors.read(path).items()}
+    if _safetensors.looks_like_safetensors(path):
+        raise ValueError(f"load: {path!r} is a safetensors file, not lucid's own format: "
+                         "name it '.safetensors' or pass format='safetensors'")
     archive = _open_archive(path)
     try:
         return _load_from(path, archive)

@@ -21,17 +21,35 @@ except ImportError:  # parity tests skip with this reason
 
 TORCH_MISSING = "PyTorch is not installed (pip install torch==2.13.0) so the parity oracle is absent"
 
+try:
+    import onnx.checker  # (a submodule: tests/onnx/ alone is no onnx)
+    import onnxruntime
+except ImportError:  # export tests (marked 'onnx') skip with this reason
+    onnx = onnxruntime = None
+
+ONNX_MISSING = 'onnx and onnxruntime are not installed (pip install "lucid[onnx]") so exported graphs cannot be run'
+
+#: Docstring examples that need an optional package: path prefix -> marker
+OPTIONAL_DOCTESTS = {"lucid/interop/": "torch", "lucid/onnx/_export.py": "onnx"}
+
 
 def pytest_collection_modifyitems(config, items):
     """The one torch guard: a test that takes the ``torch`` fixture is marked ``torch``
     (so ``pytest -m torch`` selects every parity test), and without PyTorch every test
-    marked ``torch`` is skipped."""
+    marked ``torch`` is skipped; likewise every test marked ``onnx`` without onnx and
+    onnxruntime, and the docstring examples of OPTIONAL_DOCTESTS."""
     skip = pytest.mark.skip(reason=TORCH_MISSING)
+    skip_onnx = pytest.mark.skip(reason=ONNX_MISSING)
     for item in items:
         if "torch" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.torch)
+        for prefix, marker in OPTIONAL_DOCTESTS.items():
+            if item.nodeid.startswith(prefix):
+                item.add_marker(getattr(pytest.mark, marker))
         if torch is None and item.get_closest_marker("torch") is not None:
             item.add_marker(skip)
+        if onnxruntime is None and item.get_closest_marker("onnx") is not None:
+            item.add_marker(skip_onnx)
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -1,0 +1,193 @@
+"""PyTorch twins of the lucid modules that ``torch.nn`` does not have.
+
+``torch.nn`` has no ``ConvBNReLU2d``, no ``ResNet`` and no ``DigitsCNN``: their
+``forward`` is lucid code. For each of them this module holds the same ``forward``
+written with torch operations, line for line (read each beside the lucid class it
+names). :func:`lucid.interop.to_torch` builds a ``torch.nn.Module`` subclass per lucid
+class from it (a *twin*: same name, same sub-modules, parameters, buffers and
+attributes), and :func:`lucid.interop.from_torch` turns a twin back into the lucid
+class.
+
+The functions are defined inside :func:`forwards`, which receives the imported
+``torch``, so importing lucid never imports PyTorch.
+"""
+import math
+
+__all__ = ["forwards"]
+
+
+def forwards(torch):
+    """``{lucid class: {method name: function}}`` for every lucid-only module."""
+    from lucid import nn
+    from lucid.demo import DigitsCNN
+    from lucid.einops._pattern import parse_pattern
+    from lucid.einops._recipe import make_recipe
+    from lucid.models import (AlexNet, BasicBlock, InvertedResidual, LeNet5, MobileNetV2,
+                              PositionalEncoding, ResNet, Seq2SeqTransformer, VGG,
+                              ViTEncoder, ViTEncoderBlock, VisionTransformer)
+
+    F = torch.nn.functional
+
+    # ------------------------------------------------------------ lucid.nn layers
+    def conv_bn_relu(self, x):
+        return self.relu(self.bn(self.conv(x)))
+
+    def depth_separable(self, x):
+        return self.pointwise(self.depthwise(x))
+
+    def spatial_mean(x):
+        return x.mean(dim=tuple(range(2, x.ndim)))
+
+    def se_module(self, x):
+        gate = self.sigmoid(self.fc2(self.relu(self.fc1(spatial_mean(x)))))      # (N, C)
+        return x * gate.reshape(gate.shape + (1,) * (x.ndim - 2))
+
+    def selective_kernel(self, x):
+        u = torch.stack([branch(x) for branch in self.branches], dim=1)      # (N, M, C, H, W)
+        z = self.relu(self.fc_bn(self.fc(spatial_mean(u.sum(dim=1)))))
+        n, m, c = u.shape[0], u.shape[1], u.shape[2]
+        logits = self.select(z).reshape(n, m, c)
+        a = F.softmax(logits, dim=1).reshape(n, m, c, 1, 1)
+        return (a * u).sum(dim=1)
+
+    def global_response_norm(self, x):
+        n, c, h, w = x.shape
+        g = torch.linalg.vector_norm(x.reshape(n, c, h * w), ord=2, dim=2, keepdim=True)
+        g = g.reshape(n, c, 1, 1)
+        norm = g / (g.mean(dim=1, keepdim=True) + self.eps)
+        return self.gamma.reshape(1, c, 1, 1) * (x * norm) + self.beta.reshape(1, c, 1, 1) + x
+
+    def scaled_dot_product_attention(self, query, key, value, attn_mask=None):
+        mask = self.attn_mask if attn_mask is None else attn_mask
+        p = self.dropout_p if self.training else 0.0
+        return F.scaled_dot_product_attention(query, key, value, attn_mask=mask, dropout_p=p,
+                                              is_causal=self.is_causal, scale=self.scale)
+
+    def drop_path(self, x):
+        p = self.drop_prob
+        if not self.training or p == 0:
+            return x
+        keep = (torch.rand((x.shape[0],) + (1,) * (x.ndim - 1), device=x.device) >= p)
+        scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+        return x * (keep.to(x.dtype) * scale)
+
+    def drop_block(self, x):
+        p, k = self.p, self.block_size
+        h, w = x.shape[2:]
+        if not self.training or p == 0:
+            return x
+        gamma = min(p / (k * k) * (h * w) / ((h - k + 1) * (w - k + 1)), 1.0)
+        corners = torch.rand(x.shape[:2] + (h - k + 1, w - k + 1), device=x.device) < gamma
+        dropped = torch.zeros(x.shape, dtype=torch.bool, device=x.device)
+        for di in range(k):                      # spread each corner over its k x k block
+            for dj in range(k):
+                dropped[:, :, di:di + h - k + 1, dj:dj + w - k + 1] |= corners
+        mask = (~dropped).to(x.dtype)
+        kept = mask.sum()
+        scale = mask.numel() / kept if kept else 0.0
+        return x * (mask * scale)
+
+    def rearrange(self, x):
+        recipe = make_recipe(parse_pattern(self.pattern), "Rearrange", tuple(x.shape),
+                             self.axes_lengths)
+        y = x.reshape(recipe.elementary_shape).permute(recipe.permutation)
+        return y.reshape(recipe.final_shape)
+
+    # ------------------------------------------------------------- lucid.models
+    def classifier_net(self, x):                        # AlexNet, VGG, MobileNetV2
+        x = self.avgpool(self.features(x))
+        return self.classifier(torch.flatten(x, 1))
+
+    def lenet_5(self, x):
+        x = self.pool(self.act(self.conv1(x)))
+        x = self.pool(self.act(self.conv2(x)))
+        x = torch.flatten(x, 1)
+        x = self.act(self.fc1(x))
+        x = self.act(self.fc2(x))
+        return self.fc3(x)
+
+    def basic_block(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        shortcut = x if self.downsample is None else self.downsample(x)
+        return self.relu(out + shortcut)
+
+    def resnet_(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+    def inverted_residual(self, x):
+        return x + self.conv(x) if self.use_shortcut else self.conv(x)
+
+    def vit_block(self, x):
+        y = self.ln_1(x)
+        y = self.self_attention(y, y, y, need_weights=False)[0]
+        x = x + self.dropout(y)
+        return x + self.mlp(self.ln_2(x))
+
+    def vit_encoder(self, x):
+        return self.ln(self.layers(self.dropout(x + self.pos_embedding)))
+
+    def vision_transformer(self, x):
+        tokens = self.conv_proj(x).flatten(2).transpose(1, 2)    # n d h w -> n (h w) d
+        cls = self.class_token.expand(tokens.shape[0], 1, self.hidden_dim)
+        z = self.encoder(torch.cat([cls, tokens], dim=1))
+        return self.heads(z[:, 0])
+
+    def positional_encoding(self, x):
+        return self.dropout(x + self.pe[:x.shape[1]].to(x.dtype))
+
+    def embed(self, embedding, tokens):
+        return self.positional_encoding(embedding(tokens) * math.sqrt(self.d_model))
+
+    def encode(self, src, src_mask=None, src_key_padding_mask=None):
+        return self.transformer.encoder(self._embed(self.src_embedding, src), mask=src_mask,
+                                        src_key_padding_mask=src_key_padding_mask)
+
+    def decode(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+               memory_key_padding_mask=None):
+        out = self.transformer.decoder(self._embed(self.tgt_embedding, tgt), memory,
+                                       tgt_mask=tgt_mask, memory_mask=memory_mask,
+                                       tgt_key_padding_mask=tgt_key_padding_mask,
+                                       memory_key_padding_mask=memory_key_padding_mask)
+        return self.generator(out)
+
+    def seq2seq(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None,
+                src_key_padding_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None):
+        out = self.transformer(self._embed(self.src_embedding, src),
+                               self._embed(self.tgt_embedding, tgt), src_mask=src_mask,
+                               tgt_mask=tgt_mask, memory_mask=memory_mask,
+                               src_key_padding_mask=src_key_padding_mask,
+                               tgt_key_padding_mask=tgt_key_padding_mask,
+                               memory_key_padding_mask=memory_key_padding_mask)
+        return self.generator(out)
+
+    def digits_cnn(self, x):
+        h = self.features(x)
+        return self.classifier(h.reshape(h.shape[0], -1))
+
+    table = {
+        nn.ScaledDotProductAttention: scaled_dot_product_attention,
+        nn.GlobalResponseNorm: global_response_norm,
+        nn.DropPath: drop_path, nn.DropBlock: drop_block, nn.Rearrange: rearrange,
+        nn.SEModule: se_module, nn.SelectiveKernel: selective_kernel,
+        nn.ConvBNReLU1d: conv_bn_relu, nn.ConvBNReLU2d: conv_bn_relu,
+        nn.ConvBNReLU3d: conv_bn_relu, nn.DepthSeparableConv1d: depth_separable,
+        nn.DepthSeparableConv2d: depth_separable, nn.DepthSeparableConv3d: depth_separable,
+        LeNet5: lenet_5, AlexNet: classifier_net, VGG: classifier_net,
+        BasicBlock: basic_block, ResNet: resnet_,
+        InvertedResidual: inverted_residual, MobileNetV2: classifier_net,
+        ViTEncoderBlock: vit_block, ViTEncoder: vit_encoder,
+        VisionTransformer: vision_transformer, PositionalEncoding: positional_encoding,
+        DigitsCNN: digits_cnn,
+    }
+    found = {cls: {"forward": fn} for cls, fn in table.items()}
+    def causal_mask(size):
+        return torch.nn.Transformer.generate_square_subsequent_mask(size)
+
+    found[Seq2SeqTransformer] = {"forward": seq2seq, "encode": encode,
+                                             "decode": decode, "_embed": embed,
+                                             "causal_mask": staticmethod(causal_mask)}
+    return found
