@@ -23,6 +23,8 @@ still spinning) cost more than the loop itself.
 """
 import numpy as np
 
+from lucid._ext import _checks
+
 from libc.math cimport erf as c_erf, erff as c_erff
 
 __all__ = ["relu_forward", "relu_backward", "erf"]
@@ -62,6 +64,7 @@ def relu_forward(x):
             passes[i] = x[i] > 0 or x[i] != x[i]
             y[i] = x[i] if passes[i] else 0
     """
+    _checks.relu_forward(x)
     y = np.empty_like(x)
     passes = np.empty(x.shape, dtype=np.bool_)
     flat_x, flat_y = x.reshape(-1), y.reshape(-1)
@@ -81,6 +84,7 @@ def relu_backward(grad, passes):
         for i in range(n):
             grad_x[i] = grad[i] if passes[i] else 0
     """
+    _checks.relu_backward(grad, passes)
     grad_x = np.empty_like(grad)
     flat_m = passes.reshape(-1).view(np.uint8)
     if grad.dtype == np.float32:
@@ -110,6 +114,7 @@ def erf(x):
         for i in range(n):
             y[i] = erf(x[i])
     """
+    _checks.erf(x)
     if not x.flags.c_contiguous:
         x = x.copy()
     y = np.empty_like(x)

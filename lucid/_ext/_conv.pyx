@@ -103,6 +103,7 @@ from libc.stdint cimport int32_t, int64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
+from lucid._ext import _checks
 from lucid._ext import _blas
 from lucid._ext._sizes import conv_output_size, conv_transpose_output_size
 
@@ -804,6 +805,7 @@ def conv_forward(x, w, stride, padding, dilation, groups, columns=None):
     in it (with ``x`` and the geometry), for :func:`conv_weight_grad` of the same ``x``
     to reuse instead of recomputing im2col; otherwise the dict is emptied.
     """
+    _checks.conv_forward(x, w, stride, padding, dilation, groups)
     N, C_in = x.shape[:2]
     C_out, C_in_g = w.shape[:2]
     K = w.shape[2:]
@@ -878,6 +880,7 @@ def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups,
     columns of this very ``x`` with this geometry, they are used instead of im2col
     (the same values, so the same result). It is only read, never filled here.
     """
+    _checks.conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups)
     N, C_in = x.shape[:2]
     C_out = grad_y.shape[1]
     K = tuple(kernel_size)
@@ -957,6 +960,8 @@ def conv_transpose_forward(x, w, stride, padding, output_padding, dilation, grou
     ``cols = w.reshape(C_in, -1).T @ x`` per group, then ``y = col2im(cols)``. Same contract as the reference twin
     ``lucid._ext.conv.conv_transpose_forward``; returns a new array (N, C_out, *O).
     """
+    _checks.conv_transpose_forward(x, w, stride, padding, output_padding, dilation,
+                                   groups)
     N, C_in = x.shape[:2]
     C_out_g = w.shape[1]
     K = w.shape[2:]
@@ -1008,6 +1013,7 @@ def unfold(x, kernel_size, stride, padding, dilation):
 
     Same contract as the reference twin ``lucid._ext.conv.unfold``.
     """
+    _checks.unfold(x, kernel_size, stride, padding, dilation)
     N, C = x.shape[:2]
     K = tuple(kernel_size)
     S = x.shape[2:]
@@ -1031,6 +1037,7 @@ def fold(cols, output_size, kernel_size, stride, padding, dilation):
 
     Same contract as the reference twin ``lucid._ext.conv.fold``.
     """
+    _checks.fold(cols, output_size, kernel_size, stride, padding, dilation)
     N = cols.shape[0]
     K = tuple(kernel_size)
     S = tuple(output_size)

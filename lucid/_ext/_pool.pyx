@@ -46,6 +46,7 @@ from libc.math cimport INFINITY
 from libc.stdint cimport int64_t
 from libc.string cimport memset
 
+from lucid._ext import _checks
 from lucid._ext._sizes import pool_output_size
 
 __all__ = ["max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward"]
@@ -335,6 +336,7 @@ def max_pool_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
     y : ndarray, shape (N, C, *O), x's dtype
     argmax : ndarray, shape (N, C, *O), int64
     """
+    _checks.max_pool_forward(x, kernel_size, stride, padding, dilation, ceil_mode)
     spatial = x.shape[2:]
     out = _output_shape(spatial, kernel_size, stride, padding, dilation, ceil_mode)
     y = np.empty(x.shape[:2] + out, dtype=x.dtype)
@@ -377,6 +379,7 @@ def max_pool_backward(grad_y, argmax, input_shape):
     -------
     grad_x : ndarray, shape ``input_shape``, grad_y's dtype
     """
+    _checks.max_pool_backward(grad_y, argmax, input_shape)
     input_shape = tuple(input_shape)
     planes = input_shape[0] * input_shape[1]
     grad_x = np.empty((planes, math.prod(input_shape[2:])), dtype=grad_y.dtype)
@@ -423,6 +426,8 @@ def avg_pool_forward(x, kernel_size, stride, padding, ceil_mode, count_include_p
     -------
     y : ndarray, shape (N, C, *O), x's dtype
     """
+    _checks.avg_pool_forward(x, kernel_size, stride, padding, ceil_mode,
+                             count_include_pad, divisor_override)
     spatial = x.shape[2:]
     out = _output_shape(spatial, kernel_size, stride, padding, (1,) * len(spatial), ceil_mode)
     y = np.empty(x.shape[:2] + out, dtype=x.dtype)
@@ -469,6 +474,8 @@ def avg_pool_backward(grad_y, input_shape, kernel_size, stride, padding, ceil_mo
     -------
     grad_x : ndarray, shape ``input_shape``, grad_y's dtype
     """
+    _checks.avg_pool_backward(grad_y, input_shape, kernel_size, stride, padding,
+                              ceil_mode, count_include_pad, divisor_override)
     input_shape = tuple(input_shape)
     spatial = input_shape[2:]
     out = grad_y.shape[2:]

@@ -13,6 +13,8 @@ its own rows, so no element has two writers and the sums keep the reference's or
 """
 import numpy as np
 
+from lucid._ext import _checks
+
 from cython.parallel cimport prange, threadid
 from libc.stdint cimport int64_t
 
@@ -118,6 +120,7 @@ def scatter_add(target, index, values):
     -------
     None
     """
+    _checks.scatter_add(target, index, values)
     cdef Py_ssize_t n = index.shape[0], M = target.shape[0], K = target.shape[1]
     cdef bint wide = (K * target.itemsize >= _PARALLEL_ROW_BYTES
                       and n * K >= _PARALLEL_MIN_WORK and M >= 2 and _THREADS >= 2)
