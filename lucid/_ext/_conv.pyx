@@ -104,6 +104,7 @@ from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
 from lucid._ext import _checks
+from lucid._ext._openmp import max_threads
 from lucid._ext import _blas
 from lucid._ext._sizes import conv_output_size, conv_transpose_output_size
 
@@ -121,7 +122,7 @@ _DIRECT_MAX_CHANNEL_PAIRS = 4
 # slower with both pools on 2 cores. unfold / fold alone use every thread (the
 # OpenMP default: OMP_NUM_THREADS, else one per CPU).
 _GEMM_THREADS = 1
-_ALL_THREADS = int(os.environ.get("OMP_NUM_THREADS", "").split(",")[0] or 0) or os.cpu_count() or 1
+_ALL_THREADS = max_threads()
 # Threads of the per-sample path, each calling BLAS itself. At most 32: OpenBLAS keeps a
 # fixed table of work buffers for its callers (NumPy's build: MAX_THREADS=64), which
 # many more simultaneous callers could exhaust.

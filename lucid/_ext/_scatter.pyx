@@ -14,8 +14,9 @@ its own rows, so no element has two writers and the sums keep the reference's or
 import numpy as np
 
 from lucid._ext import _checks
+from lucid._ext._openmp import max_threads
 
-from cython.parallel cimport prange, threadid
+from cython.parallel cimport prange
 from libc.stdint cimport int64_t
 
 __all__ = ["scatter_add"]
@@ -31,19 +32,7 @@ cdef Py_ssize_t _PARALLEL_ROW_BYTES = 256
 cdef Py_ssize_t _PARALLEL_MIN_WORK = 1 << 15
 
 
-cdef int _count_threads():
-    """How many threads a ``prange`` loop runs on (1 when built without OpenMP)."""
-    cdef int[256] seen
-    cdef int t, most = 0
-    for t in prange(256, nogil=True, schedule="static", chunksize=1):
-        seen[t] = threadid()
-    for t in range(256):
-        if seen[t] > most:
-            most = seen[t]
-    return most + 1
-
-
-cdef int _THREADS = _count_threads()
+cdef int _THREADS = max_threads()
 
 
 cdef void _serial(real[:, ::1] target, const int64_t[::1] index,
