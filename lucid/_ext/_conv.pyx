@@ -831,7 +831,7 @@ def conv_forward(x, w, stride, padding, dilation, groups, columns=None):
                 columns.update(x=x, cols=full,
                                key=_columns_key(x, K, O, stride, padding, dilation, groups, 0))
         ws = _workspace("cols", (_SAMPLE_THREADS * R * L,), x.dtype)
-        with _BLAS.single_threaded():
+        with _blas.one_thread():
             _run_sample_conv(x, w, y, ws, full, S, O, K, stride, padding, dilation, groups)
         return y
     w_mat = w.reshape(groups, C_out_g, rows_g)
@@ -843,21 +843,22 @@ def conv_forward(x, w, stride, padding, dilation, groups, columns=None):
             full = np.empty(groups * rows_g * N * L, dtype=x.dtype)
             columns.update(x=x, cols=full,
                            key=_columns_key(x, K, O, stride, padding, dilation, groups, nb))
-    for n0 in range(0, N, nb):
-        nc = min(nb, N - n0)
-        if full is not None:                             # kept for conv_weight_grad
-            cols = _chunk_columns(full, groups * rows_g, n0, nc, L)
-        else:
-            cols = _workspace("cols", (groups * rows_g, nc, L), x.dtype)
-        _run_im2col(x, cols.transpose(1, 0, 2), n0, S, O, K, stride, padding, dilation,
-                    _GEMM_THREADS)
-        cols = cols.reshape(groups, rows_g, nc * L)
-        if nc == 1:                                      # multiply straight into y
-            np.matmul(w_mat, cols, out=y[n0].reshape(groups, C_out_g, L))
-        else:
-            out = _workspace("out", (C_out, nc, L), x.dtype)
-            np.matmul(w_mat, cols, out=out.reshape(groups, C_out_g, nc * L))
-            y[n0:n0 + nc].reshape(nc, C_out, L)[...] = out.transpose(1, 0, 2)
+    with _blas.all_threads():          # the GEMMs run on OpenBLAS's threads
+        for n0 in range(0, N, nb):
+            nc = min(nb, N - n0)
+            if full is not None:                             # kept for conv_weight_grad
+                cols = _chunk_columns(full, groups * rows_g, n0, nc, L)
+            else:
+                cols = _workspace("cols", (groups * rows_g, nc, L), x.dtype)
+            _run_im2col(x, cols.transpose(1, 0, 2), n0, S, O, K, stride, padding, dilation,
+                        _GEMM_THREADS)
+            cols = cols.reshape(groups, rows_g, nc * L)
+            if nc == 1:                                      # multiply straight into y
+                np.matmul(w_mat, cols, out=y[n0].reshape(groups, C_out_g, L))
+            else:
+                out = _workspace("out", (C_out, nc, L), x.dtype)
+                np.matmul(w_mat, cols, out=out.reshape(groups, C_out_g, nc * L))
+                y[n0:n0 + nc].reshape(nc, C_out, L)[...] = out.transpose(1, 0, 2)
     return y
 # [end kernel: conv_forward]
 
@@ -906,7 +907,7 @@ def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups,
                              _columns_key(x, K, O, stride, padding, dilation, groups, 0))
         parts = np.zeros((_SAMPLE_THREADS, groups * rows_g * C_out_g), dtype=x.dtype)
         ws = _workspace("cols", (_SAMPLE_THREADS * R * L,), x.dtype) if full is None else full
-        with _BLAS.single_threaded():
+        with _blas.one_thread():
             _run_sample_weight_grad(x, grad_y, parts, ws,
                                     _no_columns(x.dtype) if full is None else full,
                                     S, O, K, stride, padding, dilation, groups, transposed)
@@ -920,27 +921,28 @@ def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups,
     nb = _chunk(N, C_in * math.prod(K) * L)
     full = _kept_columns(columns, x,
                          _columns_key(x, K, O, stride, padding, dilation, groups, nb))
-    for n0 in range(0, N, nb):
-        nc = min(nb, N - n0)
-        if full is not None:                             # computed by conv_forward
-            cols = _chunk_columns(full, groups * rows_g, n0, nc, L)
-        else:
-            cols = _workspace("cols", (groups * rows_g, nc, L), x.dtype)
-            _run_im2col(x, cols.transpose(1, 0, 2), n0, S, O, K, stride, padding,
-                        dilation, _GEMM_THREADS)
-        cols = cols.reshape(groups, rows_g, nc * L)
-        if nc == 1:
-            gy = grad_y[n0].reshape(groups, C_out_g, L)
-        else:
-            gy = _workspace("gy", (C_out, nc, L), x.dtype)
-            gy[...] = grad_y[n0:n0 + nc].reshape(nc, C_out, L).transpose(1, 0, 2)
-            gy = gy.reshape(groups, C_out_g, nc * L)
-        if n0 == 0:
-            _gemm_nt(cols, gy, gw_t, transposed)
-        else:
-            part = _workspace("part", gw_t.shape, x.dtype)
-            _gemm_nt(cols, gy, part, transposed)
-            gw_t += part
+    with _blas.all_threads():          # the GEMMs run on OpenBLAS's threads
+        for n0 in range(0, N, nb):
+            nc = min(nb, N - n0)
+            if full is not None:                             # computed by conv_forward
+                cols = _chunk_columns(full, groups * rows_g, n0, nc, L)
+            else:
+                cols = _workspace("cols", (groups * rows_g, nc, L), x.dtype)
+                _run_im2col(x, cols.transpose(1, 0, 2), n0, S, O, K, stride, padding,
+                            dilation, _GEMM_THREADS)
+            cols = cols.reshape(groups, rows_g, nc * L)
+            if nc == 1:
+                gy = grad_y[n0].reshape(groups, C_out_g, L)
+            else:
+                gy = _workspace("gy", (C_out, nc, L), x.dtype)
+                gy[...] = grad_y[n0:n0 + nc].reshape(nc, C_out, L).transpose(1, 0, 2)
+                gy = gy.reshape(groups, C_out_g, nc * L)
+            if n0 == 0:
+                _gemm_nt(cols, gy, gw_t, transposed)
+            else:
+                part = _workspace("part", gw_t.shape, x.dtype)
+                _gemm_nt(cols, gy, part, transposed)
+                gw_t += part
     if transposed:
         gw_mat[...] = gw_t.transpose(0, 2, 1)
     return grad_w
@@ -981,24 +983,25 @@ def conv_transpose_forward(x, w, stride, padding, output_padding, dilation, grou
     rows_g = C_out_g * math.prod(K)                      # column rows per group
     if _per_sample(N, groups * rows_g * L, C_in * L):
         ws = _workspace("cols", (_SAMPLE_THREADS * groups * rows_g * L,), x.dtype)
-        with _BLAS.single_threaded():
+        with _blas.one_thread():
             _run_sample_conv_transpose(x, w, y, ws, O, S, K, stride, padding, dilation,
                                        groups)
         return y
     w_t = w.reshape(groups, C_in_g, rows_g).transpose(0, 2, 1)
     nb = _chunk(N, C_out * math.prod(K) * L)
-    for n0 in range(0, N, nb):
-        nc = min(nb, N - n0)
-        if nc == 1:
-            xs = x[n0].reshape(groups, C_in_g, L)
-        else:
-            xs = _workspace("in", (C_in, nc, L), x.dtype)
-            xs[...] = x[n0:n0 + nc].reshape(nc, C_in, L).transpose(1, 0, 2)
-            xs = xs.reshape(groups, C_in_g, nc * L)
-        cols = _workspace("cols", (groups * rows_g, nc, L), x.dtype)
-        np.matmul(w_t, xs, out=cols.reshape(groups, rows_g, nc * L))
-        _run_col2im(cols.transpose(1, 0, 2), y, n0, O, S, K, stride, padding, dilation,
-                    _GEMM_THREADS)
+    with _blas.all_threads():          # the GEMMs run on OpenBLAS's threads
+        for n0 in range(0, N, nb):
+            nc = min(nb, N - n0)
+            if nc == 1:
+                xs = x[n0].reshape(groups, C_in_g, L)
+            else:
+                xs = _workspace("in", (C_in, nc, L), x.dtype)
+                xs[...] = x[n0:n0 + nc].reshape(nc, C_in, L).transpose(1, 0, 2)
+                xs = xs.reshape(groups, C_in_g, nc * L)
+            cols = _workspace("cols", (groups * rows_g, nc, L), x.dtype)
+            np.matmul(w_t, xs, out=cols.reshape(groups, rows_g, nc * L))
+            _run_col2im(cols.transpose(1, 0, 2), y, n0, O, S, K, stride, padding, dilation,
+                        _GEMM_THREADS)
     return y
 # [end kernel: conv_transpose_forward]
 
