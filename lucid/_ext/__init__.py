@@ -25,14 +25,38 @@ import os
 import pkgutil
 import warnings
 
+from lucid import _blas_env
+
 __all__ = ["families", "get", "select", "status", "BUILD_HINT"]
+
+
+
+def _openmp_loaded():
+    """The OpenMP runtime already mapped into this process (e.g. by PyTorch), or None."""
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                name = os.path.basename(line.rsplit(None, 1)[-1]) if "/" in line else ""
+                if name.startswith(("libgomp", "libomp", "libiomp")):
+                    return line.rsplit(None, 1)[-1]
+    except OSError:
+        pass
+    return None
+
 
 # The compiled twins' OpenMP threads wait for work by sleeping, not spinning. On 2 cores
 # shared with BLAS threads or other processes, spinning workers starved the threads doing
-# the real work: the demo's epochs ran 5.9 s instead of 0.3 s under load. This must be
-# set before the OpenMP runtime loads (with the first compiled twin, below); an explicit
-# OMP_WAIT_POLICY in the environment wins.
+# the real work: the demo's epochs ran 5.9 s instead of 0.3 s under load. The runtime
+# reads this when it loads (with the first compiled twin, below, unless PyTorch loaded
+# it first); an explicit OMP_WAIT_POLICY in the environment wins.
+_OPENMP_BEFORE = _openmp_loaded()
+WAIT_POLICY_SET_BY = (
+    "you (the environment)" if "OMP_WAIT_POLICY" in os.environ
+    else f"lucid, too late: the OpenMP runtime was loaded before lucid ({_OPENMP_BEFORE}) "
+         "and read its environment then (its idle threads spin)" if _OPENMP_BEFORE
+    else "lucid, before the OpenMP runtime loaded")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+_blas_env.OPENMP_SPINS = WAIT_POLICY_SET_BY.startswith("lucid, too late")
 
 BUILD_HINT = (
     "build them with `pip install -e .` from a lucid checkout "

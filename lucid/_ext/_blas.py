@@ -71,6 +71,7 @@ class Blas:
     """
 
     def __init__(self, lib, path, gemm, set_threads, get_threads, int_type):
+        self.lib = lib
         self.path = path
         self.ilp64 = int_type is ctypes.c_int64
         self._int = int_type
@@ -251,15 +252,54 @@ def all_threads():
     return contextlib.nullcontext() if gate is None else gate.hold("default")
 
 
+def _restart_with_timeout():
+    """NumPy loaded before lucid: set OPENBLAS_THREAD_TIMEOUT now, make OpenBLAS read its
+    environment again and stop its worker threads; the next product starts them with
+    the timeout (``lucid/_blas_env.py`` says why). Returns whether it took effect."""
+    blas = find()
+    if blas is None:
+        return False
+    read = getattr(blas.lib, "openblas_read_env", None)
+    shutdown = getattr(blas.lib, "blas_thread_shutdown_", None)
+    current = getattr(blas.lib, "openblas_thread_timeout", None)
+    if read is None or shutdown is None or current is None:
+        return False
+    for f in (read, shutdown, current):
+        f.restype = ctypes.c_int
+        f.argtypes = []
+    os.environ["OPENBLAS_THREAD_TIMEOUT"] = "4"
+    read()
+    shutdown()
+    return current() == 4
+
+
+def timeout_in_effect():
+    """The OPENBLAS_THREAD_TIMEOUT OpenBLAS uses now (0: its default), or None."""
+    blas = find()
+    current = None if blas is None else getattr(blas.lib, "openblas_thread_timeout", None)
+    if current is None:
+        return None
+    current.restype = ctypes.c_int
+    return current()
+
+
+if _blas_env.BLAS_SPINS and _restart_with_timeout():
+    _blas_env.BLAS_SPINS = False
+    _blas_env.TIMEOUT_SET_BY = ("lucid, after NumPy loaded: OpenBLAS re-read its "
+                                "environment and restarted its threads")
+
+
 def product_threads(flops):
     """The context to run one of lucid's matrix products of ``flops`` in.
 
-    One OpenBLAS thread for a product under :data:`SMALL_PRODUCT_FLOPS` when
-    OpenBLAS's workers spin after each call (``lucid._blas_env.BLAS_SPINS``: NumPy was
-    imported before lucid and the timeout could not be set); otherwise OpenBLAS's own
-    count. Either way inside the mode gate (module docstring).
+    One OpenBLAS thread for a product under :data:`SMALL_PRODUCT_FLOPS` when idle
+    worker threads spin and would take the second core from OpenBLAS's
+    (``lucid._blas_env.BLAS_SPINS``: NumPy was imported before lucid and the timeout
+    could not be set; ``OPENMP_SPINS``: PyTorch loaded the OpenMP runtime first);
+    otherwise OpenBLAS's own count. Either way inside the mode gate (module docstring).
     """
-    return one_thread() if _blas_env.BLAS_SPINS and flops < SMALL_PRODUCT_FLOPS else all_threads()
+    spinning = _blas_env.BLAS_SPINS or _blas_env.OPENMP_SPINS
+    return one_thread() if spinning and flops < SMALL_PRODUCT_FLOPS else all_threads()
 
 
 def matmul(a, b, out=None):

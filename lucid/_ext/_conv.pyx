@@ -836,6 +836,7 @@ def conv_forward(x, w, stride, padding, dilation, groups, columns=None):
         return y
     w_mat = w.reshape(groups, C_out_g, rows_g)
     nb = _chunk(N, C_in * math.prod(K) * L)
+    flops = 2 * N * L * C_out * rows_g
     full = None
     if columns is not None:
         columns.clear()
@@ -843,7 +844,7 @@ def conv_forward(x, w, stride, padding, dilation, groups, columns=None):
             full = np.empty(groups * rows_g * N * L, dtype=x.dtype)
             columns.update(x=x, cols=full,
                            key=_columns_key(x, K, O, stride, padding, dilation, groups, nb))
-    with _blas.all_threads():          # the GEMMs run on OpenBLAS's threads
+    with _blas.product_threads(flops):     # the GEMMs run on OpenBLAS's threads
         for n0 in range(0, N, nb):
             nc = min(nb, N - n0)
             if full is not None:                             # kept for conv_weight_grad
@@ -919,9 +920,10 @@ def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups,
     gw_mat = grad_w.reshape(groups, C_out_g, rows_g)
     gw_t = np.empty((groups, rows_g, C_out_g), dtype=x.dtype) if transposed else gw_mat
     nb = _chunk(N, C_in * math.prod(K) * L)
+    flops = 2 * N * L * C_out * rows_g
     full = _kept_columns(columns, x,
                          _columns_key(x, K, O, stride, padding, dilation, groups, nb))
-    with _blas.all_threads():          # the GEMMs run on OpenBLAS's threads
+    with _blas.product_threads(flops):     # the GEMMs run on OpenBLAS's threads
         for n0 in range(0, N, nb):
             nc = min(nb, N - n0)
             if full is not None:                             # computed by conv_forward
@@ -989,7 +991,8 @@ def conv_transpose_forward(x, w, stride, padding, output_padding, dilation, grou
         return y
     w_t = w.reshape(groups, C_in_g, rows_g).transpose(0, 2, 1)
     nb = _chunk(N, C_out * math.prod(K) * L)
-    with _blas.all_threads():          # the GEMMs run on OpenBLAS's threads
+    flops = 2 * N * L * C_in * rows_g
+    with _blas.product_threads(flops):     # the GEMMs run on OpenBLAS's threads
         for n0 in range(0, N, nb):
             nc = min(nb, N - n0)
             if nc == 1:
