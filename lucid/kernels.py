@@ -29,7 +29,8 @@ class KernelStatus(NamedTuple):
     """The state of one kernel family."""
 
     active: str
-    """``'reference'`` or ``'compiled'``: the twin that runs now."""
+    """``'reference'``, ``'compiled'`` or ``'custom: NAME'`` (a module plugged in with
+    :func:`use`): the twin that runs now."""
     compiled_built: bool
     """Whether the compiled twin is built and importable."""
     reason: str
@@ -62,20 +63,27 @@ def status():
 
 
 @contextlib.contextmanager
-def use(kind, *families):
-    """Run a block of code on one twin, then restore the previous choice.
+def use(kind, *families, family=None):
+    """Run a block of code on one twin, or on your own kernels, then restore the choice.
 
     Parameters
     ----------
-    kind : {'reference', 'compiled', 'auto'}
-        The twin to use inside the block.
+    kind : {'reference', 'compiled', 'auto'}, module, or path to a ``.py`` file
+        The twin to use inside the block; or a module (or the file of one) with a
+        family's contract -- every function of the reference twin, with the same
+        signature -- which then runs as that family's kernels (``family`` names it).
     *families : str
         Limit the switch to these families (default: all).
+    family : str, optional
+        The family a module or file plugs into (``"conv"``, ``"pool"``, ...).
 
     Raises
     ------
     ImportError
         ``kind='compiled'`` for a family whose compiled twin is not built.
+    ValueError
+        An unknown kind or family; a module without ``family``; a module missing a
+        function of the contract or with another signature (the message names it).
 
     Examples
     --------
@@ -83,14 +91,31 @@ def use(kind, *families):
     >>> with lucid.kernels.use("reference", "scatter"):
     ...     print(lucid.kernels.status()["scatter"].active)
     reference
+
+    Any module with the contract can run inside real models, e.g. a student's own
+    scatter-add (here a copy of the reference twin):
+
+    >>> import types
+    >>> from lucid._ext import scatter as reference_scatter
+    >>> mine = types.ModuleType("my_scatter")
+    >>> mine.scatter_add = reference_scatter.scatter_add
+    >>> with lucid.kernels.use(mine, family="scatter"):
+    ...     print(lucid.kernels.status()["scatter"].active)
+    custom: my_scatter
     """
-    saved = (dict(_ext._active), dict(_ext._reason))
-    _ext.select(kind, families or None)
+    saved = _ext.state()
+    if isinstance(kind, str) and not kind.endswith(".py") and family is None:
+        _ext.select(kind, families or None)
+    else:
+        chosen = family if family is not None else (families[0] if len(families) == 1 else None)
+        if chosen is None or (family is not None and families):
+            raise ValueError("lucid.kernels.use: a module or .py file plugs into one family: "
+                             "name it with family=..., e.g. use(module, family='conv')")
+        _ext.plug(kind, chosen)
     try:
         yield
     finally:
-        _ext._active.clear(); _ext._active.update(saved[0])
-        _ext._reason.clear(); _ext._reason.update(saved[1])
+        _ext.restore(saved)
 
 
 class Setting(NamedTuple):

@@ -49,13 +49,7 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(f"{count:6d}  {reason}")
 
 
-def _twin_params():
-    params = [pytest.param("reference", id="reference")]
-    params.append(pytest.param("compiled", id="compiled"))
-    return params
-
-
-@pytest.fixture(params=_twin_params())
+@pytest.fixture(params=["reference", "compiled"])
 def twin(request):
     """Run the test once per kernel twin; 'compiled' skips (with the reason) when not built.
 
@@ -67,7 +61,7 @@ def twin(request):
     if kind == "compiled":
         missing = [f for f in families if not _ext.compiled_available(f)]
         if missing:
-            pytest.skip(f"compiled twins not built for {', '.join(missing)}: run `pip install -e .`")
+            pytest.skip(f"compiled twins not built for {', '.join(missing)}; {_ext.BUILD_HINT}")
     with lucid.kernels.use(kind, *families):
         yield kind
 

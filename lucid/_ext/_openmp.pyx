@@ -4,7 +4,12 @@ One place for two rules the ``.pyx`` files share:
 
 * **How many threads.** :func:`max_threads` is the size of the team a ``prange``
   starts (``OMP_NUM_THREADS``, else one per CPU; 1 in a build without OpenMP). Every
-  twin asks here instead of guessing from the environment.
+  twin asks here instead of guessing from the environment, and passes
+  :func:`threads_for` of its work to each ``prange``: all threads, except one for a
+  small loop when idle OpenMP threads spin. They spin when PyTorch loaded the runtime
+  before lucid could ask them to sleep (``OMP_WAIT_POLICY``): then every parallel loop
+  ends in a spinning wait, which on a busy 2-core machine made the homework CNN's
+  batch-1 forward 10-40x slower (``benchmarks/import_order.py``).
 * **Fork.** GNU libgomp keeps a pool of worker threads per thread that opened a
   parallel region, and a forked child inherits the pool's bookkeeping but not its
   threads: the child's first ``prange`` waits forever for workers that do not exist.
@@ -19,7 +24,13 @@ import os
 
 from cython.parallel cimport prange, threadid
 
-__all__ = ["max_threads", "pause", "team_size"]
+from lucid import _blas_env
+
+__all__ = ["max_threads", "threads_for", "pause", "team_size", "SMALL_WORK"]
+
+# A parallel loop over less work than this (element copies or multiply-adds, about
+# 0.1 ms) runs on one thread when idle OpenMP threads spin.
+SMALL_WORK = 1 << 18
 
 cdef extern from *:
     """
@@ -43,6 +54,16 @@ cdef extern from *:
 def max_threads():
     """The number of threads a ``prange`` runs on (1 without OpenMP)."""
     return lucid_max_threads()
+
+
+_MAX_THREADS = lucid_max_threads()
+
+
+def threads_for(work):
+    """Threads for a parallel loop over ``work`` (module docstring)."""
+    if _blas_env.OPENMP_SPINS and work < SMALL_WORK:
+        return 1
+    return _MAX_THREADS
 
 
 def pause():

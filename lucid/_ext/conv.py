@@ -77,7 +77,7 @@ def _crop(x_pad, padding, size):
 
 
 # [kernel: conv_forward]
-def conv_forward(x, w, stride, padding, dilation, groups, columns=None):
+def conv_forward(x, w, stride, padding, dilation, groups):
     r"""Convolution (cross-correlation) of ``x`` with ``w``, without bias.
 
     .. math::
@@ -99,10 +99,6 @@ def conv_forward(x, w, stride, padding, dilation, groups, columns=None):
     groups : int
         ``C_in`` and ``C_out`` are split into ``groups`` blocks; output channel
         ``c_o`` sees only the input channels of its block.
-    columns : dict or None
-        A holder through which the compiled twin keeps its im2col columns of ``x``
-        for :func:`conv_weight_grad` of the same ``x`` to reuse. This twin forms no
-        column matrix: it only empties the holder (so nothing stale is kept).
 
     Returns
     -------
@@ -116,8 +112,6 @@ def conv_forward(x, w, stride, padding, dilation, groups, columns=None):
     array([[[-1., -1., -1.]]])
     """
     _checks.conv_forward(x, w, stride, padding, dilation, groups)
-    if columns is not None:
-        columns.clear()
     N, C_in = x.shape[:2]
     C_out, C_in_g = w.shape[:2]
     K = w.shape[2:]
@@ -137,8 +131,7 @@ def conv_forward(x, w, stride, padding, dilation, groups, columns=None):
 
 
 # [kernel: conv_weight_grad]
-def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups,
-                     columns=None):
+def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups):
     r"""Gradient of a convolution's loss with respect to its weight.
 
     .. math::
@@ -159,9 +152,6 @@ def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups,
         ``K``, one per spatial axis.
     stride, padding, dilation : tuple of int
     groups : int
-    columns : dict or None
-        The holder :func:`conv_forward` was given for the same ``x``; the compiled twin
-        reuses the columns it kept there. Ignored here (the result is the same).
 
     Returns
     -------

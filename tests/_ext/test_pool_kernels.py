@@ -21,7 +21,7 @@ from lucid.testing import assert_close, check_kernels
 
 KERNEL_FAMILIES = ("pool",)
 needs_torch = pytest.mark.torch
-BUILD = "the compiled pool twin is not built: run `python setup.py build_ext --inplace`"
+BUILD = f"the compiled pool twin is not built; {_ext.BUILD_HINT}"
 
 
 def pool():
