@@ -138,14 +138,19 @@ def _groups(fn, groups, channels):
 
 
 # ------------------------------------------------------------------ conv family
-def conv_forward(x, w, stride, padding, dilation, groups):
-    fn = "conv_forward"
+def _input_and_weight(fn, x, w, stride, padding, dilation):
+    """``x`` (N, C, *S) and a weight of the same rank and dtype; the geometry of its
+    kernel (``w.shape[2:]``). Returns ``d, (N, C_in, *S), (w0, w1, *K), (K, s, p, dil)``."""
     d = _spatial(x, fn, "x")
     array(fn, "w", w, ndim=(x.ndim,))
     same_dtype(fn, "w", w, "x", x)
-    N, C_in, *S = x.shape
-    C_out, C_in_g, *K = w.shape
-    K, s, p, dil = _geometry(fn, d, K, stride, padding, dilation)
+    return d, x.shape, w.shape, _geometry(fn, d, w.shape[2:], stride, padding, dilation)
+
+
+def conv_forward(x, w, stride, padding, dilation, groups):
+    fn = "conv_forward"
+    d, (N, C_in, *S), (C_out, C_in_g, *_), (K, s, p, dil) = _input_and_weight(
+        fn, x, w, stride, padding, dilation)
     groups = _groups(fn, groups, [("C_in", C_in), ("C_out = w.shape[0]", C_out)])
     if C_in_g * groups != C_in or C_in_g < 1:
         raise ValueError(f"{fn}: w.shape[1] must be C_in / groups = {C_in // groups} "
@@ -175,12 +180,8 @@ def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups):
 
 def conv_transpose_forward(x, w, stride, padding, output_padding, dilation, groups):
     fn = "conv_transpose_forward"
-    d = _spatial(x, fn, "x")
-    array(fn, "w", w, ndim=(x.ndim,))
-    same_dtype(fn, "w", w, "x", x)
-    N, C_in, *S = x.shape
-    C_w, C_out_g, *K = w.shape
-    K, s, p, dil = _geometry(fn, d, K, stride, padding, dilation)
+    d, (N, C_in, *S), (C_w, C_out_g, *_), (K, s, p, dil) = _input_and_weight(
+        fn, x, w, stride, padding, dilation)
     op = ints(fn, "output_padding", output_padding, d, 0)
     for a in range(d):
         if op[a] >= max(s[a], dil[a]):

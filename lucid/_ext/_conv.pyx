@@ -38,7 +38,6 @@ per-thread workspaces that grow and are reused; thread counts come from
 once for both gradients (the private :func:`_transpose_grads`).
 """
 import math
-import os
 import threading
 
 import numpy as np
@@ -261,9 +260,17 @@ def _kept_columns(columns, x, key):
     return columns["cols"]
 
 
-def _chunk_columns(full, rows, n0, nc, L):
-    """Chunk ``n0 : n0 + nc`` of kept columns, laid out as the workspace: (rows, nc, L)."""
-    return full[rows * n0 * L:rows * (n0 + nc) * L].reshape(rows, nc, L)
+def _chunk_of_columns(x, full, rows, n0, nc, L, geo, unfold):
+    """The columns (rows, nc, L) of samples ``n0 : n0 + nc`` of ``x``: a chunk of the kept
+    full-batch array ``full``, or of the workspace when it is None; im2col fills them
+    when ``unfold`` (not when _forward kept them already)."""
+    if full is not None:
+        cols = full[rows * n0 * L:rows * (n0 + nc) * L].reshape(rows, nc, L)
+    else:
+        cols = _workspace("cols", (rows, nc, L), x.dtype)
+    if unfold:
+        _run_im2col(as_5d(x), cols.transpose(1, 0, 2), n0, geo, _GEMM_THREADS)
+    return cols
 
 
 def _chunk(N, column_elements):
@@ -778,11 +785,7 @@ def _forward(x, w, stride, padding, dilation, groups, columns):
     with _blas.product_threads(2 * N * L * C_out * rows_g):   # on OpenBLAS's threads
         for n0 in range(0, N, nb):
             nc = min(nb, N - n0)
-            if full is not None:                             # kept for _weight_grad
-                cols = _chunk_columns(full, R, n0, nc, L)
-            else:
-                cols = _workspace("cols", (R, nc, L), x.dtype)
-            _run_im2col(as_5d(x), cols.transpose(1, 0, 2), n0, geo, _GEMM_THREADS)
+            cols = _chunk_of_columns(x, full, R, n0, nc, L, geo, True)   # kept when full
             cols = cols.reshape(groups, rows_g, nc * L)
             if nc == 1:                                      # multiply straight into y
                 np.matmul(w_mat, cols, out=y[n0].reshape(groups, C_out_g, L))
@@ -838,11 +841,7 @@ def _weight_grad(x, grad_y, K, stride, padding, dilation, groups, columns):
     with _blas.product_threads(2 * N * L * C_out * rows_g):   # on OpenBLAS's threads
         for n0 in range(0, N, nb):
             nc = min(nb, N - n0)
-            if full is not None:                             # computed by _forward
-                cols = _chunk_columns(full, R, n0, nc, L)
-            else:
-                cols = _workspace("cols", (R, nc, L), x.dtype)
-                _run_im2col(as_5d(x), cols.transpose(1, 0, 2), n0, geo, _GEMM_THREADS)
+            cols = _chunk_of_columns(x, full, R, n0, nc, L, geo, full is None)
             cols = cols.reshape(groups, rows_g, nc * L)
             if nc == 1:
                 gy = grad_y[n0].reshape(groups, C_out_g, L)

@@ -100,7 +100,7 @@ def test_torch_first_the_settings_still_take_effect():
 _TORCH_WORK = """
     import hashlib, json
     {first}
-    import torch
+    torch = __import__("torch")      # in the child only (the suite reaches torch via conftest)
     torch.manual_seed(0)
     torch.set_num_threads(2)
     a, b = torch.randn(256, 784), torch.randn(784, 512)
