@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from lucid._ext._blas import matmul as blas_matmul, product_threads
+from lucid._ext._blas import product_threads
 from lucid.autograd.function import Function
 from lucid.ops._util import as_tensor, normalize_axis
 
@@ -228,7 +228,8 @@ class TensorDot(Function):
         ctx.order_a, ctx.order_b = order_a, order_b
         ctx.laid_a, ctx.laid_b = a_laid.shape, b_laid.shape
         out_shape = tuple(a.shape[i] for i in free_a) + tuple(b.shape[i] for i in free_b)
-        return blas_matmul(A, B).reshape(out_shape)
+        with product_threads(2 * A.size * B.shape[1]):
+            return (A @ B).reshape(out_shape)
 
     @staticmethod
     def flops(ctx, out, a, b, axes_a=(), axes_b=()):
@@ -241,9 +242,11 @@ class TensorDot(Function):
         G = grad.reshape(A.shape[0], B.shape[1])       # (M, N)
         dA = dB = None
         if ctx.needs_input_grad[0]:
-            dA = blas_matmul(G, B.T).reshape(ctx.laid_a).transpose(np.argsort(ctx.order_a))
+            with product_threads(2 * A.size * B.shape[1]):
+                dA = (G @ B.T).reshape(ctx.laid_a).transpose(np.argsort(ctx.order_a))
         if ctx.needs_input_grad[1]:
-            dB = blas_matmul(A.T, G).reshape(ctx.laid_b).transpose(np.argsort(ctx.order_b))
+            with product_threads(2 * A.size * B.shape[1]):
+                dB = (A.T @ G).reshape(ctx.laid_b).transpose(np.argsort(ctx.order_b))
         return dA, dB
 
 
@@ -485,8 +488,8 @@ class Outer(Function):
     @staticmethod
     def backward(ctx, grad):
         u, v = ctx.saved_tensors
-        da = blas_matmul(grad, v).reshape(ctx.shape_a) if ctx.needs_input_grad[0] else None
-        db = blas_matmul(grad.T, u).reshape(ctx.shape_b) if ctx.needs_input_grad[1] else None
+        da = (grad @ v).reshape(ctx.shape_a) if ctx.needs_input_grad[0] else None
+        db = (grad.T @ u).reshape(ctx.shape_b) if ctx.needs_input_grad[1] else None
         return da, db
 
 
