@@ -721,7 +721,8 @@ def _path(N, C_in_g, C_out_g, column_elements, *sizes):
     * per-sample when NumPy's OpenBLAS was found, every thread gets a sample, the
       column matrices of all threads (``column_elements`` each) fit in
       ``_PER_SAMPLE_MAX_ELEMENTS``, the matrix sizes fit the BLAS's integers, and the
-      threads would not spin idle (``_openmp.threads_for``): measured 1.4-2x faster
+      loop may use all its threads (``_openmp.threads_for``: not a small loop while
+      idle threads spin): measured 1.4-2x faster
       than batch-chunk (the copies run on every core, the columns stay in its cache);
     * batch-chunk otherwise.
     """
@@ -730,7 +731,7 @@ def _path(N, C_in_g, C_out_g, column_elements, *sizes):
     if (_BLAS is not None and N >= _SAMPLE_THREADS
             and _SAMPLE_THREADS * column_elements <= _PER_SAMPLE_MAX_ELEMENTS
             and max(column_elements, *sizes) <= _BLAS_MAX
-            and threads_for(N * column_elements) > 1):
+            and threads_for(N * column_elements) >= _SAMPLE_THREADS):
         return "per-sample"
     return "batch-chunk"
 
