@@ -273,6 +273,19 @@ def _chunk_of_columns(x, full, rows, n0, nc, L, geo, unfold):
     return cols
 
 
+def _chunk_by_channel(a, n0, nc, groups, name):
+    """Samples ``n0 : n0 + nc`` of ``a`` (N, C, *spatial) laid out (groups, C/groups,
+    nc * L) for one GEMM per group: a view for one sample, else a copy into the
+    workspace ``name``."""
+    C = a.shape[1]
+    L = math.prod(a.shape[2:])
+    if nc == 1:
+        return a[n0].reshape(groups, C // groups, L)
+    out = _workspace(name, (C, nc, L), a.dtype)
+    out[...] = a[n0:n0 + nc].reshape(nc, C, L).transpose(1, 0, 2)
+    return out.reshape(groups, C // groups, nc * L)
+
+
 def _chunk(N, column_elements):
     """Samples per chunk so that the column matrix holds about _CHUNK_ELEMENTS."""
     return max(1, min(N, _CHUNK_ELEMENTS // max(1, column_elements)))
@@ -736,6 +749,17 @@ def _path(N, C_in_g, C_out_g, column_elements, *sizes):
     return "batch-chunk"
 
 
+def _sizes_and_path(N, C_in_g, C_out, groups, S, O, K, stride, padding, dilation):
+    """For a convolution of ``x`` (N, C_in_g * groups, *S) to (N, C_out, *O): the window
+    count ``L``, the GEMM depth per group ``rows_g`` and in all ``R``, the geometry and
+    the :func:`_path`."""
+    L = math.prod(O)
+    rows_g = C_in_g * math.prod(K)
+    R = groups * rows_g
+    path = _path(N, C_in_g, C_out // groups, R * L, C_out * L)
+    return L, rows_g, R, _geo(S, O, K, stride, padding, dilation), path
+
+
 def _no_columns(dtype):
     return np.empty(0, dtype=dtype)
 
@@ -757,11 +781,8 @@ def _forward(x, w, stride, padding, dilation, groups, columns):
     if y.size == 0:
         return y
     C_out_g = C_out // groups
-    L = math.prod(O)
-    rows_g = C_in_g * math.prod(K)                       # GEMM depth per group
-    R = groups * rows_g
-    geo = _geo(S, O, K, stride, padding, dilation)
-    path = _path(N, C_in_g, C_out_g, R * L, C_out * L)
+    L, rows_g, R, geo, path = _sizes_and_path(N, C_in_g, C_out, groups, S, O, K, stride,
+                                              padding, dilation)
     if path == "direct":
         _run_direct_conv(as_5d(x), as_5d(w), as_5d(y), geo, groups,
                          threads_for(y.size * rows_g))
@@ -809,11 +830,8 @@ def _weight_grad(x, grad_y, K, stride, padding, dilation, groups, columns):
     if N == 0:
         return np.zeros((C_out, C_in_g) + K, dtype=x.dtype)
     grad_w = np.empty((C_out, C_in_g) + K, dtype=x.dtype)
-    L = math.prod(O)
-    rows_g = C_in_g * math.prod(K)
-    R = groups * rows_g
-    geo = _geo(S, O, K, stride, padding, dilation)
-    path = _path(N, C_in_g, C_out_g, R * L, C_out * L)
+    L, rows_g, R, geo, path = _sizes_and_path(N, C_in_g, C_out, groups, S, O, K, stride,
+                                              padding, dilation)
     if path == "direct":
         _run_direct_weight_grad(as_5d(x), as_5d(grad_y), as_5d(grad_w), geo, groups,
                                 threads_for(grad_y.size * rows_g))
@@ -844,12 +862,7 @@ def _weight_grad(x, grad_y, K, stride, padding, dilation, groups, columns):
             nc = min(nb, N - n0)
             cols = _chunk_of_columns(x, full, R, n0, nc, L, geo, full is None)
             cols = cols.reshape(groups, rows_g, nc * L)
-            if nc == 1:
-                gy = grad_y[n0].reshape(groups, C_out_g, L)
-            else:
-                gy = _workspace("gy", (C_out, nc, L), x.dtype)
-                gy[...] = grad_y[n0:n0 + nc].reshape(nc, C_out, L).transpose(1, 0, 2)
-                gy = gy.reshape(groups, C_out_g, nc * L)
+            gy = _chunk_by_channel(grad_y, n0, nc, groups, "gy")
             if n0 == 0:
                 _gemm_nt(cols, gy, gw_t, transposed)
             else:
@@ -970,12 +983,7 @@ def conv_transpose_forward(x, w, stride, padding, output_padding, dilation, grou
     with _blas.product_threads(2 * N * L * C_in * rows_g):    # on OpenBLAS's threads
         for n0 in range(0, N, nb):
             nc = min(nb, N - n0)
-            if nc == 1:
-                xs = x[n0].reshape(groups, C_in_g, L)
-            else:
-                xs = _workspace("in", (C_in, nc, L), x.dtype)
-                xs[...] = x[n0:n0 + nc].reshape(nc, C_in, L).transpose(1, 0, 2)
-                xs = xs.reshape(groups, C_in_g, nc * L)
+            xs = _chunk_by_channel(x, n0, nc, groups, "in")
             cols = _workspace("cols", (groups * rows_g, nc, L), x.dtype)
             np.matmul(w_t, xs, out=cols.reshape(groups, rows_g, nc * L))
             _run_col2im(cols.transpose(1, 0, 2), as_5d(y), n0, geo, _GEMM_THREADS)
