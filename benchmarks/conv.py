@@ -6,8 +6,9 @@ sums) and the ratios compiled/torch (the targets: <= 1.0 on the 1d cases, <= 1.5
 2d ones) and reference/compiled (what compiling buys; the target is > 1).
 
 lucid's backward is its two kernels: the input gradient (conv_transpose_forward for a
-conv, conv_forward for a conv_transpose) and conv_weight_grad; for a conv_transpose they
-share the im2col columns of the output gradient, as ``lucid.ops.conv`` does. PyTorch's forward runs
+conv, conv_forward for a conv_transpose) and conv_weight_grad; for a conv_transpose the
+compiled twin computes both from one im2col of the output gradient (its private
+``_transpose_grads``), as ``lucid.ops.conv`` does. PyTorch's forward runs
 under ``no_grad``; its forward + backward is ``y = f(x, w); y.backward(grad_y)``.
 
 The compiled twin's GEMMs run on NumPy's BLAS, called from every OpenMP thread for its
@@ -87,11 +88,15 @@ def lucid_passes(kernels, case, x, w, gy):
         def forward():
             return kernels.conv_transpose_forward(x, w, s, p, op_, d, g)
 
+        both_grads = getattr(kernels, "_transpose_grads", None)
+
         def both():
             forward()
-            columns = {}   # as lucid.ops.conv does: im2col(grad_y) built once, used twice
-            kernels.conv_forward(gy, w, s, p, d, g, columns=columns)        # grad_x
-            kernels.conv_weight_grad(gy, x, K, s, p, d, g, columns=columns)  # grad_w
+            if both_grads is not None:   # as lucid.ops.conv does: im2col(grad_y) once
+                both_grads(gy, x, w, s, p, d, g)
+            else:
+                kernels.conv_forward(gy, w, s, p, d, g)                 # grad_x
+                kernels.conv_weight_grad(gy, x, K, s, p, d, g)          # grad_w
     else:
         O = gy.shape[2:]
         back_op = tuple(Si - conv_transpose_output_size(o, k, si, pi, 0, 1)

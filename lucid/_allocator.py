@@ -16,7 +16,7 @@ import ctypes.util
 import os
 import sys
 
-__all__ = ["tune_malloc"]
+__all__ = ["tune_malloc", "STATE"]
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
@@ -24,15 +24,27 @@ MMAP_THRESHOLD = 256 * 1024 * 1024      # arrays below 256 MiB come from the hea
 TRIM_THRESHOLD = 1024 * 1024 * 1024     # give memory back once 1 GiB is free at the top
 
 
+#: What :func:`tune_malloc` did last, for ``lucid.kernels.settings()``.
+STATE = "not run"
+
+
 def tune_malloc():
     """Apply the thresholds above; return True when glibc accepted them."""
-    if os.environ.get("LUCID_MALLOC_TUNING", "1") == "0" or not sys.platform.startswith("linux"):
+    global STATE
+    if os.environ.get("LUCID_MALLOC_TUNING", "1") == "0":
+        STATE = "off (LUCID_MALLOC_TUNING=0)"
+        return False
+    if not sys.platform.startswith("linux"):
+        STATE = "off (not Linux)"
         return False
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         mallopt = libc.mallopt
     except (OSError, AttributeError):
+        STATE = "off (no glibc mallopt)"
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
-    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
+    done = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
         mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    STATE = "on" if done else "off (glibc refused the thresholds)"
+    return done

@@ -10,10 +10,15 @@ took 28 ms instead of 18 ms.
 
 ``OPENBLAS_THREAD_TIMEOUT=4`` makes the workers sleep after 2**4 cycles, at once; a
 small product then pays about 15 us to wake them. OpenBLAS reads the variable when it
-loads, so lucid sets it (unless it is set already) only when NumPy is not imported yet.
-When NumPy came first, :data:`BLAS_SPINS` is True and lucid's own small matrix
-products run on one thread instead (:func:`lucid._ext._blas.product_threads`), so they
-never set the workers spinning.
+loads, so lucid sets it here (unless it is set already) when NumPy is not imported yet.
+When NumPy (or PyTorch, which imports it) came first, :mod:`lucid._ext._blas` sets the
+variable, makes OpenBLAS read its environment again (``openblas_read_env``) and stops
+its worker threads (``blas_thread_shutdown_``); the next product starts them afresh,
+with the timeout. Only if that is impossible (another BLAS) does :data:`BLAS_SPINS`
+stay True, and lucid's own small products then run on one thread
+(:func:`lucid._ext._blas.product_threads`), so they never set the workers spinning.
+
+``lucid.kernels.settings()`` reports what happened (:data:`TIMEOUT_SET_BY`).
 """
 import os
 import sys
@@ -26,5 +31,16 @@ if not _TOO_LATE:
     os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 #: Whether OpenBLAS's worker threads spin after each call (NumPy loaded before lucid
-#: could set the variable, and the user did not set it).
+#: could set the variable, the user did not set it, and OpenBLAS could not be restarted).
 BLAS_SPINS = _TOO_LATE and not _USER_SET
+
+#: Whether idle OpenMP worker threads spin: the OpenMP runtime was loaded before lucid
+#: (by PyTorch) and the user did not set OMP_WAIT_POLICY (set by :mod:`lucid._ext`).
+#: A spinning worker holds a core; lucid's small products and the GEMMs of small
+#: convolutions then run on one OpenBLAS thread, which needs no second core.
+OPENMP_SPINS = False
+
+#: Who set OPENBLAS_THREAD_TIMEOUT (for ``lucid.kernels.settings()``).
+TIMEOUT_SET_BY = ("you (the environment)" if _USER_SET
+                  else "lucid, before NumPy loaded" if not _TOO_LATE
+                  else "nobody: NumPy loaded before lucid")

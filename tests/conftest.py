@@ -79,7 +79,7 @@ def twin(request):
     if kind == "compiled":
         missing = [f for f in families if not _ext.compiled_available(f)]
         if missing:
-            pytest.skip(f"compiled twins not built for {', '.join(missing)}: run `pip install -e .`")
+            pytest.skip(f"compiled twins not built for {', '.join(missing)}; {_ext.BUILD_HINT}")
     with lucid.kernels.use(kind, *families):
         yield kind
 

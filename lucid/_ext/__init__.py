@@ -21,18 +21,44 @@ Operations fetch the active twin at call time with :func:`get`, so
 :func:`lucid.kernels.use` can switch twins for a block of code.
 """
 import importlib
+import importlib.util
+import inspect
 import os
 import pkgutil
 import warnings
 
-__all__ = ["families", "get", "select", "status", "BUILD_HINT"]
+from lucid import _blas_env
+
+__all__ = ["families", "get", "select", "plug", "state", "restore", "status", "BUILD_HINT"]
+
+
+
+def _openmp_loaded():
+    """The OpenMP runtime already mapped into this process (e.g. by PyTorch), or None."""
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                name = os.path.basename(line.rsplit(None, 1)[-1]) if "/" in line else ""
+                if name.startswith(("libgomp", "libomp", "libiomp")):
+                    return line.rsplit(None, 1)[-1]
+    except OSError:
+        pass
+    return None
+
 
 # The compiled twins' OpenMP threads wait for work by sleeping, not spinning. On 2 cores
 # shared with BLAS threads or other processes, spinning workers starved the threads doing
-# the real work: the demo's epochs ran 5.9 s instead of 0.3 s under load. This must be
-# set before the OpenMP runtime loads (with the first compiled twin, below); an explicit
-# OMP_WAIT_POLICY in the environment wins.
+# the real work: the demo's epochs ran 5.9 s instead of 0.3 s under load. The runtime
+# reads this when it loads (with the first compiled twin, below, unless PyTorch loaded
+# it first); an explicit OMP_WAIT_POLICY in the environment wins.
+_OPENMP_BEFORE = _openmp_loaded()
+WAIT_POLICY_SET_BY = (
+    "you (the environment)" if "OMP_WAIT_POLICY" in os.environ
+    else f"lucid, too late: the OpenMP runtime was loaded before lucid ({_OPENMP_BEFORE}) "
+         "and read its environment then (its idle threads spin)" if _OPENMP_BEFORE
+    else "lucid, before the OpenMP runtime loaded")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+_blas_env.OPENMP_SPINS = WAIT_POLICY_SET_BY.startswith("lucid, too late")
 
 BUILD_HINT = (
     "build them with `pip install -e .` from a lucid checkout "
@@ -114,21 +140,78 @@ def select(kind, families_=None, *, _origin="lucid.kernels.use"):
     return fallback
 
 
+def _module_from(source, origin):
+    """``source`` itself when it is a module, else the module in the ``.py`` file it names."""
+    if not isinstance(source, (str, os.PathLike)):
+        return source
+    path = os.fspath(source)
+    if not path.endswith(".py") or not os.path.isfile(path):
+        raise ValueError(f"{origin}: a path must name an existing .py file, got {path!r}")
+    name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(f"lucid_custom_kernels.{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def plug(source, family, *, _origin="lucid.kernels.use"):
+    """Make a module with ``family``'s contract (or the ``.py`` file ``source`` names) the
+    active twin of ``family``: every function of the reference twin, with its signature."""
+    if family not in families:
+        raise ValueError(f"{_origin}: unknown kernel family {family!r}; "
+                         f"known: {', '.join(families)}")
+    module = _module_from(source, _origin)
+    _load(family)
+    reference = _reference[family]
+    name = getattr(module, "__name__", repr(module)).rsplit(".", 1)[-1]
+    for function in reference.__all__:
+        theirs = getattr(module, function, None)
+        if not callable(theirs):
+            raise ValueError(f"{_origin}: module {name!r} has no function {function!r}, "
+                             f"which the {family} family's contract needs "
+                             f"({', '.join(reference.__all__)})")
+        expected = inspect.signature(getattr(reference, function))
+        try:
+            got = inspect.signature(theirs)
+        except (TypeError, ValueError):
+            got = None
+        if got != expected:
+            raise ValueError(f"{_origin}: {name}.{function} has the signature {got}; "
+                             f"the {family} family's contract is {function}{expected}")
+    _active[family] = module
+    _reason[family] = f"custom module {name!r} plugged in ({_origin})"
+
+
 def get(family):
     """The active twin (a module) of ``family``; ops call their kernels through it."""
     return _active[family]
 
 
+def state():
+    """The active twin and its reason per family, to hand back to :func:`restore`."""
+    return {f: (_active[f], _reason[f]) for f in _active}
+
+
+def restore(saved):
+    """Make the twins of a :func:`state` active again."""
+    for family, (module, reason) in saved.items():
+        _active[family] = module
+        _reason[family] = reason
+
+
+def _kind(family):
+    module = _active[family]
+    if module is _compiled.get(family):
+        return "compiled"
+    if module is _reference.get(family):
+        return "reference"
+    return "custom: " + getattr(module, "__name__", "module").rsplit(".", 1)[-1]
+
+
 def status():
-    """``{family: (active twin, compiled built?, reason)}`` for every family."""
-    return {
-        f: (
-            "compiled" if _active[f] is _compiled.get(f) else "reference",
-            compiled_available(f),
-            _reason[f],
-        )
-        for f in families
-    }
+    """``{family: (active twin, compiled built?, reason)}`` for every family; the active
+    twin is ``'reference'``, ``'compiled'`` or ``'custom: NAME'``."""
+    return {f: (_kind(f), compiled_available(f), _reason[f]) for f in families}
 
 
 def _select_from_environment():

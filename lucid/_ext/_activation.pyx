@@ -23,6 +23,8 @@ still spinning) cost more than the loop itself.
 """
 import numpy as np
 
+from lucid._ext import _checks
+
 from libc.math cimport erf as c_erf, erff as c_erff
 
 __all__ = ["relu_forward", "relu_backward", "erf"]
@@ -32,26 +34,34 @@ ctypedef fused real:
     double
 
 
-cdef void _relu_forward(const real[::1] x, real[::1] y, unsigned char[::1] passes) noexcept nogil:
+# The loop functions take typed memoryviews of the fused type ``real``: Cython picks the
+# float or double specialisation from the arrays' dtype.
+
+# [loops: relu_forward]
+def _relu_forward(const real[::1] x, real[::1] y, unsigned char[::1] passes):
     # Branch-free (a select, not a jump): the signs of activations are random, and a
     # mispredicted branch per element made the first version 10x slower than NumPy.
     cdef Py_ssize_t n = x.shape[0], i
     cdef real v
     cdef unsigned char p
-    for i in range(n):
-        v = x[i]
-        p = (v > 0) | (v != v)
-        passes[i] = p
-        y[i] = v if p else 0
+    with nogil:
+        for i in range(n):
+            v = x[i]
+            p = (v > 0) | (v != v)
+            passes[i] = p
+            y[i] = v if p else 0
+# [end loops: relu_forward]
 
 
-cdef void _relu_backward(const real[::1] grad, const unsigned char[::1] passes,
-                         real[::1] grad_x) noexcept nogil:
+# [loops: relu_backward]
+def _relu_backward(const real[::1] grad, const unsigned char[::1] passes, real[::1] grad_x):
     cdef Py_ssize_t n = grad.shape[0], i
     cdef real g
-    for i in range(n):
-        g = grad[i]                          # loaded first, so the choice is a select
-        grad_x[i] = g if passes[i] else 0
+    with nogil:
+        for i in range(n):
+            g = grad[i]                      # loaded first, so the choice is a select
+            grad_x[i] = g if passes[i] else 0
+# [end loops: relu_backward]
 
 
 # [kernel: relu_forward]
@@ -62,14 +72,12 @@ def relu_forward(x):
             passes[i] = x[i] > 0 or x[i] != x[i]
             y[i] = x[i] if passes[i] else 0
     """
+    _checks.relu_forward(x)
     y = np.empty_like(x)
     passes = np.empty(x.shape, dtype=np.bool_)
     flat_x, flat_y = x.reshape(-1), y.reshape(-1)
     flat_m = passes.reshape(-1).view(np.uint8)
-    if x.dtype == np.float32:
-        _relu_forward[float](flat_x, flat_y, flat_m)
-    else:
-        _relu_forward[double](flat_x, flat_y, flat_m)
+    _relu_forward(flat_x, flat_y, flat_m)
     return y, passes
 # [end kernel: relu_forward]
 
@@ -81,26 +89,24 @@ def relu_backward(grad, passes):
         for i in range(n):
             grad_x[i] = grad[i] if passes[i] else 0
     """
+    _checks.relu_backward(grad, passes)
     grad_x = np.empty_like(grad)
     flat_m = passes.reshape(-1).view(np.uint8)
-    if grad.dtype == np.float32:
-        _relu_backward[float](grad.reshape(-1), flat_m, grad_x.reshape(-1))
-    else:
-        _relu_backward[double](grad.reshape(-1), flat_m, grad_x.reshape(-1))
+    _relu_backward(grad.reshape(-1), flat_m, grad_x.reshape(-1))
     return grad_x
 # [end kernel: relu_backward]
 
 
-cdef void _erf32(const float[::1] x, float[::1] y) noexcept nogil:
+# [loops: erf]
+def _erf(const real[::1] x, real[::1] y):
     cdef Py_ssize_t i
-    for i in range(x.shape[0]):
-        y[i] = c_erff(x[i])
-
-
-cdef void _erf64(const double[::1] x, double[::1] y) noexcept nogil:
-    cdef Py_ssize_t i
-    for i in range(x.shape[0]):
-        y[i] = c_erf(x[i])
+    with nogil:
+        for i in range(x.shape[0]):
+            if real is float:
+                y[i] = c_erff(x[i])
+            else:
+                y[i] = c_erf(x[i])
+# [end loops: erf]
 
 
 # [kernel: erf]
@@ -110,13 +116,11 @@ def erf(x):
         for i in range(n):
             y[i] = erf(x[i])
     """
+    _checks.erf(x)
     if not x.flags.c_contiguous:
         x = x.copy()
     y = np.empty_like(x)
-    if x.dtype == np.float32:
-        _erf32(x.reshape(-1), y.reshape(-1))
-    else:
-        _erf64(x.reshape(-1), y.reshape(-1))
+    _erf(x.reshape(-1), y.reshape(-1))
     return y
 # [end kernel: erf]
 

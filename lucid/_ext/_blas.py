@@ -11,10 +11,21 @@ runs on the thread that makes it instead of waking OpenBLAS's own pool.
 small product against ``np.matmul`` and returns a :class:`Blas`, or ``None`` when
 NumPy's BLAS is something else (MKL, Accelerate...). Callers then keep to
 ``np.matmul``: the same results, the older path.
+
+**One place for every product lucid makes.** OpenBLAS's thread count is one number for
+the whole process (``openblas_set_num_threads_local`` too, in NumPy's pthreads build:
+checked), and its results differ in the last bits between one thread and two for some
+shapes. So that a Python thread's product never runs at a count another thread chose,
+every BLAS call of lucid runs inside :func:`product_threads` (or :func:`matmul`, or
+:func:`one_thread` for the conv kernels' own gemm calls), which holds a process-wide
+*mode gate*: products that need one thread and products that need the default count
+never overlap; products of the same mode may. Each product then always runs at the count
+it was designed for, and N Python threads get the serial results bit for bit.
 """
 import contextlib
 import ctypes
 import glob
+import math
 import os
 import threading
 
@@ -22,7 +33,8 @@ import numpy as np
 
 from lucid import _blas_env
 
-__all__ = ["Blas", "find", "product_threads", "SMALL_PRODUCT_FLOPS"]
+__all__ = ["Blas", "find", "product_threads", "one_thread", "all_threads", "matmul",
+           "SMALL_PRODUCT_FLOPS"]
 
 # Below this many flops a product runs on one thread when OpenBLAS's workers would spin
 # after it (lucid/_blas_env.py): one thread costs it at most ~0.2 ms here (a 64x784 @
@@ -46,7 +58,7 @@ ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112   # the CBLAS enum values
 
 
 class Blas:
-    """NumPy's OpenBLAS: gemm addresses, integer width and a single-thread switch.
+    """NumPy's OpenBLAS: gemm addresses, integer width and its thread count.
 
     Attributes
     ----------
@@ -59,6 +71,7 @@ class Blas:
     """
 
     def __init__(self, lib, path, gemm, set_threads, get_threads, int_type):
+        self.lib = lib
         self.path = path
         self.ilp64 = int_type is ctypes.c_int64
         self._int = int_type
@@ -71,30 +84,6 @@ class Blas:
         self._get = getattr(lib, get_threads)
         self._get.argtypes = []
         self._get.restype = ctypes.c_int
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._saved = 1
-
-    @contextlib.contextmanager
-    def single_threaded(self):
-        """Run the block with OpenBLAS on one thread (the caller's), then restore it.
-
-        While the block runs, NumPy's matrix products anywhere in the process use one
-        thread. Nested and concurrent blocks restore the count when the last one exits.
-        """
-        with self._lock:
-            if self._depth == 0:
-                self._saved = self._get()
-                if self._saved != 1:
-                    self._set(1)
-            self._depth += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._depth -= 1
-                if self._depth == 0 and self._saved != 1:
-                    self._set(self._saved)
 
     def matmul(self, a, b):
         """``a @ b`` for 2-d C-contiguous float arrays through the found gemm (a check)."""
@@ -170,16 +159,154 @@ def find():
     return _found[0]
 
 
+class _ModeGate:
+    """Lets lucid's BLAS calls of one mode in together, never two modes at once.
+
+    Modes: ``"one"`` (OpenBLAS set to one thread while any such call runs: the conv
+    kernels that call gemm from each OpenMP thread, small products while OpenBLAS
+    spins) and ``"default"`` (OpenBLAS's own count). A thread waiting for the other
+    mode stops new arrivals of the running one, so neither mode starves. A block
+    nested in a block of the same thread runs in the mode already held.
+    """
+
+    def __init__(self, blas):
+        self._blas = blas
+        self._reset()
+
+    def _reset(self):
+        self._cond = threading.Condition(threading.Lock())
+        self._mode = None            # the mode of the calls inside, None when empty
+        self._inside = 0
+        self._waiting = {"one": 0, "default": 0}
+        self._saved = 1              # OpenBLAS's count before "one" set it to 1
+        self._depth = threading.local()
+
+    def _after_fork_in_child(self):
+        """A fork while another thread was inside: that thread is gone in the child."""
+        if self._inside and self._mode == "one":
+            self._blas._set(self._saved)
+        self._reset()
+
+    @contextlib.contextmanager
+    def hold(self, mode):
+        depth = getattr(self._depth, "n", 0)
+        if depth:
+            self._depth.n = depth + 1
+            try:
+                yield
+            finally:
+                self._depth.n = depth
+            return
+        other = "default" if mode == "one" else "one"
+        with self._cond:
+            self._waiting[mode] += 1
+            while self._inside and (self._mode != mode or self._waiting[other]):
+                self._cond.wait()
+            self._waiting[mode] -= 1
+            if not self._inside:
+                self._mode = mode
+                if mode == "one":
+                    self._saved = self._blas._get()
+                    if self._saved != 1:
+                        self._blas._set(1)
+            self._inside += 1
+        self._depth.n = 1
+        try:
+            yield
+        finally:
+            self._depth.n = 0
+            with self._cond:
+                self._inside -= 1
+                if not self._inside:
+                    if self._mode == "one" and self._saved != 1:
+                        self._blas._set(self._saved)
+                    self._mode = None
+                    self._cond.notify_all()
+
+
+_gates = []
+
+
+def _gate():
+    """The process's one :class:`_ModeGate`, or None when no OpenBLAS was found."""
+    if not _gates:
+        blas = find()
+        gate = None if blas is None else _ModeGate(blas)
+        if gate is not None:
+            os.register_at_fork(after_in_child=gate._after_fork_in_child)
+        _gates.append(gate)
+    return _gates[0]
+
+
+def one_thread():
+    """The context for BLAS calls that must run on the calling thread alone (OpenBLAS
+    set to one thread meanwhile, and no product at another count at the same time)."""
+    gate = _gate()
+    return contextlib.nullcontext() if gate is None else gate.hold("one")
+
+
+def all_threads():
+    """The context for BLAS calls at OpenBLAS's own thread count (and none at one
+    thread meanwhile)."""
+    gate = _gate()
+    return contextlib.nullcontext() if gate is None else gate.hold("default")
+
+
+def _restart_with_timeout():
+    """NumPy loaded before lucid: set OPENBLAS_THREAD_TIMEOUT now, make OpenBLAS read its
+    environment again and stop its worker threads; the next product starts them with
+    the timeout (``lucid/_blas_env.py`` says why). Returns whether it took effect."""
+    blas = find()
+    if blas is None:
+        return False
+    read = getattr(blas.lib, "openblas_read_env", None)
+    shutdown = getattr(blas.lib, "blas_thread_shutdown_", None)
+    current = getattr(blas.lib, "openblas_thread_timeout", None)
+    if read is None or shutdown is None or current is None:
+        return False
+    for f in (read, shutdown, current):
+        f.restype = ctypes.c_int
+        f.argtypes = []
+    os.environ["OPENBLAS_THREAD_TIMEOUT"] = "4"
+    read()
+    shutdown()
+    return current() == 4
+
+
+def timeout_in_effect():
+    """The OPENBLAS_THREAD_TIMEOUT OpenBLAS uses now (0: its default), or None."""
+    blas = find()
+    current = None if blas is None else getattr(blas.lib, "openblas_thread_timeout", None)
+    if current is None:
+        return None
+    current.restype = ctypes.c_int
+    return current()
+
+
+if _blas_env.BLAS_SPINS and _restart_with_timeout():
+    _blas_env.BLAS_SPINS = False
+    _blas_env.TIMEOUT_SET_BY = ("lucid, after NumPy loaded: OpenBLAS re-read its "
+                                "environment and restarted its threads")
+
+
 def product_threads(flops):
     """The context to run one of lucid's matrix products of ``flops`` in.
 
-    One OpenBLAS thread (:meth:`Blas.single_threaded`) for a product under
-    :data:`SMALL_PRODUCT_FLOPS` when OpenBLAS's workers spin after each call
-    (``lucid._blas_env.BLAS_SPINS``: NumPy was imported before lucid); otherwise
-    nothing changes.
+    One OpenBLAS thread for a product under :data:`SMALL_PRODUCT_FLOPS` when idle
+    worker threads spin and would take the second core from OpenBLAS's
+    (``lucid._blas_env.BLAS_SPINS``: NumPy was imported before lucid and the timeout
+    could not be set; ``OPENMP_SPINS``: PyTorch loaded the OpenMP runtime first);
+    otherwise OpenBLAS's own count. Either way inside the mode gate (module docstring).
     """
-    if _blas_env.BLAS_SPINS and flops < SMALL_PRODUCT_FLOPS:
-        blas = find()
-        if blas is not None:
-            return blas.single_threaded()
-    return contextlib.nullcontext()
+    spinning = _blas_env.BLAS_SPINS or _blas_env.OPENMP_SPINS
+    return one_thread() if spinning and flops < SMALL_PRODUCT_FLOPS else all_threads()
+
+
+def matmul(a, b, out=None):
+    """``np.matmul(a, b, out=out)`` inside :func:`product_threads`: how lucid's ops
+    multiply matrices (flops ``2 * result size * contracted length``)."""
+    m = a.shape[-2] if a.ndim > 1 else 1
+    n = b.shape[-1] if b.ndim > 1 else 1
+    batch = math.prod(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
+    with product_threads(2 * batch * m * n * a.shape[-1]):
+        return np.matmul(a, b, out=out)

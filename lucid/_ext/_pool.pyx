@@ -17,8 +17,9 @@ The loop nest (the reference twin ``pool.py`` explains the maths)::
 What makes it fast:
 
 * **One code path for 1d, 2d and 3d.** Every plane is viewed as ``(D, H, W)`` with
-  leading size-1 axes (1d is ``(1, 1, L)``), so each nest is written once, for float32
-  and float64 (a fused type), in one function per plane (``_max_plane``, ...).
+  leading size-1 axes (``_sizes.as_3d``: 1d is ``(1, 1, L)``), so each nest is written
+  once, for float32 and float64 (a fused type: Cython picks the specialisation from the
+  arrays' dtype), in one function per plane (``_max_plane``, ...).
 * **No bounds tests inside the window.** Where each window starts and stops *inside*
   the input is computed once per axis and output index, in small tables shared by
   every plane (a ``Plan``), before the loops run: the padding is never read and never
@@ -46,7 +47,9 @@ from libc.math cimport INFINITY
 from libc.stdint cimport int64_t
 from libc.string cimport memset
 
-from lucid._ext._sizes import pool_output_size
+from lucid._ext import _checks
+from lucid._ext._openmp import threads_for
+from lucid._ext._sizes import as_3d, pool_output_size
 
 __all__ = ["max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward"]
 
@@ -86,12 +89,6 @@ cdef struct Plan:
     int64_t divisor_override
 
 
-def _as3(values, fill):
-    """``values`` (d of them) with ``fill`` in front, to make 3 (the D, H, W axes):
-    the added axes have size 1, kernel 1, stride 1, dilation 1 and padding 0."""
-    return (fill,) * (3 - len(values)) + tuple(values)
-
-
 def _output_shape(spatial, kernel_size, stride, padding, dilation, ceil_mode):
     return tuple(pool_output_size(L, K, s, p, dil, ceil_mode)
                  for L, K, s, p, dil in zip(spatial, kernel_size, stride, padding, dilation))
@@ -102,8 +99,8 @@ def _tables(spatial, out, kernel_size, stride, padding, dilation, count_include_
     D, H, W, the first and stop positions of each window inside the input, then each
     axis' average-pooling count; ``cols`` (int64, ``(2, KW)``) holds ``ow_lo, ow_hi``.
     """
-    L, O, K, s, dil = (_as3(v, 1) for v in (spatial, out, kernel_size, stride, dilation))
-    p = _as3(padding, 0)
+    L, O, K, s, dil = (as_3d(v, 1) for v in (spatial, out, kernel_size, stride, dilation))
+    p = as_3d(padding, 0)
     rows = np.zeros((9, max(O)), dtype=np.int64)
     for a in range(3):
         start = np.arange(O[a], dtype=np.int64) * s[a] - p[a]
@@ -123,27 +120,31 @@ def _tables(spatial, out, kernel_size, stride, padding, dilation, count_include_
     return np.ascontiguousarray(rows), np.ascontiguousarray(cols)
 
 
-cdef Plan _plan(const int64_t[:, ::1] rows, const int64_t[:, ::1] cols, spatial,
-                out, stride, padding, dilation,
-                int64_t divisor_override):
-    """The Plan over the tables (which the caller keeps alive while it is used)."""
+cdef Plan _plan(plan):
+    """The Plan of ``plan = (rows, cols, spatial, out, stride, padding, dilation,
+    divisor_override)``, over the tables (which the caller keeps alive meanwhile)."""
     cdef Plan g
-    _, g.H, g.W = _as3(spatial, 1)
-    g.OD, g.OH, g.OW = _as3(out, 1)
+    cdef const int64_t[:, ::1] rows = plan[0]
+    cdef const int64_t[:, ::1] cols = plan[1]
+    spatial, out, stride, padding, dilation = plan[2:7]
+    divisor_override = plan[7]
+    _, g.H, g.W = as_3d(spatial, 1)
+    g.OD, g.OH, g.OW = as_3d(out, 1)
     g.KW = cols.shape[1]
-    g.sw = _as3(stride, 1)[2]          # (no negative indices: wraparound is off)
-    g.pw = _as3(padding, 0)[2]
-    g.dd, g.dh, g.dw = _as3(dilation, 1)
+    g.sw = as_3d(stride, 1)[2]          # (no negative indices: wraparound is off)
+    g.pw = as_3d(padding, 0)[2]
+    g.dd, g.dh, g.dw = as_3d(dilation, 1)
     g.first_d, g.stop_d = &rows[0, 0], &rows[1, 0]
     g.first_h, g.stop_h = &rows[2, 0], &rows[3, 0]
     g.first_w, g.stop_w = &rows[4, 0], &rows[5, 0]
     g.count_d, g.count_h, g.count_w = &rows[6, 0], &rows[7, 0], &rows[8, 0]
     g.ow_lo, g.ow_hi = &cols[0, 0], &cols[1, 0]
-    g.divisor_override = divisor_override
+    g.divisor_override = 0 if divisor_override is None else divisor_override
     return g
 
 
 # ------------------------------------------------------------------ one plane
+# [loops: max_pool_forward]
 cdef inline void _max_plane(const real* x, real* y, int64_t* argmax,
                             const Plan* g) noexcept nogil:
     # For each output row (od, oh), every output ow of the row is updated at once for
@@ -199,6 +200,10 @@ cdef inline void _max_plane(const real* x, real* y, int64_t* argmax,
                 i_d = i_d + dd
 
 
+# [end loops: max_pool_forward]
+
+
+# [loops: avg_pool_forward]
 cdef inline void _avg_plane(const real* x, real* y, const Plan* g) noexcept nogil:
     # Same order as _max_plane: for every output row, add one window element to every
     # output of the row at once (per output: the reference's row-major order).
@@ -227,10 +232,14 @@ cdef inline void _avg_plane(const real* x, real* y, const Plan* g) noexcept nogi
                     y_row[ow] = y_row[ow] / <real>(rows_count * g.count_w[ow])
 
 
+# [end loops: avg_pool_forward]
+
+
 cdef enum:
     _BLOCK = 64        # outputs of a row whose shares are computed at once
 
 
+# [loops: avg_pool_backward]
 cdef inline void _avg_plane_backward(const real* grad_y, real* grad_x, Py_ssize_t size,
                                      const Plan* g) noexcept nogil:
     # For a block of outputs of one row: their shares grad_y / div first (one division
@@ -266,23 +275,33 @@ cdef inline void _avg_plane_backward(const real* grad_y, real* grad_x, Py_ssize_
                             for ow in range(lo, hi):
                                 gx_row[ow * sw + column] += share[ow - start]
                 start = start + _BLOCK
+# [end loops: avg_pool_backward]
 
 
 # ------------------------------------------------------------------ every plane
-cdef void _max_forward(const real[:, ::1] x, real[:, ::1] y, int64_t[:, ::1] argmax,
-                       const Plan* g) noexcept nogil:
+# Called on plain arrays: Cython picks the float or double specialisation of ``real``
+# from their dtype. ``plan`` is the tuple :func:`_plan` reads.
+
+# [loops: max_pool_forward]
+def _max_forward(const real[:, ::1] x, real[:, ::1] y, int64_t[:, ::1] argmax, plan,
+                 int threads):
+    cdef Plan g = _plan(plan)
     cdef Py_ssize_t n
-    for n in prange(x.shape[0], schedule="dynamic", chunksize=_CHUNK):
-        _max_plane(&x[n, 0], &y[n, 0], &argmax[n, 0], g)
+    for n in prange(x.shape[0], nogil=True, schedule="dynamic", chunksize=_CHUNK,
+                    num_threads=threads):
+        _max_plane(&x[n, 0], &y[n, 0], &argmax[n, 0], &g)
+# [end loops: max_pool_forward]
 
 
-cdef void _max_backward(const real[:, ::1] grad_y, const int64_t[:, ::1] argmax,
-                        real[:, ::1] grad_x) noexcept nogil:
+# [loops: max_pool_backward]
+def _max_backward(const real[:, ::1] grad_y, const int64_t[:, ::1] argmax,
+                  real[:, ::1] grad_x, int threads):
     cdef Py_ssize_t planes = grad_y.shape[0], O = grad_y.shape[1], P = grad_x.shape[1]
     cdef Py_ssize_t n, o
     cdef int64_t j
     cdef real* gx
-    for n in prange(planes, schedule="dynamic", chunksize=_CHUNK):
+    for n in prange(planes, nogil=True, schedule="dynamic", chunksize=_CHUNK,
+                    num_threads=threads):
         gx = &grad_x[n, 0]
         # zero the plane here, in the thread that fills it: the plane is then in that
         # core's cache for the scatter below (np.zeros would fault the pages in later)
@@ -291,19 +310,27 @@ cdef void _max_backward(const real[:, ::1] grad_y, const int64_t[:, ::1] argmax,
             j = argmax[n, o]
             if j >= 0:
                 gx[j] += grad_y[n, o]
+# [end loops: max_pool_backward]
 
 
-cdef void _avg_forward(const real[:, ::1] x, real[:, ::1] y, const Plan* g) noexcept nogil:
+# [loops: avg_pool_forward]
+def _avg_forward(const real[:, ::1] x, real[:, ::1] y, plan, int threads):
+    cdef Plan g = _plan(plan)
     cdef Py_ssize_t n
-    for n in prange(x.shape[0], schedule="dynamic", chunksize=_CHUNK):
-        _avg_plane(&x[n, 0], &y[n, 0], g)
+    for n in prange(x.shape[0], nogil=True, schedule="dynamic", chunksize=_CHUNK,
+                    num_threads=threads):
+        _avg_plane(&x[n, 0], &y[n, 0], &g)
+# [end loops: avg_pool_forward]
 
 
-cdef void _avg_backward(const real[:, ::1] grad_y, real[:, ::1] grad_x,
-                        const Plan* g) noexcept nogil:
+# [loops: avg_pool_backward]
+def _avg_backward(const real[:, ::1] grad_y, real[:, ::1] grad_x, plan, int threads):
+    cdef Plan g = _plan(plan)
     cdef Py_ssize_t n
-    for n in prange(grad_y.shape[0], schedule="dynamic", chunksize=_CHUNK):
-        _avg_plane_backward(&grad_y[n, 0], &grad_x[n, 0], grad_x.shape[1], g)
+    for n in prange(grad_y.shape[0], nogil=True, schedule="dynamic", chunksize=_CHUNK,
+                    num_threads=threads):
+        _avg_plane_backward(&grad_y[n, 0], &grad_x[n, 0], grad_x.shape[1], &g)
+# [end loops: avg_pool_backward]
 
 
 # [kernel: max_pool_forward]
@@ -335,6 +362,7 @@ def max_pool_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
     y : ndarray, shape (N, C, *O), x's dtype
     argmax : ndarray, shape (N, C, *O), int64
     """
+    _checks.max_pool_forward(x, kernel_size, stride, padding, dilation, ceil_mode)
     spatial = x.shape[2:]
     out = _output_shape(spatial, kernel_size, stride, padding, dilation, ceil_mode)
     y = np.empty(x.shape[:2] + out, dtype=x.dtype)
@@ -342,13 +370,10 @@ def max_pool_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
     if y.size == 0:
         return y, argmax
     rows, cols = _tables(spatial, out, kernel_size, stride, padding, dilation, True)
-    cdef Plan g = _plan(rows, cols, spatial, out, stride, padding, dilation, 0)
+    plan = (rows, cols, spatial, out, stride, padding, dilation, None)
     planes = x.shape[0] * x.shape[1]
-    x2, y2, a2 = x.reshape(planes, -1), y.reshape(planes, -1), argmax.reshape(planes, -1)
-    if x.dtype == np.float64:
-        _max_forward[double](x2, y2, a2, &g)
-    else:
-        _max_forward[float](x2, y2, a2, &g)
+    _max_forward(x.reshape(planes, -1), y.reshape(planes, -1), argmax.reshape(planes, -1),
+                 plan, threads_for(y.size * math.prod(kernel_size)))
     return y, argmax
 # [end kernel: max_pool_forward]
 
@@ -377,18 +402,15 @@ def max_pool_backward(grad_y, argmax, input_shape):
     -------
     grad_x : ndarray, shape ``input_shape``, grad_y's dtype
     """
+    _checks.max_pool_backward(grad_y, argmax, input_shape)
     input_shape = tuple(input_shape)
     planes = input_shape[0] * input_shape[1]
     grad_x = np.empty((planes, math.prod(input_shape[2:])), dtype=grad_y.dtype)
     if grad_y.size == 0:
         grad_x[...] = 0
     else:
-        g2 = grad_y.reshape(planes, -1)
-        a2 = argmax.reshape(planes, -1)
-        if grad_y.dtype == np.float64:
-            _max_backward[double](g2, a2, grad_x)
-        else:
-            _max_backward[float](g2, a2, grad_x)
+        _max_backward(grad_y.reshape(planes, -1), argmax.reshape(planes, -1), grad_x,
+                      threads_for(grad_x.size))
     return grad_x.reshape(input_shape)
 # [end kernel: max_pool_backward]
 
@@ -423,6 +445,8 @@ def avg_pool_forward(x, kernel_size, stride, padding, ceil_mode, count_include_p
     -------
     y : ndarray, shape (N, C, *O), x's dtype
     """
+    _checks.avg_pool_forward(x, kernel_size, stride, padding, ceil_mode,
+                             count_include_pad, divisor_override)
     spatial = x.shape[2:]
     out = _output_shape(spatial, kernel_size, stride, padding, (1,) * len(spatial), ceil_mode)
     y = np.empty(x.shape[:2] + out, dtype=x.dtype)
@@ -430,14 +454,10 @@ def avg_pool_forward(x, kernel_size, stride, padding, ceil_mode, count_include_p
         return y
     ones = (1,) * len(spatial)
     rows, cols = _tables(spatial, out, kernel_size, stride, padding, ones, count_include_pad)
-    cdef Plan g = _plan(rows, cols, spatial, out, stride, padding, ones,
-                        0 if divisor_override is None else divisor_override)
+    plan = (rows, cols, spatial, out, stride, padding, ones, divisor_override)
     planes = x.shape[0] * x.shape[1]
-    x2, y2 = x.reshape(planes, -1), y.reshape(planes, -1)
-    if x.dtype == np.float64:
-        _avg_forward[double](x2, y2, &g)
-    else:
-        _avg_forward[float](x2, y2, &g)
+    _avg_forward(x.reshape(planes, -1), y.reshape(planes, -1), plan,
+                 threads_for(y.size * math.prod(kernel_size)))
     return y
 # [end kernel: avg_pool_forward]
 
@@ -469,6 +489,8 @@ def avg_pool_backward(grad_y, input_shape, kernel_size, stride, padding, ceil_mo
     -------
     grad_x : ndarray, shape ``input_shape``, grad_y's dtype
     """
+    _checks.avg_pool_backward(grad_y, input_shape, kernel_size, stride, padding,
+                              ceil_mode, count_include_pad, divisor_override)
     input_shape = tuple(input_shape)
     spatial = input_shape[2:]
     out = grad_y.shape[2:]
@@ -477,13 +499,9 @@ def avg_pool_backward(grad_y, input_shape, kernel_size, stride, padding, ceil_mo
     grad_x = np.empty(input_shape, dtype=grad_y.dtype)     # each plane zeroed by its thread
     ones = (1,) * len(spatial)
     rows, cols = _tables(spatial, out, kernel_size, stride, padding, ones, count_include_pad)
-    cdef Plan g = _plan(rows, cols, tuple(spatial), tuple(out), stride, padding, ones,
-                        0 if divisor_override is None else divisor_override)
+    plan = (rows, cols, tuple(spatial), tuple(out), stride, padding, ones, divisor_override)
     planes = input_shape[0] * input_shape[1]
-    g2, x2 = grad_y.reshape(planes, -1), grad_x.reshape(planes, -1)
-    if grad_y.dtype == np.float64:
-        _avg_backward[double](g2, x2, &g)
-    else:
-        _avg_backward[float](g2, x2, &g)
+    _avg_backward(grad_y.reshape(planes, -1), grad_x.reshape(planes, -1), plan,
+                  threads_for(grad_y.size * math.prod(kernel_size)))
     return grad_x
 # [end kernel: avg_pool_backward]

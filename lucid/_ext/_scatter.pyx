@@ -13,7 +13,10 @@ its own rows, so no element has two writers and the sums keep the reference's or
 """
 import numpy as np
 
-from cython.parallel cimport prange, threadid
+from lucid._ext import _checks
+from lucid._ext._openmp import threads_for
+
+from cython.parallel cimport prange
 from libc.stdint cimport int64_t
 
 __all__ = ["scatter_add"]
@@ -29,23 +32,11 @@ cdef Py_ssize_t _PARALLEL_ROW_BYTES = 256
 cdef Py_ssize_t _PARALLEL_MIN_WORK = 1 << 15
 
 
-cdef int _count_threads():
-    """How many threads a ``prange`` loop runs on (1 when built without OpenMP)."""
-    cdef int[256] seen
-    cdef int t, most = 0
-    for t in prange(256, nogil=True, schedule="static", chunksize=1):
-        seen[t] = threadid()
-    for t in range(256):
-        if seen[t] > most:
-            most = seen[t]
-    return most + 1
+# The loop functions take typed memoryviews of the fused type ``real``: Cython picks the
+# float or double specialisation from the arrays' dtype.
 
-
-cdef int _THREADS = _count_threads()
-
-
-cdef void _serial(real[:, ::1] target, const int64_t[::1] index,
-                  const real[:, ::1] values):
+# [loops: scatter_add]
+def _serial(real[:, ::1] target, const int64_t[::1] index, const real[:, ::1] values):
     cdef Py_ssize_t n = index.shape[0], K = target.shape[1], i, k
     cdef int64_t r
     with nogil:
@@ -59,8 +50,8 @@ cdef void _serial(real[:, ::1] target, const int64_t[::1] index,
                     target[r, k] += values[i, k]
 
 
-cdef void _by_target_rows(real[:, ::1] target, const int64_t[::1] index,
-                          const real[:, ::1] values, int threads):
+def _by_target_rows(real[:, ::1] target, const int64_t[::1] index,
+                    const real[:, ::1] values, int threads):
     # Thread t owns the target rows [lo, hi): it reads the whole index but adds only
     # the value rows that land in its own rows, so no element has two writers.
     cdef Py_ssize_t n = index.shape[0], M = target.shape[0], K = target.shape[1]
@@ -75,6 +66,7 @@ cdef void _by_target_rows(real[:, ::1] target, const int64_t[::1] index,
             if lo <= r < hi:
                 for k in range(K):
                     target[r, k] += values[i, k]
+# [end loops: scatter_add]
 
 
 def scatter_add(target, index, values):
@@ -118,19 +110,15 @@ def scatter_add(target, index, values):
     -------
     None
     """
+    _checks.scatter_add(target, index, values)
     cdef Py_ssize_t n = index.shape[0], M = target.shape[0], K = target.shape[1]
     cdef bint wide = (K * target.itemsize >= _PARALLEL_ROW_BYTES
-                      and n * K >= _PARALLEL_MIN_WORK and M >= 2 and _THREADS >= 2)
+                      and n * K >= _PARALLEL_MIN_WORK and M >= 2
+                      and threads_for(n * K) >= 2)
     if n == 0 or K == 0:
         return None
-    if target.dtype == np.float64:
-        if wide:
-            _by_target_rows[double](target, index, values, _THREADS)
-        else:
-            _serial[double](target, index, values)
+    if wide:
+        _by_target_rows(target, index, values, threads_for(n * K))
     else:
-        if wide:
-            _by_target_rows[float](target, index, values, _THREADS)
-        else:
-            _serial[float](target, index, values)
+        _serial(target, index, values)
     return None

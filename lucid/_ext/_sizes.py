@@ -1,9 +1,30 @@
 """Output sizes of convolutions, transposed convolutions and pooling: the one place they live.
 
-Used by argument validation, kernel allocation, the docs and the tests.
+Used by argument validation, kernel allocation, the docs and the tests. Also the one
+way the compiled twins see 1d and 2d as 3d (:func:`as_3d`).
 """
 
-__all__ = ["conv_output_size", "conv_transpose_output_size", "pool_output_size"]
+__all__ = ["conv_output_size", "conv_transpose_output_size", "pool_output_size", "as_3d",
+           "as_5d"]
+
+
+def as_3d(values, fill):
+    """``values`` (one per spatial axis, 1 to 3 of them) with ``fill`` in front, to make 3.
+
+    The compiled twins write each loop nest once, for 3 spatial axes (D, H, W): a 1d
+    size ``(L,)`` is ``(1, 1, L)``, a 2d stride ``(s_h, s_w)`` is ``(1, s_h, s_w)``. The
+    added axes have size 1, kernel 1, stride 1, dilation 1 and padding 0, so they change
+    nothing.
+
+    >>> as_3d((5, 7), 1)
+    (1, 5, 7)
+    """
+    return (fill,) * (3 - len(values)) + tuple(values)
+
+
+def as_5d(a):
+    """The array ``a`` of shape ``(N, C, *spatial)`` viewed as ``(N, C, D, H, W)``."""
+    return a.reshape(a.shape[:2] + as_3d(a.shape[2:], 1))
 
 
 def conv_output_size(size, kernel, stride, padding, dilation):

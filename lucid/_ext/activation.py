@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 
+from lucid._ext import _checks
 __all__ = ["relu_forward", "relu_backward", "erf"]
 
 
@@ -39,8 +40,9 @@ def relu_forward(x):
     passes : ndarray of bool
         Same shape: where the gradient flows back.
     """
-    y = np.maximum(x, x.dtype.type(0))      # NaN propagates through maximum
-    passes = y != 0                          # x > 0, or NaN
+    _checks.relu_forward(x)
+    y = np.asarray(np.maximum(x, x.dtype.type(0)))   # NaN propagates through maximum
+    passes = np.asarray(y != 0)                       # x > 0, or NaN
     return y, passes
 # [end kernel: relu_forward]
 
@@ -61,6 +63,7 @@ def relu_backward(grad, passes):
     ndarray
         ``dL/dx``, same shape and dtype as ``grad``.
     """
+    _checks.relu_backward(grad, passes)
     grad_x = grad.copy()
     grad_x[~passes] = 0
     return grad_x
@@ -84,6 +87,7 @@ def erf(x):
     ndarray
         Same shape and dtype as ``x``.
     """
+    _checks.erf(x)
     return np.array(_math_erf(x), dtype=x.dtype)
 # [end kernel: erf]
 

@@ -43,6 +43,7 @@ import math
 
 import numpy as np
 
+from lucid._ext import _checks
 from lucid._ext._sizes import conv_output_size, conv_transpose_output_size
 
 __all__ = ["conv_forward", "conv_weight_grad", "conv_transpose_forward", "unfold", "fold"]
@@ -76,7 +77,7 @@ def _crop(x_pad, padding, size):
 
 
 # [kernel: conv_forward]
-def conv_forward(x, w, stride, padding, dilation, groups, columns=None):
+def conv_forward(x, w, stride, padding, dilation, groups):
     r"""Convolution (cross-correlation) of ``x`` with ``w``, without bias.
 
     .. math::
@@ -98,10 +99,6 @@ def conv_forward(x, w, stride, padding, dilation, groups, columns=None):
     groups : int
         ``C_in`` and ``C_out`` are split into ``groups`` blocks; output channel
         ``c_o`` sees only the input channels of its block.
-    columns : dict or None
-        A holder through which the compiled twin keeps its im2col columns of ``x``
-        for :func:`conv_weight_grad` of the same ``x`` to reuse. This twin forms no
-        column matrix: it only empties the holder (so nothing stale is kept).
 
     Returns
     -------
@@ -114,8 +111,7 @@ def conv_forward(x, w, stride, padding, dilation, groups, columns=None):
     >>> conv_forward(x, w, (1,), (0,), (1,), 1)
     array([[[-1., -1., -1.]]])
     """
-    if columns is not None:
-        columns.clear()
+    _checks.conv_forward(x, w, stride, padding, dilation, groups)
     N, C_in = x.shape[:2]
     C_out, C_in_g = w.shape[:2]
     K = w.shape[2:]
@@ -135,8 +131,7 @@ def conv_forward(x, w, stride, padding, dilation, groups, columns=None):
 
 
 # [kernel: conv_weight_grad]
-def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups,
-                     columns=None):
+def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups):
     r"""Gradient of a convolution's loss with respect to its weight.
 
     .. math::
@@ -157,9 +152,6 @@ def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups,
         ``K``, one per spatial axis.
     stride, padding, dilation : tuple of int
     groups : int
-    columns : dict or None
-        The holder :func:`conv_forward` was given for the same ``x``; the compiled twin
-        reuses the columns it kept there. Ignored here (the result is the same).
 
     Returns
     -------
@@ -172,6 +164,7 @@ def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups,
     >>> conv_weight_grad(x, grad_y, (2,), (1,), (0,), (1,), 1)
     array([[[6., 9.]]])
     """
+    _checks.conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups)
     N, C_in = x.shape[:2]
     C_out = grad_y.shape[1]
     G = groups
@@ -232,6 +225,8 @@ def conv_transpose_forward(x, w, stride, padding, output_padding, dilation, grou
     >>> conv_transpose_forward(x, w, (2,), (0,), (0,), (1,), 1)
     array([[[1. , 0.5, 2. , 1. , 3. , 1.5]]])
     """
+    _checks.conv_transpose_forward(x, w, stride, padding, output_padding, dilation,
+                                   groups)
     N, C_in = x.shape[:2]
     C_out_g = w.shape[1]
     K = w.shape[2:]
@@ -285,6 +280,7 @@ def unfold(x, kernel_size, stride, padding, dilation):
     array([[[1., 2.],
             [2., 3.]]])
     """
+    _checks.unfold(x, kernel_size, stride, padding, dilation)
     N, C = x.shape[:2]
     O = tuple(conv_output_size(S, K, s, p, dil)
               for S, K, s, p, dil in zip(x.shape[2:], kernel_size, stride, padding, dilation))
@@ -327,6 +323,7 @@ def fold(cols, output_size, kernel_size, stride, padding, dilation):
     >>> fold(cols, (3,), (2,), (1,), (0,), (1,))
     array([[[1., 4., 3.]]])
     """
+    _checks.fold(cols, output_size, kernel_size, stride, padding, dilation)
     N = cols.shape[0]
     C = cols.shape[1] // math.prod(kernel_size)
     O = tuple(conv_output_size(S, K, s, p, dil)

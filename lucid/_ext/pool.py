@@ -43,6 +43,7 @@ import math
 
 import numpy as np
 
+from lucid._ext import _checks
 from lucid._ext._sizes import pool_output_size
 
 __all__ = ["max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward"]
@@ -137,6 +138,7 @@ def max_pool_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
     y : ndarray, shape (N, C, *O), x's dtype
     argmax : ndarray, shape (N, C, *O), int64
     """
+    _checks.max_pool_forward(x, kernel_size, stride, padding, dilation, ceil_mode)
     N, C, *spatial = x.shape
     out = _output_shape(spatial, kernel_size, stride, padding, dilation, ceil_mode)
     x_pad = _pad(x, padding, out, kernel_size, stride, dilation, -np.inf)
@@ -183,6 +185,7 @@ def max_pool_backward(grad_y, argmax, input_shape):
     -------
     grad_x : ndarray, shape ``input_shape``, grad_y's dtype
     """
+    _checks.max_pool_backward(grad_y, argmax, input_shape)
     planes = input_shape[0] * input_shape[1]
     grad_x = np.zeros((planes, math.prod(input_shape[2:])), dtype=grad_y.dtype)
     outputs = math.prod(argmax.shape[2:])
@@ -220,6 +223,8 @@ def avg_pool_forward(x, kernel_size, stride, padding, ceil_mode, count_include_p
     -------
     y : ndarray, shape (N, C, *O), x's dtype
     """
+    _checks.avg_pool_forward(x, kernel_size, stride, padding, ceil_mode,
+                             count_include_pad, divisor_override)
     N, C, *spatial = x.shape
     ones = (1,) * len(spatial)
     out = _output_shape(spatial, kernel_size, stride, padding, ones, ceil_mode)
@@ -256,6 +261,8 @@ def avg_pool_backward(grad_y, input_shape, kernel_size, stride, padding, ceil_mo
     -------
     grad_x : ndarray, shape ``input_shape``, grad_y's dtype
     """
+    _checks.avg_pool_backward(grad_y, input_shape, kernel_size, stride, padding,
+                              ceil_mode, count_include_pad, divisor_override)
     spatial = input_shape[2:]
     ones = (1,) * len(spatial)
     out = grad_y.shape[2:]

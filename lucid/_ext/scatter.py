@@ -12,6 +12,7 @@ over the rows in C.
 """
 import numpy as np
 
+from lucid._ext import _checks
 __all__ = ["scatter_add"]
 
 
@@ -30,5 +31,6 @@ def scatter_add(target, index, values):
     -------
     None
     """
+    _checks.scatter_add(target, index, values)
     for i in range(index.shape[0]):
         target[index[i]] += values[i]

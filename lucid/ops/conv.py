@@ -21,17 +21,9 @@ bias gradient (both)                    ``dL/dy`` summed over N and every spatia
 
 ``unfold`` (im2col) and ``fold`` (col2im) are adjoint to each other in the same way.
 
-Columns computed once. ``conv_forward`` and ``conv_weight_grad`` take an optional
-``columns`` holder (a dict). The compiled twin's GEMM path multiplies an im2col column
-matrix of its input in both, so a conv_transpose's backward, which runs both on
-``dL/dy``, forms those columns once in ``conv_forward`` (the input gradient) and reuses
-them in ``conv_weight_grad`` (the weight gradient); the holder lives only during that
-backward. The kernel keeps the columns only when the full-batch matrix is at most 64 MB
-(``_COLUMNS_MAX_BYTES``); the reference twin ignores the holder; the values are the
-same either way. A conv does not keep the columns of ``x`` from its forward for its
-weight gradient: measured, 2-3% faster per conv forward + backward but no faster on
-``benchmarks/cnn_step.py`` (the full-batch matrix, 14 MB there, goes out of cache and
-stays allocated until the backward).
+A conv_transpose's backward runs ``conv_forward`` and ``conv_weight_grad`` on the same
+``dL/dy``; where the active twin offers the private fused ``_transpose_grads`` (the
+compiled twin: it unfolds ``dL/dy`` once for both), it is called instead of the two.
 
 These Functions take checked arguments (tuples of ints, one per spatial axis) and
 never validate: :mod:`lucid.nn.functional.conv` does that first. Arrays handed to a
@@ -191,21 +183,22 @@ class ConvTranspose(Function):
                                               padding[i], dilation[i]) for i in range(d))
         extra = tuple(c - n for c, n in zip(conv_spatial, x_shape[2:]))
         gx = gw = gb = None
-        # the im2col columns of grad, formed for dL/dx, reused for dL/dw
-        columns = {} if ctx.needs_input_grad[1] else None
-        if ctx.needs_input_grad[0]:
-            gx = kernels.conv_forward(grad, w, stride, padding, dilation, groups,
-                                      columns=columns)
+        x = ctx.x
+        if ctx.needs_input_grad[1] and any(extra):
+            x = np.pad(x, [(0, 0), (0, 0)] + [(0, e) for e in extra])
+        both = getattr(kernels, "_transpose_grads", None)   # one im2col of grad for both
+        if ctx.needs_input_grad[0] and ctx.needs_input_grad[1] and both is not None:
+            gx, gw = both(grad, x, w, stride, padding, dilation, groups)
+        elif ctx.needs_input_grad[0]:
+            gx = kernels.conv_forward(grad, w, stride, padding, dilation, groups)
+        if gx is not None:
             if any(extra):
                 gx = gx[(slice(None), slice(None)) + tuple(slice(0, n) for n in x_shape[2:])]
             if ctx.unbatched:
                 gx = gx[0]
-        if ctx.needs_input_grad[1]:
-            x = ctx.x
-            if any(extra):
-                x = np.pad(x, [(0, 0), (0, 0)] + [(0, e) for e in extra])
+        if ctx.needs_input_grad[1] and gw is None:
             gw = kernels.conv_weight_grad(grad, x, w.shape[2:], stride, padding, dilation,
-                                          groups, columns=columns)
+                                          groups)
         if ctx.has_bias and ctx.needs_input_grad[2]:
             gb = _sum_over_batch_and_space(grad)
         return gx, gw, gb

@@ -33,6 +33,7 @@ import itertools
 
 import numpy as np
 
+from lucid._ext._blas import matmul as blas_matmul
 from lucid.autograd.function import Function
 from lucid.ops.index import scatter_add_rows
 
@@ -180,13 +181,13 @@ class AffineGrid(Function):
     def forward(ctx, theta, spatial=None, align_corners=False):
         base = base_grid(spatial, align_corners, theta.dtype)     # (*spatial, k + 1)
         ctx.base = base.reshape(-1, base.shape[-1])               # (P, k + 1)
-        grid = np.matmul(ctx.base, theta.transpose(0, 2, 1))      # (N, P, k)
+        grid = blas_matmul(ctx.base, theta.transpose(0, 2, 1))      # (N, P, k)
         return grid.reshape((theta.shape[0],) + tuple(spatial) + (theta.shape[1],))
 
     @staticmethod
     def backward(ctx, grad):
         n, k = grad.shape[0], grad.shape[-1]
-        return np.matmul(grad.reshape(n, -1, k).transpose(0, 2, 1), ctx.base)
+        return blas_matmul(grad.reshape(n, -1, k).transpose(0, 2, 1), ctx.base)
 
     @staticmethod
     def flops(ctx, out, *inputs):

@@ -229,7 +229,8 @@ class TensorDot(Function):
         ctx.order_a, ctx.order_b = order_a, order_b
         ctx.laid_a, ctx.laid_b = a_laid.shape, b_laid.shape
         out_shape = tuple(a.shape[i] for i in free_a) + tuple(b.shape[i] for i in free_b)
-        return (A @ B).reshape(out_shape)
+        with product_threads(2 * A.size * B.shape[1]):
+            return (A @ B).reshape(out_shape)
 
     @staticmethod
     def flops(ctx, out, a, b, axes_a=(), axes_b=()):
@@ -242,9 +243,11 @@ class TensorDot(Function):
         G = grad.reshape(A.shape[0], B.shape[1])       # (M, N)
         dA = dB = None
         if ctx.needs_input_grad[0]:
-            dA = (G @ B.T).reshape(ctx.laid_a).transpose(np.argsort(ctx.order_a))
+            with product_threads(2 * A.size * B.shape[1]):
+                dA = (G @ B.T).reshape(ctx.laid_a).transpose(np.argsort(ctx.order_a))
         if ctx.needs_input_grad[1]:
-            dB = (A.T @ G).reshape(ctx.laid_b).transpose(np.argsort(ctx.order_b))
+            with product_threads(2 * A.size * B.shape[1]):
+                dB = (A.T @ G).reshape(ctx.laid_b).transpose(np.argsort(ctx.order_b))
         return dA, dB
 
 

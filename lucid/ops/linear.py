@@ -10,7 +10,7 @@ input first.
 """
 import numpy as np
 
-from lucid._ext._blas import product_threads
+from lucid._ext._blas import all_threads, product_threads
 from lucid.autograd.function import Function
 
 __all__ = []  # Functions only; the public functions are in lucid.nn.functional.linear
@@ -62,7 +62,8 @@ class Bilinear(Function):
     @staticmethod
     def forward(ctx, x1, x2, w, b):
         ctx.x1, ctx.x2, ctx.w = x1, x2, w
-        y = np.einsum("...i,oij,...j->...o", x1, w, x2, optimize=True)
+        with all_threads():                # einsum's products run on BLAS
+            y = np.einsum("...i,oij,...j->...o", x1, w, x2, optimize=True)
         if b is not None:
             y += b
         return y
@@ -75,8 +76,9 @@ class Bilinear(Function):
     def backward(ctx, grad):
         x1, x2, w = ctx.x1, ctx.x2, ctx.w
         n1, n2, nw, nb = ctx.needs_input_grad
-        d1 = np.einsum("...o,oij,...j->...i", grad, w, x2, optimize=True) if n1 else None
-        d2 = np.einsum("...o,oij,...i->...j", grad, w, x1, optimize=True) if n2 else None
-        dw = np.einsum("...o,...i,...j->oij", grad, x1, x2, optimize=True) if nw else None
+        with all_threads():
+            d1 = np.einsum("...o,oij,...j->...i", grad, w, x2, optimize=True) if n1 else None
+            d2 = np.einsum("...o,oij,...i->...j", grad, w, x1, optimize=True) if n2 else None
+            dw = np.einsum("...o,...i,...j->oij", grad, x1, x2, optimize=True) if nw else None
         db = grad.reshape(-1, w.shape[0]).sum(axis=0) if nb else None
         return d1, d2, dw, db

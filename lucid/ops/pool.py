@@ -25,6 +25,7 @@ never validate: :mod:`lucid.nn.functional.pool` does that first.
 import numpy as np
 
 from lucid import _ext
+from lucid._ext._blas import matmul as blas_matmul
 from lucid.autograd.function import Function
 
 __all__ = []  # Functions only; the public functions are in lucid.nn.functional.pool
@@ -116,7 +117,7 @@ def averaging_matrix(length, size, dtype):
 
 def _along(x, matrix, axis):
     """Multiply ``x`` by ``matrix`` (``(O, L)``) along ``axis`` (of length ``L``)."""
-    return np.moveaxis(np.moveaxis(x, axis, -1) @ matrix.T, -1, axis)
+    return np.moveaxis(blas_matmul(np.moveaxis(x, axis, -1), matrix.T), -1, axis)
 
 
 class AdaptiveAvgPool(Function):

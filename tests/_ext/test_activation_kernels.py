@@ -44,7 +44,7 @@ def test_relu_forward_and_backward_match_a_loop(twin, dtype, shape):
 
 def test_twins_agree_on_a_large_array():
     if not _ext.compiled_available("activation"):
-        pytest.skip("the compiled activation twin is not built: run `pip install -e .`")
+        pytest.skip(f"the compiled activation twin is not built; {_ext.BUILD_HINT}")
     x = np.random.default_rng(1).standard_normal((64, 32, 28, 28)).astype(np.float32)
     y, passes = check_kernels("activation", "relu_forward", x)
     g = np.random.default_rng(2).standard_normal(x.shape).astype(np.float32)

@@ -25,45 +25,110 @@ def test_gemm_through_the_found_pointer_matches_numpy(dtype):
 
 
 @needs_blas
-def test_single_threaded_sets_one_thread_and_restores_nested():
+def test_one_thread_sets_one_thread_and_restores_nested():
     before = blas._get()
-    with blas.single_threaded():
+    with _blas.one_thread():
         assert blas._get() == 1
-        with blas.single_threaded():
+        with _blas.one_thread():
             assert blas._get() == 1
-        assert blas._get() == 1                          # the outer block still runs
+        with _blas.all_threads():                        # nested: the held mode runs on
+            assert blas._get() == 1
+        assert blas._get() == 1
     assert blas._get() == before
 
 
 @needs_blas
-def test_single_threaded_restores_after_an_exception():
+def test_one_thread_restores_after_an_exception():
     before = blas._get()
     with pytest.raises(KeyError):
-        with blas.single_threaded():
+        with _blas.one_thread():
             raise KeyError("inside")
     assert blas._get() == before
 
 
 @needs_blas
-def test_single_threaded_from_several_threads_restores_once_all_leave():
+def test_the_two_modes_never_overlap_and_one_mode_shares():
+    """Threads in "one" mode run together; an "all threads" caller waits for them all
+    to leave, and sees OpenBLAS's own count."""
     before = blas._get()
     inside = threading.Barrier(3)
     leave = threading.Event()
+    seen = []
 
-    def work():
-        with blas.single_threaded():
-            inside.wait()
-            leave.wait()
+    def one():
+        with _blas.one_thread():
+            inside.wait(timeout=10)
+            leave.wait(timeout=10)
 
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for t in threads:
+    def default():
+        with _blas.all_threads():
+            seen.append(blas._get())
+
+    ones = [threading.Thread(target=one) for _ in range(2)]
+    for t in ones:
         t.start()
-    inside.wait()
+    inside.wait(timeout=10)                              # both "one" blocks are inside
+    waiter = threading.Thread(target=default)
+    waiter.start()
+    waiter.join(timeout=0.3)
+    assert waiter.is_alive() and seen == []              # it waits for them
     assert blas._get() == 1
     leave.set()
-    for t in threads:
-        t.join()
-    assert blas._get() == before
+    for t in ones + [waiter]:
+        t.join(timeout=10)
+    assert seen == [before] and blas._get() == before
+
+
+_CONCURRENT = """
+import json, sys, threading
+import numpy as np
+import lucid
+import lucid.nn.functional as F
+
+rng = np.random.default_rng(0)
+mats = [(lucid.Tensor(rng.standard_normal((m, k)).astype(dt)),
+         lucid.Tensor(rng.standard_normal((k, n)).astype(dt)))
+        for m, k, n, dt in [(256, 784, 512, "f4"), (512, 784, 256, "f4"),
+                            (128, 784, 256, "f4"), (256, 288, 196, "f8")]]
+x = lucid.Tensor(rng.standard_normal((8, 16, 16, 16)).astype("f4"))
+w = lucid.Tensor(rng.standard_normal((16, 16, 3, 3)).astype("f4"))
+
+def products():
+    return [(a @ b).data.tobytes() for a, b in mats]
+
+def convs():
+    return [F.conv2d(x, w, padding=1).data.tobytes()]
+
+serial = {"products": products(), "convs": convs()}
+differ = 0
+def run(job, rounds):
+    global differ
+    for _ in range(rounds):
+        if (products() if job == "products" else convs()) != serial[job]:
+            differ += 1
+
+threads = [threading.Thread(target=run, args=(job, 30))
+           for job in ("products", "convs", "products", "convs")]
+for t in threads: t.start()
+for t in threads: t.join()
+print(json.dumps({"differ": differ}))
+"""
+
+
+@needs_blas
+def test_concurrent_threads_get_the_serial_results_bit_for_bit():
+    """Python threads multiplying matrices while others run the conv kernel (which
+    sets OpenBLAS to one thread): every product equals its serial result exactly."""
+    import json
+    import os
+
+    env = dict(os.environ, OMP_NUM_THREADS="2", OPENBLAS_NUM_THREADS="2")
+    for first in ("import lucid", "import numpy"):       # with and without BLAS spinning
+        code = first + "\n" + _CONCURRENT
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, timeout=300)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert json.loads(out.stdout.splitlines()[-1]) == {"differ": 0}, first
 
 
 def test_lucid_blas_numpy_turns_the_direct_calls_off():
@@ -86,14 +151,19 @@ def _run(code, **env):
 
 
 @pytest.mark.parametrize("first, env, expected", [
-    ("import lucid", {}, ["4", "False"]),                 # lucid first: the setting applies
-    ("import numpy, lucid", {}, ["unset", "True"]),       # too late: products go 1-thread
-    ("import numpy, lucid", {"OPENBLAS_THREAD_TIMEOUT": "10"}, ["10", "False"]),
-    ("import lucid", {"OPENBLAS_THREAD_TIMEOUT": "10"}, ["10", "False"]),  # the user's wins
+    ("import lucid", {}, ["4", "False", "4"]),            # lucid first: set before load
+    ("import numpy, lucid", {}, ["4", "False", "4"]),     # too late: re-read, restarted
+    ("import numpy, lucid", {"OPENBLAS_THREAD_TIMEOUT": "10"}, ["10", "False", "10"]),
+    ("import lucid", {"OPENBLAS_THREAD_TIMEOUT": "10"}, ["10", "False", "10"]),  # the user's wins
 ])
-def test_openblas_thread_timeout_is_set_only_before_numpy_loads(first, env, expected):
-    code = (f"{first}; import os; from lucid import _blas_env; "
-            "print(os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset'), _blas_env.BLAS_SPINS)")
+def test_openblas_thread_timeout_applies_whatever_the_import_order(first, env, expected):
+    """The variable is set before NumPy loads, or after it with OpenBLAS made to read
+    its environment again and restart its threads: either way OpenBLAS uses it."""
+    if blas is None:
+        pytest.skip("NumPy's BLAS is not an OpenBLAS lucid can call")
+    code = (f"{first}; import os; from lucid import _blas_env; from lucid._ext import _blas; "
+            "print(os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset'), _blas_env.BLAS_SPINS, "
+            "_blas.timeout_in_effect())")
     assert _run(code, **env) == expected
 
 

@@ -27,18 +27,8 @@ from lucid.testing import assert_close, check_kernels
 
 needs_torch = pytest.mark.torch
 FUNCTIONS = ["conv_forward", "conv_weight_grad", "conv_transpose_forward", "unfold", "fold"]
-BUILD = "the compiled conv twin is not built: run `python setup.py build_ext --inplace`"
-
-
-@pytest.fixture(params=["reference", "compiled"])
-def twin(request):
-    """Both twins of the conv family only (the conftest fixture skips the compiled run
-    as soon as any family's compiled twin is missing; only conv's own matters here)."""
-    kind = request.param
-    if kind == "compiled" and not _ext.compiled_available("conv"):
-        pytest.skip(BUILD)
-    with lucid.kernels.use(kind, "conv"):
-        yield kind
+KERNEL_FAMILIES = ("conv",)     # the conftest twin fixture: only conv must be built
+BUILD = f"the compiled conv twin is not built; {_ext.BUILD_HINT}"
 
 
 def conv():
@@ -412,13 +402,12 @@ def force_gemm_path(compiled, path, monkeypatch, chunk_elements):
     """On the GEMM path, force its per-sample form (BLAS called from every OpenMP thread,
     whatever N) or its batch-chunk form (np.matmul: what runs where NumPy's BLAS is not
     an OpenBLAS lucid can call), with chunks of 1 or 2 samples for ``-chunked``."""
-    monkeypatch.setattr(compiled, "_DIRECT_MAX_CHANNEL_PAIRS", 0)
     if path == "gemm-per-sample":
         if compiled._BLAS is None:
             pytest.skip("NumPy's BLAS is not an OpenBLAS lucid can call (lucid/_ext/_blas.py)")
-        monkeypatch.setattr(compiled, "_per_sample", lambda N, *sizes: True)
+        monkeypatch.setattr(compiled, "_path", lambda *sizes: "per-sample")
     else:
-        monkeypatch.setattr(compiled, "_per_sample", lambda N, *sizes: False)
+        monkeypatch.setattr(compiled, "_path", lambda *sizes: "batch-chunk")
     if path == "gemm-chunked":
         monkeypatch.setattr(compiled, "_CHUNK_ELEMENTS", chunk_elements)
 
@@ -430,7 +419,7 @@ def compiled_path(request, monkeypatch):
         pytest.skip(BUILD)
     compiled = _ext._compiled["conv"]
     if request.param == "direct":
-        monkeypatch.setattr(compiled, "_DIRECT_MAX_CHANNEL_PAIRS", 10 ** 9)
+        monkeypatch.setattr(compiled, "_path", lambda *sizes: "direct")
     elif request.param.startswith("gemm"):
         force_gemm_path(compiled, request.param, monkeypatch, 200)
     return request.param
@@ -509,54 +498,38 @@ def test_compiled_gemm_path_matches_reference(seed, path, monkeypatch):
                   c["dil"], c["G"], **tol)
 
 
-@pytest.mark.parametrize("path", ["auto", "gemm-per-sample", "gemm", "gemm-chunked",
+@pytest.mark.parametrize("path", ["auto", "direct", "gemm-per-sample", "gemm", "gemm-chunked",
                                   "over-cap"])
 @pytest.mark.parametrize("seed", range(8))
-def test_column_reuse_gives_the_same_gradients(twin, path, seed, monkeypatch):
-    """``columns``: the weight gradient with the columns kept by conv_forward (a conv's
-    forward, or a conv_transpose's input gradient conv_forward(grad_y, w)) equals the one
-    computed from scratch, bit for bit, on every path; a holder of another array is not
-    used, and over the size cap nothing is kept."""
-    if twin == "compiled":
-        compiled = _ext._compiled["conv"]
-        if path.startswith("gemm"):
-            force_gemm_path(compiled, path, monkeypatch, 150)
-        if path == "over-cap":
-            monkeypatch.setattr(compiled, "_DIRECT_MAX_CHANNEL_PAIRS", 0)
-            monkeypatch.setattr(compiled, "_COLUMNS_MAX_BYTES", 0)
-    k = conv()
+def test_transpose_grads_equal_the_two_kernels(path, seed, monkeypatch):
+    """The compiled twin's private ``_transpose_grads`` (a conv_transpose's backward: the
+    columns of grad_y formed once for both gradients) gives, bit for bit, what
+    conv_forward and conv_weight_grad give separately, on every path and over the size
+    cap of the kept columns; and it checks its arguments like the two kernels."""
+    if not _ext.compiled_available("conv"):
+        pytest.skip(BUILD)
+    compiled = _ext._compiled["conv"]
+    if path == "direct":
+        monkeypatch.setattr(compiled, "_path", lambda *sizes: "direct")
+    elif path.startswith("gemm"):
+        force_gemm_path(compiled, path, monkeypatch, 150)
+    elif path == "over-cap":
+        monkeypatch.setattr(compiled, "_COLUMNS_MAX_BYTES", 0)
     rng = np.random.default_rng(1100 + seed)
     c = random_gemm_config(rng)
     geometry = (c["s"], c["p"], c["dil"], c["G"])
     for dtype in (np.float32, np.float64):
-        x, w = make_conv(rng, c, dtype)
-        holder = {}
-        y = k.conv_forward(x, w, *geometry, columns=holder)
-        assert np.array_equal(y, k.conv_forward(x, w, *geometry))
-        gy = rng.standard_normal(y.shape).astype(dtype)
-        expected = k.conv_weight_grad(x, gy, c["K"], *geometry)
-        got = k.conv_weight_grad(x, gy, c["K"], *geometry, columns=holder)
-        assert got.dtype == expected.dtype and np.array_equal(got, expected)
-        if twin == "compiled" and path.startswith("gemm"):
-            assert holder["x"] is x                      # kept (and so used above)
-        if twin == "reference" or path == "over-cap":
-            assert holder == {}
-        # another input of the same shape: the holder must not be used for it
-        x2 = rng.standard_normal(x.shape).astype(dtype)
-        got2 = k.conv_weight_grad(x2, gy, c["K"], *geometry, columns=holder)
-        assert np.array_equal(got2, k.conv_weight_grad(x2, gy, c["K"], *geometry))
-        # a conv_transpose's backward: columns of grad_y, input gradient, weight gradient
         xt, wt = make_transpose(rng, c, dtype)
-        yt = k.conv_transpose_forward(xt, wt, c["s"], c["p"], c["op"], c["dil"], c["G"])
+        yt = compiled.conv_transpose_forward(xt, wt, c["s"], c["p"], c["op"], c["dil"], c["G"])
         gyt = rng.standard_normal(yt.shape).astype(dtype)
-        holder = {}
-        gx = k.conv_forward(gyt, wt, *geometry, columns=holder)
-        assert np.array_equal(gx, k.conv_forward(gyt, wt, *geometry))
+        gx = compiled.conv_forward(gyt, wt, *geometry)
         extra = [g - n for g, n in zip(gx.shape[2:], xt.shape[2:])]
         xp = np.ascontiguousarray(np.pad(xt, [(0, 0), (0, 0)] + [(0, e) for e in extra]))
-        expected = k.conv_weight_grad(gyt, xp, c["K"], *geometry)
-        got = k.conv_weight_grad(gyt, xp, c["K"], *geometry, columns=holder)
-        assert np.array_equal(got, expected)
+        gw = compiled.conv_weight_grad(gyt, xp, c["K"], *geometry)
+        got_x, got_w = compiled._transpose_grads(gyt, xp, wt, *geometry)
+        assert np.array_equal(got_x, gx) and np.array_equal(got_w, gw)
+    with pytest.raises(ValueError, match="conv_weight_grad: grad_y must have"):
+        compiled._transpose_grads(gyt, xp[0], wt, *geometry)
 
 
 @needs_torch
@@ -668,21 +641,25 @@ def test_kernel_markers_for_the_docs(filename):
         assert re.match(rf"def {name}\(", block.group(1))
 
 
-def test_per_sample_rule():
-    """The per-sample GEMM path runs when NumPy's BLAS was found, every thread gets a
-    sample and the threads' column matrices stay under the cap; else the chunk path."""
+def test_path_rule():
+    """Direct loops for thin channel blocks; the per-sample GEMM path when NumPy's BLAS
+    was found, every thread gets a sample and the threads' column matrices stay under
+    the cap; else the batch-chunk path."""
     if not _ext.compiled_available("conv"):
         pytest.skip(BUILD)
     compiled = _ext._compiled["conv"]
+    assert compiled._path(64, 1, 4, 100, 100) == "direct"           # 1 x 4 channel pairs
+    assert compiled._path(64, 2, 4, 100, 100) != "direct"
     if compiled._BLAS is None:
-        pytest.skip("NumPy's BLAS is not an OpenBLAS lucid can call (lucid/_ext/_blas.py)")
+        assert compiled._path(64, 2, 4, 100, 100) == "batch-chunk"
+        return
     T = compiled._SAMPLE_THREADS
     assert 1 <= T <= 32
-    assert compiled._per_sample(T, 100, 100)
-    assert compiled._per_sample(T, compiled._PER_SAMPLE_MAX_ELEMENTS // T, 100)
-    assert not compiled._per_sample(T, compiled._PER_SAMPLE_MAX_ELEMENTS // T + 1, 100)
+    cap = compiled._PER_SAMPLE_MAX_ELEMENTS // T
     if T > 1:
-        assert not compiled._per_sample(T - 1, 100, 100)
+        assert compiled._path(T, 2, 4, cap, 100) == "per-sample"
+        assert compiled._path(T, 2, 4, cap + 1, 100) == "batch-chunk"
+        assert compiled._path(T - 1, 2, 4, 100, 100) == "batch-chunk"
 
 
 @pytest.mark.parametrize("path", ["direct", "gemm"])
@@ -695,7 +672,7 @@ def test_parallel_loops_agree_with_reference_call_after_call(path, monkeypatch):
     if not _ext.compiled_available("conv"):
         pytest.skip(BUILD)
     compiled, reference = _ext._compiled["conv"], _ext._reference["conv"]
-    monkeypatch.setattr(compiled, "_DIRECT_MAX_CHANNEL_PAIRS", 10 ** 9 if path == "direct" else 0)
+    monkeypatch.setattr(compiled, "_path", lambda *sizes: "direct" if path == "direct" else "batch-chunk")
     rng = np.random.default_rng(3)
     x = rng.standard_normal((16, 8, 9, 11))
     w = rng.standard_normal((8, 1, 5, 4))                # depthwise: groups = 8

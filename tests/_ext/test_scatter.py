@@ -7,19 +7,7 @@ from lucid import _ext
 from lucid.testing import assert_close
 
 
-@pytest.fixture(params=["reference", "compiled"])
-def twin(request):
-    """Both twins of the scatter family only.
-
-    Overrides the conftest ``twin`` fixture, which skips the compiled run as soon as
-    *any* family's compiled twin is missing; here only scatter's own twin matters.
-    """
-    kind = request.param
-    if kind == "compiled" and not _ext.compiled_available("scatter"):
-        pytest.skip("the compiled scatter twin is not built: run "
-                    "`python setup.py build_ext --inplace`")
-    with lucid.kernels.use(kind, "scatter"):
-        yield kind
+KERNEL_FAMILIES = ("scatter",)     # the conftest twin fixture: only scatter must be built
 
 
 def _case(rng, M, K, n, dtype):
@@ -92,8 +80,7 @@ def test_read_only_values_are_accepted(twin, rng):
 def test_twins_add_in_the_same_order(float_dtype, rng, K):
     """Both twins add into each element in the order i = 0, 1, ...: identical bits."""
     if not _ext.compiled_available("scatter"):
-        pytest.skip("the compiled scatter twin is not built: run "
-                    "`python setup.py build_ext --inplace`")
+        pytest.skip(f"the compiled scatter twin is not built; {_ext.BUILD_HINT}")
     target, index, values = _case(rng, 9, K, 400, float_dtype)
     other = target.copy()
     _ext._reference["scatter"].scatter_add(target, index, values)

@@ -14,7 +14,7 @@ import lucid
 from lucid import _ext
 
 REPO = pathlib.Path(lucid.__file__).resolve().parent.parent
-NOT_BUILT = "compiled twin of {!r} is not built: run `python setup.py build_ext --inplace`"
+NOT_BUILT = "compiled twin of {!r} is not built; " + _ext.BUILD_HINT.replace("{", "{{").replace("}", "}}")
 
 
 def _public_functions(module):
@@ -242,3 +242,101 @@ def test_env_unknown_value_is_a_value_error_naming_the_variable():
     assert out["error"] == "ValueError"
     assert out["message"].startswith("LUCID_KERNELS: kind must be one of")
     assert "'fastest'" in out["message"]
+
+
+# ------------------------------------------------------------ a module of your own
+def _module(name, **functions):
+    import types
+    module = types.ModuleType(name)
+    for key, value in functions.items():
+        setattr(module, key, value)
+    return module
+
+
+def _copy_of(family, name="mine"):
+    reference = _ext._reference[family]
+    return _module(name, **{f: getattr(reference, f) for f in reference.__all__})
+
+
+def test_use_a_module_makes_it_the_active_twin_and_restores():
+    before = lucid.kernels.status()
+    calls = []
+    mine = _copy_of("scatter", "my_scatter")
+    original = mine.scatter_add
+
+    def scatter_add(target, index, values):
+        calls.append(index.shape)
+        return original(target, index, values)
+
+    mine.scatter_add = scatter_add
+    with lucid.kernels.use(mine, family="scatter"):
+        st = lucid.kernels.status()["scatter"]
+        assert st.active == "custom: my_scatter" and "my_scatter" in st.reason
+        x = lucid.Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        x[lucid.Tensor([0, 0, 1])].sum().backward()      # gather's backward: scatter_add
+        assert calls and x.grad.tolist() == [[2.0, 2.0], [1.0, 1.0]]
+    assert lucid.kernels.status() == before
+
+
+def test_use_a_py_file(tmp_path):
+    source = (REPO / "lucid" / "_ext" / "conv.py").read_text()
+    path = tmp_path / "student_conv.py"
+    path.write_text(source)
+    with lucid.kernels.use(str(path), family="conv"):
+        assert lucid.kernels.status()["conv"].active == "custom: student_conv"
+        import numpy as np
+        y = _ext.get("conv").conv_forward(np.ones((1, 1, 4)), np.ones((1, 1, 2)), (1,), (0,),
+                                          (1,), 1)
+        assert y.tolist() == [[[2.0, 2.0, 2.0]]]
+
+
+@pytest.mark.parametrize("spoil, match", [
+    ("missing", r"module 'broken' has no function 'fold', which the conv family's contract needs"),
+    ("signature", r"broken.unfold has the signature \(x, kernel_size\); the conv family's "
+                  r"contract is unfold\(x, kernel_size, stride, padding, dilation\)"),
+    ("not callable", r"module 'broken' has no function 'fold'"),
+])
+def test_use_a_module_that_breaks_the_contract_is_refused(spoil, match):
+    mine = _copy_of("conv", "broken")
+    if spoil == "missing":
+        del mine.fold
+    elif spoil == "signature":
+        mine.unfold = lambda x, kernel_size: None
+    else:
+        mine.fold = 3
+    before = lucid.kernels.status()
+    with pytest.raises(ValueError, match=match):
+        with lucid.kernels.use(mine, family="conv"):
+            pytest.fail("the block must not run")  # pragma: no cover
+    assert lucid.kernels.status() == before
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda m: lucid.kernels.use(m), "name it with family="),
+    (lambda m: lucid.kernels.use(m, family="nope"), "unknown kernel family 'nope'"),
+    (lambda m: lucid.kernels.use("no/such/file.py", family="conv"),
+     "a path must name an existing .py file"),
+])
+def test_use_a_module_needs_a_known_family_and_a_real_file(call, match):
+    with pytest.raises(ValueError, match=match):
+        with call(_copy_of("conv")):
+            pass  # pragma: no cover
+
+
+# --------------------------------------------------------------- docs markers
+@pytest.mark.parametrize("family", _ext.families)
+def test_compiled_twins_mark_the_loops_of_each_kernel(family):
+    """Each public kernel of a .pyx has one or more ``# [loops: NAME]`` ...
+    ``# [end loops: NAME]`` regions around the typed loop nests it runs (the docs show
+    them beside the reference), and every region is closed."""
+    import re
+
+    source = (REPO / "lucid" / "_ext" / f"_{family}.pyx").read_text()
+    for name in _ext._reference[family].__all__ if family in _ext._reference else []:
+        regions = re.findall(rf"^# \[loops: {name}\]\n(.*?)^# \[end loops: {name}\]$",
+                             source, re.S | re.M)
+        assert regions, f"_{family}.pyx: no loops region for {name}"
+        assert all(re.search(r"^(cdef|def) ", r, re.M) for r in regions)
+    opened = re.findall(r"^# \[loops: (\w+)\]$", source, re.M)
+    closed = re.findall(r"^# \[end loops: (\w+)\]$", source, re.M)
+    assert sorted(opened) == sorted(closed)

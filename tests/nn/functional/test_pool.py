@@ -178,8 +178,7 @@ def test_float32_stays_float32_and_unbatched_works(twin):
 
 def test_both_twins_give_the_same_result():
     if not _ext.compiled_available("pool"):
-        pytest.skip("the compiled pool twin is not built: run "
-                    "`python setup.py build_ext --inplace`")
+        pytest.skip(f"the compiled pool twin is not built; {_ext.BUILD_HINT}")
     x = np.random.default_rng(4).standard_normal((2, 3, 7, 9)).astype(np.float32)
     results = []
     for kind in ("reference", "compiled"):

@@ -1,0 +1,333 @@
+"""What every kernel entry point checks before its loops run: one module, both twins.
+
+Kernels are called by lucid's ops with arguments already validated, but also directly:
+by a course grader, a student, a future op. The compiled twins' loops read memory with
+no bounds checks, so a wrong shape or an index out of range there is a crash or a
+silently wrong result. Each public kernel function of both twins therefore starts with
+one call into this module (``_checks.conv_forward(x, w, ...)``), which checks what the
+loops assume and raises:
+
+* ``TypeError`` for an argument of the wrong type or dtype (a list for an array, an
+  int array for a float one, a float for a stride);
+* ``ValueError`` for a wrong rank, shape, tuple length, a size out of range, a
+  non-contiguous or read-only array;
+* ``IndexError`` for an index array with an entry outside its target.
+
+Every message names the function, the argument, what was expected and what was given.
+The checks cost per call, not per element (except the index ranges, one ``min`` and
+``max`` over the index array).
+"""
+import math
+import numbers
+
+import numpy as np
+
+from lucid._ext._sizes import conv_output_size, conv_transpose_output_size, pool_output_size
+
+__all__ = [
+    "conv_forward", "conv_weight_grad", "conv_transpose_forward", "unfold", "fold",
+    "max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward",
+    "scatter_add", "relu_forward", "relu_backward", "erf",
+]
+
+FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+# Sizes, strides, paddings and dilations the loops index with (C Py_ssize_t, and
+# products of a few of them) stay below this.
+MAX_INT = 2 ** 31 - 1
+
+
+# ------------------------------------------------------------------ the primitives
+def _given(value):
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def array(fn, name, a, ndim=None, dtype=None, writeable=False):
+    """``a`` is a C-contiguous ndarray of a float dtype (or ``dtype``), rank in ``ndim``."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{fn}: {name} must be a NumPy array, got {type(a).__name__}")
+    if dtype is None:
+        if a.dtype not in FLOATS:
+            raise TypeError(f"{fn}: {name} must be float32 or float64, got dtype {a.dtype}")
+    elif a.dtype != dtype:
+        raise TypeError(f"{fn}: {name} must have dtype {np.dtype(dtype)}, got {a.dtype}")
+    if ndim is not None and a.ndim not in ndim:
+        wanted = " or ".join(map(str, ndim))
+        raise ValueError(f"{fn}: {name} must have {wanted} dimensions, got shape {a.shape}")
+    if not a.flags.c_contiguous:
+        raise ValueError(f"{fn}: {name} must be C-contiguous (np.ascontiguousarray), "
+                         f"got strides {a.strides} for shape {a.shape}")
+    if writeable and not a.flags.writeable:
+        raise ValueError(f"{fn}: {name} must be writeable, got a read-only array")
+
+
+def same_dtype(fn, name, a, other_name, other):
+    if a.dtype != other.dtype:
+        raise TypeError(f"{fn}: {name} must have the dtype of {other_name} ({other.dtype}), "
+                        f"got {a.dtype}")
+
+
+def integer(fn, name, value, least=None):
+    """``value`` is an int (not a bool), ``least <= value <= MAX_INT``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{fn}: {name} must be an int, got {_given(value)}")
+    value = int(value)
+    if least is not None and value < least:
+        raise ValueError(f"{fn}: {name} must be at least {least}, got {value}")
+    if abs(value) > MAX_INT:
+        raise ValueError(f"{fn}: {name} must be at most {MAX_INT} in size, got {value}")
+    return value
+
+
+def ints(fn, name, values, d, least):
+    """``values`` is a tuple or list of ``d`` ints, each at least ``least``."""
+    if not isinstance(values, (tuple, list)):
+        raise TypeError(f"{fn}: {name} must be a tuple of {d} ints, got {_given(values)}")
+    if len(values) != d:
+        raise ValueError(f"{fn}: {name} must have {d} {'entry' if d == 1 else 'entries'} "
+                         f"(one per spatial axis), got {len(values)}: {_given(values)}")
+    return tuple(integer(fn, f"{name}[{i}]", v, least) for i, v in enumerate(values))
+
+
+def flag(fn, name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{fn}: {name} must be a bool, got {_given(value)}")
+
+
+def shape_is(fn, name, a, expected):
+    if tuple(a.shape) != tuple(expected):
+        raise ValueError(f"{fn}: {name} must have shape {tuple(expected)}, got {a.shape}")
+
+
+def _spatial(x, fn, name):
+    """``x``: (N, C, *S) with 1 to 3 spatial axes, every spatial size at least 1."""
+    array(fn, name, x, ndim=(3, 4, 5))
+    for a, size in enumerate(x.shape[2:]):
+        if size < 1:
+            raise ValueError(f"{fn}: {name} must have spatial sizes of at least 1, "
+                             f"got shape {x.shape}")
+    return x.ndim - 2
+
+
+def _output(fn, sizes, what):
+    """The output sizes of a convolution or pooling are each at least 1."""
+    if any(o < 1 for o in sizes):
+        raise ValueError(f"{fn}: the {what} would have spatial size {tuple(sizes)}; "
+                         f"every size must be at least 1 (input too small for the kernel)")
+    return tuple(sizes)
+
+
+def _geometry(fn, d, kernel_size, stride, padding, dilation):
+    K = ints(fn, "kernel_size", kernel_size, d, 1)
+    s = ints(fn, "stride", stride, d, 1)
+    p = ints(fn, "padding", padding, d, 0)
+    dil = ints(fn, "dilation", dilation, d, 1)
+    return K, s, p, dil
+
+
+def _groups(fn, groups, channels):
+    """``groups`` divides every ``(name, count)`` of ``channels``."""
+    groups = integer(fn, "groups", groups, 1)
+    for name, count in channels:
+        if count % groups:
+            raise ValueError(f"{fn}: {name} ({count}) must be divisible by groups ({groups})")
+    return groups
+
+
+# ------------------------------------------------------------------ conv family
+def _input_and_weight(fn, x, w, stride, padding, dilation):
+    """``x`` (N, C, *S) and a weight of the same rank and dtype; the geometry of its
+    kernel (``w.shape[2:]``). Returns ``d, (N, C_in, *S), (w0, w1, *K), (K, s, p, dil)``."""
+    d = _spatial(x, fn, "x")
+    array(fn, "w", w, ndim=(x.ndim,))
+    same_dtype(fn, "w", w, "x", x)
+    return d, x.shape, w.shape, _geometry(fn, d, w.shape[2:], stride, padding, dilation)
+
+
+def conv_forward(x, w, stride, padding, dilation, groups):
+    fn = "conv_forward"
+    d, (N, C_in, *S), (C_out, C_in_g, *_), (K, s, p, dil) = _input_and_weight(
+        fn, x, w, stride, padding, dilation)
+    groups = _groups(fn, groups, [("C_in", C_in), ("C_out = w.shape[0]", C_out)])
+    if C_in_g * groups != C_in or C_in_g < 1:
+        raise ValueError(f"{fn}: w.shape[1] must be C_in / groups = {C_in // groups} "
+                         f"(x has {C_in} channels, groups={groups}), got {C_in_g}")
+    return _output(fn, [conv_output_size(*a) for a in zip(S, K, s, p, dil)], "output")
+
+
+def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups):
+    fn = "conv_weight_grad"
+    d = _spatial(x, fn, "x")
+    array(fn, "grad_y", grad_y, ndim=(x.ndim,))
+    same_dtype(fn, "grad_y", grad_y, "x", x)
+    K, s, p, dil = _geometry(fn, d, kernel_size, stride, padding, dilation)
+    N, C_in, *S = x.shape
+    C_out = grad_y.shape[1]
+    groups = _groups(fn, groups, [("C_in", C_in), ("C_out = grad_y.shape[1]", C_out)])
+    if C_in < 1 or C_out < 1:
+        raise ValueError(f"{fn}: x and grad_y must have at least one channel, got "
+                         f"{C_in} and {C_out}")
+    O = _output(fn, [conv_output_size(*a) for a in zip(S, K, s, p, dil)], "output")
+    # grad_y may cover fewer windows than fit in x (a conv_transpose's weight gradient
+    # swaps the roles, and its output_padding leaves windows that meet no input)
+    if (grad_y.shape[0] != N or any(not 1 <= g <= o for g, o in zip(grad_y.shape[2:], O))):
+        raise ValueError(f"{fn}: grad_y must have shape (N, C_out, *O) with N = {N} and "
+                         f"1 <= O <= {O} (the windows that fit in x), got {grad_y.shape}")
+
+
+def conv_transpose_forward(x, w, stride, padding, output_padding, dilation, groups):
+    fn = "conv_transpose_forward"
+    d, (N, C_in, *S), (C_w, C_out_g, *_), (K, s, p, dil) = _input_and_weight(
+        fn, x, w, stride, padding, dilation)
+    op = ints(fn, "output_padding", output_padding, d, 0)
+    for a in range(d):
+        if op[a] >= max(s[a], dil[a]):
+            raise ValueError(f"{fn}: output_padding[{a}] ({op[a]}) must be smaller than "
+                             f"stride ({s[a]}) or dilation ({dil[a]})")
+    if C_w != C_in:
+        raise ValueError(f"{fn}: w.shape[0] must be C_in = {C_in}, got {C_w}")
+    _groups(fn, groups, [("C_in", C_in)])
+    if C_out_g < 1:
+        raise ValueError(f"{fn}: w.shape[1] (C_out / groups) must be at least 1, got {C_out_g}")
+    return _output(fn, [conv_transpose_output_size(*a) for a in zip(S, K, s, p, op, dil)],
+                   "output")
+
+
+def unfold(x, kernel_size, stride, padding, dilation):
+    fn = "unfold"
+    d = _spatial(x, fn, "x")
+    K, s, p, dil = _geometry(fn, d, kernel_size, stride, padding, dilation)
+    return _output(fn, [conv_output_size(*a) for a in zip(x.shape[2:], K, s, p, dil)],
+                   "output")
+
+
+def fold(cols, output_size, kernel_size, stride, padding, dilation):
+    fn = "fold"
+    array(fn, "cols", cols, ndim=(3,))
+    if not isinstance(output_size, (tuple, list)) or not 1 <= len(output_size) <= 3:
+        raise ValueError(f"{fn}: output_size must be a tuple of 1 to 3 ints, "
+                         f"got {_given(output_size)}")
+    d = len(output_size)
+    S = ints(fn, "output_size", output_size, d, 1)
+    K, s, p, dil = _geometry(fn, d, kernel_size, stride, padding, dilation)
+    O = _output(fn, [conv_output_size(*a) for a in zip(S, K, s, p, dil)],
+                "unfolded input")
+    rows = cols.shape[1]
+    if rows < 1 or rows % math.prod(K):
+        raise ValueError(f"{fn}: cols.shape[1] must be C * prod(kernel_size) = "
+                         f"C * {math.prod(K)} with C >= 1, got {rows}")
+    if cols.shape[2] != math.prod(O):
+        raise ValueError(f"{fn}: cols.shape[2] must be the number of windows "
+                         f"prod({O}) = {math.prod(O)}, got {cols.shape[2]}")
+
+
+# ------------------------------------------------------------------ pool family
+def _pool_geometry(fn, x_shape, kernel_size, stride, padding, dilation, ceil_mode):
+    d = len(x_shape) - 2
+    K, s, p, dil = _geometry(fn, d, kernel_size, stride, padding, dilation)
+    flag(fn, "ceil_mode", ceil_mode)
+    for a in range(d):
+        if p[a] > K[a] // 2:
+            raise ValueError(f"{fn}: padding[{a}] ({p[a]}) must be at most half the "
+                             f"kernel size ({K[a]})")
+    return _output(fn, [pool_output_size(*a, ceil_mode)
+                        for a in zip(x_shape[2:], K, s, p, dil)], "output")
+
+
+def max_pool_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
+    fn = "max_pool_forward"
+    _spatial(x, fn, "x")
+    return _pool_geometry(fn, x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def _input_shape(fn, input_shape, ndim):
+    if not isinstance(input_shape, (tuple, list)):
+        raise TypeError(f"{fn}: input_shape must be a tuple of ints, got {_given(input_shape)}")
+    if len(input_shape) != ndim:
+        raise ValueError(f"{fn}: input_shape must have {ndim} entries (the rank of grad_y), "
+                         f"got {_given(input_shape)}")
+    shape = tuple(integer(fn, f"input_shape[{i}]", v, 0 if i < 2 else 1)
+                  for i, v in enumerate(input_shape))
+    if math.prod(shape) > 2 ** 40:
+        raise ValueError(f"{fn}: input_shape {shape} is too large")
+    return shape
+
+
+def max_pool_backward(grad_y, argmax, input_shape):
+    fn = "max_pool_backward"
+    _spatial(grad_y, fn, "grad_y")
+    array(fn, "argmax", argmax, dtype=np.int64)
+    shape_is(fn, "argmax", argmax, grad_y.shape)
+    shape = _input_shape(fn, input_shape, grad_y.ndim)
+    if shape[:2] != grad_y.shape[:2]:
+        raise ValueError(f"{fn}: input_shape must start with grad_y's (N, C) = "
+                         f"{grad_y.shape[:2]}, got {shape}")
+    if argmax.size:
+        plane = math.prod(shape[2:])
+        lo, hi = int(argmax.min()), int(argmax.max())
+        if lo < -1 or hi >= plane:
+            raise IndexError(f"{fn}: argmax entries must be -1 (no input) or in "
+                             f"[0, {plane}) (a position in an input plane of shape "
+                             f"{shape[2:]}), got values in [{lo}, {hi}]")
+
+
+def _avg_options(fn, count_include_pad, divisor_override):
+    flag(fn, "count_include_pad", count_include_pad)
+    if divisor_override is not None:
+        if integer(fn, "divisor_override", divisor_override) == 0:
+            raise ValueError(f"{fn}: divisor_override must be a nonzero int or None, got 0")
+
+
+def avg_pool_forward(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override):
+    fn = "avg_pool_forward"
+    d = _spatial(x, fn, "x")
+    _avg_options(fn, count_include_pad, divisor_override)
+    return _pool_geometry(fn, x.shape, kernel_size, stride, padding, (1,) * d, ceil_mode)
+
+
+def avg_pool_backward(grad_y, input_shape, kernel_size, stride, padding, ceil_mode,
+                      count_include_pad, divisor_override):
+    fn = "avg_pool_backward"
+    d = _spatial(grad_y, fn, "grad_y")
+    shape = _input_shape(fn, input_shape, grad_y.ndim)
+    _avg_options(fn, count_include_pad, divisor_override)
+    O = _pool_geometry(fn, shape, kernel_size, stride, padding, (1,) * d, ceil_mode)
+    shape_is(fn, "grad_y", grad_y, shape[:2] + O)
+
+
+# ------------------------------------------------------------------ scatter family
+def scatter_add(target, index, values):
+    fn = "scatter_add"
+    array(fn, "target", target, ndim=(2,), writeable=True)
+    array(fn, "index", index, ndim=(1,), dtype=np.int64)
+    array(fn, "values", values, ndim=(2,))
+    same_dtype(fn, "values", values, "target", target)
+    shape_is(fn, "values", values, (index.shape[0], target.shape[1]))
+    if index.size:
+        lo, hi = int(index.min()), int(index.max())
+        if lo < 0 or hi >= target.shape[0]:
+            raise IndexError(f"{fn}: index entries must be rows of target, in "
+                             f"[0, {target.shape[0]}), got values in [{lo}, {hi}]")
+
+
+# ------------------------------------------------------------------ activation family
+def relu_forward(x):
+    array("relu_forward", "x", x)
+
+
+def relu_backward(grad, passes):
+    fn = "relu_backward"
+    array(fn, "grad", grad)
+    array(fn, "passes", passes, dtype=np.bool_)
+    shape_is(fn, "passes", passes, grad.shape)
+
+
+def erf(x):
+    if not isinstance(x, (np.ndarray, np.floating)):
+        raise TypeError(f"erf: x must be a NumPy array, got {type(x).__name__}")
+    if x.dtype not in FLOATS:
+        raise TypeError(f"erf: x must be float32 or float64, got dtype {x.dtype}")
