@@ -14,7 +14,9 @@ Algorithm (the same one PyTorch's engine uses, without threads):
    shape (``unbroadcast``) and cast to the input's gradient dtype (``grad_dtype``: the
    input's own dtype; an integer or bool input keeps a floating gradient, never a
    truncated one). Before a node runs, the arrays it saved are checked against in-place
-   changes made since (``inplace.check_saved``).
+   changes made since (``inplace.check_saved``). An exception raised inside a node's
+   ``backward`` comes out as :class:`lucid.BackwardError` naming the node, with the
+   original exception chained.
 4. **Accumulate into leaves**: a leaf's ``.grad`` is its own array (copied the first
    time, added in place afterwards), never an array another tensor or the caller holds.
 5. **Free the graph** (each node's inputs and saved arrays) unless ``retain_graph``.
@@ -22,6 +24,7 @@ Algorithm (the same one PyTorch's engine uses, without threads):
 import numpy as np
 
 from lucid.autograd import inplace as _inplace
+from lucid.error import BackwardError
 
 __all__ = ["backward", "grad_dtype", "unbroadcast"]
 
@@ -154,7 +157,10 @@ def backward(root, grad, retain_graph=False):
                 t.grad = g.copy() if t.grad is None else t.grad + g
         if n._writes != _inplace.state.writes:
             _inplace.check_saved(n)
-        input_grads = n.backward(n, g)
+        try:
+            input_grads = n.backward(n, g)
+        except Exception as exc:   # name the op (the original lucid's BackwardError)
+            raise BackwardError(g.shape, type(n), exc) from exc
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
         if len(input_grads) != len(n.parents):
