@@ -22,7 +22,7 @@ import numbers
 import numpy as np
 
 __all__ = ["is_int", "is_number", "check_bool", "check_int", "check_number", "int_tuple",
-           "shape_arg", "shape_args", "float_tensor", "normalize_axis", "check_device", "renamed"]
+           "shape_arg", "shape_args", "float_tensor", "normalize_axis", "check_device", "device_or_dtype", "renamed"]
 
 
 def is_int(x):
@@ -184,6 +184,22 @@ def check_device(device, fname):
         return "cpu"
     from lucid.error import UnknownDeviceError
     raise UnknownDeviceError(device, fname)
+
+
+def device_or_dtype(target, fname):
+    """What ``to(target)`` asks for: a dtype (returned as a NumPy dtype), or a device
+    (returned as None after :func:`check_device`). A string names a dtype when NumPy
+    knows it (``'float64'``), else a device; a Tensor stands for its dtype."""
+    from lucid import _dtypes
+    from lucid._tensor import Tensor
+    target = target.dtype if isinstance(target, Tensor) else target
+    if isinstance(target, str):
+        try:
+            return _dtypes.resolve_dtype(target, fname)
+        except TypeError:
+            check_device(target, fname)
+            return None
+    return _dtypes.resolve_dtype(target, fname)
 
 
 def renamed(**aliases):

@@ -20,7 +20,7 @@ import weakref
 import numpy as np
 
 from lucid import _dtypes
-from lucid._checks import check_bool, check_device, is_int, renamed
+from lucid._checks import check_bool, check_device, device_or_dtype, is_int, renamed
 
 __all__ = ["Tensor"]
 
@@ -271,11 +271,9 @@ class Tensor:
         >>> x.to(lucid.float64).dtype
         dtype('float64')
         """
-        if isinstance(device, Tensor):
-            device, dtype = None, device.dtype if dtype is None else dtype
-        elif device is not None and not isinstance(device, str):
-            device, dtype = None, device if dtype is None else dtype
-        check_device(device, "to")
+        if device is not None:
+            found = device_or_dtype(device, "to")
+            dtype = found if dtype is None else dtype
         if dtype is None or _resolve_dtype(dtype) == self.dtype:
             return self
         return _ops.astype(self, dtype)
@@ -709,7 +707,8 @@ class Tensor:
         if self._node is not None and not flag:
             raise RuntimeError("requires_grad_: only leaf tensors can stop requiring grad; "
                                "use detach() for a tensor cut from the graph")
-        self.requires_grad = flag or self.requires_grad
+        if self._node is None:
+            self.requires_grad = flag
         return self
 
     def new_zeros(self, *size, dtype=None, requires_grad=False):

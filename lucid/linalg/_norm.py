@@ -66,7 +66,8 @@ class VectorNorm(Function):
         if ord not in (_INF, -_INF):                   # sign(x) |x|^(p-1) / ||x||^(p-1)
             with np.errstate(divide="ignore", invalid="ignore"):
                 scale = np.where(y == 0, 0, grad / y ** (ord - 1))
-            return np.sign(x) * np.abs(x) ** (ord - 1) * scale
+                slope = np.where(x == 0, 0, np.sign(x) * np.abs(x) ** (ord - 1))
+            return slope * scale                       # 0 at x = 0, also for p < 1
         share = _share_extreme(np.abs(x), np.squeeze(y, axis=axis), axis)
         return np.sign(x) * share * grad               # the winners of max / min |x|
 

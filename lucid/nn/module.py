@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from lucid import _dtypes
+from lucid._checks import check_device, device_or_dtype
 from lucid._tensor import Tensor
 from lucid.autograd.function import Function
 from lucid.autograd.grad_mode import state as _grad_state
@@ -1179,6 +1179,57 @@ class Module:
         """
         return self._cast(np.dtype(np.float32))
 
+    def half(self):
+        """Cast every floating parameter and buffer to float16 in place; return self.
+
+        Returns
+        -------
+        Module
+
+        Examples
+        --------
+        >>> from lucid import nn
+        >>> nn.Linear(2, 1).half().weight.dtype
+        dtype('float16')
+        """
+        return self._cast(np.dtype(np.float16))
+
+    def cpu(self):
+        """Return self: lucid computes on the CPU (PyTorch's ``model.cpu()``).
+
+        Returns
+        -------
+        Module
+
+        Examples
+        --------
+        >>> from lucid import nn
+        >>> model = nn.Linear(2, 1)
+        >>> model.cpu() is model
+        True
+        """
+        return self
+
+    def cuda(self, device=None):
+        """Always an :class:`~lucid.UnknownDeviceError`: lucid has no GPU backend.
+
+        Raises
+        ------
+        lucid.UnknownDeviceError
+            Naming what is missing (a ValueError).
+
+        Examples
+        --------
+        >>> import lucid
+        >>> from lucid import nn
+        >>> try:
+        ...     nn.Linear(2, 1).cuda()
+        ... except lucid.UnknownDeviceError as err:
+        ...     print(str(err)[:40])
+        Linear.cuda: device 'cuda' is not avail
+        """
+        check_device("cuda" if device is None else device, f"{type(self).__name__}.cuda")
+
     def to(self, target):
         """Cast floating parameters and buffers to a float dtype, or move to a device.
 
@@ -1194,8 +1245,8 @@ class Module:
 
         Raises
         ------
-        ValueError
-            A device other than 'cpu'.
+        lucid.UnknownDeviceError
+            A device other than 'cpu' (a ValueError).
         TypeError
             A dtype that is not floating.
 
@@ -1206,12 +1257,9 @@ class Module:
         >>> nn.Conv1d(1, 1, 3).to(lucid.Float64).bias.dtype
         dtype('float64')
         """
-        if isinstance(target, str) and target in ("cpu", "cuda", "mps", "metal", "gpu"):
-            if target != "cpu":
-                raise ValueError(f"{type(self).__name__}.to: lucid computes on the CPU only; "
-                                 f"got device {target!r}")
+        dtype = device_or_dtype(target, f"{type(self).__name__}.to")
+        if dtype is None:
             return self
-        dtype = _dtypes.resolve_dtype(target)
         if dtype.kind != "f":
             raise TypeError(f"{type(self).__name__}.to: the dtype must be floating; got {dtype}")
         return self._cast(dtype)
