@@ -28,7 +28,7 @@ from lucid.autograd.grad_mode import state as _grad_state
 from lucid.autograd.inplace import note_write
 from lucid.nn.parameter import Buffer, Parameter
 
-__all__ = ["Module", "RemovableHandle", "IncompatibleKeys"]
+__all__ = ["Module", "RemovableHandle", "IncompatibleKeys", "auto_repr"]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -1225,8 +1225,8 @@ class Module:
         >>> try:
         ...     nn.Linear(2, 1).cuda()
         ... except lucid.UnknownDeviceError as err:
-        ...     print(str(err)[:40])
-        Linear.cuda: device 'cuda' is not avail
+        ...     print(str(err)[:44])
+        Linear.cuda: device 'cuda' is not available:
         """
         check_device("cuda" if device is None else device, f"{type(self).__name__}.cuda")
 
@@ -1436,3 +1436,52 @@ class Module:
             else:
                 text += "\n  " + "\n  ".join(lines) + "\n"
         return text + ")"
+
+
+def auto_repr(*attr_names):
+    """Class decorator (the original lucid's): the module's ``repr`` shows the named
+    attributes, ``Name(attr1=value1, attr2=value2)``.
+
+    It writes :meth:`Module.extra_repr` for the class, so a homework layer prints its
+    settings without writing one.
+
+    Parameters
+    ----------
+    *attr_names : str
+        Attribute names, shown in this order.
+
+    Returns
+    -------
+    callable
+        The decorator; it returns the class itself.
+
+    Raises
+    ------
+    TypeError
+        A name that is not a str, or decorating something that is not a Module class.
+
+    Examples
+    --------
+    >>> from lucid import nn
+    >>> @nn.auto_repr("width", "scale")
+    ... class Scale(nn.Module):
+    ...     def __init__(self, width, scale=2.0):
+    ...         super().__init__()
+    ...         self.width, self.scale = width, scale
+    >>> Scale(3)
+    Scale(width=3, scale=2.0)
+    """
+    for name in attr_names:
+        if not isinstance(name, str):
+            raise TypeError(f"auto_repr: attribute names must be str; got {name!r}")
+
+    def extra_repr(self):
+        return ", ".join(f"{name}={getattr(self, name)!r}" for name in attr_names)
+
+    def decorate(cls):
+        if not (isinstance(cls, type) and issubclass(cls, Module)):
+            raise TypeError(f"auto_repr: decorates a Module class; got {cls!r}")
+        cls.extra_repr = extra_repr
+        return cls
+
+    return decorate

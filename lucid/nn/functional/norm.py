@@ -204,6 +204,7 @@ def layer_norm(input_, normalized_shape, weight=None, bias=None, eps=1e-5):
     return AffineNorm.apply(x, weight, bias, axes=axes, param_shape=param_shape, eps=eps)
 
 
+@renamed(training="use_input_stats")
 def instance_norm(input_, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats=True, momentum=0.1, eps=1e-5):
     r"""Instance normalisation: normalise each channel of each sample over space.
