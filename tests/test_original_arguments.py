@@ -212,7 +212,7 @@ def test_parameter_and_buffer_take_the_originals_arguments():
         nn.Parameter([1.0], 1, dtype=float)
 
 
-def test_auto_repr_and_register_model():
+def test_auto_repr_and_register_model(monkeypatch):
     @nn.auto_repr("size", "mode")
     class Pool(nn.Module):
         def __init__(self, size, mode="max"):
@@ -224,6 +224,9 @@ def test_auto_repr_and_register_model():
         nn.auto_repr("x")(int)
     with pytest.raises(TypeError, match=r"^auto_repr: attribute names must be str"):
         nn.auto_repr(3)
+
+    from lucid.models import _registry
+    monkeypatch.setattr(_registry, "_MODELS", dict(_registry._MODELS))   # leak nothing
 
     def compat_test_net():
         return nn.Linear(2, 2)

@@ -10,9 +10,31 @@ import numpy as np
 
 from lucid._checks import normalize_axis, renamed
 from lucid.autograd.function import Function
-from lucid.ops._util import as_tensor
+from lucid.ops._util import as_tensor, shared_doc
 
 __all__ = ["cumsum", "cumprod"]
+
+# Parameters / Returns / Raises of both (shared_doc inserts them)
+_SCAN_SECTIONS = """
+Parameters
+----------
+input_ : Tensor
+axis : int, optional
+    Negative counts from the end; None flattens.
+
+Returns
+-------
+Tensor
+    ``input_``'s shape (1-d when ``axis`` is None); int64 for integer and bool
+    inputs, else the input's dtype.
+
+Raises
+------
+ValueError
+    ``axis`` out of range.
+TypeError
+    ``axis`` not one int.
+"""
 
 
 def _reverse_cumsum(a, axis):
@@ -79,6 +101,7 @@ def _scan_args(name, input_, axis):
 
 
 @renamed(dim="axis")
+@shared_doc(_SCAN_SECTIONS)
 def cumsum(input_, axis=None):
     r"""Running sum along ``axis`` (of the flattened tensor when None).
 
@@ -91,25 +114,6 @@ def cumsum(input_, axis=None):
     Backward: :math:`x_k` appears in every :math:`y_j` with :math:`j \ge k`, so its
     gradient is the running sum from the end,
     :math:`\partial L/\partial x_k = \sum_{j \ge k} \partial L/\partial y_j`.
-
-    Parameters
-    ----------
-    input_ : Tensor
-    axis : int, optional
-        Negative counts from the end; None flattens.
-
-    Returns
-    -------
-    Tensor
-        ``input_``'s shape (1-d when ``axis`` is None); int64 for integer and bool
-        inputs, else the input's dtype.
-
-    Raises
-    ------
-    ValueError
-        ``axis`` out of range.
-    TypeError
-        ``axis`` not one int.
 
     Examples
     --------
@@ -130,6 +134,7 @@ def cumsum(input_, axis=None):
 
 
 @renamed(dim="axis")
+@shared_doc(_SCAN_SECTIONS)
 def cumprod(input_, axis=None):
     r"""Running product along ``axis`` (of the flattened tensor when None).
 
@@ -145,25 +150,6 @@ def cumprod(input_, axis=None):
     otherwise by the recurrence :math:`R_i = g_i + x_{i+1} R_{i+1}`,
     :math:`\partial L/\partial x_i = (\prod_{k<i} x_k)\, R_i`, which never divides (so
     the gradient at a zero is exact, as in PyTorch).
-
-    Parameters
-    ----------
-    input_ : Tensor
-    axis : int, optional
-        Negative counts from the end; None flattens.
-
-    Returns
-    -------
-    Tensor
-        ``input_``'s shape (1-d when ``axis`` is None); int64 for integer and bool
-        inputs, else the input's dtype.
-
-    Raises
-    ------
-    ValueError
-        ``axis`` out of range.
-    TypeError
-        ``axis`` not one int.
 
     Examples
     --------

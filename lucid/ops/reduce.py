@@ -442,6 +442,30 @@ def min(input_, axis=None, keepdims=False):
 
 
 # ------------------------------------------------------------------ argmax, argmin
+# Parameters / Returns / Raises of argmax and argmin (shared_doc inserts them)
+_POSITION_SECTIONS = """
+Parameters
+----------
+input_ : Tensor
+    Any shape, real dtype; the reduced axis must not be empty.
+axis : int, optional
+    One axis; negative counts from the end. None: the flattened tensor.
+keepdims : bool, default False
+
+Returns
+-------
+Tensor
+    int64: ``input_``'s shape without ``axis`` (size 1 with ``keepdims``).
+
+Raises
+------
+ValueError
+    An axis out of range, or an empty reduced axis.
+TypeError
+    ``axis`` a tuple, ``keepdims`` not a bool, or a complex input.
+"""
+
+
 def _position_of(name, pick, input_, axis, keepdims):
     """Where ``pick`` (np.argmax / np.argmin) finds its element: over the flattened
     tensor when ``axis`` is None, else along the one ``axis``."""
@@ -466,6 +490,7 @@ def _position_of(name, pick, input_, axis, keepdims):
 
 
 @_TORCH_NAMES
+@shared_doc(_POSITION_SECTIONS)
 def argmax(input_, axis=None, keepdims=False):
     r"""Index of the largest element over ``axis`` (of the flattened tensor when None).
 
@@ -476,26 +501,6 @@ def argmax(input_, axis=None, keepdims=False):
     tensor (``keepdims`` then keeps every axis with size 1, as PyTorch).
 
     Backward: none; an index is an integer (the result never requires grad).
-
-    Parameters
-    ----------
-    input_ : Tensor
-        Any shape, real dtype; the reduced axis must not be empty.
-    axis : int, optional
-        One axis; negative counts from the end. None: the flattened tensor.
-    keepdims : bool, default False
-
-    Returns
-    -------
-    Tensor
-        int64: ``input_``'s shape without ``axis`` (size 1 with ``keepdims``).
-
-    Raises
-    ------
-    ValueError
-        An axis out of range, or an empty reduced axis.
-    TypeError
-        ``axis`` a tuple, ``keepdims`` not a bool, or a complex input.
 
     Examples
     --------
@@ -512,6 +517,7 @@ def argmax(input_, axis=None, keepdims=False):
 
 
 @_TORCH_NAMES
+@shared_doc(_POSITION_SECTIONS)
 def argmin(input_, axis=None, keepdims=False):
     r"""Index of the smallest element over ``axis`` (of the flattened tensor when None).
 
@@ -522,26 +528,6 @@ def argmin(input_, axis=None, keepdims=False):
     is into the flattened tensor.
 
     Backward: none; an index is an integer (the result never requires grad).
-
-    Parameters
-    ----------
-    input_ : Tensor
-        Any shape, real dtype; the reduced axis must not be empty.
-    axis : int, optional
-        One axis; negative counts from the end. None: the flattened tensor.
-    keepdims : bool, default False
-
-    Returns
-    -------
-    Tensor
-        int64: ``input_``'s shape without ``axis`` (size 1 with ``keepdims``).
-
-    Raises
-    ------
-    ValueError
-        An axis out of range, or an empty reduced axis.
-    TypeError
-        ``axis`` a tuple, ``keepdims`` not a bool, or a complex input.
 
     Examples
     --------
