@@ -805,6 +805,9 @@ class _ElementCount(int):
     def __repr__(self):
         return int.__repr__(self)
 
+    def __reduce__(self):                  # copies and pickles are plain ints
+        return int, (int(self),)
+
 
 def _keep_all_grads(root):
     """Make every non-leaf tensor of ``root``'s graph keep its ``.grad``; return the

@@ -89,7 +89,10 @@ def test_integer_leaves_from_creation_functions_and_bools():
 def test_size_is_the_count_and_callable():
     x = lucid.zeros((2, 3, 4))
     assert x.size == 24 and isinstance(x.size, int) and x.size + 1 == 25
-    assert repr(x.size) == "24" and x.size * 2 == 48
+    assert repr(x.size) == "24" and x.size * 2 == 48 and f"{x.size:,}" == "24"
+    import copy
+    import pickle
+    assert copy.deepcopy(x.size) == 24 and type(pickle.loads(pickle.dumps(x.size))) is int
     assert x.size() == (2, 3, 4) and x.size(0) == 2 and x.size(-1) == 4 and x.size(dim=1) == 3
     assert lucid.Tensor(3.0).size == 1 and lucid.Tensor(3.0).size() == ()
     with pytest.raises(IndexError, match=r"^size: dim 3 is out of range for a tensor with ndim 3"):
