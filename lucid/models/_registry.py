@@ -9,6 +9,8 @@ builders when its module is imported.
 import difflib
 import re
 
+from lucid._checks import renamed
+
 # `get_model` is a second name of `create_model` (an attribute, not listed: one docs page)
 __all__ = ["register_model", "get_model_names", "create_model"]
 
@@ -21,6 +23,7 @@ def _origin(fn):
     return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
+@renamed(func="fn")
 def register_model(fn=None, *, name=None):
     r"""Register a model builder under a lowercase name (a decorator).
 
@@ -35,8 +38,9 @@ def register_model(fn=None, *, name=None):
     Parameters
     ----------
     fn : callable, optional
-        The builder, ``fn(**kwargs) -> Module``. Omitted when the decorator is called
-        with arguments: ``@register_model(name="my_net")``.
+        The builder, ``fn(**kwargs) -> Module`` (the original lucid's ``func=``).
+        Omitted when the decorator is called with arguments:
+        ``@register_model(name="my_net")``.
     name : str, optional
         Lowercase letters, digits and underscores, starting with a letter.
 

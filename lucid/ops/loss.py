@@ -191,16 +191,29 @@ class CrossEntropy(Function):
 
     .. math:: \frac{\partial \ell_n}{\partial z_{n,c}} = Q_n\, p_{n,c} - q_{n,c}
 
-    (for a one-hot target, the familiar :math:`p - \text{onehot}`). For probability
+    (for a one-hot target, the familiar :math:`p - \text{onehot}`). With the original
+    lucid's ``eps`` the normaliser is :math:`\log(\sum_c e^{z_{n,c} - m_n} + \epsilon)`
+    (:math:`m_n = \max_c z_{n,c}`): then :math:`p_{n,c} = e^{z_{n,c} - m_n}/(\sum +
+    \epsilon)` and the maximal entries also receive :math:`Q_n \epsilon/(\sum +
+    \epsilon)` (shared among ties). For probability
     targets also :math:`\partial \ell_n/\partial t_{n,c} = -(1 - \varepsilon)\, w_c \log
     p_{n,c}`. Each is scaled by :math:`\text{coef}_n` as in :class:`NLLLoss`.
     """
 
     @staticmethod
     def forward(ctx, z, target, weight, axis, ignore_index, label_smoothing, reduction,
-                probabilities):
+                probabilities, eps=0.0):
         zc = np.moveaxis(z, axis, -1)
-        logp = log_softmax_array(zc, -1)
+        ctx.eps_grad = None
+        if eps:     # the original lucid's log(sum e^(z - m) + eps): see cross_entropy
+            m = np.max(zc, axis=-1, keepdims=True)
+            e = np.exp(zc - m)
+            total = e.sum(axis=-1, keepdims=True) + z.dtype.type(eps)
+            logp = (zc - m) - np.log(total)
+            winners = zc == m
+            ctx.eps_grad = z.dtype.type(eps) / total * (winners / winners.sum(-1, keepdims=True))
+        else:
+            logp = log_softmax_array(zc, -1)
         tc = np.moveaxis(target, axis, -1) if probabilities else target
         q, divisor = target_distribution(tc, zc.shape[-1], weight, ignore_index,
                                          label_smoothing, z.dtype, probabilities)
@@ -218,7 +231,10 @@ class CrossEntropy(Function):
         if ctx.reduction == "none":
             coef = coef[..., None]
         q, logp = ctx.q, ctx.logp
-        dz = coef * (q.sum(axis=-1, keepdims=True) * np.exp(logp) - q)
+        big_q = q.sum(axis=-1, keepdims=True)
+        dz = coef * (big_q * np.exp(logp) - q)
+        if ctx.eps_grad is not None:        # eps breaks the shift invariance in m
+            dz = dz + coef * big_q * ctx.eps_grad
         dt = None
         if ctx.target_scale is not None and ctx.needs_input_grad[1]:
             dt = np.moveaxis(-coef * ctx.target_scale * logp, -1, ctx.axis)

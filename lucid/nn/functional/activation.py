@@ -13,7 +13,7 @@ The functions share their Parameters / Returns / Raises sections
 import inspect
 
 from lucid import ops
-from lucid._checks import check_number, float_tensor, normalize_axis
+from lucid._checks import check_number, float_tensor, normalize_axis, renamed
 from lucid.ops import activation as act
 
 __all__ = ["relu", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "tanh", "relu6",
@@ -300,6 +300,7 @@ _AXIS_SECTIONS = dict(params="axis : int, default -1\n    The axis the softmax r
                       raises=" or ``axis`` not an int.\nValueError\n    If ``axis`` is out of range")
 
 
+@renamed(dim="axis")
 @_elementwise_doc(**_AXIS_SECTIONS)
 def softmax(input_, axis=-1):
     r"""Softmax along ``axis``: non-negative values that sum to 1.
@@ -324,6 +325,7 @@ def softmax(input_, axis=-1):
     return act.Softmax.apply(x, axis=axis)
 
 
+@renamed(dim="axis")
 @_elementwise_doc(**_AXIS_SECTIONS)
 def log_softmax(input_, axis=-1):
     r"""Logarithm of the softmax along ``axis``, computed stably.

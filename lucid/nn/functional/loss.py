@@ -88,15 +88,17 @@ def mse_loss(input_, target, reduction="mean"):
     return _reduce(L.SquaredError.apply(x, t), reduction)
 
 
-def binary_cross_entropy(input_, target, weight=None, reduction="mean"):
+def binary_cross_entropy(input_, target, weight=None, reduction="mean", eps=None):
     r"""Binary cross-entropy between probabilities ``input_`` and targets in [0, 1].
 
     .. math:: \ell_i = -w_i \left(t_i \max(\log x_i, -100)
               + (1 - t_i) \max(\log(1 - x_i), -100)\right)
 
     The logs are clamped at -100 (as PyTorch), so ``x = 0`` or ``x = 1`` gives a large
-    finite loss instead of ``inf``. Shapes: ``input_`` and ``target`` of one shape;
-    ``weight`` broadcastable to it.
+    finite loss instead of ``inf``. With ``eps`` (the original lucid's rule) the input is
+    first clipped into :math:`[\epsilon, 1 - \epsilon]` instead, through
+    :func:`lucid.clip` (its gradient is 0 where clipped). Shapes: ``input_`` and
+    ``target`` of one shape; ``weight`` broadcastable to it.
 
     Backward (PyTorch's): :math:`\partial \ell_i/\partial x_i = w_i (x_i - t_i) /
     \max(x_i (1 - x_i), 10^{-12})` and :math:`\partial \ell_i/\partial t_i =
@@ -111,6 +113,9 @@ def binary_cross_entropy(input_, target, weight=None, reduction="mean"):
     weight : Tensor, optional
         Rescales each element's loss; broadcastable to ``input_``. No gradient.
     reduction : {'mean', 'sum', 'none'}, default 'mean'
+    eps : float, optional
+        Clip the input into :math:`[\epsilon, 1 - \epsilon]` first (the original lucid
+        used 1e-7); None keeps PyTorch's numbers.
 
     Returns
     -------
@@ -123,7 +128,7 @@ def binary_cross_entropy(input_, target, weight=None, reduction="mean"):
         Non-float tensors or differing dtypes.
     ValueError
         Different shapes, a ``weight`` that does not broadcast, ``input_`` values outside
-        [0, 1], an unknown ``reduction``.
+        [0, 1], an unknown ``reduction``, ``eps`` outside [0, 0.5).
 
     Examples
     --------
@@ -147,6 +152,9 @@ def binary_cross_entropy(input_, target, weight=None, reduction="mean"):
             raise ValueError(f"{name}: weight must broadcast to input_'s shape {x.shape}; "
                              f"got {weight.shape}")
         w = weight.data.astype(x.dtype, copy=False)
+    if eps is not None:
+        eps = check_number(eps, name, "eps", 0.0, 0.5, high_open=True)
+        x = ops.clip(x, eps, 1 - eps)
     return _reduce(L.BinaryCrossEntropy.apply(x, t, w), reduction)
 
 
@@ -302,7 +310,7 @@ def _not_indices(fname, target):
 
 
 def cross_entropy(input_, target, weight=None, reduction="mean", ignore_index=-100,
-                  label_smoothing=0.0):
+                  label_smoothing=0.0, eps=None):
     r"""Cross-entropy between the softmax of scores ``input_`` and a target, fused and stable.
 
     Computed through :func:`log_softmax` (never ``log(softmax)``), with one target
@@ -320,6 +328,11 @@ def cross_entropy(input_, target, weight=None, reduction="mean", ignore_index=-1
 
     Shapes: ``input_`` ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``; index ``target``
     ``(N,)``, ``(N, d1, ...)`` or ``()``; probability ``target`` as ``input_``.
+
+    ``eps`` (the original lucid's): the normaliser becomes
+    :math:`\log\left(\sum_c e^{x_{n,c} - m_n} + \epsilon\right)` with
+    :math:`m_n = \max_c x_{n,c}`, as the original computed it; None (the default) is
+    the exact log-softmax, PyTorch's numbers.
 
     Backward (one fused step, :math:`p = \mathrm{softmax}(x)`, :math:`Q_n = \sum_c q_{n,c}`):
     :math:`\partial \ell_n/\partial x_{n,c} = Q_n p_{n,c} - q_{n,c}` (``p - onehot`` for a
@@ -340,6 +353,8 @@ def cross_entropy(input_, target, weight=None, reduction="mean", ignore_index=-1
         Index targets equal to it count for nothing.
     label_smoothing : float, default 0.0
         :math:`\varepsilon` in [0, 1].
+    eps : float, optional
+        :math:`\epsilon \ge 0` added inside the log (see above; the original used 1e-7).
 
     Returns
     -------
@@ -354,7 +369,8 @@ def cross_entropy(input_, target, weight=None, reduction="mean", ignore_index=-1
         dtype.
     ValueError
         Shapes that do not fit (e.g. float class indices of shape ``(N,)``), a class
-        index out of range, ``label_smoothing`` outside [0, 1], an unknown ``reduction``.
+        index out of range, ``label_smoothing`` outside [0, 1], an unknown ``reduction``,
+        a negative ``eps``.
 
     Examples
     --------
@@ -375,12 +391,13 @@ def cross_entropy(input_, target, weight=None, reduction="mean", ignore_index=-1
     reduction_arg(reduction, name)
     ignore_index = check_int(ignore_index, name, "ignore_index")
     smoothing = check_number(label_smoothing, name, "label_smoothing", 0.0, 1.0)
+    eps = 0.0 if eps is None else check_number(eps, name, "eps", 0.0, None)
     w = _class_weight(name, weight, x, n_classes)
     if isinstance(target, Tensor) and target.dtype.kind in "iu":
         _index_target(name, x, target, axis, n_classes, ignore_index)
         return L.CrossEntropy.apply(x, target.data, w, axis=axis, ignore_index=ignore_index,
                                     label_smoothing=smoothing, reduction=reduction,
-                                    probabilities=False)
+                                    probabilities=False, eps=eps)
     t = float_tensor(target, name, "target") if isinstance(target, Tensor) else \
         _not_indices(name, target)
     if t.shape != x.shape:
@@ -392,4 +409,4 @@ def cross_entropy(input_, target, weight=None, reduction="mean", ignore_index=-1
                         f"({x.dtype}); got {t.dtype}")
     return L.CrossEntropy.apply(x, t, w, axis=axis, ignore_index=ignore_index,
                                 label_smoothing=smoothing, reduction=reduction,
-                                probabilities=True)
+                                probabilities=True, eps=eps)

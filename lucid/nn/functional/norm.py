@@ -8,7 +8,8 @@ backward autograd assembles. Values, gradients and running statistics equal
 ``torch.nn.functional``'s.
 """
 from lucid import linalg, ops
-from lucid._checks import check_bool, check_number, float_tensor
+from lucid._checks import check_bool, check_number, float_tensor, renamed
+from lucid.linalg._norm import tensor_norm
 from lucid.nn.functional._layer_args import optional_param
 from lucid.ops.norm import AffineNorm
 
@@ -203,6 +204,7 @@ def layer_norm(input_, normalized_shape, weight=None, bias=None, eps=1e-5):
     return AffineNorm.apply(x, weight, bias, axes=axes, param_shape=param_shape, eps=eps)
 
 
+@renamed(training="use_input_stats")
 def instance_norm(input_, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats=True, momentum=0.1, eps=1e-5):
     r"""Instance normalisation: normalise each channel of each sample over space.
@@ -342,6 +344,7 @@ def global_response_norm(input_, gamma, beta, eps=1e-6):
     return ops.reshape(gamma, (1, c, 1, 1)) * (x * n) + ops.reshape(beta, (1, c, 1, 1)) + x
 
 
+@renamed(p="ord", dim="axis")
 def normalize(input_, ord=2, axis=1, eps=1e-12):
     r"""Divide by the :math:`L_p` norm along ``axis`` (PyTorch's ``F.normalize``).
 
@@ -350,7 +353,7 @@ def normalize(input_, ord=2, axis=1, eps=1e-12):
     with the norm taken along ``axis`` for each position of the other axes; ``eps``
     keeps a zero vector from dividing by zero (it stays zero).
 
-    Backward: assembled by autograd (:func:`lucid.linalg.norm`, :func:`lucid.maximum`,
+    Backward: assembled by autograd (:func:`lucid.norm`, :func:`lucid.maximum`,
     :func:`lucid.div`). For :math:`p = 2` and :math:`\lVert x\rVert > \epsilon` it is
     :math:`\partial L/\partial x = (g - y\langle g, y\rangle)/\lVert x\rVert`.
 
@@ -358,8 +361,9 @@ def normalize(input_, ord=2, axis=1, eps=1e-12):
     ----------
     input_ : Tensor
         Any shape with ``axis``, float32 or float64.
-    ord : {1, 2, inf, -inf}, default 2
-        The norm's :math:`p` (PyTorch's ``p``).
+    ord : float, default 2
+        The norm's :math:`p`: a number :math:`\ge 1`, or ``inf`` (PyTorch's ``p``; any
+        :math:`p > 0` works, and ``-inf``, though only :math:`p \ge 1` is a norm).
     axis : int, default 1
     eps : float, default 1e-12
         Non-negative.
@@ -374,7 +378,8 @@ def normalize(input_, ord=2, axis=1, eps=1e-12):
     TypeError
         A non-float ``input_``; a non-int ``axis``.
     ValueError
-        ``axis`` out of range; ``ord`` not one of the above; ``eps < 0``.
+        ``axis`` out of range; a negative ``ord`` (other than ``-inf``) or 0;
+        ``eps < 0``.
 
     Examples
     --------
@@ -382,13 +387,16 @@ def normalize(input_, ord=2, axis=1, eps=1e-12):
     >>> import lucid.nn.functional as F
     >>> print(F.normalize(lucid.Tensor([[3.0, 4.0], [0.0, 0.0]]), axis=1))
     Tensor([[0.6, 0.8], [0.0, 0.0]])
+    >>> print(F.normalize(lucid.Tensor([[3.0, 4.0]]), p=1, dim=1))
+    Tensor([[0.42857143, 0.5714286]])
     """
     from lucid._checks import normalize_axis
     name = "normalize"
     x = float_tensor(input_, name)
     axis = normalize_axis(axis, x.ndim, name)
-    if ord not in (1, 2, float("inf"), float("-inf")) or isinstance(ord, bool):
-        raise ValueError(f"{name}: ord must be 1, 2, inf or -inf; got {ord!r}")
+    if isinstance(ord, (bool, str)) or not isinstance(ord, (int, float)) or ord == 0 \
+            or (ord < 0 and ord != float("-inf")) or ord != ord:
+        raise ValueError(f"{name}: ord must be a number > 0, inf or -inf; got {ord!r}")
     eps = check_number(eps, name, "eps", 0.0, None)
-    n = linalg.norm(x, ord=ord, axis=axis, keepdims=True)
+    n = tensor_norm(x, p=ord, axis=axis, keepdims=True)
     return x / ops.maximum(n, eps)

@@ -9,7 +9,7 @@ unchanged, but lucid never overwrites the input: the output is a new tensor with
 same values.
 """
 from lucid.nn import functional as F
-from lucid._checks import check_number, is_int
+from lucid._checks import check_number, is_int, renamed
 from lucid.nn.functional._layer_args import flag_arg
 from lucid.nn.module import Module
 
@@ -319,8 +319,9 @@ class Softmax(_Activation):
     Parameters
     ----------
     axis : int, default -1
-        PyTorch's ``dim``. (PyTorch's ``dim=None`` guesses an axis from the input's
-        ndim; lucid asks for it explicitly, defaulting to the last axis.)
+        The original lucid's name; PyTorch's ``dim`` works too (``nn.Softmax(dim=1)``).
+        (PyTorch's ``dim=None`` guesses an axis from the input's ndim; lucid asks for
+        it explicitly, defaulting to the last axis.)
 
     Raises
     ------
@@ -341,6 +342,7 @@ class Softmax(_Activation):
     """
     _fn = staticmethod(F.softmax)
 
+    @renamed(dim="axis")
     def __init__(self, axis=-1):
         super().__init__()
         if not is_int(axis):

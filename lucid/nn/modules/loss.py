@@ -79,13 +79,17 @@ class BCELoss(_WeightedLoss):
     weight : Tensor, optional
         Rescales each element's loss (kept as the buffer ``weight``).
     reduction : {'mean', 'sum', 'none'}, default 'mean'
+    eps : float, optional
+        The original lucid's: clip the input into :math:`[\epsilon, 1 - \epsilon]`
+        first; None keeps PyTorch's numbers (logs clamped at -100).
 
     Raises
     ------
     TypeError
         A ``weight`` that is not a float Tensor.
     ValueError
-        An unknown ``reduction``; (forward) inputs outside [0, 1], shapes that differ.
+        An unknown ``reduction``, ``eps`` outside [0, 0.5); (forward) inputs outside
+        [0, 1], shapes that differ.
 
     Examples
     --------
@@ -96,10 +100,15 @@ class BCELoss(_WeightedLoss):
     Tensor(1.3862944)
     """
 
+    def __init__(self, weight=None, reduction="mean", eps=None):
+        super().__init__(weight, reduction)
+        self.eps = None if eps is None else check_number(eps, "BCELoss", "eps", 0.0, 0.5,
+                                                          high_open=True)
+
     def forward(self, input_, target):
         """The loss of probabilities ``input_`` against targets in [0, 1]."""
         return F.binary_cross_entropy(input_, target, weight=self.weight,
-                                      reduction=self.reduction)
+                                      reduction=self.reduction, eps=self.eps)
 
 
 class NLLLoss(_WeightedLoss):
@@ -165,14 +174,17 @@ class CrossEntropyLoss(_WeightedLoss):
     reduction : {'mean', 'sum', 'none'}, default 'mean'
     label_smoothing : float, default 0.0
         In [0, 1].
+    eps : float, optional
+        The original lucid's :math:`\epsilon` inside the log-sum-exp (see
+        :func:`lucid.nn.functional.cross_entropy`); None is the exact log-softmax.
 
     Raises
     ------
     TypeError
         A non-int ``ignore_index``; a non-float ``weight``.
     ValueError
-        An unknown ``reduction``; ``label_smoothing`` outside [0, 1]; (forward) a
-        class index out of range, a target of the wrong shape.
+        An unknown ``reduction``; ``label_smoothing`` outside [0, 1]; a negative
+        ``eps``; (forward) a class index out of range, a target of the wrong shape.
 
     Examples
     --------
@@ -189,17 +201,20 @@ class CrossEntropyLoss(_WeightedLoss):
            [ 0.25, -0.25]], dtype=float32)
     """
 
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0,
+                 eps=None):
         super().__init__(weight, reduction)
         self.ignore_index = check_int(ignore_index, "CrossEntropyLoss", "ignore_index")
         self.label_smoothing = check_number(label_smoothing, "CrossEntropyLoss",
                                           "label_smoothing", 0.0, 1.0)
+        self.eps = None if eps is None else check_number(eps, "CrossEntropyLoss", "eps",
+                                                          0.0, None)
 
     def forward(self, input_, target):
         """The loss of logits ``input_`` against ``target`` (indices or probabilities)."""
         return F.cross_entropy(input_, target, weight=self.weight, reduction=self.reduction,
                                ignore_index=self.ignore_index,
-                               label_smoothing=self.label_smoothing)
+                               label_smoothing=self.label_smoothing, eps=self.eps)
 
 
 class HuberLoss(_Loss):

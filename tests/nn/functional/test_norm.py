@@ -98,12 +98,14 @@ def test_global_response_norm_matches_convnext_v2_formula(float_dtype):
 
 
 @needs_torch
-@pytest.mark.parametrize("ord_", [1, 2, float("inf")])
+@pytest.mark.parametrize("ord_", [1, 2, 3, 1.5, float("inf")])
 @pytest.mark.parametrize("axis", [1, -1])
 def test_normalize_matches_torch(ord_, axis, float_dtype):
     x = _rand((3, 4, 5), float_dtype)
     x[0, :, 0] = 0.0 if axis == 1 else x[0, :, 0]      # a zero vector: divided by eps
     torch_parity(lambda t: F.normalize(t, ord_, axis),
+                 lambda t: torch.nn.functional.normalize(t, p=ord_, dim=axis), [x])
+    torch_parity(lambda t: F.normalize(t, p=ord_, dim=axis),       # PyTorch's names
                  lambda t: torch.nn.functional.normalize(t, p=ord_, dim=axis), [x])
 
 
@@ -155,7 +157,9 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match=r"global_response_norm: input_ must have shape "
                                          r"\(N, C, H, W\) \(channels first\); got \(2, 3, 4\)"):
         F.global_response_norm(x, c3, c3)
-    with pytest.raises(ValueError, match=r"normalize: ord must be 1, 2, inf or -inf; got 3"):
-        F.normalize(x, ord=3)
+    with pytest.raises(ValueError, match=r"normalize: ord must be a number > 0, inf or -inf; got -1"):
+        F.normalize(x, ord=-1)
+    with pytest.raises(TypeError, match=r"normalize: got both ord= and p="):
+        F.normalize(x, ord=2, p=2)
     with pytest.raises(TypeError, match=r"batch_norm: input_ must have a floating dtype"):
         F.batch_norm(lucid.Tensor(np.zeros((2, 3), np.int64)), None, None, training=True)
