@@ -99,7 +99,7 @@ LAYERS = {
     "Embedding": ("Embedding", _args("num_embeddings", "embedding_dim", "padding_idx")),
     "Upsample": ("Upsample", _args("size", "scale_factor", "mode", "align_corners",
                                    "recompute_scale_factor")),
-    "MultiHeadAttention": ("MultiheadAttention", _args(
+    "MultiheadAttention": ("MultiheadAttention", _args(
         "embed_dim", "num_heads", "dropout", Arg("bias", _present("in_proj_bias")),
         Arg("add_bias_kv", _present("bias_k")), "add_zero_attn", "kdim", "vdim",
         "batch_first")),
