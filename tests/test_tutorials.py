@@ -25,6 +25,7 @@ EXPECTED = {
     "04_conv_autoencoder_1d.py": (["04_autoencoder_reconstructions.png", "04_autoencoder_loss.png"],
                                   "test MSE"),
     "05_kernel_twins.py": (["05_twin_timings.png"], "reference twin == six loops"),
+    "08_char_lstm.py": (["08_char_lstm_loss.png"], "sampled line:"),
 }
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
