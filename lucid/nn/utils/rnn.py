@@ -471,7 +471,7 @@ def pack_sequence(sequences, enforce_sorted=True):
 
 
 def unpad_sequence(padded_sequences, lengths, batch_first=False):
-    r"""Split a padded batch back into its sequences: ``[x^{(b)}_{0:L_b}]``.
+    r"""Split a padded batch back into its sequences, each without its padding.
 
     .. math:: x^{(b)} = (y_{0, b}, \dots, y_{L_b - 1, b})
 
