@@ -9,19 +9,18 @@ step = zero_grad, forward, loss, backward, clipping, optimizer step.
 
 Both frameworks start from the same weights (torch's initialisation, loaded into lucid
 through ``load_state_dict``) and read the same tokens, so their losses must agree: the
-script prints the first steps' losses side by side. Then it prints the median step time
-of each side, the ratios, the same for the recurrent part alone (LSTM forward and
-backward), and a profile of the compiled lucid step (where the time goes).
+script prints the first steps' losses side by side. Then the median step time of each
+side and the ratios, and where the time goes: each part of the step (forward and
+backward) timed alone, lucid compiled against torch.
 
 lucid clips by hand: ``lucid.nn.utils`` has no ``clip_grad_norm_`` yet.
 
 Run: ``python benchmarks/lstm_lm.py [--repeat 15] [--no-reference]``
 """
 import argparse
-import cProfile
 import pathlib
-import pstats
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -36,33 +35,21 @@ VOCAB, EMBED, HIDDEN, LAYERS, STEPS, BATCH = 10_000, 200, 200, 2, 35, 20
 CLIP, LR = 0.25, 20.0
 
 
-class LucidLM(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.encoder = nn.Embedding(VOCAB, EMBED)
-        self.rnn = nn.LSTM(EMBED, HIDDEN, LAYERS)
-        self.decoder = nn.Linear(HIDDEN, VOCAB)
+def language_model(nn_module):
+    """The model class, written once for both frameworks' ``nn`` modules."""
 
-    def forward(self, tokens, hidden):
-        output, hidden = self.rnn(self.encoder(tokens), hidden)
-        return self.decoder(output), hidden
-
-
-def torch_model(torch):
-    tnn = torch.nn
-
-    class TorchLM(tnn.Module):
+    class LanguageModel(nn_module.Module):
         def __init__(self):
             super().__init__()
-            self.encoder = tnn.Embedding(VOCAB, EMBED)
-            self.rnn = tnn.LSTM(EMBED, HIDDEN, LAYERS)
-            self.decoder = tnn.Linear(HIDDEN, VOCAB)
+            self.encoder = nn_module.Embedding(VOCAB, EMBED)
+            self.rnn = nn_module.LSTM(EMBED, HIDDEN, LAYERS)
+            self.decoder = nn_module.Linear(HIDDEN, VOCAB)
 
         def forward(self, tokens, hidden):
             output, hidden = self.rnn(self.encoder(tokens), hidden)
             return self.decoder(output), hidden
 
-    return TorchLM()
+    return LanguageModel
 
 
 def clip_by_hand(parameters, max_norm):
@@ -76,13 +63,35 @@ def clip_by_hand(parameters, max_norm):
     return total
 
 
-def lucid_step_fn(state, batches):
-    model = LucidLM()
-    model.load_state_dict(state)
-    opt = lucid.optim.SGD(model.parameters(), lr=LR)
-    zeros = lucid.zeros((LAYERS, BATCH, HIDDEN))
+def lucid_kit():
+    """What a step needs from lucid."""
+    return SimpleNamespace(
+        name="lucid", nn=nn, model=language_model(nn), weights=lambda state: state,
+        tensor=lucid.Tensor, leaf=lambda a: lucid.Tensor(a, requires_grad=True),
+        zeros=lambda *shape: lucid.zeros(shape), sgd=lucid.optim.SGD,
+        cross_entropy=F.cross_entropy, clip=clip_by_hand,
+        backward=lambda t: t.sum().backward())
+
+
+def torch_kit(torch):
+    """What a step needs from torch."""
+    return SimpleNamespace(
+        name="torch", nn=torch.nn, model=language_model(torch.nn),
+        weights=lambda state: {k: torch.from_numpy(v) for k, v in state.items()},
+        tensor=torch.from_numpy, leaf=lambda a: torch.from_numpy(a).requires_grad_(),
+        zeros=torch.zeros, sgd=torch.optim.SGD,
+        cross_entropy=torch.nn.functional.cross_entropy,
+        clip=torch.nn.utils.clip_grad_norm_, backward=lambda t: t.sum().backward())
+
+
+def step_fn(kit, state, batches):
+    """A training step closure (it walks through ``batches``, carrying the state)."""
+    model = kit.model()
+    model.load_state_dict(kit.weights(state))
+    opt = kit.sgd(model.parameters(), lr=LR)
+    zeros = kit.zeros(LAYERS, BATCH, HIDDEN)
     hidden = [(zeros, zeros)]
-    data = [(lucid.Tensor(x), lucid.Tensor(y.reshape(-1))) for x, y in batches]
+    data = [(kit.tensor(x), kit.tensor(y.reshape(-1))) for x, y in batches]
     turn = [0]
 
     def step():
@@ -92,63 +101,39 @@ def lucid_step_fn(state, batches):
         h, c = hidden[0]
         logits, (h, c) = model(x, (h.detach(), c.detach()))
         hidden[0] = (h, c)
-        loss = F.cross_entropy(logits.reshape(-1, VOCAB), y)
+        loss = kit.cross_entropy(logits.reshape(-1, VOCAB), y)
         loss.backward()
-        clip_by_hand(model.parameters(), CLIP)
+        kit.clip(model.parameters(), CLIP)
         opt.step()
         return float(loss.item())
 
-    return step, model
+    return step
 
 
-def torch_step_fn(torch, state, batches):
-    model = torch_model(torch)
-    model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
-    opt = torch.optim.SGD(model.parameters(), lr=LR)
-    zeros = torch.zeros(LAYERS, BATCH, HIDDEN)
-    hidden = [(zeros, zeros)]
-    data = [(torch.from_numpy(x), torch.from_numpy(y.reshape(-1))) for x, y in batches]
-    turn = [0]
+def part_fns(kit, state, rng):
+    """Each part of the step alone, forward and backward, on fixed inputs."""
+    model = kit.model()
+    model.load_state_dict(kit.weights(state))
+    tokens = kit.tensor(rng.integers(0, VOCAB, size=(STEPS, BATCH)))
+    targets = kit.tensor(rng.integers(0, VOCAB, size=STEPS * BATCH))
+    embedded = kit.leaf(rng.standard_normal((STEPS, BATCH, EMBED)).astype(np.float32))
+    hidden = kit.leaf(rng.standard_normal((STEPS, BATCH, HIDDEN)).astype(np.float32))
+    logits = kit.leaf(rng.standard_normal((STEPS * BATCH, VOCAB)).astype(np.float32))
+    opt = kit.sgd(model.parameters(), lr=LR)
 
-    def step():
-        x, y = data[turn[0] % len(data)]
-        turn[0] += 1
-        opt.zero_grad()
-        h, c = hidden[0]
-        logits, (h, c) = model(x, (h.detach(), c.detach()))
-        hidden[0] = (h, c)
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, VOCAB), y)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP)
+    def clip_and_sgd():
+        kit.clip(model.parameters(), CLIP)
         opt.step()
-        return float(loss.item())
 
-    return step, model
-
-
-def lstm_only_fns(torch, state, x_np):
-    """Forward + backward of the 2-layer LSTM alone, on the same embedded input."""
-    rnn = nn.LSTM(EMBED, HIDDEN, LAYERS)
-    rnn.load_state_dict({k[4:]: v for k, v in state.items() if k.startswith("rnn.")})
-    x = lucid.Tensor(x_np, requires_grad=True)
-
-    def lucid_fn():
-        out, (h, c) = rnn(x)
-        out.sum().backward()
-
-    fns = {"lucid": lucid_fn}
-    if torch is not None:
-        trnn = torch.nn.LSTM(EMBED, HIDDEN, LAYERS)
-        trnn.load_state_dict({k[4:]: torch.from_numpy(v) for k, v in state.items()
-                              if k.startswith("rnn.")})
-        tx = torch.from_numpy(x_np).requires_grad_()
-
-        def torch_fn():
-            out, _ = trnn(tx)
-            out.sum().backward()
-
-        fns["torch"] = torch_fn
-    return fns
+    kit.backward(model.decoder(hidden))          # gradients for clip_and_sgd to use
+    kit.backward(model.encoder(tokens))
+    return {
+        "embedding": lambda: kit.backward(model.encoder(tokens)),
+        "2-layer LSTM": lambda: kit.backward(model.rnn(embedded)[0]),
+        "decoder (Linear 200->10,000)": lambda: kit.backward(model.decoder(hidden)),
+        "cross-entropy (700 x 10,000)": lambda: kit.cross_entropy(logits, targets).backward(),
+        "clipping + SGD step": clip_and_sgd,
+    }
 
 
 def main():
@@ -158,40 +143,37 @@ def main():
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
-    batches = [(rng.integers(0, VOCAB, size=(STEPS, BATCH)).astype(np.int64),
-                rng.integers(0, VOCAB, size=(STEPS, BATCH)).astype(np.int64))
+    batches = [(rng.integers(0, VOCAB, size=(STEPS, BATCH)), rng.integers(0, VOCAB, size=(STEPS, BATCH)))
                for _ in range(4)]
     torch = torch_or_none(threads=2)
+    kits = [lucid_kit()] + ([torch_kit(torch)] if torch is not None else [])
     if torch is not None:
         torch.manual_seed(0)
-        state = {k: v.detach().numpy().copy() for k, v in torch_model(torch).state_dict().items()}
+        state = {k: v.detach().numpy().copy() for k, v in kits[1].model().state_dict().items()}
     else:
         lucid.random.seed(0)
-        state = {k: v.data.copy() for k, v in LucidLM().state_dict().items()}
+        state = {k: v.data.copy() for k, v in kits[0].model().state_dict().items()}
 
     # the losses of the first steps, from the same weights and tokens
-    lucid_step, _ = lucid_step_fn(state, batches)
-    lucid_losses = [lucid_step() for _ in range(6)]
-    rows = []
+    losses = {kit.name: [step() for step in [step_fn(kit, state, batches)] for _ in range(6)]
+              for kit in kits}
+    rows = [[str(i), *(f"{losses[k.name][i]:.6f}" for k in kits)] for i in range(6)]
     if torch is not None:
-        torch_step, _ = torch_step_fn(torch, state, batches)
-        torch_losses = [torch_step() for _ in range(6)]
-        for i, (a, b) in enumerate(zip(lucid_losses, torch_losses)):
-            rows.append([str(i), f"{a:.6f}", f"{b:.6f}", f"{abs(a - b) / abs(b):.1e}"])
-        print_table("Loss of the first steps (same weights, same tokens)",
-                    ["step", "lucid", "torch", "relative difference"], rows)
-    else:
-        print("losses (lucid):", ", ".join(f"{v:.6f}" for v in lucid_losses))
+        for i, row in enumerate(rows):
+            a, b = losses["lucid"][i], losses["torch"][i]
+            row.append(f"{abs(a - b) / abs(b):.1e}")
+    print_table("Loss of the first steps (same weights, same tokens)",
+                ["step", *(k.name for k in kits)] + (["relative difference"] if torch else []),
+                rows)
 
-    times = {}
-    compiled_step, compiled_model = lucid_step_fn(state, batches)
-    times["lucid compiled"] = median_time(compiled_step, repeat=args.repeat, warmup=3)
+    times = {"lucid compiled": median_time(step_fn(kits[0], state, batches),
+                                           repeat=args.repeat, warmup=3)}
     if not args.no_reference:
         with lucid.kernels.use("reference"):
-            reference_step, _ = lucid_step_fn(state, batches)
-            times["lucid reference"] = median_time(reference_step, repeat=max(3, args.repeat // 3))
+            times["lucid reference"] = median_time(step_fn(kits[0], state, batches),
+                                                   repeat=max(3, args.repeat // 3))
     if torch is not None:
-        times["torch (2 threads)"] = median_time(torch_step_fn(torch, state, batches)[0],
+        times["torch (2 threads)"] = median_time(step_fn(kits[1], state, batches),
                                                  repeat=args.repeat, warmup=3)
     base = times.get("torch (2 threads)")
     rows = [[name, fmt_ms(t), f"{t / base:.2f}x" if base else "n/a"] for name, t in times.items()]
@@ -200,21 +182,17 @@ def main():
                 rows)
     print("\nTarget (issue 12): lucid compiled at most 1.5x PyTorch's step; issue 14's goal: 1.0x.")
 
-    x_np = rng.standard_normal((STEPS, BATCH, EMBED)).astype(np.float32)
-    fns = lstm_only_fns(torch, state, x_np)
-    part = {name: median_time(fn, repeat=args.repeat, warmup=3) for name, fn in fns.items()}
-    rows = [[name, fmt_ms(t), f"{t / part['torch']:.2f}x" if "torch" in part else "n/a"]
-            for name, t in part.items()]
-    print_table("The 2-layer LSTM alone, forward + backward (median)",
-                ["implementation", "time", "vs torch"], rows)
-
-    profile = cProfile.Profile()
-    profile.enable()
-    for _ in range(5):
-        compiled_step()
-    profile.disable()
-    print("\nWhere the compiled step's time goes (5 steps, top functions by own time):")
-    pstats.Stats(profile).sort_stats("tottime").print_stats(14)
+    parts = {kit.name: {name: median_time(fn, repeat=args.repeat, warmup=2)
+                        for name, fn in part_fns(kit, state, np.random.default_rng(1)).items()}
+             for kit in kits}
+    rows = []
+    for name, t in parts["lucid"].items():
+        row = [name, fmt_ms(t)]
+        if torch is not None:
+            row += [fmt_ms(parts["torch"][name]), f"{t / parts['torch'][name]:.2f}x"]
+        rows.append(row)
+    print_table("Where the time goes: each part alone, forward + backward (median)",
+                ["part", "lucid compiled"] + (["torch", "lucid / torch"] if torch else []), rows)
 
 
 if __name__ == "__main__":

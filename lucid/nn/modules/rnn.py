@@ -67,6 +67,17 @@ def _state(name, arg, h, shape, dtype):
     return h
 
 
+def _sizes_and_settings(module, **defaults):
+    """PyTorch's repr of a recurrent layer: the two sizes, then each setting that differs
+    from its default (``LSTM(3, 4, num_layers=2, bidirectional=True)``)."""
+    text = f"{module.input_size}, {module.hidden_size}"
+    for name, default in defaults.items():
+        value = getattr(module, name, default)
+        if value != default:
+            text += f", {name}={value}"
+    return text
+
+
 class RNNBase(Module):
     r"""The machinery shared by :class:`RNN`, :class:`LSTM` and :class:`GRU`.
 
@@ -295,20 +306,8 @@ class RNNBase(Module):
         return output, states[0]
 
     def extra_repr(self):
-        text = f"{self.input_size}, {self.hidden_size}"
-        if self.proj_size:
-            text += f", proj_size={self.proj_size}"
-        if self.num_layers != 1:
-            text += f", num_layers={self.num_layers}"
-        if not self.bias:
-            text += ", bias=False"
-        if self.batch_first:
-            text += ", batch_first=True"
-        if self.dropout:
-            text += f", dropout={self.dropout}"
-        if self.bidirectional:
-            text += ", bidirectional=True"
-        return text
+        return _sizes_and_settings(self, proj_size=0, num_layers=1, bias=True, batch_first=False,
+                                   dropout=0.0, bidirectional=False)
 
 
 _LAYER_ARGS = r"""
@@ -618,12 +617,7 @@ class RNNCellBase(Module):
         return h, c
 
     def extra_repr(self):
-        text = f"{self.input_size}, {self.hidden_size}"
-        if not self.bias:
-            text += ", bias=False"
-        if getattr(self, "nonlinearity", "tanh") != "tanh":
-            text += f", nonlinearity={self.nonlinearity}"
-        return text
+        return _sizes_and_settings(self, bias=True, nonlinearity="tanh")
 
 
 _CELL_ARGS = r"""
