@@ -142,6 +142,16 @@ def _requires_grad(x):
     return isinstance(x, Tensor) and x.requires_grad
 
 
+def _views_an_input(tensor):
+    """Whether ``tensor``'s memory belongs to one of the inputs of the op that made it
+    (a reshape, transpose or basic-indexing result); a view of an array the op made
+    itself (a kernel's reshaped output) is the tensor's own memory."""
+    if tensor.data.base is None or tensor._node is None:
+        return False
+    block = _memory(tensor.data)
+    return any(p is not None and _memory(p.data) is block for p in tensor._node.parents)
+
+
 def update(tensor, what, op, *args, casting="same_kind"):
     """``tensor <- op(tensor, *args)`` in place; returns ``tensor``.
 
@@ -157,7 +167,7 @@ def update(tensor, what, op, *args, casting="same_kind"):
             out = op(tensor, *args)
         write(tensor, out.data, what, casting)
         return tensor
-    if tensor.requires_grad and tensor.data.base is not None:
+    if tensor.requires_grad and _views_an_input(tensor):
         raise RuntimeError(
             f"{what}: this tensor is a view of another tensor's memory (made by reshape, "
             "transpose, indexing...) and requires grad; lucid cannot record an in-place "

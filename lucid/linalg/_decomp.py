@@ -279,11 +279,11 @@ def svd(a, full_matrices=True):
     :math:`\operatorname{skew}(X) = X - X^T` and :math:`E_{jk} = s_k^2 - s_j^2`
     (:math:`E_{jj} = 1`),
 
-    .. math:: \frac{\partial L}{\partial A} = U \Bigl[
+    .. math:: \frac{\partial L}{\partial A} = {} & U \Bigl[
               \frac{\operatorname{skew}(U^T G_U)}{E} S
               + S \frac{\operatorname{skew}(V^T G_V)}{E}
-              + \operatorname{diag}(G_S) \Bigr] V^T
-              + (I_m - U U^T)\, G_U S^{-1} V^T + U S^{-1} G_V^T (I_n - V V^T)
+              + \operatorname{diag}(G_S) \Bigr] V^T \\
+              & + (I_m - U U^T)\, G_U S^{-1} V^T + U S^{-1} G_V^T (I_n - V V^T)
 
     with the divisions element-wise. With ``full_matrices=True`` the gradients of the
     columns of ``U`` and rows of ``Vh`` beyond ``k`` are ignored (those vectors are any

@@ -125,11 +125,14 @@ def norm(a, ord=None, axis=None, keepdims=False):
       **matrix** norm, ``ord`` in ``{'fro', 'nuc', 1, -1, 2, -2, inf, -inf}``, with
       :math:`s` the singular values:
 
-      .. math:: \|A\|_F = \sqrt{\textstyle\sum_{ij} a_{ij}^2}, \quad
-                \|A\|_* = \textstyle\sum_i s_i, \quad
-                \|A\|_{\pm 2} = \max / \min_i s_i, \quad
-                \|A\|_{\pm 1} = \max / \min_j \textstyle\sum_i |a_{ij}|, \quad
-                \|A\|_{\pm\infty} = \max / \min_i \textstyle\sum_j |a_{ij}|
+      .. math::
+
+          \|A\|_F &= \sqrt{\textstyle\sum_{ij} a_{ij}^2}, &
+          \|A\|_* &= \textstyle\sum_i s_i, &
+          \|A\|_{\pm 2} &= \max / \min_i s_i,
+
+          \|A\|_{\pm 1} &= \max / \min_j \textstyle\sum_i |a_{ij}|, &
+          \|A\|_{\pm\infty} &= \max / \min_i \textstyle\sum_j |a_{ij}|
 
     Shapes: ``a`` minus the reduced axes (kept with size 1 when ``keepdims``).
 

@@ -922,7 +922,7 @@ def repeat(input_, repeats, axis=None):
     With ``axis=None`` the tensor is flattened first. (This is PyTorch's
     ``repeat_interleave``; PyTorch's ``Tensor.repeat`` is :func:`tile`.)
 
-    Backward: a gather of slices ``y_j = x_{\text{src}(j)}`` with
+    Backward: a gather of slices :math:`y_j = x_{\text{src}(j)}` with
     ``src = [0]*r_0 + [1]*r_1 + ...``; each slice of ``input_`` receives the sum of the
     gradients of its copies, :math:`\partial L/\partial x_i = \sum_{j : \text{src}(j) = i}
     \partial L/\partial y_j` (the scatter-add kernel).

@@ -213,3 +213,28 @@ def test_numpy_of_a_tensor_that_requires_grad_is_read_only():
     assert w.tolist() == [1.0, 2.0]
     plain = lucid.Tensor([1.0, 2.0])
     assert plain.numpy() is plain.data and plain.numpy().flags.writeable
+
+
+def test_a_result_that_views_only_its_own_temporary_may_change_in_place():
+    """A kernel may hand back a reshaped view of an array it made (no other tensor owns
+    that memory): ``out += identity`` of a residual block must work on it."""
+    x = lucid.Tensor(np.ones((2, 3)), requires_grad=True)
+    for view in (x.reshape(3, 2), (x * 2).reshape(3, 2)):   # memory of another tensor
+        with pytest.raises(RuntimeError, match="a view of another tensor's memory"):
+            view += 1
+    from lucid.autograd.function import Function
+
+    class ViewOfOwn(Function):
+        @staticmethod
+        def forward(ctx, a):
+            return (a * 3).reshape(-1)[: a.size].reshape(a.shape)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 3
+
+    y = ViewOfOwn.apply(x)
+    assert y.data.base is not None
+    y += 1
+    y.sum().backward()
+    assert_close(x.grad, np.full((2, 3), 3.0))
