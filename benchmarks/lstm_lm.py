@@ -15,12 +15,20 @@ backward) timed alone, lucid compiled against torch.
 
 lucid clips by hand: ``lucid.nn.utils`` has no ``clip_grad_norm_`` yet.
 
-Run: ``python benchmarks/lstm_lm.py [--repeat 15] [--no-reference]``
+Import order matters here (``lucid/_blas_env.py``): NumPy is imported first, as in most
+scripts, so OpenBLAS's threads spin after each multi-threaded product and take a core
+from what runs next (the LSTM's time loop after the decoder's products in the backward
+pass). ``--import-lucid-first`` imports lucid before NumPy, so lucid can make them sleep.
+
+Run: ``python benchmarks/lstm_lm.py [--repeat 15] [--no-reference] [--import-lucid-first]``
 """
 import argparse
 import pathlib
 import sys
 from types import SimpleNamespace
+
+if "--import-lucid-first" in sys.argv:
+    import lucid  # noqa: F401  (before NumPy: OPENBLAS_THREAD_TIMEOUT takes effect)
 
 import numpy as np
 
@@ -140,6 +148,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--no-reference", action="store_true", help="skip the reference twins")
+    parser.add_argument("--import-lucid-first", action="store_true",
+                        help="import lucid before NumPy (see the module docstring)")
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
@@ -181,6 +191,10 @@ def main():
                 f"sequence {STEPS}, batch {BATCH}; median)", ["implementation", "step", "vs torch"],
                 rows)
     print("\nTarget (issue 12): lucid compiled at most 1.5x PyTorch's step; issue 14's goal: 1.0x.")
+    from lucid import _blas_env
+    print("NumPy was imported before lucid: OpenBLAS's threads spin after each call "
+          "(--import-lucid-first changes that)." if _blas_env.BLAS_SPINS else
+          "lucid was imported before NumPy: OpenBLAS's threads sleep after each call.")
 
     parts = {kit.name: {name: median_time(fn, repeat=args.repeat, warmup=2)
                         for name, fn in part_fns(kit, state, np.random.default_rng(1)).items()}

@@ -61,7 +61,7 @@ import numpy as np
 
 import contextlib
 
-from lucid._ext._blas import find as find_blas, product_threads
+from lucid._ext._blas import find as find_blas
 from lucid.autograd.function import Function
 from lucid.ops.shape import reshape
 
@@ -85,13 +85,18 @@ def sigmoid_(a):
     return a
 
 
-def loop_threads():
-    """The context of the time loops: one OpenBLAS thread for their small products.
+def one_blas_thread():
+    """The context of this Function's matrix products: one OpenBLAS thread, all of them.
 
-    A step's product (``(N, P) @ (P, G H)``, a few million flops) gains little from a
-    second thread and loses much when the threads must wait for each other: measured
-    here, 70 products ``(20, 200) @ (200, 800)`` took 15 ms on one thread and 40-150 ms
-    on two. The once-per-layer products before and after the loop keep every thread.
+    The time loop is a chain of small products (``(N, P) @ (P, G H)``, a few million
+    flops each) that a second thread does not speed up: measured here, 70 products
+    ``(20, 200) @ (200, 800)`` took 15 ms on one thread and 40-150 ms on two. And a
+    multi-threaded product before the loop leaves OpenBLAS's workers spinning on the
+    other core while the loop runs (when NumPy was imported before lucid, see
+    ``lucid/_blas_env.py``): with the once-per-layer products on two threads, the
+    2-layer LSTM of ``benchmarks/lstm_lm.py`` took 164-183 ms forward and backward,
+    with every product on one thread 80-87 ms (and 100 ms either way when the workers
+    sleep at once).
     """
     blas = find_blas()
     return blas.single_threaded() if blas is not None else contextlib.nullcontext()
@@ -165,7 +170,7 @@ class Recurrence(Function):
         if reverse:
             steps.reverse()
         # 1. the input projections of every step at once (GRU keeps b_hh for the loop)
-        with product_threads(2 * x.size * w_ih.shape[0]):
+        with one_blas_thread():
             xw = x @ w_ih.T
         if b_ih is not None:
             xw += b_ih
@@ -182,7 +187,7 @@ class Recurrence(Function):
         # transposed operand, no fresh output array per step)
         w_hh_t = np.ascontiguousarray(w_hh.T)
         hw = np.empty((len(h0), w_hh.shape[0]), dtype=x.dtype)
-        with loop_threads():
+        with one_blas_thread():
             if mode == "LSTM":
                 final = Recurrence._lstm(ctx, xw, h, c0.copy(), w_hh_t, hw, w_hr, y, h_prev)
             elif mode == "GRU":
@@ -284,7 +289,7 @@ class Recurrence(Function):
         d_in = np.empty((rows_total, ctx.w_ih.shape[0]), dtype=x.dtype)
         d_hh = np.empty_like(d_in) if ctx.mode == "GRU" else d_in
         dh_out = np.empty((rows_total, p), dtype=x.dtype) if ctx.w_hr is not None else None
-        with loop_threads():
+        with one_blas_thread():
             for _, rows, b in reversed(ctx.steps):
                 g = dh[:b]
                 g += dy[rows]                        # dL/dh_t: from the output and from t+1
@@ -295,7 +300,7 @@ class Recurrence(Function):
                 else:
                     Recurrence._rnn_back(ctx, rows, b, dh, d_in)
         need = ctx.needs_input_grad
-        with product_threads(2 * x.size * ctx.w_ih.shape[0]):
+        with one_blas_thread():
             dx = d_in @ ctx.w_ih if need[0] else None
             dw_ih = d_in.T @ x if need[3] else None
             dw_hh = d_hh.T @ ctx.h_prev if need[4] else None
