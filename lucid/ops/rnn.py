@@ -156,7 +156,7 @@ class Recurrence(Function):
     Output: one flat array, the concatenation of ``y.ravel()`` (``(rows, P)``, the
     hidden state of every step), ``h_n.ravel()`` (``(N, P)``) and, for an LSTM,
     ``c_n.ravel()`` (``(N, H)``). A Function has one output; the layer splits it
-    (:func:`split_output`).
+    (:func:`recurrence`).
 
     Backward: backpropagation through time, as in the module docstring; the step
     formulas are in :meth:`_lstm_back`, :meth:`_gru_back`, :meth:`_rnn_back`.
