@@ -204,6 +204,11 @@ class SEModule(Module):
     :class:`~lucid.nn.Linear`). Works on ``(N, C, *S)`` with any number of spatial
     axes (the original lucid took only 4-d input). Shapes: the output has the input's.
 
+    The variants of the model families are keyword arguments: MobileNetV3 squeezes to
+    ``squeeze_channels`` (a multiple of 8) and gates with a hard sigmoid
+    (``gate=nn.HardSigmoid``); EfficientNet squeezes to a quarter of the *block's*
+    input channels with a Swish between (``activation=nn.Swish``).
+
     Backward: :math:`\partial L/\partial x_{cp} = a_c g_{cp} + \frac{1}{|S|}
     \partial L/\partial s_c` with :math:`\partial L/\partial a_c = \sum_p g_{cp}
     x_{cp}` sent back through the two linear layers.
@@ -214,6 +219,11 @@ class SEModule(Module):
         :math:`C`.
     reduction : int, default 16
         :math:`r`; ``in_channels // reduction`` must be at least 1.
+    squeeze_channels : int, optional
+        The width of the squeeze, :math:`C/r` when omitted.
+    activation, gate : Module class, default ReLU and Sigmoid
+        The layers between ``fc1`` and ``fc2`` and after ``fc2`` (built with no
+        argument).
 
     Raises
     ------
@@ -230,16 +240,26 @@ class SEModule(Module):
     (2, 32, 4, 4)
     >>> se.fc1.weight.shape
     (4, 32)
+    >>> nn.SEModule(96, squeeze_channels=24, gate=nn.HardSigmoid).sigmoid
+    HardSigmoid()
     """
 
-    def __init__(self, in_channels, reduction=16):
+    def __init__(self, in_channels, reduction=16, *, squeeze_channels=None, activation=ReLU,
+                 gate=Sigmoid):
         super().__init__()
-        hidden = _hidden("SEModule", in_channels, reduction)
+        if squeeze_channels is None:
+            hidden = _hidden("SEModule", in_channels, reduction)
+        else:
+            hidden = _positive_int("SEModule", "squeeze_channels", squeeze_channels)
         self.in_channels, self.reduction = int(in_channels), int(reduction)
+        for arg, layer in (("activation", activation), ("gate", gate)):
+            if not (isinstance(layer, type) and issubclass(layer, Module)):
+                raise TypeError(f"SEModule: {arg} must be a Module class such as nn.ReLU; "
+                                f"got {layer!r}")
         self.fc1 = Linear(in_channels, hidden)
         self.fc2 = Linear(hidden, in_channels)
-        self.relu = ReLU()
-        self.sigmoid = Sigmoid()
+        self.relu = activation()
+        self.sigmoid = gate()
 
     def forward(self, x):
         """Rescale the channels of ``x`` ``(N, C, *S)``."""
