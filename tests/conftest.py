@@ -13,6 +13,7 @@ import pytest
 
 import lucid
 from lucid import _ext
+from tests import reference_models
 
 try:
     import torch
@@ -25,13 +26,19 @@ TORCH_MISSING = "PyTorch is not installed (pip install torch==2.13.0) so the par
 def pytest_collection_modifyitems(config, items):
     """The one torch guard: a test that takes the ``torch`` fixture is marked ``torch``
     (so ``pytest -m torch`` selects every parity test), and without PyTorch every test
-    marked ``torch`` is skipped."""
+    marked ``torch`` is skipped. Likewise for the optional reference model zoos: a test
+    marked ``torchvision`` or ``timm`` is skipped when that package cannot be imported
+    (``tests/reference_models.py``)."""
     skip = pytest.mark.skip(reason=TORCH_MISSING)
     for item in items:
         if "torch" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.torch)
         if torch is None and item.get_closest_marker("torch") is not None:
             item.add_marker(skip)
+        for zoo in ("torchvision", "timm"):
+            if item.get_closest_marker(zoo) is not None and torch is not None \
+                    and reference_models.load(zoo) is None:
+                item.add_marker(pytest.mark.skip(reason=reference_models.MISSING[zoo]))
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -13,12 +13,15 @@ Examples
 """
 import sys as _sys
 
-from lucid.models._registry import create_model, get_model, get_model_names, register_model
+from lucid.models._registry import (create_model, get_model, get_model_names, list_families,
+                                    list_models, register_model)
 from lucid.models.summarize import LayerSummary, ModelSummary, summarize
 from lucid.models.lenet import *  # noqa: F401,F403
 from lucid.models.alexnet import *  # noqa: F401,F403
 from lucid.models.vgg import *  # noqa: F401,F403
 from lucid.models.resnet import *  # noqa: F401,F403
+from lucid.models.resnext import *  # noqa: F401,F403
+from lucid.models.senet import *  # noqa: F401,F403
 from lucid.models.mobilenet import *  # noqa: F401,F403
 from lucid.models.vit import *  # noqa: F401,F403
 from lucid.models.transformer import *  # noqa: F401,F403
@@ -34,5 +37,6 @@ def _family_names():
     return names
 
 
-__all__ = ["register_model", "get_model_names", "create_model", "summarize",
+__all__ = ["register_model", "get_model_names", "create_model", "list_models", "list_families",
+           "summarize",
            "ModelSummary", "LayerSummary", *_family_names()]
