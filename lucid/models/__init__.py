@@ -18,6 +18,7 @@ from lucid.models._registry import (create_model, get_model, get_model_names, li
 from lucid.models.summarize import LayerSummary, ModelSummary, summarize
 from lucid.models.lenet import *  # noqa: F401,F403
 from lucid.models.alexnet import *  # noqa: F401,F403
+from lucid.models.zfnet import *  # noqa: F401,F403
 from lucid.models.vgg import *  # noqa: F401,F403
 from lucid.models.resnet import *  # noqa: F401,F403
 from lucid.models.resnext import *  # noqa: F401,F403
