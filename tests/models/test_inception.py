@@ -1,0 +1,58 @@
+"""Inception v1/v3/v4, Inception-ResNet v1/v2, InceptionNeXt and Xception: values and
+gradients against torchvision / timm with the same weights, auxiliary heads, shapes,
+and gradcheck of the distinctive blocks."""
+import numpy as np
+import pytest
+
+import lucid
+from lucid import models, nn
+from lucid.testing import gradcheck
+from tests import reference_models as ref
+
+
+def _x(*shape, seed=0):
+    return lucid.Tensor(np.random.default_rng(seed).standard_normal(shape), requires_grad=True)
+
+
+def test_gradcheck_inception_module():
+    lucid.random.seed(0)
+    block = models.InceptionModule(2, 1, 1, 2, 1, 1, 1, kernel5=3).double()
+    assert gradcheck(block, [_x(2, 2, 3, 3)])
+
+
+def test_auxiliary_heads_in_training_mode():
+    net = models.inception_v1(num_classes=4)
+    logits, aux1, aux2 = net(lucid.random.randn(2, 3, 64, 64))
+    assert logits.shape == aux1.shape == aux2.shape == (2, 4)
+    (logits.sum() + 0.3 * (aux1.sum() + aux2.sum())).backward()
+    assert net.aux1.fc2.weight.grad is not None and net.aux2.fc2.weight.grad is not None
+    assert net.eval()(lucid.random.randn(1, 3, 64, 64)).shape == (1, 4)
+
+
+@pytest.mark.torchvision
+def test_inception_v1_equals_torchvision(torch):
+    """torchvision's GoogLeNet builds the "5x5" branches 3x3 (``kernel5=3`` here)."""
+    tv = ref.torchvision()
+    torch.manual_seed(0)
+    reference = tv.models.GoogLeNet(num_classes=5, aux_logits=False, init_weights=True,
+                                    dropout=0.0)
+    ours = models.inception_v1(num_classes=5, aux_logits=False, kernel5=3, dropout=0.0)
+    ref.compare_with_reference(torch, reference, ours, (2, 3, 64, 64))
+
+
+@pytest.mark.torchvision
+def test_inception_v3_equals_torchvision(torch):
+    tv = ref.torchvision()
+    torch.manual_seed(0)
+    reference = tv.models.Inception3(num_classes=5, aux_logits=False, init_weights=True,
+                                     dropout=0.0)
+    ours = models.inception_v3(num_classes=5, aux_logits=False, dropout=0.0)
+    ref.compare_with_reference(torch, reference, ours, (2, 3, 107, 107))
+
+
+@pytest.mark.timm
+def test_inception_v4_equals_timm(torch):
+    timm = ref.timm()
+    torch.manual_seed(0)
+    ref.compare_with_reference(torch, timm.create_model("inception_v4", num_classes=5),
+                               models.inception_v4(num_classes=5), (1, 3, 75, 75), train=False)
