@@ -32,6 +32,10 @@ from lucid.models.vit import *  # noqa: F401,F403
 from lucid.models.transformer import *  # noqa: F401,F403
 
 
+# lucid's earlier names of four builders (registered as aliases too)
+resnet18, resnet34, vgg11, vgg16 = resnet_18, resnet_34, vggnet_11, vggnet_16  # noqa: F405
+
+
 def _family_names():
     """The ``__all__`` of every public model-family module imported above."""
     names = []

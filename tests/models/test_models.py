@@ -34,7 +34,9 @@ def test_every_family_is_registered():
     names = models.get_model_names()
     assert set(ALL_NAMES) <= set(names)
     assert names == sorted(names)
-    assert models.get_model_names("vgg") == ["vgg11", "vgg16"]
+    assert models.get_model_names("vgg") == ["vgg11", "vgg16", "vggnet_11", "vggnet_13",
+                                             "vggnet_16", "vggnet_19"]
+    assert models.list_models("vgg") == ["vggnet_11", "vggnet_13", "vggnet_16", "vggnet_19"]
     assert models.get_model is models.create_model
 
 
@@ -55,10 +57,10 @@ def test_register_and_create(registry):
 
 def test_duplicate_name_rejected(registry):
     with pytest.raises(ValueError, match=r"register_model: the name 'resnet18' is already "
-                                         r"registered \(by lucid\.models\.resnet\.resnet18\)"):
+                                         r"registered \(by lucid\.models\.resnet\.resnet_18\)"):
         models.register_model(lambda: nn.Identity(), name="resnet18")
     # the original is untouched
-    assert _registry._MODELS["resnet18"] is models.resnet18
+    assert _registry._MODELS["resnet18"] is models.resnet18 is models.resnet_18
 
 
 def test_reregistering_the_same_definition_is_allowed(registry):
@@ -171,10 +173,10 @@ def test_num_classes_sets_the_head(name, head):
 def test_torchvision_state_dict_names():
     keys = models.mobilenet_v2().state_dict()
     shapes = {"features.0.0.weight": (32, 3, 3, 3),
-              "features.1.conv.0.0.weight": (32, 1, 3, 3),     # t=1: no expansion
-              "features.1.conv.1.weight": (16, 32, 1, 1),
-              "features.2.conv.0.0.weight": (96, 16, 1, 1),
-              "features.2.conv.1.0.weight": (96, 1, 3, 3),
+              "features.1.residual.depthwise.0.weight": (32, 1, 3, 3),   # t=1: no expansion
+              "features.1.residual.project.0.weight": (16, 32, 1, 1),
+              "features.2.residual.expand.0.weight": (96, 16, 1, 1),
+              "features.2.residual.depthwise.0.weight": (96, 1, 3, 3),
               "features.18.0.weight": (1280, 320, 1, 1),
               "classifier.1.weight": (1000, 1280)}
     for key, shape in shapes.items():
