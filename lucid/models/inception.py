@@ -479,6 +479,8 @@ class InceptionV4(nn.Module):
     dropout : float, default 0.2
         The paper keeps 0.8.
     in_channels : int, default 3
+    repeats : tuple of 3 ints, default (4, 7, 3)
+        Inception-A, -B and -C modules (fewer for a small homework net).
 
     Examples
     --------
@@ -490,12 +492,13 @@ class InceptionV4(nn.Module):
     42679816
     """
 
-    def __init__(self, num_classes=1000, dropout=0.2, in_channels=3):
+    def __init__(self, num_classes=1000, dropout=0.2, in_channels=3, repeats=(4, 7, 3)):
         super().__init__()
+        a, b, c = repeats
         self.features = nn.Sequential(
-            *inception_v4_stem(in_channels), *[_V4A() for _ in range(4)],
-            ReductionA(384, 192, 224, 256, 384), *[_V4B() for _ in range(7)], _V4ReductionB(),
-            *[_V4C() for _ in range(3)])
+            *inception_v4_stem(in_channels), *[_V4A() for _ in range(a)],
+            ReductionA(384, 192, 224, 256, 384), *[_V4B() for _ in range(b)], _V4ReductionB(),
+            *[_V4C() for _ in range(c)])
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(1536, num_classes)

@@ -140,6 +140,8 @@ class InceptionResNetV1(nn.Module):
     dropout : float, default 0.2
         The paper keeps 0.8 of the features.
     in_channels : int, default 3
+    repeats : tuple of 3 ints, default (5, 10, 5)
+        Blocks A, B and C.
 
     Examples
     --------
@@ -151,17 +153,18 @@ class InceptionResNetV1(nn.Module):
     29
     """
 
-    def __init__(self, num_classes=1000, dropout=0.2, in_channels=3):
+    def __init__(self, num_classes=1000, dropout=0.2, in_channels=3, repeats=(5, 10, 5)):
         super().__init__()
+        a, b, c = repeats
         stem = [basic_conv(in_channels, 32, 3, 2), basic_conv(32, 32, 3),
                 basic_conv(32, 64, 3, padding=1), nn.MaxPool2d(3, 2), basic_conv(64, 80, 1),
                 basic_conv(80, 192, 3), basic_conv(192, 256, 3, 2)]
         self.features = nn.Sequential(
-            *stem, *[_block_a(256, ((32,), (32, 32), (32, 32, 32)), 0.17) for _ in range(5)],
+            *stem, *[_block_a(256, ((32,), (32, 32), (32, 32, 32)), 0.17) for _ in range(a)],
             ReductionA(256, 192, 192, 256, 384),
-            *[_block_b(896, 128, 128, 128, 128, 0.10) for _ in range(10)],
+            *[_block_b(896, 128, 128, 128, 128, 0.10) for _ in range(b)],
             _ReductionB(896, ((256, 384), (256, 256), (256, 256, 256))),
-            *[_block_c(1792, 192, 192, 192, 192, 0.20) for _ in range(5)])
+            *[_block_c(1792, 192, 192, 192, 192, 0.20) for _ in range(c)])
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(1792, num_classes)
@@ -199,6 +202,8 @@ class InceptionResNetV2(nn.Module):
     num_classes : int, default 1000
     dropout : float, default 0.2
     in_channels : int, default 3
+    repeats : tuple of 3 ints, default (10, 20, 10)
+        Blocks A, B and C (the last C block, without ReLU, included).
 
     Examples
     --------
@@ -210,17 +215,18 @@ class InceptionResNetV2(nn.Module):
     55843464
     """
 
-    def __init__(self, num_classes=1000, dropout=0.2, in_channels=3):
+    def __init__(self, num_classes=1000, dropout=0.2, in_channels=3, repeats=(10, 20, 10)):
         super().__init__()
+        a, b, c = repeats
         stem = [basic_conv(in_channels, 32, 3, 2), basic_conv(32, 32, 3),
                 basic_conv(32, 64, 3, padding=1), nn.MaxPool2d(3, 2), basic_conv(64, 80, 1),
                 basic_conv(80, 192, 3), nn.MaxPool2d(3, 2), _Mixed5b()]
         self.features = nn.Sequential(
-            *stem, *[_block_a(320, ((32,), (32, 32), (32, 48, 64)), 0.17) for _ in range(10)],
+            *stem, *[_block_a(320, ((32,), (32, 32), (32, 48, 64)), 0.17) for _ in range(a)],
             ReductionA(320, 256, 256, 384, 384),
-            *[_block_b(1088, 192, 128, 160, 192, 0.10) for _ in range(20)],
+            *[_block_b(1088, 192, 128, 160, 192, 0.10) for _ in range(b)],
             _ReductionB(1088, ((256, 384), (256, 288), (256, 288, 320))),
-            *[_block_c(2080, 192, 192, 224, 256, 0.20) for _ in range(9)],
+            *[_block_c(2080, 192, 192, 224, 256, 0.20) for _ in range(c - 1)],
             _block_c(2080, 192, 192, 224, 256, 1.0, relu=False),
             basic_conv(2080, 1536, 1))
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
@@ -240,7 +246,7 @@ def inception_resnet_v1(num_classes=1000, **kwargs):
     ----------
     num_classes : int, default 1000
     **kwargs
-        ``dropout``, ``in_channels``.
+        ``dropout``, ``in_channels``, ``repeats``.
 
     Returns
     -------
@@ -257,7 +263,7 @@ def inception_resnet_v2(num_classes=1000, **kwargs):
     ----------
     num_classes : int, default 1000
     **kwargs
-        ``dropout``, ``in_channels``.
+        ``dropout``, ``in_channels``, ``repeats``.
 
     Returns
     -------

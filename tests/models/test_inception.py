@@ -47,12 +47,55 @@ def test_inception_v3_equals_torchvision(torch):
     reference = tv.models.Inception3(num_classes=5, aux_logits=False, init_weights=True,
                                      dropout=0.0)
     ours = models.inception_v3(num_classes=5, aux_logits=False, dropout=0.0)
-    ref.compare_with_reference(torch, reference, ours, (2, 3, 107, 107))
+    ref.compare_with_reference(torch, reference, ours, (1, 3, 75, 75), train=False)
+
+
+def _keep(sequential, keep):
+    """A torch Sequential with only the modules at the positions ``keep``."""
+    return type(sequential)(*[m for i, m in enumerate(sequential) if i in keep])
 
 
 @pytest.mark.timm
 def test_inception_v4_equals_timm(torch):
+    """One module of each kind (timm's modules 6, 11 and 19 kept; every module of a
+    kind is built by the same code). Small inputs: the gradient step runs in evaluation
+    mode, batch norm over 1x1 maps of one sample being ill-conditioned."""
     timm = ref.timm()
     torch.manual_seed(0)
-    ref.compare_with_reference(torch, timm.create_model("inception_v4", num_classes=5),
-                               models.inception_v4(num_classes=5), (1, 3, 75, 75), train=False)
+    reference = timm.create_model("inception_v4", num_classes=5)
+    reference.features = _keep(reference.features, {0, 1, 2, 3, 4, 5, 6, 10, 11, 18, 19})
+    ours = models.InceptionV4(num_classes=5, repeats=(1, 1, 1))
+    ref.compare_with_reference(torch, reference, ours, (1, 3, 75, 75), train=False)
+
+
+@pytest.mark.timm
+def test_inception_resnet_v2_equals_timm(torch):
+    timm = ref.timm()
+    torch.manual_seed(0)
+    reference = timm.create_model("inception_resnet_v2", num_classes=5)
+    for name in ("repeat", "repeat_1", "repeat_2"):          # one block of each kind
+        setattr(reference, name, _keep(getattr(reference, name), {0}))
+    ours = models.InceptionResNetV2(num_classes=5, repeats=(1, 1, 2))
+    ref.compare_with_reference(torch, reference, ours, (1, 3, 75, 75), train=False)
+
+
+def test_inception_resnet_v1_shapes_and_block_gradcheck():
+    with nn.shape_only():
+        net = models.inception_resnet_v1(num_classes=3)
+    out = net.eval()(lucid.random.randn(1, 3, 75, 75))
+    assert out.shape == (1, 3)
+    lucid.random.seed(0)
+    block = models.InceptionResNetBlock([nn.Conv2d(2, 1, 1), nn.Conv2d(2, 2, 3, padding=1)],
+                                        3, 2, scale=0.2).double()
+    assert gradcheck(block, [_x(1, 2, 3, 3)])
+
+
+@pytest.mark.timm
+def test_xception_equals_timm(torch):
+    timm = ref.timm()
+    torch.manual_seed(0)
+    reference = timm.create_model("legacy_xception", num_classes=5)
+    for i in range(5, 12):                          # one middle-flow module (block4) kept
+        setattr(reference, f"block{i}", torch.nn.Identity())
+    ours = models.Xception(num_classes=5, middle_blocks=1)
+    ref.compare_with_reference(torch, reference, ours, (2, 3, 48, 48), train=False)
