@@ -24,6 +24,7 @@ from lucid.models.resnet import *  # noqa: F401,F403
 from lucid.models.resnext import *  # noqa: F401,F403
 from lucid.models.senet import *  # noqa: F401,F403
 from lucid.models.resnest import *  # noqa: F401,F403
+from lucid.models.sknet import *  # noqa: F401,F403
 from lucid.models.densenet import *  # noqa: F401,F403
 from lucid.models.mobilenet import *  # noqa: F401,F403
 from lucid.models.efficientnet import *  # noqa: F401,F403

@@ -53,6 +53,14 @@ def shortcut(in_channels, out_channels, stride, avg_down=False, norm=True):
     return nn.Sequential(*layers)
 
 
+def sk_conv(in_channels, out_channels, stride=1, groups=1):
+    """SKNet's selective-kernel unit (Li et al., 2019): branches 3x3 and 3x3 with
+    dilation 2 (the paper's "5x5"), reduction 16 with at least 32 features, no bias in
+    the select layer (:class:`~lucid.nn.SelectiveKernel`)."""
+    return nn.SelectiveKernel(in_channels, out_channels, [3, 3], stride, groups=groups,
+                              reduction=16, dilations=[1, 2], min_hidden=32, select_bias=False)
+
+
 def _needs_shortcut(in_channels, out_channels, stride):
     return stride != 1 or in_channels != out_channels
 
@@ -84,6 +92,9 @@ class BasicBlock(nn.Module):
         Squeeze-excitation with this reduction ratio (none when omitted).
     avg_down : bool, default False
         Average-pool shortcut (see :func:`shortcut`).
+    sk : bool, default False
+        The first convolution becomes a selective-kernel unit (SKNet, see
+        :func:`sk_conv`), which carries its own batch norm and ReLU.
 
     Examples
     --------
@@ -98,11 +109,15 @@ class BasicBlock(nn.Module):
 
     expansion = 1
 
-    def __init__(self, in_channels, channels, stride=1, *, se_reduction=None, avg_down=False):
+    def __init__(self, in_channels, channels, stride=1, *, se_reduction=None, avg_down=False,
+                 sk=False):
         super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, channels, kernel_size=3, stride=stride, padding=1,
-                               bias=False)
-        self.bn1 = nn.BatchNorm2d(channels)
+        if sk:
+            self.conv1, self.bn1 = sk_conv(in_channels, channels, stride), None
+        else:
+            self.conv1 = nn.Conv2d(in_channels, channels, kernel_size=3, stride=stride,
+                                   padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(channels)
         self.relu = nn.ReLU()
         self.conv2 = nn.Conv2d(channels, channels, kernel_size=3, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(channels)
@@ -112,7 +127,7 @@ class BasicBlock(nn.Module):
 
     def forward(self, x):
         """``relu(F(x) + shortcut(x))``."""
-        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.conv1(x) if self.bn1 is None else self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
         if self.se is not None:
             out = self.se(out)
@@ -147,6 +162,9 @@ class Bottleneck(nn.Module):
     base_width : int, default 64
     se_reduction : int, optional
     avg_down : bool, default False
+    sk : bool, default False
+        The 3x3 convolution becomes a selective-kernel unit (SKNet, see
+        :func:`sk_conv`).
 
     Examples
     --------
@@ -162,14 +180,17 @@ class Bottleneck(nn.Module):
     expansion = 4
 
     def __init__(self, in_channels, channels, stride=1, *, groups=1, base_width=64,
-                 se_reduction=None, avg_down=False):
+                 se_reduction=None, avg_down=False, sk=False):
         super().__init__()
         width = int(channels * (base_width / 64.0)) * groups
         out_channels = channels * self.expansion
         self.conv1 = nn.Conv2d(in_channels, width, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = nn.Conv2d(width, width, 3, stride, 1, groups=groups, bias=False)
-        self.bn2 = nn.BatchNorm2d(width)
+        if sk:
+            self.conv2, self.bn2 = sk_conv(width, width, stride, groups), None
+        else:
+            self.conv2 = nn.Conv2d(width, width, 3, stride, 1, groups=groups, bias=False)
+            self.bn2 = nn.BatchNorm2d(width)
         self.conv3 = nn.Conv2d(width, out_channels, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(out_channels)
         self.se = nn.SEModule(out_channels, se_reduction) if se_reduction else None
@@ -180,7 +201,7 @@ class Bottleneck(nn.Module):
     def forward(self, x):
         """``relu(F(x) + shortcut(x))``."""
         out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.conv2(out) if self.bn2 is None else self.relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
         if self.se is not None:
             out = self.se(out)

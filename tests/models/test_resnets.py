@@ -107,3 +107,45 @@ def test_preact_resnet_equals_timm_resnetv2(torch):
                                               norm_layer=BatchNormAct2d)
     ours = models.ResNet([1, 2, 1, 1], num_classes=7, block=models.PreActBottleneck)
     ref.compare_with_reference(torch, reference, ours, (2, 3, 48, 48))
+
+
+@pytest.mark.timm
+@pytest.mark.parametrize("kind", ["basic", "resnext"])
+def test_sknet_equals_timm(torch, kind):
+    """timm's selective-kernel blocks with the paper's rules (no input split,
+    d = max(C/16, 32): timm's rounding to a multiple of 32 gives the same d here)."""
+    timm = ref.timm()
+    from timm.models.sknet import SelectiveKernelBasic, SelectiveKernelBottleneck
+    torch.manual_seed(0)
+    sk_args = dict(sk_kwargs=dict(rd_ratio=1 / 16, rd_divisor=32, split_input=False))
+    if kind == "basic":
+        reference = timm.models.resnet.ResNet(SelectiveKernelBasic, [1, 1, 1, 1],
+                                              num_classes=5, block_args=sk_args)
+        ours = models.ResNet([1, 1, 1, 1], num_classes=5, block=models.BasicBlock,
+                             block_args={"sk": True})
+    else:
+        reference = timm.models.resnet.ResNet(SelectiveKernelBottleneck, [1, 1, 1, 1],
+                                              num_classes=5, cardinality=8, base_width=4,
+                                              block_args=sk_args)
+        ours = models.ResNet([1, 1, 1, 1], num_classes=5, block=models.Bottleneck,
+                             block_args={"sk": True, "groups": 8, "base_width": 4})
+    ref.compare_with_reference(torch, reference, ours, (2, 3, 48, 48))
+
+
+@pytest.mark.timm
+@pytest.mark.parametrize("radix, groups, width, avd_first", [(2, 1, 64, False), (4, 2, 40, True),
+                                                             (1, 4, 24, True)],
+                         ids=["2s1x64d", "4s2x40d", "1s4x24d"])
+def test_resnest_equals_timm(torch, radix, groups, width, avd_first):
+    timm = ref.timm()
+    from timm.models.resnest import ResNestBottleneck
+    torch.manual_seed(0)
+    reference = timm.models.resnet.ResNet(
+        ResNestBottleneck, [1, 1, 1, 1], num_classes=5, stem_type="deep", stem_width=32,
+        avg_down=True, base_width=width, cardinality=groups,
+        block_args=dict(radix=radix, avd=True, avd_first=avd_first))
+    ours = models.ResNet([1, 1, 1, 1], num_classes=5, block=models.ResNeStBottleneck,
+                         deep_stem=True, stem_width=32, avg_down=True,
+                         block_args=dict(radix=radix, groups=groups, base_width=width,
+                                         avd_first=avd_first))
+    ref.compare_with_reference(torch, reference, ours, (2, 3, 48, 48))

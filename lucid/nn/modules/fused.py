@@ -287,11 +287,13 @@ class SelectiveKernel(Module):
     *Split*: branch :math:`m` is a :class:`ConvBNReLU2d` with kernel size
     :math:`k_m` (padding :math:`k_m // 2` unless given, so the sizes agree).
     *Fuse*: the branches are summed and averaged over space, then squeezed to
-    :math:`d = C/r` features (``fc``: linear, batch norm, ReLU). *Select*: one linear
-    map per branch (``select``, :math:`d \to M C`) and a softmax over the :math:`M`
-    branches, per channel. (The paper also floors :math:`d` at 32; here
-    :math:`d = \max(C // r, 1)`.) Shapes: input ``(N, C_in, H, W)``; output
-    ``(N, C_out, H_out, W_out)``.
+    :math:`d = \max(C/r, L)` features (``fc``: linear, batch norm, ReLU). *Select*: one
+    linear map per branch (``select``, :math:`d \to M C`) and a softmax over the
+    :math:`M` branches, per channel. The paper's SKNet uses :math:`L = 32`
+    (``min_hidden=32``), a 3x3 kernel with dilation 2 for its 5x5 branch
+    (``dilations``) and no bias in ``select`` (``select_bias=False``); the defaults
+    here keep lucid's earlier layer (:math:`L = 1`, plain kernels, a bias). Shapes:
+    input ``(N, C_in, H, W)``; output ``(N, C_out, H_out, W_out)``.
 
     Backward: through the weighted sum (to both the branches and the softmax
     weights), the softmax, the fuse layers, and each branch.
@@ -306,11 +308,17 @@ class SelectiveKernel(Module):
         Of every branch (default ``k // 2`` per branch).
     groups : int, default 1
     reduction : int, default 16
+    dilations : sequence of int, optional
+        One per branch (default 1 each); the default padding becomes
+        ``dilation * (k // 2)``.
+    min_hidden : int, default 1
+        :math:`L`.
+    select_bias : bool, default True
 
     Raises
     ------
     TypeError, ValueError
-        Empty or non-int ``kernel_sizes``; the errors of the layers inside; in
+        Empty or non-int ``kernel_sizes``, ``dilations`` of another length; the errors of the layers inside; in
         ``forward``, an input that is not ``(N, in_channels, H, W)``.
 
     Examples
@@ -322,10 +330,14 @@ class SelectiveKernel(Module):
     (2, 16, 6, 6)
     >>> len(sk.branches), sk.select.weight.shape
     (2, (32, 4))
+    >>> paper = nn.SelectiveKernel(64, 64, [3, 3], dilations=[1, 2], min_hidden=32,
+    ...                            select_bias=False)                 # SKNet's SK unit
+    >>> paper.fc.weight.shape, paper.select.bias is None
+    ((32, 64), True)
     """
 
     def __init__(self, in_channels, out_channels, kernel_sizes, stride=1, padding=None,
-                 groups=1, reduction=16):
+                 groups=1, reduction=16, dilations=None, min_hidden=1, select_bias=True):
         super().__init__()
         name = "SelectiveKernel"
         if not isinstance(kernel_sizes, (list, tuple)) or not kernel_sizes:
@@ -334,16 +346,23 @@ class SelectiveKernel(Module):
         sizes = [_positive_int(name, "kernel_sizes", k) for k in kernel_sizes]
         self.in_channels = _positive_int(name, "in_channels", in_channels)
         self.out_channels = _positive_int(name, "out_channels", out_channels)
-        hidden = max(self.out_channels // _positive_int(name, "reduction", reduction), 1)
+        hidden = max(self.out_channels // _positive_int(name, "reduction", reduction),
+                     _positive_int(name, "min_hidden", min_hidden))
+        if dilations is None:
+            dilations = [1] * len(sizes)
+        if not isinstance(dilations, (list, tuple)) or len(dilations) != len(sizes):
+            raise TypeError(f"{name}: dilations must be a list of {len(sizes)} ints (one per "
+                            f"kernel size); got {dilations!r}")
+        dilations = [_positive_int(name, "dilations", d) for d in dilations]
         self.branches = ModuleList([
             ConvBNReLU2d(in_channels, out_channels, k, stride,
-                         k // 2 if padding is None else padding, groups=groups,
+                         d * (k // 2) if padding is None else padding, d, groups=groups,
                          conv_bias=False)
-            for k in sizes])
+            for k, d in zip(sizes, dilations)])
         self.fc = Linear(out_channels, hidden, bias=False)
         self.fc_bn = BatchNorm1d(hidden)
         self.relu = ReLU()
-        self.select = Linear(hidden, len(sizes) * out_channels)
+        self.select = Linear(hidden, len(sizes) * out_channels, bias=bool(select_bias))
 
     def forward(self, x):
         """Mix the branches of ``x`` ``(N, C_in, H, W)``."""
