@@ -27,6 +27,7 @@ from lucid.models.resnest import *  # noqa: F401,F403
 from lucid.models.sknet import *  # noqa: F401,F403
 from lucid.models.densenet import *  # noqa: F401,F403
 from lucid.models.mobilenet import *  # noqa: F401,F403
+from lucid.models.mobilenet_v4 import *  # noqa: F401,F403
 from lucid.models.efficientnet import *  # noqa: F401,F403
 from lucid.models.convnext import *  # noqa: F401,F403
 from lucid.models.inception import *  # noqa: F401,F403

@@ -163,3 +163,47 @@ def test_convnext_v2_atto_equals_timm(torch):
             torch.nn.init.normal_(p, std=0.5)
     ref.compare_with_reference(torch, reference, models.convnext_v2_atto(num_classes=5),
                                (2, 3, 32, 32))
+
+
+@pytest.mark.timm
+def test_mobilenet_v4_equals_timm(torch):
+    timm = ref.timm()
+    torch.manual_seed(0)
+    ref.compare_with_reference(torch, timm.create_model("mobilenetv4_conv_small", num_classes=5),
+                               models.mobilenet_v4_conv_small(num_classes=5, dropout=0.0),
+                               (2, 3, 64, 64))
+
+
+def _hybrid_blocks(kind):
+    """Our blocks 3-4 of Hybrid-M's third stage or 7-9 of its fourth."""
+    uib, mqa = models.UniversalInvertedBottleneck, models.MobileMQA
+    if kind == "third":
+        return nn.Sequential(uib(160, 160, 3, 5, 1, 4, nn.ReLU, 1e-5),
+                             mqa(160, 160, 4, 64, kv_stride=2, layer_scale=1e-5))
+    return nn.Sequential(uib(256, 256, 0, 0, 1, 4, nn.ReLU, 1e-5),
+                         mqa(256, 256, 4, 64, kv_stride=1, layer_scale=1e-5),
+                         uib(256, 256, 3, 0, 1, 4, nn.ReLU, 1e-5))
+
+
+@pytest.mark.timm
+@pytest.mark.parametrize("stage, first, last, channels", [(2, 3, 5, 160), (3, 7, 10, 256)],
+                         ids=["third", "fourth"])
+def test_mobilenet_v4_hybrid_blocks_equal_timm(torch, stage, first, last, channels):
+    """Blocks of Hybrid-M: UIB (with layer scale) and mobile MQA, with and without the
+    strided key/value downsampling; the rest of the net is the conv nets' code."""
+    timm = ref.timm()
+    torch.manual_seed(0)
+    reference = timm.create_model("mobilenetv4_hybrid_medium").blocks[stage][first:last]
+    for name, p in reference.named_parameters():          # layer scales start at 1e-5
+        if "layer_scale" in name:
+            torch.nn.init.normal_(p, std=0.5)
+    ours = _hybrid_blocks("third" if stage == 2 else "fourth")
+    ref.compare_with_reference(torch, reference, ours, (2, channels, 6, 6))
+
+
+def test_gradcheck_mobilenet_v4_blocks():
+    lucid.random.seed(0)
+    uib = models.UniversalInvertedBottleneck(4, 4, 3, 3, expand_ratio=2, layer_scale=0.5)
+    mqa = models.MobileMQA(4, 4, num_heads=2, key_dim=2, kv_stride=2, layer_scale=0.5)
+    for block in (uib.double(), mqa.double().eval()):
+        assert gradcheck(block, [_x(1, 4, 4, 4)])
