@@ -99,3 +99,21 @@ def test_xception_equals_timm(torch):
         setattr(reference, f"block{i}", torch.nn.Identity())
     ours = models.Xception(num_classes=5, middle_blocks=1)
     ref.compare_with_reference(torch, reference, ours, (2, 3, 48, 48), train=False)
+
+
+@pytest.mark.timm
+def test_inception_next_atto_equals_timm(torch):
+    timm = ref.timm()
+    torch.manual_seed(0)
+    reference = timm.create_model("inception_next_atto", num_classes=5)
+    for name, p in reference.named_parameters():          # layer scales start at 1e-6
+        if "gamma" in name:
+            torch.nn.init.normal_(p, std=0.5)
+    ref.compare_with_reference(torch, reference, models.inception_next_atto(num_classes=5),
+                               (2, 3, 64, 64))
+
+
+def test_gradcheck_inception_dw_conv():
+    lucid.random.seed(0)
+    mixer = models.InceptionDWConv2d(8, band_kernel=3, branch_ratio=0.25).double()
+    assert gradcheck(mixer, [_x(1, 8, 3, 3)])
