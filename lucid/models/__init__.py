@@ -1,15 +1,16 @@
 """Homework models: a registry, :func:`summarize`, and classic architectures.
 
 Every family module registers its builders with :func:`register_model` when it is
-imported below; :func:`create_model` builds one by name, :func:`get_model_names`
-lists them. A new family joins with one line, ``from lucid.models.<family> import *``,
+imported below; :func:`create_model` builds one by name, :func:`list_models` lists them
+by family (:func:`list_families`) and :func:`get_model_names` lists every name,
+lucid's earlier aliases (``resnet18``, ``vgg16``...) included. A new family joins with one line, ``from lucid.models.<family> import *``,
 and the names in its ``__all__`` are re-exported (see ``_family_names``).
 
 Examples
 --------
 >>> from lucid import models
->>> models.get_model_names()[:3]
-['alexnet', 'lenet_5', 'mobilenet_v2']
+>>> models.list_models("vgg")
+['vggnet_11', 'vggnet_13', 'vggnet_16', 'vggnet_19']
 """
 import sys as _sys
 

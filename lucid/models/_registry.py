@@ -170,7 +170,8 @@ def list_models(family=None):
 
 
 def get_model_names(pattern=None):
-    """The registered model names, sorted; optionally only those containing ``pattern``.
+    """Every name :func:`create_model` accepts (aliases included), sorted; optionally only
+    those containing ``pattern``. :func:`list_models` lists the models by family.
 
     Backward: none.
 
@@ -191,8 +192,10 @@ def get_model_names(pattern=None):
     Examples
     --------
     >>> from lucid import models
-    >>> models.get_model_names("resnet")
-    ['resnet18', 'resnet34']
+    >>> models.get_model_names("resnet3")                # resnet34: an earlier name
+    ['resnet34']
+    >>> models.get_model_names("dense")
+    ['densenet_121', 'densenet_169', 'densenet_201', 'densenet_264']
     """
     if pattern is not None and not isinstance(pattern, str):
         raise TypeError(f"get_model_names: pattern must be a str; got {type(pattern).__name__}")

@@ -329,3 +329,46 @@ def test_resnet18_values_equal_torch():
     assert_close(model(lucid.Tensor(x)), expected, rtol=1e-4, atol=1e-4)
     assert_close(model.layer3[0].bn1.running_var.data,
                  reference.layer3[0].bn1.running_var.numpy(), rtol=1e-5, atol=1e-5)
+
+
+# ------------------------------------------------------------ families and aliases
+def test_list_models_by_family():
+    families = models.list_families()
+    for family in ("alexnet", "convnext", "densenet", "efficientnet", "inception",
+                   "inception_next", "inception_resnet", "lenet", "mobilenet", "resnest",
+                   "resnet", "resnext", "senet", "sknet", "vgg", "xception", "zfnet"):
+        assert family in families
+    assert models.list_models("resnet")[:5] == ["resnet_18", "resnet_34", "resnet_50",
+                                                "resnet_101", "resnet_152"]
+    assert models.list_models("lenet") == ["lenet_1", "lenet_4", "lenet_5"]
+    assert "mobilenet_v4_hybrid_large" in models.list_models("mobilenet")
+    everything = models.list_models()
+    assert len(everything) == len(set(everything))
+    assert "resnet18" not in everything and "resnet18" in models.get_model_names()
+    with pytest.raises(TypeError, match="list_models: family must be a str; got int"):
+        models.list_models(3)
+    with pytest.raises(ValueError, match="list_models: unknown family 'resnets'; the families "
+                                         "are: alexnet, "):
+        models.list_models("resnets")
+
+
+def test_aliases_build_the_same_model():
+    assert type(models.create_model("vgg16", num_classes=2)) is models.VGG
+    assert models.create_model("resnet34").count_parameters() == 21_797_672
+    assert models.vgg11 is models.vggnet_11 and models.resnet34 is models.resnet_34
+
+
+def test_register_with_family_and_aliases(registry):
+    @models.register_model(family="toys", aliases=("toy_b", "toy_c"))
+    def toy_a(num_classes=2):
+        return nn.Linear(3, num_classes)
+
+    assert models.list_models("toys") == ["toy_a"]
+    assert models.create_model("toy_c").out_features == 2
+    with pytest.raises(TypeError, match="register_model: aliases must be a sequence of str; "
+                                        "got 'toy_d'"):
+        models.register_model(lambda: None, name="toy_e", aliases="toy_d")
+    with pytest.raises(ValueError, match="register_model: the name 'toy_b' is already registered"):
+        models.register_model(lambda: None, name="toy_f", aliases=("toy_b",))
+    with pytest.raises(TypeError, match="register_model: family must be a str; got int"):
+        models.register_model(lambda: None, name="toy_g", family=3)
