@@ -3,7 +3,7 @@ conv-norm-activation unit, and the channel rounding of the mobile families."""
 from lucid import nn
 from lucid.nn import init
 
-__all__ = ["init_like_torchvision", "conv_bn", "make_divisible"]
+__all__ = ["init_like_torchvision", "init_normal", "conv_bn", "make_divisible", "factory"]
 
 _CONV = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
 _NORM = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.LayerNorm, nn.LayerNorm2d)
@@ -59,3 +59,48 @@ def make_divisible(value, divisor=8, min_value=None):
     min_value = divisor if min_value is None else min_value
     rounded = max(min_value, int(value + divisor / 2) // divisor * divisor)
     return rounded + divisor if rounded < 0.9 * value else rounded
+
+
+def init_normal(model, std):
+    r"""Convolution and Linear weights :math:`\mathcal N(0, \mathrm{std}^2)`, biases 0 (the
+    initialisation of ConvNeXt, InceptionNeXt and torchvision's Inception nets, whose
+    truncation at 2 std or at :math:`\pm 2` hardly ever acts). Returns ``model``."""
+    for module in model.modules():
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            init.normal(module.weight, 0.0, std)
+            if module.bias is not None:
+                init.zeros(module.bias)
+    return model
+
+
+_FACTORY_DOC = """{summary}
+
+    Parameters
+    ----------
+    num_classes : int, default {num_classes}
+    **kwargs
+        Passed to :class:`{cls}`{hint}.
+
+    Returns
+    -------
+    {returns}
+{examples}"""
+
+
+def factory(module, name, summary, make, cls, num_classes=1000, hint="", examples="",
+            **register):
+    """Make, document and register the builder ``name(num_classes=..., **kwargs)``, which
+    returns ``make(num_classes, kwargs)``; ``cls`` is the class it returns (for the
+    docstring), ``register`` goes to :func:`register_model` (``aliases``, ``family``)."""
+    from lucid.models._registry import register_model
+
+    def build(num_classes=num_classes, **kwargs):
+        return make(num_classes, kwargs)
+
+    build.__name__ = build.__qualname__ = name
+    build.__module__ = module
+    build.__doc__ = _FACTORY_DOC.format(
+        summary=summary, num_classes=num_classes, cls=cls, returns=cls.rsplit(".", 1)[-1],
+        hint=f" ({hint})" if hint else "",
+        examples=f"\n    Examples\n    --------\n{examples}" if examples else "")
+    return register_model(build, **register)

@@ -27,7 +27,7 @@ def _family_of(fn):
     """``lucid.models.resnet.resnet_50`` -> ``'resnet'``; builders defined elsewhere: ``'user'``."""
     module = getattr(fn, "__module__", "") or ""
     parent, _, leaf = module.rpartition(".")
-    return leaf if parent == "lucid.models" else "user"
+    return leaf if parent == "lucid.models" and not leaf.startswith("_") else "user"
 
 
 def register_model(fn=None, *, name=None, family=None, aliases=()):

@@ -21,7 +21,7 @@ classifier  Dropout, Linear(9216, 4096), ReLU,                     num_classes
 The adaptive pooling makes any input of at least 63 x 63 pixels work.
 """
 from lucid import flatten, nn
-from lucid.models._registry import register_model
+from lucid.models._common import factory
 
 __all__ = ["AlexNet", "alexnet"]
 
@@ -38,6 +38,15 @@ def _features():
         nn.Conv2d(256, 256, kernel_size=3, padding=1), nn.ReLU(),
         nn.MaxPool2d(kernel_size=3, stride=2),
     )
+
+
+def classifier(num_classes, dropout):
+    """AlexNet's (and ZFNet's) head: dropout, Linear(9216, 4096), ReLU, dropout,
+    Linear(4096, 4096), ReLU, Linear(4096, num_classes)."""
+    return nn.Sequential(
+        nn.Dropout(p=dropout), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(),
+        nn.Dropout(p=dropout), nn.Linear(4096, 4096), nn.ReLU(),
+        nn.Linear(4096, num_classes))
 
 
 class AlexNet(nn.Module):
@@ -73,11 +82,7 @@ class AlexNet(nn.Module):
         super().__init__()
         self.features = _features()
         self.avgpool = nn.AdaptiveAvgPool2d((6, 6))
-        self.classifier = nn.Sequential(
-            nn.Dropout(p=dropout), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(),
-            nn.Dropout(p=dropout), nn.Linear(4096, 4096), nn.ReLU(),
-            nn.Linear(4096, num_classes),
-        )
+        self.classifier = classifier(num_classes, dropout)
 
     def forward(self, x):
         """Logits of ``x`` of shape ``(N, 3, H, W)``."""
@@ -85,24 +90,6 @@ class AlexNet(nn.Module):
         return self.classifier(flatten(x, 1))
 
 
-@register_model
-def alexnet(num_classes=1000, **kwargs):
-    """AlexNet, torchvision's layout (see :class:`AlexNet`).
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        Passed to :class:`AlexNet` (``dropout``).
-
-    Returns
-    -------
-    AlexNet
-
-    Examples
-    --------
-    >>> from lucid import models
-    >>> "alexnet" in models.get_model_names()
-    True
-    """
-    return AlexNet(num_classes=num_classes, **kwargs)
+alexnet = factory(__name__, "alexnet", "AlexNet, torchvision's layout, 61.1M parameters.",
+                  lambda n, kw: AlexNet(num_classes=n, **kw), "~lucid.models.AlexNet",
+                  hint="``dropout``")

@@ -37,8 +37,7 @@ Linear layers :math:`\mathcal N(0, 0.02^2)` (the paper's truncation at :math:`\p
 never acts at this scale), zero biases, layer scale :math:`10^{-6}`.
 """
 from lucid import flatten, nn
-from lucid.models._registry import register_model
-from lucid.nn import init
+from lucid.models._common import factory, init_normal
 
 __all__ = ["ConvNeXtBlock", "ConvNeXt", "convnext_tiny", "convnext_small", "convnext_base",
            "convnext_large", "convnext_xlarge", "convnext_v2_atto", "convnext_v2_femto",
@@ -158,39 +157,20 @@ class ConvNeXt(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.norm = nn.LayerNorm(dims[-1], eps=1e-6)
         self.fc = nn.Linear(dims[-1], num_classes)
-        for module in self.modules():
-            if isinstance(module, (nn.Conv2d, nn.Linear)):
-                init.normal(module.weight, 0.0, 0.02)
-                init.zeros(module.bias)
+        init_normal(self, 0.02)
 
     def forward(self, x):
         """Logits of ``x`` of shape ``(N, C, H, W)``."""
         return self.fc(self.norm(flatten(self.avgpool(self.stages(x)), 1)))
 
 
-_DOC = """ConvNeXt{title}: depths {depths}, widths {dims} (see :class:`ConvNeXt`).
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        Passed to :class:`ConvNeXt` (``drop_path``, ``in_channels``...).
-
-    Returns
-    -------
-    ConvNeXt
-    """
-
-
 def _factory(name, title, depths, dims, v2):
-    def build(num_classes=1000, **kwargs):
-        extra = {"layer_scale": None, "grn": True} if v2 else {}
-        return ConvNeXt(depths, dims, num_classes=num_classes, **{**extra, **kwargs})
-
-    build.__name__ = build.__qualname__ = name
-    build.__module__ = __name__
-    build.__doc__ = _DOC.format(title=title, depths=tuple(depths), dims=tuple(dims))
-    return register_model(build)
+    extra = {"layer_scale": None, "grn": True} if v2 else {}
+    return factory(__name__, name, f"ConvNeXt{title}: depths {tuple(depths)}, widths "
+                   f"{tuple(dims)}.",
+                   lambda num_classes, kwargs: ConvNeXt(depths, dims, num_classes=num_classes,
+                                                        **{**extra, **kwargs}),
+                   "~lucid.models.ConvNeXt", hint="``drop_path``, ``in_channels``...")
 
 
 _T, _L = [3, 3, 9, 3], [3, 3, 27, 3]

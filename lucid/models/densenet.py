@@ -29,7 +29,7 @@ convolutions, Linear bias 0).
 from collections import OrderedDict
 
 from lucid import concatenate, flatten, nn
-from lucid.models._registry import register_model
+from lucid.models._common import factory
 from lucid.nn import init
 
 __all__ = ["DenseLayer", "DenseNet", "densenet_121", "densenet_169", "densenet_201",
@@ -158,24 +158,11 @@ class DenseNet(nn.Module):
 
 
 def _factory(depth, blocks):
-    def build(num_classes=1000, **kwargs):
-        return DenseNet(blocks, num_classes=num_classes, **kwargs)
-
-    build.__name__ = build.__qualname__ = f"densenet_{depth}"
-    build.__module__ = __name__
-    build.__doc__ = f"""DenseNet-{depth}: growth rate 32, dense blocks {tuple(blocks)}.
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        Passed to :class:`DenseNet` (``growth_rate``, ``dropout``, ``in_channels``...).
-
-    Returns
-    -------
-    DenseNet
-    """
-    return register_model(build)
+    return factory(__name__, f"densenet_{depth}", f"DenseNet-{depth}: growth rate 32, dense "
+                   f"blocks {tuple(blocks)}.",
+                   lambda num_classes, kwargs: DenseNet(blocks, num_classes=num_classes,
+                                                        **kwargs),
+                   "~lucid.models.DenseNet", hint="``growth_rate``, ``dropout``...")
 
 
 densenet_121 = _factory(121, [6, 12, 24, 16])

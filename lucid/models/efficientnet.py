@@ -36,8 +36,7 @@ convolutions, Linear :math:`U(\pm 1/\sqrt{\text{out}})`, zero bias).
 import math
 
 from lucid import flatten, nn
-from lucid.models._common import conv_bn, init_like_torchvision, make_divisible
-from lucid.models._registry import register_model
+from lucid.models._common import conv_bn, factory, init_like_torchvision, make_divisible
 from lucid.nn import init
 
 __all__ = ["EfficientNet", "efficientnet_b0", "efficientnet_b1", "efficientnet_b2",
@@ -151,47 +150,31 @@ _V1 = {"b0": (1.0, 1.0, 0.2), "b1": (1.0, 1.1, 0.2), "b2": (1.1, 1.2, 0.3),
        "b3": (1.2, 1.4, 0.3), "b4": (1.4, 1.8, 0.4), "b5": (1.6, 2.2, 0.4),
        "b6": (1.8, 2.6, 0.5), "b7": (2.0, 3.1, 0.5)}
 _V2_DROPOUT = {"s": 0.2, "m": 0.3, "l": 0.4, "xl": 0.4}
-_DOC = """EfficientNet{title}: {what} (see :class:`EfficientNet`).
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        Passed to :class:`EfficientNet` (``dropout``, ``drop_path``, ``bn_eps``...).
-
-    Returns
-    -------
-    EfficientNet
-    """
+_HINT = "``dropout``, ``drop_path``, ``bn_eps``..."
 
 
 def _v1(variant):
     width, depth, dropout = _V1[variant]
-
-    def build(num_classes=1000, **kwargs):
-        return EfficientNet(_B0, width, depth, num_classes=num_classes,
-                            **{"dropout": dropout, **kwargs})
-
-    build.__name__ = build.__qualname__ = f"efficientnet_{variant}"
-    build.__module__ = __name__
-    build.__doc__ = _DOC.format(title=f"-{variant.upper()}",
-                                what=f"B0 scaled to width {width}, depth {depth}")
-    return register_model(build)
+    return factory(__name__, f"efficientnet_{variant}", f"EfficientNet-{variant.upper()}: B0 "
+                   f"scaled to width {width}, depth {depth}.",
+                   lambda num_classes, kwargs: EfficientNet(
+                       _B0, width, depth, num_classes=num_classes,
+                       **{"dropout": dropout, **kwargs}),
+                   "~lucid.models.EfficientNet", hint=_HINT)
 
 
 def _v2(variant):
-    def build(num_classes=1000, **kwargs):
-        return EfficientNet(_V2[variant], last_channels=1280, num_classes=num_classes,
-                            **{"dropout": _V2_DROPOUT[variant], "bn_eps": 1e-3, **kwargs})
-
-    build.__name__ = build.__qualname__ = f"efficientnet_v2_{variant}"
-    build.__module__ = __name__
-    build.__doc__ = _DOC.format(title=f"V2-{variant.upper()}",
-                                what="Fused-MBConv then MBConv stages, a 1280-wide head")
-    return register_model(build)
+    return factory(__name__, f"efficientnet_v2_{variant}", f"EfficientNetV2-{variant.upper()}: "
+                   "Fused-MBConv then MBConv stages, a 1280-wide head.",
+                   lambda num_classes, kwargs: EfficientNet(
+                       _V2[variant], last_channels=1280, num_classes=num_classes,
+                       **{"dropout": _V2_DROPOUT[variant], "bn_eps": 1e-3, **kwargs}),
+                   "~lucid.models.EfficientNet", hint=_HINT)
 
 
-efficientnet_b0, efficientnet_b1, efficientnet_b2, efficientnet_b3 = map(_v1, ("b0", "b1", "b2", "b3"))
-efficientnet_b4, efficientnet_b5, efficientnet_b6, efficientnet_b7 = map(_v1, ("b4", "b5", "b6", "b7"))
+efficientnet_b0, efficientnet_b1, efficientnet_b2, efficientnet_b3 = map(_v1, ("b0", "b1", "b2",
+                                                                                "b3"))
+efficientnet_b4, efficientnet_b5, efficientnet_b6, efficientnet_b7 = map(_v1, ("b4", "b5", "b6",
+                                                                                "b7"))
 efficientnet_v2_s, efficientnet_v2_m, efficientnet_v2_l, efficientnet_v2_xl = map(
     _v2, ("s", "m", "l", "xl"))

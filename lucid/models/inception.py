@@ -25,9 +25,7 @@ biases and local response normalisation instead, which this layout leaves out). 
 parameter order is torchvision's (v1, v3) and timm's (v4).
 """
 from lucid import concatenate, flatten, nn
-from lucid.models._common import conv_bn
-from lucid.models._registry import register_model
-from lucid.nn import init
+from lucid.models._common import conv_bn, factory, init_normal
 
 __all__ = ["InceptionModule", "ReductionA", "InceptionV1", "InceptionV3", "InceptionV4", "inception_v1",
            "inception_v3", "inception_v4"]
@@ -103,17 +101,6 @@ class _AuxHead(nn.Module):
         return self.fc2(self.dropout(self.relu(self.fc1(x))))
 
 
-def _init_truncated(model, std=0.01):
-    """Convolutions and Linear layers N(0, std^2) (torchvision's GoogLeNet and v3 draw a
-    normal truncated at 2 std), batch norm 1 and 0."""
-    for module in model.modules():
-        if isinstance(module, (nn.Conv2d, nn.Linear)):
-            init.normal(module.weight, 0.0, std)
-            if module.bias is not None:
-                init.zeros(module.bias)
-    return model
-
-
 class InceptionV1(nn.Module):
     r"""GoogLeNet: a stem, nine Inception modules, pooling, dropout and Linear.
 
@@ -179,7 +166,7 @@ class InceptionV1(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(1024, num_classes)
-        _init_truncated(self, 0.01)
+        init_normal(self, 0.01)
 
     def forward(self, x):
         """Logits, or ``(logits, aux1, aux2)`` in training mode with auxiliary heads."""
@@ -342,7 +329,7 @@ class InceptionV3(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(2048, num_classes)
-        _init_truncated(self, 0.1)
+        init_normal(self, 0.1)
 
     def forward(self, x):
         """Logits, or ``(logits, aux)`` in training mode with the auxiliary head."""
@@ -508,52 +495,13 @@ class InceptionV4(nn.Module):
         return self.fc(self.dropout(flatten(self.avgpool(self.features(x)), 1)))
 
 
-@register_model
-def inception_v1(num_classes=1000, **kwargs):
-    """Inception v1 (GoogLeNet) with its two auxiliary heads (see :class:`InceptionV1`).
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        ``aux_logits``, ``dropout``, ``aux_dropout``, ``kernel5``, ``in_channels``.
-
-    Returns
-    -------
-    InceptionV1
-    """
-    return InceptionV1(num_classes=num_classes, **kwargs)
-
-
-@register_model
-def inception_v3(num_classes=1000, **kwargs):
-    """Inception v3 with its auxiliary head (see :class:`InceptionV3`).
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        ``aux_logits``, ``dropout``, ``in_channels``.
-
-    Returns
-    -------
-    InceptionV3
-    """
-    return InceptionV3(num_classes=num_classes, **kwargs)
-
-
-@register_model
-def inception_v4(num_classes=1000, **kwargs):
-    """Inception-v4 (see :class:`InceptionV4`).
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        ``dropout``, ``in_channels``.
-
-    Returns
-    -------
-    InceptionV4
-    """
-    return InceptionV4(num_classes=num_classes, **kwargs)
+inception_v1 = factory(__name__, "inception_v1", "Inception v1 (GoogLeNet) with its two "
+                       "auxiliary heads.", lambda n, kw: InceptionV1(num_classes=n, **kw),
+                       "~lucid.models.InceptionV1",
+                       hint="``aux_logits``, ``dropout``, ``kernel5``...")
+inception_v3 = factory(__name__, "inception_v3", "Inception v3 with its auxiliary head.",
+                       lambda n, kw: InceptionV3(num_classes=n, **kw), "~lucid.models.InceptionV3",
+                       hint="``aux_logits``, ``dropout``, ``in_channels``")
+inception_v4 = factory(__name__, "inception_v4", "Inception-v4.",
+                       lambda n, kw: InceptionV4(num_classes=n, **kw), "~lucid.models.InceptionV4",
+                       hint="``dropout``, ``in_channels``, ``repeats``")

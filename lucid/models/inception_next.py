@@ -25,8 +25,7 @@ pooling, Linear to :math:`3C`, GELU, layer norm and the classifier. Built as the
 authors' released code (in timm); weights start :math:`\mathcal N(0, 0.02^2)`.
 """
 from lucid import concatenate, flatten, nn, ops
-from lucid.models._registry import register_model
-from lucid.nn import init
+from lucid.models._common import factory, init_normal
 
 __all__ = ["InceptionDWConv2d", "InceptionNeXtBlock", "InceptionNeXt", "inception_next_atto",
            "inception_next_tiny", "inception_next_small", "inception_next_base"]
@@ -189,10 +188,7 @@ class InceptionNeXt(nn.Module):
         self.head_norm = nn.LayerNorm(hidden, eps=1e-6)
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(hidden, num_classes)
-        for module in self.modules():
-            if isinstance(module, (nn.Conv2d, nn.Linear)):
-                init.normal(module.weight, 0.0, 0.02)
-                init.zeros(module.bias)
+        init_normal(self, 0.02)
 
     def forward(self, x):
         """Logits of ``x`` of shape ``(N, C, H, W)``."""
@@ -201,26 +197,12 @@ class InceptionNeXt(nn.Module):
 
 
 def _factory(name, title, depths, dims, band_kernel, branch_ratio):
-    def build(num_classes=1000, **kwargs):
-        return InceptionNeXt(depths, dims, num_classes=num_classes,
-                             **{"band_kernel": band_kernel, "branch_ratio": branch_ratio,
-                                **kwargs})
-
-    build.__name__ = build.__qualname__ = name
-    build.__module__ = __name__
-    build.__doc__ = f"""InceptionNeXt-{title}: depths {tuple(depths)}, widths {tuple(dims)}.
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        Passed to :class:`InceptionNeXt` (``drop_path``, ``dropout``, ``in_channels``...).
-
-    Returns
-    -------
-    InceptionNeXt
-    """
-    return register_model(build)
+    return factory(__name__, name, f"InceptionNeXt-{title}: depths {tuple(depths)}, widths "
+                   f"{tuple(dims)}.",
+                   lambda num_classes, kwargs: InceptionNeXt(
+                       depths, dims, num_classes=num_classes,
+                       **{"band_kernel": band_kernel, "branch_ratio": branch_ratio, **kwargs}),
+                   "~lucid.models.InceptionNeXt", hint="``drop_path``, ``dropout``...")
 
 
 inception_next_atto = _factory("inception_next_atto", "A", [2, 2, 6, 2], [40, 80, 160, 320],

@@ -20,7 +20,7 @@ to keep very wide residual nets from dying early in training), is added to the i
 Every other convolution has batch norm (eps 1e-3) and ReLU and no bias.
 """
 from lucid import concatenate, flatten, nn
-from lucid.models._registry import register_model
+from lucid.models._common import factory
 from lucid.models.inception import ReductionA, _Branches, basic_conv
 
 __all__ = ["InceptionResNetBlock", "InceptionResNetV1", "InceptionResNetV2",
@@ -238,35 +238,11 @@ class InceptionResNetV2(nn.Module):
         return self.fc(self.dropout(flatten(self.avgpool(self.features(x)), 1)))
 
 
-@register_model
-def inception_resnet_v1(num_classes=1000, **kwargs):
-    """Inception-ResNet-v1 (see :class:`InceptionResNetV1`).
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        ``dropout``, ``in_channels``, ``repeats``.
-
-    Returns
-    -------
-    InceptionResNetV1
-    """
-    return InceptionResNetV1(num_classes=num_classes, **kwargs)
-
-
-@register_model
-def inception_resnet_v2(num_classes=1000, **kwargs):
-    """Inception-ResNet-v2 (see :class:`InceptionResNetV2`).
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        ``dropout``, ``in_channels``, ``repeats``.
-
-    Returns
-    -------
-    InceptionResNetV2
-    """
-    return InceptionResNetV2(num_classes=num_classes, **kwargs)
+inception_resnet_v1 = factory(__name__, "inception_resnet_v1", "Inception-ResNet-v1.",
+                              lambda n, kw: InceptionResNetV1(num_classes=n, **kw),
+                              "~lucid.models.InceptionResNetV1",
+                              hint="``dropout``, ``in_channels``, ``repeats``")
+inception_resnet_v2 = factory(__name__, "inception_resnet_v2", "Inception-ResNet-v2.",
+                              lambda n, kw: InceptionResNetV2(num_classes=n, **kw),
+                              "~lucid.models.InceptionResNetV2",
+                              hint="``dropout``, ``in_channels``, ``repeats``")

@@ -40,7 +40,7 @@ and the output is a Linear layer instead of Euclidean RBF units. 61,706 paramete
 10 classes.
 """
 from lucid import flatten, nn
-from lucid.models._registry import register_model
+from lucid.models._common import factory
 
 __all__ = ["LeNet", "LeNet5", "lenet_1", "lenet_4", "lenet_5"]
 
@@ -91,36 +91,12 @@ class LeNet(nn.Module):
         return self.fcs[-1](x)
 
 
-@register_model
-def lenet_1(num_classes=10):
-    """LeNet-1: 4 and 12 feature maps, one Linear layer; 3,246 parameters (see
-    :class:`LeNet`).
-
-    Parameters
-    ----------
-    num_classes : int, default 10
-
-    Returns
-    -------
-    LeNet
-    """
-    return LeNet((4, 12), (), num_classes)
-
-
-@register_model
-def lenet_4(num_classes=10):
-    """LeNet-4: 4 and 12 feature maps, a hidden layer of 84; 18,378 parameters (see
-    :class:`LeNet`).
-
-    Parameters
-    ----------
-    num_classes : int, default 10
-
-    Returns
-    -------
-    LeNet
-    """
-    return LeNet((4, 12), (84,), num_classes)
+lenet_1 = factory(__name__, "lenet_1", "LeNet-1: 4 and 12 feature maps, one Linear layer; "
+                  "3,246 parameters.", lambda n, kw: LeNet((4, 12), (), n, **kw),
+                  "~lucid.models.LeNet", num_classes=10)
+lenet_4 = factory(__name__, "lenet_4", "LeNet-4: 4 and 12 feature maps, a hidden layer of 84; "
+                  "18,378 parameters.", lambda n, kw: LeNet((4, 12), (84,), n, **kw),
+                  "~lucid.models.LeNet", num_classes=10)
 
 
 class LeNet5(nn.Module):
@@ -171,22 +147,9 @@ class LeNet5(nn.Module):
         return self.fc3(x)
 
 
-@register_model
-def lenet_5(num_classes=10):
-    """LeNet-5 for ``1 x 32 x 32`` inputs (see :class:`LeNet5`).
-
-    Parameters
-    ----------
-    num_classes : int, default 10
-
-    Returns
-    -------
-    LeNet5
-
-    Examples
-    --------
-    >>> from lucid import models
+lenet_5 = factory(__name__, "lenet_5", "LeNet-5 for ``1 x 32 x 32`` inputs, 61,706 parameters.",
+                  lambda n, kw: LeNet5(num_classes=n, **kw), "~lucid.models.LeNet5",
+                  num_classes=10, examples="""    >>> from lucid import models
     >>> models.lenet_5(num_classes=10).fc3.out_features
     10
-    """
-    return LeNet5(num_classes=num_classes)
+""")

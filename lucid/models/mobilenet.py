@@ -34,8 +34,7 @@ Linear :math:`\mathcal N(0, 0.01^2)` with zero bias. The parameter order is
 torchvision's (V2, V3) and timm's (V1), so their weights copy over one to one.
 """
 from lucid import flatten, nn
-from lucid.models._common import conv_bn, init_like_torchvision, make_divisible
-from lucid.models._registry import register_model
+from lucid.models._common import conv_bn, factory, init_like_torchvision, make_divisible
 
 __all__ = ["InvertedResidual", "MobileNetV1", "MobileNetV2", "MobileNetV3", "mobilenet",
            "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"]
@@ -261,75 +260,19 @@ class MobileNetV3(nn.Module):
         return self.classifier(flatten(self.avgpool(self.features(x)), 1))
 
 
-@register_model
-def mobilenet(num_classes=1000, **kwargs):
-    """MobileNet V1 (width 1.0), 4.2M parameters (see :class:`MobileNetV1`).
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        ``width_multiplier``, ``in_channels``.
-
-    Returns
-    -------
-    MobileNetV1
-    """
-    return MobileNetV1(num_classes=num_classes, **kwargs)
-
-
-@register_model
-def mobilenet_v2(num_classes=1000, **kwargs):
-    """MobileNetV2 (width 1.0), torchvision's layout (see :class:`MobileNetV2`).
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        ``dropout``, ``width_multiplier``.
-
-    Returns
-    -------
-    MobileNetV2
-
-    Examples
-    --------
-    >>> from lucid import models
+mobilenet = factory(__name__, "mobilenet", "MobileNet V1 (width 1.0), 4.2M parameters.",
+                    lambda n, kw: MobileNetV1(num_classes=n, **kw), "~lucid.models.MobileNetV1",
+                    hint="``width_multiplier``, ``in_channels``")
+mobilenet_v2 = factory(__name__, "mobilenet_v2", "MobileNetV2 (width 1.0), torchvision's layout, "
+                       "3.5M parameters.", lambda n, kw: MobileNetV2(num_classes=n, **kw),
+                       "~lucid.models.MobileNetV2", hint="``dropout``, ``width_multiplier``",
+                       examples="""    >>> from lucid import models
     >>> models.mobilenet_v2().count_parameters()
     3504872
-    """
-    return MobileNetV2(num_classes=num_classes, **kwargs)
-
-
-@register_model
-def mobilenet_v3_large(num_classes=1000, **kwargs):
-    """MobileNetV3-Large, 5.5M parameters (see :class:`MobileNetV3`).
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        ``dropout``.
-
-    Returns
-    -------
-    MobileNetV3
-    """
-    return MobileNetV3(_V3_LARGE, 1280, num_classes=num_classes, **kwargs)
-
-
-@register_model
-def mobilenet_v3_small(num_classes=1000, **kwargs):
-    """MobileNetV3-Small, 2.5M parameters (see :class:`MobileNetV3`).
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        ``dropout``.
-
-    Returns
-    -------
-    MobileNetV3
-    """
-    return MobileNetV3(_V3_SMALL, 1024, num_classes=num_classes, **kwargs)
+""")
+mobilenet_v3_large = factory(__name__, "mobilenet_v3_large", "MobileNetV3-Large, 5.5M parameters.",
+                             lambda n, kw: MobileNetV3(_V3_LARGE, 1280, num_classes=n, **kw),
+                             "~lucid.models.MobileNetV3", hint="``dropout``")
+mobilenet_v3_small = factory(__name__, "mobilenet_v3_small", "MobileNetV3-Small, 2.5M parameters.",
+                             lambda n, kw: MobileNetV3(_V3_SMALL, 1024, num_classes=n, **kw),
+                             "~lucid.models.MobileNetV3", hint="``dropout``")

@@ -27,8 +27,7 @@ and timm build them); activations are ReLU, GELU for Hybrid-Large.
 import math
 
 from lucid import flatten, nn, ops
-from lucid.models._common import conv_bn, init_like_torchvision, make_divisible
-from lucid.models._registry import register_model
+from lucid.models._common import conv_bn, factory, init_like_torchvision, make_divisible
 from lucid.nn import functional as F
 from lucid.nn import init
 
@@ -338,24 +337,11 @@ class MobileNetV4(nn.Module):
 
 
 def _factory(variant, title):
-    def build(num_classes=1000, **kwargs):
-        return MobileNetV4(variant, num_classes=num_classes, **kwargs)
-
-    build.__name__ = build.__qualname__ = f"mobilenet_v4_{variant}"
-    build.__module__ = __name__
-    build.__doc__ = f"""MobileNetV4-{title} (see :class:`MobileNetV4`).
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        ``dropout``, ``drop_path``, ``in_channels``.
-
-    Returns
-    -------
-    MobileNetV4
-    """
-    return register_model(build, family="mobilenet")
+    return factory(__name__, f"mobilenet_v4_{variant}", f"MobileNetV4-{title}.",
+                   lambda num_classes, kwargs: MobileNetV4(variant, num_classes=num_classes,
+                                                           **kwargs),
+                   "~lucid.models.MobileNetV4", hint="``dropout``, ``drop_path``, ``in_channels``",
+                   family="mobilenet")
 
 
 mobilenet_v4_conv_small = _factory("conv_small", "Conv-S")

@@ -25,7 +25,7 @@ The parameter order and counts are those of the authors' released nets (as timm 
 them); everything else is :class:`~lucid.models.ResNet`'s.
 """
 from lucid import nn
-from lucid.models._registry import register_model
+from lucid.models._common import factory
 from lucid.models.resnet import ResNet, shortcut
 
 __all__ = ["ResNeStBottleneck", "resnest_14", "resnest_26", "resnest_50", "resnest_101",
@@ -99,28 +99,15 @@ class ResNeStBottleneck(nn.Module):
 
 
 def _factory(name, layers, stem_width, radix, groups, width, avd_first, title):
-    def build(num_classes=1000, **kwargs):
-        args = dict(radix=radix, groups=groups, base_width=width, avd_first=avd_first)
+    args = dict(radix=radix, groups=groups, base_width=width, avd_first=avd_first)
+
+    def make(num_classes, kwargs):
         return ResNet(layers, num_classes=num_classes, block=ResNeStBottleneck,
                       **{"block_args": args, "deep_stem": True, "stem_width": stem_width,
                          "avg_down": True, **kwargs})
 
-    build.__name__ = build.__qualname__ = name
-    build.__module__ = __name__
-    build.__doc__ = f"""{title}: split-attention bottlenecks {tuple(layers)}, deep stem of width
-    {stem_width}.
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        Passed to :class:`~lucid.models.ResNet`.
-
-    Returns
-    -------
-    ResNet
-    """
-    return register_model(build)
+    return factory(__name__, name, f"{title}: split-attention bottlenecks {tuple(layers)}, deep "
+                   f"stem of width {stem_width}.", make, "~lucid.models.ResNet")
 
 
 resnest_14 = _factory("resnest_14", [1, 1, 1, 1], 32, 2, 1, 64, False, "ResNeSt-14")

@@ -32,8 +32,7 @@ Names of the state dict are torchvision's (``conv1``, ``bn1``, ``layer1.0.conv1`
 He-normal (fan-out) convolutions, batch-norm weight 1 and bias 0, the default Linear.
 """
 from lucid import flatten, nn
-from lucid.models._common import init_like_torchvision
-from lucid.models._registry import register_model
+from lucid.models._common import factory, init_like_torchvision
 
 __all__ = ["BasicBlock", "Bottleneck", "PreActBottleneck", "ResNet", "PreActResNetCIFAR",
            "resnet_18", "resnet_34", "resnet_50", "resnet_101", "resnet_152", "resnet_200",
@@ -431,105 +430,45 @@ class PreActResNetCIFAR(nn.Module):
         return self.fc(flatten(self.avgpool(self.relu(self.norm(x))), 1))
 
 
-def _resnet(block, layers, num_classes, kwargs, **defaults):
-    return ResNet(layers, num_classes=num_classes, block=block, **{**defaults, **kwargs})
+def _resnets(block, layers, block_args=None):
+    """``make(num_classes, kwargs)`` of a ResNet with these blocks (kwargs win)."""
+    defaults = {"block_args": block_args} if block_args else {}
+    return lambda num_classes, kwargs: ResNet(layers, num_classes=num_classes, block=block,
+                                              **{**defaults, **kwargs})
 
 
-_FACTORY_DOC = """{title}: {what} (see :class:`ResNet`).
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        Passed to :class:`ResNet` (``in_channels``, ``dropout``, ``block_args``, ...).
-
-    Returns
-    -------
-    ResNet
-    """
+def _factory(name, summary, block, layers, block_args=None, **register):
+    return factory(__name__, name, summary, _resnets(block, layers, block_args),
+                   "~lucid.models.ResNet", hint="``in_channels``, ``dropout``, ``block_args``...",
+                   **register)
 
 
-def _doc(title, what):
-    def decorate(fn):
-        fn.__doc__ = _FACTORY_DOC.format(title=title, what=what)
-        return fn
-    return decorate
-
-
-@register_model(aliases=("resnet18",))
-@_doc("ResNet-18", "basic blocks (2, 2, 2, 2), 11.7M parameters")
-def resnet_18(num_classes=1000, **kwargs):
-    return _resnet(BasicBlock, [2, 2, 2, 2], num_classes, kwargs)
-
-
-@register_model(aliases=("resnet34",))
-@_doc("ResNet-34", "basic blocks (3, 4, 6, 3), 21.8M parameters")
-def resnet_34(num_classes=1000, **kwargs):
-    return _resnet(BasicBlock, [3, 4, 6, 3], num_classes, kwargs)
-
-
-@register_model
-@_doc("ResNet-50", "bottlenecks (3, 4, 6, 3), 25.6M parameters")
-def resnet_50(num_classes=1000, **kwargs):
-    return _resnet(Bottleneck, [3, 4, 6, 3], num_classes, kwargs)
-
-
-@register_model
-@_doc("ResNet-101", "bottlenecks (3, 4, 23, 3), 44.5M parameters")
-def resnet_101(num_classes=1000, **kwargs):
-    return _resnet(Bottleneck, [3, 4, 23, 3], num_classes, kwargs)
-
-
-@register_model
-@_doc("ResNet-152", "bottlenecks (3, 8, 36, 3), 60.2M parameters")
-def resnet_152(num_classes=1000, **kwargs):
-    return _resnet(Bottleneck, [3, 8, 36, 3], num_classes, kwargs)
-
-
-@register_model
-@_doc("ResNet-200", "pre-activation bottlenecks (3, 24, 36, 3) (He et al., 2016b)")
-def resnet_200(num_classes=1000, **kwargs):
-    return _resnet(PreActBottleneck, [3, 24, 36, 3], num_classes, kwargs)
-
-
-@register_model
-@_doc("ResNet-269", "pre-activation bottlenecks (3, 30, 48, 8), the depth of ResNeSt-269")
-def resnet_269(num_classes=1000, **kwargs):
-    return _resnet(PreActBottleneck, [3, 30, 48, 8], num_classes, kwargs)
-
-
-@register_model
-def resnet_1001(num_classes=10, **kwargs):
-    """ResNet-1001: the pre-activation CIFAR network of He et al. (2016b), 10.2M parameters.
-
-    Three stages of 111 pre-activation bottlenecks on 32x32 images (see
-    :class:`PreActResNetCIFAR`); the paper trains it on CIFAR-10, hence 10 classes by
-    default. (The original lucid built an ImageNet-style (3, 94, 94, 3) network of
-    149M parameters under this name, which no paper describes.)
-
-    Parameters
-    ----------
-    num_classes : int, default 10
-    **kwargs
-        ``in_channels``.
-
-    Returns
-    -------
-    PreActResNetCIFAR
-    """
-    return PreActResNetCIFAR(1001, num_classes=num_classes, **kwargs)
-
-
-@register_model
-@_doc("Wide ResNet-50-2", "bottlenecks (3, 4, 6, 3) of twice the inner width, 68.9M parameters")
-def wide_resnet_50(num_classes=1000, **kwargs):
-    return _resnet(Bottleneck, [3, 4, 6, 3], num_classes, kwargs,
-                   block_args={"base_width": 128})
-
-
-@register_model
-@_doc("Wide ResNet-101-2", "bottlenecks (3, 4, 23, 3) of twice the inner width, 126.9M "
-                           "parameters")
-def wide_resnet_101(num_classes=1000, **kwargs):
-    return _resnet(Bottleneck, [3, 4, 23, 3], num_classes, kwargs,
-                   block_args={"base_width": 128})
+resnet_18 = _factory("resnet_18", "ResNet-18: basic blocks (2, 2, 2, 2), 11.7M parameters.",
+                     BasicBlock, [2, 2, 2, 2], aliases=("resnet18",))
+resnet_34 = _factory("resnet_34", "ResNet-34: basic blocks (3, 4, 6, 3), 21.8M parameters.",
+                     BasicBlock, [3, 4, 6, 3], aliases=("resnet34",))
+resnet_50 = _factory("resnet_50", "ResNet-50: bottlenecks (3, 4, 6, 3), 25.6M parameters.",
+                     Bottleneck, [3, 4, 6, 3])
+resnet_101 = _factory("resnet_101", "ResNet-101: bottlenecks (3, 4, 23, 3), 44.5M parameters.",
+                      Bottleneck, [3, 4, 23, 3])
+resnet_152 = _factory("resnet_152", "ResNet-152: bottlenecks (3, 8, 36, 3), 60.2M parameters.",
+                      Bottleneck, [3, 8, 36, 3])
+resnet_200 = _factory("resnet_200", "ResNet-200: pre-activation bottlenecks (3, 24, 36, 3) "
+                      "(He et al., 2016b).", PreActBottleneck, [3, 24, 36, 3])
+resnet_269 = _factory("resnet_269", "ResNet-269: pre-activation bottlenecks (3, 30, 48, 8), "
+                      "the depth of ResNeSt-269.", PreActBottleneck, [3, 30, 48, 8])
+resnet_1001 = factory(
+    __name__, "resnet_1001",
+    "ResNet-1001: the pre-activation CIFAR network of He et al. (2016b), 10.2M parameters.\n\n"
+    "    Three stages of 111 pre-activation bottlenecks on 32x32 images; the paper trains it\n"
+    "    on CIFAR-10, hence 10 classes by default. (The original lucid built an ImageNet-style\n"
+    "    (3, 94, 94, 3) network of 149M parameters under this name, which no paper\n"
+    "    describes.)",
+    lambda num_classes, kwargs: PreActResNetCIFAR(1001, num_classes=num_classes, **kwargs),
+    "~lucid.models.PreActResNetCIFAR", num_classes=10, hint="``in_channels``")
+wide_resnet_50 = _factory("wide_resnet_50", "Wide ResNet-50-2: bottlenecks (3, 4, 6, 3) of twice "
+                          "the inner width, 68.9M parameters.", Bottleneck, [3, 4, 6, 3],
+                          {"base_width": 128})
+wide_resnet_101 = _factory("wide_resnet_101", "Wide ResNet-101-2: bottlenecks (3, 4, 23, 3) of "
+                           "twice the inner width, 126.9M parameters.", Bottleneck,
+                           [3, 4, 23, 3], {"base_width": 128})

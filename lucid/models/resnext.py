@@ -11,37 +11,18 @@ width. The 32x8d, 32x16d and 32x32d ResNeXt-101 are the widths of Mahajan et al.
 Blocks are :class:`~lucid.models.Bottleneck` with ``groups=C`` and ``base_width=d``;
 names and initialisation as :class:`~lucid.models.ResNet` (torchvision's).
 """
-from lucid.models._registry import register_model
-from lucid.models.resnet import Bottleneck, ResNet
+from lucid.models._common import factory
+from lucid.models.resnet import Bottleneck, _resnets
 
 __all__ = ["resnext_50_32x4d", "resnext_101_32x4d", "resnext_101_32x8d",
            "resnext_101_32x16d", "resnext_101_32x32d", "resnext_101_64x4d"]
 
 
-def _resnext(layers, groups, width, num_classes, kwargs):
-    return ResNet(layers, num_classes=num_classes, block=Bottleneck,
-                  **{"block_args": {"groups": groups, "base_width": width}, **kwargs})
-
-
 def _factory(name, layers, groups, width, title):
-    def build(num_classes=1000, **kwargs):
-        return _resnext(layers, groups, width, num_classes, kwargs)
-
-    build.__name__ = build.__qualname__ = name
-    build.__module__ = __name__
-    build.__doc__ = f"""{title}: bottlenecks {tuple(layers)}, {groups} groups of width {width}.
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        Passed to :class:`~lucid.models.ResNet`.
-
-    Returns
-    -------
-    ResNet
-    """
-    return register_model(build)
+    return factory(__name__, name, f"{title}: bottlenecks {tuple(layers)}, {groups} groups of "
+                   f"width {width}.", _resnets(Bottleneck, layers, {"groups": groups,
+                                                                    "base_width": width}),
+                   "~lucid.models.ResNet")
 
 
 resnext_50_32x4d = _factory("resnext_50_32x4d", [3, 4, 6, 3], 32, 4, "ResNeXt-50 (32x4d)")

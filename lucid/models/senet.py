@@ -12,8 +12,8 @@ parameters than the plain network for a clear gain in accuracy (the paper's Tabl
 The squeeze width is :math:`\lfloor C/16 \rfloor` as in the paper (timm rounds it up to
 a multiple of 8, which changes SE-ResNet-18/34's counts slightly).
 """
-from lucid.models._registry import register_model
-from lucid.models.resnet import BasicBlock, Bottleneck, ResNet
+from lucid.models._common import factory
+from lucid.models.resnet import BasicBlock, Bottleneck, _resnets
 
 __all__ = ["se_resnet_18", "se_resnet_34", "se_resnet_50", "se_resnet_101", "se_resnet_152",
            "se_resnext_50_32x4d", "se_resnext_101_32x4d", "se_resnext_101_32x8d",
@@ -21,29 +21,12 @@ __all__ = ["se_resnet_18", "se_resnet_34", "se_resnet_50", "se_resnet_101", "se_
 
 
 def _factory(name, block, layers, title, groups=1, width=64):
-    def build(num_classes=1000, **kwargs):
-        args = {"se_reduction": 16}
-        if block is Bottleneck:
-            args.update(groups=groups, base_width=width)
-        return ResNet(layers, num_classes=num_classes, block=block,
-                      **{"block_args": args, **kwargs})
-
-    build.__name__ = build.__qualname__ = name
-    build.__module__ = __name__
-    build.__doc__ = f"""{title}: the ResNet {tuple(layers)} with a squeeze-excitation (r = 16)
-    in every block.
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        Passed to :class:`~lucid.models.ResNet`.
-
-    Returns
-    -------
-    ResNet
-    """
-    return register_model(build)
+    args = {"se_reduction": 16}
+    if block is Bottleneck:
+        args.update(groups=groups, base_width=width)
+    return factory(__name__, name, f"{title}: the ResNet {tuple(layers)} with a "
+                   "squeeze-excitation (r = 16) in every block.",
+                   _resnets(block, layers, args), "~lucid.models.ResNet")
 
 
 se_resnet_18 = _factory("se_resnet_18", BasicBlock, [2, 2, 2, 2], "SE-ResNet-18")

@@ -11,35 +11,18 @@ The paper's SKNet-50 is ResNeXt-50 (32x4d) with SK units: ``sk_resnext_50_32x4d`
 ResNet-18/34/50 (in the first convolution of a basic block), variants the paper does
 not list; they follow the same rules.
 """
-from lucid.models._registry import register_model
-from lucid.models.resnet import BasicBlock, Bottleneck, ResNet
+from lucid.models._common import factory
+from lucid.models.resnet import BasicBlock, Bottleneck, _resnets
 
 __all__ = ["sk_resnet_18", "sk_resnet_34", "sk_resnet_50", "sk_resnext_50_32x4d"]
 
 
 def _factory(name, block, layers, title, groups=1, width=64):
-    def build(num_classes=1000, **kwargs):
-        args = {"sk": True}
-        if block is Bottleneck:
-            args.update(groups=groups, base_width=width)
-        return ResNet(layers, num_classes=num_classes, block=block,
-                      **{"block_args": args, **kwargs})
-
-    build.__name__ = build.__qualname__ = name
-    build.__module__ = __name__
-    build.__doc__ = f"""{title}: the ResNet {tuple(layers)} with selective-kernel units.
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        Passed to :class:`~lucid.models.ResNet`.
-
-    Returns
-    -------
-    ResNet
-    """
-    return register_model(build)
+    args = {"sk": True}
+    if block is Bottleneck:
+        args.update(groups=groups, base_width=width)
+    return factory(__name__, name, f"{title}: the ResNet {tuple(layers)} with selective-kernel "
+                   "units.", _resnets(block, layers, args), "~lucid.models.ResNet")
 
 
 sk_resnet_18 = _factory("sk_resnet_18", BasicBlock, [2, 2, 2, 2], "SK-ResNet-18")

@@ -27,8 +27,7 @@ torchvision: He-normal (fan-out) convolutions, zero biases, Linear
 :math:`\mathcal N(0, 0.01^2)`.
 """
 from lucid import flatten, nn
-from lucid.models._common import init_like_torchvision
-from lucid.models._registry import register_model
+from lucid.models._common import factory, init_like_torchvision
 
 __all__ = ["VGG", "VGG_CONFIGS", "vggnet_11", "vggnet_13", "vggnet_16", "vggnet_19"]
 
@@ -107,24 +106,12 @@ class VGG(nn.Module):
 
 
 def _factory(depth, letter):
-    def build(num_classes=1000, **kwargs):
-        return VGG(VGG_CONFIGS[f"vgg{depth}"], num_classes=num_classes, **kwargs)
-
-    build.__name__ = build.__qualname__ = f"vggnet_{depth}"
-    build.__module__ = __name__
-    build.__doc__ = f"""VGG-{depth} (configuration {letter}), torchvision's layout without batch norm.
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        Passed to :class:`VGG` (``dropout``, ``hidden_features``).
-
-    Returns
-    -------
-    VGG
-    """
-    return register_model(build, aliases=(f"vgg{depth}",) if depth in (11, 16) else ())
+    config = VGG_CONFIGS[f"vgg{depth}"]
+    return factory(__name__, f"vggnet_{depth}", f"VGG-{depth} (configuration {letter}), "
+                   "torchvision's layout without batch norm.",
+                   lambda num_classes, kwargs: VGG(config, num_classes=num_classes, **kwargs),
+                   "~lucid.models.VGG", hint="``dropout``, ``hidden_features``",
+                   aliases=(f"vgg{depth}",) if depth in (11, 16) else ())
 
 
 vggnet_11 = _factory(11, "A")

@@ -24,7 +24,7 @@ flow) and followed by batch norm; convolutions have no bias. 22,855,952 paramete
 1000 classes (the paper: 22.8M).
 """
 from lucid import flatten, nn
-from lucid.models._registry import register_model
+from lucid.models._common import factory
 
 __all__ = ["XceptionBlock", "Xception", "xception"]
 
@@ -144,18 +144,6 @@ class Xception(nn.Module):
         return self.fc(flatten(self.avgpool(x), 1))
 
 
-@register_model
-def xception(num_classes=1000, **kwargs):
-    """Xception, 22.9M parameters (see :class:`Xception`).
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        ``in_channels``, ``middle_blocks``.
-
-    Returns
-    -------
-    Xception
-    """
-    return Xception(num_classes=num_classes, **kwargs)
+xception = factory(__name__, "xception", "Xception, 22.9M parameters.",
+                   lambda n, kw: Xception(num_classes=n, **kw), "~lucid.models.Xception",
+                   hint="``in_channels``, ``middle_blocks``")

@@ -23,7 +23,8 @@ first two pooling layers is left out (as in torchvision's AlexNet); it has no
 parameters. Weights start as torchvision's AlexNet (PyTorch's default layer init).
 """
 from lucid import flatten, nn
-from lucid.models._registry import register_model
+from lucid.models._common import factory
+from lucid.models.alexnet import classifier
 
 __all__ = ["ZFNet", "zfnet"]
 
@@ -65,28 +66,12 @@ class ZFNet(nn.Module):
             nn.Conv2d(384, 384, 3, padding=1), nn.ReLU(),
             nn.Conv2d(384, 256, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, stride=2))
         self.avgpool = nn.AdaptiveAvgPool2d((6, 6))
-        self.classifier = nn.Sequential(
-            nn.Dropout(dropout), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(),
-            nn.Dropout(dropout), nn.Linear(4096, 4096), nn.ReLU(),
-            nn.Linear(4096, num_classes))
+        self.classifier = classifier(num_classes, dropout)
 
     def forward(self, x):
         """Logits of ``x`` of shape ``(N, 3, H, W)``."""
         return self.classifier(flatten(self.avgpool(self.features(x)), 1))
 
 
-@register_model
-def zfnet(num_classes=1000, **kwargs):
-    """ZFNet, 62.4M parameters (see :class:`ZFNet`).
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        ``dropout``.
-
-    Returns
-    -------
-    ZFNet
-    """
-    return ZFNet(num_classes=num_classes, **kwargs)
+zfnet = factory(__name__, "zfnet", "ZFNet, 62.4M parameters.",
+                lambda n, kw: ZFNet(num_classes=n, **kw), "~lucid.models.ZFNet", hint="``dropout``")

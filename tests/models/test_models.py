@@ -27,7 +27,8 @@ needs_torch = pytest.mark.torch
 @pytest.fixture
 def registry(monkeypatch):
     """A private copy of the registry, so registering in a test leaks nowhere."""
-    monkeypatch.setattr(_registry, "_MODELS", dict(_registry._MODELS))
+    for table in ("_MODELS", "_FAMILY", "_ALIASES"):
+        monkeypatch.setattr(_registry, table, dict(getattr(_registry, table)))
 
 
 def test_every_family_is_registered():
