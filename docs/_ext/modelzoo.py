@@ -20,11 +20,14 @@ row is a warning, which ``-W`` turns into a failed build. ``tests/models/
 test_zoo_docs.py`` recomputes some rows with ``summarize``.
 """
 import csv
+import importlib
+import inspect
 import os
 import sys
 
 from docutils import nodes
 from docutils.parsers.rst import Directive
+from docutils.statemachine import StringList
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
@@ -195,7 +198,23 @@ class ModelIndex(Directive):
                        [16, 30, 14, 10, 10])]
 
 
+class ModuleDoc(Directive):
+    """``.. module-doc:: lucid.models.resnet``: the module's docstring, as the page's
+    text (no object is registered: builders and classes have their API pages, and some
+    modules share their name with a builder, ``lucid.models.zfnet``)."""
+
+    required_arguments = 1
+
+    def run(self):
+        text = inspect.getdoc(importlib.import_module(self.arguments[0])) or ""
+        node = nodes.container()
+        self.state.nested_parse(StringList(text.splitlines(), source=self.arguments[0]),
+                                self.content_offset, node)
+        return node.children
+
+
 def setup(app):
+    app.add_directive("module-doc", ModuleDoc)
     app.add_directive("model-table", ModelTable)
     app.add_directive("model-index", ModelIndex)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -5,18 +5,20 @@ layout is torchvision's (from "One weird trick...", Krizhevsky 2014: 64/192 filt
 the first two layers, no local response normalisation), so the parameter count for
 1000 classes is torchvision's, 61,100,840:
 
-==========  =====================================================  ==================
-block       layers                                                 output (224 input)
-==========  =====================================================  ==================
-features    Conv2d(3, 64, 11, stride 4, pad 2), ReLU, MaxPool(3, 2)  64 x 27 x 27
-            Conv2d(64, 192, 5, pad 2), ReLU, MaxPool(3, 2)           192 x 13 x 13
-            Conv2d(192, 384, 3, pad 1), ReLU                         384 x 13 x 13
-            Conv2d(384, 256, 3, pad 1), ReLU                         256 x 13 x 13
-            Conv2d(256, 256, 3, pad 1), ReLU, MaxPool(3, 2)          256 x 6 x 6
-avgpool     AdaptiveAvgPool2d(6)                                   256 x 6 x 6
-classifier  Dropout, Linear(9216, 4096), ReLU,                     num_classes
+==========  =========================================================  ===============
+block       layers                                                     output
+==========  =========================================================  ===============
+features    Conv2d(3, 64, 11, stride 4, pad 2), ReLU, MaxPool(3, 2)    64 x 27 x 27
+            Conv2d(64, 192, 5, pad 2), ReLU, MaxPool(3, 2)             192 x 13 x 13
+            Conv2d(192, 384, 3, pad 1), ReLU                           384 x 13 x 13
+            Conv2d(384, 256, 3, pad 1), ReLU                           256 x 13 x 13
+            Conv2d(256, 256, 3, pad 1), ReLU, MaxPool(3, 2)            256 x 6 x 6
+avgpool     AdaptiveAvgPool2d(6)                                       256 x 6 x 6
+classifier  Dropout, Linear(9216, 4096), ReLU,                         num_classes
             Dropout, Linear(4096, 4096), ReLU, Linear(4096, C)
-==========  =====================================================  ==================
+==========  =========================================================  ===============
+
+(output sizes for a 224 x 224 input)
 
 The adaptive pooling makes any input of at least 63 x 63 pixels work.
 """

@@ -9,12 +9,12 @@ connected layers. LeNet-1 has 4 and 12 feature maps and 3,246 parameters. LeNet-
 original lucid's reading is kept (4 and 12 maps, a hidden layer of 84): 18,378
 parameters. Both use ``tanh`` and 2x2 average pooling, like LeNet-5:
 
-=========  ===============================  ===============================
-model      features (input ``1 x 28 x 28``)  classifier
-=========  ===============================  ===============================
-LeNet-1    C5 4, P2, C5 12, P2 (12 x 4 x 4)  Linear(192, C)
-LeNet-4    C5 4, P2, C5 12, P2 (12 x 4 x 4)  Linear(192, 84), tanh, Linear(84, C)
-=========  ===============================  ===============================
+=========  ==================================  =====================================
+model      features (input ``1 x 28 x 28``)    classifier
+=========  ==================================  =====================================
+LeNet-1    C5 4, P2, C5 12, P2 (12 x 4 x 4)    Linear(192, C)
+LeNet-4    C5 4, P2, C5 12, P2 (12 x 4 x 4)    Linear(192, 84), tanh, Linear(84, C)
+=========  ==================================  =====================================
 
 LeNet-5 (input ``1 x 32 x 32``; MNIST's ``28 x 28`` digits are padded by 2 pixels on
 every side, as in the paper):

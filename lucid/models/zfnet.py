@@ -5,18 +5,20 @@ AlexNet's features showed aliasing from its 11x11 stride-4 first layer and dead 
 the fix (the paper's Fig. 3 and Table 1) uses 7x7 filters with stride 2 in the first
 layer and stride 2 in the second, and 384/384/256 filters in layers 3-5 (one tower):
 
-==========  =====================================================  ==================
-block       layers                                                 output (224 input)
-==========  =====================================================  ==================
-features    Conv2d(3, 96, 7, stride 2, pad 1), ReLU, MaxPool(3, 2, pad 1)  96 x 55 x 55
-            Conv2d(96, 256, 5, stride 2), ReLU, MaxPool(3, 2, pad 1)      256 x 13 x 13
-            Conv2d(256, 384, 3, pad 1), ReLU                              384 x 13 x 13
-            Conv2d(384, 384, 3, pad 1), ReLU                              384 x 13 x 13
-            Conv2d(384, 256, 3, pad 1), ReLU, MaxPool(3, 2)               256 x 6 x 6
-avgpool     AdaptiveAvgPool2d(6)                                          256 x 6 x 6
-classifier  Dropout, Linear(9216, 4096), ReLU, Dropout, Linear(4096, 4096), ReLU,
-            Linear(4096, C)
-==========  =====================================================  ==================
+==========  ==============================================================  ===============
+block       layers                                                          output
+==========  ==============================================================  ===============
+features    Conv2d(3, 96, 7, stride 2, pad 1), ReLU, MaxPool(3, 2, pad 1)   96 x 55 x 55
+            Conv2d(96, 256, 5, stride 2), ReLU, MaxPool(3, 2, pad 1)        256 x 13 x 13
+            Conv2d(256, 384, 3, pad 1), ReLU                                384 x 13 x 13
+            Conv2d(384, 384, 3, pad 1), ReLU                                384 x 13 x 13
+            Conv2d(384, 256, 3, pad 1), ReLU, MaxPool(3, 2)                 256 x 6 x 6
+avgpool     AdaptiveAvgPool2d(6)                                            256 x 6 x 6
+classifier  Dropout, Linear(9216, 4096), ReLU, Dropout,                      num_classes
+            Linear(4096, 4096), ReLU, Linear(4096, C)
+==========  ==============================================================  ===============
+
+(output sizes for a 224 x 224 input)
 
 62,357,608 parameters for 1000 classes. The paper's contrast normalisation after the
 first two pooling layers is left out (as in torchvision's AlexNet); it has no
