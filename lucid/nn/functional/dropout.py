@@ -305,7 +305,7 @@ def drop_block(input_, block_size, p=0.1, training=True):
     return Multiply.apply(x, mask * x.dtype.type(scale))
 
 
-def drop_path(input_, p=0.1, training=True):
+def drop_path(input_, p=0.1, training=True, scale_by_keep=True):
     r"""Stochastic depth (Huang et al. 2016): drop a whole sample's residual branch.
 
     Applied to the output of a residual branch, before it is added to the shortcut:
@@ -316,7 +316,8 @@ def drop_path(input_, p=0.1, training=True):
     .. math:: y_{n,\dots} = \frac{m_n\, x_{n,\dots}}{1 - p}, \qquad
               m_n \sim \text{Bernoulli}(1 - p)
 
-    (torchvision's ``stochastic_depth`` in ``'row'`` mode, timm's ``drop_path``).
+    (torchvision's ``stochastic_depth`` in ``'row'`` mode, timm's ``drop_path``; with
+    ``scale_by_keep=False`` the kept samples are not rescaled, :math:`y_n = m_n x_n`).
     Shapes: ``(N, *)``; one draw per sample along axis 0. Backward:
     :math:`\partial L/\partial x_{n} = g_n\, m_n/(1 - p)`.
 
@@ -328,6 +329,8 @@ def drop_path(input_, p=0.1, training=True):
         The probability of dropping a sample's branch, in [0, 1].
     training : bool, default True
         When False, ``input_`` is returned unchanged.
+    scale_by_keep : bool, default True
+        Divide the kept samples by :math:`1 - p` (the original lucid's argument).
 
     Returns
     -------
@@ -337,7 +340,7 @@ def drop_path(input_, p=0.1, training=True):
     Raises
     ------
     TypeError
-        A non-float ``input_``; a bad ``p`` or ``training`` type.
+        A non-float ``input_``; a bad ``p``, ``training`` or ``scale_by_keep`` type.
     ValueError
         A 0-d ``input_``; ``p`` outside [0, 1].
 
@@ -352,8 +355,10 @@ def drop_path(input_, p=0.1, training=True):
     """
     name = "drop_path"
     x, p, training = _args(name, input_, p, training)
+    scale_by_keep = check_bool(scale_by_keep, name, "scale_by_keep")
     if x.ndim == 0:
         raise ValueError(f"{name}: input_ must have a batch axis (N, *); got a 0-d tensor")
     if not training or p == 0:
         return x
-    return _scaled(x, _keep_mask((x.shape[0],) + (1,) * (x.ndim - 1), p, x.dtype), p)
+    mask = _keep_mask((x.shape[0],) + (1,) * (x.ndim - 1), p, x.dtype)
+    return _scaled(x, mask, p) if scale_by_keep else Multiply.apply(x, mask)

@@ -230,11 +230,13 @@ class DropPath(Module):
     Parameters
     ----------
     drop_prob : float, default 0.1
+    scale_by_keep : bool, default True
+        Divide the kept samples by :math:`1 - p`.
 
     Raises
     ------
     TypeError, ValueError
-        ``drop_prob`` not in [0, 1]; (forward) a 0-d input.
+        ``drop_prob`` not in [0, 1], ``scale_by_keep`` not a bool; (forward) a 0-d input.
 
     Examples
     --------
@@ -248,16 +250,18 @@ class DropPath(Module):
     Tensor([[2.0, 2.0], [2.0, 2.0], [0.0, 0.0], [2.0, 2.0]])
     """
 
-    def __init__(self, drop_prob=0.1):
+    def __init__(self, drop_prob=0.1, scale_by_keep=True):
         super().__init__()
         self.drop_prob = probability(drop_prob, "DropPath", "drop_prob")
+        self.scale_by_keep = flag_arg(scale_by_keep, "DropPath", "scale_by_keep")
 
     def forward(self, x):
         """Drop whole samples of ``x`` (``(N, *)``) in training mode."""
         tensor_input("DropPath", x)
         if x.ndim == 0:
             raise ValueError(f"DropPath: expected input of shape (N, *); got {x.shape}")
-        return F.drop_path(x, self.drop_prob, self.training)
+        return F.drop_path(x, self.drop_prob, self.training, self.scale_by_keep)
 
     def extra_repr(self):
-        return f"drop_prob={self.drop_prob}"
+        keep = "" if self.scale_by_keep else ", scale_by_keep=False"
+        return f"drop_prob={self.drop_prob}{keep}"

@@ -215,3 +215,19 @@ def test_selective_kernel_paper_options():
     assert gradcheck(small, [_x(3, 2, 4, 4)])
     with pytest.raises(TypeError, match="SelectiveKernel: dilations must be a list of 2 ints"):
         nn.SelectiveKernel(8, 8, [3, 5], dilations=[1])
+
+
+# ------------------------------------------------------------------ DropPath
+def test_drop_path_without_rescaling():
+    lucid.random.seed(1)
+    kept = nn.DropPath(0.5, scale_by_keep=False)
+    assert repr(kept) == "DropPath(drop_prob=0.5, scale_by_keep=False)"
+    y = kept(lucid.ones((64, 3))).data
+    assert set(np.unique(y)) <= {0.0, 1.0} and 0 < y.sum() < 64 * 3
+    lucid.random.seed(1)
+    scaled = nn.functional.drop_path(lucid.ones((64, 3)), 0.5).data
+    assert_close(scaled, 2 * y)                           # the same draws, scaled by 1/(1-p)
+    with pytest.raises(TypeError, match="DropPath: scale_by_keep must be"):
+        nn.DropPath(0.1, scale_by_keep=1)
+    with pytest.raises(TypeError, match="drop_path: scale_by_keep must be"):
+        nn.functional.drop_path(lucid.ones((2, 2)), 0.1, scale_by_keep="yes")
