@@ -20,6 +20,7 @@ row is a warning, which ``-W`` turns into a failed build. ``tests/models/
 test_zoo_docs.py`` recomputes some rows with ``summarize``.
 """
 import csv
+import functools
 import importlib
 import inspect
 import os
@@ -102,8 +103,9 @@ def input_shape(name):
     return (1, 3, size, size)
 
 
+@functools.lru_cache(maxsize=None)
 def count(name):
-    """Parameters of factory ``name``, built shape-only."""
+    """Parameters of factory ``name``, built shape-only (once per build)."""
     from lucid import models, nn
     with nn.shape_only():
         return models.create_model(name).count_parameters()

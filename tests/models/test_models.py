@@ -354,8 +354,9 @@ def test_list_models_by_family():
 
 
 def test_aliases_build_the_same_model():
-    assert type(models.create_model("vgg16", num_classes=2)) is models.VGG
-    assert models.create_model("resnet34").count_parameters() == 21_797_672
+    with nn.shape_only():
+        assert type(models.create_model("vgg16", num_classes=2)) is models.VGG
+        assert models.create_model("resnet34").count_parameters() == 21_797_672
     assert models.vgg11 is models.vggnet_11 and models.resnet34 is models.resnet_34
 
 
