@@ -4,7 +4,7 @@ Build it offline with warnings as errors::
 
     python -m sphinx -W --keep-going -b html docs docs/_build/html
 
-Everything the site needs is local: the theme (alabaster), MathJax (vendored by the
+Everything the site needs is local: the theme (pydata-sphinx-theme), MathJax (vendored by the
 ``sphinx-mathjax-offline`` package and copied into ``_static/mathjax``), matplotlib
 (which draws the learning-rate plots, ``_ext/lrplots.py``), and lucid itself
 (imported from this checkout). Intersphinx is deliberately not used: it would
@@ -66,20 +66,34 @@ mathjax3_config = {
 }
 
 # -- HTML --------------------------------------------------------------------------------
-html_theme = "alabaster"
+# pydata-sphinx-theme: made for API references (NumPy, SciPy and pandas use it), with a
+# wide article column for code and maths, a sidebar that becomes a drawer on a phone,
+# and all its assets (CSS, JS, icon font) inside the pip package: nothing is fetched.
+html_theme = "pydata_sphinx_theme"
 html_title = f"lucid {release}"
 html_static_path = ["_static"]
-html_css_files = ["site.css"]        # layout fixes on top of alabaster (see the file)
+html_css_files = ["site.css"]        # lucid's additions to the theme (see the file)
+html_js_files = [("search-snippets.js", {"defer": "defer"})]   # search snippets: maths as text
 html_theme_options = {
-    "description": "A deep-learning framework for teaching",
-    "fixed_sidebar": True,
-    "show_relbars": True,
-    # 1180px: a 1200px-wide window still gets the sidebar layout (below page_width
-    # alabaster moves the sidebar above the page), and the body (~900px) still holds
-    # two kernel twins side by side (see _static/twins.css)
-    "page_width": "1180px",
-    "body_max_width": "none",
+    "logo": {"text": f"lucid {release}"},
+    "navbar_align": "left",
+    "navbar_center": [],                         # the whole site is in the left sidebar
+    "navbar_end": ["theme-switcher"],
+    "navbar_persistent": ["search-button-field"],
+    # "On this page" (the right column) on the prose pages; the tutorials, the pages
+    # that show kernel source and the API pages leave its width to the code (a page not
+    # listed here has no right column).
+    "secondary_sidebar_items": {
+        page: ["page-toc"] for page in
+        ["index", "tensor", "autograd", "kernels", "guide/*", "api/index"]
+    },
+    "show_toc_level": 2,
+    "show_nav_level": 1,
+    "navigation_depth": 2,                      # API members: on their namespace page
+    "collapse_navigation": False,
+    "show_prev_next": True,
+    "footer_start": ["copyright"],
+    "footer_end": [],
 }
-html_sidebars = {"**": ["about.html", "navigation.html", "searchbox.html"]}
+html_sidebars = {"**": ["site-nav.html"]}        # _templates/site-nav.html
 html_show_sourcelink = False
-pygments_style = "sphinx"

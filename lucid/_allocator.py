@@ -3,7 +3,7 @@
 Training allocates and frees the same large arrays every step (activations, their
 gradients). With glibc's defaults every array above 128 KiB is a fresh ``mmap``: the
 kernel hands out zeroed pages and the first touch of each page faults, which cost the
-homework CNN's training step about a quarter of its time on this project's 2-core
+homework CNN's training step about a quarter of its time on a 2-core
 machines. Raising glibc's mmap threshold lets ``malloc`` reuse freed heap memory, the
 way PyTorch's caching allocator reuses its blocks.
 

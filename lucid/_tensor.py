@@ -112,25 +112,23 @@ class Tensor:
                 f"Tensor: only floating tensors can require grad; got dtype {arr.dtype}. "
                 "Pass float data or dtype=lucid.Float32."
             )
-        self.data = arr
+        self._init(arr, bool(requires_grad), None, bool(keep_grad))
+
+    def _init(self, data, requires_grad, node, keep_grad=False):
+        """The one place a Tensor's fields are set (``__init__`` and ``_wrap`` call it)."""
+        self.data = data
         self.grad = None
-        self.requires_grad = bool(requires_grad)
-        self._node = None
+        self.requires_grad = requires_grad
+        self._node = node
         self._hooks = None
         self._flops = None
-        self._keep_grad = bool(keep_grad)
+        self._keep_grad = keep_grad
 
     @classmethod
-    def _wrap(cls, array):
-        """Wrap an ndarray without copying (internal: results of no-grad computations)."""
+    def _wrap(cls, array, requires_grad=False, node=None):
+        """Wrap an ndarray without copying (internal: op results, no-grad computations)."""
         t = cls.__new__(cls)
-        t.data = array
-        t.grad = None
-        t.requires_grad = False
-        t._keep_grad = False
-        t._node = None
-        t._hooks = None
-        t._flops = None
+        t._init(array, requires_grad, node)
         return t
 
     # ----------------------------------------------------------------- attributes
@@ -196,7 +194,30 @@ class Tensor:
 
     # --------------------------------------------------------------- conversion
     def numpy(self):
-        """The values as an ndarray (the tensor's own array: copy it to modify)."""
+        """The values as an ndarray sharing the tensor's memory.
+
+        For a tensor that requires grad the array is a **read-only** view: writing into
+        it would change values the graph uses without autograd knowing (PyTorch refuses
+        ``numpy()`` there; lucid hands out a view you can read). For a writable array
+        take ``x.detach().numpy()`` (the same memory: changing it changes ``x``, and a
+        backward that needs the old values then raises) or ``x.numpy().copy()``.
+
+        Examples
+        --------
+        >>> import lucid
+        >>> w = lucid.Tensor([1.0, 2.0], requires_grad=True)
+        >>> a = w.numpy()
+        >>> a.flags.writeable
+        False
+        >>> b = w.detach().numpy()
+        >>> b[0] = 5.0                  # the same memory: w changes too
+        >>> print(w)
+        Tensor([5.0, 2.0], requires_grad=True)
+        """
+        if self.requires_grad:
+            view = self.data.view()
+            view.flags.writeable = False
+            return view
         return self.data
 
     def item(self):
@@ -267,12 +288,10 @@ class Tensor:
         """
         if not self.requires_grad:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
-        if self._node is None:
-            if self._hooks is None:
-                self._hooks = []
-            self._hooks.append(hook)
-        else:
-            self._node.__dict__.setdefault("_hooks", []).append(hook)
+        owner = self if self._node is None else self._node
+        if owner._hooks is None:
+            owner._hooks = []
+        owner._hooks.append(hook)
         return hook
 
     @property
@@ -320,6 +339,13 @@ class Tensor:
     def __or__(self, other): return _ops.logical_or(self, other)
     def __ror__(self, other): return _ops.logical_or(other, self)
     def __invert__(self): return _ops.logical_not(self)
+    # In place (``lucid.autograd.inplace``): the tensor's own memory changes, as in
+    # PyTorch; a leaf that requires grad refuses outside no_grad().
+    def __iadd__(self, other): return _inplace.update(self, "+=", _ops.add, other)
+    def __isub__(self, other): return _inplace.update(self, "-=", _ops.sub, other)
+    def __imul__(self, other): return _inplace.update(self, "*=", _ops.multiply, other)
+    def __itruediv__(self, other): return _inplace.update(self, "/=", _ops.div, other)
+    def __ipow__(self, other): return _inplace.update(self, "**=", _ops.power, other)
     def __getitem__(self, index): return _ops.getitem(self, index)
     def __setitem__(self, index, value): _ops.setitem(self, index, value)
 
@@ -332,6 +358,55 @@ class Tensor:
     def mT(self):
         """The last two axes swapped (a batch of matrices transposed)."""
         return _ops.swapaxes(self, -2, -1)
+
+    # --------------------------------------------------------- in-place methods
+    def add_(self, other, alpha=1):
+        """``self += alpha * other`` in place; returns ``self``."""
+        return _inplace.update(self, "add_", _ops.add, _scaled(other, alpha, "add_"))
+
+    def sub_(self, other, alpha=1):
+        """``self -= alpha * other`` in place; returns ``self``."""
+        return _inplace.update(self, "sub_", _ops.sub, _scaled(other, alpha, "sub_"))
+
+    def mul_(self, other):
+        """``self *= other`` in place; returns ``self``."""
+        return _inplace.update(self, "mul_", _ops.multiply, other)
+
+    def div_(self, other):
+        """``self /= other`` in place; returns ``self``."""
+        return _inplace.update(self, "div_", _ops.div, other)
+
+    def clamp_(self, min=None, max=None):  # noqa: A002  (PyTorch's argument names)
+        """Clamp every element into ``[min, max]`` in place; returns ``self``."""
+        return _inplace.update(self, "clamp_", _ops.clip, min, max)
+
+    def fill_(self, value):
+        """Set every element to the number ``value`` in place; returns ``self``."""
+        return _inplace.update(self, "fill_", _replaced, _number(value, "fill_"),
+                              casting="unsafe")
+
+    def zero_(self):
+        """Set every element to 0 in place; returns ``self``."""
+        return _inplace.update(self, "zero_", _replaced, 0, casting="unsafe")
+
+    def copy_(self, src):
+        """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor's
+        memory; the gradient flows to ``src``. Returns ``self``."""
+        return _inplace.update(self, "copy_", _replaced, src, casting="unsafe")
+
+    def uniform_(self, low=0.0, high=1.0):
+        """Fill in place with samples of U(low, high) from ``lucid.random``; returns ``self``."""
+        low, high = _number(low, "uniform_"), _number(high, "uniform_")
+        values = _random.generator().uniform(low, high, self.data.shape)
+        return _inplace.update(self, "uniform_", _replaced, values, casting="unsafe")
+
+    def normal_(self, mean=0.0, std=1.0):
+        """Fill in place with samples of N(mean, std**2) from ``lucid.random``; returns ``self``."""
+        mean, std = _number(mean, "normal_"), _number(std, "normal_")
+        if std < 0:
+            raise ValueError(f"normal_: std must be >= 0; got {std}")
+        values = _random.generator().normal(mean, std, self.data.shape)
+        return _inplace.update(self, "normal_", _replaced, values, casting="unsafe")
 
     # ------------------------------------------------------------------ methods
     def exp(self): return _ops.exp(self)
@@ -394,7 +469,32 @@ class Tensor:
     def all(self, axis=None, keepdims=False): return Tensor._wrap(np.asarray(self.data.all(axis=axis, keepdims=keepdims)))
 
 
+def _number(value, what):
+    """A real number (or a one-element tensor's value) for an in-place method."""
+    if isinstance(value, Tensor):
+        if value.data.size != 1:
+            raise ValueError(f"{what}: expected a number or a one-element tensor; got a "
+                             f"tensor of shape {value.shape}")
+        value = value.data.item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"{what}: expected a real number; got {value!r}")
+    return value
+
+
+def _scaled(other, alpha, what):
+    alpha = _number(alpha, what)
+    return other if alpha == 1 else other * alpha
+
+
+def _replaced(current, new):
+    """``new`` broadcast over ``current``'s shape: the result of fill_/copy_. Written as a
+    choice so that ``current``'s old value gets a zero gradient and ``new`` its own."""
+    return _ops.where(np.ones(current.shape, dtype=bool), new, current)
+
+
 from lucid import _format  # noqa: E402
 from lucid.autograd import engine as _engine  # noqa: E402
+from lucid.autograd import inplace as _inplace  # noqa: E402
 from lucid.autograd import flops as _flops  # noqa: E402
 from lucid import ops as _ops  # noqa: E402  (ops import Tensor from this module)
+from lucid import random as _random  # noqa: E402

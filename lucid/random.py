@@ -13,7 +13,8 @@ backward.
 import numpy as np
 
 from lucid._tensor import Tensor
-from lucid.ops._util import is_int as _is_int, is_number as _is_number, leaf as _leaf, shape_arg as _shape
+from lucid._checks import is_int as _is_int, is_number as _is_number, shape_arg as _shape
+from lucid.ops._util import leaf as _leaf
 
 __all__ = ["seed", "generator", "rand", "randn", "randint", "uniform", "bernoulli"]
 

@@ -92,8 +92,6 @@ STRUCTURE = "__lucid__"   # the name of the JSON entry
 FORMAT = "lucid"
 VERSION = 1
 
-_SCALARS = (bool, int, float, complex, str, type(None))
-
 
 # ---------------------------------------------------------------------------- save
 def _float_json(x):
@@ -249,20 +247,23 @@ def save(obj, path):
 
 # ---------------------------------------------------------------------------- load
 class _Reader:
-    """Rebuild the object from the JSON structure and the archive's arrays."""
+    """Rebuild the object from the JSON structure, reading each array it names."""
 
-    def __init__(self, path, arrays):
+    MAX_DEPTH = 100   # containers inside containers; a model's state is ~5 deep
+
+    def __init__(self, path, archive):
         self.path = path
-        self.arrays = arrays
+        self.archive = archive
+        self.depth = 0
 
     def bad(self, what):
         return ValueError(f"load: {self.path!r} is not a valid lucid file: {what}")
 
     def _array(self, node):
         key = node.get("array")
-        if not isinstance(key, str) or key not in self.arrays:
+        if not isinstance(key, str) or key == STRUCTURE or key not in self.archive.entries:
             raise self.bad(f"the structure names an array entry {key!r} that the file lacks")
-        return self.arrays[key]
+        return self.archive.array(key)
 
     def _float(self, value):
         if isinstance(value, str) and value in ("nan", "inf", "-inf"):
@@ -307,44 +308,113 @@ class _Reader:
             return complex(self._float(node.get("real")), self._float(node.get("imag")))
         if kind == "str":
             return self._value(node, str)
+        if kind in ("list", "tuple", "dict"):
+            self.depth += 1
+            if self.depth > self.MAX_DEPTH:
+                raise self.bad(f"containers are nested more than {self.MAX_DEPTH} deep")
+            try:
+                return self._container(node, kind)
+            finally:
+                self.depth -= 1
+        raise self.bad(f"unknown node type {kind!r}")
+
+    def _container(self, node, kind):
         if kind in ("list", "tuple"):
             items = node.get("items")
             if not isinstance(items, list):
                 raise self.bad(f"a {kind} node has no list of items")
             values = [self.node(item) for item in items]
             return values if kind == "list" else tuple(values)
-        if kind == "dict":
-            items = node.get("items")
-            if not isinstance(items, list):
-                raise self.bad("a dict node has no list of items")
-            out = {}
-            for pair in items:
-                if (not isinstance(pair, list) or len(pair) != 2
-                        or isinstance(pair[0], bool) or not isinstance(pair[0], (str, int))):
-                    raise self.bad(f"a dict item is {pair!r}, not a [key, node] pair")
-                out[pair[0]] = self.node(pair[1])
-            return out
-        raise self.bad(f"unknown node type {kind!r}")
+        items = node.get("items")
+        if not isinstance(items, list):
+            raise self.bad("a dict node has no list of items")
+        out = {}
+        for pair in items:
+            if (not isinstance(pair, list) or len(pair) != 2
+                    or isinstance(pair[0], bool) or not isinstance(pair[0], (str, int))):
+                raise self.bad(f"a dict item is {pair!r}, not a [key, node] pair")
+            out[pair[0]] = self.node(pair[1])
+        return out
 
 
-def _read_archive(path):
-    """Every entry of the npz at ``path`` as a dict of arrays; ValueError if it is not one."""
+class _Archive:
+    """The ``.npy`` entries of an ``.npz`` file, read one at a time and only on demand.
+
+    A file may lie: an entry's header can declare a shape of 10**13 elements. Before an
+    entry is read, its declared size (shape x item size) is checked against the bytes
+    the zip holds for it, and those against the file's own size, so a hostile file is a
+    ``ValueError`` before anything large is allocated.
+    """
+
+    # A deflated stream cannot expand more than ~1032 times: a larger claim is a lie.
+    MAX_DEFLATE_RATIO = 1100
+
+    def __init__(self, path):
+        self.path = path
+        self.size = os.path.getsize(path)
+        self.zip = zipfile.ZipFile(path)
+        self.entries = {}
+        for info in self.zip.infolist():
+            if info.filename.endswith(".npy"):
+                self.entries[info.filename[:-4]] = info
+
+    def bad(self, name, what):
+        return ValueError(f"load: {self.path!r} is damaged or not a lucid file: entry "
+                          f"{name!r} {what}")
+
+    def _check_sizes(self, name, info):
+        if info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size:
+            raise self.bad(name, f"claims {info.file_size} bytes but stores {info.compress_size}")
+        if info.header_offset + info.compress_size > self.size:
+            raise self.bad(name, f"claims {info.compress_size} stored bytes, beyond the end "
+                                 f"of the {self.size}-byte file")
+        if info.file_size > self.MAX_DEFLATE_RATIO * info.compress_size + 1024:
+            raise self.bad(name, f"claims {info.file_size} bytes from {info.compress_size} "
+                                 "compressed ones")
+
+    def array(self, name):
+        """Entry ``name`` as an ndarray, after checking its declared size (never unpickles)."""
+        info = self.entries[name]
+        self._check_sizes(name, info)
+        fmt = np.lib.format
+        with self.zip.open(info) as f:
+            version = fmt.read_magic(f)
+            if version not in ((1, 0), (2, 0), (3, 0)):
+                raise self.bad(name, f"has an unknown .npy version {version}")
+            read_header = fmt.read_array_header_1_0 if version == (1, 0) \
+                else fmt.read_array_header_2_0
+            shape, _, dtype = read_header(f, max_header_size=10000)
+            header_bytes = f.tell()
+        if dtype.hasobject:
+            raise self.bad(name, "holds Python objects (lucid files never need pickle)")
+        declared = math.prod(shape) * dtype.itemsize
+        if declared != info.file_size - header_bytes:
+            raise self.bad(name, f"declares shape {shape} of {dtype} ({declared} bytes) but "
+                                 f"holds {info.file_size - header_bytes} bytes")
+        with self.zip.open(info) as f:
+            return fmt.read_array(f, allow_pickle=False)
+
+    def close(self):
+        self.zip.close()
+
+
+def _open_archive(path):
+    """An :class:`_Archive` of the npz at ``path``; ValueError if it is not one."""
     try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError(
-                f"load: {path!r} is a single NumPy array (.npy), not a lucid file; "
-                "read it with numpy.load"
-            )
-        with archive:
-            return {name: archive[name] for name in archive.files}
+        with open(path, "rb") as f:
+            if f.read(6) == b"\x93NUMPY":
+                raise ValueError(
+                    f"load: {path!r} is a single NumPy array (.npy), not a lucid file; "
+                    "read it with numpy.load"
+                )
+        return _Archive(path)
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except ValueError as exc:
         if str(exc).startswith("load: "):
             raise
         reason = exc
-    except (OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error, UnicodeError) as exc:
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, UnicodeError) as exc:
         reason = exc
     raise ValueError(
         f"load: {path!r} is not a lucid file, or it is damaged or truncated "
@@ -400,20 +470,33 @@ def load(path):
     (0.5, None)
     """
     path = os.fspath(path)
-    arrays = _read_archive(path)
-    document = arrays.pop(STRUCTURE, None)
-    if document is None:
+    archive = _open_archive(path)
+    try:
+        return _load_from(path, archive)
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise ValueError(f"load: {path!r} is damaged or truncated "
+                         f"({type(exc).__name__}: {exc})") from None
+    finally:
+        archive.close()
+
+
+def _load_from(path, archive):
+    if STRUCTURE not in archive.entries:
         raise ValueError(
             f"load: {path!r} is a NumPy .npz archive but not a lucid file (it has no "
-            f"{STRUCTURE!r} entry; its entries are {sorted(arrays)}); read it with numpy.load"
+            f"{STRUCTURE!r} entry; its entries are {sorted(archive.entries)}); read it "
+            "with numpy.load"
         )
-    reader = _Reader(path, arrays)
+    reader = _Reader(path, archive)
+    document = archive.array(STRUCTURE)
     if document.ndim != 0 or document.dtype.kind != "U":
         raise reader.bad(f"the {STRUCTURE!r} entry is not a string")
     try:
         header = json.loads(document.item())
     except json.JSONDecodeError as exc:
         raise reader.bad(f"the structure is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise reader.bad("the structure is nested too deeply to be a lucid file") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise reader.bad("the structure does not say format 'lucid'")
     version = header.get("version")

@@ -22,7 +22,7 @@ import numpy as np
 
 from lucid._tensor import Tensor
 from lucid.autograd.grad_mode import no_grad
-from lucid.ops._util import check_bool
+from lucid._checks import check_bool
 
 __all__ = ["EpochStats", "progress_bar", "train_epoch", "predict", "evaluate"]
 

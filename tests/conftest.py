@@ -56,13 +56,7 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(f"{count:6d}  {reason}")
 
 
-def _twin_params():
-    params = [pytest.param("reference", id="reference")]
-    params.append(pytest.param("compiled", id="compiled"))
-    return params
-
-
-@pytest.fixture(params=_twin_params())
+@pytest.fixture(params=["reference", "compiled"])
 def twin(request):
     """Run the test once per kernel twin; 'compiled' skips (with the reason) when not built.
 

@@ -15,7 +15,7 @@ import pytest
 
 import lucid
 from lucid import nn
-from lucid.demo import DigitsCNN, main, train
+from lucid.demo import DigitsCNN, train
 from lucid.train import EpochStats, evaluate, predict, progress_bar, train_epoch
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent

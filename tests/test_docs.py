@@ -8,6 +8,7 @@ import doctest
 import importlib
 import inspect
 import io
+import json
 import os
 import pathlib
 import re
@@ -43,7 +44,8 @@ def _namespaces():
 
 
 def _docs_tools_or_skip():
-    for module in ("sphinx", "numpydoc", "sphinx-mathjax-offline", "matplotlib"):
+    for module in ("sphinx", "numpydoc", "sphinx-mathjax-offline", "pydata_sphinx_theme",
+                   "matplotlib"):
         try:
             importlib.import_module(module)
         except ImportError:
@@ -116,6 +118,23 @@ def test_mathjax_is_served_locally(html):
             f"{page.name} references a MathJax URL"
     names = {p.name for p in using_math}
     assert "lucid.nn.functional.conv_transpose1d.html" in names and "autograd.html" in names
+
+
+def test_site_loads_nothing_from_the_network(html):
+    """The theme's styles, scripts and fonts, like MathJax, are files of the site: no
+    page links a remote stylesheet or script, no stylesheet imports a remote URL."""
+    remote = re.compile(r"""^(https?:)?//""")
+    found = []
+    for page in html.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        for tag, url in re.findall(r'<(link|script)\b[^>]*\b(?:href|src)="([^"]*)"', text):
+            if remote.match(url):
+                found.append(f"{page.name}: <{tag}> {url}")
+    for sheet in (html / "_static").rglob("*.css"):
+        for url in re.findall(r"""url\(\s*["']?([^"')]+)""", sheet.read_text(encoding="utf-8")):
+            if remote.match(url):
+                found.append(f"{sheet.name}: url({url})")
+    assert not found, "\n".join(sorted(set(found))[:20])
 
 
 # ------------------------------------------------------ (b) every public name has a page
@@ -249,29 +268,120 @@ def test_twins_finds_markers_then_definitions():
     assert find("# [kernel: open]\ndef open():\n    pass\n", "open") is None  # unclosed
 
 
-def _captions(page):
+_PYX = """\
+cdef double total(double[::1] x) noexcept nogil:
+    # [loops: summed, doubled]
+    cdef Py_ssize_t i
+    cdef double s = 0
+    for i in range(x.shape[0]):
+        s += x[i]
+    # [end loops: summed, doubled]
+    return s
+
+
+cdef void twice(double[::1] x) noexcept nogil:
+# [loops: doubled]
+    for i in range(x.shape[0]):
+        x[i] *= 2
+# [end loops: doubled]
+
+
+# [kernel: summed]
+def summed(x):
+    return total(x)
+# [end kernel: summed]
+
+
+# [kernel: doubled]
+def doubled(x):
+    twice(x)
+    return x
+# [end kernel: doubled]
+"""
+
+
+def test_twins_finds_the_typed_loops_of_each_entry_point():
+    """``# [loops: NAME]`` regions, one or more per kernel, a marker may name several
+    kernels; none marked gives [] (the pane falls back to the entry point)."""
+    _docs_tools_or_skip()
+    twins = _twins()
+    lines = _PYX.splitlines()
+
+    def shown(spans):
+        return [lines[first - 1:last] for first, last in spans]
+
+    assert shown(twins.find_loops(_PYX, "summed")) == [lines[2:6]]
+    assert lines[2] == "    cdef Py_ssize_t i" and lines[5] == "        s += x[i]"
+    assert shown(twins.find_loops(_PYX, "doubled")) == [
+        lines[2:6], ["    for i in range(x.shape[0]):", "        x[i] *= 2"]]
+    assert lines[twins.find_kernel(_PYX, "doubled")[0] - 1] == "def doubled(x):"
+    assert twins.find_loops(_PYX, "total") == []          # not a kernel: no loops marked
+    assert twins.find_loops(_PYX, "sum") == []            # a prefix is not a name
+    assert twins.find_loops(_FIXTURE, "marked") == []     # a file without loops markers
+    assert twins.find_loops("# [loops: k]\nfor i in x:\n    pass\n", "k") is None  # unclosed
+
+
+def _text(node):
+    return node.astext().replace("\n", " ")
+
+
+def test_compiled_pane_shows_the_loops_then_the_folded_entry_point():
+    _docs_tools_or_skip()
+    twins = _twins()
+    entry, loops = twins.find_kernel(_PYX, "doubled"), twins.find_loops(_PYX, "doubled")
+    pane = twins._pane("Compiled", "_fixture.pyx", _PYX, "doubled", entry, loops, "cython")
+    blocks = [n for n in pane.children if n.tagname == "literal_block"]
+    assert [b["highlight_args"]["linenostart"] for b in blocks] == [3, 13]
+    assert blocks[1].astext() == "    for i in range(x.shape[0]):\n        x[i] *= 2"
+    assert _text(pane.children[0]) == \
+        "Compiled \u2014 lucid/_ext/_fixture.pyx: the typed loops doubled runs, lines 3\u20136, 13\u201314"
+    folded = pane.children[-1]
+    assert isinstance(folded, twins.folded)             # the entry point comes last, folded
+    assert _text(folded.children[0]).startswith("The entry point doubled, lines 25\u201327")
+    assert folded.children[1].astext() == "def doubled(x):\n    twice(x)\n    return x"
+    # without loops markers: today's pane, the entry point open
+    pane = twins._pane("Compiled", "_fixture.pyx", _PYX, "doubled", entry, [], "cython")
+    assert [n.tagname for n in pane.children] == ["paragraph", "literal_block"]
+    assert _text(pane.children[0]) == "Compiled \u2014 lucid/_ext/_fixture.pyx, lines 25\u201327"
+
+
+def _captions(page, kind="kernel-twin-caption"):
     text = page.read_text(encoding="utf-8")
-    found = re.findall(r'kernel-twin-caption">(.*?)</p>', text, re.S)
-    return [re.sub(r"<[^>]+>", "", c) for c in found]
+    found = re.findall(rf'class="{kind}[^"]*">(.*?)</(?:p|summary)>', text, re.S)
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", c)).strip() for c in found]
 
 
-@pytest.mark.parametrize("page, family, kernels", [
-    ("conv/index.html", "conv", ["conv_forward", "conv_transpose_forward",
-                                 "conv_weight_grad", "unfold", "fold"]),
-    ("indexing.html", "scatter", ["scatter_add"]),
-    ("api/generated/lucid.nn.functional.conv_transpose1d.html", "conv",
-     ["conv_transpose_forward"]),
+@pytest.mark.parametrize("page, kernels", [
+    ("conv/index.html", [("conv", name) for name in (
+        "conv_forward", "conv_transpose_forward", "conv_weight_grad", "unfold", "fold")]),
+    ("indexing.html", [("scatter", "scatter_add")]),
+    ("pooling.html", [("pool", "max_pool_forward"), ("pool", "max_pool_backward"),
+                      ("pool", "avg_pool_forward"), ("pool", "avg_pool_backward"),
+                      ("activation", "relu_forward"), ("activation", "relu_backward"),
+                      ("activation", "erf")]),
+    ("api/generated/lucid.nn.functional.conv_transpose1d.html",
+     [("conv", "conv_transpose_forward")]),
 ])
-def test_kernel_source_shown_is_the_current_source(html, page, family, kernels):
-    """Both twins appear, and the line ranges shown are those of today's files."""
-    find = _twins().find_kernel
+def test_kernel_source_shown_is_the_current_source(html, page, kernels):
+    """Both twins appear, and the line ranges shown are those of today's files: the
+    compiled twin's typed loops where its .pyx marks them, then its entry point."""
+    twins = _twins()
     ext = ROOT / "lucid" / "_ext"
-    expected = []
-    for name in kernels:
+    captions, entries = [], []
+    for family, name in kernels:
         for title, filename in (("Reference", f"{family}.py"), ("Compiled", f"_{family}.pyx")):
-            first, last = find((ext / filename).read_text(encoding="utf-8"), name)
-            expected.append(f"{title} \u2014 lucid/_ext/{filename}, lines {first}\u2013{last}")
-    assert _captions(html / page) == expected
+            text = (ext / filename).read_text(encoding="utf-8")
+            (first, last), loops = twins.find_kernel(text, name), twins.find_loops(text, name)
+            where = f"{title} \u2014 lucid/_ext/{filename}"
+            if title == "Compiled" and loops:
+                ranges = ", ".join(f"{a}\u2013{b}" for a, b in loops)
+                captions.append(f"{where}: the typed loops {name} runs, lines {ranges}")
+                entries.append(f"The entry point {name}, lines {first}\u2013{last}:")
+            else:
+                captions.append(f"{where}, lines {first}\u2013{last}")
+    assert _captions(html / page) == captions
+    shown = _captions(html / page, "kernel-twin-entry-caption")
+    assert [s.split(":")[0] + ":" for s in shown] == entries
 
 
 # ------------------------------------------------ learning-rate plots, drawn at build time
@@ -322,3 +432,72 @@ def test_docs_build_stops_clearly_without_matplotlib(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)     # import matplotlib -> ImportError
     with pytest.raises(ExtensionError, match=r"lrplots: matplotlib is required .*pip install"):
         lrplots.setup(None)
+
+
+# ------------------------------------------------ search: snippets read maths as text
+def test_search_page_reads_maths_as_text(html):
+    """The search page loads docs/_static/search-snippets.js after Sphinx's searchtools
+    (deferred), which replaces each formula of a result's page before its snippet is cut."""
+    page = (html / "search.html").read_text(encoding="utf-8")
+    scripts = re.findall(r"<script([^>]*)\bsrc=\"([^\"]*)\"", page)
+    ours = [attrs for attrs, src in scripts if src.split("?")[0] == "_static/search-snippets.js"]
+    assert len(ours) == 1 and "defer" in ours[0], scripts
+    assert any(src.split("?")[0] == "_static/searchtools.js" for _, src in scripts)
+    snippets = (html / "_static" / "search-snippets.js").read_text(encoding="utf-8")
+    assert "Search.htmlToText = " in snippets and 'querySelectorAll(".math")' in snippets
+
+
+_TEX = [
+    (r"\(y = \mathrm{relu}(F(x) + s(x))\)", "y = relu(F(x) + s(x))"),
+    (r"\[L_{out} = \left\lfloor \frac{L + 2p - d\,(K - 1) - 1}{s} \right\rfloor + 1\]",
+     "L_out = \u230a(L + 2p - d (K - 1) - 1)/s\u230b + 1"),
+    (r"\(\frac{\partial L}{\partial x}\)", "(\u2202L)/(\u2202x)"),
+    (r"\(\sum_{p} \mathrm{size}(p)\)", "\u03a3_p size(p)"),
+    (r"\(\sigma(x) = \frac{1}{1 + e^{-x}}\)", "\u03c3(x) = 1/(1 + e^-x)"),
+    (r"\(\text{step\_size} \cdot \hat{m}_t / (\sqrt{\hat{v}_t} + \epsilon)\)",
+     "step_size \u00b7 m_t / (\u221a(v_t) + \u03b5)"),
+    (r"\(\{x \mid x \ge 0\}\)", "{x | x \u2265 0}"),
+]
+
+
+def test_search_snippet_text_of_tex():
+    """texToText (search-snippets.js), run by node: the TeX of these pages read as text."""
+    import shutil
+
+    node = shutil.which("node") or shutil.which("nodejs")
+    if node is None:
+        pytest.skip("node is not installed (it runs the search page's JavaScript here)")
+    script = DOCS / "_static" / "search-snippets.js"
+    program = (f"const {{texToText}} = require({str(script)!r});\n"
+               f"const cases = {json.dumps([tex for tex, _ in _TEX])};\n"
+               "console.log(JSON.stringify(cases.map(texToText)));\n")
+    out = subprocess.run([node, "-e", program], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == [text for _, text in _TEX]
+
+
+# ------------------------------------------------ tutorials: every figure on its page
+def test_tutorial_pages_show_every_figure(html):
+    """Each tutorial page shows every figure its script makes (tests/test_tutorials.py:
+    EXPECTED), as an image file the site has, whatever rendered into the source tree before."""
+    from tests.test_tutorials import EXPECTED, PNG_SIGNATURE
+
+    for script, (figures, _) in sorted(EXPECTED.items()):
+        page = html / "tutorials" / "generated" / script.replace(".py", ".html")
+        images = re.findall(r'<img[^>]*\bsrc="([^"]*)"', page.read_text(encoding="utf-8"))
+        assert sorted(pathlib.PurePosixPath(i).name for i in images) == sorted(figures), script
+        for image in images:
+            assert (page.parent / image).read_bytes().startswith(PNG_SIGNATURE), image
+
+
+def test_no_docstring_paragraph_is_read_as_a_parameter(html):
+    """A paragraph written after a numpydoc section (``Shapes: ...`` after ``Attributes``)
+    is read as one more entry of it and shows as a bold name with raw ````code````:
+    every such paragraph belongs before the sections."""
+    swallowed = []
+    for page in sorted((html / "api" / "generated").glob("*.html")):
+        for term in re.findall(r"<dt>(.*?)</dt>", page.read_text(encoding="utf-8"), re.S):
+            text = re.sub(r"<[^>]+>", "", term)
+            if "``" in text or re.match(r"\s*(Shapes|Backward|Examples?|Notes?)\b", text):
+                swallowed.append(f"{page.name}: {text.strip()[:80]}")
+    assert not swallowed, "\n".join(swallowed)

@@ -66,7 +66,7 @@ def test_rand_randn_shapes_and_dtype(fn, args, shape):
 @pytest.mark.parametrize("fn", [lr.rand, lr.randn])
 def test_rand_randn_bad_shapes_and_flags(fn):
     name = fn.__name__
-    with pytest.raises(ValueError, match=rf"^{name}: shape must not contain negative sizes"):
+    with pytest.raises(ValueError, match=rf"^{name}: shape must not contain negative values"):
         fn(2, -1)
     with pytest.raises(TypeError, match=rf"^{name}: shape must be an int or a tuple of ints"):
         fn(2.5)
@@ -112,7 +112,7 @@ def test_randint_bad_arguments():
         lr.randint(0, 2, dtype=np.float32)
     with pytest.raises(ValueError, match=r"^randint: the range \[0, 300\) does not fit in int8"):
         lr.randint(0, 300, dtype=np.int8)
-    with pytest.raises(ValueError, match=r"^randint: size must not contain negative sizes"):
+    with pytest.raises(ValueError, match=r"^randint: size must not contain negative values"):
         lr.randint(0, 2, size=(-1,))
 
 

@@ -304,3 +304,73 @@ def test_structure_entry_must_be_a_string(tmp_path):
 def test_missing_file_is_filenotfounderror(tmp_path):
     with pytest.raises(FileNotFoundError):
         S.load(tmp_path / "nope.npz")
+
+
+# ------------------------------------------------------------------ hostile files
+def _npy_bytes(array=None, header_shape=None, dtype="<f4"):
+    """A .npy entry; ``header_shape`` makes its header declare another shape (a lie)."""
+    import io
+    buf = io.BytesIO()
+    if header_shape is None:
+        np.lib.format.write_array(buf, array, allow_pickle=False)
+        return buf.getvalue()
+    header = {"descr": dtype, "fortran_order": False, "shape": header_shape}
+    np.lib.format.write_array_header_1_0(buf, header)
+    return buf.getvalue() + b"\0" * 16
+
+
+def _lucid_zip(path, entries, structure):
+    """A lucid-looking npz: ``structure`` (a dict, or JSON text) and raw .npy entries."""
+    import zipfile
+    text = structure if isinstance(structure, str) else json.dumps(structure)
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("__lucid__.npy", _npy_bytes(np.array(text)))
+        for name, data in entries.items():
+            z.writestr(name + ".npy", data)
+
+
+def test_an_entry_declaring_a_huge_shape_is_a_valueerror_before_allocating(tmp_path):
+    import tracemalloc
+    path = tmp_path / "huge.npz"
+    _lucid_zip(path, {"a0": _npy_bytes(header_shape=(10**13,))},
+               {"format": "lucid", "version": 1, "root": {"type": "ndarray", "array": "a0"}})
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"entry 'a0' declares shape \(10000000000000,\) "
+                                             r"of float32 \(40000000000000 bytes\) but holds 16"):
+            lucid.load(path)
+        assert tracemalloc.get_traced_memory()[1] < 50 * 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_structure_nested_3000_deep_is_a_valueerror(tmp_path):
+    path = tmp_path / "deep.npz"
+    deep = '{"type": "list", "items": [' * 3000 + '{"type": "none"}' + "]}" * 3000
+    _lucid_zip(path, {}, '{"format": "lucid", "version": 1, "root": ' + deep + "}")
+    with pytest.raises(ValueError, match=r"nested"):
+        lucid.load(path)
+    shallow = {"type": "none"}
+    for _ in range(50):
+        shallow = {"type": "list", "items": [shallow]}
+    _lucid_zip(path, {}, {"format": "lucid", "version": 1, "root": shallow})
+    value = lucid.load(path)
+    for _ in range(50):
+        (value,) = value
+    assert value is None
+
+
+def test_entries_the_structure_never_names_are_not_read(tmp_path):
+    path = tmp_path / "extra.npz"
+    _lucid_zip(path, {"a0": _npy_bytes(np.arange(3.0)),
+                      "junk": _npy_bytes(header_shape=(10**13,))},
+               {"format": "lucid", "version": 1, "root": {"type": "ndarray", "array": "a0"}})
+    assert lucid.load(path).tolist() == [0.0, 1.0, 2.0]
+
+
+def test_the_structure_cannot_name_itself_as_an_array(tmp_path):
+    path = tmp_path / "self.npz"
+    _lucid_zip(path, {}, {"format": "lucid", "version": 1,
+                          "root": {"type": "ndarray", "array": "__lucid__"}})
+    with pytest.raises(ValueError, match=r"names an array entry '__lucid__' that the file lacks"):
+        lucid.load(path)

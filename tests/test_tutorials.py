@@ -7,6 +7,7 @@ empty current directory that must stay empty. The scripts check their own claims
 """
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -129,6 +130,32 @@ def test_a_rendered_page_shows_code_output_and_figures(tmp_path):
     page = r.render_page(script, results, fast=True)
     assert page.count(".. code-block:: python") == sum(k == "code" for k, _ in r.cells(script.read_text()))
     assert "   broken backward passes gradcheck: False" in page      # printed output, indented
-    assert ".. image:: figures/01_softplus.png" in page
+    assert ".. image:: figures/01_softplus.png" in page        # figures="figures", the default
     assert (tmp_path / "figures" / "01_softplus.png").is_file()
     assert "fast setting" in page and "[figure saved" not in page
+
+
+def test_rendered_pages_show_every_figure_whatever_ran_before(tmp_path, monkeypatch):
+    """The docs' tutorial pages show each figure even when the figure files already exist
+    (a docs build after ``pytest``, or after a build in the other setting, re-runs the
+    scripts over the figures of the last run): render twice into one folder, the second
+    time with the figures in place, and check every page against EXPECTED."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        pytest.skip(MATPLOTLIB_MISSING)
+    r = _renderer()
+    monkeypatch.setenv("LUCID_TUTORIAL_FAST", "1")
+    out = tmp_path / "generated"
+    for run in ("first", "again over the same figures"):
+        for stamp in out.glob("*.sha256"):
+            stamp.unlink()                                # as if the script had changed
+        names = r.render_all(out=out, log=lambda message: None)
+        assert sorted(f"{n}.py" for n in names) == sorted(EXPECTED)
+        for name in names:
+            page = (out / f"{name}.rst").read_text()
+            shown = re.findall(r"^\.\. image:: (\S+)$", page, re.M)
+            assert sorted(pathlib.PurePosixPath(s).name for s in shown) == \
+                sorted(EXPECTED[f"{name}.py"][0]), f"{name}, {run}: {shown}"
+            for path in shown:
+                assert (out / path).read_bytes().startswith(PNG_SIGNATURE), (name, run, path)

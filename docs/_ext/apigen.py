@@ -12,7 +12,7 @@ Nobody edits a list of names by hand: when an op is added to ``lucid.__all__`` (
    ``autosummary`` list per group, which makes autosummary write one page per name
    (``api/generated/<namespace>.<name>.rst``, from ``_templates/autosummary``);
 3. hands the page template the hand-written additions of :data:`EXTRAS` (output-size
-   formulas, kernel source side by side) and of ``api/extras/<fullname>.rst`` files.
+   formulas, the kernel twins' source) and of ``api/extras/<fullname>.rst`` files.
 
 The test suite (``tests/test_docs.py``) checks that every public name got its page.
 """

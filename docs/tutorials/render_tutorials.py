@@ -11,10 +11,14 @@ an image right under it.
 
 The scripts are *run* to make the pages (one subprocess per script, its cells executed
 one after another in one namespace), so every printed number and every picture on the
-pages comes from the code shown. Figures are written into
-``docs/tutorials/generated/figures/`` at build time and never committed; ``generated/``
-is rewritten by each build. A script whose source (and the shared ``_tutorial.py``) did
-not change since the last build is not run again (``generated/<name>.sha256``).
+pages comes from the code shown. Each script writes its figures into a folder of its
+own, ``docs/tutorials/generated/figures/<name>/``, emptied before the run; a figure
+belongs to the cell during which its file appeared or changed, so the pages show every
+figure whatever an earlier run (the test suite's, or a build in the other setting) left
+there. Figures are made at build time and never committed; ``generated/`` is rewritten
+by each build. A script whose source (and the shared ``_tutorial.py``) did not change
+since the last build, and whose figures are all still there, is not run again
+(``generated/<name>.sha256``).
 
 ``LUCID_TUTORIAL_FAST=1`` in the environment renders the fast setting (as CI runs the
 tutorials); otherwise the full one. The page says which.
@@ -31,6 +35,7 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -133,8 +138,15 @@ def markdown_to_rst(md):
 
 # -- running a script cell by cell (in a subprocess: see run_script) ------------------------
 
+def _snapshot(folder):
+    """``{file name: (modification time, size)}`` of the files in ``folder``."""
+    return {entry.name: (entry.stat().st_mtime_ns, entry.stat().st_size)
+            for entry in os.scandir(folder) if entry.is_file()}
+
+
 def _run_cells(script, figures, result_file):
-    """Execute ``script``'s code cells in one namespace; dump outputs and new figures."""
+    """Execute ``script``'s code cells in one namespace; dump each cell's output and the
+    figures it wrote (files of ``figures`` that appeared or changed during the cell)."""
     sys.path.insert(0, str(pathlib.Path(script).parent))
     os.environ["LUCID_TUTORIAL_FIGURES"] = str(figures)
     sys.argv = [str(script)]
@@ -143,21 +155,25 @@ def _run_cells(script, figures, result_file):
     for kind, text in cells(pathlib.Path(script).read_text()):
         if kind != "code":
             continue
-        before = set(os.listdir(figures))
+        before = _snapshot(figures)
         stdout = io.StringIO()
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(io.StringIO()):
             exec(compile(text, str(script), "exec"), namespace)
         output = re.sub(r"^\[figure saved: .*\]\n?", "", stdout.getvalue(), flags=re.M)
-        results.append({"output": output, "figures": sorted(set(os.listdir(figures)) - before)})
+        after = _snapshot(figures)
+        results.append({"output": output,
+                        "figures": sorted(n for n in after if after[n] != before.get(n))})
     pathlib.Path(result_file).write_text(json.dumps(results))
 
 
 def run_script(script, figures):
     """Run ``script`` in a fresh Python, cell by cell; ``[{output, figures}]`` per code cell.
 
-    The figures go to ``figures``, which is also the run's current directory.
+    ``figures`` is the script's own folder: emptied first, then the run writes its
+    figures there (it is also the run's current directory).
     """
-    figures.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(figures, ignore_errors=True)
+    figures.mkdir(parents=True)
     result_file = figures.parent / (script.stem + ".json")
     env = {**os.environ, "MPLBACKEND": "Agg",
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
@@ -174,8 +190,9 @@ def run_script(script, figures):
 
 # -- the page ------------------------------------------------------------------------------
 
-def render_page(script, results, fast):
-    """The reST page of ``script`` from its cells and the results of running them."""
+def render_page(script, results, fast, figures="figures"):
+    """The reST page of ``script`` from its cells and the results of running them;
+    ``figures`` is the folder of its figures, relative to the page."""
     setting = "the fast setting (``LUCID_TUTORIAL_FAST=1``)" if fast else "the full setting"
     rel = script.relative_to(ROOT).as_posix()
     parts = [f".. This page is generated from {rel} by docs/tutorials/render_tutorials.py.", ""]
@@ -195,7 +212,7 @@ def render_page(script, results, fast):
         if result["output"].strip():
             parts += [".. code-block:: none", "", textwrap.indent(result["output"].rstrip(), "   "), ""]
         for name in result["figures"]:
-            parts += [f".. image:: figures/{name}", f"   :alt: {name}", ""]
+            parts += [f".. image:: {figures}/{name}", f"   :alt: {name}", ""]
     return "\n".join(parts).rstrip() + "\n"
 
 
@@ -224,20 +241,35 @@ def _digest(script, fast):
     return h.hexdigest()
 
 
+def _figures_shown(page):
+    """The figure paths (relative to the page) that a rendered page shows."""
+    return re.findall(r"^\.\. image:: (\S+)$", page.read_text(), re.M)
+
+
+def _up_to_date(page, stamp, digest):
+    """The page was rendered from this source, in this setting, and its figures exist."""
+    return (page.exists() and stamp.exists() and stamp.read_text() == digest
+            and all((page.parent / path).is_file() for path in _figures_shown(page)))
+
+
 def render_all(out=OUT, log=print):
-    """Write ``out/NN_name.rst`` (and figures) for every tutorial; return the page names."""
+    """Write ``out/NN_name.rst`` (and its figures, in ``out/figures/NN_name/``) for every
+    tutorial; return the page names."""
     fast = os.environ.get("LUCID_TUTORIAL_FAST", "0") not in ("", "0")
     out.mkdir(parents=True, exist_ok=True)
     names = []
     for script in sorted(TUTORIALS.glob("[0-9][0-9]_*.py")):
         page, stamp = out / f"{script.stem}.rst", out / f"{script.stem}.sha256"
         digest = _digest(script, fast)
-        if not (page.exists() and stamp.exists() and stamp.read_text() == digest):
+        if not _up_to_date(page, stamp, digest):
             log(f"render_tutorials: running {script.name}")
-            results = run_script(script, out / "figures")
-            page.write_text(render_page(script, results, fast))
+            results = run_script(script, out / "figures" / script.stem)
+            page.write_text(render_page(script, results, fast, f"figures/{script.stem}"))
             stamp.write_text(digest)
         names.append(script.stem)
+    for entry in (out / "figures").iterdir() if (out / "figures").is_dir() else ():
+        if entry.name not in names:               # figures of an older layout or a removed script
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     index = INDEX + "".join(f"   {name}\n" for name in names)
     if not (out / "index.rst").exists() or (out / "index.rst").read_text() != index:
         (out / "index.rst").write_text(index)     # rewritten only when changed (Sphinx rereads it)

@@ -8,13 +8,18 @@ Algorithm (the same one PyTorch's engine uses, without threads):
 2. **Run nodes in topological order.** A node runs once every consumer has added its
    contribution (``dL/dy = sum over consumers``), so a tensor used twice (``y * y``,
    ``y + y``) gets both contributions before its own backward runs.
-3. **Reduce broadcast gradients** back to each input's shape (``unbroadcast``) and cast
-   them to the input's dtype.
+3. **Check and reduce each gradient.** A node's ``backward`` must return one gradient
+   per input, each of the input's shape or of a shape the input broadcasts to; anything
+   else raises, naming the Function. Broadcast gradients are summed back to the input's
+   shape (``unbroadcast``) and cast to the input's dtype. Before a node runs, the arrays
+   it saved are checked against in-place changes made since (``inplace.check_saved``).
 4. **Accumulate into leaves**: a leaf's ``.grad`` is its own array (copied the first
    time, added in place afterwards), never an array another tensor or the caller holds.
 5. **Free the graph** (each node's inputs and saved arrays) unless ``retain_graph``.
 """
 import numpy as np
+
+from lucid.autograd import inplace as _inplace
 
 __all__ = ["backward", "unbroadcast"]
 
@@ -41,6 +46,41 @@ def _freed(node):
         f"{type(node).__name__}): its saved arrays were freed by the first backward(). "
         "Pass retain_graph=True to the first backward() to keep them."
     )
+
+
+def _bad_gradients(node, count):
+    return RuntimeError(
+        f"backward: {type(node).__name__}.backward returned {count} gradient(s) for "
+        f"{len(node.parents)} input(s); it must return one per positional input of "
+        "forward (None for an input that gets no gradient)"
+    )
+
+
+def _checked(node, index, grad, data):
+    """``grad`` for input ``index`` of ``node``, reduced to ``data``'s shape and dtype."""
+    if type(grad) is not np.ndarray:
+        if not isinstance(grad, (np.ndarray, np.generic)):
+            raise RuntimeError(
+                f"backward: {type(node).__name__}.backward returned a "
+                f"{type(grad).__name__} as the gradient of input {index}; expected an "
+                f"ndarray of shape {data.shape}"
+            )
+        grad = np.asarray(grad)
+    if grad.shape != data.shape:
+        try:
+            ok = np.broadcast_shapes(data.shape, grad.shape) == grad.shape
+        except ValueError:
+            ok = False
+        if not ok:
+            raise RuntimeError(
+                f"backward: {type(node).__name__}.backward returned a gradient of shape "
+                f"{grad.shape} for input {index}, which has shape {data.shape}; a gradient "
+                "must have its input's shape (or a shape the input broadcasts to)"
+            )
+        grad = unbroadcast(grad, data.shape)
+    if grad.dtype != data.dtype:
+        grad = grad.astype(data.dtype)
+    return grad
 
 
 def _run_hooks(hooks, grad):
@@ -88,25 +128,25 @@ def backward(root, grad, retain_graph=False):
     while ready:
         n = ready.pop()
         g = grads.pop(n)
-        hooks = n.__dict__.get("_hooks")
-        if hooks:
-            g = _run_hooks(hooks, g)
-        keep = n.__dict__.get("_keep")
-        if keep is not None:
-            t = keep()
+        if n._hooks:
+            g = _run_hooks(n._hooks, g)
+        if n._keep is not None:
+            t = n._keep()
             if t is not None:
                 t.grad = g.copy() if t.grad is None else t.grad + g
+        if n._writes != _inplace.state.writes:
+            _inplace.check_saved(n)
         input_grads = n.backward(n, g)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
-        for p, ig in zip(n.parents, input_grads):
+        if len(input_grads) != len(n.parents):
+            raise _bad_gradients(n, len(input_grads))
+        for i, (p, ig) in enumerate(zip(n.parents, input_grads)):
             if ig is None or p is None or not p.requires_grad:
                 continue
             data = p.data
-            if ig.shape != data.shape:
-                ig = unbroadcast(ig, data.shape)
-            if ig.dtype != data.dtype:
-                ig = ig.astype(data.dtype)
+            if type(ig) is not np.ndarray or ig.shape != data.shape or ig.dtype != data.dtype:
+                ig = _checked(n, i, ig, data)
             pn = p._node
             if pn is None:
                 key = id(p)
@@ -124,15 +164,9 @@ def backward(root, grad, retain_graph=False):
                 deps[pn] = left
                 if left == 0:
                     ready.append(pn)
-        if not retain_graph:
-            d = n.__dict__
-            hooks, keep = d.get("_hooks"), d.get("_keep")
-            d.clear()
+        if not retain_graph:  # free what the op saved; the node's own fields stay
+            vars(n).clear()
             n.parents = None
-            if hooks:
-                n._hooks = hooks
-            if keep is not None:
-                n._keep = keep
 
     # 3. leaves
     for leaf, g in leaves.values():

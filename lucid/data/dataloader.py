@@ -8,7 +8,7 @@ samples are merged by ``collate_fn`` (default :func:`~lucid.data.default_collate
 """
 import math
 
-from lucid.ops._util import check_bool, is_int
+from lucid._checks import check_bool, is_int
 from lucid.random import generator as _shared_generator
 from lucid.data.collate import default_collate
 from lucid.data.dataset import _check_dataset

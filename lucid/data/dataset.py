@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from lucid._tensor import Tensor
-from lucid.ops._util import is_int, is_number
+from lucid._checks import is_int, is_number
 from lucid.random import generator as _shared_generator
 
 __all__ = ["Dataset", "TensorDataset", "ConcatDataset", "Subset", "random_split"]

@@ -13,7 +13,7 @@ import numpy as np
 
 from lucid._tensor import Tensor
 from lucid.datasets._base import ImageDataset
-from lucid.ops._util import check_bool, is_int, is_number
+from lucid._checks import check_bool, is_int, is_number
 
 __all__ = ["Digits"]
 

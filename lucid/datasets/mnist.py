@@ -18,7 +18,7 @@ import numpy as np
 
 from lucid.datasets import _files
 from lucid.datasets._base import ImageDataset
-from lucid.ops._util import check_bool
+from lucid._checks import check_bool
 
 __all__ = ["MNIST", "FashionMNIST"]
 

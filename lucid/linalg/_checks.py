@@ -1,5 +1,5 @@
-"""What every ``lucid.linalg`` function shares: argument checks, the error class, and
-the batched transpose.
+"""What every ``lucid.linalg`` function shares: the matrix-shape checks, the error class,
+and the batched transpose.
 
 Every function here works on a *batch of matrices*: an array of shape
 ``(..., m, n)`` is a stack of ``m x n`` matrices indexed by the leading axes, as in
@@ -7,12 +7,9 @@ NumPy and PyTorch. :func:`mT` transposes each matrix of the stack.
 """
 import numpy as np
 
-from lucid._tensor import Tensor
+from lucid._checks import float_tensor
 
-__all__ = ["LinAlgError", "mT", "float_tensor", "matrix_tensor", "square_tensor", "check_int"]
-
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-
+__all__ = ["LinAlgError", "mT", "matrix_tensor", "square_tensor"]
 
 class LinAlgError(np.linalg.LinAlgError):
     """A matrix has no result for this function: it is singular (``inv``, ``solve``,
@@ -28,39 +25,19 @@ def mT(x):
     return np.swapaxes(x, -1, -2)
 
 
-def float_tensor(name, x, arg):
-    """``x`` as a Tensor of float32 or float64; TypeError naming ``arg`` otherwise."""
-    if not isinstance(x, Tensor):
-        try:
-            x = Tensor(x)
-        except TypeError:
-            raise TypeError(f"{name}: {arg} must be a Tensor or array of floats; "
-                            f"got {type(x).__name__}") from None
-    if x.dtype not in _FLOATS:
-        raise TypeError(f"{name}: {arg} must have dtype float32 or float64; got {x.dtype}")
-    return x
-
-
-def matrix_tensor(name, x, arg="a"):
+def matrix_tensor(x, name, arg="a"):
     """``x`` as a float Tensor of shape ``(..., m, n)`` (at least 2-D)."""
-    x = float_tensor(name, x, arg)
+    x = float_tensor(x, name, arg, convert=True)
     if x.ndim < 2:
         raise ValueError(f"{name}: {arg} must be a matrix or a batch of matrices of shape "
                          f"(..., m, n); got shape {x.shape}")
     return x
 
 
-def square_tensor(name, x, arg="a"):
+def square_tensor(x, name, arg="a"):
     """``x`` as a float Tensor of shape ``(..., n, n)``: a batch of square matrices."""
-    x = float_tensor(name, x, arg)
+    x = float_tensor(x, name, arg, convert=True)
     if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
         raise ValueError(f"{name}: {arg} must be a square matrix or a batch of square "
                          f"matrices of shape (..., n, n); got shape {x.shape}")
     return x
-
-
-def check_int(name, value, arg):
-    """``value`` as a Python int (bools refused); TypeError naming ``arg`` otherwise."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}: {arg} must be an int; got {value!r}")
-    return int(value)

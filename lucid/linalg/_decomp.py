@@ -15,7 +15,7 @@ import numpy as np
 
 from lucid.autograd.function import Function
 from lucid.linalg._checks import LinAlgError, matrix_tensor, mT, square_tensor
-from lucid.ops._util import check_bool
+from lucid._checks import check_bool
 
 __all__ = ["cholesky", "qr", "svd", "eig"]
 
@@ -128,7 +128,7 @@ def cholesky(a, upper=False):
     array([[0.1875, 0.125 ],
            [0.125 , 0.25  ]], dtype=float32)
     """
-    a = square_tensor("cholesky", a)
+    a = square_tensor(a, "cholesky")
     upper = check_bool(upper, "cholesky", "upper")
     return Cholesky.apply(a, upper=upper)
 
@@ -223,7 +223,7 @@ def qr(a, mode="reduced"):
     array([[-0.184, -1.4  ],
            [-1.112, -0.2  ]], dtype=float32)
     """
-    a = matrix_tensor("qr", a)
+    a = matrix_tensor(a, "qr")
     if mode not in ("reduced", "complete"):
         raise ValueError(f"qr: mode must be 'reduced' or 'complete'; got {mode!r}")
     q, r = np.linalg.qr(a.data, mode=mode)
@@ -279,11 +279,11 @@ def svd(a, full_matrices=True):
     :math:`\operatorname{skew}(X) = X - X^T` and :math:`E_{jk} = s_k^2 - s_j^2`
     (:math:`E_{jj} = 1`),
 
-    .. math:: \frac{\partial L}{\partial A} = U \Bigl[
+    .. math:: \frac{\partial L}{\partial A} = {} & U \Bigl[
               \frac{\operatorname{skew}(U^T G_U)}{E} S
               + S \frac{\operatorname{skew}(V^T G_V)}{E}
-              + \operatorname{diag}(G_S) \Bigr] V^T
-              + (I_m - U U^T)\, G_U S^{-1} V^T + U S^{-1} G_V^T (I_n - V V^T)
+              + \operatorname{diag}(G_S) \Bigr] V^T \\
+              & + (I_m - U U^T)\, G_U S^{-1} V^T + U S^{-1} G_V^T (I_n - V V^T)
 
     with the divisions element-wise. With ``full_matrices=True`` the gradients of the
     columns of ``U`` and rows of ``Vh`` beyond ``k`` are ignored (those vectors are any
@@ -325,7 +325,7 @@ def svd(a, full_matrices=True):
     array([[0., 1.],
            [1., 0.]], dtype=float32)
     """
-    a = matrix_tensor("svd", a)
+    a = matrix_tensor(a, "svd")
     full_matrices = check_bool(full_matrices, "svd", "full_matrices")
     u, s, vh = np.linalg.svd(a.data, full_matrices=full_matrices)
     return _factor_tensors(SVD, a, (u, s, vh))
@@ -420,7 +420,7 @@ def eig(a):
     array([[1., 0.],
            [0., 0.]], dtype=float32)
     """
-    a = square_tensor("eig", a)
+    a = square_tensor(a, "eig")
     w, v = np.linalg.eig(a.data)
     complex_dtype = np.result_type(a.dtype, np.complex64)
     return _factor_tensors(Eig, a, (w.astype(complex_dtype), v.astype(complex_dtype)))

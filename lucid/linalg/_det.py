@@ -105,5 +105,5 @@ def det(a):
     array([[ 3., -1.],
            [-1.,  2.]], dtype=float32)
     """
-    a = square_tensor("det", a)
+    a = square_tensor(a, "det")
     return Det.apply(a)

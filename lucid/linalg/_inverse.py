@@ -13,8 +13,8 @@ and for a loss :math:`L` with :math:`G = \partial L/\partial A^{-1}` the chain r
 import numpy as np
 
 from lucid.autograd.function import Function
-from lucid.linalg._checks import (LinAlgError, check_int, float_tensor, matrix_tensor, mT,
-                                  square_tensor)
+from lucid._checks import check_int, float_tensor
+from lucid.linalg._checks import LinAlgError, matrix_tensor, mT, square_tensor
 
 __all__ = ["inv", "solve", "pinv", "matrix_power"]
 
@@ -86,7 +86,7 @@ def inv(a):
     array([[-0.25  , -0.125 ],
            [-0.125 , -0.0625]], dtype=float32)
     """
-    a = square_tensor("inv", a)
+    a = square_tensor(a, "inv")
     return Inv.apply(a)
 
 
@@ -179,8 +179,8 @@ def solve(a, b):
     >>> b.grad
     array([0.2, 0.4], dtype=float32)
     """
-    a = square_tensor("solve", a)
-    b = float_tensor("solve", b, "b")
+    a = square_tensor(a, "solve")
+    b = float_tensor(b, "solve", "b", convert=True)
     if b.ndim == 0:
         raise ValueError("solve: b must be a vector (..., n) or a matrix (..., n, k); "
                          "got a 0-d tensor")
@@ -284,7 +284,7 @@ def pinv(a, atol=None, rtol=None):
            [-0.5 , -0.25],
            [ 1.  ,  0.25]], dtype=float32)
     """
-    a = matrix_tensor("pinv", a)
+    a = matrix_tensor(a, "pinv")
     for arg, tol in (("atol", atol), ("rtol", rtol)):
         if tol is None:
             continue
@@ -386,8 +386,8 @@ def matrix_power(a, n):
     >>> print(lucid.linalg.matrix_power(a, -1))
     Tensor([[1.0, -1.0], [0.0, 1.0]], grad_fn=MatrixPower)
     """
-    n = check_int("matrix_power", n, "n")
-    a = square_tensor("matrix_power", a)
+    n = check_int(n, "matrix_power", "n")
+    a = square_tensor(a, "matrix_power")
     if n < 0:
         return MatrixPower.apply(Inv.apply(a, name="matrix_power"), n=-n)
     return MatrixPower.apply(a, n=n)

@@ -10,9 +10,7 @@ min picks one of several equal values, its gradient is shared equally between th
 import numpy as np
 
 from lucid.autograd.function import Function
-from lucid.linalg._checks import float_tensor
-from lucid.ops._util import check_bool
-from lucid.ops._util import normalize_axis
+from lucid._checks import check_bool, float_tensor, normalize_axis
 
 __all__ = ["norm"]
 
@@ -127,11 +125,14 @@ def norm(a, ord=None, axis=None, keepdims=False):
       **matrix** norm, ``ord`` in ``{'fro', 'nuc', 1, -1, 2, -2, inf, -inf}``, with
       :math:`s` the singular values:
 
-      .. math:: \|A\|_F = \sqrt{\textstyle\sum_{ij} a_{ij}^2}, \quad
-                \|A\|_* = \textstyle\sum_i s_i, \quad
-                \|A\|_{\pm 2} = \max / \min_i s_i, \quad
-                \|A\|_{\pm 1} = \max / \min_j \textstyle\sum_i |a_{ij}|, \quad
-                \|A\|_{\pm\infty} = \max / \min_i \textstyle\sum_j |a_{ij}|
+      .. math::
+
+          \|A\|_F &= \sqrt{\textstyle\sum_{ij} a_{ij}^2}, &
+          \|A\|_* &= \textstyle\sum_i s_i, &
+          \|A\|_{\pm 2} &= \max / \min_i s_i,
+
+          \|A\|_{\pm 1} &= \max / \min_j \textstyle\sum_i |a_{ij}|, &
+          \|A\|_{\pm\infty} &= \max / \min_i \textstyle\sum_j |a_{ij}|
 
     Shapes: ``a`` minus the reduced axes (kept with size 1 when ``keepdims``).
 
@@ -185,7 +186,7 @@ def norm(a, ord=None, axis=None, keepdims=False):
     >>> print(lucid.linalg.norm(m, axis=1, keepdims=True))
     Tensor([[2.236068], [5.0]])
     """
-    x = float_tensor("norm", a, "a")
+    x = float_tensor(a, "norm", "a", convert=True)
     keepdims = check_bool(keepdims, "norm", "keepdims")
     number = isinstance(ord, (int, float, np.number)) and not isinstance(ord, (bool, np.bool_))
     if not (ord is None or number or isinstance(ord, str)):

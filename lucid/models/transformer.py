@@ -59,7 +59,7 @@ from lucid._tensor import Tensor
 from lucid.models._registry import register_model
 from lucid.nn import init
 from lucid.nn.modules.attention import _positive_int
-from lucid.ops._util import check_bool
+from lucid._checks import check_bool
 
 __all__ = ["PositionalEncoding", "Seq2SeqTransformer", "transformer_tiny", "transformer_base"]
 

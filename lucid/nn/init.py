@@ -22,8 +22,9 @@ import math
 
 from lucid import random as _random
 from lucid._tensor import Tensor
+from lucid.autograd.inplace import note_write
+from lucid._checks import is_number as _is_number
 from lucid.nn._shape_only import is_shape_only as _is_shape_only
-from lucid.ops._util import is_number as _is_number
 
 # PyTorch's trailing-underscore names (uniform_, ...) are the same functions: they are
 # module attributes but not listed here, so the docs show each function once.
@@ -71,6 +72,7 @@ def _fan(tensor, mode, name):
 def _fill(tensor, values):
     if not _is_shape_only(tensor):          # placeholders of nn.shape_only() stay as they are
         tensor.data[...] = values
+        note_write(tensor.data)
     return tensor
 
 

@@ -25,6 +25,7 @@ from lucid import _dtypes
 from lucid._tensor import Tensor
 from lucid.autograd.function import Function
 from lucid.autograd.grad_mode import state as _grad_state
+from lucid.autograd.inplace import note_write
 from lucid.nn._shape_only import is_shape_only as _is_shape_only
 from lucid.nn.parameter import Buffer, Parameter
 
@@ -1360,6 +1361,7 @@ class Module:
                                  f"to load weights into it")
         for target, array in updates:
             np.copyto(target.data, array, casting="unsafe")
+            note_write(target.data)
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------- repr

@@ -1,4 +1,5 @@
-"""Small helpers every op module shares: argument coercion, error messages, shared docs."""
+"""Small helpers every op module shares: operands as Tensors, broadcast errors, leaves,
+shared docstring sections. Argument checks live in :mod:`lucid._checks`."""
 import inspect
 
 import numpy as np
@@ -6,37 +7,14 @@ import numpy as np
 from lucid._tensor import Tensor
 from lucid.autograd.function import Function
 
-__all__ = ["DataMovement", "as_tensor", "normalize_axis", "broadcast_error", "is_int", "is_number",
-           "shape_arg", "leaf", "shared_doc", "check_bool"]
+__all__ = ["DataMovement", "as_tensor", "broadcast_error", "leaf", "shared_doc"]
 
 
-def as_tensor(x, like=None):
+def as_tensor(x):
     """Return ``x`` as a Tensor; Python numbers take the dtype rules of ``Tensor``."""
     if isinstance(x, Tensor):
         return x
     return Tensor(x)
-
-
-def normalize_axis(axis, ndim, name):
-    """Turn ``axis`` (int, tuple or None) into non-negative ints, checking the range.
-
-    Raises ValueError naming the op, the axis and the tensor's ndim.
-    """
-    if axis is None:
-        return None
-    if isinstance(axis, (tuple, list)):
-        out = tuple(normalize_axis(a, ndim, name) for a in axis)
-        if len(set(out)) != len(out):
-            raise ValueError(f"{name}: repeated axis in {tuple(axis)}")
-        return out
-    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"{name}: axis must be an int or a tuple of ints; got {axis!r}")
-    if not -max(ndim, 1) <= axis < max(ndim, 1):
-        raise ValueError(
-            f"{name}: axis {axis} is out of range for a tensor with ndim {ndim} "
-            f"(valid: {-max(ndim, 1)} to {max(ndim, 1) - 1})"
-        )
-    return int(axis) % max(ndim, 1)
 
 
 def broadcast_error(name, a, b):
@@ -44,34 +22,6 @@ def broadcast_error(name, a, b):
     sa = np.shape(a.data if isinstance(a, Tensor) else a)
     sb = np.shape(b.data if isinstance(b, Tensor) else b)
     return ValueError(f"{name}: shapes {sa} and {sb} cannot be broadcast together")
-
-
-def check_bool(value, fname, arg, expected="a bool"):
-    """``value`` as a Python bool (a NumPy bool too); else a TypeError naming the
-    function ``fname``, the argument ``arg``, what was expected and what was given."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{fname}: {arg} must be {expected}; got {value!r}")
-    return bool(value)
-
-
-def is_int(x):
-    """True for Python/NumPy integers, bools excluded."""
-    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
-
-
-def is_number(x):
-    """True for Python/NumPy real numbers, bools excluded."""
-    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
-
-
-def shape_arg(shape, name, arg="shape"):
-    """``shape`` (an int, or a tuple/list of ints) as a tuple of non-negative ints."""
-    dims = (shape,) if is_int(shape) else shape
-    if not isinstance(dims, (tuple, list)) or not all(is_int(d) for d in dims):
-        raise TypeError(f"{name}: {arg} must be an int or a tuple of ints; got {shape!r}")
-    if any(d < 0 for d in dims):
-        raise ValueError(f"{name}: {arg} must not contain negative sizes; got {tuple(dims)}")
-    return tuple(int(d) for d in dims)
 
 
 def leaf(array, name, requires_grad=False, keep_grad=False):

@@ -12,9 +12,8 @@ import numpy as np
 
 from lucid._tensor import Tensor, _resolve_dtype, _to_array
 from lucid.autograd.function import Function
-from lucid.ops._util import (
-    is_int as _is_int, is_number as _is_number, leaf as _leaf, shape_arg as _shape, shared_doc,
-)
+from lucid._checks import is_int as _is_int, is_number as _is_number, shape_arg as _shape
+from lucid.ops._util import leaf as _leaf, shared_doc
 
 __all__ = [
     "tensor", "to_tensor", "zeros", "zeros_like", "ones", "ones_like", "eye", "diag",

@@ -33,6 +33,7 @@ import numpy as np
 
 from lucid import _ext
 from lucid._tensor import Tensor
+from lucid.autograd import inplace as _inplace
 from lucid.autograd.grad_mode import grad_enabled
 from lucid.ops._util import DataMovement, as_tensor
 
@@ -406,6 +407,45 @@ def getitem(input_, index):
     return AdvancedIndex.apply(input_, index=advanced)
 
 
+class IndexPut(DataMovement):
+    r"""``y = x`` with ``y[index] = v`` (``v`` broadcast to the indexed shape): the
+    recorded form of ``setitem``. Backward: the overwritten elements of ``x`` get no
+    gradient, ``v`` gets the gradient of the elements it was written to (summed back
+    over the axes it was broadcast along, by the engine)."""
+
+    @staticmethod
+    def forward(ctx, x, v, basic=(), advanced=None):
+        out = x.copy()
+        _put(out, basic, advanced, v)
+        ctx.basic, ctx.advanced = basic, advanced
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        gx = gv = None
+        if ctx.needs_input_grad[0]:
+            gx = grad.copy()
+            _put(gx, ctx.basic, ctx.advanced, 0)
+        if ctx.needs_input_grad[1]:
+            target, items = _target(grad, ctx.basic, ctx.advanced)
+            gv = np.array(target[items])
+        return gx, gv
+
+
+def _target(data, basic, advanced):
+    """``(array, index)`` such that ``array[index]`` is ``data[basic][advanced]`` as a
+    writable view: the basic step gives a view, the advanced step indexes it."""
+    if advanced is None:
+        return data, basic
+    view = basic if Ellipsis in basic else basic + (Ellipsis,)   # a view even if 0-d
+    return data[view], advanced
+
+
+def _put(data, basic, advanced, values):
+    target, items = _target(data, basic, advanced)
+    target[items] = values
+
+
 def setitem(input_, index, value):
     r"""Write ``value`` into ``input_[index]``, in place: ``input_[index] = value``.
 
@@ -415,11 +455,13 @@ def setitem(input_, index, value):
     ``input_`` (as in NumPy: a float written into an integer tensor is truncated).
     With advanced indices that repeat, the last write wins.
 
-    Backward: none. Autograd records no in-place operations, so ``setitem`` is
-    allowed only on a tensor that does not require grad, or inside ``no_grad()``
-    (for example to update parameters). Writing inside ``no_grad()`` into a tensor
-    that a recorded graph still uses changes what that graph's ``backward`` computes:
-    build a new tensor instead (:func:`where`, :func:`masked_fill`, concatenation).
+    Backward: with grad mode on, when ``input_`` (a result of other operations) or
+    ``value`` requires grad, the write is recorded (:class:`IndexPut`): the overwritten
+    elements of the old ``input_`` get no gradient, ``value`` gets the gradient of the
+    elements it was written to. As for every in-place operation
+    (:mod:`lucid.autograd.inplace`), a *leaf* that requires grad refuses it outside
+    ``no_grad()`` (write parameters inside ``with lucid.no_grad():``), and a backward
+    that needs the values as they were before the write raises.
 
     Parameters
     ----------
@@ -427,7 +469,6 @@ def setitem(input_, index, value):
         Modified in place.
     index : as in :func:`getitem`
     value : Tensor, array_like or number
-        Must not require grad while grad mode is on (its gradient would be lost).
 
     Returns
     -------
@@ -436,7 +477,7 @@ def setitem(input_, index, value):
     Raises
     ------
     RuntimeError
-        ``input_`` or ``value`` requires grad while grad mode is on.
+        ``input_`` is a leaf that requires grad while grad mode is on.
     IndexError, TypeError
         A bad index, as in :func:`getitem`.
     ValueError
@@ -456,21 +497,18 @@ def setitem(input_, index, value):
     ...     w[1] = 5.0
     >>> print(w)
     Tensor([1.0, 5.0], requires_grad=True)
+
+    A recorded write: the gradient reaches ``v``, and not the overwritten element.
+
+    >>> a = lucid.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> v = lucid.Tensor(10.0, requires_grad=True)
+    >>> y = a * 1.0
+    >>> y[0] = v
+    >>> (y * lucid.Tensor([1.0, 2.0, 3.0])).sum().backward()
+    >>> a.grad, v.grad
+    (array([0., 2., 3.], dtype=float32), array(1., dtype=float32))
     """
-    if grad_enabled():
-        if input_.requires_grad:
-            raise RuntimeError(
-                "setitem: cannot write in place into a tensor that requires grad: "
-                "autograd records no in-place operations. Write inside "
-                "`with lucid.no_grad():` (e.g. a parameter update), or build a new "
-                "tensor with lucid.where / lucid.masked_fill / lucid.concatenate"
-            )
-        if isinstance(value, Tensor) and value.requires_grad:
-            raise RuntimeError(
-                "setitem: value requires grad, but an in-place write is not recorded, "
-                "so its gradient would be lost; build a new tensor with lucid.where / "
-                "lucid.concatenate, or pass value.detach()"
-            )
+    _inplace.check_leaf(input_, "setitem")
     basic, advanced = parse_index(index, input_.shape, "setitem")
     data = input_.data
     if not data.flags.writeable:
@@ -479,20 +517,26 @@ def setitem(input_, index, value):
             "whose elements share memory); copy it first"
         )
     values = value.data if isinstance(value, Tensor) else np.asarray(value)
-    if advanced is None:
-        target, items = data, basic
-    else:                       # the basic step gives a view; write through it
-        view = basic if Ellipsis in basic else basic + (Ellipsis,)   # a view even if 0-d
-        target, items = data[view], advanced
+    target, items = _target(data, basic, advanced)
     target_shape = np.empty(target.shape, dtype=np.bool_)[items].shape
     try:
         np.broadcast_shapes(values.shape, target_shape)
-        target[items] = values
     except ValueError:
         raise ValueError(
             f"setitem: value of shape {values.shape} cannot be broadcast to the indexed "
             f"shape {target_shape}"
         ) from None
+    if grad_enabled() and (input_.requires_grad
+                           or (isinstance(value, Tensor) and value.requires_grad)):
+        v = value if isinstance(value, Tensor) else values
+        _inplace.update(input_, "setitem", _index_put, v, basic, advanced, casting="unsafe")
+        return
+    target[items] = values
+    _inplace.note_write(data)
+
+
+def _index_put(x, v, basic, advanced):
+    return IndexPut.apply(x, v, basic=basic, advanced=advanced)
 
 
 def _shape_of(x):

@@ -27,7 +27,8 @@ import numpy as np
 
 from lucid._ext._blas import product_threads
 from lucid.autograd.function import Function
-from lucid.ops._util import as_tensor, normalize_axis
+from lucid._checks import is_int, normalize_axis
+from lucid.ops._util import as_tensor
 
 __all__ = ["matmul", "dot", "inner", "outer", "tensordot"]
 
@@ -58,7 +59,7 @@ class MatMul(Function):
         ctx.a_vector, ctx.b_vector = a.ndim == 1, b.ndim == 1
         A = a[np.newaxis, :] if ctx.a_vector else a   # (k,) -> (1, k)
         B = b[:, np.newaxis] if ctx.b_vector else b   # (k,) -> (k, 1)
-        ctx.save_for_backward(A, B)
+        ctx.A, ctx.B = A, B
         ctx.work = _product_flops(A, B)
         with product_threads(ctx.work):
             return np.matmul(a, b)
@@ -70,7 +71,7 @@ class MatMul(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        A, B = ctx.saved_tensors
+        A, B = ctx.A, ctx.B
         G = grad
         if ctx.b_vector:
             G = G[..., np.newaxis]                     # (..., m) -> (..., m, 1)
@@ -224,7 +225,7 @@ class TensorDot(Function):
         K = int(np.prod([a.shape[i] for i in axes_a]))
         A = a_laid.reshape(M, K)
         B = b_laid.reshape(K, N)
-        ctx.save_for_backward(A, B)
+        ctx.A, ctx.B = A, B
         ctx.order_a, ctx.order_b = order_a, order_b
         ctx.laid_a, ctx.laid_b = a_laid.shape, b_laid.shape
         out_shape = tuple(a.shape[i] for i in free_a) + tuple(b.shape[i] for i in free_b)
@@ -233,11 +234,11 @@ class TensorDot(Function):
     @staticmethod
     def flops(ctx, out, a, b, axes_a=(), axes_b=()):
         """Each output element sums K products: 2 K operations."""
-        return 2 * int(out.size) * ctx.saved_tensors[0].shape[1]
+        return 2 * int(out.size) * ctx.A.shape[1]
 
     @staticmethod
     def backward(ctx, grad):
-        A, B = ctx.saved_tensors
+        A, B = ctx.A, ctx.B
         G = grad.reshape(A.shape[0], B.shape[1])       # (M, N)
         dA = dB = None
         if ctx.needs_input_grad[0]:
@@ -260,7 +261,7 @@ def _check_pairs(name, a, b, axes_a, axes_b, what_a=None, what_b=None):
 
 def _axis_list(which, axes, ndim):
     """One side (``which`` is "a" or "b") of a ``tensordot`` axes pair, as non-negative ints."""
-    if isinstance(axes, (int, np.integer)) and not isinstance(axes, (bool, np.bool_)):
+    if is_int(axes):
         axes = [axes]
     try:
         axes = tuple(axes)
@@ -275,7 +276,7 @@ def _axis_list(which, axes, ndim):
 
 def _tensordot_axes(a, b, axes):
     """Turn ``axes`` (an int, or a pair of ints / sequences) into two lists of axes."""
-    if isinstance(axes, (int, np.integer)) and not isinstance(axes, (bool, np.bool_)):
+    if is_int(axes):
         n = int(axes)
         if n < 0 or n > a.ndim or n > b.ndim:
             raise ValueError(
@@ -478,13 +479,13 @@ class Outer(Function):
     @staticmethod
     def forward(ctx, a, b):
         u, v = a.reshape(-1), b.reshape(-1)
-        ctx.save_for_backward(u, v)
+        ctx.u, ctx.v = u, v
         ctx.shape_a, ctx.shape_b = a.shape, b.shape
         return u[:, np.newaxis] * v[np.newaxis, :]
 
     @staticmethod
     def backward(ctx, grad):
-        u, v = ctx.saved_tensors
+        u, v = ctx.u, ctx.v
         da = (grad @ v).reshape(ctx.shape_a) if ctx.needs_input_grad[0] else None
         db = (grad.T @ u).reshape(ctx.shape_b) if ctx.needs_input_grad[1] else None
         return da, db

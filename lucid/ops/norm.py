@@ -28,6 +28,7 @@ input first.
 import numpy as np
 
 from lucid.autograd.function import Function
+from lucid.autograd.inplace import note_write
 
 __all__ = []  # Functions only; the public functions are in lucid.nn.functional.norm
 
@@ -95,5 +96,7 @@ def _update_running(running, mean, var, n):
     batch_var = (var * (n / (n - 1))).reshape(-1, c).mean(axis=0)
     if running_mean is not None:
         running_mean[...] = (1 - momentum) * running_mean + momentum * batch_mean
+        note_write(running_mean)
     if running_var is not None:
         running_var[...] = (1 - momentum) * running_var + momentum * batch_var
+        note_write(running_var)

@@ -23,7 +23,8 @@ Conventions shared by every reduction (they follow NumPy, like the original luci
 import numpy as np
 
 from lucid.autograd.function import Function
-from lucid.ops._util import as_tensor, check_bool, normalize_axis, shared_doc
+from lucid._checks import check_bool, normalize_axis
+from lucid.ops._util import as_tensor, shared_doc
 
 __all__ = ["sum", "mean", "var", "min", "max", "trace"]
 
@@ -224,12 +225,12 @@ class Var(Function):
             centred = x - mu
             y = np.sum(centred * centred, axis=axis, keepdims=keepdims) / n
         ctx.shape, ctx.axis, ctx.keepdims, ctx.n = x.shape, axis, keepdims, n
-        ctx.save_for_backward(centred)
+        ctx.centred = centred
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        (centred,) = ctx.saved_tensors
+        centred = ctx.centred
         g = _expand(grad, ctx.shape, ctx.axis, ctx.keepdims)
         with np.errstate(invalid="ignore", divide="ignore"):  # N = 0: x is empty anyway
             return g * (2 * centred / ctx.n)
@@ -292,7 +293,7 @@ class _Extreme(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, y = ctx.saved_tensors
+        x, y = ctx.x, ctx.y
         winners = x == _expand(np.asarray(y), ctx.shape, ctx.axis, ctx.keepdims)
         ties = np.sum(winners, axis=ctx.axis, keepdims=True).astype(grad.dtype)
         g = _expand(grad, ctx.shape, ctx.axis, ctx.keepdims)
@@ -307,7 +308,7 @@ class Max(_Extreme):
     def forward(ctx, x, axis=None, keepdims=False):
         y = np.max(x, axis=axis, keepdims=keepdims)
         ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
-        ctx.save_for_backward(x, y)
+        ctx.x, ctx.y = x, y
         return y
 
 
@@ -318,7 +319,7 @@ class Min(_Extreme):
     def forward(ctx, x, axis=None, keepdims=False):
         y = np.min(x, axis=axis, keepdims=keepdims)
         ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
-        ctx.save_for_backward(x, y)
+        ctx.x, ctx.y = x, y
         return y
 
 

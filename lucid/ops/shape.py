@@ -21,7 +21,8 @@ import numpy as np
 
 from lucid._tensor import Tensor
 from lucid.autograd.engine import unbroadcast
-from lucid.ops._util import DataMovement, as_tensor, normalize_axis
+from lucid._checks import int_tuple, is_int, normalize_axis
+from lucid.ops._util import DataMovement, as_tensor
 from lucid.ops.index import BasicIndex, Take
 
 __all__ = [
@@ -32,29 +33,6 @@ __all__ = [
 
 
 # ------------------------------------------------------------------------ helpers
-def _is_int(n):
-    return isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
-
-
-def _int_tuple(value, name, arg, allow=None):
-    """``value`` (an int or a sequence of ints) as a tuple of ints.
-
-    Each int must be >= 0, or equal to ``allow`` (reshape's -1). TypeError otherwise.
-    """
-    if isinstance(value, Tensor):
-        value = value.data.tolist()
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    items = (value,) if _is_int(value) else value
-    if not isinstance(items, (tuple, list)) or not all(_is_int(n) for n in items):
-        raise TypeError(f"{name}: {arg} must be an int or a sequence of ints; got {value!r}")
-    items = tuple(int(n) for n in items)
-    bad = [n for n in items if n < 0 and n != allow]
-    if bad:
-        raise ValueError(f"{name}: {arg} must not contain negative values; got {items}")
-    return items
-
-
 def _prod(shape):
     return int(np.prod(shape, dtype=np.int64))
 
@@ -233,7 +211,7 @@ def reshape(input_, shape):
     Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], grad_fn=Reshape)
     """
     input_ = as_tensor(input_)
-    shape = _int_tuple(shape, "reshape", "shape", allow=-1)
+    shape = int_tuple(shape, "reshape", "shape", minimum=0, allow=-1)
     size = input_.size
     unknown = [i for i, n in enumerate(shape) if n == -1]
     known = _prod([n for n in shape if n != -1])
@@ -312,7 +290,7 @@ def _new_axes(axes, ndim, out_ndim, name, shown=None):
 def _insert_axes(input_, axes, name):
     """``input_`` with a new size-1 axis at each of ``axes`` (positions in the result)."""
     given = axes
-    if _is_int(axes):
+    if is_int(axes):
         axes = (axes,)
     if not isinstance(axes, (tuple, list)):
         raise TypeError(f"{name}: axis must be an int or a tuple of ints; got {axes!r}")
@@ -358,7 +336,7 @@ def unsqueeze(input_, axis):
     (2, 1)
     """
     input_ = as_tensor(input_)
-    if not _is_int(axis):
+    if not is_int(axis):
         raise TypeError(f"unsqueeze: axis must be an int; got {axis!r}")
     return _insert_axes(input_, axis, "unsqueeze")
 
@@ -767,13 +745,13 @@ def split(input_, size_or_sections, axis=0):
         raise ValueError("split: cannot split a 0-d tensor; it has no axis")
     axis = normalize_axis(axis, input_.ndim, "split")
     n = input_.shape[axis]
-    if _is_int(size_or_sections):
+    if is_int(size_or_sections):
         size = int(size_or_sections)
         if size <= 0:
             raise ValueError(f"split: the piece size must be a positive int; got {size}")
         sizes = [min(size, n - start) for start in range(0, n, size)] or [0]
     else:
-        sizes = _int_tuple(size_or_sections, "split", "size_or_sections")
+        sizes = int_tuple(size_or_sections, "split", "size_or_sections", minimum=0)
         if sum(sizes) != n:
             raise ValueError(
                 f"split: section sizes {list(sizes)} add up to {sum(sizes)} but axis "
@@ -817,7 +795,7 @@ def chunk(input_, chunks, axis=0):
     [(2,), (2,), (1,)]
     """
     input_ = as_tensor(input_)
-    if not _is_int(chunks) or chunks <= 0:
+    if not is_int(chunks) or chunks <= 0:
         raise ValueError(f"chunk: chunks must be a positive int; got {chunks!r}")
     if input_.ndim == 0:
         raise ValueError("chunk: cannot chunk a 0-d tensor; it has no axis")
@@ -944,7 +922,7 @@ def repeat(input_, repeats, axis=None):
     With ``axis=None`` the tensor is flattened first. (This is PyTorch's
     ``repeat_interleave``; PyTorch's ``Tensor.repeat`` is :func:`tile`.)
 
-    Backward: a gather of slices ``y_j = x_{\text{src}(j)}`` with
+    Backward: a gather of slices :math:`y_j = x_{\text{src}(j)}` with
     ``src = [0]*r_0 + [1]*r_1 + ...``; each slice of ``input_`` receives the sum of the
     gradients of its copies, :math:`\partial L/\partial x_i = \sum_{j : \text{src}(j) = i}
     \partial L/\partial y_j` (the scatter-add kernel).
@@ -976,7 +954,7 @@ def repeat(input_, repeats, axis=None):
     Tensor([1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0], grad_fn=Take)
     """
     input_ = as_tensor(input_)
-    counts = _int_tuple(repeats, "repeat", "repeats")
+    counts = int_tuple(repeats, "repeat", "repeats", minimum=0)
     if axis is None:
         input_ = ravel(input_)
         axis = 0
@@ -1028,7 +1006,7 @@ def tile(input_, reps):
     Tensor([[1.0, 2.0, 1.0, 2.0], [1.0, 2.0, 1.0, 2.0]], grad_fn=Tile)
     """
     input_ = as_tensor(input_)
-    reps = _int_tuple(reps, "tile", "reps")
+    reps = int_tuple(reps, "tile", "reps", minimum=0)
     ndim = max(input_.ndim, len(reps))
     if input_.ndim < ndim:
         input_ = reshape(input_, (1,) * (ndim - input_.ndim) + input_.shape)
@@ -1076,7 +1054,7 @@ def broadcast_to(input_, shape):
            [3.]], dtype=float32)
     """
     input_ = as_tensor(input_)
-    shape = _int_tuple(shape, "broadcast_to", "shape")
+    shape = int_tuple(shape, "broadcast_to", "shape", minimum=0)
     src = input_.shape
     lead = len(shape) - len(src)
     if lead < 0 or any(n not in (1, m) for n, m in zip(src, shape[lead:])):

@@ -22,13 +22,13 @@ index is returned beside it. ``nan`` counts as larger than every number (NumPy's
 PyTorch's rule).
 """
 import collections
-import numbers
 
 import numpy as np
 
 from lucid._tensor import Tensor
 from lucid.autograd.function import Function
-from lucid.ops._util import as_tensor, check_bool, normalize_axis, shared_doc
+from lucid._checks import check_bool, int_tuple, is_int, is_number, normalize_axis
+from lucid.ops._util import as_tensor, shared_doc
 from lucid.ops.shape import broadcast_to, reshape
 
 __all__ = [
@@ -46,14 +46,6 @@ _BIN_RULES = ("auto", "fd", "doane", "scott", "stone", "rice", "sturges", "sqrt"
 
 
 # -------------------------------------------------------------------------- helpers
-def _is_int(n):
-    return isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
-
-
-def _is_real(n):
-    return isinstance(n, numbers.Real) and not isinstance(n, (bool, np.bool_))
-
-
 def _input(x, name, arg="input_"):
     """``x`` as a Tensor (lists and arrays are converted); TypeError names ``name``."""
     if isinstance(x, Tensor):
@@ -350,7 +342,7 @@ def topk(input_, k, axis=-1, largest=True, sorted=True):
     """
     x, axis = _order_args("topk", input_, axis, largest, "largest")
     check_bool(sorted, "topk", "sorted")
-    if not _is_int(k):
+    if not is_int(k):
         raise TypeError(f"topk: k must be an int; got {k!r}")
     if x.ndim == 0 and k != 1:  # a 0-d result must hold one value (torch returns it for k=0)
         raise ValueError(f"topk: k ({k}) must be 1 for a 0-d tensor (it has one element)")
@@ -507,7 +499,7 @@ def _real_values(x, name, arg):
 
 def _edges_or_count(bins, name, arg, rules=False):
     """One axis's ``bins``: a count >= 1, increasing edges, or (1-D) a rule's name."""
-    if _is_int(bins):
+    if is_int(bins):
         if bins < 1:
             raise ValueError(f"{name}: {arg} must be a positive number of bins; got {bins}")
         return int(bins)
@@ -534,7 +526,7 @@ def _edges_or_count(bins, name, arg, rules=False):
 def _interval(pair, name, arg):
     """One axis's ``range``: ``(low, high)``, finite, ``low <= high``."""
     if (not isinstance(pair, (tuple, list, np.ndarray)) or len(pair) != 2
-            or not all(_is_real(v) for v in pair)):
+            or not all(is_number(v) for v in pair)):
         raise TypeError(f"{name}: {arg} must be a pair (low, high) of real numbers; "
                         f"got {pair!r}")
     low, high = float(pair[0]), float(pair[1])
@@ -633,7 +625,7 @@ def _per_axis(value, d, name, arg):
 def _histogramdd(sample, bins, range_, density, name):
     """Shared body of histogram2d / histogramdd on a validated ``(N, D)`` array."""
     d = sample.shape[1]
-    if _is_int(bins):
+    if is_int(bins):
         bins = [bins] * d
     bins = [_edges_or_count(b, name, f"bins[{i}]")
             for i, b in enumerate(_per_axis(bins, d, name, "bins"))]
@@ -698,7 +690,7 @@ def histogram2d(x, y, bins=10, range=None, density=False):
     if xs.ndim != 1 or ys.ndim != 1 or xs.shape != ys.shape:
         raise ValueError(f"{name}: x and y must be 1-D of the same length; got shapes "
                          f"{xs.shape} and {ys.shape}")
-    if not _is_int(bins) and not (isinstance(bins, (list, tuple)) and len(bins) == 2):
+    if not is_int(bins) and not (isinstance(bins, (list, tuple)) and len(bins) == 2):
         bins = [bins, bins]  # one sequence of edges for both axes (NumPy's rule)
     sample = np.stack([xs, ys], axis=1)
     hist, (xedges, yedges) = _histogramdd(sample, bins, range, density, name)
@@ -841,16 +833,6 @@ def meshgrid(*tensors, indexing="ij"):
     return tuple(grids)
 
 
-def _int_or_ints(value, name, arg):
-    """An int, or a non-empty tuple/list of ints, as a tuple."""
-    items = (value,) if _is_int(value) else value
-    if (not isinstance(items, (tuple, list)) or not items
-            or not all(_is_int(v) for v in items)):
-        raise TypeError(f"{name}: {arg} must be an int or a non-empty sequence of ints; "
-                        f"got {value!r}")
-    return tuple(int(v) for v in items)
-
-
 def roll(input_, shifts, axis=None):
     r"""Shift the elements along ``axis`` circularly (``np.roll`` / ``torch.roll``).
 
@@ -900,13 +882,13 @@ def roll(input_, shifts, axis=None):
            [0., 1., 0.]], dtype=float32)
     """
     x = _input(input_, "roll")
-    shift_list = _int_or_ints(shifts, "roll", "shifts")
+    shift_list = int_tuple(shifts, "roll", "shifts", nonempty=True)
     if axis is None:
         if len(shift_list) != 1:
             raise ValueError(f"roll: with axis=None (the flattened tensor) shifts must be "
                              f"one int; got {shifts!r}")
         return Roll.apply(x, shifts=shift_list[0], axis=None)
-    axes = _int_or_ints(axis, "roll", "axis")
+    axes = int_tuple(axis, "roll", "axis", nonempty=True)
     if len(axes) != len(shift_list):
         raise ValueError(f"roll: shifts and axis must have the same length; got shifts "
                          f"{shifts!r} and axis {axis!r}")
@@ -922,7 +904,7 @@ def _triangle_args(name, input_, diagonal):
     if x.ndim < 2:
         raise ValueError(f"{name}: input_ must have at least 2 dimensions (a matrix or a "
                          f"batch of matrices); got shape {x.shape}")
-    if not _is_int(diagonal):
+    if not is_int(diagonal):
         raise TypeError(f"{name}: diagonal must be an int; got {diagonal!r}")
     return x, int(diagonal)
 

@@ -1,7 +1,8 @@
 """Adadelta: step sizes from running averages of squared gradients and squared updates."""
 import numpy as np
 
-from lucid.optim.optimizer import Optimizer, apply_weight_decay, check_interval, check_non_negative
+from lucid._checks import check_number
+from lucid.optim.optimizer import Optimizer, apply_weight_decay, check_non_negative
 
 __all__ = ["Adadelta"]
 
@@ -61,10 +62,10 @@ class Adadelta(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group):
-        check_non_negative("Adadelta", "lr", group["lr"])
-        check_interval("Adadelta", "rho", group["rho"], 0.0, 1.0, include_high=True)
-        check_non_negative("Adadelta", "eps", group["eps"])
-        check_non_negative("Adadelta", "weight_decay", group["weight_decay"])
+        check_non_negative(group["lr"], "Adadelta", "lr")
+        check_number(group["rho"], "Adadelta", "rho", 0.0, 1.0)
+        check_non_negative(group["eps"], "Adadelta", "eps")
+        check_non_negative(group["weight_decay"], "Adadelta", "weight_decay")
 
     def _init_state(self, param, state, group):
         state["step"] = 0

@@ -70,7 +70,7 @@ class Adagrad(Optimizer):
 
     def _check_group(self, group):
         for name in ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
-            check_non_negative("Adagrad", name, group[name])
+            check_non_negative(group[name], "Adagrad", name)
 
     def _init_state(self, param, state, group):
         state["step"] = 0

@@ -31,10 +31,10 @@ class _AdamBase(Optimizer):
 
     def _check_group(self, group):
         name = self._name
-        check_non_negative(name, "lr", group["lr"])
-        check_non_negative(name, "eps", group["eps"])
-        check_betas(name, group["betas"])
-        check_non_negative(name, "weight_decay", group["weight_decay"])
+        check_non_negative(group["lr"], name, "lr")
+        check_non_negative(group["eps"], name, "eps")
+        check_betas(group["betas"], name)
+        check_non_negative(group["weight_decay"], name, "weight_decay")
 
     def _init_state(self, param, state, group):
         state["step"] = 0
@@ -243,7 +243,7 @@ class NAdam(_AdamBase):
 
     def _check_group(self, group):
         super()._check_group(group)
-        check_non_negative("NAdam", "momentum_decay", group["momentum_decay"])
+        check_non_negative(group["momentum_decay"], "NAdam", "momentum_decay")
 
     def _init_state(self, param, state, group):
         super()._init_state(param, state, group)

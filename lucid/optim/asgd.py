@@ -1,7 +1,8 @@
 """ASGD: averaged stochastic gradient descent (Polyak-Ruppert averaging)."""
 import numpy as np
 
-from lucid.optim.optimizer import Optimizer, apply_weight_decay, check_non_negative, check_number
+from lucid._checks import check_number
+from lucid.optim.optimizer import Optimizer, apply_weight_decay, check_non_negative
 
 __all__ = ["ASGD"]
 
@@ -66,11 +67,11 @@ class ASGD(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group):
-        check_non_negative("ASGD", "lr", group["lr"])
-        check_non_negative("ASGD", "lambd", group["lambd"])
-        check_number("ASGD", "alpha", group["alpha"])
-        check_number("ASGD", "t0", group["t0"])
-        check_non_negative("ASGD", "weight_decay", group["weight_decay"])
+        check_non_negative(group["lr"], "ASGD", "lr")
+        check_non_negative(group["lambd"], "ASGD", "lambd")
+        check_number(group["alpha"], "ASGD", "alpha", finite=False)
+        check_number(group["t0"], "ASGD", "t0", finite=False)
+        check_non_negative(group["weight_decay"], "ASGD", "weight_decay")
 
     def _init_state(self, param, state, group):
         state["step"] = 0

@@ -15,11 +15,16 @@ import types
 from collections import Counter
 from functools import partial
 
-from lucid.ops._util import is_int
-from lucid.optim.optimizer import Optimizer, check_non_negative, check_number
+from lucid._checks import check_number, is_int
+from lucid.optim.optimizer import Optimizer, check_non_negative
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
            "CosineAnnealingLR", "ReduceLROnPlateau", "CyclicLR"]
+
+
+def __dir__():
+    """``dir(lr_scheduler)`` lists the schedulers, not the helpers this module imports."""
+    return sorted(__all__)
 
 
 def _check_optimizer(owner, optimizer):
@@ -231,7 +236,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         _check_positive_int("StepLR", "step_size", step_size)
-        check_number("StepLR", "gamma", gamma)
+        check_number(gamma, "StepLR", "gamma", finite=False)
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -283,7 +288,7 @@ class MultiStepLR(LRScheduler):
         for m in milestones:
             if not is_int(m) or m < 0:
                 raise ValueError(f"MultiStepLR: milestones must be non-negative integers; got {milestones!r}")
-        check_number("MultiStepLR", "gamma", gamma)
+        check_number(gamma, "MultiStepLR", "gamma", finite=False)
         self.milestones = Counter(milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -324,7 +329,7 @@ class ExponentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
-        check_number("ExponentialLR", "gamma", gamma)
+        check_number(gamma, "ExponentialLR", "gamma", finite=False)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -381,7 +386,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
         _check_positive_int("CosineAnnealingLR", "T_max", T_max)
-        check_number("CosineAnnealingLR", "eta_min", eta_min)
+        check_number(eta_min, "CosineAnnealingLR", "eta_min", finite=False)
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
@@ -458,14 +463,14 @@ class ReduceLROnPlateau(LRScheduler):
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
                  threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
         _check_optimizer("ReduceLROnPlateau", optimizer)
-        check_number("ReduceLROnPlateau", "factor", factor)
+        check_number(factor, "ReduceLROnPlateau", "factor", finite=False)
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau: factor must be < 1; got {factor!r}")
         for name, value in (("patience", patience), ("cooldown", cooldown)):
             if not is_int(value) or value < 0:
                 raise ValueError(f"ReduceLROnPlateau: {name} must be an integer >= 0; got {value!r}")
-        check_number("ReduceLROnPlateau", "threshold", threshold)
-        check_non_negative("ReduceLROnPlateau", "eps", eps)
+        check_number(threshold, "ReduceLROnPlateau", "threshold", finite=False)
+        check_non_negative(eps, "ReduceLROnPlateau", "eps")
         self.factor = factor
         self.optimizer = optimizer
         if isinstance(min_lr, (list, tuple)):
@@ -616,13 +621,13 @@ class CyclicLR(LRScheduler):
         _check_optimizer("CyclicLR", optimizer)
         base_lrs = _per_group("CyclicLR", "base_lr", optimizer, base_lr)
         for lr in base_lrs:
-            check_non_negative("CyclicLR", "base_lr", lr)
+            check_non_negative(lr, "CyclicLR", "base_lr")
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups):
                 group["lr"] = lr
         self.max_lrs = _per_group("CyclicLR", "max_lr", optimizer, max_lr)
         for lr in self.max_lrs:
-            check_non_negative("CyclicLR", "max_lr", lr)
+            check_non_negative(lr, "CyclicLR", "max_lr")
         _check_positive_int("CyclicLR", "step_size_up", step_size_up)
         if step_size_down is not None:
             _check_positive_int("CyclicLR", "step_size_down", step_size_down)

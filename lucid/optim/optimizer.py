@@ -18,54 +18,40 @@ bad hyper-parameter always gets the same kind of message:
 :math:`g \\leftarrow g + \\lambda\\theta` step that most update rules begin with.
 """
 import copy
-import numbers
 
 import numpy as np
 
+from lucid._checks import check_number
 from lucid._tensor import Tensor
 from lucid.autograd.grad_mode import enable_grad, no_grad
+from lucid.autograd.inplace import note_write
 
 __all__ = ["Optimizer"]
 
 
 # --------------------------------------------------------------------------- checks
-def check_number(owner, name, value):
-    """Raise TypeError unless ``value`` is a real number (bools are not numbers here)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {name} must be a real number; got {value!r}")
+# Hyper-parameters are checked with lucid._checks.check_number (value, owner, name, ...);
+# infinities are allowed, as in PyTorch (lr=inf is odd, not wrong).
+def check_non_negative(value, owner, name):
+    """A real number ``>= 0`` (infinity allowed); returns it unchanged."""
+    check_number(value, owner, name, low=0, finite=False)
+    return value
 
 
-def check_non_negative(owner, name, value):
-    """Raise unless ``value`` is a real number ``>= 0``."""
-    check_number(owner, name, value)
-    if not value >= 0:
-        raise ValueError(f"{owner}: {name} must be a number >= 0; got {value!r}")
-
-
-def check_interval(owner, name, value, low, high, include_high=False):
-    """Raise unless ``low <= value < high`` (``<= high`` when ``include_high``)."""
-    check_number(owner, name, value)
-    ok = low <= value <= high if include_high else low <= value < high
-    if not ok:
-        bracket = "]" if include_high else ")"
-        raise ValueError(f"{owner}: {name} must lie in [{low}, {high}{bracket}; got {value!r}")
-
-
-def check_pair(owner, name, value):
-    """Raise unless ``value`` is a pair (tuple or list of two items); return it as a tuple."""
+def check_pair(value, owner, name):
+    """A pair (tuple or list of two items), returned as a tuple."""
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         raise TypeError(f"{owner}: {name} must be a pair of numbers; got {value!r}")
     return tuple(value)
 
 
-def check_betas(owner, betas):
-    """Raise unless ``betas`` is a pair ``(beta1, beta2)`` with both in ``[0, 1)``."""
-    beta1, beta2 = check_pair(owner, "betas", betas)
-    check_interval(owner, "betas[0]", beta1, 0.0, 1.0)
-    check_interval(owner, "betas[1]", beta2, 0.0, 1.0)
+def check_betas(betas, owner):
+    """A pair ``(beta1, beta2)`` with both in ``[0, 1)``."""
+    beta1, beta2 = check_pair(betas, owner, "betas")
+    check_number(beta1, owner, "betas[0]", 0.0, 1.0, high_open=True)
+    check_number(beta2, owner, "betas[1]", 0.0, 1.0, high_open=True)
 
 
-# -------------------------------------------------------------------- weight decay
 def apply_weight_decay(param, grad, group, decoupled=False):
     r"""Apply the group's weight decay :math:`\lambda`; return the gradient to use.
 
@@ -291,6 +277,7 @@ class Optimizer:
                     if not state:
                         self._init_state(p.data, state, group)
                     self._update(p.data, grad, state, group)
+                    note_write(p.data)   # graphs that saved p's old values now refuse backward
         return loss
 
     def _checked_grad(self, p):

@@ -71,7 +71,7 @@ class RMSprop(Optimizer):
 
     def _check_group(self, group):
         for name in ("lr", "alpha", "eps", "weight_decay", "momentum"):
-            check_non_negative("RMSprop", name, group[name])
+            check_non_negative(group[name], "RMSprop", name)
 
     def _init_state(self, param, state, group):
         state["step"] = 0

@@ -1,7 +1,8 @@
 """Rprop: resilient backpropagation, a per-coordinate step size driven by gradient signs."""
 import numpy as np
 
-from lucid.optim.optimizer import Optimizer, check_non_negative, check_number, check_pair
+from lucid._checks import check_number
+from lucid.optim.optimizer import Optimizer, check_non_negative, check_pair
 
 __all__ = ["Rprop"]
 
@@ -64,15 +65,15 @@ class Rprop(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group):
-        check_non_negative("Rprop", "lr", group["lr"])
-        eta_minus, eta_plus = check_pair("Rprop", "etas", group["etas"])
-        check_number("Rprop", "etas[0]", eta_minus)
-        check_number("Rprop", "etas[1]", eta_plus)
+        check_non_negative(group["lr"], "Rprop", "lr")
+        eta_minus, eta_plus = check_pair(group["etas"], "Rprop", "etas")
+        check_number(eta_minus, "Rprop", "etas[0]", finite=False)
+        check_number(eta_plus, "Rprop", "etas[1]", finite=False)
         if not 0.0 < eta_minus < 1.0 < eta_plus:
             raise ValueError(f"Rprop: etas must satisfy 0 < etas[0] < 1 < etas[1]; got {group['etas']!r}")
-        low, high = check_pair("Rprop", "step_sizes", group["step_sizes"])
-        check_non_negative("Rprop", "step_sizes[0]", low)
-        check_number("Rprop", "step_sizes[1]", high)
+        low, high = check_pair(group["step_sizes"], "Rprop", "step_sizes")
+        check_non_negative(low, "Rprop", "step_sizes[0]")
+        check_number(high, "Rprop", "step_sizes[1]", finite=False)
         if not low <= high:
             raise ValueError(f"Rprop: step_sizes must satisfy step_sizes[0] <= step_sizes[1]; got {group['step_sizes']!r}")
 

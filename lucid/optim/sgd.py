@@ -1,5 +1,6 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay."""
-from lucid.optim.optimizer import Optimizer, apply_weight_decay, check_non_negative, check_number
+from lucid._checks import check_number
+from lucid.optim.optimizer import Optimizer, apply_weight_decay, check_non_negative
 
 __all__ = ["SGD"]
 
@@ -69,10 +70,10 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group):
-        check_non_negative("SGD", "lr", group["lr"])
-        check_non_negative("SGD", "momentum", group["momentum"])
-        check_number("SGD", "dampening", group["dampening"])
-        check_non_negative("SGD", "weight_decay", group["weight_decay"])
+        check_non_negative(group["lr"], "SGD", "lr")
+        check_non_negative(group["momentum"], "SGD", "momentum")
+        check_number(group["dampening"], "SGD", "dampening", finite=False)
+        check_non_negative(group["weight_decay"], "SGD", "weight_decay")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(
                 "SGD: nesterov=True needs momentum > 0 and dampening == 0; got "

@@ -9,7 +9,7 @@ ndarray. Every error names the transform, what it expected and what it got.
 import numpy as np
 
 from lucid._tensor import Tensor
-from lucid.ops._util import is_int, is_number
+from lucid._checks import is_int, is_number
 
 __all__ = ["ImageTransform", "image_array", "check_probability", "check_size"]
 

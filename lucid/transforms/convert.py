@@ -2,7 +2,7 @@
 import numpy as np
 
 from lucid._tensor import Tensor
-from lucid.ops._util import is_number
+from lucid._checks import is_number
 from lucid.transforms._image import ImageTransform
 
 __all__ = ["ToTensor", "Normalize"]

@@ -1,7 +1,7 @@
 """``CenterCrop`` and ``RandomCrop``: cut an ``(h, w)`` window out of a CHW image."""
 import numpy as np
 
-from lucid.ops._util import check_bool, is_int
+from lucid._checks import check_bool, is_int
 from lucid.random import generator
 from lucid.transforms._image import ImageTransform, check_fill, check_size
 

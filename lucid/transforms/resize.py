@@ -1,7 +1,7 @@
 """``Resize``: bilinear resampling to a new height and width."""
 import numpy as np
 
-from lucid.ops._util import is_int
+from lucid._checks import is_int
 from lucid.transforms._image import ImageTransform, cast_like, check_size
 
 __all__ = ["Resize", "resized_size", "bilinear_resize"]

@@ -1,7 +1,7 @@
 """``RandomRotation``: turn the image about its centre by a random angle."""
 import numpy as np
 
-from lucid.ops._util import is_number
+from lucid._checks import is_number
 from lucid.random import generator
 from lucid.transforms._image import ImageTransform, cast_like, check_fill
 

@@ -289,3 +289,41 @@ def test_gradcheck_handles_functions_returning_views():
 
     x = leaf([[1.0, 2.0], [3.0, 4.0]])
     assert gradcheck(lambda t: View.apply(t), [x])
+
+
+# ------------------------------------------- what a Function's backward may return
+class _Returns(Function):
+    """Identity whose backward returns whatever the test puts in ``ctx.give``."""
+
+    @staticmethod
+    def forward(ctx, x, y=None, give=None):
+        ctx.give = give
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.give(grad)
+
+
+@pytest.mark.parametrize("give, match", [
+    (lambda g: (np.float32(1.0), None), r"_Returns.backward returned a gradient of shape \(\) for "
+                                r"input 0, which has shape \(2,\)"),
+    (lambda g: (np.ones(5, np.float32), None), r"gradient of shape \(5,\) for input 0, which has "
+                                       r"shape \(2,\)"),
+    (lambda g: (np.ones((3, 1), np.float32), None), r"gradient of shape \(3, 1\) for input 0"),
+    (lambda g: (g, g, g), r"_Returns.backward returned 3 gradient\(s\) for 2 input\(s\)"),
+    (lambda g: ([1.0, 2.0], None), r"_Returns.backward returned a list as the gradient of input 0"),
+])
+def test_engine_refuses_a_backward_with_wrong_gradients(give, match):
+    x = lucid.Tensor([1.0, 2.0], requires_grad=True)
+    y = _Returns.apply(x, None, give=give)
+    with pytest.raises(RuntimeError, match=match):
+        y.backward(np.ones(2, np.float32))
+    assert x.grad is None
+
+
+def test_engine_accepts_a_gradient_of_a_shape_the_input_broadcasts_to():
+    x = lucid.Tensor([1.0, 2.0], requires_grad=True)
+    y = _Returns.apply(x, None, give=lambda g: (np.ones((3, 2), np.float32), None))
+    y.backward(np.ones(2, np.float32))
+    assert_close(x.grad, np.array([3.0, 3.0], dtype=np.float32))

@@ -297,7 +297,7 @@ def test_add_sub_neg_save_nothing():
     a = lucid.Tensor([1.0], requires_grad=True)
     b = lucid.Tensor([2.0], requires_grad=True)
     for out in (a + b, a - b, -a):
-        assert set(vars(out.grad_fn)) == {"parents", "needs_input_grad"}
+        assert vars(out.grad_fn) == {}   # what an op saves lives in vars(ctx); graph fields are slots
 
 
 def test_number_operands_and_no_grad_record_no_graph():

@@ -274,7 +274,7 @@ BAD = [
     (lambda: lucid.pad(X, 1.5), TypeError, r"pad: pad_width must hold ints"),
     (lambda: lucid.pad(X, 1, constant_values="a"), TypeError, r"pad: constant_values must be a number"),
     (lambda: lucid.repeat(X, [1, 2], axis=1), ValueError, r"repeat: repeats has 2 entries but axis 1 has size 3"),
-    (lambda: lucid.repeat(X, -1), ValueError, r"repeat: repeats must not contain negative"),
+    (lambda: lucid.repeat(X, -1), ValueError, r"repeat: repeats must be non-negative; got -1"),
     (lambda: lucid.repeat(X, 2, axis=2), ValueError, r"repeat: axis 2 is out of range"),
     (lambda: lucid.repeat(X, 1.5), TypeError, r"repeat: repeats must be an int"),
     (lambda: lucid.tile(X, (2, -1)), ValueError, r"tile: reps must not contain negative"),

@@ -519,7 +519,7 @@ def test_roll_bad_arguments():
         U.roll(x, 1.5)
     with _raises(TypeError, "roll", "axis"):
         U.roll(x, 1, axis="0")
-    with _raises(TypeError, "roll", "shifts"):
+    with _raises(ValueError, "roll", "shifts must not be empty"):
         U.roll(x, ())
 
 

@@ -9,7 +9,6 @@ import lucid
 from lucid import optim
 from lucid.optim import lr_scheduler
 
-from tests.conftest import torch
 
 
 @pytest.fixture
@@ -251,3 +250,7 @@ def test_plateau_bad_metric():
     sched = lr_scheduler.ReduceLROnPlateau(optim.SGD([_param()], lr=0.1))
     with pytest.raises(TypeError, match=r"ReduceLROnPlateau.step: metrics must be a number; got 'low'"):
         sched.step("low")
+
+
+def test_dir_lists_the_schedulers_only():
+    assert dir(lr_scheduler) == sorted(lr_scheduler.__all__)

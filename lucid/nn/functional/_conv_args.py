@@ -21,13 +21,14 @@ from typing import NamedTuple
 
 import numpy as np
 
+from lucid._checks import check_int, int_tuple
 from lucid._ext._sizes import conv_output_size, conv_transpose_output_size
 from lucid._tensor import Tensor
 from lucid.nn.functional._family_doc import KERNEL, SPATIAL
 
 __all__ = [
     "MAX_SIZE", "MAX_ELEMENTS", "ConvArgs", "ConvTransposeArgs", "UnfoldArgs",
-    "int_tuple", "conv_args", "conv_transpose_args", "unfold_args", "fold_args",
+    "spatial_ints", "check_input_ndim", "conv_args", "conv_transpose_args", "unfold_args", "fold_args",
     "transpose_output_padding", "layer_args",
 ]
 
@@ -72,53 +73,15 @@ class UnfoldArgs(NamedTuple):
 
 
 # ------------------------------------------------------------------ small checks
-def _is_int(value):
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+PER_AXIS = " (one per spatial axis)"
 
 
-def _check_int(fname, argname, value, minimum, shown=None):
-    """One Python int in ``[minimum, MAX_SIZE]``; ``shown`` is what the message quotes."""
-    shown = value if shown is None else shown
-    if not _is_int(value):
-        raise TypeError(
-            f"{fname}: {argname} must be an int or a tuple of ints; got {shown!r} "
-            f"(a {type(value).__name__})"
-        )
-    value = int(value)
-    if value < minimum:
-        bound = "positive" if minimum == 1 else "non-negative"
-        raise ValueError(f"{fname}: {argname} must be {bound}; got {shown!r}")
-    if value > MAX_SIZE:
-        raise ValueError(f"{fname}: {argname} is too large: got {shown!r}, at most {MAX_SIZE}")
-    return value
-
-
-def int_tuple(fname, argname, value, d, minimum):
-    """Turn an int or a sequence of ``d`` ints into a tuple of ``d`` Python ints.
-
-    Each must be at least ``minimum`` (1 for stride, dilation and sizes, 0 for
-    padding) and at most :data:`MAX_SIZE`. Bools, floats and strings are refused
-    (TypeError), as are sequences of the wrong length (ValueError).
-    """
-    if isinstance(value, (tuple, list)):
-        if len(value) != d:
-            raise ValueError(
-                f"{fname}: {argname} must be an int or a tuple of {d} int{'s' if d > 1 else ''} "
-                f"(one per spatial axis); got {tuple(value)!r} of length {len(value)}"
-            )
-        return tuple(_check_int(fname, argname, v, minimum, shown=tuple(value)) for v in value)
-    return (_check_int(fname, argname, value, minimum),) * d
-
-
-def _check_groups(fname, groups):
-    if not _is_int(groups):
-        raise TypeError(f"{fname}: groups must be an int; got {groups!r} (a {type(groups).__name__})")
-    groups = int(groups)
-    if groups < 1:
-        raise ValueError(f"{fname}: groups must be positive; got {groups}")
-    if groups > MAX_SIZE:
-        raise ValueError(f"{fname}: groups is too large: got {groups}, at most {MAX_SIZE}")
-    return groups
+def spatial_ints(value, fname, arg, d, minimum):
+    """An int or a sequence of ``d`` ints (one per spatial axis) as a tuple of ``d`` Python
+    ints, each at least ``minimum`` (1 for stride, dilation and sizes, 0 for padding) and
+    at most :data:`MAX_SIZE` (:func:`lucid._checks.int_tuple`)."""
+    return int_tuple(value, fname, arg, length=d, minimum=minimum, maximum=MAX_SIZE,
+                     per=PER_AXIS)
 
 
 def _check_tensor(fname, argname, t):
@@ -140,7 +103,7 @@ def _check_same_dtype(fname, input_, other, argname):
         )
 
 
-def _check_input_ndim(fname, input_, d, what="(C, {s})", batched="(N, C, {s})"):
+def check_input_ndim(fname, input_, d, what="(C, {s})", batched="(N, C, {s})"):
     """Accept ``d + 1`` (unbatched) or ``d + 2`` (batched) axes; return ``unbatched``."""
     s = SPATIAL[d]
     if input_.ndim not in (d + 1, d + 2):
@@ -226,12 +189,12 @@ def conv_args(fname, d, input_, weight, bias, stride, padding, dilation, groups)
     PyTorch does.
     """
     _check_tensor(fname, "input_", input_)
-    unbatched = _check_input_ndim(fname, input_, d)
+    unbatched = check_input_ndim(fname, input_, d)
     _check_weight_and_bias(fname, input_, weight, bias, d,
                            "(C_out, C_in // groups, {k})")
-    stride = int_tuple(fname, "stride", stride, d, 1)
-    dilation = int_tuple(fname, "dilation", dilation, d, 1)
-    groups = _check_groups(fname, groups)
+    stride = spatial_ints(stride, fname, "stride", d, 1)
+    dilation = spatial_ints(dilation, fname, "dilation", d, 1)
+    groups = check_int(groups, fname, "groups", minimum=1, maximum=MAX_SIZE)
     kernel = weight.shape[2:]
 
     if isinstance(padding, str):
@@ -251,7 +214,7 @@ def conv_args(fname, d, input_, weight, bias, stride, padding, dilation, groups)
                 f"{fname}: padding must be an int, a tuple of ints, 'same' or 'valid'; got {padding!r}"
             )
     else:
-        padding = int_tuple(fname, "padding", padding, d, 0)
+        padding = spatial_ints(padding, fname, "padding", d, 0)
         padding_end = (0,) * d
 
     c_in = input_.shape[1 - unbatched]
@@ -293,7 +256,7 @@ def conv_transpose_args(fname, d, input_, weight, bias, stride, padding, output_
                         dilation, groups):
     """Check every argument of ``conv_transpose{d}d``; return a :class:`ConvTransposeArgs`."""
     _check_tensor(fname, "input_", input_)
-    unbatched = _check_input_ndim(fname, input_, d)
+    unbatched = check_input_ndim(fname, input_, d)
     _check_weight_and_bias(fname, input_, weight, bias, d,
                            "(C_in, C_out // groups, {k})")
     if isinstance(padding, str):
@@ -301,11 +264,11 @@ def conv_transpose_args(fname, d, input_, weight, bias, stride, padding, output_
             f"{fname}: padding must be an int or a tuple of ints ('same' and 'valid' are for "
             f"conv{d}d only); got {padding!r}"
         )
-    stride = int_tuple(fname, "stride", stride, d, 1)
-    padding = int_tuple(fname, "padding", padding, d, 0)
-    output_padding = int_tuple(fname, "output_padding", output_padding, d, 0)
-    dilation = int_tuple(fname, "dilation", dilation, d, 1)
-    groups = _check_groups(fname, groups)
+    stride = spatial_ints(stride, fname, "stride", d, 1)
+    padding = spatial_ints(padding, fname, "padding", d, 0)
+    output_padding = spatial_ints(output_padding, fname, "output_padding", d, 0)
+    dilation = spatial_ints(dilation, fname, "dilation", d, 1)
+    groups = check_int(groups, fname, "groups", minimum=1, maximum=MAX_SIZE)
     _check_output_padding(fname, d, output_padding, stride, dilation)
 
     c_in = input_.shape[1 - unbatched]
@@ -370,7 +333,7 @@ def transpose_output_padding(fname, output_size, input_shape, kernel, stride, pa
             f"{fname}: output_size must have {d} spatial size{'s' if d > 1 else ''} (or "
             f"{leading + d} sizes with the input's leading sizes); got {shown!r}"
         )
-    sizes = tuple(_check_int(fname, "output_size", v, 1, shown=tuple(shown)) for v in sizes)
+    sizes = int_tuple(sizes, fname, "output_size", minimum=1, maximum=MAX_SIZE)
     result = []
     for i in range(d):
         length = input_shape[leading + i]
@@ -390,11 +353,11 @@ def transpose_output_padding(fname, output_size, input_shape, kernel, stride, pa
 def unfold_args(fname, input_, kernel_size, dilation, padding, stride):
     """Check ``unfold``'s arguments (input ``(N, C, H, W)`` or unbatched ``(C, H, W)``)."""
     _check_tensor(fname, "input_", input_)
-    unbatched = _check_input_ndim(fname, input_, 2)
-    kernel = int_tuple(fname, "kernel_size", kernel_size, 2, 1)
-    dilation = int_tuple(fname, "dilation", dilation, 2, 1)
-    padding = int_tuple(fname, "padding", padding, 2, 0)
-    stride = int_tuple(fname, "stride", stride, 2, 1)
+    unbatched = check_input_ndim(fname, input_, 2)
+    kernel = spatial_ints(kernel_size, fname, "kernel_size", 2, 1)
+    dilation = spatial_ints(dilation, fname, "dilation", 2, 1)
+    padding = spatial_ints(padding, fname, "padding", 2, 0)
+    stride = spatial_ints(stride, fname, "stride", 2, 1)
     spatial = _check_spatial(fname, input_, unbatched)
     out = _check_window_fits(fname, 2, spatial, kernel, stride, padding, (0, 0), dilation)
     n = 1 if unbatched else input_.shape[0]
@@ -414,11 +377,11 @@ def fold_args(fname, input_, output_size, kernel_size, dilation, padding, stride
             f"batched; got a {input_.ndim}-D tensor of shape {input_.shape}"
         )
     unbatched = input_.ndim == 2
-    output_size = int_tuple(fname, "output_size", output_size, 2, 1)
-    kernel = int_tuple(fname, "kernel_size", kernel_size, 2, 1)
-    dilation = int_tuple(fname, "dilation", dilation, 2, 1)
-    padding = int_tuple(fname, "padding", padding, 2, 0)
-    stride = int_tuple(fname, "stride", stride, 2, 1)
+    output_size = spatial_ints(output_size, fname, "output_size", 2, 1)
+    kernel = spatial_ints(kernel_size, fname, "kernel_size", 2, 1)
+    dilation = spatial_ints(dilation, fname, "dilation", 2, 1)
+    padding = spatial_ints(padding, fname, "padding", 2, 0)
+    stride = spatial_ints(stride, fname, "stride", 2, 1)
     rows, blocks = input_.shape[-2:]
     k = math.prod(kernel)
     if rows == 0 or rows % k:
@@ -450,11 +413,11 @@ def layer_args(name, d, in_channels, out_channels, kernel_size, stride, padding,
     ``output_padding`` is None for a plain convolution).
     """
     for argname, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-        _check_int(name, argname, value, 1)
-    kernel_size = int_tuple(name, "kernel_size", kernel_size, d, 1)
-    stride = int_tuple(name, "stride", stride, d, 1)
-    dilation = int_tuple(name, "dilation", dilation, d, 1)
-    groups = _check_groups(name, groups)
+        check_int(value, name, argname, minimum=1, maximum=MAX_SIZE)
+    kernel_size = spatial_ints(kernel_size, name, "kernel_size", d, 1)
+    stride = spatial_ints(stride, name, "stride", d, 1)
+    dilation = spatial_ints(dilation, name, "dilation", d, 1)
+    groups = check_int(groups, name, "groups", minimum=1, maximum=MAX_SIZE)
     for argname, value in (("in_channels", in_channels), ("out_channels", out_channels)):
         if value % groups:
             raise ValueError(f"{name}: {argname} ({value}) must be divisible by groups ({groups})")
@@ -468,8 +431,8 @@ def layer_args(name, d, in_channels, out_channels, kernel_size, stride, padding,
                 f"{name}: padding='same' needs stride 1; got stride={stride if d > 1 else stride[0]}"
             )
     else:
-        padding = int_tuple(name, "padding", padding, d, 0)
+        padding = spatial_ints(padding, name, "padding", d, 0)
     if output_padding is not None:
-        output_padding = int_tuple(name, "output_padding", output_padding, d, 0)
+        output_padding = spatial_ints(output_padding, name, "output_padding", d, 0)
         _check_output_padding(name, d, output_padding, stride, dilation)
     return kernel_size, stride, padding, dilation, groups, output_padding

@@ -13,9 +13,8 @@ The functions share their Parameters / Returns / Raises sections
 import inspect
 
 from lucid import ops
-from lucid.nn.functional._layer_args import float_tensor, number_arg
+from lucid._checks import check_number, float_tensor, normalize_axis
 from lucid.ops import activation as act
-from lucid.ops._util import normalize_axis
 
 __all__ = ["relu", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "tanh", "relu6",
            "hard_sigmoid", "swish", "hard_swish", "softmax", "log_softmax"]
@@ -91,7 +90,7 @@ def leaky_relu(input_, negative_slope=0.01):
     Tensor([-1.0, 3.0])
     """
     x = float_tensor(input_, "leaky_relu")
-    a = number_arg(negative_slope, "leaky_relu", "negative_slope")
+    a = check_number(negative_slope, "leaky_relu", "negative_slope")
     return act.LeakyReLU.apply(x, negative_slope=a)
 
 
@@ -113,7 +112,7 @@ def elu(input_, alpha=1.0):
     Tensor([-0.6321206, 0.0, 1.0])
     """
     x = float_tensor(input_, "elu")
-    a = number_arg(alpha, "elu", "alpha")
+    a = check_number(alpha, "elu", "alpha")
     return act.ELU.apply(x, alpha=a)
 
 

@@ -18,7 +18,8 @@ import numpy as np
 
 from lucid import ops
 from lucid._tensor import Tensor
-from lucid.nn.functional._layer_args import check_bool, float_tensor, number_arg, probability
+from lucid._checks import check_bool, check_number, float_tensor
+from lucid.nn.functional._layer_args import probability
 from lucid.nn.functional.activation import softmax
 from lucid.nn.functional.dropout import dropout
 
@@ -201,7 +202,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     p = probability(dropout_p, FNAME, "dropout_p")
     causal = check_bool(is_causal, FNAME, "is_causal")
     if scale is not None:
-        scale = number_arg(scale, FNAME, "scale")
+        scale = check_number(scale, FNAME, "scale")
     length, source_length = q.shape[-2], k.shape[-2]
     scores_shape = (*batch, length, source_length)
     if causal and attn_mask is not None:

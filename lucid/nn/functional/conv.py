@@ -206,11 +206,16 @@ _CONV_DOC = r"""<D>-D convolution (cross-correlation, as in every deep-learning 
 
     Backward: the convolution is linear in :math:`x` and in :math:`w`, so
 
-    .. math:: \frac{\partial L}{\partial x} = \mathrm{conv\_transpose}\!\left(
-              \frac{\partial L}{\partial y}, w\right), \qquad
-              \frac{\partial L}{\partial w[o, c, k]} = \sum_{n, i}
-              \frac{\partial L}{\partial y[n, o, i]}\, x_{pad}[n, \gamma \tfrac{C_{in}}{g} + c, i s + k d],
-              \qquad \frac{\partial L}{\partial b[o]} = \sum_{n, i} \frac{\partial L}{\partial y[n, o, i]}
+    .. math::
+
+        \frac{\partial L}{\partial x} &= \mathrm{conv\_transpose}\!\left(
+        \frac{\partial L}{\partial y}, w\right)
+
+        \frac{\partial L}{\partial w[o, c, k]} &= \sum_{n, i}
+        \frac{\partial L}{\partial y[n, o, i]}\,
+        x_{pad}[n, \gamma \tfrac{C_{in}}{g} + c, i s + k d]
+
+        \frac{\partial L}{\partial b[o]} &= \sum_{n, i} \frac{\partial L}{\partial y[n, o, i]}
 
     (the transposed convolution with the same weight, stride, padding, dilation and
     groups, and the ``output_padding`` that restores the input's size).
@@ -287,12 +292,16 @@ _CONV_TRANSPOSE_DOC = r"""<D>-D transposed convolution: the adjoint of ``conv<d>
 
     Backward:
 
-    .. math:: \frac{\partial L}{\partial x} = \mathrm{conv}\!\left(
-              \frac{\partial L}{\partial y}, w\right), \qquad
-              \frac{\partial L}{\partial w[\gamma \frac{C_{in}}{g} + c, o, k]} = \sum_{n, j}
-              x[n, \gamma \tfrac{C_{in}}{g} + c, j]\,
-              \frac{\partial L}{\partial y_{pad}}[n, \gamma \tfrac{C_{out}}{g} + o, j s + k d],
-              \qquad \frac{\partial L}{\partial b[o]} = \sum_{n, i} \frac{\partial L}{\partial y[n, o, i]}
+    .. math::
+
+        \frac{\partial L}{\partial x} &= \mathrm{conv}\!\left(
+        \frac{\partial L}{\partial y}, w\right)
+
+        \frac{\partial L}{\partial w[\gamma \frac{C_{in}}{g} + c, o, k]} &= \sum_{n, j}
+        x[n, \gamma \tfrac{C_{in}}{g} + c, j]\,
+        \frac{\partial L}{\partial y_{pad}}[n, \gamma \tfrac{C_{out}}{g} + o, j s + k d]
+
+        \frac{\partial L}{\partial b[o]} &= \sum_{n, i} \frac{\partial L}{\partial y[n, o, i]}
 
     (the convolution with the same weight, stride, padding, dilation and groups; the
     weight gradient is the convolution's weight gradient with the roles of input and

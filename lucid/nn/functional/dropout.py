@@ -22,7 +22,8 @@ semantics (which elements share a mask, the scaling, train / eval) do.
 import numpy as np
 
 from lucid.nn.functional._family_doc import SPATIAL
-from lucid.nn.functional._layer_args import check_bool, float_tensor, index_arg, probability
+from lucid._checks import check_bool, check_int, float_tensor
+from lucid.nn.functional._layer_args import probability
 from lucid.ops.elementwise import Add, Multiply
 from lucid.random import generator
 
@@ -286,7 +287,7 @@ def drop_block(input_, block_size, p=0.1, training=True):
     x, p, training = _args(name, input_, p, training)
     if x.ndim != 4:
         raise ValueError(f"{name}: input_ must have shape (N, C, H, W); got {x.shape}")
-    k = index_arg(block_size, name, "block_size")
+    k = check_int(block_size, name, "block_size")
     h, w = x.shape[2:]
     if not 1 <= k <= min(h, w):
         raise ValueError(f"{name}: block_size must lie in [1, min(H, W)] = [1, {min(h, w)}] "

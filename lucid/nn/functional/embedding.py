@@ -5,7 +5,8 @@ backward runs the scatter-add kernels (reference or compiled twin).
 """
 import numpy as np
 
-from lucid.nn.functional._layer_args import float_tensor, index_arg, int_tensor
+from lucid._checks import check_int, float_tensor
+from lucid.nn.functional._layer_args import int_tensor
 from lucid.ops.embedding import Embedding
 
 __all__ = ["embedding"]
@@ -73,7 +74,7 @@ def embedding(input_, weight, padding_idx=None):
         raise ValueError(f"{name}: indices in input_ must lie in [0, {v}) for a weight of "
                          f"{v} rows; got {bad}")
     if padding_idx is not None:
-        padding_idx = index_arg(padding_idx, name, "padding_idx")
+        padding_idx = check_int(padding_idx, name, "padding_idx")
         if not -v <= padding_idx < v:
             raise ValueError(f"{name}: padding_idx must lie in [-{v}, {v}); got {padding_idx}")
         padding_idx %= v

@@ -39,8 +39,7 @@ import math
 
 import numpy as np
 
-from lucid.nn.functional._layer_args import float_tensor
-from lucid.ops._util import is_int, is_number
+from lucid._checks import float_tensor, is_int, is_number
 from lucid.ops.elementwise import Add, Multiply
 from lucid.ops.index import Take
 

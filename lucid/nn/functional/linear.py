@@ -3,7 +3,8 @@ r"""Affine maps: ``linear`` (``x W^T + b``) and ``bilinear`` (``x_1^T W x_2 + b`
 Each checks its arguments, then calls one Function of :mod:`lucid.ops.linear`.
 Weights use PyTorch's layout: ``linear``'s weight is ``(out_features, in_features)``.
 """
-from lucid.nn.functional._layer_args import float_tensor, optional_param
+from lucid._checks import float_tensor
+from lucid.nn.functional._layer_args import optional_param
 from lucid.ops.linear import Bilinear, Linear
 
 __all__ = ["linear", "bilinear"]

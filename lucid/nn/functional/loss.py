@@ -11,8 +11,9 @@ gradient (as in PyTorch).
 import numpy as np
 
 from lucid import ops
-from lucid.nn.functional._layer_args import (float_tensor, index_arg, number_arg,
-                                             optional_param, reduction_arg, same_shape)
+from lucid._tensor import Tensor
+from lucid._checks import check_int, check_number, float_tensor
+from lucid.nn.functional._layer_args import optional_param, reduction_arg, same_shape
 from lucid.ops import loss as L
 
 __all__ = ["mse_loss", "binary_cross_entropy", "huber_loss", "nll_loss", "cross_entropy"]
@@ -201,7 +202,7 @@ def huber_loss(input_, target, reduction="mean", delta=1.0):
     Tensor([0.125, 2.5])
     """
     x, t = _pair("huber_loss", input_, target, reduction)
-    delta = number_arg(delta, "huber_loss", "delta", 0.0, None, low_open=True)
+    delta = check_number(delta, "huber_loss", "delta", 0.0, None, low_open=True)
     return _reduce(L.Huber.apply(x, t, delta=delta), reduction)
 
 
@@ -281,11 +282,11 @@ def nll_loss(input_, target, weight=None, reduction="mean", ignore_index=-100):
     """
     name = "nll_loss"
     x = float_tensor(input_, name)
-    if not (hasattr(target, "dtype") and np.dtype(target.dtype).kind in "iu"):
+    if not (isinstance(target, Tensor) and target.dtype.kind in "iu"):
         _not_indices(name, target)
     axis, n_classes = _class_layout(name, x)
     reduction_arg(reduction, name)
-    ignore_index = index_arg(ignore_index, name, "ignore_index")
+    ignore_index = check_int(ignore_index, name, "ignore_index")
     _index_target(name, x, target, axis, n_classes, ignore_index)
     w = _class_weight(name, weight, x, n_classes)
     return L.NLLLoss.apply(x, target.data, w, axis=axis, ignore_index=ignore_index,
@@ -293,9 +294,9 @@ def nll_loss(input_, target, weight=None, reduction="mean", ignore_index=-100):
 
 
 def _not_indices(fname, target):
-    from lucid._tensor import Tensor
     if not isinstance(target, Tensor):
-        raise TypeError(f"{fname}: target must be a Tensor; got {type(target).__name__}")
+        raise TypeError(f"{fname}: target must be a Tensor; got {type(target).__name__} "
+                        "(wrap it: lucid.Tensor(target))")
     raise TypeError(f"{fname}: target must hold class indices of an integer dtype (e.g. "
                     f"int64); got dtype {target.dtype}")
 
@@ -372,15 +373,15 @@ def cross_entropy(input_, target, weight=None, reduction="mean", ignore_index=-1
     x = float_tensor(input_, name)
     axis, n_classes = _class_layout(name, x)
     reduction_arg(reduction, name)
-    ignore_index = index_arg(ignore_index, name, "ignore_index")
-    smoothing = number_arg(label_smoothing, name, "label_smoothing", 0.0, 1.0)
+    ignore_index = check_int(ignore_index, name, "ignore_index")
+    smoothing = check_number(label_smoothing, name, "label_smoothing", 0.0, 1.0)
     w = _class_weight(name, weight, x, n_classes)
-    if hasattr(target, "dtype") and np.dtype(target.dtype).kind in "iu":
+    if isinstance(target, Tensor) and target.dtype.kind in "iu":
         _index_target(name, x, target, axis, n_classes, ignore_index)
         return L.CrossEntropy.apply(x, target.data, w, axis=axis, ignore_index=ignore_index,
                                     label_smoothing=smoothing, reduction=reduction,
                                     probabilities=False)
-    t = float_tensor(target, name, "target") if hasattr(target, "dtype") else \
+    t = float_tensor(target, name, "target") if isinstance(target, Tensor) else \
         _not_indices(name, target)
     if t.shape != x.shape:
         raise ValueError(f"{name}: a float target is read as class probabilities and must "

@@ -8,7 +8,8 @@ backward autograd assembles. Values, gradients and running statistics equal
 ``torch.nn.functional``'s.
 """
 from lucid import linalg, ops
-from lucid.nn.functional._layer_args import check_bool, float_tensor, number_arg, optional_param
+from lucid._checks import check_bool, check_number, float_tensor
+from lucid.nn.functional._layer_args import optional_param
 from lucid.ops.norm import AffineNorm
 
 __all__ = ["batch_norm", "layer_norm", "instance_norm", "global_response_norm", "normalize"]
@@ -21,8 +22,8 @@ def _channel_params(fname, x, c, **params):
 
 
 def _eps_momentum(fname, eps, momentum):
-    eps = number_arg(eps, fname, "eps", 0.0, None)
-    momentum = number_arg(momentum, fname, "momentum", 0.0, 1.0)
+    eps = check_number(eps, fname, "eps", 0.0, None)
+    momentum = check_number(momentum, fname, "momentum", 0.0, 1.0)
     return eps, momentum
 
 
@@ -196,7 +197,7 @@ def layer_norm(input_, normalized_shape, weight=None, bias=None, eps=1e-5):
                          f"to normalise over normalized_shape {shape}; got {x.shape}")
     optional_param(weight, name, "weight", shape, x.dtype)
     optional_param(bias, name, "bias", shape, x.dtype)
-    eps = number_arg(eps, name, "eps", 0.0, None)
+    eps = check_number(eps, name, "eps", 0.0, None)
     axes = tuple(range(x.ndim - k, x.ndim))
     param_shape = (1,) * (x.ndim - k) + shape
     return AffineNorm.apply(x, weight, bias, axes=axes, param_shape=param_shape, eps=eps)
@@ -333,7 +334,7 @@ def global_response_norm(input_, gamma, beta, eps=1e-6):
         if t is None:
             raise TypeError(f"{name}: {arg} must be a Tensor of shape ({c},); got None")
         optional_param(t, name, arg, (c,), x.dtype)
-    eps = number_arg(eps, name, "eps", 0.0, None)
+    eps = check_number(eps, name, "eps", 0.0, None)
     n_, _, h, w = x.shape                                   # G: the L2 norm of each map
     g = linalg.norm(ops.reshape(x, (n_, c, h * w)), ord=2, axis=2, keepdims=True)
     g = ops.reshape(g, (n_, c, 1, 1))
@@ -382,12 +383,12 @@ def normalize(input_, ord=2, axis=1, eps=1e-12):
     >>> print(F.normalize(lucid.Tensor([[3.0, 4.0], [0.0, 0.0]]), axis=1))
     Tensor([[0.6, 0.8], [0.0, 0.0]])
     """
-    from lucid.ops._util import normalize_axis
+    from lucid._checks import normalize_axis
     name = "normalize"
     x = float_tensor(input_, name)
     axis = normalize_axis(axis, x.ndim, name)
     if ord not in (1, 2, float("inf"), float("-inf")) or isinstance(ord, bool):
         raise ValueError(f"{name}: ord must be 1, 2, inf or -inf; got {ord!r}")
-    eps = number_arg(eps, name, "eps", 0.0, None)
+    eps = check_number(eps, name, "eps", 0.0, None)
     n = linalg.norm(x, ord=ord, axis=axis, keepdims=True)
     return x / ops.maximum(n, eps)

@@ -13,10 +13,10 @@ import math
 
 from lucid._ext._sizes import pool_output_size
 from lucid._tensor import Tensor
-from lucid.nn.functional._conv_args import MAX_ELEMENTS, _check_input_ndim, int_tuple
+from lucid.nn.functional._conv_args import MAX_ELEMENTS, check_input_ndim, spatial_ints
 from lucid.nn.functional._family_doc import fill_doc
 from lucid.nn.functional._layer_args import flag_arg
-from lucid.ops._util import is_int
+from lucid._checks import is_int
 from lucid.ops.pool import AdaptiveAvgPool, AvgPool, MaxPool
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d",
@@ -35,7 +35,7 @@ def _check_input(fname, input_, d):
     if input_.dtype not in ("float32", "float64"):
         raise TypeError(f"{fname}: input_ must be a float32 or float64 tensor; got dtype "
                         f"{input_.dtype}")
-    unbatched = _check_input_ndim(fname, input_, d)
+    unbatched = check_input_ndim(fname, input_, d)
     if 0 in input_.shape[1 - unbatched:]:
         raise ValueError(
             f"{fname}: input_ must have at least one channel and a non-empty spatial extent "
@@ -52,10 +52,10 @@ def _window_args(fname, d, input_, kernel_size, stride, padding, dilation, ceil_
     positive (both as PyTorch), or when the arrays would be absurdly large.
     """
     unbatched = _check_input(fname, input_, d)
-    kernel = int_tuple(fname, "kernel_size", kernel_size, d, 1)
-    stride = kernel if stride is None else int_tuple(fname, "stride", stride, d, 1)
-    padding = int_tuple(fname, "padding", padding, d, 0)
-    dilation = int_tuple(fname, "dilation", dilation, d, 1)
+    kernel = spatial_ints(kernel_size, fname, "kernel_size", d, 1)
+    stride = kernel if stride is None else spatial_ints(stride, fname, "stride", d, 1)
+    padding = spatial_ints(padding, fname, "padding", d, 0)
+    dilation = spatial_ints(dilation, fname, "dilation", d, 1)
     ceil_mode = flag_arg(ceil_mode, fname, "ceil_mode")
     spatial = input_.shape[2 - unbatched:]
     for i in range(d):

@@ -11,8 +11,7 @@ import math
 import numpy as np
 
 from lucid._tensor import Tensor
-from lucid.nn.functional._layer_args import check_bool, float_tensor
-from lucid.ops._util import is_int, is_number
+from lucid._checks import check_bool, float_tensor, is_int, is_number
 from lucid.ops.grid import AffineGrid, GridSample
 
 __all__ = ["affine_grid", "grid_sample", "rotate"]
@@ -163,10 +162,13 @@ def grid_sample(input_, grid, mode="bilinear", padding_mode="zeros", align_corne
     Backward, with :math:`\bar y = \partial L/\partial y` and :math:`w_b` the four
     weights above:
 
-    .. math:: \frac{\partial L}{\partial x[n, c, q]} = \sum_{p,\, b \,:\, \text{pixel}_b(p) = q}
-              w_b(p)\; \bar y[n, c, p], \qquad
-              \frac{\partial L}{\partial g_x} = \frac{d i_x}{d g_x} \sum_c \bar y[n, c, p]
-              \Big((1-v)(x_{y_0, x_0+1} - x_{y_0, x_0}) + v (x_{y_0+1, x_0+1} - x_{y_0+1, x_0})\Big)
+    .. math::
+
+        \frac{\partial L}{\partial x[n, c, q]} &= \sum_{p,\, b \,:\, \text{pixel}_b(p) = q}
+        w_b(p)\; \bar y[n, c, p]
+
+        \frac{\partial L}{\partial g_x} &= \frac{d i_x}{d g_x} \sum_c \bar y[n, c, p]
+        \Big((1-v)(x_{y_0, x_0+1} - x_{y_0, x_0}) + v (x_{y_0+1, x_0+1} - x_{y_0+1, x_0})\Big)
 
     (and the same for :math:`g_y`); :math:`d i_x / d g_x` is :math:`(W - 1)/2` or
     :math:`W/2`, times :math:`\pm 1` for a reflection and 0 where a clip is active.

@@ -9,9 +9,9 @@ unchanged, but lucid never overwrites the input: the output is a new tensor with
 same values.
 """
 from lucid.nn import functional as F
-from lucid.nn.functional._layer_args import flag_arg, number_arg
+from lucid._checks import check_number, is_int
+from lucid.nn.functional._layer_args import flag_arg
 from lucid.nn.module import Module
-from lucid.ops._util import is_int
 
 __all__ = ["ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "GELU", "Sigmoid", "HardSigmoid",
            "Tanh", "Softmax", "Swish", "HardSwish"]
@@ -256,7 +256,7 @@ class Sigmoid(_Activation):
     """
     _fn = staticmethod(F.sigmoid)
 
-    def __init__(self):
+    def __init__(self):  # no ``inplace`` argument, as in PyTorch
         super().__init__()
 
 
@@ -305,7 +305,7 @@ class Tanh(_Activation):
     """
     _fn = staticmethod(F.tanh)
 
-    def __init__(self):
+    def __init__(self):  # no ``inplace`` argument, as in PyTorch
         super().__init__()
 
 
@@ -409,4 +409,4 @@ class HardSwish(_Activation):
 
 def _number(layer, arg, value):
     """A finite real number (checked when the layer is made, not at the first call)."""
-    return number_arg(value, layer, arg)
+    return check_number(value, layer, arg)

@@ -13,7 +13,8 @@ from lucid._tensor import Tensor
 from lucid.nn import functional as F
 from lucid.nn import init
 from lucid.nn.functional import attention as _attn
-from lucid.nn.functional._layer_args import check_bool, number_arg, probability
+from lucid._checks import check_bool, check_number
+from lucid.nn.functional._layer_args import probability
 from lucid.nn.module import Module
 from lucid.nn.modules._checks import tensor_input
 from lucid.nn.modules.linear import Linear
@@ -69,7 +70,7 @@ class ScaledDotProductAttention(Module):
         self.attn_mask = attn_mask
         self.dropout_p = probability(dropout_p, name, "dropout_p")
         self.is_causal = check_bool(is_causal, name, "is_causal")
-        self.scale = None if scale is None else number_arg(scale, name, "scale")
+        self.scale = None if scale is None else check_number(scale, name, "scale")
 
     def forward(self, query, key, value, attn_mask=None):
         """Attend ``query`` over ``key`` / ``value`` (``attn_mask`` overrides the layer's)."""

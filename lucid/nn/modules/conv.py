@@ -119,6 +119,12 @@ _CONV_DOC = r"""<D>-D convolution layer: ``y = conv<d>d(x, weight, bias)`` (see
     :math:`L_{out} = \lfloor (L_{in} + 2p - d (K - 1) - 1) / s \rfloor + 1` and the
     backward maths).
 
+    Shapes: input ``(N, C_in, <S>)`` or ``(C_in, <S>)``; output ``(N, C_out, <O>)``
+    or ``(C_out, <O>)``.
+
+    Backward: through :func:`lucid.nn.functional.conv<d>d`; ``weight.grad`` and
+    ``bias.grad`` fill on ``backward()``.
+
     Parameters
     ----------
     in_channels, out_channels : int
@@ -140,12 +146,6 @@ _CONV_DOC = r"""<D>-D convolution layer: ``y = conv<d>d(x, weight, bias)`` (see
     bias : Parameter or None
         ``(out_channels,)``, drawn from the same interval.
 
-    Shapes: input ``(N, C_in, <S>)`` or ``(C_in, <S>)``; output ``(N, C_out, <O>)``
-    or ``(C_out, <O>)``.
-
-    Backward: through :func:`lucid.nn.functional.conv<d>d`; ``weight.grad`` and
-    ``bias.grad`` fill on ``backward()``.
-
     Raises
     ------
     TypeError, ValueError
@@ -161,6 +161,14 @@ _CONV_TRANSPOSE_DOC = r"""<D>-D transposed convolution layer: ``y = conv_transpo
     (see :func:`lucid.nn.functional.conv_transpose<d>d` for the sum, the output size
     :math:`L_{out} = (L_{in} - 1) s - 2p + d (K - 1) + p_{out} + 1` and the backward
     maths).
+
+    Shapes: input ``(N, C_in, <S>)`` or ``(C_in, <S>)``; output ``(N, C_out, <O>)``
+    or ``(C_out, <O>)``. ``forward(x, output_size)`` picks the ``output_padding``
+    that gives ``output_size``: along each axis the reachable sizes are
+    :math:`L_{min} \ldots L_{min} + s - 1` with
+    :math:`L_{min} = (L_{in} - 1) s - 2p + d (K - 1) + 1`.
+
+    Backward: through :func:`lucid.nn.functional.conv_transpose<d>d`.
 
     Parameters
     ----------
@@ -185,14 +193,6 @@ _CONV_TRANSPOSE_DOC = r"""<D>-D transposed convolution layer: ``y = conv_transpo
         (\text{out\_channels} / \text{groups}) \prod K` (PyTorch's rule).
     bias : Parameter or None
         ``(out_channels,)``, drawn from the same interval.
-
-    Shapes: input ``(N, C_in, <S>)`` or ``(C_in, <S>)``; output ``(N, C_out, <O>)``
-    or ``(C_out, <O>)``. ``forward(x, output_size)`` picks the ``output_padding``
-    that gives ``output_size``: along each axis the reachable sizes are
-    :math:`L_{min} \ldots L_{min} + s - 1` with
-    :math:`L_{min} = (L_{in} - 1) s - 2p + d (K - 1) + 1`.
-
-    Backward: through :func:`lucid.nn.functional.conv_transpose<d>d`.
 
     Raises
     ------
@@ -334,7 +334,7 @@ class Unfold(Module):
         super().__init__()
         for argname, value, low in (("kernel_size", kernel_size, 1), ("dilation", dilation, 1),
                                     ("padding", padding, 0), ("stride", stride, 1)):
-            _args.int_tuple("Unfold", argname, value, 2, low)
+            _args.spatial_ints(value, "Unfold", argname, 2, low)
         self.kernel_size, self.dilation = kernel_size, dilation
         self.padding, self.stride = padding, stride
 

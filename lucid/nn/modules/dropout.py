@@ -9,7 +9,8 @@ evaluation mode (``model.eval()``) the layer returns its input unchanged. ``inpl
 is accepted for PyTorch compatibility; lucid never overwrites the input.
 """
 from lucid.nn import functional as F
-from lucid.nn.functional._layer_args import flag_arg, index_arg, probability
+from lucid._checks import check_int
+from lucid.nn.functional._layer_args import flag_arg, probability
 from lucid.nn.module import Module
 from lucid.nn.modules._checks import layer_input, tensor_input
 
@@ -203,7 +204,7 @@ class DropBlock(Module):
 
     def __init__(self, block_size, p=0.1):
         super().__init__()
-        self.block_size = index_arg(block_size, "DropBlock", "block_size")
+        self.block_size = check_int(block_size, "DropBlock", "block_size")
         if self.block_size < 1:
             raise ValueError(f"DropBlock: block_size must be at least 1; got {block_size}")
         self.p = probability(p, "DropBlock")

@@ -16,7 +16,7 @@ from lucid.nn import functional as F
 from lucid.nn import init
 from lucid.nn.functional._layer_args import flag_arg
 from lucid.nn.module import Module
-from lucid.ops._util import is_int
+from lucid._checks import is_int
 from lucid.nn.parameter import Parameter
 
 __all__ = ["Identity", "Linear", "Bilinear"]

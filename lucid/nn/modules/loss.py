@@ -8,8 +8,8 @@ made. A class ``weight`` is kept as a buffer (as in PyTorch): it is saved in
 ``state_dict()`` and cast by ``module.double()``, but never learned.
 """
 from lucid.nn import functional as F
-from lucid.nn.functional._layer_args import (float_tensor, index_arg, number_arg,
-                                             reduction_arg)
+from lucid._checks import check_int, check_number, float_tensor
+from lucid.nn.functional._layer_args import reduction_arg
 from lucid.nn.module import Module
 
 __all__ = ["MSELoss", "BCELoss", "CrossEntropyLoss", "NLLLoss", "HuberLoss"]
@@ -137,7 +137,7 @@ class NLLLoss(_WeightedLoss):
 
     def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
         super().__init__(weight, reduction)
-        self.ignore_index = index_arg(ignore_index, "NLLLoss", "ignore_index")
+        self.ignore_index = check_int(ignore_index, "NLLLoss", "ignore_index")
 
     def forward(self, input_, target):
         """The loss of log-probabilities ``input_`` against class indices ``target``."""
@@ -191,8 +191,8 @@ class CrossEntropyLoss(_WeightedLoss):
 
     def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         super().__init__(weight, reduction)
-        self.ignore_index = index_arg(ignore_index, "CrossEntropyLoss", "ignore_index")
-        self.label_smoothing = number_arg(label_smoothing, "CrossEntropyLoss",
+        self.ignore_index = check_int(ignore_index, "CrossEntropyLoss", "ignore_index")
+        self.label_smoothing = check_number(label_smoothing, "CrossEntropyLoss",
                                           "label_smoothing", 0.0, 1.0)
 
     def forward(self, input_, target):
@@ -232,7 +232,7 @@ class HuberLoss(_Loss):
 
     def __init__(self, reduction="mean", delta=1.0):
         super().__init__(reduction)
-        self.delta = number_arg(delta, "HuberLoss", "delta", 0.0, None, low_open=True)
+        self.delta = check_number(delta, "HuberLoss", "delta", 0.0, None, low_open=True)
 
     def forward(self, input_, target):
         """The loss of ``input_`` against ``target``."""

@@ -19,11 +19,10 @@ import numpy as np
 
 from lucid import ops
 from lucid.nn import functional as F
-from lucid.nn.functional._layer_args import check_bool, number_arg
+from lucid._checks import check_bool, check_number, is_int
 from lucid.nn.module import Module
 from lucid.nn.modules._checks import layer_input, tensor_input
 from lucid.nn.parameter import Parameter
-from lucid.ops._util import is_int
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
            "InstanceNorm3d", "LayerNorm", "GlobalResponseNorm"]
@@ -45,8 +44,8 @@ class _NormBase(Module):
         super().__init__()
         name = type(self).__name__
         self.num_features = _positive_int(name, "num_features", num_features)
-        self.eps = number_arg(eps, name, "eps", 0.0, None)
-        self.momentum = None if momentum is None else number_arg(momentum, name, "momentum",
+        self.eps = check_number(eps, name, "eps", 0.0, None)
+        self.momentum = None if momentum is None else check_number(momentum, name, "momentum",
                                                                  0.0, 1.0)
         self.affine = check_bool(affine, name, "affine")
         self.track_running_stats = check_bool(track_running_stats, name, "track_running_stats")
@@ -383,7 +382,7 @@ class LayerNorm(Module):
             raise TypeError(f"LayerNorm: normalized_shape must be a positive int or a "
                             f"non-empty tuple of them; got {normalized_shape!r}")
         self.normalized_shape = tuple(int(n) for n in shape)
-        self.eps = number_arg(eps, "LayerNorm", "eps", 0.0, None)
+        self.eps = check_number(eps, "LayerNorm", "eps", 0.0, None)
         self.elementwise_affine = check_bool(elementwise_affine, "LayerNorm",
                                            "elementwise_affine")
         use_bias = check_bool(bias, "LayerNorm", "bias")
@@ -450,7 +449,7 @@ class GlobalResponseNorm(Module):
     def __init__(self, channels, eps=1e-6):
         super().__init__()
         self.channels = _positive_int("GlobalResponseNorm", "channels", channels)
-        self.eps = number_arg(eps, "GlobalResponseNorm", "eps", 0.0, None)
+        self.eps = check_number(eps, "GlobalResponseNorm", "eps", 0.0, None)
         self.gamma = Parameter(np.zeros(self.channels, np.float32))
         self.beta = Parameter(np.zeros(self.channels, np.float32))
 

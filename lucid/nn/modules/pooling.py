@@ -12,12 +12,12 @@ parameters. The settings are stored and shown as given, as PyTorch does (``strid
 defaults to ``kernel_size``), so ``repr`` matches PyTorch's.
 """
 from lucid.nn.functional import pool as P
-from lucid.nn.functional._conv_args import int_tuple
+from lucid.nn.functional._conv_args import spatial_ints
 from lucid.nn.functional._family_doc import SPATIAL
 from lucid.nn.functional._layer_args import flag_arg
 from lucid.nn.module import Module
 from lucid.nn.modules._checks import layer_input
-from lucid.ops._util import is_int
+from lucid._checks import is_int
 
 __all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
            "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d"]
@@ -25,11 +25,11 @@ __all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "Avg
 
 def _window(layer, d, kernel_size, stride, padding, dilation=1):
     """Check the window settings (sizes, and padding at most half the kernel)."""
-    kernel = int_tuple(layer, "kernel_size", kernel_size, d, 1)
+    kernel = spatial_ints(kernel_size, layer, "kernel_size", d, 1)
     if stride is not None:
-        int_tuple(layer, "stride", stride, d, 1)
-    pad = int_tuple(layer, "padding", padding, d, 0)
-    int_tuple(layer, "dilation", dilation, d, 1)
+        spatial_ints(stride, layer, "stride", d, 1)
+    pad = spatial_ints(padding, layer, "padding", d, 0)
+    spatial_ints(dilation, layer, "dilation", d, 1)
     for k, p in zip(kernel, pad):
         if 2 * p > k:
             raise ValueError(f"{layer}: padding ({p}) must be at most half of kernel_size "
@@ -80,9 +80,9 @@ class _AvgPool(_Pool):
             raise ValueError(f"{name}: divisor_override must be a non-zero int or None; got "
                              f"{divisor_override!r}")
         if self._d == 1:                                # PyTorch keeps 1-tuples here
-            kernel_size = int_tuple(name, "kernel_size", kernel_size, 1, 1)
-            stride = None if stride is None else int_tuple(name, "stride", stride, 1, 1)
-            padding = int_tuple(name, "padding", padding, 1, 0)
+            kernel_size = spatial_ints(kernel_size, name, "kernel_size", 1, 1)
+            stride = None if stride is None else spatial_ints(stride, name, "stride", 1, 1)
+            padding = spatial_ints(padding, name, "padding", 1, 0)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding = padding

@@ -9,7 +9,7 @@ import numpy as np
 
 from lucid.nn import functional as F
 from lucid.nn import init
-from lucid.nn.functional._layer_args import check_bool, float_tensor, index_arg
+from lucid._checks import check_bool, check_int, float_tensor
 from lucid.nn.module import Module
 from lucid.nn.parameter import Parameter
 
@@ -64,7 +64,7 @@ class Embedding(Module):
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None):
         super().__init__()
         for arg, n in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if index_arg(n, "Embedding", arg) < 1:
+            if check_int(n, "Embedding", arg) < 1:
                 raise ValueError(f"Embedding: {arg} must be positive; got {n}")
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
         self.padding_idx = _padding_idx(padding_idx, self.num_embeddings)
@@ -116,7 +116,7 @@ def _padding_idx(padding_idx, v):
     """None, or the row in [0, v) that ``padding_idx`` in [-v, v) names."""
     if padding_idx is None:
         return None
-    p = index_arg(padding_idx, "Embedding", "padding_idx")
+    p = check_int(padding_idx, "Embedding", "padding_idx")
     if not -v <= p < v:
         raise ValueError(f"Embedding: padding_idx must lie in [-{v}, {v}); got {p}")
     return p % v

@@ -26,7 +26,7 @@ from lucid._tensor import Tensor
 from lucid.nn import functional as F
 from lucid.nn import init
 from lucid.nn.containers import ModuleList
-from lucid.nn.functional._layer_args import check_bool
+from lucid._checks import check_bool
 from lucid.nn.functional.attention import causal_mask
 from lucid.nn.module import Module
 from lucid.nn.modules._checks import tensor_input

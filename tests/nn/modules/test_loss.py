@@ -97,7 +97,7 @@ def test_bad_settings_and_inputs():
         nn.CrossEntropyLoss(label_smoothing=1.5)
     with pytest.raises(TypeError, match="NLLLoss: ignore_index must be an int"):
         nn.NLLLoss(ignore_index=1.0)
-    with pytest.raises(ValueError, match="HuberLoss: delta must lie in"):
+    with pytest.raises(ValueError, match="HuberLoss: delta must be a number > 0.0"):
         nn.HuberLoss(delta=0)
     with pytest.raises(TypeError, match="BCELoss: weight must be a Tensor"):
         nn.BCELoss(weight=[1.0, 2.0])

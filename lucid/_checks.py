@@ -1,0 +1,166 @@
+"""Argument checks for every layer of lucid: each rule written once, here.
+
+Every check takes ``(value, fname, arg, ...)`` in that order: the value to check, the
+public function's name, the argument's name. It returns the value in the one form the
+code below expects (a Python ``int``, a ``float``, a tuple of ints, ...) or raises
+
+* ``TypeError`` when the value has the wrong type,
+* ``ValueError`` when it has the right type and a wrong value,
+
+with a message that names the function, the argument, what was expected and what was
+given::
+
+    conv1d: stride must be positive; got 0
+    reshape: shape must be an int or a tuple of ints; got 2.5 (a float)
+
+``lucid.ops``, ``lucid.nn``, ``lucid.optim``, ``lucid.data``, ``lucid.datasets``,
+``lucid.transforms`` and ``lucid.linalg`` all call these; nothing below them (the
+Functions of ``lucid.ops``, the kernels) checks user input again.
+"""
+import numbers
+
+import numpy as np
+
+__all__ = ["is_int", "is_number", "check_bool", "check_int", "check_number", "int_tuple",
+           "shape_arg", "float_tensor", "normalize_axis"]
+
+
+def is_int(x):
+    """True for Python and NumPy integers; bools are not ints here."""
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def is_number(x):
+    """True for Python and NumPy real numbers; bools are not numbers here."""
+    return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
+
+
+def check_bool(value, fname, arg, expected="a bool"):
+    """``value`` as a Python bool (a NumPy bool too)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{fname}: {arg} must be {expected}; got {value!r}")
+    return bool(value)
+
+
+def _bound(minimum):
+    return {0: "non-negative", 1: "positive"}.get(minimum, f"at least {minimum}")
+
+
+def check_int(value, fname, arg, minimum=None, maximum=None):
+    """``value`` as a Python int in ``[minimum, maximum]`` (either end optional)."""
+    if not is_int(value):
+        raise TypeError(f"{fname}: {arg} must be an int; got {value!r}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{fname}: {arg} must be {_bound(minimum)}; got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{fname}: {arg} is too large: got {value}, at most {maximum}")
+    return value
+
+
+def check_number(value, fname, arg, low=None, high=None, low_open=False, high_open=False,
+                 finite=True):
+    """``value`` as a float in the interval from ``low`` to ``high`` (each end closed
+    unless ``*_open``; None: unbounded). ``finite=False`` admits infinities."""
+    if not is_number(value):
+        raise TypeError(f"{fname}: {arg} must be a real number; got {value!r}")
+    number = float(value)
+    shown = value if type(value) in (int, float) else number
+    bad = (number != number or (finite and not np.isfinite(number))
+           or (low is not None and (number < low or (low_open and number == low)))
+           or (high is not None and (number > high or (high_open and number == high))))
+    if bad:
+        raise ValueError(f"{fname}: {arg} must {_interval(low, high, low_open, high_open)}; "
+                         f"got {shown}")
+    return number
+
+
+def _interval(low, high, low_open, high_open):
+    """The words for an allowed interval: 'lie in [0, 1)', 'be a number >= 0'..."""
+    if low is not None and high is not None:
+        return f"lie in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+    if low is not None:
+        return f"be a number {'>' if low_open else '>='} {low}"
+    if high is not None:
+        return f"be a number {'<' if high_open else '<='} {high}"
+    return "be finite"
+
+
+def int_tuple(value, fname, arg, length=None, minimum=None, maximum=None, allow=None,
+              nonempty=False, per=""):
+    """An int or a sequence of ints as a tuple of Python ints.
+
+    ``length``: the tuple's length (a single int is repeated to it); ``minimum`` /
+    ``maximum``: bounds of every item, except an item equal to ``allow`` (reshape's -1);
+    ``nonempty``: refuse ``()``; ``per``: words after the length in the message
+    (" (one per spatial axis)"). A 1-d integer ndarray or Tensor counts as a sequence.
+    """
+    items = value
+    if hasattr(items, "data") and isinstance(items.data, np.ndarray):   # a Tensor
+        items = items.data
+    if isinstance(items, np.ndarray) and items.ndim == 1 and items.dtype.kind in "iu":
+        items = items.tolist()
+    single = is_int(items)
+    if single:
+        items = (items,) * (length or 1)
+    elif not isinstance(items, (tuple, list)) or not all(is_int(v) for v in items):
+        bad = next((v for v in items if not is_int(v)), items) \
+            if isinstance(items, (tuple, list)) else items
+        raise TypeError(f"{fname}: {arg} must be an int or a tuple of ints; got {value!r}"
+                        f" (a {type(bad).__name__})")
+    items = tuple(int(v) for v in items)
+    if length is not None and len(items) != length:
+        raise ValueError(f"{fname}: {arg} must be an int or a tuple of {length} "
+                         f"int{'s' if length != 1 else ''}{per}; got {value!r} of length "
+                         f"{len(items)}")
+    if nonempty and not items:
+        raise ValueError(f"{fname}: {arg} must not be empty")
+    shown = items[0] if single else items
+    if minimum is not None and any(v < minimum and v != allow for v in items):
+        if minimum == 0 and not single:
+            raise ValueError(f"{fname}: {arg} must not contain negative values; got {shown}")
+        raise ValueError(f"{fname}: {arg} must be {_bound(minimum)}; got {shown}")
+    if maximum is not None and any(v > maximum for v in items):
+        raise ValueError(f"{fname}: {arg} is too large: got {shown}, at most {maximum}")
+    return items
+
+
+def shape_arg(shape, fname, arg="shape"):
+    """A shape: an int or a sequence of non-negative ints, as a tuple."""
+    return int_tuple(shape, fname, arg, minimum=0)
+
+
+def float_tensor(x, fname, arg="input_", convert=False):
+    """``x`` as a float32 / float64 Tensor. ``convert``: an array-like becomes a Tensor
+    first (``lucid.linalg`` accepts arrays); otherwise a Tensor is required."""
+    from lucid._tensor import Tensor
+    if not isinstance(x, Tensor):
+        if not convert:
+            raise TypeError(f"{fname}: {arg} must be a Tensor; got {type(x).__name__}")
+        try:
+            x = Tensor(x)
+        except (TypeError, ValueError):
+            raise TypeError(f"{fname}: {arg} must be a Tensor or an array of floats; got "
+                            f"{type(x).__name__}") from None
+    if x.dtype not in (np.float32, np.float64):
+        raise TypeError(f"{fname}: {arg} must have a floating dtype (float32 or float64); "
+                        f"got {x.dtype}")
+    return x
+
+
+def normalize_axis(axis, ndim, fname):
+    """``axis`` (an int, a tuple of ints or None) as non-negative ints, range checked."""
+    if axis is None:
+        return None
+    if isinstance(axis, (tuple, list)):
+        out = tuple(normalize_axis(a, ndim, fname) for a in axis)
+        if len(set(out)) != len(out):
+            raise ValueError(f"{fname}: repeated axis in {tuple(axis)}")
+        return out
+    if not is_int(axis):
+        raise TypeError(f"{fname}: axis must be an int or a tuple of ints; got {axis!r}")
+    n = max(ndim, 1)
+    if not -n <= axis < n:
+        raise ValueError(f"{fname}: axis {axis} is out of range for a tensor with ndim "
+                         f"{ndim} (valid: {-n} to {n - 1})")
+    return int(axis) % n
