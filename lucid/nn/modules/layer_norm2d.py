@@ -10,7 +10,7 @@ import numpy as np
 
 from lucid import ops
 from lucid.nn import functional as F
-from lucid.nn.functional._layer_args import number_arg
+from lucid._checks import check_number
 from lucid.nn.module import Module
 from lucid.nn.modules._checks import layer_input
 from lucid.nn.modules.attention import _positive_int
@@ -60,7 +60,7 @@ class LayerNorm2d(Module):
     def __init__(self, num_channels, eps=1e-6):
         super().__init__()
         self.num_channels = _positive_int("LayerNorm2d", "num_channels", num_channels)
-        self.eps = number_arg(eps, "LayerNorm2d", "eps", 0.0, None)
+        self.eps = check_number(eps, "LayerNorm2d", "eps", 0.0, None)
         self.weight = Parameter(np.ones(self.num_channels, np.float32))
         self.bias = Parameter(np.zeros(self.num_channels, np.float32))
 

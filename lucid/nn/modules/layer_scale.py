@@ -8,7 +8,7 @@ the identity and turn each branch on as it learns.
 import numpy as np
 
 from lucid import ops
-from lucid.nn.functional._layer_args import number_arg
+from lucid._checks import check_number
 from lucid.nn.module import Module
 from lucid.nn.modules._checks import tensor_input
 from lucid.nn.modules.attention import _positive_int
@@ -61,7 +61,7 @@ class LayerScale(Module):
     def __init__(self, channels, init_value=1e-6, axis=1):
         super().__init__()
         self.channels = _positive_int("LayerScale", "channels", channels)
-        self.init_value = number_arg(init_value, "LayerScale", "init_value")
+        self.init_value = check_number(init_value, "LayerScale", "init_value")
         if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
             raise TypeError(f"LayerScale: axis must be an int; got {axis!r}")
         self.axis = int(axis)
