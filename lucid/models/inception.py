@@ -448,7 +448,21 @@ class _V4C(_Branches):
                                      basic_conv(1536, 256, 1))
 
 
-class InceptionV4(nn.Module):
+class _FeaturesAndHead(nn.Module):
+    """``fc(dropout(vec(avgpool(features(x)))))``: the tail of Inception-v4 and the
+    Inception-ResNets (subclasses set ``features`` and call ``_head``)."""
+
+    def _head(self, channels, num_classes, dropout):
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(channels, num_classes)
+
+    def forward(self, x):
+        """Logits of ``x`` of shape ``(N, C, H, W)``."""
+        return self.fc(self.dropout(flatten(self.avgpool(self.features(x)), 1)))
+
+
+class InceptionV4(_FeaturesAndHead):
     r"""Inception-v4: the stem, 4 x Inception-A, Reduction-A, 7 x Inception-B,
     Reduction-B, 3 x Inception-C, pooling, dropout, Linear (the paper's Fig. 9).
 
@@ -486,13 +500,7 @@ class InceptionV4(nn.Module):
             *inception_v4_stem(in_channels), *[_V4A() for _ in range(a)],
             ReductionA(384, 192, 224, 256, 384), *[_V4B() for _ in range(b)], _V4ReductionB(),
             *[_V4C() for _ in range(c)])
-        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(1536, num_classes)
-
-    def forward(self, x):
-        """Logits of ``x`` of shape ``(N, C, H, W)``."""
-        return self.fc(self.dropout(flatten(self.avgpool(self.features(x)), 1)))
+        self._head(1536, num_classes, dropout)
 
 
 inception_v1 = factory(__name__, "inception_v1", "Inception v1 (GoogLeNet) with its two "

@@ -19,9 +19,9 @@ to keep very wide residual nets from dying early in training), is added to the i
 
 Every other convolution has batch norm (eps 1e-3) and ReLU and no bias.
 """
-from lucid import concatenate, flatten, nn
+from lucid import nn
 from lucid.models._common import factory
-from lucid.models.inception import ReductionA, _Branches, basic_conv
+from lucid.models.inception import ReductionA, _Branches, _FeaturesAndHead, basic_conv
 
 __all__ = ["InceptionResNetBlock", "InceptionResNetV1", "InceptionResNetV2",
            "inception_resnet_v1", "inception_resnet_v2"]
@@ -122,7 +122,7 @@ class _ReductionB(_Branches):
         self.branch3 = nn.MaxPool2d(3, 2)
 
 
-class InceptionResNetV1(nn.Module):
+class InceptionResNetV1(_FeaturesAndHead):
     r"""Inception-ResNet-v1 (the paper's Fig. 15).
 
     .. math:: y = W\,\mathrm{dropout}(\mathrm{vec}(\mathrm{avgpool}(
@@ -165,13 +165,7 @@ class InceptionResNetV1(nn.Module):
             *[_block_b(896, 128, 128, 128, 128, 0.10) for _ in range(b)],
             _ReductionB(896, ((256, 384), (256, 256), (256, 256, 256))),
             *[_block_c(1792, 192, 192, 192, 192, 0.20) for _ in range(c)])
-        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(1792, num_classes)
-
-    def forward(self, x):
-        """Logits of ``x`` of shape ``(N, C, H, W)``."""
-        return self.fc(self.dropout(flatten(self.avgpool(self.features(x)), 1)))
+        self._head(1792, num_classes, dropout)
 
 
 class _Mixed5b(_Branches):
@@ -185,7 +179,7 @@ class _Mixed5b(_Branches):
                             basic_conv(192, 64, 1))
 
 
-class InceptionResNetV2(nn.Module):
+class InceptionResNetV2(_FeaturesAndHead):
     r"""Inception-ResNet-v2 (the paper's Fig. 16, as its released code builds it).
 
     .. math:: y = W\,\mathrm{dropout}(\mathrm{vec}(\mathrm{avgpool}(
@@ -229,13 +223,7 @@ class InceptionResNetV2(nn.Module):
             *[_block_c(2080, 192, 192, 224, 256, 0.20) for _ in range(c - 1)],
             _block_c(2080, 192, 192, 224, 256, 1.0, relu=False),
             basic_conv(2080, 1536, 1))
-        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(1536, num_classes)
-
-    def forward(self, x):
-        """Logits of ``x`` of shape ``(N, C, H, W)``."""
-        return self.fc(self.dropout(flatten(self.avgpool(self.features(x)), 1)))
+        self._head(1536, num_classes, dropout)
 
 
 inception_resnet_v1 = factory(__name__, "inception_resnet_v1", "Inception-ResNet-v1.",
