@@ -22,8 +22,9 @@ How ``DataLoader(num_workers=N)`` runs, in the main process and in each worker:
   ``RuntimeError`` naming it and its exit code; ``timeout`` bounds the wait for one
   batch. The loop never waits forever on a dead worker.
 * **Shutdown.** After the epoch (or an error, or a ``break`` out of the loop, when the
-  iterator is collected) each worker gets ``None``, exits, and is joined; one that does
-  not exit in time is terminated. ``persistent_workers`` keeps the pool for the next
+  iterator is collected) a shared event tells the workers to skip what is still queued,
+  each gets ``None``, exits, and is joined; one that does not exit in time (stuck in
+  ``__getitem__``) is terminated. ``persistent_workers`` keeps the pool for the next
   epoch instead, until the loader is collected or the interpreter exits. A worker whose
   parent died exits by itself.
 """
@@ -44,8 +45,10 @@ import lucid.random
 #: How often (seconds) the main process checks its workers are alive while it waits,
 #: and a worker checks its parent is.
 POLL_SECONDS = 0.1
-#: How long (seconds) shutdown waits for a worker to exit before terminating it.
+#: How long (seconds) shutdown waits for a worker to exit before terminating it; after
+#: a worker died or timed out, the others are given only :data:`STUCK_SECONDS`.
 JOIN_SECONDS = 5.0
+STUCK_SECONDS = 0.2
 
 _worker_info = None
 
@@ -138,7 +141,7 @@ def _seed_everything(seed):
     lucid.random.seed(seed)
 
 
-def _worker_loop(fetch, index_queue, result_queue, base_seed, worker_id, num_workers,
+def _worker_loop(fetch, index_queue, result_queue, stop, base_seed, worker_id, num_workers,
                  worker_init_fn, parent_pid):
     """The body of worker process ``worker_id`` (see the module docstring)."""
     global _worker_info
@@ -159,7 +162,7 @@ def _worker_loop(fetch, index_queue, result_queue, base_seed, worker_id, num_wor
             if os.getppid() != parent_pid:           # the main process is gone
                 break
             continue
-        if task is None:
+        if task is None or stop.is_set():            # shutting down: skip what is queued
             break
         epoch, number, indices = task
         result = init_error
@@ -195,14 +198,18 @@ def _exit_reason(code):
     return f"exited unexpectedly with exit code {code}"
 
 
-def _shutdown(workers, index_queues, result_queue):
-    """Ask every worker to stop, join it, terminate it if it does not; close the queues."""
+def _shutdown(workers, index_queues, result_queue, stop, patience):
+    """Ask every worker to stop (``stop`` set: queued batches are skipped; then ``None``),
+    join it, terminate it if it does not exit within ``patience[0]`` seconds (a
+    one-element list, so that :meth:`WorkerPool.shutdown` can shorten it after the
+    finalizer was made); close the queues."""
+    stop.set()
     for q in index_queues:
         try:
             q.put(None)
         except (OSError, ValueError):
             pass
-    deadline = time.monotonic() + JOIN_SECONDS
+    deadline = time.monotonic() + patience[0]
     for w in workers:
         w.join(timeout=max(0.0, deadline - time.monotonic()))
         if w.is_alive():
@@ -223,6 +230,8 @@ class WorkerPool:
         self.prefetch_factor = prefetch_factor
         self.timeout = timeout
         self.result_queue = ctx.Queue()
+        self._stop = ctx.Event()
+        self._patience = [JOIN_SECONDS]
         self.index_queues = []
         self.workers = []
         self._epoch = 0
@@ -230,21 +239,23 @@ class WorkerPool:
             index_queue = ctx.Queue()
             worker = ctx.Process(
                 target=_worker_loop, name=f"lucid-DataLoader-worker-{worker_id}", daemon=True,
-                args=(fetch, index_queue, self.result_queue, base_seed, worker_id,
+                args=(fetch, index_queue, self.result_queue, self._stop, base_seed, worker_id,
                       num_workers, worker_init_fn, os.getpid()))
             worker.start()
             self.index_queues.append(index_queue)
             self.workers.append(worker)
         self._finalizer = weakref.finalize(self, _shutdown, self.workers, self.index_queues,
-                                           self.result_queue)
+                                           self.result_queue, self._stop, self._patience)
 
     @property
     def alive(self):
         """False once :meth:`shutdown` ran."""
         return self._finalizer.alive
 
-    def shutdown(self):
-        """Stop and join every worker (idempotent)."""
+    def shutdown(self, patience=JOIN_SECONDS):
+        """Stop and join every worker, terminating those that take longer than
+        ``patience`` seconds (idempotent)."""
+        self._patience[0] = patience
         self._finalizer()
 
     def epoch(self, batches):
@@ -292,12 +303,12 @@ class WorkerPool:
                 pass
             for worker_id, w in enumerate(self.workers):
                 if w.exitcode is not None:
-                    self.shutdown()
+                    self.shutdown(patience=STUCK_SECONDS)
                     raise RuntimeError(
                         f"DataLoader: worker {worker_id} (pid {w.pid}) {_exit_reason(w.exitcode)}; "
                         "its batch is lost (look for an error it printed, or for the system "
                         "killing it for memory)")
             if self.timeout and time.monotonic() - start > self.timeout:
-                self.shutdown()
+                self.shutdown(patience=STUCK_SECONDS)
                 raise RuntimeError(f"DataLoader: timed out after {self.timeout} seconds waiting for "
                                    "a batch from the workers (timeout=)")
