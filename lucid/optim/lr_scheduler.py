@@ -1223,21 +1223,26 @@ def _leaves(scheduler):
             yield sched
 
 
-def _nested_state(scheduler):
-    state = {k: v for k, v in scheduler.__dict__.items() if k not in ("optimizer", "_schedulers")}
-    state["_schedulers"] = [s.state_dict() for s in scheduler._schedulers]
-    return state
+class _SchedulerGroup(LRScheduler):
+    """Base of SequentialLR and ChainedScheduler: a scheduler made of ``_schedulers``,
+    whose state dict holds theirs."""
+
+    def state_dict(self):
+        """Its own state and every scheduler's (a dict)."""
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict):
+        """Restore a state from :meth:`state_dict`, the schedulers' too."""
+        state = dict(state_dict)
+        children = state.pop("_schedulers")
+        self.__dict__.update(state)
+        for sched, child in zip(self._schedulers, children):
+            sched.load_state_dict(child)
 
 
-def _load_nested_state(scheduler, state_dict):
-    state = dict(state_dict)
-    children = state.pop("_schedulers")
-    scheduler.__dict__.update(state)
-    for sched, child in zip(scheduler._schedulers, children):
-        sched.load_state_dict(child)
-
-
-class SequentialLR(LRScheduler):
+class SequentialLR(_SchedulerGroup):
     r"""Run schedulers one after another: ``schedulers[k]`` from epoch ``milestones[k-1]``.
 
     At epoch ``milestones[k-1]`` the next scheduler starts from its own epoch 0 (its
@@ -1323,16 +1328,8 @@ class SequentialLR(LRScheduler):
             sched.step()
         self._last_lr = sched.get_last_lr()
 
-    def state_dict(self):
-        """Its own state and every scheduler's (a dict)."""
-        return _nested_state(self)
 
-    def load_state_dict(self, state_dict):
-        """Restore a state from :meth:`state_dict`, the schedulers' too."""
-        _load_nested_state(self, state_dict)
-
-
-class ChainedScheduler(LRScheduler):
+class ChainedScheduler(_SchedulerGroup):
     r"""Step several schedulers at once: each ``step()`` steps every one, in order.
 
     The schedulers compose because each updates the *current* rate (they are
@@ -1388,14 +1385,6 @@ class ChainedScheduler(LRScheduler):
         for sched in self._schedulers:
             sched.step()
         self._last_lr = self._current_lrs()
-
-    def state_dict(self):
-        """Its own state and every scheduler's (a dict)."""
-        return _nested_state(self)
-
-    def load_state_dict(self, state_dict):
-        """Restore a state from :meth:`state_dict`, the schedulers' too."""
-        _load_nested_state(self, state_dict)
 
 
 def _triangular_scale(x):
