@@ -281,6 +281,10 @@ class WorkerPool:
             if not send():
                 break
         while done < sent:
+            if self._epoch != epoch:
+                raise RuntimeError(
+                    "DataLoader: this epoch's iterator was left behind by a newer iter(loader) "
+                    "on the same persistent workers; finish one epoch before starting the next")
             while done not in early:
                 got_epoch, number, payload = self._receive()
                 if got_epoch == epoch:

@@ -219,6 +219,9 @@ def test_persistent_workers_live_across_epochs():
     next(it)                                         # leave an epoch half done...
     third = [pid.tolist() for _, pid in loader]      # ...the next one is whole and in order
     assert third == first
+    with pytest.raises(RuntimeError, match=r"DataLoader: this epoch's iterator was left behind by "
+                                           r"a newer iter\(loader\) on the same persistent workers"):
+        next(it)                                     # an old epoch's iterator: an error, not a hang
     del it, loader
     gc.collect()
     assert all(_gone(p) for p in pids)               # collected loader: workers joined
