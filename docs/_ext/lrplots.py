@@ -115,6 +115,70 @@ for batch in range(100):
     sched.step()                # CyclicLR steps once per batch, not per epoch
 """, "iteration (batch)", "Triangular cycles of 20 iterations between 0.01 and 0.1; "
                           "mode 'triangular2' halves the amplitude every cycle."),
+    "ConstantLR": ("""\
+opt = SGD([w], lr=0.1)
+sched = ConstantLR(opt, factor=0.25, total_iters=20)
+lrs = []
+for epoch in range(100):
+    lrs.append(sched.get_last_lr()[0])
+    opt.step()
+    sched.step()
+""", "epoch", "A quarter of the rate for the first 20 epochs (a constant warm-up), then the "
+              "full rate."),
+    "LinearLR": ("""\
+opt = SGD([w], lr=0.1)
+sched = LinearLR(opt, start_factor=0.1, end_factor=1.0, total_iters=30)
+lrs = []
+for epoch in range(100):
+    lrs.append(sched.get_last_lr()[0])
+    opt.step()
+    sched.step()
+""", "epoch", "A linear warm-up from a tenth of the rate to all of it over 30 epochs."),
+    "CosineAnnealingWarmRestarts": ("""\
+opt = SGD([w], lr=0.1)
+sched = CosineAnnealingWarmRestarts(opt, T_0=10, T_mult=2, eta_min=0.005)
+lrs = []
+for epoch in range(100):
+    lrs.append(sched.get_last_lr()[0])
+    opt.step()
+    sched.step()
+""", "epoch", "Cosine annealing restarted after 10, 20 and 40 epochs (T_mult = 2 doubles "
+              "each period)."),
+    "OneCycleLR": ("""\
+opt = SGD([w], lr=0.1, momentum=0.9)
+sched = OneCycleLR(opt, max_lr=0.1, total_steps=100)
+lrs = []
+for batch in range(100):
+    lrs.append(sched.get_last_lr()[0])
+    opt.step()
+    sched.step()                # OneCycleLR steps once per batch
+""", "iteration (batch)", "Up from max_lr / 25 to max_lr = 0.1 in the first 30% of the "
+                          "steps, then down to max_lr / 25e4 along a cosine."),
+    "SequentialLR": ("""\
+from lucid.optim.lr_scheduler import CosineAnnealingLR, LinearLR
+
+opt = SGD([w], lr=0.1)
+warmup = LinearLR(opt, start_factor=0.1, total_iters=10)
+cosine = CosineAnnealingLR(opt, T_max=90)
+sched = SequentialLR(opt, schedulers=[warmup, cosine], milestones=[10])
+lrs = []
+for epoch in range(100):
+    lrs.append(sched.get_last_lr()[0])
+    opt.step()
+    sched.step()
+""", "epoch", "A linear warm-up for 10 epochs, then cosine annealing over the other 90."),
+    "ChainedScheduler": ("""\
+from lucid.optim.lr_scheduler import ConstantLR, ExponentialLR
+
+opt = SGD([w], lr=0.1)
+sched = ChainedScheduler([ConstantLR(opt, factor=0.5, total_iters=15),
+                          ExponentialLR(opt, gamma=0.97)])
+lrs = []
+for epoch in range(100):
+    lrs.append(sched.get_last_lr()[0])
+    opt.step()
+    sched.step()
+""", "epoch", "Both at once: half the rate for 15 epochs, times 0.97 every epoch."),
 }
 
 

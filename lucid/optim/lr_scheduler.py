@@ -10,6 +10,7 @@ may act on one optimizer).
 ``last_epoch`` counts the ``step()`` calls; constructing a scheduler performs the first
 one (``last_epoch`` becomes 0 and the rate is the initial one).
 """
+import bisect
 import math
 import types
 from collections import Counter
@@ -18,8 +19,9 @@ from functools import partial
 from lucid._checks import check_bool, check_number, is_int
 from lucid.optim.optimizer import Optimizer, check_non_negative
 
-__all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
-           "CosineAnnealingLR", "ReduceLROnPlateau", "CyclicLR"]
+__all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "ConstantLR",
+           "LinearLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "ReduceLROnPlateau",
+           "CyclicLR", "OneCycleLR", "SequentialLR", "ChainedScheduler"]
 
 
 def __dir__():
@@ -100,10 +102,16 @@ class LRScheduler:
                     )
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self):
+        """The constructor's step (epoch 0, or the resumed epoch); counts steps from 0."""
         self._step_count = 0
-        self._is_initial = True      # the constructor's step: epoch 0
-        self.step()
-        self._is_initial = False
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
 
     def get_lr(self):
         """The learning rates of epoch ``self.last_epoch``, one per group."""
@@ -113,11 +121,22 @@ class LRScheduler:
         """Advance one epoch and set every group's ``"lr"`` to the scheduled value."""
         self._step_count += 1
         self.last_epoch += 1
-        values = self.get_lr()
+        self._set_lrs(self.get_lr())
+
+    def _restart(self):
+        """Jump to epoch 0 (how :class:`SequentialLR` starts a scheduler at its milestone):
+        the closed form of epoch 0 where the scheduler has one, else :meth:`get_lr`."""
+        self.last_epoch = 0
+        closed_form = getattr(self, "_closed_form_lr", None)
+        self._set_lrs(closed_form() if closed_form is not None else self.get_lr())
+
+    def _set_lrs(self, values):
+        """Set every group's ``"lr"`` to ``values``; remember them (and print them with
+        ``verbose``)."""
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = self._current_lrs()
-        if self.verbose:
+        if getattr(self, "verbose", False):
             self._report()
 
     def _report(self, groups=None):
@@ -273,6 +292,9 @@ class StepLR(LRScheduler):
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
+    def _closed_form_lr(self):
+        return [base_lr * self.gamma ** (self.last_epoch // self.step_size) for base_lr in self.base_lrs]
+
 
 class MultiStepLR(LRScheduler):
     r"""Multiply the rate by ``gamma`` at each milestone epoch.
@@ -328,6 +350,10 @@ class MultiStepLR(LRScheduler):
         factor = self.gamma ** self.milestones[self.last_epoch]
         return [lr * factor for lr in self._current_lrs()]
 
+    def _closed_form_lr(self):
+        passed = bisect.bisect_right(sorted(self.milestones.elements()), self.last_epoch)
+        return [base_lr * self.gamma ** passed for base_lr in self.base_lrs]
+
 
 class ExponentialLR(LRScheduler):
     r"""Multiply the rate by ``gamma`` every epoch.
@@ -368,6 +394,143 @@ class ExponentialLR(LRScheduler):
         if self._is_initial:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
+
+    def _closed_form_lr(self):
+        return [base_lr * self.gamma ** self.last_epoch for base_lr in self.base_lrs]
+
+
+class ConstantLR(LRScheduler):
+    r"""Multiply the rate by ``factor`` for the first ``total_iters`` epochs, then restore it.
+
+    .. math::
+
+        \gamma_e = \gamma_0 \cdot \begin{cases} \text{factor} & e < \text{total\_iters} \\
+                                                 1 & e \ge \text{total\_iters} \end{cases}
+
+    (computed as PyTorch does: the current rate times ``factor`` at epoch 0 and times
+    ``1 / factor`` at epoch ``total_iters``, so it composes with other schedulers). A
+    warm-up at a constant low rate.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+    factor : float, default 1/3
+        In :math:`(0, 1]`.
+    total_iters : int, default 5
+        Epochs at the reduced rate (> 0).
+    last_epoch : int, default -1
+    verbose : bool, default False
+        Print the new rates at every step (see :class:`LRScheduler`).
+
+    Raises
+    ------
+    ValueError
+        ``factor`` outside :math:`(0, 1]`; ``total_iters`` not a positive integer.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid.optim import SGD
+    >>> from lucid.optim.lr_scheduler import ConstantLR
+    >>> opt = SGD([lucid.Tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> sched = ConstantLR(opt, factor=0.5, total_iters=2)
+    >>> lrs = []
+    >>> for epoch in range(4):
+    ...     lrs.append(sched.get_last_lr()[0])
+    ...     opt.step()
+    ...     sched.step()
+    >>> lrs
+    [0.5, 0.5, 1.0, 1.0]
+    """
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1, verbose=False):
+        check_number(factor, "ConstantLR", "factor", low=0, high=1, low_open=True)
+        _check_positive_int("ConstantLR", "total_iters", total_iters)
+        self.factor = factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch, verbose)
+
+    def get_lr(self):
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._current_lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._current_lrs()
+        return [lr * (1.0 / self.factor) for lr in self._current_lrs()]
+
+    def _closed_form_lr(self):
+        return [base_lr * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
+                for base_lr in self.base_lrs]
+
+
+class LinearLR(LRScheduler):
+    r"""Change the rate's factor linearly from ``start_factor`` to ``end_factor`` over
+    ``total_iters`` epochs, then keep it.
+
+    .. math::
+
+        \gamma_e = \gamma_0 \left(s + (t - s)\,\frac{\min(e, T)}{T}\right)
+
+    with :math:`s` = ``start_factor``, :math:`t` = ``end_factor``, :math:`T` =
+    ``total_iters``. PyTorch computes it recursively, each epoch multiplying the current
+    rate by :math:`1 + \frac{t - s}{T s + (e - 1)(t - s)}` (the ratio of consecutive
+    factors), so that it composes with other schedulers; lucid evaluates the same
+    recursion. The usual linear warm-up.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+    start_factor : float, default 1/3
+        The factor at epoch 0, in :math:`(0, 1]`.
+    end_factor : float, default 1.0
+        The factor from epoch ``total_iters`` on, in :math:`[0, 1]`.
+    total_iters : int, default 5
+        Epochs of the change (> 0).
+    last_epoch : int, default -1
+    verbose : bool, default False
+        Print the new rates at every step (see :class:`LRScheduler`).
+
+    Raises
+    ------
+    ValueError
+        A factor outside its interval; ``total_iters`` not a positive integer.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid.optim import SGD
+    >>> from lucid.optim.lr_scheduler import LinearLR
+    >>> opt = SGD([lucid.Tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> sched = LinearLR(opt, start_factor=0.25, total_iters=3)
+    >>> lrs = []
+    >>> for epoch in range(5):
+    ...     lrs.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> lrs
+    [0.25, 0.5, 0.75, 1.0, 1.0]
+    """
+
+    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
+                 last_epoch=-1, verbose=False):
+        check_number(start_factor, "LinearLR", "start_factor", low=0, high=1, low_open=True)
+        check_number(end_factor, "LinearLR", "end_factor", low=0, high=1)
+        _check_positive_int("LinearLR", "total_iters", total_iters)
+        self.start_factor = start_factor
+        self.end_factor = end_factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch, verbose)
+
+    def get_lr(self):
+        e, s, t, T = self.last_epoch, self.start_factor, self.end_factor, self.total_iters
+        if e == 0:
+            return [lr * s for lr in self._current_lrs()]
+        if self._is_initial or e > T:
+            return self._current_lrs()
+        return [lr * (1.0 + (t - s) / (T * s + (e - 1) * (t - s))) for lr in self._current_lrs()]
+
+    def _closed_form_lr(self):
+        s, t, T = self.start_factor, self.end_factor, self.total_iters
+        return [base_lr * (s + (t - s) * min(T, self.last_epoch) / T) for base_lr in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -437,6 +600,107 @@ class CosineAnnealingLR(LRScheduler):
                     for base_lr, lr in zip(self.base_lrs, lrs)]
         return [(1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T))
                 * (lr - eta_min) + eta_min for lr in lrs]
+
+    def _closed_form_lr(self):
+        return [self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+                for base_lr in self.base_lrs]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    r"""Cosine annealing that restarts: SGDR (Loshchilov and Hutter, 2017).
+
+    .. math::
+
+        \gamma_e = \eta_{\min} + \tfrac12(\gamma_0 - \eta_{\min})
+                   \left(1 + \cos\frac{T_{cur}\,\pi}{T_i}\right)
+
+    :math:`T_{cur}` counts the epochs since the last restart and :math:`T_i` is the
+    length of the current period: the first lasts :math:`T_0` epochs, each next one
+    ``T_mult`` times longer; at a restart the rate jumps back to :math:`\gamma_0`.
+    ``step(epoch)`` accepts a fractional epoch (``epoch + batch / batches``), to anneal
+    within an epoch; :math:`T_{cur}` and :math:`T_i` are then computed from it.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+    T_0 : int
+        Epochs of the first period (> 0).
+    T_mult : int, default 1
+        Growth of the period at each restart (>= 1).
+    eta_min : float, default 0.0
+        The lowest rate.
+    last_epoch : int, default -1
+    verbose : bool, default False
+        Print the new rates at every step (see :class:`LRScheduler`).
+
+    Raises
+    ------
+    ValueError
+        ``T_0`` not a positive integer, ``T_mult`` not an integer >= 1; a negative
+        ``epoch`` given to ``step``.
+    TypeError
+        ``eta_min`` or ``epoch`` not a number.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid.optim import SGD
+    >>> from lucid.optim.lr_scheduler import CosineAnnealingWarmRestarts
+    >>> opt = SGD([lucid.Tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> sched = CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2)
+    >>> lrs = []
+    >>> for epoch in range(7):
+    ...     lrs.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> lrs
+    [1.0, 0.5, 1.0, 0.8536, 0.5, 0.1464, 1.0]
+    """
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1, verbose=False):
+        name = "CosineAnnealingWarmRestarts"
+        _check_positive_int(name, "T_0", T_0)
+        if not is_int(T_mult) or T_mult < 1:
+            raise ValueError(f"{name}: T_mult must be an integer >= 1; got {T_mult!r}")
+        check_number(eta_min, name, "eta_min")
+        self.T_0 = T_0
+        self.T_i = T_0
+        self.T_mult = T_mult
+        self.eta_min = eta_min
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch, verbose)
+
+    def get_lr(self):
+        return [self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+                for base_lr in self.base_lrs]
+
+    def step(self, epoch=None):
+        """Advance one epoch, or go to ``epoch`` (a number >= 0, fractions allowed)."""
+        self._step_count += 1
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur = self.T_cur + 1
+            if self.T_cur >= self.T_i:           # a restart
+                self.T_cur = self.T_cur % self.T_i
+                self.T_i = self.T_i * self.T_mult
+        else:
+            check_number(epoch, "CosineAnnealingWarmRestarts.step", "epoch", low=0)
+            self.T_cur, self.T_i = self._position(epoch)
+        self.last_epoch = math.floor(epoch)
+        self._set_lrs(self.get_lr())
+
+    def _position(self, epoch):
+        r""":math:`(T_{cur}, T_i)` at ``epoch``: the periods before it last
+        :math:`T_0 (1 + m + \dots + m^{n-1}) = T_0 (m^n - 1)/(m - 1)` epochs."""
+        T_0, m = self.T_0, self.T_mult
+        if epoch < T_0:
+            return epoch, T_0
+        if m == 1:
+            return epoch % T_0, self.T_i
+        n = int(math.log((epoch / T_0 * (m - 1) + 1), m))
+        return epoch - T_0 * (m ** n - 1) / (m - 1), T_0 * m ** n
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -692,18 +956,13 @@ class CyclicLR(LRScheduler):
         self._init_scale_fn()
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(
-                    f"CyclicLR: cycle_momentum=True needs an optimizer with momentum or betas; "
-                    f"{type(optimizer).__name__} has neither (pass cycle_momentum=False)"
-                )
-            self.use_beta1 = "betas" in optimizer.defaults
+            self.use_beta1 = _uses_beta1("CyclicLR", optimizer)
             self.base_momentums = _per_group("CyclicLR", "base_momentum", optimizer, base_momentum)
             self.max_momentums = _per_group("CyclicLR", "max_momentum", optimizer, max_momentum)
             if last_epoch == -1:
                 for m_max, m_base, group in zip(self.max_momentums, self.base_momentums,
                                                 optimizer.param_groups):
-                    self._set_momentum(group, m_max)
+                    _set_momentum(group, m_max, self.use_beta1)
                     group["max_momentum"] = m_max
                     group["base_momentum"] = m_base
         super().__init__(optimizer, last_epoch, verbose)
@@ -728,12 +987,6 @@ class CyclicLR(LRScheduler):
             return self._scale_fn_custom(x)
         return self._scale_fn_ref(x)
 
-    def _set_momentum(self, group, momentum):
-        if self.use_beta1:
-            group["betas"] = (momentum, *group["betas"][1:])
-        else:
-            group["momentum"] = momentum
-
     def get_lr(self):
         cycle = math.floor(1 + self.last_epoch / self.total_size)
         x = 1.0 + self.last_epoch / self.total_size - cycle
@@ -747,7 +1000,7 @@ class CyclicLR(LRScheduler):
         if self.cycle_momentum:
             for group, m_base, m_max in zip(self.optimizer.param_groups, self.base_momentums,
                                             self.max_momentums):
-                self._set_momentum(group, m_max - (m_max - m_base) * scale_factor * scale)
+                _set_momentum(group, m_max - (m_max - m_base) * scale_factor * scale, self.use_beta1)
         return lrs
 
     def state_dict(self):
@@ -766,6 +1019,372 @@ class CyclicLR(LRScheduler):
         if fn_state is not None:
             self._scale_fn_custom.__dict__.update(fn_state)
         self._init_scale_fn()
+
+
+class OneCycleLR(LRScheduler):
+    r"""The 1cycle policy (Smith and Topsekal, 2018): warm up to ``max_lr``, then anneal far
+    below the start; step it per batch.
+
+    Over ``total_steps`` steps the rate goes from :math:`\gamma_{max}/d` (``d`` =
+    ``div_factor``) up to :math:`\gamma_{max}` in the first ``pct_start`` of the steps,
+    then down to :math:`\gamma_{max}/(d f)` (``f`` = ``final_div_factor``). In a phase
+    from step :math:`a` to step :math:`b` going from :math:`u` to :math:`v`, at step
+    :math:`e` with :math:`p = (e - a)/(b - a)`:
+
+    .. math::
+
+        \gamma_e = v + \frac{u - v}{2}\,(1 + \cos \pi p) \quad (\text{"cos"}), \qquad
+        \gamma_e = u + (v - u)\,p \quad (\text{"linear"})
+
+    The first phase ends at step :math:`\text{pct\_start} \cdot S - 1`, the last at
+    :math:`S - 1`. With ``three_phase=True`` the rate first comes back down to the
+    start, symmetrically, and only the third phase anneals to the minimum. With
+    ``cycle_momentum`` the momentum (or Adam's :math:`\beta_1`) moves the opposite way,
+    between ``max_momentum`` and ``base_momentum``.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+    max_lr : float or list of float
+        The peak rate (per group, or one for all).
+    total_steps : int, optional
+        Steps in the cycle; or give ``epochs`` and ``steps_per_epoch``.
+    epochs, steps_per_epoch : int, optional
+        ``total_steps = epochs * steps_per_epoch`` when ``total_steps`` is not given.
+    pct_start : float, default 0.3
+        Fraction of the steps spent warming up, in :math:`[0, 1]`.
+    anneal_strategy : {'cos', 'linear'}, default 'cos'
+    cycle_momentum : bool, default True
+    base_momentum, max_momentum : float or list of float, default 0.85, 0.95
+    div_factor : float, default 25.0
+        Initial rate = ``max_lr / div_factor``.
+    final_div_factor : float, default 1e4
+        Final rate = initial rate / ``final_div_factor``.
+    three_phase : bool, default False
+    last_epoch : int, default -1
+    verbose : bool, default False
+        Print the new rates at every step (see :class:`LRScheduler`).
+
+    Raises
+    ------
+    ValueError
+        Neither ``total_steps`` nor ``epochs`` and ``steps_per_epoch``, or one not a
+        positive integer; ``pct_start`` outside :math:`[0, 1]`; an unknown
+        ``anneal_strategy``; ``cycle_momentum`` with an optimizer that has no momentum;
+        stepping past ``total_steps``.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid.optim import SGD
+    >>> from lucid.optim.lr_scheduler import OneCycleLR
+    >>> opt = SGD([lucid.Tensor([1.0], requires_grad=True)], lr=0.1, momentum=0.9)
+    >>> sched = OneCycleLR(opt, max_lr=1.0, total_steps=6, pct_start=0.5,
+    ...                    anneal_strategy="linear", div_factor=4.0, final_div_factor=10.0)
+    >>> lrs, momenta = [], []
+    >>> for batch in range(6):
+    ...     lrs.append(round(sched.get_last_lr()[0], 4))
+    ...     momenta.append(round(opt.param_groups[0]["momentum"], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> lrs
+    [0.25, 0.625, 1.0, 0.675, 0.35, 0.025]
+    >>> momenta
+    [0.95, 0.9, 0.85, 0.8833, 0.9167, 0.95]
+    """
+
+    def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,
+                 pct_start=0.3, anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85,
+                 max_momentum=0.95, div_factor=25.0, final_div_factor=1e4, three_phase=False,
+                 last_epoch=-1, verbose=False):
+        name = "OneCycleLR"
+        _check_optimizer(name, optimizer)
+        if total_steps is not None:
+            _check_positive_int(name, "total_steps", total_steps)
+            self.total_steps = total_steps
+        elif epochs is not None and steps_per_epoch is not None:
+            _check_positive_int(name, "epochs", epochs)
+            _check_positive_int(name, "steps_per_epoch", steps_per_epoch)
+            self.total_steps = epochs * steps_per_epoch
+        else:
+            raise ValueError(f"{name}: give total_steps, or epochs and steps_per_epoch")
+        check_number(pct_start, name, "pct_start", low=0, high=1)
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"{name}: anneal_strategy must be 'cos' or 'linear'; got {anneal_strategy!r}")
+        check_number(div_factor, name, "div_factor", low=0, low_open=True)
+        check_number(final_div_factor, name, "final_div_factor", low=0, low_open=True)
+        self.three_phase = check_bool(three_phase, name, "three_phase")
+        self.anneal_strategy = anneal_strategy
+        total = self.total_steps
+        warm_end = float(pct_start * total) - 1
+        # (last step of the phase, group key of its start rate, of its end rate,
+        #  of its start momentum, of its end momentum)
+        if three_phase:
+            self._phases = [(warm_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                            (float(2 * pct_start * total) - 2, "max_lr", "initial_lr",
+                             "base_momentum", "max_momentum"),
+                            (total - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
+        else:
+            self._phases = [(warm_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                            (total - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+        max_lrs = _per_group(name, "max_lr", optimizer, max_lr)
+        if last_epoch == -1:
+            for lr, group in zip(max_lrs, optimizer.param_groups):
+                check_non_negative(lr, name, "max_lr")
+                group["initial_lr"] = lr / div_factor
+                group["max_lr"] = lr
+                group["min_lr"] = group["initial_lr"] / final_div_factor
+        self.cycle_momentum = check_bool(cycle_momentum, name, "cycle_momentum")
+        if self.cycle_momentum:
+            self.use_beta1 = _uses_beta1(name, optimizer)
+            max_momentums = _per_group(name, "max_momentum", optimizer, max_momentum)
+            base_momentums = _per_group(name, "base_momentum", optimizer, base_momentum)
+            if last_epoch == -1:
+                for m_max, m_base, group in zip(max_momentums, base_momentums, optimizer.param_groups):
+                    _set_momentum(group, m_max, self.use_beta1)
+                    group["max_momentum"] = m_max
+                    group["base_momentum"] = m_base
+        super().__init__(optimizer, last_epoch, verbose)
+
+    def get_lr(self):
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(f"OneCycleLR: stepped {step} times, but total_steps is "
+                             f"{self.total_steps} (the cycle is over; make total_steps larger)")
+        anneal = _anneal_cos if self.anneal_strategy == "cos" else _anneal_linear
+        lrs = []
+        for group in self.optimizer.param_groups:
+            start = 0.0
+            for i, (end, lr_from, lr_to, m_from, m_to) in enumerate(self._phases):
+                if step <= end or i == len(self._phases) - 1:
+                    pct = (step - start) / (end - start)
+                    lrs.append(anneal(group[lr_from], group[lr_to], pct))
+                    if self.cycle_momentum:
+                        _set_momentum(group, anneal(group[m_from], group[m_to], pct), self.use_beta1)
+                    break
+                start = end
+        return lrs
+
+
+def _anneal_cos(start, end, pct):
+    r"""From ``start`` (pct 0) to ``end`` (pct 1) along half a cosine."""
+    return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+
+
+def _anneal_linear(start, end, pct):
+    """From ``start`` (pct 0) to ``end`` (pct 1) along a line."""
+    return (end - start) * pct + start
+
+
+def _uses_beta1(owner, optimizer):
+    """True when the optimizer's momentum is Adam's ``betas[0]``, False for ``momentum``;
+    a ValueError when it has neither."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(
+            f"{owner}: cycle_momentum=True needs an optimizer with momentum or betas; "
+            f"{type(optimizer).__name__} has neither (pass cycle_momentum=False)"
+        )
+    return "betas" in optimizer.defaults
+
+
+def _set_momentum(group, momentum, use_beta1):
+    """Set a group's momentum (or its ``betas[0]``)."""
+    if use_beta1:
+        group["betas"] = (momentum, *group["betas"][1:])
+    else:
+        group["momentum"] = momentum
+
+
+def _check_children(owner, schedulers, optimizer):
+    """The schedulers a SequentialLR / ChainedScheduler drives: at least one, each a
+    scheduler of ``optimizer``, none a ReduceLROnPlateau (its step needs a metric)."""
+    schedulers = list(schedulers)
+    if not schedulers:
+        raise ValueError(f"{owner}: schedulers must hold at least one scheduler; got none")
+    for i, sched in enumerate(schedulers):
+        if isinstance(sched, ReduceLROnPlateau):
+            raise ValueError(f"{owner}: schedulers[{i}] is a ReduceLROnPlateau, whose step needs a "
+                             "metric; it cannot be driven by another scheduler")
+        if not isinstance(sched, LRScheduler):
+            raise TypeError(f"{owner}: schedulers[{i}] must be a learning-rate scheduler; "
+                            f"got {type(sched).__name__}")
+        if sched.optimizer is not optimizer:
+            raise ValueError(f"{owner}: schedulers[{i}] ({type(sched).__name__}) belongs to another "
+                             "optimizer; every scheduler must drive the same one")
+    return schedulers
+
+
+def _leaves(scheduler):
+    """Every scheduler inside ``scheduler``, through nested SequentialLR / ChainedScheduler."""
+    for sched in scheduler._schedulers:
+        if hasattr(sched, "_schedulers"):
+            yield from _leaves(sched)
+        else:
+            yield sched
+
+
+class _SchedulerGroup(LRScheduler):
+    """Base of SequentialLR and ChainedScheduler: a scheduler made of ``_schedulers``,
+    whose state dict holds theirs."""
+
+    def state_dict(self):
+        """Its own state and every scheduler's (a dict)."""
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict):
+        """Restore a state from :meth:`state_dict`, the schedulers' too."""
+        state = dict(state_dict)
+        children = state.pop("_schedulers")
+        self.__dict__.update(state)
+        for sched, child in zip(self._schedulers, children):
+            sched.load_state_dict(child)
+
+
+class SequentialLR(_SchedulerGroup):
+    r"""Run schedulers one after another: ``schedulers[k]`` from epoch ``milestones[k-1]``.
+
+    At epoch ``milestones[k-1]`` the next scheduler starts from its own epoch 0 (its
+    closed form there, from each group's initial rate) and then steps on. The usual use:
+    a :class:`LinearLR` warm-up, then a :class:`CosineAnnealingLR`. Build the
+    schedulers on the optimizer first; SequentialLR undoes the step their constructors
+    took and restarts the first one.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer every scheduler drives.
+    schedulers : list of LRScheduler
+        At least one; not :class:`ReduceLROnPlateau`.
+    milestones : list of int
+        ``len(schedulers) - 1`` epochs at which to switch, increasing.
+    last_epoch : int, default -1
+
+    Raises
+    ------
+    TypeError
+        ``optimizer`` not an optimizer; an entry of ``schedulers`` not a scheduler.
+    ValueError
+        No schedulers; a ReduceLROnPlateau; a scheduler of another optimizer; a
+        SequentialLR or ChainedScheduler after the first (PyTorch fails on it at the
+        milestone); the wrong number of milestones, or milestones that are not
+        increasing non-negative integers.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid.optim import SGD
+    >>> from lucid.optim.lr_scheduler import ExponentialLR, LinearLR, SequentialLR
+    >>> opt = SGD([lucid.Tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> warmup = LinearLR(opt, start_factor=0.5, total_iters=2)
+    >>> decay = ExponentialLR(opt, gamma=0.5)
+    >>> sched = SequentialLR(opt, schedulers=[warmup, decay], milestones=[2])
+    >>> lrs = []
+    >>> for epoch in range(5):
+    ...     lrs.append(sched.last_lr[0])
+    ...     opt.step()
+    ...     sched.step()
+    >>> lrs
+    [0.5, 0.75, 1.0, 0.5, 0.25]
+    """
+
+    def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
+        name = "SequentialLR"
+        _check_optimizer(name, optimizer)
+        schedulers = _check_children(name, schedulers, optimizer)
+        milestones = list(milestones)
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"{name}: milestones must hold one epoch fewer than schedulers "
+                             f"({len(schedulers) - 1}); got {len(milestones)}")
+        for k, sched in enumerate(schedulers[1:], start=1):
+            if hasattr(sched, "_schedulers"):
+                raise ValueError(f"{name}: schedulers[{k}] is a {type(sched).__name__}, which cannot "
+                                 "restart at a milestone; only the first may combine schedulers")
+        if any(not is_int(m) or m < 0 for m in milestones) or milestones != sorted(milestones):
+            raise ValueError(f"{name}: milestones must be increasing non-negative integers; got {milestones!r}")
+        if not is_int(last_epoch) or last_epoch < -1:
+            raise ValueError(f"{name}: last_epoch must be an integer >= -1; got {last_epoch!r}")
+        self._schedulers = schedulers
+        self._milestones = milestones
+        self.last_epoch = last_epoch + 1
+        self.optimizer = optimizer
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        for sched in _leaves(self):              # undo the step each constructor took
+            sched.last_epoch -= 1
+        first = self._schedulers[bisect.bisect_right(milestones, 0)]
+        first._initial_step()
+        self._last_lr = first.get_last_lr()
+
+    def step(self):
+        """Advance one epoch: step the scheduler of this epoch, or start the next one."""
+        self.last_epoch += 1
+        k = bisect.bisect_right(self._milestones, self.last_epoch)
+        sched = self._schedulers[k]
+        if k > 0 and self._milestones[k - 1] == self.last_epoch:
+            sched._restart()
+        else:
+            sched.step()
+        self._last_lr = sched.get_last_lr()
+
+
+class ChainedScheduler(_SchedulerGroup):
+    r"""Step several schedulers at once: each ``step()`` steps every one, in order.
+
+    The schedulers compose because each updates the *current* rate (they are
+    "chainable"): :class:`ConstantLR` for a warm-up combined with
+    :class:`ExponentialLR`, for example, multiplies the two factors.
+
+    Parameters
+    ----------
+    schedulers : list of LRScheduler
+        At least one, all of the same optimizer; not :class:`ReduceLROnPlateau`.
+    optimizer : Optimizer, optional
+        Default: the first scheduler's.
+
+    Raises
+    ------
+    TypeError
+        An entry of ``schedulers`` not a scheduler.
+    ValueError
+        No schedulers; a ReduceLROnPlateau; schedulers of different optimizers.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid.optim import SGD
+    >>> from lucid.optim.lr_scheduler import ChainedScheduler, ConstantLR, ExponentialLR
+    >>> opt = SGD([lucid.Tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> sched = ChainedScheduler([ConstantLR(opt, factor=0.5, total_iters=2),
+    ...                           ExponentialLR(opt, gamma=0.5)])
+    >>> lrs = []
+    >>> for epoch in range(4):
+    ...     lrs.append(sched.last_lr[0])
+    ...     opt.step()
+    ...     sched.step()
+    >>> lrs
+    [0.5, 0.25, 0.25, 0.125]
+    """
+
+    def __init__(self, schedulers, optimizer=None):
+        schedulers = list(schedulers) if hasattr(schedulers, "__iter__") else schedulers
+        if not isinstance(schedulers, list):
+            raise TypeError(f"ChainedScheduler: schedulers must be a list of schedulers; "
+                            f"got {type(schedulers).__name__}")
+        if optimizer is None and schedulers:
+            optimizer = getattr(schedulers[0], "optimizer", None)
+        if optimizer is not None:
+            _check_optimizer("ChainedScheduler", optimizer)
+        self._schedulers = _check_children("ChainedScheduler", schedulers, optimizer)
+        self.optimizer = optimizer
+        self._last_lr = self._current_lrs()
+
+    def step(self):
+        """Step every scheduler, in order."""
+        for sched in self._schedulers:
+            sched.step()
+        self._last_lr = self._current_lrs()
 
 
 def _triangular_scale(x):

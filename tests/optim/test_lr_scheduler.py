@@ -68,6 +68,18 @@ SCHEDULERS = [
     ("CyclicLR", dict(base_lr=0.001, max_lr=0.01, step_size_up=4, base_momentum=0.85,
                       max_momentum=0.95, scale_fn=_second_lambda, scale_mode="iterations",
                       optimizer="Adam"), {}),
+    ("LinearLR", dict(), {}),
+    ("LinearLR", dict(start_factor=0.1, end_factor=0.7, total_iters=40), {}),
+    ("LinearLR", dict(start_factor=1.0, end_factor=0.0, total_iters=60), {}),
+    ("CosineAnnealingWarmRestarts", dict(T_0=7), {}),
+    ("CosineAnnealingWarmRestarts", dict(T_0=3, T_mult=2, eta_min=0.001), {}),
+    ("OneCycleLR", dict(max_lr=0.5, total_steps=100), dict(momentum=0.9)),
+    ("OneCycleLR", dict(max_lr=[0.5, 0.3], epochs=10, steps_per_epoch=10, pct_start=0.25,
+                        anneal_strategy="linear", div_factor=10.0, final_div_factor=100.0),
+     dict(momentum=0.9)),
+    ("OneCycleLR", dict(max_lr=0.2, total_steps=110, three_phase=True, cycle_momentum=False), {}),
+    ("OneCycleLR", dict(max_lr=0.01, total_steps=100, base_momentum=0.8, max_momentum=0.9,
+                        optimizer="Adam"), {}),
 ]
 
 
@@ -122,6 +134,118 @@ def test_resume_with_last_epoch_like_torch(name, kwargs, torch_mod):
     assert lucid_sched.last_epoch == torch_sched.last_epoch == 9
     ours, theirs, _, _ = _run(lucid_sched, torch_sched, lucid_opt, torch_opt, name, epochs=30)
     assert ours == theirs
+
+
+def _composite(opt, lr_scheduler_mod, kind):
+    """The same SequentialLR / ChainedScheduler built from either library's schedulers."""
+    m = lr_scheduler_mod
+    if kind == "warmup-cosine":
+        return m.SequentialLR(opt, [m.LinearLR(opt, start_factor=0.1, total_iters=10),
+                                    m.CosineAnnealingLR(opt, T_max=50, eta_min=0.001)], milestones=[10])
+    if kind == "three-stage":
+        return m.SequentialLR(opt, [m.ConstantLR(opt, factor=0.5, total_iters=4),
+                                    m.ExponentialLR(opt, gamma=0.95),
+                                    m.StepLR(opt, step_size=6, gamma=0.5)], milestones=[8, 40])
+    if kind == "multistep-after-warmup":
+        return m.SequentialLR(opt, [m.LinearLR(opt, start_factor=0.5, total_iters=3),
+                                    m.MultiStepLR(opt, milestones=[0, 10, 30], gamma=0.5)],
+                              milestones=[5])
+    if kind == "warm-restarts-after-constant":
+        return m.SequentialLR(opt, [m.ConstantLR(opt, factor=0.2, total_iters=3),
+                                    m.CosineAnnealingWarmRestarts(opt, T_0=9, T_mult=2)], milestones=[3])
+    if kind == "chained":
+        return m.ChainedScheduler([m.ConstantLR(opt, factor=0.25, total_iters=12),
+                                   m.ExponentialLR(opt, gamma=0.97),
+                                   m.CosineAnnealingLR(opt, T_max=25)])
+    if kind == "chained-first-in-sequential":
+        return m.SequentialLR(opt, [m.ChainedScheduler([m.StepLR(opt, step_size=5, gamma=0.8),
+                                                        m.ExponentialLR(opt, gamma=0.99)]),
+                                    m.LinearLR(opt, start_factor=0.3, total_iters=5)],
+                              milestones=[20])
+    raise AssertionError(kind)
+
+
+@pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step\\(\\)` before")   # torch's, at init
+@pytest.mark.parametrize("kind", ["warmup-cosine", "three-stage", "multistep-after-warmup",
+                                  "warm-restarts-after-constant", "chained", "chained-first-in-sequential"])
+def test_composite_sequence_equals_torch(kind, torch_mod):
+    lucid_opt, torch_opt = _optimizers(torch_mod)
+    ours = _composite(lucid_opt, lr_scheduler, kind)
+    theirs = _composite(torch_opt, torch_mod.optim.lr_scheduler, kind)
+    a, b, _, _ = _run(ours, theirs, lucid_opt, torch_opt, kind)
+    assert a == b
+    assert len({tuple(lrs) for lrs in a}) > 5
+    assert ours.last_lr == a[-1] == [g["lr"] for g in lucid_opt.param_groups]
+
+
+def test_constant_lr_equals_torch(torch_mod):
+    lucid_opt, torch_opt = _optimizers(torch_mod)
+    ours = lr_scheduler.ConstantLR(lucid_opt, factor=0.3, total_iters=7)
+    theirs = torch_mod.optim.lr_scheduler.ConstantLR(torch_opt, factor=0.3, total_iters=7)
+    a, b, _, _ = _run(ours, theirs, lucid_opt, torch_opt, "ConstantLR", epochs=12)
+    assert a == b
+    assert a[0] == [0.1 * 0.3, 0.05 * 0.3] and a[6] == a[0] and a[7] == [0.1, 0.05] == a[-1]
+
+
+@pytest.mark.parametrize("T_mult", [1, 3])
+def test_warm_restarts_fractional_epochs_equal_torch(T_mult, torch_mod):
+    """step(epoch + batch / batches): the per-batch annealing of the SGDR paper."""
+    lucid_opt, torch_opt = _optimizers(torch_mod)
+    ours = lr_scheduler.CosineAnnealingWarmRestarts(lucid_opt, T_0=2, T_mult=T_mult, eta_min=0.002)
+    theirs = torch_mod.optim.lr_scheduler.CosineAnnealingWarmRestarts(torch_opt, T_0=2, T_mult=T_mult,
+                                                                      eta_min=0.002)
+    a, b = [], []
+    for epoch in range(12):
+        for batch in range(5):
+            lucid_opt.step()
+            torch_opt.step()
+            ours.step(epoch + batch / 5)
+            theirs.step(epoch + batch / 5)
+            a.append(ours.get_last_lr())
+            b.append(theirs.get_last_lr())
+    assert a == b
+    assert ours.last_epoch == theirs.last_epoch and ours.T_cur == theirs.T_cur and ours.T_i == theirs.T_i
+
+
+def test_one_cycle_past_total_steps():
+    opt = optim.SGD([_param()], lr=0.1, momentum=0.9)
+    sched = lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=3)
+    for _ in range(3):
+        sched.step()
+    with pytest.raises(ValueError, match=r"OneCycleLR: stepped 4 times, but total_steps is 3"):
+        sched.step()
+
+
+def test_sequential_state_dict_resumes():
+    def build(opt):
+        return lr_scheduler.SequentialLR(opt, [lr_scheduler.LinearLR(opt, start_factor=0.2, total_iters=4),
+                                               lr_scheduler.CosineAnnealingLR(opt, T_max=20)],
+                                         milestones=[4])
+
+    opt = optim.SGD([_param()], lr=0.1)
+    sched = build(opt)
+    straight = []
+    for _ in range(30):
+        opt.step()
+        sched.step()
+        straight.append(sched.get_last_lr())
+    opt1 = optim.SGD([_param()], lr=0.1)
+    sched1 = build(opt1)
+    for _ in range(10):
+        opt1.step()
+        sched1.step()
+    opt_state, state = opt1.state_dict(), sched1.state_dict()
+    assert len(state["_schedulers"]) == 2 and "optimizer" not in state["_schedulers"][0]
+    opt2 = optim.SGD([_param()], lr=0.1)
+    sched2 = build(opt2)
+    opt2.load_state_dict(opt_state)
+    sched2.load_state_dict(state)
+    resumed = []
+    for _ in range(20):
+        opt2.step()
+        sched2.step()
+        resumed.append(sched2.get_last_lr())
+    assert resumed == straight[10:]
 
 
 def test_last_epoch_counts_steps():
@@ -239,6 +363,59 @@ def test_plateau_accepts_a_tensor_metric():
      r"CyclicLR: base_lr must be a number >= 0; got -0.1"),
     (lambda opt: lr_scheduler.CyclicLR(optim.Adagrad([_param()]), base_lr=0.1, max_lr=1.0), ValueError,
      r"CyclicLR: cycle_momentum=True needs an optimizer with momentum or betas; Adagrad has neither"),
+    (lambda opt: lr_scheduler.ConstantLR(opt, factor=0.0), ValueError,
+     r"ConstantLR: factor must lie in \(0, 1\]; got 0.0"),
+    (lambda opt: lr_scheduler.ConstantLR(opt, total_iters=0), ValueError,
+     r"ConstantLR: total_iters must be a positive integer; got 0"),
+    (lambda opt: lr_scheduler.LinearLR(opt, start_factor=1.5), ValueError,
+     r"LinearLR: start_factor must lie in \(0, 1\]; got 1.5"),
+    (lambda opt: lr_scheduler.LinearLR(opt, end_factor=-0.1), ValueError,
+     r"LinearLR: end_factor must lie in \[0, 1\]; got -0.1"),
+    (lambda opt: lr_scheduler.LinearLR(opt, total_iters=2.5), ValueError,
+     r"LinearLR: total_iters must be a positive integer; got 2.5"),
+    (lambda opt: lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=0), ValueError,
+     r"CosineAnnealingWarmRestarts: T_0 must be a positive integer; got 0"),
+    (lambda opt: lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=0), ValueError,
+     r"CosineAnnealingWarmRestarts: T_mult must be an integer >= 1; got 0"),
+    (lambda opt: lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, eta_min="0"), TypeError,
+     r"CosineAnnealingWarmRestarts: eta_min must be a real number; got '0'"),
+    (lambda opt: lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2).step(-1), ValueError,
+     r"CosineAnnealingWarmRestarts.step: epoch must be a number >= 0; got -1"),
+    (lambda opt: lr_scheduler.OneCycleLR(opt, max_lr=1.0), ValueError,
+     r"OneCycleLR: give total_steps, or epochs and steps_per_epoch"),
+    (lambda opt: lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=0), ValueError,
+     r"OneCycleLR: total_steps must be a positive integer; got 0"),
+    (lambda opt: lr_scheduler.OneCycleLR(opt, max_lr=1.0, epochs=2, steps_per_epoch=-1), ValueError,
+     r"OneCycleLR: steps_per_epoch must be a positive integer; got -1"),
+    (lambda opt: lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=9, pct_start=1.2), ValueError,
+     r"OneCycleLR: pct_start must lie in \[0, 1\]; got 1.2"),
+    (lambda opt: lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=9, anneal_strategy="exp"),
+     ValueError, r"OneCycleLR: anneal_strategy must be 'cos' or 'linear'; got 'exp'"),
+    (lambda opt: lr_scheduler.OneCycleLR(opt, max_lr=[1.0, 2.0], total_steps=9), ValueError,
+     r"OneCycleLR: max_lr has 2 values but the optimizer has 1 parameter groups"),
+    (lambda opt: lr_scheduler.OneCycleLR(optim.Adagrad([_param()]), max_lr=1.0, total_steps=9),
+     ValueError, r"OneCycleLR: cycle_momentum=True needs an optimizer with momentum or betas; "
+                 r"Adagrad has neither"),
+    (lambda opt: lr_scheduler.SequentialLR(opt, [], milestones=[]), ValueError,
+     r"SequentialLR: schedulers must hold at least one scheduler; got none"),
+    (lambda opt: lr_scheduler.SequentialLR(opt, [lr_scheduler.StepLR(opt, 2), "cosine"], milestones=[3]),
+     TypeError, r"SequentialLR: schedulers\[1\] must be a learning-rate scheduler; got str"),
+    (lambda opt: lr_scheduler.SequentialLR(opt, [lr_scheduler.ReduceLROnPlateau(opt)], milestones=[]),
+     ValueError, r"SequentialLR: schedulers\[0\] is a ReduceLROnPlateau, whose step needs a metric"),
+    (lambda opt: lr_scheduler.SequentialLR(opt, [lr_scheduler.StepLR(optim.SGD([_param()], lr=0.1), 2)],
+                                           milestones=[]),
+     ValueError, r"SequentialLR: schedulers\[0\] \(StepLR\) belongs to another optimizer"),
+    (lambda opt: lr_scheduler.SequentialLR(opt, [lr_scheduler.StepLR(opt, 2)] * 2, milestones=[]),
+     ValueError, r"SequentialLR: milestones must hold one epoch fewer than schedulers \(1\); got 0"),
+    (lambda opt: lr_scheduler.SequentialLR(opt, [lr_scheduler.StepLR(opt, 2)] * 3, milestones=[5, 2]),
+     ValueError, r"SequentialLR: milestones must be increasing non-negative integers; got \[5, 2\]"),
+    (lambda opt: lr_scheduler.SequentialLR(opt, [lr_scheduler.StepLR(opt, 2), lr_scheduler.ChainedScheduler(
+        [lr_scheduler.StepLR(opt, 2)])], milestones=[3]), ValueError,
+     r"SequentialLR: schedulers\[1\] is a ChainedScheduler, which cannot restart at a milestone"),
+    (lambda opt: lr_scheduler.ChainedScheduler([]), ValueError,
+     r"ChainedScheduler: schedulers must hold at least one scheduler; got none"),
+    (lambda opt: lr_scheduler.ChainedScheduler(5), TypeError,
+     r"ChainedScheduler: schedulers must be a list of schedulers; got int"),
 ])
 def test_bad_input(make, error, message):
     opt = optim.SGD([_param()], lr=0.1)
