@@ -390,7 +390,7 @@ def _model_inputs(name):
     return [np.random.default_rng(1).standard_normal((2,) + size).astype(np.float32)]
 
 
-@pytest.mark.parametrize("name", ["lenet_5", "resnet18", "mobilenet_v2", "vit_tiny",
+@pytest.mark.parametrize("name", ["lenet_5", "resnet18", "mobilenet_v2", "vit_cifar",
                                   "transformer_tiny", "vgg", "alexnet", "digits_cnn"])
 def test_model_families_move_both_ways(name, torch):
     lucid.random.seed(0)

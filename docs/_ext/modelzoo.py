@@ -36,14 +36,14 @@ logger = logging.getLogger(__name__)
 HERE = os.path.dirname(os.path.abspath(__file__))
 FLOPS_CSV = os.path.join(os.path.dirname(HERE), "models", "flops.csv")
 
-#: The families of the convolutional zoo, in the order of the index, with page titles.
+#: The families of the zoo, in the order of the index, with page titles.
 FAMILIES = [
     ("lenet", "LeNet"), ("alexnet", "AlexNet"), ("zfnet", "ZFNet"), ("vgg", "VGGNet"),
     ("inception", "Inception"), ("inception_resnet", "Inception-ResNet"),
     ("resnet", "ResNet"), ("resnext", "ResNeXt"), ("senet", "SENet"), ("sknet", "SKNet"),
     ("resnest", "ResNeSt"), ("densenet", "DenseNet"), ("xception", "Xception"),
     ("mobilenet", "MobileNet"), ("efficientnet", "EfficientNet"), ("convnext", "ConvNeXt"),
-    ("inception_next", "InceptionNeXt"),
+    ("inception_next", "InceptionNeXt"), ("vit", "ViT"),
 ]
 
 #: The documented parameter counts of the original lucid 2.2.2 (its model table).
@@ -82,6 +82,8 @@ ORIGINAL = {
     "sk_resnet_18": 25647368, "sk_resnet_34": 45895512, "sk_resnet_50": 57073368,
     "sk_resnext_50_32x4d": 29274760, "vggnet_11": 132863336, "vggnet_13": 133047848,
     "vggnet_16": 138357544, "vggnet_19": 143667240, "xception": 22862096, "zfnet": 62357608,
+    "vit_tiny": 5717416, "vit_small": 22050664, "vit_base": 86567656, "vit_large": 304326632,
+    "vit_huge": 632199400,
 }
 
 #: Input sizes (height = width) the papers evaluate at, where not 224.
@@ -92,7 +94,8 @@ _SIZES = {"inception_v3": 299, "inception_v4": 299, "inception_resnet_v1": 299,
           "efficientnet_b7": 600, "efficientnet_v2_s": 384, "efficientnet_v2_m": 480,
           "efficientnet_v2_l": 480, "efficientnet_v2_xl": 512,
           "mobilenet_v4_conv_medium": 256, "mobilenet_v4_conv_large": 384,
-          "mobilenet_v4_hybrid_medium": 256, "mobilenet_v4_hybrid_large": 384}
+          "mobilenet_v4_hybrid_medium": 256, "mobilenet_v4_hybrid_large": 384,
+          "vit_cifar": 32}
 
 
 def input_shape(name):

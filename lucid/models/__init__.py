@@ -41,6 +41,8 @@ from lucid.models.transformer import *  # noqa: F401,F403
 
 # lucid's earlier names of four builders (registered as aliases too)
 resnet18, resnet34, vgg11, vgg16 = resnet_18, resnet_34, vggnet_11, vggnet_16  # noqa: F405
+# torchvision's names of two ViTs (registered as aliases too)
+vit_b_16, vit_l_16 = vit_base, vit_large  # noqa: F405
 
 
 def _family_names():
