@@ -234,6 +234,10 @@ LAYERS = {   # id -> (layer factory, inputs factory)
     "Rearrange": (lambda: nn.Rearrange("b c (h p) w -> b (h w) (c p)", p=2),
                   lambda: [_x(2, 3, 4, 5)]),
     "Flatten": (lambda: nn.Flatten(1, 2), lambda: [_x(2, 3, 4, 5)]),
+    "WindowAttention": (lambda: nn.WindowAttention(8, 2, 3, shift_size=1),
+                        lambda: [_x(2, 5, 7, 8)]),
+    "CosineWindowAttention": (lambda: nn.CosineWindowAttention(8, 2, 2, 1, cpb_hidden=6),
+                              lambda: [_x(2, 4, 6, 8)]),
 }
 
 
