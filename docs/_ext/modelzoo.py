@@ -43,7 +43,7 @@ FAMILIES = [
     ("resnet", "ResNet"), ("resnext", "ResNeXt"), ("senet", "SENet"), ("sknet", "SKNet"),
     ("resnest", "ResNeSt"), ("densenet", "DenseNet"), ("xception", "Xception"),
     ("mobilenet", "MobileNet"), ("efficientnet", "EfficientNet"), ("convnext", "ConvNeXt"),
-    ("inception_next", "InceptionNeXt"), ("vit", "ViT"),
+    ("inception_next", "InceptionNeXt"), ("vit", "ViT"), ("swin", "Swin Transformer"),
 ]
 
 #: The documented parameter counts of the original lucid 2.2.2 (its model table).
@@ -83,7 +83,10 @@ ORIGINAL = {
     "sk_resnext_50_32x4d": 29274760, "vggnet_11": 132863336, "vggnet_13": 133047848,
     "vggnet_16": 138357544, "vggnet_19": 143667240, "xception": 22862096, "zfnet": 62357608,
     "vit_tiny": 5717416, "vit_small": 22050664, "vit_base": 86567656, "vit_large": 304326632,
-    "vit_huge": 632199400,
+    "vit_huge": 632199400, "swin_tiny": 28288354, "swin_small": 49606258,
+    "swin_base": 87768224, "swin_large": 196532476, "swin_v2_tiny": 28349842,
+    "swin_v2_small": 49731106, "swin_v2_base": 87922400, "swin_v2_large": 196745308,
+    "swin_v2_huge": 657796668, "swin_v2_giant": 3000869564,
 }
 
 #: Input sizes (height = width) the papers evaluate at, where not 224.
@@ -95,7 +98,8 @@ _SIZES = {"inception_v3": 299, "inception_v4": 299, "inception_resnet_v1": 299,
           "efficientnet_v2_l": 480, "efficientnet_v2_xl": 512,
           "mobilenet_v4_conv_medium": 256, "mobilenet_v4_conv_large": 384,
           "mobilenet_v4_hybrid_medium": 256, "mobilenet_v4_hybrid_large": 384,
-          "vit_cifar": 32}
+          "vit_cifar": 32, **{f"swin_v2_{s}": 256 for s in
+                              ("tiny", "small", "base", "large", "huge", "giant")}}
 
 
 def input_shape(name):

@@ -20,9 +20,9 @@ activations (``ReLU`` ...)     1 per output element
 ``AdaptiveAvgPool``            1 per input element
 ``Dropout*``, ``Identity``,    0
 ``Embedding``
-``MultiheadAttention``         measured whole (one row): its projections and the
-                               attention products, as :func:`lucid.count_flops`
-                               counts them
+``MultiheadAttention``,        measured whole (one row): its projections and the
+``WindowAttention`` (both      attention products, as :func:`lucid.count_flops`
+versions)                      counts them
 any other leaf                 measured: the operations the layer ran, as
                                :func:`lucid.count_flops` counts them
 =============================  ================================================
@@ -128,7 +128,7 @@ def layer_flops(module, inputs, output):
 
 #: Layers measured whole, as one row (their products live in their own ``forward``, not in
 #: sub-layers): attention.
-_WHOLE = (_layers.MultiheadAttention,)
+_WHOLE = (_layers.MultiheadAttention, _layers.WindowAttention)
 
 
 def _leaves(model):

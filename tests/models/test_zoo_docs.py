@@ -70,6 +70,9 @@ PAPER_MULTIPLY_ADDS = {
     "vit_tiny": 1.3e9,              # DeiT, Table 1 (DeiT-Ti = ViT-Ti/16)
     "vit_small": 4.6e9,             # DeiT, Table 1
     "vit_base": 17.6e9,             # DeiT, Table 1
+    "swin_tiny": 4.5e9,             # Swin, Table 1(a)
+    "swin_base": 15.4e9,            # Swin, Table 1(a)
+    "swin_v2_tiny": 5.9e9,          # Swin V2's code: SwinV2-T, 256 x 256, window 8
 }
 
 
