@@ -1,5 +1,5 @@
 r"""Activation functions: ``relu``, ``leaky_relu``, ``elu``, ``selu``, ``gelu``,
-``sigmoid``, ``tanh``, ``relu6``, ``hard_sigmoid``, ``swish``, ``hard_swish``,
+``sigmoid``, ``tanh``, ``relu6``, ``hard_sigmoid``, ``swish`` (``silu``), ``hard_swish``,
 ``softmax`` and ``log_softmax``.
 
 Each checks ``input_`` (a float32 / float64 Tensor) and its parameters, then calls one
@@ -17,7 +17,7 @@ from lucid._checks import check_number, float_tensor, normalize_axis, renamed
 from lucid.ops import activation as act
 
 __all__ = ["relu", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "tanh", "relu6",
-           "hard_sigmoid", "swish", "hard_swish", "softmax", "log_softmax"]
+           "hard_sigmoid", "swish", "silu", "hard_swish", "softmax", "log_softmax"]
 
 _SECTIONS = """
 Parameters
@@ -270,6 +270,27 @@ def swish(input_):
     """
     return act.Swish.apply(float_tensor(input_, "swish"))
 
+
+@_elementwise_doc()
+def silu(input_):
+    r"""SiLU (sigmoid-weighted linear unit), PyTorch's name of :func:`swish`.
+
+    .. math:: y_i = x_i\,\sigma(x_i) = \frac{x_i}{1 + e^{-x_i}}
+
+    Backward: :math:`\partial y_i/\partial x_i = \sigma(x_i)\,(1 + x_i (1 - \sigma(x_i)))`.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> import lucid.nn.functional as F
+    >>> x = lucid.Tensor([-1.0, 0.0, 1.0], requires_grad=True)
+    >>> print(F.silu(x))
+    Tensor([-0.2689414, 0.0, 0.7310586], grad_fn=Swish)
+    >>> F.silu(x).sum().backward()
+    >>> x.grad
+    array([0.07232948, 0.5       , 0.92767054], dtype=float32)
+    """
+    return act.Swish.apply(float_tensor(input_, "silu"))
 
 @_elementwise_doc()
 def hard_swish(input_):
