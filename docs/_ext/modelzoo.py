@@ -44,6 +44,7 @@ FAMILIES = [
     ("resnest", "ResNeSt"), ("densenet", "DenseNet"), ("xception", "Xception"),
     ("mobilenet", "MobileNet"), ("efficientnet", "EfficientNet"), ("convnext", "ConvNeXt"),
     ("inception_next", "InceptionNeXt"), ("vit", "ViT"), ("swin", "Swin Transformer"),
+    ("pvt", "PVT"),
 ]
 
 #: The documented parameter counts of the original lucid 2.2.2 (its model table).
@@ -86,7 +87,11 @@ ORIGINAL = {
     "vit_huge": 632199400, "swin_tiny": 28288354, "swin_small": 49606258,
     "swin_base": 87768224, "swin_large": 196532476, "swin_v2_tiny": 28349842,
     "swin_v2_small": 49731106, "swin_v2_base": 87922400, "swin_v2_large": 196745308,
-    "swin_v2_huge": 657796668, "swin_v2_giant": 3000869564,
+    "swin_v2_huge": 657796668, "swin_v2_giant": 3000869564, "pvt_tiny": 12457192,
+    "pvt_small": 23003048, "pvt_medium": 41492648, "pvt_large": 55359848,
+    "pvt_huge": 286706920, "pvt_v2_b0": 3666760, "pvt_v2_b1": 14009000,
+    "pvt_v2_b2": 25362856, "pvt_v2_b2_li": 22553512, "pvt_v2_b3": 45238696,
+    "pvt_v2_b4": 62556072, "pvt_v2_b5": 82882984,
 }
 
 #: Input sizes (height = width) the papers evaluate at, where not 224.

@@ -191,6 +191,27 @@ def forwards(torch):
 
         return windows_attend(self, x, qkv, scores, bias_table)
 
+    def spatial_reduction_attention(self, x, size=None):
+        if x.dim() == 4:
+            n, h, w, c = x.shape
+            return spatial_reduction_attention(self, x.reshape(n, h * w, c), (h, w)) \
+                .reshape(n, h, w, c)
+        n, length, c = x.shape
+        heads, source = self.num_heads, x
+        if self.sr is not None:
+            h, w = size
+            grid = x.transpose(1, 2).reshape(n, c, h, w)
+            if self.pool is not None:
+                grid = self.pool(grid)
+            source = self.norm(self.sr(grid).flatten(2).transpose(1, 2))
+            if self.act is not None:
+                source = self.act(source)
+        q = self.q(x).reshape(n, length, heads, -1).transpose(1, 2)
+        k, v = self.kv(source).reshape(n, -1, 2, heads, c // heads).permute(2, 0, 3, 1, 4)
+        scores = (q * (c // heads) ** -0.5) @ k.transpose(-2, -1)
+        attn = self.attn_drop(F.softmax(scores, dim=-1))
+        return self.proj_drop(self.proj((attn @ v).transpose(1, 2).reshape(n, length, c)))
+
     # ------------------------------------------------------------- lucid.models
     def classifier_net(self, x):                        # AlexNet, VGG, MobileNetV2
         x = self.avgpool(self.features(x))
@@ -273,6 +294,7 @@ def forwards(torch):
         nn.SplitAttention: split_attention, nn.LayerScale: layer_scale,
         nn.LayerNorm2d: layer_norm_2d,
         nn.WindowAttention: window_attention, nn.CosineWindowAttention: cosine_window_attention,
+        nn.SpatialReductionAttention: spatial_reduction_attention,
         nn.ConvBNReLU1d: conv_bn_relu, nn.ConvBNReLU2d: conv_bn_relu,
         nn.ConvBNReLU3d: conv_bn_relu, nn.DepthSeparableConv1d: depth_separable,
         nn.DepthSeparableConv2d: depth_separable, nn.DepthSeparableConv3d: depth_separable,

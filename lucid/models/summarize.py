@@ -22,7 +22,8 @@ activations (``ReLU`` ...)     1 per output element
 ``Embedding``
 ``MultiheadAttention``,        measured whole (one row): its projections and the
 ``WindowAttention`` (both      attention products, as :func:`lucid.count_flops`
-versions)                      counts them
+versions),                     counts them
+``SpatialReductionAttention``
 any other leaf                 measured: the operations the layer ran, as
                                :func:`lucid.count_flops` counts them
 =============================  ================================================
@@ -128,7 +129,8 @@ def layer_flops(module, inputs, output):
 
 #: Layers measured whole, as one row (their products live in their own ``forward``, not in
 #: sub-layers): attention.
-_WHOLE = (_layers.MultiheadAttention, _layers.WindowAttention)
+_WHOLE = (_layers.MultiheadAttention, _layers.WindowAttention,
+          _layers.SpatialReductionAttention)
 
 
 def _leaves(model):

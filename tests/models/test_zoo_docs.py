@@ -73,6 +73,11 @@ PAPER_MULTIPLY_ADDS = {
     "swin_tiny": 4.5e9,             # Swin, Table 1(a)
     "swin_base": 15.4e9,            # Swin, Table 1(a)
     "swin_v2_tiny": 5.9e9,          # Swin V2's code: SwinV2-T, 256 x 256, window 8
+    "pvt_tiny": 1.9e9,              # PVT, Table 2 ("GFLOPs": multiply-adds)
+    "pvt_small": 3.8e9,             # PVT, Table 2
+    "pvt_v2_b0": 0.6e9,             # PVT v2, Table 5
+    "pvt_v2_b2": 4.0e9,             # PVT v2, Table 5
+    "pvt_v2_b2_li": 3.9e9,          # PVT v2, Table 5
 }
 
 
