@@ -135,6 +135,22 @@ def test_transformer_counts(skip_init):
     assert unshared.count_parameters() == 44_140_544 + 3 * 37_000 * 512 + 37_000
 
 
+def test_transformer_big_count_and_the_original_tables_vocabulary():
+    """The paper's shared 37,000-token vocabulary; the original lucid's counts are the
+    same stacks with two separate 12,000-token vocabularies."""
+    with nn.shape_only():
+        big = models.transformer_big()
+        original = {name: models.create_model(name, src_vocab_size=12_000,
+                                              tgt_vocab_size=12_000, share_embeddings=False)
+                    for name in ("transformer_base", "transformer_big")}
+    assert big.transformer.count_parameters() == _transformer_count(1024, 4096, 6, 6) \
+        == 176_361_472
+    assert big.count_parameters() == 176_361_472 + 37_000 * 1024 + 37_000 == 214_286_472
+    assert big.transformer.encoder.layers[0].self_attn.num_heads == 16
+    assert original["transformer_base"].count_parameters() == 62_584_544
+    assert original["transformer_big"].count_parameters() == 213_237_472
+
+
 def test_transformer_tiny_count():
     model = models.transformer_tiny()
     assert model.transformer.count_parameters() == _transformer_count(64, 256, 2, 2)
