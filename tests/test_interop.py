@@ -269,6 +269,10 @@ LAYERS = {   # id -> (layer factory, inputs factory)
                                   lambda: [_x(2, 4, 6, 8)]),
     "SpatialReductionAttention-linear": (
         lambda: nn.SpatialReductionAttention(8, 2, linear=True), lambda: [_x(2, 8, 9, 8)]),
+    "ConvTokenEmbedding": (lambda: nn.ConvTokenEmbedding(3, 8, 3, 2, 1),
+                           lambda: [_x(2, 3, 7, 6)]),
+    "ConvProjectionAttention": (lambda: nn.ConvProjectionAttention(8, 2),
+                                lambda: [_x(2, 5, 6, 8)]),
 }
 
 

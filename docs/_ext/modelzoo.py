@@ -44,7 +44,7 @@ FAMILIES = [
     ("resnest", "ResNeSt"), ("densenet", "DenseNet"), ("xception", "Xception"),
     ("mobilenet", "MobileNet"), ("efficientnet", "EfficientNet"), ("convnext", "ConvNeXt"),
     ("inception_next", "InceptionNeXt"), ("vit", "ViT"), ("swin", "Swin Transformer"),
-    ("pvt", "PVT"),
+    ("pvt", "PVT"), ("cvt", "CvT"),
 ]
 
 #: The documented parameter counts of the original lucid 2.2.2 (its model table).
@@ -91,7 +91,8 @@ ORIGINAL = {
     "pvt_small": 23003048, "pvt_medium": 41492648, "pvt_large": 55359848,
     "pvt_huge": 286706920, "pvt_v2_b0": 3666760, "pvt_v2_b1": 14009000,
     "pvt_v2_b2": 25362856, "pvt_v2_b2_li": 22553512, "pvt_v2_b3": 45238696,
-    "pvt_v2_b4": 62556072, "pvt_v2_b5": 82882984,
+    "pvt_v2_b4": 62556072, "pvt_v2_b5": 82882984, "cvt_13": 19997480, "cvt_21": 31622696,
+    "cvt_w24": 277196392,
 }
 
 #: Input sizes (height = width) the papers evaluate at, where not 224.
@@ -103,7 +104,7 @@ _SIZES = {"inception_v3": 299, "inception_v4": 299, "inception_resnet_v1": 299,
           "efficientnet_v2_l": 480, "efficientnet_v2_xl": 512,
           "mobilenet_v4_conv_medium": 256, "mobilenet_v4_conv_large": 384,
           "mobilenet_v4_hybrid_medium": 256, "mobilenet_v4_hybrid_large": 384,
-          "vit_cifar": 32, **{f"swin_v2_{s}": 256 for s in
+          "vit_cifar": 32, "cvt_w24": 384, **{f"swin_v2_{s}": 256 for s in
                               ("tiny", "small", "base", "large", "huge", "giant")}}
 
 

@@ -212,6 +212,31 @@ def forwards(torch):
         attn = self.attn_drop(F.softmax(scores, dim=-1))
         return self.proj_drop(self.proj((attn @ v).transpose(1, 2).reshape(n, length, c)))
 
+    def conv_token_embedding(self, x):
+        return self.norm(self.proj(x).permute(0, 2, 3, 1))
+
+    def conv_projection_attention(self, x, size=None):
+        if x.dim() == 4:
+            n, h, w, c = x.shape
+            return conv_projection_attention(self, x.reshape(n, h * w, c), (h, w)) \
+                .reshape(n, h, w, c)
+        n, _, c = x.shape
+        cls = int(self.with_cls_token)
+        h, w = size
+        grid = x[:, cls:].transpose(1, 2).reshape(n, c, h, w)
+
+        def project(conv, linear):
+            tokens = conv(grid).flatten(2).transpose(1, 2)
+            if cls:
+                tokens = torch.cat([x[:, :1], tokens], dim=1)
+            return linear(tokens).reshape(n, tokens.shape[1], self.num_heads, -1).transpose(1, 2)
+
+        q = project(self.conv_proj_q, self.proj_q)
+        k = project(self.conv_proj_k, self.proj_k)
+        v = project(self.conv_proj_v, self.proj_v)
+        attn = self.attn_drop(F.softmax((q @ k.transpose(-2, -1)) * self.dim ** -0.5, dim=-1))
+        return self.proj_drop(self.proj((attn @ v).transpose(1, 2).reshape(n, -1, c)))
+
     # ------------------------------------------------------------- lucid.models
     def classifier_net(self, x):                        # AlexNet, VGG, MobileNetV2
         x = self.avgpool(self.features(x))
@@ -295,6 +320,8 @@ def forwards(torch):
         nn.LayerNorm2d: layer_norm_2d,
         nn.WindowAttention: window_attention, nn.CosineWindowAttention: cosine_window_attention,
         nn.SpatialReductionAttention: spatial_reduction_attention,
+        nn.ConvTokenEmbedding: conv_token_embedding,
+        nn.ConvProjectionAttention: conv_projection_attention,
         nn.ConvBNReLU1d: conv_bn_relu, nn.ConvBNReLU2d: conv_bn_relu,
         nn.ConvBNReLU3d: conv_bn_relu, nn.DepthSeparableConv1d: depth_separable,
         nn.DepthSeparableConv2d: depth_separable, nn.DepthSeparableConv3d: depth_separable,

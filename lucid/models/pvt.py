@@ -15,16 +15,15 @@ affordable at high resolution:
 
     z' = z + \mathrm{SRA}(\mathrm{LN}(z)),\qquad z'' = z' + \mathrm{MLP}(\mathrm{LN}(z'))
 
-=======  ===========  ======================================  =====================================
-stage    size         v1                                      v2
-=======  ===========  ======================================  =====================================
-embed    H/4 ... H/32 Conv(P, stride P), LN, + positions      Conv(7 or 3, stride 4 or 2,
-                      (learnt per stage)                      overlapping), LN; no positions
-blocks                SRA (R x R conv), MLP C -> rC -> C      SRA (or linear SRA: pool to 7 x 7),
-                                                              MLP with a 3 x 3 depthwise conv
-head                  LN, class token (added in stage 4),     LN per stage, mean of the tokens,
-                      Linear                                  Linear
-=======  ===========  ======================================  =====================================
+* **v1**: each stage embeds disjoint :math:`P \times P` patches (a convolution of
+  kernel and stride :math:`P = 4, 2, 2, 2`, LayerNorm) and adds learnt position
+  embeddings; blocks use SRA with an :math:`R \times R` convolution and an MLP
+  :math:`C \to rC \to C`; a class token joins in stage 4 and, after a LayerNorm, is
+  classified.
+* **v2**: overlapping patch embeddings (7 x 7 of stride 4, then 3 x 3 of stride 2) and
+  no position embeddings; the MLP puts a 3 x 3 depthwise convolution on the map between
+  its Linear layers; the linear variant (``_li``) pools keys and values to 7 x 7; each
+  stage ends with a LayerNorm and the mean of the last tokens is classified.
 
 with :math:`C = 64, 128, 320, 512` (``pvt_huge``: 128, 256, 512, 768), :math:`h = 1, 2,
 5, 8` heads (64 channels each; ``pvt_huge``: 2, 4, 8, 12), MLP ratios 8, 8, 4, 4

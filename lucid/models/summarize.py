@@ -20,13 +20,17 @@ activations (``ReLU`` ...)     1 per output element
 ``AdaptiveAvgPool``            1 per input element
 ``Dropout*``, ``Identity``,    0
 ``Embedding``
-``MultiheadAttention``,        measured whole (one row): its projections and the
-``WindowAttention`` (both      attention products, as :func:`lucid.count_flops`
-versions),                     counts them
-``SpatialReductionAttention``
+``MultiheadAttention`` and     measured whole (one row): its projections and the
+the zoo's attention layers     attention products, as :func:`lucid.count_flops`
+(below)                        counts them
 any other leaf                 measured: the operations the layer ran, as
                                :func:`lucid.count_flops` counts them
 =============================  ================================================
+
+The attention layers measured whole: :class:`~lucid.nn.MultiheadAttention`,
+:class:`~lucid.nn.WindowAttention` (and :class:`~lucid.nn.CosineWindowAttention`),
+:class:`~lucid.nn.SpatialReductionAttention` and
+:class:`~lucid.nn.ConvProjectionAttention`.
 
 A multiply-add is two FLOPs; **bias additions are not counted** (the textbook
 convention: a Linear layer is :math:`2 \cdot \text{in} \cdot \text{out}`). Work done
@@ -130,7 +134,7 @@ def layer_flops(module, inputs, output):
 #: Layers measured whole, as one row (their products live in their own ``forward``, not in
 #: sub-layers): attention.
 _WHOLE = (_layers.MultiheadAttention, _layers.WindowAttention,
-          _layers.SpatialReductionAttention)
+          _layers.SpatialReductionAttention, _layers.ConvProjectionAttention)
 
 
 def _leaves(model):

@@ -27,16 +27,16 @@ V2 also scores by scaled cosine similarity with a continuous, log-spaced positio
 reduction (LN over :math:`2C`) instead of before it (LN over :math:`4C`). The head is
 a LayerNorm, the mean over the positions and a Linear layer.
 
-========  ======  ==================  ===================  =============================
-stage     size    V1-T / V2-T          V1-B / V2-B           layers
-========  ======  ==================  ===================  =============================
-embed     H/4     C = 96               C = 128              Conv2d(3, C, 4, stride 4), LN
-1         H/4     2 blocks, 3 heads    2 blocks, 4 heads    Swin blocks (window M)
-2         H/8     2 blocks, 6 heads    2 blocks, 8 heads    patch merging, Swin blocks
-3         H/16    6 blocks, 12 heads   18 blocks, 16 heads  patch merging, Swin blocks
-4         H/32    2 blocks, 24 heads   2 blocks, 32 heads   patch merging, Swin blocks
-head      1       LN, mean, Linear(8C, classes)
-========  ======  ==================  ===================  =============================
+=========  ==========  =====================================================
+stage      resolution  layers
+=========  ==========  =====================================================
+embed      H/4         Conv2d(3, C, 4, stride 4), LayerNorm
+1          H/4         Swin blocks at width C
+2          H/8         patch merging, Swin blocks at width 2C
+3          H/16        patch merging, Swin blocks at width 4C
+4          H/32        patch merging, Swin blocks at width 8C
+head       1           LayerNorm, mean over the positions, Linear(8C, classes)
+=========  ==========  =====================================================
 
 Heads have 32 channels each; the MLPs are :math:`C \to 4C \to C` with GELU. A stage
 whose map is no larger than the window uses one window of the map's size and no shift

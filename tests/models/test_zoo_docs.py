@@ -78,6 +78,9 @@ PAPER_MULTIPLY_ADDS = {
     "pvt_v2_b0": 0.6e9,             # PVT v2, Table 5
     "pvt_v2_b2": 4.0e9,             # PVT v2, Table 5
     "pvt_v2_b2_li": 3.9e9,          # PVT v2, Table 5
+    "cvt_13": 4.5e9,                # CvT, Table 2
+    "cvt_21": 7.1e9,                # CvT, Table 2
+    "cvt_w24": 193.2e9,             # CvT, Table 3 (384 x 384)
 }
 
 
