@@ -34,7 +34,7 @@ import numpy as np
 from lucid import broadcast_to, concatenate, nn
 from lucid._tensor import Tensor
 from lucid.einops import rearrange
-from lucid.models._common import factory
+from lucid.models._common import factory, init_normal
 from lucid.nn import init
 from lucid.nn.modules.attention import _positive_int
 from lucid.nn.parameter import Parameter
@@ -160,11 +160,7 @@ class CvT(nn.Module):
         self.norm = nn.LayerNorm(previous)
         self.head = nn.Linear(previous, num_classes)
         init.normal(self.cls_token, std=0.02)
-        for module in self.modules():
-            if isinstance(module, nn.Linear):
-                init.normal(module.weight, std=0.02)
-                if module.bias is not None:
-                    init.zeros(module.bias)
+        init_normal(self, 0.02, kinds=(nn.Linear,))
 
     def forward(self, x):
         """Logits of images ``x`` ``(N, in_channels, H, W)``."""

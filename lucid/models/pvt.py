@@ -61,7 +61,7 @@ import numpy as np
 from lucid import broadcast_to, concatenate, nn
 from lucid._tensor import Tensor
 from lucid.einops import rearrange
-from lucid.models._common import factory
+from lucid.models._common import factory, init_normal
 from lucid.nn import init
 from lucid.nn.modules.attention import _positive_int
 from lucid.nn.parameter import Parameter
@@ -182,12 +182,9 @@ def _check_config(name, depths, dims, heads, mlp_ratios, sr_ratios):
 def _init(model):
     """The papers' start: Linear N(0, 0.02^2) and zero bias, convolutions
     N(0, 2 / fan_out) and zero bias, LayerNorm 1 and 0."""
+    init_normal(model, 0.02, kinds=(nn.Linear,))
     for module in model.modules():
-        if isinstance(module, nn.Linear):
-            init.normal(module.weight, std=0.02)
-            if module.bias is not None:
-                init.zeros(module.bias)
-        elif isinstance(module, nn.Conv2d):
+        if isinstance(module, nn.Conv2d):
             fan_out = module.out_channels * math.prod(module.weight.shape[2:]) // module.groups
             init.normal(module.weight, std=math.sqrt(2.0 / fan_out))
             if module.bias is not None:

@@ -75,11 +75,10 @@ not (nor did the original lucid's).
 """
 import numpy as np
 
-from lucid import nn
+from lucid import nn, pad
 from lucid._tensor import Tensor
 from lucid.einops import rearrange
-from lucid.models._common import factory
-from lucid.nn import init
+from lucid.models._common import factory, init_normal
 from lucid.nn.modules.attention import _positive_int
 
 __all__ = ["SwinTransformerBlock", "PatchMerging", "SwinTransformer",
@@ -209,7 +208,6 @@ class PatchMerging(nn.Module):
                              f"got {given}")
         h, w = x.shape[1:3]
         if h % 2 or w % 2:
-            from lucid import pad
             x = pad(x, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)))
         x = rearrange(x, "n (h a) (w b) c -> n h w (b a c)", a=2, b=2)
         if self.version == 1:
@@ -338,11 +336,7 @@ class SwinTransformer(nn.Module):
     def reset_parameters(self):
         """Linear weights :math:`\\mathcal N(0, 0.02^2)`, biases 0 (the attention's own
         tables and scales keep their start)."""
-        for module in self.modules():
-            if isinstance(module, nn.Linear):
-                init.normal(module.weight, std=0.02)
-                if module.bias is not None:
-                    init.zeros(module.bias)
+        init_normal(self, 0.02, kinds=(nn.Linear,))
 
     def forward(self, x):
         """Logits of images ``x`` ``(N, in_channels, img_size, img_size)``."""

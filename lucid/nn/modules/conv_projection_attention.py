@@ -7,11 +7,11 @@ attention looks at a map four times smaller (*squeezed* projection), as PVT's
 spatial reduction does with a learnt convolution.
 """
 from lucid import concatenate
-from lucid._tensor import Tensor
 from lucid.einops import rearrange
 from lucid.nn import functional as F
 from lucid.nn.containers import Sequential
 from lucid.nn.module import Module
+from lucid.nn.modules._checks import map_or_tokens
 from lucid.nn.modules.attention import _positive_int
 from lucid.nn.modules.conv import Conv2d
 from lucid.nn.modules.dropout import Dropout
@@ -110,10 +110,7 @@ class ConvProjectionAttention(Module):
     def forward(self, x, size=None):
         """Attend within the map ``x`` (``(N, H, W, C)``, or tokens with ``size``)."""
         name = "ConvProjectionAttention"
-        if not isinstance(x, Tensor) or x.ndim not in (3, 4) or x.shape[-1] != self.dim:
-            given = x.shape if isinstance(x, Tensor) else type(x).__name__
-            raise ValueError(f"{name}: expected a map (N, H, W, {self.dim}) or tokens "
-                             f"(N, L, {self.dim}); got {given}")
+        map_or_tokens(name, x, self.dim)
         if x.ndim == 4:
             n, h, w, c = x.shape
             out = self.forward(x.reshape(n, h * w, c), (h, w))

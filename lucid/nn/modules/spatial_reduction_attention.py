@@ -9,10 +9,10 @@ followed by LayerNorm (:math:`O(L^2 / R^2)`). PVT v2's *linear* variant pools th
 to a fixed :math:`7 \times 7` instead (then a 1 x 1 convolution, LayerNorm and GELU), so
 the cost grows linearly with :math:`L`.
 """
-from lucid._tensor import Tensor
 from lucid.einops import rearrange
 from lucid.nn import functional as F
 from lucid.nn.module import Module
+from lucid.nn.modules._checks import map_or_tokens
 from lucid.nn.modules.activation import GELU
 from lucid.nn.modules.attention import _positive_int
 from lucid.nn.modules.conv import Conv2d
@@ -113,10 +113,7 @@ class SpatialReductionAttention(Module):
     def forward(self, x, size=None):
         """Attend from every token of ``x`` ``(N, L, C)`` to the reduced map of ``size``."""
         name = "SpatialReductionAttention"
-        if not isinstance(x, Tensor) or x.ndim not in (3, 4) or x.shape[-1] != self.dim:
-            given = x.shape if isinstance(x, Tensor) else type(x).__name__
-            raise ValueError(f"{name}: expected a map (N, H, W, {self.dim}) or tokens "
-                             f"(N, L, {self.dim}); got {given}")
+        map_or_tokens(name, x, self.dim)
         if x.ndim == 4:
             n, h, w, c = x.shape
             out = self.forward(x.reshape(n, h * w, c), (h, w))

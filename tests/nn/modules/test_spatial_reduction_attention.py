@@ -1,8 +1,6 @@
 """nn.SpatialReductionAttention (PVT v1/v2): values and gradients against timm's PVT v2
 attention with the same weights (no reduction, R x R reduction, linear), a loop oracle,
 the map and token forms, gradcheck, and bad input."""
-import math
-
 import numpy as np
 import pytest
 
