@@ -69,14 +69,18 @@ def _lucid_float_buffers(model):
     return [(n, b) for n, b in model.named_buffers() if b.data.dtype.kind == "f"]
 
 
-def copy_weights(torch_model, model):
+def copy_weights(torch_model, model, buffers=True):
     """Copy every parameter and floating buffer of ``torch_model`` into ``model``, in
     registration order (the two must list them in the same order with the same sizes; a
-    Linear may face a 1x1 convolution). Returns the number of tensors copied."""
+    Linear may face a 1x1 convolution). Returns the number of tensors copied.
+    ``buffers=False`` copies the parameters only (for models whose buffers are constants
+    each builds itself, such as attention masks)."""
     pairs = list(zip(torch_model.named_parameters(), model.named_parameters()))
-    pairs += list(zip(_float_buffers(torch_model), _lucid_float_buffers(model)))
-    n_torch = len(list(torch_model.parameters())) + len(_float_buffers(torch_model))
-    n_lucid = len(list(model.parameters())) + len(_lucid_float_buffers(model))
+    n_torch, n_lucid = len(list(torch_model.parameters())), len(list(model.parameters()))
+    if buffers:
+        pairs += list(zip(_float_buffers(torch_model), _lucid_float_buffers(model)))
+        n_torch += len(_float_buffers(torch_model))
+        n_lucid += len(_lucid_float_buffers(model))
     assert n_torch == n_lucid, f"{n_torch} tensors in the reference, {n_lucid} in lucid's"
     for (t_name, t), (name, p) in pairs:
         value = t.detach().cpu().numpy()
@@ -94,18 +98,18 @@ def torch_grads(torch_model):
 
 
 def compare_with_reference(torch, torch_model, model, input_shape, rtol=1e-6, atol=1e-6,
-                           seed=0, train=True):
+                           seed=0, train=True, buffers=True):
     """Copy ``torch_model``'s weights into ``model`` and compare, in float64: the eval-mode
     outputs, then a training step's loss and every parameter gradient (train mode, batch
     statistics in batch norm; dropout must be off in both). ``train=False`` takes the
     step in evaluation mode (running statistics), for inputs so small that batch norm
-    over the last maps would be ill-conditioned."""
+    over the last maps would be ill-conditioned; ``buffers`` goes to :func:`copy_weights`."""
     import lucid
     from lucid.testing import assert_close
 
     torch_model = torch_model.double()
     model = model.double()
-    copy_weights(torch_model, model)
+    copy_weights(torch_model, model, buffers)
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(input_shape)
     torch_model.eval()

@@ -261,6 +261,18 @@ LAYERS = {   # id -> (layer factory, inputs factory)
     "Rearrange": (lambda: nn.Rearrange("b c (h p) w -> b (h w) (c p)", p=2),
                   lambda: [_x(2, 3, 4, 5)]),
     "Flatten": (lambda: nn.Flatten(1, 2), lambda: [_x(2, 3, 4, 5)]),
+    "WindowAttention": (lambda: nn.WindowAttention(8, 2, 3, shift_size=1),
+                        lambda: [_x(2, 5, 7, 8)]),
+    "CosineWindowAttention": (lambda: nn.CosineWindowAttention(8, 2, 2, 1, cpb_hidden=6),
+                              lambda: [_x(2, 4, 6, 8)]),
+    "SpatialReductionAttention": (lambda: nn.SpatialReductionAttention(8, 2, sr_ratio=2),
+                                  lambda: [_x(2, 4, 6, 8)]),
+    "SpatialReductionAttention-linear": (
+        lambda: nn.SpatialReductionAttention(8, 2, linear=True), lambda: [_x(2, 8, 9, 8)]),
+    "ConvTokenEmbedding": (lambda: nn.ConvTokenEmbedding(3, 8, 3, 2, 1),
+                           lambda: [_x(2, 3, 7, 6)]),
+    "ConvProjectionAttention": (lambda: nn.ConvProjectionAttention(8, 2),
+                                lambda: [_x(2, 5, 6, 8)]),
 }
 
 
@@ -417,7 +429,7 @@ def _model_inputs(name):
     return [np.random.default_rng(1).standard_normal((2,) + size).astype(np.float32)]
 
 
-@pytest.mark.parametrize("name", ["lenet_5", "resnet18", "mobilenet_v2", "vit_tiny",
+@pytest.mark.parametrize("name", ["lenet_5", "resnet18", "mobilenet_v2", "vit_cifar",
                                   "transformer_tiny", "vgg", "alexnet", "digits_cnn"])
 def test_model_families_move_both_ways(name, torch):
     lucid.random.seed(0)

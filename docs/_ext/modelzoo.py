@@ -36,14 +36,15 @@ logger = logging.getLogger(__name__)
 HERE = os.path.dirname(os.path.abspath(__file__))
 FLOPS_CSV = os.path.join(os.path.dirname(HERE), "models", "flops.csv")
 
-#: The families of the convolutional zoo, in the order of the index, with page titles.
+#: The families of the zoo, in the order of the index, with page titles.
 FAMILIES = [
     ("lenet", "LeNet"), ("alexnet", "AlexNet"), ("zfnet", "ZFNet"), ("vgg", "VGGNet"),
     ("inception", "Inception"), ("inception_resnet", "Inception-ResNet"),
     ("resnet", "ResNet"), ("resnext", "ResNeXt"), ("senet", "SENet"), ("sknet", "SKNet"),
     ("resnest", "ResNeSt"), ("densenet", "DenseNet"), ("xception", "Xception"),
     ("mobilenet", "MobileNet"), ("efficientnet", "EfficientNet"), ("convnext", "ConvNeXt"),
-    ("inception_next", "InceptionNeXt"),
+    ("inception_next", "InceptionNeXt"), ("vit", "ViT"), ("swin", "Swin Transformer"),
+    ("pvt", "PVT"), ("cvt", "CvT"),
 ]
 
 #: The documented parameter counts of the original lucid 2.2.2 (its model table).
@@ -82,6 +83,16 @@ ORIGINAL = {
     "sk_resnet_18": 25647368, "sk_resnet_34": 45895512, "sk_resnet_50": 57073368,
     "sk_resnext_50_32x4d": 29274760, "vggnet_11": 132863336, "vggnet_13": 133047848,
     "vggnet_16": 138357544, "vggnet_19": 143667240, "xception": 22862096, "zfnet": 62357608,
+    "vit_tiny": 5717416, "vit_small": 22050664, "vit_base": 86567656, "vit_large": 304326632,
+    "vit_huge": 632199400, "swin_tiny": 28288354, "swin_small": 49606258,
+    "swin_base": 87768224, "swin_large": 196532476, "swin_v2_tiny": 28349842,
+    "swin_v2_small": 49731106, "swin_v2_base": 87922400, "swin_v2_large": 196745308,
+    "swin_v2_huge": 657796668, "swin_v2_giant": 3000869564, "pvt_tiny": 12457192,
+    "pvt_small": 23003048, "pvt_medium": 41492648, "pvt_large": 55359848,
+    "pvt_huge": 286706920, "pvt_v2_b0": 3666760, "pvt_v2_b1": 14009000,
+    "pvt_v2_b2": 25362856, "pvt_v2_b2_li": 22553512, "pvt_v2_b3": 45238696,
+    "pvt_v2_b4": 62556072, "pvt_v2_b5": 82882984, "cvt_13": 19997480, "cvt_21": 31622696,
+    "cvt_w24": 277196392,
 }
 
 #: Input sizes (height = width) the papers evaluate at, where not 224.
@@ -92,7 +103,9 @@ _SIZES = {"inception_v3": 299, "inception_v4": 299, "inception_resnet_v1": 299,
           "efficientnet_b7": 600, "efficientnet_v2_s": 384, "efficientnet_v2_m": 480,
           "efficientnet_v2_l": 480, "efficientnet_v2_xl": 512,
           "mobilenet_v4_conv_medium": 256, "mobilenet_v4_conv_large": 384,
-          "mobilenet_v4_hybrid_medium": 256, "mobilenet_v4_hybrid_large": 384}
+          "mobilenet_v4_hybrid_medium": 256, "mobilenet_v4_hybrid_large": 384,
+          "vit_cifar": 32, "cvt_w24": 384, **{f"swin_v2_{s}": 256 for s in
+                              ("tiny", "small", "base", "large", "huge", "giant")}}
 
 
 def input_shape(name):

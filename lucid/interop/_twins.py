@@ -141,6 +141,102 @@ def forwards(torch):
         y = x.reshape(recipe.elementary_shape).permute(recipe.permutation)
         return y.reshape(recipe.final_shape)
 
+    def windows_attend(self, x, qkv, scores, bias_table):
+        # lucid.nn.WindowAttention.forward and _attend, with the version's three parts
+        from lucid.nn.modules.window_attention import shift_mask
+        n, h, w, c = x.shape
+        (wh, ww), (sh, sw) = self.window_size, self.shift_size
+        pad_b, pad_r = -h % wh, -w % ww
+        x = F.pad(x, (0, 0, 0, pad_r, 0, pad_b))
+        H, W = h + pad_b, w + pad_r
+        sh, sw = (0 if wh >= H else sh), (0 if ww >= W else sw)
+        if sh or sw:
+            x = torch.roll(x, (-sh, -sw), dims=(1, 2))
+        a, b, t = H // wh, W // ww, wh * ww
+        windows = x.reshape(n, a, wh, b, ww, c).permute(0, 1, 3, 2, 4, 5).reshape(-1, t, c)
+        q, k, v = qkv(windows).reshape(-1, t, 3, self.num_heads, c // self.num_heads) \
+            .permute(2, 0, 3, 1, 4)
+        bias = bias_table()[self.relative_position_index.reshape(-1)].reshape(t, t, -1)
+        s = scores(q, k) + bias.permute(2, 0, 1)
+        if sh or sw:
+            mask = torch.from_numpy(shift_mask((H, W), (wh, ww), (sh, sw))).to(s.dtype)
+            s = (s.reshape(n, a * b, -1, t, t) + mask.reshape(1, a * b, 1, t, t)) \
+                .reshape(-1, self.num_heads, t, t)
+        attn = self.attn_drop(F.softmax(s, dim=-1))
+        out = self.proj_drop(self.proj((attn @ v).transpose(1, 2).reshape(-1, t, c)))
+        x = out.reshape(n, a, b, wh, ww, c).permute(0, 1, 3, 2, 4, 5).reshape(n, H, W, c)
+        if sh or sw:
+            x = torch.roll(x, (sh, sw), dims=(1, 2))
+        return x[:, :h, :w]
+
+    def window_attention(self, x):
+        scale = (self.dim // self.num_heads) ** -0.5
+        return windows_attend(self, x, self.qkv, lambda q, k: (q * scale) @ k.transpose(-2, -1),
+                              lambda: self.relative_position_bias_table)
+
+    def cosine_window_attention(self, x):
+        def qkv(windows):
+            if self.q_bias is None:
+                return self.qkv(windows)
+            bias = torch.cat([self.q_bias, torch.zeros_like(self.q_bias), self.v_bias])
+            return F.linear(windows, self.qkv.weight, bias)
+
+        def scores(q, k):
+            scale = torch.clamp(self.logit_scale, max=math.log(100.0)).exp()
+            return (F.normalize(q, dim=-1) @ F.normalize(k, dim=-1).transpose(-2, -1)) * scale
+
+        def bias_table():
+            table = self.cpb_mlp(self.relative_coords_table.to(self.logit_scale.dtype))
+            return 16 * torch.sigmoid(table.reshape(-1, self.num_heads))
+
+        return windows_attend(self, x, qkv, scores, bias_table)
+
+    def spatial_reduction_attention(self, x, size=None):
+        if x.dim() == 4:
+            n, h, w, c = x.shape
+            return spatial_reduction_attention(self, x.reshape(n, h * w, c), (h, w)) \
+                .reshape(n, h, w, c)
+        n, length, c = x.shape
+        heads, source = self.num_heads, x
+        if self.sr is not None:
+            h, w = size
+            grid = x.transpose(1, 2).reshape(n, c, h, w)
+            if self.pool is not None:
+                grid = self.pool(grid)
+            source = self.norm(self.sr(grid).flatten(2).transpose(1, 2))
+            if self.act is not None:
+                source = self.act(source)
+        q = self.q(x).reshape(n, length, heads, -1).transpose(1, 2)
+        k, v = self.kv(source).reshape(n, -1, 2, heads, c // heads).permute(2, 0, 3, 1, 4)
+        scores = (q * (c // heads) ** -0.5) @ k.transpose(-2, -1)
+        attn = self.attn_drop(F.softmax(scores, dim=-1))
+        return self.proj_drop(self.proj((attn @ v).transpose(1, 2).reshape(n, length, c)))
+
+    def conv_token_embedding(self, x):
+        return self.norm(self.proj(x).permute(0, 2, 3, 1))
+
+    def conv_projection_attention(self, x, size=None):
+        if x.dim() == 4:
+            n, h, w, c = x.shape
+            return conv_projection_attention(self, x.reshape(n, h * w, c), (h, w)) \
+                .reshape(n, h, w, c)
+        n, _, c = x.shape
+        cls = int(self.with_cls_token)
+        h, w = size
+        grid = x[:, cls:].transpose(1, 2).reshape(n, c, h, w)
+
+        def project(conv, linear):
+            tokens = conv(grid).flatten(2).transpose(1, 2)
+            if cls:
+                tokens = torch.cat([x[:, :1], tokens], dim=1)
+            return linear(tokens).reshape(n, tokens.shape[1], self.num_heads, -1).transpose(1, 2)
+
+        q = project(self.conv_proj_q, self.proj_q)
+        k = project(self.conv_proj_k, self.proj_k)
+        v = project(self.conv_proj_v, self.proj_v)
+        attn = self.attn_drop(F.softmax((q @ k.transpose(-2, -1)) * self.dim ** -0.5, dim=-1))
+        return self.proj_drop(self.proj((attn @ v).transpose(1, 2).reshape(n, -1, c)))
+
     # ------------------------------------------------------------- lucid.models
     def classifier_net(self, x):                        # AlexNet, VGG, MobileNetV2
         x = self.avgpool(self.features(x))
@@ -222,6 +318,10 @@ def forwards(torch):
         nn.MBConv: residual_block, nn.FusedMBConv: residual_block,
         nn.SplitAttention: split_attention, nn.LayerScale: layer_scale,
         nn.LayerNorm2d: layer_norm_2d,
+        nn.WindowAttention: window_attention, nn.CosineWindowAttention: cosine_window_attention,
+        nn.SpatialReductionAttention: spatial_reduction_attention,
+        nn.ConvTokenEmbedding: conv_token_embedding,
+        nn.ConvProjectionAttention: conv_projection_attention,
         nn.ConvBNReLU1d: conv_bn_relu, nn.ConvBNReLU2d: conv_bn_relu,
         nn.ConvBNReLU3d: conv_bn_relu, nn.DepthSeparableConv1d: depth_separable,
         nn.DepthSeparableConv2d: depth_separable, nn.DepthSeparableConv3d: depth_separable,

@@ -36,11 +36,16 @@ from lucid.models.inception_resnet import *  # noqa: F401,F403
 from lucid.models.inception_next import *  # noqa: F401,F403
 from lucid.models.xception import *  # noqa: F401,F403
 from lucid.models.vit import *  # noqa: F401,F403
+from lucid.models.swin import *  # noqa: F401,F403
+from lucid.models.pvt import *  # noqa: F401,F403
+from lucid.models.cvt import *  # noqa: F401,F403
 from lucid.models.transformer import *  # noqa: F401,F403
 
 
 # lucid's earlier names of four builders (registered as aliases too)
 resnet18, resnet34, vgg11, vgg16 = resnet_18, resnet_34, vggnet_11, vggnet_16  # noqa: F405
+# torchvision's names of two ViTs (registered as aliases too)
+vit_b_16, vit_l_16 = vit_base, vit_large  # noqa: F405
 
 
 def _family_names():

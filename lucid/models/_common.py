@@ -61,12 +61,13 @@ def make_divisible(value, divisor=8, min_value=None):
     return rounded + divisor if rounded < 0.9 * value else rounded
 
 
-def init_normal(model, std):
+def init_normal(model, std, kinds=(nn.Conv2d, nn.Linear)):
     r"""Convolution and Linear weights :math:`\mathcal N(0, \mathrm{std}^2)`, biases 0 (the
     initialisation of ConvNeXt, InceptionNeXt and torchvision's Inception nets, whose
-    truncation at 2 std or at :math:`\pm 2` hardly ever acts). Returns ``model``."""
+    truncation at 2 std or at :math:`\pm 2` hardly ever acts; the vision transformers'
+    with ``kinds=(nn.Linear,)``). Returns ``model``."""
     for module in model.modules():
-        if isinstance(module, (nn.Conv2d, nn.Linear)):
+        if isinstance(module, kinds):
             init.normal(module.weight, 0.0, std)
             if module.bias is not None:
                 init.zeros(module.bias)

@@ -20,9 +20,17 @@ activations (``ReLU`` ...)     1 per output element
 ``AdaptiveAvgPool``            1 per input element
 ``Dropout*``, ``Identity``,    0
 ``Embedding``
+``MultiheadAttention`` and     measured whole (one row): its projections and the
+the zoo's attention layers     attention products, as :func:`lucid.count_flops`
+(below)                        counts them
 any other leaf                 measured: the operations the layer ran, as
                                :func:`lucid.count_flops` counts them
 =============================  ================================================
+
+The attention layers measured whole: :class:`~lucid.nn.MultiheadAttention`,
+:class:`~lucid.nn.WindowAttention` (and :class:`~lucid.nn.CosineWindowAttention`),
+:class:`~lucid.nn.SpatialReductionAttention` and
+:class:`~lucid.nn.ConvProjectionAttention`.
 
 A multiply-add is two FLOPs; **bias additions are not counted** (the textbook
 convention: a Linear layer is :math:`2 \cdot \text{in} \cdot \text{out}`). Work done
@@ -123,10 +131,34 @@ def layer_flops(module, inputs, output):
     return None
 
 
+#: Layers measured whole, as one row (their products live in their own ``forward``, not in
+#: sub-layers): attention.
+_WHOLE = (_layers.MultiheadAttention, _layers.WindowAttention,
+          _layers.SpatialReductionAttention, _layers.ConvProjectionAttention)
+
+
+def _leaves(model):
+    """The layers that get a row: leaf modules, and the :data:`_WHOLE` layers (whose
+    sub-layers are then not listed on their own)."""
+    out, stack, seen = [], [model], set()
+    while stack:
+        module = stack.pop()
+        if id(module) in seen:
+            continue
+        seen.add(id(module))
+        children = list(module.children())
+        if isinstance(module, _WHOLE) or not children:
+            out.append(module)
+        else:
+            stack.extend(reversed(children))
+    return out
+
+
 def _measured_flops(inputs, output):
     """Operations recorded by ``count_flops`` between the layer's inputs and its output."""
     outputs = [output] if isinstance(output, Tensor) else [o for o in output if isinstance(o, Tensor)]
-    done = sum(t.flops for t in inputs if isinstance(t, Tensor))
+    unique = {id(t): t for t in inputs if isinstance(t, Tensor)}   # q = k = v: once
+    done = sum(t.flops for t in unique.values())
     return max(sum(o.flops for o in outputs) - done, 0)
 
 
@@ -294,7 +326,7 @@ def summarize(model, input_shape, recurse=True, truncate_from=None, *, dtype=np.
     for name, module in model.named_modules():
         names.setdefault(id(module), name or type(module).__name__)
     if recurse:
-        leaves = [m for m in model.modules() if not any(True for _ in m.children())]
+        leaves = _leaves(model)
     else:
         leaves = list(model.children()) or [model]
     rows, seen = [], set()

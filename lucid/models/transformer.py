@@ -45,6 +45,18 @@ each stack adds a final LayerNorm (:math:`2d`). With the paper's base sizes
   generator's bias 37,000: ``transformer_base()`` has **63,121,544** parameters (the
   paper rounds its model to "65 M"). Without sharing the same sizes give 101,009,544.
 
+``transformer_big`` (:math:`d = 1024`, :math:`d_{ff} = 4096`, 16 heads, 6 + 6 layers,
+dropout 0.3, the paper's "big") has 176,361,472 in ``nn.Transformer`` and, with the
+shared vocabulary of 37,000, **214,286,472** (the paper: "213 M").
+
+The original lucid documented 62,584,544 and 213,237,472 for its ``transformer_base``
+and ``transformer_big``: the same stacks with two *separate* vocabularies of 12,000
+tokens each and no sharing, :math:`44{,}140{,}544 + (2 \cdot 512 + 513) \cdot 12{,}000`
+and :math:`176{,}361{,}472 + (2 \cdot 1024 + 1025) \cdot 12{,}000`;
+``transformer_base(src_vocab_size=12000, tgt_vocab_size=12000,
+share_embeddings=False)`` builds it (the tests check both). lucid keeps the paper's
+shared 37,000-token vocabulary as the default.
+
 ``transformer_tiny`` (:math:`d = 64`, :math:`d_{ff} = 256`, 4 heads, 2 + 2 layers, one
 shared vocabulary of 1,000) has 298,728: ``nn.Transformer`` :math:`2 \cdot 49{,}984 + 128
 + 2 \cdot 66{,}752 + 128 = 233{,}728`, the shared matrix :math:`1{,}000 \cdot 64 = 64{,}000`
@@ -61,7 +73,8 @@ from lucid.nn import init
 from lucid.nn.modules.attention import _positive_int
 from lucid._checks import check_bool
 
-__all__ = ["PositionalEncoding", "Seq2SeqTransformer", "transformer_tiny", "transformer_base"]
+__all__ = ["PositionalEncoding", "Seq2SeqTransformer", "transformer_tiny", "transformer_base",
+           "transformer_big"]
 
 
 def sinusoidal_table(max_len, d_model):
@@ -410,4 +423,39 @@ def transformer_base(src_vocab_size=37000, tgt_vocab_size=37000, share_embedding
     """
     sizes = dict(d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6,
                  dim_feedforward=2048, dropout=0.1)
+    return _build(src_vocab_size, tgt_vocab_size, share_embeddings, sizes, kwargs)
+
+
+@register_model
+def transformer_big(src_vocab_size=37000, tgt_vocab_size=37000, share_embeddings=None,
+                    **kwargs):
+    """The paper's big model: d 1024, 16 heads, 6 + 6 layers, d_ff 4096, dropout 0.3.
+
+    With the default shared vocabulary of 37,000 tokens it has 214,286,472 parameters
+    (see :mod:`lucid.models.transformer` for the sum).
+
+    Parameters
+    ----------
+    src_vocab_size, tgt_vocab_size : int, default 37000
+    share_embeddings : bool, optional
+        Default: share when the two sizes are equal, as the paper does.
+    **kwargs
+        Passed to :class:`Seq2SeqTransformer`.
+
+    Returns
+    -------
+    Seq2SeqTransformer
+
+    Examples
+    --------
+    >>> from lucid import models, nn
+    >>> with nn.shape_only():
+    ...     model = models.transformer_big()
+    >>> model.transformer.d_model, model.transformer.encoder.layers[0].self_attn.num_heads
+    (1024, 16)
+    >>> model.count_parameters()
+    214286472
+    """
+    sizes = dict(d_model=1024, nhead=16, num_encoder_layers=6, num_decoder_layers=6,
+                 dim_feedforward=4096, dropout=0.3)
     return _build(src_vocab_size, tgt_vocab_size, share_embeddings, sizes, kwargs)

@@ -36,20 +36,34 @@ has :math:`\epsilon = 10^{-6}`. The state-dict names are torchvision's
 ``...mlp.0.weight``, ``...mlp.3.weight``, ``encoder.ln.weight``, ``heads.head.weight``),
 so a torchvision checkpoint loads with ``load_state_dict``.
 
-The registered configurations:
+The registered configurations (the original lucid's five, the paper's Table 1 sizes
+plus DeiT's Tiny and Small, all with 16 x 16 patches of 224 x 224 images, and one for
+homework):
 
-============  =====  =====  ====  =====  ==========  ===========  ==============
-name          image  patch  D     L      heads       D_mlp        parameters
-============  =====  =====  ====  =====  ==========  ===========  ==============
-``vit_tiny``  32     4      192   6      3           768          2,693,578 (10 classes)
-``vit_b_16``  224    16     768   12     12          3072         86,567,656 (1000)
-============  =====  =====  ====  =====  ==========  ===========  ==============
+==============  =====  =====  ====  ==  =====  =====  ===========================
+name            image  patch  D     L   heads  D_mlp  parameters (1000 classes)
+==============  =====  =====  ====  ==  =====  =====  ===========================
+``vit_tiny``    224    16     192   12  3      768    5,717,416
+``vit_small``   224    16     384   12  6      1536   22,050,664
+``vit_base``    224    16     768   12  12     3072   86,567,656
+``vit_large``   224    16     1024  24  16     4096   304,326,632
+``vit_huge``    224    16     1280  32  16     5120   632,199,400
+``vit_cifar``   32     4      192   6   3      768    2,693,578 (10 classes)
+==============  =====  =====  ====  ==  =====  =====  ===========================
 
-``vit_b_16`` is the paper's ViT-Base/16 (its count equals torchvision's).
-``vit_tiny`` is for homework on 32 x 32 images (CIFAR-10): DeiT-Tiny's width
+Every count equals the original lucid's table and timm's ``vit_*_patch16_224``
+(``vit_tiny``, ``vit_small``: DeiT's sizes); ``vit_base`` and ``vit_large`` are
+torchvision's ``vit_b_16`` and ``vit_l_16`` (registered under those names too), with
+the same state-dict names. ``vit_huge`` uses 16 x 16 patches as the original lucid
+does; torchvision's ``vit_h_14`` (632,045,800 parameters) cuts 14 x 14 patches, which
+is ``vit_huge(patch_size=14)``.
+
+``vit_cifar`` is for homework on 32 x 32 images (CIFAR-10): DeiT-Tiny's width
 (D = 192, 3 heads of 64, D_mlp = 4 D) on an 8 x 8 grid of 4 x 4 patches (64 tokens +
 the class token), with 6 layers instead of 12 so that a NumPy forward pass stays quick
-(``vit_tiny(num_layers=12)`` gives the full depth).
+(``vit_cifar(num_layers=12)`` gives the full depth). lucid named it ``vit_tiny`` until
+the original lucid's ``vit_tiny`` (ViT-Ti/16, 224 x 224 images) took that name.
+
 A layer holds :math:`4D^2 + 4D` attention, :math:`2 D D_{mlp} + D_{mlp} + D` MLP and
 :math:`4D` LayerNorm parameters; the rest is :math:`C P^2 D + D` (patches), :math:`D`
 (class token), :math:`(M+1) D` (positions), :math:`2D` (last LayerNorm) and the head.
@@ -62,12 +76,14 @@ import numpy as np
 from lucid import broadcast_to, concatenate, nn
 from lucid._tensor import Tensor
 from lucid.einops import rearrange
+from lucid.models._common import factory
 from lucid.models._registry import register_model
 from lucid.nn import init
 from lucid.nn.modules.attention import _positive_int
 from lucid.nn.parameter import Parameter
 
-__all__ = ["ViTEncoderBlock", "ViTEncoder", "VisionTransformer", "vit_tiny", "vit_b_16"]
+__all__ = ["ViTEncoderBlock", "ViTEncoder", "VisionTransformer", "vit_cifar", "vit_tiny",
+           "vit_small", "vit_base", "vit_large", "vit_huge"]
 
 _LN_EPS = 1e-6                                        # torchvision's ViT LayerNorm epsilon
 
@@ -362,12 +378,15 @@ class VisionTransformer(nn.Module):
 
 
 @register_model
-def vit_tiny(num_classes=10, **kwargs):
-    """A small ViT for 32 x 32 images: patch 4, D 192, 6 layers, 3 heads, D_mlp 768.
+def vit_cifar(num_classes=10, **kwargs):
+    """A small ViT for homework on 32 x 32 images: patch 4, D 192, 6 layers, 3 heads,
+    D_mlp 768.
 
     2,693,578 parameters for 10 classes (see :mod:`lucid.models.vit`). Any setting of
     :class:`VisionTransformer` may be overridden, e.g. ``num_layers=12`` (DeiT-Tiny's
-    depth) or ``in_channels=1, image_size=28`` for MNIST.
+    depth) or ``in_channels=1, image_size=28`` for MNIST. (lucid called it ``vit_tiny``
+    before the original lucid's ``vit_tiny``, the 5.7M ViT-Ti/16 for 224 x 224 images,
+    took that name.)
 
     Parameters
     ----------
@@ -383,7 +402,7 @@ def vit_tiny(num_classes=10, **kwargs):
     --------
     >>> import lucid
     >>> from lucid import models
-    >>> vit = models.vit_tiny()
+    >>> vit = models.vit_cifar()
     >>> vit.count_parameters()
     2693578
     >>> with lucid.no_grad():
@@ -395,33 +414,30 @@ def vit_tiny(num_classes=10, **kwargs):
     return VisionTransformer(**{**config, **kwargs}, num_classes=num_classes)
 
 
-@register_model
-def vit_b_16(num_classes=1000, **kwargs):
-    """ViT-Base/16: image 224, patch 16, D 768, 12 layers, 12 heads, D_mlp 3072.
+def _factory(name, title, layers, heads, dim, aliases=(), examples=""):
+    """A ViT-X/16 builder for 224 x 224 images (the paper's Table 1 sizes, DeiT's Ti/S)."""
+    config = dict(image_size=224, patch_size=16, num_layers=layers, num_heads=heads,
+                  hidden_dim=dim, mlp_dim=4 * dim)
+    return factory(__name__, name, f"{title}/16: image 224, patch 16, D {dim}, {layers} layers, "
+                   f"{heads} heads, D_mlp {4 * dim}.",
+                   lambda num_classes, kwargs: VisionTransformer(
+                       **{**config, **kwargs}, num_classes=num_classes),
+                   "~lucid.models.VisionTransformer",
+                   hint="``dropout``, ``image_size``, ``patch_size``...", aliases=aliases,
+                   examples=examples)
 
-    86,567,656 parameters for 1000 classes, as torchvision's ``vit_b_16``, with the
-    same state-dict names (see :mod:`lucid.models.vit`). Building it draws 86 M random
-    numbers (about a second); a forward pass on one 224 x 224 image is some 35 GFLOPs.
 
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        Passed to :class:`VisionTransformer` (``dropout``, ``image_size`` ...).
-
-    Returns
-    -------
-    VisionTransformer
-
-    Examples
-    --------
-    >>> from lucid import models
-    >>> vit = models.vit_b_16(num_classes=10)
+_BASE_EXAMPLE = """    >>> from lucid import models
+    >>> vit = models.vit_base(num_classes=10)
     >>> vit.encoder.pos_embedding.shape                # 14 x 14 patches + 1
     (1, 197, 768)
     >>> vit.heads.head
     Linear(in_features=768, out_features=10, bias=True)
-    """
-    config = dict(image_size=224, patch_size=16, num_layers=12, num_heads=12, hidden_dim=768,
-                  mlp_dim=3072)
-    return VisionTransformer(**{**config, **kwargs}, num_classes=num_classes)
+"""
+
+vit_tiny = _factory("vit_tiny", "ViT-Ti", 12, 3, 192)
+vit_small = _factory("vit_small", "ViT-S", 12, 6, 384)
+vit_base = _factory("vit_base", "ViT-B", 12, 12, 768, aliases=("vit_b_16",),
+                    examples=_BASE_EXAMPLE)
+vit_large = _factory("vit_large", "ViT-L", 24, 16, 1024, aliases=("vit_l_16",))
+vit_huge = _factory("vit_huge", "ViT-H", 32, 16, 1280)

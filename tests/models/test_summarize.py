@@ -86,6 +86,25 @@ def test_unknown_leaf_is_measured_with_count_flops():
     assert report.rows[1].params == 24
 
 
+def test_attention_is_measured_whole():
+    """One row for MultiheadAttention: its input projection and the two attention
+    products as well as out_proj (q = k = v counted once)."""
+    class SelfAttention(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+
+        def forward(self, x):
+            return self.attn(x, x, x, need_weights=False)[0]
+
+    n, t, d = 2, 5, 8
+    report = summarize(SelfAttention(), (n, t, d), print_table=False)
+    assert [row.name for row in report.rows] == ["attn"]
+    matmuls = 2 * n * t * d * 3 * d + 2 * (2 * n * t * t * d) + 2 * n * t * d * d
+    flops = report.rows[0].flops
+    assert matmuls <= flops <= matmuls + 20 * n * t * t * 2 + 4 * n * t * d * 4, flops
+
+
 def test_shared_layer_rows_and_params_once():
     shared = nn.Linear(4, 4)
     report = summarize(nn.Sequential(shared, nn.ReLU(), shared), (2, 4), print_table=False)

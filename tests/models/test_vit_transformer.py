@@ -13,6 +13,7 @@ from lucid import models, nn
 from lucid.models import _registry
 from lucid.models import transformer as seq2seq
 from lucid.testing import assert_close, gradcheck
+from tests import reference_models as ref
 from tests.conftest import torch
 
 VIT_B_16_PARAMS = 86_567_656          # torchvision's published count (1000 classes)
@@ -47,13 +48,17 @@ def _transformer_count(d, ff, n_enc, n_dec):
 # ----------------------------------------------------------------- registry, counts
 def test_registered():
     names = models.get_model_names()
-    for name in ("vit_tiny", "vit_b_16", "transformer_tiny", "transformer_base"):
+    for name in ("vit_cifar", "vit_tiny", "vit_base", "transformer_tiny", "transformer_base"):
         assert name in names
         assert _registry._MODELS[name] is getattr(models, name)
+    for alias, name in (("vit_b_16", "vit_base"), ("vit_l_16", "vit_large")):
+        assert _registry._MODELS[alias] is getattr(models, alias) is getattr(models, name)
+    assert models.list_models("vit") == ["vit_cifar", "vit_tiny", "vit_small", "vit_base",
+                                         "vit_large", "vit_huge"]
 
 
 def test_vit_b_16_count_equals_torchvision(skip_init):
-    model = models.vit_b_16()
+    model = models.create_model("vit_b_16")
     assert model.count_parameters() == VIT_B_16_PARAMS
     assert _vit_count(224, 16, 12, 768, 3072, 1000) == VIT_B_16_PARAMS
     state = model.state_dict()
@@ -62,10 +67,60 @@ def test_vit_b_16_count_equals_torchvision(skip_init):
     assert "encoder.layers.encoder_layer_12.ln_1.weight" not in state
 
 
-def test_vit_tiny_count_by_hand():
-    assert models.vit_tiny().count_parameters() == _vit_count(32, 4, 6, 192, 768, 10) \
+# the original lucid's table (ViT-X/16 at 224 x 224, 1000 classes): (L, D, count)
+VIT_TABLE = {"vit_tiny": (12, 192, 5_717_416), "vit_small": (12, 384, 22_050_664),
+             "vit_base": (12, 768, 86_567_656), "vit_large": (24, 1024, 304_326_632),
+             "vit_huge": (32, 1280, 632_199_400)}
+
+
+@pytest.mark.parametrize("name", sorted(VIT_TABLE))
+def test_vit_counts_equal_the_original_table(name):
+    layers, dim, count = VIT_TABLE[name]
+    with nn.shape_only():
+        model = models.create_model(name)
+    assert model.count_parameters() == count == _vit_count(224, 16, layers, dim, 4 * dim, 1000)
+    assert len(model.encoder.layers) == layers and model.hidden_dim == dim
+
+
+def test_vit_huge_with_14_pixel_patches_is_torchvisions_vit_h_14():
+    with nn.shape_only():
+        assert models.vit_huge(patch_size=14).count_parameters() == 632_045_800
+
+
+# timm's ViTs of the same sizes (their attention holds one qkv Linear: the same count)
+# (timm has no ViT-H/16 at 224: its ViT-H/14 with 16-pixel patches)
+TIMM_VIT = {"vit_tiny": ("vit_tiny_patch16_224", {}), "vit_small": ("vit_small_patch16_224", {}),
+            "vit_base": ("vit_base_patch16_224", {}), "vit_large": ("vit_large_patch16_224", {}),
+            "vit_huge": ("vit_huge_patch14_224", {"patch_size": 16, "num_classes": 1000})}
+
+
+@pytest.mark.timm
+@pytest.mark.parametrize("name", sorted(TIMM_VIT))
+def test_vit_counts_equal_timm(torch, name):
+    timm = ref.timm()
+    with torch.device("meta"):
+        reference = timm.create_model(TIMM_VIT[name][0], **TIMM_VIT[name][1])
+    assert sum(p.numel() for p in reference.parameters()) == VIT_TABLE[name][2]
+
+
+@pytest.mark.torchvision
+def test_vit_counts_equal_torchvision(torch):
+    tv = ref.torchvision()
+    for name, builder, kwargs in (("vit_base", "vit_b_16", {}), ("vit_large", "vit_l_16", {}),
+                                  ("vit_huge", "vit_h_14", {"patch_size": 14})):
+        with torch.device("meta"):
+            reference = getattr(tv.models, builder)()
+        with nn.shape_only():
+            model = models.create_model(name, **kwargs)
+        assert model.count_parameters() == sum(p.numel() for p in reference.parameters())
+        assert [(k, tuple(v.shape)) for k, v in model.state_dict().items()] == \
+            [(k, tuple(v.shape)) for k, v in reference.state_dict().items()], name
+
+
+def test_vit_cifar_count_by_hand():
+    assert models.vit_cifar().count_parameters() == _vit_count(32, 4, 6, 192, 768, 10) \
         == 2_693_578
-    deep = models.vit_tiny(num_layers=12, num_classes=100, in_channels=1, image_size=28,
+    deep = models.vit_cifar(num_layers=12, num_classes=100, in_channels=1, image_size=28,
                            patch_size=7)
     assert deep.count_parameters() == _vit_count(28, 7, 12, 192, 768, 100, channels=1)
 
@@ -80,6 +135,22 @@ def test_transformer_counts(skip_init):
     assert unshared.count_parameters() == 44_140_544 + 3 * 37_000 * 512 + 37_000
 
 
+def test_transformer_big_count_and_the_original_tables_vocabulary():
+    """The paper's shared 37,000-token vocabulary; the original lucid's counts are the
+    same stacks with two separate 12,000-token vocabularies."""
+    with nn.shape_only():
+        big = models.transformer_big()
+        original = {name: models.create_model(name, src_vocab_size=12_000,
+                                              tgt_vocab_size=12_000, share_embeddings=False)
+                    for name in ("transformer_base", "transformer_big")}
+    assert big.transformer.count_parameters() == _transformer_count(1024, 4096, 6, 6) \
+        == 176_361_472
+    assert big.count_parameters() == 176_361_472 + 37_000 * 1024 + 37_000 == 214_286_472
+    assert big.transformer.encoder.layers[0].self_attn.num_heads == 16
+    assert original["transformer_base"].count_parameters() == 62_584_544
+    assert original["transformer_big"].count_parameters() == 213_237_472
+
+
 def test_transformer_tiny_count():
     model = models.transformer_tiny()
     assert model.transformer.count_parameters() == _transformer_count(64, 256, 2, 2)
@@ -90,7 +161,7 @@ def test_transformer_tiny_count():
 @needs_torch
 def test_counts_equal_torch_built_architectures():
     reference = _torch_vit(32, 4, 6, 3, 192, 768, 10)
-    assert sum(p.numel() for p in reference.parameters()) == models.vit_tiny().count_parameters()
+    assert sum(p.numel() for p in reference.parameters()) == models.vit_cifar().count_parameters()
     torch_transformer = torch.nn.Transformer(64, 4, 2, 2, 256, batch_first=True)
     assert sum(p.numel() for p in torch_transformer.parameters()) == \
         models.transformer_tiny().transformer.count_parameters()
@@ -103,8 +174,8 @@ def _small_vit(**kwargs):
     return models.VisionTransformer(**{**config, **kwargs})
 
 
-def test_vit_tiny_forward_shape():
-    model = models.vit_tiny().eval()
+def test_vit_cifar_forward_shape():
+    model = models.vit_cifar().eval()
     with lucid.no_grad():
         out = model(lucid.random.randn(2, 3, 32, 32))
     assert out.shape == (2, 10) and out.dtype == np.float32
@@ -136,7 +207,7 @@ def test_vit_torchvision_names():
 
 def test_vit_torchvision_initialisation():
     lucid.random.seed(0)
-    model = models.vit_tiny()
+    model = models.vit_cifar()
     assert (model.class_token.data == 0).all()
     assert (model.heads.head.weight.data == 0).all() and (model.heads.head.bias.data == 0).all()
     assert abs(model.encoder.pos_embedding.data.std() - 0.02) < 0.001

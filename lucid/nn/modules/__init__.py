@@ -30,9 +30,19 @@ from lucid.nn.modules import layer_scale as _layer_scale
 from lucid.nn.modules.layer_scale import *  # noqa: F401,F403
 from lucid.nn.modules import layer_norm2d as _layer_norm2d
 from lucid.nn.modules.layer_norm2d import *  # noqa: F401,F403
+from lucid.nn.modules import window_attention as _window_attention
+from lucid.nn.modules.window_attention import *  # noqa: F401,F403
+from lucid.nn.modules import spatial_reduction_attention as _spatial_reduction_attention
+from lucid.nn.modules.spatial_reduction_attention import *  # noqa: F401,F403
+from lucid.nn.modules import conv_token_embedding as _conv_token_embedding
+from lucid.nn.modules.conv_token_embedding import *  # noqa: F401,F403
+from lucid.nn.modules import conv_projection_attention as _conv_projection_attention
+from lucid.nn.modules.conv_projection_attention import *  # noqa: F401,F403
 
 __all__ = [*conv.__all__, *linear.__all__, *activation.__all__, *norm.__all__,
            *dropout.__all__, *loss.__all__, *pooling.__all__, *sparse.__all__,
            *upsample.__all__, *_attention.__all__, *_transformer.__all__, *_fused.__all__,
            *_einops.__all__, *_flatten.__all__, *_rnn.__all__, *_mbconv.__all__,
-           *_split_attention.__all__, *_layer_scale.__all__, *_layer_norm2d.__all__]
+           *_split_attention.__all__, *_layer_scale.__all__, *_layer_norm2d.__all__,
+           *_window_attention.__all__, *_spatial_reduction_attention.__all__,
+           *_conv_token_embedding.__all__, *_conv_projection_attention.__all__]

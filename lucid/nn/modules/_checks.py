@@ -8,7 +8,7 @@ functional form it calls only knows the arithmetic. These helpers turn a misfit 
 """
 from lucid._tensor import Tensor
 
-__all__ = ["tensor_input", "layer_input", "expected_shape"]
+__all__ = ["tensor_input", "layer_input", "expected_shape", "map_or_tokens"]
 
 _SPATIAL = {0: (), 1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
@@ -40,3 +40,13 @@ def layer_input(layer, x, d, channels=None, unbatched=True, channel_check=True):
         raise ValueError(f"{layer}: expected input of shape {' or '.join(shapes)}; "
                          f"got {x.shape}")
     return x.ndim == d + 2
+
+
+def map_or_tokens(layer, x, dim):
+    """Check ``x`` is a channels-last map ``(N, H, W, dim)`` or tokens ``(N, L, dim)``
+    (the attention layers of the vision transformers take either)."""
+    if not isinstance(x, Tensor) or x.ndim not in (3, 4) or x.shape[-1] != dim:
+        given = x.shape if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"{layer}: expected a map (N, H, W, {dim}) or tokens (N, L, {dim}); "
+                         f"got {given}")
+    return x
