@@ -22,8 +22,10 @@ from lucid.nn.modules import flatten as _flatten
 from lucid.nn.modules.flatten import *  # noqa: F401,F403
 from lucid.nn.modules import distance as _distance
 from lucid.nn.modules.distance import *  # noqa: F401,F403
+from lucid.nn.modules import pixelshuffle as _pixelshuffle
+from lucid.nn.modules.pixelshuffle import *  # noqa: F401,F403
 
 __all__ = [*conv.__all__, *linear.__all__, *activation.__all__, *norm.__all__,
            *dropout.__all__, *loss.__all__, *pooling.__all__, *sparse.__all__,
            *upsample.__all__, *_attention.__all__, *_transformer.__all__, *_fused.__all__,
-           *_einops.__all__, *_flatten.__all__, *_distance.__all__]
+           *_einops.__all__, *_flatten.__all__, *_distance.__all__, *_pixelshuffle.__all__]
