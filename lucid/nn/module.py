@@ -26,6 +26,7 @@ from lucid._tensor import Tensor
 from lucid.autograd.function import Function
 from lucid.autograd.grad_mode import state as _grad_state
 from lucid.autograd.inplace import note_write
+from lucid.nn._shape_only import is_shape_only as _is_shape_only
 from lucid.nn.parameter import Buffer, Parameter
 
 __all__ = ["Module", "RemovableHandle", "IncompatibleKeys", "auto_repr"]
@@ -1401,6 +1402,11 @@ class Module:
         if problems:
             raise ValueError(f"load_state_dict: the state dict does not fit {type(self).__name__}:\n  "
                              + "\n  ".join(problems))
+        for key, target in own.items():
+            if key in state_dict and _is_shape_only(target):
+                raise ValueError(f"load_state_dict: {key} is a shape-only placeholder (built "
+                                 f"under nn.shape_only()); build the model outside that block "
+                                 f"to load weights into it")
         for target, array in updates:
             np.copyto(target.data, array, casting="unsafe")
             note_write(target.data)

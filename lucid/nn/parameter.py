@@ -13,13 +13,18 @@ import numpy as np
 
 from lucid._checks import check_device
 from lucid._tensor import Tensor
+from lucid.nn import _shape_only
 
 __all__ = ["Parameter", "Buffer"]
 
 
 def _init_tensor(tensor, data, dtype, name):
-    """Fill ``tensor`` (a new Parameter / Buffer) from ``data``; errors name ``name``."""
+    """Fill ``tensor`` (a new Parameter / Buffer) from ``data``; errors name ``name``.
+    Inside ``nn.shape_only()`` it keeps only the shape and dtype (a placeholder)."""
     try:
+        if _shape_only.active():
+            _shape_only.make_placeholder(tensor, data, dtype)
+            return
         Tensor.__init__(tensor, data, dtype=dtype)
     except (TypeError, ValueError) as error:
         raise type(error)(f"{name}: {error}") from None

@@ -347,7 +347,7 @@ def drop_path(input_, p=0.1, training=True, scale_by_keep=True):
     Raises
     ------
     TypeError
-        A non-float ``input_``; a bad ``p`` or ``training`` type.
+        A non-float ``input_``; a bad ``p``, ``training`` or ``scale_by_keep`` type.
     ValueError
         A 0-d ``input_``; ``p`` outside [0, 1].
 

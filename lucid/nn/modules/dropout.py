@@ -240,7 +240,7 @@ class DropPath(Module):
     Raises
     ------
     TypeError, ValueError
-        ``drop_prob`` not in [0, 1]; (forward) a 0-d input.
+        ``drop_prob`` not in [0, 1], ``scale_by_keep`` not a bool; (forward) a 0-d input.
 
     Examples
     --------
