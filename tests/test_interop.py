@@ -120,6 +120,13 @@ def _labels(n, classes):
     return np.random.default_rng(n).integers(0, classes, n).astype(np.int64)
 
 
+def _pooled(d, shape, kernel_size, **kw):
+    """Max-pooled values and their indices: the inputs of MaxUnpool{d}d."""
+    y, indices = getattr(nn.functional, f"max_pool{d}d")(lucid.Tensor(_x(*shape)), kernel_size,
+                                                          return_indices=True, **kw)
+    return [y.data, indices.data]
+
+
 LAYERS = {   # id -> (layer factory, inputs factory)
     "Identity": (lambda: nn.Identity(), lambda: [_x(3, 4)]),
     "Linear": (lambda: nn.Linear(4, 3), lambda: [_x(2, 5, 4)]),
@@ -200,6 +207,11 @@ LAYERS = {   # id -> (layer factory, inputs factory)
     "AdaptiveAvgPool1d": (lambda: nn.AdaptiveAvgPool1d(3), lambda: [_x(2, 3, 7)]),
     "AdaptiveAvgPool2d": (lambda: nn.AdaptiveAvgPool2d((2, 3)), lambda: [_x(2, 3, 5, 7)]),
     "AdaptiveAvgPool3d": (lambda: nn.AdaptiveAvgPool3d(2), lambda: [_x(1, 2, 5, 4, 3)]),
+    "MaxUnpool1d": (lambda: nn.MaxUnpool1d(3, stride=2, padding=1),
+                    lambda: _pooled(1, (2, 3, 9), 3, stride=2, padding=1)),
+    "MaxUnpool2d": (lambda: nn.MaxUnpool2d(2), lambda: _pooled(2, (2, 3, 4, 6), 2)),
+    "MaxUnpool3d": (lambda: nn.MaxUnpool3d((2, 1, 2)),
+                    lambda: _pooled(3, (1, 2, 4, 3, 4), (2, 1, 2))),
     "Embedding-max_norm": (lambda: nn.Embedding(10, 4, max_norm=1.0, norm_type=1.5),
                            lambda: [np.array([[0, 3, 9], [3, 3, 1]], dtype=np.int64)]),
     "Embedding": (lambda: nn.Embedding(10, 4, padding_idx=0),
@@ -207,6 +219,10 @@ LAYERS = {   # id -> (layer factory, inputs factory)
     "Upsample-bilinear": (lambda: nn.Upsample(scale_factor=2, mode="bilinear"),
                           lambda: [_x(1, 2, 3, 4)]),
     "Upsample-nearest": (lambda: nn.Upsample(size=(5, 7)), lambda: [_x(1, 2, 3, 4)]),
+    "PixelShuffle": (lambda: nn.PixelShuffle(2), lambda: [_x(2, 8, 3, 4)]),
+    "PixelUnshuffle": (lambda: nn.PixelUnshuffle(2), lambda: [_x(2, 2, 4, 6)]),
+    "CosineSimilarity": (lambda: nn.CosineSimilarity(dim=-1, eps=1e-6),
+                         lambda: [_x(3, 4), _x(2, 3, 4)]),
     "ScaledDotProductAttention": (lambda: nn.ScaledDotProductAttention(is_causal=True),
                                   lambda: [_x(2, 4, 8), _x(2, 5, 8)[:, :4], _x(2, 4, 6)]),
     "RNN": (lambda: nn.RNN(3, 4, 2, nonlinearity="relu", bidirectional=True),

@@ -151,7 +151,7 @@ def from_torch(module):
     >>> model
     Sequential(
       (0): Linear(in_features=3, out_features=2, bias=True)
-      (1): Swish()
+      (1): SiLU()
     )
     >>> model[0].weight.dtype
     dtype('float64')

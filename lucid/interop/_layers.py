@@ -105,10 +105,15 @@ LAYERS = {
     **{f"AvgPool{d}d": (f"AvgPool{d}d", _AVG_POOL + _args("divisor_override")) for d in (2, 3)},
     **{f"AdaptiveAvgPool{d}d": (f"AdaptiveAvgPool{d}d", _args("output_size"))
        for d in (1, 2, 3)},
+    **{f"MaxUnpool{d}d": (f"MaxUnpool{d}d", _args("kernel_size", "stride", "padding"))
+       for d in (1, 2, 3)},
     "Embedding": ("Embedding", _args("num_embeddings", "embedding_dim", "padding_idx",
                                      "max_norm", "norm_type")),
     "Upsample": ("Upsample", _args("size", "scale_factor", "mode", "align_corners",
                                    "recompute_scale_factor")),
+    "PixelShuffle": ("PixelShuffle", _args("upscale_factor")),
+    "PixelUnshuffle": ("PixelUnshuffle", _args("downscale_factor")),
+    "CosineSimilarity": ("CosineSimilarity", _args("axis|dim", "eps")),
     "MultiheadAttention": ("MultiheadAttention", _args(
         "embed_dim", "num_heads", "dropout", Arg("bias", _present("in_proj_bias")),
         Arg("add_bias_kv", _present("bias_k")), "add_zero_attn", "kdim", "vdim",

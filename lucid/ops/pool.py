@@ -8,6 +8,7 @@ needed                                  kernel
 =====================================  ===========================================
 max pooling forward                     ``max_pool_forward(x) -> (y, argmax)``
 max pooling input gradient              ``max_pool_backward(dL/dy, argmax)``
+max unpooling, forward and backward     none: a NumPy scatter and gather
 average pooling forward                 ``avg_pool_forward(x)``
 average pooling input gradient          ``avg_pool_backward(dL/dy)``
 =====================================  ===========================================
@@ -44,15 +45,22 @@ class MaxPool(Function):
 
     Backward: ``dL/dx[n, c, argmax[n, c, o]] += dL/dy[n, c, o]`` (each gradient goes to
     the one input that won its window).
+
+    ``indices``: a list to which the forward appends ``argmax`` (the output's shape,
+    int64), for ``return_indices=True``. It is already PyTorch's index: the flat
+    (row-major) position of the winner inside its plane ``x[n, c]``.
     """
 
     @staticmethod
-    def forward(ctx, x, kernel_size, stride, padding, dilation, ceil_mode, unbatched=False):
+    def forward(ctx, x, kernel_size, stride, padding, dilation, ceil_mode, unbatched=False,
+                indices=None):
         x = _batched(x, unbatched)
         y, argmax = _ext.get("pool").max_pool_forward(x, kernel_size, stride, padding,
                                                       dilation, ceil_mode)
         ctx.argmax, ctx.x_shape, ctx.dtype, ctx.unbatched = argmax, x.shape, x.dtype, unbatched
         ctx.window = int(np.prod(kernel_size))
+        if indices is not None:
+            indices.append((argmax[0] if unbatched else argmax).copy())   # the user may write it
         return y[0] if unbatched else y
 
     @staticmethod
@@ -65,6 +73,45 @@ class MaxPool(Function):
     def flops(ctx, out, *inputs):
         """One comparison per window element."""
         return int(out.size) * ctx.window
+
+
+class MaxUnpool(Function):
+    r"""``y = max_unpool(x, indices)``: the partial inverse of max pooling.
+
+    Every plane ``(n, c)`` of the output (shape ``output_size``, zeros) receives each
+    input value at the flat position ``indices`` names:
+    :math:`y[n, c].\mathrm{flat}[\mathrm{indices}[n, c, o]] = x[n, c, o]` (a position
+    named twice keeps the last value written, as PyTorch's CPU loop).
+
+    Backward: the gather of the same positions,
+    :math:`\partial L/\partial x[n, c, o] = \partial L/\partial
+    y[n, c].\mathrm{flat}[\mathrm{indices}[n, c, o]]`. ``indices`` gets no gradient.
+
+    ``x`` and ``indices`` have one shape ``(*planes, *in)``; ``output_size`` is the
+    spatial shape of the output, whose leading axes are ``x``'s.
+    """
+
+    @staticmethod
+    def forward(ctx, x, indices, output_size):
+        d = len(output_size)
+        planes = x.shape[:x.ndim - d]
+        n_planes = int(np.prod(planes, dtype=np.int64))
+        rows = np.arange(n_planes)[:, None]
+        flat = indices.reshape(n_planes, -1)
+        y = np.zeros((n_planes, int(np.prod(output_size, dtype=np.int64))), dtype=x.dtype)
+        y[rows, flat] = x.reshape(n_planes, -1)
+        ctx.rows, ctx.flat, ctx.x_shape = rows, flat, x.shape
+        return y.reshape(planes + tuple(output_size))
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = grad.reshape(ctx.rows.shape[0], -1)
+        return g[ctx.rows, ctx.flat].reshape(ctx.x_shape), None
+
+    @staticmethod
+    def flops(ctx, out, *inputs):
+        """No arithmetic: the values are moved."""
+        return 0
 
 
 class AvgPool(Function):

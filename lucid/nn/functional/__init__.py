@@ -23,7 +23,14 @@ from lucid.nn.functional import attention as _attention
 from lucid.nn.functional.attention import *  # noqa: F401,F403
 from lucid.nn.functional.pool import *  # noqa: F401,F403
 from lucid.nn.functional.interpolate import *  # noqa: F401,F403
+from lucid.nn.functional import distance as _distance
+from lucid.nn.functional.distance import *  # noqa: F401,F403
+from lucid.nn.functional import padding as _padding
+from lucid.nn.functional.padding import *  # noqa: F401,F403
+from lucid.nn.functional import pixelshuffle as _pixelshuffle
+from lucid.nn.functional.pixelshuffle import *  # noqa: F401,F403
 
 __all__ = [*conv.__all__, *_activation.__all__, *_linear.__all__, *_loss.__all__,
            *_norm.__all__, *_dropout.__all__, *_embedding.__all__, *_interpolate.__all__,
-           *pool.__all__, *_vision.__all__, *_attention.__all__]
+           *pool.__all__, *_vision.__all__, *_attention.__all__, *_distance.__all__,
+           *_padding.__all__, *_pixelshuffle.__all__]

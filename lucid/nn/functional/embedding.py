@@ -1,16 +1,18 @@
-r"""``embedding``: look up rows of a weight matrix by integer index.
+r"""Integer indices to vectors: ``embedding`` (rows of a weight matrix) and ``one_hot``.
 
-It checks its arguments, then calls :class:`lucid.ops.embedding.Embedding`, whose
-backward runs the scatter-add kernels (reference or compiled twin).
+``embedding`` checks its arguments, then calls :class:`lucid.ops.embedding.Embedding`,
+whose backward runs the scatter-add kernels (reference or compiled twin). ``one_hot``
+makes a new integer tensor (it has no gradient).
 """
 import numpy as np
 
 from lucid._checks import check_int, check_number, float_tensor
+from lucid._tensor import Tensor
 from lucid.autograd.inplace import note_write
 from lucid.nn.functional._layer_args import int_tensor
 from lucid.ops.embedding import Embedding
 
-__all__ = ["embedding"]
+__all__ = ["embedding", "one_hot"]
 
 
 def embedding(input_, weight, padding_idx=None, max_norm=None, norm_type=2.0):
@@ -114,3 +116,62 @@ def _renorm(table, rows, max_norm, p):
         scale = (max_norm / (norms[too_long] + 1e-7)).astype(table.dtype)
         table[rows[too_long]] = picked[too_long] * scale[:, None]
         note_write(table)
+
+
+def one_hot(input_, num_classes=-1):
+    r"""One-hot encode class indices: a 1 at each index, 0 elsewhere.
+
+    .. math:: y_{\dots, c} = [\,\text{input}_{\dots} = c\,], \qquad 0 \le c < C
+
+    with :math:`C` = ``num_classes``, or one more than the largest index when it is -1.
+
+    Shapes: ``input_`` of any shape ``S`` gives ``S + (C,)``.
+
+    Backward: none (the result is a new int64 tensor, as PyTorch's; cast it with
+    ``.float()`` to mix it with activations).
+
+    Parameters
+    ----------
+    input_ : Tensor
+        Non-negative integer class indices, each smaller than ``num_classes``.
+    num_classes : int, default -1
+        :math:`C`; -1 infers it from ``input_`` (which must then not be empty).
+
+    Returns
+    -------
+    Tensor
+        int64, of shape ``input_.shape + (C,)``.
+
+    Raises
+    ------
+    TypeError
+        ``input_`` not a Tensor of an integer dtype; a non-int ``num_classes``.
+    ValueError
+        A negative index; an index not below ``num_classes``; ``num_classes`` below -1;
+        -1 with an empty ``input_``.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> import lucid.nn.functional as F
+    >>> print(F.one_hot(lucid.Tensor([0, 2, 1])))
+    Tensor([[1, 0, 0], [0, 0, 1], [0, 1, 0]])
+    >>> F.one_hot(lucid.Tensor([[1, 3]]), num_classes=5).shape
+    (1, 2, 5)
+    """
+    name = "one_hot"
+    t = int_tensor(input_, name, "input_")
+    classes = check_int(num_classes, name, "num_classes", -1)
+    if classes == -1:
+        if t.size == 0:
+            raise ValueError(f"{name}: num_classes=-1 infers the number of classes from "
+                             f"the largest index, but input_ is empty (shape {t.shape})")
+        classes = int(t.data.max()) + 1
+    if t.size and t.data.min() < 0:
+        raise ValueError(f"{name}: class indices must be non-negative; got {t.data.min()}")
+    if t.size and t.data.max() >= classes:
+        raise ValueError(f"{name}: class indices must be smaller than num_classes "
+                         f"({classes}); got {t.data.max()}")
+    out = np.zeros(t.shape + (classes,), dtype=np.int64)
+    np.put_along_axis(out, t.data.astype(np.int64)[..., None], 1, axis=-1)
+    return Tensor._wrap(out)

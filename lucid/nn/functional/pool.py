@@ -1,4 +1,5 @@
-r"""Pooling: ``max_pool1d/2d/3d``, ``avg_pool1d/2d/3d``, ``adaptive_avg_pool1d/2d/3d``.
+r"""Pooling: ``max_pool1d/2d/3d``, ``max_unpool1d/2d/3d``, ``avg_pool1d/2d/3d``,
+``adaptive_avg_pool1d/2d/3d``.
 
 Each function checks its arguments here (every rule lives in this file), then calls one
 autograd Function of :mod:`lucid.ops.pool`, whose forward and backward run the ``pool``
@@ -11,16 +12,19 @@ per dimension below; each function has its own examples.
 """
 import math
 
+import numpy as np
+
 from lucid._ext._sizes import pool_output_size
 from lucid._tensor import Tensor
 from lucid.nn.functional._conv_args import MAX_ELEMENTS, check_input_ndim, spatial_ints
 from lucid.nn.functional._family_doc import fill_doc
 from lucid.nn.functional._layer_args import flag_arg
-from lucid._checks import is_int
-from lucid.ops.pool import AdaptiveAvgPool, AvgPool, MaxPool
+from lucid._checks import int_tuple, is_int
+from lucid.ops.pool import AdaptiveAvgPool, AvgPool, MaxPool, MaxUnpool
 
-__all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d",
-           "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d"]
+__all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_unpool1d", "max_unpool2d",
+           "max_unpool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d",
+           "adaptive_avg_pool2d", "adaptive_avg_pool3d"]
 
 
 # ------------------------------------------------------------------ argument checks
@@ -89,11 +93,64 @@ def _window_args(fname, d, input_, kernel_size, stride, padding, dilation, ceil_
     return kernel, stride, padding, dilation, ceil_mode, unbatched
 
 
-def _max_pool(fname, d, input_, kernel_size, stride, padding, dilation, ceil_mode):
+def _max_pool(fname, d, input_, kernel_size, stride, padding, dilation, ceil_mode,
+              return_indices):
     kernel, stride, padding, dilation, ceil_mode, unbatched = _window_args(
         fname, d, input_, kernel_size, stride, padding, dilation, ceil_mode)
-    return MaxPool.apply(input_, kernel_size=kernel, stride=stride, padding=padding,
-                         dilation=dilation, ceil_mode=ceil_mode, unbatched=unbatched)
+    if not flag_arg(return_indices, fname, "return_indices"):
+        return MaxPool.apply(input_, kernel_size=kernel, stride=stride, padding=padding,
+                             dilation=dilation, ceil_mode=ceil_mode, unbatched=unbatched)
+    indices = []
+    y = MaxPool.apply(input_, kernel_size=kernel, stride=stride, padding=padding,
+                      dilation=dilation, ceil_mode=ceil_mode, unbatched=unbatched,
+                      indices=indices)
+    return y, Tensor._wrap(indices[0])
+
+
+def _max_unpool(fname, d, input_, indices, kernel_size, stride, padding, output_size):
+    """Check the arguments of max unpooling (PyTorch's rules), then scatter."""
+    _check_input(fname, input_, d)
+    if not isinstance(indices, Tensor) or indices.dtype.kind not in "iu":
+        raise TypeError(f"{fname}: indices must be a Tensor of integer positions (int64, as "
+                        f"max_pool{d}d(..., return_indices=True) returns); got "
+                        f"{indices.dtype if isinstance(indices, Tensor) else type(indices).__name__}")
+    if indices.shape != input_.shape:
+        raise ValueError(f"{fname}: indices must have the shape of input_ {input_.shape}; "
+                         f"got {indices.shape}")
+    kernel = spatial_ints(kernel_size, fname, "kernel_size", d, 1)
+    stride = kernel if stride is None else spatial_ints(stride, fname, "stride", d, 1)
+    padding = spatial_ints(padding, fname, "padding", d, 0)
+    spatial = input_.shape[-d:]
+    default = tuple((spatial[i] - 1) * stride[i] + kernel[i] - 2 * padding[i] for i in range(d))
+    if output_size is None:
+        size = default
+    else:
+        size = int_tuple(output_size, fname, "output_size", minimum=0)
+        if len(size) == d + 2:
+            size = size[2:]
+        if len(size) != d:
+            raise ValueError(f"{fname}: output_size must have {d} (spatial) or {d + 2} values; "
+                             f"got {tuple(output_size)}")
+        for i in range(d):
+            low, high = default[i] - stride[i], default[i] + stride[i]
+            if not low < size[i] < high:
+                raise ValueError(f"{fname}: output_size {size} must lie strictly between "
+                                 f"{low} and {high}{_axis(d, i)} (the pooled input's size, "
+                                 f"give or take a stride)")
+    if any(s <= 0 for s in size):
+        raise ValueError(f"{fname}: the output size {size} must be positive (kernel_size, "
+                         f"stride and padding leave nothing of input_ {input_.shape})")
+    planes = input_.shape[:input_.ndim - d]
+    if math.prod(planes + size) > MAX_ELEMENTS:
+        raise ValueError(f"{fname}: the output would have shape {planes + size}, more than "
+                         f"the {MAX_ELEMENTS} elements lucid allocates for one call")
+    positions = indices.data
+    n = math.prod(size)
+    if positions.size and (positions.min() < 0 or positions.max() >= n):
+        bad = positions[(positions < 0) | (positions >= n)].ravel()[0]
+        raise ValueError(f"{fname}: indices must lie in [0, {n}) (flat positions in an output "
+                         f"plane of size {'x'.join(map(str, size))}); got {bad}")
+    return MaxUnpool.apply(input_, positions.astype(np.int64, copy=False), output_size=size)
 
 
 def _avg_pool(fname, d, input_, kernel_size, stride, padding, ceil_mode, count_include_pad,
@@ -143,19 +200,37 @@ def _adaptive_avg_pool(fname, d, input_, output_size):
 
 
 # ------------------------------------------------------------------ the functions
-def max_pool1d(input_, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+def max_pool1d(input_, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
     return _max_pool("max_pool1d", 1, input_, kernel_size, stride, padding, dilation,
-                     ceil_mode)
+                     ceil_mode, return_indices)
 
 
-def max_pool2d(input_, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+def max_pool2d(input_, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
     return _max_pool("max_pool2d", 2, input_, kernel_size, stride, padding, dilation,
-                     ceil_mode)
+                     ceil_mode, return_indices)
 
 
-def max_pool3d(input_, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+def max_pool3d(input_, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
     return _max_pool("max_pool3d", 3, input_, kernel_size, stride, padding, dilation,
-                     ceil_mode)
+                     ceil_mode, return_indices)
+
+
+def max_unpool1d(input_, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool("max_unpool1d", 1, input_, indices, kernel_size, stride, padding,
+                       output_size)
+
+
+def max_unpool2d(input_, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool("max_unpool2d", 2, input_, indices, kernel_size, stride, padding,
+                       output_size)
+
+
+def max_unpool3d(input_, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool("max_unpool3d", 3, input_, indices, kernel_size, stride, padding,
+                       output_size)
 
 
 def avg_pool1d(input_, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -229,6 +304,72 @@ _MAX_DOC = r"""<D>-D max pooling: the largest value of every window.
         Spacing between the window's elements.
     ceil_mode : bool, default False
         Round the output size up instead of down.
+    return_indices : bool, default False
+        Also return where each maximum was (for :func:`max_unpool<d>d`).
+
+    Returns
+    -------
+    Tensor, or (Tensor, Tensor)
+        ``(N, C, <O>)`` (or ``(C, <O>)``), the input's dtype. With ``return_indices``
+        also the indices, int64 of the same shape: PyTorch's convention, the flat
+        (row-major) position of the winner inside its ``(<S>)`` plane of the input (a
+        window lying wholly in the padding, possible with dilation, gives -1). They
+        carry no gradient.
+
+    Raises
+    ------
+    TypeError
+        Non-Tensor or non-float input; non-integer sizes; non-bool ``ceil_mode`` or
+        ``return_indices``.
+    ValueError
+        Wrong input ndim or an empty channel/spatial axis; kernel_size, stride or
+        dilation not positive; padding negative or more than half the kernel; an output
+        size that is not positive.
+
+    Examples
+    --------
+"""
+
+_UNPOOL_DOC = r"""<D>-D max unpooling: put each value back where :func:`max_pool<d>d` found it.
+
+    The partial inverse of max pooling: given the pooled values and the ``indices``
+    that ``max_pool<d>d(..., return_indices=True)`` returned, every value goes back to
+    its position in an output of zeros,
+
+    .. math:: y[n, c].\mathrm{flat}[\,\mathrm{indices}[n, c, o]\,] = x[n, c, o]
+
+    and everything else is 0 (the non-maxima are lost). Each index is a flat
+    (row-major) position inside one ``(<O>)`` plane of the output. Along each axis the
+    output size is, by default, the input size of the pooling that made the indices
+    (without its ``ceil_mode``/``dilation``):
+
+    .. math:: L_{out} = (L - 1)\,s - 2p + K
+
+    ``output_size`` picks another one strictly between :math:`L_{out} - s` and
+    :math:`L_{out} + s` (e.g. an odd size the pooling rounded down).
+
+    Shapes: ``(N, C, <S>)`` and ``indices`` of that shape give ``(N, C, <O>)``; an
+    unbatched ``(C, <S>)`` gives ``(C, <O>)``.
+
+    Backward: the gather of the same positions, :math:`\partial L/\partial x[n, c, o]
+    = \partial L/\partial y[n, c].\mathrm{flat}[\mathrm{indices}[n, c, o]]`.
+    ``indices`` gets no gradient.
+
+    Parameters
+    ----------
+    input_ : Tensor
+        ``(N, C, <S>)`` or ``(C, <S>)``, float32 or float64: pooled values.
+    indices : Tensor
+        Integer flat positions of ``input_``'s shape, each in
+        :math:`[0, \prod L_{out})`.
+    kernel_size : int or tuple of <d> ints
+        The pooling's window.
+    stride : int or tuple of <d> ints, optional
+        The pooling's stride; default ``kernel_size``.
+    padding : int or tuple of <d> ints, default 0
+        The pooling's padding.
+    output_size : tuple of ints, optional
+        The ``(<O>)`` sizes (or ``(N, C, <O>)``); default the formula above.
 
     Returns
     -------
@@ -238,11 +379,12 @@ _MAX_DOC = r"""<D>-D max pooling: the largest value of every window.
     Raises
     ------
     TypeError
-        Non-Tensor or non-float input; non-integer sizes; non-bool ``ceil_mode``.
+        Non-Tensor or non-float input; ``indices`` not of an integer dtype; non-integer
+        sizes.
     ValueError
-        Wrong input ndim or an empty channel/spatial axis; kernel_size, stride or
-        dilation not positive; padding negative or more than half the kernel; an output
-        size that is not positive.
+        Wrong input ndim or an empty channel/spatial axis; ``indices`` of another shape
+        or out of range; ``output_size`` of the wrong length or outside the range above;
+        an output size that is not positive.
 
     Examples
     --------
@@ -390,6 +532,17 @@ max_pool1d.__doc__ = _fill(_MAX_DOC, 1, r"""
     array([[[0., 2., 0., 2., 0.]]], dtype=float32)
 """)
 
+max_pool1d.__doc__ = max_pool1d.__doc__.rstrip() + r"""
+
+    ``return_indices=True`` also returns where each maximum was: its flat position in
+    the input's plane (the 3 was at 1, the 5 at 3):
+
+    >>> y, indices = F.max_pool1d(lucid.Tensor([[[1.0, 3.0, 2.0, 5.0, 4.0]]]), 2,
+    ...                           return_indices=True)
+    >>> print(indices)
+    Tensor([[[1, 3]]])
+"""
+
 max_pool2d.__doc__ = _fill(_MAX_DOC, 2, r"""
     >>> import lucid
     >>> import lucid.nn.functional as F
@@ -411,6 +564,54 @@ max_pool3d.__doc__ = _fill(_MAX_DOC, 3, r"""
     Tensor([[[[[7.0]]]]])
     >>> print(F.max_pool3d(x, (2, 1, 1)).shape)
     (1, 1, 1, 2, 2)
+""")
+
+max_unpool1d.__doc__ = _fill(_UNPOOL_DOC, 1, r"""
+    >>> import lucid
+    >>> import lucid.nn.functional as F
+    >>> x = lucid.Tensor([[[1.0, 3.0, 2.0, 5.0, 4.0, 0.0]]])
+    >>> y, indices = F.max_pool1d(x, 2, return_indices=True)
+    >>> print(y, indices)
+    Tensor([[[3.0, 5.0, 4.0]]]) Tensor([[[1, 3, 4]]])
+    >>> print(F.max_unpool1d(y, indices, 2))            # the maxima where they were
+    Tensor([[[0.0, 3.0, 0.0, 5.0, 4.0, 0.0]]])
+
+    An input of odd length pools to a shorter output; ``output_size`` restores it:
+
+    >>> x = lucid.Tensor([[[1.0, 3.0, 2.0, 5.0, 9.0]]])
+    >>> y, indices = F.max_pool1d(x, 2, return_indices=True)
+    >>> print(F.max_unpool1d(y, indices, 2, output_size=(5,)))
+    Tensor([[[0.0, 3.0, 0.0, 5.0, 0.0]]])
+""")
+
+max_unpool2d.__doc__ = _fill(_UNPOOL_DOC, 2, r"""
+    >>> import lucid
+    >>> import lucid.nn.functional as F
+    >>> x = lucid.Tensor([[[[1.0, 2.0, 5.0, 6.0],
+    ...                     [3.0, 4.0, 7.0, 8.0]]]])        # (1, 1, 2, 4)
+    >>> y, indices = F.max_pool2d(x, 2, return_indices=True)
+    >>> print(indices)                                       # row 1, columns 1 and 3
+    Tensor([[[[5, 7]]]])
+    >>> print(F.max_unpool2d(y, indices, 2))
+    Tensor([[[[0.0, 0.0, 0.0, 0.0], [0.0, 4.0, 0.0, 8.0]]]])
+
+    The gradient goes back to the pooled values, read at their positions:
+
+    >>> y = lucid.Tensor(y.data, requires_grad=True)
+    >>> (F.max_unpool2d(y, indices, 2) * lucid.arange(8.0).reshape(1, 1, 2, 4)).sum().backward()
+    >>> y.grad
+    array([[[[5., 7.]]]], dtype=float32)
+""")
+
+max_unpool3d.__doc__ = _fill(_UNPOOL_DOC, 3, r"""
+    >>> import lucid
+    >>> import lucid.nn.functional as F
+    >>> x = lucid.arange(8.0).reshape(1, 1, 2, 2, 2)          # (N, C, D, H, W)
+    >>> y, indices = F.max_pool3d(x, 2, return_indices=True)
+    >>> print(y, indices)
+    Tensor([[[[[7.0]]]]]) Tensor([[[[[7]]]]])
+    >>> F.max_unpool3d(y, indices, 2).shape
+    (1, 1, 2, 2, 2)
 """)
 
 avg_pool1d.__doc__ = _fill(_AVG_DOC, 1, r"""

@@ -1,4 +1,5 @@
-r"""Pooling layers: ``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d`` and ``AdaptiveAvgPool1d/2d/3d``.
+r"""Pooling layers: ``MaxPool1d/2d/3d``, ``MaxUnpool1d/2d/3d``, ``AvgPool1d/2d/3d`` and
+``AdaptiveAvgPool1d/2d/3d``.
 
 Each layer holds its window settings (checked when the layer is made) and calls the
 matching function of :mod:`lucid.nn.functional.pool` in ``forward``; those functions
@@ -19,8 +20,9 @@ from lucid.nn.module import Module
 from lucid.nn.modules._checks import layer_input
 from lucid._checks import is_int
 
-__all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
-           "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d"]
+__all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
+           "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
+           "AdaptiveAvgPool3d"]
 
 
 def _window(layer, d, kernel_size, stride, padding, dilation=1):
@@ -49,24 +51,42 @@ class _MaxPool(_Pool):
         super().__init__()
         name = type(self).__name__
         _window(name, self._d, kernel_size, stride, padding, dilation)
-        if flag_arg(return_indices, name, "return_indices"):
-            raise ValueError(f"{name}: return_indices=True is not supported by lucid (the "
-                             "arg-max indices stay inside the backward)")
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding, self.dilation = padding, dilation
-        self.return_indices = False
+        self.return_indices = flag_arg(return_indices, name, "return_indices")
         self.ceil_mode = flag_arg(ceil_mode, name, "ceil_mode")
 
     def forward(self, x):
-        """Max-pool ``x`` (``(N, C, *S)`` or ``(C, *S)``)."""
+        """Max-pool ``x`` (``(N, C, *S)`` or ``(C, *S)``); with ``return_indices``, the
+        pooled tensor and the indices."""
         self._check(x)
         fn = (P.max_pool1d, P.max_pool2d, P.max_pool3d)[self._d - 1]
-        return fn(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
+        return fn(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                  self.ceil_mode, self.return_indices)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, "
                 f"padding={self.padding}, dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class _MaxUnpool(_Pool):
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        name, d = type(self).__name__, self._d
+        self.kernel_size = spatial_ints(kernel_size, name, "kernel_size", d, 1)
+        self.stride = self.kernel_size if stride is None else \
+            spatial_ints(stride, name, "stride", d, 1)
+        self.padding = spatial_ints(padding, name, "padding", d, 0)
+
+    def forward(self, x, indices, output_size=None):
+        """Unpool ``x`` (``(N, C, *S)`` or ``(C, *S)``) at ``indices`` (the pooling's)."""
+        self._check(x)
+        fn = (P.max_unpool1d, P.max_unpool2d, P.max_unpool3d)[self._d - 1]
+        return fn(x, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class _AvgPool(_Pool):
@@ -143,7 +163,8 @@ _MAX_DOC = r"""{d}-D max pooling: the largest value of each window.
         At most half the kernel.
     dilation : int or tuple of {d} ints, default 1
     return_indices : bool, default False
-        Only False is supported.
+        Also return the indices of the maxima (PyTorch's flat positions in each input
+        plane), for :class:`MaxUnpool{d}d`.
     ceil_mode : bool, default False
         Round the output size up (windows may start in the right padding).
 
@@ -161,6 +182,45 @@ _MAX_DOC = r"""{d}-D max pooling: the largest value of each window.
     MaxPool{d}d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
     >>> pool(lucid.random.randn{example_in}).shape
     {example_out}
+    """
+
+_UNPOOL_DOC = r"""{d}-D max unpooling: the partial inverse of :class:`MaxPool{d}d`.
+
+    Each value goes back to the position its ``indices`` name (the pooling's, from
+    ``return_indices=True``), in an output of zeros:
+    :math:`y_{{n,c}}.\mathrm{{flat}}[\mathrm{{indices}}_{{n,c,o}}] = x_{{n,c,o}}`. The output
+    size along each axis is :math:`(L - 1)s - 2p + K`, or ``output_size`` given to
+    ``forward``. Shapes: ``(N, C, {s})`` or ``(C, {s})``.
+
+    Backward: the gather of those positions (see
+    :func:`lucid.nn.functional.max_unpool{d}d`).
+
+    Parameters
+    ----------
+    kernel_size : int or tuple of {d} ints
+    stride : int or tuple of {d} ints, default kernel_size
+    padding : int or tuple of {d} ints, default 0
+
+    Raises
+    ------
+    TypeError, ValueError
+        Bad window settings; (forward) an input of another ndim, indices of another
+        shape or out of range, a bad ``output_size``.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> pool, unpool = nn.MaxPool{d}d(2, return_indices=True), nn.MaxUnpool{d}d(2)
+    >>> unpool
+    MaxUnpool{d}d(kernel_size={k_tuple}, stride={k_tuple}, padding={p_tuple})
+    >>> x = lucid.random.randn{example_in}
+    >>> y, indices = pool(x)
+    >>> z = unpool(y, indices)
+    >>> z.shape == x.shape
+    True
+    >>> bool(((z.data == x.data) | (z.data == 0)).all())    # the maxima, zeros elsewhere
+    True
     """
 
 _AVG_DOC = r"""{d}-D average pooling: the mean of each window.
@@ -239,7 +299,8 @@ def _doc(template, d):
     ex_in, ex_out, ex_adaptive = _EXAMPLES[d]
     return template.format(d=d, s=SPATIAL[d], example_in=ex_in, example_out=ex_out,
                            example_adaptive=ex_adaptive, k_repr="(2,)" if d == 1 else "2",
-                           p_repr="(0,)" if d == 1 else "0")
+                           p_repr="(0,)" if d == 1 else "0", k_tuple=str((2,) * d),
+                           p_tuple=str((0,) * d))
 
 
 class MaxPool1d(_MaxPool):
@@ -255,6 +316,21 @@ class MaxPool2d(_MaxPool):
 class MaxPool3d(_MaxPool):
     _d = 3
     __doc__ = _doc(_MAX_DOC, 3)
+
+
+class MaxUnpool1d(_MaxUnpool):
+    _d = 1
+    __doc__ = _doc(_UNPOOL_DOC, 1)
+
+
+class MaxUnpool2d(_MaxUnpool):
+    _d = 2
+    __doc__ = _doc(_UNPOOL_DOC, 2)
+
+
+class MaxUnpool3d(_MaxUnpool):
+    _d = 3
+    __doc__ = _doc(_UNPOOL_DOC, 3)
 
 
 class AvgPool1d(_AvgPool):

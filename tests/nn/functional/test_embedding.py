@@ -55,3 +55,40 @@ def test_bad_inputs():
         embedding(lucid.Tensor([0]), w, padding_idx=4)
     with pytest.raises(TypeError, match=r"embedding: weight must have a floating dtype"):
         embedding(lucid.Tensor([0]), lucid.Tensor(np.zeros((4, 3), np.int64)))
+
+
+# ------------------------------------------------------------------------ one_hot
+@pytest.mark.torch
+@pytest.mark.parametrize("shape,num_classes", [((5,), -1), ((2, 3), 6), ((), 4), ((0,), 3),
+                                               ((2, 0, 3), 2)])
+def test_one_hot_matches_torch(shape, num_classes):
+    from lucid.nn.functional.embedding import one_hot
+    high = 4 if num_classes == -1 else num_classes
+    t = np.random.default_rng(0).integers(0, high, shape)
+    ours = one_hot(lucid.Tensor(t), num_classes)
+    theirs = torch.nn.functional.one_hot(torch.tensor(t), num_classes)
+    assert ours.dtype == np.int64 and not ours.requires_grad
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+def test_one_hot_loop_oracle_and_errors():
+    from lucid.nn.functional.embedding import one_hot
+    t = np.array([[3, 0], [1, 1]], dtype=np.int32)
+    y = one_hot(lucid.Tensor(t), 5).data
+    for i in range(2):
+        for j in range(2):
+            for c in range(5):
+                assert y[i, j, c] == (1 if t[i, j] == c else 0)
+    with pytest.raises(ValueError, match=r"one_hot: class indices must be non-negative; got -1"):
+        one_hot(lucid.Tensor([0, -1]))
+    with pytest.raises(ValueError, match=r"one_hot: class indices must be smaller than "
+                                         r"num_classes \(3\); got 3"):
+        one_hot(lucid.Tensor([0, 3]), 3)
+    with pytest.raises(ValueError, match=r"one_hot: num_classes=-1 infers .* input_ is empty"):
+        one_hot(lucid.Tensor(np.zeros(0, np.int64)))
+    with pytest.raises(ValueError, match=r"one_hot: num_classes must be at least -1; got -2"):
+        one_hot(lucid.Tensor([0]), -2)
+    with pytest.raises(TypeError, match=r"one_hot: input_ must hold integer indices .*float32"):
+        one_hot(lucid.Tensor([0.0, 1.0]))
+    with pytest.raises(TypeError, match=r"one_hot: input_ must be a Tensor; got list"):
+        one_hot([0, 1])

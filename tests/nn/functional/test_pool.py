@@ -271,3 +271,118 @@ def test_bad_inputs_raise_before_any_kernel_runs(monkeypatch, call, error, messa
                 monkeypatch.setattr(module, name, refuse)
     with pytest.raises(error, match=re.escape(message)):
         call()
+
+
+# ------------------------------------------------ return_indices and max unpooling
+@needs_torch
+@pytest.mark.parametrize("index", range(len(GRID)))
+def test_max_pool_indices_match_torch(twin, index):
+    """return_indices: PyTorch's flat positions, and the same pooled values and gradient."""
+    cfg = GRID[index]
+    if _empty_window(cfg):
+        pytest.skip("a window lies wholly in the padding: torch's index there is undefined")
+    x = np.random.default_rng(index).standard_normal(cfg["shape"]).astype(cfg["dtype"])
+    name = f"max_pool{cfg['d']}d"
+    args = (cfg["kernel"], cfg["stride"], cfg["padding"], cfg["dilation"], cfg["ceil_mode"])
+    y, indices = getattr(F, name)(lucid.Tensor(x), *args, return_indices=True)
+    ty, tindices = _torch(name)(torch.tensor(x), *args, return_indices=True)
+    assert indices.dtype == np.int64 and indices.shape == y.shape
+    np.testing.assert_array_equal(indices.data, tindices.numpy())
+    torch_parity(lambda t: getattr(F, name)(t, *args, return_indices=True)[0],
+                 lambda t: _torch(name)(t, *args, return_indices=True)[0], [x])
+
+
+def test_max_pool_indices_point_at_the_maxima(twin):
+    """A loop oracle: each index is the flat position, in its input plane, of a value equal
+    to the pooled maximum; ties go to the first in row-major order."""
+    x = np.random.default_rng(3).integers(0, 4, (2, 3, 6, 5)).astype(np.float64)  # ties
+    y, indices = F.max_pool2d(lucid.Tensor(x), (3, 2), stride=(2, 1), padding=(1, 0),
+                              return_indices=True)
+    for n in range(2):
+        for c in range(3):
+            plane = x[n, c].ravel()
+            for oh in range(y.shape[2]):
+                for ow in range(y.shape[3]):
+                    window = [(h, w) for h in range(oh * 2 - 1, oh * 2 + 2)
+                              for w in range(ow, ow + 2) if 0 <= h < 6]
+                    first = max(window, key=lambda hw: (x[n, c][hw], -hw[0], -hw[1]))
+                    assert indices.data[n, c, oh, ow] == first[0] * 5 + first[1]
+                    assert plane[indices.data[n, c, oh, ow]] == y.data[n, c, oh, ow]
+
+
+UNPOOL_CASES = [
+    # (d, shape, kernel, stride, padding, output_size)
+    (1, (2, 3, 9), 2, None, 0, None),
+    (1, (3, 8), 3, 2, 1, (8,)),                         # unbatched
+    (1, (2, 2, 9), 2, None, 0, (9,)),                   # odd length restored
+    (2, (2, 3, 6, 8), 2, None, 0, None),
+    (2, (1, 2, 7, 5), (3, 2), (2, 1), (1, 0), None),
+    (2, (1, 2, 7, 7), 2, None, 0, (1, 2, 7, 7)),        # output_size with N, C
+    (3, (1, 2, 4, 6, 4), 2, None, 0, None),
+    (3, (2, 5, 5, 4), (3, 2, 2), 2, (1, 1, 0), (5, 5, 4)),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("case", UNPOOL_CASES, ids=range(len(UNPOOL_CASES)))
+def test_max_unpool_matches_torch(twin, case, float_dtype):
+    d, shape, kernel, stride, padding, output_size = case
+    x = np.random.default_rng(7).standard_normal(shape).astype(float_dtype)
+    pool, unpool = f"max_pool{d}d", f"max_unpool{d}d"
+    _, indices = getattr(F, pool)(lucid.Tensor(x), kernel, stride, padding, return_indices=True)
+    _, tindices = _torch(pool)(torch.tensor(x), kernel, stride, padding, return_indices=True)
+    pooled = np.random.default_rng(8).standard_normal(indices.shape).astype(float_dtype)
+    out = torch_parity(
+        lambda t: getattr(F, unpool)(t, indices, kernel, stride, padding, output_size),
+        lambda t: _torch(unpool)(t, tindices, kernel, stride, padding, output_size), [pooled])
+    if output_size is not None:
+        assert out.shape[-d:] == tuple(output_size)[-d:]
+
+
+def test_max_unpool_inverts_max_pool_on_the_maxima(twin):
+    x = lucid.random.rand(2, 3, 8, 6) + 0.5                 # positive: the zeros never win
+    y, indices = F.max_pool2d(x, 2, return_indices=True)
+    z = F.max_unpool2d(y, indices, 2)
+    kept = z.data != 0
+    assert kept.sum() == y.size
+    np.testing.assert_array_equal(z.data[kept], x.data[kept])
+    np.testing.assert_array_equal(F.max_pool2d(z, 2).data, y.data)
+
+
+def test_max_unpool_gradcheck():
+    x = lucid.Tensor(np.random.default_rng(0).standard_normal((2, 2, 3, 3)), requires_grad=True)
+    indices = lucid.Tensor(np.random.default_rng(1).permutation(36)[:9].reshape(1, 1, 3, 3)
+                           .repeat(2, 0).repeat(2, 1))
+    assert gradcheck(lambda t: F.max_unpool2d(t, indices, 2), [x])
+    assert gradcheck(lambda t: F.max_pool2d(t, 2, 1, return_indices=True)[0], [x])
+
+
+def test_max_unpool_bad_inputs():
+    x = lucid.Tensor(np.zeros((1, 1, 2, 2)))
+    idx = lucid.Tensor(np.zeros((1, 1, 2, 2), np.int64))
+    with pytest.raises(TypeError, match=r"max_unpool2d: indices must be a Tensor of integer "
+                                        r"positions .*; got float64"):
+        F.max_unpool2d(x, lucid.Tensor(np.zeros((1, 1, 2, 2))), 2)
+    with pytest.raises(TypeError, match=r"max_unpool2d: indices must be a Tensor .*; got list"):
+        F.max_unpool2d(x, [0, 1], 2)
+    with pytest.raises(ValueError, match=r"max_unpool2d: indices must have the shape of input_ "
+                                         r"\(1, 1, 2, 2\); got \(1, 1, 4\)"):
+        F.max_unpool2d(x, lucid.Tensor(np.zeros((1, 1, 4), np.int64)), 2)
+    with pytest.raises(ValueError, match=r"max_unpool2d: indices must lie in \[0, 16\) .*"
+                                         r"plane of size 4x4\); got 16"):
+        F.max_unpool2d(x, lucid.Tensor(np.full((1, 1, 2, 2), 16)), 2)
+    with pytest.raises(ValueError, match=r"max_unpool2d: indices must lie in .*; got -1"):
+        F.max_unpool2d(x, lucid.Tensor(np.full((1, 1, 2, 2), -1)), 2)
+    with pytest.raises(ValueError, match=r"max_unpool2d: output_size \(6, 4\) must lie strictly "
+                                         r"between 2 and 6 along spatial axis 0"):
+        F.max_unpool2d(x, idx, 2, output_size=(6, 4))
+    with pytest.raises(ValueError, match=r"max_unpool2d: output_size must have 2 \(spatial\) or "
+                                         r"4 values; got \(4, 4, 4\)"):
+        F.max_unpool2d(x, idx, 2, output_size=(4, 4, 4))
+    one = lucid.Tensor(np.zeros((1, 1, 1)))
+    with pytest.raises(ValueError, match=r"max_unpool1d: the output size \(0,\) must be positive"):
+        F.max_unpool1d(one, lucid.Tensor(np.zeros((1, 1, 1), np.int64)), 2, padding=1)
+    with pytest.raises(ValueError, match=r"max_unpool3d: input_ must be 4-D \(C, D, H, W\) unbatched"):
+        F.max_unpool3d(one, lucid.Tensor(np.zeros((1, 1, 1), np.int64)), 2)
+    with pytest.raises(TypeError, match=r"max_pool2d: return_indices must be True or False"):
+        F.max_pool2d(x, 2, return_indices="yes")
