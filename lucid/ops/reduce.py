@@ -96,6 +96,7 @@ TypeError
 
 
 # ------------------------------------------------------------------------- sum
+# [exercise: sum]
 class Sum(Function):
     r"""``y = sum_{axis} x``;  ``dL/dx = broadcast(dL/dy)``."""
 
@@ -112,6 +113,7 @@ class Sum(Function):
     @staticmethod
     def backward(ctx, grad):
         return np.broadcast_to(_expand(grad, ctx.shape, ctx.axis, ctx.keepdims), ctx.shape)
+# [end exercise: sum]
 
 
 def sum(input_, axis=None, keepdims=False):
