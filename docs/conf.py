@@ -37,6 +37,7 @@ extensions = [
     "twins",                     # .. kernel-twins:: family function
     "lrplots",                   # learning-rate plots of the schedulers (matplotlib)
     "render_tutorials",          # runs tutorials/*.py, renders prose, code, output, figures
+    "modelzoo",                  # .. model-table:: family (parameters counted at the build)
 ]
 
 # -- sources ---------------------------------------------------------------------------

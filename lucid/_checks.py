@@ -22,7 +22,7 @@ import numbers
 import numpy as np
 
 __all__ = ["is_int", "is_number", "check_bool", "check_int", "check_number", "int_tuple",
-           "shape_arg", "float_tensor", "normalize_axis"]
+           "shape_arg", "shape_args", "float_tensor", "normalize_axis", "check_device", "device_or_dtype", "renamed"]
 
 
 def is_int(x):
@@ -130,6 +130,17 @@ def shape_arg(shape, fname, arg="shape"):
     return int_tuple(shape, fname, arg, minimum=0)
 
 
+def shape_args(dims, fname, arg="shape"):
+    """The shape of a varargs call: ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` all
+    mean ``(2, 3)`` (the original lucid's and PyTorch's habit); no sizes is ``()``."""
+    if len(dims) == 1 and not is_int(dims[0]):
+        return shape_arg(dims[0], fname, arg)
+    if dims and not is_int(dims[0]):
+        raise TypeError(f"{fname}: pass the {arg} as ints or as one tuple of ints, and "
+                        f"the other arguments by name; got {dims!r}")
+    return shape_arg(dims, fname, arg)
+
+
 def float_tensor(x, fname, arg="input_", convert=False):
     """``x`` as a float32 / float64 Tensor. ``convert``: an array-like becomes a Tensor
     first (``lucid.linalg`` accepts arrays); otherwise a Tensor is required."""
@@ -164,3 +175,94 @@ def normalize_axis(axis, ndim, fname):
         raise ValueError(f"{fname}: axis {axis} is out of range for a tensor with ndim "
                          f"{ndim} (valid: {-n} to {n - 1})")
     return int(axis) % n
+
+
+def check_device(device, fname):
+    """``device`` must be ``'cpu'`` (or None: the default); anything else is a
+    :class:`lucid.error.UnknownDeviceError` (a ValueError) saying what is missing."""
+    if device is None or device == "cpu":
+        return "cpu"
+    from lucid.error import UnknownDeviceError
+    raise UnknownDeviceError(device, fname)
+
+
+def device_or_dtype(target, fname):
+    """What ``to(target)`` asks for: a dtype (returned as a NumPy dtype), or a device
+    (returned as None after :func:`check_device`). A string names a dtype when NumPy
+    knows it (``'float64'``), else a device; a Tensor stands for its dtype."""
+    from lucid import _dtypes
+    from lucid._tensor import Tensor
+    target = target.dtype if isinstance(target, Tensor) else target
+    if isinstance(target, str):
+        try:
+            return _dtypes.resolve_dtype(target, fname)
+        except TypeError:
+            check_device(target, fname)
+            return None
+    return _dtypes.resolve_dtype(target, fname)
+
+
+def renamed(**aliases):
+    """Decorator: also accept other spellings of some keyword arguments.
+
+    ``@renamed(dim="axis", keepdim="keepdims")`` lets callers write PyTorch's
+    ``dim=`` / ``keepdim=`` where the function's own (the original lucid's) names are
+    ``axis`` / ``keepdims`` (or the original's names where lucid's own differ). This is
+    the one place the rule lives: the alias is passed
+    on under the function's own name, and giving both spellings of one argument is a
+    TypeError naming them. The aliases show in ``inspect.signature`` as keyword-only
+    arguments (default None: not given).
+
+    A call without keyword arguments goes straight through (no extra work).
+    """
+    def decorate(fn):
+        import functools
+        import inspect
+
+        sig = inspect.signature(fn)
+        params = list(sig.parameters.values())
+        fname = fn.__qualname__.replace(".__init__", "")
+        positions = {p.name: i for i, p in enumerate(params)
+                     if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)}
+        for alias, own in aliases.items():
+            if own not in sig.parameters:
+                raise AssertionError(f"renamed: {fn.__qualname__} has no argument {own!r}")
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            if kwargs:
+                for alias, own in aliases.items():
+                    if alias in kwargs:
+                        if own in kwargs or positions.get(own, len(args)) < len(args):
+                            raise TypeError(f"{fname}: got both {own}= and {alias}= (two "
+                                            f"names of one argument); pass one of them")
+                        kwargs[own] = kwargs.pop(alias)
+            return fn(*args, **kwargs)
+
+        extra = [inspect.Parameter(alias, inspect.Parameter.KEYWORD_ONLY, default=None)
+                 for alias in aliases]
+        tail = [p for p in params if p.kind == p.VAR_KEYWORD]
+        head = [p for p in params if p.kind != p.VAR_KEYWORD]
+        wrapper.__signature__ = sig.replace(parameters=head + extra + tail)
+        wrapper.aliases = dict(aliases)
+        wrapper.__doc__ = _alias_doc(fn.__doc__, aliases)
+        return wrapper
+    return decorate
+
+
+def _alias_doc(doc, aliases):
+    """``doc`` with one entry for the alias names at the end of its Parameters section
+    (unchanged when it has none)."""
+    import inspect
+
+    if not doc or "\nParameters\n----------\n" not in "\n" + inspect.cleandoc(doc):
+        return doc
+    doc = inspect.cleandoc(doc)
+    owns = ", ".join(f"``{own}``" for own in aliases.values())
+    entry = (f"{', '.join(aliases)} : optional\n    Other names of {owns} (PyTorch's or the "
+             "original lucid's); give one spelling of an argument, not both.\n")
+    start = doc.index("Parameters\n----------\n")
+    ends = [doc.find(f"\n{title}\n", start) for title in
+            ("Returns", "Yields", "Raises", "Attributes", "Notes", "See Also", "Examples")]
+    end = min([e for e in ends if e != -1], default=len(doc))
+    return doc[:end].rstrip("\n") + "\n" + entry + doc[end:]

@@ -162,6 +162,20 @@ Float = DType("Float", np.float32)
 
 Complex64 = DType("Complex64", np.complex64)
 Complex = DType("Complex", np.complex64)
+Bool = DType("Bool", np.bool_)
+UInt8 = DType("UInt8", np.uint8)
+Complex128 = DType("Complex128", np.complex128)
+
+#: PyTorch's dtype names (``torch.float32``, ``torch.long``, ...), each the lucid
+#: dtype of the same width. Note ``int`` is int32 and ``float`` float32, as in PyTorch;
+#: lucid's own ``Int`` is int64.
+TORCH_NAMES = {
+    "float16": Float16, "half": Float16, "float32": Float32, "float": Float32,
+    "float64": Float64, "double": Float64, "int8": Int8, "int16": Int16, "short": Int16,
+    "int32": Int32, "int": Int32, "int64": Int64, "long": Int64, "uint8": UInt8,
+    "bool": Bool, "complex64": Complex64, "cfloat": Complex64, "complex128": Complex128,
+    "cdouble": Complex128,
+}
 
 
 def _supported_names():

@@ -20,14 +20,11 @@ import weakref
 import numpy as np
 
 from lucid import _dtypes
+from lucid._checks import check_bool, check_device, device_or_dtype, is_int, renamed
 
 __all__ = ["Tensor"]
 
 _DEFAULT_FLOAT = np.float32
-
-
-def _is_float(dtype):
-    return dtype.kind in "fc"
 
 
 def _to_array(data, dtype):
@@ -75,7 +72,9 @@ class Tensor:
         The values. They are copied: the Tensor never shares memory with ``data``.
     requires_grad : bool, default False
         Record operations on this tensor so ``backward()`` can fill its ``.grad``.
-        Only floating tensors may require grad.
+        Integer and bool tensors may require grad too (as in the original lucid);
+        their gradient is floating (float64 unless a floating gradient arrives), never
+        truncated to integers.
     keep_grad : bool, default False
         For a non-leaf tensor, keep its ``.grad`` after ``backward()`` (PyTorch's
         ``retain_grad``). Leaves always keep theirs.
@@ -83,7 +82,15 @@ class Tensor:
         Element type. Default: float32 for Python floats, int64 for ints, bool for bools,
         the array's own dtype for ndarrays.
     device : {'cpu'}
-        lucid computes on the CPU only.
+        lucid computes on the CPU only; another device is a
+        :class:`~lucid.UnknownDeviceError` that says what is missing.
+
+    Notes
+    -----
+    ``x.size`` is the number of elements, as in the original lucid and NumPy; it is
+    also callable the PyTorch way: ``x.size()`` is the shape and ``x.size(0)`` one
+    axis's length. ``int(x)``, ``float(x)`` and ``bool(x)`` convert a one-element
+    tensor.
 
     Examples
     --------
@@ -98,20 +105,20 @@ class Tensor:
            [6., 8.]], dtype=float32)
     >>> print(lucid.Tensor([[[1.0, 2.5, 4.0, 1.5]]]))
     Tensor([[[1.0, 2.5, 4.0, 1.5]]])
+    >>> x.size, x.size(), x.size(0)
+    (4, (2, 2), 2)
+    >>> n = lucid.Tensor([1, 2, 3], requires_grad=True)   # integers may require grad
+    >>> (n * n).sum().backward()
+    >>> n.grad
+    array([2., 4., 6.])
     """
 
     __slots__ = ("data", "grad", "requires_grad", "_keep_grad", "_node", "_hooks", "_flops", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor
 
     def __init__(self, data, requires_grad=False, keep_grad=False, dtype=None, device="cpu"):
-        if device != "cpu":
-            raise ValueError(f"Tensor: device must be 'cpu' (lucid computes on the CPU); got {device!r}")
+        check_device(device, "Tensor")
         arr = _to_array(data, dtype)
-        if requires_grad and not _is_float(arr.dtype):
-            raise TypeError(
-                f"Tensor: only floating tensors can require grad; got dtype {arr.dtype}. "
-                "Pass float data or dtype=lucid.Float32."
-            )
         self._init(arr, bool(requires_grad), None, bool(keep_grad))
 
     def _init(self, data, requires_grad, node, keep_grad=False):
@@ -142,7 +149,9 @@ class Tensor:
 
     @property
     def size(self):
-        return self.data.size
+        """The number of elements (an int); also callable: ``size()`` is the shape,
+        ``size(axis)`` one axis's length (PyTorch's ``size``)."""
+        return _ElementCount(self.data.size, self.data.shape)
 
     @property
     def dtype(self):
@@ -189,6 +198,18 @@ class Tensor:
             )
         return bool(self.data)
 
+    def __int__(self):
+        return int(self._one_value("int"))
+
+    def __float__(self):
+        return float(self._one_value("float"))
+
+    def _one_value(self, what):
+        if self.data.size != 1:
+            raise TypeError(f"{what}(): only one-element tensors can be converted to a "
+                            f"Python number; this one has shape {self.shape}")
+        return self.data.item()
+
     def __array__(self, dtype=None, copy=None):
         return self.data if dtype is None else self.data.astype(dtype)
 
@@ -234,48 +255,95 @@ class Tensor:
         """A copy converted to ``dtype``; differentiable between floating dtypes."""
         return _ops.astype(self, dtype)
 
-    def to(self, device):
-        """Move to ``device``; lucid has only ``'cpu'``, so this returns ``self``."""
-        if device != "cpu":
-            raise ValueError(f"to: device must be 'cpu' (lucid computes on the CPU); got {device!r}")
-        return self
+    def to(self, device=None, dtype=None):
+        """Move to ``device`` and/or convert to ``dtype``.
+
+        lucid has one device, ``'cpu'``, so moving returns ``self``; any other device is
+        an :class:`~lucid.UnknownDeviceError`. As in PyTorch, the first argument may
+        also be a dtype (``x.to(lucid.float64)``) or a tensor whose dtype to take.
+
+        Examples
+        --------
+        >>> import lucid
+        >>> x = lucid.Tensor([1.0, 2.0])
+        >>> x.to("cpu") is x
+        True
+        >>> x.to(lucid.float64).dtype
+        dtype('float64')
+        """
+        if device is not None:
+            found = device_or_dtype(device, "to")
+            dtype = found if dtype is None else dtype
+        if dtype is None or _resolve_dtype(dtype) == self.dtype:
+            return self
+        return _ops.astype(self, dtype)
 
     def detach(self):
         """A tensor sharing this one's values, cut from the graph (requires no grad)."""
         return Tensor._wrap(self.data)
 
     # ----------------------------------------------------------------- autograd
-    def backward(self, gradient=None, retain_graph=False):
-        """Compute the gradient of this tensor with respect to the graph's leaves.
+    def backward(self, gradient=None, retain_graph=False, keep_grad=False):
+        r"""Compute the gradient of this tensor with respect to the graph's leaves.
+
+        Without ``gradient`` the seed is a tensor of ones of this tensor's shape, as in
+        the original lucid: for a non-scalar ``y`` that is the gradient of
+        ``y.sum()``, :math:`\partial L/\partial y_i = 1`. (PyTorch refuses to guess
+        for a non-scalar and asks for ``gradient``; pass it to seed anything else.)
 
         Parameters
         ----------
         gradient : array_like or Tensor, optional
-            ``dL/d(self)``. May be left out only for one-element tensors (then 1).
+            ``dL/d(self)``, of this tensor's shape. Default: ones.
         retain_graph : bool, default False
             Keep the graph so ``backward`` can run through it again.
+        keep_grad : bool, default False
+            Also keep the ``.grad`` of every intermediate (non-leaf) tensor of the graph
+            (the original lucid's ``backward(keep_grad=True)``; one tensor at a time:
+            its ``keep_grad`` attribute, PyTorch's ``retain_grad()``).
+
+        Raises
+        ------
+        RuntimeError
+            If this tensor does not require grad.
+        ValueError
+            If ``gradient`` does not have this tensor's shape.
+        lucid.BackwardError
+            If an operation's backward fails (the error it raised is chained).
+
+        Examples
+        --------
+        >>> import lucid
+        >>> x = lucid.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> y = x * x                 # not a scalar: the seed is ones, d(sum y)/dx
+        >>> y.backward()
+        >>> x.grad
+        array([2., 4., 6.], dtype=float32)
         """
         if not self.requires_grad:
             raise RuntimeError(
                 "backward: this tensor does not require grad and has no graph; create the "
                 "inputs with requires_grad=True (and not inside no_grad())"
             )
+        dtype = _engine.grad_dtype(self.data.dtype)
         if gradient is None:
-            if self.data.size != 1:
-                raise RuntimeError(
-                    f"backward: grad can be created implicitly only for one-element outputs; "
-                    f"this tensor has shape {self.shape}. Pass gradient= of that shape, "
-                    "or reduce it first (e.g. .sum())."
-                )
-            grad = np.ones_like(self.data)
+            grad = np.ones(self.data.shape, dtype=dtype)
         else:
             grad = np.array(gradient.data if isinstance(gradient, Tensor) else gradient,
-                            dtype=self.data.dtype)
+                            dtype=dtype)
             if grad.shape != self.data.shape:
                 raise ValueError(
                     f"backward: gradient has shape {grad.shape} but the tensor has shape {self.shape}"
                 )
-        _engine.backward(self, grad, retain_graph=retain_graph)
+        if not check_bool(keep_grad, "backward", "keep_grad"):
+            _engine.backward(self, grad, retain_graph=retain_graph)
+            return
+        kept = _keep_all_grads(self)
+        try:
+            _engine.backward(self, grad, retain_graph=retain_graph)
+        finally:
+            for t in kept:
+                t.keep_grad = False
 
     def zero_grad(self):
         """Forget the accumulated gradient (``.grad`` becomes None)."""
@@ -302,9 +370,9 @@ class Tensor:
     @keep_grad.setter
     def keep_grad(self, value):
         self._keep_grad = bool(value)
-        if value and self._node is not None:
+        if self._node is not None:
             # the node holds only a weak reference: no tensor <-> node cycle
-            self._node._keep = weakref.ref(self)
+            self._node._keep = weakref.ref(self) if value else None
 
     # ------------------------------------------------------------------ display
     def __repr__(self):
@@ -409,6 +477,8 @@ class Tensor:
         return _inplace.update(self, "normal_", _replaced, values, casting="unsafe")
 
     # ------------------------------------------------------------------ methods
+    # Each calls the function of lucid.ops (or lucid.nn.functional) of the same name,
+    # which checks the arguments and takes PyTorch's names as well (dim=, keepdim=).
     def exp(self): return _ops.exp(self)
     def log(self): return _ops.log(self)
     def log2(self): return _ops.log2(self)
@@ -430,43 +500,335 @@ class Tensor:
     def round(self, decimals=0): return _ops.round(self, decimals)
     def floor(self): return _ops.floor(self)
     def ceil(self): return _ops.ceil(self)
-    def clip(self, min_value=None, max_value=None): return _ops.clip(self, min_value, max_value)
-    def sum(self, axis=None, keepdims=False): return _ops.sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return _ops.mean(self, axis, keepdims)
-    def var(self, axis=None, keepdims=False): return _ops.var(self, axis, keepdims)
-    def min(self, axis=None, keepdims=False): return _ops.min(self, axis, keepdims)
-    def max(self, axis=None, keepdims=False): return _ops.max(self, axis, keepdims)
+    def clip(self, *args, **kwargs): return _ops.clip(self, *args, **kwargs)
+    def sum(self, *args, **kwargs): return _ops.sum(self, *args, **kwargs)
+    def mean(self, *args, **kwargs): return _ops.mean(self, *args, **kwargs)
+    def var(self, *args, **kwargs): return _ops.var(self, *args, **kwargs)
+    def min(self, *args, **kwargs): return _ops.min(self, *args, **kwargs)
+    def max(self, *args, **kwargs): return _ops.max(self, *args, **kwargs)
     def trace(self): return _ops.trace(self)
     def reshape(self, *shape): return _ops.reshape(self, shape[0] if len(shape) == 1 else shape)
-    def squeeze(self, axis=None): return _ops.squeeze(self, axis)
-    def unsqueeze(self, axis): return _ops.unsqueeze(self, axis)
-    def expand_dims(self, axis): return _ops.expand_dims(self, axis)
+    def squeeze(self, *args, **kwargs): return _ops.squeeze(self, *args, **kwargs)
+    def unsqueeze(self, *args, **kwargs): return _ops.unsqueeze(self, *args, **kwargs)
+    def expand_dims(self, *args, **kwargs): return _ops.expand_dims(self, *args, **kwargs)
     def ravel(self): return _ops.ravel(self)
-    def flatten(self, start_axis=0, end_axis=-1): return _ops.flatten(self, start_axis, end_axis)
-    def transpose(self, axes=None): return _ops.transpose(self, axes)
+    def flatten(self, *args, **kwargs): return _ops.flatten(self, *args, **kwargs)
+    def transpose(self, *axes, **kwargs): return _ops.transpose(self, *axes, **kwargs)
     def swapaxes(self, axis1, axis2): return _ops.swapaxes(self, axis1, axis2)
-    def split(self, size_or_sections, axis=0): return _ops.split(self, size_or_sections, axis)
-    def chunk(self, chunks, axis=0): return _ops.chunk(self, chunks, axis)
-    def unbind(self, axis=0): return _ops.unbind(self, axis)
-    def repeat(self, repeats, axis=None): return _ops.repeat(self, repeats, axis)
+    def split(self, *args, **kwargs): return _ops.split(self, *args, **kwargs)
+    def chunk(self, *args, **kwargs): return _ops.chunk(self, *args, **kwargs)
+    def unbind(self, *args, **kwargs): return _ops.unbind(self, *args, **kwargs)
+    def repeat(self, *args, **kwargs): return _ops.repeat(self, *args, **kwargs)
     def tile(self, reps): return _ops.tile(self, reps)
     def broadcast_to(self, shape): return _ops.broadcast_to(self, shape)
     def masked_fill(self, mask, value): return _ops.masked_fill(self, mask, value)
     def pad(self, pad_width, mode="constant", constant_values=0): return _ops.pad(self, pad_width, mode, constant_values)
     def matmul(self, other): return _ops.matmul(self, other)
     def dot(self, other): return _ops.dot(self, other)
-    def sort(self, axis=-1, descending=False): return _ops.sort(self, axis, descending)
-    def argsort(self, axis=-1, descending=False): return _ops.argsort(self, axis, descending)
-    def topk(self, k, axis=-1, largest=True, sorted=True): return _ops.topk(self, k, axis, largest, sorted)
+    def sort(self, *args, **kwargs): return _ops.sort(self, *args, **kwargs)
+    def argsort(self, *args, **kwargs): return _ops.argsort(self, *args, **kwargs)
+    def topk(self, *args, **kwargs): return _ops.topk(self, *args, **kwargs)
     def nonzero(self): return _ops.nonzero(self)
-    def unique(self, sorted=True, return_counts=False, return_inverse=False, axis=None):
-        return _ops.unique(self, sorted, return_counts, return_inverse, axis)
+    def unique(self, *args, **kwargs): return _ops.unique(self, *args, **kwargs)
     def histogram(self, bins=10, range=None, density=False): return _ops.histogram(self, bins, range, density)
-    def roll(self, shifts, axis=None): return _ops.roll(self, shifts, axis)
+    def roll(self, *args, **kwargs): return _ops.roll(self, *args, **kwargs)
     def tril(self, diagonal=0): return _ops.tril(self, diagonal)
     def triu(self, diagonal=0): return _ops.triu(self, diagonal)
-    def any(self, axis=None, keepdims=False): return Tensor._wrap(np.asarray(self.data.any(axis=axis, keepdims=keepdims)))
-    def all(self, axis=None, keepdims=False): return Tensor._wrap(np.asarray(self.data.all(axis=axis, keepdims=keepdims)))
+
+    @renamed(dim="axis", keepdim="keepdims")
+    def any(self, axis=None, keepdims=False):
+        """True where any element over ``axis`` is non-zero (a bool tensor, no graph)."""
+        return Tensor._wrap(np.asarray(self.data.any(axis=axis, keepdims=keepdims)))
+
+    @renamed(dim="axis", keepdim="keepdims")
+    def all(self, axis=None, keepdims=False):
+        """True where every element over ``axis`` is non-zero (a bool tensor, no graph)."""
+        return Tensor._wrap(np.asarray(self.data.all(axis=axis, keepdims=keepdims)))
+
+    # ------------------------------------------- PyTorch's method names (see the docs
+    # page "lucid for PyTorch users"); each is one line over a lucid function.
+    def view(self, *shape):
+        """PyTorch's ``view``: :func:`lucid.reshape` (``x.view(2, -1)``). The result
+        shares memory with ``self`` where NumPy can reshape without copying."""
+        if len(shape) == 1 and not is_int(shape[0]) and not isinstance(shape[0], (tuple, list)):
+            raise TypeError(f"view: expected a shape (ints or one tuple); got {shape[0]!r} "
+                            "(to change the dtype use astype)")
+        return self.reshape(*shape)
+
+    def permute(self, *dims):
+        """PyTorch's ``permute``: the axes in a new order, ``x.permute(2, 0, 1)`` or
+        ``x.permute((2, 0, 1))`` (:func:`lucid.transpose` with ``axes``)."""
+        axes = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+        return _ops.transpose(self, axes=tuple(axes))
+
+    def contiguous(self):
+        """PyTorch's ``contiguous``: lucid's operations accept any memory layout, so
+        this returns ``self``."""
+        return self
+
+    def expand(self, *sizes):
+        """PyTorch's ``expand``: :func:`lucid.broadcast_to`, where a size of -1 keeps
+        that axis (``x.expand(4, -1)``)."""
+        sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise ValueError(f"expand: {len(sizes)} sizes for a tensor with ndim {self.ndim}; "
+                             "give at least one size per axis")
+        shape = tuple(self.shape[i - lead] if n == -1 and i >= lead else n
+                      for i, n in enumerate(sizes))
+        return _ops.broadcast_to(self, shape)
+
+    def clone(self):
+        """A copy in new memory that stays in the graph (:func:`lucid.clone`)."""
+        return _ops.clone(self)
+
+    def dim(self):
+        """PyTorch's ``dim()``: the number of axes, ``ndim``."""
+        return self.data.ndim
+
+    def numel(self):
+        """PyTorch's ``numel()``: the number of elements, ``size``."""
+        return self.data.size
+
+    def argmax(self, *args, **kwargs):
+        """Index of the largest element (:func:`lucid.argmax`)."""
+        return _ops.argmax(self, *args, **kwargs)
+
+    def argmin(self, *args, **kwargs):
+        """Index of the smallest element (:func:`lucid.argmin`)."""
+        return _ops.argmin(self, *args, **kwargs)
+
+    def cumsum(self, *args, **kwargs):
+        """Running sum along an axis (:func:`lucid.cumsum`)."""
+        return _ops.cumsum(self, *args, **kwargs)
+
+    def cumprod(self, *args, **kwargs):
+        """Running product along an axis (:func:`lucid.cumprod`)."""
+        return _ops.cumprod(self, *args, **kwargs)
+
+    def norm(self, *args, **kwargs):
+        """PyTorch's ``norm(p='fro', dim=None, keepdim=False)`` (:func:`lucid.norm`)."""
+        return _norm(self, *args, **kwargs)
+
+    def gather(self, *args, **kwargs):
+        """``x.gather(dim, index)`` (:func:`lucid.gather`)."""
+        return _ops.gather(self, *args, **kwargs)
+
+    def scatter(self, *args, **kwargs):
+        """``x.scatter(dim, index, src)``, a new tensor (:func:`lucid.scatter`)."""
+        return _ops.scatter(self, *args, **kwargs)
+
+    def scatter_add(self, *args, **kwargs):
+        """``x.scatter_add(dim, index, src)``, a new tensor (:func:`lucid.scatter_add`)."""
+        return _ops.scatter_add(self, *args, **kwargs)
+
+    def index_select(self, *args, **kwargs):
+        """``x.index_select(dim, index)`` (:func:`lucid.index_select`)."""
+        return _ops.index_select(self, *args, **kwargs)
+
+    def clamp(self, *args, **kwargs):
+        """PyTorch's ``clamp(min=None, max=None)`` (:func:`lucid.clip`)."""
+        return _ops.clip(self, *args, **kwargs)
+
+    def eq(self, other):
+        """``self == other``, element-wise (:func:`lucid.equal`)."""
+        return _ops.equal(self, other)
+
+    def ne(self, other):
+        """``self != other``, element-wise (:func:`lucid.not_equal`)."""
+        return _ops.not_equal(self, other)
+
+    def lt(self, other):
+        """``self < other``, element-wise (:func:`lucid.less`)."""
+        return _ops.less(self, other)
+
+    def le(self, other):
+        """``self <= other``, element-wise (:func:`lucid.less_equal`)."""
+        return _ops.less_equal(self, other)
+
+    def gt(self, other):
+        """``self > other``, element-wise (:func:`lucid.greater`)."""
+        return _ops.greater(self, other)
+
+    def ge(self, other):
+        """``self >= other``, element-wise (:func:`lucid.greater_equal`)."""
+        return _ops.greater_equal(self, other)
+
+    def relu(self):
+        """:func:`lucid.nn.functional.relu` of this tensor."""
+        return _functional().relu(self)
+
+    def sigmoid(self):
+        """:func:`lucid.nn.functional.sigmoid` of this tensor."""
+        return _functional().sigmoid(self)
+
+    def softmax(self, *args, **kwargs):
+        """:func:`lucid.nn.functional.softmax` along ``axis`` / ``dim`` (default -1)."""
+        return _functional().softmax(self, *args, **kwargs)
+
+    def log_softmax(self, *args, **kwargs):
+        """:func:`lucid.nn.functional.log_softmax` along ``axis`` / ``dim`` (default -1)."""
+        return _functional().log_softmax(self, *args, **kwargs)
+
+    # ----------------------------------------------------------- dtype conversions
+    def float(self):
+        """A float32 copy (differentiable; PyTorch's ``float()``)."""
+        return _ops.astype(self, np.float32)
+
+    def double(self):
+        """A float64 copy (differentiable)."""
+        return _ops.astype(self, np.float64)
+
+    def half(self):
+        """A float16 copy (differentiable)."""
+        return _ops.astype(self, np.float16)
+
+    def long(self):
+        """An int64 copy (not differentiable)."""
+        return _ops.astype(self, np.int64)
+
+    def int(self):
+        """An int32 copy (PyTorch's ``int()``; not differentiable)."""
+        return _ops.astype(self, np.int32)
+
+    def bool(self):
+        """A bool copy (not differentiable)."""
+        return _ops.astype(self, np.bool_)
+
+    def type(self, dtype=None):
+        """Without ``dtype``: the dtype's name (``'float32'``); with it, a converted copy
+        (:meth:`astype`)."""
+        return str(self.data.dtype) if dtype is None else _ops.astype(self, dtype)
+
+    # ----------------------------------------------------------- graph and device
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place on a leaf; returns ``self`` (PyTorch's)."""
+        flag = check_bool(requires_grad, "requires_grad_", "requires_grad")
+        if self._node is not None and not flag:
+            raise RuntimeError("requires_grad_: only leaf tensors can stop requiring grad; "
+                               "use detach() for a tensor cut from the graph")
+        if self._node is None:
+            self.requires_grad = flag
+        return self
+
+    def new_zeros(self, *size, dtype=None, requires_grad=False):
+        """Zeros of ``size``, with this tensor's dtype unless ``dtype`` is given."""
+        return _ops.zeros(*size, dtype=self.dtype if dtype is None else dtype,
+                          requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False):
+        """Ones of ``size``, with this tensor's dtype unless ``dtype`` is given."""
+        return _ops.ones(*size, dtype=self.dtype if dtype is None else dtype,
+                         requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad=False):
+        """``fill_value`` everywhere in ``size``, with this tensor's dtype unless given."""
+        return _ops.full(size, fill_value, dtype=self.dtype if dtype is None else dtype,
+                         requires_grad=requires_grad)
+
+    def cpu(self):
+        """This tensor: lucid computes on the CPU."""
+        return self
+
+    def cuda(self, device=None):
+        """Always an :class:`~lucid.UnknownDeviceError`: lucid has no GPU backend."""
+        check_device("cuda" if device is None else device, "cuda")
+
+    def is_cpu(self):
+        """True: every lucid tensor lives on the CPU."""
+        return True
+
+    def is_gpu(self):
+        """False: lucid has no GPU backend."""
+        return False
+
+    # -------------------------------------------------- the original lucid's others
+    def zero(self):
+        """The original lucid's ``zero()``: :meth:`zero_` (set every element to 0)."""
+        return self.zero_()
+
+    def eval(self):
+        """The original lucid's ``eval()`` forced its lazy GPU arrays; NumPy computes
+        at once, so this returns ``self``."""
+        return self
+
+    @property
+    def is_free(self):
+        """The original lucid's "free" tensors could move between devices; lucid has one
+        device, so every tensor is free (True)."""
+        return True
+
+    def free(self):
+        """The original lucid's ``free()``; every lucid tensor is free: returns ``self``."""
+        return self
+
+    @classmethod
+    def is_all_free(cls, *tensors):
+        """True (see :attr:`is_free`)."""
+        return True
+
+    @staticmethod
+    def copy_data(data):
+        """A copy of an array (the original lucid's helper)."""
+        return np.array(data, copy=True)
+
+    @staticmethod
+    def copy_grad(grad):
+        """A copy of a gradient array (the original lucid's helper)."""
+        return np.array(grad, copy=True)
+
+    def mlx(self):
+        """The original lucid's MLX array: lucid has no MLX backend, so this is an
+        :class:`~lucid.UnknownDeviceError` (use :meth:`numpy`)."""
+        check_device("mlx", "mlx")
+
+
+class _ElementCount(int):
+    """``Tensor.size``: the element count (an int, as in the original lucid and NumPy)
+    that can also be called as PyTorch's ``size()`` / ``size(axis)``."""
+
+    def __new__(cls, count, shape):
+        self = super().__new__(cls, count)
+        self.shape = shape
+        return self
+
+    def __call__(self, dim=None):
+        if dim is None:
+            return self.shape
+        if not is_int(dim):
+            raise TypeError(f"size: dim must be an int; got {dim!r}")
+        n = len(self.shape)
+        if not -n <= dim < max(n, 1) or n == 0:
+            raise IndexError(f"size: dim {dim} is out of range for a tensor with ndim {n}")
+        return self.shape[dim]
+
+    def __repr__(self):
+        return int.__repr__(self)
+
+    def __reduce__(self):                  # copies and pickles are plain ints
+        return int, (int(self),)
+
+
+def _keep_all_grads(root):
+    """Make every non-leaf tensor of ``root``'s graph keep its ``.grad``; return the
+    ones that did not already (``backward(keep_grad=True)`` resets them after)."""
+    kept, seen = [], set()
+    if root._node is not None and not root.keep_grad:
+        root.keep_grad = True
+        kept.append(root)
+    stack = [root._node] if root._node is not None else []
+    while stack:
+        node = stack.pop()
+        if node in seen or node.parents is None:
+            continue
+        seen.add(node)
+        for parent in node.parents:
+            if parent is not None and parent._node is not None:
+                if not parent.keep_grad:
+                    parent.keep_grad = True
+                    kept.append(parent)
+                stack.append(parent._node)
+    return kept
 
 
 def _number(value, what):
@@ -498,3 +860,14 @@ from lucid.autograd import inplace as _inplace  # noqa: E402
 from lucid.autograd import flops as _flops  # noqa: E402
 from lucid import ops as _ops  # noqa: E402  (ops import Tensor from this module)
 from lucid import random as _random  # noqa: E402
+
+
+def _functional():
+    """``lucid.nn.functional`` (imported late: it imports this module)."""
+    from lucid.nn import functional
+    return functional
+
+
+def _norm(x, *args, **kwargs):
+    from lucid.linalg._norm import tensor_norm
+    return tensor_norm(x, *args, **kwargs)

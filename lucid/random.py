@@ -12,11 +12,12 @@ backward.
 """
 import numpy as np
 
-from lucid._tensor import Tensor
-from lucid._checks import is_int as _is_int, is_number as _is_number, shape_arg as _shape
+from lucid._tensor import Tensor, _resolve_dtype
+from lucid._checks import (check_device, is_int as _is_int, is_number as _is_number,
+                           shape_arg as _shape, shape_args)
 from lucid.ops._util import leaf as _leaf
 
-__all__ = ["seed", "generator", "rand", "randn", "randint", "uniform", "bernoulli"]
+__all__ = ["seed", "generator", "rand", "randn", "randint", "randperm", "uniform", "bernoulli"]
 
 _generator = np.random.Generator(np.random.PCG64())  # seeded from the OS until seed()
 
@@ -74,14 +75,7 @@ def seed(seed):
     _generator.bit_generator.state = np.random.PCG64(int(seed)).state
 
 
-def _shape_args(shape, name):
-    """``rand(2, 3)`` and ``rand((2, 3))`` both mean the shape ``(2, 3)``."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = shape[0]
-    return _shape(tuple(shape), name)
-
-
-def rand(*shape, requires_grad=False, keep_grad=False):
+def rand(*shape, requires_grad=False, keep_grad=False, device="cpu"):
     r"""Samples from the uniform distribution on :math:`[0, 1)`.
 
     .. math:: \text{out}_i \sim \mathcal{U}[0, 1)
@@ -94,6 +88,8 @@ def rand(*shape, requires_grad=False, keep_grad=False):
         Non-negative sizes; none gives a 0-d tensor.
     requires_grad : bool, default False
     keep_grad : bool, default False
+    device : {'cpu'}, default 'cpu'
+        lucid computes on the CPU; another device is an UnknownDeviceError.
 
     Returns
     -------
@@ -116,12 +112,13 @@ def rand(*shape, requires_grad=False, keep_grad=False):
     >>> bool(((x.data >= 0) & (x.data < 1)).all())
     True
     """
-    shape = _shape_args(shape, "rand")
+    check_device(device, "rand")
+    shape = shape_args(shape, "rand")
     values = _generator.random(shape, dtype=np.float32)
     return _leaf(np.asarray(values), "rand", requires_grad, keep_grad)
 
 
-def randn(*shape, requires_grad=False, keep_grad=False):
+def randn(*shape, requires_grad=False, keep_grad=False, device="cpu"):
     r"""Samples from the standard normal distribution.
 
     .. math:: \text{out}_i \sim \mathcal{N}(0, 1)
@@ -134,6 +131,8 @@ def randn(*shape, requires_grad=False, keep_grad=False):
         Non-negative sizes; none gives a 0-d tensor.
     requires_grad : bool, default False
     keep_grad : bool, default False
+    device : {'cpu'}, default 'cpu'
+        lucid computes on the CPU; another device is an UnknownDeviceError.
 
     Returns
     -------
@@ -154,18 +153,22 @@ def randn(*shape, requires_grad=False, keep_grad=False):
     >>> w.shape, w.dtype, w.requires_grad
     ((4, 2), dtype('float32'), True)
     """
-    shape = _shape_args(shape, "randn")
+    check_device(device, "randn")
+    shape = shape_args(shape, "randn")
     values = _generator.standard_normal(shape, dtype=np.float32)
     return _leaf(np.asarray(values), "randn", requires_grad, keep_grad)
 
 
-def randint(low, high=None, size=None, dtype=np.int64):
+def randint(low, high=None, size=None, requires_grad=False, keep_grad=False, device="cpu",
+            dtype=np.int64):
     r"""Random integers from ``low`` (inclusive) to ``high`` (exclusive).
 
     .. math:: \text{out}_i \sim \mathcal{U}\{\text{low}, \dots, \text{high} - 1\}
 
-    As NumPy: with ``high`` None the range is ``[0, low)``. Backward: none (integers
-    have no gradient).
+    As NumPy: with ``high`` None the range is ``[0, low)``. PyTorch's two-argument
+    form ``randint(high, size)`` works too: a tuple in second place is the size.
+    Backward: none is computed through sampling; the result may still require grad (an
+    integer leaf, as in the original lucid; its gradient is floating).
 
     Parameters
     ----------
@@ -173,6 +176,10 @@ def randint(low, high=None, size=None, dtype=np.int64):
     high : int, optional
     size : int or tuple of int, optional
         Default: a single value (a 0-d tensor).
+    requires_grad : bool, default False
+    keep_grad : bool, default False
+    device : {'cpu'}, default 'cpu'
+        lucid computes on the CPU; another device is an UnknownDeviceError.
     dtype : dtype, default int64
         An integer dtype.
 
@@ -197,6 +204,9 @@ def randint(low, high=None, size=None, dtype=np.int64):
     >>> bool(((k.data >= 0) & (k.data < 10)).all())
     True
     """
+    check_device(device, "randint")
+    if isinstance(high, (tuple, list)) and size is None:     # PyTorch: randint(high, size)
+        high, size = None, high
     if high is None:
         low, high = 0, low
     for arg, value in (("low", low), ("high", high)):
@@ -212,10 +222,62 @@ def randint(low, high=None, size=None, dtype=np.int64):
     if low < info.min or high - 1 > info.max:
         raise ValueError(f"randint: the range [{low}, {high}) does not fit in {dtype}")
     values = _generator.integers(low, high, size=shape, dtype=dtype)
-    return _leaf(np.asarray(values), "randint")
+    return _leaf(np.asarray(values), "randint", requires_grad, keep_grad)
 
 
-def uniform(low=0.0, high=1.0, size=None, requires_grad=False, keep_grad=False):
+def randperm(n, dtype=np.int64, requires_grad=False, keep_grad=False, device="cpu"):
+    r"""A random permutation of ``0, 1, ..., n - 1`` (PyTorch's ``randperm``).
+
+    .. math:: \text{out} = (\pi(0), \dots, \pi(n - 1)), \qquad \pi \text{ uniform over
+              the } n! \text{ permutations}
+
+    Drawn from lucid's one generator (:func:`generator`), so :func:`seed` repeats it.
+    Backward: none (a leaf).
+
+    Parameters
+    ----------
+    n : int
+        Non-negative length.
+    dtype : dtype, default int64
+        An integer or floating dtype.
+    requires_grad : bool, default False
+    keep_grad : bool, default False
+    device : {'cpu'}, default 'cpu'
+
+    Returns
+    -------
+    Tensor
+        Shape ``(n,)``.
+
+    Raises
+    ------
+    TypeError
+        ``n`` not an int, a dtype that is not a number type.
+    ValueError
+        ``n`` negative.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> lucid.random.seed(0)
+    >>> p = lucid.randperm(5)
+    >>> sorted(p.tolist())
+    [0, 1, 2, 3, 4]
+    """
+    check_device(device, "randperm")
+    if not _is_int(n):
+        raise TypeError(f"randperm: n must be an int; got {n!r}")
+    if n < 0:
+        raise ValueError(f"randperm: n must be non-negative; got {n}")
+    dtype = _resolve_dtype(dtype)
+    if dtype.kind not in "iuf":
+        raise TypeError(f"randperm: dtype must be an integer or floating dtype; got {dtype}")
+    values = _generator.permutation(int(n)).astype(dtype)
+    return _leaf(values, "randperm", requires_grad, keep_grad)
+
+
+def uniform(low=0.0, high=1.0, size=None, requires_grad=False, keep_grad=False,
+            device="cpu"):
     r"""Samples from the uniform distribution on :math:`[\text{low}, \text{high})`.
 
     .. math:: \text{out}_i = \text{low} + (\text{high} - \text{low})\, u_i, \qquad
@@ -232,6 +294,8 @@ def uniform(low=0.0, high=1.0, size=None, requires_grad=False, keep_grad=False):
         Default: a single value (a 0-d tensor).
     requires_grad : bool, default False
     keep_grad : bool, default False
+    device : {'cpu'}, default 'cpu'
+        lucid computes on the CPU; another device is an UnknownDeviceError.
 
     Returns
     -------
@@ -254,6 +318,7 @@ def uniform(low=0.0, high=1.0, size=None, requires_grad=False, keep_grad=False):
     >>> bool(((u.data >= -2) & (u.data <= 2)).all())
     True
     """
+    check_device(device, "uniform")
     for arg, value in (("low", low), ("high", high)):
         if not _is_number(value):
             raise TypeError(f"uniform: {arg} must be a real number; got {value!r}")
@@ -267,7 +332,7 @@ def uniform(low=0.0, high=1.0, size=None, requires_grad=False, keep_grad=False):
     return _leaf(values, "uniform", requires_grad, keep_grad)
 
 
-def bernoulli(probs):
+def bernoulli(probs, requires_grad=False, keep_grad=False, device="cpu"):
     r"""Draw 0 or 1 for each element: 1 with probability ``probs[i]``.
 
     .. math:: \text{out}_i \sim \text{Bernoulli}(p_i), \qquad
@@ -279,6 +344,11 @@ def bernoulli(probs):
     ----------
     probs : Tensor or array_like
         Probabilities, each in :math:`[0, 1]`.
+    requires_grad : bool, default False
+        Make the sample a leaf that requires grad (the original lucid's argument).
+    keep_grad : bool, default False
+    device : {'cpu'}, default 'cpu'
+        lucid computes on the CPU; another device is an UnknownDeviceError.
 
     Returns
     -------
@@ -298,6 +368,7 @@ def bernoulli(probs):
     >>> print(lucid.random.bernoulli(lucid.tensor([0.0, 1.0, 1.0])))
     Tensor([0.0, 1.0, 1.0])
     """
+    check_device(device, "bernoulli")
     p = probs.data if isinstance(probs, Tensor) else np.asarray(probs)
     if p.dtype.kind not in "biuf":
         raise TypeError(f"bernoulli: probs must be real numbers; got dtype {p.dtype}")
@@ -307,4 +378,4 @@ def bernoulli(probs):
                          + (" and NaN" if np.isnan(p).any() else ""))
     dtype = p.dtype if p.dtype.kind == "f" else np.dtype(np.float32)
     u = _generator.random(p.shape)
-    return _leaf(np.asarray(u < p).astype(dtype), "bernoulli")
+    return _leaf(np.asarray(u < p).astype(dtype), "bernoulli", requires_grad, keep_grad)

@@ -13,6 +13,7 @@ import pytest
 
 import lucid
 from lucid import _ext
+from tests import reference_models
 
 try:
     import torch
@@ -60,8 +61,11 @@ def pytest_collection_modifyitems(config, items):
     """The one torch guard: a test that takes the ``torch`` fixture is marked ``torch``
     (so ``pytest -m torch`` selects every parity test), and without PyTorch every test
     marked ``torch`` is skipped; likewise every test marked ``onnx`` without onnx and
-    onnxruntime, and the docstring examples of OPTIONAL_DOCTESTS. Each test (and docstring
-    example) of a course topic gets the topic's marker from its path (TOPIC_PATHS)."""
+    onnxruntime, and the docstring examples of OPTIONAL_DOCTESTS. For the optional
+    reference model zoos: a test marked ``torchvision`` or ``timm`` is skipped when
+    that package cannot be imported (``tests/reference_models.py``). Each test (and
+    docstring example) of a course topic gets the topic's marker from its path
+    (TOPIC_PATHS)."""
     skip = pytest.mark.skip(reason=TORCH_MISSING)
     skip_onnx = pytest.mark.skip(reason=ONNX_MISSING)
     for item in items:
@@ -77,6 +81,10 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
         if onnxruntime is None and item.get_closest_marker("onnx") is not None:
             item.add_marker(skip_onnx)
+        for zoo in ("torchvision", "timm"):
+            if item.get_closest_marker(zoo) is not None and torch is not None \
+                    and reference_models.load(zoo) is None:
+                item.add_marker(pytest.mark.skip(reason=reference_models.MISSING[zoo]))
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -30,7 +30,7 @@ NAMESPACES = ["lucid", "lucid.random", "lucid.autograd", "lucid.kernels", "lucid
 
 def _namespaces():
     found = list(NAMESPACES)
-    for namespace in NAMESPACES:
+    for namespace in found:              # grows: lucid.nn -> lucid.nn.utils -> ...utils.rnn
         try:
             module = importlib.import_module(namespace)
         except ImportError:

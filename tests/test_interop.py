@@ -48,8 +48,10 @@ def _randomize(module, rng, float64=True):
 
 
 def _outputs(out):
-    items = out if isinstance(out, (tuple, list)) else [out]
-    return [o for o in items if o is not None]
+    """The output tensors, nested tuples flattened (an LSTM returns (y, (h, c)))."""
+    if isinstance(out, (tuple, list)):
+        return [o for item in out for o in _outputs(item)]
+    return [] if out is None else [out]
 
 
 def _compare(lucid_module, torch_module, inputs, torch, grad=True):
@@ -181,6 +183,8 @@ LAYERS = {   # id -> (layer factory, inputs factory)
     "AdaptiveAvgPool1d": (lambda: nn.AdaptiveAvgPool1d(3), lambda: [_x(2, 3, 7)]),
     "AdaptiveAvgPool2d": (lambda: nn.AdaptiveAvgPool2d((2, 3)), lambda: [_x(2, 3, 5, 7)]),
     "AdaptiveAvgPool3d": (lambda: nn.AdaptiveAvgPool3d(2), lambda: [_x(1, 2, 5, 4, 3)]),
+    "Embedding-max_norm": (lambda: nn.Embedding(10, 4, max_norm=1.0, norm_type=1.5),
+                           lambda: [np.array([[0, 3, 9], [3, 3, 1]], dtype=np.int64)]),
     "Embedding": (lambda: nn.Embedding(10, 4, padding_idx=0),
                   lambda: [np.array([[0, 3, 9], [3, 3, 1]], dtype=np.int64)]),
     "Upsample-bilinear": (lambda: nn.Upsample(scale_factor=2, mode="bilinear"),
@@ -188,16 +192,25 @@ LAYERS = {   # id -> (layer factory, inputs factory)
     "Upsample-nearest": (lambda: nn.Upsample(size=(5, 7)), lambda: [_x(1, 2, 3, 4)]),
     "ScaledDotProductAttention": (lambda: nn.ScaledDotProductAttention(is_causal=True),
                                   lambda: [_x(2, 4, 8), _x(2, 5, 8)[:, :4], _x(2, 4, 6)]),
+    "RNN": (lambda: nn.RNN(3, 4, 2, nonlinearity="relu", bidirectional=True),
+            lambda: [_x(5, 2, 3), _x(4, 2, 4)]),
+    "LSTM": (lambda: nn.LSTM(3, 4, 2, batch_first=True, proj_size=2), lambda: [_x(2, 5, 3)]),
+    "GRU": (lambda: nn.GRU(3, 4, bias=False), lambda: [_x(5, 2, 3)]),
+    "RNNCell": (lambda: nn.RNNCell(3, 4, nonlinearity="tanh"), lambda: [_x(2, 3), _x(2, 4)]),
+    "LSTMCell": (lambda: nn.LSTMCell(3, 4), lambda: [_x(2, 3)]),
+    "GRUCell": (lambda: nn.GRUCell(3, 4), lambda: [_x(2, 3), _x(2, 4)]),
     "MultiHeadAttention": (lambda: nn.MultiHeadAttention(8, 2, batch_first=True),
                            lambda: [_x(2, 4, 8), _x(2, 5, 8), _x(2, 5, 8) * 2]),
     "MultiHeadAttention-kv": (lambda: nn.MultiHeadAttention(8, 2, kdim=6, vdim=5,
                                                             add_bias_kv=True,
                                                             add_zero_attn=True),
-                              lambda: [_x(4, 2, 8), _x(5, 2, 6), _x(5, 2, 5)]),
+                              lambda: [_x(2, 4, 8), _x(2, 5, 6), _x(2, 5, 5)]),
+    "MultiheadAttention": (lambda: nn.MultiheadAttention(8, 2, kdim=6, vdim=5),
+                           lambda: [_x(4, 2, 8), _x(5, 2, 6), _x(5, 2, 5)]),
     "TransformerEncoderLayer": (lambda: nn.TransformerEncoderLayer(
         8, 2, 16, activation="gelu", batch_first=True), lambda: [_x(2, 5, 8)]),
     "TransformerDecoderLayer": (lambda: nn.TransformerDecoderLayer(8, 2, 16, norm_first=True),
-                                lambda: [_x(4, 2, 8), _x(5, 2, 8)]),
+                                lambda: [_x(2, 4, 8), _x(2, 5, 8)]),     # batch first
     "TransformerEncoder": (lambda: nn.TransformerEncoder(
         nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 2, norm=nn.LayerNorm(8)),
         lambda: [_x(2, 5, 8)]),
@@ -224,9 +237,12 @@ LAYERS = {   # id -> (layer factory, inputs factory)
 }
 
 
+BASES = {"RNNBase", "RNNCellBase"}   # abstract bases: their subclasses are covered
+
+
 def test_every_lucid_layer_is_covered():
     covered = {key.split("-")[0] for key in LAYERS}
-    assert sorted(set(nn.modules.__all__) - covered) == []
+    assert sorted(set(nn.modules.__all__) - covered - BASES) == []
 
 
 @pytest.mark.parametrize("name", sorted(LAYERS))
@@ -311,7 +327,7 @@ def test_layers_built_by_pytorch_move_to_lucid(torch):
     for module, inputs in cases:
         module = module.double().eval()
         moved = from_torch(module)
-        assert type(moved).__name__ in (type(module).__name__, "MultiHeadAttention", "Swish")
+        assert type(moved).__name__ in (type(module).__name__, "Swish")
         _compare(moved, module, [np.asarray(a) for a in inputs], torch)
 
 
@@ -468,14 +484,14 @@ def test_from_torch_refuses_what_lucid_lacks(torch):
             return x
 
     cases = [
-        (t.Sequential(t.Linear(2, 2), t.GRU(2, 2)),
-         r"module '1' is a torch\.nn\.modules\.rnn\.GRU, which has no counterpart"),
+        (t.Sequential(t.Linear(2, 2), t.PReLU()),
+         r"module '1' is a torch\.nn\.modules\.activation\.PReLU, which has no counterpart"),
         (Net(), r"the model itself is a (tests\.)?test_interop\..*Net, which has no counterpart"),
         (t.Conv2d(1, 1, 3, padding_mode="reflect"),
          "the model itself is a torch.nn.Conv2d with padding_mode='reflect', which lucid's "
          "Conv2d does not have"),
-        (t.Sequential(t.Embedding(3, 2, max_norm=1.0)),
-         "module '0' is a torch.nn.Embedding with max_norm=1.0"),
+        (t.Sequential(t.Embedding(3, 2, scale_grad_by_freq=True)),
+         "module '0' is a torch.nn.Embedding with scale_grad_by_freq=True"),
     ]
     for module, match in cases:
         with pytest.raises(ValueError, match=f"lucid.interop.from_torch: {match}"):

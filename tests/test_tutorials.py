@@ -27,6 +27,7 @@ EXPECTED = {
                                   "test MSE"),
     "05_kernel_twins.py": (["05_twin_timings.png"], "reference twin == six loops"),
     "07_outgrow_lucid.py": (["07_paths_agree.png"], "the paths agree with lucid"),
+    "08_char_lstm.py": (["08_char_lstm_loss.png"], "sampled line:"),
 }
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -197,10 +197,17 @@ def _listing(namespace, title, description, entries, primary):
             lines += [intro, ""]
         own = [n for n in names if primary[f"{namespace}.{n}"] == f"{namespace}.{n}"]
         aliases = [primary[f"{namespace}.{n}"] for n in names if n not in own]
+        # a second name in the same namespace (lucid.cat is lucid.concatenate): a line
+        # of text, since autosummary refuses to list its own module's full names
+        renames = [(n, primary[f"{namespace}.{n}"]) for n in names if n not in own
+                   and primary[f"{namespace}.{n}"].rpartition(".")[0] == namespace]
+        aliases = [a for a in aliases if a not in {p for _, p in renames}]
         lines += [f".. currentmodule:: {namespace}", ""]
         if own:
             lines += [".. autosummary::", "   :toctree: .", "   :nosignatures:", ""]
             lines += [f"   {n}" for n in own] + [""]
+        for n, page in renames:
+            lines += [f"``{namespace}.{n}`` is :obj:`~{page}` under another name.", ""]
         if aliases:
             lines += ["Also here, documented under their first public name:", "",
                       ".. autosummary::", "   :nosignatures:", ""]

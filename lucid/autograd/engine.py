@@ -11,8 +11,12 @@ Algorithm (the same one PyTorch's engine uses, without threads):
 3. **Check and reduce each gradient.** A node's ``backward`` must return one gradient
    per input, each of the input's shape or of a shape the input broadcasts to; anything
    else raises, naming the Function. Broadcast gradients are summed back to the input's
-   shape (``unbroadcast``) and cast to the input's dtype. Before a node runs, the arrays
-   it saved are checked against in-place changes made since (``inplace.check_saved``).
+   shape (``unbroadcast``) and cast to the input's gradient dtype (``grad_dtype``: the
+   input's own dtype; an integer or bool input keeps a floating gradient, never a
+   truncated one). Before a node runs, the arrays it saved are checked against in-place
+   changes made since (``inplace.check_saved``). An exception raised inside a node's
+   ``backward`` comes out as :class:`lucid.BackwardError` naming the node, with the
+   original exception chained.
 4. **Accumulate into leaves**: a leaf's ``.grad`` is its own array (copied the first
    time, added in place afterwards), never an array another tensor or the caller holds.
 5. **Free the graph** (each node's inputs and saved arrays) unless ``retain_graph``.
@@ -20,8 +24,9 @@ Algorithm (the same one PyTorch's engine uses, without threads):
 import numpy as np
 
 from lucid.autograd import inplace as _inplace
+from lucid.error import BackwardError
 
-__all__ = ["backward", "unbroadcast"]
+__all__ = ["backward", "grad_dtype", "unbroadcast"]
 
 
 def unbroadcast(grad, shape):
@@ -38,6 +43,21 @@ def unbroadcast(grad, shape):
     if stretched:
         grad = grad.sum(axis=stretched, keepdims=True)
     return grad
+
+
+def grad_dtype(data_dtype, incoming=None):
+    """The dtype of the gradient of a tensor whose values have ``data_dtype``.
+
+    A floating (or complex) tensor's gradient has its own dtype. An integer or bool
+    tensor (the original lucid lets them require grad) gets a floating gradient, never
+    one truncated to integers: ``incoming`` (the arriving gradient's dtype) when that is
+    floating, else float64 (exact for every integer up to 2**53).
+    """
+    if data_dtype.kind in "fc":
+        return data_dtype
+    if incoming is not None and incoming.kind in "fc":
+        return incoming
+    return np.dtype(np.float64)
 
 
 def _freed(node):
@@ -78,8 +98,9 @@ def _checked(node, index, grad, data):
                 "must have its input's shape (or a shape the input broadcasts to)"
             )
         grad = unbroadcast(grad, data.shape)
-    if grad.dtype != data.dtype:
-        grad = grad.astype(data.dtype)
+    dtype = grad_dtype(data.dtype, grad.dtype)
+    if grad.dtype != dtype:
+        grad = grad.astype(dtype)
     return grad
 
 
@@ -136,7 +157,10 @@ def backward(root, grad, retain_graph=False):
                 t.grad = g.copy() if t.grad is None else t.grad + g
         if n._writes != _inplace.state.writes:
             _inplace.check_saved(n)
-        input_grads = n.backward(n, g)
+        try:
+            input_grads = n.backward(n, g)
+        except Exception as exc:   # name the op (the original lucid's BackwardError)
+            raise BackwardError(g.shape, type(n), exc) from exc
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
         if len(input_grads) != len(n.parents):
@@ -178,6 +202,6 @@ def _accumulate(leaf, grad):
         grad = _run_hooks(leaf._hooks, grad)
     if leaf.grad is None:
         # its own array: never the caller's, never another tensor's
-        leaf.grad = np.array(grad, dtype=leaf.data.dtype, copy=True)
+        leaf.grad = np.array(grad, dtype=grad_dtype(leaf.data.dtype, grad.dtype), copy=True)
     else:
         leaf.grad += grad

@@ -16,7 +16,7 @@ a counted result is alive, so count a forward pass, read ``.flops``, and let go.
 """
 import contextlib
 
-__all__ = ["count_flops", "total_flops"]
+__all__ = ["count_flops", "flops_enabled", "total_flops"]
 
 
 class _State:
@@ -47,6 +47,21 @@ def count_flops():
         yield
     finally:
         state.counting = previous
+
+
+def flops_enabled():
+    """True inside :func:`count_flops` (the original lucid's ``flops_enabled``).
+
+    Examples
+    --------
+    >>> import lucid
+    >>> lucid.flops_enabled()
+    False
+    >>> with lucid.count_flops():
+    ...     lucid.flops_enabled()
+    True
+    """
+    return state.counting
 
 
 def total_flops(tensor):

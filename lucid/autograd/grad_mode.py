@@ -4,7 +4,7 @@
 """
 import functools
 
-__all__ = ["no_grad", "enable_grad", "grad_enabled", "set_grad_enabled"]
+__all__ = ["no_grad", "enable_grad", "grad_enabled", "set_grad_enabled", "inference_mode"]
 
 
 class _State:
@@ -99,7 +99,43 @@ class enable_grad(_GradMode):
 
 
 class set_grad_enabled(_GradMode):
-    """Set grad mode to ``mode`` inside a block (or a decorated function)."""
+    """Set grad mode to ``mode`` inside a block (or a decorated function).
+
+    Examples
+    --------
+    >>> import lucid
+    >>> x = lucid.Tensor([1.0], requires_grad=True)
+    >>> with lucid.set_grad_enabled(False):
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
 
     def __init__(self, mode):
         self._mode = bool(mode)
+
+
+class inference_mode(_GradMode):
+    """PyTorch's ``inference_mode``: no graph is recorded inside it (``mode=True``),
+    as :class:`no_grad`. lucid has no separate inference tensors, so it is exactly
+    ``no_grad`` (``inference_mode(False)`` changes nothing).
+
+    Examples
+    --------
+    >>> import lucid
+    >>> x = lucid.Tensor([1.0], requires_grad=True)
+    >>> with lucid.inference_mode():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
+
+    def __init__(self, mode=True):
+        self._off = bool(mode)
+
+    @property
+    def _mode(self):
+        return False if self._off else state.enabled
+
+    def __call__(self, fn):
+        return super().__call__(fn) if self._off else fn

@@ -51,6 +51,8 @@ _NORM = _args("num_features", "eps", "momentum", "affine", "track_running_stats"
 _DROPOUT = _args("p", "inplace")
 _MAX_POOL = _args("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode")
 _AVG_POOL = _args("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")
+_RECURRENT = _args("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout",
+                   "bidirectional")
 _LAYER = [Arg("d_model=self_attn.embed_dim"), Arg("nhead=self_attn.num_heads"),
           Arg("dim_feedforward=linear1.out_features"), Arg("dropout=dropout.p"),
           Arg("layer_norm_eps=norm1.eps"), Arg("batch_first=self_attn.batch_first"),
@@ -96,13 +98,20 @@ LAYERS = {
     **{f"AvgPool{d}d": (f"AvgPool{d}d", _AVG_POOL + _args("divisor_override")) for d in (2, 3)},
     **{f"AdaptiveAvgPool{d}d": (f"AdaptiveAvgPool{d}d", _args("output_size"))
        for d in (1, 2, 3)},
-    "Embedding": ("Embedding", _args("num_embeddings", "embedding_dim", "padding_idx")),
+    "Embedding": ("Embedding", _args("num_embeddings", "embedding_dim", "padding_idx",
+                                     "max_norm", "norm_type")),
     "Upsample": ("Upsample", _args("size", "scale_factor", "mode", "align_corners",
                                    "recompute_scale_factor")),
-    "MultiHeadAttention": ("MultiheadAttention", _args(
+    "MultiheadAttention": ("MultiheadAttention", _args(
         "embed_dim", "num_heads", "dropout", Arg("bias", _present("in_proj_bias")),
         Arg("add_bias_kv", _present("bias_k")), "add_zero_attn", "kdim", "vdim",
         "batch_first")),
+    "RNN": ("RNN", _RECURRENT + _args("nonlinearity")),
+    "LSTM": ("LSTM", _RECURRENT + _args("proj_size")),
+    "GRU": ("GRU", _RECURRENT),
+    "RNNCell": ("RNNCell", _args("input_size", "hidden_size", "bias", "nonlinearity")),
+    "LSTMCell": ("LSTMCell", _args("input_size", "hidden_size", "bias")),
+    "GRUCell": ("GRUCell", _args("input_size", "hidden_size", "bias")),
     "TransformerEncoderLayer": ("TransformerEncoderLayer", _LAYER),
     "TransformerDecoderLayer": ("TransformerDecoderLayer", _LAYER),
     "TransformerEncoder": ("TransformerEncoder", _args(
@@ -126,7 +135,7 @@ ACTIVATION_LAYERS = {"TransformerEncoderLayer", "TransformerDecoderLayer"}
 TORCH_ONLY = {
     **{f"Conv{d}d": {"padding_mode": "zeros"} for d in (1, 2, 3)},
     **{f"ConvTranspose{d}d": {"padding_mode": "zeros"} for d in (1, 2, 3)},
-    "Embedding": {"max_norm": None, "scale_grad_by_freq": False, "sparse": False},
+    "Embedding": {"scale_grad_by_freq": False, "sparse": False},
 }
 
 

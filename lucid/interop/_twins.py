@@ -87,6 +87,28 @@ def forwards(torch):
         scale = mask.numel() / kept if kept else 0.0
         return x * (mask * scale)
 
+    def multi_head_attention(self, query, key, value, key_padding_mask=None, attn_mask=None,
+                             is_causal=False, need_weights=False, average_attn_weights=True):
+        # the original lucid's layer: batch first by default, the output alone unless
+        # need_weights; the same computation as torch.nn.MultiheadAttention's
+        batched = query.dim() == 3
+        if batched and self.batch_first:
+            query, key, value = (x.transpose(0, 1) for x in (query, key, value))
+        separate = not self._qkv_same_embed_dim
+        out, weights = F.multi_head_attention_forward(
+            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
+            self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
+            self.out_proj.weight, self.out_proj.bias, training=self.training,
+            key_padding_mask=key_padding_mask, need_weights=need_weights,
+            attn_mask=attn_mask, use_separate_proj_weight=separate,
+            q_proj_weight=self.q_proj_weight if separate else None,
+            k_proj_weight=self.k_proj_weight if separate else None,
+            v_proj_weight=self.v_proj_weight if separate else None,
+            average_attn_weights=average_attn_weights, is_causal=is_causal)
+        if batched and self.batch_first:
+            out = out.transpose(0, 1)
+        return (out, weights) if need_weights else out
+
     def rearrange(self, x):
         recipe = make_recipe(parse_pattern(self.pattern), "Rearrange", tuple(x.shape),
                              self.axes_lengths)
@@ -170,6 +192,7 @@ def forwards(torch):
 
     table = {
         nn.ScaledDotProductAttention: scaled_dot_product_attention,
+        nn.MultiHeadAttention: multi_head_attention,
         nn.GlobalResponseNorm: global_response_norm,
         nn.DropPath: drop_path, nn.DropBlock: drop_block, nn.Rearrange: rearrange,
         nn.SEModule: se_module, nn.SelectiveKernel: selective_kernel,

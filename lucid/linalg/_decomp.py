@@ -15,7 +15,7 @@ import numpy as np
 
 from lucid.autograd.function import Function
 from lucid.linalg._checks import LinAlgError, matrix_tensor, mT, square_tensor
-from lucid._checks import check_bool
+from lucid._checks import check_bool, check_number
 
 __all__ = ["cholesky", "qr", "svd", "eig"]
 
@@ -336,7 +336,18 @@ class Eig(Factor):
     r"""Eigenvalues or eigenvectors of a real square matrix (see :func:`eig`)."""
 
     @staticmethod
-    def adjoint(w, v, grad_w, grad_v):
+    def forward(ctx, a, factors=(), index=0, eps=None):
+        ctx.eps = eps
+        return Factor.forward(ctx, a, factors, index)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grads = [None, None]
+        grads[ctx.index] = grad
+        return Eig.adjoint(*ctx.factors, *grads, eps=ctx.eps)
+
+    @staticmethod
+    def adjoint(w, v, grad_w, grad_v, eps=None):
         vh = np.conj(mT(v))
         n = w.shape[-1]
         inner = np.zeros(w.shape + (n,), dtype=w.dtype)
@@ -353,6 +364,8 @@ class Eig(Factor):
             lc = np.conj(w)
             e = lc[..., None, :] - lc[..., :, None]           # E_ij = conj(w_j) - conj(w_i)
             e = np.where(np.eye(n, dtype=bool), 1, e)
+            if eps:                                           # the original's floor
+                e = np.where(np.abs(e) < eps, eps, e)
             with np.errstate(divide="ignore", invalid="ignore"):   # repeated w: inf/nan
                 inner = inner + vh_gv / e
         if grad_w is not None:
@@ -361,7 +374,7 @@ class Eig(Factor):
         return grad_a.real                                    # A is real
 
 
-def eig(a):
+def eig(a, eps=None):
     r"""Eigenvalues and eigenvectors of a real square matrix (or of each in a batch).
 
     .. math:: A v_i = \lambda_i v_i, \qquad A = V \operatorname{diag}(\lambda) V^{-1}
@@ -393,6 +406,11 @@ def eig(a):
     ----------
     a : Tensor
         Real square matrix or batch of them, float32 or float64.
+    eps : float, optional
+        The original lucid's guard for the eigenvector gradient: eigenvalue gaps
+        :math:`|E_{ij}|` smaller than ``eps`` are replaced by ``eps``, so (nearly)
+        repeated eigenvalues give a large finite gradient instead of ``inf`` / ``nan``.
+        None (the default) is PyTorch's formula, unguarded.
 
     Returns
     -------
@@ -421,6 +439,9 @@ def eig(a):
            [0., 0.]], dtype=float32)
     """
     a = square_tensor(a, "eig")
+    if eps is not None:
+        eps = check_number(eps, "eig", "eps", 0.0, None)
     w, v = np.linalg.eig(a.data)
     complex_dtype = np.result_type(a.dtype, np.complex64)
-    return _factor_tensors(Eig, a, (w.astype(complex_dtype), v.astype(complex_dtype)))
+    factors = (w.astype(complex_dtype), v.astype(complex_dtype))
+    return tuple(Eig.apply(a, factors=factors, index=i, eps=eps) for i in range(2))

@@ -13,7 +13,7 @@ and for a loss :math:`L` with :math:`G = \partial L/\partial A^{-1}` the chain r
 import numpy as np
 
 from lucid.autograd.function import Function
-from lucid._checks import check_int, float_tensor
+from lucid._checks import check_int, float_tensor, renamed
 from lucid.linalg._checks import LinAlgError, matrix_tensor, mT, square_tensor
 
 __all__ = ["inv", "solve", "pinv", "matrix_power"]
@@ -229,6 +229,7 @@ class Pinv(Function):
                 + p_t @ p @ g_t @ (i_n - p @ a))
 
 
+@renamed(rcond="rtol")
 def pinv(a, atol=None, rtol=None):
     r"""Moore-Penrose pseudo-inverse of a matrix (or of each matrix in a batch).
 
@@ -257,7 +258,8 @@ def pinv(a, atol=None, rtol=None):
     atol : float, optional
         Absolute cutoff for the singular values.
     rtol : float, optional
-        Cutoff relative to the largest singular value of each matrix.
+        Cutoff relative to the largest singular value of each matrix (the original
+        lucid's and NumPy's ``rcond``).
 
     Returns
     -------

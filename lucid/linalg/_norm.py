@@ -10,9 +10,9 @@ min picks one of several equal values, its gradient is shared equally between th
 import numpy as np
 
 from lucid.autograd.function import Function
-from lucid._checks import check_bool, float_tensor, normalize_axis
+from lucid._checks import check_bool, float_tensor, normalize_axis, renamed
 
-__all__ = ["norm"]
+__all__ = ["norm", "tensor_norm"]
 
 _INF = float("inf")
 _VECTOR_ORDS = (1, 2, _INF, -_INF)
@@ -28,7 +28,8 @@ def _share_extreme(values, extreme, axis):
 
 # ------------------------------------------------------------------ vector norms
 class VectorNorm(Function):
-    r"""``y = ||x||_p`` over ``axis`` (a tuple), ``p`` in {1, 2, inf, -inf}."""
+    r"""``y = ||x||_p`` over ``axis`` (a tuple): ``p`` in {1, 2, inf, -inf}, or any other
+    ``p > 0`` (``(sum |x|^p)^(1/p)``), or ``p = 0`` (the count of non-zero entries)."""
 
     @staticmethod
     def forward(ctx, x, ord=2, axis=(), keepdims=True):
@@ -40,8 +41,12 @@ class VectorNorm(Function):
             y = np.sum(ax, axis=axis, keepdims=True)
         elif ord == _INF:
             y = np.max(ax, axis=axis, keepdims=True)
-        else:
+        elif ord == -_INF:
             y = np.min(ax, axis=axis, keepdims=True)
+        elif ord == 0:
+            y = np.sum(x != 0, axis=axis, keepdims=True).astype(x.dtype)
+        else:
+            y = np.sum(ax ** ord, axis=axis, keepdims=True) ** (1.0 / ord)
         ctx.y = y
         return y if keepdims else np.squeeze(y, axis=axis)
 
@@ -56,6 +61,13 @@ class VectorNorm(Function):
             return x * scale
         if ord == 1:                                   # sign(x)
             return np.sign(x) * grad
+        if ord == 0:                                   # a count: flat almost everywhere
+            return np.zeros_like(x)
+        if ord not in (_INF, -_INF):                   # sign(x) |x|^(p-1) / ||x||^(p-1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                scale = np.where(y == 0, 0, grad / y ** (ord - 1))
+                slope = np.where(x == 0, 0, np.sign(x) * np.abs(x) ** (ord - 1))
+            return slope * scale                       # 0 at x = 0, also for p < 1
         share = _share_extreme(np.abs(x), np.squeeze(y, axis=axis), axis)
         return np.sign(x) * share * grad               # the winners of max / min |x|
 
@@ -107,6 +119,7 @@ def _ord_name(ord):
     return repr(ord)
 
 
+@renamed(dim="axis", keepdim="keepdims")
 def norm(a, ord=None, axis=None, keepdims=False):
     r"""Vector or matrix norm (PyTorch's ``torch.linalg.norm``).
 
@@ -227,3 +240,80 @@ def norm(a, ord=None, axis=None, keepdims=False):
         raise ValueError(f"norm: ord={_ord_name(ord)} needs non-empty matrices; "
                          f"axes {axes} of shape {x.shape} are empty")
     return MatrixNorm.apply(x, ord=ord, axis=axes, keepdims=keepdims)
+
+
+@renamed(dim="axis", keepdim="keepdims")
+def tensor_norm(input_, p="fro", axis=None, keepdims=False):
+    r"""PyTorch's ``torch.norm`` / ``Tensor.norm``: a vector norm of the entries over
+    ``axis`` (all of them by default), or the nuclear norm of matrices.
+
+    .. math:: \|x\|_p = \Bigl(\sum_i |x_i|^p\Bigr)^{1/p}, \qquad
+              \|x\|_\infty = \max_i |x_i|, \qquad \|x\|_0 = \#\{i : x_i \ne 0\}
+
+    ``p='fro'`` (the default) is :math:`p = 2`: the Frobenius norm of a matrix, the
+    length of a vector. Unlike :func:`lucid.linalg.norm`, a number ``p`` with
+    ``axis=None`` takes all entries as one vector (``x.norm(2)`` of a matrix is its
+    Frobenius norm, not its largest singular value), as ``torch.norm`` does.
+    ``p='nuc'`` is the nuclear norm over two axes (the last two by default).
+
+    Backward: :math:`\partial \|x\|_p / \partial x_i = \operatorname{sign}(x_i)
+    |x_i|^{p-1} / \|x\|_p^{p-1}` (zero where the norm is zero; the max / min norms
+    send the gradient to the winning entries, :math:`\|x\|_0` has none); see
+    :func:`lucid.linalg.norm` for ``'nuc'``.
+
+    Parameters
+    ----------
+    input_ : Tensor
+        Float32 or float64.
+    p : float, 'fro' or 'nuc', default 'fro'
+        A number ``p >= 0`` or ``inf`` / ``-inf``.
+    axis : int or tuple of int, optional
+        Axes taken as the vector (two axes for ``'nuc'``); None: all.
+    keepdims : bool, default False
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        A negative ``p`` (other than ``-inf``), an unknown string, ``'nuc'`` without
+        two axes, an axis out of range.
+    TypeError
+        A non-floating input, ``p`` of another type.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> m = lucid.Tensor([[3.0, 0.0], [0.0, -4.0]], requires_grad=True)
+    >>> print(m.norm())
+    Tensor(5.0, grad_fn=VectorNorm)
+    >>> print(lucid.norm(m, p=1, dim=1))
+    Tensor([3.0, 4.0], grad_fn=VectorNorm)
+    >>> m.norm(p=3).backward()
+    >>> m.grad.round(4)
+    array([[ 0.4449,  0.    ],
+           [ 0.    , -0.7908]], dtype=float32)
+    """
+    x = float_tensor(input_, "norm", "input_", convert=True)
+    keepdims = check_bool(keepdims, "norm", "keepdims")
+    if axis is None:
+        axes = tuple(range(x.ndim))
+    else:
+        axes = normalize_axis(axis, x.ndim, "norm")
+        axes = axes if isinstance(axes, tuple) else (axes,)
+    if isinstance(p, str):
+        if p == "fro":
+            return VectorNorm.apply(x, ord=2, axis=axes, keepdims=keepdims)
+        if p == "nuc":
+            return norm(x, "nuc", (-2, -1) if axis is None else axis, keepdims)
+        raise ValueError(f"norm: p must be a number, 'fro' or 'nuc'; got {p!r}")
+    if not isinstance(p, (int, float, np.number)) or isinstance(p, (bool, np.bool_)):
+        raise TypeError(f"norm: p must be a number, 'fro' or 'nuc'; got {p!r}")
+    if p < 0 and p != -_INF or p != p:
+        raise ValueError(f"norm: p must be >= 0, inf or -inf; got {_ord_name(p)}")
+    if p in (_INF, -_INF) and any(x.shape[a] == 0 for a in axes):
+        raise ValueError(f"norm: p={_ord_name(p)} needs non-empty axes; got shape {x.shape}")
+    return VectorNorm.apply(x, ord=float(p) if p not in (1, 2, 0) else int(p), axis=axes,
+                            keepdims=keepdims)

@@ -9,10 +9,14 @@ builders when its module is imported.
 import difflib
 import re
 
+from lucid._checks import renamed
+
 # `get_model` is a second name of `create_model` (an attribute, not listed: one docs page)
-__all__ = ["register_model", "get_model_names", "create_model"]
+__all__ = ["register_model", "get_model_names", "create_model", "list_models", "list_families"]
 
 _MODELS = {}                                   # name -> builder, in registration order
+_FAMILY = {}                                   # canonical name -> family
+_ALIASES = {}                                  # alias -> canonical name
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -21,24 +25,41 @@ def _origin(fn):
     return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
-def register_model(fn=None, *, name=None):
+def _family_of(fn):
+    """``lucid.models.resnet.resnet_50`` -> ``'resnet'``; builders defined elsewhere: ``'user'``."""
+    module = getattr(fn, "__module__", "") or ""
+    parent, _, leaf = module.rpartition(".")
+    return leaf if parent == "lucid.models" and not leaf.startswith("_") else "user"
+
+
+@renamed(func="fn")
+def register_model(fn=None, *, name=None, family=None, aliases=()):
     r"""Register a model builder under a lowercase name (a decorator).
 
     .. math:: \text{registry}[\texttt{name}] \leftarrow \texttt{fn}
 
     The name defaults to the function's ``__name__``. A name may be registered once:
     registering another builder under a taken name is an error (re-running the same
-    definition, as a module reload does, is allowed).
+    definition, as a module reload does, is allowed). The builder is filed in a
+    *family* (its module's name for lucid's own, e.g. ``'resnet'``; ``'user'`` for
+    others) which :func:`list_models` lists; ``aliases`` are further names
+    :func:`create_model` accepts (lucid's earlier names, such as ``resnet18`` for
+    ``resnet_18``).
 
     Backward: none (bookkeeping only).
 
     Parameters
     ----------
     fn : callable, optional
-        The builder, ``fn(**kwargs) -> Module``. Omitted when the decorator is called
-        with arguments: ``@register_model(name="my_net")``.
+        The builder, ``fn(**kwargs) -> Module`` (the original lucid's ``func=``).
+        Omitted when the decorator is called with arguments:
+        ``@register_model(name="my_net")``.
     name : str, optional
         Lowercase letters, digits and underscores, starting with a letter.
+    family : str, optional
+        The family :func:`list_models` files it under.
+    aliases : sequence of str, optional
+        Other names for the same builder (same rules as ``name``).
 
     Returns
     -------
@@ -64,7 +85,7 @@ def register_model(fn=None, *, name=None):
     85
     """
     if fn is None:
-        return lambda f: register_model(f, name=name)
+        return lambda f: register_model(f, name=name, family=family, aliases=aliases)
     if not callable(fn):
         raise TypeError(f"register_model: the model builder must be callable; got "
                         f"{type(fn).__name__}")
@@ -72,18 +93,89 @@ def register_model(fn=None, *, name=None):
         name = getattr(fn, "__name__", None)
     if not isinstance(name, str):
         raise TypeError(f"register_model: name must be a str; got {type(name).__name__}")
-    if not _NAME.match(name):
-        raise ValueError(f"register_model: name must be lowercase letters, digits and "
-                         f"underscores, starting with a letter; got {name!r}")
-    if name in _MODELS and _origin(_MODELS[name]) != _origin(fn):
-        raise ValueError(f"register_model: the name {name!r} is already registered (by "
-                         f"{_origin(_MODELS[name])}); choose another name for {_origin(fn)}")
+    if family is not None and not isinstance(family, str):
+        raise TypeError(f"register_model: family must be a str; got {type(family).__name__}")
+    if isinstance(aliases, str) or not all(isinstance(a, str) for a in aliases):
+        raise TypeError(f"register_model: aliases must be a sequence of str; got {aliases!r}")
+    for key in (name, *aliases):
+        if not _NAME.match(key):
+            raise ValueError(f"register_model: name must be lowercase letters, digits and "
+                             f"underscores, starting with a letter; got {key!r}")
+        if key in _MODELS and _origin(_MODELS[key]) != _origin(fn):
+            raise ValueError(f"register_model: the name {key!r} is already registered (by "
+                             f"{_origin(_MODELS[key])}); choose another name for {_origin(fn)}")
     _MODELS[name] = fn
+    _FAMILY[name] = family or _family_of(fn)
+    for alias in aliases:
+        _MODELS[alias] = fn
+        _ALIASES[alias] = name
     return fn
 
 
+def list_families():
+    """The model families, sorted: ``'alexnet'``, ``'convnext'``, ``'resnet'``...
+
+    Backward: none.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> from lucid import models
+    >>> "convnext" in models.list_families()
+    True
+    """
+    return sorted(set(_FAMILY.values()))
+
+
+def list_models(family=None):
+    """The model names of one family (or of all), in their family's order.
+
+    Each builder is listed once, under its own name (the original lucid's, e.g.
+    ``resnet_18``); aliases (lucid's earlier names such as ``resnet18``) are left out
+    but :func:`create_model` still accepts them. Within a family the names keep the
+    order they were registered in (small to large); all families together are
+    sorted by family.
+
+    Backward: none.
+
+    Parameters
+    ----------
+    family : str, optional
+        A name from :func:`list_families`; all models when omitted.
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    TypeError
+        ``family`` is not a str.
+    ValueError
+        ``family`` is not a known family.
+
+    Examples
+    --------
+    >>> from lucid import models
+    >>> models.list_models("vgg")
+    ['vggnet_11', 'vggnet_13', 'vggnet_16', 'vggnet_19']
+    """
+    if family is None:
+        return [n for f in list_families() for n in list_models(f)]
+    if not isinstance(family, str):
+        raise TypeError(f"list_models: family must be a str; got {type(family).__name__}")
+    if family not in _FAMILY.values():
+        raise ValueError(f"list_models: unknown family {family!r}; the families are: "
+                         f"{', '.join(list_families())}")
+    return [n for n, f in _FAMILY.items() if f == family]
+
+
 def get_model_names(pattern=None):
-    """The registered model names, sorted; optionally only those containing ``pattern``.
+    """Every name :func:`create_model` accepts (aliases included), sorted; optionally only
+    those containing ``pattern``. :func:`list_models` lists the models by family.
 
     Backward: none.
 
@@ -104,8 +196,10 @@ def get_model_names(pattern=None):
     Examples
     --------
     >>> from lucid import models
-    >>> models.get_model_names("resnet")
-    ['resnet18', 'resnet34']
+    >>> models.get_model_names("resnet3")                # resnet34: an earlier name
+    ['resnet34']
+    >>> models.get_model_names("dense")
+    ['densenet_121', 'densenet_169', 'densenet_201', 'densenet_264']
     """
     if pattern is not None and not isinstance(pattern, str):
         raise TypeError(f"get_model_names: pattern must be a str; got {type(pattern).__name__}")

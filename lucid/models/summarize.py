@@ -37,6 +37,7 @@ from collections import namedtuple
 import numpy as np
 
 import lucid
+from lucid._checks import check_bool, check_int
 from lucid._tensor import Tensor
 from lucid.nn import modules as _layers
 from lucid.nn.module import Module
@@ -153,7 +154,8 @@ class ModelSummary:
     """
 
     def __init__(self, model_name, input_shape, rows, output_shape, total_params,
-                 trainable_params):
+                 trainable_params, truncate_from=None):
+        self.truncate_from = truncate_from
         self.model_name = model_name
         self.input_shape = input_shape
         self.rows = rows
@@ -164,8 +166,9 @@ class ModelSummary:
 
     def __str__(self):
         head = ("Layer", "Type", "Output shape", "Params", "FLOPs")
+        shown = self.rows if self.truncate_from is None else self.rows[:self.truncate_from]
         body = [(r.name, r.type, str(r.output_shape), f"{r.params:,}", f"{r.flops:,}")
-                for r in self.rows]
+                for r in shown]
         widths = [max(len(line[i]) for line in [head, *body]) for i in range(5)]
         right = (False, False, False, True, True)
 
@@ -174,8 +177,10 @@ class ModelSummary:
                              for c, w, r in zip(line, widths, right)).rstrip()
 
         rule = "=" * len(fmt(head))
+        more = len(self.rows) - len(shown)
         lines = [f"{self.model_name}: input {self.input_shape} -> output {self.output_shape}",
-                 rule, fmt(head), "-" * len(rule), *(fmt(line) for line in body), rule,
+                 rule, fmt(head), "-" * len(rule), *(fmt(line) for line in body),
+                 *([f"... {more} more layer{'s' if more != 1 else ''}"] if more else []), rule,
                  f"Total params: {self.total_params:,}",
                  f"Trainable params: {self.trainable_params:,}",
                  f"Total FLOPs: {self.total_flops:,} ({_human(self.total_flops)})"]
@@ -206,7 +211,8 @@ def _check_shape(input_shape):
     return tuple(int(s) for s in input_shape)
 
 
-def summarize(model, input_shape, *, dtype=np.float32, print_table=True):
+def summarize(model, input_shape, recurse=True, truncate_from=None, *, dtype=np.float32,
+              print_table=True):
     r"""Run ``model`` once and tabulate its leaf layers: output shapes, parameters, FLOPs.
 
     The input is standard-normal noise of ``input_shape`` (the batch axis included)
@@ -229,6 +235,12 @@ def summarize(model, input_shape, *, dtype=np.float32, print_table=True):
     model : Module
     input_shape : tuple of int
         Shape of the single input, e.g. ``(1, 3, 224, 224)``.
+    recurse : bool, default True
+        One row per leaf layer (True), or per direct child of ``model`` (False: a
+        block's row counts everything inside it; the original lucid's argument).
+    truncate_from : int, optional
+        Show only the first ``truncate_from`` rows in the table (then "... n more
+        layers"); the totals and ``.rows`` still cover every layer (the original's).
     dtype : dtype, default float32
         Of the random input.
     print_table : bool, default True
@@ -245,7 +257,7 @@ def summarize(model, input_shape, *, dtype=np.float32, print_table=True):
     TypeError
         ``model`` is not a Module, or ``input_shape`` not a tuple of ints.
     ValueError
-        A size in ``input_shape`` is not positive.
+        A size in ``input_shape`` is not positive, or ``truncate_from`` negative.
 
     Examples
     --------
@@ -267,14 +279,24 @@ def summarize(model, input_shape, *, dtype=np.float32, print_table=True):
     Total FLOPs: 1,280 (1.28 KFLOPs)
     >>> report.rows[0].flops                       # 2 * 1*3*3 * 4 * 4*4
     1152
+    >>> block = nn.Sequential(net, nn.Flatten())
+    >>> [row.name for row in summarize(block, (1, 1, 6, 6), recurse=False,
+    ...                                print_table=False).rows]
+    ['0', '1']
     """
     if not isinstance(model, Module):
         raise TypeError(f"summarize: model must be a lucid.nn.Module; got {type(model).__name__}")
     shape = _check_shape(input_shape)
+    recurse = check_bool(recurse, "summarize", "recurse")
+    if truncate_from is not None:
+        truncate_from = check_int(truncate_from, "summarize", "truncate_from", minimum=0)
     names = {}
     for name, module in model.named_modules():
         names.setdefault(id(module), name or type(module).__name__)
-    leaves = [m for m in model.modules() if not any(True for _ in m.children())]
+    if recurse:
+        leaves = [m for m in model.modules() if not any(True for _ in m.children())]
+    else:
+        leaves = list(model.children()) or [model]
     rows, seen = [], set()
 
     def record(module, args, output):
@@ -300,7 +322,8 @@ def summarize(model, input_shape, *, dtype=np.float32, print_table=True):
             module.training = mode
     report = ModelSummary(type(model).__name__, shape, rows, _shape(out),
                           model.count_parameters(),
-                          int(sum(p.size for p in model.parameters() if p.requires_grad)))
+                          int(sum(p.size for p in model.parameters() if p.requires_grad)),
+                          truncate_from)
     if print_table:
         print(report)
     return report

@@ -1,7 +1,9 @@
-r"""VGG-11 and VGG-16 (Simonyan and Zisserman, 2015), torchvision's layouts without BN.
+r"""VGG-11, -13, -16 and -19 (Simonyan and Zisserman, 2015), torchvision's layouts
+without BN.
 
 "Very deep convolutional networks for large-scale image recognition", ICLR 2015.
-Configurations "A" (VGG-11) and "D" (VGG-16) of the paper's Table 1: stacks of 3x3
+Configurations "A" (VGG-11), "B" (VGG-13), "D" (VGG-16) and "E" (VGG-19) of the
+paper's Table 1: stacks of 3x3
 convolutions (padding 1, each followed by ReLU) separated by 2x2 max pooling, then
 torchvision's ``AdaptiveAvgPool2d(7)`` and three fully connected layers:
 
@@ -9,28 +11,33 @@ torchvision's ``AdaptiveAvgPool2d(7)`` and three fully connected layers:
 block       layers
 ==========  =========================================================================
 features    VGG-11: 64, M, 128, M, 256, 256, M, 512, 512, M, 512, 512, M
+            VGG-13: 64, 64, M, 128, 128, M, 256, 256, M, 512, 512, M, 512, 512, M
             VGG-16: 64, 64, M, 128, 128, M, 256 x3, M, 512 x3, M, 512 x3, M
+            VGG-19: 64, 64, M, 128, 128, M, 256 x4, M, 512 x4, M, 512 x4, M
             (a number is Conv2d(., n, 3, padding=1) + ReLU; M is MaxPool2d(2))
 avgpool     AdaptiveAvgPool2d(7)
 classifier  Linear(25088, 4096), ReLU, Dropout, Linear(4096, 4096), ReLU, Dropout,
             Linear(4096, num_classes)
 ==========  =========================================================================
 
-Parameters for 1000 classes: 132,863,336 (VGG-11) and 138,357,544 (VGG-16), as
-torchvision's. Inputs must be at least 32 x 32 (five halvings). Weights start as in
+Parameters for 1000 classes: 132,863,336 (VGG-11), 133,047,848 (VGG-13), 138,357,544
+(VGG-16) and 143,667,240 (VGG-19), as torchvision's and the paper's Table 2 (133, 133,
+138 and 144 million). Inputs must be at least 32 x 32 (five halvings). Weights start as in
 torchvision: He-normal (fan-out) convolutions, zero biases, Linear
 :math:`\mathcal N(0, 0.01^2)`.
 """
 from lucid import flatten, nn
-from lucid.models._common import init_like_torchvision
-from lucid.models._registry import register_model
+from lucid.models._common import factory, init_like_torchvision
 
-__all__ = ["VGG", "VGG_CONFIGS", "vgg11", "vgg16"]
+__all__ = ["VGG", "VGG_CONFIGS", "vggnet_11", "vggnet_13", "vggnet_16", "vggnet_19"]
 
 VGG_CONFIGS = {
     "vgg11": (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"),
+    "vgg13": (64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"),
     "vgg16": (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M",
               512, 512, 512, "M"),
+    "vgg19": (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
+              512, 512, 512, 512, "M"),
 }
 
 
@@ -98,47 +105,16 @@ class VGG(nn.Module):
         return self.classifier(flatten(x, 1))
 
 
-@register_model
-def vgg11(num_classes=1000, **kwargs):
-    """VGG-11 (configuration A), torchvision's layout without batch norm.
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        Passed to :class:`VGG` (``dropout``, ``hidden_features``).
-
-    Returns
-    -------
-    VGG
-
-    Examples
-    --------
-    >>> from lucid import models
-    >>> models.VGG_CONFIGS["vgg11"].count("M")
-    5
-    """
-    return VGG(VGG_CONFIGS["vgg11"], num_classes=num_classes, **kwargs)
+def _factory(depth, letter):
+    config = VGG_CONFIGS[f"vgg{depth}"]
+    return factory(__name__, f"vggnet_{depth}", f"VGG-{depth} (configuration {letter}), "
+                   "torchvision's layout without batch norm.",
+                   lambda num_classes, kwargs: VGG(config, num_classes=num_classes, **kwargs),
+                   "~lucid.models.VGG", hint="``dropout``, ``hidden_features``",
+                   aliases=(f"vgg{depth}",) if depth in (11, 16) else ())
 
 
-@register_model
-def vgg16(num_classes=1000, **kwargs):
-    """VGG-16 (configuration D), torchvision's layout without batch norm.
-
-    Parameters
-    ----------
-    num_classes : int, default 1000
-    **kwargs
-        Passed to :class:`VGG` (``dropout``, ``hidden_features``).
-
-    Returns
-    -------
-    VGG
-
-    Examples
-    --------
-    >>> from lucid import models
-    >>> sum(1 for c in models.VGG_CONFIGS["vgg16"] if c != "M")    # + 3 Linear = 16
-    13
-    """
-    return VGG(VGG_CONFIGS["vgg16"], num_classes=num_classes, **kwargs)
+vggnet_11 = _factory(11, "A")
+vggnet_13 = _factory(13, "B")
+vggnet_16 = _factory(16, "D")
+vggnet_19 = _factory(19, "E")

@@ -28,7 +28,7 @@ name                  layer                                         output
 ====================  ============================================  ===================
 
 Each encoder layer is ``ln_1`` (LayerNorm), ``self_attention`` (multi-head, ``h``
-heads, :class:`~lucid.nn.MultiHeadAttention`), dropout, residual; ``ln_2``, ``mlp``
+heads, :class:`~lucid.nn.MultiheadAttention`), dropout, residual; ``ln_2``, ``mlp``
 (Linear(D, D_mlp), GELU, Dropout, Linear(D_mlp, D), Dropout), residual. Every LayerNorm
 has :math:`\epsilon = 10^{-6}`. The state-dict names are torchvision's
 (``class_token``, ``conv_proj.weight``, ``encoder.pos_embedding``,
@@ -100,7 +100,7 @@ class ViTEncoderBlock(nn.Module):
     Backward: each residual passes the gradient around its branch and through it,
     :math:`\partial L/\partial z = g + J^T_{\mathrm{branch}}\, g`; the branches
     backpropagate through :class:`~lucid.nn.LayerNorm`,
-    :class:`~lucid.nn.MultiHeadAttention` and the Linear / GELU layers.
+    :class:`~lucid.nn.MultiheadAttention` and the Linear / GELU layers.
 
     Parameters
     ----------
@@ -139,7 +139,7 @@ class ViTEncoderBlock(nn.Module):
         self.hidden_dim = _positive_int("ViTEncoderBlock", "hidden_dim", hidden_dim)
         _positive_int("ViTEncoderBlock", "mlp_dim", mlp_dim)
         self.ln_1 = nn.LayerNorm(hidden_dim, eps=_LN_EPS)
-        self.self_attention = nn.MultiHeadAttention(hidden_dim, num_heads,
+        self.self_attention = nn.MultiheadAttention(hidden_dim, num_heads,
                                                     dropout=attention_dropout,
                                                     batch_first=True)
         self.dropout = nn.Dropout(dropout)

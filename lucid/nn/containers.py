@@ -12,6 +12,7 @@ state dict reads ``layers.0.weight``. Deleting from a list renumbers what follow
 from collections import OrderedDict
 from collections.abc import Mapping
 
+from lucid._checks import renamed
 from lucid._tensor import Tensor
 from lucid.nn.module import Module
 from lucid.nn.parameter import Parameter
@@ -469,6 +470,7 @@ class ParameterList(Module):
     Parameters
     ----------
     values : iterable of Tensor, optional
+        PyTorch's name; the original lucid's ``parameters=`` works too.
 
     Raises
     ------
@@ -493,6 +495,7 @@ class ParameterList(Module):
     )
     """
 
+    @renamed(parameters="values")
     def __init__(self, values=None):
         super().__init__()
         if values is not None:

@@ -24,6 +24,7 @@ from lucid import random as _random
 from lucid._tensor import Tensor
 from lucid.autograd.inplace import note_write
 from lucid._checks import is_number as _is_number
+from lucid.nn._shape_only import is_shape_only as _is_shape_only
 
 # PyTorch's trailing-underscore names (uniform_, ...) are the same functions: they are
 # module attributes but not listed here, so the docs show each function once.
@@ -69,9 +70,18 @@ def _fan(tensor, mode, name):
 
 
 def _fill(tensor, values):
-    tensor.data[...] = values
-    note_write(tensor.data)
+    if not _is_shape_only(tensor):          # placeholders of nn.shape_only() stay as they are
+        tensor.data[...] = values
+        note_write(tensor.data)
     return tensor
+
+
+def _draw(tensor, method, *args):
+    """Fill ``tensor`` with ``generator().<method>(*args, size=shape)``; no draw for a
+    shape-only placeholder."""
+    if _is_shape_only(tensor):
+        return tensor
+    return _fill(tensor, getattr(_random.generator(), method)(*args, size=tensor.shape))
 
 
 # ------------------------------------------------------------------------- gain
@@ -173,7 +183,7 @@ def uniform(tensor, a=0.0, b=1.0):
     a, b = _check_number(a, "uniform", "a"), _check_number(b, "uniform", "b")
     if not a <= b:
         raise ValueError(f"uniform: a must not exceed b; got a={a}, b={b}")
-    return _fill(tensor, _random.generator().uniform(a, b, size=tensor.shape))
+    return _draw(tensor, "uniform", a, b)
 
 
 def normal(tensor, mean=0.0, std=1.0):
@@ -214,7 +224,7 @@ def normal(tensor, mean=0.0, std=1.0):
     mean, std = _check_number(mean, "normal", "mean"), _check_number(std, "normal", "std")
     if std < 0:
         raise ValueError(f"normal: std must be non-negative; got {std}")
-    return _fill(tensor, _random.generator().normal(mean, std, size=tensor.shape))
+    return _draw(tensor, "normal", mean, std)
 
 
 def constant(tensor, val):
@@ -357,7 +367,7 @@ def xavier_uniform(tensor, gain=1.0):
     if fan_in + fan_out == 0:
         raise ValueError(f"xavier_uniform: cannot initialise a tensor with zero fans (shape {tensor.shape})")
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return _fill(tensor, _random.generator().uniform(-bound, bound, size=tensor.shape))
+    return _draw(tensor, "uniform", -bound, bound)
 
 
 def xavier_normal(tensor, gain=1.0):
@@ -398,7 +408,7 @@ def xavier_normal(tensor, gain=1.0):
     if fan_in + fan_out == 0:
         raise ValueError(f"xavier_normal: cannot initialise a tensor with zero fans (shape {tensor.shape})")
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
-    return _fill(tensor, _random.generator().normal(0.0, std, size=tensor.shape))
+    return _draw(tensor, "normal", 0.0, std)
 
 
 # ---------------------------------------------------------------- He (Kaiming)
@@ -449,7 +459,7 @@ def kaiming_uniform(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
     _check_tensor(tensor, "kaiming_uniform")
     fan = _fan(tensor, mode, "kaiming_uniform")
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan)
-    return _fill(tensor, _random.generator().uniform(-bound, bound, size=tensor.shape))
+    return _draw(tensor, "uniform", -bound, bound)
 
 
 def kaiming_normal(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
@@ -494,7 +504,7 @@ def kaiming_normal(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
     _check_tensor(tensor, "kaiming_normal")
     fan = _fan(tensor, mode, "kaiming_normal")
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
-    return _fill(tensor, _random.generator().normal(0.0, std, size=tensor.shape))
+    return _draw(tensor, "normal", 0.0, std)
 
 
 # PyTorch's names: the same functions.

@@ -21,14 +21,15 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from lucid import _dtypes
+from lucid._checks import check_device, device_or_dtype
 from lucid._tensor import Tensor
 from lucid.autograd.function import Function
 from lucid.autograd.grad_mode import state as _grad_state
 from lucid.autograd.inplace import note_write
+from lucid.nn._shape_only import is_shape_only as _is_shape_only
 from lucid.nn.parameter import Buffer, Parameter
 
-__all__ = ["Module", "RemovableHandle", "IncompatibleKeys"]
+__all__ = ["Module", "RemovableHandle", "IncompatibleKeys", "auto_repr"]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -1179,6 +1180,57 @@ class Module:
         """
         return self._cast(np.dtype(np.float32))
 
+    def half(self):
+        """Cast every floating parameter and buffer to float16 in place; return self.
+
+        Returns
+        -------
+        Module
+
+        Examples
+        --------
+        >>> from lucid import nn
+        >>> nn.Linear(2, 1).half().weight.dtype
+        dtype('float16')
+        """
+        return self._cast(np.dtype(np.float16))
+
+    def cpu(self):
+        """Return self: lucid computes on the CPU (PyTorch's ``model.cpu()``).
+
+        Returns
+        -------
+        Module
+
+        Examples
+        --------
+        >>> from lucid import nn
+        >>> model = nn.Linear(2, 1)
+        >>> model.cpu() is model
+        True
+        """
+        return self
+
+    def cuda(self, device=None):
+        """Always an :class:`~lucid.UnknownDeviceError`: lucid has no GPU backend.
+
+        Raises
+        ------
+        lucid.UnknownDeviceError
+            Naming what is missing (a ValueError).
+
+        Examples
+        --------
+        >>> import lucid
+        >>> from lucid import nn
+        >>> try:
+        ...     nn.Linear(2, 1).cuda()
+        ... except lucid.UnknownDeviceError as err:
+        ...     print(str(err)[:44])
+        Linear.cuda: device 'cuda' is not available:
+        """
+        check_device("cuda" if device is None else device, f"{type(self).__name__}.cuda")
+
     def to(self, target):
         """Cast floating parameters and buffers to a float dtype, or move to a device.
 
@@ -1194,8 +1246,8 @@ class Module:
 
         Raises
         ------
-        ValueError
-            A device other than 'cpu'.
+        lucid.UnknownDeviceError
+            A device other than 'cpu' (a ValueError).
         TypeError
             A dtype that is not floating.
 
@@ -1206,12 +1258,9 @@ class Module:
         >>> nn.Conv1d(1, 1, 3).to(lucid.Float64).bias.dtype
         dtype('float64')
         """
-        if isinstance(target, str) and target in ("cpu", "cuda", "mps", "metal", "gpu"):
-            if target != "cpu":
-                raise ValueError(f"{type(self).__name__}.to: lucid computes on the CPU only; "
-                                 f"got device {target!r}")
+        dtype = device_or_dtype(target, f"{type(self).__name__}.to")
+        if dtype is None:
             return self
-        dtype = _dtypes.resolve_dtype(target)
         if dtype.kind != "f":
             raise TypeError(f"{type(self).__name__}.to: the dtype must be floating; got {dtype}")
         return self._cast(dtype)
@@ -1353,6 +1402,11 @@ class Module:
         if problems:
             raise ValueError(f"load_state_dict: the state dict does not fit {type(self).__name__}:\n  "
                              + "\n  ".join(problems))
+        for key, target in own.items():
+            if key in state_dict and _is_shape_only(target):
+                raise ValueError(f"load_state_dict: {key} is a shape-only placeholder (built "
+                                 f"under nn.shape_only()); build the model outside that block "
+                                 f"to load weights into it")
         for target, array in updates:
             np.copyto(target.data, array, casting="unsafe")
             note_write(target.data)
@@ -1388,3 +1442,52 @@ class Module:
             else:
                 text += "\n  " + "\n  ".join(lines) + "\n"
         return text + ")"
+
+
+def auto_repr(*attr_names):
+    """Class decorator (the original lucid's): the module's ``repr`` shows the named
+    attributes, ``Name(attr1=value1, attr2=value2)``.
+
+    It writes :meth:`Module.extra_repr` for the class, so a homework layer prints its
+    settings without writing one.
+
+    Parameters
+    ----------
+    *attr_names : str
+        Attribute names, shown in this order.
+
+    Returns
+    -------
+    callable
+        The decorator; it returns the class itself.
+
+    Raises
+    ------
+    TypeError
+        A name that is not a str, or decorating something that is not a Module class.
+
+    Examples
+    --------
+    >>> from lucid import nn
+    >>> @nn.auto_repr("width", "scale")
+    ... class Scale(nn.Module):
+    ...     def __init__(self, width, scale=2.0):
+    ...         super().__init__()
+    ...         self.width, self.scale = width, scale
+    >>> Scale(3)
+    Scale(width=3, scale=2.0)
+    """
+    for name in attr_names:
+        if not isinstance(name, str):
+            raise TypeError(f"auto_repr: attribute names must be str; got {name!r}")
+
+    def extra_repr(self):
+        return ", ".join(f"{name}={getattr(self, name)!r}" for name in attr_names)
+
+    def decorate(cls):
+        if not (isinstance(cls, type) and issubclass(cls, Module)):
+            raise TypeError(f"auto_repr: decorates a Module class; got {cls!r}")
+        cls.extra_repr = extra_repr
+        return cls
+
+    return decorate

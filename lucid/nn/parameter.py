@@ -11,14 +11,20 @@ Assigning either one as a Module attribute (``self.w = Parameter(...)``,
 """
 import numpy as np
 
+from lucid._checks import check_device
 from lucid._tensor import Tensor
+from lucid.nn import _shape_only
 
 __all__ = ["Parameter", "Buffer"]
 
 
 def _init_tensor(tensor, data, dtype, name):
-    """Fill ``tensor`` (a new Parameter / Buffer) from ``data``; errors name ``name``."""
+    """Fill ``tensor`` (a new Parameter / Buffer) from ``data``; errors name ``name``.
+    Inside ``nn.shape_only()`` it keeps only the shape and dtype (a placeholder)."""
     try:
+        if _shape_only.active():
+            _shape_only.make_placeholder(tensor, data, dtype)
+            return
         Tensor.__init__(tensor, data, dtype=dtype)
     except (TypeError, ValueError) as error:
         raise type(error)(f"{name}: {error}") from None
@@ -42,15 +48,20 @@ class Parameter(Tensor):
         The initial values. They are copied (unlike PyTorch, whose Parameter shares
         the given tensor's memory): the Parameter owns its array.
     requires_grad : bool, default True
-        Whether gradients flow to it.
+        Whether gradients flow to it. (The original lucid's second argument was
+        ``dtype``: a dtype given here, ``Parameter(x, lucid.Float64)``, is read as
+        ``dtype``.)
     dtype : dtype, optional
         As for :class:`~lucid.Tensor` (Python floats give float32).
+    device : {'cpu'}, default 'cpu'
+        lucid computes on the CPU; another device is an UnknownDeviceError.
 
     Raises
     ------
     TypeError
-        Non-numeric data, or integer / bool data with ``requires_grad=True`` (only
-        floating tensors can be learned).
+        Non-numeric data, or integer / bool data with ``requires_grad=True`` (an
+        optimiser step would truncate them, so only floating Parameters learn; plain
+        integer tensors may require grad).
 
     Examples
     --------
@@ -67,7 +78,12 @@ class Parameter(Tensor):
     array([2., 4.], dtype=float32)
     """
 
-    def __init__(self, data, requires_grad=True, dtype=None):
+    def __init__(self, data, requires_grad=True, dtype=None, device="cpu"):
+        check_device(device, "Parameter")
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            if dtype is not None:
+                raise TypeError(f"Parameter: requires_grad must be a bool; got {requires_grad!r}")
+            requires_grad, dtype = True, requires_grad       # the original's (data, dtype)
         _init_tensor(self, data, dtype, "Parameter")
         if requires_grad and self.data.dtype.kind not in "fc":
             raise TypeError(
@@ -101,6 +117,8 @@ class Buffer(Tensor):
         The values (copied).
     dtype : dtype, optional
         As for :class:`~lucid.Tensor`.
+    device : {'cpu'}, default 'cpu'
+        lucid computes on the CPU; another device is an UnknownDeviceError.
     persistent : bool, default True
         Whether ``state_dict()`` includes it (keyword only, as in PyTorch).
 
@@ -130,7 +148,8 @@ class Buffer(Tensor):
     Tensor([0])
     """
 
-    def __init__(self, data, dtype=None, *, persistent=True):
+    def __init__(self, data, dtype=None, device="cpu", *, persistent=True):
+        check_device(device, "Buffer")
         if not isinstance(persistent, (bool, np.bool_)):
             raise TypeError(f"Buffer: persistent must be True or False; got {persistent!r}")
         _init_tensor(self, data, dtype, "Buffer")

@@ -25,12 +25,8 @@ def broadcast_error(name, a, b):
 
 
 def leaf(array, name, requires_grad=False, keep_grad=False):
-    """Wrap a freshly made ``array`` (not copied) in a leaf Tensor."""
-    if requires_grad and array.dtype.kind not in "fc":
-        raise TypeError(
-            f"{name}: only floating tensors can require grad; the result has dtype "
-            f"{array.dtype}. Pass a floating dtype (e.g. dtype=float)."
-        )
+    """Wrap a freshly made ``array`` (not copied) in a leaf Tensor (any dtype may
+    require grad, as in the original lucid: an integer tensor's gradient is floating)."""
     t = Tensor._wrap(array)
     t.requires_grad = bool(requires_grad)
     t.keep_grad = bool(keep_grad)

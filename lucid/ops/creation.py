@@ -3,20 +3,24 @@ r"""Creation functions: new tensors from data, shapes and ranges.
 Every function here returns a new *leaf* tensor (no graph behind it), except
 :func:`diag` of a tensor that requires grad, which is an operation with a backward.
 They share the arguments ``dtype`` (default float32 for floating results),
-``requires_grad`` (only floating tensors may require grad) and ``keep_grad``.
+``requires_grad`` (an integer tensor may require grad too, as in the original lucid;
+its gradient is floating), ``keep_grad`` and ``device`` (``'cpu'``, the one device
+lucid has; any other is a :class:`~lucid.UnknownDeviceError`).
 
 A shape is an int or a tuple (or list) of non-negative ints: ``zeros(3)`` is the
-same as ``zeros((3,))``.
+same as ``zeros((3,))``; ``zeros``, ``ones`` and ``empty`` also take the sizes one by
+one, ``zeros(2, 3)`` (the original lucid's and PyTorch's habit).
 """
 import numpy as np
 
 from lucid._tensor import Tensor, _resolve_dtype, _to_array
 from lucid.autograd.function import Function
-from lucid._checks import is_int as _is_int, is_number as _is_number, shape_arg as _shape
+from lucid._checks import (check_device, is_int as _is_int, is_number as _is_number, renamed,
+                           shape_arg as _shape, shape_args as _shape_args)
 from lucid.ops._util import leaf as _leaf, shared_doc
 
 __all__ = [
-    "tensor", "to_tensor", "zeros", "zeros_like", "ones", "ones_like", "eye", "diag",
+    "tensor", "to_tensor", "from_numpy", "zeros", "zeros_like", "ones", "ones_like", "eye", "diag",
     "arange", "empty", "empty_like", "linspace", "full", "full_like",
 ]
 
@@ -60,7 +64,7 @@ def _array_of(input_, name):
 
 
 # --------------------------------------------------------------------- from data
-def tensor(data, requires_grad=False, keep_grad=False, dtype=None):
+def tensor(data, requires_grad=False, keep_grad=False, dtype=None, device="cpu"):
     r"""A new leaf tensor holding a copy of ``data``.
 
     .. math:: \text{out}_{i} = \text{data}_{i}
@@ -75,8 +79,10 @@ def tensor(data, requires_grad=False, keep_grad=False, dtype=None):
     ----------
     data : scalar, nested list, ndarray or Tensor
     requires_grad : bool, default False
-        Record operations on the result (floating dtypes only).
+        Record operations on the result.
     keep_grad : bool, default False
+    device : {'cpu'}, default 'cpu'
+        lucid computes on the CPU; another device is an UnknownDeviceError (a ValueError).
     dtype : dtype, optional
         Convert to this dtype (NumPy dtype, lucid dtype, ``float``, ``int``, ``bool``).
 
@@ -87,8 +93,7 @@ def tensor(data, requires_grad=False, keep_grad=False, dtype=None):
     Raises
     ------
     TypeError
-        Non-numeric ``data``, a bad ``dtype``, or ``requires_grad`` with a
-        non-floating dtype.
+        Non-numeric ``data`` or a bad ``dtype``.
     ValueError
         Ragged nested lists (rows of different lengths).
 
@@ -101,10 +106,12 @@ def tensor(data, requires_grad=False, keep_grad=False, dtype=None):
     >>> lucid.tensor([1, 2, 3]).dtype
     dtype('int64')
     """
+    check_device(device, "tensor")
     return _from_data(data, requires_grad, keep_grad, dtype, "tensor")
 
 
-def to_tensor(data, requires_grad=False, keep_grad=False, dtype=None):
+@renamed(a="data")
+def to_tensor(data, requires_grad=False, keep_grad=False, dtype=None, device="cpu"):
     r"""``data`` as a tensor: a Tensor passes through, anything else becomes one.
 
     .. math:: \text{out}_{i} = \text{data}_{i}
@@ -122,6 +129,8 @@ def to_tensor(data, requires_grad=False, keep_grad=False, dtype=None):
     data : scalar, nested list, ndarray or Tensor
     requires_grad : bool, default False
     keep_grad : bool, default False
+    device : {'cpu'}, default 'cpu'
+        lucid computes on the CPU; another device is an UnknownDeviceError (a ValueError).
     dtype : dtype, optional
 
     Returns
@@ -142,10 +151,50 @@ def to_tensor(data, requires_grad=False, keep_grad=False, dtype=None):
     >>> print(lucid.to_tensor([1.5, 2.5]))
     Tensor([1.5, 2.5])
     """
+    check_device(device, "to_tensor")
     if isinstance(data, Tensor) and not requires_grad and not keep_grad:
         if dtype is None or _dtype(dtype, "to_tensor", None) == data.dtype:
             return data
     return _from_data(data, requires_grad, keep_grad, dtype, "to_tensor")
+
+
+def from_numpy(ndarray):
+    r"""A tensor that shares ``ndarray``'s memory (PyTorch's ``from_numpy``).
+
+    .. math:: \text{out}_i = \text{ndarray}_i \quad\text{(the same memory)}
+
+    Writing into the array changes the tensor and the other way round; nothing is
+    copied and the dtype is kept. (:func:`tensor` and ``Tensor(...)`` copy.) The
+    result is a leaf that does not require grad.
+
+    Parameters
+    ----------
+    ndarray : np.ndarray
+        Of a dtype lucid supports (bool, integers, float16/32/64, complex).
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    TypeError
+        Not an ndarray, or a dtype lucid does not support.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import lucid
+    >>> a = np.array([1.0, 2.0])
+    >>> t = lucid.from_numpy(a)
+    >>> a[0] = 5.0
+    >>> print(t)
+    Tensor([5.0, 2.0], dtype=float64)
+    """
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"from_numpy: expected an np.ndarray; got {type(ndarray).__name__}")
+    _dtype(ndarray.dtype, "from_numpy", None)
+    return Tensor._wrap(ndarray)
 
 
 def _from_data(data, requires_grad, keep_grad, dtype, name):
@@ -181,13 +230,14 @@ def _filled_like(maker, input_, dtype, requires_grad, keep_grad, name):
 _SHAPE_DOC = """
 Parameters
 ----------
-shape : int or tuple of int
-    Non-negative sizes.
+*shape : int, or one tuple of int
+    Non-negative sizes: ``(2, 3)`` or ``2, 3``.
 dtype : dtype, optional
     Default float32.
 requires_grad : bool, default False
-    Floating dtypes only.
 keep_grad : bool, default False
+device : {'cpu'}, default 'cpu'
+    lucid computes on the CPU; another device is an UnknownDeviceError (a ValueError).
 
 Returns
 -------
@@ -197,8 +247,7 @@ Tensor
 Raises
 ------
 TypeError
-    ``shape`` not an int or tuple of ints; a bad ``dtype``; ``requires_grad``
-    with a non-floating dtype.
+    ``shape`` not an int or tuple of ints; a bad ``dtype``.
 ValueError
     A negative size in ``shape``.
 """
@@ -211,8 +260,9 @@ input_ : Tensor or array_like
 dtype : dtype, optional
     Default: the dtype of ``input_``.
 requires_grad : bool, default False
-    Floating dtypes only.
 keep_grad : bool, default False
+device : {None, 'cpu'}
+    lucid computes on the CPU; another device is an UnknownDeviceError (a ValueError).
 
 Returns
 -------
@@ -222,13 +272,12 @@ Tensor
 Raises
 ------
 TypeError
-    ``input_`` not tensor-like; a bad ``dtype``; ``requires_grad`` with a
-    non-floating dtype.
+    ``input_`` not tensor-like; a bad ``dtype``.
 """
 
 
 @shared_doc(_SHAPE_DOC)
-def zeros(shape, dtype=None, requires_grad=False, keep_grad=False):
+def zeros(*shape, dtype=None, requires_grad=False, keep_grad=False, device="cpu"):
     r"""A tensor of zeros.
 
     .. math:: \text{out}_{i} = 0
@@ -243,11 +292,12 @@ def zeros(shape, dtype=None, requires_grad=False, keep_grad=False):
     >>> print(lucid.zeros(2, dtype=int))
     Tensor([0, 0])
     """
-    return _filled(np.zeros, shape, dtype, requires_grad, keep_grad, "zeros")
+    check_device(device, "zeros")
+    return _filled(np.zeros, _shape_args(shape, "zeros"), dtype, requires_grad, keep_grad, "zeros")
 
 
 @shared_doc(_LIKE_DOC)
-def zeros_like(input_, dtype=None, requires_grad=False, keep_grad=False):
+def zeros_like(input_, dtype=None, requires_grad=False, keep_grad=False, device=None):
     r"""Zeros of the shape (and by default the dtype) of ``input_``.
 
     .. math:: \text{out}_{i} = 0
@@ -261,11 +311,12 @@ def zeros_like(input_, dtype=None, requires_grad=False, keep_grad=False):
     >>> print(lucid.zeros_like(x))
     Tensor([[0, 0], [0, 0]])
     """
+    check_device(device, "zeros_like")
     return _filled_like(np.zeros, input_, dtype, requires_grad, keep_grad, "zeros_like")
 
 
 @shared_doc(_SHAPE_DOC)
-def ones(shape, dtype=None, requires_grad=False, keep_grad=False):
+def ones(*shape, dtype=None, requires_grad=False, keep_grad=False, device="cpu"):
     r"""A tensor of ones.
 
     .. math:: \text{out}_{i} = 1
@@ -279,11 +330,12 @@ def ones(shape, dtype=None, requires_grad=False, keep_grad=False):
     >>> print(w)
     Tensor([[1.0, 1.0], [1.0, 1.0]], requires_grad=True)
     """
-    return _filled(np.ones, shape, dtype, requires_grad, keep_grad, "ones")
+    check_device(device, "ones")
+    return _filled(np.ones, _shape_args(shape, "ones"), dtype, requires_grad, keep_grad, "ones")
 
 
 @shared_doc(_LIKE_DOC)
-def ones_like(input_, dtype=None, requires_grad=False, keep_grad=False):
+def ones_like(input_, dtype=None, requires_grad=False, keep_grad=False, device=None):
     r"""Ones of the shape (and by default the dtype) of ``input_``.
 
     .. math:: \text{out}_{i} = 1
@@ -296,11 +348,12 @@ def ones_like(input_, dtype=None, requires_grad=False, keep_grad=False):
     >>> print(lucid.ones_like(lucid.zeros(3), dtype=bool))
     Tensor([True, True, True])
     """
+    check_device(device, "ones_like")
     return _filled_like(np.ones, input_, dtype, requires_grad, keep_grad, "ones_like")
 
 
 @shared_doc(_SHAPE_DOC)
-def empty(shape, dtype=None, requires_grad=False, keep_grad=False):
+def empty(*shape, dtype=None, requires_grad=False, keep_grad=False, device="cpu"):
     r"""A tensor whose values are not set (whatever the memory held).
 
     .. math:: \text{out}_{i} = \text{unspecified}
@@ -315,11 +368,12 @@ def empty(shape, dtype=None, requires_grad=False, keep_grad=False):
     >>> t.shape, t.dtype
     ((2, 3), dtype('float32'))
     """
-    return _filled(np.empty, shape, dtype, requires_grad, keep_grad, "empty")
+    check_device(device, "empty")
+    return _filled(np.empty, _shape_args(shape, "empty"), dtype, requires_grad, keep_grad, "empty")
 
 
 @shared_doc(_LIKE_DOC)
-def empty_like(input_, dtype=None, requires_grad=False, keep_grad=False):
+def empty_like(input_, dtype=None, requires_grad=False, keep_grad=False, device=None):
     r"""A tensor of ``input_``'s shape (and by default dtype) whose values are not set.
 
     .. math:: \text{out}_{i} = \text{unspecified}
@@ -333,6 +387,7 @@ def empty_like(input_, dtype=None, requires_grad=False, keep_grad=False):
     >>> t.shape, t.dtype
     ((4, 1), dtype('float64'))
     """
+    check_device(device, "empty_like")
     return _filled_like(np.empty, input_, dtype, requires_grad, keep_grad, "empty_like")
 
 
@@ -346,7 +401,7 @@ def _fill_value(fill_value, name):
     return value, _to_array(fill_value, None).dtype
 
 
-def full(shape, fill_value, dtype=None, requires_grad=False, keep_grad=False):
+def full(shape, fill_value, dtype=None, requires_grad=False, keep_grad=False, device="cpu"):
     r"""A tensor with every element equal to ``fill_value``.
 
     .. math:: \text{out}_{i} = c
@@ -362,8 +417,9 @@ def full(shape, fill_value, dtype=None, requires_grad=False, keep_grad=False):
     fill_value : number, bool or 0-d Tensor
     dtype : dtype, optional
     requires_grad : bool, default False
-        Floating dtypes only.
     keep_grad : bool, default False
+    device : {'cpu'}, default 'cpu'
+        lucid computes on the CPU; another device is an UnknownDeviceError (a ValueError).
 
     Returns
     -------
@@ -374,7 +430,7 @@ def full(shape, fill_value, dtype=None, requires_grad=False, keep_grad=False):
     ------
     TypeError
         ``fill_value`` not a number; ``shape`` not an int or tuple of ints; a bad
-        ``dtype``; ``requires_grad`` with a non-floating dtype.
+        ``dtype``.
     ValueError
         A negative size in ``shape``.
 
@@ -386,13 +442,16 @@ def full(shape, fill_value, dtype=None, requires_grad=False, keep_grad=False):
     >>> print(lucid.full(3, 0.5))
     Tensor([0.5, 0.5, 0.5])
     """
+    check_device(device, "full")
     shape = _shape(shape, "full")
     value, own_dtype = _fill_value(fill_value, "full")
     dtype = _dtype(dtype, "full", own_dtype)
     return _leaf(np.full(shape, value, dtype=dtype), "full", requires_grad, keep_grad)
 
 
-def full_like(input_, fill_value, dtype=None, requires_grad=False, keep_grad=False):
+@renamed(a="input_")
+def full_like(input_, fill_value, dtype=None, requires_grad=False, keep_grad=False,
+              device=None):
     r"""A tensor of ``input_``'s shape (and by default dtype) filled with ``fill_value``.
 
     .. math:: \text{out}_{i} = c
@@ -407,8 +466,9 @@ def full_like(input_, fill_value, dtype=None, requires_grad=False, keep_grad=Fal
     fill_value : number, bool or 0-d Tensor
     dtype : dtype, optional
     requires_grad : bool, default False
-        Floating dtypes only.
     keep_grad : bool, default False
+    device : {None, 'cpu'}
+        lucid computes on the CPU; another device is an UnknownDeviceError (a ValueError).
 
     Returns
     -------
@@ -419,7 +479,7 @@ def full_like(input_, fill_value, dtype=None, requires_grad=False, keep_grad=Fal
     ------
     TypeError
         ``fill_value`` not a number; ``input_`` not tensor-like; a bad ``dtype``;
-        ``requires_grad`` with a non-floating dtype.
+
 
     Examples
     --------
@@ -427,13 +487,14 @@ def full_like(input_, fill_value, dtype=None, requires_grad=False, keep_grad=Fal
     >>> print(lucid.full_like(lucid.zeros((1, 3)), 2.5))
     Tensor([[2.5, 2.5, 2.5]])
     """
+    check_device(device, "full_like")
     like = _array_of(input_, "full_like")
     value, _ = _fill_value(fill_value, "full_like")
     dtype = _dtype(dtype, "full_like", like.dtype)
     return _leaf(np.full(like.shape, value, dtype=dtype), "full_like", requires_grad, keep_grad)
 
 
-def eye(N, M=None, k=0, dtype=None, requires_grad=False, keep_grad=False):
+def eye(N, M=None, k=0, dtype=None, requires_grad=False, keep_grad=False, device="cpu"):
     r"""A 2-D tensor with ones on the ``k``-th diagonal and zeros elsewhere.
 
     .. math:: \text{out}_{ij} = \begin{cases} 1 & j - i = k \\ 0 & \text{otherwise} \end{cases}
@@ -453,6 +514,8 @@ def eye(N, M=None, k=0, dtype=None, requires_grad=False, keep_grad=False):
         Default float32.
     requires_grad : bool, default False
     keep_grad : bool, default False
+    device : {'cpu'}, default 'cpu'
+        lucid computes on the CPU; another device is an UnknownDeviceError (a ValueError).
 
     Returns
     -------
@@ -474,6 +537,7 @@ def eye(N, M=None, k=0, dtype=None, requires_grad=False, keep_grad=False):
     >>> print(lucid.eye(2, 3, k=1, dtype=int))
     Tensor([[0, 1, 0], [0, 0, 1]])
     """
+    check_device(device, "eye")
     N = _count(N, "eye", "N")
     M = N if M is None else _count(M, "eye", "M")
     if not _is_int(k):
@@ -511,7 +575,7 @@ class Diag(Function):
         return out
 
 
-def diag(v, k=0, dtype=None, requires_grad=False, keep_grad=False):
+def diag(v, k=0, dtype=None, requires_grad=False, keep_grad=False, device=None):
     r"""Build a diagonal matrix from a vector, or take a diagonal out of a matrix.
 
     As ``np.diag``: for a 1-D ``v`` of length ``n``, a square matrix of size
@@ -539,6 +603,8 @@ def diag(v, k=0, dtype=None, requires_grad=False, keep_grad=False):
     requires_grad : bool, default False
         Make the result a leaf that requires grad (when ``v`` is not in a graph).
     keep_grad : bool, default False
+    device : {None, 'cpu'}
+        lucid computes on the CPU; another device is an UnknownDeviceError (a ValueError).
 
     Returns
     -------
@@ -565,6 +631,7 @@ def diag(v, k=0, dtype=None, requires_grad=False, keep_grad=False):
     >>> print(lucid.diag(lucid.tensor([[1, 2], [3, 4]])))
     Tensor([1, 4])
     """
+    check_device(device, "diag")
     if not _is_int(k):
         raise TypeError(f"diag: k must be an int; got {k!r}")
     x = v if isinstance(v, Tensor) else _leaf(_array_of(v, "diag"), "diag")
@@ -589,7 +656,7 @@ class _Default(float):
 
 
 def arange(start=_Default(0.0), stop=None, step=_Default(1.0), dtype=None,
-           requires_grad=False, keep_grad=False):
+           requires_grad=False, keep_grad=False, device="cpu"):
     r"""Evenly spaced values in the half-open interval ``[start, stop)``.
 
     .. math:: \text{out}_i = \text{start} + i \cdot \text{step}, \qquad
@@ -613,8 +680,9 @@ def arange(start=_Default(0.0), stop=None, step=_Default(1.0), dtype=None,
         Spacing; not zero.
     dtype : dtype, optional
     requires_grad : bool, default False
-        Floating dtypes only.
     keep_grad : bool, default False
+    device : {'cpu'}, default 'cpu'
+        lucid computes on the CPU; another device is an UnknownDeviceError (a ValueError).
 
     Returns
     -------
@@ -637,6 +705,7 @@ def arange(start=_Default(0.0), stop=None, step=_Default(1.0), dtype=None,
     >>> print(lucid.arange(1, 2, 0.25))
     Tensor([1.0, 1.25, 1.5, 1.75])
     """
+    check_device(device, "arange")
     if stop is None:
         start, stop = _Default(0.0), start
     for arg, value in (("start", start), ("stop", stop), ("step", step)):
@@ -658,7 +727,8 @@ def arange(start=_Default(0.0), stop=None, step=_Default(1.0), dtype=None,
     return _leaf(values.astype(dtype), "arange", requires_grad, keep_grad)
 
 
-def linspace(start, stop, num=50, dtype=None, requires_grad=False, keep_grad=False):
+def linspace(start, stop, num=50, dtype=None, requires_grad=False, keep_grad=False,
+             device="cpu"):
     r"""``num`` evenly spaced values from ``start`` to ``stop``, both included.
 
     .. math:: \text{out}_i = \text{start} + i \, h, \qquad
@@ -682,6 +752,8 @@ def linspace(start, stop, num=50, dtype=None, requires_grad=False, keep_grad=Fal
         Default float32.
     requires_grad : bool, default False
     keep_grad : bool, default False
+    device : {'cpu'}, default 'cpu'
+        lucid computes on the CPU; another device is an UnknownDeviceError (a ValueError).
 
     Returns
     -------
@@ -701,6 +773,7 @@ def linspace(start, stop, num=50, dtype=None, requires_grad=False, keep_grad=Fal
     >>> print(lucid.linspace(0, 1, 5))
     Tensor([0.0, 0.25, 0.5, 0.75, 1.0])
     """
+    check_device(device, "linspace")
     for arg, value in (("start", start), ("stop", stop)):
         if not _is_number(value):
             raise TypeError(f"linspace: {arg} must be a real number; got {value!r}")

@@ -25,7 +25,8 @@ import numpy as np
 
 from lucid._tensor import Tensor, _resolve_dtype
 from lucid.autograd.function import Function
-from lucid.ops._util import as_tensor, broadcast_error, shared_doc
+from lucid._checks import renamed
+from lucid.ops._util import DataMovement, as_tensor, broadcast_error, shared_doc
 
 __all__ = [
     # binary arithmetic
@@ -33,12 +34,12 @@ __all__ = [
     # unary maths
     "neg", "exp", "log", "log2", "sqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh",
     "arcsin", "arccos", "arctan", "abs", "sign", "reciprocal", "square", "cube",
-    "clip", "round", "floor", "ceil",
+    "clip", "clamp", "round", "floor", "ceil",
     # comparisons and logic
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
     "logical_and", "logical_or", "logical_not",
-    # casts
-    "astype",
+    # casts and copies
+    "astype", "clone",
 ]
 
 _LN2 = 0.6931471805599453  # ln 2, for d/dx log2(x) = 1 / (x ln 2)
@@ -1201,8 +1202,12 @@ def _check_bound(value, which):
         raise TypeError(f"clip: {which} must be a real number or None; got {value!r}")
 
 
+@renamed(min="min_value", max="max_value")
 def clip(input_, min_value=None, max_value=None):
     r"""Clamp every element into ``[min_value, max_value]`` (PyTorch's ``clamp``).
+
+    ``lucid.clamp`` is the same function, and PyTorch's argument names work:
+    ``lucid.clamp(x, min=0.0)``.
 
     .. math:: y_i = \min\bigl(\max(x_i, \text{min\_value}), \text{max\_value}\bigr)
 
@@ -1252,6 +1257,10 @@ def clip(input_, min_value=None, max_value=None):
     _check_bound(min_value, "min_value")
     _check_bound(max_value, "max_value")
     return _unary(Clip, "clip", input_, min_value=min_value, max_value=max_value)
+
+
+#: PyTorch's name of :func:`clip` (the same function).
+clamp = clip
 
 
 class _ZeroGrad(Function):
@@ -1358,6 +1367,7 @@ class Floor(_ZeroGrad):
 
 
 @shared_doc(_UNARY_SECTIONS)
+@renamed(a="input_")
 def floor(input_):
     r"""Element-wise floor: the largest integer not above each element.
 
@@ -1384,6 +1394,7 @@ class Ceil(_ZeroGrad):
 
 
 @shared_doc(_UNARY_SECTIONS)
+@renamed(a="input_")
 def ceil(input_):
     r"""Element-wise ceiling: the smallest integer not below each element.
 
@@ -1578,16 +1589,16 @@ def logical_not(input_):
 
 # ======================================================================== casts
 class AsType(Function):
-    r"""``y = x`` converted to another floating dtype;  ``dL/dx = dL/dy`` in x's dtype."""
+    r"""``y = x`` converted to a floating dtype;  ``dL/dx = dL/dy`` (the engine casts it
+    to x's gradient dtype: x's own if floating, else it stays floating)."""
 
     @staticmethod
     def forward(ctx, x, dtype):
-        ctx.input_dtype = x.dtype
         return x.astype(dtype)  # always a copy
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.astype(ctx.input_dtype)
+        return grad
 
 
 def astype(input_, dtype):
@@ -1598,10 +1609,11 @@ def astype(input_, dtype):
     Values are converted as NumPy's ``astype`` converts them (floats to ints truncate
     toward zero).
 
-    Backward: between floating dtypes the cast is the identity on values, so
+    Backward: a cast to a floating dtype is the identity on values, so
     :math:`\partial L/\partial x_i = \partial L/\partial y_i`, cast back to the input's
-    dtype. A cast to or from a non-floating dtype is not differentiable: its result
-    does not require grad.
+    dtype (an integer input, which may require grad as in the original lucid, keeps a
+    floating gradient). A cast to a non-floating dtype truncates, so it is not
+    differentiable: its result does not require grad.
 
     Parameters
     ----------
@@ -1639,6 +1651,57 @@ def astype(input_, dtype):
         dtype = _resolve_dtype(dtype)
     except TypeError as exc:
         raise TypeError(f"astype: {exc}") from None
-    if dtype.kind == "f" and x.dtype.kind == "f":
+    if dtype.kind == "f" and x.dtype.kind in "biuf":
         return AsType.apply(x, dtype=dtype)
     return Tensor._wrap(x.data.astype(dtype))
+
+
+class Clone(DataMovement):
+    r"""``y = x``, a copy in new memory;  ``dL/dx = dL/dy``."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def clone(input_):
+    r"""A copy of ``input_`` in its own memory, still in the graph (PyTorch's ``clone``).
+
+    .. math:: y_i = x_i
+
+    Unlike :meth:`Tensor.detach` the copy keeps the graph, and unlike ``x`` itself
+    it can be changed in place without touching ``x``.
+
+    Backward: the identity, :math:`\partial L/\partial x = \partial L/\partial y`.
+
+    Parameters
+    ----------
+    input_ : Tensor
+        Any shape and dtype.
+
+    Returns
+    -------
+    Tensor
+        Same shape and dtype, new memory.
+
+    Raises
+    ------
+    TypeError
+        ``input_`` not a Tensor, list or ndarray.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> x = lucid.Tensor([1.0, 2.0], requires_grad=True)
+    >>> y = x.clone()
+    >>> print(y)
+    Tensor([1.0, 2.0], grad_fn=Clone)
+    >>> (3 * y).sum().backward()
+    >>> x.grad
+    array([3., 3.], dtype=float32)
+    """
+    return Clone.apply(_tensor_arg(input_, "clone"))

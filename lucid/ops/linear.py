@@ -29,7 +29,9 @@ class Linear(Function):
     def forward(ctx, x, w, b):
         ctx.x, ctx.w = x, w
         with product_threads(2 * x.size * w.shape[0]):
-            y = x @ w.T
+            # one 2-d product: NumPy runs (a, b, in) @ (in, out) as a slow stacked loop
+            rows = x.reshape(int(np.prod(x.shape[:-1])), w.shape[1])
+            y = (rows @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
         if b is not None:
             y += b
         return y
@@ -44,7 +46,7 @@ class Linear(Function):
         need_x, need_w, need_b = ctx.needs_input_grad
         g2 = grad.reshape(-1, w.shape[0])
         with product_threads(2 * x.size * w.shape[0]):
-            dx = grad @ w if need_x else None
+            dx = (g2 @ w).reshape(x.shape) if need_x else None
             dw = g2.T @ x.reshape(-1, w.shape[1]) if need_w else None
         db = g2.sum(axis=0) if need_b else None
         return dx, dw, db

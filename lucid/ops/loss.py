@@ -2,8 +2,9 @@ r"""Loss functions as autograd Functions.
 
 Two kinds:
 
-* **element-wise losses** (:class:`SquaredError`, :class:`BinaryCrossEntropy`,
-  :class:`Huber`) compute one loss per element, :math:`\ell_i = f(x_i, t_i)`, with
+* **element-wise losses** (:class:`SquaredError`, :class:`AbsoluteError`,
+  :class:`BinaryCrossEntropy`, :class:`BinaryCrossEntropyWithLogits`, :class:`Huber`,
+  :class:`SmoothL1`, :class:`KLDivergence`) compute one loss per element, :math:`\ell_i = f(x_i, t_i)`, with
   :math:`\partial L/\partial x_i = g_i\, \partial f/\partial x_i`. The reduction
   (mean / sum) is then an ordinary :func:`lucid.mean` / :func:`lucid.sum`.
 * **classification losses** (:class:`NLLLoss`, :class:`CrossEntropy`) take scores of
@@ -26,7 +27,7 @@ input first.
 import numpy as np
 
 from lucid.autograd.function import Function
-from lucid.ops.activation import log_softmax_array
+from lucid.ops.activation import log_softmax_array, stable_sigmoid
 
 __all__ = []  # Functions only; the public functions are in lucid.nn.functional.loss
 
@@ -102,6 +103,133 @@ class Huber(Function):
         dx = np.clip(ctx.d, -delta, delta) * grad
         return dx, (-dx if ctx.needs_input_grad[1] else None)
 
+
+
+class AbsoluteError(Function):
+    r"""``l = |x - t|``;  ``dl/dx = sign(x - t)`` (0 where ``x = t``, as PyTorch),
+    ``dl/dt = -sign(x - t)``."""
+
+    @staticmethod
+    def forward(ctx, x, t):
+        d = x - t
+        ctx.sign = np.sign(d)
+        return np.abs(d)
+
+    @staticmethod
+    def backward(ctx, grad):
+        dx = ctx.sign * grad
+        return dx, (-dx if ctx.needs_input_grad[1] else None)
+
+
+class SmoothL1(Function):
+    r"""``l = d^2 / (2 beta)`` if ``|d| < beta`` else ``|d| - beta / 2``, ``d = x - t``
+    (``beta > 0``; with ``beta = 0`` the caller uses :class:`AbsoluteError`).
+
+    Backward: :math:`\partial l/\partial x = \mathrm{clip}(d/\beta, -1, 1)`,
+    :math:`\partial l/\partial t = -\partial l/\partial x`. Huber's loss is this one
+    times :math:`\beta` (with :math:`\delta = \beta`).
+    """
+
+    @staticmethod
+    def forward(ctx, x, t, beta):
+        tp = x.dtype.type
+        d = x - t
+        ad = np.abs(d)
+        ctx.d, ctx.beta = d, beta
+        return np.where(ad < beta, tp(0.5) * d * d / tp(beta), ad - tp(0.5 * beta))
+
+    @staticmethod
+    def backward(ctx, grad):
+        dx = np.clip(ctx.d / ctx.d.dtype.type(ctx.beta), -1, 1) * grad
+        return dx, (-dx if ctx.needs_input_grad[1] else None)
+
+
+def log_sigmoid(x):
+    r""":math:`\log\sigma(x) = \min(x, 0) - \log(1 + e^{-|x|})`: never ``log(0)``, no
+    overflowing ``exp``."""
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    r"""Binary cross-entropy of ``sigmoid(x)``, computed from the logits ``x`` directly.
+
+    With :math:`p` = ``pos_weight`` (1 when None) and :math:`w` = ``weight``:
+
+    .. math:: \ell = w\left((1 - t)\,x - (1 + (p - 1)\,t)\log\sigma(x)\right)
+
+    which is :math:`-w\,(p\,t\log\sigma(x) + (1 - t)\log(1 - \sigma(x)))` rewritten with
+    :math:`\log(1 - \sigma(x)) = \log\sigma(x) - x`, so only the stable
+    :func:`log_sigmoid` appears.
+
+    Backward: :math:`\partial\ell/\partial x = w\left((1 + (p - 1)t)\,\sigma(x) - p\,t\right)`
+    (:math:`w(\sigma(x) - t)` without ``pos_weight``) and
+    :math:`\partial\ell/\partial t = w\left(\log\sigma(-x) - p\log\sigma(x)\right)`
+    (:math:`-w x` without). ``weight`` and ``pos_weight`` are constant arrays that
+    broadcast to ``x`` (no gradient, as in PyTorch).
+    """
+
+    @staticmethod
+    def forward(ctx, x, t, weight, pos_weight):
+        log_sig = log_sigmoid(x)
+        log_weight = 1 if pos_weight is None else (pos_weight - 1) * t + 1
+        loss = (1 - t) * x - log_weight * log_sig
+        ctx.x, ctx.t, ctx.weight, ctx.pos_weight = x, t, weight, pos_weight
+        ctx.log_sig = log_sig
+        return loss if weight is None else loss * weight
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t, p = ctx.x, ctx.t, ctx.pos_weight
+        g = grad if ctx.weight is None else grad * ctx.weight
+        sig = stable_sigmoid(x)
+        if p is None:
+            dx = g * (sig - t)
+        else:
+            dx = g * ((1 + (p - 1) * t) * sig - p * t)
+        dt = None
+        if ctx.needs_input_grad[1]:
+            dt = -g * x if p is None else g * (log_sigmoid(-x) - p * ctx.log_sig)
+        return dx, dt, None, None
+
+
+class KLDivergence(Function):
+    r"""The pointwise Kullback-Leibler divergence of ``kl_div``, ``x`` a log-probability.
+
+    Target probabilities (``log_target=False``), with :math:`0 \log 0 = 0`:
+
+    .. math:: \ell = t\log t - t\,x, \qquad \frac{\partial\ell}{\partial x} = -t, \qquad
+              \frac{\partial\ell}{\partial t} = \log t + 1 - x
+
+    (at :math:`t = 0` the last is undefined: NaN, as PyTorch's). Target
+    log-probabilities (``log_target=True``):
+
+    .. math:: \ell = e^{t}(t - x), \qquad \frac{\partial\ell}{\partial x} = -e^{t},
+              \qquad \frac{\partial\ell}{\partial t} = e^{t}(t - x + 1)
+    """
+
+    @staticmethod
+    def forward(ctx, x, t, log_target):
+        ctx.x, ctx.t, ctx.log_target = x, t, log_target
+        if log_target:
+            ctx.exp_t = np.exp(t)
+            return ctx.exp_t * (t - x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t_log_t = np.where(t == 0, 0, t * np.log(t)).astype(x.dtype, copy=False)
+        return t_log_t - t * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t = ctx.x, ctx.t
+        if ctx.log_target:
+            dx = -ctx.exp_t * grad
+            dt = ctx.exp_t * (t - x + 1) * grad if ctx.needs_input_grad[1] else None
+            return dx, dt
+        dt = None
+        if ctx.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_t = np.where(t == 0, np.nan, np.log(t)).astype(x.dtype, copy=False)
+            dt = (log_t + 1 - x) * grad
+        return -t * grad, dt
 
 # ---------------------------------------------------------------- classification
 def target_distribution(target, n_classes, weight, ignore_index, label_smoothing,
@@ -192,16 +320,29 @@ class CrossEntropy(Function):
 
     .. math:: \frac{\partial \ell_n}{\partial z_{n,c}} = Q_n\, p_{n,c} - q_{n,c}
 
-    (for a one-hot target, the familiar :math:`p - \text{onehot}`). For probability
+    (for a one-hot target, the familiar :math:`p - \text{onehot}`). With the original
+    lucid's ``eps`` the normaliser is :math:`\log(\sum_c e^{z_{n,c} - m_n} + \epsilon)`
+    (:math:`m_n = \max_c z_{n,c}`): then :math:`p_{n,c} = e^{z_{n,c} - m_n}/(\sum +
+    \epsilon)` and the maximal entries also receive :math:`Q_n \epsilon/(\sum +
+    \epsilon)` (shared among ties). For probability
     targets also :math:`\partial \ell_n/\partial t_{n,c} = -(1 - \varepsilon)\, w_c \log
     p_{n,c}`. Each is scaled by :math:`\text{coef}_n` as in :class:`NLLLoss`.
     """
 
     @staticmethod
     def forward(ctx, z, target, weight, axis, ignore_index, label_smoothing, reduction,
-                probabilities):
+                probabilities, eps=0.0):
         zc = np.moveaxis(z, axis, -1)
-        logp = log_softmax_array(zc, -1)
+        ctx.eps_grad = None
+        if eps:     # the original lucid's log(sum e^(z - m) + eps): see cross_entropy
+            m = np.max(zc, axis=-1, keepdims=True)
+            e = np.exp(zc - m)
+            total = e.sum(axis=-1, keepdims=True) + z.dtype.type(eps)
+            logp = (zc - m) - np.log(total)
+            winners = zc == m
+            ctx.eps_grad = z.dtype.type(eps) / total * (winners / winners.sum(-1, keepdims=True))
+        else:
+            logp = log_softmax_array(zc, -1)
         tc = np.moveaxis(target, axis, -1) if probabilities else target
         q, divisor = target_distribution(tc, zc.shape[-1], weight, ignore_index,
                                          label_smoothing, z.dtype, probabilities)
@@ -219,7 +360,10 @@ class CrossEntropy(Function):
         if ctx.reduction == "none":
             coef = coef[..., None]
         q, logp = ctx.q, ctx.logp
-        dz = coef * (q.sum(axis=-1, keepdims=True) * np.exp(logp) - q)
+        big_q = q.sum(axis=-1, keepdims=True)
+        dz = coef * (big_q * np.exp(logp) - q)
+        if ctx.eps_grad is not None:        # eps breaks the shift invariance in m
+            dz = dz + coef * big_q * ctx.eps_grad
         dt = None
         if ctx.target_scale is not None and ctx.needs_input_grad[1]:
             dt = np.moveaxis(-coef * ctx.target_scale * logp, -1, ctx.axis)

@@ -7,7 +7,10 @@ Batch, instance and layer normalisation all compute
 with the mean :math:`\mu` and the biased variance :math:`\sigma^2` taken over a set of
 axes ``axes`` (batch and space for batch norm; space for instance norm; the last axes
 for layer norm), and :math:`\gamma, \beta` broadcast over the others. Only the axes
-and the shape of :math:`\gamma` differ, so one Function serves all three.
+and the shape of :math:`\gamma` differ, so one Function serves all three. Group
+normalisation is the same again on a *view* of :math:`x` that splits the channel axis
+into ``(groups, channels per group)``: ``(N, C, *)`` seen as ``(N, G, C/G, *)`` and
+normalised over every axis after ``G``.
 
 Backward, with :math:`g = \partial L/\partial y`, :math:`h = g\gamma`, :math:`r =
 1/\sqrt{\sigma^2 + \epsilon}` and :math:`\langle\cdot\rangle` the mean over ``axes``
@@ -48,11 +51,16 @@ class AffineNorm(Function):
     broadcastable); else they come from ``x``. ``running=(mean, var, momentum)`` updates
     those ``(C,)`` arrays in place with the batch statistics averaged over all but the
     channel axis, using the unbiased variance (PyTorch's rule):
-    ``running = (1 - momentum) running + momentum batch_stat``.
+    ``running = (1 - momentum) running + momentum batch_stat``. ``view`` (a shape of
+    ``x``'s size) normalises ``x.reshape(view)`` instead and returns ``y`` (and ``dL/dx``)
+    in ``x``'s shape: group norm's ``(N, G, C/G, *)``.
     """
 
     @staticmethod
-    def forward(ctx, x, w, b, axes, param_shape, eps, stats=None, running=None):
+    def forward(ctx, x, w, b, axes, param_shape, eps, stats=None, running=None, view=None):
+        ctx.x_shape = x.shape
+        if view is not None:
+            x = x.reshape(view)
         if stats is None:
             mean = x.mean(axis=axes, keepdims=True)
             var = x.var(axis=axes, keepdims=True)
@@ -68,11 +76,13 @@ class AffineNorm(Function):
         ctx.w_shape = None if w is None else w.shape
         ctx.b_shape = None if b is None else b.shape
         y = xhat if ctx.w is None else xhat * ctx.w
-        return y if b is None else y + b.reshape(param_shape)
+        y = y if b is None else y + b.reshape(param_shape)
+        return y.reshape(ctx.x_shape)
 
     @staticmethod
     def backward(ctx, grad):
         xhat, rstd, axes = ctx.xhat, ctx.rstd, ctx.axes
+        grad = grad.reshape(xhat.shape)
         need_x, need_w, need_b = ctx.needs_input_grad
         dx = dw = db = None
         if need_x:
@@ -82,6 +92,7 @@ class AffineNorm(Function):
             else:
                 dx = rstd * (h - h.mean(axis=axes, keepdims=True)
                              - xhat * (h * xhat).mean(axis=axes, keepdims=True))
+            dx = dx.reshape(ctx.x_shape)
         if need_w:
             dw = _sum_to(grad * xhat, ctx.param_shape).reshape(ctx.w_shape)
         if need_b:

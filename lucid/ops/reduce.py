@@ -23,10 +23,14 @@ Conventions shared by every reduction (they follow NumPy, like the original luci
 import numpy as np
 
 from lucid.autograd.function import Function
-from lucid._checks import check_bool, normalize_axis
+from lucid._checks import check_bool, normalize_axis, renamed
+from lucid._tensor import Tensor
 from lucid.ops._util import as_tensor, shared_doc
 
-__all__ = ["sum", "mean", "var", "min", "max", "trace"]
+__all__ = ["sum", "mean", "var", "min", "max", "argmax", "argmin", "trace"]
+
+#: PyTorch's names of the reduction arguments (``x.sum(dim=1, keepdim=True)``).
+_TORCH_NAMES = renamed(dim="axis", keepdim="keepdims")
 
 # note: this module's sum / min / max shadow the Python builtins inside it.
 
@@ -116,6 +120,7 @@ class Sum(Function):
 # [end exercise: sum]
 
 
+@_TORCH_NAMES
 def sum(input_, axis=None, keepdims=False):
     r"""Sum of the elements over ``axis`` (all axes when None).
 
@@ -183,6 +188,7 @@ class Mean(Function):
             return np.broadcast_to(g / ctx.n, ctx.shape)
 
 
+@_TORCH_NAMES
 @shared_doc(_REDUCTION_SECTIONS)
 def mean(input_, axis=None, keepdims=False):
     r"""Arithmetic mean of the elements over ``axis`` (all axes when None).
@@ -238,6 +244,7 @@ class Var(Function):
             return g * (2 * centred / ctx.n)
 
 
+@_TORCH_NAMES
 @shared_doc(_REDUCTION_SECTIONS)
 def var(input_, axis=None, keepdims=False):
     r"""Population variance (``ddof=0``) of the elements over ``axis`` (all axes when None).
@@ -282,7 +289,7 @@ def _check_not_empty(name, x, axis):
         if x.shape[a] == 0:
             raise ValueError(
                 f"{name}: cannot reduce over axis {a} of size 0 (input shape {x.shape}): "
-                f"an empty set has no {name}imum"
+                f"an empty set has no {name.removeprefix('arg')}imum"
             )
 
 
@@ -325,6 +332,7 @@ class Min(_Extreme):
         return y
 
 
+@_TORCH_NAMES
 def max(input_, axis=None, keepdims=False):
     r"""Largest element over ``axis`` (all axes when None).
 
@@ -382,6 +390,7 @@ def max(input_, axis=None, keepdims=False):
     return Max.apply(x, axis=axis, keepdims=keepdims)
 
 
+@_TORCH_NAMES
 def min(input_, axis=None, keepdims=False):
     r"""Smallest element over ``axis`` (all axes when None).
 
@@ -432,6 +441,103 @@ def min(input_, axis=None, keepdims=False):
     x, axis = _reduction_args("min", input_, axis, keepdims)
     _check_not_empty("min", x, axis)
     return Min.apply(x, axis=axis, keepdims=keepdims)
+
+
+# ------------------------------------------------------------------ argmax, argmin
+# Parameters / Returns / Raises of argmax and argmin (shared_doc inserts them)
+_POSITION_SECTIONS = """
+Parameters
+----------
+input_ : Tensor
+    Any shape, real dtype; the reduced axis must not be empty.
+axis : int, optional
+    One axis; negative counts from the end. None: the flattened tensor.
+keepdims : bool, default False
+
+Returns
+-------
+Tensor
+    int64: ``input_``'s shape without ``axis`` (size 1 with ``keepdims``).
+
+Raises
+------
+ValueError
+    An axis out of range, or an empty reduced axis.
+TypeError
+    ``axis`` a tuple, ``keepdims`` not a bool, or a complex input.
+"""
+
+
+def _position_of(name, pick, input_, axis, keepdims):
+    """Where ``pick`` (np.argmax / np.argmin) finds its element: over the flattened
+    tensor when ``axis`` is None, else along the one ``axis``."""
+    x = as_tensor(input_)
+    check_bool(keepdims, name, "keepdims")
+    if x.dtype.kind == "c":
+        raise TypeError(f"{name}: complex values have no order; got dtype {x.dtype}")
+    if axis is None:
+        if x.size == 0:
+            raise ValueError(f"{name}: an empty tensor (shape {x.shape}) has no {name[3:]}imum")
+        flat = pick(x.data.reshape(-1))
+        out = np.full((1,) * x.ndim if keepdims else (), flat, dtype=np.int64)
+        return Tensor._wrap(out)
+    if isinstance(axis, (tuple, list)):
+        raise TypeError(f"{name}: axis must be one int (or None); got {axis!r}")
+    a = normalize_axis(axis, x.ndim, name)
+    if x.ndim == 0:
+        return Tensor._wrap(np.zeros((), dtype=np.int64))
+    _check_not_empty(name, x, a)
+    out = pick(x.data, axis=a, keepdims=keepdims)
+    return Tensor._wrap(np.asarray(out, dtype=np.int64))
+
+
+@_TORCH_NAMES
+@shared_doc(_POSITION_SECTIONS)
+def argmax(input_, axis=None, keepdims=False):
+    r"""Index of the largest element over ``axis`` (of the flattened tensor when None).
+
+    .. math:: y = \operatorname*{arg\,max}_{i \in \text{axis}} x_i
+
+    The first index wins among equal maxima, and a ``nan`` counts as the largest value
+    (NumPy's and PyTorch's rules). With ``axis=None`` the index is into the flattened
+    tensor (``keepdims`` then keeps every axis with size 1, as PyTorch).
+
+    Backward: none; an index is an integer (the result never requires grad).
+
+    Examples
+    --------
+    >>> import lucid
+    >>> x = lucid.Tensor([[1.0, 5.0, 5.0], [7.0, 0.0, 2.0]])
+    >>> print(lucid.argmax(x, axis=1))
+    Tensor([1, 0])
+    >>> print(x.argmax())              # into the flattened tensor
+    Tensor(3)
+    >>> print(x.argmax(dim=0, keepdim=True))
+    Tensor([[1, 0, 0]])
+    """
+    return _position_of("argmax", np.argmax, input_, axis, keepdims)
+
+
+@_TORCH_NAMES
+@shared_doc(_POSITION_SECTIONS)
+def argmin(input_, axis=None, keepdims=False):
+    r"""Index of the smallest element over ``axis`` (of the flattened tensor when None).
+
+    .. math:: y = \operatorname*{arg\,min}_{i \in \text{axis}} x_i
+
+    The first index wins among equal minima; a ``nan`` counts as the smallest value
+    (it is where NumPy's and PyTorch's ``argmin`` stop). With ``axis=None`` the index
+    is into the flattened tensor.
+
+    Backward: none; an index is an integer (the result never requires grad).
+
+    Examples
+    --------
+    >>> import lucid
+    >>> print(lucid.argmin(lucid.Tensor([[3.0, -1.0], [-2.0, -2.0]]), dim=1))
+    Tensor([1, 0])
+    """
+    return _position_of("argmin", np.argmin, input_, axis, keepdims)
 
 
 # ----------------------------------------------------------------------- trace

@@ -21,13 +21,13 @@ import numpy as np
 
 from lucid._tensor import Tensor
 from lucid.autograd.engine import unbroadcast
-from lucid._checks import int_tuple, is_int, normalize_axis
+from lucid._checks import int_tuple, is_int, normalize_axis, renamed
 from lucid.ops._util import DataMovement, as_tensor
 from lucid.ops.index import BasicIndex, Take
 
 __all__ = [
     "reshape", "squeeze", "unsqueeze", "expand_dims", "ravel", "flatten",
-    "transpose", "swapaxes", "concatenate", "stack", "hstack", "vstack",
+    "transpose", "swapaxes", "concatenate", "cat", "stack", "hstack", "vstack",
     "split", "chunk", "unbind", "pad", "repeat", "tile", "broadcast_to",
 ]
 
@@ -231,6 +231,7 @@ def reshape(input_, shape):
     return Reshape.apply(input_, shape=shape)
 
 
+@renamed(dim="axis")
 def squeeze(input_, axis=None):
     r"""Remove axes of size 1.
 
@@ -305,6 +306,7 @@ def _insert_axes(input_, axes, name):
     return Reshape.apply(input_, shape=shape)
 
 
+@renamed(dim="axis")
 def unsqueeze(input_, axis):
     r"""Insert one axis of size 1 at position ``axis`` of the result.
 
@@ -345,6 +347,7 @@ def unsqueeze(input_, axis):
     return _insert_axes(input_, axis, "unsqueeze")
 
 
+@renamed(dim="axis")
 def expand_dims(input_, axis):
     r"""Insert axes of size 1 at the positions ``axis`` of the result (``np.expand_dims``).
 
@@ -405,6 +408,7 @@ def ravel(input_):
     return Reshape.apply(input_, shape=(input_.size,))
 
 
+@renamed(axis="start_axis", start_dim="start_axis", end_dim="end_axis")
 def flatten(input_, start_axis=0, end_axis=-1):
     r"""Merge the axes ``start_axis`` to ``end_axis`` (both included) into one.
 
@@ -451,12 +455,19 @@ def flatten(input_, start_axis=0, end_axis=-1):
     return Reshape.apply(input_, shape=shape[:s] + (merged,) + shape[e + 1:])
 
 
-def transpose(input_, axes=None):
+def transpose(input_, *dims, axes=None, dim0=None, dim1=None):
     r"""Permute the axes: ``y.shape[i] = x.shape[axes[i]]`` (all reversed by default).
 
     .. math:: y_{i_0 \ldots i_{n-1}} = x_{j}, \quad j_{\text{axes}[k]} = i_k
 
-    NumPy's ``transpose``: ``axes=None`` reverses the axes (a matrix's transpose).
+    Two ways to say which axes, one rule each:
+
+    * a permutation (NumPy's ``transpose``, the original lucid's): ``axes`` is a
+      sequence of all the axes in their new order, given by name or as the one
+      positional argument; None (the default) reverses them, a matrix's transpose;
+    * two axes to swap (PyTorch's ``transpose(dim0, dim1)``): two ints,
+      ``transpose(x, 1, 2)`` or ``dim0=1, dim1=2``, exchange those axes and keep the
+      others (as :func:`swapaxes`).
 
     Backward: the inverse permutation, :math:`\partial L/\partial x =
     (\partial L/\partial y)^{\top}` with axes ``argsort(axes)``.
@@ -464,8 +475,12 @@ def transpose(input_, axes=None):
     Parameters
     ----------
     input_ : Tensor
+    *dims : sequence of int, or two ints
+        The permutation (one sequence), or the two axes to swap.
     axes : sequence of int, optional
         A permutation of ``range(ndim)`` (negative axes allowed).
+    dim0, dim1 : int, optional
+        PyTorch's names of the two axes to swap.
 
     Returns
     -------
@@ -474,7 +489,10 @@ def transpose(input_, axes=None):
     Raises
     ------
     ValueError
-        ``axes`` is not a permutation of the tensor's axes.
+        ``axes`` is not a permutation of the tensor's axes, or an axis is out of range.
+    TypeError
+        Both a permutation and axes to swap, or neither form (three loose ints: pass a
+        tuple).
 
     Examples
     --------
@@ -485,9 +503,27 @@ def transpose(input_, axes=None):
     >>> import numpy as np
     >>> lucid.transpose(lucid.Tensor(np.zeros((2, 3, 4))), (1, 2, 0)).shape
     (3, 4, 2)
+    >>> lucid.Tensor(np.zeros((2, 3, 4))).transpose(1, 2).shape     # swap axes 1 and 2
+    (2, 4, 3)
     """
     input_ = as_tensor(input_)
     ndim = input_.ndim
+    swap = None
+    if dim0 is not None or dim1 is not None:
+        if dims or axes is not None or dim0 is None or dim1 is None:
+            raise TypeError("transpose: give dim0= and dim1= together, and no other axes")
+        swap = (dim0, dim1)
+    elif len(dims) == 2 and is_int(dims[0]) and is_int(dims[1]) and axes is None:
+        swap = dims
+    elif len(dims) == 1 and axes is None:
+        axes = dims[0]
+    elif dims:
+        raise TypeError(
+            f"transpose: pass one permutation (a tuple of all {ndim} axes) or two axes to "
+            f"swap; got {len(dims)} positional axes {dims!r}"
+            + (" and axes=" if axes is not None else ""))
+    if swap is not None:
+        return swapaxes(input_, *swap)
     if axes is None:
         axes = tuple(reversed(range(ndim)))
     else:
@@ -537,6 +573,7 @@ def swapaxes(input_, axis1, axis2):
 
 
 # ------------------------------------------------------------------------ joins
+@renamed(dim="axis")
 def concatenate(tensors, axis=0):
     r"""Join tensors end to end along an existing axis.
 
@@ -577,6 +614,10 @@ def concatenate(tensors, axis=0):
     return _concatenate(_tensor_list(tensors, "concatenate"), axis, "concatenate")
 
 
+#: PyTorch's name of :func:`concatenate` (the same function: ``lucid.cat(xs, dim=1)``).
+cat = concatenate
+
+
 def _concatenate(tensors, axis, name):
     if tensors[0].ndim == 0:
         raise ValueError(f"{name}: zero-dimensional tensors cannot be concatenated "
@@ -586,6 +627,7 @@ def _concatenate(tensors, axis, name):
     return Concatenate.apply(*tensors, axis=axis)
 
 
+@renamed(dim="axis")
 def stack(tensors, axis=0):
     r"""Join tensors of one shape along a new axis.
 
@@ -705,6 +747,7 @@ def _pieces(input_, sizes, axis):
     return tuple(pieces)
 
 
+@renamed(dim="axis")
 def split(input_, size_or_sections, axis=0):
     r"""Cut a tensor into consecutive pieces along ``axis`` (PyTorch's ``split``).
 
@@ -764,6 +807,7 @@ def split(input_, size_or_sections, axis=0):
     return _pieces(input_, sizes, axis)
 
 
+@renamed(dim="axis")
 def chunk(input_, chunks, axis=0):
     r"""Cut a tensor into ``chunks`` pieces of (nearly) equal size (PyTorch's ``chunk``).
 
@@ -810,6 +854,7 @@ def chunk(input_, chunks, axis=0):
     return split(input_, -(-n // int(chunks)), axis)
 
 
+@renamed(dim="axis")
 def unbind(input_, axis=0):
     r"""All slices along ``axis``, each without that axis (axis 0: ``x[0], x[1], ...``).
 
@@ -916,6 +961,7 @@ def pad(input_, pad_width, mode="constant", constant_values=0):
 
 
 # ----------------------------------------------------------------------- copies
+@renamed(dim="axis")
 def repeat(input_, repeats, axis=None):
     r"""Repeat each element ``repeats`` times along ``axis`` (``np.repeat``).
 

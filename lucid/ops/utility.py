@@ -27,7 +27,7 @@ import numpy as np
 
 from lucid._tensor import Tensor
 from lucid.autograd.function import Function
-from lucid._checks import check_bool, int_tuple, is_int, is_number, normalize_axis
+from lucid._checks import check_bool, int_tuple, is_int, is_number, normalize_axis, renamed
 from lucid.ops._util import as_tensor, shared_doc
 from lucid.ops.shape import broadcast_to, reshape
 
@@ -154,6 +154,18 @@ class Triu(Function):
 
 
 # ------------------------------------------------------------------ sort, argsort, topk
+_SORT_KINDS = (None, "quicksort", "mergesort", "heapsort", "stable")
+
+
+def _sort_kind(name, kind, stable):
+    """The original lucid's ``kind`` / ``stable``: lucid's sort is always stable, which
+    every kind allows (an unstable sort may put ties in any order, so also in theirs)."""
+    if kind not in _SORT_KINDS:
+        raise ValueError(f"{name}: kind must be None, 'quicksort', 'mergesort', 'heapsort' or "
+                         f"'stable'; got {kind!r}")
+    check_bool(stable, name, "stable")
+
+
 def _order_args(name, input_, axis, flag, flag_name):
     """Validate what sort / argsort / topk share; return ``(tensor, axis)``."""
     x = _input(input_, name)
@@ -175,7 +187,8 @@ def _gather(x, indices, axis, was_scalar):
     return values, Tensor._wrap(indices)
 
 
-def sort(input_, axis=-1, descending=False):
+@renamed(dim="axis")
+def sort(input_, axis=-1, descending=False, kind=None, stable=False):
     r"""Sort the elements along ``axis``; return the sorted values and where they came from.
 
     .. math:: y_{\ldots j \ldots} = x_{\ldots\, \pi(j)\, \ldots}, \qquad
@@ -200,6 +213,11 @@ def sort(input_, axis=-1, descending=False):
         The axis to sort along; negative counts from the end.
     descending : bool, default False
         Largest first.
+    kind : {None, 'quicksort', 'mergesort', 'heapsort', 'stable'}
+        The original lucid's (and NumPy's) choice of algorithm. lucid always sorts
+        stably, which is a correct result for every kind.
+    stable : bool, default False
+        Ask for a stable sort (lucid's sort always is).
 
     Returns
     -------
@@ -210,7 +228,8 @@ def sort(input_, axis=-1, descending=False):
     Raises
     ------
     ValueError
-        If ``axis`` is out of range (the message names the axis and the ndim).
+        If ``axis`` is out of range (the message names the axis and the ndim), or
+        ``kind`` is not a sort kind.
     TypeError
         If ``input_`` is complex or not a tensor, ``axis`` not an int, or
         ``descending`` not a bool.
@@ -230,13 +249,15 @@ def sort(input_, axis=-1, descending=False):
     array([[  1., 100.,  10.],
            [  1.,  10., 100.]], dtype=float32)
     """
+    _sort_kind("sort", kind, stable)
     x, axis = _order_args("sort", input_, axis, descending, "descending")
     was_scalar = x.ndim == 0
     x = _as_vector(x)
     return SortResult(*_gather(x, _stable_order(x.data, axis, descending), axis, was_scalar))
 
 
-def argsort(input_, axis=-1, descending=False):
+@renamed(dim="axis")
+def argsort(input_, axis=-1, descending=False, kind=None, stable=False):
     r"""The indices that sort ``input_`` along ``axis`` (stable).
 
     .. math:: x_{\ldots \pi(0) \ldots} \le x_{\ldots \pi(1) \ldots} \le \cdots
@@ -254,6 +275,9 @@ def argsort(input_, axis=-1, descending=False):
     axis : int, default -1
         Negative counts from the end.
     descending : bool, default False
+    kind : {None, 'quicksort', 'mergesort', 'heapsort', 'stable'}
+        As :func:`sort`: any kind gives lucid's stable order.
+    stable : bool, default False
 
     Returns
     -------
@@ -263,7 +287,8 @@ def argsort(input_, axis=-1, descending=False):
     Raises
     ------
     ValueError
-        If ``axis`` is out of range (the message names the axis and the ndim).
+        If ``axis`` is out of range (the message names the axis and the ndim), or
+        ``kind`` is not a sort kind.
     TypeError
         If ``input_`` is complex or not a tensor, or ``descending`` not a bool.
 
@@ -276,12 +301,14 @@ def argsort(input_, axis=-1, descending=False):
     >>> print(argsort(lucid.Tensor([2.0, -1.0, 2.0, 0.0]), descending=True))
     Tensor([0, 2, 3, 1])
     """
+    _sort_kind("argsort", kind, stable)
     x, axis = _order_args("argsort", input_, axis, descending, "descending")
     if x.ndim == 0:
         return Tensor._wrap(np.zeros((), dtype=np.int64))
     return Tensor._wrap(_stable_order(x.data, axis, descending))
 
 
+@renamed(dim="axis")
 def topk(input_, k, axis=-1, largest=True, sorted=True):
     r"""The ``k`` largest (or smallest) elements along ``axis``, and their indices.
 
@@ -404,6 +431,7 @@ def _first_seen_order(values, first, inverse, counts, axis):
     return np.take(values, order, axis=0 if axis is None else axis), rank[inverse], counts[order]
 
 
+@renamed(dim="axis")
 def unique(input_, sorted=True, return_counts=False, return_inverse=False, axis=None):
     r"""The distinct elements (or distinct slices along ``axis``) of ``input_``.
 
@@ -833,6 +861,7 @@ def meshgrid(*tensors, indexing="ij"):
     return tuple(grids)
 
 
+@renamed(dims="axis")
 def roll(input_, shifts, axis=None):
     r"""Shift the elements along ``axis`` circularly (``np.roll`` / ``torch.roll``).
 

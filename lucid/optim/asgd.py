@@ -24,6 +24,11 @@ class ASGD(Optimizer):
 
     with :math:`\eta_0 = \gamma` and :math:`\mu_0 = 1` (state ``"eta"``, ``"mu"``, ``"step"``).
 
+    ``momentum`` (the original lucid's, not PyTorch's): :math:`g_t` is replaced by a
+    heavy-ball buffer :math:`b_t = m\, b_{t-1} + g_t` (:math:`b_1 = g_1`, state
+    ``"momentum_buffer"``) before the step; with the default :math:`m = 0` the rule is
+    exactly PyTorch's.
+
     Parameters
     ----------
     params : iterable of Tensor or of dict
@@ -38,13 +43,15 @@ class ASGD(Optimizer):
         Step :math:`t_0` at which averaging starts.
     weight_decay : float, default 0
         :math:`\lambda_{wd} \ge 0`.
+    momentum : float, default 0
+        :math:`m \ge 0` (the original lucid's argument).
     maximize : bool, default False
         Maximise the objective instead of minimising it.
 
     Raises
     ------
     ValueError
-        A negative ``lr``, ``lambd`` or ``weight_decay``.
+        A negative ``lr``, ``lambd``, ``weight_decay`` or ``momentum``.
 
     Examples
     --------
@@ -61,9 +68,9 @@ class ASGD(Optimizer):
     """
 
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
-                 *, maximize=False):
+                 momentum=0, *, maximize=False):
         defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
-                        maximize=maximize)
+                        momentum=momentum, maximize=maximize)
         super().__init__(params, defaults)
 
     def _check_group(self, group):
@@ -72,6 +79,7 @@ class ASGD(Optimizer):
         check_number(group["alpha"], "ASGD", "alpha", finite=False)
         check_number(group["t0"], "ASGD", "t0", finite=False)
         check_non_negative(group["weight_decay"], "ASGD", "weight_decay")
+        check_non_negative(group["momentum"], "ASGD", "momentum")
 
     def _init_state(self, param, state, group):
         state["step"] = 0
@@ -84,6 +92,10 @@ class ASGD(Optimizer):
         state["step"] += 1
         t = state["step"]
         grad = apply_weight_decay(param, grad, group)
+        if group["momentum"]:
+            buf = state.get("momentum_buffer")
+            grad = grad.copy() if buf is None else group["momentum"] * buf + grad
+            state["momentum_buffer"] = grad
         eta = state["eta"]
         param *= 1 - lambd * eta        # decay
         param -= eta * grad             # gradient step

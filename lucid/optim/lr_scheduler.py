@@ -15,7 +15,7 @@ import types
 from collections import Counter
 from functools import partial
 
-from lucid._checks import check_number, is_int
+from lucid._checks import check_bool, check_number, is_int
 from lucid.optim.optimizer import Optimizer, check_non_negative
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
@@ -61,6 +61,15 @@ class LRScheduler:
     last_epoch : int, default -1
         The index of the last epoch: -1 to start; a larger value resumes a schedule
         (each group then needs its ``"initial_lr"``, which starting sets).
+    verbose : bool, default False
+        Print each group's new rate at every step (the original lucid's and PyTorch's
+        older option), ``Adjusting learning rate of group 0 to 1.0000e-01.``
+
+    Attributes
+    ----------
+    last_lr : list of float
+        The rates the last ``step()`` set (the original lucid's name for
+        :meth:`get_last_lr`).
 
     Raises
     ------
@@ -72,9 +81,10 @@ class LRScheduler:
 
     _is_initial = False
 
-    def __init__(self, optimizer, last_epoch=-1):
+    def __init__(self, optimizer, last_epoch=-1, verbose=False):
         name = type(self).__name__
         _check_optimizer(name, optimizer)
+        self.verbose = check_bool(verbose, name, "verbose")
         if not is_int(last_epoch) or last_epoch < -1:
             raise ValueError(f"{name}: last_epoch must be an integer >= -1; got {last_epoch!r}")
         self.optimizer = optimizer
@@ -107,6 +117,19 @@ class LRScheduler:
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = self._current_lrs()
+        if self.verbose:
+            self._report()
+
+    def _report(self, groups=None):
+        """``verbose``: print the rates of ``groups`` (default: every group)."""
+        for i, lr in enumerate(self._current_lrs()):
+            if groups is None or i in groups:
+                print(f"Adjusting learning rate of group {i} to {lr:.4e}.")
+
+    @property
+    def last_lr(self):
+        """The rates the last ``step()`` set, one per group (:meth:`get_last_lr`)."""
+        return self.get_last_lr()
 
     def _current_lrs(self):
         """Every group's ``"lr"`` as it is now, one per group (a list)."""
@@ -138,6 +161,8 @@ class LambdaLR(LRScheduler):
     lr_lambda : callable or list of callables
         :math:`\lambda(e)`, a function of the epoch index, or one per group.
     last_epoch : int, default -1
+    verbose : bool, default False
+        Print the new rates at every step (see :class:`LRScheduler`).
 
     Raises
     ------
@@ -167,14 +192,14 @@ class LambdaLR(LRScheduler):
     0.0250
     """
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1, verbose=False):
         _check_optimizer("LambdaLR", optimizer)
         lambdas = _per_group("LambdaLR", "lr_lambda", optimizer, lr_lambda)
         for fn in lambdas:
             if not callable(fn):
                 raise TypeError(f"LambdaLR: lr_lambda must be callable (a function of the epoch); got {fn!r}")
         self.lr_lambdas = lambdas
-        super().__init__(optimizer, last_epoch)
+        super().__init__(optimizer, last_epoch, verbose)
 
     def get_lr(self):
         return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
@@ -212,6 +237,8 @@ class StepLR(LRScheduler):
     gamma : float, default 0.1
         Multiplicative factor.
     last_epoch : int, default -1
+    verbose : bool, default False
+        Print the new rates at every step (see :class:`LRScheduler`).
 
     Raises
     ------
@@ -234,12 +261,12 @@ class StepLR(LRScheduler):
     [0.1, 0.1, 0.05, 0.05, 0.025, 0.025]
     """
 
-    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1, verbose=False):
         _check_positive_int("StepLR", "step_size", step_size)
         check_number(gamma, "StepLR", "gamma", finite=False)
         self.step_size = step_size
         self.gamma = gamma
-        super().__init__(optimizer, last_epoch)
+        super().__init__(optimizer, last_epoch, verbose)
 
     def get_lr(self):
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
@@ -261,6 +288,8 @@ class MultiStepLR(LRScheduler):
         Epochs at which to decay (a milestone listed twice decays twice).
     gamma : float, default 0.1
     last_epoch : int, default -1
+    verbose : bool, default False
+        Print the new rates at every step (see :class:`LRScheduler`).
 
     Raises
     ------
@@ -283,7 +312,7 @@ class MultiStepLR(LRScheduler):
     [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     """
 
-    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1, verbose=False):
         milestones = list(milestones)
         for m in milestones:
             if not is_int(m) or m < 0:
@@ -291,7 +320,7 @@ class MultiStepLR(LRScheduler):
         check_number(gamma, "MultiStepLR", "gamma", finite=False)
         self.milestones = Counter(milestones)
         self.gamma = gamma
-        super().__init__(optimizer, last_epoch)
+        super().__init__(optimizer, last_epoch, verbose)
 
     def get_lr(self):
         if self.last_epoch not in self.milestones:
@@ -313,6 +342,8 @@ class ExponentialLR(LRScheduler):
     gamma : float
         Multiplicative factor per epoch.
     last_epoch : int, default -1
+    verbose : bool, default False
+        Print the new rates at every step (see :class:`LRScheduler`).
 
     Examples
     --------
@@ -328,10 +359,10 @@ class ExponentialLR(LRScheduler):
     [0.125]
     """
 
-    def __init__(self, optimizer, gamma, last_epoch=-1):
+    def __init__(self, optimizer, gamma, last_epoch=-1, verbose=False):
         check_number(gamma, "ExponentialLR", "gamma", finite=False)
         self.gamma = gamma
-        super().__init__(optimizer, last_epoch)
+        super().__init__(optimizer, last_epoch, verbose)
 
     def get_lr(self):
         if self._is_initial:
@@ -361,6 +392,8 @@ class CosineAnnealingLR(LRScheduler):
     eta_min : float, default 0.0
         The lowest rate.
     last_epoch : int, default -1
+    verbose : bool, default False
+        Print the new rates at every step (see :class:`LRScheduler`).
 
     Raises
     ------
@@ -384,12 +417,12 @@ class CosineAnnealingLR(LRScheduler):
     0.0000
     """
 
-    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1, verbose=False):
         _check_positive_int("CosineAnnealingLR", "T_max", T_max)
         check_number(eta_min, "CosineAnnealingLR", "eta_min", finite=False)
         self.T_max = T_max
         self.eta_min = eta_min
-        super().__init__(optimizer, last_epoch)
+        super().__init__(optimizer, last_epoch, verbose)
 
     def get_lr(self):
         e, T, eta_min = self.last_epoch, self.T_max, self.eta_min
@@ -437,6 +470,8 @@ class ReduceLROnPlateau(LRScheduler):
         Lower bound of the rate (one per group, or one for all).
     eps : float, default 1e-8
         Smallest change of the rate that is applied.
+    verbose : bool, default False
+        Print a group's new rate when it is reduced.
 
     Raises
     ------
@@ -461,8 +496,9 @@ class ReduceLROnPlateau(LRScheduler):
     """
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
-                 threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
+                 threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8, verbose=False):
         _check_optimizer("ReduceLROnPlateau", optimizer)
+        self.verbose = check_bool(verbose, "ReduceLROnPlateau", "verbose")
         check_number(factor, "ReduceLROnPlateau", "factor", finite=False)
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau: factor must be < 1; got {factor!r}")
@@ -542,11 +578,13 @@ class ReduceLROnPlateau(LRScheduler):
                     f"parameter groups but min_lr has {len(self.min_lrs)} values"
                 )
             self.min_lrs = [self.default_min_lr] * len(self.optimizer.param_groups)
-        for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
+        for i, (group, min_lr) in enumerate(zip(self.optimizer.param_groups, self.min_lrs)):
             old_lr = float(group["lr"])
             new_lr = max(old_lr * self.factor, min_lr)
             if old_lr - new_lr > self.eps:
                 group["lr"] = new_lr
+                if self.verbose:
+                    self._report({i})
 
     def load_state_dict(self, state_dict):
         super().load_state_dict(state_dict)
@@ -591,6 +629,8 @@ class CyclicLR(LRScheduler):
         Also cycle the momentum; the optimizer must have ``momentum`` or ``betas``.
     base_momentum, max_momentum : float or list of float, default 0.8, 0.9
     last_epoch : int, default -1
+    verbose : bool, default False
+        Print the new rates at every step (see :class:`LRScheduler`).
 
     Raises
     ------
@@ -617,7 +657,8 @@ class CyclicLR(LRScheduler):
 
     def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None,
                  mode="triangular", gamma=1.0, scale_fn=None, scale_mode="cycle",
-                 cycle_momentum=True, base_momentum=0.8, max_momentum=0.9, last_epoch=-1):
+                 cycle_momentum=True, base_momentum=0.8, max_momentum=0.9, last_epoch=-1,
+                 verbose=False):
         _check_optimizer("CyclicLR", optimizer)
         base_lrs = _per_group("CyclicLR", "base_lr", optimizer, base_lr)
         for lr in base_lrs:
@@ -665,7 +706,7 @@ class CyclicLR(LRScheduler):
                     self._set_momentum(group, m_max)
                     group["max_momentum"] = m_max
                     group["base_momentum"] = m_base
-        super().__init__(optimizer, last_epoch)
+        super().__init__(optimizer, last_epoch, verbose)
         self.base_lrs = base_lrs
 
     def _init_scale_fn(self):

@@ -2,7 +2,9 @@
 import numpy as np
 
 from lucid._tensor import Tensor
-from lucid._checks import is_number
+from lucid._checks import check_bool, is_number
+from lucid._dtypes import resolve_dtype
+from lucid.ops._util import leaf
 from lucid.transforms._image import ImageTransform
 
 __all__ = ["ToTensor", "Normalize"]
@@ -17,13 +19,22 @@ class ToTensor:
 
     As torchvision's ``ToTensor`` on an ndarray: uint8 becomes float32 divided by 255;
     a floating array keeps its dtype and values and is only moved to CHW. An
-    ``(H, W)`` array gets one channel, ``(1, H, W)``. The result is a new leaf Tensor.
+    ``(H, W)`` array gets one channel, ``(1, H, W)``. The result is a new leaf Tensor,
+    with the original lucid's settings below.
+
+    Parameters
+    ----------
+    requires_grad : bool, default False
+        The result requires grad (e.g. to differentiate with respect to the image).
+    keep_grad : bool, default False
+    dtype : dtype, optional
+        Convert the result to this dtype (after the uint8 scaling).
 
     Raises
     ------
     TypeError
         The input is not an ndarray (a Tensor is already converted), or its dtype is
-        neither uint8 nor floating.
+        neither uint8 nor floating; a bad ``dtype`` or flag.
     ValueError
         The array is not 2-d or 3-d.
 
@@ -38,7 +49,14 @@ class ToTensor:
     ((3, 2, 2), dtype('float32'))
     >>> print(t[:, 0, 0])
     Tensor([1.0, 0.0, 0.0])
+    >>> lucid.transforms.ToTensor(requires_grad=True, dtype=lucid.Float64)(rgb).dtype
+    dtype('float64')
     """
+
+    def __init__(self, requires_grad=False, keep_grad=False, dtype=None):
+        self.requires_grad = check_bool(requires_grad, "ToTensor", "requires_grad")
+        self.keep_grad = check_bool(keep_grad, "ToTensor", "keep_grad")
+        self.dtype = None if dtype is None else resolve_dtype(dtype, "ToTensor: dtype")
 
     def __call__(self, pic):
         if not isinstance(pic, np.ndarray):
@@ -55,10 +73,14 @@ class ToTensor:
             chw = chw.astype(np.float32) / np.float32(255)
         elif chw is pic:
             chw = chw.copy()
-        return Tensor._wrap(chw)
+        if self.dtype is not None:
+            chw = chw.astype(self.dtype, copy=False)
+        return leaf(chw, "ToTensor", self.requires_grad, self.keep_grad)
 
     def __repr__(self):
-        return "ToTensor()"
+        settings = [f"requires_grad={self.requires_grad}"] if self.requires_grad else []
+        settings += [f"dtype={self.dtype}"] if self.dtype is not None else []
+        return f"ToTensor({', '.join(settings)})"
 
 
 def _per_channel(values, name, arg):

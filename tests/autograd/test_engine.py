@@ -170,11 +170,14 @@ def test_memory_stays_flat_over_many_iterations():
     assert now - base < 256 * 1024, f"memory grew by {now - base} bytes over 10,000 iterations"
 
 
-def test_backward_on_non_scalar_needs_gradient():
+def test_backward_on_non_scalar_seeds_ones_as_the_original():
     x = leaf([1.0, 2.0])
+    Scale.apply(x).backward(retain_graph=True)          # the gradient of the sum
+    first = x.grad.copy()
+    x.zero_grad()
+    Scale.apply(x).sum().backward()
+    np.testing.assert_array_equal(first, x.grad)
     y = Scale.apply(x)
-    with pytest.raises(RuntimeError, match="one-element"):
-        y.backward()
     with pytest.raises(ValueError, match="shape"):
         y.backward(np.ones(3))
 
@@ -239,11 +242,10 @@ def test_keep_grad_on_non_leaf():
     assert z.grad is None
 
 
-def test_requires_grad_only_for_floats():
-    with pytest.raises(TypeError, match="floating"):
-        lucid.Tensor([1, 2], requires_grad=True)
-    with pytest.raises(TypeError, match="floating"):
-        lucid.Tensor([True], requires_grad=True)
+def test_integer_and_bool_tensors_may_require_grad():
+    # the original lucid's rule; their gradients are floating (tests/test_compat_tensor.py)
+    assert lucid.Tensor([1, 2], requires_grad=True).requires_grad
+    assert lucid.Tensor([True], requires_grad=True).requires_grad
 
 
 def test_gradcheck_passes_and_catches_a_wrong_backward():

@@ -27,14 +27,17 @@ needs_torch = pytest.mark.torch
 @pytest.fixture
 def registry(monkeypatch):
     """A private copy of the registry, so registering in a test leaks nowhere."""
-    monkeypatch.setattr(_registry, "_MODELS", dict(_registry._MODELS))
+    for table in ("_MODELS", "_FAMILY", "_ALIASES"):
+        monkeypatch.setattr(_registry, table, dict(getattr(_registry, table)))
 
 
 def test_every_family_is_registered():
     names = models.get_model_names()
     assert set(ALL_NAMES) <= set(names)
     assert names == sorted(names)
-    assert models.get_model_names("vgg") == ["vgg11", "vgg16"]
+    assert models.get_model_names("vgg") == ["vgg11", "vgg16", "vggnet_11", "vggnet_13",
+                                             "vggnet_16", "vggnet_19"]
+    assert models.list_models("vgg") == ["vggnet_11", "vggnet_13", "vggnet_16", "vggnet_19"]
     assert models.get_model is models.create_model
 
 
@@ -55,10 +58,10 @@ def test_register_and_create(registry):
 
 def test_duplicate_name_rejected(registry):
     with pytest.raises(ValueError, match=r"register_model: the name 'resnet18' is already "
-                                         r"registered \(by lucid\.models\.resnet\.resnet18\)"):
+                                         r"registered \(by lucid\.models\.resnet\.resnet_18\)"):
         models.register_model(lambda: nn.Identity(), name="resnet18")
     # the original is untouched
-    assert _registry._MODELS["resnet18"] is models.resnet18
+    assert _registry._MODELS["resnet18"] is models.resnet18 is models.resnet_18
 
 
 def test_reregistering_the_same_definition_is_allowed(registry):
@@ -171,10 +174,10 @@ def test_num_classes_sets_the_head(name, head):
 def test_torchvision_state_dict_names():
     keys = models.mobilenet_v2().state_dict()
     shapes = {"features.0.0.weight": (32, 3, 3, 3),
-              "features.1.conv.0.0.weight": (32, 1, 3, 3),     # t=1: no expansion
-              "features.1.conv.1.weight": (16, 32, 1, 1),
-              "features.2.conv.0.0.weight": (96, 16, 1, 1),
-              "features.2.conv.1.0.weight": (96, 1, 3, 3),
+              "features.1.residual.depthwise.0.weight": (32, 1, 3, 3),   # t=1: no expansion
+              "features.1.residual.project.0.weight": (16, 32, 1, 1),
+              "features.2.residual.expand.0.weight": (96, 16, 1, 1),
+              "features.2.residual.depthwise.0.weight": (96, 1, 3, 3),
               "features.18.0.weight": (1280, 320, 1, 1),
               "classifier.1.weight": (1000, 1280)}
     for key, shape in shapes.items():
@@ -327,3 +330,47 @@ def test_resnet18_values_equal_torch():
     assert_close(model(lucid.Tensor(x)), expected, rtol=1e-4, atol=1e-4)
     assert_close(model.layer3[0].bn1.running_var.data,
                  reference.layer3[0].bn1.running_var.numpy(), rtol=1e-5, atol=1e-5)
+
+
+# ------------------------------------------------------------ families and aliases
+def test_list_models_by_family():
+    families = models.list_families()
+    for family in ("alexnet", "convnext", "densenet", "efficientnet", "inception",
+                   "inception_next", "inception_resnet", "lenet", "mobilenet", "resnest",
+                   "resnet", "resnext", "senet", "sknet", "vgg", "xception", "zfnet"):
+        assert family in families
+    assert models.list_models("resnet")[:5] == ["resnet_18", "resnet_34", "resnet_50",
+                                                "resnet_101", "resnet_152"]
+    assert models.list_models("lenet") == ["lenet_1", "lenet_4", "lenet_5"]
+    assert "mobilenet_v4_hybrid_large" in models.list_models("mobilenet")
+    everything = models.list_models()
+    assert len(everything) == len(set(everything))
+    assert "resnet18" not in everything and "resnet18" in models.get_model_names()
+    with pytest.raises(TypeError, match="list_models: family must be a str; got int"):
+        models.list_models(3)
+    with pytest.raises(ValueError, match="list_models: unknown family 'resnets'; the families "
+                                         "are: alexnet, "):
+        models.list_models("resnets")
+
+
+def test_aliases_build_the_same_model():
+    with nn.shape_only():
+        assert type(models.create_model("vgg16", num_classes=2)) is models.VGG
+        assert models.create_model("resnet34").count_parameters() == 21_797_672
+    assert models.vgg11 is models.vggnet_11 and models.resnet34 is models.resnet_34
+
+
+def test_register_with_family_and_aliases(registry):
+    @models.register_model(family="toys", aliases=("toy_b", "toy_c"))
+    def toy_a(num_classes=2):
+        return nn.Linear(3, num_classes)
+
+    assert models.list_models("toys") == ["toy_a"]
+    assert models.create_model("toy_c").out_features == 2
+    with pytest.raises(TypeError, match="register_model: aliases must be a sequence of str; "
+                                        "got 'toy_d'"):
+        models.register_model(lambda: None, name="toy_e", aliases="toy_d")
+    with pytest.raises(ValueError, match="register_model: the name 'toy_b' is already registered"):
+        models.register_model(lambda: None, name="toy_f", aliases=("toy_b",))
+    with pytest.raises(TypeError, match="register_model: family must be a str; got int"):
+        models.register_model(lambda: None, name="toy_g", family=3)

@@ -363,7 +363,7 @@ def test_zero_grad_requires_grad_and_dtype_casts():
     assert net.steps.dtype == np.int64 and net.first.running.dtype == np.float64
     assert net.to(lucid.Float32) is net and weight.dtype == np.float32
     assert net.to("cpu") is net
-    with pytest.raises(ValueError, match="lucid computes on the CPU only; got device 'cuda'"):
+    with pytest.raises(ValueError, match="device 'cuda' is not available: lucid computes on the CPU"):
         net.to("cuda")
     with pytest.raises(TypeError, match="the dtype must be floating; got int64"):
         net.to(lucid.Int64)

@@ -18,6 +18,7 @@ __all__ = ["int_tensor", "optional_param", "reduction_arg", "probability", "same
            "flag_arg"]
 
 REDUCTIONS = ("none", "mean", "sum")
+KL_REDUCTIONS = ("mean", "batchmean", "sum", "none")
 
 
 def int_tensor(x, fname, arg):
@@ -43,10 +44,11 @@ def optional_param(x, fname, arg, shape, dtype=None):
     return x
 
 
-def reduction_arg(reduction, fname):
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{fname}: reduction must be 'none', 'mean' or 'sum'; "
-                         f"got {reduction!r}")
+def reduction_arg(reduction, fname, choices=REDUCTIONS):
+    """One of ``choices`` (kl_div adds ``'batchmean'``)."""
+    if reduction not in choices:
+        words = ", ".join(repr(c) for c in choices[:-1]) + f" or {choices[-1]!r}"
+        raise ValueError(f"{fname}: reduction must be {words}; got {reduction!r}")
     return reduction
 
 

@@ -1,5 +1,5 @@
 r"""Activation functions: ``relu``, ``leaky_relu``, ``elu``, ``selu``, ``gelu``,
-``sigmoid``, ``tanh``, ``relu6``, ``hard_sigmoid``, ``swish``, ``hard_swish``,
+``sigmoid``, ``tanh``, ``relu6``, ``hard_sigmoid``, ``swish`` (``silu``), ``hard_swish``,
 ``softmax`` and ``log_softmax``.
 
 Each checks ``input_`` (a float32 / float64 Tensor) and its parameters, then calls one
@@ -13,11 +13,11 @@ The functions share their Parameters / Returns / Raises sections
 import inspect
 
 from lucid import ops
-from lucid._checks import check_number, float_tensor, normalize_axis
+from lucid._checks import check_number, float_tensor, normalize_axis, renamed
 from lucid.ops import activation as act
 
 __all__ = ["relu", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "tanh", "relu6",
-           "hard_sigmoid", "swish", "hard_swish", "softmax", "log_softmax"]
+           "hard_sigmoid", "swish", "silu", "hard_swish", "softmax", "log_softmax"]
 
 _SECTIONS = """
 Parameters
@@ -272,6 +272,27 @@ def swish(input_):
 
 
 @_elementwise_doc()
+def silu(input_):
+    r"""SiLU (sigmoid-weighted linear unit), PyTorch's name of :func:`swish`.
+
+    .. math:: y_i = x_i\,\sigma(x_i) = \frac{x_i}{1 + e^{-x_i}}
+
+    Backward: :math:`\partial y_i/\partial x_i = \sigma(x_i)\,(1 + x_i (1 - \sigma(x_i)))`.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> import lucid.nn.functional as F
+    >>> x = lucid.Tensor([-1.0, 0.0, 1.0], requires_grad=True)
+    >>> print(F.silu(x))
+    Tensor([-0.2689414, 0.0, 0.7310586], grad_fn=Swish)
+    >>> F.silu(x).sum().backward()
+    >>> x.grad
+    array([0.07232948, 0.5       , 0.92767054], dtype=float32)
+    """
+    return act.Swish.apply(float_tensor(input_, "silu"))
+
+@_elementwise_doc()
 def hard_swish(input_):
     r"""Hard swish (MobileNetV3; PyTorch's ``hardswish``).
 
@@ -300,6 +321,7 @@ _AXIS_SECTIONS = dict(params="axis : int, default -1\n    The axis the softmax r
                       raises=" or ``axis`` not an int.\nValueError\n    If ``axis`` is out of range")
 
 
+@renamed(dim="axis")
 @_elementwise_doc(**_AXIS_SECTIONS)
 def softmax(input_, axis=-1):
     r"""Softmax along ``axis``: non-negative values that sum to 1.
@@ -324,6 +346,7 @@ def softmax(input_, axis=-1):
     return act.Softmax.apply(x, axis=axis)
 
 
+@renamed(dim="axis")
 @_elementwise_doc(**_AXIS_SECTIONS)
 def log_softmax(input_, axis=-1):
     r"""Logarithm of the softmax along ``axis``, computed stably.

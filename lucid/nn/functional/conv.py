@@ -8,6 +8,7 @@ one autograd Function of :mod:`lucid.ops.conv`, whose forward and backward run t
 The docstrings of ``conv1d/2d/3d`` (and of the transposed trio) share one text, filled
 in per dimension below; each function has its own examples.
 """
+from lucid._checks import renamed
 from lucid.nn.functional import _conv_args as _args
 from lucid.nn.functional._family_doc import fill_doc
 from lucid.ops.conv import Conv, ConvTranspose, Fold, Unfold
@@ -62,6 +63,7 @@ def conv_transpose3d(input_, weight, bias=None, stride=1, padding=0, output_padd
                            output_padding, dilation, groups)
 
 
+@renamed(filter_size="kernel_size")
 def unfold(input_, kernel_size, dilation=1, padding=0, stride=1):
     r"""Extract sliding blocks (im2col): every kernel-sized window becomes one column.
 

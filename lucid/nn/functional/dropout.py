@@ -22,7 +22,7 @@ semantics (which elements share a mask, the scaling, train / eval) do.
 import numpy as np
 
 from lucid.nn.functional._family_doc import SPATIAL
-from lucid._checks import check_bool, check_int, float_tensor
+from lucid._checks import check_bool, check_int, check_number, float_tensor
 from lucid.nn.functional._layer_args import probability
 from lucid.ops.elementwise import Add, Multiply
 from lucid.random import generator
@@ -224,7 +224,7 @@ def alpha_dropout(input_, p=0.5, training=False):
     return Add.apply(Multiply.apply(x, mask * t(a)), shift)
 
 
-def drop_block(input_, block_size, p=0.1, training=True):
+def drop_block(input_, block_size, p=0.1, training=True, eps=1e-7):
     r"""DropBlock (Ghiasi et al. 2018): drop contiguous square blocks of a feature map.
 
     Zeroing single pixels barely regularises a conv net (neighbours carry the same
@@ -234,8 +234,9 @@ def drop_block(input_, block_size, p=0.1, training=True):
     1. draw block corners :math:`z_{i,j} \sim \text{Bernoulli}(\gamma)` on the
        :math:`(H - k + 1) \times (W - k + 1)` positions where a whole block fits
        (:math:`k` = ``block_size``), with
-       :math:`\gamma = \frac{p}{k^2} \frac{H W}{(H - k + 1)(W - k + 1)}`, so about a
-       fraction :math:`p` of the pixels is dropped;
+       :math:`\gamma = \frac{p}{k^2} \frac{H W}{(H - k + 1)(W - k + 1) + \epsilon}`, so
+       about a fraction :math:`p` of the pixels is dropped (:math:`\epsilon`, the
+       original lucid's ``eps``, keeps the fraction finite);
     2. the mask :math:`M` is 0 on every block :math:`[i, i + k) \times [j, j + k)` with
        :math:`z_{i,j} = 1` and 1 elsewhere;
     3. :math:`y = x \odot M \cdot \frac{\text{numel}(M)}{\text{sum}(M)}` (one scale for the
@@ -254,6 +255,8 @@ def drop_block(input_, block_size, p=0.1, training=True):
         The fraction of pixels to drop, in [0, 1].
     training : bool, default True
         When False, ``input_`` is returned unchanged.
+    eps : float, default 1e-7
+        :math:`\epsilon \ge 0` in :math:`\gamma`'s denominator.
 
     Returns
     -------
@@ -263,7 +266,8 @@ def drop_block(input_, block_size, p=0.1, training=True):
     Raises
     ------
     TypeError
-        A non-float ``input_``; a non-int ``block_size``; a bad ``p`` / ``training``.
+        A non-float ``input_``; a non-int ``block_size``; a bad ``p`` / ``training`` /
+        ``eps``.
     ValueError
         ``input_`` not 4-d; ``block_size`` outside [1, min(H, W)]; ``p`` outside [0, 1].
 
@@ -292,9 +296,10 @@ def drop_block(input_, block_size, p=0.1, training=True):
     if not 1 <= k <= min(h, w):
         raise ValueError(f"{name}: block_size must lie in [1, min(H, W)] = [1, {min(h, w)}] "
                          f"for input_ of shape {x.shape}; got {k}")
+    eps = check_number(eps, name, "eps", 0.0, None)
     if not training or p == 0:
         return x
-    gamma = min(p / (k * k) * (h * w) / ((h - k + 1) * (w - k + 1)), 1.0)
+    gamma = min(p / (k * k) * (h * w) / ((h - k + 1) * (w - k + 1) + eps), 1.0)
     corners = generator().random(x.shape[:2] + (h - k + 1, w - k + 1)) < gamma
     dropped = np.zeros(x.shape, dtype=bool)
     for di in range(k):                      # spread each corner over its k x k block
@@ -306,7 +311,7 @@ def drop_block(input_, block_size, p=0.1, training=True):
     return Multiply.apply(x, mask * x.dtype.type(scale))
 
 
-def drop_path(input_, p=0.1, training=True):
+def drop_path(input_, p=0.1, training=True, scale_by_keep=True):
     r"""Stochastic depth (Huang et al. 2016): drop a whole sample's residual branch.
 
     Applied to the output of a residual branch, before it is added to the shortcut:
@@ -317,9 +322,11 @@ def drop_path(input_, p=0.1, training=True):
     .. math:: y_{n,\dots} = \frac{m_n\, x_{n,\dots}}{1 - p}, \qquad
               m_n \sim \text{Bernoulli}(1 - p)
 
-    (torchvision's ``stochastic_depth`` in ``'row'`` mode, timm's ``drop_path``).
-    Shapes: ``(N, *)``; one draw per sample along axis 0. Backward:
-    :math:`\partial L/\partial x_{n} = g_n\, m_n/(1 - p)`.
+    (torchvision's ``stochastic_depth`` in ``'row'`` mode, timm's ``drop_path``). With
+    ``scale_by_keep=False`` (the original lucid's and timm's option) the kept samples
+    are not scaled: :math:`y_n = m_n x_n`. Shapes: ``(N, *)``; one draw per sample along
+    axis 0. Backward: :math:`\partial L/\partial x_{n} = g_n\, m_n/(1 - p)` (without
+    the division when not scaling).
 
     Parameters
     ----------
@@ -329,6 +336,8 @@ def drop_path(input_, p=0.1, training=True):
         The probability of dropping a sample's branch, in [0, 1].
     training : bool, default True
         When False, ``input_`` is returned unchanged.
+    scale_by_keep : bool, default True
+        Divide the kept samples by :math:`1 - p`.
 
     Returns
     -------
@@ -338,7 +347,7 @@ def drop_path(input_, p=0.1, training=True):
     Raises
     ------
     TypeError
-        A non-float ``input_``; a bad ``p`` or ``training`` type.
+        A non-float ``input_``; a bad ``p``, ``training`` or ``scale_by_keep`` type.
     ValueError
         A 0-d ``input_``; ``p`` outside [0, 1].
 
@@ -355,6 +364,8 @@ def drop_path(input_, p=0.1, training=True):
     x, p, training = _args(name, input_, p, training)
     if x.ndim == 0:
         raise ValueError(f"{name}: input_ must have a batch axis (N, *); got a 0-d tensor")
+    scale_by_keep = check_bool(scale_by_keep, name, "scale_by_keep")
     if not training or p == 0:
         return x
-    return _scaled(x, _keep_mask((x.shape[0],) + (1,) * (x.ndim - 1), p, x.dtype), p)
+    mask = _keep_mask((x.shape[0],) + (1,) * (x.ndim - 1), p, x.dtype)
+    return _scaled(x, mask, p) if scale_by_keep else Multiply.apply(x, mask)

@@ -5,14 +5,15 @@ backward runs the scatter-add kernels (reference or compiled twin).
 """
 import numpy as np
 
-from lucid._checks import check_int, float_tensor
+from lucid._checks import check_int, check_number, float_tensor
+from lucid.autograd.inplace import note_write
 from lucid.nn.functional._layer_args import int_tensor
 from lucid.ops.embedding import Embedding
 
 __all__ = ["embedding"]
 
 
-def embedding(input_, weight, padding_idx=None):
+def embedding(input_, weight, padding_idx=None, max_norm=None, norm_type=2.0):
     r"""Replace each index by its row of ``weight`` (a lookup table of vectors).
 
     .. math:: y_{\dots, :} = W_{\text{input}_{\dots}, :}
@@ -26,6 +27,13 @@ def embedding(input_, weight, padding_idx=None):
     (the scatter-add kernel family); the row ``padding_idx`` receives none (as PyTorch:
     its vector stays fixed during training). ``input_`` gets no gradient.
 
+    ``max_norm`` (PyTorch's and the original lucid's): before the lookup, every row
+    that ``input_`` uses and whose :math:`p`-norm exceeds ``max_norm`` is scaled down
+    **in place** in ``weight``, :math:`W_r \leftarrow W_r \cdot \text{max\_norm} /
+    (\lVert W_r\rVert_p + 10^{-7})` with :math:`p` = ``norm_type`` (PyTorch's
+    ``embedding_renorm_``). The rescaling is not part of the graph: the gradient is that
+    of the lookup of the rescaled rows.
+
     Parameters
     ----------
     input_ : Tensor
@@ -34,6 +42,10 @@ def embedding(input_, weight, padding_idx=None):
         ``(V, D)``, float32 or float64.
     padding_idx : int, optional
         A row in ``[-V, V)`` (negative counts from the end) that gets no gradient.
+    max_norm : float, optional
+        Rescale looked-up rows whose norm exceeds it (in place).
+    norm_type : float, default 2.0
+        The :math:`p` of that norm (positive, or ``inf``).
 
     Returns
     -------
@@ -46,7 +58,8 @@ def embedding(input_, weight, padding_idx=None):
         ``input_`` not of an integer dtype; a non-float ``weight``; a non-int
         ``padding_idx``.
     ValueError
-        ``weight`` not 2-d; an index outside ``[0, V)``; ``padding_idx`` out of range.
+        ``weight`` not 2-d; an index outside ``[0, V)``; ``padding_idx`` out of range;
+        ``max_norm`` or ``norm_type`` not positive.
 
     Examples
     --------
@@ -61,6 +74,11 @@ def embedding(input_, weight, padding_idx=None):
     array([[0., 0.],
            [2., 2.],
            [2., 2.]], dtype=float32)
+    >>> table = lucid.Tensor([[3.0, 4.0], [0.3, 0.4]])
+    >>> print(F.embedding(lucid.Tensor([0, 1]), table, max_norm=1.0))
+    Tensor([[0.6, 0.8], [0.3, 0.4]])
+    >>> print(table)                        # row 0 was rescaled in place
+    Tensor([[0.6, 0.8], [0.3, 0.4]])
     """
     name = "embedding"
     idx = int_tensor(input_, name, "input_")
@@ -78,4 +96,21 @@ def embedding(input_, weight, padding_idx=None):
         if not -v <= padding_idx < v:
             raise ValueError(f"{name}: padding_idx must lie in [-{v}, {v}); got {padding_idx}")
         padding_idx %= v
-    return Embedding.apply(idx.data.astype(np.int64, copy=False), w, padding_idx=padding_idx)
+    indices = idx.data.astype(np.int64, copy=False)
+    if max_norm is not None:
+        max_norm = check_number(max_norm, name, "max_norm", 0.0, None, low_open=True)
+        p = check_number(norm_type, name, "norm_type", 0.0, None, low_open=True, finite=False)
+        _renorm(w.data, np.unique(indices), max_norm, p)
+    return Embedding.apply(indices, w, padding_idx=padding_idx)
+
+
+def _renorm(table, rows, max_norm, p):
+    """Scale, in place, the ``rows`` of ``table`` whose ``p``-norm exceeds ``max_norm``
+    to norm ``max_norm`` (PyTorch's ``embedding_renorm_``: a margin of 1e-7)."""
+    picked = table[rows]
+    norms = np.linalg.norm(picked, ord=p, axis=1)
+    too_long = norms > max_norm
+    if too_long.any():
+        scale = (max_norm / (norms[too_long] + 1e-7)).astype(table.dtype)
+        table[rows[too_long]] = picked[too_long] * scale[:, None]
+        note_write(table)

@@ -3,7 +3,7 @@ r"""Affine maps: ``linear`` (``x W^T + b``) and ``bilinear`` (``x_1^T W x_2 + b`
 Each checks its arguments, then calls one Function of :mod:`lucid.ops.linear`.
 Weights use PyTorch's layout: ``linear``'s weight is ``(out_features, in_features)``.
 """
-from lucid._checks import float_tensor
+from lucid._checks import float_tensor, renamed
 from lucid.nn.functional._layer_args import optional_param
 from lucid.ops.linear import Bilinear, Linear
 
@@ -77,6 +77,7 @@ def linear(input_, weight, bias=None):
     return Linear.apply(x, w, bias)
 
 
+@renamed(input_1="input1", input_2="input2")
 def bilinear(input1, input2, weight, bias=None):
     r"""Bilinear map of two inputs: :math:`y_o = x_1^T W_o x_2 + b_o`.
 

@@ -1,18 +1,20 @@
-r"""Normalisation: ``batch_norm``, ``layer_norm``, ``instance_norm``,
+r"""Normalisation: ``batch_norm``, ``layer_norm``, ``instance_norm``, ``group_norm``,
 ``global_response_norm`` and ``normalize``.
 
-The first three check their arguments, then call the fused Function
+The first four check their arguments, then call the fused Function
 :class:`lucid.ops.norm.AffineNorm` (its docstring derives the shared backward);
 ``global_response_norm`` and ``normalize`` are short compositions of lucid ops, whose
 backward autograd assembles. Values, gradients and running statistics equal
 ``torch.nn.functional``'s.
 """
 from lucid import linalg, ops
-from lucid._checks import check_bool, check_number, float_tensor
+from lucid._checks import check_bool, check_int, check_number, float_tensor, renamed
+from lucid.linalg._norm import tensor_norm
 from lucid.nn.functional._layer_args import optional_param
 from lucid.ops.norm import AffineNorm
 
-__all__ = ["batch_norm", "layer_norm", "instance_norm", "global_response_norm", "normalize"]
+__all__ = ["batch_norm", "layer_norm", "instance_norm", "group_norm", "global_response_norm",
+           "normalize"]
 
 
 def _channel_params(fname, x, c, **params):
@@ -203,6 +205,7 @@ def layer_norm(input_, normalized_shape, weight=None, bias=None, eps=1e-5):
     return AffineNorm.apply(x, weight, bias, axes=axes, param_shape=param_shape, eps=eps)
 
 
+@renamed(training="use_input_stats")
 def instance_norm(input_, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats=True, momentum=0.1, eps=1e-5):
     r"""Instance normalisation: normalise each channel of each sample over space.
@@ -342,6 +345,7 @@ def global_response_norm(input_, gamma, beta, eps=1e-6):
     return ops.reshape(gamma, (1, c, 1, 1)) * (x * n) + ops.reshape(beta, (1, c, 1, 1)) + x
 
 
+@renamed(p="ord", dim="axis")
 def normalize(input_, ord=2, axis=1, eps=1e-12):
     r"""Divide by the :math:`L_p` norm along ``axis`` (PyTorch's ``F.normalize``).
 
@@ -350,7 +354,7 @@ def normalize(input_, ord=2, axis=1, eps=1e-12):
     with the norm taken along ``axis`` for each position of the other axes; ``eps``
     keeps a zero vector from dividing by zero (it stays zero).
 
-    Backward: assembled by autograd (:func:`lucid.linalg.norm`, :func:`lucid.maximum`,
+    Backward: assembled by autograd (:func:`lucid.norm`, :func:`lucid.maximum`,
     :func:`lucid.div`). For :math:`p = 2` and :math:`\lVert x\rVert > \epsilon` it is
     :math:`\partial L/\partial x = (g - y\langle g, y\rangle)/\lVert x\rVert`.
 
@@ -358,8 +362,9 @@ def normalize(input_, ord=2, axis=1, eps=1e-12):
     ----------
     input_ : Tensor
         Any shape with ``axis``, float32 or float64.
-    ord : {1, 2, inf, -inf}, default 2
-        The norm's :math:`p` (PyTorch's ``p``).
+    ord : float, default 2
+        The norm's :math:`p`: a number :math:`\ge 1`, or ``inf`` (PyTorch's ``p``; any
+        :math:`p > 0` works, and ``-inf``, though only :math:`p \ge 1` is a norm).
     axis : int, default 1
     eps : float, default 1e-12
         Non-negative.
@@ -374,7 +379,8 @@ def normalize(input_, ord=2, axis=1, eps=1e-12):
     TypeError
         A non-float ``input_``; a non-int ``axis``.
     ValueError
-        ``axis`` out of range; ``ord`` not one of the above; ``eps < 0``.
+        ``axis`` out of range; a negative ``ord`` (other than ``-inf``) or 0;
+        ``eps < 0``.
 
     Examples
     --------
@@ -382,13 +388,97 @@ def normalize(input_, ord=2, axis=1, eps=1e-12):
     >>> import lucid.nn.functional as F
     >>> print(F.normalize(lucid.Tensor([[3.0, 4.0], [0.0, 0.0]]), axis=1))
     Tensor([[0.6, 0.8], [0.0, 0.0]])
+    >>> print(F.normalize(lucid.Tensor([[3.0, 4.0]]), p=1, dim=1))
+    Tensor([[0.42857143, 0.5714286]])
     """
     from lucid._checks import normalize_axis
     name = "normalize"
     x = float_tensor(input_, name)
     axis = normalize_axis(axis, x.ndim, name)
-    if ord not in (1, 2, float("inf"), float("-inf")) or isinstance(ord, bool):
-        raise ValueError(f"{name}: ord must be 1, 2, inf or -inf; got {ord!r}")
+    if isinstance(ord, (bool, str)) or not isinstance(ord, (int, float)) or ord == 0 \
+            or (ord < 0 and ord != float("-inf")) or ord != ord:
+        raise ValueError(f"{name}: ord must be a number > 0, inf or -inf; got {ord!r}")
     eps = check_number(eps, name, "eps", 0.0, None)
-    n = linalg.norm(x, ord=ord, axis=axis, keepdims=True)
+    n = tensor_norm(x, p=ord, axis=axis, keepdims=True)
     return x / ops.maximum(n, eps)
+
+
+def group_norm(input_, num_groups, weight=None, bias=None, eps=1e-5):
+    r"""Group normalisation: normalise each group of channels of each sample.
+
+    The :math:`C` channels are split into ``num_groups`` groups of :math:`C/G`
+    consecutive channels; each sample's group is normalised over its channels and
+    every spatial position (:math:`m = (C/G) \cdot \prod S` values), then each channel
+    gets its own scale and shift:
+
+    .. math:: y_{n,c,\dots} = \gamma_c \frac{x_{n,c,\dots} - \mu_{n,g(c)}}
+              {\sqrt{\sigma_{n,g(c)}^2 + \epsilon}} + \beta_c,
+              \qquad g(c) = \lfloor c\,G / C \rfloor
+
+    with :math:`\mu_{n,g}, \sigma_{n,g}^2` the mean and *biased* variance of group
+    :math:`g` of sample :math:`n`. One group is layer norm over ``(C, *)``; :math:`C`
+    groups is instance norm. The statistics never depend on the batch, so training
+    and evaluation give the same result and there are no running statistics.
+
+    Shapes: ``input_`` ``(N, C)`` or ``(N, C, *)`` with :math:`C` divisible by
+    ``num_groups``; ``weight`` and ``bias`` ``(C,)``; the result has ``input_``'s shape.
+
+    Backward (fused, one node: the input is viewed as ``(N, G, C/G, *)`` and
+    normalised by the Function batch and layer norm use; :math:`h = g\gamma`,
+    :math:`r = (\sigma^2 + \epsilon)^{-1/2}`, :math:`\langle\cdot\rangle` the mean over
+    the group's :math:`m` values):
+    :math:`\partial L/\partial x = r(h - \langle h\rangle - \hat x\langle h\hat x\rangle)`,
+    :math:`\partial L/\partial\gamma_c = \sum_{n,\dots} g\hat x`,
+    :math:`\partial L/\partial\beta_c = \sum_{n,\dots} g`.
+
+    Parameters
+    ----------
+    input_ : Tensor
+        ``(N, C, *)``, float32 or float64.
+    num_groups : int
+        :math:`G`, positive, dividing :math:`C`.
+    weight, bias : Tensor, optional
+        ``(C,)`` scale :math:`\gamma` and shift :math:`\beta`, ``input_``'s dtype.
+    eps : float, default 1e-5
+        Non-negative; added to the variance.
+
+    Returns
+    -------
+    Tensor
+        ``input_``'s shape and dtype.
+
+    Raises
+    ------
+    TypeError
+        Non-float tensors or dtypes that differ; a non-int ``num_groups``.
+    ValueError
+        ``input_`` with fewer than 2 axes; ``num_groups`` not positive or not dividing
+        the channels; ``weight`` / ``bias`` not ``(C,)``; ``eps < 0``.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> import lucid.nn.functional as F
+    >>> x = lucid.Tensor([[[1.0, 3.0], [1.0, 3.0], [0.0, 4.0], [2.0, 2.0]]])   # (1, 4, 2)
+    >>> print(F.group_norm(x, 2, eps=0.0))          # groups: channels {0, 1} and {2, 3}
+    Tensor([[[-1.0, 1.0], [-1.0, 1.0], [-1.4142135, 1.4142135], [0.0, 0.0]]])
+    >>> print(F.group_norm(x, 4))                   # a group per channel: instance norm
+    Tensor([[[-0.999995, 0.999995], [-0.999995, 0.999995], [-0.9999988, 0.9999988], [0.0, 0.0]]])
+    """
+    name = "group_norm"
+    x = float_tensor(input_, name)
+    if x.ndim < 2:
+        raise ValueError(f"{name}: input_ must have shape (N, C) or (N, C, *); got {x.shape}")
+    groups = check_int(num_groups, name, "num_groups", 1)
+    c = x.shape[1]
+    if c % groups:
+        raise ValueError(f"{name}: num_groups ({groups}) must divide the number of "
+                         f"channels ({c}) of input_ of shape {x.shape}")
+    _channel_params(name, x, c, weight=weight, bias=bias)
+    eps = check_number(eps, name, "eps", 0.0, None)
+    spatial = x.shape[2:]
+    view = (x.shape[0], groups, c // groups) + spatial
+    axes = tuple(range(2, len(view)))
+    param_shape = (1, groups, c // groups) + (1,) * len(spatial)
+    return AffineNorm.apply(x, weight, bias, axes=axes, param_shape=param_shape, eps=eps,
+                            view=view)

@@ -20,8 +20,19 @@ from lucid.nn.modules import einops as _einops
 from lucid.nn.modules.einops import *  # noqa: F401,F403
 from lucid.nn.modules import flatten as _flatten
 from lucid.nn.modules.flatten import *  # noqa: F401,F403
+from lucid.nn.modules import rnn as _rnn
+from lucid.nn.modules.rnn import *  # noqa: F401,F403
+from lucid.nn.modules import mbconv as _mbconv
+from lucid.nn.modules.mbconv import *  # noqa: F401,F403
+from lucid.nn.modules import split_attention as _split_attention
+from lucid.nn.modules.split_attention import *  # noqa: F401,F403
+from lucid.nn.modules import layer_scale as _layer_scale
+from lucid.nn.modules.layer_scale import *  # noqa: F401,F403
+from lucid.nn.modules import layer_norm2d as _layer_norm2d
+from lucid.nn.modules.layer_norm2d import *  # noqa: F401,F403
 
 __all__ = [*conv.__all__, *linear.__all__, *activation.__all__, *norm.__all__,
            *dropout.__all__, *loss.__all__, *pooling.__all__, *sparse.__all__,
            *upsample.__all__, *_attention.__all__, *_transformer.__all__, *_fused.__all__,
-           *_einops.__all__, *_flatten.__all__]
+           *_einops.__all__, *_flatten.__all__, *_rnn.__all__, *_mbconv.__all__,
+           *_split_attention.__all__, *_layer_scale.__all__, *_layer_norm2d.__all__]

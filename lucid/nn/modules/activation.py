@@ -3,18 +3,18 @@ r"""Activation layers: thin :class:`~lucid.nn.Module` wrappers of
 
 Each layer holds only its settings (no parameters) and calls its function in
 ``forward``; the function documents the maths and checks the input. Names follow the
-original lucid; the PyTorch twins are ``Hardsigmoid``, ``SiLU`` (``Swish``) and
-``Hardswish``. ``inplace`` is accepted where PyTorch has it, so PyTorch code runs
+original lucid, with PyTorch's ``SiLU`` beside ``Swish``; PyTorch's ``Hardsigmoid`` and
+``Hardswish`` are ``HardSigmoid`` and ``HardSwish``. ``inplace`` is accepted where PyTorch has it, so PyTorch code runs
 unchanged, but lucid never overwrites the input: the output is a new tensor with the
 same values.
 """
 from lucid.nn import functional as F
-from lucid._checks import check_number, is_int
+from lucid._checks import check_number, is_int, renamed
 from lucid.nn.functional._layer_args import flag_arg
 from lucid.nn.module import Module
 
 __all__ = ["ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "GELU", "Sigmoid", "HardSigmoid",
-           "Tanh", "Softmax", "Swish", "HardSwish"]
+           "Tanh", "Softmax", "LogSoftmax", "Swish", "SiLU", "HardSwish"]
 
 
 class _Activation(Module):
@@ -319,8 +319,9 @@ class Softmax(_Activation):
     Parameters
     ----------
     axis : int, default -1
-        PyTorch's ``dim``. (PyTorch's ``dim=None`` guesses an axis from the input's
-        ndim; lucid asks for it explicitly, defaulting to the last axis.)
+        The original lucid's name; PyTorch's ``dim`` works too (``nn.Softmax(dim=1)``).
+        (PyTorch's ``dim=None`` guesses an axis from the input's ndim; lucid asks for
+        it explicitly, defaulting to the last axis.)
 
     Raises
     ------
@@ -341,10 +342,11 @@ class Softmax(_Activation):
     """
     _fn = staticmethod(F.softmax)
 
+    @renamed(dim="axis")
     def __init__(self, axis=-1):
         super().__init__()
         if not is_int(axis):
-            raise TypeError(f"Softmax: axis must be an int; got {axis!r}")
+            raise TypeError(f"{type(self).__name__}: axis must be an int; got {axis!r}")
         self.axis = int(axis)
 
     def _settings(self):
@@ -353,6 +355,43 @@ class Softmax(_Activation):
     def extra_repr(self):
         return f"axis={self.axis}"
 
+
+class LogSoftmax(Softmax):
+    r"""Log-softmax along ``axis``: :math:`y_i = x_i - \log \sum_j e^{x_j}` (computed
+    stably, never as ``log(softmax(x))``).
+
+    Feed it to :class:`NLLLoss` (together they are :class:`CrossEntropyLoss`), or to
+    :class:`KLDivLoss`. Shapes: any; the output has the input's shape.
+    Backward: :math:`\partial L/\partial x_j = g_j - \mathrm{softmax}(x)_j \sum_i g_i`
+    (see :func:`lucid.nn.functional.log_softmax`).
+
+    Parameters
+    ----------
+    axis : int, default -1
+        The axis of the classes; PyTorch's ``dim`` works too (``nn.LogSoftmax(dim=1)``).
+
+    Raises
+    ------
+    TypeError
+        A non-int ``axis``.
+    ValueError
+        (forward) ``axis`` out of range for the input.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> lsm = nn.LogSoftmax(dim=1)
+    >>> lsm
+    LogSoftmax(axis=1)
+    >>> print(lsm(lucid.Tensor([[0.0, 0.0], [0.0, 1000.0]])))
+    Tensor([[-0.6931472, -0.6931472], [-1000.0, 0.0]])
+    """
+    _fn = staticmethod(F.log_softmax)
+
+    @renamed(dim="axis")
+    def __init__(self, axis=-1):
+        super().__init__(axis)
 
 class Swish(_Activation):
     r"""Swish / SiLU (PyTorch's ``SiLU``): :math:`y = x\,\sigma(x)`.
@@ -379,6 +418,31 @@ class Swish(_Activation):
     """
     _fn = staticmethod(F.swish)
 
+
+class SiLU(Swish):
+    r"""SiLU, PyTorch's name of :class:`Swish`: :math:`y = x\,\sigma(x)`.
+
+    Shapes: any. Backward: :math:`g\,\sigma(x)(1 + x(1 - \sigma(x)))` (see
+    :func:`lucid.nn.functional.silu`).
+
+    Parameters
+    ----------
+    inplace : bool, default False
+        Accepted for PyTorch compatibility.
+
+    Raises
+    ------
+    TypeError
+        (forward) a non-float input.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> print(nn.SiLU()(lucid.Tensor([-1.0, 0.0, 1.0])))
+    Tensor([-0.2689414, 0.0, 0.7310586])
+    """
+    _fn = staticmethod(F.silu)
 
 class HardSwish(_Activation):
     r"""Hard swish (PyTorch's ``Hardswish``): :math:`y = x\,\mathrm{relu6}(x + 3)/6`.

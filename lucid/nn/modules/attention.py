@@ -1,10 +1,20 @@
-r"""Attention layers: ``ScaledDotProductAttention`` and ``MultiHeadAttention``.
+r"""Attention layers: ``ScaledDotProductAttention``, ``MultiHeadAttention`` and
+``MultiheadAttention``.
 
-Both compute :math:`\mathrm{softmax}(Q K^T / \sqrt{d} + M)\,V` through
-:func:`lucid.nn.functional.scaled_dot_product_attention`'s helpers.
-``MultiHeadAttention`` has PyTorch's ``nn.MultiheadAttention`` parameters, names and
-layout (``in_proj_weight``, ``in_proj_bias``, ``out_proj.weight``, ``out_proj.bias``),
-so a PyTorch checkpoint loads into it 1:1 with ``load_state_dict``.
+All compute :math:`\mathrm{softmax}(Q K^T / \sqrt{d} + M)\,V` through
+:func:`lucid.nn.functional.scaled_dot_product_attention`'s helpers. The two multi-head
+layers are one computation with two front doors:
+
+* ``MultiHeadAttention`` is the original lucid's: batch-first inputs ``(N, L, E)`` by
+  default, and the call returns the output tensor (``need_weights=True`` adds the
+  weights);
+* ``MultiheadAttention`` is PyTorch's name with PyTorch's defaults and call: sequence
+  first ``(L, N, E)`` unless ``batch_first=True``, and the call returns
+  ``(output, weights)``.
+
+Both have PyTorch's parameters, names and layout (``in_proj_weight``, ``in_proj_bias``,
+``out_proj.weight``, ``out_proj.bias``), so a PyTorch checkpoint loads 1:1 with
+``load_state_dict``.
 """
 import numpy as np
 
@@ -20,7 +30,7 @@ from lucid.nn.modules._checks import tensor_input
 from lucid.nn.modules.linear import Linear
 from lucid.nn.parameter import Parameter
 
-__all__ = ["ScaledDotProductAttention", "MultiHeadAttention"]
+__all__ = ["ScaledDotProductAttention", "MultiHeadAttention", "MultiheadAttention"]
 
 
 class ScaledDotProductAttention(Module):
@@ -97,7 +107,7 @@ def _append_key(mask, n):
 
 
 class MultiHeadAttention(Module):
-    r"""Multi-head attention (PyTorch's ``nn.MultiheadAttention``).
+    r"""Multi-head attention, the original lucid's layer: batch first, returns the output.
 
     The inputs are projected, split into :math:`h` heads of size :math:`d = E/h`, each
     head attends on its own, and the heads are concatenated and projected back:
@@ -113,11 +123,13 @@ class MultiHeadAttention(Module):
     ``k_proj_weight`` / ``v_proj_weight`` when ``kdim`` or ``vdim`` differ from
     :math:`E`), :math:`W^O` is ``out_proj``.
 
-    Layout: ``batch_first=False`` is the default, as in PyTorch (the original lucid
-    API does not say): inputs are ``(L, N, E)`` (sequence first). Pass
-    ``batch_first=True`` for ``(N, L, E)``. Unbatched inputs ``(L, E)`` work in both.
+    Layout: ``(N, L, E)`` (batch first), as in the original lucid; pass
+    ``batch_first=False`` for PyTorch's ``(L, N, E)``. Unbatched inputs ``(L, E)``
+    work in both. :class:`MultiheadAttention` (PyTorch's name) is this layer with
+    PyTorch's defaults: sequence first, and a call that returns ``(output, weights)``.
 
-    Masks (PyTorch's rules; note True means *ignore*, the opposite of
+    Masks (PyTorch's rules, which the original lucid's agree with for bool masks; True
+    means *ignore*, the opposite of
     :func:`~lucid.nn.functional.scaled_dot_product_attention`):
 
     * ``key_padding_mask`` ``(N, S)`` (or ``(S,)``): True marks padded keys to ignore;
@@ -127,11 +139,12 @@ class MultiHeadAttention(Module):
       ``attn_mask`` uses the causal mask (PyTorch requires the mask as well and treats
       the flag as a hint).
 
-    ``forward(query, key, value, key_padding_mask=None, need_weights=True,
-    attn_mask=None, average_attn_weights=True, is_causal=False)`` returns
-    ``(output, weights)``: the output shaped as ``query`` with ``E`` features, and
-    (when ``need_weights``, else None) the attention weights ``(N, L, S)`` averaged
-    over the heads, or ``(N, num_heads, L, S)`` with ``average_attn_weights=False``.
+    ``forward(query, key, value, key_padding_mask=None, attn_mask=None,
+    is_causal=False, need_weights=False, average_attn_weights=True)`` (the original's
+    order of the first six) returns the output, shaped as ``query`` with ``E``
+    features; with ``need_weights=True`` it returns ``(output, weights)``, the
+    attention weights ``(N, L, S)`` averaged over the heads, or
+    ``(N, num_heads, L, S)`` with ``average_attn_weights=False``.
 
     A query whose keys are all masked gets zero weights (PyTorch gives ``nan`` there
     when ``need_weights=True``).
@@ -156,7 +169,8 @@ class MultiHeadAttention(Module):
         Append a key and a value of zeros.
     kdim, vdim : int, optional
         Feature sizes of ``key`` and ``value`` (default ``embed_dim``).
-    batch_first : bool, default False
+    batch_first : bool, default True
+        ``(N, L, E)`` inputs and outputs; False for ``(L, N, E)``.
 
     Attributes
     ----------
@@ -179,11 +193,13 @@ class MultiHeadAttention(Module):
     --------
     >>> import lucid
     >>> from lucid import nn
-    >>> mha = nn.MultiHeadAttention(embed_dim=8, num_heads=2, batch_first=True)
+    >>> mha = nn.MultiHeadAttention(embed_dim=8, num_heads=2)
     >>> x = lucid.random.randn(4, 5, 8)                 # (N, L, E)
-    >>> out, weights = mha(x, x, x)
-    >>> out.shape, weights.shape
-    ((4, 5, 8), (4, 5, 5))
+    >>> mha(x, x, x).shape
+    (4, 5, 8)
+    >>> out, weights = mha(x, x, x, need_weights=True)
+    >>> weights.shape
+    (4, 5, 5)
     >>> [name for name, _ in mha.named_parameters()]
     ['in_proj_weight', 'in_proj_bias', 'out_proj.weight', 'out_proj.bias']
     >>> print(weights.sum(axis=-1).data.round(6)[0])
@@ -191,9 +207,9 @@ class MultiHeadAttention(Module):
     """
 
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
-                 add_zero_attn=False, kdim=None, vdim=None, batch_first=False):
+                 add_zero_attn=False, kdim=None, vdim=None, batch_first=True):
         super().__init__()
-        name = "MultiHeadAttention"
+        name = type(self).__name__
         self.embed_dim = _positive_int(name, "embed_dim", embed_dim)
         self.num_heads = _positive_int(name, "num_heads", num_heads)
         if self.embed_dim % self.num_heads:
@@ -244,7 +260,7 @@ class MultiHeadAttention(Module):
     # ------------------------------------------------------------------ checks
     def _inputs(self, query, key, value):
         """Check the three inputs; return them as (N, T, features) and whether batched."""
-        name = "MultiHeadAttention"
+        name = type(self).__name__
         for arg, t in (("query", query), ("key", key), ("value", value)):
             tensor_input(name, t)
         n_axes = query.ndim
@@ -272,7 +288,7 @@ class MultiHeadAttention(Module):
 
     def _masks(self, key_padding_mask, attn_mask, n, length, source, batched, dtype):
         """The additive mask of shape broadcasting to (N, h, L, S), or None."""
-        name = "MultiHeadAttention"
+        name = type(self).__name__
         h = self.num_heads
         mask = None
         if attn_mask is not None:
@@ -316,14 +332,23 @@ class MultiHeadAttention(Module):
         return ops.swapaxes(ops.reshape(x, (n, t, self.num_heads, self.head_dim)), 1, 2)
 
     # ----------------------------------------------------------------- forward
-    def forward(self, query, key, value, key_padding_mask=None, need_weights=True,
-                attn_mask=None, average_attn_weights=True, is_causal=False):
-        """Attend ``query`` over ``key`` / ``value``; returns ``(output, weights or None)``."""
+    def forward(self, query, key, value, key_padding_mask=None, attn_mask=None,
+                is_causal=False, need_weights=False, average_attn_weights=True):
+        """Attend ``query`` over ``key`` / ``value``; returns the output, or
+        ``(output, weights)`` with ``need_weights=True``."""
+        need = check_bool(need_weights, type(self).__name__, "need_weights")
+        out, weights = self._attend(query, key, value, key_padding_mask, need, attn_mask,
+                                    average_attn_weights, is_causal)
+        return (out, weights) if need else out
+
+    def _attend(self, query, key, value, key_padding_mask, need_weights, attn_mask,
+                average_attn_weights, is_causal):
+        """The computation both layers share; returns ``(output, weights or None)``."""
         query, key, value, batched = self._inputs(query, key, value)
         n, length, source = query.shape[0], query.shape[1], key.shape[1]
         mask = self._masks(key_padding_mask, attn_mask, n, length, source, batched,
                            query.dtype)
-        if check_bool(is_causal, "MultiHeadAttention", "is_causal") and attn_mask is None:
+        if check_bool(is_causal, type(self).__name__, "is_causal") and attn_mask is None:
             tri = _attn.causal_mask(length, source, query.dtype)
             mask = tri if mask is None else mask + tri
         q, k, v = (F.linear(x, w, b) for x, (w, b) in
@@ -362,3 +387,56 @@ class MultiHeadAttention(Module):
         if not self._qkv_same_embed_dim:
             text += f", kdim={self.kdim}, vdim={self.vdim}"
         return text + f", batch_first={self.batch_first}"
+
+
+class MultiheadAttention(MultiHeadAttention):
+    r"""PyTorch's ``nn.MultiheadAttention``: its name, defaults and call.
+
+    The same layer and parameters as :class:`MultiHeadAttention` (see there for the
+    formula, masks and backward), with PyTorch's defaults: inputs sequence first,
+    ``(L, N, E)``, unless ``batch_first=True``; and PyTorch's call
+
+    ``forward(query, key, value, key_padding_mask=None, need_weights=True,
+    attn_mask=None, average_attn_weights=True, is_causal=False)``
+
+    which returns ``(output, weights)`` (``weights`` None when ``need_weights=False``).
+    With a PyTorch layer's ``state_dict`` loaded, the outputs, weights and gradients
+    equal PyTorch's.
+
+    Parameters
+    ----------
+    embed_dim, num_heads : int
+    dropout : float, default 0.0
+    bias : bool, default True
+    add_bias_kv, add_zero_attn : bool, default False
+    kdim, vdim : int, optional
+    batch_first : bool, default False
+        PyTorch's default: ``(L, N, E)``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :class:`MultiHeadAttention`.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> mha = nn.MultiheadAttention(embed_dim=8, num_heads=2)
+    >>> x = lucid.random.randn(5, 4, 8)                 # (L, N, E)
+    >>> out, weights = mha(x, x, x)
+    >>> out.shape, weights.shape
+    ((5, 4, 8), (4, 5, 5))
+    """
+
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
+                 add_zero_attn=False, kdim=None, vdim=None, batch_first=False):
+        super().__init__(embed_dim, num_heads, dropout, bias, add_bias_kv, add_zero_attn,
+                         kdim, vdim, batch_first)
+
+    def forward(self, query, key, value, key_padding_mask=None, need_weights=True,
+                attn_mask=None, average_attn_weights=True, is_causal=False):
+        """Attend ``query`` over ``key`` / ``value``; returns ``(output, weights or None)``."""
+        need = check_bool(need_weights, type(self).__name__, "need_weights")
+        return self._attend(query, key, value, key_padding_mask, need, attn_mask,
+                            average_attn_weights, is_causal)

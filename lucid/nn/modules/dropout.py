@@ -9,7 +9,7 @@ evaluation mode (``model.eval()``) the layer returns its input unchanged. ``inpl
 is accepted for PyTorch compatibility; lucid never overwrites the input.
 """
 from lucid.nn import functional as F
-from lucid._checks import check_int
+from lucid._checks import check_bool, check_int, check_number
 from lucid.nn.functional._layer_args import flag_arg, probability
 from lucid.nn.module import Module
 from lucid.nn.modules._checks import layer_input, tensor_input
@@ -175,7 +175,7 @@ class DropBlock(Module):
     training mode, then rescale by :math:`\mathrm{numel}(M)/\mathrm{sum}(M)`.
 
     Block corners are drawn with probability :math:`\gamma = \frac{p}{k^2}\frac{HW}{(H - k
-    + 1)(W - k + 1)}`, so about a fraction ``p`` of the pixels is dropped. Evaluation
+    + 1)(W - k + 1) + \epsilon}`, so about a fraction ``p`` of the pixels is dropped. Evaluation
     mode: :math:`y = x`. Shapes: ``(N, C, H, W)``. Backward: :math:`\partial L/\partial x
     = g \odot M\,\mathrm{numel}(M)/\mathrm{sum}(M)` (see
     :func:`lucid.nn.functional.drop_block`).
@@ -185,6 +185,8 @@ class DropBlock(Module):
     block_size : int
         :math:`k`, at most ``min(H, W)`` of the inputs.
     p : float, default 0.1
+    eps : float, default 1e-7
+        :math:`\epsilon` (the original lucid's argument).
 
     Raises
     ------
@@ -202,17 +204,18 @@ class DropBlock(Module):
     (2, 4, 8, 8)
     """
 
-    def __init__(self, block_size, p=0.1):
+    def __init__(self, block_size, p=0.1, eps=1e-7):
         super().__init__()
         self.block_size = check_int(block_size, "DropBlock", "block_size")
         if self.block_size < 1:
             raise ValueError(f"DropBlock: block_size must be at least 1; got {block_size}")
         self.p = probability(p, "DropBlock")
+        self.eps = check_number(eps, "DropBlock", "eps", 0.0, None)
 
     def forward(self, x):
         """Drop blocks of ``x`` (``(N, C, H, W)``) in training mode."""
         layer_input("DropBlock", x, 2, unbatched=False)
-        return F.drop_block(x, self.block_size, self.p, self.training)
+        return F.drop_block(x, self.block_size, self.p, self.training, self.eps)
 
     def extra_repr(self):
         return f"block_size={self.block_size}, p={self.p}"
@@ -231,11 +234,13 @@ class DropPath(Module):
     Parameters
     ----------
     drop_prob : float, default 0.1
+    scale_by_keep : bool, default True
+        Divide kept samples by :math:`1 - p` (False: leave them as they are).
 
     Raises
     ------
     TypeError, ValueError
-        ``drop_prob`` not in [0, 1]; (forward) a 0-d input.
+        ``drop_prob`` not in [0, 1], ``scale_by_keep`` not a bool; (forward) a 0-d input.
 
     Examples
     --------
@@ -249,16 +254,17 @@ class DropPath(Module):
     Tensor([[2.0, 2.0], [2.0, 2.0], [0.0, 0.0], [2.0, 2.0]])
     """
 
-    def __init__(self, drop_prob=0.1):
+    def __init__(self, drop_prob=0.1, scale_by_keep=True):
         super().__init__()
         self.drop_prob = probability(drop_prob, "DropPath", "drop_prob")
+        self.scale_by_keep = check_bool(scale_by_keep, "DropPath", "scale_by_keep")
 
     def forward(self, x):
         """Drop whole samples of ``x`` (``(N, *)``) in training mode."""
         tensor_input("DropPath", x)
         if x.ndim == 0:
             raise ValueError(f"DropPath: expected input of shape (N, *); got {x.shape}")
-        return F.drop_path(x, self.drop_prob, self.training)
+        return F.drop_path(x, self.drop_prob, self.training, self.scale_by_keep)
 
     def extra_repr(self):
-        return f"drop_prob={self.drop_prob}"
+        return f"drop_prob={self.drop_prob}" + ("" if self.scale_by_keep else ", scale_by_keep=False")

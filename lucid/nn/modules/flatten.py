@@ -3,6 +3,7 @@ r"""``Flatten``: merge a range of axes into one, as a layer (for ``Sequential`` 
 Not in the original lucid's list; added because every PyTorch homework CNN uses
 ``nn.Flatten()`` between its convolutions and its classifier.
 """
+from lucid._checks import renamed
 from lucid._tensor import Tensor
 from lucid.nn.module import Module
 from lucid.ops import flatten as _flatten
@@ -18,7 +19,7 @@ class Flatten(Module):
 
     With the defaults a batch ``(N, C, H, W)`` becomes ``(N, C*H*W)``: the batch axis
     0 is kept (PyTorch's ``nn.Flatten``; its ``start_dim``/``end_dim`` are lucid's
-    ``start_axis``/``end_axis``).
+    ``start_axis``/``end_axis``, and are accepted too).
 
     Backward: :math:`\partial L/\partial y` reshaped back to the input's shape.
 
@@ -49,6 +50,7 @@ class Flatten(Module):
     Flatten(start_axis=1, end_axis=-1)
     """
 
+    @renamed(start_dim="start_axis", end_dim="end_axis")
     def __init__(self, start_axis=1, end_axis=-1):
         super().__init__()
         for arg, value in (("start_axis", start_axis), ("end_axis", end_axis)):

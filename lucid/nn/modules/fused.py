@@ -204,6 +204,11 @@ class SEModule(Module):
     :class:`~lucid.nn.Linear`). Works on ``(N, C, *S)`` with any number of spatial
     axes (the original lucid took only 4-d input). Shapes: the output has the input's.
 
+    The variants of the model families are keyword arguments: MobileNetV3 squeezes to
+    ``squeeze_channels`` (a multiple of 8) and gates with a hard sigmoid
+    (``gate=nn.HardSigmoid``); EfficientNet squeezes to a quarter of the *block's*
+    input channels with a Swish between (``activation=nn.Swish``).
+
     Backward: :math:`\partial L/\partial x_{cp} = a_c g_{cp} + \frac{1}{|S|}
     \partial L/\partial s_c` with :math:`\partial L/\partial a_c = \sum_p g_{cp}
     x_{cp}` sent back through the two linear layers.
@@ -214,6 +219,11 @@ class SEModule(Module):
         :math:`C`.
     reduction : int, default 16
         :math:`r`; ``in_channels // reduction`` must be at least 1.
+    squeeze_channels : int, optional
+        The width of the squeeze, :math:`C/r` when omitted.
+    activation, gate : Module class, default ReLU and Sigmoid
+        The layers between ``fc1`` and ``fc2`` and after ``fc2`` (built with no
+        argument).
 
     Raises
     ------
@@ -230,16 +240,26 @@ class SEModule(Module):
     (2, 32, 4, 4)
     >>> se.fc1.weight.shape
     (4, 32)
+    >>> nn.SEModule(96, squeeze_channels=24, gate=nn.HardSigmoid).sigmoid
+    HardSigmoid()
     """
 
-    def __init__(self, in_channels, reduction=16):
+    def __init__(self, in_channels, reduction=16, *, squeeze_channels=None, activation=ReLU,
+                 gate=Sigmoid):
         super().__init__()
-        hidden = _hidden("SEModule", in_channels, reduction)
+        if squeeze_channels is None:
+            hidden = _hidden("SEModule", in_channels, reduction)
+        else:
+            hidden = _positive_int("SEModule", "squeeze_channels", squeeze_channels)
         self.in_channels, self.reduction = int(in_channels), int(reduction)
+        for arg, layer in (("activation", activation), ("gate", gate)):
+            if not (isinstance(layer, type) and issubclass(layer, Module)):
+                raise TypeError(f"SEModule: {arg} must be a Module class such as nn.ReLU; "
+                                f"got {layer!r}")
         self.fc1 = Linear(in_channels, hidden)
         self.fc2 = Linear(hidden, in_channels)
-        self.relu = ReLU()
-        self.sigmoid = Sigmoid()
+        self.relu = activation()
+        self.sigmoid = gate()
 
     def forward(self, x):
         """Rescale the channels of ``x`` ``(N, C, *S)``."""
@@ -267,11 +287,13 @@ class SelectiveKernel(Module):
     *Split*: branch :math:`m` is a :class:`ConvBNReLU2d` with kernel size
     :math:`k_m` (padding :math:`k_m // 2` unless given, so the sizes agree).
     *Fuse*: the branches are summed and averaged over space, then squeezed to
-    :math:`d = C/r` features (``fc``: linear, batch norm, ReLU). *Select*: one linear
-    map per branch (``select``, :math:`d \to M C`) and a softmax over the :math:`M`
-    branches, per channel. (The paper also floors :math:`d` at 32; here
-    :math:`d = \max(C // r, 1)`.) Shapes: input ``(N, C_in, H, W)``; output
-    ``(N, C_out, H_out, W_out)``.
+    :math:`d = \max(C/r, L)` features (``fc``: linear, batch norm, ReLU). *Select*: one
+    linear map per branch (``select``, :math:`d \to M C`) and a softmax over the
+    :math:`M` branches, per channel. The paper's SKNet uses :math:`L = 32`
+    (``min_hidden=32``), a 3x3 kernel with dilation 2 for its 5x5 branch
+    (``dilations``) and no bias in ``select`` (``select_bias=False``); the defaults
+    here keep lucid's earlier layer (:math:`L = 1`, plain kernels, a bias). Shapes:
+    input ``(N, C_in, H, W)``; output ``(N, C_out, H_out, W_out)``.
 
     Backward: through the weighted sum (to both the branches and the softmax
     weights), the softmax, the fuse layers, and each branch.
@@ -286,11 +308,17 @@ class SelectiveKernel(Module):
         Of every branch (default ``k // 2`` per branch).
     groups : int, default 1
     reduction : int, default 16
+    dilations : sequence of int, optional
+        One per branch (default 1 each); the default padding becomes
+        ``dilation * (k // 2)``.
+    min_hidden : int, default 1
+        :math:`L`.
+    select_bias : bool, default True
 
     Raises
     ------
     TypeError, ValueError
-        Empty or non-int ``kernel_sizes``; the errors of the layers inside; in
+        Empty or non-int ``kernel_sizes``, ``dilations`` of another length; the errors of the layers inside; in
         ``forward``, an input that is not ``(N, in_channels, H, W)``.
 
     Examples
@@ -302,10 +330,14 @@ class SelectiveKernel(Module):
     (2, 16, 6, 6)
     >>> len(sk.branches), sk.select.weight.shape
     (2, (32, 4))
+    >>> paper = nn.SelectiveKernel(64, 64, [3, 3], dilations=[1, 2], min_hidden=32,
+    ...                            select_bias=False)                 # SKNet's SK unit
+    >>> paper.fc.weight.shape, paper.select.bias is None
+    ((32, 64), True)
     """
 
     def __init__(self, in_channels, out_channels, kernel_sizes, stride=1, padding=None,
-                 groups=1, reduction=16):
+                 groups=1, reduction=16, dilations=None, min_hidden=1, select_bias=True):
         super().__init__()
         name = "SelectiveKernel"
         if not isinstance(kernel_sizes, (list, tuple)) or not kernel_sizes:
@@ -314,16 +346,23 @@ class SelectiveKernel(Module):
         sizes = [_positive_int(name, "kernel_sizes", k) for k in kernel_sizes]
         self.in_channels = _positive_int(name, "in_channels", in_channels)
         self.out_channels = _positive_int(name, "out_channels", out_channels)
-        hidden = max(self.out_channels // _positive_int(name, "reduction", reduction), 1)
+        hidden = max(self.out_channels // _positive_int(name, "reduction", reduction),
+                     _positive_int(name, "min_hidden", min_hidden))
+        if dilations is None:
+            dilations = [1] * len(sizes)
+        if not isinstance(dilations, (list, tuple)) or len(dilations) != len(sizes):
+            raise TypeError(f"{name}: dilations must be a list of {len(sizes)} ints (one per "
+                            f"kernel size); got {dilations!r}")
+        dilations = [_positive_int(name, "dilations", d) for d in dilations]
         self.branches = ModuleList([
             ConvBNReLU2d(in_channels, out_channels, k, stride,
-                         k // 2 if padding is None else padding, groups=groups,
+                         d * (k // 2) if padding is None else padding, d, groups=groups,
                          conv_bias=False)
-            for k in sizes])
+            for k, d in zip(sizes, dilations)])
         self.fc = Linear(out_channels, hidden, bias=False)
         self.fc_bn = BatchNorm1d(hidden)
         self.relu = ReLU()
-        self.select = Linear(hidden, len(sizes) * out_channels)
+        self.select = Linear(hidden, len(sizes) * out_channels, bias=bool(select_bias))
 
     def forward(self, x):
         """Mix the branches of ``x`` ``(N, C_in, H, W)``."""

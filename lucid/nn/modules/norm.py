@@ -1,5 +1,5 @@
-r"""Normalisation layers: ``BatchNorm1d/2d/3d``, ``InstanceNorm1d/2d/3d``, ``LayerNorm`` and
-``GlobalResponseNorm``.
+r"""Normalisation layers: ``BatchNorm1d/2d/3d``, ``InstanceNorm1d/2d/3d``, ``LayerNorm``,
+``GroupNorm`` and ``GlobalResponseNorm``.
 
 Each layer owns its affine parameters (:math:`\gamma` = ``weight``, :math:`\beta` =
 ``bias``; ones and zeros at the start, as in PyTorch) and, when it tracks them, its
@@ -25,7 +25,7 @@ from lucid.nn.modules._checks import layer_input, tensor_input
 from lucid.nn.parameter import Parameter
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
-           "InstanceNorm3d", "LayerNorm", "GlobalResponseNorm"]
+           "InstanceNorm3d", "LayerNorm", "GroupNorm", "GlobalResponseNorm"]
 
 
 def _positive_int(layer, arg, value):
@@ -461,3 +461,85 @@ class GlobalResponseNorm(Module):
     def extra_repr(self):
         return f"{self.channels}, eps={self.eps}"
 
+
+
+class GroupNorm(Module):
+    r"""Group normalisation: each sample's channels in ``num_groups`` groups.
+
+    .. math:: y_{n,c,\dots} = \gamma_c \frac{x_{n,c,\dots} - \mu_{n,g(c)}}
+              {\sqrt{\sigma_{n,g(c)}^2 + \epsilon}} + \beta_c
+
+    with :math:`\mu_{n,g}, \sigma^2_{n,g}` the mean and biased variance of the
+    :math:`C/G` consecutive channels of group :math:`g` of sample :math:`n`, over every
+    spatial position. The statistics are the sample's own, so training and evaluation
+    agree and nothing is tracked (a batch of one works: the layer of choice for small
+    batches). Shapes: input ``(N, C)`` or ``(N, C, *)`` with ``C = num_channels``; the
+    output has its shape; ``weight`` and ``bias`` are ``(C,)``.
+
+    Backward (see :func:`lucid.nn.functional.group_norm`): :math:`\partial L/\partial x
+    = r(h - \langle h\rangle - \hat x\langle h\hat x\rangle)` per group,
+    :math:`\partial L/\partial\gamma_c = \sum g\hat x`, :math:`\partial
+    L/\partial\beta_c = \sum g`.
+
+    Parameters
+    ----------
+    num_groups : int
+        :math:`G`, dividing ``num_channels``.
+    num_channels : int
+        :math:`C`.
+    eps : float, default 1e-5
+    affine : bool, default True
+        Learn a per-channel ``weight`` (ones at the start) and ``bias`` (zeros).
+    bias : bool, default True
+        Learn ``bias`` (when ``affine``); keyword only, as in PyTorch.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Bad settings, ``num_groups`` not dividing ``num_channels``; (forward) an input
+        that is not ``(N, num_channels, *)``.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> gn = nn.GroupNorm(2, 4)
+    >>> gn
+    GroupNorm(2, 4, eps=1e-05, affine=True, bias=True)
+    >>> y = gn(lucid.random.randn(3, 4, 5, 5))
+    >>> y.shape
+    (3, 4, 5, 5)
+    >>> print(lucid.Tensor(y.data[0, :2].mean()).round(4))      # group 0 of sample 0
+    Tensor(0.0)
+    """
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, *, bias=True):
+        super().__init__()
+        self.num_groups = _positive_int("GroupNorm", "num_groups", num_groups)
+        self.num_channels = _positive_int("GroupNorm", "num_channels", num_channels)
+        if self.num_channels % self.num_groups:
+            raise ValueError(f"GroupNorm: num_groups ({self.num_groups}) must divide "
+                             f"num_channels ({self.num_channels})")
+        self.eps = check_number(eps, "GroupNorm", "eps", 0.0, None)
+        self.affine = check_bool(affine, "GroupNorm", "affine")
+        use_bias = check_bool(bias, "GroupNorm", "bias")
+        if self.affine:
+            self.weight = Parameter(np.ones(self.num_channels, np.float32))
+        else:
+            self.register_parameter("weight", None)
+        if self.affine and use_bias:
+            self.bias = Parameter(np.zeros(self.num_channels, np.float32))
+        else:
+            self.register_parameter("bias", None)
+
+    def forward(self, x):
+        """Normalise ``x`` of shape ``(N, C, *)`` per group of channels."""
+        tensor_input("GroupNorm", x)
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise ValueError(f"GroupNorm: expected input of shape (N, {self.num_channels}, *) "
+                             f"(num_channels={self.num_channels}); got {x.shape}")
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")

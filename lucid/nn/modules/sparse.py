@@ -9,7 +9,7 @@ import numpy as np
 
 from lucid.nn import functional as F
 from lucid.nn import init
-from lucid._checks import check_bool, check_int, float_tensor
+from lucid._checks import check_bool, check_int, check_number, float_tensor
 from lucid.nn.module import Module
 from lucid.nn.parameter import Parameter
 
@@ -36,6 +36,13 @@ class Embedding(Module):
     padding_idx : int, optional
         A row in ``[-V, V)`` (negative counts from the end) that starts at zero and
         gets no gradient (e.g. the padding token).
+    max_norm : float, optional
+        Rows looked up with a larger ``norm_type``-norm are rescaled in place to this
+        norm (PyTorch's semantics; see :func:`lucid.nn.functional.embedding`).
+    norm_type : float, default 2.0
+    _weight : Tensor, optional
+        A ``(num_embeddings, embedding_dim)`` float table to start from instead of
+        :math:`\mathcal N(0, 1)` (PyTorch's and the original lucid's ``_weight``).
 
     Attributes
     ----------
@@ -61,16 +68,27 @@ class Embedding(Module):
     [0.0, 0.0, 0.0]
     """
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
+                 norm_type=2.0, _weight=None):
         super().__init__()
         for arg, n in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
             if check_int(n, "Embedding", arg) < 1:
                 raise ValueError(f"Embedding: {arg} must be positive; got {n}")
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
         self.padding_idx = _padding_idx(padding_idx, self.num_embeddings)
-        self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim),
-                                         np.float32))
-        self.reset_parameters()
+        self.max_norm = (None if max_norm is None else
+                         check_number(max_norm, "Embedding", "max_norm", 0.0, None, low_open=True))
+        self.norm_type = check_number(norm_type, "Embedding", "norm_type", 0.0, None,
+                                      low_open=True, finite=False)
+        shape = (self.num_embeddings, self.embedding_dim)
+        if _weight is None:
+            self.weight = Parameter(np.empty(shape, np.float32))
+            self.reset_parameters()
+        else:
+            float_tensor(_weight, "Embedding", "_weight")
+            if _weight.shape != shape:
+                raise ValueError(f"Embedding: _weight must have shape {shape}; got {_weight.shape}")
+            self.weight = Parameter(_weight.data)
 
     def reset_parameters(self):
         """PyTorch's default: :math:`\\mathcal N(0, 1)`, the padding row zeroed."""
@@ -103,12 +121,14 @@ class Embedding(Module):
 
     def forward(self, x):
         """Look up the rows of ``x`` (integer indices of any shape)."""
-        return F.embedding(x, self.weight, self.padding_idx)
+        return F.embedding(x, self.weight, self.padding_idx, self.max_norm, self.norm_type)
 
     def extra_repr(self):
         text = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             text += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
         return text
 
 

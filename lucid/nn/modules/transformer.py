@@ -1,5 +1,7 @@
 r"""The Transformer (Vaswani et al., 2017): encoder / decoder layers, their stacks, and
-the whole encoder-decoder model, with PyTorch's names, defaults and parameter layout.
+the whole encoder-decoder model, with the original lucid's argument names and layout
+(``num_heads``, batch first ``(N, L, E)``) and PyTorch's parameter layout; PyTorch's
+``nhead=`` and ``batch_first=False`` work too.
 
 A layer is a few residual blocks. Post-norm (``norm_first=False``, the paper's and
 PyTorch's default) normalises after adding the residual; pre-norm (``norm_first=True``)
@@ -26,7 +28,7 @@ from lucid._tensor import Tensor
 from lucid.nn import functional as F
 from lucid.nn import init
 from lucid.nn.containers import ModuleList
-from lucid._checks import check_bool
+from lucid._checks import check_bool, renamed
 from lucid.nn.functional.attention import causal_mask
 from lucid.nn.module import Module
 from lucid.nn.modules._checks import tensor_input
@@ -54,34 +56,36 @@ def _activation(name, activation):
     return activation
 
 
-def _features(name, arg, x, d_model):
+def _features(name, arg, x, d_model, batch_first):
     """``x`` must be a Tensor whose last axis has ``d_model`` features (2-d or 3-d)."""
     tensor_input(name, x)
     if x.ndim not in (2, 3) or x.shape[-1] != d_model:
-        raise ValueError(f"{name}: expected {arg} of shape (L, N, {d_model}), "
-                         f"(N, L, {d_model}) or (L, {d_model}); got {x.shape}")
+        layout = f"(N, L, {d_model})" if batch_first else f"(L, N, {d_model})"
+        raise ValueError(f"{name}: expected {arg} of shape {layout} "
+                         f"(batch_first={batch_first}) or (L, {d_model}); got {x.shape}")
     return x
 
 
 class _Layer(Module):
     """What the encoder and decoder layers share: the feed-forward block and settings."""
 
-    def __init__(self, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
-                 batch_first, norm_first, bias, n_norms):
+    def __init__(self, d_model, num_heads, dim_feedforward, dropout, activation,
+                 layer_norm_eps, norm_first, bias, batch_first, n_norms):
         super().__init__()
         name = type(self).__name__
         self.d_model = _positive_int(name, "d_model", d_model)
         dim_feedforward = _positive_int(name, "dim_feedforward", dim_feedforward)
-        self.self_attn = MultiHeadAttention(d_model, nhead, dropout=dropout, bias=bias,
+        batch_first = check_bool(batch_first, name, "batch_first")
+        self.self_attn = MultiHeadAttention(d_model, num_heads, dropout=dropout, bias=bias,
                                             batch_first=batch_first)
         if n_norms == 3:
-            self.multihead_attn = MultiHeadAttention(d_model, nhead, dropout=dropout,
+            self.multihead_attn = MultiHeadAttention(d_model, num_heads, dropout=dropout,
                                                      bias=bias, batch_first=batch_first)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias)
         self.norm_first = check_bool(norm_first, name, "norm_first")
-        self.batch_first = bool(batch_first)
+        self.batch_first = batch_first
         for i in range(1, n_norms + 1):
             setattr(self, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias))
         for i in range(1, n_norms + 1):
@@ -91,7 +95,7 @@ class _Layer(Module):
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
         """Self-attention, then dropout: :math:`\\mathrm{dropout}(\\mathrm{MHA}(x, x, x))`."""
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
+                           is_causal=is_causal)
         return self.dropout1(x)
 
     def _ff_block(self, x, dropout_out):
@@ -105,8 +109,8 @@ _LAYER_PARAMS = r"""
     ----------
     d_model : int
         Feature size of the input and output.
-    nhead : int
-        Number of attention heads; divides ``d_model``.
+    num_heads : int
+        Number of attention heads; divides ``d_model`` (PyTorch's ``nhead=`` works too).
     dim_feedforward : int, default 2048
         Hidden size of the feed-forward network.
     dropout : float, default 0.1
@@ -115,12 +119,13 @@ _LAYER_PARAMS = r"""
         deterministic output).
     activation : 'relu', 'gelu' or callable, default 'relu'
     layer_norm_eps : float, default 1e-5
-    batch_first : bool, default False
-        ``(N, L, E)`` inputs instead of PyTorch's default ``(L, N, E)``.
     norm_first : bool, default False
         Pre-norm instead of post-norm.
     bias : bool, default True
-        Biases of the linear layers and the layer norms."""
+        Biases of the linear layers and the layer norms.
+    batch_first : bool, default True
+        ``(N, L, E)`` inputs, as in the original lucid; False for PyTorch's default
+        ``(L, N, E)`` (PyTorch's own default differs: pass it when porting)."""
 
 
 class TransformerEncoderLayer(_Layer):
@@ -135,8 +140,8 @@ class TransformerEncoderLayer(_Layer):
         \text{pre-norm:}\quad x \leftarrow x + \mathrm{SA}(\mathrm{LN}_1(x)),\quad
         x \leftarrow x + \mathrm{FF}(\mathrm{LN}_2(x))
 
-    Shapes: ``src`` ``(L, N, E)`` (``(N, L, E)`` with ``batch_first``, or ``(L, E)``);
-    ``src_mask`` ``(L, L)`` or ``(N * nhead, L, L)``; ``src_key_padding_mask``
+    Shapes: ``src`` ``(N, L, E)`` (``(L, N, E)`` with ``batch_first=False``, or
+    ``(L, E)``); ``src_mask`` ``(L, L)`` or ``(N * num_heads, L, L)``; ``src_key_padding_mask``
     ``(N, L)``. The output has the shape of ``src``. Masks follow
     :class:`MultiHeadAttention` (bool True = ignore; float = added).
 
@@ -148,7 +153,7 @@ class TransformerEncoderLayer(_Layer):
     Raises
     ------
     ValueError, TypeError
-        Bad settings (``d_model`` not divisible by ``nhead``, an unknown activation);
+        Bad settings (``d_model`` not divisible by ``num_heads``, an unknown activation);
         in ``forward``, an input that is not ``(*, d_model)`` with 2 or 3 axes, or masks
         of the wrong shape.
 
@@ -156,22 +161,23 @@ class TransformerEncoderLayer(_Layer):
     --------
     >>> import lucid
     >>> from lucid import nn
-    >>> layer = nn.TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16,
-    ...                                    batch_first=True)
-    >>> layer(lucid.random.randn(3, 5, 8)).shape
+    >>> layer = nn.TransformerEncoderLayer(d_model=8, num_heads=2, dim_feedforward=16)
+    >>> layer(lucid.random.randn(3, 5, 8)).shape        # (N, L, E)
     (3, 5, 8)
     >>> list(layer.state_dict())[:3]
     ['self_attn.in_proj_weight', 'self_attn.in_proj_bias', 'self_attn.out_proj.weight']
     """
 
-    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
-                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True):
-        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
-                         batch_first, norm_first, bias, n_norms=2)
+    @renamed(nhead="num_heads")
+    def __init__(self, d_model, num_heads, dim_feedforward=2048, dropout=0.1,
+                 activation="relu", layer_norm_eps=1e-5, norm_first=False, bias=True,
+                 batch_first=True):
+        super().__init__(d_model, num_heads, dim_feedforward, dropout, activation,
+                         layer_norm_eps, norm_first, bias, batch_first, n_norms=2)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         """Encode ``src``; returns a tensor of its shape."""
-        x = _features("TransformerEncoderLayer", "src", src, self.d_model)
+        x = _features("TransformerEncoderLayer", "src", src, self.d_model, self.batch_first)
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
             return x + self._ff_block(self.norm2(x), self.dropout2)
@@ -193,8 +199,8 @@ class TransformerDecoderLayer(_Layer):
         x \leftarrow x + \mathrm{CA}(\mathrm{LN}_2(x), m),\quad
         x \leftarrow x + \mathrm{FF}(\mathrm{LN}_3(x))
 
-    Shapes: ``tgt`` ``(T, N, E)``, ``memory`` ``(S, N, E)`` (batch first with
-    ``batch_first``); ``tgt_mask`` ``(T, T)``, ``memory_mask`` ``(T, S)``,
+    Shapes: ``tgt`` ``(N, T, E)``, ``memory`` ``(N, S, E)`` (sequence first with
+    ``batch_first=False``); ``tgt_mask`` ``(T, T)``, ``memory_mask`` ``(T, S)``,
     ``tgt_key_padding_mask`` ``(N, T)``, ``memory_key_padding_mask`` ``(N, S)``. The
     output has the shape of ``tgt``. A causal ``tgt_mask``
     (:meth:`Transformer.generate_square_subsequent_mask`) keeps position :math:`t`
@@ -213,30 +219,35 @@ class TransformerDecoderLayer(_Layer):
     --------
     >>> import lucid
     >>> from lucid import nn
-    >>> layer = nn.TransformerDecoderLayer(d_model=8, nhead=2, dim_feedforward=16)
-    >>> tgt, memory = lucid.random.randn(4, 2, 8), lucid.random.randn(6, 2, 8)
+    >>> layer = nn.TransformerDecoderLayer(d_model=8, num_heads=2, dim_feedforward=16)
+    >>> tgt, memory = lucid.random.randn(2, 4, 8), lucid.random.randn(2, 6, 8)
     >>> mask = nn.Transformer.generate_square_subsequent_mask(4)
     >>> layer(tgt, memory, tgt_mask=mask).shape
+    (2, 4, 8)
+    >>> seq_first = nn.TransformerDecoderLayer(8, nhead=2, dim_feedforward=16,
+    ...                                        batch_first=False)   # PyTorch's layout
+    >>> seq_first(lucid.random.randn(4, 2, 8), lucid.random.randn(6, 2, 8)).shape
     (4, 2, 8)
     """
 
-    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
-                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True):
-        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
-                         batch_first, norm_first, bias, n_norms=3)
+    @renamed(nhead="num_heads")
+    def __init__(self, d_model, num_heads, dim_feedforward=2048, dropout=0.1,
+                 activation="relu", layer_norm_eps=1e-5, norm_first=False, bias=True,
+                 batch_first=True):
+        super().__init__(d_model, num_heads, dim_feedforward, dropout, activation,
+                         layer_norm_eps, norm_first, bias, batch_first, n_norms=3)
 
     def _mha_block(self, x, memory, attn_mask, key_padding_mask, is_causal):
         """Cross-attention over ``memory``, then dropout."""
         x = self.multihead_attn(x, memory, memory, attn_mask=attn_mask,
-                                key_padding_mask=key_padding_mask, need_weights=False,
-                                is_causal=is_causal)[0]
+                                key_padding_mask=key_padding_mask, is_causal=is_causal)
         return self.dropout2(x)
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
         """Decode ``tgt`` attending to ``memory``; returns a tensor of ``tgt``'s shape."""
-        x = _features("TransformerDecoderLayer", "tgt", tgt, self.d_model)
-        _features("TransformerDecoderLayer", "memory", memory, self.d_model)
+        x = _features("TransformerDecoderLayer", "tgt", tgt, self.d_model, self.batch_first)
+        _features("TransformerDecoderLayer", "memory", memory, self.d_model, self.batch_first)
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask,
                                    tgt_is_causal)
@@ -287,8 +298,8 @@ class TransformerEncoder(Module):
     >>> from lucid import nn
     >>> layer = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16)
     >>> encoder = nn.TransformerEncoder(layer, num_layers=3, norm=nn.LayerNorm(8))
-    >>> encoder(lucid.random.randn(5, 2, 8)).shape
-    (5, 2, 8)
+    >>> encoder(lucid.random.randn(2, 5, 8)).shape
+    (2, 5, 8)
     >>> len(encoder.layers), encoder.count_parameters()
     (3, 1816)
     """
@@ -335,7 +346,7 @@ class TransformerDecoder(Module):
     --------
     >>> import lucid
     >>> from lucid import nn
-    >>> layer = nn.TransformerDecoderLayer(8, 2, dim_feedforward=16, batch_first=True)
+    >>> layer = nn.TransformerDecoderLayer(8, 2, dim_feedforward=16)
     >>> decoder = nn.TransformerDecoder(layer, num_layers=2)
     >>> decoder(lucid.random.randn(2, 4, 8), lucid.random.randn(2, 6, 8)).shape
     (2, 4, 8)
@@ -371,26 +382,29 @@ class Transformer(Module):
     Xavier-uniform (PyTorch's ``_reset_parameters``). The inputs are already
     embeddings: add token embeddings and positions yourself.
 
-    Shapes: ``src`` ``(S, N, E)``, ``tgt`` ``(T, N, E)`` (batch first with
-    ``batch_first``; unbatched ``(S, E)`` / ``(T, E)``); masks as in
-    :class:`TransformerEncoderLayer` / :class:`TransformerDecoderLayer`; the output is
-    ``(T, N, E)``.
+    Shapes: ``src`` ``(N, S, E)``, ``tgt`` ``(N, T, E)`` (the original lucid's batch
+    first; ``(S, N, E)`` / ``(T, N, E)`` with ``batch_first=False``; unbatched
+    ``(S, E)`` / ``(T, E)``); masks as in :class:`TransformerEncoderLayer` /
+    :class:`TransformerDecoderLayer`; the output has ``tgt``'s shape.
 
     Backward: through the decoder, then into the encoder via ``memory``.
 
     Parameters
     ----------
     d_model : int, default 512
-    nhead : int, default 8
+    num_heads : int, default 8
+        PyTorch's ``nhead=`` works too.
     num_encoder_layers, num_decoder_layers : int, default 6
     dim_feedforward : int, default 2048
     dropout : float, default 0.1
     activation : 'relu', 'gelu' or callable, default 'relu'
+    layer_norm_eps : float, default 1e-5
+    norm_first, bias : bool
+        As for the layers.
     custom_encoder, custom_decoder : Module, optional
         Used instead of the default stacks.
-    layer_norm_eps : float, default 1e-5
-    batch_first, norm_first, bias : bool
-        As for the layers.
+    batch_first : bool, default True
+        As for the layers: ``(N, L, E)``; False for PyTorch's ``(L, N, E)``.
 
     Raises
     ------
@@ -402,18 +416,20 @@ class Transformer(Module):
     --------
     >>> import lucid
     >>> from lucid import nn
-    >>> model = nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1,
-    ...                        num_decoder_layers=1, dim_feedforward=16, batch_first=True)
+    >>> model = nn.Transformer(d_model=8, num_heads=2, num_encoder_layers=1,
+    ...                        num_decoder_layers=1, dim_feedforward=16)
     >>> src, tgt = lucid.random.randn(2, 7, 8), lucid.random.randn(2, 5, 8)
     >>> model(src, tgt, tgt_mask=model.generate_square_subsequent_mask(5)).shape
     (2, 5, 8)
     """
 
-    def __init__(self, d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6,
-                 dim_feedforward=2048, dropout=0.1, activation="relu", custom_encoder=None,
-                 custom_decoder=None, layer_norm_eps=1e-5, batch_first=False, norm_first=False,
-                 bias=True):
+    @renamed(nhead="num_heads")
+    def __init__(self, d_model=512, num_heads=8, num_encoder_layers=6, num_decoder_layers=6,
+                 dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
+                 norm_first=False, bias=True, custom_encoder=None, custom_decoder=None,
+                 batch_first=True):
         super().__init__()
+        batch_first = check_bool(batch_first, "Transformer", "batch_first")
         settings = dict(dim_feedforward=dim_feedforward, dropout=dropout,
                         activation=activation, layer_norm_eps=layer_norm_eps,
                         batch_first=batch_first, norm_first=norm_first, bias=bias)
@@ -421,15 +437,16 @@ class Transformer(Module):
             self.encoder = custom_encoder
         else:
             self.encoder = TransformerEncoder(
-                TransformerEncoderLayer(d_model, nhead, **settings), num_encoder_layers,
+                TransformerEncoderLayer(d_model, num_heads, **settings), num_encoder_layers,
                 LayerNorm(d_model, eps=layer_norm_eps, bias=bias))
         if custom_decoder is not None:
             self.decoder = custom_decoder
         else:
             self.decoder = TransformerDecoder(
-                TransformerDecoderLayer(d_model, nhead, **settings), num_decoder_layers,
+                TransformerDecoderLayer(d_model, num_heads, **settings), num_decoder_layers,
                 LayerNorm(d_model, eps=layer_norm_eps, bias=bias))
-        self.d_model, self.nhead, self.batch_first = int(d_model), int(nhead), bool(batch_first)
+        self.d_model, self.batch_first = int(d_model), batch_first
+        self.num_heads = self.nhead = int(num_heads)
         for p in self.parameters():
             if p.ndim > 1:
                 init.xavier_uniform(p)
@@ -439,8 +456,8 @@ class Transformer(Module):
                 memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
                 memory_is_causal=False):
         """Encode ``src``, then decode ``tgt`` against it; returns ``tgt``'s shape."""
-        _features("Transformer", "src", src, self.d_model)
-        _features("Transformer", "tgt", tgt, self.d_model)
+        _features("Transformer", "src", src, self.d_model, self.batch_first)
+        _features("Transformer", "tgt", tgt, self.d_model, self.batch_first)
         batch_axis = 0 if self.batch_first else 1
         if src.ndim != tgt.ndim or (src.ndim == 3 and
                                     src.shape[batch_axis] != tgt.shape[batch_axis]):

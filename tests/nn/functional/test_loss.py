@@ -162,7 +162,8 @@ def test_gradcheck():
 X = lucid.Tensor(np.zeros((2, 3)))
 
 
-@pytest.mark.parametrize("fn", [F.mse_loss, F.huber_loss, F.binary_cross_entropy])
+@pytest.mark.parametrize("fn", [F.mse_loss, F.huber_loss, F.binary_cross_entropy, F.l1_loss,
+                                F.smooth_l1_loss, F.binary_cross_entropy_with_logits])
 def test_elementwise_bad_inputs(fn):
     name = fn.__name__
     with pytest.raises(ValueError, match=rf"{name}: target must have the shape of input_ "
@@ -225,7 +226,9 @@ def test_float_class_indices_are_refused():
 
 
 @pytest.mark.parametrize("name", ["cross_entropy", "nll_loss", "mse_loss",
-                                  "binary_cross_entropy", "huber_loss"])
+                                  "binary_cross_entropy", "huber_loss", "l1_loss",
+                                  "smooth_l1_loss", "binary_cross_entropy_with_logits",
+                                  "kl_div"])
 def test_a_numpy_target_is_a_clear_type_error(name):
     """An ndarray target used to fail deep inside ('<' between memoryview and int)."""
     x = lucid.Tensor(np.full((4, 3), 0.5, np.float32))
@@ -233,3 +236,127 @@ def test_a_numpy_target_is_a_clear_type_error(name):
         else np.zeros((4, 3), np.float32)
     with pytest.raises(TypeError, match=rf"{name}: target must be a Tensor; got ndarray"):
         getattr(F, name)(x, target)
+
+
+# ------------------------------------------------- l1, smooth l1, logits BCE, KL divergence
+@needs_torch
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("beta", [1.0, 0.3, 0.0])
+def test_l1_and_smooth_l1_match_torch(reduction, beta, float_dtype):
+    x = _rng().standard_normal((3, 4)).astype(float_dtype) * 2
+    t = _rng(1).standard_normal((3, 4)).astype(float_dtype)
+    t[0, 0] = x[0, 0]                                  # d = 0: sign 0 (PyTorch's choice)
+    t[0, 1] = x[0, 1] - float_dtype(beta)              # d = beta: on the kink
+    torch_parity(lambda a, b: F.l1_loss(a, b, reduction),
+                 lambda a, b: _tf().l1_loss(a, b, reduction=reduction), [x, t])
+    torch_parity(lambda a, b: F.smooth_l1_loss(a, b, reduction, beta=beta),
+                 lambda a, b: _tf().smooth_l1_loss(a, b, reduction=reduction, beta=beta),
+                 [x, t])
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weights", ["none", "weight", "pos_weight", "both"])
+def test_bce_with_logits_matches_torch(reduction, weights, float_dtype):
+    x = (_rng().standard_normal((5, 3)) * 4).astype(float_dtype)
+    x[0] = [60.0, -60.0, 0.0]                           # saturated logits stay finite
+    t = _rng(1).uniform(0, 1, (5, 3)).astype(float_dtype)
+    t[1] = [0.0, 1.0, 1.0]
+    w = _rng(2).uniform(0.5, 2, (5, 1)).astype(float_dtype)
+    pw = _rng(3).uniform(0.5, 4, (3,)).astype(float_dtype)
+    kw_l, kw_t = {}, {}
+    if weights in ("weight", "both"):
+        kw_l["weight"], kw_t["weight"] = lucid.Tensor(w), torch.tensor(w)
+    if weights in ("pos_weight", "both"):
+        kw_l["pos_weight"], kw_t["pos_weight"] = lucid.Tensor(pw), torch.tensor(pw)
+    torch_parity(
+        lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction=reduction, **kw_l),
+        lambda a, b: _tf().binary_cross_entropy_with_logits(a, b, reduction=reduction, **kw_t),
+        [x, t])
+
+
+def test_bce_with_logits_equals_bce_of_sigmoid():
+    """A loop oracle: -w (p t log s + (1 - t) log(1 - s)), s = 1 / (1 + e^-x)."""
+    x = _rng().standard_normal((4, 3)) * 2
+    t = _rng(1).uniform(0, 1, (4, 3))
+    p = np.array([0.5, 2.0, 3.0])
+    got = F.binary_cross_entropy_with_logits(lucid.Tensor(x), lucid.Tensor(t), reduction="none",
+                                             pos_weight=lucid.Tensor(p)).data
+    want = np.empty_like(x)
+    for i in range(4):
+        for j in range(3):
+            s = 1 / (1 + np.exp(-x[i, j]))
+            want[i, j] = -(p[j] * t[i, j] * np.log(s) + (1 - t[i, j]) * np.log(1 - s))
+    assert_close(got, want)
+
+
+@needs_torch
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWarning")   # torch's
+@pytest.mark.parametrize("reduction", ["mean", "batchmean", "sum", "none"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_matches_torch(reduction, log_target, float_dtype):
+    x = np.log(_rng().dirichlet(np.ones(4), 3)).astype(float_dtype)
+    p = _rng(1).dirichlet(np.ones(4), 3).astype(float_dtype)
+    t = np.log(p) if log_target else p
+    torch_parity(lambda a, b: F.kl_div(a, b, reduction, log_target),
+                 lambda a, b: _tf().kl_div(a, b, reduction=reduction, log_target=log_target),
+                 [x, t])
+
+
+@needs_torch
+def test_kl_div_zero_target_as_torch():
+    """0 log 0 = 0 in the value; the input's gradient is -t = 0 there; the target's
+    gradient there is NaN in both (d/dt t log t is unbounded at 0)."""
+    x = np.log(np.array([[0.2, 0.3, 0.5]]))
+    t = np.array([[0.0, 0.4, 0.6]])
+    lx, lt = lucid.Tensor(x, requires_grad=True), lucid.Tensor(t, requires_grad=True)
+    tx, tt = torch.tensor(x, requires_grad=True), torch.tensor(t, requires_grad=True)
+    lo, to = F.kl_div(lx, lt, "sum"), _tf().kl_div(tx, tt, reduction="sum")
+    assert_close(lo, to.detach().numpy())
+    lo.backward()
+    to.backward()
+    assert_close(lx.grad, tx.grad.numpy())
+    assert np.isnan(lt.grad[0, 0]) and np.isnan(tt.grad[0, 0].item())
+    assert_close(lt.grad[0, 1:], tt.grad[0, 1:].numpy())
+
+
+def test_kl_div_loop_oracle():
+    """KL(p || q) per sample, written as a loop, equals reduction='batchmean' times N."""
+    q = _rng().dirichlet(np.ones(5), 4)
+    p = _rng(1).dirichlet(np.ones(5), 4)
+    total = sum(p[n, j] * np.log(p[n, j] / q[n, j]) for n in range(4) for j in range(5))
+    got = F.kl_div(lucid.Tensor(np.log(q)), lucid.Tensor(p), reduction="batchmean").item()
+    assert abs(got * 4 - total) < 1e-12
+
+
+def test_new_losses_gradcheck():
+    a = lucid.Tensor(_rng().standard_normal((3, 4)) * 2, requires_grad=True)
+    b = lucid.Tensor(_rng(1).uniform(0.05, 0.95, (3, 4)), requires_grad=True)
+    w = lucid.Tensor(_rng(2).uniform(0.5, 2, (4,)))
+    assert gradcheck(lambda u, v: F.l1_loss(u, v), [a, b])
+    assert gradcheck(lambda u, v: F.smooth_l1_loss(u, v, beta=0.5), [a, b])
+    assert gradcheck(lambda u, v: F.binary_cross_entropy_with_logits(u, v), [a, b])
+    assert gradcheck(lambda u, v: F.binary_cross_entropy_with_logits(
+        u, v, weight=w, pos_weight=w, reduction="sum"), [a, b])
+    logq = lucid.Tensor(np.log(_rng(3).dirichlet(np.ones(4), 3)), requires_grad=True)
+    p = lucid.Tensor(_rng(4).dirichlet(np.ones(4), 3), requires_grad=True)
+    assert gradcheck(lambda u, v: F.kl_div(u, v, "batchmean"), [logq, p])
+    assert gradcheck(lambda u, v: F.kl_div(u, v, "sum", log_target=True), [logq, logq * 1.0])
+
+
+def test_new_losses_specific_bad_inputs():
+    with pytest.raises(ValueError, match=r"smooth_l1_loss: beta must be a number >= 0.0; got -1"):
+        F.smooth_l1_loss(X, X, beta=-1)
+    with pytest.raises(ValueError, match=r"binary_cross_entropy_with_logits: pos_weight must "
+                                         r"broadcast to input_'s shape \(2, 3\); got \(2,\)"):
+        F.binary_cross_entropy_with_logits(X, X, pos_weight=lucid.Tensor(np.ones(2)))
+    with pytest.raises(TypeError, match=r"binary_cross_entropy_with_logits: weight must be a "
+                                        r"Tensor; got list"):
+        F.binary_cross_entropy_with_logits(X, X, weight=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"kl_div: reduction must be 'mean', 'batchmean', "
+                                         r"'sum' or 'none'; got 'avg'"):
+        F.kl_div(X, X, reduction="avg")
+    with pytest.raises(TypeError, match=r"kl_div: log_target must be a bool; got 1"):
+        F.kl_div(X, X, log_target=1)
+    with pytest.raises(ValueError, match=r"kl_div: target must have the shape of input_"):
+        F.kl_div(X, lucid.Tensor(np.zeros(3)))

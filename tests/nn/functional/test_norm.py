@@ -98,12 +98,14 @@ def test_global_response_norm_matches_convnext_v2_formula(float_dtype):
 
 
 @needs_torch
-@pytest.mark.parametrize("ord_", [1, 2, float("inf")])
+@pytest.mark.parametrize("ord_", [1, 2, 3, 1.5, float("inf")])
 @pytest.mark.parametrize("axis", [1, -1])
 def test_normalize_matches_torch(ord_, axis, float_dtype):
     x = _rand((3, 4, 5), float_dtype)
     x[0, :, 0] = 0.0 if axis == 1 else x[0, :, 0]      # a zero vector: divided by eps
     torch_parity(lambda t: F.normalize(t, ord_, axis),
+                 lambda t: torch.nn.functional.normalize(t, p=ord_, dim=axis), [x])
+    torch_parity(lambda t: F.normalize(t, p=ord_, dim=axis),       # PyTorch's names
                  lambda t: torch.nn.functional.normalize(t, p=ord_, dim=axis), [x])
 
 
@@ -155,7 +157,89 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match=r"global_response_norm: input_ must have shape "
                                          r"\(N, C, H, W\) \(channels first\); got \(2, 3, 4\)"):
         F.global_response_norm(x, c3, c3)
-    with pytest.raises(ValueError, match=r"normalize: ord must be 1, 2, inf or -inf; got 3"):
-        F.normalize(x, ord=3)
+    with pytest.raises(ValueError, match=r"normalize: ord must be a number > 0, inf or -inf; got -1"):
+        F.normalize(x, ord=-1)
+    with pytest.raises(TypeError, match=r"normalize: got both ord= and p="):
+        F.normalize(x, ord=2, p=2)
     with pytest.raises(TypeError, match=r"batch_norm: input_ must have a floating dtype"):
         F.batch_norm(lucid.Tensor(np.zeros((2, 3), np.int64)), None, None, training=True)
+
+
+# ------------------------------------------------------------------ group_norm
+@needs_torch
+@pytest.mark.parametrize("shape,groups", [((4, 12), 3), ((2, 6, 5), 2), ((2, 6, 4, 3), 3),
+                                          ((2, 4, 2, 3, 2), 4), ((3, 4, 5), 1),
+                                          ((1, 4, 3, 3), 2)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_group_norm_matches_torch(shape, groups, affine, float_dtype):
+    c = shape[1]
+    arrays = [_rand(shape, float_dtype, scale=2, shift=1)]
+    if affine:
+        arrays += [_rand((c,), float_dtype, 1), _rand((c,), float_dtype, 2)]
+    torch_parity(lambda x, *wb: F.group_norm(x, groups, *wb, eps=1e-4),
+                 lambda x, *wb: torch.nn.functional.group_norm(x, groups, *wb, eps=1e-4),
+                 arrays)
+
+
+@needs_torch
+def test_group_norm_weight_only(float_dtype):
+    arrays = [_rand((2, 4, 3), float_dtype), _rand((4,), float_dtype, 1)]
+    torch_parity(lambda x, w: F.group_norm(x, 2, w),
+                 lambda x, w: torch.nn.functional.group_norm(x, 2, w), arrays)
+
+
+def test_group_norm_is_layer_norm_and_instance_norm_at_the_ends():
+    """One group normalises (C, *) like layer_norm; C groups like instance_norm: a loop
+    oracle through the two existing layers (values and gradients)."""
+    x = _rand((3, 4, 5), np.float64, scale=2)
+    g = _rand((3, 4, 5), np.float64, 9)
+
+    def run(fn):
+        t = lucid.Tensor(x, requires_grad=True)
+        y = fn(t)
+        y.backward(g)
+        return y.data, t.grad
+
+    for got, want in [(run(lambda t: F.group_norm(t, 1)), run(lambda t: F.layer_norm(t, (4, 5)))),
+                      (run(lambda t: F.group_norm(t, 4)), run(lambda t: F.instance_norm(t)))]:
+        assert_close(got[0], want[0])
+        assert_close(got[1], want[1])
+
+
+def test_group_norm_gradcheck():
+    x = lucid.Tensor(_rand((2, 6, 3, 2), np.float64, scale=2), requires_grad=True)
+    w = lucid.Tensor(_rand((6,), np.float64, 1), requires_grad=True)
+    b = lucid.Tensor(_rand((6,), np.float64, 2), requires_grad=True)
+    assert gradcheck(lambda *t: F.group_norm(t[0], 3, t[1], t[2]), [x, w, b])
+    assert gradcheck(lambda t: F.group_norm(t, 2), [x])
+
+
+def test_group_norm_one_node():
+    x = lucid.Tensor(_rand((2, 4, 3), np.float32), requires_grad=True)
+    y = F.group_norm(x, 2, lucid.ones(4), lucid.zeros(4))
+    assert type(y.grad_fn).__name__ == "AffineNorm"
+    assert [type(p).__name__ for p in y.grad_fn.parents] == ["Tensor", "Tensor", "Tensor"]
+
+
+def test_group_norm_bad_inputs():
+    x = lucid.Tensor(np.zeros((2, 6, 4)))
+    with pytest.raises(ValueError, match=r"group_norm: num_groups \(4\) must divide the "
+                                         r"number of channels \(6\) of input_ of shape "
+                                         r"\(2, 6, 4\)"):
+        F.group_norm(x, 4)
+    with pytest.raises(ValueError, match=r"group_norm: num_groups must be positive; got 0"):
+        F.group_norm(x, 0)
+    with pytest.raises(TypeError, match=r"group_norm: num_groups must be an int; got 2.0"):
+        F.group_norm(x, 2.0)
+    with pytest.raises(ValueError, match=r"group_norm: input_ must have shape \(N, C\) or "
+                                         r"\(N, C, \*\); got \(6,\)"):
+        F.group_norm(lucid.Tensor(np.zeros(6)), 2)
+    with pytest.raises(ValueError, match=r"group_norm: weight must have shape \(6,\); got \(3,\)"):
+        F.group_norm(x, 2, lucid.Tensor(np.zeros(3)))
+    with pytest.raises(TypeError, match=r"group_norm: bias must have the dtype of input_ "
+                                        r"\(float64\); got float32"):
+        F.group_norm(x, 2, None, lucid.zeros(6))
+    with pytest.raises(ValueError, match=r"group_norm: eps must be a number >= 0.0; got -1"):
+        F.group_norm(x, 2, eps=-1)
+    with pytest.raises(TypeError, match=r"group_norm: input_ must have a floating dtype"):
+        F.group_norm(lucid.Tensor(np.zeros((2, 6), np.int64)), 2)

@@ -1,4 +1,4 @@
-"""The 12 activation layers against PyTorch: values, gradients, repr, errors."""
+"""The 14 activation layers against PyTorch: values, gradients, repr, errors."""
 import numpy as np
 import pytest
 
@@ -26,7 +26,12 @@ CASES = [
     (nn.HardSigmoid, {}, "Hardsigmoid", {}),
     (nn.Tanh, {}, "Tanh", {}),
     (nn.Softmax, {"axis": 1}, "Softmax", {"dim": 1}),
+    (nn.Softmax, {"dim": 0}, "Softmax", {"dim": 0}),
+    (nn.LogSoftmax, {"axis": 1}, "LogSoftmax", {"dim": 1}),
+    (nn.LogSoftmax, {"dim": -1}, "LogSoftmax", {"dim": -1}),
     (nn.Swish, {}, "SiLU", {}),
+    (nn.SiLU, {}, "SiLU", {}),
+    (nn.SiLU, {"inplace": True}, "SiLU", {"inplace": True}),
     (nn.HardSwish, {}, "Hardswish", {}),
 ]
 IDS = [f"{c.__name__}{kw}" for c, kw, _, _ in CASES]
@@ -76,6 +81,14 @@ def test_bad_settings_and_inputs():
         nn.GELU("erf")
     with pytest.raises(TypeError, match="Softmax: axis must be an int"):
         nn.Softmax(axis=None)
+    with pytest.raises(TypeError, match="^LogSoftmax: axis must be an int; got 1.0"):
+        nn.LogSoftmax(dim=1.0)
+    with pytest.raises(TypeError, match="^LogSoftmax: got both axis= and dim="):
+        nn.LogSoftmax(axis=1, dim=1)
+    with pytest.raises(ValueError, match="log_softmax: axis 2 is out of range"):
+        nn.LogSoftmax(dim=2)(lucid.random.randn(3, 4))
+    with pytest.raises(TypeError, match="silu: input_ must have a floating dtype"):
+        nn.SiLU()(lucid.Tensor([1, 2]))
     with pytest.raises(TypeError, match="ReLU: inplace must be True or False"):
         nn.ReLU(inplace=1)
     with pytest.raises(ValueError, match="softmax: axis"):

@@ -149,3 +149,42 @@ def test_bad_settings_and_inputs():
         nn.LayerNorm("4")
     with pytest.raises(TypeError, match="BatchNorm2d: affine must be a bool"):
         nn.BatchNorm2d(3, affine=None)
+
+
+@needs_torch
+@pytest.mark.parametrize("shape,groups", [((3, 6, 4, 4), 3), ((2, 4, 5), 2), ((4, 16), 2),
+                                          ((1, 6, 2, 3, 2), 6)])
+@pytest.mark.parametrize("affine,bias", [(True, True), (True, False), (False, True)])
+def test_group_norm(float_dtype, rng, shape, groups, affine, bias):
+    layer, twin = nn.GroupNorm(groups, shape[1], affine=affine, bias=bias), \
+        torch.nn.GroupNorm(groups, shape[1], affine=affine, bias=bias)
+    if affine:                                     # not ones and zeros: test the scale
+        torch.nn.init.uniform_(twin.weight, 0.5, 1.5)
+    if affine and bias:
+        torch.nn.init.uniform_(twin.bias, -1, 1)
+    x = (rng.standard_normal(shape) * 2 + 1).astype(float_dtype)
+    module_parity(layer, twin, [x], float_dtype, rng, steps=2)
+    assert repr(layer) == repr(twin)
+    layer.eval()                                   # no running statistics: same result
+    assert_close(layer(lucid.Tensor(x)), twin(torch.tensor(x)).detach().numpy())
+
+
+def test_group_norm_settings():
+    gn = nn.GroupNorm(2, 4)
+    assert [n for n, _ in gn.named_parameters()] == ["weight", "bias"]
+    assert gn.weight.data.tolist() == [1.0] * 4 and gn.bias.data.tolist() == [0.0] * 4
+    assert list(nn.GroupNorm(2, 4, affine=False).state_dict()) == []
+    x = lucid.Tensor(np.random.default_rng(0).standard_normal((2, 4, 3)), requires_grad=True)
+    assert gradcheck(nn.GroupNorm(2, 4).double(), [x])
+    with pytest.raises(ValueError, match=r"GroupNorm: num_groups \(3\) must divide "
+                                         r"num_channels \(4\)"):
+        nn.GroupNorm(3, 4)
+    with pytest.raises(ValueError, match=r"GroupNorm: num_groups must be a positive int; got 0"):
+        nn.GroupNorm(0, 4)
+    with pytest.raises(TypeError, match=r"GroupNorm: affine must be a bool"):
+        nn.GroupNorm(2, 4, affine=1)
+    with pytest.raises(ValueError, match=r"GroupNorm: expected input of shape \(N, 4, \*\) "
+                                         r"\(num_channels=4\); got \(2, 3, 5\)"):
+        gn(lucid.random.randn(2, 3, 5))
+    with pytest.raises(TypeError, match=r"GroupNorm: input must be a Tensor"):
+        gn(np.zeros((2, 4)))

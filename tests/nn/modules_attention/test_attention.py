@@ -1,4 +1,5 @@
-"""scaled_dot_product_attention, ScaledDotProductAttention and MultiHeadAttention against
+"""scaled_dot_product_attention, ScaledDotProductAttention, MultiheadAttention (PyTorch's
+name and call) and MultiHeadAttention (the original lucid's) against
 PyTorch: values, gradients (float32 / float64), masks, state-dict layout, errors."""
 
 import numpy as np
@@ -119,7 +120,7 @@ def test_sdpa_layer_dropout_only_in_training(rng):
     np.testing.assert_array_equal(layer.eval()(q, k, v).data, expected.data)
 
 
-# ------------------------------------------------------------ MultiHeadAttention
+# ------------------------------------------- MultiheadAttention (PyTorch's call)
 MHA_SETTINGS = [dict(), dict(bias=False), dict(kdim=3, vdim=5), dict(add_bias_kv=True),
                 dict(add_zero_attn=True)]
 
@@ -134,7 +135,7 @@ def _mha_inputs(rng, batch_first, n=3, length=4, source=5, e=8, kdim=8, vdim=8):
 @pytest.mark.parametrize("batch_first", [False, True])
 @pytest.mark.parametrize("kw", MHA_SETTINGS, ids=str)
 def test_mha_parity_with_masks(float_dtype, rng, batch_first, kw):
-    layer = nn.MultiHeadAttention(8, 2, batch_first=batch_first, **kw)
+    layer = nn.MultiheadAttention(8, 2, batch_first=batch_first, **kw)
     twin = torch.nn.MultiheadAttention(8, 2, batch_first=batch_first, **kw)
     inputs = _mha_inputs(rng, batch_first, kdim=kw.get("kdim", 8), vdim=kw.get("vdim", 8))
     padding = rng.random((3, 5)) > 0.7
@@ -147,7 +148,7 @@ def test_mha_parity_with_masks(float_dtype, rng, batch_first, kw):
 @needs_torch
 @pytest.mark.parametrize("average", [True, False])
 def test_mha_float_masks_per_head_and_weights(float_dtype, rng, average):
-    layer, twin = nn.MultiHeadAttention(8, 4), torch.nn.MultiheadAttention(8, 4)
+    layer, twin = nn.MultiheadAttention(8, 4), torch.nn.MultiheadAttention(8, 4)
     masks = dict(attn_mask=rng.standard_normal((3 * 4, 4, 5)),
                  key_padding_mask=rng.standard_normal((3, 5)))
     call_parity(layer, twin, _mha_inputs(rng, False), float_dtype, rng, masks,
@@ -156,7 +157,7 @@ def test_mha_float_masks_per_head_and_weights(float_dtype, rng, average):
 
 @needs_torch
 def test_mha_unbatched_and_no_weights(float_dtype, rng):
-    layer, twin = nn.MultiHeadAttention(8, 2), torch.nn.MultiheadAttention(8, 2)
+    layer, twin = nn.MultiheadAttention(8, 2), torch.nn.MultiheadAttention(8, 2)
     inputs = [a[:, 0] for a in _mha_inputs(rng, False)]                 # (L, E), (S, E)
     masks = dict(key_padding_mask=np.array([False, False, True, False, True]))
     call_parity(layer, twin, inputs, float_dtype, rng, masks, need_weights=False)
@@ -166,7 +167,7 @@ def test_mha_unbatched_and_no_weights(float_dtype, rng):
 
 @needs_torch
 def test_mha_causal_hint_builds_the_mask(rng):
-    layer = nn.MultiHeadAttention(8, 2, batch_first=True).to(lucid.Float64)
+    layer = nn.MultiheadAttention(8, 2, batch_first=True).to(lucid.Float64)
     x = lucid.Tensor(rng.standard_normal((2, 4, 4)).repeat(2, axis=-1))
     mask = nn.Transformer.generate_square_subsequent_mask(4, np.float64)
     a = layer(x, x, x, is_causal=True)[0]
@@ -175,7 +176,7 @@ def test_mha_causal_hint_builds_the_mask(rng):
 
 
 def test_mha_gradcheck(rng):
-    layer = nn.MultiHeadAttention(4, 2, batch_first=True).to(lucid.Float64)
+    layer = nn.MultiheadAttention(4, 2, batch_first=True).to(lucid.Float64)
     x = lucid.Tensor(rng.standard_normal((2, 3, 4)), requires_grad=True)
     padding = lucid.Tensor(np.array([[False, False, True], [False, False, False]]))
     assert gradcheck(lambda t: layer(t, t, t, key_padding_mask=padding)[0], [x])
@@ -183,7 +184,7 @@ def test_mha_gradcheck(rng):
 
 @needs_torch
 def test_mha_init_matches_torch_distribution():
-    layer, twin = nn.MultiHeadAttention(64, 4), torch.nn.MultiheadAttention(64, 4)
+    layer, twin = nn.MultiheadAttention(64, 4), torch.nn.MultiheadAttention(64, 4)
     bound = np.sqrt(6 / (64 + 3 * 64))                          # xavier_uniform on (3E, E)
     assert 0.9 * bound < np.abs(layer.in_proj_weight.data).max() <= bound
     assert not layer.in_proj_bias.data.any() and not layer.out_proj.bias.data.any()
@@ -191,16 +192,79 @@ def test_mha_init_matches_torch_distribution():
 
 
 @pytest.mark.parametrize("make, call, text", [
-    (lambda: nn.MultiHeadAttention(10, 3), None, r"embed_dim \(10\) must be divisible by num_heads \(3\)"),
-    (lambda: nn.MultiHeadAttention(8, 2), lambda m, x: m(x[0, 0], x[0, 0], x[0, 0]), r"expected query of shape"),
-    (lambda: nn.MultiHeadAttention(8, 2), lambda m, x: m(x, x[..., :4], x), r"expected key of shape"),
-    (lambda: nn.MultiHeadAttention(8, 2), lambda m, x: m(x, x, x, attn_mask=lucid.zeros((5, 5))),
+    (lambda: nn.MultiheadAttention(10, 3), None, r"embed_dim \(10\) must be divisible by num_heads \(3\)"),
+    (lambda: nn.MultiheadAttention(8, 2), lambda m, x: m(x[0, 0], x[0, 0], x[0, 0]), r"expected query of shape"),
+    (lambda: nn.MultiheadAttention(8, 2), lambda m, x: m(x, x[..., :4], x), r"expected key of shape"),
+    (lambda: nn.MultiheadAttention(8, 2), lambda m, x: m(x, x, x, attn_mask=lucid.zeros((5, 5))),
      r"attn_mask must have shape \(4, 4\) or \(6, 4, 4\).*got \(5, 5\)"),
-    (lambda: nn.MultiHeadAttention(8, 2), lambda m, x: m(x, x, x, key_padding_mask=lucid.zeros((4, 3))),
+    (lambda: nn.MultiheadAttention(8, 2), lambda m, x: m(x, x, x, key_padding_mask=lucid.zeros((4, 3))),
      r"key_padding_mask must have shape \(3, 4\).*got \(4, 3\)"),
-    (lambda: nn.MultiHeadAttention(8, 2), lambda m, x: m(x, x[:, :2], x[:, :2]), ".*same batch size; got 3, 2 and 2"),
+    (lambda: nn.MultiheadAttention(8, 2), lambda m, x: m(x, x[:, :2], x[:, :2]), ".*same batch size; got 3, 2 and 2"),
 ])
 def test_mha_errors(make, call, text):
     x = lucid.zeros((4, 3, 8))                                    # (L, N, E)
-    with pytest.raises(ValueError, match=f"MultiHeadAttention: {text}"):
+    with pytest.raises(ValueError, match=f"MultiheadAttention: {text}"):
         call(make(), x) if call else make()
+
+
+# ---------------------------------------- MultiHeadAttention (the original lucid's call)
+@needs_torch
+@pytest.mark.parametrize("kw", MHA_SETTINGS, ids=str)
+def test_original_mha_is_batch_first_and_returns_the_output(float_dtype, rng, kw):
+    layer = nn.MultiHeadAttention(8, 2, **kw)
+    assert layer.batch_first
+    twin = torch.nn.MultiheadAttention(8, 2, batch_first=True, **kw)
+    inputs = _mha_inputs(rng, True, kdim=kw.get("kdim", 8), vdim=kw.get("vdim", 8))
+    padding = rng.random((3, 5)) > 0.7
+    padding[:, 0] = False
+
+    class Output(torch.nn.Module):        # torch's call, keeping only the output
+        def __init__(self, mha):
+            super().__init__()
+            self.mha = mha
+
+        def forward(self, q, k, v, **masks):
+            return self.mha(q, k, v, **masks)[0]
+
+    class Prefixed(nn.Module):            # the same state-dict keys as Output
+        def __init__(self, mha):
+            super().__init__()
+            self.mha = mha
+
+        def forward(self, q, k, v, **masks):
+            out = self.mha(q, k, v, **masks)
+            assert isinstance(out, lucid.Tensor)          # not a tuple
+            return out
+
+    masks = dict(key_padding_mask=padding, attn_mask=rng.random((4, 5)) > 0.8)
+    call_parity(Prefixed(layer), Output(twin), inputs, float_dtype, rng, masks)
+
+
+def test_original_and_pytorch_mha_are_one_computation(rng):
+    original = nn.MultiHeadAttention(8, 2).to(lucid.Float64)
+    pytorch = nn.MultiheadAttention(8, 2, batch_first=True).to(lucid.Float64)
+    pytorch.load_state_dict(original.state_dict())
+    x = lucid.Tensor(rng.standard_normal((3, 4, 8)))
+    out = original(x, x, x)
+    out2, weights = pytorch(x, x, x)
+    np.testing.assert_array_equal(out.data, out2.data)
+    out3, weights3 = original(x, x, x, need_weights=True, average_attn_weights=False)
+    assert weights3.shape == (3, 2, 4, 4)
+    np.testing.assert_allclose(weights3.data.mean(axis=1), weights.data, rtol=1e-12)
+    seq_first = nn.MultiHeadAttention(8, num_heads=2, batch_first=False).to(lucid.Float64)
+    seq_first.load_state_dict(original.state_dict())
+    np.testing.assert_allclose(seq_first(x.transpose(0, 1), x.transpose(0, 1), x.transpose(0, 1)).data,
+                               out.data.transpose(1, 0, 2), rtol=1e-12)
+    # the original's positional order: key_padding_mask, attn_mask, is_causal
+    mask = nn.Transformer.generate_square_subsequent_mask(4, np.float64)
+    np.testing.assert_allclose(original(x, x, x, None, mask).data,
+                               original(x, x, x, is_causal=True).data, rtol=1e-12)
+    assert nn.MultiheadAttention(8, 2).batch_first is False
+
+
+def test_original_mha_errors_name_it():
+    with pytest.raises(ValueError, match=r"MultiHeadAttention: expected query of shape \(N, L, 8\)"):
+        nn.MultiHeadAttention(8, 2)(lucid.zeros((2, 3, 4)), lucid.zeros((2, 3, 4)), lucid.zeros((2, 3, 4)))
+    with pytest.raises(TypeError, match=r"MultiHeadAttention: need_weights must be a bool"):
+        x = lucid.zeros((2, 3, 8))
+        nn.MultiHeadAttention(8, 2)(x, x, x, need_weights=None)

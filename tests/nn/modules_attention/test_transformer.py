@@ -14,7 +14,9 @@ needs_torch = pytest.mark.torch
 pytestmark = pytest.mark.filterwarnings("ignore:Support for mismatched:UserWarning",
                                         "ignore:enable_nested_tensor:UserWarning")
 
+# PyTorch's layout, named on both sides (lucid's default is batch first, torch's is not)
 SMALL = dict(d_model=8, nhead=2, dim_feedforward=12, dropout=0.0)
+SEQ_FIRST = dict(SMALL, batch_first=False)
 LAYER_SETTINGS = [dict(), dict(norm_first=True), dict(activation="gelu"),
                   dict(batch_first=True, layer_norm_eps=1e-3), dict(bias=False)]
 
@@ -32,7 +34,8 @@ def _padding(rng, n, length):
 @needs_torch
 @pytest.mark.parametrize("kw", LAYER_SETTINGS, ids=str)
 def test_encoder_layer_parity(float_dtype, rng, kw):
-    bf = kw.get("batch_first", False)
+    kw = {"batch_first": False, **kw}
+    bf = kw["batch_first"]
     layer = nn.TransformerEncoderLayer(**SMALL, **kw).eval()
     twin = torch.nn.TransformerEncoderLayer(**SMALL, **kw).eval()
     masks = dict(src_mask=nn.Transformer.generate_square_subsequent_mask(5).data,
@@ -43,7 +46,8 @@ def test_encoder_layer_parity(float_dtype, rng, kw):
 @needs_torch
 @pytest.mark.parametrize("kw", LAYER_SETTINGS, ids=str)
 def test_decoder_layer_parity(float_dtype, rng, kw):
-    bf = kw.get("batch_first", False)
+    kw = {"batch_first": False, **kw}
+    bf = kw["batch_first"]
     layer = nn.TransformerDecoderLayer(**SMALL, **kw).eval()
     twin = torch.nn.TransformerDecoderLayer(**SMALL, **kw).eval()
     masks = dict(tgt_mask=nn.Transformer.generate_square_subsequent_mask(4).data,
@@ -55,13 +59,13 @@ def test_decoder_layer_parity(float_dtype, rng, kw):
 
 @needs_torch
 def test_stacks_parity(float_dtype, rng):
-    enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(**SMALL), 2, nn.LayerNorm(8))
-    t_enc = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(**SMALL), 2,
+    enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(**SEQ_FIRST), 2, nn.LayerNorm(8))
+    t_enc = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(**SEQ_FIRST), 2,
                                         torch.nn.LayerNorm(8), enable_nested_tensor=False)
     call_parity(enc.eval(), t_enc.eval(), [_seq(rng, 5, False)], float_dtype, rng,
                 dict(src_key_padding_mask=_padding(rng, 2, 5)))
-    dec = nn.TransformerDecoder(nn.TransformerDecoderLayer(**SMALL, norm_first=True), 2)
-    t_dec = torch.nn.TransformerDecoder(torch.nn.TransformerDecoderLayer(**SMALL,
+    dec = nn.TransformerDecoder(nn.TransformerDecoderLayer(**SEQ_FIRST, norm_first=True), 2)
+    t_dec = torch.nn.TransformerDecoder(torch.nn.TransformerDecoderLayer(**SEQ_FIRST,
                                                                          norm_first=True), 2)
     call_parity(dec.eval(), t_dec.eval(), [_seq(rng, 4, False), _seq(rng, 5, False)],
                 float_dtype, rng,
@@ -132,14 +136,46 @@ def test_dropout_acts_in_training_only(rng):
      r"TransformerEncoderLayer: expected src of shape .*got \(3, 2, 6\)"),
     (lambda: nn.TransformerEncoderLayer(8, 2)(lucid.zeros((3, 2, 8)),
                                               src_mask=lucid.zeros((2, 3))), ValueError,
-     r"MultiHeadAttention: attn_mask must have shape \(3, 3\)"),
+     r"MultiHeadAttention: attn_mask must have shape \(2, 2\)"),             # (N, L, E)
+    (lambda: nn.TransformerEncoderLayer(8, 2)(lucid.zeros((3, 2, 6))), ValueError,
+     r"TransformerEncoderLayer: expected src of shape \(N, L, 8\) \(batch_first=True\)"),
+    (lambda: nn.TransformerEncoderLayer(8, num_heads=2, nhead=2), TypeError,
+     r"TransformerEncoderLayer: got both num_heads= and nhead="),
     (lambda: nn.TransformerDecoderLayer(8, 2)(lucid.zeros((3, 2, 8)), lucid.zeros((8,))),
      ValueError, "TransformerDecoderLayer: expected memory of shape"),
     (lambda: nn.TransformerEncoder(nn.Linear(2, 2), 2), TypeError,
      "TransformerEncoder: the layer must be a TransformerEncoderLayer"),
-    (lambda: nn.Transformer(8, 2, 1, 1, 12)(lucid.zeros((3, 2, 8)), lucid.zeros((3, 4, 8))),
-     ValueError, "Transformer: src and tgt must have the same batch size"),
+    (lambda: nn.Transformer(8, 2, 1, 1, 12)(lucid.zeros((3, 2, 8)), lucid.zeros((4, 2, 8))),
+     ValueError, r"Transformer: src and tgt must have the same batch size \(axis 0\)"),
 ])
 def test_errors(call, error, text):
     with pytest.raises(error, match=text):
         call()
+
+
+# ----------------------------------------------- the original lucid's names and layout
+@needs_torch
+def test_layers_default_to_batch_first_and_num_heads(float_dtype, rng):
+    layer = nn.TransformerEncoderLayer(8, num_heads=2, dim_feedforward=12, dropout=0.0).eval()
+    twin = torch.nn.TransformerEncoderLayer(8, 2, 12, 0.0, batch_first=True).eval()
+    assert layer.batch_first and layer.self_attn.batch_first
+    call_parity(layer, twin, [_seq(rng, 5, True)], float_dtype, rng,
+                dict(src_key_padding_mask=_padding(rng, 2, 5)))
+    model = nn.Transformer(8, 2, 1, 1, 12, 0.0).eval()              # the original's order
+    t_model = torch.nn.Transformer(8, 2, 1, 1, 12, 0.0, batch_first=True).eval()
+    call_parity(model, t_model, [_seq(rng, 6, True), _seq(rng, 4, True)], float_dtype, rng,
+                dict(tgt_mask=nn.Transformer.generate_square_subsequent_mask(4).data))
+    assert model.num_heads == model.nhead == 2
+
+
+def test_original_positional_order_and_pytorch_names_agree():
+    a = nn.TransformerDecoderLayer(8, 2, 16, 0.0, "gelu", 1e-3, True, False)  # ..., norm_first, bias
+    b = nn.TransformerDecoderLayer(d_model=8, nhead=2, dim_feedforward=16, dropout=0.0,
+                                   activation="gelu", layer_norm_eps=1e-3, norm_first=True,
+                                   bias=False, batch_first=True)
+    assert a.norm_first and b.norm_first and a.linear1.bias is None and b.linear1.bias is None
+    assert list(a.state_dict()) == list(b.state_dict())
+    m = nn.Transformer(d_model=8, num_heads=2, num_encoder_layers=1, num_decoder_layers=1,
+                       dim_feedforward=8, dropout=0.0, activation="relu", layer_norm_eps=1e-5,
+                       norm_first=False, bias=True, custom_encoder=None, custom_decoder=None)
+    assert m.batch_first and m(lucid.zeros((2, 3, 8)), lucid.zeros((2, 4, 8))).shape == (2, 4, 8)

@@ -1,0 +1,425 @@
+r"""Recurrent layers as one autograd Function per layer and direction: :class:`Recurrence`.
+
+A recurrent layer applies the same cell at every time step,
+
+.. math:: h_t = \mathrm{cell}(x_t, h_{t-1}) \qquad (t = 1, \dots, T)
+
+with one of four cells (PyTorch's names, gate order and formulas):
+
+``RNN_TANH`` / ``RNN_RELU``
+    :math:`h_t = \phi(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh})`, :math:`\phi` =
+    tanh or ReLU.
+``LSTM`` (gates i, f, g, o; optional projection :math:`W_{hr}`)
+    .. math::
+
+        i = \sigma(\cdot),\ f = \sigma(\cdot),\ g = \tanh(\cdot),\ o = \sigma(\cdot)
+        \quad\text{of}\quad W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh}
+
+        c_t = f \odot c_{t-1} + i \odot g, \qquad
+        h_t = o \odot \tanh(c_t) \quad (\text{then } h_t \leftarrow W_{hr} h_t)
+``GRU`` (gates r, z, n)
+    .. math::
+
+        r = \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}), \quad
+        z = \sigma(W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz})
+
+        n = \tanh(W_{in} x_t + b_{in} + r \odot (W_{hn} h_{t-1} + b_{hn})), \quad
+        h_t = (1 - z) \odot n + z \odot h_{t-1}
+
+**Why one Function for the whole sequence.** Written with one graph node per gate
+operation, a 35-step LSTM layer would record ~500 nodes, and the Python cost of the
+nodes would dwarf the arithmetic. Here the forward runs the time loop on plain arrays
+and the backward is *backpropagation through time* written out by hand:
+
+1. the input projections of all steps are one matrix product,
+   :math:`X W_{ih}^T` (``(rows, I) @ (I, G H)``), done before the loop;
+2. the loop does, per step, one small product :math:`h_{t-1} W_{hh}^T` and the gate
+   arithmetic on the whole batch, saving the gate activations;
+3. the backward walks the steps in the opposite order, turning the gradient of
+   :math:`h_t` (and :math:`c_t`) into the gradient of each step's gate
+   pre-activations :math:`\delta_t` and of :math:`h_{t-1}` (and :math:`c_{t-1}`):
+   :math:`\partial L/\partial h_{t-1} = \delta_t W_{hh}` (+ the direct path);
+4. after the loop, the parameter and input gradients are again single products over
+   all steps: :math:`\partial L/\partial W_{ih} = \Delta^T X`,
+   :math:`\partial L/\partial W_{hh} = \Delta^T H_{\text{prev}}`,
+   :math:`\partial L/\partial X = \Delta W_{ih}`, :math:`\partial L/\partial b =
+   \sum_t \delta_t`.
+
+**Packed layout.** The sequence is given as rows, time-major, the way a
+:class:`~lucid.nn.utils.rnn.PackedSequence` stores it: step ``t`` owns the
+``batch_sizes[t]`` rows that start at ``offsets[t] = sum(batch_sizes[:t])``, one per
+sequence still running, longest sequences first. A padded batch ``(T, N, I)`` is the
+case ``batch_sizes = [N] * T``. At step ``t`` only the first ``batch_sizes[t]``
+states change; the others keep their value, which is exactly the final state of a
+sequence that has ended (forward direction) or the initial state of one that has not
+started yet (reverse direction). So one loop serves padded and packed input, both
+directions.
+
+These Functions take checked arguments; :mod:`lucid.nn.modules.rnn` checks user input.
+"""
+import numpy as np
+
+
+from lucid._ext._blas import one_thread
+from lucid.autograd.function import Function
+from lucid.ops.shape import reshape
+
+__all__ = []  # Functions only; the public layers are in lucid.nn.modules.rnn
+
+#: Gate blocks per hidden unit of each cell (the rows of W_ih are ``GATES * H``).
+GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def sigmoid_(a):
+    r"""Overwrite ``a`` with :math:`\sigma(a) = \tfrac12 (1 + \tanh(a/2))`; return it.
+
+    The same function as :func:`lucid.ops.activation.stable_sigmoid`, written through
+    one ``tanh`` in place: it never overflows and allocates nothing, which matters in a
+    loop that runs it a few hundred times per training step.
+    """
+    a *= 0.5
+    np.tanh(a, out=a)
+    a += 1
+    a *= 0.5
+    return a
+
+
+def one_blas_thread():
+    """The context of this Function's matrix products: one OpenBLAS thread, all of them.
+
+    The time loop is a chain of small products (``(N, P) @ (P, G H)``, a few million
+    flops each) that a second thread does not speed up: measured here, 70 products
+    ``(20, 200) @ (200, 800)`` took 15 ms on one thread and 40-150 ms on two. And a
+    multi-threaded product before the loop leaves OpenBLAS's workers spinning on the
+    other core while the loop runs (when NumPy was imported before lucid, see
+    ``lucid/_blas_env.py``): with the once-per-layer products on two threads, the
+    2-layer LSTM of ``benchmarks/lstm_lm.py`` took 164-183 ms forward and backward,
+    with every product on one thread 80-87 ms (and 100 ms either way when the workers
+    sleep at once).
+    """
+    return one_thread()
+
+
+def gate_constants(hidden, dtype):
+    """``(scale, shift)``, each ``(4 H,)``: 1/2 and 1/2 on the sigmoid gates i, f, o;
+    1 and 0 on the tanh gate g (see :func:`lstm_gates_`)."""
+    scale = np.full(4 * hidden, 0.5, dtype=dtype)
+    scale[2 * hidden:3 * hidden] = 1
+    shift = scale.copy()
+    shift[2 * hidden:3 * hidden] = 0
+    return scale, shift
+
+
+def lstm_gates_(a, scale, shift):
+    r"""Overwrite the LSTM pre-activations ``a`` ``(b, 4H)`` with
+    :math:`[\sigma(a_i), \sigma(a_f), \tanh(a_g), \sigma(a_o)]`, in one pass over the
+    block: :math:`\text{scale} \cdot \tanh(\text{scale} \cdot a) + \text{shift}`
+    is :math:`\tfrac12 \tanh(a/2) + \tfrac12 = \sigma(a)` where scale = shift = 1/2,
+    and :math:`\tanh(a)` where scale = 1, shift = 0 (:func:`gate_constants`)."""
+    a *= scale
+    np.tanh(a, out=a)
+    a *= scale
+    a += shift
+    return a
+
+
+def lstm_gate_slopes(a, mask):
+    r"""The derivatives of the LSTM activations from their values ``a`` ``(b, 4H)``:
+    :math:`\sigma' = \sigma (1 - \sigma)` on i, f, o and :math:`\tanh' = 1 - \tanh^2`
+    on g, as one expression, :math:`a (m - a) + (1 - m)` with :math:`m` = 1 on the
+    sigmoid gates and 0 on g (``mask``, :func:`gate_constants`' ``2 * shift``)."""
+    slope = np.subtract(mask, a)
+    slope *= a
+    slope += 1 - mask
+    return slope
+
+
+def step_rows(batch_sizes):
+    """``[(t, slice of step t's rows, batch size)]`` of a packed sequence, in time order."""
+    offsets = np.concatenate(([0], np.cumsum(batch_sizes)))
+    return [(t, slice(int(offsets[t]), int(offsets[t + 1])), int(b))
+            for t, b in enumerate(batch_sizes)]
+
+
+class Recurrence(Function):
+    r"""One recurrent layer, one direction, over a whole packed sequence.
+
+    Inputs (arrays, one dtype): ``x`` ``(rows, I)``; ``h0`` ``(N, P)``; ``c0``
+    ``(N, H)`` (LSTM) or None; ``w_ih`` ``(G H, I)``; ``w_hh`` ``(G H, P)``;
+    ``b_ih``, ``b_hh`` ``(G H,)`` or None; ``w_hr`` ``(P, H)`` (LSTM with projection)
+    or None. ``P = H`` without projection. Parameters: ``mode`` (a key of
+    :data:`GATES`), ``batch_sizes`` (non-increasing ints summing to ``rows``,
+    ``batch_sizes[0] = N``), ``reverse`` (run the steps from last to first).
+
+    Output: one flat array, the concatenation of ``y.ravel()`` (``(rows, P)``, the
+    hidden state of every step), ``h_n.ravel()`` (``(N, P)``) and, for an LSTM,
+    ``c_n.ravel()`` (``(N, H)``). A Function has one output; the layer splits it
+    (:func:`recurrence`).
+
+    Backward: backpropagation through time, as in the module docstring; the step
+    formulas are in :meth:`_lstm_back`, :meth:`_gru_back`, :meth:`_rnn_back`.
+    """
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode="LSTM", batch_sizes=(),
+                reverse=False):
+        hidden = w_hh.shape[0] // GATES[mode]
+        steps = step_rows(batch_sizes)
+        if reverse:
+            steps.reverse()
+        # 1. the input projections of every step at once (GRU keeps b_hh for the loop)
+        with one_blas_thread():
+            xw = x @ w_ih.T
+        if b_ih is not None:
+            xw += b_ih
+        if b_hh is not None and mode != "GRU":
+            xw += b_hh
+        h = h0.copy()                              # the running state, (N, P)
+        y = np.empty((x.shape[0], h0.shape[1]), dtype=x.dtype)
+        h_prev = np.empty_like(y)                  # h_{t-1} of every step, for dW_hh
+        ctx.mode, ctx.steps, ctx.hidden, ctx.n = mode, steps, hidden, len(h0)
+        ctx.x, ctx.w_ih, ctx.w_hh, ctx.w_hr = x, w_ih, w_hh, w_hr
+        ctx.h_prev, ctx.y = h_prev, y
+        # W_hh^T as its own C-contiguous array, and one buffer for the step products:
+        # np.matmul(h, W^T, out=buffer) runs ~2x faster than h @ w_hh.T here (no
+        # transposed operand, no fresh output array per step)
+        w_hh_t = np.ascontiguousarray(w_hh.T)
+        hw = np.empty((len(h0), w_hh.shape[0]), dtype=x.dtype)
+        with one_blas_thread():
+            if mode == "LSTM":
+                final = Recurrence._lstm(ctx, xw, h, c0.copy(), w_hh_t, hw, w_hr, y, h_prev)
+            elif mode == "GRU":
+                final = Recurrence._gru(ctx, xw, h, w_hh_t, hw, b_hh, y, h_prev)
+            else:
+                final = Recurrence._rnn(ctx, xw, h, w_hh_t, hw, mode, y, h_prev)
+        return np.concatenate([y.ravel(), *(a.ravel() for a in final)])
+
+    # ------------------------------------------------------------------ forward steps
+    @staticmethod
+    def _lstm(ctx, xw, h, c, w_hh_t, hw, w_hr, y, h_prev):
+        r"""The LSTM loop. Saves per step the activated gates ``[i, f, g, o]``,
+        :math:`\tanh c_t`, the old cell :math:`c_{t-1}` and, with a projection, the
+        unprojected :math:`o \odot \tanh(c_t)`.
+
+        The four activations are one pass of :func:`lstm_gates_` over the whole
+        ``(b, 4H)`` block."""
+        H = ctx.hidden
+        gates = xw                                   # overwritten in place by the activations
+        tanh_c = np.empty((len(xw), H), dtype=xw.dtype)
+        c_prev = np.empty_like(tanh_c)
+        h_full = np.empty_like(tanh_c) if w_hr is not None else None
+        scale, shift = gate_constants(H, xw.dtype)
+        ctx.slope_mask = 2 * shift
+        w_hr_t = np.ascontiguousarray(w_hr.T) if w_hr is not None else None
+        for _, rows, b in ctx.steps:
+            a = gates[rows]
+            a += np.matmul(h[:b], w_hh_t, out=hw[:b])   # W_ih x_t + b + W_hh h_{t-1}
+            lstm_gates_(a, scale, shift)             # i, f, g, o
+            i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+            h_prev[rows] = h[:b]
+            c_t = c[:b]
+            c_prev[rows] = c_t
+            c_t *= f                                 # c_t = f c_{t-1} + i g
+            c_t += i * g
+            tc = np.tanh(c_t, out=tanh_c[rows])
+            if w_hr is None:
+                out = np.multiply(o, tc, out=y[rows])          # h_t = o tanh(c_t)
+            else:
+                full = np.multiply(o, tc, out=h_full[rows])
+                out = np.matmul(full, w_hr_t, out=y[rows])    # h_t <- W_hr h_t
+            h[:b] = out
+        ctx.gates, ctx.tanh_c, ctx.c_prev, ctx.h_full = gates, tanh_c, c_prev, h_full
+        return h, c
+
+    @staticmethod
+    def _gru(ctx, xw, h, w_hh_t, hw, b_hh, y, h_prev):
+        r"""The GRU loop. Saves per step ``[r, z, n, W_hn h_{t-1} + b_hn]``."""
+        H = ctx.hidden
+        saved = np.empty((len(xw), 4 * H), dtype=xw.dtype)
+        for _, rows, b in ctx.steps:
+            gi = xw[rows]                            # W_i. x_t + b_i.   (r, z, n blocks)
+            gh = np.matmul(h[:b], w_hh_t, out=hw[:b])   # W_h. h_{t-1}
+            if b_hh is not None:
+                gh += b_hh
+            s = saved[rows]
+            rz = s[:, :2 * H]
+            np.add(gi[:, :2 * H], gh[:, :2 * H], out=rz)
+            sigmoid_(rz)                             # r, z
+            r, z = s[:, :H], s[:, H:2 * H]
+            s[:, 3 * H:] = gh[:, 2 * H:]             # W_hn h_{t-1} + b_hn, for backward
+            n = s[:, 2 * H:3 * H]
+            np.multiply(r, gh[:, 2 * H:], out=n)
+            n += gi[:, 2 * H:]
+            np.tanh(n, out=n)                        # n = tanh(W_in x + b_in + r (W_hn h + b_hn))
+            h_prev[rows] = h[:b]
+            h[:b] = n + z * (h[:b] - n)              # h_t = (1 - z) n + z h_{t-1}
+            y[rows] = h[:b]
+        ctx.saved = saved
+        return (h,)
+
+    @staticmethod
+    def _rnn(ctx, xw, h, w_hh_t, hw, mode, y, h_prev):
+        r"""The Elman loop: :math:`h_t = \phi(W_{ih} x_t + b + W_{hh} h_{t-1})`."""
+        for _, rows, b in ctx.steps:
+            a = xw[rows]
+            a += np.matmul(h[:b], w_hh_t, out=hw[:b])
+            if mode == "RNN_TANH":
+                np.tanh(a, out=a)
+            else:
+                np.maximum(a, 0, out=a)
+            h_prev[rows] = h[:b]
+            h[:b] = a
+            y[rows] = a
+        return (h,)
+
+    # ---------------------------------------------------------------------- backward
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.x, ctx.y
+        rows_total, p = y.shape
+        n = ctx.n
+        dy = grad[:y.size].reshape(y.shape)
+        dh = grad[y.size:y.size + n * p].reshape(n, p).copy()   # dL/dh_T, then running
+        lstm = ctx.mode == "LSTM"
+        dc = grad[y.size + n * p:].reshape(n, ctx.hidden).copy() if lstm else None
+        # one row of pre-activation gradients per step row: for W_ih / x (d_in) and for
+        # W_hh / h_{t-1} (d_hh); the same array except in the GRU
+        d_in = np.empty((rows_total, ctx.w_ih.shape[0]), dtype=x.dtype)
+        d_hh = np.empty_like(d_in) if ctx.mode == "GRU" else d_in
+        dh_out = np.empty((rows_total, p), dtype=x.dtype) if ctx.w_hr is not None else None
+        with one_blas_thread():
+            for _, rows, b in reversed(ctx.steps):
+                g = dh[:b]
+                g += dy[rows]                        # dL/dh_t: from the output and from t+1
+                if lstm:
+                    Recurrence._lstm_back(ctx, rows, b, dh, dc, d_in, dh_out)
+                elif ctx.mode == "GRU":
+                    Recurrence._gru_back(ctx, rows, b, dh, d_in, d_hh)
+                else:
+                    Recurrence._rnn_back(ctx, rows, b, dh, d_in)
+        need = ctx.needs_input_grad
+        with one_blas_thread():
+            dx = d_in @ ctx.w_ih if need[0] else None
+            dw_ih = d_in.T @ x if need[3] else None
+            dw_hh = d_hh.T @ ctx.h_prev if need[4] else None
+            dw_hr = dh_out.T @ ctx.h_full if ctx.w_hr is not None and need[7] else None
+        db_ih = d_in.sum(axis=0) if need[5] else None
+        db_hh = d_hh.sum(axis=0) if need[6] else None
+        return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh, dw_hr
+
+    @staticmethod
+    def _lstm_back(ctx, rows, b, dh, dc, d_in, dh_out):
+        r"""One LSTM step backwards. With :math:`\bar h = \partial L/\partial h_t` (after
+        the projection's backward, :math:`\bar h \leftarrow \bar h W_{hr}`):
+
+        .. math::
+
+            \bar o = \bar h \tanh c_t, \quad
+            \bar c \mathrel{+}= \bar h\, o\, (1 - \tanh^2 c_t), \quad
+            \bar i = \bar c\, g, \quad \bar f = \bar c\, c_{t-1}, \quad \bar g = \bar c\, i
+
+        then through the activations (:math:`\sigma' = \sigma(1-\sigma)`,
+        :math:`\tanh' = 1 - \tanh^2`, one pass of :func:`lstm_gate_slopes`) to
+        :math:`\delta_t`, and :math:`\partial L/\partial c_{t-1} = \bar c f`,
+        :math:`\partial L/\partial h_{t-1} = \delta_t W_{hh}`.
+        """
+        H = ctx.hidden
+        a = ctx.gates[rows]
+        i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+        dh_t = dh[:b]
+        if ctx.w_hr is not None:
+            dh_out[rows] = dh_t                      # dL/d(projected h_t), for dW_hr
+            dh_t = dh_t @ ctx.w_hr
+        tc = ctx.tanh_c[rows]
+        dc_t = dc[:b]
+        through_tanh = tc * tc                       # dL/dc_t += dh o (1 - tanh^2 c_t)
+        np.subtract(1, through_tanh, out=through_tanh)
+        through_tanh *= o
+        through_tanh *= dh_t
+        dc_t += through_tanh
+        d = d_in[rows]
+        np.multiply(dc_t, g, out=d[:, :H])                       # dL/di
+        np.multiply(dc_t, ctx.c_prev[rows], out=d[:, H:2 * H])   # dL/df
+        np.multiply(dc_t, i, out=d[:, 2 * H:3 * H])              # dL/dg
+        np.multiply(dh_t, tc, out=d[:, 3 * H:])                  # dL/do
+        d *= lstm_gate_slopes(a, ctx.slope_mask)                 # through sigma and tanh
+        dc_t *= f                                                # dL/dc_{t-1}
+        np.matmul(d, ctx.w_hh, out=dh[:b])                       # dL/dh_{t-1}
+
+    @staticmethod
+    def _gru_back(ctx, rows, b, dh, d_in, d_hh):
+        r"""One GRU step backwards. With :math:`\bar h = \partial L/\partial h_t` and
+        :math:`a_n = W_{hn} h_{t-1} + b_{hn}`:
+
+        .. math::
+
+            \bar n = \bar h (1 - z)(1 - n^2), \quad
+            \bar z = \bar h (h_{t-1} - n)\, z (1 - z), \quad
+            \bar r = \bar n\, a_n\, r (1 - r)
+
+        :math:`\delta^{ih}_t = [\bar r, \bar z, \bar n]`,
+        :math:`\delta^{hh}_t = [\bar r, \bar z, \bar n \odot r]` (the reset gate
+        multiplies the hidden part of n), and
+        :math:`\partial L/\partial h_{t-1} = \bar h z + \delta^{hh}_t W_{hh}`.
+        """
+        H = ctx.hidden
+        s = ctx.saved[rows]
+        r, z, n, a_n = s[:, :H], s[:, H:2 * H], s[:, 2 * H:3 * H], s[:, 3 * H:]
+        h_prev = ctx.h_prev[rows]
+        dh_t = dh[:b]
+        di, dhh = d_in[rows], d_hh[rows]
+        dn = di[:, 2 * H:]
+        np.multiply(dh_t, 1 - z, out=dn)
+        dn *= 1 - n * n                                          # dL/d(pre-activation of n)
+        np.multiply(dn, a_n, out=di[:, :H])
+        di[:, :H] *= r * (1 - r)                                 # dL/d(pre-activation of r)
+        np.multiply(dh_t, h_prev - n, out=di[:, H:2 * H])
+        di[:, H:2 * H] *= z * (1 - z)                            # dL/d(pre-activation of z)
+        dhh[:, :2 * H] = di[:, :2 * H]
+        np.multiply(dn, r, out=dhh[:, 2 * H:])
+        dh_t *= z                                                # the direct path z h_{t-1}
+        dh_t += dhh @ ctx.w_hh
+
+    @staticmethod
+    def _rnn_back(ctx, rows, b, dh, d_in):
+        r"""One Elman step backwards: :math:`\delta_t = \bar h \odot \phi'`, with
+        :math:`\tanh' = 1 - h_t^2` and :math:`\mathrm{ReLU}' = [h_t > 0]`;
+        :math:`\partial L/\partial h_{t-1} = \delta_t W_{hh}`."""
+        h_t = ctx.y[rows]
+        d = d_in[rows]
+        if ctx.mode == "RNN_TANH":
+            np.multiply(dh[:b], 1 - h_t * h_t, out=d)
+        else:
+            np.multiply(dh[:b], h_t > 0, out=d)
+        dh[:b] = d @ ctx.w_hh
+
+    @staticmethod
+    def flops(ctx, out, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, **params):
+        """The matrix products (``2 m k n`` each) plus ~10 operations per gate value."""
+        rows, g = x.shape[0], w_ih.shape[0]
+        count = 2 * rows * g * (w_ih.shape[1] + w_hh.shape[1]) + 10 * rows * g
+        if w_hr is not None:
+            count += 2 * rows * w_hr.size
+        return int(count)
+
+
+def recurrence(mode, x, h0, c0, weights, batch_sizes, reverse=False):
+    """Run :class:`Recurrence` on Tensors (or arrays) and split its output.
+
+    ``weights`` is ``(w_ih, w_hh, b_ih, b_hh, w_hr)`` (None where absent). Returns the
+    Tensors ``(y, h_n, c_n)``: ``y`` ``(rows, P)``, ``h_n`` ``(N, P)``, ``c_n``
+    ``(N, H)`` for an LSTM, else None. Each is a slice of the one output, so the
+    gradients of all three reach the same backward.
+    """
+    w_ih, w_hh, b_ih, b_hh, w_hr = weights
+    out = Recurrence.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode=mode,
+                           batch_sizes=batch_sizes, reverse=reverse)
+    rows, n, p = x.shape[0], h0.shape[0], h0.shape[1]
+    hidden = w_hh.shape[0] // GATES[mode]
+    sizes = [(rows, p), (n, p)] + ([(n, hidden)] if mode == "LSTM" else [])
+    parts, start = [], 0
+    for shape in sizes:
+        stop = start + shape[0] * shape[1]
+        parts.append(reshape(out[start:stop], shape))
+        start = stop
+    return parts[0], parts[1], parts[2] if mode == "LSTM" else None
