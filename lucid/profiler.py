@@ -201,8 +201,8 @@ class profile:
     def compare(self, repeat=3):
         """Replay the recorded kernel calls on the reference and the compiled twin.
 
-        Each call runs ``repeat`` times on each twin (on fresh copies of its
-        arguments); the median counts. The result shows per family the calls replayed,
+        Each call runs once to warm up and then ``repeat`` times on each twin (on fresh
+        copies of its arguments); the median counts. The result shows per family the calls replayed,
         the time on each twin and the speed-up (reference time / compiled time).
 
         Parameters
@@ -226,6 +226,7 @@ class profile:
             row = totals.setdefault(family, [0, 0.0, 0.0 if len(twins) == 2 else None])
             row[0] += 1
             for i, twin in enumerate(twins):
+                getattr(twin, name)(*_copy(args), **kwargs)       # warm up (threads, caches)
                 times = []
                 for _ in range(repeat):
                     copies = _copy(args)

@@ -4,7 +4,8 @@
 # Your instructor hands out "implement `conv_forward`". In this walkthrough you are the
 # student: you make the workspace (the instructor would hand it to you), read the stub,
 # write the kernel, grade it, read what the grader says about your first attempt, fix
-# it, run a real layer on your kernel, and time it against lucid's two twins.
+# it, run a real layer on your kernel, draw its graph, and profile it against lucid's
+# two twins.
 #
 # Run it with `python tutorials/06_assignment.py [FIGURE_FOLDER]`
 # (`LUCID_TUTORIAL_FAST=1` times smaller inputs). The instructors' side is the guide
@@ -151,11 +152,42 @@ assert_close(ours, theirs, rtol=1e-4, atol=1e-5)
 print("Conv2d on my kernel == Conv2d on lucid's:", tuple(ours.shape))
 
 # %% [markdown]
+# `lucid.autograd.draw` shows the graph that training step builds (here as a text
+# tree; `draw(loss, "graph.svg")` writes a drawing): your kernel runs in the `Conv`
+# node, forward and backward.
+
+# %%
+model = lucid.nn.Sequential(lucid.nn.Conv2d(3, 8, 3, padding=1), lucid.nn.ReLU(),
+                            lucid.nn.Flatten(), lucid.nn.Linear(8 * 12 * 12, 2))
+with lucid.kernels.use(mine, family="conv"):
+    loss = model(images).sum()
+print(lucid.autograd.draw(loss, names=dict(model.named_parameters())))
+
+# %% [markdown]
 # ## Where the time goes
 #
-# Correct is the first half. Time the three kernels on one homework-sized layer: yours
-# (a Python loop per output position), lucid's reference twin (a loop over the kernel
-# offsets only, each step one `einsum` over every window), and the compiled twin.
+# Correct is the first half. `lucid.profile()` times every op and every kernel call of
+# a block, forward and backward apart. Profile one training step with your kernel in
+# place:
+
+# %%
+with lucid.kernels.use(mine, family="conv"):
+    with lucid.profile() as prof:
+        loss = model(images).sum()
+        loss.backward()
+print(prof)
+
+# %% [markdown]
+# `prof.compare()` replays the kernel calls it recorded on lucid's reference and
+# compiled twins: the speed-up per family.
+
+# %%
+print(prof.compare())
+
+# %% [markdown]
+# Now time the three `conv_forward`s on one homework-sized layer: yours (a Python loop
+# per output position), lucid's reference twin (a loop over the kernel offsets only,
+# each step one `einsum` over every window), and the compiled twin.
 
 # %%
 with lucid.kernels.use(mine, family="conv"):
