@@ -1,6 +1,6 @@
-"""``with lucid.profile() as prof:``: where the time goes, op by op and kernel by kernel.
+"""Profiling: where the time goes, op by op and kernel by kernel.
 
-Inside the block the profiler
+``with lucid.profile() as prof:`` records a block. Inside it the profiler
 
 * times every op's forward and, in ``backward()``, every node's backward, through the
   one hook tracers use (:mod:`lucid.autograd.observe`: an observer with ``begin``,
