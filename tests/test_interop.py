@@ -92,13 +92,17 @@ def _compare(lucid_module, torch_module, inputs, torch, grad=True):
                p.grad if p.grad is not None else np.zeros_like(p.data), f"{name}.grad")
 
 
+#: lucid layers torch has under one name with another lucid layer: they come back as that
+COMES_BACK_AS = {nn.Swish: nn.SiLU}     # torch.nn.SiLU is lucid's SiLU (a Swish)
+
+
 def _both_ways(layer, inputs, torch, grad=True, eval_mode=True):
     """to_torch(layer) equals layer; from_torch(that) equals it too (a fresh copy)."""
     layer.train(not eval_mode)
     twin = to_torch(layer)
     _compare(layer, twin, inputs, torch, grad)
     back = from_torch(twin)
-    assert type(back) is type(layer)
+    assert type(back) is COMES_BACK_AS.get(type(layer), type(layer))
     _compare(back, twin, inputs, torch, grad)
     return twin
 
@@ -142,6 +146,8 @@ LAYERS = {   # id -> (layer factory, inputs factory)
     "HardSigmoid": (lambda: nn.HardSigmoid(), lambda: [_x(2, 3, 4, scale=4)]),
     "Tanh": (lambda: nn.Tanh(), lambda: [_x(2, 3, 4)]),
     "Softmax": (lambda: nn.Softmax(axis=1), lambda: [_x(2, 3, 4)]),
+    "LogSoftmax": (lambda: nn.LogSoftmax(axis=1), lambda: [_x(2, 3, 4)]),
+    "SiLU": (lambda: nn.SiLU(), lambda: [_x(2, 3, 4)]),
     "Swish": (lambda: nn.Swish(), lambda: [_x(2, 3, 4)]),
     "HardSwish": (lambda: nn.HardSwish(), lambda: [_x(2, 3, 4, scale=4)]),
     "BatchNorm1d": (lambda: nn.BatchNorm1d(3), lambda: [_x(4, 3)]),
@@ -155,7 +161,11 @@ LAYERS = {   # id -> (layer factory, inputs factory)
     "LayerNorm-no-bias": (lambda: nn.LayerNorm(4, bias=False), lambda: [_x(2, 4)]),
     "LayerNorm-no-affine": (lambda: nn.LayerNorm(4, elementwise_affine=False),
                             lambda: [_x(2, 4)]),
+    "GroupNorm": (lambda: nn.GroupNorm(2, 4, eps=1e-3), lambda: [_x(2, 4, 3, 3)]),
+    "GroupNorm-no-affine": (lambda: nn.GroupNorm(3, 6, affine=False), lambda: [_x(2, 6, 5)]),
     "GlobalResponseNorm": (lambda: nn.GlobalResponseNorm(3), lambda: [_x(2, 3, 4, 4)]),
+    "LayerNorm2d": (lambda: nn.LayerNorm2d(3), lambda: [_x(2, 3, 4, 5)]),
+    "LayerScale": (lambda: nn.LayerScale(4, init_value=0.1, axis=-1), lambda: [_x(2, 3, 4)]),
     "Dropout": (lambda: nn.Dropout(0.3), lambda: [_x(2, 3)]),
     "Dropout1d": (lambda: nn.Dropout1d(0.3), lambda: [_x(2, 3, 4)]),
     "Dropout2d": (lambda: nn.Dropout2d(0.3), lambda: [_x(2, 3, 4, 4)]),
@@ -171,6 +181,13 @@ LAYERS = {   # id -> (layer factory, inputs factory)
     "CrossEntropyLoss": (lambda: nn.CrossEntropyLoss(label_smoothing=0.1, reduction="sum"),
                          lambda: [_x(6, 5), _labels(6, 5)]),
     "HuberLoss": (lambda: nn.HuberLoss(delta=0.5), lambda: [_x(3, 4), _x(4, 4)[:3]]),
+    "L1Loss": (lambda: nn.L1Loss(reduction="sum"), lambda: [_x(3, 4), _x(4, 4)[1:]]),
+    "SmoothL1Loss": (lambda: nn.SmoothL1Loss(beta=0.5), lambda: [_x(3, 4), _x(4, 4)[1:]]),
+    "BCEWithLogitsLoss": (lambda: nn.BCEWithLogitsLoss(
+        weight=lucid.Tensor(_x(4) ** 2), pos_weight=lucid.Tensor(np.abs(_x(4)) + 0.5)),
+        lambda: [_x(3, 4), np.abs(np.sin(_x(3, 4)))]),
+    "KLDivLoss": (lambda: nn.KLDivLoss(reduction="batchmean", log_target=True),
+                  lambda: [_x(3, 4), -np.abs(_x(3, 4))]),
     "MaxPool1d": (lambda: nn.MaxPool1d(3, stride=2, padding=1, ceil_mode=True),
                   lambda: [_x(2, 3, 10)]),
     "MaxPool2d": (lambda: nn.MaxPool2d(2, dilation=2), lambda: [_x(2, 3, 7, 8)]),
@@ -231,6 +248,16 @@ LAYERS = {   # id -> (layer factory, inputs factory)
     "SEModule": (lambda: nn.SEModule(8, reduction=4), lambda: [_x(2, 8, 3, 3)]),
     "SelectiveKernel": (lambda: nn.SelectiveKernel(4, 6, (3, 5), reduction=2),
                         lambda: [_x(2, 4, 6, 6)]),
+    "SplitAttention": (lambda: nn.SplitAttention(4, 8, radix=2, groups=2),
+                       lambda: [_x(2, 4, 5, 5)]),
+    "SplitAttention-radix1": (lambda: nn.SplitAttention(4, 4, radix=1),
+                              lambda: [_x(2, 4, 5, 5)]),
+    "MBConv": (lambda: nn.MBConv(4, 4, expand_ratio=2, se_channels=2, activation=nn.Swish),
+               lambda: [_x(2, 4, 5, 5)]),
+    "MBConv-stride2": (lambda: nn.MBConv(4, 6, stride=2), lambda: [_x(2, 4, 5, 5)]),
+    "FusedMBConv": (lambda: nn.FusedMBConv(4, 4, expand_ratio=2), lambda: [_x(2, 4, 5, 5)]),
+    "FusedMBConv-1": (lambda: nn.FusedMBConv(4, 6, expand_ratio=1, stride=2),
+                      lambda: [_x(2, 4, 5, 5)]),
     "Rearrange": (lambda: nn.Rearrange("b c (h p) w -> b (h w) (c p)", p=2),
                   lambda: [_x(2, 3, 4, 5)]),
     "Flatten": (lambda: nn.Flatten(1, 2), lambda: [_x(2, 3, 4, 5)]),

@@ -76,6 +76,8 @@ LAYERS = {
     "HardSigmoid": ("Hardsigmoid", _args("inplace")),
     "Tanh": ("Tanh", []),
     "Softmax": ("Softmax", _args("axis|dim")),
+    "LogSoftmax": ("LogSoftmax", _args("axis|dim")),
+    "SiLU": ("SiLU", _args("inplace")),      # before Swish: torch's SiLU comes back as SiLU
     "Swish": ("SiLU", _args("inplace")),
     "HardSwish": ("Hardswish", _args("inplace")),
     **{f"BatchNorm{d}d": (f"BatchNorm{d}d", _NORM) for d in (1, 2, 3)},
@@ -83,6 +85,7 @@ LAYERS = {
     "LayerNorm": ("LayerNorm", _args("normalized_shape", "eps", "elementwise_affine",
                                      Arg("bias", lambda m: m.bias is not None
                                          or not m.elementwise_affine))),
+    "GroupNorm": ("GroupNorm", _args("num_groups", "num_channels", "eps", "affine")),
     "Dropout": ("Dropout", _DROPOUT),
     **{f"Dropout{d}d": (f"Dropout{d}d", _DROPOUT) for d in (1, 2, 3)},
     "AlphaDropout": ("AlphaDropout", _DROPOUT),
@@ -93,6 +96,10 @@ LAYERS = {
     "CrossEntropyLoss": ("CrossEntropyLoss", _args("ignore_index", "reduction",
                                                    "label_smoothing")),
     "HuberLoss": ("HuberLoss", _args("reduction", "delta")),
+    "L1Loss": ("L1Loss", _args("reduction")),
+    "SmoothL1Loss": ("SmoothL1Loss", _args("reduction", "beta")),
+    "BCEWithLogitsLoss": ("BCEWithLogitsLoss", _args("reduction")),
+    "KLDivLoss": ("KLDivLoss", _args("reduction", "log_target")),
     **{f"MaxPool{d}d": (f"MaxPool{d}d", _MAX_POOL) for d in (1, 2, 3)},
     "AvgPool1d": ("AvgPool1d", _AVG_POOL),
     **{f"AvgPool{d}d": (f"AvgPool{d}d", _AVG_POOL + _args("divisor_override")) for d in (2, 3)},
@@ -144,7 +151,8 @@ def lucid_only(module):
     ``'name=value'`` strings (empty when it moves as it is)."""
     name = type(module).__name__
     found = []
-    if name.startswith(("BatchNorm", "InstanceNorm")) and module.affine and module.bias is None:
+    if (name.startswith(("BatchNorm", "InstanceNorm", "GroupNorm")) and module.affine
+            and module.bias is None):
         found.append("bias=False")
     return found
 

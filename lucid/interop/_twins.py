@@ -57,6 +57,32 @@ def forwards(torch):
         norm = g / (g.mean(dim=1, keepdim=True) + self.eps)
         return self.gamma.reshape(1, c, 1, 1) * (x * norm) + self.beta.reshape(1, c, 1, 1) + x
 
+    def residual_block(self, x):                        # MBConv, FusedMBConv
+        out = self.residual(x)
+        return x + self.drop_path(out) if self.use_shortcut else out
+
+    def split_attention(self, x):
+        n, r, c, k = x.shape[0], self.radix, self.channels, self.groups
+        u = self.relu(self.bn0(self.conv(x)))
+        splits = u.reshape(n, r, c, u.shape[2], u.shape[3])
+        s = splits.sum(dim=1).mean(dim=(2, 3), keepdim=True)                 # (N, C, 1, 1)
+        logits = self.fc2(self.relu(self.bn1(self.fc1(s))))                 # (N, rC, 1, 1)
+        if r > 1:   # fc2's channels run (group, split, channel): softmax over the splits
+            alpha = F.softmax(logits.reshape(n, k, r, c // k), dim=2).transpose(1, 2)
+        else:
+            alpha = torch.sigmoid(logits)
+        return (alpha.reshape(n, r, c, 1, 1) * splits).sum(dim=1)
+
+    def layer_scale(self, x):
+        shape = [1] * x.ndim
+        shape[self.axis % x.ndim] = self.channels
+        return x * self.gamma.reshape(shape)
+
+    def layer_norm_2d(self, x):
+        y = F.layer_norm(x.permute(0, 2, 3, 1), (self.num_channels,), self.weight, self.bias,
+                         self.eps)
+        return y.permute(0, 3, 1, 2)
+
     def scaled_dot_product_attention(self, query, key, value, attn_mask=None):
         mask = self.attn_mask if attn_mask is None else attn_mask
         p = self.dropout_p if self.training else 0.0
@@ -139,9 +165,6 @@ def forwards(torch):
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
-    def inverted_residual(self, x):
-        return x + self.conv(x) if self.use_shortcut else self.conv(x)
-
     def vit_block(self, x):
         y = self.ln_1(x)
         y = self.self_attention(y, y, y, need_weights=False)[0]
@@ -196,12 +219,15 @@ def forwards(torch):
         nn.GlobalResponseNorm: global_response_norm,
         nn.DropPath: drop_path, nn.DropBlock: drop_block, nn.Rearrange: rearrange,
         nn.SEModule: se_module, nn.SelectiveKernel: selective_kernel,
+        nn.MBConv: residual_block, nn.FusedMBConv: residual_block,
+        nn.SplitAttention: split_attention, nn.LayerScale: layer_scale,
+        nn.LayerNorm2d: layer_norm_2d,
         nn.ConvBNReLU1d: conv_bn_relu, nn.ConvBNReLU2d: conv_bn_relu,
         nn.ConvBNReLU3d: conv_bn_relu, nn.DepthSeparableConv1d: depth_separable,
         nn.DepthSeparableConv2d: depth_separable, nn.DepthSeparableConv3d: depth_separable,
         LeNet5: lenet_5, AlexNet: classifier_net, VGG: classifier_net,
         BasicBlock: basic_block, ResNet: resnet_,
-        InvertedResidual: inverted_residual, MobileNetV2: classifier_net,
+        InvertedResidual: residual_block, MobileNetV2: classifier_net,
         ViTEncoderBlock: vit_block, ViTEncoder: vit_encoder,
         VisionTransformer: vision_transformer, PositionalEncoding: positional_encoding,
         DigitsCNN: digits_cnn,

@@ -191,6 +191,8 @@ def affine_norm(g, c):
     axes, shape, eps = tuple(p["axes"]), tuple(p["param_shape"]), float(p["eps"])
     stats = p.get("stats")
     name = g.use(x)
+    if p.get("view") is not None:                          # group norm
+        return _group_norm(g, x, w, b, name, int(p["view"][1]), eps)
     channels = x.ndim >= 2 and shape == (1, x.shape_a[1]) + (1,) * (x.ndim - 2)
     if stats is not None and channels:                    # batch norm in evaluation mode
         n = x.shape_a[1]
@@ -215,13 +217,32 @@ def affine_norm(g, c):
     else:
         centred = g.node("Sub", [name, g.constant(np.asarray(stats[0], x.dtype), "mean")])
         var = g.constant(np.asarray(stats[1], x.dtype), "var")
-    rstd = g.node("Reciprocal", [g.node("Sqrt", [g.node("Add", [var, g.scalar(eps, x.dtype)])])])
-    y = g.node("Mul", [centred, rstd])
+    return _scale_shift(g, _normalized(g, centred, var, eps, x.dtype), w, b, shape)
+
+
+def _normalized(g, centred, var, eps, dtype):
+    """``centred / sqrt(var + eps)``."""
+    rstd = g.node("Reciprocal", [g.node("Sqrt", [g.node("Add", [var, g.scalar(eps, dtype)])])])
+    return g.node("Mul", [centred, rstd])
+
+
+def _scale_shift(g, y, w, b, shape):
+    """``y * w + b``, each of ``w`` and ``b`` (when present) viewed as ``shape``."""
     if w is not None:
         y = g.node("Mul", [y, g.node("Reshape", [g.use(w), g.ints(shape)])])
     if b is not None:
         y = g.node("Add", [y, g.node("Reshape", [g.use(b), g.ints(shape)])])
     return y
+
+
+def _group_norm(g, x, w, b, name, groups, eps):
+    """Group norm: ``x`` viewed as ``(N, G, -1)`` (the batch size read from ``x``),
+    normalised over its last axis, back in ``x``'s shape, then scaled per channel."""
+    grouped = g.node("Reshape", [name, g.ints((0, groups, -1))])
+    centred = g.node("Sub", [grouped, g.reduce("ReduceMean", grouped, (2,), keepdims=True)])
+    var = g.reduce("ReduceMean", g.node("Mul", [centred, centred]), (2,), keepdims=True)
+    y = g.node("Reshape", [_normalized(g, centred, var, eps, x.dtype), g.node("Shape", [name])])
+    return _scale_shift(g, y, w, b, (1, x.shape_a[1]) + (1,) * (x.ndim - 2))
 
 
 # ---------------------------------------------------------------- activations
@@ -557,7 +578,7 @@ def identity(g, c):
 CONVERTERS = {
     Conv: (conv, ()), ConvTranspose: (conv_transpose, ()),
     MaxPool: (max_pool, ()), AvgPool: (avg_pool, ()), AdaptiveAvgPool: (adaptive_avg_pool, ()),
-    Linear: (linear, ()), Bilinear: (bilinear, ()), AffineNorm: (affine_norm, ()),
+    Linear: (linear, ()), Bilinear: (bilinear, ()), AffineNorm: (affine_norm, ("view",)),
     act.ReLU: (_unary("Relu"), ()), act.LeakyReLU: (leaky_relu, ()), act.ELU: (elu, ()),
     act.GELU: (gelu, ()), act.Sigmoid: (_unary("Sigmoid"), ()), act.Swish: (swish, ()),
     act.ClipShift: (clip_shift, ()), act.HardSwish: (hard_swish, ()),

@@ -110,8 +110,13 @@ def test_adaptive_pooling(layer, shape, tmp_path):
     (nn.LayerNorm(6, bias=False), (6,)),
     (nn.InstanceNorm2d(3, affine=True), (3, 5, 6)),
     (nn.InstanceNorm1d(3, track_running_stats=True), (3, 7)),
+    (nn.GroupNorm(2, 4), (4, 3, 5)),
+    (nn.GroupNorm(3, 6, affine=False), (6, 7)),
+    (nn.GroupNorm(2, 4, bias=False), (4, 2, 3, 2)),
+    (nn.LayerNorm2d(3), (3, 4, 5)),
 ], ids=["bn1d-2d-input", "bn1d", "bn2d", "bn2d-no-affine", "bn3d", "ln", "ln-2-axes",
-        "ln-no-bias", "in2d", "in1d-running-stats"])
+        "ln-no-bias", "in2d", "in1d-running-stats", "gn2d", "gn1d-no-affine", "gn3d-no-bias",
+        "ln2d"])
 def test_normalisation_in_evaluation_mode(layer, shape, tmp_path):
     _check(layer, shape, tmp_path)
 
@@ -120,7 +125,7 @@ def test_normalisation_in_evaluation_mode(layer, shape, tmp_path):
 @pytest.mark.parametrize("layer", [
     nn.ReLU(), nn.ReLU6(), nn.LeakyReLU(0.2), nn.ELU(0.7), nn.SELU(), nn.GELU(),
     nn.GELU(approximate="tanh"), nn.Sigmoid(), nn.HardSigmoid(), nn.Tanh(), nn.Softmax(1),
-    nn.Softmax(-1), nn.Swish(), nn.HardSwish(), nn.Identity(),
+    nn.Softmax(-1), nn.LogSoftmax(1), nn.Swish(), nn.SiLU(), nn.HardSwish(), nn.Identity(),
 ], ids=lambda m: repr(m))
 def test_activation(layer, tmp_path):
     x = randn(2, 3, 5) * 4.0                          # reaches both sides of every kink
