@@ -176,12 +176,12 @@ class Report:
 
     def table(self):
         width = max([len(r.name) for r in self.results] + [8])
-        lines = [f"{'exercise':<{width}}  {'points':>13}  cases"]
+        lines = [f"{'exercise':<{width}}  {'points':^13}  cases"]
         for r in self.results:
             lines.append(f"{r.name:<{width}}  {r.score:6.2f} / {r.max_score:<4g}  "
                          f"{r.breakdown() if not r.ended else r.ended}")
         lines.append(f"{'total':<{width}}  {self.score:6.2f} / {self.max_score:<4g}")
-        return "\n".join(lines)
+        return "\n".join(line.rstrip() for line in lines)
 
     def __str__(self):
         parts = [self.table()]
