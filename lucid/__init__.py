@@ -14,6 +14,7 @@ from lucid.error import BackwardError, DeviceMismatchError, UnknownDeviceError
 from lucid import autograd
 from lucid.autograd import enable_grad, grad_enabled, inference_mode, no_grad, set_grad_enabled
 from lucid.autograd.flops import count_flops, flops_enabled
+from lucid.profiler import profile
 from lucid import _ext, kernels
 from lucid.ops import *  # noqa: F401,F403
 from lucid import ops
@@ -44,7 +45,8 @@ pi = 3.141592653589793
 inf = float("inf")
 
 __all__ = ["Tensor", "autograd", "no_grad", "enable_grad", "grad_enabled",
-           "set_grad_enabled", "inference_mode", "count_flops", "flops_enabled", "kernels",
+           "set_grad_enabled", "inference_mode", "count_flops", "flops_enabled", "profile",
+           "kernels",
            "random", "linalg", "einops", "nn", "optim", "data", "datasets", "transforms",
            "models", "interop", "onnx", "newaxis", "pi", "inf",
            "Int", "Int8", "Int16", "Int32", "Int64", "Float", "Float16", "Float32", "Float64",

@@ -33,6 +33,29 @@ ONNX_MISSING = 'onnx and onnxruntime are not installed (pip install "lucid[onnx]
 #: Docstring examples that need an optional package: path prefix -> marker
 OPTIONAL_DOCTESTS = {"lucid/interop/": "torch", "lucid/onnx/_export.py": "onnx"}
 
+#: Course topics (``pytest -m conv``, ``python -m lucid.course list``): topic -> the path
+#: prefixes of its tests and of the modules whose docstring examples it runs.
+TOPIC_PATHS = {
+    "conv": ("tests/_ext/test_conv_kernels.py", "tests/nn/test_conv", "lucid/_ext/conv.py",
+             "lucid/ops/conv.py", "lucid/nn/functional/conv.py", "lucid/nn/modules/conv.py"),
+    "pool": ("tests/_ext/test_pool_kernels.py", "tests/nn/functional/test_pool.py",
+             "tests/nn/modules/test_pooling.py", "lucid/_ext/pool.py", "lucid/ops/pool.py",
+             "lucid/nn/functional/pool.py", "lucid/nn/modules/pooling.py"),
+    "activation": ("tests/_ext/test_activation_kernels.py", "tests/nn/functional/test_activation.py",
+                   "tests/nn/modules/test_activation.py", "lucid/_ext/activation.py",
+                   "lucid/ops/activation.py", "lucid/nn/functional/activation.py",
+                   "lucid/nn/modules/activation.py"),
+    "scatter": ("tests/_ext/test_scatter.py", "tests/ops/test_index.py",
+                "tests/nn/functional/test_embedding.py", "tests/nn/modules/test_sparse.py",
+                "lucid/_ext/scatter.py", "lucid/ops/index.py", "lucid/ops/embedding.py"),
+    "autograd": ("tests/autograd/", "tests/ops/test_elementwise.py", "tests/ops/test_reduce.py",
+                 "tests/ops/test_shape.py", "tests/ops/test_index.py", "tests/ops/test_linalg.py",
+                 "lucid/autograd/", "lucid/ops/elementwise.py", "lucid/ops/reduce.py",
+                 "lucid/ops/shape.py", "lucid/ops/index.py", "lucid/ops/linalg.py"),
+    "nn": ("tests/nn/", "lucid/nn/", "lucid/ops/linear.py", "lucid/ops/norm.py", "lucid/ops/loss.py"),
+    "optim": ("tests/optim/", "lucid/optim/"),
+}
+
 
 def pytest_collection_modifyitems(config, items):
     """The one torch guard: a test that takes the ``torch`` fixture is marked ``torch``
@@ -40,7 +63,9 @@ def pytest_collection_modifyitems(config, items):
     marked ``torch`` is skipped; likewise every test marked ``onnx`` without onnx and
     onnxruntime, and the docstring examples of OPTIONAL_DOCTESTS. For the optional
     reference model zoos: a test marked ``torchvision`` or ``timm`` is skipped when
-    that package cannot be imported (``tests/reference_models.py``)."""
+    that package cannot be imported (``tests/reference_models.py``). Each test (and
+    docstring example) of a course topic gets the topic's marker from its path
+    (TOPIC_PATHS)."""
     skip = pytest.mark.skip(reason=TORCH_MISSING)
     skip_onnx = pytest.mark.skip(reason=ONNX_MISSING)
     for item in items:
@@ -49,6 +74,9 @@ def pytest_collection_modifyitems(config, items):
         for prefix, marker in OPTIONAL_DOCTESTS.items():
             if item.nodeid.startswith(prefix):
                 item.add_marker(getattr(pytest.mark, marker))
+        for topic, prefixes in TOPIC_PATHS.items():
+            if item.nodeid.startswith(prefixes):
+                item.add_marker(getattr(pytest.mark, topic))
         if torch is None and item.get_closest_marker("torch") is not None:
             item.add_marker(skip)
         if onnxruntime is None and item.get_closest_marker("onnx") is not None:

@@ -25,7 +25,7 @@ DOCS_MISSING = "Sphinx or a docs extension is not installed (pip install -e \".[
 #: Namespaces whose every public function and class must have a page (and every lucid
 #: subpackage these list in their ``__all__``, see ``_namespaces``).
 NAMESPACES = ["lucid", "lucid.random", "lucid.autograd", "lucid.kernels", "lucid.testing",
-              "lucid.nn.functional", "lucid.nn"]
+              "lucid.nn.functional", "lucid.nn", "lucid.course"]
 
 
 def _namespaces():

@@ -26,6 +26,7 @@ EXPECTED = {
     "04_conv_autoencoder_1d.py": (["04_autoencoder_reconstructions.png", "04_autoencoder_loss.png"],
                                   "test MSE"),
     "05_kernel_twins.py": (["05_twin_timings.png"], "reference twin == six loops"),
+    "06_assignment.py": (["06_assignment_timings.png"], "Conv2d on my kernel == Conv2d on lucid's"),
     "07_outgrow_lucid.py": (["07_paths_agree.png"], "the paths agree with lucid"),
     "08_char_lstm.py": (["08_char_lstm_loss.png"], "sampled line:"),
 }

@@ -34,6 +34,7 @@ NAMESPACES = [
     ("lucid.testing", "lucid.testing", "assert_close, gradcheck and check_kernels."),
     ("lucid.nn.functional", "lucid.nn.functional", "Layers as functions of their inputs."),
     ("lucid.nn", "lucid.nn", "Layers as Modules that own their parameters."),
+    ("lucid.course", "lucid.course", "Assignments from lucid's source, graded against its twins."),
 ]
 
 #: Section titles for the modules that define public names (others use their docstring).

@@ -220,7 +220,7 @@ INDEX = """\
 Tutorials
 =========
 
-Five homework-style walkthroughs. Each is a Python script in ``tutorials/`` that you can
+Homework-style walkthroughs. Each is a Python script in ``tutorials/`` that you can
 run, change and run again: ``python tutorials/02_mlp.py FIGURE_FOLDER`` writes its figures
 to ``FIGURE_FOLDER`` (else to ``$LUCID_TUTORIAL_FIGURES``, else to a temporary folder,
 never to the current directory), and ``LUCID_TUTORIAL_FAST=1`` runs it briefly, as the

@@ -16,6 +16,7 @@ from lucid._ext import _checks
 __all__ = ["scatter_add"]
 
 
+# [kernel: scatter_add]
 def scatter_add(target, index, values):
     """Add each row ``values[i]`` into ``target[index[i]]``, in place.
 
@@ -34,3 +35,4 @@ def scatter_add(target, index, values):
     _checks.scatter_add(target, index, values)
     for i in range(index.shape[0]):
         target[index[i]] += values[i]
+# [end kernel: scatter_add]

@@ -24,6 +24,7 @@ Algorithm (the same one PyTorch's engine uses, without threads):
 import numpy as np
 
 from lucid.autograd import inplace as _inplace
+from lucid.autograd.observe import run_backward as _observed_backward, state as _observe_state
 from lucid.error import BackwardError
 
 __all__ = ["backward", "grad_dtype", "unbroadcast"]
@@ -158,7 +159,8 @@ def backward(root, grad, retain_graph=False):
         if n._writes != _inplace.state.writes:
             _inplace.check_saved(n)
         try:
-            input_grads = n.backward(n, g)
+            input_grads = n.backward(n, g) if not _observe_state.observers \
+                else _observed_backward(n, g)
         except Exception as exc:   # name the op (the original lucid's BackwardError)
             raise BackwardError(g.shape, type(n), exc) from exc
         if type(input_grads) is not tuple:

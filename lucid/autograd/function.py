@@ -39,7 +39,7 @@ from numpy import asarray, ndarray
 from lucid.autograd.flops import state as _flop_state
 from lucid.autograd.grad_mode import state as _grad_state
 from lucid.autograd.inplace import state as _write_state
-from lucid.autograd.observe import state as _observe_state
+from lucid.autograd.observe import begin as _observe_begin, state as _observe_state
 
 __all__ = ["Function"]
 
@@ -72,6 +72,9 @@ class Function:
     def apply(cls, *inputs, **params):
         """Run ``forward`` on the inputs' arrays and record a node when grad is needed."""
         ctx = cls.__new__(cls)
+        observers = _observe_state.observers
+        if observers:
+            _observe_begin(cls, observers)
         arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
         out = cls.forward(ctx, *arrays, **params)
         if type(out) is not ndarray:  # a NumPy scalar from a full reduction
@@ -90,8 +93,8 @@ class Function:
         if _flop_state.counting:
             result._flops = (cls.flops(ctx, out, *arrays),
                              tuple(x for x in inputs if isinstance(x, Tensor)))
-        if _observe_state.observers:
-            for callback in _observe_state.observers:
+        if observers:
+            for callback in observers:
                 callback(cls, inputs, params, result)
         return result
 

@@ -189,6 +189,7 @@ TypeError
 
 
 # ============================================================ binary arithmetic
+# [exercise: add]
 class Add(Function):
     r"""``z = a + b``;  ``dL/da = dL/dz``, ``dL/db = dL/dz``."""
 
@@ -199,6 +200,7 @@ class Add(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad, grad
+# [end exercise: add]
 
 
 @shared_doc(_BINARY_SECTIONS)
@@ -261,6 +263,7 @@ def sub(a, b):
     return _binary(Sub, "sub", a, b)
 
 
+# [exercise: multiply]
 class Multiply(Function):
     r"""``z = a * b``;  ``dL/da = dL/dz * b``, ``dL/db = dL/dz * a``."""
 
@@ -274,6 +277,7 @@ class Multiply(Function):
         need_a, need_b = ctx.needs_input_grad
         return (grad * ctx.b if need_a else None,
                 grad * ctx.a if need_b else None)
+# [end exercise: multiply]
 
 
 @shared_doc(_BINARY_SECTIONS)
@@ -537,6 +541,7 @@ def neg(input_):
     return _unary(Neg, "neg", input_)
 
 
+# [exercise: exp]
 class Exp(Function):
     r"""``y = exp(x)``;  ``dL/dx = dL/dy * y``."""
 
@@ -549,6 +554,7 @@ class Exp(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad * ctx.y
+# [end exercise: exp]
 
 
 @shared_doc(_UNARY_SECTIONS)
@@ -574,6 +580,7 @@ def exp(input_):
     return _unary(Exp, "exp", input_)
 
 
+# [exercise: log]
 class Log(Function):
     r"""``y = ln x``;  ``dL/dx = dL/dy / x``."""
 
@@ -585,6 +592,7 @@ class Log(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad / ctx.x
+# [end exercise: log]
 
 
 @shared_doc(_UNARY_SECTIONS)

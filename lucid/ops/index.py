@@ -63,6 +63,7 @@ def scatter_add_rows(values, rows, n_rows):
 
 
 # ------------------------------------------------------------------------ Functions
+# [exercise: indexing]
 class BasicIndex(DataMovement):
     r"""``y = x[index]`` for a basic index (ints, slices, None, Ellipsis).
 
@@ -129,6 +130,7 @@ class AdvancedIndex(DataMovement):
         positions = np.arange(size, dtype=np.int64).reshape(ctx.shape)[ctx.index]
         flat = scatter_add_rows(grad.reshape(-1), positions.reshape(-1), size)
         return flat.reshape(ctx.shape)
+# [end exercise: indexing]
 
 
 class Where(DataMovement):

@@ -46,6 +46,7 @@ def _mismatch(name, a, b, what_a, size_a, what_b, size_b):
 
 
 # ---------------------------------------------------------------------- matmul
+# [exercise: matmul]
 class MatMul(Function):
     r"""``C = A @ B`` over a (broadcast) batch; ``dA = dC B^T``, ``dB = A^T dC``.
 
@@ -106,6 +107,7 @@ def _matmul_grads(ctx, A, B, G):
             dB = dB[..., 0]
     # broadcast batch axes are summed back to each operand's shape by the engine
     return dA, dB
+# [end exercise: matmul]
 
 
 def _batch_mismatch(a, b, batch_a, batch_b):

@@ -16,6 +16,7 @@ from lucid.autograd.function import Function
 __all__ = []  # Functions only; the public functions are in lucid.nn.functional.linear
 
 
+# [exercise: linear]
 class Linear(Function):
     r"""``y = x W^T + b``, ``x`` of shape ``(*, in)``, ``W`` ``(out, in)``, ``b`` ``(out,)``.
 
@@ -49,6 +50,7 @@ class Linear(Function):
             dw = g2.T @ x.reshape(-1, w.shape[1]) if need_w else None
         db = g2.sum(axis=0) if need_b else None
         return dx, dw, db
+# [end exercise: linear]
 
 
 class Bilinear(Function):

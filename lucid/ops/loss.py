@@ -311,6 +311,7 @@ class NLLLoss(Function):
         return np.moveaxis(-coef * ctx.q, -1, ctx.axis), None, None
 
 
+# [exercise: cross_entropy]
 class CrossEntropy(Function):
     r"""``L = reduce(-sum_c q_{n,c} log_softmax(z)_{n,c})``, fused (class axis ``axis``).
 
@@ -367,3 +368,4 @@ class CrossEntropy(Function):
         if ctx.target_scale is not None and ctx.needs_input_grad[1]:
             dt = np.moveaxis(-coef * ctx.target_scale * logp, -1, ctx.axis)
         return np.moveaxis(dz, -1, ctx.axis), dt, None
+# [end exercise: cross_entropy]

@@ -42,6 +42,7 @@ def _sum_to(a, shape):
     return a.sum(axis=axes, keepdims=True) if axes else a
 
 
+# [exercise: batch_norm]
 class AffineNorm(Function):
     r"""``y = (x - mean) / sqrt(var + eps) * w + b`` over ``axes`` (see the module docstring).
 
@@ -97,6 +98,7 @@ class AffineNorm(Function):
         if need_b:
             db = _sum_to(grad, ctx.param_shape).reshape(ctx.b_shape)
         return dx, dw, db
+# [end exercise: batch_norm]
 
 
 def _update_running(running, mean, var, n):

@@ -100,6 +100,7 @@ TypeError
 
 
 # ------------------------------------------------------------------------- sum
+# [exercise: sum]
 class Sum(Function):
     r"""``y = sum_{axis} x``;  ``dL/dx = broadcast(dL/dy)``."""
 
@@ -116,6 +117,7 @@ class Sum(Function):
     @staticmethod
     def backward(ctx, grad):
         return np.broadcast_to(_expand(grad, ctx.shape, ctx.axis, ctx.keepdims), ctx.shape)
+# [end exercise: sum]
 
 
 @_TORCH_NAMES

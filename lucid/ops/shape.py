@@ -66,6 +66,7 @@ def _check_shapes(tensors, name, skip_axis=None):
 
 
 # ---------------------------------------------------------------------- Functions
+# [exercise: reshape]
 class Reshape(DataMovement):
     r"""``y = x.reshape(shape)`` (same elements, same row-major order);
     ``dL/dx = (dL/dy).reshape(x.shape)``."""
@@ -78,8 +79,10 @@ class Reshape(DataMovement):
     @staticmethod
     def backward(ctx, grad):
         return grad.reshape(ctx.in_shape)
+# [end exercise: reshape]
 
 
+# [exercise: transpose]
 class Transpose(DataMovement):
     r"""``y = x.transpose(axes)``, i.e. ``y.shape[i] = x.shape[axes[i]]``;
     ``dL/dx = (dL/dy).transpose(argsort(axes))`` (the inverse permutation)."""
@@ -92,6 +95,7 @@ class Transpose(DataMovement):
     @staticmethod
     def backward(ctx, grad):
         return grad.transpose(np.argsort(ctx.axes))
+# [end exercise: transpose]
 
 
 class Concatenate(DataMovement):

@@ -14,6 +14,7 @@ from lucid.optim.optimizer import (Optimizer, apply_weight_decay, check_betas,
 __all__ = ["Adam", "AdamW", "NAdam", "RAdam", "Adamax"]
 
 
+# [exercise: adam]
 def _update_moments(state, grad, beta1, beta2):
     """Move the moving averages towards the new gradient (in place in ``state``).
 
@@ -130,6 +131,7 @@ class Adam(_AdamBase):
         step_size = lr / (1 - beta1 ** t)
         denom = np.sqrt(v) / (1 - beta2 ** t) ** 0.5 + eps
         param -= step_size * state["exp_avg"] / denom
+# [end exercise: adam]
 
 
 class AdamW(Adam):

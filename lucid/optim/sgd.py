@@ -5,6 +5,7 @@ from lucid.optim.optimizer import Optimizer, apply_weight_decay, check_non_negat
 __all__ = ["SGD"]
 
 
+# [exercise: sgd]
 class SGD(Optimizer):
     r"""Stochastic gradient descent (optionally with momentum), PyTorch's rule.
 
@@ -95,3 +96,4 @@ class SGD(Optimizer):
                 buf += (1 - dampening) * grad
             grad = grad + momentum * buf if group["nesterov"] else buf
         param -= lr * grad
+# [end exercise: sgd]
