@@ -1,0 +1,148 @@
+r"""Cross-entropy kernels, compiled twin of :mod:`lucid._ext.loss`.
+
+The loop nest, for ``cross_entropy_forward`` (scores ``z`` of shape ``(N, C)``)::
+
+    for n in range(N):                          # parallel: prange
+        m = max(z[n, c] for c in range(C))         # NumPy's vectorised max
+        e[n, c] = exp(z[n, c] - m)                  # NumPy's vectorised exp
+        s = sum(e[n, c] for c in range(C))
+        p[n, c] = e[n, c] / s
+        loss[n] = w[t[n]] * (m + log(s) - z[n, t[n]])   # 0 if t[n] == ignore_index
+
+and for ``cross_entropy_backward``::
+
+    for n in range(N):                          # parallel: prange
+        k = coef[n] * w[t[n]]                       # 0 if t[n] == ignore_index
+        for c in range(C):
+            grad_z[n, c] = k * p[n, c]
+        grad_z[n, t[n]] -= k
+
+What makes it fast: the target is an index, so no ``(N, C)`` one-hot matrix is made,
+filled and multiplied (the op's NumPy path built the target distribution, the
+log-softmax, their product, and in the backward the softmax and the difference: about
+ten passes over ``N * C`` values, the largest arrays of a language model's step). The
+row maxima and the exponentials are NumPy's ``max`` and ``exp`` on the whole array: it is vectorised for the
+machine at run time, while the C library's ``exp`` is a call per element (this kernel
+ran 3x slower than NumPy with it). The sums run in four double-precision chains; the
+backward is one multiply per element the compiler vectorises.
+"""
+import numpy as np
+
+from cython.parallel cimport prange
+from libc.math cimport log
+from libc.stdint cimport int64_t
+
+from lucid._ext import _checks
+from lucid._ext._openmp import threads_for
+
+__all__ = ["cross_entropy_forward", "cross_entropy_backward"]
+
+ctypedef fused real:
+    float
+    double
+
+
+cdef inline real _target_weight(int64_t t, const real* weight, int64_t ignore_index) noexcept nogil:
+    """``w[t]``, 1 without weights, 0 for an ignored row."""
+    if t == ignore_index:
+        return 0
+    return 1 if weight == NULL else weight[t]
+
+
+# [loops: cross_entropy_forward]
+cdef void _finish_row(const real* z, real* e, Py_ssize_t C, real m, int64_t t,
+                      const real* weight, int64_t ignore_index, real* loss) noexcept nogil:
+    """``e`` holds ``exp(z - m)``: make it the softmax, write the row's loss."""
+    cdef double t0 = 0, t1 = 0, t2 = 0, t3 = 0
+    cdef Py_ssize_t c = 0
+    cdef real total, inverse, w_t
+    while c + 4 <= C:
+        t0 += e[c]; t1 += e[c + 1]; t2 += e[c + 2]; t3 += e[c + 3]
+        c += 4
+    while c < C:
+        t0 += e[c]
+        c += 1
+    total = <real>((t0 + t1) + (t2 + t3))
+    inverse = 1 / total
+    for c in range(C):
+        e[c] = e[c] * inverse
+    w_t = _target_weight(t, weight, ignore_index)
+    loss[0] = w_t * (m + <real>log(total) - z[t]) if w_t != 0 else 0
+
+
+def _finish(const real[:, ::1] z, real[:, ::1] e, const real[:, ::1] m,
+            const int64_t[::1] target, weight, int64_t ignore_index, real[::1] loss,
+            int threads):
+    cdef const real[::1] w
+    cdef const real* wp = NULL
+    cdef Py_ssize_t n, C = z.shape[1]
+    if weight is not None:
+        w = weight
+        wp = &w[0]
+    for n in prange(z.shape[0], nogil=True, schedule="static", num_threads=threads):
+        _finish_row(&z[n, 0], &e[n, 0], C, m[n, 0], target[n], wp, ignore_index, &loss[n])
+# [end loops: cross_entropy_forward]
+
+
+# [kernel: cross_entropy_forward]
+def cross_entropy_forward(z, target, weight, ignore_index):
+    """The weighted loss of each row of scores and its softmax, a row per thread::
+
+        for n in prange(N):
+            m = max(z[n]);  e = exp(z[n] - m);  s = sum(e)
+            p[n] = e / s
+            loss[n] = w[t[n]] * (m + log(s) - z[n, t[n]])    # 0 for an ignored row
+    """
+    _checks.cross_entropy_forward(z, target, weight, ignore_index)
+    loss = np.empty(z.shape[0], dtype=z.dtype)
+    if not z.shape[0]:
+        return loss, np.empty_like(z)
+    m = z.max(axis=1, keepdims=True)                   # NumPy's vectorised max and exp
+    p = np.subtract(z, m)
+    np.exp(p, out=p)
+    _finish(z, p, m, target, weight, ignore_index, loss, threads_for(2 * z.size))
+    return loss, p
+# [end kernel: cross_entropy_forward]
+
+
+# [loops: cross_entropy_backward]
+cdef void _backward_row(const real* p, Py_ssize_t C, int64_t t, const real* weight,
+                        int64_t ignore_index, real coef, real* grad) noexcept nogil:
+    cdef Py_ssize_t c
+    cdef real k = coef * _target_weight(t, weight, ignore_index)
+    if k == 0:
+        for c in range(C):
+            grad[c] = 0
+        return
+    for c in range(C):
+        grad[c] = k * p[c]
+    grad[t] -= k
+
+
+def _backward(const real[:, ::1] p, const int64_t[::1] target, weight, int64_t ignore_index,
+              const real[::1] coef, real[:, ::1] grad, int threads):
+    cdef const real[::1] w
+    cdef const real* wp = NULL
+    cdef Py_ssize_t N = p.shape[0], C = p.shape[1], n
+    if weight is not None:
+        w = weight
+        wp = &w[0]
+    for n in prange(N, nogil=True, schedule="static", num_threads=threads):
+        _backward_row(&p[n, 0], C, target[n], wp, ignore_index, coef[n], &grad[n, 0])
+# [end loops: cross_entropy_backward]
+
+
+# [kernel: cross_entropy_backward]
+def cross_entropy_backward(p, target, weight, ignore_index, coef):
+    """The gradient with respect to the scores: softmax minus one-hot, scaled per row::
+
+        for n in prange(N):
+            k = coef[n] * w[t[n]]                          # 0 for an ignored row
+            grad_z[n] = k * p[n];  grad_z[n, t[n]] -= k
+    """
+    _checks.cross_entropy_backward(p, target, weight, ignore_index, coef)
+    grad = np.empty_like(p)
+    if p.shape[0]:
+        _backward(p, target, weight, ignore_index, coef, grad, threads_for(2 * p.size))
+    return grad
+# [end kernel: cross_entropy_backward]
