@@ -2,7 +2,7 @@ r"""Cross-entropy kernels, compiled twin of :mod:`lucid._ext.loss`.
 
 The loop nest, for ``cross_entropy_forward`` (scores ``z`` of shape ``(N, C)``)::
 
-    for n in range(N):                          # parallel: prange
+    for n in range(N):                          # one thread (module docstring)
         m = max(z[n, c] for c in range(C))         # NumPy's vectorised max
         e[n, c] = exp(z[n, c] - m)                  # NumPy's vectorised exp
         s = sum(e[n, c] for c in range(C))
@@ -11,7 +11,7 @@ The loop nest, for ``cross_entropy_forward`` (scores ``z`` of shape ``(N, C)``):
 
 and for ``cross_entropy_backward``::
 
-    for n in range(N):                          # parallel: prange
+    for n in range(N):                          # one thread (module docstring)
         k = coef[n] * w[t[n]]                       # 0 if t[n] == ignore_index
         for c in range(C):
             grad_z[n, c] = k * p[n, c]
@@ -24,16 +24,17 @@ ten passes over ``N * C`` values, the largest arrays of a language model's step)
 row maxima and the exponentials are NumPy's ``max`` and ``exp`` on the whole array: it is vectorised for the
 machine at run time, while the C library's ``exp`` is a call per element (this kernel
 ran 3x slower than NumPy with it). The sums run in four double-precision chains; the
-backward is one multiply per element the compiler vectorises.
+backward is one multiply per element the compiler vectorises. One thread: on this
+2-core machine shared with other processes, a second OpenMP thread woken for a loop
+this short often waited for the scheduler longer than the loop ran (as the batch-norm
+kernels measured, ``_norm.pyx``).
 """
 import numpy as np
 
-from cython.parallel cimport prange
 from libc.math cimport log
 from libc.stdint cimport int64_t
 
 from lucid._ext import _checks
-from lucid._ext._openmp import threads_for
 
 __all__ = ["cross_entropy_forward", "cross_entropy_backward"]
 
@@ -71,24 +72,24 @@ cdef void _finish_row(const real* z, real* e, Py_ssize_t C, real m, int64_t t,
 
 
 def _finish(const real[:, ::1] z, real[:, ::1] e, const real[:, ::1] m,
-            const int64_t[::1] target, weight, int64_t ignore_index, real[::1] loss,
-            int threads):
+            const int64_t[::1] target, weight, int64_t ignore_index, real[::1] loss):
     cdef const real[::1] w
     cdef const real* wp = NULL
     cdef Py_ssize_t n, C = z.shape[1]
     if weight is not None:
         w = weight
         wp = &w[0]
-    for n in prange(z.shape[0], nogil=True, schedule="static", num_threads=threads):
-        _finish_row(&z[n, 0], &e[n, 0], C, m[n, 0], target[n], wp, ignore_index, &loss[n])
+    with nogil:
+        for n in range(z.shape[0]):
+            _finish_row(&z[n, 0], &e[n, 0], C, m[n, 0], target[n], wp, ignore_index, &loss[n])
 # [end loops: cross_entropy_forward]
 
 
 # [kernel: cross_entropy_forward]
 def cross_entropy_forward(z, target, weight, ignore_index):
-    """The weighted loss of each row of scores and its softmax, a row per thread::
+    """The weighted loss of each row of scores and its softmax, row by row::
 
-        for n in prange(N):
+        for n in range(N):
             m = max(z[n]);  e = exp(z[n] - m);  s = sum(e)
             p[n] = e / s
             loss[n] = w[t[n]] * (m + log(s) - z[n, t[n]])    # 0 for an ignored row
@@ -100,7 +101,7 @@ def cross_entropy_forward(z, target, weight, ignore_index):
     m = z.max(axis=1, keepdims=True)                   # NumPy's vectorised max and exp
     p = np.subtract(z, m)
     np.exp(p, out=p)
-    _finish(z, p, m, target, weight, ignore_index, loss, threads_for(2 * z.size))
+    _finish(z, p, m, target, weight, ignore_index, loss)
     return loss, p
 # [end kernel: cross_entropy_forward]
 
@@ -120,15 +121,16 @@ cdef void _backward_row(const real* p, Py_ssize_t C, int64_t t, const real* weig
 
 
 def _backward(const real[:, ::1] p, const int64_t[::1] target, weight, int64_t ignore_index,
-              const real[::1] coef, real[:, ::1] grad, int threads):
+              const real[::1] coef, real[:, ::1] grad):
     cdef const real[::1] w
     cdef const real* wp = NULL
     cdef Py_ssize_t N = p.shape[0], C = p.shape[1], n
     if weight is not None:
         w = weight
         wp = &w[0]
-    for n in prange(N, nogil=True, schedule="static", num_threads=threads):
-        _backward_row(&p[n, 0], C, target[n], wp, ignore_index, coef[n], &grad[n, 0])
+    with nogil:
+        for n in range(N):
+            _backward_row(&p[n, 0], C, target[n], wp, ignore_index, coef[n], &grad[n, 0])
 # [end loops: cross_entropy_backward]
 
 
@@ -136,13 +138,13 @@ def _backward(const real[:, ::1] p, const int64_t[::1] target, weight, int64_t i
 def cross_entropy_backward(p, target, weight, ignore_index, coef):
     """The gradient with respect to the scores: softmax minus one-hot, scaled per row::
 
-        for n in prange(N):
+        for n in range(N):
             k = coef[n] * w[t[n]]                          # 0 for an ignored row
             grad_z[n] = k * p[n];  grad_z[n, t[n]] -= k
     """
     _checks.cross_entropy_backward(p, target, weight, ignore_index, coef)
     grad = np.empty_like(p)
     if p.shape[0]:
-        _backward(p, target, weight, ignore_index, coef, grad, threads_for(2 * p.size))
+        _backward(p, target, weight, ignore_index, coef, grad)
     return grad
 # [end kernel: cross_entropy_backward]

@@ -2,7 +2,7 @@ r"""Batch normalisation kernels, compiled twin of :mod:`lucid._ext.norm`.
 
 The loop nest, for ``batch_norm_forward`` (``x`` of shape ``(N, C, L)``, ``M = N * L``)::
 
-    for c in range(C):                          # parallel: prange
+    for c in range(C):                          # one thread (module docstring)
         mean[c] = sum(x[n, c, l] for n, l) / M
         var[c] = sum((x[n, c, l] - mean[c]) ** 2 for n, l) / M
         r = 1 / sqrt(var[c] + eps)
@@ -12,7 +12,7 @@ The loop nest, for ``batch_norm_forward`` (``x`` of shape ``(N, C, L)``, ``M = N
 
 and for ``batch_norm_backward``::
 
-    for c in range(C):                          # parallel: prange
+    for c in range(C):                          # one thread (module docstring)
         r = 1 / sqrt(var[c] + eps)
         grad_bias[c] = sum(g[n, c, l] for n, l)
         grad_weight[c] = sum(g[n, c, l] * (x[n, c, l] - mean[c]) * r for n, l)
@@ -22,19 +22,21 @@ and for ``batch_norm_backward``::
                 grad_x[n, c, l] = weight[c] * r * (g[n, c, l] - grad_bias[c] / M
                                                    - xhat * grad_weight[c] / M)
 
-What makes it fast: a channel is one thread's work from its first sum to its last
-write, so its values stay in that core's cache between the passes (NumPy's version
-makes seven passes over arrays of ``x``'s size and allocates four of them); the sums
-are kept in double precision (as exact as the reference's pairwise sums, or more);
-the inner loops run over ``L`` contiguous values the compiler vectorises.
+What makes it fast: a channel is worked through from its first sum to its last write
+while its values are still in the cache (NumPy's version makes seven passes over
+arrays of ``x``'s size and allocates four of them); the sums are kept in double
+precision (as exact as the reference's pairwise sums, or more), in four independent
+chains; the inner loops run over ``L`` contiguous values. One thread: measured
+forward + backward on the ResNet's shapes, one thread ran 3.5-6x faster than the
+reference (``(32, 16, 1024)`` float32: 1.9 ms against 6.6 ms), while a ``prange`` over
+the channels on two threads ran only 1.1-2x faster on the loaded machine (6.2 ms),
+its second thread waiting for a core.
 """
 import numpy as np
 
-from cython.parallel cimport prange
 from libc.math cimport sqrt
 
 from lucid._ext import _checks
-from lucid._ext._openmp import threads_for
 
 __all__ = ["batch_norm_forward", "batch_norm_backward"]
 
@@ -99,7 +101,7 @@ cdef void _forward_channel(const real* x, real* y, real* mean, real* var, const 
 
 
 def _forward(const real[:, :, ::1] x, real[:, :, ::1] y, real[::1] mean, real[::1] var,
-             weight, bias, double eps, int threads):
+             weight, bias, double eps):
     cdef const real[::1] w, b
     cdef const real* wp = NULL
     cdef const real* bp = NULL
@@ -110,18 +112,19 @@ def _forward(const real[:, :, ::1] x, real[:, :, ::1] y, real[::1] mean, real[::
     if bias is not None:
         b = bias
         bp = &b[0]
-    for c in prange(C, nogil=True, schedule="static", num_threads=threads):
-        _forward_channel(&x[0, 0, 0], &y[0, 0, 0], &mean[0], &var[0], wp, bp, <real>eps,
-                         N, C, L, c)
+    with nogil:
+        for c in range(C):
+            _forward_channel(&x[0, 0, 0], &y[0, 0, 0], &mean[0], &var[0], wp, bp, <real>eps,
+                             N, C, L, c)
 # [end loops: batch_norm_forward]
 
 
 # [kernel: batch_norm_forward]
 def batch_norm_forward(x, weight, bias, eps):
     """Normalise each channel of ``x`` (N, C, L) over its batch and spatial values; returns
-    ``(y, mean, var)``, one thread per channel::
+    ``(y, mean, var)``, channel by channel::
 
-        for c in prange(C):
+        for c in range(C):
             mean[c] = sum(x[:, c, :]) / M;  var[c] = sum((x[:, c, :] - mean[c])**2) / M
             y[:, c, :] = (x[:, c, :] - mean[c]) / sqrt(var[c] + eps) * weight[c] + bias[c]
     """
@@ -130,7 +133,7 @@ def batch_norm_forward(x, weight, bias, eps):
     mean = np.empty(x.shape[1], dtype=x.dtype)
     var = np.empty(x.shape[1], dtype=x.dtype)
     if x.size:
-        _forward(x, y, mean, var, weight, bias, float(eps), threads_for(3 * x.size))
+        _forward(x, y, mean, var, weight, bias, float(eps))
     return y, mean, var
 # [end kernel: batch_norm_forward]
 
@@ -177,25 +180,26 @@ cdef void _backward_channel(const real* g, const real* x, const real* mean, cons
 
 def _backward(const real[:, :, ::1] grad, const real[:, :, ::1] x, const real[::1] mean,
               const real[::1] var, weight, double eps, real[:, :, ::1] grad_x,
-              real[::1] grad_weight, real[::1] grad_bias, int threads):
+              real[::1] grad_weight, real[::1] grad_bias):
     cdef const real[::1] w
     cdef const real* wp = NULL
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], L = x.shape[2], c
     if weight is not None:
         w = weight
         wp = &w[0]
-    for c in prange(C, nogil=True, schedule="static", num_threads=threads):
-        _backward_channel(&grad[0, 0, 0], &x[0, 0, 0], &mean[0], &var[0], wp, <real>eps,
-                          &grad_x[0, 0, 0], &grad_weight[0], &grad_bias[0], N, C, L, c)
+    with nogil:
+        for c in range(C):
+            _backward_channel(&grad[0, 0, 0], &x[0, 0, 0], &mean[0], &var[0], wp, <real>eps,
+                              &grad_x[0, 0, 0], &grad_weight[0], &grad_bias[0], N, C, L, c)
 # [end loops: batch_norm_backward]
 
 
 # [kernel: batch_norm_backward]
 def batch_norm_backward(grad, x, mean, var, weight, eps):
     """The gradients of :func:`batch_norm_forward`, ``(grad_x, grad_weight, grad_bias)``,
-    two passes per channel, one thread per channel::
+    two passes per channel::
 
-        for c in prange(C):
+        for c in range(C):
             grad_bias[c] = sum(g[:, c, :]);  grad_weight[c] = sum(g[:, c, :] * xhat[:, c, :])
             grad_x[:, c, :] = weight[c] * r[c] * (g[:, c, :] - grad_bias[c] / M
                                                   - xhat[:, c, :] * grad_weight[c] / M)
@@ -206,6 +210,6 @@ def batch_norm_backward(grad, x, mean, var, weight, eps):
     grad_bias = np.zeros(x.shape[1], dtype=x.dtype)
     if x.size:
         _backward(grad, x, mean, var, weight, float(eps), grad_x, grad_weight,
-                  grad_bias, threads_for(4 * x.size))
+                  grad_bias)
     return grad_x, grad_weight, grad_bias
 # [end kernel: batch_norm_backward]
