@@ -22,6 +22,10 @@ Backward, with :math:`g = \partial L/\partial y`, :math:`h = g\gamma`, :math:`r 
 (evaluation mode: the running mean and variance) :math:`\mu, \sigma^2` are constants and
 :math:`\partial L/\partial x = r h`.
 
+Batch normalisation in training mode (statistics over every axis but the channel
+axis 1) runs on the ``norm`` kernels (:mod:`lucid._ext.norm`), which compute the same
+formulas channel by channel and keep ``x`` (not :math:`\hat x`) for the backward.
+
 This Function takes checked arguments; :mod:`lucid.nn.functional.norm` checks user
 input first.
 """
@@ -97,7 +101,7 @@ class AffineNorm(Function):
 def _batch_norm_axes(x, axes):
     """Whether ``axes`` are all but the channel axis 1 (batch norm in training mode) of a
     float32/float64 ``x``: then the fused ``norm`` kernels compute it (see
-    :mod:`lucid._ext.norm`: the same maths, one thread per channel)."""
+    :mod:`lucid._ext.norm`: the same maths in one or two passes per channel)."""
     return (x.ndim >= 2 and x.size > 0 and tuple(axes) == (0, *range(2, x.ndim))
             and x.dtype in (np.float32, np.float64))
 
