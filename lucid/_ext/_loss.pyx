@@ -35,6 +35,7 @@ from libc.math cimport log
 from libc.stdint cimport int64_t
 
 from lucid._ext import _checks
+from lucid._ext._sums cimport sum4
 
 __all__ = ["cross_entropy_forward", "cross_entropy_backward"]
 
@@ -54,16 +55,8 @@ cdef inline real _target_weight(int64_t t, const real* weight, int64_t ignore_in
 cdef void _finish_row(const real* z, real* e, Py_ssize_t C, real m, int64_t t,
                       const real* weight, int64_t ignore_index, real* loss) noexcept nogil:
     """``e`` holds ``exp(z - m)``: make it the softmax, write the row's loss."""
-    cdef double t0 = 0, t1 = 0, t2 = 0, t3 = 0
-    cdef Py_ssize_t c = 0
-    cdef real total, inverse, w_t
-    while c + 4 <= C:
-        t0 += e[c]; t1 += e[c + 1]; t2 += e[c + 2]; t3 += e[c + 3]
-        c += 4
-    while c < C:
-        t0 += e[c]
-        c += 1
-    total = <real>((t0 + t1) + (t2 + t3))
+    cdef Py_ssize_t c
+    cdef real total = <real>sum4(e, C), inverse, w_t
     inverse = 1 / total
     for c in range(C):
         e[c] = e[c] * inverse

@@ -37,6 +37,7 @@ import numpy as np
 from libc.math cimport sqrt
 
 from lucid._ext import _checks
+from lucid._ext._sums cimport sum4
 
 __all__ = ["batch_norm_forward", "batch_norm_backward"]
 
@@ -46,21 +47,7 @@ ctypedef fused real:
 
 
 # [loops: batch_norm_forward]
-# The sums run four independent chains (four partial sums, added at the end): one chain
-# waits for each addition to finish before the next (the compiler may not reorder
-# floating-point sums), and was the forward's bottleneck.
-cdef inline double _sum(const real* a, Py_ssize_t n) noexcept nogil:
-    cdef double t0 = 0, t1 = 0, t2 = 0, t3 = 0
-    cdef Py_ssize_t l = 0
-    while l + 4 <= n:
-        t0 += a[l]; t1 += a[l + 1]; t2 += a[l + 2]; t3 += a[l + 3]
-        l += 4
-    while l < n:
-        t0 += a[l]
-        l += 1
-    return (t0 + t1) + (t2 + t3)
-
-
+# The sums run four independent chains (``_sums.sum4``; the squares likewise).
 cdef inline double _sum_squares(const real* a, Py_ssize_t n, real mu) noexcept nogil:
     cdef double t0 = 0, t1 = 0, t2 = 0, t3 = 0, d0, d1, d2, d3
     cdef Py_ssize_t l = 0
@@ -84,7 +71,7 @@ cdef void _forward_channel(const real* x, real* y, real* mean, real* var, const 
     cdef double total = 0, squares = 0
     cdef real mu, r, scale, shift
     for n in range(N):
-        total += _sum(x + (n * C + c) * L, L)
+        total += sum4(x + (n * C + c) * L, L)
     mu = <real>(total / (N * L))
     for n in range(N):
         squares += _sum_squares(x + (n * C + c) * L, L, mu)
