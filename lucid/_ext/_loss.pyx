@@ -7,7 +7,7 @@ The loop nest, for ``cross_entropy_forward`` (scores ``z`` of shape ``(N, C)``):
         e[n, c] = exp(z[n, c] - m)                  # NumPy's vectorised exp
         s = sum(e[n, c] for c in range(C))
         p[n, c] = e[n, c] / s
-        loss[n] = w[t[n]] * (m + log(s) - z[n, t[n]])   # 0 if t[n] == ignore_index
+        loss[n] = w[t[n]] * ((m - z[n, t[n]]) + log(s))  # 0 if t[n] == ignore_index
 
 and for ``cross_entropy_backward``::
 
@@ -56,12 +56,15 @@ cdef void _finish_row(const real* z, real* e, Py_ssize_t C, real m, int64_t t,
                       const real* weight, int64_t ignore_index, real* loss) noexcept nogil:
     """``e`` holds ``exp(z - m)``: make it the softmax, write the row's loss."""
     cdef Py_ssize_t c
-    cdef real total = <real>sum4(e, C), inverse, w_t
+    cdef double total = sum4(e, C)
+    cdef real inverse = <real>(1 / total), w_t
     inverse = 1 / total
     for c in range(C):
         e[c] = e[c] * inverse
     w_t = _target_weight(t, weight, ignore_index)
-    loss[0] = w_t * (m + <real>log(total) - z[t]) if w_t != 0 else 0
+    # (m - z[t]) + log(total), total in double: not lse - z[t], whose two close numbers
+    # would round a small loss away (as the reference twin says)
+    loss[0] = w_t * ((m - z[t]) + <real>log(total)) if w_t != 0 else 0
 
 
 def _finish(const real[:, ::1] z, real[:, ::1] e, const real[:, ::1] m,
@@ -85,7 +88,7 @@ def cross_entropy_forward(z, target, weight, ignore_index):
         for n in range(N):
             m = max(z[n]);  e = exp(z[n] - m);  s = sum(e)
             p[n] = e / s
-            loss[n] = w[t[n]] * (m + log(s) - z[n, t[n]])    # 0 for an ignored row
+            loss[n] = w[t[n]] * ((m - z[n, t[n]]) + log(s))  # 0 for an ignored row
     """
     _checks.cross_entropy_forward(z, target, weight, ignore_index)
     loss = np.empty(z.shape[0], dtype=z.dtype)

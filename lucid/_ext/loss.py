@@ -62,12 +62,15 @@ def cross_entropy_forward(z, target, weight, ignore_index):
     _checks.cross_entropy_forward(z, target, weight, ignore_index)
     m = z.max(axis=1, keepdims=True) if z.shape[0] else np.zeros((0, 1), z.dtype)
     e = np.exp(z - m)
-    total = e.sum(axis=1, keepdims=True)
-    lse = (m + np.log(total))[:, 0]
+    total = e.sum(axis=1, keepdims=True, dtype=np.float64)    # 1 <= total <= C
     t, w_t = _target_weight(target, weight, ignore_index, z.dtype)
     z_t = z[np.arange(z.shape[0]), t]
-    loss = np.where(w_t != 0, w_t * (lse - z_t), z.dtype.type(0))
-    return loss.astype(z.dtype), e / total
+    # lse - z_t, added up as (m - z_t) + log(total) with the total in double precision:
+    # when the target has the largest score the loss is log(total), small, which
+    # lse - z_t (two close numbers) or a float32 total (1 + tiny) would round away
+    minus_log_p = (m[:, 0] - z_t) + np.log(total[:, 0]).astype(z.dtype)
+    loss = np.where(w_t != 0, w_t * minus_log_p, z.dtype.type(0))
+    return loss.astype(z.dtype), (e / total).astype(z.dtype)
 # [end kernel: cross_entropy_forward]
 
 

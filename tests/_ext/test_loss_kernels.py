@@ -62,6 +62,14 @@ def test_large_scores_do_not_overflow(twin):
     np.testing.assert_allclose(p, [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3]], rtol=1e-6, atol=1e-7)
 
 
+def test_a_small_loss_keeps_its_digits(twin):
+    """A confident, right row: the loss is log(1 + 2 e^-12), which lse - z_t (two close
+    float32 numbers) or a float32 sum 1 + tiny would round to nothing."""
+    z = np.array([[12.0, 0.0, 0.0]], dtype=np.float32)
+    loss, p = _ext.get("loss").cross_entropy_forward(z, np.array([0]), None, -100)
+    np.testing.assert_allclose(loss, [math.log1p(2 * math.exp(-12))], rtol=1e-5)
+
+
 def test_twins_agree_on_a_language_model_batch():
     if not _ext.compiled_available("loss"):
         pytest.skip(f"the compiled loss twin is not built; {_ext.BUILD_HINT}")
