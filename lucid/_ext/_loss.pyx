@@ -15,7 +15,7 @@ and for ``cross_entropy_backward``::
         k = coef[n] * w[t[n]]                       # 0 if t[n] == ignore_index
         for c in range(C):
             grad_z[n, c] = k * p[n, c]
-        grad_z[n, t[n]] -= k
+        grad_z[n, t[n]] = k * (p[n, t[n]] - 1)
 
 What makes it fast: the target is an index, so no ``(N, C)`` one-hot matrix is made,
 filled and multiplied (the op's NumPy path built the target distribution, the
@@ -113,7 +113,7 @@ cdef void _backward_row(const real* p, Py_ssize_t C, int64_t t, const real* weig
         return
     for c in range(C):
         grad[c] = k * p[c]
-    grad[t] -= k
+    grad[t] = k * (p[t] - 1)         # rounded as the reference: k (p - onehot)
 
 
 def _backward(const real[:, ::1] p, const int64_t[::1] target, weight, int64_t ignore_index,
@@ -136,7 +136,7 @@ def cross_entropy_backward(p, target, weight, ignore_index, coef):
 
         for n in range(N):
             k = coef[n] * w[t[n]]                          # 0 for an ignored row
-            grad_z[n] = k * p[n];  grad_z[n, t[n]] -= k
+            grad_z[n] = k * p[n];  grad_z[n, t[n]] = k * (p[n, t[n]] - 1)
     """
     _checks.cross_entropy_backward(p, target, weight, ignore_index, coef)
     grad = np.empty_like(p)

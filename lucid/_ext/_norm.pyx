@@ -34,7 +34,7 @@ its second thread waiting for a core.
 """
 import numpy as np
 
-from libc.math cimport sqrt
+from libc.math cimport sqrt, sqrtf
 
 from lucid._ext import _checks
 from lucid._ext._sums cimport sum4
@@ -44,6 +44,14 @@ __all__ = ["batch_norm_forward", "batch_norm_backward"]
 ctypedef fused real:
     float
     double
+
+
+cdef inline real _rstd(real var, real eps) noexcept nogil:
+    """``1 / sqrt(var + eps)`` in the arrays' precision, rounded as NumPy rounds it."""
+    if real is float:
+        return (<float>1) / sqrtf(var + eps)
+    else:
+        return 1 / sqrt(var + eps)
 
 
 # [loops: batch_norm_forward]
@@ -77,14 +85,14 @@ cdef void _forward_channel(const real* x, real* y, real* mean, real* var, const 
         squares += _sum_squares(x + (n * C + c) * L, L, mu)
     mean[c] = mu
     var[c] = <real>(squares / (N * L))
-    r = 1 / sqrt(var[c] + eps)
-    scale = r if weight == NULL else r * weight[c]
+    r = _rstd(var[c], eps)
+    scale = 1 if weight == NULL else weight[c]
     shift = 0 if bias == NULL else bias[c]
     for n in range(N):
         row = x + (n * C + c) * L
         out = y + (n * C + c) * L
-        for l in range(L):
-            out[l] = (row[l] - mu) * scale + shift
+        for l in range(L):       # rounded as the reference: ((x - mu) * r) * w + b
+            out[l] = ((row[l] - mu) * r) * scale + shift
 
 
 def _forward(const real[:, :, ::1] x, real[:, :, ::1] y, real[::1] mean, real[::1] var,
@@ -149,7 +157,7 @@ cdef void _backward_channel(const real* g, const real* x, const real* mean, cons
                             Py_ssize_t c) noexcept nogil:
     cdef Py_ssize_t n, l, start
     cdef double sum_g = 0, sum_gx = 0
-    cdef real mu = mean[c], r = 1 / sqrt(var[c] + eps), xhat, scale, mean_g, mean_gx
+    cdef real mu = mean[c], r = _rstd(var[c], eps), xhat, scale, mean_g, mean_gx
     for n in range(N):
         start = (n * C + c) * L
         _sum_g_gxhat(g + start, x + start, L, mu, r, &sum_g, &sum_gx)
