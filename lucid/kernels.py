@@ -179,8 +179,7 @@ def settings():
     timeout = os.environ.get("OPENBLAS_THREAD_TIMEOUT", "unset")
     if in_effect is not None:
         timeout += f" (OpenBLAS uses {in_effect})"
-    spins = (" and products under 2**26 flops, since OpenBLAS's idle threads spin"
-             if _blas_env.BLAS_SPINS else "")
+    spins = " and while lucid multiplies under 2**26 flops (a second thread gains little there)"
     if blas is None:
         threads = Setting("never changed: NumPy's BLAS is not an OpenBLAS lucid calls "
                           "directly (or LUCID_BLAS=numpy)", "nobody", "nothing to do")

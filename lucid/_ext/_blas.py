@@ -36,10 +36,15 @@ from lucid import _blas_env
 __all__ = ["Blas", "find", "product_threads", "one_thread", "all_threads", "matmul",
            "SMALL_PRODUCT_FLOPS"]
 
-# Below this many flops a product runs on one thread when OpenBLAS's workers would spin
-# after it (lucid/_blas_env.py): one thread costs it at most ~0.2 ms here (a 64x784 @
-# 784x256 product: 181 us instead of 116 us), the spinning costs the OpenMP kernels
-# that follow milliseconds.
+# Below this many flops a product runs on one OpenBLAS thread. Two threads gain little
+# there (medians on this 2-core machine, one thread vs two: 64x1024 @ 1024x64 0.121 vs
+# 0.114 ms, 128x784 @ 784x256 0.73 vs 0.70 ms) and risk much: a sleeping worker must be
+# woken, and when the other core is busy (another process, lucid's own OpenMP threads)
+# the product waits for the scheduler. Measured with the machine loaded: the same
+# 128x784 @ 784x256 took 31 ms on two threads, a Transformer encoder's Linear backward
+# ~50 ms, and the encoder's training step 5.5x PyTorch's (benchmarks/models.py). When
+# OpenBLAS's workers spin instead (lucid/_blas_env.py), they would also take the core
+# the OpenMP kernels that follow need.
 SMALL_PRODUCT_FLOPS = 1 << 26
 
 # (gemm symbol pattern, set-threads symbol, get-threads symbol, integer type)
@@ -292,14 +297,11 @@ if _blas_env.BLAS_SPINS and _restart_with_timeout():
 def product_threads(flops):
     """The context to run one of lucid's matrix products of ``flops`` in.
 
-    One OpenBLAS thread for a product under :data:`SMALL_PRODUCT_FLOPS` when idle
-    worker threads spin and would take the second core from OpenBLAS's
-    (``lucid._blas_env.BLAS_SPINS``: NumPy was imported before lucid and the timeout
-    could not be set; ``OPENMP_SPINS``: PyTorch loaded the OpenMP runtime first);
-    otherwise OpenBLAS's own count. Either way inside the mode gate (module docstring).
+    One OpenBLAS thread for a product under :data:`SMALL_PRODUCT_FLOPS` (where a second
+    thread gains little and waking it can cost milliseconds, see there), OpenBLAS's own
+    count above. Either way inside the mode gate (module docstring).
     """
-    spinning = _blas_env.BLAS_SPINS or _blas_env.OPENMP_SPINS
-    return one_thread() if spinning and flops < SMALL_PRODUCT_FLOPS else all_threads()
+    return one_thread() if flops < SMALL_PRODUCT_FLOPS else all_threads()
 
 
 def matmul(a, b, out=None):

@@ -28,6 +28,8 @@ __all__ = [
     "conv_forward", "conv_weight_grad", "conv_transpose_forward", "unfold", "fold",
     "max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward",
     "scatter_add", "relu_forward", "relu_backward", "erf",
+    "batch_norm_forward", "batch_norm_backward", "cross_entropy_forward",
+    "cross_entropy_backward",
 ]
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -331,3 +333,84 @@ def erf(x):
         raise TypeError(f"erf: x must be a NumPy array, got {type(x).__name__}")
     if x.dtype not in FLOATS:
         raise TypeError(f"erf: x must be float32 or float64, got dtype {x.dtype}")
+
+
+# ------------------------------------------------------------------ norm family
+def _channel_param(fn, name, a, x, optional=True):
+    """``a`` is None (when ``optional``) or a (C,) array of ``x``'s dtype."""
+    if a is None and optional:
+        return
+    array(fn, name, a, ndim=(1,))
+    same_dtype(fn, name, a, "x", x)
+    shape_is(fn, name, a, (x.shape[1],))
+
+
+def _eps(fn, eps):
+    if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, numbers.Real):
+        raise TypeError(f"{fn}: eps must be a float, got {_given(eps)}")
+    if not math.isfinite(eps) or eps < 0:
+        raise ValueError(f"{fn}: eps must be finite and at least 0, got {eps}")
+
+
+def _batch(fn, x):
+    """``x``: (N, C, L) with N * L >= 1 values per channel."""
+    array(fn, "x", x, ndim=(3,))
+    if x.shape[0] * x.shape[2] < 1:
+        raise ValueError(f"{fn}: x must have at least one value per channel (N * L >= 1), "
+                         f"got shape {x.shape}")
+
+
+def batch_norm_forward(x, weight, bias, eps):
+    fn = "batch_norm_forward"
+    _batch(fn, x)
+    _channel_param(fn, "weight", weight, x)
+    _channel_param(fn, "bias", bias, x)
+    _eps(fn, eps)
+
+
+def batch_norm_backward(grad, x, mean, var, weight, eps):
+    fn = "batch_norm_backward"
+    _batch(fn, x)
+    array(fn, "grad", grad, ndim=(3,))
+    same_dtype(fn, "grad", grad, "x", x)
+    shape_is(fn, "grad", grad, x.shape)
+    _channel_param(fn, "mean", mean, x, optional=False)
+    _channel_param(fn, "var", var, x, optional=False)
+    _channel_param(fn, "weight", weight, x)
+    _eps(fn, eps)
+
+
+# ------------------------------------------------------------------ loss family
+def _scores_and_target(fn, z, target, weight, ignore_index, name="z"):
+    """``z`` (N, C) with C >= 1, ``target`` (N,) int64 of classes or ``ignore_index``."""
+    array(fn, name, z, ndim=(2,))
+    if z.shape[1] < 1:
+        raise ValueError(f"{fn}: {name} must have at least one class (column), "
+                         f"got shape {z.shape}")
+    array(fn, "target", target, ndim=(1,), dtype=np.int64)
+    if target.shape[0] != z.shape[0]:
+        raise ValueError(f"{fn}: target must have one entry per row of {name} "
+                         f"({z.shape[0]}), got shape {target.shape}")
+    if weight is not None:
+        array(fn, "weight", weight, ndim=(1,))
+        same_dtype(fn, "weight", weight, name, z)
+        shape_is(fn, "weight", weight, (z.shape[1],))
+    ignore_index = integer(fn, "ignore_index", ignore_index)
+    kept = target[target != ignore_index]
+    if kept.size:
+        lo, hi = int(kept.min()), int(kept.max())
+        if lo < 0 or hi >= z.shape[1]:
+            raise IndexError(f"{fn}: target entries must be classes in [0, {z.shape[1]}) "
+                             f"or ignore_index ({ignore_index}), got values in [{lo}, {hi}]")
+
+
+def cross_entropy_forward(z, target, weight, ignore_index):
+    _scores_and_target("cross_entropy_forward", z, target, weight, ignore_index)
+
+
+def cross_entropy_backward(p, target, weight, ignore_index, coef):
+    fn = "cross_entropy_backward"
+    _scores_and_target(fn, p, target, weight, ignore_index, name="p")
+    array(fn, "coef", coef, ndim=(1,))
+    same_dtype(fn, "coef", coef, "p", p)
+    shape_is(fn, "coef", coef, (p.shape[0],))

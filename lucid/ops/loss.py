@@ -26,6 +26,7 @@ input first.
 """
 import numpy as np
 
+from lucid import _ext
 from lucid.autograd.function import Function
 from lucid.ops.activation import log_softmax_array, stable_sigmoid
 
@@ -332,6 +333,10 @@ class CrossEntropy(Function):
     @staticmethod
     def forward(ctx, z, target, weight, axis, ignore_index, label_smoothing, reduction,
                 probabilities, eps=0.0):
+        ctx.kernel = (not probabilities and not label_smoothing and not eps
+                      and z.dtype in (np.float32, np.float64))
+        if ctx.kernel:
+            return _indexed_forward(ctx, z, target, weight, axis, ignore_index, reduction)
         zc = np.moveaxis(z, axis, -1)
         ctx.eps_grad = None
         if eps:     # the original lucid's log(sum e^(z - m) + eps): see cross_entropy
@@ -356,6 +361,8 @@ class CrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.kernel:
+            return _indexed_backward(ctx, grad), None, None
         coef = _coefficient(grad, ctx.reduction, ctx.divisor)
         if ctx.reduction == "none":
             coef = coef[..., None]
@@ -369,3 +376,29 @@ class CrossEntropy(Function):
             dt = np.moveaxis(-coef * ctx.target_scale * logp, -1, ctx.axis)
         return np.moveaxis(dz, -1, ctx.axis), dt, None
 # [end exercise: cross_entropy]
+
+
+def _indexed_forward(ctx, z, target, weight, axis, ignore_index, reduction):
+    """:class:`CrossEntropy` of class-index targets without smoothing or ``eps``, through
+    the ``loss`` kernels (:mod:`lucid._ext.loss`): the same loss, computed from the
+    indices, with no one-hot target distribution."""
+    zc = np.moveaxis(z, axis, -1)
+    rows = np.ascontiguousarray(zc).reshape(-1, zc.shape[-1])
+    t = np.ascontiguousarray(target, dtype=np.int64).reshape(-1)
+    w = None if weight is None else np.ascontiguousarray(weight, dtype=z.dtype)
+    loss, p = _ext.get("loss").cross_entropy_forward(rows, t, w, int(ignore_index))
+    valid = t != ignore_index
+    w_t = valid.astype(z.dtype) if w is None else np.where(valid, w[np.where(valid, t, 0)], 0)
+    divisor = w_t.sum(dtype=z.dtype)
+    ctx.p, ctx.t, ctx.w, ctx.ignore_index = p, t, w, int(ignore_index)
+    ctx.axis, ctx.reduction, ctx.divisor, ctx.zc_shape = axis, reduction, divisor, zc.shape
+    return _reduce(loss.reshape(target.shape), reduction, divisor)
+
+
+def _indexed_backward(ctx, grad):
+    coef = _coefficient(grad, ctx.reduction, ctx.divisor)
+    coef = np.ascontiguousarray(np.broadcast_to(np.asarray(coef, ctx.p.dtype).reshape(-1)
+                                                if ctx.reduction == "none" else
+                                                np.asarray(coef, ctx.p.dtype), ctx.t.shape))
+    dz = _ext.get("loss").cross_entropy_backward(ctx.p, ctx.t, ctx.w, ctx.ignore_index, coef)
+    return np.moveaxis(dz.reshape(ctx.zc_shape), -1, ctx.axis)

@@ -25,11 +25,16 @@ Backward, with :math:`g = \partial L/\partial y`, :math:`h = g\gamma`, :math:`r 
 (evaluation mode: the running mean and variance) :math:`\mu, \sigma^2` are constants and
 :math:`\partial L/\partial x = r h`.
 
+Batch normalisation in training mode (statistics over every axis but the channel
+axis 1) runs on the ``norm`` kernels (:mod:`lucid._ext.norm`), which compute the same
+formulas channel by channel and keep ``x`` (not :math:`\hat x`) for the backward.
+
 This Function takes checked arguments; :mod:`lucid.nn.functional.norm` checks user
 input first.
 """
 import numpy as np
 
+from lucid import _ext
 from lucid.autograd.function import Function
 from lucid.autograd.inplace import note_write
 
@@ -58,6 +63,9 @@ class AffineNorm(Function):
 
     @staticmethod
     def forward(ctx, x, w, b, axes, param_shape, eps, stats=None, running=None, view=None):
+        ctx.kernel = stats is None and view is None and _batch_norm_axes(x, axes)
+        if ctx.kernel:
+            return _batch_norm_forward(ctx, x, w, b, param_shape, eps, running)
         ctx.x_shape = x.shape
         if view is not None:
             x = x.reshape(view)
@@ -81,6 +89,8 @@ class AffineNorm(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.kernel:
+            return _batch_norm_backward(ctx, grad)
         xhat, rstd, axes = ctx.xhat, ctx.rstd, ctx.axes
         grad = grad.reshape(xhat.shape)
         need_x, need_w, need_b = ctx.needs_input_grad
@@ -99,6 +109,39 @@ class AffineNorm(Function):
             db = _sum_to(grad, ctx.param_shape).reshape(ctx.b_shape)
         return dx, dw, db
 # [end exercise: batch_norm]
+
+
+def _batch_norm_axes(x, axes):
+    """Whether ``axes`` are all but the channel axis 1 (batch norm in training mode) of a
+    float32/float64 ``x``: then the fused ``norm`` kernels compute it (see
+    :mod:`lucid._ext.norm`: the same maths in one or two passes per channel)."""
+    return (x.ndim >= 2 and x.size > 0 and tuple(axes) == (0, *range(2, x.ndim))
+            and x.dtype in (np.float32, np.float64))
+
+
+def _batch_norm_forward(ctx, x, w, b, param_shape, eps, running):
+    """:class:`AffineNorm`'s forward through ``_ext.get("norm").batch_norm_forward`` on
+    ``x`` seen as (N, C, L)."""
+    x3 = np.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)
+    w1 = None if w is None else np.ascontiguousarray(w, dtype=x.dtype).reshape(-1)
+    b1 = None if b is None else np.ascontiguousarray(b, dtype=x.dtype).reshape(-1)
+    y, mean, var = _ext.get("norm").batch_norm_forward(x3, w1, b1, float(eps))
+    if running is not None:
+        _update_running(running, mean, var, x3.shape[0] * x3.shape[2])
+    ctx.x3, ctx.mean, ctx.var, ctx.w1, ctx.eps = x3, mean, var, w1, float(eps)
+    ctx.w_shape = None if w is None else w.shape
+    ctx.b_shape = None if b is None else b.shape
+    return y.reshape(x.shape)
+
+
+def _batch_norm_backward(ctx, grad):
+    need_x, need_w, need_b = ctx.needs_input_grad
+    g3 = np.ascontiguousarray(grad, dtype=ctx.x3.dtype).reshape(ctx.x3.shape)
+    dx, dw, db = _ext.get("norm").batch_norm_backward(g3, ctx.x3, ctx.mean, ctx.var,
+                                                      ctx.w1, ctx.eps)
+    return (dx.reshape(grad.shape) if need_x else None,
+            dw.reshape(ctx.w_shape) if need_w else None,
+            db.reshape(ctx.b_shape) if need_b else None)
 
 
 def _update_running(running, mean, var, n):

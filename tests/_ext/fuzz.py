@@ -49,6 +49,8 @@ FUNCTIONS = {
     "pool": ("max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward"),
     "scatter": ("scatter_add",),
     "activation": ("relu_forward", "relu_backward", "erf"),
+    "norm": ("batch_norm_forward", "batch_norm_backward"),
+    "loss": ("cross_entropy_forward", "cross_entropy_backward"),
 }
 CALLS = [(family, name) for family, names in FUNCTIONS.items() for name in names]
 EXPECTED = ("ValueError", "TypeError", "IndexError", "MemoryError")
@@ -115,6 +117,23 @@ def _valid(rng, family, name):
         M, Kc, n = int(rng.integers(1, 6)), int(rng.integers(0, 5)), int(rng.integers(0, 8))
         return [_floats(rng, (M, Kc), dtype), rng.integers(0, M, size=n).astype(np.int64),
                 _floats(rng, (n, Kc), dtype)]
+    if family == "norm":
+        C = int(rng.integers(0, 4))
+        x = _floats(rng, (max(N, 1), C, int(rng.integers(1, 6))), dtype)
+        w, b = (_floats(rng, (C,), dtype) if rng.integers(2) else None for _ in range(2))
+        eps = float(rng.choice([0.0, 1e-5, 0.1]))
+        if name == "batch_norm_forward":
+            return [x, w, b, eps]
+        var = np.abs(_floats(rng, (C,), dtype))
+        return [_floats(rng, x.shape, dtype), x, _floats(rng, (C,), dtype), var, w, eps]
+    if family == "loss":
+        C = int(rng.integers(1, 6))
+        z = _floats(rng, (N, C), dtype)
+        target = rng.integers(-1, C, size=N).astype(np.int64)      # -1: ignored
+        w = _floats(rng, (C,), dtype) if rng.integers(2) else None
+        if name == "cross_entropy_forward":
+            return [z, target, w, -1]
+        return [np.abs(z), target, w, -1, _floats(rng, (N,), dtype)]
     shape = tuple(int(v) for v in rng.integers(0, 5, size=int(rng.integers(0, 4))))
     x = _floats(rng, shape, dtype)
     if name == "relu_backward":

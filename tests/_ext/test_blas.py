@@ -168,15 +168,15 @@ def test_openblas_thread_timeout_applies_whatever_the_import_order(first, env, e
 
 
 @needs_blas
-def test_product_threads_runs_small_products_on_one_thread_when_blas_spins(monkeypatch):
+@pytest.mark.parametrize("spins", [True, False])
+def test_product_threads_runs_small_products_on_one_thread(monkeypatch, spins):
     from lucid import _blas_env
     before = blas._get()
-    monkeypatch.setattr(_blas_env, "BLAS_SPINS", True)
+    monkeypatch.setattr(_blas_env, "BLAS_SPINS", spins)
     with _blas.product_threads(_blas.SMALL_PRODUCT_FLOPS - 1):
         assert blas._get() == 1
-    with _blas.product_threads(_blas.SMALL_PRODUCT_FLOPS):
-        assert blas._get() == before
-    monkeypatch.setattr(_blas_env, "BLAS_SPINS", False)
     with _blas.product_threads(10):
+        assert blas._get() == 1
+    with _blas.product_threads(_blas.SMALL_PRODUCT_FLOPS):
         assert blas._get() == before
     assert blas._get() == before

@@ -635,10 +635,10 @@ def cross_entropy(input_, target, weight=None, reduction="mean", ignore_index=-1
     >>> logits = lucid.Tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]], requires_grad=True)
     >>> loss = F.cross_entropy(logits, lucid.Tensor([0, 2]))
     >>> print(loss)
-    Tensor(0.6690786, grad_fn=CrossEntropy)
+    Tensor(0.6690785, grad_fn=CrossEntropy)
     >>> loss.backward()
     >>> logits.grad
-    array([[-0.106507  ,  0.05325349,  0.05325349],
+    array([[-0.10650697,  0.05325349,  0.05325349],
            [ 0.16666667,  0.16666667, -0.3333333 ]], dtype=float32)
     """
     name = "cross_entropy"

@@ -1,0 +1,378 @@
+"""Training steps of the homework models: lucid compiled vs PyTorch (vs lucid reference).
+
+The models of issue 14, each written once for both frameworks' ``nn`` (same layers, same
+shapes), started from the same weights (torch's initialisation, copied into lucid with
+``load_state_dict``) and fed the same batch:
+
+========== ===================================================================== =====
+row        model                                                                 opt
+========== ===================================================================== =====
+mlp        Linear 784-256-256-10 with ReLU, batch 128, cross-entropy              Adam
+cnn        conv3x3 1->32, pool, conv3x3 32->64, pool, Linear 3136->10, batch 64   SGD+m
+resnet     CIFAR ResNet: stem conv 3->16 + BatchNorm, basic blocks 16/32/64       SGD+m
+           (stride 1/2/2, 1x1 conv + BatchNorm shortcuts where the shape
+           changes), adaptive avg pool, Linear 64->10; batch 32 of 3x32x32
+autoenc    1-d conv autoencoder: conv1d 8->32->64 (k4 s2 p1), conv_transpose1d    Adam
+           64->32->8 (k4 s2 p1), ReLU between, MSE to the input; batch 32, L 256
+encoder    Transformer encoder, 2 layers, d 64, 4 heads, ff 128, no dropout,      Adam
+           mean over the sequence, Linear 64->10; sequence 32, batch 32
+lstm       the LSTM language model of ``lstm_lm.py`` (``--models lstm``; slow)    SGD
+========== ===================================================================== =====
+
+One step = zero_grad, forward, loss, backward, optimizer step. Printed per row: the
+loss of the first steps on both sides and their largest relative difference, then the
+median step time of each side and lucid / torch. The repetitions of lucid and torch are
+interleaved (one lucid step, one torch step, ...), so a burst of load from another
+process on this shared machine hits both sides alike.
+
+Options:
+
+``--threads N``
+    lucid's OpenMP and OpenBLAS threads and torch's intra-op threads (set before NumPy
+    loads); run with 1 and 2 to see the speed-up from threads.
+``--batch N``
+    the batch size of every model (the scaling measurements).
+``--infer``
+    time batch inference instead (eval mode, no gradients: what a demo runs).
+``--reference``
+    also time the readable reference twins (slow).
+``--memory``
+    the peak memory of each training step instead: each side alone in its own
+    process, the resident high-water mark gained by 5 steps.
+
+Run: ``python benchmarks/models.py [--repeat 15] [--models mlp,cnn] [--threads 2]
+[--batch 1] [--infer] [--reference] [--memory]``
+"""
+import argparse
+import os
+import pathlib
+import resource
+import subprocess
+import sys
+
+
+def _arguments(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--models", default="mlp,cnn,resnet,autoenc,encoder",
+                        help="comma-separated rows (also: lstm)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=None, help="batch size of every model")
+    parser.add_argument("--infer", action="store_true", help="time inference, not training")
+    parser.add_argument("--reference", action="store_true", help="also the reference twins")
+    parser.add_argument("--memory", action="store_true", help="peak memory per step instead")
+    parser.add_argument("--memory-child", nargs=2, metavar=("MODEL", "SIDE"),
+                        help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+ARGS = _arguments()
+# before NumPy, lucid or torch load their thread pools
+os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)
+os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from _timing import fmt_ms, print_table  # noqa: E402
+
+import lucid  # noqa: E402
+import lucid.nn as lnn  # noqa: E402
+import lucid.nn.functional as LF  # noqa: E402
+
+
+# ------------------------------------------------------------------ the models
+def mlp(nn):
+    return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
+                         nn.Linear(256, 10))
+
+
+def cnn(nn):
+    return nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(64 * 7 * 7, 10))
+
+
+def resnet(nn):
+    class BasicBlock(nn.Module):
+        def __init__(self, c_in, c_out, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(c_out)
+            self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=False)
+            self.bn2 = nn.BatchNorm2d(c_out)
+            self.relu = nn.ReLU()
+            self.shortcut = nn.Sequential()
+            if stride != 1 or c_in != c_out:
+                self.shortcut = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride=stride,
+                                                        bias=False), nn.BatchNorm2d(c_out))
+
+        def forward(self, x):
+            y = self.relu(self.bn1(self.conv1(x)))
+            return self.relu(self.bn2(self.conv2(y)) + self.shortcut(x))
+
+    return nn.Sequential(nn.Conv2d(3, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16),
+                         nn.ReLU(), BasicBlock(16, 16, 1), BasicBlock(16, 32, 2),
+                         BasicBlock(32, 64, 2), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                         nn.Linear(64, 10))
+
+
+def autoenc(nn):
+    return nn.Sequential(nn.Conv1d(8, 32, 4, stride=2, padding=1), nn.ReLU(),
+                         nn.Conv1d(32, 64, 4, stride=2, padding=1), nn.ReLU(),
+                         nn.ConvTranspose1d(64, 32, 4, stride=2, padding=1), nn.ReLU(),
+                         nn.ConvTranspose1d(32, 8, 4, stride=2, padding=1))
+
+
+def encoder(nn):
+    class Encoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            layer = nn.TransformerEncoderLayer(64, 4, dim_feedforward=128, dropout=0.0,
+                                               batch_first=True)
+            kwargs = {} if nn is lnn else {"enable_nested_tensor": False}
+            self.encoder = nn.TransformerEncoder(layer, 2, **kwargs)
+            self.head = nn.Linear(64, 10)
+
+        def forward(self, x):
+            return self.head(self.encoder(x).mean(1))
+
+    return Encoder()
+
+
+# row: (model, default batch, input shape after the batch, target, optimizer)
+ROWS = {
+    "mlp": (mlp, 128, (784,), "classes", "adam"),
+    "cnn": (cnn, 64, (1, 28, 28), "classes", "sgd"),
+    "resnet": (resnet, 32, (3, 32, 32), "classes", "sgd"),
+    "autoenc": (autoenc, 32, (8, 256), "input", "adam"),
+    "encoder": (encoder, 32, (32, 64), "classes", "adam"),
+}
+
+
+class Side:
+    """What a step needs from one framework."""
+
+    def __init__(self, name, nn, tensor, cross_entropy, mse, sgd, adam, no_grad):
+        self.name, self.nn, self.tensor = name, nn, tensor
+        self.cross_entropy, self.mse = cross_entropy, mse
+        self.sgd, self.adam, self.no_grad = sgd, adam, no_grad
+
+
+def lucid_side():
+    return Side("lucid", lnn, lucid.Tensor, LF.cross_entropy, LF.mse_loss,
+                lucid.optim.SGD, lucid.optim.Adam, lucid.no_grad)
+
+
+def torch_side(torch):
+    F = torch.nn.functional
+    return Side("torch", torch.nn, torch.from_numpy, F.cross_entropy, F.mse_loss,
+                torch.optim.SGD, torch.optim.Adam, torch.no_grad)
+
+
+def initial_state(row, torch):
+    """The weights both sides start from: torch's initialisation (lucid's without torch)."""
+    make = ROWS[row][0]
+    if torch is not None:
+        torch.manual_seed(0)
+        return {k: v.detach().numpy().copy() for k, v in make(torch.nn).state_dict().items()}
+    lucid.random.seed(0)
+    return {k: v.data.copy() for k, v in make(lnn).state_dict().items()}
+
+
+def batch_of(row, batch):
+    make, default, shape, target, _ = ROWS[row]
+    rng = np.random.default_rng(0)
+    n = batch or default
+    x = rng.standard_normal((n, *shape)).astype(np.float32)
+    y = x if target == "input" else rng.integers(0, 10, size=n).astype(np.int64)
+    return x, y
+
+
+def model_on(side, row, state):
+    model = ROWS[row][0](side.nn)
+    model.load_state_dict(state if side.name == "lucid"
+                          else {k: side.tensor(v.copy()) for k, v in state.items()})
+    return model
+
+
+def train_step(side, row, state, x_np, y_np):
+    """A closure running one training step; it returns the loss as a float."""
+    model = model_on(side, row, state)
+    model.train()
+    params = list(model.parameters())
+    opt = (side.sgd(params, lr=0.01, momentum=0.9) if ROWS[row][4] == "sgd"
+           else side.adam(params, lr=1e-3))
+    x, y = side.tensor(x_np.copy()), side.tensor(y_np.copy())
+    loss_fn = side.mse if ROWS[row][3] == "input" else side.cross_entropy
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return float(loss.item())
+
+    return step
+
+
+def infer_step(side, row, state, x_np, y_np):
+    """A closure running the model forward in eval mode without gradients."""
+    model = model_on(side, row, state)
+    model.eval()
+    x = side.tensor(x_np.copy())
+
+    def step():
+        with side.no_grad():
+            return model(x)
+
+    return step
+
+
+# ------------------------------------------------------------------ the LSTM row
+def lstm_steps(sides, torch, _batch):
+    """The LSTM language model's step closures, from ``lstm_lm.py``."""
+    import lstm_lm
+    rng = np.random.default_rng(0)
+    batches = [(rng.integers(0, lstm_lm.VOCAB, size=(lstm_lm.STEPS, lstm_lm.BATCH)),
+                rng.integers(0, lstm_lm.VOCAB, size=(lstm_lm.STEPS, lstm_lm.BATCH)))
+               for _ in range(4)]
+    kits = {"lucid": lstm_lm.lucid_kit()}
+    if torch is not None:
+        kits["torch"] = lstm_lm.torch_kit(torch)
+        torch.manual_seed(0)
+        state = {k: v.detach().numpy().copy()
+                 for k, v in kits["torch"].model().state_dict().items()}
+    else:
+        lucid.random.seed(0)
+        state = {k: v.data.copy() for k, v in kits["lucid"].model().state_dict().items()}
+    return lambda side: lstm_lm.step_fn(kits[side.name], state, batches)
+
+
+# ------------------------------------------------------------------ timing
+def interleaved_medians(fns, repeat, warm_seconds=0.3):
+    """Median seconds per call of each of ``fns`` (name -> fn), run in turn each repeat."""
+    import statistics
+    import time
+    for fn in fns.values():              # warm up each (see _timing.median_time)
+        start, done = time.perf_counter(), 0
+        while done < 2 or time.perf_counter() - start < warm_seconds:
+            fn()
+            done += 1
+    times = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def torch_module(threads):
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(threads)
+    return torch
+
+
+def steps_for(row, sides, torch, args):
+    """name -> closure for one row, plus the closures that give the first losses."""
+    if row == "lstm":
+        make = lstm_steps(sides, torch, args.batch)
+        return make, make
+    state = initial_state(row, torch)
+    x_np, y_np = batch_of(row, args.batch)
+    timed = infer_step if args.infer else train_step
+    return (lambda side: timed(side, row, state, x_np, y_np),
+            lambda side: train_step(side, row, state, x_np, y_np))
+
+
+def speed(args):
+    torch = torch_module(args.threads)
+    sides = [lucid_side()] + ([torch_side(torch)] if torch is not None else [])
+    rows = [r.strip() for r in args.models.split(",") if r.strip()]
+    table = []
+    for row in rows:
+        timed, trained = steps_for(row, sides, torch, args)
+        losses = {s.name: [f() for f in [trained(s)] for _ in range(3)] for s in sides}
+        agreement = "n/a"
+        if torch is not None:
+            agreement = f"{max(abs(a - b) / max(abs(b), 1e-30) for a, b in zip(losses['lucid'], losses['torch'])):.1e}"
+        fns = {"lucid": timed(sides[0])}
+        if torch is not None:
+            fns["torch"] = timed(sides[1])
+        times = interleaved_medians(fns, args.repeat)
+        if args.reference:
+            with lucid.kernels.use("reference"):
+                fns = {"reference": timed(sides[0])}
+                times.update(interleaved_medians(fns, max(3, args.repeat // 5)))
+        line = [row, f"{losses['lucid'][0]:.5f}", agreement, fmt_ms(times["lucid"])]
+        if args.reference:
+            line.append(fmt_ms(times["reference"]))
+        if torch is not None:
+            line += [fmt_ms(times["torch"]), f"{times['lucid'] / times['torch']:.2f}x"]
+        table.append(line)
+        print("  ".join(line), flush=True)
+    what = "inference (eval, no grad)" if args.infer else "training step"
+    batch = f"batch {args.batch}" if args.batch else "each model's batch"
+    header = ["model", "loss", "loss rel. diff (3 steps)", "lucid compiled"]
+    header += ["lucid reference"] if args.reference else []
+    header += ["torch", "lucid / torch"] if torch is not None else []
+    print_table(f"{what}, {batch}, {args.threads} thread(s), medians of {args.repeat} "
+                "interleaved repetitions", header, table)
+
+
+# ------------------------------------------------------------------ memory
+def _rss_kb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def memory_child(args):
+    """Print the resident high-water mark gained by 5 steps of one side (kB)."""
+    row, side_name = args.memory_child
+    torch = torch_module(args.threads) if side_name == "torch" else None
+    if side_name == "torch" and torch is None:
+        print("n/a")
+        return
+    side = lucid_side() if side_name == "lucid" else torch_side(torch)
+    state = initial_state(row, None if side_name == "lucid" else torch) if row != "lstm" else None
+    if row == "lstm":
+        step = lstm_steps([side], torch, args.batch)(side)
+    else:
+        x_np, y_np = batch_of(row, args.batch)
+        step = (infer_step if args.infer else train_step)(side, row, state, x_np, y_np)
+    before = _rss_kb()
+    for _ in range(5):
+        step()
+    print(_rss_kb() - before)
+
+
+def memory(args):
+    rows = [r.strip() for r in args.models.split(",") if r.strip()]
+    table = []
+    for row in rows:
+        gained = {}
+        for side in ("lucid", "torch"):
+            command = [sys.executable, __file__, "--memory-child", row, side,
+                       "--threads", str(args.threads)]
+            command += ["--batch", str(args.batch)] if args.batch else []
+            command += ["--infer"] if args.infer else []
+            out = subprocess.run(command, capture_output=True, text=True, check=True)
+            gained[side] = out.stdout.strip().splitlines()[-1]
+        line = [row, f"{gained['lucid']} kB", f"{gained['torch']} kB"]
+        if gained["torch"] != "n/a":
+            line.append(f"{int(gained['lucid']) / max(int(gained['torch']), 1):.2f}x")
+        table.append(line)
+    print_table("Peak resident memory gained by 5 steps, each side in its own process",
+                ["model", "lucid", "torch", "lucid / torch"], table)
+
+
+if __name__ == "__main__":
+    if ARGS.memory_child:
+        memory_child(ARGS)
+    elif ARGS.memory:
+        memory(ARGS)
+    else:
+        speed(ARGS)

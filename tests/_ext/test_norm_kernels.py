@@ -1,0 +1,168 @@
+"""The norm kernel family (batch normalisation), both twins: a loop oracle, PyTorch
+parity through ``F.batch_norm``, gradcheck, and every check of ``_checks.py``."""
+import numpy as np
+import pytest
+
+import lucid
+import lucid.nn.functional as F
+from lucid import _ext
+from lucid.testing import assert_close, check_kernels, gradcheck
+
+from tests.conftest import torch
+
+KERNEL_FAMILIES = ("norm",)
+SHAPES = [(1, 1, 1), (2, 3, 5), (4, 2, 1), (3, 4, 37)]
+
+
+def _oracle(x, g, w, b, eps):
+    """Loops written here, in float64: y, mean, var, and the three gradients."""
+    N, C, L = x.shape
+    x, g = x.astype(np.float64), g.astype(np.float64)
+    M = N * L
+    y, gx = np.zeros_like(x), np.zeros_like(x)
+    mean, var, gw, gb = (np.zeros(C) for _ in range(4))
+    for c in range(C):
+        gamma = 1.0 if w is None else float(w[c])
+        beta = 0.0 if b is None else float(b[c])
+        mean[c] = sum(x[n, c, l] for n in range(N) for l in range(L)) / M
+        var[c] = sum((x[n, c, l] - mean[c]) ** 2 for n in range(N) for l in range(L)) / M
+        r = 1 / np.sqrt(var[c] + eps)
+        xhat = [[(x[n, c, l] - mean[c]) * r for l in range(L)] for n in range(N)]
+        gb[c] = sum(g[n, c, l] for n in range(N) for l in range(L))
+        gw[c] = sum(g[n, c, l] * xhat[n][l] for n in range(N) for l in range(L))
+        for n in range(N):
+            for l in range(L):
+                y[n, c, l] = gamma * xhat[n][l] + beta
+                gx[n, c, l] = gamma * r * (g[n, c, l] - gb[c] / M - xhat[n][l] * gw[c] / M)
+    return y, mean, var, gx, gw, gb
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_kernels_match_a_loop(twin, dtype, shape, affine):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    w = rng.standard_normal(shape[1]).astype(dtype) if affine else None
+    b = rng.standard_normal(shape[1]).astype(dtype) if affine else None
+    kernels = _ext.get("norm")
+    y, mean, var = kernels.batch_norm_forward(x, w, b, 1e-5)
+    gx, gw, gb = kernels.batch_norm_backward(g, x, mean, var, w, 1e-5)
+    expected = _oracle(x, g, w, b, 1e-5)
+    tol = dict(rtol=2e-4, atol=2e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    for got, want in zip((y, mean, var, gx, gw, gb), expected):
+        assert got.dtype == dtype and got.shape == want.shape
+        np.testing.assert_allclose(got, want, **tol)
+
+
+def test_constant_channel_has_zero_variance_and_finite_results(twin):
+    x = np.full((2, 1, 3), 5.0)
+    y, mean, var = _ext.get("norm").batch_norm_forward(x, None, None, 1e-5)
+    assert mean[0] == 5.0 and var[0] == 0.0
+    np.testing.assert_array_equal(y, np.zeros_like(x))
+    gx, gw, gb = _ext.get("norm").batch_norm_backward(np.ones_like(x), x, mean, var, None, 1e-5)
+    np.testing.assert_allclose(gx, 0.0, atol=1e-12)
+    assert gb[0] == 6.0 and gw[0] == 0.0
+
+
+def test_twins_agree_on_a_resnet_sized_batch():
+    if not _ext.compiled_available("norm"):
+        pytest.skip(f"the compiled norm twin is not built; {_ext.BUILD_HINT}")
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((32, 16, 1024)).astype(np.float32)
+    w, b = rng.standard_normal(16).astype(np.float32), rng.standard_normal(16).astype(np.float32)
+    y, mean, var = check_kernels("norm", "batch_norm_forward", x, w, b, 1e-5)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    # grad_weight and grad_bias are float32 sums of 32,768 terms (their magnitudes add up
+    # to ~2.6e4): the reference's pairwise float32 sums are 1e-4 from the float64 truth
+    # there, the compiled twin's double sums 3e-5 (measured), so compare to 2e-4.
+    check_kernels("norm", "batch_norm_backward", g, x, mean, var, w, 1e-5, atol=2e-4)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(8, 3), (4, 3, 7), (4, 5, 6, 6), (2, 3, 2, 3, 4)])
+def test_batch_norm_training_matches_torch(twin, dtype, shape):
+    """Through the public op: output, running statistics and the three gradients."""
+    rng = np.random.default_rng(2)
+    x = (rng.standard_normal(shape) * 2 - 1).astype(dtype)
+    w, b = rng.standard_normal(shape[1]).astype(dtype), rng.standard_normal(shape[1]).astype(dtype)
+    seed = rng.standard_normal(shape).astype(dtype)
+    rm, rv = np.zeros(shape[1], dtype), np.ones(shape[1], dtype)
+    lx, lw, lb = (lucid.Tensor(a.copy(), requires_grad=True) for a in (x, w, b))
+    lrm, lrv = lucid.Tensor(rm.copy()), lucid.Tensor(rv.copy())
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    trm, trv = torch.tensor(rm), torch.tensor(rv)
+    out = F.batch_norm(lx, lrm, lrv, lw, lb, training=True, momentum=0.1, eps=1e-5)
+    expected = torch.nn.functional.batch_norm(tx, trm, trv, tw, tb, training=True,
+                                              momentum=0.1, eps=1e-5)
+    assert out.grad_fn is not None
+    assert_close(out, expected.detach().numpy())
+    assert_close(lrm, trm.numpy())
+    assert_close(lrv, trv.numpy())
+    out.backward(seed)
+    expected.backward(torch.tensor(seed))
+    for l, t in ((lx, tx), (lw, tw), (lb, tb)):
+        assert_close(l.grad, t.grad.numpy())
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_gradcheck(twin, affine):
+    rng = np.random.default_rng(3)
+    x = lucid.Tensor(rng.standard_normal((3, 2, 4)), requires_grad=True)
+    if affine:
+        w = lucid.Tensor(rng.standard_normal(2), requires_grad=True)
+        b = lucid.Tensor(rng.standard_normal(2), requires_grad=True)
+        assert gradcheck(lambda *t: F.batch_norm(t[0], None, None, t[1], t[2], training=True),
+                         [x, w, b])
+    else:
+        assert gradcheck(lambda t: F.batch_norm(t, None, None, training=True), [x])
+
+
+# ------------------------------------------------------------------ bad input
+def _good(dtype=np.float32):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 3, 4)).astype(dtype)
+    return x, np.ones(3, dtype), np.zeros(3, dtype)
+
+
+@pytest.mark.parametrize("change, error, words", [
+    (lambda a: dict(a, x=a["x"].tolist()), TypeError, "x must be a NumPy array"),
+    (lambda a: dict(a, x=a["x"].astype(np.int64)), TypeError, "x must be float32 or float64"),
+    (lambda a: dict(a, x=a["x"][0]), ValueError, "x must have 3 dimensions"),
+    (lambda a: dict(a, x=a["x"][:, :, ::2]), ValueError, "x must be C-contiguous"),
+    (lambda a: dict(a, x=a["x"][:0]), ValueError, "at least one value per channel"),
+    (lambda a: dict(a, weight=a["weight"][:2]), ValueError, "weight must have shape (3,)"),
+    (lambda a: dict(a, bias=a["bias"].astype(np.float64)), TypeError, "bias must have the dtype"),
+    (lambda a: dict(a, weight=a["weight"][None]), ValueError, "weight must have 1 dimensions"),
+    (lambda a: dict(a, eps=-1.0), ValueError, "eps must be finite and at least 0"),
+    (lambda a: dict(a, eps="1e-5"), TypeError, "eps must be a float"),
+    (lambda a: dict(a, eps=float("nan")), ValueError, "eps must be finite"),
+])
+def test_batch_norm_forward_rejects_bad_input(twin, change, error, words):
+    x, w, b = _good()
+    args = change(dict(x=x, weight=w, bias=b, eps=1e-5))
+    with pytest.raises(error, match="batch_norm_forward: " + ".*" + words.replace("(", r"\(")
+                       .replace(")", r"\)")):
+        _ext.get("norm").batch_norm_forward(**args)
+
+
+@pytest.mark.parametrize("change, error, words", [
+    (lambda a: dict(a, grad=a["grad"][:1]), ValueError, "grad must have shape (2, 3, 4)"),
+    (lambda a: dict(a, grad=a["grad"].astype(np.float64)), TypeError, "grad must have the dtype"),
+    (lambda a: dict(a, mean=None), TypeError, "mean must be a NumPy array"),
+    (lambda a: dict(a, var=a["var"][:1]), ValueError, "var must have shape (3,)"),
+    (lambda a: dict(a, x=np.zeros((2, 3, 0), np.float32)), ValueError,
+     "at least one value per channel"),
+    (lambda a: dict(a, weight=np.ones(4, np.float32)), ValueError, "weight must have shape (3,)"),
+    (lambda a: dict(a, eps=True), TypeError, "eps must be a float"),
+])
+def test_batch_norm_backward_rejects_bad_input(twin, change, error, words):
+    x, w, _ = _good()
+    stats = np.zeros(3, np.float32), np.ones(3, np.float32)
+    args = change(dict(grad=np.ones_like(x), x=x, mean=stats[0], var=stats[1], weight=w,
+                       eps=1e-5))
+    with pytest.raises(error, match="batch_norm_backward: " + ".*" + words.replace("(", r"\(")
+                       .replace(")", r"\)")):
+        _ext.get("norm").batch_norm_backward(**args)
