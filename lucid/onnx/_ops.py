@@ -30,6 +30,7 @@ from lucid.ops.linalg import MatMul
 from lucid.ops.linear import Bilinear, Linear
 from lucid.ops.norm import AffineNorm
 from lucid.ops.pool import AdaptiveAvgPool, AvgPool, MaxPool, averaging_matrix
+from lucid.ops.rnn import GATES, Recurrence
 from lucid.ops.utility import GatherAlongAxis, Tril, Triu
 
 __all__ = ["Call", "CONVERTERS", "supported_operations"]
@@ -573,12 +574,61 @@ def identity(g, c):
     return c.inputs[0]
 
 
+# -------------------------------------------------------------- recurrent layers
+#: lucid's gate blocks (PyTorch's order: LSTM i f g o, GRU r z n) in the order ONNX's
+#: operators read them (LSTM i o f c, GRU z r h)
+ONNX_GATE_ORDER = {"LSTM": (0, 3, 1, 2), "GRU": (1, 0, 2), "RNN_TANH": (0,), "RNN_RELU": (0,)}
+
+
+def recurrence(g, c):
+    """One layer and direction (:class:`~lucid.ops.rnn.Recurrence`) as ONNX's RNN, GRU
+    or LSTM operator, its outputs flattened and joined as lucid's one flat output."""
+    x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = c.inputs
+    mode, sizes = c.params["mode"], [int(n) for n in c.params["batch_sizes"]]
+    if w_hr is not None:
+        raise c.fail("an LSTM with proj_size has no ONNX operator (ONNX's LSTM has no "
+                     "projection)")
+    if len(set(sizes)) != 1:
+        raise c.fail("packed sequences of different lengths have no ONNX form here; pad "
+                      "them to one length")
+    hidden = w_hh.shape_a[0] // GATES[mode]
+    rows = np.concatenate([np.arange(k * hidden, (k + 1) * hidden)
+                           for k in ONNX_GATE_ORDER[mode]])
+
+    def in_onnx_order(v):                      # (G H, ...) -> (1, G H, ...), gates reordered
+        return g.unsqueeze(g.node("Gather", [g.use(v), g.ints(rows)], axis=0), [0])
+
+    def bias(v):
+        return in_onnx_order(v) if v is not None else g.constant(
+            np.zeros((1, GATES[mode] * hidden), dtype=c.dtype), "zeros")
+
+    b = None
+    if b_ih is not None or b_hh is not None:   # ONNX adds W's and R's biases, as lucid
+        b = g.node("Concat", [bias(b_ih), bias(b_hh)], axis=1)
+    steps, n = len(sizes), sizes[0]
+    inputs = [g.node("Reshape", [g.use(x), g.ints((steps, n, x.shape_a[1]))]),
+              in_onnx_order(w_ih), in_onnx_order(w_hh), b, None, g.unsqueeze(g.use(h0), [0])]
+    attributes = dict(hidden_size=hidden, direction="reverse" if c.params.get("reverse")
+                      else "forward")
+    if mode == "LSTM":
+        inputs.append(g.unsqueeze(g.use(c0), [0]))
+    elif mode == "GRU":
+        attributes["linear_before_reset"] = 1  # r multiplies (W_hn h + b_hn), as in PyTorch
+    else:
+        attributes["activations"] = ["Tanh" if mode == "RNN_TANH" else "Relu"]
+    op_type = mode if mode in ("LSTM", "GRU") else "RNN"
+    outputs = g.node(op_type, inputs, n_outputs=3 if mode == "LSTM" else 2, **attributes)
+    # Y (T, 1, N, H), Y_h (1, N, H), Y_c (1, N, H): raveled, they are lucid's y, h_n, c_n
+    return g.node("Concat", [g.node("Reshape", [v, g.ints((-1,))]) for v in outputs], axis=0)
+
+
 # ----------------------------------------------------------------- the table
 #: Function class -> (converter, parameters that may change with a dynamic axis)
 CONVERTERS = {
     Conv: (conv, ()), ConvTranspose: (conv_transpose, ()),
     MaxPool: (max_pool, ()), AvgPool: (avg_pool, ()), AdaptiveAvgPool: (adaptive_avg_pool, ()),
     Linear: (linear, ()), Bilinear: (bilinear, ()), AffineNorm: (affine_norm, ("view",)),
+    Recurrence: (recurrence, ()),
     act.ReLU: (_unary("Relu"), ()), act.LeakyReLU: (leaky_relu, ()), act.ELU: (elu, ()),
     act.GELU: (gelu, ()), act.Sigmoid: (_unary("Sigmoid"), ()), act.Swish: (swish, ()),
     act.ClipShift: (clip_shift, ()), act.HardSwish: (hard_swish, ()),

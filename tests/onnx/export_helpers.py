@@ -64,12 +64,19 @@ def export_and_compare(model, example, tmp_path, other=None, dynamic=True, **kwa
     for inputs in [example] + list(other or []):
         inputs = inputs if isinstance(inputs, tuple) else (inputs,)
         want = model(*inputs)
-        wants = [w for w in (want if isinstance(want, (tuple, list)) else [want]) if w is not None]
+        wants = [w for w in _flat(want) if w is not None]
         got = run(sess, *inputs)
         assert len(got) == len(wants)
         for k, (g, w) in enumerate(zip(got, wants)):
             assert_matches(g, w, f"output {k} for inputs {[x.shape for x in inputs]}")
     return sess
+
+
+def _flat(out):
+    """The Tensors of a model's output in order, nested tuples (an LSTM's) unpacked."""
+    if isinstance(out, (tuple, list)):
+        return [t for part in out for t in _flat(part)]
+    return [out]
 
 
 def randn(*shape, seed=1):

@@ -261,6 +261,30 @@ def test_multi_head_attention(batch_first, causal, weights, tmp_path):
                        dynamic_axes={"input": {axis: "batch"}})
 
 
+@pytest.mark.parametrize("layer, shape", [
+    (nn.LSTM(3, 4, batch_first=True), (2, 5, 3)),
+    (nn.LSTM(3, 4, 2, bidirectional=True, bias=False), (5, 2, 3)),
+    (nn.GRU(3, 4, 2), (5, 2, 3)),
+    (nn.GRU(3, 4, bidirectional=True, batch_first=True), (2, 5, 3)),
+    (nn.RNN(3, 4, nonlinearity="relu", bidirectional=True), (5, 2, 3)),
+    (nn.RNN(3, 4, 2), (5, 2, 3)),
+    (nn.LSTMCell(3, 4), (2, 3)),
+    (nn.GRUCell(3, 4), (2, 3)),
+    (nn.RNNCell(3, 4, nonlinearity="relu"), (2, 3)),
+], ids=["lstm-batch-first", "lstm-2-bi-no-bias", "gru-2", "gru-bi-batch-first", "rnn-relu-bi",
+        "rnn-tanh-2", "lstm-cell", "gru-cell", "rnn-cell"])
+def test_recurrent_layers_with_fixed_shapes(layer, shape, tmp_path):
+    """Every output (the sequence and the final states) equals lucid's."""
+    randomize(layer)
+    x = randn(*shape)
+    export_and_compare(layer, x, tmp_path, other=[randn(*shape, seed=3)], dynamic=False)
+
+
+def test_recurrent_layer_with_projection_names_what_onnx_lacks(tmp_path):
+    with pytest.raises(ValueError, match="proj_size has no ONNX operator"):
+        lucid.onnx.export(nn.LSTM(3, 4, proj_size=2), (randn(5, 2, 3),), tmp_path / "m.onnx")
+
+
 def test_scaled_dot_product_attention(tmp_path):
     model = nn.ScaledDotProductAttention(is_causal=True)
     q, k, v = randn(2, 3, 4, 8), randn(2, 3, 4, 8, seed=2), randn(2, 3, 4, 6, seed=3)
