@@ -10,7 +10,8 @@ _tune_malloc()  # reuse freed large arrays: see lucid/_allocator.py
 
 from lucid._tensor import Tensor  # noqa: E402
 from lucid import error
-from lucid.error import BackwardError, DeviceMismatchError, UnknownDeviceError
+from lucid.error import (BackwardError, DeviceMismatchError, IndexOutOfRangeError,
+                         UnknownDeviceError)
 from lucid import autograd
 from lucid.autograd import enable_grad, grad_enabled, inference_mode, no_grad, set_grad_enabled
 from lucid.autograd.flops import count_flops, flops_enabled
@@ -51,6 +52,7 @@ __all__ = ["Tensor", "autograd", "no_grad", "enable_grad", "grad_enabled",
            "models", "interop", "onnx", "newaxis", "pi", "inf",
            "Int", "Int8", "Int16", "Int32", "Int64", "Float", "Float16", "Float32", "Float64",
            "Complex", "Complex64", "save", "load", "error", "UnknownDeviceError",
+           "IndexOutOfRangeError",
            "DeviceMismatchError", "BackwardError", "types", "shape", "register_model",
            "manual_seed", "rand", "randn", "randint", "randperm", "einsum", "norm",
            "softmax", "log_softmax", *ops.__all__,

@@ -1,5 +1,5 @@
-"""The original lucid's error classes: ``UnknownDeviceError``, ``DeviceMismatchError``,
-``BackwardError``.
+"""lucid's error classes: the original lucid's ``UnknownDeviceError``,
+``DeviceMismatchError`` and ``BackwardError``, and ``IndexOutOfRangeError``.
 
 They keep the original's names and constructor arguments, so code written for it that
 catches them runs unchanged, and each also derives from the built-in exception that
@@ -13,9 +13,11 @@ for a failure while running), so ``except ValueError`` keeps working too.
 * :class:`DeviceMismatchError` -- tensors on different devices meet in one operation.
   lucid has a single device, so lucid itself never raises it; it exists for code that
   catches it.
+* :class:`IndexOutOfRangeError` -- an index value outside the range it selects from.
 """
 
-__all__ = ["UnknownDeviceError", "DeviceMismatchError", "BackwardError"]
+__all__ = ["UnknownDeviceError", "DeviceMismatchError", "BackwardError",
+           "IndexOutOfRangeError"]
 
 #: Device names of accelerators lucid does not have (the original's ``'gpu'`` ran on
 #: Apple's MLX/Metal; ``'cuda'`` and ``'mps'`` are PyTorch's).
@@ -123,3 +125,30 @@ class BackwardError(RuntimeError):
         name = op if isinstance(op, str) else getattr(op, "__name__", type(op).__name__)
         why = f": {type(cause).__name__}: {cause}" if cause is not None else " (the error above)"
         super().__init__(f"backward of {name} failed for a gradient of shape {self.shape}{why}")
+
+
+class IndexOutOfRangeError(IndexError, ValueError):
+    """An index value outside the range it selects from.
+
+    One rule for every index lucid reads: indexing a tensor (``x[5]`` on 3 rows), the
+    index of ``gather``/``scatter``, the token ids of ``embedding``, the classes of
+    ``one_hot`` and of a loss's target, the positions given to ``max_unpool``, and the
+    index arrays a kernel is handed. The message names the function, the index and the
+    range. It is an ``IndexError``, as in Python (and PyTorch's ``embedding`` and
+    ``cross_entropy``), and a ``ValueError``, like every other bad argument value, so
+    either ``except`` catches it (NumPy's ``AxisError`` is built the same way).
+
+    Examples
+    --------
+    >>> import lucid
+    >>> import lucid.nn.functional as F
+    >>> try:
+    ...     F.one_hot(lucid.Tensor([0, 3]), num_classes=3)
+    ... except lucid.IndexOutOfRangeError as err:
+    ...     print(err)
+    one_hot: class indices must be smaller than num_classes (3); got 3
+    >>> issubclass(lucid.IndexOutOfRangeError, IndexError)
+    True
+    >>> issubclass(lucid.IndexOutOfRangeError, ValueError)
+    True
+    """

@@ -11,7 +11,8 @@ loops assume and raises:
   int array for a float one, a float for a stride);
 * ``ValueError`` for a wrong rank, shape, tuple length, a size out of range, a
   non-contiguous or read-only array;
-* ``IndexError`` for an index array with an entry outside its target.
+* :class:`lucid.IndexOutOfRangeError` (an ``IndexError`` and a ``ValueError``) for an
+  index array with an entry outside its target.
 
 Every message names the function, the argument, what was expected and what was given.
 The checks cost per call, not per element (except the index ranges, one ``min`` and
@@ -22,6 +23,7 @@ import numbers
 
 import numpy as np
 
+from lucid.error import IndexOutOfRangeError
 from lucid._ext._sizes import conv_output_size, conv_transpose_output_size, pool_output_size
 
 __all__ = [
@@ -271,9 +273,10 @@ def max_pool_backward(grad_y, argmax, input_shape):
         plane = math.prod(shape[2:])
         lo, hi = int(argmax.min()), int(argmax.max())
         if lo < -1 or hi >= plane:
-            raise IndexError(f"{fn}: argmax entries must be -1 (no input) or in "
-                             f"[0, {plane}) (a position in an input plane of shape "
-                             f"{shape[2:]}), got values in [{lo}, {hi}]")
+            raise IndexOutOfRangeError(
+                f"{fn}: argmax entries must be -1 (no input) or in "
+                f"[0, {plane}) (a position in an input plane of shape "
+                f"{shape[2:]}), got values in [{lo}, {hi}]")
 
 
 def _avg_options(fn, count_include_pad, divisor_override):
@@ -312,8 +315,9 @@ def scatter_add(target, index, values):
     if index.size:
         lo, hi = int(index.min()), int(index.max())
         if lo < 0 or hi >= target.shape[0]:
-            raise IndexError(f"{fn}: index entries must be rows of target, in "
-                             f"[0, {target.shape[0]}), got values in [{lo}, {hi}]")
+            raise IndexOutOfRangeError(
+                f"{fn}: index entries must be rows of target, in "
+                f"[0, {target.shape[0]}), got values in [{lo}, {hi}]")
 
 
 # ------------------------------------------------------------------ activation family
@@ -400,8 +404,9 @@ def _scores_and_target(fn, z, target, weight, ignore_index, name="z"):
     if kept.size:
         lo, hi = int(kept.min()), int(kept.max())
         if lo < 0 or hi >= z.shape[1]:
-            raise IndexError(f"{fn}: target entries must be classes in [0, {z.shape[1]}) "
-                             f"or ignore_index ({ignore_index}), got values in [{lo}, {hi}]")
+            raise IndexOutOfRangeError(
+                f"{fn}: target entries must be classes in [0, {z.shape[1]}) "
+                f"or ignore_index ({ignore_index}), got values in [{lo}, {hi}]")
 
 
 def cross_entropy_forward(z, target, weight, ignore_index):

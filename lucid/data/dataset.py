@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from lucid._tensor import Tensor
+from lucid.error import IndexOutOfRangeError
 from lucid._checks import is_int, is_number
 from lucid.random import generator as _shared_generator
 
@@ -28,7 +29,8 @@ def _check_index(index, length, name):
     if not is_int(index):
         raise TypeError(f"{name}: index must be an int; got {index!r}")
     if not -length <= index < length:
-        raise IndexError(f"{name}: index {index} is out of range for a dataset of length {length}")
+        raise IndexOutOfRangeError(
+            f"{name}: index {index} is out of range for a dataset of length {length}")
     return int(index) % length if length else int(index)
 
 

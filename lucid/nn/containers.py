@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from lucid._checks import renamed
 from lucid._tensor import Tensor
+from lucid.error import IndexOutOfRangeError
 from lucid.nn.module import Module
 from lucid.nn.parameter import Parameter
 
@@ -28,8 +29,9 @@ def _index(container, idx, method):
     n = len(container)
     i = idx.__index__()
     if not -n <= i < n:
-        raise IndexError(f"{type(container).__name__}.{method}: index {i} is out of range "
-                         f"for {n} members")
+        raise IndexOutOfRangeError(
+            f"{type(container).__name__}.{method}: index {i} is out of range "
+            f"for {n} members")
     return i + n if i < 0 else i
 
 

@@ -28,7 +28,7 @@ import numpy as np
 from lucid._tensor import Tensor
 from lucid.nn.module import Module
 from lucid.onnx._graph import Graph, Value, tensor_type
-from lucid.onnx._ops import CONVERTERS, Call
+from lucid.onnx._ops import CONVERTERS, FIXED_SHAPES, Call
 from lucid.onnx._trace import flat_outputs, permuted, record, trace_inputs
 from lucid.serialization import _write_atomically
 
@@ -305,6 +305,14 @@ class _Builder:
                 "another size or other values: its forward branches on the input, which a "
                 "graph cannot record")
         self.g.scope = ra.module[0]
+        if ra.fn in FIXED_SHAPES and ra.output.shape != rb.output.shape:
+            raise ValueError(
+                f"lucid.onnx.export: {ra.where} runs {ra.fn.__name__}, "
+                f"{FIXED_SHAPES[ra.fn]}, so it exports with fixed shapes only; a dynamic axis "
+                f"reaches it here (its output is {ra.output.shape} on the example and "
+                f"{rb.output.shape} on an input of another size). Keep the axes that reach "
+                "it out of dynamic_axes, or export through PyTorch "
+                "(lucid.interop.to_torch)")
         inputs = [self.resolve(xa, xb, ra, i, nodes) for i, (xa, xb, *nodes)
                   in enumerate(zip(ra.inputs, rb.inputs, ra.nodes, rb.nodes))]
         out_a, out_b = ra.output.data, rb.output.data

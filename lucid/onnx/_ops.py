@@ -661,6 +661,14 @@ CONVERTERS = {
     _ModuleOutputGrad: (identity, ("state", "index")),
 }
 
+#: Operations that export with the shapes of the example only: Function class -> what
+#: it is, and why, for the error raised when a dynamic axis reaches it.
+FIXED_SHAPES = {
+    Recurrence: "a recurrent layer (RNN, LSTM, GRU or a cell): its batch and time sizes "
+                "are written into the ONNX operator, and its default zero initial states "
+                "are made with NumPy at the example's batch size",
+}
+
 
 def supported_operations():
     r"""The names of the lucid operations (:class:`~lucid.autograd.Function` classes)

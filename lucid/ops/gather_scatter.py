@@ -26,6 +26,7 @@ import numpy as np
 
 from lucid._checks import normalize_axis, renamed
 from lucid._tensor import Tensor
+from lucid.error import IndexOutOfRangeError
 from lucid.autograd.function import Function
 from lucid.ops._util import as_tensor
 from lucid.ops.index import Take, scatter_add_rows
@@ -62,8 +63,9 @@ def _check_range(name, index, n, axis):
     """Every entry of ``index`` in ``[0, n)``: ``n`` is the input's size along ``axis``."""
     if index.size and (index.min() < 0 or index.max() >= n):
         bad = index.min() if index.min() < 0 else index.max()
-        raise ValueError(f"{name}: index {bad} is out of range for axis {axis} of size {n} "
-                         f"(valid: 0 to {n - 1})")
+        raise IndexOutOfRangeError(
+            f"{name}: index {bad} is out of range for axis {axis} of size {n} "
+            f"(valid: 0 to {n - 1})")
 
 
 def _check_fits(name, index, shape, arg, skip=None):

@@ -23,8 +23,9 @@ NumPy's indexing rules sort an index into two kinds, and the backward differs:
 An index that mixes both kinds is read in two steps, as PyTorch does (see
 :func:`parse_index`): first the basic components, then the arrays on that view.
 
-Index errors follow the Python convention: an index out of range raises ``IndexError``
-(naming the index, the axis and its size); an index of the wrong type raises
+Index errors follow the Python convention: an index out of range raises
+:class:`lucid.IndexOutOfRangeError`, an ``IndexError`` (naming the index, the axis and
+its size); an index of the wrong type raises
 ``TypeError``.
 """
 import numbers
@@ -33,6 +34,7 @@ import numpy as np
 
 from lucid import _ext
 from lucid._tensor import Tensor
+from lucid.error import IndexOutOfRangeError
 from lucid.autograd import inplace as _inplace
 from lucid.autograd.grad_mode import grad_enabled
 from lucid.ops._util import DataMovement, as_tensor
@@ -278,7 +280,7 @@ def parse_index(index, shape, name):
         elif isinstance(item, int):            # removes its axis in the basic step
             size = shape[axis]
             if not -size <= item < size:
-                raise IndexError(
+                raise IndexOutOfRangeError(
                     f"{name}: index {item} is out of range for axis {axis} with size {size}"
                 )
             basic.append(item)
@@ -299,7 +301,7 @@ def parse_index(index, shape, name):
             size = shape[axis]
             if item.size and not (-size <= item.min() and item.max() < size):
                 bad = item[(item < -size) | (item >= size)].flat[0]
-                raise IndexError(
+                raise IndexOutOfRangeError(
                     f"{name}: index {bad} is out of range for axis {axis} with size {size}"
                 )
             array_shapes.append(item.shape)

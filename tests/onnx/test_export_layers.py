@@ -285,6 +285,18 @@ def test_recurrent_layer_with_projection_names_what_onnx_lacks(tmp_path):
         lucid.onnx.export(nn.LSTM(3, 4, proj_size=2), (randn(5, 2, 3),), tmp_path / "m.onnx")
 
 
+@pytest.mark.parametrize("layer, shape, axes", [
+    (nn.LSTM(3, 4, batch_first=True), (2, 5, 3), {0: "batch"}),
+    (nn.GRU(3, 4), (5, 2, 3), {0: "time"}),
+    (nn.RNNCell(3, 4), (2, 3), {0: "batch"}),
+], ids=["lstm-batch", "gru-time", "cell-batch"])
+def test_recurrent_layer_under_dynamic_axes_says_fixed_shapes_only(layer, shape, axes, tmp_path):
+    with pytest.raises(ValueError, match=r"runs Recurrence, a recurrent layer .* fixed shapes "
+                                         r"only; a dynamic axis reaches it"):
+        lucid.onnx.export(layer, (randn(*shape),), tmp_path / "m.onnx",
+                          dynamic_axes={"input": axes})
+
+
 def test_scaled_dot_product_attention(tmp_path):
     model = nn.ScaledDotProductAttention(is_causal=True)
     q, k, v = randn(2, 3, 4, 8), randn(2, 3, 4, 8, seed=2), randn(2, 3, 4, 6, seed=3)

@@ -8,6 +8,7 @@ import numpy as np
 
 from lucid._checks import check_int, check_number, float_tensor
 from lucid._tensor import Tensor
+from lucid.error import IndexOutOfRangeError
 from lucid.autograd.inplace import note_write
 from lucid.nn.functional._layer_args import int_tensor
 from lucid.ops.embedding import Embedding
@@ -91,8 +92,9 @@ def embedding(input_, weight, padding_idx=None, max_norm=None, norm_type=2.0):
     v = w.shape[0]
     if idx.size and (idx.data.min() < 0 or idx.data.max() >= v):
         bad = idx.data[(idx.data < 0) | (idx.data >= v)].ravel()[0]
-        raise ValueError(f"{name}: indices in input_ must lie in [0, {v}) for a weight of "
-                         f"{v} rows; got {bad}")
+        raise IndexOutOfRangeError(
+            f"{name}: indices in input_ must lie in [0, {v}) for a weight of "
+            f"{v} rows; got {bad}")
     if padding_idx is not None:
         padding_idx = check_int(padding_idx, name, "padding_idx")
         if not -v <= padding_idx < v:
@@ -168,10 +170,11 @@ def one_hot(input_, num_classes=-1):
                              f"the largest index, but input_ is empty (shape {t.shape})")
         classes = int(t.data.max()) + 1
     if t.size and t.data.min() < 0:
-        raise ValueError(f"{name}: class indices must be non-negative; got {t.data.min()}")
+        raise IndexOutOfRangeError(
+            f"{name}: class indices must be non-negative; got {t.data.min()}")
     if t.size and t.data.max() >= classes:
-        raise ValueError(f"{name}: class indices must be smaller than num_classes "
-                         f"({classes}); got {t.data.max()}")
+        raise IndexOutOfRangeError(f"{name}: class indices must be smaller than "
+                                   f"num_classes ({classes}); got {t.data.max()}")
     out = np.zeros(t.shape + (classes,), dtype=np.int64)
     np.put_along_axis(out, t.data.astype(np.int64)[..., None], 1, axis=-1)
     return Tensor._wrap(out)

@@ -13,6 +13,7 @@ import numpy as np
 
 from lucid import ops
 from lucid._tensor import Tensor
+from lucid.error import IndexOutOfRangeError
 from lucid._checks import check_bool, check_int, check_number, float_tensor
 from lucid.nn.functional._layer_args import (KL_REDUCTIONS, optional_param, reduction_arg,
                                              same_shape)
@@ -488,8 +489,9 @@ def _index_target(fname, x, target, axis, n_classes, ignore_index):
     t = target.data
     bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
     if bad.any():
-        raise ValueError(f"{fname}: class indices in target must lie in [0, {n_classes}) "
-                         f"(or equal ignore_index={ignore_index}); got {t[bad].ravel()[0]}")
+        raise IndexOutOfRangeError(
+            f"{fname}: class indices in target must lie in [0, {n_classes}) "
+            f"(or equal ignore_index={ignore_index}); got {t[bad].ravel()[0]}")
 
 
 def _class_weight(fname, weight, x, n_classes):

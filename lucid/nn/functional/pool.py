@@ -16,6 +16,7 @@ import numpy as np
 
 from lucid._ext._sizes import pool_output_size
 from lucid._tensor import Tensor
+from lucid.error import IndexOutOfRangeError
 from lucid.nn.functional._conv_args import MAX_ELEMENTS, check_input_ndim, spatial_ints
 from lucid.nn.functional._family_doc import fill_doc
 from lucid.nn.functional._layer_args import flag_arg
@@ -148,8 +149,9 @@ def _max_unpool(fname, d, input_, indices, kernel_size, stride, padding, output_
     n = math.prod(size)
     if positions.size and (positions.min() < 0 or positions.max() >= n):
         bad = positions[(positions < 0) | (positions >= n)].ravel()[0]
-        raise ValueError(f"{fname}: indices must lie in [0, {n}) (flat positions in an output "
-                         f"plane of size {'x'.join(map(str, size))}); got {bad}")
+        raise IndexOutOfRangeError(
+            f"{fname}: indices must lie in [0, {n}) (flat positions in an output "
+            f"plane of size {'x'.join(map(str, size))}); got {bad}")
     return MaxUnpool.apply(input_, positions.astype(np.int64, copy=False), output_size=size)
 
 
