@@ -360,8 +360,9 @@ class RCNN(nn.Module):
         Each proposal gives one candidate per object class :math:`k \\ge 1`: the box
         ``apply_deltas(P, t^(k))`` clipped to the image, scored by the softmax
         probability of :math:`k`; candidates scoring at most ``score_thresh``, or left
-        without area by the clipping, are dropped, :func:`~lucid.models.batched_nms` with ``nms_iou_thresh`` suppresses
-        overlaps within each class, and the best ``max_det_per_img`` are kept. Runs
+        without area by the clipping, are dropped, :func:`~lucid.models.batched_nms`
+        with ``nms_iou_thresh`` suppresses overlaps within each class, and the best
+        ``max_det_per_img`` are kept. Runs
         without gradients; call ``model.eval()`` first (a backbone's dropout or batch
         norm would act otherwise).
 
