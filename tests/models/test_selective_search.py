@@ -48,8 +48,8 @@ def partition(labels):
     return {frozenset(zip(*np.nonzero(labels == value))) for value in np.unique(labels)}
 
 
-@pytest.mark.parametrize("k, min_size, connectivity", [(30.0, 1, 8), (80.0, 3, 4),
-                                                       (200.0, 5, 8)])
+@pytest.mark.parametrize("k, min_size, connectivity", [(100.0, 1, 8), (60.0, 3, 4),
+                                                       (200.0, 1, 4)])
 def test_segmentation_equals_the_loop(rng, k, min_size, connectivity):
     image = rng.uniform(size=(3, 7, 9))
     image[:, 2:6, 3:7] += 1.0                                         # a brighter block
@@ -57,6 +57,7 @@ def test_segmentation_equals_the_loop(rng, k, min_size, connectivity):
     assert labels.shape == (7, 9) and labels.dtype == np.int64
     assert set(np.unique(labels)) == set(range(labels.max() + 1))
     assert partition(labels) == segmentation_loop(image, k, min_size, connectivity)
+    assert 1 < len(np.unique(labels)) < labels.size / 4              # a real grouping
     assert min(np.bincount(labels.ravel())) >= min_size
 
 
