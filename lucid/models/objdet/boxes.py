@@ -47,6 +47,17 @@ def as_boxes(boxes, fname, arg="boxes"):
     return boxes
 
 
+def as_box_pair(boxes, rows, fname, arg):
+    """``boxes`` and ``rows`` (named ``arg``: one row of four numbers per box) as float
+    Tensors of the same shape ``(N, 4)``."""
+    boxes = as_boxes(boxes, fname)
+    rows = as_boxes(rows, fname, arg)
+    if boxes.shape != rows.shape:
+        raise ValueError(f"{fname}: {arg} must have the shape of boxes {tuple(boxes.shape)}, "
+                         f"one row per box; got {tuple(rows.shape)}")
+    return boxes, rows
+
+
 def as_scores(scores, count, fname, arg="scores"):
     """``scores`` as a 1-d float array of ``count`` numbers (no gradient is needed)."""
     array = scores.data if isinstance(scores, Tensor) else scores
@@ -304,11 +315,7 @@ def bbox_to_delta(boxes, targets):
     >>> print(bbox_to_delta([[0, 0, 10, 10]], [[5, 0, 15, 20]]))
     Tensor([[0.5, 0.5, 0.0, 0.6931472]])
     """
-    boxes = as_boxes(boxes, "bbox_to_delta")
-    targets = as_boxes(targets, "bbox_to_delta", "targets")
-    if boxes.shape != targets.shape:
-        raise ValueError(f"bbox_to_delta: targets must have the shape of boxes "
-                         f"{tuple(boxes.shape)}, one target per box; got {tuple(targets.shape)}")
+    boxes, targets = as_box_pair(boxes, targets, "bbox_to_delta", "targets")
     px, py, pw, ph = _centre_size(boxes)
     gx, gy, gw, gh = _centre_size(targets)
     return lucid.stack([(gx - px) / pw, (gy - py) / ph,
@@ -357,11 +364,7 @@ def apply_deltas(boxes, deltas):
     >>> print(apply_deltas(boxes, bbox_to_delta(boxes, targets)))
     Tensor([[5.0, 0.0, 15.0, 20.0]])
     """
-    boxes = as_boxes(boxes, "apply_deltas")
-    deltas = as_boxes(deltas, "apply_deltas", "deltas")
-    if boxes.shape != deltas.shape:
-        raise ValueError(f"apply_deltas: deltas must have the shape of boxes "
-                         f"{tuple(boxes.shape)}, one row per box; got {tuple(deltas.shape)}")
+    boxes, deltas = as_box_pair(boxes, deltas, "apply_deltas", "deltas")
     px, py, pw, ph = _centre_size(boxes)
     gx = pw * deltas[:, 0] + px
     gy = ph * deltas[:, 1] + py
