@@ -186,6 +186,8 @@ TIMM = {
     "inception_v4": "inception_v4", "inception_resnet_v2": "inception_resnet_v2",
     "xception": "legacy_xception",
     **{f"inception_next_{s}": f"inception_next_{s}" for s in ("atto", "tiny", "small", "base")},
+    **{f"crossvit_{s}": f"crossvit_{s}_240" for s in
+       ("tiny", "small", "base", "9", "15", "18", "9_dagger", "15_dagger", "18_dagger")},
 }
 
 
