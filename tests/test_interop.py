@@ -289,6 +289,8 @@ LAYERS = {   # id -> (layer factory, inputs factory)
                            lambda: [_x(2, 3, 7, 6)]),
     "ConvProjectionAttention": (lambda: nn.ConvProjectionAttention(8, 2),
                                 lambda: [_x(2, 5, 6, 8)]),
+    "CrossBranchAttention": (lambda: nn.CrossBranchAttention(4, 6, 3),
+                             lambda: [_x(2, 7, 4), _x(2, 5, 6)]),
 }
 
 

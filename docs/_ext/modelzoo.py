@@ -44,7 +44,7 @@ FAMILIES = [
     ("resnest", "ResNeSt"), ("densenet", "DenseNet"), ("xception", "Xception"),
     ("mobilenet", "MobileNet"), ("efficientnet", "EfficientNet"), ("convnext", "ConvNeXt"),
     ("inception_next", "InceptionNeXt"), ("vit", "ViT"), ("swin", "Swin Transformer"),
-    ("pvt", "PVT"), ("cvt", "CvT"),
+    ("pvt", "PVT"), ("cvt", "CvT"), ("crossvit", "CrossViT"),
 ]
 
 #: The documented parameter counts of the original lucid 2.2.2 (its model table).
@@ -92,7 +92,10 @@ ORIGINAL = {
     "pvt_huge": 286706920, "pvt_v2_b0": 3666760, "pvt_v2_b1": 14009000,
     "pvt_v2_b2": 25362856, "pvt_v2_b2_li": 22553512, "pvt_v2_b3": 45238696,
     "pvt_v2_b4": 62556072, "pvt_v2_b5": 82882984, "cvt_13": 19997480, "cvt_21": 31622696,
-    "cvt_w24": 277196392,
+    "cvt_w24": 277196392, "crossvit_tiny": 7014800, "crossvit_small": 26856272,
+    "crossvit_base": 105025232, "crossvit_9": 8553296, "crossvit_15": 27528464,
+    "crossvit_18": 43271408, "crossvit_9_dagger": 8776592, "crossvit_15_dagger": 28209008,
+    "crossvit_18_dagger": 44266976,
 }
 
 #: Input sizes (height = width) the papers evaluate at, where not 224.

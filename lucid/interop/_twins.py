@@ -237,6 +237,19 @@ def forwards(torch):
         attn = self.attn_drop(F.softmax((q @ k.transpose(-2, -1)) * self.dim ** -0.5, dim=-1))
         return self.proj_drop(self.proj((attn @ v).transpose(1, 2).reshape(n, -1, c)))
 
+    def cross_branch_attention(self, x, other):
+        n, c = x.shape[0], self.other_dim
+        cls = self.project_in(x[:, :1])
+        z = self.norm(torch.cat([cls, other[:, 1:]], dim=1))
+        q = self.q(z[:, :1]).reshape(n, 1, self.num_heads, -1).transpose(1, 2)
+        k = self.k(z).reshape(n, z.shape[1], self.num_heads, -1).transpose(1, 2)
+        v = self.v(z).reshape(n, z.shape[1], self.num_heads, -1).transpose(1, 2)
+        scores = (q * (c // self.num_heads) ** -0.5) @ k.transpose(-2, -1)
+        attn = self.attn_drop(F.softmax(scores, dim=-1))
+        cls = cls + self.drop_path(self.proj_drop(self.proj((attn @ v).transpose(1, 2)
+                                                             .reshape(n, 1, c))))
+        return torch.cat([self.project_out(cls), x[:, 1:]], dim=1)
+
     # ------------------------------------------------------------- lucid.models
     def classifier_net(self, x):                        # AlexNet, VGG, MobileNetV2
         x = self.avgpool(self.features(x))
@@ -264,8 +277,8 @@ def forwards(torch):
     def vit_block(self, x):
         y = self.ln_1(x)
         y = self.self_attention(y, y, y, need_weights=False)[0]
-        x = x + self.dropout(y)
-        return x + self.mlp(self.ln_2(x))
+        x = x + self.drop_path(self.dropout(y))
+        return x + self.drop_path(self.mlp(self.ln_2(x)))
 
     def vit_encoder(self, x):
         return self.ln(self.layers(self.dropout(x + self.pos_embedding)))
@@ -322,6 +335,7 @@ def forwards(torch):
         nn.SpatialReductionAttention: spatial_reduction_attention,
         nn.ConvTokenEmbedding: conv_token_embedding,
         nn.ConvProjectionAttention: conv_projection_attention,
+        nn.CrossBranchAttention: cross_branch_attention,
         nn.ConvBNReLU1d: conv_bn_relu, nn.ConvBNReLU2d: conv_bn_relu,
         nn.ConvBNReLU3d: conv_bn_relu, nn.DepthSeparableConv1d: depth_separable,
         nn.DepthSeparableConv2d: depth_separable, nn.DepthSeparableConv3d: depth_separable,

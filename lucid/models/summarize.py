@@ -29,8 +29,8 @@ any other leaf                 measured: the operations the layer ran, as
 
 The attention layers measured whole: :class:`~lucid.nn.MultiheadAttention`,
 :class:`~lucid.nn.WindowAttention` (and :class:`~lucid.nn.CosineWindowAttention`),
-:class:`~lucid.nn.SpatialReductionAttention` and
-:class:`~lucid.nn.ConvProjectionAttention`.
+:class:`~lucid.nn.SpatialReductionAttention`,
+:class:`~lucid.nn.ConvProjectionAttention` and :class:`~lucid.nn.CrossBranchAttention`.
 
 A multiply-add is two FLOPs; **bias additions are not counted** (the textbook
 convention: a Linear layer is :math:`2 \cdot \text{in} \cdot \text{out}`). Work done
@@ -134,7 +134,8 @@ def layer_flops(module, inputs, output):
 #: Layers measured whole, as one row (their products live in their own ``forward``, not in
 #: sub-layers): attention.
 _WHOLE = (_layers.MultiheadAttention, _layers.WindowAttention,
-          _layers.SpatialReductionAttention, _layers.ConvProjectionAttention)
+          _layers.SpatialReductionAttention, _layers.ConvProjectionAttention,
+          _layers.CrossBranchAttention)
 
 
 def _leaves(model):

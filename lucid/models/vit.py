@@ -103,11 +103,12 @@ class ViTEncoderBlock(nn.Module):
 
     .. math::
 
-        z' = z + \mathrm{dropout}(\mathrm{MSA}(\mathrm{LN}_1(z))),\qquad
-        \mathrm{out} = z' + \mathrm{MLP}(\mathrm{LN}_2(z'))
+        z' = z + \mathrm{DP}(\mathrm{dropout}(\mathrm{MSA}(\mathrm{LN}_1(z)))),\qquad
+        \mathrm{out} = z' + \mathrm{DP}(\mathrm{MLP}(\mathrm{LN}_2(z')))
 
     with :math:`\mathrm{MLP}(u) = W_2\,\mathrm{GELU}(W_1 u + b_1) + b_2` (dropout after
-    the GELU and after :math:`W_2`). The weights start as torchvision's: the attention's
+    the GELU and after :math:`W_2`) and DP stochastic depth (the identity unless
+    ``drop_path``). The weights start as torchvision's: the attention's
     own start (Xavier-uniform projections, zero biases), Xavier-uniform MLP weights and
     :math:`\mathcal N(0, 10^{-12})` MLP biases.
 
@@ -130,6 +131,9 @@ class ViTEncoderBlock(nn.Module):
         After the attention and in the MLP (training mode only).
     attention_dropout : float, default 0.0
         On the attention weights (training mode only).
+    drop_path : float, default 0.0
+        Stochastic depth (:class:`~lucid.nn.DropPath`) on both residual branches (the
+        ViT has none; CrossViT's branches use it).
 
     Raises
     ------
@@ -145,12 +149,13 @@ class ViTEncoderBlock(nn.Module):
     >>> block(lucid.random.randn(3, 5, 8)).shape
     (3, 5, 8)
     >>> [name for name, _ in block.named_children()]
-    ['ln_1', 'self_attention', 'dropout', 'ln_2', 'mlp']
+    ['ln_1', 'self_attention', 'dropout', 'ln_2', 'mlp', 'drop_path']
     >>> block.count_parameters()       # 4*8*8 + 4*8 (attention) + 2*8*16 + 16 + 8 + 4*8
     600
     """
 
-    def __init__(self, num_heads, hidden_dim, mlp_dim, dropout=0.0, attention_dropout=0.0):
+    def __init__(self, num_heads, hidden_dim, mlp_dim, dropout=0.0, attention_dropout=0.0,
+                 drop_path=0.0):
         super().__init__()
         self.hidden_dim = _positive_int("ViTEncoderBlock", "hidden_dim", hidden_dim)
         _positive_int("ViTEncoderBlock", "mlp_dim", mlp_dim)
@@ -161,6 +166,7 @@ class ViTEncoderBlock(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.ln_2 = nn.LayerNorm(hidden_dim, eps=_LN_EPS)
         self.mlp = _mlp_block(hidden_dim, mlp_dim, dropout)
+        self.drop_path = nn.DropPath(drop_path) if drop_path > 0 else nn.Identity()
 
     def forward(self, x):
         """Attend, then transform every token; returns a tensor of ``x``'s shape."""
@@ -170,8 +176,8 @@ class ViTEncoderBlock(nn.Module):
                              f"(N, T, {self.hidden_dim}); got {given}")
         y = self.ln_1(x)
         y = self.self_attention(y, y, y, need_weights=False)[0]
-        x = x + self.dropout(y)
-        return x + self.mlp(self.ln_2(x))
+        x = x + self.drop_path(self.dropout(y))
+        return x + self.drop_path(self.mlp(self.ln_2(x)))
 
 
 class ViTEncoder(nn.Module):

@@ -26,6 +26,15 @@ COUNTS = {
     "convnext_v2_base": 88_717_800,
     "convnext_v2_large": 197_956_840,
     "convnext_v2_huge": 660_289_640,
+    "crossvit_tiny": 7_014_800,
+    "crossvit_small": 26_856_272,
+    "crossvit_base": 105_025_232,
+    "crossvit_9": 8_553_296,
+    "crossvit_15": 27_528_464,
+    "crossvit_18": 43_271_408,
+    "crossvit_9_dagger": 8_776_592,
+    "crossvit_15_dagger": 28_209_008,
+    "crossvit_18_dagger": 44_266_976,
     "cvt_13": 19_997_480,
     "cvt_21": 31_622_696,
     "cvt_w24": 277_196_392,
@@ -177,6 +186,8 @@ TIMM = {
     "inception_v4": "inception_v4", "inception_resnet_v2": "inception_resnet_v2",
     "xception": "legacy_xception",
     **{f"inception_next_{s}": f"inception_next_{s}" for s in ("atto", "tiny", "small", "base")},
+    **{f"crossvit_{s}": f"crossvit_{s}_240" for s in
+       ("tiny", "small", "base", "9", "15", "18", "9_dagger", "15_dagger", "18_dagger")},
 }
 
 

@@ -38,6 +38,8 @@ from lucid.nn.modules import conv_token_embedding as _conv_token_embedding
 from lucid.nn.modules.conv_token_embedding import *  # noqa: F401,F403
 from lucid.nn.modules import conv_projection_attention as _conv_projection_attention
 from lucid.nn.modules.conv_projection_attention import *  # noqa: F401,F403
+from lucid.nn.modules import cross_branch_attention as _cross_branch_attention
+from lucid.nn.modules.cross_branch_attention import *  # noqa: F401,F403
 from lucid.nn.modules import distance as _distance
 from lucid.nn.modules.distance import *  # noqa: F401,F403
 from lucid.nn.modules import pixelshuffle as _pixelshuffle
@@ -50,4 +52,5 @@ __all__ = [*conv.__all__, *linear.__all__, *activation.__all__, *norm.__all__,
            *_split_attention.__all__, *_layer_scale.__all__, *_layer_norm2d.__all__,
            *_window_attention.__all__, *_spatial_reduction_attention.__all__,
            *_conv_token_embedding.__all__, *_conv_projection_attention.__all__,
+           *_cross_branch_attention.__all__,
            *_distance.__all__, *_pixelshuffle.__all__]
