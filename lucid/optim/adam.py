@@ -8,9 +8,8 @@ coupled or decoupled as AdamW's) and the moment update below.
 """
 import numpy as np
 
-from lucid import _ext
 from lucid.optim.optimizer import (Optimizer, apply_weight_decay, check_betas,
-                                   check_non_negative, contiguous, fuse)
+                                   check_non_negative)
 
 __all__ = ["Adam", "AdamW", "NAdam", "RAdam", "Adamax"]
 
@@ -133,24 +132,6 @@ class Adam(_AdamBase):
         denom = np.sqrt(v) / (1 - beta2 ** t) ** 0.5 + eps
         param -= step_size * state["exp_avg"] / denom
 # [end exercise: adam]
-
-
-def _adam_kernel_step(opt, param, grad, state, group):
-    """``Adam._update`` (AdamW's too) in one pass: the ``optim`` kernels' ``adam_step``."""
-    moments = [state["exp_avg"], state["exp_avg_sq"]]
-    if group["amsgrad"]:
-        moments.append(state["max_exp_avg_sq"])
-    if not contiguous(param, grad, *moments):
-        return Adam._update(opt, param, grad, state, group)
-    state["step"] += 1
-    beta1, beta2 = group["betas"]
-    _ext.get("optim").adam_step(param, grad, moments[0], moments[1],
-                                moments[2] if group["amsgrad"] else None, state["step"],
-                                group["lr"], beta1, beta2, group["eps"],
-                                group["weight_decay"], bool(group["decoupled_weight_decay"]))
-
-
-fuse(Adam, _adam_kernel_step)
 
 
 class AdamW(Adam):
