@@ -68,11 +68,16 @@ BUILD_HINT = (
 _KINDS = ("auto", "reference", "compiled")
 
 
+# Twins in this folder that are not kernel families: the compiled kernels import
+# ``_openmp`` themselves (threads and fork safety), so no switch applies to it.
+NOT_FAMILIES = ("openmp",)
+
+
 def _discover():
     """Families are the reference modules in this folder: ``conv.py`` -> ``conv``."""
     names = []
     for info in pkgutil.iter_modules(__path__):
-        if not info.name.startswith("_"):
+        if not info.name.startswith("_") and info.name not in NOT_FAMILIES:
             names.append(info.name)
     return tuple(sorted(names))
 

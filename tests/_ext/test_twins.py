@@ -340,3 +340,37 @@ def test_compiled_twins_mark_the_loops_of_each_kernel(family):
     opened = re.findall(r"^# \[loops: (\w+)\]$", source, re.M)
     closed = re.findall(r"^# \[end loops: (\w+)\]$", source, re.M)
     assert sorted(opened) == sorted(closed)
+
+
+# ------------------------------------------------- the thread runtime (not a family)
+def test_openmp_is_a_twin_pair_but_not_a_kernel_family():
+    from lucid._ext import openmp
+    assert "openmp" in _ext.NOT_FAMILIES and "openmp" not in _ext.families
+    assert "openmp" not in lucid.kernels.status()
+    try:
+        from lucid._ext import _openmp
+    except ImportError:
+        pytest.skip(NOT_BUILT.format("openmp"))
+    assert list(_openmp.__all__) == list(openmp.__all__)
+    assert _public_functions(openmp) == set(openmp.__all__) - {"SMALL_WORK"}
+    assert _openmp.SMALL_WORK == openmp.SMALL_WORK
+    for name in set(openmp.__all__) - {"SMALL_WORK"}:
+        expected = inspect.signature(getattr(openmp, name))
+        assert inspect.signature(getattr(_openmp, name)) == expected, name
+
+
+@pytest.mark.parametrize("runtime", ["reference", "compiled"])
+def test_openmp_twins_answer_within_their_team(runtime):
+    if runtime == "reference":
+        from lucid._ext import openmp as threads
+    else:
+        threads = pytest.importorskip("lucid._ext._openmp", reason=NOT_BUILT.format("openmp"))
+    team = threads.max_threads()
+    assert team >= 1
+    assert 1 <= threads.team_size() <= team
+    for work in (0, 1, threads.SMALL_WORK - 1, threads.SMALL_WORK, 10 ** 9):
+        assert 1 <= threads.threads_for(work) <= team
+    assert threads.threads_for(10 ** 9) == team      # a large loop gets every thread
+    assert threads.pause() in (0, -1)                # 0: pool freed, -1: nothing to free
+    if runtime == "reference":
+        assert team == threads.team_size() == threads.threads_for(10 ** 9) == 1
