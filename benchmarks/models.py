@@ -29,7 +29,8 @@ Options:
 
 ``--threads N``
     lucid's OpenMP and OpenBLAS threads and torch's intra-op threads (set before NumPy
-    loads); run with 1 and 2 to see the speed-up from threads.
+    loads). ``--threads 1,2``: the speed-up from threads, each count run in its own
+    process, printed as one table (each side's time at 1 thread over its time at 2).
 ``--batch N``
     the batch size of every model (the scaling measurements).
 ``--infer``
@@ -44,6 +45,7 @@ Run: ``python benchmarks/models.py [--repeat 15] [--models mlp,cnn] [--threads 2
 [--batch 1] [--infer] [--reference] [--memory]``
 """
 import argparse
+import json
 import os
 import pathlib
 import resource
@@ -56,17 +58,20 @@ def _arguments(argv=None):
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--models", default="mlp,cnn,resnet,autoenc,encoder",
                         help="comma-separated rows (also: lstm)")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", default="2", help="N, or 1,2 for the speed-up table")
     parser.add_argument("--batch", type=int, default=None, help="batch size of every model")
     parser.add_argument("--infer", action="store_true", help="time inference, not training")
     parser.add_argument("--reference", action="store_true", help="also the reference twins")
     parser.add_argument("--memory", action="store_true", help="peak memory per step instead")
     parser.add_argument("--memory-child", nargs=2, metavar=("MODEL", "SIDE"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
 ARGS = _arguments()
+COUNTS = [int(n) for n in ARGS.threads.split(",")]
+ARGS.threads = COUNTS[0]
 # before NumPy, lucid or torch load their thread pools
 os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)
 os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
@@ -315,6 +320,8 @@ def speed(args):
             line += [fmt_ms(times["torch"]), f"{times['lucid'] / times['torch']:.2f}x"]
         table.append(line)
         print("  ".join(line), flush=True)
+        if args.json:
+            print("JSON " + json.dumps({"row": row, **times}), flush=True)
     what = "inference (eval, no grad)" if args.infer else "training step"
     batch = f"batch {args.batch}" if args.batch else "each model's batch"
     header = ["model", "loss", "loss rel. diff (3 steps)", "lucid compiled"]
@@ -369,8 +376,47 @@ def memory(args):
                 ["model", "lucid", "torch", "lucid / torch"], table)
 
 
+def thread_scaling(counts):
+    """Run the speed table once per thread count, each in its own process (the counts
+    are read when the thread pools start), and print each side's speed-up."""
+    runs = {}
+    for n in counts:
+        command = [sys.executable, __file__, "--threads", str(n), "--json"]
+        skip = {"--threads"}
+        argv = sys.argv[1:]
+        for i, a in enumerate(argv):
+            if a in skip or (i and argv[i - 1] in skip) or a.startswith("--threads="):
+                continue
+            command.append(a)
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        runs[n] = {r.pop("row"): r for r in (json.loads(line[5:]) for line in
+                                             out.splitlines() if line.startswith("JSON "))}
+        print(f"{n} thread(s): done", flush=True)
+    first, last = counts[0], counts[-1]
+    sides = [s for s in ("lucid", "torch") if s in next(iter(runs[first].values()))]
+    table = []
+    for row in runs[first]:
+        line = [row]
+        for side in sides:
+            a, b = runs[first][row][side], runs[last][row][side]
+            line += [fmt_ms(a), fmt_ms(b), f"{a / b:.2f}x"]
+        if len(sides) == 2:
+            line.append(f"{runs[last][row]['lucid'] / runs[last][row]['torch']:.2f}x")
+        table.append(line)
+    header = ["model"]
+    for side in sides:
+        header += [f"{side} {first} thr", f"{side} {last} thr", f"{side} speed-up"]
+    header += [f"lucid / torch at {last}"] if len(sides) == 2 else []
+    what = "inference (eval, no grad)" if ARGS.infer else "training step"
+    print_table(f"{what}: speed-up from {first} to {last} thread(s), medians of "
+                f"{ARGS.repeat} interleaved repetitions, each count in its own process",
+                header, table)
+
+
 if __name__ == "__main__":
-    if ARGS.memory_child:
+    if len(COUNTS) > 1:
+        thread_scaling(COUNTS)
+    elif ARGS.memory_child:
         memory_child(ARGS)
     elif ARGS.memory:
         memory(ARGS)

@@ -141,19 +141,30 @@ def shape_args(dims, fname, arg="shape"):
     return shape_arg(dims, fname, arg)
 
 
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))   # dtype objects: fast `in`
+_Tensor = None
+
+
+def _tensor_class():
+    """lucid's Tensor (imported on first use: lucid._tensor imports this module)."""
+    global _Tensor
+    from lucid._tensor import Tensor
+    _Tensor = Tensor
+    return Tensor
+
+
 def float_tensor(x, fname, arg="input_", convert=False):
     """``x`` as a float32 / float64 Tensor. ``convert``: an array-like becomes a Tensor
     first (``lucid.linalg`` accepts arrays); otherwise a Tensor is required."""
-    from lucid._tensor import Tensor
-    if not isinstance(x, Tensor):
+    if not isinstance(x, _Tensor or _tensor_class()):
         if not convert:
             raise TypeError(f"{fname}: {arg} must be a Tensor; got {type(x).__name__}")
         try:
-            x = Tensor(x)
+            x = _Tensor(x)
         except (TypeError, ValueError):
             raise TypeError(f"{fname}: {arg} must be a Tensor or an array of floats; got "
                             f"{type(x).__name__}") from None
-    if x.dtype not in (np.float32, np.float64):
+    if x.data.dtype not in _FLOAT_DTYPES:
         raise TypeError(f"{fname}: {arg} must have a floating dtype (float32 or float64); "
                         f"got {x.dtype}")
     return x

@@ -176,10 +176,12 @@ class _ModeGate:
 
     def __init__(self, blas):
         self._blas = blas
+        self._holds = {"one": _Hold(self, "one"), "default": _Hold(self, "default")}
         self._reset()
 
     def _reset(self):
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()            # entered directly: cheaper than the
+        self._cond = threading.Condition(self._lock)   # Condition's Python-level methods
         self._mode = None            # the mode of the calls inside, None when empty
         self._inside = 0
         self._waiting = {"one": 0, "default": 0}
@@ -192,18 +194,19 @@ class _ModeGate:
             self._blas._set(self._saved)
         self._reset()
 
-    @contextlib.contextmanager
     def hold(self, mode):
+        """The context in which a BLAS call of ``mode`` runs (a plain object, no
+        generator: it runs around every small product, so its cost is per-op overhead;
+        the state lives in the gate, so one object per mode serves every thread)."""
+        return self._holds[mode]
+
+    def _enter(self, mode):
         depth = getattr(self._depth, "n", 0)
-        if depth:
+        if depth:                    # nested in a block of this thread: its mode holds
             self._depth.n = depth + 1
-            try:
-                yield
-            finally:
-                self._depth.n = depth
             return
         other = "default" if mode == "one" else "one"
-        with self._cond:
+        with self._lock:
             self._waiting[mode] += 1
             while self._inside and (self._mode != mode or self._waiting[other]):
                 self._cond.wait()
@@ -216,17 +219,37 @@ class _ModeGate:
                         self._blas._set(1)
             self._inside += 1
         self._depth.n = 1
-        try:
-            yield
-        finally:
-            self._depth.n = 0
-            with self._cond:
-                self._inside -= 1
-                if not self._inside:
-                    if self._mode == "one" and self._saved != 1:
-                        self._blas._set(self._saved)
-                    self._mode = None
+
+    def _exit(self):
+        depth = self._depth.n - 1
+        self._depth.n = depth
+        if depth:
+            return
+        with self._lock:
+            self._inside -= 1
+            if not self._inside:
+                if self._mode == "one" and self._saved != 1:
+                    self._blas._set(self._saved)
+                self._mode = None
+                if self._waiting["one"] or self._waiting["default"]:
                     self._cond.notify_all()
+
+
+class _Hold:
+    """``with gate.hold(mode):`` -- enter and leave the gate around one block."""
+
+    __slots__ = ("_gate", "_mode")
+
+    def __init__(self, gate, mode):
+        self._gate, self._mode = gate, mode
+
+    def __enter__(self):
+        self._gate._enter(self._mode)
+        return self
+
+    def __exit__(self, *exc):
+        self._gate._exit()
+        return False
 
 
 _gates = []

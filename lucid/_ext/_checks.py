@@ -31,7 +31,7 @@ __all__ = [
     "max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward",
     "scatter_add", "relu_forward", "relu_backward", "erf",
     "batch_norm_forward", "batch_norm_backward", "cross_entropy_forward",
-    "cross_entropy_backward",
+    "cross_entropy_backward", "sgd_step", "adam_step",
 ]
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -419,3 +419,51 @@ def cross_entropy_backward(p, target, weight, ignore_index, coef):
     array(fn, "coef", coef, ndim=(1,))
     same_dtype(fn, "coef", coef, "p", p)
     shape_is(fn, "coef", coef, (p.shape[0],))
+
+
+# ------------------------------------------------------------------ optimizer steps
+def _real(fn, name, value):
+    """A real number (not a bool); infinities allowed, as the optimizers allow them."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{fn}: {name} must be a float, got {_given(value)}")
+
+
+def _like_param(fn, name, a, param, writeable=True):
+    array(fn, name, a, writeable=writeable)
+    same_dtype(fn, name, a, "param", param)
+    shape_is(fn, name, a, param.shape)
+
+
+def sgd_step(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, first):
+    fn = "sgd_step"
+    array(fn, "param", param, writeable=True)
+    _like_param(fn, "grad", grad, param, writeable=False)
+    for name, value in (("lr", lr), ("momentum", momentum), ("dampening", dampening),
+                        ("weight_decay", weight_decay)):
+        _real(fn, name, value)
+    flag(fn, "nesterov", nesterov)
+    flag(fn, "first", first)
+    if momentum == 0:
+        if buf is not None:
+            raise ValueError(f"{fn}: buf must be None when momentum is 0, got {_given(buf)}")
+    else:
+        _like_param(fn, "buf", buf, param)
+
+
+def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1, beta2,
+              eps, weight_decay, decoupled):
+    fn = "adam_step"
+    array(fn, "param", param, writeable=True)
+    _like_param(fn, "grad", grad, param, writeable=False)
+    _like_param(fn, "exp_avg", exp_avg, param)
+    _like_param(fn, "exp_avg_sq", exp_avg_sq, param)
+    if max_exp_avg_sq is not None:
+        _like_param(fn, "max_exp_avg_sq", max_exp_avg_sq, param)
+    integer(fn, "step", step, least=1)
+    for name, value in (("lr", lr), ("beta1", beta1), ("beta2", beta2), ("eps", eps),
+                        ("weight_decay", weight_decay)):
+        _real(fn, name, value)
+    for name, beta in (("beta1", beta1), ("beta2", beta2)):
+        if not 0 <= beta < 1:
+            raise ValueError(f"{fn}: {name} must be in [0, 1), got {beta}")
+    flag(fn, "decoupled", decoupled)

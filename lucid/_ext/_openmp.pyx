@@ -6,10 +6,14 @@ One place for two rules the ``.pyx`` files share:
   starts (``OMP_NUM_THREADS``, else one per CPU; 1 in a build without OpenMP). Every
   twin asks here instead of guessing from the environment, and passes
   :func:`threads_for` of its work to each ``prange``: all threads, except one for a
-  small loop when idle OpenMP threads spin. They spin when PyTorch loaded the runtime
-  before lucid could ask them to sleep (``OMP_WAIT_POLICY``): then every parallel loop
-  ends in a spinning wait, which on a busy 2-core machine made the homework CNN's
-  batch-1 forward 10-40x slower (``benchmarks/import_order.py``).
+  small loop (under :data:`SMALL_WORK`). A parallel loop ends in a barrier where every
+  thread of the team must check in: a sleeping worker must first be woken, and on a
+  busy 2-core machine it waits for the scheduler, so the loop takes milliseconds
+  (measured: the max pool of a ``(1, 32, 28, 28)`` batch, 350 us on two threads, 80 us
+  on one; the homework CNN's batch-1 forward 3x faster with small loops on one
+  thread). When PyTorch loaded the runtime before lucid could ask its threads to sleep
+  (``OMP_WAIT_POLICY``), idle workers spin instead, and every small parallel loop
+  ended in a spinning wait, 10-40x slower (``benchmarks/import_order.py``).
 * **Fork.** GNU libgomp keeps a pool of worker threads per thread that opened a
   parallel region, and a forked child inherits the pool's bookkeeping but not its
   threads: the child's first ``prange`` waits forever for workers that do not exist.
@@ -29,7 +33,7 @@ from lucid import _blas_env
 __all__ = ["max_threads", "threads_for", "pause", "team_size", "SMALL_WORK"]
 
 # A parallel loop over less work than this (element copies or multiply-adds, about
-# 0.1 ms) runs on one thread when idle OpenMP threads spin.
+# 0.1 ms) runs on one thread: waking a second one costs more than it gains.
 SMALL_WORK = 1 << 18
 
 cdef extern from *:
@@ -61,7 +65,7 @@ _MAX_THREADS = lucid_max_threads()
 
 def threads_for(work):
     """Threads for a parallel loop over ``work`` (module docstring)."""
-    if _blas_env.OPENMP_SPINS and work < SMALL_WORK:
+    if work < SMALL_WORK:
         return 1
     return _MAX_THREADS
 

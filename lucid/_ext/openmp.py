@@ -20,7 +20,7 @@ kernels import ``_openmp`` directly, and this file states the contract they rely
 __all__ = ["max_threads", "threads_for", "pause", "team_size", "SMALL_WORK"]
 
 # A parallel loop over less work than this (element copies or multiply-adds, about
-# 0.1 ms) runs on one thread when idle OpenMP threads spin (same value as the twin).
+# 0.1 ms) runs on one thread (same value as the twin).
 SMALL_WORK = 1 << 18
 
 

@@ -29,9 +29,14 @@ class Linear(Function):
     def forward(ctx, x, w, b):
         ctx.x, ctx.w = x, w
         with product_threads(2 * x.size * w.shape[0]):
-            # one 2-d product: NumPy runs (a, b, in) @ (in, out) as a slow stacked loop
-            rows = x.reshape(int(np.prod(x.shape[:-1])), w.shape[1])
-            y = (rows @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
+            if x.size == x.shape[-1] != 0:
+                # one row (batch 1): W x, a matrix-vector product along W's rows,
+                # 2-3x faster than the row times W^T
+                y = (w @ x.reshape(-1)).reshape(x.shape[:-1] + (w.shape[0],))
+            else:
+                # one 2-d product: NumPy runs (a, b, in) @ (in, out) as a slow stacked loop
+                rows = x.reshape(-1, w.shape[1])
+                y = (rows @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
         if b is not None:
             y += b
         return y

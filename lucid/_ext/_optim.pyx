@@ -1,0 +1,178 @@
+r"""Optimizer steps, compiled twin of :mod:`lucid._ext.optim`.
+
+The loop nest, for ``sgd_step`` (every array seen flat)::
+
+    for i in range(n):
+        g = grad[i] + weight_decay * param[i]
+        buf[i] = g if first else momentum * buf[i] + (1 - dampening) * g
+        g = g + momentum * buf[i] if nesterov else buf[i]
+        param[i] -= lr * g
+
+and for ``adam_step``::
+
+    for i in range(n):
+        param[i] *= 1 - lr * weight_decay                  # decoupled (AdamW)
+        g = grad[i] + weight_decay * param[i]              # coupled
+        exp_avg[i] += (1 - beta1) * (g - exp_avg[i])
+        exp_avg_sq[i] = beta2 * exp_avg_sq[i] + (1 - beta2) * g * g
+        v = max(max_exp_avg_sq[i], exp_avg_sq[i])          # amsgrad, else exp_avg_sq[i]
+        param[i] -= step_size * exp_avg[i] / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+
+What makes it fast: the reference makes a pass over memory per NumPy expression (about
+4 for SGD with momentum, 10 for Adam) and allocates temporaries for several; here each
+element is read and written once, in registers in between. Every scalar is cast to the
+arrays' dtype first and applied in the reference's order, so the results are the
+reference's (NaN included: ``max`` keeps a NaN as ``np.maximum`` does). It runs on one
+thread: an optimizer step streams through memory once, and the parameters of the
+homework models are small. Adam's loop pays a scalar square root (``errno`` keeps it from
+vectorising) and two divisions per element, and runs about 2x slower than the
+reference's vectorised NumPy passes: ``lucid.optim.Adam`` keeps its rule
+(``docs/fast.rst``).
+"""
+import numpy as np
+
+from lucid._ext import _checks
+
+from libc.math cimport sqrt, sqrtf
+
+__all__ = ["sgd_step", "adam_step"]
+
+ctypedef fused real:
+    float
+    double
+
+
+# [loops: sgd_step]
+def _sgd(real[::1] param, const real[::1] grad, real[::1] buf, real lr, real momentum,
+         real keep, real weight_decay, bint decay, bint use_momentum, bint nesterov,
+         bint first):
+    # keep = 1 - dampening; buf is an empty view without momentum
+    cdef Py_ssize_t n = param.shape[0], i
+    cdef real g, b
+    with nogil:
+        for i in range(n):
+            g = grad[i]
+            if decay:
+                g = g + weight_decay * param[i]
+            if use_momentum:
+                if first:
+                    b = g
+                else:
+                    b = buf[i] * momentum
+                    b = b + keep * g
+                buf[i] = b
+                if nesterov:
+                    g = g + momentum * b
+                else:
+                    g = b
+            param[i] = param[i] - lr * g
+
+
+# The loops above test their flags per element, which keeps the compiler from
+# vectorising them (measured 2x slower than NumPy's passes on 200,000 float32
+# values); the common configurations get a branch-free loop each (2.5x faster).
+def _sgd_plain(real[::1] param, const real[::1] grad, real lr):
+    cdef Py_ssize_t n = param.shape[0], i
+    with nogil:
+        for i in range(n):
+            param[i] = param[i] - lr * grad[i]
+
+
+def _sgd_momentum(real[::1] param, const real[::1] grad, real[::1] buf, real lr,
+                  real momentum, real keep):
+    cdef Py_ssize_t n = param.shape[0], i
+    cdef real b
+    with nogil:
+        for i in range(n):
+            b = buf[i] * momentum
+            b = b + keep * grad[i]
+            buf[i] = b
+            param[i] = param[i] - lr * b
+# [end loops: sgd_step]
+
+
+# [loops: adam_step]
+def _adam(real[::1] param, const real[::1] grad, real[::1] exp_avg, real[::1] exp_avg_sq,
+          real[::1] max_exp_avg_sq, real shrink, real weight_decay, real keep1, real beta2,
+          real keep2, real step_size, real root_bc2, real eps, bint shrink_param,
+          bint decay_grad, bint amsgrad):
+    # keep1 = 1 - beta1, keep2 = 1 - beta2, root_bc2 = sqrt(1 - beta2**t),
+    # shrink = 1 - lr * weight_decay; max_exp_avg_sq is an empty view without amsgrad
+    cdef Py_ssize_t n = param.shape[0], i
+    cdef real p, g, m, v, top, root
+    with nogil:
+        for i in range(n):
+            p = param[i]
+            if shrink_param:
+                p = p * shrink
+            g = grad[i]
+            if decay_grad:
+                g = g + weight_decay * p
+            m = exp_avg[i]
+            m = m + keep1 * (g - m)
+            exp_avg[i] = m
+            v = exp_avg_sq[i] * beta2
+            v = v + keep2 * g * g
+            exp_avg_sq[i] = v
+            if amsgrad:
+                top = max_exp_avg_sq[i]
+                if not (top >= v or top != top):     # np.maximum: NaN wins
+                    top = v
+                max_exp_avg_sq[i] = top
+                v = top
+            if real is float:
+                root = sqrtf(v)
+            else:
+                root = sqrt(v)
+            param[i] = p - step_size * m / (root / root_bc2 + eps)
+# [end loops: adam_step]
+
+
+# [kernel: sgd_step]
+def sgd_step(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, first):
+    """One SGD step on ``param`` (and ``buf``), in place, in one pass::
+
+        for i in range(n):
+            g = grad[i] + weight_decay * param[i]
+            buf[i] = g if first else momentum * buf[i] + (1 - dampening) * g
+            param[i] -= lr * (g + momentum * buf[i] if nesterov else buf[i])
+    """
+    _checks.sgd_step(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov,
+                     first)
+    dtype = param.dtype.type
+    use_momentum = momentum != 0
+    if weight_decay == 0 and not nesterov and not (use_momentum and first):
+        if use_momentum:
+            _sgd_momentum(param.reshape(-1), grad.reshape(-1), buf.reshape(-1), dtype(lr),
+                          dtype(momentum), dtype(1 - dampening))
+        else:
+            _sgd_plain(param.reshape(-1), grad.reshape(-1), dtype(lr))
+        return
+    flat_buf = buf.reshape(-1) if use_momentum else np.empty(0, dtype=param.dtype)
+    _sgd(param.reshape(-1), grad.reshape(-1), flat_buf, dtype(lr), dtype(momentum),
+         dtype(1 - dampening), dtype(weight_decay), weight_decay != 0, use_momentum,
+         bool(nesterov), bool(first))
+# [end kernel: sgd_step]
+
+
+# [kernel: adam_step]
+def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1, beta2,
+              eps, weight_decay, decoupled):
+    """One Adam (AdamW) step on ``param`` and its moments, in place, in one pass::
+
+        for i in range(n):
+            m[i] += (1 - beta1) * (g[i] - m[i]);  v[i] = beta2 * v[i] + (1 - beta2) * g[i]**2
+            param[i] -= step_size * m[i] / (sqrt(v[i]) / sqrt(1 - beta2**t) + eps)
+    """
+    _checks.adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1,
+                      beta2, eps, weight_decay, decoupled)
+    dtype = param.dtype.type
+    amsgrad = max_exp_avg_sq is not None
+    flat_max = max_exp_avg_sq.reshape(-1) if amsgrad else np.empty(0, dtype=param.dtype)
+    _adam(param.reshape(-1), grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
+          flat_max, dtype(1 - lr * weight_decay), dtype(weight_decay), dtype(1 - beta1),
+          dtype(beta2), dtype(1 - beta2), dtype(lr / (1 - beta1 ** step)),
+          dtype((1 - beta2 ** step) ** 0.5), dtype(eps),
+          weight_decay != 0 and bool(decoupled), weight_decay != 0 and not decoupled,
+          amsgrad)
+# [end kernel: adam_step]

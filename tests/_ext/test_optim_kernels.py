@@ -1,0 +1,298 @@
+"""The optim kernel family (fused SGD and Adam steps), both twins: a loop oracle, the
+twins bit for bit, PyTorch parity through lucid.optim step by step (SGD through the
+kernel, Adam and AdamW through their rules, kernel results against torch below), the
+rule a subclass (or a course exercise) replaces still running, and every check of
+``_checks.py``."""
+import math
+
+import numpy as np
+import pytest
+
+import lucid
+from lucid import _ext, optim
+from lucid.testing import assert_close
+
+
+KERNEL_FAMILIES = ("optim",)
+
+SGD_CASES = [
+    dict(momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False),
+    dict(momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=False),
+    dict(momentum=0.9, dampening=0.3, weight_decay=0.05, nesterov=False),
+    dict(momentum=0.8, dampening=0.0, weight_decay=0.05, nesterov=True),
+]
+ADAM_CASES = [
+    dict(weight_decay=0.0, decoupled=False, amsgrad=False),
+    dict(weight_decay=0.1, decoupled=False, amsgrad=True),
+    dict(weight_decay=0.1, decoupled=True, amsgrad=False),
+    dict(weight_decay=0.1, decoupled=True, amsgrad=True),
+]
+
+
+# ------------------------------------------------------------------ loop oracles
+def _sgd_loop(p, g, b, lr, momentum, dampening, weight_decay, nesterov, first):
+    """Element by element, in Python floats (float64)."""
+    p, b = p.copy(), (None if b is None else b.copy())
+    for i in range(p.size):
+        gi = g.flat[i] + weight_decay * p.flat[i]
+        if momentum:
+            b.flat[i] = gi if first else momentum * b.flat[i] + (1 - dampening) * gi
+            gi = gi + momentum * b.flat[i] if nesterov else b.flat[i]
+        p.flat[i] = p.flat[i] - lr * gi
+    return p, b
+
+
+def _adam_loop(p, g, m, v, vmax, t, lr, b1, b2, eps, wd, decoupled):
+    p, m, v = p.copy(), m.copy(), v.copy()
+    vmax = None if vmax is None else vmax.copy()
+    for i in range(p.size):
+        pi, gi = p.flat[i], g.flat[i]
+        if decoupled:
+            pi *= 1 - lr * wd
+        else:
+            gi += wd * pi
+        m.flat[i] = b1 * m.flat[i] + (1 - b1) * gi
+        v.flat[i] = b2 * v.flat[i] + (1 - b2) * gi * gi
+        vi = v.flat[i]
+        if vmax is not None:
+            vmax.flat[i] = vi = max(vmax.flat[i], vi)
+        denom = math.sqrt(vi) / math.sqrt(1 - b2 ** t) + eps
+        p.flat[i] = pi - lr / (1 - b1 ** t) * m.flat[i] / denom
+    return p, m, v, vmax
+
+
+def _tol(dtype):
+    return dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", SGD_CASES)
+def test_sgd_step_matches_a_loop(twin, dtype, case):
+    rng = np.random.default_rng(1)
+    p = rng.standard_normal((3, 5)).astype(dtype)
+    b = rng.standard_normal((3, 5)).astype(dtype) if case["momentum"] else None
+    kernels = _ext.get("optim")
+    for first in (True, False, False):
+        g = rng.standard_normal((3, 5)).astype(dtype)
+        want_p, want_b = _sgd_loop(p.astype(np.float64), g.astype(np.float64),
+                                   None if b is None else b.astype(np.float64), 0.1,
+                                   first=first, **case)
+        kernels.sgd_step(p, g, b, 0.1, first=first, **case)
+        assert p.dtype == dtype
+        assert_close(p, want_p.astype(dtype), **_tol(dtype))
+        if b is not None:
+            assert_close(b, want_b.astype(dtype), **_tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", ADAM_CASES)
+def test_adam_step_matches_a_loop(twin, dtype, case):
+    rng = np.random.default_rng(2)
+    shape = (4, 6)
+    p = rng.standard_normal(shape).astype(dtype)
+    m, v = np.zeros(shape, dtype), np.zeros(shape, dtype)
+    vmax = np.zeros(shape, dtype) if case["amsgrad"] else None
+    kernels = _ext.get("optim")
+    for t in range(1, 5):
+        g = rng.standard_normal(shape).astype(dtype) * (3.0 if t == 2 else 0.5)
+        want = _adam_loop(*(a if a is None else a.astype(np.float64)
+                            for a in (p, g, m, v, vmax)), t, 0.01, 0.9, 0.99, 1e-8,
+                          case["weight_decay"], case["decoupled"])
+        kernels.adam_step(p, g, m, v, vmax, t, 0.01, 0.9, 0.99, 1e-8, case["weight_decay"],
+                          case["decoupled"])
+        for got, expected in zip((p, m, v, vmax), want):
+            if got is not None:
+                assert_close(got, expected.astype(dtype), **_tol(dtype))
+
+
+def _twins():
+    _ext._load("optim")
+    if not _ext.compiled_available("optim"):
+        pytest.skip(f"compiled twin of 'optim' is not built; {_ext.BUILD_HINT}")
+    return _ext._reference["optim"], _ext._compiled["optim"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_twins_agree_bit_for_bit(dtype):
+    """Same scalars in the same order (NaN too): the compiled twin is the reference."""
+    reference, compiled = _twins()
+    rng = np.random.default_rng(3)
+    g = rng.standard_normal(50).astype(dtype)
+    g[7] = np.nan
+    for case in SGD_CASES:
+        runs = []
+        for kernels in (reference, compiled):
+            p, b = np.linspace(-1, 1, 50).astype(dtype), np.zeros(50, dtype)
+            for first in (True, False):
+                kernels.sgd_step(p, g, b if case["momentum"] else None, 0.03, first=first,
+                                 **case)
+            runs.append((p, b))
+        np.testing.assert_array_equal(runs[0][0], runs[1][0])
+        np.testing.assert_array_equal(runs[0][1], runs[1][1])
+    for case in ADAM_CASES:
+        runs = []
+        for kernels in (reference, compiled):
+            p = np.linspace(-1, 1, 50).astype(dtype)
+            state = [np.zeros(50, dtype), np.zeros(50, dtype)]
+            state.append(np.zeros(50, dtype) if case["amsgrad"] else None)
+            for t in (1, 2, 3):
+                kernels.adam_step(p, g * t, *state, t, 1e-3, 0.9, 0.999, 1e-8,
+                                  case["weight_decay"], case["decoupled"])
+            runs.append([p] + [s for s in state if s is not None])
+        for a, b in zip(*runs):
+            np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------------------------ through lucid.optim
+OPTIMIZERS = [
+    ("SGD", dict(lr=0.05)),
+    ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.2, weight_decay=0.01)),
+    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.1)),
+    ("SGD", dict(lr=0.05, momentum=0.5, maximize=True)),
+    ("Adam", dict(lr=0.01)),
+    ("Adam", dict(lr=0.02, betas=(0.8, 0.99), weight_decay=0.1, amsgrad=True)),
+    ("AdamW", dict(lr=0.01)),
+    ("AdamW", dict(lr=0.02, weight_decay=0.1, amsgrad=True)),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name,kwargs", OPTIMIZERS)
+def test_optimizer_steps_equal_torch_step_by_step(twin, torch, dtype, name, kwargs):
+    rng = np.random.default_rng(4)
+    values = [rng.standard_normal(s).astype(dtype) for s in ((6, 5), (5,))]
+    ours = [lucid.Tensor(v, requires_grad=True) for v in values]
+    theirs = [torch.tensor(v, requires_grad=True) for v in values]
+    opt = getattr(optim, name)(ours, **kwargs)
+    ref = getattr(torch.optim, name)(theirs, foreach=False, **kwargs)
+    for _ in range(10):
+        grads = [rng.standard_normal(v.shape).astype(dtype) for v in values]
+        for p, g in zip(ours, grads):
+            p.grad = g.copy()
+        for p, g in zip(theirs, grads):
+            p.grad = torch.from_numpy(g.copy())
+        opt.step()
+        ref.step()
+        for p, q in zip(ours, theirs):
+            assert p.dtype == np.dtype(dtype)
+            assert_close(p.data, q.detach().numpy(), **_tol(np.dtype(dtype)))
+
+
+@pytest.mark.parametrize("kwargs", [dict(lr=0.1), dict(lr=0.1, momentum=0.9, dampening=0.2),
+                                    dict(lr=0.1, momentum=0.9, weight_decay=0.1,
+                                         nesterov=True)])
+def test_the_fused_step_gives_the_rules_values(twin, monkeypatch, kwargs):
+    """SGD's step through the kernel equals its readable rule (``_update``, run by a
+    subclass that replaces it with itself) bit for bit, and the kernel did run."""
+    class RuleSGD(optim.SGD):
+        def _update(self, param, grad, state, group):
+            super()._update(param, grad, state, group)
+
+    kernel, ran = _ext.get("optim").sgd_step, []
+
+    def counted(*args):
+        ran.append(1)
+        return kernel(*args)
+
+    monkeypatch.setattr(_ext.get("optim"), "sgd_step", counted)
+    rng = np.random.default_rng(5)
+    a = lucid.Tensor(rng.standard_normal(7).astype(np.float32), requires_grad=True)
+    b = lucid.Tensor(a.data.copy(), requires_grad=True)
+    opt_a, opt_b = optim.SGD([a], **kwargs), RuleSGD([b], **kwargs)
+    for _ in range(4):
+        g = rng.standard_normal(7).astype(np.float32)
+        a.grad, b.grad = g.copy(), g.copy()
+        opt_a.step()
+        opt_b.step()
+        np.testing.assert_array_equal(a.data, b.data)
+    # without weight decay and Nesterov the kernel runs (the rule otherwise: faster there)
+    plain = kwargs.get("weight_decay", 0) == 0
+    assert len(ran) == (4 if plain else 0)
+
+
+def test_a_replaced_rule_runs_instead_of_the_kernel(monkeypatch):
+    """A subclass's (or a course exercise's) ``_update`` is what runs."""
+    calls = []
+
+    class Logged(optim.SGD):
+        def _update(self, param, grad, state, group):
+            calls.append(param.shape)
+            param -= 1.0
+
+    w = lucid.Tensor([1.0, 2.0], requires_grad=True)
+    w.grad = np.ones(2, dtype=np.float32)
+    Logged([w], lr=0.1).step()
+    assert calls == [(2,)] and w.data.tolist() == [0.0, 1.0]
+
+    monkeypatch.setattr(optim.SGD, "_update", Logged._update)   # what the course does
+    v = lucid.Tensor([1.0], requires_grad=True)
+    v.grad = np.ones(1, dtype=np.float32)
+    optim.SGD([v], lr=0.1).step()
+    assert calls == [(2,), (1,)] and v.data.tolist() == [0.0]
+
+
+def test_a_non_contiguous_gradient_takes_the_rule():
+    w = lucid.Tensor(np.arange(6, dtype=np.float64).reshape(2, 3), requires_grad=True)
+    w.grad = np.ones((3, 2)).T                       # a transposed (F-ordered) gradient
+    opt = optim.Adam([w], lr=0.1)
+    opt.step()
+    assert_close(w.data, np.arange(6).reshape(2, 3) - 0.1, rtol=1e-7)
+    assert opt.state[w]["step"] == 1
+
+
+# ------------------------------------------------------------------ bad input
+def _sgd_good():
+    p = np.zeros(4, np.float32)
+    return dict(param=p, grad=np.ones(4, np.float32), buf=np.zeros(4, np.float32), lr=0.1,
+                momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=False, first=True)
+
+
+def _adam_good():
+    z = lambda: np.zeros((2, 3))                                  # noqa: E731
+    return dict(param=z(), grad=z(), exp_avg=z(), exp_avg_sq=z(), max_exp_avg_sq=None,
+                step=1, lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+                decoupled=False)
+
+
+BAD = [
+    ("sgd_step", _sgd_good, dict(param=[0.0, 0.0]), TypeError, "param must be a NumPy array"),
+    ("sgd_step", _sgd_good, dict(param=np.zeros(4, np.int64)), TypeError, "param must be float32"),
+    ("sgd_step", _sgd_good, dict(grad=np.ones(4)), TypeError, "grad must have the dtype of param"),
+    ("sgd_step", _sgd_good, dict(grad=np.ones(5, np.float32)), ValueError, "grad must have shape (4,)"),
+    ("sgd_step", _sgd_good, dict(buf=None), TypeError, "buf must be a NumPy array"),
+    ("sgd_step", _sgd_good, dict(momentum=0.0), ValueError, "buf must be None when momentum is 0"),
+    ("sgd_step", _sgd_good, dict(lr="0.1"), TypeError, "lr must be a float"),
+    ("sgd_step", _sgd_good, dict(nesterov=1), TypeError, "nesterov must be a bool"),
+    ("sgd_step", _sgd_good, dict(param=np.zeros(8, np.float32)[::2]), ValueError,
+     "param must be C-contiguous"),
+    ("adam_step", _adam_good, dict(step=0), ValueError, "step must be at least 1"),
+    ("adam_step", _adam_good, dict(step=1.0), TypeError, "step must be an int"),
+    ("adam_step", _adam_good, dict(beta1=1.0), ValueError, "beta1 must be in [0, 1)"),
+    ("adam_step", _adam_good, dict(exp_avg=np.zeros((3, 2))), ValueError,
+     "exp_avg must have shape (2, 3)"),
+    ("adam_step", _adam_good, dict(max_exp_avg_sq=np.zeros((2, 3), np.float32)), TypeError,
+     "max_exp_avg_sq must have the dtype of param"),
+    ("adam_step", _adam_good, dict(eps=None), TypeError, "eps must be a float"),
+    ("adam_step", _adam_good, dict(decoupled="yes"), TypeError, "decoupled must be a bool"),
+]
+
+
+@pytest.mark.parametrize("fn,good,change,error,message", BAD)
+def test_bad_input_is_named(twin, fn, good, change, error, message):
+    args = {**good(), **change}
+    if fn == "sgd_step" and "param" in change and isinstance(change["param"], np.ndarray):
+        args["grad"] = np.ones(change["param"].shape, change["param"].dtype)
+        args["buf"] = np.zeros(change["param"].shape, change["param"].dtype)
+        if change["param"].dtype.kind != "f":
+            args["grad"], args["buf"] = np.ones(4, np.float32), np.zeros(4, np.float32)
+    with pytest.raises(error, match=f"^{fn}: ") as info:
+        getattr(_ext.get("optim"), fn)(**args)
+    assert message in str(info.value)
+
+
+def test_a_read_only_parameter_is_refused(twin):
+    args = _sgd_good()
+    args["param"].flags.writeable = False
+    with pytest.raises(ValueError, match="sgd_step: param must be writeable"):
+        _ext.get("optim").sgd_step(**args)
