@@ -28,6 +28,10 @@ are fast" has the measurements behind each rule):
     im2col of a chunk of samples (``_CHUNK_ELEMENTS`` column entries) on one thread,
     then one ``np.matmul`` on OpenBLAS's threads: otherwise.
 
+A conv_transpose with stride 1 (and no output_padding) is run as the convolution it
+equals, with the kernel flipped, when it has no more input than output channels
+(:func:`_as_flipped_conv`): im2col and one GEMM instead of a GEMM and col2im's scatter.
+
 Rules the paths share: every array is viewed as 3-d spatially (``_sizes.as_3d``), so
 each nest is written once for 1d, 2d and 3d; for every kernel offset the window
 positions inside the image are computed up front (:func:`_inside`), so the innermost
@@ -760,6 +764,38 @@ def _sizes_and_path(N, C_in_g, C_out, groups, S, O, K, stride, padding, dilation
     return L, rows_g, R, _geo(S, O, K, stride, padding, dilation), path
 
 
+def _as_flipped_conv(stride, padding, output_padding, dilation, K, C_in, C_out):
+    """The padding of the convolution a conv_transpose equals, when running it as that
+    convolution is the faster path; else None.
+
+    With stride 1 and no output_padding, ``y[o] = sum_k x[o + p - k*dil] w[k]`` is a
+    convolution of ``x`` with the kernel flipped, padded by ``dil*(K-1) - p`` on both
+    sides (when that is not negative). Run as a conv (im2col's copies, one GEMM) it
+    avoids col2im's scatter of ``prod(K)`` short row additions per output value, but
+    its column matrix has ``C_in * prod(K)`` rows instead of ``C_out * prod(K)``: taken
+    when ``C_in <= C_out``. Measured (CPU time, 1 thread, float32, both ways in one
+    process, ``C_in -> C_out`` of the conv_transpose, batch 32): 3x3, 16->16 32x32
+    0.86-0.88x the col2im path's time, 32->32 16x16 0.89x, 64->64 8x8 0.90-0.93x,
+    16->32 16x16 0.65x, 32->64 16x16 0.69x; k3 1d 16->16 L256 0.78-0.81x; with
+    ``C_in > C_out`` slower: 32->16 16x16 1.15x, 64->32 14x14 (batch 64) 1.13-1.15x.
+    """
+    if any(s != 1 for s in stride) or any(output_padding) or C_in > C_out:
+        return None
+    pad = tuple(d * (k - 1) - p for d, k, p in zip(dilation, K, padding))
+    return pad if min(pad) >= 0 else None
+
+
+def _flipped_weight(w, groups):
+    """A conv_transpose's weight (C_in, C_out/g, *K) as the weight of the equal conv
+    (C_out, C_in/g, *K): per group, input and output channels swapped, every spatial
+    axis reversed."""
+    C_in, C_out_g = w.shape[:2]
+    K = w.shape[2:]
+    wg = w.reshape(groups, C_in // groups, C_out_g, *K).swapaxes(1, 2)
+    wg = wg[(Ellipsis,) + (slice(None, None, -1),) * len(K)]
+    return np.ascontiguousarray(wg).reshape(groups * C_out_g, C_in // groups, *K)
+
+
 def _no_columns(dtype):
     return np.empty(0, dtype=dtype)
 
@@ -972,6 +1008,10 @@ def conv_transpose_forward(x, w, stride, padding, output_padding, dilation, grou
         _run_direct_conv_transpose(as_5d(x), as_5d(w), as_5d(y), geo, groups,
                                    threads_for(x.size * rows_g))
         return y
+    flipped = _as_flipped_conv(stride, padding, output_padding, dilation, K, C_in, C_out)
+    if flipped is not None:                 # stride 1: a conv, no col2im (_as_flipped_conv)
+        return _forward(x, _flipped_weight(w, groups), (1,) * len(K), flipped, dilation,
+                        groups, None)
     if path == "per-sample":
         ws = _workspace("cols", (_SAMPLE_THREADS * groups * rows_g * L,), x.dtype)
         with _blas.one_thread():

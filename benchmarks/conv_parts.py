@@ -1,0 +1,170 @@
+"""The convolutions of the homework models, part by part: lucid's kernels vs PyTorch's.
+
+For every conv shape of ``benchmarks/models.py``'s CNN, CIFAR ResNet and 1-d
+autoencoder (their batch sizes), and the single ops of issue 14, the median time of
+each of the three parts of a training step's convolution, side by side:
+
+``fwd``
+    the forward (lucid ``conv_forward``; torch ``conv2d`` under ``no_grad``);
+``gx``
+    the input gradient (lucid ``conv_transpose_forward``; torch
+    ``aten.convolution_backward`` asked for the input gradient only);
+``gw``
+    the weight gradient (lucid ``conv_weight_grad``; torch asked for the weight
+    gradient only).
+
+For a conv_transpose row the roles are those of its own forward and backward. Also
+printed: the path the compiled twin takes for each part (``_conv._path``). This is the
+profile that decides which conv path to work on: the per-op numbers a user sees are in
+``benchmarks/conv.py`` and the training steps in ``benchmarks/models.py``. lucid and
+torch calls are interleaved (one lucid call, one torch call, ...), so a burst of load
+from another process hits both alike.
+
+Run: ``python benchmarks/conv_parts.py [--threads 2] [--repeat 21] [--rows resnet]``
+"""
+import argparse
+import os
+import pathlib
+import statistics
+import sys
+import time
+
+
+def _arguments():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=21)
+    parser.add_argument("--rows", default="", help="only rows whose name contains this")
+    parser.add_argument("--dtype", default="float32")
+    return parser.parse_args()
+
+
+ARGS = _arguments()
+os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)     # before NumPy loads OpenBLAS
+os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
+
+import numpy as np  # noqa: E402
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]
+from _timing import fmt_ms, print_table, torch_or_none  # noqa: E402
+
+from lucid import _ext  # noqa: E402
+from lucid._ext._sizes import conv_output_size  # noqa: E402
+
+# (row, transposed, N, C_in, C_out, spatial size, kernel, stride, padding)
+SHAPES = [
+    ("cnn conv1", False, 64, 1, 32, (28, 28), (3, 3), (1, 1), (1, 1)),
+    ("cnn conv2", False, 64, 32, 64, (14, 14), (3, 3), (1, 1), (1, 1)),
+    ("resnet stem", False, 32, 3, 16, (32, 32), (3, 3), (1, 1), (1, 1)),
+    ("resnet 16->16", False, 32, 16, 16, (32, 32), (3, 3), (1, 1), (1, 1)),
+    ("resnet 16->32 s2", False, 32, 16, 32, (32, 32), (3, 3), (2, 2), (1, 1)),
+    ("resnet 32->32", False, 32, 32, 32, (16, 16), (3, 3), (1, 1), (1, 1)),
+    ("resnet 1x1 16->32 s2", False, 32, 16, 32, (32, 32), (1, 1), (2, 2), (0, 0)),
+    ("resnet 32->64 s2", False, 32, 32, 64, (16, 16), (3, 3), (2, 2), (1, 1)),
+    ("resnet 64->64", False, 32, 64, 64, (8, 8), (3, 3), (1, 1), (1, 1)),
+    ("resnet 1x1 32->64 s2", False, 32, 32, 64, (16, 16), (1, 1), (2, 2), (0, 0)),
+    ("autoenc conv1d 8->32", False, 32, 8, 32, (256,), (4,), (2,), (1,)),
+    ("autoenc conv1d 32->64", False, 32, 32, 64, (128,), (4,), (2,), (1,)),
+    ("autoenc convT1d 64->32", True, 32, 64, 32, (64,), (4,), (2,), (1,)),
+    ("autoenc convT1d 32->8", True, 32, 32, 8, (128,), (4,), (2,), (1,)),
+    ("issue conv1d 32->16 k4 s2", False, 32, 32, 16, (256,), (4,), (2,), (1,)),
+    ("issue convT1d 32->16 k4 s2", True, 32, 32, 16, (256,), (4,), (2,), (1,)),
+    ("issue conv2d 32->64 14x14", False, 64, 32, 64, (14, 14), (3, 3), (1, 1), (1, 1)),
+    ("issue convT2d 64->32 k4 s2 7x7", True, 64, 64, 32, (7, 7), (4, 4), (2, 2), (1, 1)),
+]
+
+
+def interleaved_medians(fns, repeat):
+    """Median seconds per call of each of ``fns``, called in turn each repetition."""
+    for fn in fns:                       # warm up each (see _timing.median_time)
+        start, done = time.perf_counter(), 0
+        while done < 2 or time.perf_counter() - start < 0.2:
+            fn()
+            done += 1
+    times = [[] for _ in fns]
+    for _ in range(repeat):
+        for t, fn in zip(times, fns):
+            t0 = time.perf_counter()
+            fn()
+            t.append(time.perf_counter() - t0)
+    return [statistics.median(t) for t in times]
+
+
+def parts(torch, kern, transposed, N, C_in, C_out, S, K, s, p):
+    """{part: (lucid call, torch call)} for one shape."""
+    rng = np.random.default_rng(0)
+    dt = np.dtype(ARGS.dtype)
+    d = len(S)
+    one = (1,) * d
+    if transposed:
+        # conv_transpose of x (N, C_in, S) = adjoint of a conv from the output back to S
+        O = tuple((Si - 1) * si - 2 * pi + Ki for Si, Ki, si, pi in zip(S, K, s, p))
+        w = rng.standard_normal((C_in, C_out) + K).astype(dt)
+        x = rng.standard_normal((N, C_in) + S).astype(dt)
+        gy = rng.standard_normal((N, C_out) + O).astype(dt)
+        zero = (0,) * d
+        lucid = {
+            "fwd": lambda: kern.conv_transpose_forward(x, w, s, p, zero, one, 1),
+            "gx": lambda: kern.conv_forward(gy, w, s, p, one, 1),
+            "gw": lambda: kern.conv_weight_grad(gy, x, K, s, p, one, 1),
+        }
+    else:
+        O = tuple(conv_output_size(*a) for a in zip(S, K, s, p, one))
+        w = rng.standard_normal((C_out, C_in) + K).astype(dt)
+        x = rng.standard_normal((N, C_in) + S).astype(dt)
+        gy = rng.standard_normal((N, C_out) + O).astype(dt)
+        op = tuple(Si - ((Oi - 1) * si - 2 * pi + Ki) for Si, Oi, Ki, si, pi in zip(S, O, K, s, p))
+        lucid = {
+            "fwd": lambda: kern.conv_forward(x, w, s, p, one, 1),
+            "gx": lambda: kern.conv_transpose_forward(gy, w, s, p, op, one, 1),
+            "gw": lambda: kern.conv_weight_grad(x, gy, K, s, p, one, 1),
+        }
+    if torch is None:
+        return {k: (f, None) for k, f in lucid.items()}
+    tx, tw, tgy = (torch.from_numpy(a) for a in (x, w, gy))
+    conv = torch.ops.aten.convolution
+    back = torch.ops.aten.convolution_backward
+    zero = [0] * d
+
+    def fwd():
+        with torch.no_grad():
+            return conv(tx, tw, None, list(s), list(p), list(one), transposed,
+                        zero if transposed else zero, 1)
+
+    def grad(mask):
+        return lambda: back(tgy, tx, tw, None, list(s), list(p), list(one), transposed,
+                            zero, 1, mask)
+
+    return {"fwd": (lucid["fwd"], fwd), "gx": (lucid["gx"], grad([True, False, False])),
+            "gw": (lucid["gw"], grad([False, True, False]))}
+
+
+def main():
+    torch = torch_or_none(ARGS.threads)
+    kern = _ext.get("conv")
+    rows = []
+    totals = {"lucid": 0.0, "torch": 0.0}
+    for name, transposed, N, C_in, C_out, S, K, s, p in SHAPES:
+        if ARGS.rows not in name:
+            continue
+        for part, (fl, ft) in parts(torch, kern, transposed, N, C_in, C_out, S, K, s,
+                                    p).items():
+            fns = [fl] if ft is None else [fl, ft]
+            med = interleaved_medians(fns, ARGS.repeat)
+            tl = med[0]
+            tt = med[1] if ft is not None else float("nan")
+            if name.startswith("resnet"):
+                totals["lucid"] += tl
+                totals["torch"] += tt
+            rows.append([name, part, fmt_ms(tl), fmt_ms(tt), f"{tl / tt:.2f}x"])
+    print_table(f"conv parts, {ARGS.dtype}, {ARGS.threads} thread(s), medians of "
+                f"{ARGS.repeat} interleaved calls",
+                ["shape", "part", "lucid", "torch", "lucid / torch"], rows)
+    if totals["lucid"]:
+        print(f"\nresnet convs in all: lucid {fmt_ms(totals['lucid'])}, torch "
+              f"{fmt_ms(totals['torch'])}, {totals['lucid'] / totals['torch']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
