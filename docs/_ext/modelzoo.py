@@ -44,7 +44,7 @@ FAMILIES = [
     ("resnest", "ResNeSt"), ("densenet", "DenseNet"), ("xception", "Xception"),
     ("mobilenet", "MobileNet"), ("efficientnet", "EfficientNet"), ("convnext", "ConvNeXt"),
     ("inception_next", "InceptionNeXt"), ("vit", "ViT"), ("swin", "Swin Transformer"),
-    ("pvt", "PVT"), ("cvt", "CvT"),
+    ("pvt", "PVT"), ("cvt", "CvT"), ("maxvit", "MaxViT"),
 ]
 
 #: The documented parameter counts of the original lucid 2.2.2 (its model table).
@@ -92,7 +92,8 @@ ORIGINAL = {
     "pvt_huge": 286706920, "pvt_v2_b0": 3666760, "pvt_v2_b1": 14009000,
     "pvt_v2_b2": 25362856, "pvt_v2_b2_li": 22553512, "pvt_v2_b3": 45238696,
     "pvt_v2_b4": 62556072, "pvt_v2_b5": 82882984, "cvt_13": 19997480, "cvt_21": 31622696,
-    "cvt_w24": 277196392,
+    "cvt_w24": 277196392, "maxvit_tiny": 25081416, "maxvit_small": 55757304,
+    "maxvit_base": 96626776, "maxvit_large": 171187880, "maxvit_xlarge": 383734024,
 }
 
 #: Input sizes (height = width) the papers evaluate at, where not 224.

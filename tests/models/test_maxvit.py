@@ -235,3 +235,75 @@ def test_bad_input():
     with pytest.raises(ValueError, match=r"MaxViTBlock: head_dim \(32\) must divide "
                                          r"out_channels \(48\)"):
         models.MaxViTBlock(16, 48)
+
+
+# ------------------------------------------------------------------ torchvision
+@pytest.mark.torchvision
+def test_torchvision_maxvit_t_count_differs_by_its_layout(torch):
+    """torchvision's maxvit_t keeps a 1x1 convolution in the shortcut of the first block
+    even where the width is kept (64 -> 64: 64 * 64 + 64), and has no bias in the stem's
+    first convolution (64) nor in the classifier (1000)."""
+    tv = ref.torchvision()
+    with torch.device("meta"):
+        reference = tv.models.maxvit_t()
+    assert sum(p.numel() for p in reference.parameters()) == \
+        COUNTS["maxvit_tiny"] + (64 * 64 + 64) - 64 - 1000
+
+
+@pytest.mark.torchvision
+@pytest.mark.parametrize("kind", ["window", "grid"])
+def test_attention_layers_equal_torchvision(torch, kind):
+    """The block and grid layers (norm, partition, attention with its bias, MLP, both
+    residuals) against torchvision's PartitionAttentionLayer, whose attention divides the
+    scores by sqrt(C) (the whole width) where the paper and the authors' code divide by
+    sqrt(d) of a head: the test sets its scale to the paper's."""
+    tv = ref.torchvision()
+    from torchvision.models.maxvit import PartitionAttentionLayer
+    torch.manual_seed(0)
+    theirs = PartitionAttentionLayer(8, 4, 2, kind, (6, 6), 4, torch.nn.GELU,
+                                     torch.nn.LayerNorm, 0.0, 0.0, 0.0).double()
+    assert tv is not None
+    theirs.attn_layer[1].scale_factor = 4 ** -0.5
+    with torch.no_grad():
+        for p in theirs.parameters():
+            p.normal_(0, 0.5)
+    block = models.MaxViTBlock(8, 8, head_dim=4, partition_size=2).double()
+    ours = block.block_attn if kind == "window" else block.grid_attn
+    pairs = [("attn_layer.0.weight", ours.norm1.weight), ("attn_layer.0.bias", ours.norm1.bias),
+             ("attn_layer.1.to_qkv.weight", ours.attn.qkv.weight),
+             ("attn_layer.1.to_qkv.bias", ours.attn.qkv.bias),
+             ("attn_layer.1.merge.weight", ours.attn.proj.weight),
+             ("attn_layer.1.merge.bias", ours.attn.proj.bias),
+             ("attn_layer.1.relative_position_bias_table", ours.attn.relative_position_bias_table),
+             ("mlp_layer.0.weight", ours.norm2.weight), ("mlp_layer.0.bias", ours.norm2.bias),
+             ("mlp_layer.1.weight", ours.mlp[0].weight), ("mlp_layer.1.bias", ours.mlp[0].bias),
+             ("mlp_layer.3.weight", ours.mlp[3].weight), ("mlp_layer.3.bias", ours.mlp[3].bias)]
+    t = dict(theirs.named_parameters())
+    assert sorted(t) == sorted(key for key, _ in pairs)
+    for key, p in pairs:
+        p.data[...] = t[key].detach().numpy()
+    x = np.random.default_rng(0).standard_normal((2, 8, 6, 6))      # torchvision: square
+    seed = np.random.default_rng(1).standard_normal(x.shape)
+    t_x = torch.from_numpy(x)
+    t_out = theirs(t_x)
+    (t_out * torch.from_numpy(seed)).sum().backward()
+    out = ours(lucid.Tensor(x.transpose(0, 2, 3, 1)))
+    (out * lucid.Tensor(seed.transpose(0, 2, 3, 1))).sum().backward()
+    assert_close(out.data.transpose(0, 3, 1, 2), t_out.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for key, p in pairs:
+        assert_close(p.grad, t[key].grad.numpy(), rtol=1e-9, atol=1e-11)
+
+
+# ------------------------------------------------------------------ docs
+# multiply-adds the paper states (Table 1, 224 x 224; summarize counts two FLOPs each)
+PAPER_MULTIPLY_ADDS = {"maxvit_tiny": 5.6e9, "maxvit_small": 11.7e9, "maxvit_base": 23.4e9,
+                       "maxvit_large": 43.9e9}
+
+
+@pytest.mark.parametrize("name", sorted(PAPER_MULTIPLY_ADDS))
+def test_flops_agree_with_the_paper(name):
+    """Within 5%: the paper rounds and may leave out norm and activation work."""
+    from tests.models.test_zoo_docs import ZOO
+    shape, params, flops = ZOO.read_flops()[name]
+    assert shape == (1, 3, 224, 224) and params == COUNTS[name]
+    assert abs(flops / 2 / PAPER_MULTIPLY_ADDS[name] - 1) < 0.05, flops / 2
