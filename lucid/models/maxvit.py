@@ -55,7 +55,7 @@ These are the paper's models (Table 1: 31M, 69M, 120M, 212M, 475M) and equal tim
 ``maxvit_*_tf_224`` counts (ported from the authors' checkpoints; timm's X-Large
 defaults to 21,843 classes). The original lucid documented fewer (25.1M, 55.8M, 96.6M,
 171.2M, 383.7M): its MBConv did not expand, its attention had 32 heads at every width,
-and its head had no norm or pre-logits (the family page of the docs has the details).
+and its head had no norm or pre-logits (details below).
 """
 import numpy as np
 
