@@ -281,6 +281,10 @@ LAYERS = {   # id -> (layer factory, inputs factory)
                         lambda: [_x(2, 5, 7, 8)]),
     "CosineWindowAttention": (lambda: nn.CosineWindowAttention(8, 2, 2, 1, cpb_hidden=6),
                               lambda: [_x(2, 4, 6, 8)]),
+    "GridAttention": (lambda: nn.GridAttention(8, 2, (2, 3)), lambda: [_x(2, 4, 6, 8)]),
+    "MBConv-pre-norm": (lambda: nn.MBConv(4, 6, stride=2, expanded_channels=8, se_channels=2,
+                                          activation=nn.GELU, pre_norm=True),
+                        lambda: [_x(2, 4, 6, 6)]),
     "SpatialReductionAttention": (lambda: nn.SpatialReductionAttention(8, 2, sr_ratio=2),
                                   lambda: [_x(2, 4, 6, 8)]),
     "SpatialReductionAttention-linear": (

@@ -44,7 +44,7 @@ FAMILIES = [
     ("resnest", "ResNeSt"), ("densenet", "DenseNet"), ("xception", "Xception"),
     ("mobilenet", "MobileNet"), ("efficientnet", "EfficientNet"), ("convnext", "ConvNeXt"),
     ("inception_next", "InceptionNeXt"), ("vit", "ViT"), ("swin", "Swin Transformer"),
-    ("pvt", "PVT"), ("cvt", "CvT"), ("crossvit", "CrossViT"),
+    ("pvt", "PVT"), ("cvt", "CvT"), ("crossvit", "CrossViT"), ("maxvit", "MaxViT"),
 ]
 
 #: The documented parameter counts of the original lucid 2.2.2 (its model table).
@@ -96,6 +96,8 @@ ORIGINAL = {
     "crossvit_base": 105025232, "crossvit_9": 8553296, "crossvit_15": 27528464,
     "crossvit_18": 43271408, "crossvit_9_dagger": 8776592, "crossvit_15_dagger": 28209008,
     "crossvit_18_dagger": 44266976,
+    "maxvit_tiny": 25081416, "maxvit_small": 55757304,
+    "maxvit_base": 96626776, "maxvit_large": 171187880, "maxvit_xlarge": 383734024,
 }
 
 #: Input sizes (height = width) the papers evaluate at, where not 224.

@@ -59,7 +59,9 @@ def forwards(torch):
 
     def residual_block(self, x):                        # MBConv, FusedMBConv
         out = self.residual(x)
-        return x + self.drop_path(out) if self.use_shortcut else out
+        if not self.use_shortcut:
+            return out
+        return (x if self.shortcut is None else self.shortcut(x)) + self.drop_path(out)
 
     def split_attention(self, x):
         n, r, c, k = x.shape[0], self.radix, self.channels, self.groups
@@ -173,6 +175,15 @@ def forwards(torch):
         scale = (self.dim // self.num_heads) ** -0.5
         return windows_attend(self, x, self.qkv, lambda q, k: (q * scale) @ k.transpose(-2, -1),
                               lambda: self.relative_position_bias_table)
+
+    def grid_attention(self, x):
+        # lucid.nn.GridAttention: interleave rows and columns, window attention, back
+        n, h, w, c = x.shape
+        (gh, gw) = self.window_size
+        x = x.reshape(n, gh, h // gh, gw, w // gw, c).permute(0, 2, 1, 4, 3, 5)
+        y = window_attention(self, x.reshape(n, h, w, c))
+        y = y.reshape(n, h // gh, gh, w // gw, gw, c).permute(0, 2, 1, 4, 3, 5)
+        return y.reshape(n, h, w, c)
 
     def cosine_window_attention(self, x):
         def qkv(windows):
@@ -332,6 +343,7 @@ def forwards(torch):
         nn.SplitAttention: split_attention, nn.LayerScale: layer_scale,
         nn.LayerNorm2d: layer_norm_2d,
         nn.WindowAttention: window_attention, nn.CosineWindowAttention: cosine_window_attention,
+        nn.GridAttention: grid_attention,
         nn.SpatialReductionAttention: spatial_reduction_attention,
         nn.ConvTokenEmbedding: conv_token_embedding,
         nn.ConvProjectionAttention: conv_projection_attention,

@@ -32,6 +32,8 @@ from lucid.nn.modules import layer_norm2d as _layer_norm2d
 from lucid.nn.modules.layer_norm2d import *  # noqa: F401,F403
 from lucid.nn.modules import window_attention as _window_attention
 from lucid.nn.modules.window_attention import *  # noqa: F401,F403
+from lucid.nn.modules import grid_attention as _grid_attention
+from lucid.nn.modules.grid_attention import *  # noqa: F401,F403
 from lucid.nn.modules import spatial_reduction_attention as _spatial_reduction_attention
 from lucid.nn.modules.spatial_reduction_attention import *  # noqa: F401,F403
 from lucid.nn.modules import conv_token_embedding as _conv_token_embedding
@@ -52,5 +54,5 @@ __all__ = [*conv.__all__, *linear.__all__, *activation.__all__, *norm.__all__,
            *_split_attention.__all__, *_layer_scale.__all__, *_layer_norm2d.__all__,
            *_window_attention.__all__, *_spatial_reduction_attention.__all__,
            *_conv_token_embedding.__all__, *_conv_projection_attention.__all__,
-           *_cross_branch_attention.__all__,
+           *_cross_branch_attention.__all__, *_grid_attention.__all__,
            *_distance.__all__, *_pixelshuffle.__all__]

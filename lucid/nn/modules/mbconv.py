@@ -8,6 +8,10 @@ with no activation after it (a *linear* bottleneck). ``FusedMBConv`` replaces th
 expansion and the depthwise convolution by one full :math:`k \times k` convolution,
 faster on hardware that favours dense convolutions. Both add their input back when the
 shape is kept, through stochastic depth (:class:`~lucid.nn.DropPath`).
+
+MaxViT and CoAtNet use MBConv with a *pre-norm* (``pre_norm=True``): batch norm on the
+input, a projection with a bias and no norm after it, and a shortcut in every block (an
+average pool and a 1x1 convolution when the shape changes).
 """
 from collections import OrderedDict
 
@@ -19,6 +23,7 @@ from lucid.nn.modules.conv import Conv2d
 from lucid.nn.modules.dropout import DropPath
 from lucid.nn.modules.fused import SEModule
 from lucid.nn.modules.norm import BatchNorm2d
+from lucid.nn.modules.pooling import AvgPool2d
 
 __all__ = ["MBConv", "FusedMBConv"]
 
@@ -50,14 +55,29 @@ def _settings(name, in_channels, out_channels, kernel_size, stride, expand_ratio
 class _Residual(Module):
     """The shortcut rule both blocks share: ``x + drop_path(F(x))`` when the shape is kept."""
 
-    def _finish(self, in_channels, out_channels, stride, drop_path):
-        self.use_shortcut = stride == 1 and in_channels == out_channels
+    def _finish(self, in_channels, out_channels, stride, drop_path, shortcut=None):
+        self.use_shortcut = (stride == 1 and in_channels == out_channels) or shortcut is not None
+        self.shortcut = shortcut
         self.drop_path = DropPath(drop_path)
 
     def forward(self, x):
-        """``x + drop_path(F(x))`` when the shape is kept, else ``F(x)``."""
+        """``S(x) + drop_path(F(x))`` when there is a shortcut (``S`` the identity when the
+        shape is kept), else ``F(x)``."""
         out = self.residual(x)
-        return x + self.drop_path(out) if self.use_shortcut else out
+        if not self.use_shortcut:
+            return out
+        return (x if self.shortcut is None else self.shortcut(x)) + self.drop_path(out)
+
+
+def _pool_project(in_channels, out_channels, stride):
+    """The pre-norm MBConv's shortcut when the shape changes: AvgPool2d(stride) (when
+    ``stride > 1``), then a 1x1 convolution with a bias (when the width changes)."""
+    layers = OrderedDict()
+    if stride > 1:
+        layers["pool"] = AvgPool2d(stride, stride)
+    if in_channels != out_channels:
+        layers["project"] = Conv2d(in_channels, out_channels, 1)
+    return Sequential(layers)
 
 
 class MBConv(_Residual):
@@ -78,8 +98,22 @@ class MBConv(_Residual):
     :math:`C_{in} = C_{out}`, else :math:`F(x)`. Every convolution is bias-free and
     followed by batch norm; padding :math:`k // 2`.
 
-    Sub-modules, in order: ``residual`` (a Sequential of ``expand``, ``depthwise``,
-    ``se``, ``project``; the absent ones left out) and ``drop_path``.
+    With ``pre_norm=True`` (MaxViT, CoAtNet) the block normalises first and always keeps
+    a shortcut:
+
+    .. math::
+
+        F(x) = W_{proj} * \mathrm{SE}(d(h(\mathrm{BN}_0(x)))) + b_{proj}, \qquad
+        \mathrm{out} = S(x) + \mathrm{DropPath}(F(x))
+
+    where the projection has a bias and no batch norm after it, and the shortcut
+    :math:`S` is the identity when the shape is kept, else an average pool of size and
+    stride ``stride`` (if ``stride > 1``) followed by a 1x1 convolution with a bias (if
+    the width changes). The expansion is kept even when :math:`tC_{in} = C_{in}`.
+
+    Sub-modules, in order: ``residual`` (a Sequential of ``pre_norm``, ``expand``,
+    ``depthwise``, ``se``, ``project``; the absent ones left out), ``shortcut`` (None
+    unless ``pre_norm`` and the shape changes) and ``drop_path``.
 
     Shapes: input ``(N, in_channels, H, W)``; output
     ``(N, out_channels, ceil(H / stride), ceil(W / stride))`` for odd ``kernel_size``.
@@ -106,6 +140,8 @@ class MBConv(_Residual):
     drop_path : float, default 0
         Stochastic-depth probability of the residual branch.
     bn_eps, bn_momentum : float, default 1e-5 and 0.1
+    pre_norm : bool, default False
+        The pre-norm variant of MaxViT and CoAtNet (above).
 
     Raises
     ------
@@ -124,18 +160,29 @@ class MBConv(_Residual):
     (True, ['expand', 'depthwise', 'se', 'project'])
     >>> nn.MBConv(16, 24, stride=2)(lucid.random.randn(1, 16, 8, 8)).shape
     (1, 24, 4, 4)
+    >>> pre = nn.MBConv(16, 24, stride=2, expanded_channels=96, se_channels=6,
+    ...                 activation=nn.GELU, pre_norm=True)
+    >>> pre(lucid.random.randn(1, 16, 8, 8)).shape
+    (1, 24, 4, 4)
+    >>> [name for name, _ in pre.residual.named_children()], pre.shortcut
+    (['pre_norm', 'expand', 'depthwise', 'se', 'project'], Sequential(
+      (pool): AvgPool2d(kernel_size=2, stride=2, padding=0)
+      (project): Conv2d(16, 24, kernel_size=(1, 1), stride=(1, 1))
+    ))
     """
 
     def __init__(self, in_channels, out_channels, kernel_size=3, stride=1, expand_ratio=6,
                  expanded_channels=None, se_channels=None, activation=ReLU6,
                  se_activation=None, se_gate=None, drop_path=0.0, bn_eps=1e-5,
-                 bn_momentum=0.1):
+                 bn_momentum=0.1, pre_norm=False):
         super().__init__()
         hidden = _settings("MBConv", in_channels, out_channels, kernel_size, stride,
                            expand_ratio, expanded_channels)
         norm = dict(bn_eps=bn_eps, bn_momentum=bn_momentum)
         layers = OrderedDict()
-        if hidden != in_channels:
+        if pre_norm:
+            layers["pre_norm"] = BatchNorm2d(in_channels, bn_eps, bn_momentum)
+        if hidden != in_channels or pre_norm:
             layers["expand"] = _conv_bn(in_channels, hidden, 1, 1, 1, activation, **norm)
         layers["depthwise"] = _conv_bn(hidden, hidden, kernel_size, stride, hidden, activation,
                                        **norm)
@@ -143,9 +190,13 @@ class MBConv(_Residual):
             layers["se"] = SEModule(hidden, squeeze_channels=se_channels,
                                     activation=se_activation or activation,
                                     **({"gate": se_gate} if se_gate else {}))
-        layers["project"] = _conv_bn(hidden, out_channels, 1, 1, 1, None, **norm)
+        layers["project"] = (Conv2d(hidden, out_channels, 1) if pre_norm else
+                             _conv_bn(hidden, out_channels, 1, 1, 1, None, **norm))
         self.residual = Sequential(layers)
-        self._finish(in_channels, out_channels, stride, drop_path)
+        reshaped = stride != 1 or in_channels != out_channels
+        self._finish(in_channels, out_channels, stride, drop_path,
+                     _pool_project(in_channels, out_channels, stride)
+                     if pre_norm and reshaped else None)
 
 
 class FusedMBConv(_Residual):
