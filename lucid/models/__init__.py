@@ -39,6 +39,7 @@ from lucid.models.vit import *  # noqa: F401,F403
 from lucid.models.swin import *  # noqa: F401,F403
 from lucid.models.pvt import *  # noqa: F401,F403
 from lucid.models.cvt import *  # noqa: F401,F403
+from lucid.models.coatnet import *  # noqa: F401,F403
 from lucid.models.transformer import *  # noqa: F401,F403
 
 
