@@ -281,6 +281,8 @@ LAYERS = {   # id -> (layer factory, inputs factory)
                         lambda: [_x(2, 5, 7, 8)]),
     "CosineWindowAttention": (lambda: nn.CosineWindowAttention(8, 2, 2, 1, cpb_hidden=6),
                               lambda: [_x(2, 4, 6, 8)]),
+    "RelativeAttention": (lambda: nn.RelativeAttention(6, 8, 2, (3, 4)),
+                          lambda: [_x(2, 3, 4, 6)]),
     "SpatialReductionAttention": (lambda: nn.SpatialReductionAttention(8, 2, sr_ratio=2),
                                   lambda: [_x(2, 4, 6, 8)]),
     "SpatialReductionAttention-linear": (

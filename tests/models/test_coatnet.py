@@ -16,9 +16,9 @@ from tests.models.test_counts import COUNTS
 ORIGINAL = {"coatnet_0": 27_174_944, "coatnet_1": 53_330_240, "coatnet_2": 82_516_096,
             "coatnet_3": 157_790_656, "coatnet_4": 277_301_632, "coatnet_5": 770_124_608,
             "coatnet_6": 2_011_558_336, "coatnet_7": 3_107_978_688}
-# the paper's Table 3 (rounded), as the counts lucid builds round to
-PAPER = {"coatnet_0": 25e6, "coatnet_1": 42e6, "coatnet_2": 75e6, "coatnet_3": 167e6,
-         "coatnet_4": 275e6, "coatnet_5": 687e6, "coatnet_7": 2.44e9}
+# the paper's Table 3 (its rounding)
+PAPER = {"coatnet_0": 25e6, "coatnet_1": 42e6, "coatnet_2": 75e6, "coatnet_3": 168e6,
+         "coatnet_4": 275e6, "coatnet_5": 688e6, "coatnet_6": 1.47e9, "coatnet_7": 2.44e9}
 SMALL = dict(img_size=32, num_blocks=(2, 1, 2, 2, 1), channels=(8, 16, 16, 32, 32),
              head_dim=8, num_classes=5)
 
@@ -37,11 +37,68 @@ def test_family_listing():
     assert models.list_models("coatnet") == [f"coatnet_{i}" for i in range(8)]
 
 
+def _original_count(blocks, widths, heads=32, split=None, classes=1000):
+    """The original lucid's CoAtNet, counted from its source: every attention 32-channel
+    heads x ``heads`` wide (1,024 for 32 heads, whatever the stage's width), QKV without
+    bias, a (2S-1)^2 x heads bias table; MLPs 4 x the block's *input* width; MBConvs
+    expanding 4 x the input width, a bias-free SE squeezing to a quarter of the input
+    width, the projection bias-free with a batch norm; a bias-free 1 x 1 convolution on
+    each downsampling shortcut; the stem two Conv-BN-GELU; the head a bias-free Linear
+    (no norm, no pre-logits). ``split``: CoAtNet-6/7's S3 as MBConv then Transformer
+    blocks, both sized for 14 x 14 maps."""
+    def mbconv(i, o, first):
+        h = 4 * i
+        return (i * o if first else 0) + 2 * i + i * h + 4 * h + 9 * h + h * i // 2 \
+            + h * o + 2 * o
+
+    def transformer(i, o, side, first):
+        inner = 32 * heads
+        attn = 2 * i + 3 * i * inner + (2 * side - 1) ** 2 * heads + inner * o + o
+        mlp = 2 * o + o * 4 * i + 4 * i + 4 * i * o + o
+        return (i * o if first else 0) + attn + mlp
+
+    def stage(block, i, o, depth, *side):
+        return sum(block(i if j == 0 else o, o, *side, j == 0) for j in range(depth))
+
+    total = 27 * widths[0] + 9 * widths[0] ** 2 + 4 * widths[0] + widths[-1] * classes
+    total += stage(mbconv, widths[0], widths[1], blocks[1])
+    total += stage(mbconv, widths[1], widths[2], blocks[2])
+    if split is None:
+        total += stage(transformer, widths[2], widths[3], blocks[3], 14)
+        total += stage(transformer, widths[3], widths[4], blocks[4], 7)
+    else:
+        (d0, d1), (c0, c1) = split
+        total += stage(mbconv, widths[2], c0, d0) + stage(transformer, c0, c1, d1, 14)
+        total += stage(transformer, c1, widths[4], blocks[4], 7)
+    return total
+
+
+def test_the_originals_counts_by_formula():
+    """Each of the table's eight counts, from the original lucid's architecture."""
+    got = {
+        "coatnet_0": _original_count((2, 2, 3, 5, 2), (64, 96, 192, 384, 768)),
+        "coatnet_1": _original_count((2, 2, 6, 14, 2), (64, 96, 192, 384, 768)),
+        "coatnet_2": _original_count((2, 2, 6, 14, 2), (128, 128, 256, 512, 1024)),
+        "coatnet_3": _original_count((2, 2, 6, 14, 2), (192, 192, 384, 768, 1536)),
+        "coatnet_4": _original_count((2, 2, 12, 28, 2), (192, 192, 384, 768, 1536)),
+        "coatnet_5": _original_count((2, 2, 12, 28, 2), (192, 256, 512, 1280, 2048), 64),
+        "coatnet_6": _original_count((2, 2, 4, 8, 2), (192, 192, 384, 768, 2048), 128,
+                                     ((8, 42), (768, 1536))),
+        "coatnet_7": _original_count((2, 2, 4, 8, 2), (192, 256, 512, 1024, 3072), 128,
+                                     ((8, 42), (1024, 2048))),
+    }
+    assert got == ORIGINAL
+
+
 @pytest.mark.parametrize("name", sorted(PAPER))
-def test_counts_round_to_the_papers(name):
-    digits = 2 if name == "coatnet_7" else 0
-    unit = 1e9 if name == "coatnet_7" else 1e6
-    assert round(COUNTS[name] / unit, digits) == round(PAPER[name] / unit, digits)
+def test_counts_against_the_paper(name):
+    """Within 1% of Table 3, except CoAtNet-6: 1.35B for the table's layout, 8% below
+    its 1.47B (documented on the family page; CoAtNet-7, built the same way, is 2.44B)."""
+    ratio = COUNTS[name] / PAPER[name]
+    if name == "coatnet_6":
+        assert round(ratio, 2) == 0.92
+    else:
+        assert abs(ratio - 1) < 0.01, ratio
 
 
 def test_coatnet_5_heads_of_64_channels():
