@@ -44,7 +44,7 @@ FAMILIES = [
     ("resnest", "ResNeSt"), ("densenet", "DenseNet"), ("xception", "Xception"),
     ("mobilenet", "MobileNet"), ("efficientnet", "EfficientNet"), ("convnext", "ConvNeXt"),
     ("inception_next", "InceptionNeXt"), ("vit", "ViT"), ("swin", "Swin Transformer"),
-    ("pvt", "PVT"), ("cvt", "CvT"),
+    ("pvt", "PVT"), ("cvt", "CvT"), ("coatnet", "CoAtNet"),
 ]
 
 #: The documented parameter counts of the original lucid 2.2.2 (its model table).
@@ -92,7 +92,9 @@ ORIGINAL = {
     "pvt_huge": 286706920, "pvt_v2_b0": 3666760, "pvt_v2_b1": 14009000,
     "pvt_v2_b2": 25362856, "pvt_v2_b2_li": 22553512, "pvt_v2_b3": 45238696,
     "pvt_v2_b4": 62556072, "pvt_v2_b5": 82882984, "cvt_13": 19997480, "cvt_21": 31622696,
-    "cvt_w24": 277196392,
+    "cvt_w24": 277196392, "coatnet_0": 27174944, "coatnet_1": 53330240,
+    "coatnet_2": 82516096, "coatnet_3": 157790656, "coatnet_4": 277301632,
+    "coatnet_5": 770124608, "coatnet_6": 2011558336, "coatnet_7": 3107978688,
 }
 
 #: Input sizes (height = width) the papers evaluate at, where not 224.
