@@ -197,6 +197,17 @@ def test_forward_backward_shapes():
     assert all(p.grad is not None and p.grad.shape == p.shape for p in model.parameters())
 
 
+def test_heads():
+    """Heads of head_dim channels by default; num_heads sets every attention's."""
+    heads = lambda model: [block.attn.num_heads for stage in model.stages for block in stage
+                           if isinstance(block, models.CoAtNetTransformer)]
+    assert heads(models.CoAtNet(**SMALL)) == [4, 4, 4]               # 32 / 8
+    assert heads(models.CoAtNet(**{**SMALL, "head_dim": 4})) == [8, 8, 8]
+    assert heads(models.CoAtNet(**SMALL, num_heads=2)) == [2, 2, 2]
+    with pytest.raises(ValueError, match=r"RelativeAttention: num_heads \(3\) must divide"):
+        models.CoAtNet(**SMALL, num_heads=3)
+
+
 def test_drop_path_rises_over_the_blocks():
     model = models.CoAtNet(**SMALL, drop_path_rate=0.3)
     rates = [block.drop_path.drop_prob for stage in model.stages for block in stage]
