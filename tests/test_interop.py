@@ -285,6 +285,8 @@ LAYERS = {   # id -> (layer factory, inputs factory)
     "MBConv-pre-norm": (lambda: nn.MBConv(4, 6, stride=2, expanded_channels=8, se_channels=2,
                                           activation=nn.GELU, pre_norm=True),
                         lambda: [_x(2, 4, 6, 6)]),
+    "RelativeAttention": (lambda: nn.RelativeAttention(6, 8, 2, (3, 4)),
+                          lambda: [_x(2, 3, 4, 6)]),
     "SpatialReductionAttention": (lambda: nn.SpatialReductionAttention(8, 2, sr_ratio=2),
                                   lambda: [_x(2, 4, 6, 8)]),
     "SpatialReductionAttention-linear": (

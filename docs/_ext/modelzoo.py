@@ -45,6 +45,7 @@ FAMILIES = [
     ("mobilenet", "MobileNet"), ("efficientnet", "EfficientNet"), ("convnext", "ConvNeXt"),
     ("inception_next", "InceptionNeXt"), ("vit", "ViT"), ("swin", "Swin Transformer"),
     ("pvt", "PVT"), ("cvt", "CvT"), ("crossvit", "CrossViT"), ("maxvit", "MaxViT"),
+    ("coatnet", "CoAtNet"),
 ]
 
 #: The documented parameter counts of the original lucid 2.2.2 (its model table).
@@ -98,6 +99,9 @@ ORIGINAL = {
     "crossvit_18_dagger": 44266976,
     "maxvit_tiny": 25081416, "maxvit_small": 55757304,
     "maxvit_base": 96626776, "maxvit_large": 171187880, "maxvit_xlarge": 383734024,
+    "coatnet_0": 27174944, "coatnet_1": 53330240,
+    "coatnet_2": 82516096, "coatnet_3": 157790656, "coatnet_4": 277301632,
+    "coatnet_5": 770124608, "coatnet_6": 2011558336, "coatnet_7": 3107978688,
 }
 
 #: Input sizes (height = width) the papers evaluate at, where not 224.

@@ -202,6 +202,19 @@ def forwards(torch):
 
         return windows_attend(self, x, qkv, scores, bias_table)
 
+    def relative_attention(self, x):
+        # lucid.nn.RelativeAttention.forward: one window, the whole map, in_dim -> dim
+        n, h, w, _ = x.shape
+        t, heads = h * w, self.num_heads
+        q, k, v = self.qkv(x.reshape(n, t, -1)).reshape(n, t, 3, heads, -1) \
+            .permute(2, 0, 3, 1, 4)
+        bias = self.relative_position_bias_table[self.relative_position_index.reshape(-1)]
+        scores = (q * (self.dim // heads) ** -0.5) @ k.transpose(-2, -1) \
+            + bias.reshape(t, t, heads).permute(2, 0, 1)
+        attn = self.attn_drop(F.softmax(scores, dim=-1))
+        out = self.proj_drop(self.proj((attn @ v).transpose(1, 2).reshape(n, t, self.dim)))
+        return out.reshape(n, h, w, self.dim)
+
     def spatial_reduction_attention(self, x, size=None):
         if x.dim() == 4:
             n, h, w, c = x.shape
@@ -344,6 +357,7 @@ def forwards(torch):
         nn.LayerNorm2d: layer_norm_2d,
         nn.WindowAttention: window_attention, nn.CosineWindowAttention: cosine_window_attention,
         nn.GridAttention: grid_attention,
+        nn.RelativeAttention: relative_attention,
         nn.SpatialReductionAttention: spatial_reduction_attention,
         nn.ConvTokenEmbedding: conv_token_embedding,
         nn.ConvProjectionAttention: conv_projection_attention,

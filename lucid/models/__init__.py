@@ -41,6 +41,7 @@ from lucid.models.pvt import *  # noqa: F401,F403
 from lucid.models.cvt import *  # noqa: F401,F403
 from lucid.models.crossvit import *  # noqa: F401,F403
 from lucid.models.maxvit import *  # noqa: F401,F403
+from lucid.models.coatnet import *  # noqa: F401,F403
 from lucid.models.transformer import *  # noqa: F401,F403
 from lucid.models.objdet import *  # noqa: F401,F403
 

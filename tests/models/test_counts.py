@@ -13,6 +13,14 @@ from tests import reference_models as ref
 # (docs/_ext/modelzoo.py holds them).
 COUNTS = {
     "alexnet": 61_100_840,
+    "coatnet_0": 25_036_820,
+    "coatnet_1": 42_225_776,
+    "coatnet_2": 74_684_744,
+    "coatnet_3": 166_966_264,
+    "coatnet_4": 275_425_288,
+    "coatnet_5": 687_052_952,
+    "coatnet_6": 1_348_435_040,
+    "coatnet_7": 2_441_972_728,
     "convnext_tiny": 28_589_128,
     "convnext_small": 50_223_688,
     "convnext_base": 88_591_464,

@@ -81,6 +81,9 @@ PAPER_MULTIPLY_ADDS = {
     "cvt_13": 4.5e9,                # CvT, Table 2
     "cvt_21": 7.1e9,                # CvT, Table 2
     "cvt_w24": 193.2e9,             # CvT, Table 3 (384 x 384)
+    "coatnet_1": 8.4e9,             # CoAtNet, Table 4 (CoAtNet-0: see its page)
+    "coatnet_2": 15.7e9,            # CoAtNet, Table 4
+    "coatnet_3": 34.7e9,            # CoAtNet, Table 4
 }
 
 

@@ -46,6 +46,8 @@ from lucid.nn.modules import distance as _distance
 from lucid.nn.modules.distance import *  # noqa: F401,F403
 from lucid.nn.modules import pixelshuffle as _pixelshuffle
 from lucid.nn.modules.pixelshuffle import *  # noqa: F401,F403
+from lucid.nn.modules import relative_attention as _relative_attention
+from lucid.nn.modules.relative_attention import *  # noqa: F401,F403
 
 __all__ = [*conv.__all__, *linear.__all__, *activation.__all__, *norm.__all__,
            *dropout.__all__, *loss.__all__, *pooling.__all__, *sparse.__all__,
@@ -55,4 +57,4 @@ __all__ = [*conv.__all__, *linear.__all__, *activation.__all__, *norm.__all__,
            *_window_attention.__all__, *_spatial_reduction_attention.__all__,
            *_conv_token_embedding.__all__, *_conv_projection_attention.__all__,
            *_cross_branch_attention.__all__, *_grid_attention.__all__,
-           *_distance.__all__, *_pixelshuffle.__all__]
+           *_relative_attention.__all__, *_distance.__all__, *_pixelshuffle.__all__]
