@@ -93,8 +93,9 @@ def _stride(name, stride):
     return stride
 
 
-class CoAtNetMBConv(nn.Module):
-    r"""CoAtNet's pre-norm MBConv block.
+class CoAtNetMBConv(nn.MBConv):
+    r"""CoAtNet's pre-norm MBConv block: :class:`~lucid.nn.MBConv` with ``pre_norm=True``,
+    set up as the paper's.
 
     .. math::
 
@@ -107,11 +108,8 @@ class CoAtNetMBConv(nn.Module):
     squeeze-excitation to ``se_ratio`` :math:`D_{out}` channels (SiLU, sigmoid gate),
     :math:`\phi` = GELU, the projection a 1 x 1 convolution with bias to
     :math:`D_{out}`, DP stochastic depth, and S the shortcut (2 x 2 average pooling
-    when ``stride`` is 2, a 1 x 1 convolution when the width changes).
-
-    The branch is :class:`~lucid.nn.MBConv`'s ``residual`` (``expand``, ``depthwise``,
-    ``se``, ``project``) with the projection's batch norm left out (the next block's
-    pre-norm follows).
+    when ``stride`` is 2, a 1 x 1 convolution when the width changes). MaxViT's MBConv
+    is the same block (:class:`~lucid.models.MaxViTBlock`).
 
     Shapes: input ``(N, in_channels, H, W)``; output ``(N, out_channels, H / stride,
     W / stride)`` (even ``H``, ``W`` when ``stride`` is 2).
@@ -135,30 +133,21 @@ class CoAtNetMBConv(nn.Module):
     >>> block = CoAtNetMBConv(8, 16, stride=2)
     >>> block(lucid.random.randn(2, 8, 6, 6)).shape
     (2, 16, 3, 3)
-    >>> [name for name, _ in block.conv.named_children()]
-    ['expand', 'depthwise', 'se', 'project']
+    >>> [name for name, _ in block.residual.named_children()]
+    ['pre_norm', 'expand', 'depthwise', 'se', 'project']
     """
 
     def __init__(self, in_channels, out_channels, stride=1, expand_ratio=4, se_ratio=0.25,
                  drop_path=0.0):
-        super().__init__()
         name = "CoAtNetMBConv"
         _positive_int(name, "in_channels", in_channels)
         _positive_int(name, "out_channels", out_channels)
-        self.stride = _stride(name, stride)
-        hidden = int(round(out_channels * expand_ratio))
-        self.shortcut = _shortcut(in_channels, out_channels, stride)
-        self.pre_norm = nn.BatchNorm2d(in_channels)
-        block = nn.MBConv(in_channels, out_channels, 3, stride, expanded_channels=hidden,
-                          se_channels=max(1, int(out_channels * se_ratio)),
-                          activation=nn.GELU, se_activation=nn.SiLU)
-        block.residual.project = nn.Conv2d(hidden, out_channels, 1)
-        self.conv = block.residual
-        self.drop_path = nn.DropPath(drop_path)
-
-    def forward(self, x):
-        """``shortcut(x) + drop_path(conv(pre_norm(x)))``."""
-        return self.shortcut(x) + self.drop_path(self.conv(self.pre_norm(x)))
+        super().__init__(in_channels, out_channels, 3, _stride(name, stride),
+                         expanded_channels=int(round(out_channels * expand_ratio)),
+                         se_channels=max(1, int(out_channels * se_ratio)),
+                         activation=nn.GELU, se_activation=nn.SiLU, drop_path=drop_path,
+                         pre_norm=True)
+        self.stride = stride
 
 
 class CoAtNetTransformer(nn.Module):

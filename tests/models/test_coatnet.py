@@ -167,12 +167,21 @@ def _in_lucids_order(torch, reference):
         def named_parameters(self, *args, **kwargs):
             params = dict(self.inner.named_parameters())
             table = ".rel_pos.relative_position_bias_table"
+            later = []                 # an MBConv's shortcut: after its branch in lucid
             for name, p in params.items():
+                block = name.split(".shortcut.")[0] if ".shortcut." in name else None
+                if block and type(self.inner.get_submodule(block)).__name__ == "MbConvBlock":
+                    later.append((name, p))
+                    continue
+                if later and not name.startswith(later[0][0].split(".shortcut.")[0] + "."):
+                    yield from later
+                    later = []
                 if name.endswith(".attn.qkv.weight"):
                     prefix = name.removesuffix(".qkv.weight")
                     yield prefix + table, params[prefix + table]
                 if not name.endswith(table):
                     yield name, p
+            yield from later
 
     return InLucidsOrder()
 
