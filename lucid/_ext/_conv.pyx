@@ -738,8 +738,8 @@ def _path(N, C_in_g, C_out_g, column_elements, *sizes):
     * per-sample when NumPy's OpenBLAS was found, every thread gets a sample, the
       column matrices of all threads (``column_elements`` each) fit in
       ``_PER_SAMPLE_MAX_ELEMENTS``, the matrix sizes fit the BLAS's integers, and the
-      loop may use all its threads (``_openmp.threads_for``: not a small loop while
-      idle threads spin): measured 1.4-2x faster
+      loop may use all its threads (``_openmp.threads_for``: not a small
+      loop): measured 1.4-2x faster
       than batch-chunk (the copies run on every core, the columns stay in its cache);
     * batch-chunk otherwise.
     """
