@@ -81,7 +81,7 @@ def build(tmp_path_factory):
     cmd = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
            "-d", str(out / "doctrees"), str(DOCS), str(out / "html")]
     env = dict(os.environ, LUCID_TUTORIAL_FAST="1")   # the tutorials' short setting
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1500, env=env)
     return proc.returncode, proc.stdout + proc.stderr, out / "html"
 
 
