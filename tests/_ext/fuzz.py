@@ -11,7 +11,8 @@ twins (on copies of the same arguments), and the outcomes are compared:
     every input is finite: where an infinity meets the zero padding the reference,
     which multiplies the padding, gives NaN and the compiled twin, which skips it, not);
 ``<ExceptionType>``
-    both raised it (ValueError, TypeError or IndexError are what the contract promises;
+    both raised it (ValueError, TypeError or lucid.IndexOutOfRangeError are what the
+    contract promises;
     MemoryError is accepted for a valid call whose arrays do not fit, also when only
     one twin needs more memory than the limit: the reference pads whole arrays);
 ``mismatch``
@@ -53,7 +54,7 @@ FUNCTIONS = {
     "loss": ("cross_entropy_forward", "cross_entropy_backward"),
 }
 CALLS = [(family, name) for family, names in FUNCTIONS.items() for name in names]
-EXPECTED = ("ValueError", "TypeError", "IndexError", "MemoryError")
+EXPECTED = ("ValueError", "TypeError", "IndexOutOfRangeError", "MemoryError")
 NASTY_INTS = (-1, 0, -(10 ** 9), 10 ** 9, 2 ** 31, 2 ** 63, -(2 ** 63))
 NASTY_VALUES = (1.5, None, True, "3", np.float64(2.0), (), [])
 MEMORY_LIMIT = 4 << 30          # bytes of address space per worker process
