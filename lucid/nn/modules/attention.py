@@ -366,9 +366,12 @@ class MultiHeadAttention(Module):
             if mask is not None:
                 mask = _append_key(mask, 1)
         p = self.dropout if self.training else 0.0
-        out, weights = _attn.attention_weights(self._heads(q), self._heads(k),
-                                               self._heads(v), mask, p)
-        out = ops.reshape(ops.swapaxes(out, 1, 2), (n, length, self.embed_dim))
+        if need_weights:
+            out, weights = _attn.attention_weights(self._heads(q), self._heads(k),
+                                                   self._heads(v), mask, p)
+            out = ops.reshape(ops.swapaxes(out, 1, 2), (n, length, self.embed_dim))
+        else:
+            out = _attn.attend(q, k, v, mask, p, heads=self.num_heads)
         out = self.out_proj(out)
         if not batched:
             out = ops.squeeze(out, 0)
