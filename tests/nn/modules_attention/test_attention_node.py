@@ -9,7 +9,7 @@ import lucid.nn as nn
 import lucid.nn.functional as F
 from lucid import ops
 from lucid.nn.functional import attention as A
-from lucid.ops.attention import Attention
+from lucid.ops.attention import Attention, PackedAttention
 from lucid.testing import assert_close, gradcheck
 
 from tests.conftest import torch
@@ -102,12 +102,52 @@ def test_which_path_each_call_takes(rng, monkeypatch):
     F.scaled_dot_product_attention(q, k, v, dropout_p=0.5)
     F.scaled_dot_product_attention(q, _tensors(rng, [(1, 4, 3)])[0], v)
     assert len(calls) == 1
+    packed = []
+    real_packed = PackedAttention.apply
+    monkeypatch.setattr(PackedAttention, "apply",
+                        lambda *a, **k: packed.append(1) or real_packed(*a, **k))
     layer = nn.MultiHeadAttention(6, 2, batch_first=True).to(lucid.Float64)
-    x = _tensors(rng, [(2, 4, 6)])[0]
-    layer(x, x, x)
-    assert len(calls) == 2
+    x, y = _tensors(rng, [(2, 4, 6)] * 2)
+    layer(x, x, x)                       # self-attention: one packed projection
+    assert (len(calls), len(packed)) == (1, 1)
+    layer(x, y, y)
+    assert (len(calls), len(packed)) == (2, 1)
     layer(x, x, x, need_weights=True)
-    assert len(calls) == 2
+    assert (len(calls), len(packed)) == (2, 1)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("bias", [True, False])
+def test_packed_self_attention_equals_three_projections(twin, rng, masked, bias):
+    """MultiHeadAttention(x, x, x) (one packed projection, PackedAttention) against the
+    same layer on an equal copy of x for key and value (three projections, the op chain
+    of the slices of in_proj_weight): outputs and every gradient."""
+    layer = nn.MultiHeadAttention(8, 2, bias=bias, batch_first=True).to(lucid.Float64)
+    x_np = rng.standard_normal((3, 5, 8))
+    mask = None
+    if masked:
+        mask = np.zeros((3, 5), dtype=bool)
+        mask[1, :] = True                # every key of sample 1 blocked
+        mask[0, 3] = True
+        mask = lucid.Tensor(mask)
+    seed = rng.standard_normal((3, 5, 8))
+    results = []
+    for same in (True, False):
+        layer.zero_grad()
+        x = lucid.Tensor(x_np, requires_grad=True)
+        kv = x if same else lucid.Tensor(x_np.copy(), requires_grad=True)
+        out = layer(x, kv, kv, key_padding_mask=mask)
+        out.backward(seed)
+        grad_x = x.grad if same else x.grad + kv.grad
+        results.append([out.data, grad_x] + [p.grad.copy() for p in layer.parameters()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_packed_gradcheck(twin, rng):
+    mask = _blocking_mask((2, 2, 3, 3))
+    qkv = _tensors(rng, [(2, 3, 12)])[0]
+    assert gradcheck(lambda t: PackedAttention.apply(t, mask, scale=0.6, heads=2), [qkv])
 
 
 @pytest.mark.torch
