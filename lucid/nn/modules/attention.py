@@ -152,9 +152,13 @@ class MultiHeadAttention(Module):
     A query whose keys are all masked gets zero weights (PyTorch gives ``nan`` there
     when ``need_weights=True``).
 
-    Backward: through ``linear`` (projections), ``matmul`` and ``softmax`` (see
-    :func:`~lucid.nn.functional.scaled_dot_product_attention`), ``reshape`` and
-    ``swapaxes`` (head split and merge: the gradient is moved back the same way).
+    Backward: through ``linear`` (projections) and the attention of
+    :func:`~lucid.nn.functional.scaled_dot_product_attention` (its backward written out
+    in one node, :mod:`lucid.ops.attention`, with the heads split and merged inside);
+    with ``need_weights=True``, dropout, or a mask that needs a gradient, through
+    ``matmul``, ``softmax``, ``reshape`` and ``swapaxes`` (head split and merge: the
+    gradient is moved back the same way). Self-attention (``query``, ``key`` and
+    ``value`` the same Tensor) projects all three in one product.
 
     Parameters
     ----------
