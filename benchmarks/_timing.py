@@ -3,7 +3,7 @@ import os
 import statistics
 import time
 
-__all__ = ["median_time", "torch_or_none", "print_table"]
+__all__ = ["median_time", "interleaved_medians", "torch_or_none", "print_table"]
 
 
 def median_time(fn, repeat=7, number=1, warmup=1, warm_seconds=0.3):
@@ -27,6 +27,27 @@ def median_time(fn, repeat=7, number=1, warmup=1, warm_seconds=0.3):
             fn()
         times.append((time.perf_counter() - t0) / number)
     return statistics.median(times)
+
+
+def interleaved_medians(fns, repeat, warm_seconds=0.3):
+    """Median seconds per call of each of ``fns`` (name -> fn), called in turn each repeat.
+
+    One call of each, then the next repetition: a burst of load from another process on
+    this shared machine hits every side alike. Each ``fn`` is warmed up first for
+    ``warm_seconds`` (see :func:`median_time`).
+    """
+    for fn in fns.values():
+        start, done = time.perf_counter(), 0
+        while done < 2 or time.perf_counter() - start < warm_seconds:
+            fn()
+            done += 1
+    times = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def torch_or_none(threads=2):

@@ -32,11 +32,28 @@ Options:
     loads). ``--threads 1,2``: the speed-up from threads, each count run in its own
     process, printed as one table (each side's time at 1 thread over its time at 2).
 ``--batch N``
-    the batch size of every model (the scaling measurements).
+    the batch size of every model.
+``--batch 1,2,4,...,256``
+    batch-size scaling: one table with, per batch size and row, the training step and
+    the inference latency (eval, no gradients), lucid / torch for each (every batch
+    size's lucid and torch calls interleaved, as above). The rows default to the CNN
+    (``--models`` picks others, ``--models all`` every row); ``...`` continues the
+    geometric series of the two sizes before it up to the size after it.
 ``--infer``
     time batch inference instead (eval mode, no gradients: what a demo runs).
 ``--reference``
     also time the readable reference twins (slow).
+``--torch-fastpath``
+    let torch's ``TransformerEncoderLayer`` take its fused inference fast path. Like is
+    compared with like by default: in eval mode under ``no_grad`` torch replaces the
+    layer's ops by one native kernel (``_transformer_encoder_layer_fwd``: packed QKV
+    projection, its own attention and layer norm), which lucid, running the layer's
+    ops one by one, has no counterpart of; so the encoder row turns it off
+    (``torch.backends.mha.set_fastpath_enabled(False)``) and torch runs the same
+    ops as lucid (its attention is still its fused ``scaled_dot_product_attention``).
+    It changes nothing in training, where torch never takes the fast path. Measured at
+    1 thread, the fast path makes torch's batch-128 encoder inference ~1.4x faster,
+    batch 1 ~1.2x.
 ``--memory``
     the peak memory of each training step instead: each side alone in its own
     process, the resident high-water mark gained by 5 steps.
@@ -56,17 +73,50 @@ import sys
 def _arguments(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--models", default="mlp,cnn,resnet,autoenc,encoder",
-                        help="comma-separated rows (also: lstm)")
+    parser.add_argument("--models", default=None,
+                        help="comma-separated rows (also: lstm); default all but lstm, "
+                             "and cnn for a --batch list")
     parser.add_argument("--threads", default="2", help="N, or 1,2 for the speed-up table")
-    parser.add_argument("--batch", type=int, default=None, help="batch size of every model")
+    parser.add_argument("--batch", default=None,
+                        help="batch size of every model, or a list 1,2,4,...,256")
     parser.add_argument("--infer", action="store_true", help="time inference, not training")
     parser.add_argument("--reference", action="store_true", help="also the reference twins")
     parser.add_argument("--memory", action="store_true", help="peak memory per step instead")
+    parser.add_argument("--torch-fastpath", action="store_true",
+                        help="let torch's encoder layer take its fused inference path")
     parser.add_argument("--memory-child", nargs=2, metavar=("MODEL", "SIDE"),
                         help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.batches = _batch_sizes(parser, args.batch) if args.batch else [None]
+    args.batch = args.batches[0]
+    if args.models is None:
+        args.models = "cnn" if len(args.batches) > 1 else ALL_ROWS
+    elif args.models == "all":
+        args.models = ALL_ROWS
+    return args
+
+
+ALL_ROWS = "mlp,cnn,resnet,autoenc,encoder"
+
+
+def _batch_sizes(parser, text):
+    """``"8"`` -> [8]; ``"1,2,4,...,32"`` -> [1, 2, 4, 8, 16, 32]."""
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    sizes = []
+    for i, item in enumerate(items):
+        if item == "...":
+            if len(sizes) < 2 or i + 1 >= len(items) or sizes[-1] <= sizes[-2]:
+                parser.error("--batch: '...' needs two growing sizes before it and one "
+                             f"after it; got {text!r}")
+            factor, last = sizes[-1] / sizes[-2], int(items[i + 1])
+            while sizes[-1] * factor < last:
+                sizes.append(round(sizes[-1] * factor))
+        elif not item.isdigit() or int(item) < 1:
+            parser.error(f"--batch: expected positive integers; got {item!r} in {text!r}")
+        else:
+            sizes.append(int(item))
+    return sizes
 
 
 ARGS = _arguments()
@@ -79,7 +129,7 @@ os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from _timing import fmt_ms, print_table  # noqa: E402
+from _timing import fmt_ms, interleaved_medians, print_table  # noqa: E402
 
 import lucid  # noqa: E402
 import lucid.nn as lnn  # noqa: E402
@@ -255,22 +305,8 @@ def lstm_steps(sides, torch, _batch):
 
 
 # ------------------------------------------------------------------ timing
-def interleaved_medians(fns, repeat, warm_seconds=0.3):
-    """Median seconds per call of each of ``fns`` (name -> fn), run in turn each repeat."""
-    import statistics
-    import time
-    for fn in fns.values():              # warm up each (see _timing.median_time)
-        start, done = time.perf_counter(), 0
-        while done < 2 or time.perf_counter() - start < warm_seconds:
-            fn()
-            done += 1
-    times = {name: [] for name in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(t) for name, t in times.items()}
+def _fastpath_note():
+    return "; torch's encoder fast path " + ("on" if ARGS.torch_fastpath else "off")
 
 
 def torch_module(threads):
@@ -279,6 +315,8 @@ def torch_module(threads):
     except ImportError:
         return None
     torch.set_num_threads(threads)
+    if not ARGS.torch_fastpath:          # like with like (module docstring)
+        torch.backends.mha.set_fastpath_enabled(False)
     return torch
 
 
@@ -322,13 +360,46 @@ def speed(args):
         print("  ".join(line), flush=True)
         if args.json:
             print("JSON " + json.dumps({"row": row, **times}), flush=True)
-    what = "inference (eval, no grad)" if args.infer else "training step"
+    what = ("inference (eval, no grad" + _fastpath_note() + ")" if args.infer
+            else "training step")
     batch = f"batch {args.batch}" if args.batch else "each model's batch"
     header = ["model", "loss", "loss rel. diff (3 steps)", "lucid compiled"]
     header += ["lucid reference"] if args.reference else []
     header += ["torch", "lucid / torch"] if torch is not None else []
     print_table(f"{what}, {batch}, {args.threads} thread(s), medians of {args.repeat} "
                 "interleaved repetitions", header, table)
+
+
+def scaling(args):
+    """One table: per batch size and row, the training step and the inference latency."""
+    torch = torch_module(args.threads)
+    sides = [lucid_side()] + ([torch_side(torch)] if torch is not None else [])
+    rows = [r.strip() for r in args.models.split(",") if r.strip()]
+    if "lstm" in rows:
+        sys.exit("models.py: the lstm row has its own batch (lstm_lm.py); leave it out of "
+                 "a --batch list")
+    header = ["model", "batch", "train lucid"]
+    header += ["train torch", "train lucid / torch"] if torch is not None else []
+    header += ["infer lucid"]
+    header += ["infer torch", "infer lucid / torch"] if torch is not None else []
+    table = []
+    for batch in args.batches:
+        for row in rows:
+            state = initial_state(row, torch)
+            x_np, y_np = batch_of(row, batch)
+            line = [row, str(batch)]
+            for make in (train_step, infer_step):
+                fns = {s.name: make(s, row, state, x_np, y_np) for s in sides}
+                times = interleaved_medians(fns, args.repeat)
+                line.append(fmt_ms(times["lucid"]))
+                if torch is not None:
+                    line += [fmt_ms(times["torch"]), f"{times['lucid'] / times['torch']:.2f}x"]
+            table.append(line)
+            print("  ".join(line), flush=True)
+    print_table(f"batch-size scaling: training step and inference (eval, no grad"
+                f"{_fastpath_note()}), "
+                f"{args.threads} thread(s), medians of {args.repeat} interleaved "
+                "repetitions", header, table)
 
 
 # ------------------------------------------------------------------ memory
@@ -414,11 +485,16 @@ def thread_scaling(counts):
 
 
 if __name__ == "__main__":
+    if len(ARGS.batches) > 1 and (len(COUNTS) > 1 or ARGS.memory):
+        sys.exit("models.py: a --batch list runs at one thread count and times speed; "
+                 "run it once per --threads N, and --memory with one --batch N")
     if len(COUNTS) > 1:
         thread_scaling(COUNTS)
     elif ARGS.memory_child:
         memory_child(ARGS)
     elif ARGS.memory:
         memory(ARGS)
+    elif len(ARGS.batches) > 1:
+        scaling(ARGS)
     else:
         speed(ARGS)

@@ -29,7 +29,8 @@ from lucid._ext._sizes import conv_output_size, conv_transpose_output_size, pool
 __all__ = [
     "conv_forward", "conv_weight_grad", "conv_transpose_forward", "unfold", "fold",
     "max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward",
-    "scatter_add", "relu_forward", "relu_backward", "erf",
+    "scatter_add", "relu_forward", "relu_backward", "erf", "softmax_forward",
+    "softmax_backward",
     "batch_norm_forward", "batch_norm_backward", "cross_entropy_forward",
     "cross_entropy_backward", "sgd_step", "adam_step",
 ]
@@ -337,6 +338,27 @@ def erf(x):
         raise TypeError(f"erf: x must be a NumPy array, got {type(x).__name__}")
     if x.dtype not in FLOATS:
         raise TypeError(f"erf: x must be float32 or float64, got dtype {x.dtype}")
+
+
+# ------------------------------------------------------------------ softmax family
+def _rows(fn, name, a):
+    """``a``: a C-contiguous float array with at least one axis (its last: the rows)."""
+    array(fn, name, a)
+    if a.ndim < 1:
+        raise ValueError(f"{fn}: {name} must have at least 1 axis (the rows run along "
+                         f"the last), got shape {a.shape}")
+
+
+def softmax_forward(x):
+    _rows("softmax_forward", "x", x)
+
+
+def softmax_backward(y, grad):
+    fn = "softmax_backward"
+    _rows(fn, "y", y)
+    _rows(fn, "grad", grad)
+    same_dtype(fn, "grad", grad, "y", y)
+    shape_is(fn, "grad", grad, y.shape)
 
 
 # ------------------------------------------------------------------ norm family

@@ -24,6 +24,7 @@ from lucid.ops import elementwise as ew
 from lucid.ops import index as ix
 from lucid.ops import reduce as rd
 from lucid.ops import shape as sh
+from lucid.ops.attention import Attention, PackedAttention
 from lucid.ops.conv import Conv, ConvTranspose
 from lucid.ops.embedding import Embedding
 from lucid.ops.linalg import MatMul
@@ -562,6 +563,60 @@ def matmul(g, c):
     return g.node("MatMul", [_operand(g, a, c.dtype), _operand(g, b, c.dtype)])
 
 
+def attention(g, c):
+    """softmax(scale Q K^T + mask) V as MatMul, Mul, Add, Softmax, MatMul; with ``heads``
+    the heads split (Reshape to (0, 0, heads, -1), Transpose) and merged back. With a
+    mask, the query rows it blocks entirely get weights 0 and output 0 (Equal, ReduceMin,
+    Where), as in lucid."""
+    q, k, v, mask = c.inputs
+    heads = c.params.get("heads")
+    if heads is None:
+        nd = len(c.out_a)
+        swap = list(range(nd - 2)) + [nd - 1, nd - 2]
+        return _attention_nodes(g, c, g.use(q), g.node("Transpose", [g.use(k)], perm=swap),
+                                g.use(v), mask, nd)
+
+    def split(x, perm):
+        return g.node("Transpose", [g.node("Reshape", [g.use(x), g.ints((0, 0, heads, -1))])],
+                      perm=perm)
+    out = _attention_nodes(g, c, split(q, [0, 2, 1, 3]), split(k, [0, 2, 3, 1]),
+                           split(v, [0, 2, 1, 3]), mask, 4)
+    return _merge_heads(g, out)
+
+
+def packed_attention(g, c):
+    """PackedAttention: the packed projection (N, T, 3 E) reshaped to (N, T, 3, heads,
+    d), moved to (3, N, heads, T, d) and gathered (and squeezed) into Q, K, V; then as
+    ``attention``."""
+    qkv, mask = c.inputs
+    heads = c.params["heads"]
+    parts = g.node("Transpose", [g.node("Reshape", [g.use(qkv), g.ints((0, 0, 3, heads, -1))])],
+                   perm=[2, 0, 3, 1, 4])
+    Q, K, V = (g.node("Squeeze", [g.node("Gather", [parts, g.ints((i,))], axis=0),
+                                  g.ints((0,))]) for i in range(3))
+    Kt = g.node("Transpose", [K], perm=[0, 1, 3, 2])
+    return _merge_heads(g, _attention_nodes(g, c, Q, Kt, V, mask, 4))
+
+
+def _merge_heads(g, out):
+    """(N, heads, T, d) -> (N, T, heads * d)."""
+    return g.node("Reshape", [g.node("Transpose", [out], perm=[0, 2, 1, 3]), g.ints((0, 0, -1))])
+
+
+def _attention_nodes(g, c, Q, Kt, V, mask, ndim):
+    s = g.node("Mul", [g.node("MatMul", [Q, Kt]), g.scalar(c.params["scale"], c.dtype)])
+    dead = None
+    if mask is not None:
+        s = g.node("Add", [s, _operand(g, mask, c.dtype)])
+        blocked = g.cast(g.node("Equal", [s, g.scalar(-np.inf, c.dtype)]), np.bool_, c.dtype)
+        dead = g.cast(g.reduce("ReduceMin", blocked, [ndim - 1], True), c.dtype, np.bool_)
+        s = g.node("Where", [dead, g.scalar(0, c.dtype), s])
+    a = g.node("Softmax", [s], axis=-1)
+    if dead is not None:
+        a = g.node("Where", [dead, g.scalar(0, c.dtype), a])
+    return g.node("MatMul", [a, V])
+
+
 def embedding(g, c):
     indices, weight = c.inputs
     if not isinstance(indices, Value):
@@ -656,7 +711,8 @@ CONVERTERS = {
     ix.BasicIndex: (basic_index, ("index",)), ix.AdvancedIndex: (advanced_index, ()),
     ix.Take: (take, ()), ix.Where: (where, ()), ix.MaskedFill: (masked_fill, ()),
     GatherAlongAxis: (gather_along_axis, ()), Tril: (tril, ()), Triu: (triu, ()),
-    MatMul: (matmul, ()), Embedding: (embedding, ()),
+    MatMul: (matmul, ()), Embedding: (embedding, ()), Attention: (attention, ()),
+    PackedAttention: (packed_attention, ()),
     _ModuleInputGrad: (identity, ("state", "index")),
     _ModuleOutputGrad: (identity, ("state", "index")),
 }

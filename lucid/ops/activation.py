@@ -195,19 +195,36 @@ class Softmax(Function):
 
     Backward (Jacobian :math:`\partial y_i/\partial x_j = y_i(\delta_{ij} - y_j)`):
     :math:`\partial L/\partial x_i = y_i (g_i - \sum_j g_j y_j)`.
+
+    The kernels are the ``softmax`` twins (:mod:`lucid._ext.softmax`), which run along
+    the last axis: another ``axis`` is moved there and back (a copy each way);
+    ``axis=None`` is one row of every element.
     """
 
     @staticmethod
     def forward(ctx, x, axis):
-        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-        y = e / np.sum(e, axis=axis, keepdims=True)
-        ctx.y, ctx.axis = y, axis
-        return y
+        ctx.y, ctx.axis = _ext.get("softmax").softmax_forward(_rows(x, axis)), axis
+        return _unrows(ctx.y, axis, x.shape)
 
     @staticmethod
     def backward(ctx, grad):
-        y = ctx.y
-        return y * (grad - np.sum(grad * y, axis=ctx.axis, keepdims=True))
+        grad_x = _ext.get("softmax").softmax_backward(ctx.y, _rows(grad, ctx.axis))
+        return _unrows(grad_x, ctx.axis, grad.shape)
+
+
+def _rows(a, axis):
+    """``a`` with ``axis`` last, C-contiguous (``axis=None`` or a 0-d ``a``: one row of
+    everything)."""
+    if axis is None or a.ndim == 0:
+        return np.ascontiguousarray(a).reshape(1, -1)
+    return np.ascontiguousarray(np.moveaxis(a, axis, -1))
+
+
+def _unrows(rows, axis, shape):
+    """Undo :func:`_rows`."""
+    if axis is None or len(shape) == 0:
+        return rows.reshape(shape)
+    return np.ascontiguousarray(np.moveaxis(rows, -1, axis))
 
 
 class LogSoftmax(Function):

@@ -7,10 +7,13 @@ product; the softmax turns one row of scores into weights that sum to 1, and the
 is that weighted average of the values (rows of :math:`V`). :math:`M` is an additive
 mask: 0 where a query may look at a key, :math:`-\infty` where it may not.
 
-It is built from differentiable ops (``matmul``, ``softmax``, ``masked_fill``,
-``dropout``), so its backward is theirs chained by the engine; no kernel of its own.
-:func:`attention_weights` is the same computation returning the weights as well
-(:class:`lucid.nn.MultiHeadAttention` uses it).
+:func:`attend` computes it in one autograd node (:class:`lucid.ops.attention.Attention`:
+two batched products around the ``softmax`` kernels, the backward written out) whenever
+it can: no dropout and a mask that needs no gradient. Otherwise, and in
+:func:`attention_weights`, which returns the weights as well (for
+:class:`lucid.nn.MultiHeadAttention` with ``need_weights=True``), it is a chain of
+differentiable ops (``matmul``, ``softmax``, ``masked_fill``, ``dropout``) whose
+backward the engine chains. Both give the same numbers.
 """
 import math
 
@@ -19,6 +22,7 @@ import numpy as np
 from lucid import ops
 from lucid._tensor import Tensor
 from lucid._checks import check_bool, check_number, float_tensor
+from lucid.ops.attention import Attention
 from lucid.nn.functional._layer_args import probability
 from lucid.nn.functional.activation import softmax
 from lucid.nn.functional.dropout import dropout
@@ -113,6 +117,31 @@ def attention_weights(query, key, value, mask=None, dropout_p=0.0, scale=None):
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, training=True)
     return ops.matmul(weights, value), weights
+
+
+def attend(query, key, value, mask=None, dropout_p=0.0, scale=None, heads=None):
+    r"""The output of :func:`attention_weights` (checked inputs), in one node when it can.
+
+    With ``heads``, ``query``, ``key`` and ``value`` are ``(N, T, heads * d)`` and the
+    heads are split before and merged after (the layout of
+    :class:`lucid.nn.MultiHeadAttention`); ``mask`` then broadcasts to ``(N, heads, L,
+    S)``. One :class:`~lucid.ops.attention.Attention` node runs when there is no
+    dropout, the mask needs no gradient and (without ``heads``) the three inputs have
+    the same leading axes; otherwise the chain of ops of :func:`attention_weights`.
+    """
+    if scale is None:
+        scale = 1.0 / math.sqrt(query.shape[-1] // (heads or 1))
+    same_batch = heads is not None or query.shape[:-2] == key.shape[:-2] == value.shape[:-2]
+    fixed_mask = not (isinstance(mask, Tensor) and mask.requires_grad)
+    if dropout_p == 0.0 and fixed_mask and same_batch:
+        return Attention.apply(query, key, value, mask, scale=scale, heads=heads)
+    if heads is None:
+        return attention_weights(query, key, value, mask, dropout_p, scale)[0]
+    n, length = query.shape[0], query.shape[1]
+    split = [ops.swapaxes(ops.reshape(t, (n, t.shape[1], heads, -1)), 1, 2)
+             for t in (query, key, value)]
+    out = attention_weights(*split, mask, dropout_p, scale)[0]
+    return ops.reshape(ops.swapaxes(out, 1, 2), (n, length, -1))
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
@@ -212,4 +241,4 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     mask = additive_mask(FNAME, attn_mask, scores_shape, q.dtype)
     if causal:
         mask = causal_mask(length, source_length, q.dtype)
-    return attention_weights(q, k, v, mask, p, scale)[0]
+    return attend(q, k, v, mask, p, scale)

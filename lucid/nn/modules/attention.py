@@ -16,6 +16,8 @@ Both have PyTorch's parameters, names and layout (``in_proj_weight``, ``in_proj_
 ``out_proj.weight``, ``out_proj.bias``), so a PyTorch checkpoint loads 1:1 with
 ``load_state_dict``.
 """
+import math
+
 import numpy as np
 
 from lucid import ops
@@ -29,6 +31,7 @@ from lucid.nn.module import Module
 from lucid.nn.modules._checks import tensor_input
 from lucid.nn.modules.linear import Linear
 from lucid.nn.parameter import Parameter
+from lucid.ops.attention import PackedAttention
 
 __all__ = ["ScaledDotProductAttention", "MultiHeadAttention", "MultiheadAttention"]
 
@@ -149,9 +152,13 @@ class MultiHeadAttention(Module):
     A query whose keys are all masked gets zero weights (PyTorch gives ``nan`` there
     when ``need_weights=True``).
 
-    Backward: through ``linear`` (projections), ``matmul`` and ``softmax`` (see
-    :func:`~lucid.nn.functional.scaled_dot_product_attention`), ``reshape`` and
-    ``swapaxes`` (head split and merge: the gradient is moved back the same way).
+    Backward: through ``linear`` (projections) and the attention of
+    :func:`~lucid.nn.functional.scaled_dot_product_attention` (its backward written out
+    in one node, :mod:`lucid.ops.attention`, with the heads split and merged inside);
+    with ``need_weights=True``, dropout, or a mask that needs a gradient, through
+    ``matmul``, ``softmax``, ``reshape`` and ``swapaxes`` (head split and merge: the
+    gradient is moved back the same way). Self-attention (``query``, ``key`` and
+    ``value`` the same Tensor) projects all three in one product.
 
     Parameters
     ----------
@@ -344,6 +351,7 @@ class MultiHeadAttention(Module):
     def _attend(self, query, key, value, key_padding_mask, need_weights, attn_mask,
                 average_attn_weights, is_causal):
         """The computation both layers share; returns ``(output, weights or None)``."""
+        self_attention = query is key and key is value
         query, key, value, batched = self._inputs(query, key, value)
         n, length, source = query.shape[0], query.shape[1], key.shape[1]
         mask = self._masks(key_padding_mask, attn_mask, n, length, source, batched,
@@ -351,6 +359,15 @@ class MultiHeadAttention(Module):
         if check_bool(is_causal, type(self).__name__, "is_causal") and attn_mask is None:
             tri = _attn.causal_mask(length, source, query.dtype)
             mask = tri if mask is None else mask + tri
+        p = self.dropout if self.training else 0.0
+        if (self_attention and self._qkv_same_embed_dim and self.bias_k is None
+                and not self.add_zero_attn and not need_weights and p == 0.0
+                and not (isinstance(mask, Tensor) and mask.requires_grad)):
+            # one projection for q, k and v, read by one attention node as views
+            qkv = F.linear(query, self.in_proj_weight, self.in_proj_bias)
+            out = PackedAttention.apply(qkv, mask, scale=1.0 / math.sqrt(self.head_dim),
+                                        heads=self.num_heads)
+            return self._output(out, batched), None
         q, k, v = (F.linear(x, w, b) for x, (w, b) in
                    zip((query, key, value), self._projections()))
         extra = []
@@ -365,20 +382,25 @@ class MultiHeadAttention(Module):
             v = ops.concatenate([v, v_row], axis=1)
             if mask is not None:
                 mask = _append_key(mask, 1)
-        p = self.dropout if self.training else 0.0
-        out, weights = _attn.attention_weights(self._heads(q), self._heads(k),
-                                               self._heads(v), mask, p)
-        out = ops.reshape(ops.swapaxes(out, 1, 2), (n, length, self.embed_dim))
-        out = self.out_proj(out)
-        if not batched:
-            out = ops.squeeze(out, 0)
-        elif not self.batch_first:
-            out = ops.swapaxes(out, 0, 1)
+        if need_weights:
+            out, weights = _attn.attention_weights(self._heads(q), self._heads(k),
+                                                   self._heads(v), mask, p)
+            out = ops.reshape(ops.swapaxes(out, 1, 2), (n, length, self.embed_dim))
+        else:
+            out = _attn.attend(q, k, v, mask, p, heads=self.num_heads)
+        out = self._output(out, batched)
         if not need_weights:
             return out, None
         if average_attn_weights:
             weights = ops.mean(weights, axis=1)
         return out, (weights if batched else ops.squeeze(weights, 0))
+
+    def _output(self, out, batched):
+        """out_proj of the merged heads (N, L, E), in the caller's layout."""
+        out = self.out_proj(out)
+        if not batched:
+            return ops.squeeze(out, 0)
+        return out if self.batch_first else ops.swapaxes(out, 0, 1)
 
     def extra_repr(self):
         text = f"embed_dim={self.embed_dim}, num_heads={self.num_heads}"

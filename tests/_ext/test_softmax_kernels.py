@@ -1,0 +1,153 @@
+"""The softmax kernel family, both twins: a loop oracle, NaN and infinities, the axis
+handling of ``F.softmax``, PyTorch parity, gradcheck, and every check of ``_checks.py``."""
+import math
+
+import numpy as np
+import pytest
+
+import lucid
+import lucid.nn.functional as F
+from lucid import _ext
+from lucid.testing import assert_close, check_kernels, gradcheck
+
+from tests.conftest import torch
+
+KERNEL_FAMILIES = ("softmax",)
+
+
+def _oracle(x):
+    """Loops written here, in float64: the softmax of every row (last axis)."""
+    rows = x.astype(np.float64).reshape(-1, x.shape[-1])
+    y = np.zeros_like(rows)
+    for n, row in enumerate(rows):
+        m = max(row) if not any(math.isnan(v) for v in row) else math.nan
+        e = [math.exp(v - m) for v in row]
+        y[n] = [v / sum(e) for v in e]
+    return y.reshape(x.shape)
+
+
+def _oracle_backward(y, g):
+    rows_y = y.astype(np.float64).reshape(-1, y.shape[-1])
+    rows_g = g.astype(np.float64).reshape(-1, y.shape[-1])
+    out = np.zeros_like(rows_y)
+    for n in range(rows_y.shape[0]):
+        d = sum(a * b for a, b in zip(rows_g[n], rows_y[n]))
+        out[n] = [yc * (gc - d) for yc, gc in zip(rows_y[n], rows_g[n])]
+    return out.reshape(y.shape)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1,), (7,), (3, 5), (2, 3, 4, 9), (0, 4), (5, 0),
+                                   (257, 33)])
+def test_softmax_kernels_match_a_loop(twin, dtype, shape):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(shape) * 4).astype(dtype)
+    kernels = _ext.get("softmax")
+    y = kernels.softmax_forward(x)
+    assert y.dtype == dtype and y.shape == x.shape
+    tol = 2e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(y, _oracle(x) if x.size else y, rtol=tol, atol=tol)
+    if x.size:
+        np.testing.assert_allclose(y.sum(axis=-1), 1, rtol=tol)
+    g = rng.standard_normal(shape).astype(dtype)
+    grad_x = kernels.softmax_backward(y, g)
+    assert grad_x.dtype == dtype and grad_x.shape == x.shape
+    expected = _oracle_backward(y, g) if x.size else grad_x
+    np.testing.assert_allclose(grad_x, expected, rtol=10 * tol, atol=10 * tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_large_and_special_values(twin, dtype):
+    """Large scores do not overflow; a NaN (anywhere in the row) or a row of -inf only
+    makes the row NaN, as in PyTorch; a -inf beside finite scores gives an exact 0."""
+    x = np.array([[1000.0, 0.0, -1000.0, 999.0],
+                  [1.0, np.nan, 2.0, 3.0],
+                  [-np.inf, -np.inf, -np.inf, -np.inf],
+                  [0.0, -np.inf, 0.0, -np.inf],
+                  [np.nan, 1.0, 2.0, 3.0]], dtype=dtype)
+    y = _ext.get("softmax").softmax_forward(x)
+    e = 1 / (1 + math.exp(-1))
+    np.testing.assert_allclose(y[0], [e, 0, 0, 1 - e], rtol=1e-6)
+    assert np.isnan(y[1]).all() and np.isnan(y[2]).all() and np.isnan(y[4]).all()
+    np.testing.assert_array_equal(y[3], [0.5, 0.0, 0.5, 0.0])
+
+
+def test_twins_agree_on_attention_scores():
+    """A training step's worth of attention rows (batch 128, 4 heads, 32 queries)."""
+    if not _ext.compiled_available("softmax"):
+        pytest.skip(f"the compiled softmax twin is not built; {_ext.BUILD_HINT}")
+    x = (np.random.default_rng(1).standard_normal((128, 4, 32, 32)) * 3).astype(np.float32)
+    y = check_kernels("softmax", "softmax_forward", x)
+    g = np.random.default_rng(2).standard_normal(x.shape).astype(np.float32)
+    check_kernels("softmax", "softmax_backward", y, g)
+
+
+@pytest.mark.parametrize("axis", [-1, 0, 1, None])
+def test_every_axis_through_the_op(twin, axis):
+    """``F.softmax`` moves another axis last for the kernel and back, forward and
+    backward; ``axis=None`` is one softmax over every element."""
+    rng = np.random.default_rng(3)
+    x_np = rng.standard_normal((3, 4, 5))
+    x = lucid.Tensor(x_np, requires_grad=True)
+    y = F.softmax(x, axis=axis)
+    moved = np.moveaxis(x_np, -1 if axis is None else axis, -1)
+    if axis is None:
+        expected = _oracle(x_np.reshape(1, -1)).reshape(x_np.shape)
+    else:
+        expected = np.moveaxis(_oracle(moved), -1, axis)
+    assert_close(y, expected)
+    assert y.data.flags.c_contiguous
+    assert gradcheck(lambda t: F.softmax(t, axis=axis) * lucid.Tensor(x_np), [x])
+
+
+def test_a_scalar_softmax_is_one(twin):
+    assert F.softmax(lucid.Tensor(2.5)).item() == 1.0
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, axis", [((6, 5), -1), ((2, 4, 32, 32), -1),
+                                         ((3, 4, 2, 2), 1)])
+def test_softmax_matches_torch(twin, dtype, shape, axis):
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    lx = lucid.Tensor(x, requires_grad=True)
+    tx = torch.tensor(x, requires_grad=True)
+    out = F.softmax(lx, axis=axis)
+    expected = torch.softmax(tx, dim=axis)
+    assert_close(out, expected.detach().numpy())
+    seed = rng.standard_normal(shape).astype(dtype)
+    out.backward(seed)
+    expected.backward(torch.tensor(seed))
+    assert_close(lx.grad, tx.grad.numpy())
+
+
+# ------------------------------------------------------------------ bad input
+def _escaped(words):
+    return words.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")
+
+
+X = np.ones((3, 4), np.float32)
+
+
+@pytest.mark.parametrize("x, error, words", [
+    (X.tolist(), TypeError, "x must be a NumPy array"),
+    (X.astype(np.int32), TypeError, "x must be float32 or float64"),
+    (np.ones((), np.float32), ValueError, "x must have at least 1 axis"),
+    (X[:, ::2], ValueError, "x must be C-contiguous"),
+])
+def test_softmax_forward_rejects_bad_input(twin, x, error, words):
+    with pytest.raises(error, match="softmax_forward: " + _escaped(words)):
+        _ext.get("softmax").softmax_forward(x)
+
+
+@pytest.mark.parametrize("y, grad, error, words", [
+    (X, X[:2], ValueError, "grad must have shape (3, 4)"),
+    (X, X.astype(np.float64), TypeError, "grad must have the dtype of y (float32)"),
+    (X, None, TypeError, "grad must be a NumPy array"),
+    (X.T, X.T, ValueError, "y must be C-contiguous"),
+    (X[0, 0], X[0, 0], TypeError, "y must be a NumPy array"),
+])
+def test_softmax_backward_rejects_bad_input(twin, y, grad, error, words):
+    with pytest.raises(error, match="softmax_backward: " + _escaped(words)):
+        _ext.get("softmax").softmax_backward(y, grad)
