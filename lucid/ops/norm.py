@@ -23,7 +23,8 @@ Backward, with :math:`g = \partial L/\partial y`, :math:`h = g\gamma`, :math:`r 
 
 (the sums over every axis :math:`\gamma` is broadcast along). With fixed statistics
 (evaluation mode: the running mean and variance) :math:`\mu, \sigma^2` are constants and
-:math:`\partial L/\partial x = r h`.
+:math:`\partial L/\partial x = r h`; the forward then folds the statistics and the
+affine parameters into one scale and one shift per channel (``_fixed_stats_forward``).
 
 Batch normalisation in training mode (statistics over every axis but the channel
 axis 1) runs on the ``norm`` kernels (:mod:`lucid._ext.norm`), which compute the same
@@ -66,6 +67,9 @@ class AffineNorm(Function):
         ctx.kernel = stats is None and view is None and _batch_norm_axes(x, axes)
         if ctx.kernel:
             return _batch_norm_forward(ctx, x, w, b, param_shape, eps, running)
+        ctx.folded = stats is not None and view is None
+        if ctx.folded:
+            return _fixed_stats_forward(ctx, x, w, b, param_shape, eps, stats)
         ctx.x_shape = x.shape
         if view is not None:
             x = x.reshape(view)
@@ -91,6 +95,8 @@ class AffineNorm(Function):
     def backward(ctx, grad):
         if ctx.kernel:
             return _batch_norm_backward(ctx, grad)
+        if ctx.folded:
+            return _fixed_stats_backward(ctx, grad)
         xhat, rstd, axes = ctx.xhat, ctx.rstd, ctx.axes
         grad = grad.reshape(xhat.shape)
         need_x, need_w, need_b = ctx.needs_input_grad
@@ -142,6 +148,46 @@ def _batch_norm_backward(ctx, grad):
     return (dx.reshape(grad.shape) if need_x else None,
             dw.reshape(ctx.w_shape) if need_w else None,
             db.reshape(ctx.b_shape) if need_b else None)
+
+
+def _fixed_stats_forward(ctx, x, w, b, param_shape, eps, stats):
+    r""":class:`AffineNorm`'s forward with fixed statistics (evaluation mode), folded into
+    one scale and one shift per channel, two passes over ``x``:
+
+    .. math:: s = \frac{\gamma}{\sqrt{\sigma^2 + \epsilon}}, \qquad t = \beta - \mu s,
+              \qquad y = x s + t
+
+    (PyTorch's evaluation-mode batch norm folds the same way). The unfolded formula made
+    four passes and three temporaries of ``x``'s size: measured on the CIFAR ResNet's
+    ``(1, 16, 32, 32)`` it took 57 us against PyTorch's 23 us."""
+    mean, var = stats
+    rstd = 1 / np.sqrt(var + x.dtype.type(eps))
+    scale = rstd if w is None else rstd * w.reshape(param_shape)
+    y = x * scale.astype(x.dtype, copy=False)
+    if b is None:
+        y -= (mean * scale).astype(x.dtype, copy=False)
+    else:
+        y += (b.reshape(param_shape) - mean * scale).astype(x.dtype, copy=False)
+    ctx.x, ctx.mean, ctx.rstd, ctx.scale = x, mean, rstd, scale
+    ctx.param_shape = param_shape
+    ctx.w_shape = None if w is None else w.shape
+    ctx.b_shape = None if b is None else b.shape
+    return y
+
+
+def _fixed_stats_backward(ctx, grad):
+    r"""With fixed statistics :math:`\partial L/\partial x = g s` (one pass),
+    :math:`\partial L/\partial \gamma = \sum g \hat x` (:math:`\hat x` recomputed from
+    the kept ``x``), :math:`\partial L/\partial \beta = \sum g`."""
+    need_x, need_w, need_b = ctx.needs_input_grad
+    dx = (grad * ctx.scale).astype(grad.dtype, copy=False) if need_x else None
+    dw = db = None
+    if need_w:
+        xhat = (ctx.x - ctx.mean) * ctx.rstd
+        dw = _sum_to(grad * xhat, ctx.param_shape).reshape(ctx.w_shape)
+    if need_b:
+        db = _sum_to(grad, ctx.param_shape).reshape(ctx.b_shape)
+    return dx, dw, db
 
 
 def _update_running(running, mean, var, n):
