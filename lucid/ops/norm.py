@@ -29,10 +29,15 @@ affine parameters into one scale and one shift per channel (``_fixed_stats_forwa
 Batch normalisation in training mode (statistics over every axis but the channel
 axis 1) runs on the ``norm`` kernels (:mod:`lucid._ext.norm`), which compute the same
 formulas channel by channel and keep ``x`` (not :math:`\hat x`) for the backward.
+Normalisation over the last axes (layer norm; instance norm in training mode) runs on
+the same kernels, each row of ``x`` seen as ``(rows, D)`` taken as a channel
+(``_rows_forward``).
 
 This Function takes checked arguments; :mod:`lucid.nn.functional.norm` checks user
 input first.
 """
+import math
+
 import numpy as np
 
 from lucid import _ext
@@ -70,6 +75,9 @@ class AffineNorm(Function):
         ctx.folded = stats is not None and view is None
         if ctx.folded:
             return _fixed_stats_forward(ctx, x, w, b, param_shape, eps, stats)
+        ctx.rows = stats is None and view is None and _trailing_axes(x, axes)
+        if ctx.rows:
+            return _rows_forward(ctx, x, w, b, axes, param_shape, eps, running)
         ctx.x_shape = x.shape
         if view is not None:
             x = x.reshape(view)
@@ -97,6 +105,8 @@ class AffineNorm(Function):
             return _batch_norm_backward(ctx, grad)
         if ctx.folded:
             return _fixed_stats_backward(ctx, grad)
+        if ctx.rows:
+            return _rows_backward(ctx, grad)
         xhat, rstd, axes = ctx.xhat, ctx.rstd, ctx.axes
         grad = grad.reshape(xhat.shape)
         need_x, need_w, need_b = ctx.needs_input_grad
@@ -148,6 +158,63 @@ def _batch_norm_backward(ctx, grad):
     return (dx.reshape(grad.shape) if need_x else None,
             dw.reshape(ctx.w_shape) if need_w else None,
             db.reshape(ctx.b_shape) if need_b else None)
+
+
+def _trailing_axes(x, axes):
+    """Whether ``axes`` are the last axes of a float32/float64 ``x`` (layer norm; instance
+    norm in training mode): then each group of values normalised together is one row of
+    ``x`` seen as ``(rows, D)``."""
+    k = len(axes)
+    return (0 < k <= x.ndim and x.size > 0 and tuple(axes) == tuple(range(x.ndim - k, x.ndim))
+            and x.dtype in (np.float32, np.float64))
+
+
+def _rows_forward(ctx, x, w, b, axes, param_shape, eps, running):
+    r""":class:`AffineNorm`'s forward when every row of ``x`` seen as ``(rows, D)`` is
+    normalised on its own: the ``norm`` kernels' ``batch_norm_forward`` on ``(1, rows,
+    D)`` (each "channel" a row, its statistics over the row's ``D`` values) gives
+    :math:`\hat x`, the means and the variances in one or two passes per row; the
+    affine parameters are applied after it, broadcast as ``param_shape``. NumPy's mean
+    and variance took five passes and most of layer norm's 52 us on a ``(1, 32, 64)``
+    input (PyTorch: 10 us)."""
+    x3 = np.ascontiguousarray(x).reshape(1, -1, math.prod(x.shape[x.ndim - len(axes):]))
+    y, mean, var = _ext.get("norm").batch_norm_forward(x3, None, None, float(eps))
+    if running is not None:
+        _update_running(running, mean, var, x3.shape[2])
+    y = y.reshape(x.shape)
+    ctx.x3, ctx.mean, ctx.var, ctx.eps = x3, mean, var, float(eps)
+    ctx.param_shape = param_shape
+    ctx.w = None if w is None else w.reshape(param_shape)
+    ctx.w_shape = None if w is None else w.shape
+    ctx.b_shape = None if b is None else b.shape
+    if w is not None:
+        y *= ctx.w
+    if b is not None:
+        y += b.reshape(param_shape)
+    return y
+
+
+def _rows_backward(ctx, grad):
+    r""":math:`\partial L/\partial x` from ``batch_norm_backward`` fed :math:`h = g\gamma`
+    (without a weight it computes :math:`r(h - \langle h\rangle - \hat x\langle h\hat
+    x\rangle)` per row); :math:`\partial L/\partial\gamma = \sum g\hat x` with
+    :math:`\hat x` recomputed from ``x``, :math:`\partial L/\partial\beta = \sum g`."""
+    need_x, need_w, need_b = ctx.needs_input_grad
+    x3 = ctx.x3
+    dx = dw = db = None
+    if need_x:
+        h = grad if ctx.w is None else grad * ctx.w
+        h3 = np.ascontiguousarray(h, dtype=x3.dtype).reshape(x3.shape)
+        dx3, _, _ = _ext.get("norm").batch_norm_backward(h3, x3, ctx.mean, ctx.var, None,
+                                                         ctx.eps)
+        dx = dx3.reshape(grad.shape)
+    if need_w:
+        rstd = 1 / np.sqrt(ctx.var + x3.dtype.type(ctx.eps))
+        xhat = ((x3 - ctx.mean[:, None]) * rstd[:, None]).reshape(grad.shape)
+        dw = _sum_to(grad * xhat, ctx.param_shape).reshape(ctx.w_shape)
+    if need_b:
+        db = _sum_to(grad, ctx.param_shape).reshape(ctx.b_shape)
+    return dx, dw, db
 
 
 def _fixed_stats_forward(ctx, x, w, b, param_shape, eps, stats):

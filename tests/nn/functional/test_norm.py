@@ -266,3 +266,22 @@ def test_batch_norm_with_running_stats_folds_scale_and_shift():
     assert gradcheck(lambda t: F.batch_norm(t, rm, rv), [x])
     assert gradcheck(lambda *t: F.instance_norm(t[0], rm, rv, t[1], t[2],
                                                 use_input_stats=False), [x, w, b])
+
+
+def test_layer_norm_rows_match_a_loop_and_gradcheck():
+    """Layer norm (and instance norm in training mode) normalise each row of x seen as
+    (rows, D) through the norm kernels: values against a loop, gradients by gradcheck."""
+    x = lucid.Tensor(_rand((2, 3, 4), np.float64, scale=2), requires_grad=True)
+    w = lucid.Tensor(_rand((3, 4), np.float64, 1), requires_grad=True)
+    b = lucid.Tensor(_rand((3, 4), np.float64, 2), requires_grad=True)
+    y = F.layer_norm(x, (3, 4), w, b, eps=1e-3).data
+    for n in range(2):
+        row = x.data[n]
+        mean = sum(row.flat) / 12
+        var = sum((v - mean) ** 2 for v in row.flat) / 12
+        want = (row - mean) / np.sqrt(var + 1e-3) * w.data + b.data
+        assert np.abs(y[n] - want).max() < 1e-12
+    assert gradcheck(lambda *t: F.layer_norm(t[0], (3, 4), t[1], t[2]), [x, w, b])
+    assert gradcheck(lambda t: F.layer_norm(t, 4), [x])
+    c = lucid.Tensor(_rand((3,), np.float64, 3), requires_grad=True)
+    assert gradcheck(lambda *t: F.instance_norm(t[0], weight=t[1], bias=t[2]), [x, c, c])
