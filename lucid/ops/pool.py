@@ -162,6 +162,28 @@ def averaging_matrix(length, size, dtype):
     return (inside / (end - start)[:, None]).astype(dtype)
 
 
+def _blocks(x_shape, output_size):
+    """When every spatial length is a positive multiple of its output size, the windows
+    are disjoint blocks of equal size (global pooling, output 1, the common case): the
+    shape that splits each spatial axis into ``(output, block)``, the block axes and the
+    block's element count; else None. A block's mean is then a sum and one division,
+    as PyTorch computes it (the averaging matrices cost ~85 us at batch 1 on a
+    ``(1, 64, 8, 8)`` input pooled to 1, against PyTorch's 15 us)."""
+    d = len(output_size)
+    first = len(x_shape) - d
+    lengths = x_shape[first:]
+    if not all(n > 0 and o > 0 and n % o == 0 for n, o in zip(lengths, output_size)):
+        return None
+    split = tuple(x_shape[:first])
+    for n, o in zip(lengths, output_size):
+        split += (o, n // o)
+    axes = tuple(first + 2 * a + 1 for a in range(d))
+    count = 1
+    for n, o in zip(lengths, output_size):
+        count *= n // o
+    return split, axes, count
+
+
 def _along(x, matrix, axis):
     """Multiply ``x`` by ``matrix`` (``(O, L)``) along ``axis`` (of length ``L``)."""
     return np.moveaxis(blas_matmul(np.moveaxis(x, axis, -1), matrix.T), -1, axis)
@@ -175,15 +197,24 @@ class AdaptiveAvgPool(Function):
 
     Backward: :math:`\partial L/\partial x = \partial L/\partial y \times_1 A_1^T
     \times_2 A_2^T \cdots`.
+
+    When every window is a disjoint block of equal size (:func:`_blocks`), the forward
+    is a sum per block divided by its size and the backward spreads each gradient
+    divided by the size over its block: the same maths without the matrices.
     """
 
     @staticmethod
     def forward(ctx, x, output_size):
         d = len(output_size)
         first = x.ndim - d
+        ctx.blocks = _blocks(x.shape, output_size)
+        ctx.dtype = x.dtype
+        if ctx.blocks is not None:
+            split, axes, ctx.x_shape = ctx.blocks[0], ctx.blocks[1], x.shape
+            return np.add.reduce(x.reshape(split), axis=axes) / x.dtype.type(ctx.blocks[2])
         ctx.matrices = [averaging_matrix(x.shape[first + a], output_size[a], x.dtype)
                         for a in range(d)]
-        ctx.first, ctx.dtype = first, x.dtype
+        ctx.first = first
         y = x
         for a, matrix in enumerate(ctx.matrices):
             y = _along(y, matrix, first + a)
@@ -192,6 +223,10 @@ class AdaptiveAvgPool(Function):
     @staticmethod
     def backward(ctx, grad):
         grad = np.asarray(grad, dtype=ctx.dtype)
+        if ctx.blocks is not None:
+            split, axes, count = ctx.blocks
+            share = np.expand_dims(grad / grad.dtype.type(count), axes)
+            return np.ascontiguousarray(np.broadcast_to(share, split)).reshape(ctx.x_shape)
         for a, matrix in enumerate(ctx.matrices):
             grad = _along(grad, matrix.T, ctx.first + a)
         return np.ascontiguousarray(grad)
