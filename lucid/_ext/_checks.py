@@ -376,6 +376,16 @@ def batch_norm_forward(x, weight, bias, eps):
     _eps(fn, eps)
 
 
+def batch_norm_eval(x, mean, var, weight, bias, eps):
+    fn = "batch_norm_eval"
+    array(fn, "x", x, ndim=(3,))
+    _channel_param(fn, "mean", mean, x, optional=False)
+    _channel_param(fn, "var", var, x, optional=False)
+    _channel_param(fn, "weight", weight, x)
+    _channel_param(fn, "bias", bias, x)
+    _eps(fn, eps)
+
+
 def batch_norm_backward(grad, x, mean, var, weight, eps):
     fn = "batch_norm_backward"
     _batch(fn, x)
