@@ -168,20 +168,23 @@ def _blocks(x_shape, output_size):
     shape that splits each spatial axis into ``(output, block)``, the block axes and the
     block's element count; else None. A block's mean is then a sum and one division,
     as PyTorch computes it (the averaging matrices cost ~85 us at batch 1 on a
-    ``(1, 64, 8, 8)`` input pooled to 1, against PyTorch's 15 us)."""
+    ``(1, 64, 8, 8)`` input pooled to 1, against PyTorch's 15 us). Global pooling
+    sums each plane as a product with a vector of ones: NumPy's sum along the last
+    axis of ``(8192, 64)`` rows took 226 us, BLAS's matrix-vector product 34 us."""
     d = len(output_size)
     first = len(x_shape) - d
     lengths = x_shape[first:]
     if not all(n > 0 and o > 0 and n % o == 0 for n, o in zip(lengths, output_size)):
         return None
-    split = tuple(x_shape[:first])
-    for n, o in zip(lengths, output_size):
-        split += (o, n // o)
-    axes = tuple(first + 2 * a + 1 for a in range(d))
     count = 1
     for n, o in zip(lengths, output_size):
         count *= n // o
-    return split, axes, count
+    if all(o == 1 for o in output_size):     # global pooling: one contiguous block
+        return tuple(x_shape[:first]) + (1, count), (first + 1,), count
+    split = tuple(x_shape[:first])
+    for n, o in zip(lengths, output_size):
+        split += (o, n // o)
+    return split, tuple(first + 2 * a + 1 for a in range(d)), count
 
 
 def _along(x, matrix, axis):
@@ -210,8 +213,14 @@ class AdaptiveAvgPool(Function):
         ctx.blocks = _blocks(x.shape, output_size)
         ctx.dtype = x.dtype
         if ctx.blocks is not None:
-            split, axes, ctx.x_shape = ctx.blocks[0], ctx.blocks[1], x.shape
-            return np.add.reduce(x.reshape(split), axis=axes) / x.dtype.type(ctx.blocks[2])
+            split, axes, count = ctx.blocks
+            ctx.x_shape = x.shape
+            if axes == (first + 1,):         # global: each plane a row, summed by BLAS
+                rows = x.reshape(-1, count)
+                y = blas_matmul(rows, np.ones(count, dtype=x.dtype)) / x.dtype.type(count)
+            else:
+                y = np.add.reduce(x.reshape(split), axis=axes) / x.dtype.type(count)
+            return y.reshape(x.shape[:first] + tuple(output_size))
         ctx.matrices = [averaging_matrix(x.shape[first + a], output_size[a], x.dtype)
                         for a in range(d)]
         ctx.first = first
@@ -225,7 +234,8 @@ class AdaptiveAvgPool(Function):
         grad = np.asarray(grad, dtype=ctx.dtype)
         if ctx.blocks is not None:
             split, axes, count = ctx.blocks
-            share = np.expand_dims(grad / grad.dtype.type(count), axes)
+            kept = tuple(n for i, n in enumerate(split) if i not in axes)
+            share = np.expand_dims(grad.reshape(kept) / grad.dtype.type(count), axes)
             return np.ascontiguousarray(np.broadcast_to(share, split)).reshape(ctx.x_shape)
         for a, matrix in enumerate(ctx.matrices):
             grad = _along(grad, matrix.T, ctx.first + a)
