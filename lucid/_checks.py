@@ -96,19 +96,23 @@ def int_tuple(value, fname, arg, length=None, minimum=None, maximum=None, allow=
     (" (one per spatial axis)"). A 1-d integer ndarray or Tensor counts as a sequence.
     """
     items = value
-    if hasattr(items, "data") and isinstance(items.data, np.ndarray):   # a Tensor
-        items = items.data
-    if isinstance(items, np.ndarray) and items.ndim == 1 and items.dtype.kind in "iu":
-        items = items.tolist()
-    single = is_int(items)
-    if single:
-        items = (items,) * (length or 1)
-    elif not isinstance(items, (tuple, list)) or not all(is_int(v) for v in items):
-        bad = next((v for v in items if not is_int(v)), items) \
-            if isinstance(items, (tuple, list)) else items
-        raise TypeError(f"{fname}: {arg} must be an int or a tuple of ints; got {value!r}"
-                        f" (a {type(bad).__name__})")
-    items = tuple(int(v) for v in items)
+    single = False
+    if type(items) is tuple and all(type(v) is int for v in items):
+        pass                  # the common case, a tuple of Python ints, without the probes
+    else:
+        if hasattr(items, "data") and isinstance(items.data, np.ndarray):   # a Tensor
+            items = items.data
+        if isinstance(items, np.ndarray) and items.ndim == 1 and items.dtype.kind in "iu":
+            items = items.tolist()
+        single = is_int(items)
+        if single:
+            items = (items,) * (length or 1)
+        elif not isinstance(items, (tuple, list)) or not all(is_int(v) for v in items):
+            bad = next((v for v in items if not is_int(v)), items) \
+                if isinstance(items, (tuple, list)) else items
+            raise TypeError(f"{fname}: {arg} must be an int or a tuple of ints; got "
+                            f"{value!r} (a {type(bad).__name__})")
+        items = tuple(int(v) for v in items)
     if length is not None and len(items) != length:
         raise ValueError(f"{fname}: {arg} must be an int or a tuple of {length} "
                          f"int{'s' if length != 1 else ''}{per}; got {value!r} of length "

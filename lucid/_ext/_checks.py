@@ -77,9 +77,10 @@ def same_dtype(fn, name, a, other_name, other):
 
 def integer(fn, name, value, least=None):
     """``value`` is an int (not a bool), ``least <= value <= MAX_INT``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{fn}: {name} must be an int, got {_given(value)}")
-    value = int(value)
+    if type(value) is not int:        # a Python int skips the (slow) ABC check
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{fn}: {name} must be an int, got {_given(value)}")
+        value = int(value)
     if least is not None and value < least:
         raise ValueError(f"{fn}: {name} must be at least {least}, got {value}")
     if abs(value) > MAX_INT:
@@ -94,6 +95,9 @@ def ints(fn, name, values, d, least):
     if len(values) != d:
         raise ValueError(f"{fn}: {name} must have {d} {'entry' if d == 1 else 'entries'} "
                          f"(one per spatial axis), got {len(values)}: {_given(values)}")
+    low = -MAX_INT if least is None else max(least, -MAX_INT)
+    if all(type(v) is int and low <= v <= MAX_INT for v in values):
+        return tuple(values)          # the common case, without a message name per entry
     return tuple(integer(fn, f"{name}[{i}]", v, least) for i, v in enumerate(values))
 
 
@@ -389,6 +393,16 @@ def _batch(fn, x):
 def batch_norm_forward(x, weight, bias, eps):
     fn = "batch_norm_forward"
     _batch(fn, x)
+    _channel_param(fn, "weight", weight, x)
+    _channel_param(fn, "bias", bias, x)
+    _eps(fn, eps)
+
+
+def batch_norm_eval(x, mean, var, weight, bias, eps):
+    fn = "batch_norm_eval"
+    array(fn, "x", x, ndim=(3,))
+    _channel_param(fn, "mean", mean, x, optional=False)
+    _channel_param(fn, "var", var, x, optional=False)
     _channel_param(fn, "weight", weight, x)
     _channel_param(fn, "bias", bias, x)
     _eps(fn, eps)

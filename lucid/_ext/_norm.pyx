@@ -22,6 +22,16 @@ and for ``batch_norm_backward``::
                 grad_x[n, c, l] = weight[c] * r * (g[n, c, l] - grad_bias[c] / M
                                                    - xhat * grad_weight[c] / M)
 
+and for ``batch_norm_eval`` (evaluation mode: fixed statistics, folded per channel)::
+
+    for c in range(C):                          # one thread
+        scale[c] = weight[c] / sqrt(var[c] + eps)
+        shift[c] = bias[c] - mean[c] * scale[c]
+    for n in range(N):
+        for c in range(C):
+            for l in range(L):
+                y[n, c, l] = x[n, c, l] * scale[c] + shift[c]
+
 What makes it fast: a channel is worked through from its first sum to its last write
 while its values are still in the cache (NumPy's version makes seven passes over
 arrays of ``x``'s size and allocates four of them); the sums are kept in double
@@ -39,7 +49,7 @@ from libc.math cimport sqrt, sqrtf
 from lucid._ext import _checks
 from lucid._ext._sums cimport sum4
 
-__all__ = ["batch_norm_forward", "batch_norm_backward"]
+__all__ = ["batch_norm_forward", "batch_norm_backward", "batch_norm_eval"]
 
 ctypedef fused real:
     float
@@ -208,3 +218,55 @@ def batch_norm_backward(grad, x, mean, var, weight, eps):
                   grad_bias)
     return grad_x, grad_weight, grad_bias
 # [end kernel: batch_norm_backward]
+
+
+# [loops: batch_norm_eval]
+def _eval(const real[:, :, ::1] x, const real[::1] mean, const real[::1] var, weight, bias,
+          double eps, real[::1] scale, real[::1] shift, real[:, :, ::1] y):
+    # The scale and shift of every channel first (rounded as the reference: r = 1 /
+    # sqrt(var + eps), s = r * w, t = b - mu * s), then one pass reading x once and
+    # writing y once (NumPy's x * s + t makes two passes and a temporary); the inner loop
+    # runs over L contiguous values and vectorises.
+    cdef const real[::1] w, b
+    cdef bint has_w = weight is not None, has_b = bias is not None
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], L = x.shape[2], n, c, l
+    cdef real s, t
+    cdef const real* row
+    cdef real* out
+    if has_w:
+        w = weight
+    if has_b:
+        b = bias
+    with nogil:
+        for c in range(C):
+            s = _rstd(var[c], <real>eps)
+            if has_w:
+                s = s * w[c]
+            scale[c] = s
+            shift[c] = b[c] - mean[c] * s if has_b else -(mean[c] * s)
+        for n in range(N):
+            for c in range(C):
+                s = scale[c]
+                t = shift[c]
+                row = &x[n, c, 0]
+                out = &y[n, c, 0]
+                for l in range(L):
+                    out[l] = row[l] * s + t
+# [end loops: batch_norm_eval]
+
+
+# [kernel: batch_norm_eval]
+def batch_norm_eval(x, mean, var, weight, bias, eps):
+    """Evaluation-mode batch norm with fixed statistics, folded per channel, one pass::
+
+        for c: scale[c] = weight[c] / sqrt(var[c] + eps); shift[c] = bias[c] - mean[c] * scale[c]
+        for n, c, l: y[n, c, l] = x[n, c, l] * scale[c] + shift[c]
+    """
+    _checks.batch_norm_eval(x, mean, var, weight, bias, eps)
+    y = np.empty_like(x)
+    scale = np.empty(x.shape[1], dtype=x.dtype)
+    shift = np.empty(x.shape[1], dtype=x.dtype)
+    if x.size:
+        _eval(x, mean, var, weight, bias, float(eps), scale, shift, y)
+    return y
+# [end kernel: batch_norm_eval]

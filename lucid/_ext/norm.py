@@ -29,12 +29,21 @@ every value of their channel, hence the two sums):
 
 The backward takes :math:`\mu` and :math:`\sigma^2` from the forward and recomputes
 :math:`\hat x` from ``x`` (no array of ``x``'s size is kept between the two).
+
+In evaluation mode the statistics are fixed (the running ones), so the whole layer is
+one scale and one shift per channel, folded from :math:`\mu, \sigma^2, \gamma,
+\beta`:
+
+.. math:: s_c = \gamma_c r_c, \qquad t_c = \beta_c - \mu_c s_c, \qquad y_{ncl} = x_{ncl} s_c + t_c
+
+(``batch_norm_eval``; its gradient :math:`\partial L/\partial x = g\, s_c` is one
+product, which the caller writes).
 """
 import numpy as np
 
 from lucid._ext import _checks
 
-__all__ = ["batch_norm_forward", "batch_norm_backward"]
+__all__ = ["batch_norm_forward", "batch_norm_backward", "batch_norm_eval"]
 
 
 def _per_channel(a):
@@ -110,3 +119,32 @@ def batch_norm_backward(grad, x, mean, var, weight, eps):
                                     - xhat * _per_channel(grad_weight / M))
     return grad_x, grad_weight, grad_bias
 # [end kernel: batch_norm_backward]
+
+
+# [kernel: batch_norm_eval]
+def batch_norm_eval(x, mean, var, weight, bias, eps):
+    """Evaluation-mode batch norm with fixed statistics, folded: ``y = x * s + t`` with
+    ``s = weight / sqrt(var + eps)`` and ``t = bias - mean * s`` per channel.
+
+    Parameters
+    ----------
+    x : ndarray, float32 or float64, C-contiguous, shape (N, C, L)
+    mean, var : ndarray of shape (C,) and x's dtype
+        The running statistics :math:`\\mu` and :math:`\\sigma^2`.
+    weight, bias : ndarray of shape (C,) and x's dtype, or None
+        :math:`\\gamma` and :math:`\\beta`.
+    eps : float
+        Added to the variance, :math:`\\ge 0`.
+
+    Returns
+    -------
+    y : ndarray
+        Same shape and dtype as ``x``.
+    """
+    _checks.batch_norm_eval(x, mean, var, weight, bias, eps)
+    scale = 1 / np.sqrt(var + x.dtype.type(eps))
+    if weight is not None:
+        scale = scale * weight
+    shift = -(mean * scale) if bias is None else bias - mean * scale
+    return x * _per_channel(scale) + _per_channel(shift)
+# [end kernel: batch_norm_eval]

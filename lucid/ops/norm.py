@@ -23,15 +23,21 @@ Backward, with :math:`g = \partial L/\partial y`, :math:`h = g\gamma`, :math:`r 
 
 (the sums over every axis :math:`\gamma` is broadcast along). With fixed statistics
 (evaluation mode: the running mean and variance) :math:`\mu, \sigma^2` are constants and
-:math:`\partial L/\partial x = r h`.
+:math:`\partial L/\partial x = r h`; the forward then folds the statistics and the
+affine parameters into one scale and one shift per channel (``_fixed_stats_forward``).
 
 Batch normalisation in training mode (statistics over every axis but the channel
 axis 1) runs on the ``norm`` kernels (:mod:`lucid._ext.norm`), which compute the same
 formulas channel by channel and keep ``x`` (not :math:`\hat x`) for the backward.
+Normalisation over the last axes (layer norm; instance norm in training mode) runs on
+the same kernels, each row of ``x`` seen as ``(rows, D)`` taken as a channel
+(``_rows_forward``).
 
 This Function takes checked arguments; :mod:`lucid.nn.functional.norm` checks user
 input first.
 """
+import math
+
 import numpy as np
 
 from lucid import _ext
@@ -66,6 +72,12 @@ class AffineNorm(Function):
         ctx.kernel = stats is None and view is None and _batch_norm_axes(x, axes)
         if ctx.kernel:
             return _batch_norm_forward(ctx, x, w, b, param_shape, eps, running)
+        ctx.folded = stats is not None and view is None
+        if ctx.folded:
+            return _fixed_stats_forward(ctx, x, w, b, param_shape, eps, stats)
+        ctx.rows = stats is None and view is None and _trailing_axes(x, axes)
+        if ctx.rows:
+            return _rows_forward(ctx, x, w, b, axes, param_shape, eps, running)
         ctx.x_shape = x.shape
         if view is not None:
             x = x.reshape(view)
@@ -91,6 +103,10 @@ class AffineNorm(Function):
     def backward(ctx, grad):
         if ctx.kernel:
             return _batch_norm_backward(ctx, grad)
+        if ctx.folded:
+            return _fixed_stats_backward(ctx, grad)
+        if ctx.rows:
+            return _rows_backward(ctx, grad)
         xhat, rstd, axes = ctx.xhat, ctx.rstd, ctx.axes
         grad = grad.reshape(xhat.shape)
         need_x, need_w, need_b = ctx.needs_input_grad
@@ -142,6 +158,128 @@ def _batch_norm_backward(ctx, grad):
     return (dx.reshape(grad.shape) if need_x else None,
             dw.reshape(ctx.w_shape) if need_w else None,
             db.reshape(ctx.b_shape) if need_b else None)
+
+
+def _trailing_axes(x, axes):
+    """Whether ``axes`` are the last axes of a float32/float64 ``x`` (layer norm; instance
+    norm in training mode): then each group of values normalised together is one row of
+    ``x`` seen as ``(rows, D)``."""
+    k = len(axes)
+    return (0 < k <= x.ndim and x.size > 0 and tuple(axes) == tuple(range(x.ndim - k, x.ndim))
+            and x.dtype in (np.float32, np.float64))
+
+
+def _rows_forward(ctx, x, w, b, axes, param_shape, eps, running):
+    r""":class:`AffineNorm`'s forward when every row of ``x`` seen as ``(rows, D)`` is
+    normalised on its own: the ``norm`` kernels' ``batch_norm_forward`` on ``(1, rows,
+    D)`` (each "channel" a row, its statistics over the row's ``D`` values) gives
+    :math:`\hat x`, the means and the variances in one or two passes per row; the
+    affine parameters are applied after it, broadcast as ``param_shape``. NumPy's mean
+    and variance took five passes and most of layer norm's 52 us on a ``(1, 32, 64)``
+    input (PyTorch: 10 us)."""
+    x3 = np.ascontiguousarray(x).reshape(1, -1, math.prod(x.shape[x.ndim - len(axes):]))
+    y, mean, var = _ext.get("norm").batch_norm_forward(x3, None, None, float(eps))
+    if running is not None:
+        _update_running(running, mean, var, x3.shape[2])
+    y = y.reshape(x.shape)
+    ctx.x3, ctx.mean, ctx.var, ctx.eps = x3, mean, var, float(eps)
+    ctx.param_shape = param_shape
+    ctx.w = None if w is None else w.reshape(param_shape)
+    ctx.w_shape = None if w is None else w.shape
+    ctx.b_shape = None if b is None else b.shape
+    if w is not None:
+        y *= ctx.w
+    if b is not None:
+        y += b.reshape(param_shape)
+    return y
+
+
+def _rows_backward(ctx, grad):
+    r""":math:`\partial L/\partial x` from ``batch_norm_backward`` fed :math:`h = g\gamma`
+    (without a weight it computes :math:`r(h - \langle h\rangle - \hat x\langle h\hat
+    x\rangle)` per row); :math:`\partial L/\partial\gamma = \sum g\hat x` with
+    :math:`\hat x` recomputed from ``x``, :math:`\partial L/\partial\beta = \sum g`."""
+    need_x, need_w, need_b = ctx.needs_input_grad
+    x3 = ctx.x3
+    dx = dw = db = None
+    if need_x:
+        h = grad if ctx.w is None else grad * ctx.w
+        h3 = np.ascontiguousarray(h, dtype=x3.dtype).reshape(x3.shape)
+        dx3, _, _ = _ext.get("norm").batch_norm_backward(h3, x3, ctx.mean, ctx.var, None,
+                                                         ctx.eps)
+        dx = dx3.reshape(grad.shape)
+    if need_w:
+        rstd = 1 / np.sqrt(ctx.var + x3.dtype.type(ctx.eps))
+        xhat = ((x3 - ctx.mean[:, None]) * rstd[:, None]).reshape(grad.shape)
+        dw = _sum_to(grad * xhat, ctx.param_shape).reshape(ctx.w_shape)
+    if need_b:
+        db = _sum_to(grad, ctx.param_shape).reshape(ctx.b_shape)
+    return dx, dw, db
+
+
+def _fixed_stats_forward(ctx, x, w, b, param_shape, eps, stats):
+    r""":class:`AffineNorm`'s forward with fixed statistics (evaluation mode), folded into
+    one scale and one shift per channel:
+
+    .. math:: s = \frac{\gamma}{\sqrt{\sigma^2 + \epsilon}}, \qquad t = \beta - \mu s,
+              \qquad y = x s + t
+
+    (PyTorch's evaluation-mode batch norm folds the same way). Batch norm's per-channel
+    parameters run on the ``norm`` kernels' ``batch_norm_eval`` (one pass over ``x``);
+    other shapes take two NumPy passes. The unfolded formula made four passes and three
+    temporaries of ``x``'s size (docs/fast.rst has the measurements)."""
+    mean, var = stats
+    ctx.x, ctx.mean, ctx.var, ctx.eps = x, mean, var, eps
+    ctx.w = None if w is None else w.reshape(param_shape)
+    ctx.param_shape = param_shape
+    ctx.w_shape = None if w is None else w.shape
+    ctx.b_shape = None if b is None else b.shape
+    if _per_channel_shape(x, param_shape):
+        x3 = np.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)
+        y = _ext.get("norm").batch_norm_eval(
+            x3, _channel(mean, x.dtype), _channel(var, x.dtype), _channel(w, x.dtype),
+            _channel(b, x.dtype), float(eps))
+        return y.reshape(x.shape)
+    rstd, scale = _fixed_scale(ctx)
+    y = x * scale
+    y += (-mean * scale if b is None else b.reshape(param_shape) - mean * scale)
+    return y
+
+
+def _fixed_scale(ctx):
+    r"""``(r, s)`` of :func:`_fixed_stats_forward`: :math:`1/\sqrt{\sigma^2 + \epsilon}`
+    and :math:`\gamma r`, in ``x``'s dtype."""
+    dtype = ctx.x.dtype
+    rstd = (1 / np.sqrt(ctx.var + dtype.type(ctx.eps))).astype(dtype, copy=False)
+    return rstd, rstd if ctx.w is None else (rstd * ctx.w).astype(dtype, copy=False)
+
+
+def _per_channel_shape(x, param_shape):
+    """Whether ``param_shape`` is ``(1, C, 1, ...)`` for a float32/float64 ``x`` of shape
+    ``(N, C, ...)``: one scale and one shift per channel of axis 1."""
+    return (x.ndim >= 2 and tuple(param_shape) == (1, x.shape[1]) + (1,) * (x.ndim - 2)
+            and x.dtype in (np.float32, np.float64))
+
+
+def _channel(a, dtype):
+    """A per-channel array as the kernels take it: (C,), C-contiguous, of ``dtype``."""
+    return None if a is None else np.ascontiguousarray(a, dtype=dtype).reshape(-1)
+
+
+def _fixed_stats_backward(ctx, grad):
+    r"""With fixed statistics :math:`\partial L/\partial x = g s` (one pass),
+    :math:`\partial L/\partial \gamma = \sum g \hat x` (:math:`\hat x` recomputed from
+    the kept ``x``), :math:`\partial L/\partial \beta = \sum g`."""
+    need_x, need_w, need_b = ctx.needs_input_grad
+    rstd, scale = _fixed_scale(ctx)
+    dx = (grad * scale).astype(grad.dtype, copy=False) if need_x else None
+    dw = db = None
+    if need_w:
+        xhat = (ctx.x - ctx.mean) * rstd
+        dw = _sum_to(grad * xhat, ctx.param_shape).reshape(ctx.w_shape)
+    if need_b:
+        db = _sum_to(grad, ctx.param_shape).reshape(ctx.b_shape)
+    return dx, dw, db
 
 
 def _update_running(running, mean, var, n):

@@ -162,6 +162,31 @@ def averaging_matrix(length, size, dtype):
     return (inside / (end - start)[:, None]).astype(dtype)
 
 
+def _blocks(x_shape, output_size):
+    """When every spatial length is a positive multiple of its output size, the windows
+    are disjoint blocks of equal size (global pooling, output 1, the common case): the
+    shape that splits each spatial axis into ``(output, block)``, the block axes and the
+    block's element count; else None. A block's mean is then a sum and one division,
+    as PyTorch computes it (the averaging matrices cost ~85 us at batch 1 on a
+    ``(1, 64, 8, 8)`` input pooled to 1, against PyTorch's 15 us). Global pooling
+    sums each plane as a product with a vector of ones: NumPy's sum along the last
+    axis of ``(8192, 64)`` rows took 226 us, BLAS's matrix-vector product 34 us."""
+    d = len(output_size)
+    first = len(x_shape) - d
+    lengths = x_shape[first:]
+    if not all(n > 0 and o > 0 and n % o == 0 for n, o in zip(lengths, output_size)):
+        return None
+    count = 1
+    for n, o in zip(lengths, output_size):
+        count *= n // o
+    if all(o == 1 for o in output_size):     # global pooling: one contiguous block
+        return tuple(x_shape[:first]) + (1, count), (first + 1,), count
+    split = tuple(x_shape[:first])
+    for n, o in zip(lengths, output_size):
+        split += (o, n // o)
+    return split, tuple(first + 2 * a + 1 for a in range(d)), count
+
+
 def _along(x, matrix, axis):
     """Multiply ``x`` by ``matrix`` (``(O, L)``) along ``axis`` (of length ``L``)."""
     return np.moveaxis(blas_matmul(np.moveaxis(x, axis, -1), matrix.T), -1, axis)
@@ -175,15 +200,30 @@ class AdaptiveAvgPool(Function):
 
     Backward: :math:`\partial L/\partial x = \partial L/\partial y \times_1 A_1^T
     \times_2 A_2^T \cdots`.
+
+    When every window is a disjoint block of equal size (:func:`_blocks`), the forward
+    is a sum per block divided by its size and the backward spreads each gradient
+    divided by the size over its block: the same maths without the matrices.
     """
 
     @staticmethod
     def forward(ctx, x, output_size):
         d = len(output_size)
         first = x.ndim - d
+        ctx.blocks = _blocks(x.shape, output_size)
+        ctx.dtype = x.dtype
+        if ctx.blocks is not None:
+            split, axes, count = ctx.blocks
+            ctx.x_shape = x.shape
+            if axes == (first + 1,):         # global: each plane a row, summed by BLAS
+                rows = x.reshape(-1, count)
+                y = blas_matmul(rows, np.ones(count, dtype=x.dtype)) / x.dtype.type(count)
+            else:
+                y = np.add.reduce(x.reshape(split), axis=axes) / x.dtype.type(count)
+            return y.reshape(x.shape[:first] + tuple(output_size))
         ctx.matrices = [averaging_matrix(x.shape[first + a], output_size[a], x.dtype)
                         for a in range(d)]
-        ctx.first, ctx.dtype = first, x.dtype
+        ctx.first = first
         y = x
         for a, matrix in enumerate(ctx.matrices):
             y = _along(y, matrix, first + a)
@@ -192,6 +232,11 @@ class AdaptiveAvgPool(Function):
     @staticmethod
     def backward(ctx, grad):
         grad = np.asarray(grad, dtype=ctx.dtype)
+        if ctx.blocks is not None:
+            split, axes, count = ctx.blocks
+            kept = tuple(n for i, n in enumerate(split) if i not in axes)
+            share = np.expand_dims(grad.reshape(kept) / grad.dtype.type(count), axes)
+            return np.ascontiguousarray(np.broadcast_to(share, split)).reshape(ctx.x_shape)
         for a, matrix in enumerate(ctx.matrices):
             grad = _along(grad, matrix.T, ctx.first + a)
         return np.ascontiguousarray(grad)

@@ -15,6 +15,7 @@ backward sends each gradient element back to where its value came from:
 Axes may be negative (counted from the end); a bad axis raises ValueError naming the
 axis and the tensor's ndim.
 """
+import math
 import numbers
 
 import numpy as np
@@ -34,7 +35,9 @@ __all__ = [
 
 # ------------------------------------------------------------------------ helpers
 def _prod(shape):
-    return int(np.prod(shape, dtype=np.int64))
+    # math.prod of Python ints: exact, and ~10x cheaper than np.prod on a short list
+    # (np.prod cost reshape ~5 us of its ~14 us per call at batch 1)
+    return math.prod(int(n) for n in shape)
 
 
 def _tensor_list(tensors, name):

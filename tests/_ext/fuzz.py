@@ -50,7 +50,7 @@ FUNCTIONS = {
     "pool": ("max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward"),
     "scatter": ("scatter_add",),
     "activation": ("relu_forward", "relu_backward", "erf"),
-    "norm": ("batch_norm_forward", "batch_norm_backward"),
+    "norm": ("batch_norm_forward", "batch_norm_backward", "batch_norm_eval"),
     "loss": ("cross_entropy_forward", "cross_entropy_backward"),
 }
 CALLS = [(family, name) for family, names in FUNCTIONS.items() for name in names]
@@ -126,6 +126,8 @@ def _valid(rng, family, name):
         if name == "batch_norm_forward":
             return [x, w, b, eps]
         var = np.abs(_floats(rng, (C,), dtype))
+        if name == "batch_norm_eval":
+            return [x, _floats(rng, (C,), dtype), var, w, b, eps]
         return [_floats(rng, x.shape, dtype), x, _floats(rng, (C,), dtype), var, w, eps]
     if family == "loss":
         C = int(rng.integers(1, 6))

@@ -1,5 +1,6 @@
-"""The norm kernel family (batch normalisation), both twins: a loop oracle, PyTorch
-parity through ``F.batch_norm``, gradcheck, and every check of ``_checks.py``."""
+"""The norm kernel family (batch normalisation; its evaluation-mode scale and shift),
+both twins: a loop oracle, PyTorch parity through ``F.batch_norm``, gradcheck, and every
+check of ``_checks.py``."""
 import numpy as np
 import pytest
 
@@ -166,3 +167,80 @@ def test_batch_norm_backward_rejects_bad_input(twin, change, error, words):
     with pytest.raises(error, match="batch_norm_backward: " + ".*" + words.replace("(", r"\(")
                        .replace(")", r"\)")):
         _ext.get("norm").batch_norm_backward(**args)
+
+
+# ------------------------------------------------------------------ evaluation mode
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES + [(0, 3, 4)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_eval_matches_a_loop(twin, dtype, shape, affine):
+    """The fold s = w / sqrt(var + eps), t = b - mean * s and y = x * s + t, each step
+    rounded to x's precision as written here: equal to the last bit."""
+    rng = np.random.default_rng(5)
+    C = shape[1]
+    x = rng.standard_normal(shape).astype(dtype)
+    mean = rng.standard_normal(C).astype(dtype)
+    var = (rng.random(C) + 0.1).astype(dtype)
+    w = rng.standard_normal(C).astype(dtype) if affine else None
+    b = rng.standard_normal(C).astype(dtype) if affine else None
+    y = _ext.get("norm").batch_norm_eval(x, mean, var, w, b, 1e-5)
+    assert y.dtype == dtype and y.shape == x.shape
+    for c in range(C):
+        s = dtype(1) / np.sqrt(var[c] + dtype(1e-5))
+        s = s * w[c] if affine else s
+        t = b[c] - mean[c] * s if affine else -(mean[c] * s)
+        for n in range(shape[0]):
+            for l in range(shape[2]):
+                assert y[n, c, l] == dtype(x[n, c, l] * s) + t
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(8, 3), (4, 3, 7), (2, 5, 6, 6)])
+def test_batch_norm_eval_mode_matches_torch(twin, dtype, shape):
+    """Through the public module in evaluation mode: output and input gradient."""
+    rng = np.random.default_rng(6)
+    c = shape[1]
+    layer = {2: lucid.nn.BatchNorm1d, 3: lucid.nn.BatchNorm1d, 4: lucid.nn.BatchNorm2d}
+    tlayer = {2: torch.nn.BatchNorm1d, 3: torch.nn.BatchNorm1d, 4: torch.nn.BatchNorm2d}
+    ours, theirs = layer[len(shape)](c), tlayer[len(shape)](c)
+    if dtype == np.float64:
+        ours, theirs = ours.double(), theirs.double()
+    state = {"weight": rng.standard_normal(c), "bias": rng.standard_normal(c),
+             "running_mean": rng.standard_normal(c), "running_var": rng.random(c) + 0.5}
+    for name, value in state.items():
+        getattr(ours, name).data[...] = value
+        getattr(theirs, name).data[...] = torch.tensor(value)
+    ours.eval(), theirs.eval()
+    x = (rng.standard_normal(shape) * 2).astype(dtype)
+    lx, tx = lucid.Tensor(x.copy(), requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, expected = ours(lx), theirs(tx)
+    assert_close(out, expected.detach().numpy())
+    seed = rng.standard_normal(shape).astype(dtype)
+    out.backward(seed)
+    expected.backward(torch.tensor(seed))
+    assert_close(lx.grad, tx.grad.numpy())
+    assert_close(ours.weight.grad, theirs.weight.grad.numpy())
+    assert_close(ours.bias.grad, theirs.bias.grad.numpy())
+
+
+@pytest.mark.parametrize("change, error, words", [
+    (lambda a: dict(a, x=a["x"].tolist()), TypeError, "x must be a NumPy array"),
+    (lambda a: dict(a, x=a["x"].astype(np.int32)), TypeError, "x must be float32 or float64"),
+    (lambda a: dict(a, x=a["x"][0]), ValueError, "x must have 3 dimensions"),
+    (lambda a: dict(a, x=a["x"][:, :, ::2]), ValueError, "x must be C-contiguous"),
+    (lambda a: dict(a, mean=None), TypeError, "mean must be a NumPy array"),
+    (lambda a: dict(a, var=a["var"][:2]), ValueError, "var must have shape (3,)"),
+    (lambda a: dict(a, weight=a["weight"].astype(np.float64)), TypeError,
+     "weight must have the dtype"),
+    (lambda a: dict(a, bias=a["bias"][None]), ValueError, "bias must have 1 dimensions"),
+    (lambda a: dict(a, eps=-1.0), ValueError, "eps must be finite and at least 0"),
+    (lambda a: dict(a, eps="1e-5"), TypeError, "eps must be a float"),
+])
+def test_batch_norm_eval_rejects_bad_input(twin, change, error, words):
+    x, w, b = _good()
+    args = change(dict(x=x, mean=np.zeros(3, np.float32), var=np.ones(3, np.float32),
+                       weight=w, bias=b, eps=1e-5))
+    with pytest.raises(error, match="batch_norm_eval: " + ".*" + words.replace("(", r"\(")
+                       .replace(")", r"\)")):
+        _ext.get("norm").batch_norm_eval(**args)

@@ -243,3 +243,45 @@ def test_group_norm_bad_inputs():
         F.group_norm(x, 2, eps=-1)
     with pytest.raises(TypeError, match=r"group_norm: input_ must have a floating dtype"):
         F.group_norm(lucid.Tensor(np.zeros((2, 6), np.int64)), 2)
+
+
+def test_batch_norm_with_running_stats_folds_scale_and_shift():
+    """Evaluation mode computes x * s + t with s = w / sqrt(var + eps), t = b - mean * s;
+    the values equal the unfolded formula written as a loop, and the gradients (the
+    backward keeps x and recomputes x-hat) pass gradcheck with and without affine."""
+    x = lucid.Tensor(_rand((4, 3, 2), np.float64, scale=2), requires_grad=True)
+    w = lucid.Tensor(_rand((3,), np.float64, 1), requires_grad=True)
+    b = lucid.Tensor(_rand((3,), np.float64, 2), requires_grad=True)
+    rm = lucid.Tensor(_rand((3,), np.float64, 4))
+    rv = lucid.Tensor(np.abs(_rand((3,), np.float64, 5)) + 0.5)
+    y = F.batch_norm(x, rm, rv, w, b, eps=1e-3).data
+    for n in range(4):
+        for c in range(3):
+            for i in range(2):
+                want = ((x.data[n, c, i] - rm.data[c]) / np.sqrt(rv.data[c] + 1e-3)
+                        * w.data[c] + b.data[c])
+                assert abs(y[n, c, i] - want) < 1e-12
+    assert gradcheck(lambda *t: F.batch_norm(t[0], rm, rv, t[1], t[2]), [x, w, b])
+    assert gradcheck(lambda t, u: F.batch_norm(t, rm, rv, u), [x, w])
+    assert gradcheck(lambda t: F.batch_norm(t, rm, rv), [x])
+    assert gradcheck(lambda *t: F.instance_norm(t[0], rm, rv, t[1], t[2],
+                                                use_input_stats=False), [x, w, b])
+
+
+def test_layer_norm_rows_match_a_loop_and_gradcheck():
+    """Layer norm (and instance norm in training mode) normalise each row of x seen as
+    (rows, D) through the norm kernels: values against a loop, gradients by gradcheck."""
+    x = lucid.Tensor(_rand((2, 3, 4), np.float64, scale=2), requires_grad=True)
+    w = lucid.Tensor(_rand((3, 4), np.float64, 1), requires_grad=True)
+    b = lucid.Tensor(_rand((3, 4), np.float64, 2), requires_grad=True)
+    y = F.layer_norm(x, (3, 4), w, b, eps=1e-3).data
+    for n in range(2):
+        row = x.data[n]
+        mean = sum(row.flat) / 12
+        var = sum((v - mean) ** 2 for v in row.flat) / 12
+        want = (row - mean) / np.sqrt(var + 1e-3) * w.data + b.data
+        assert np.abs(y[n] - want).max() < 1e-12
+    assert gradcheck(lambda *t: F.layer_norm(t[0], (3, 4), t[1], t[2]), [x, w, b])
+    assert gradcheck(lambda t: F.layer_norm(t, 4), [x])
+    c = lucid.Tensor(_rand((3,), np.float64, 3), requires_grad=True)
+    assert gradcheck(lambda *t: F.instance_norm(t[0], weight=t[1], bias=t[2]), [x, c, c])

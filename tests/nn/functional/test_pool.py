@@ -155,6 +155,9 @@ def test_default_stride_is_the_kernel_size(twin):
     (F.adaptive_avg_pool1d, (2, 2, 7), dict(output_size=3)),
     (F.adaptive_avg_pool2d, (1, 2, 5, 6), dict(output_size=(4, 4))),
     (F.adaptive_avg_pool3d, (1, 1, 3, 4, 5), dict(output_size=2)),
+    (F.adaptive_avg_pool2d, (1, 2, 6, 4), dict(output_size=(3, 2))),   # disjoint blocks
+    (F.adaptive_avg_pool2d, (2, 3, 5, 5), dict(output_size=1)),        # global pooling
+    (F.adaptive_avg_pool1d, (2, 3), dict(output_size=3)),              # unbatched, block 1
 ])
 def test_gradcheck(twin, fn, shape, kwargs):
     # distinct values well apart, so no finite-difference step changes which one wins
