@@ -3,6 +3,9 @@
 * A conv_transpose with stride 1, no output_padding and no more input than output
   channels runs as the convolution it equals, kernel flipped (``_as_flipped_conv``):
   that is also a conv's input gradient at stride 1.
+* The per-sample forward unfolds and multiplies its columns in tiles of whole window
+  rows (``_tile_rows``): tiles that do not divide the window, one tile larger than it,
+  tiles across the planes of a 3-d window, into a workspace or into kept columns.
 
 Each case asserts the rule took (or did not take) the path, then compares with the
 reference twin on every GEMM form of the compiled twin (per sample, batch chunks) and,
@@ -131,3 +134,111 @@ def test_flipped_conv_output_size():
         pad = module._as_flipped_conv((1,), (p,), (0,), (dil,), (K,), 1, 1)
         assert pad == (dil * (K - 1) - p,)
         assert S + 2 * pad[0] - dil * (K - 1) == conv_transpose_output_size(S, K, 1, p, 0, dil)
+
+
+# ------------------------------------------------------------------ column tiles
+def test_tile_rule():
+    """_tile_rows tiles where its measurements say (thin weight, wide and deep enough
+    columns) and returns every window row (one GEMM) elsewhere."""
+    module = compiled()
+    T = module._TILE_COLUMNS
+    assert module._tile_rows((32, 32), 16 * 9, 16) == T // 32        # resnet 16->16
+    assert module._tile_rows((32, 32), 3 * 9, 16) == T // 32         # resnet stem
+    assert module._tile_rows((12, 12, 12), 8 * 27, 8) == T // 12     # 3-d
+    assert module._tile_rows((1, 2048), 64, 16) == 1                 # a row wider than T
+    assert module._tile_rows((16, 16), 16 * 9, 16) == 16             # 256 positions
+    assert module._tile_rows((32, 32), 32 * 9, 32) == 32             # 32 output channels
+    assert module._tile_rows((28, 28), 9, 16) == 28                  # depth 9
+    assert module._tile_rows((256,), 128, 16) == 1                   # 1-d: one row
+
+
+# (d, N, C_in, C_out, groups, S, K, stride, padding, dilation, tile columns)
+TILE_CASES = [
+    (2, 3, 3, 4, 1, (7, 9), (3, 3), (1, 1), (1, 1), (1, 1), 20),      # 2 rows of 9, 7 rows
+    (2, 2, 4, 6, 2, (8, 6), (3, 2), (1, 1), (1, 0), (2, 1), 11),      # narrower than x
+    (2, 2, 3, 5, 1, (9, 9), (3, 3), (2, 2), (1, 1), (1, 1), 13),      # stride 2
+    (2, 2, 3, 4, 1, (5, 6), (3, 3), (1, 1), (1, 1), (1, 1), 1),       # one row per tile
+    (2, 2, 3, 4, 1, (5, 6), (3, 3), (1, 1), (1, 1), (1, 1), 1000),    # one tile > window
+    (2, 2, 2, 3, 1, (4, 5), (3, 3), (1, 1), (2, 2), (1, 1), 10),      # zero rows at edges
+    (3, 2, 4, 4, 2, (4, 5, 6), (2, 3, 3), (1, 1, 1), (1, 1, 1), (1, 2, 1), 18),  # 3 rows
+    (3, 2, 3, 3, 1, (3, 4, 5), (3, 2, 3), (1, 1, 2), (1, 0, 1), (1, 1, 1), 9),   # of planes
+    (1, 3, 3, 4, 1, (13,), (3,), (1,), (1,), (1,), 5),                 # 1-d: one row
+]
+
+
+def _tile_id(c):
+    d, N, ci, co, g, S, K, s, p, dil, T = c
+    return f"{d}d-{ci}to{co}-g{g}-S{S}-K{K}-s{s}-p{p}-dil{dil}-T{T}"
+
+
+def force_tiles(module, tile_columns, monkeypatch):
+    """Per-sample path, column tiles of ``tile_columns`` positions whatever the shape."""
+    force_gemm_path(module, "gemm-per-sample", monkeypatch, 0)
+    monkeypatch.setattr(module, "_TILE_COLUMNS", tile_columns)
+    monkeypatch.setattr(module, "_TILE_MIN_COLUMNS", 0)
+    monkeypatch.setattr(module, "_TILE_MIN_DEPTH", 0)
+    monkeypatch.setattr(module, "_TILE_MAX_OUT", 1 << 30)
+
+
+def _tile_arrays(c, dtype, seed):
+    d, N, ci, co, g, S, K, s, p, dil, T = c
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, ci) + S).astype(dtype)
+    w = rng.standard_normal((co, ci // g) + K).astype(dtype)
+    return x, w, (s, p, dil, g)
+
+
+def _tol(dtype):
+    return (dict(rtol=1e-5, atol=1e-5) if dtype == np.float32
+            else dict(rtol=1e-12, atol=1e-12))
+
+
+@pytest.mark.parametrize("c", TILE_CASES, ids=_tile_id)
+def test_tiled_forward_matches_reference(c, float_dtype, monkeypatch):
+    """The tiles are taken (more than one where the window has more rows than a tile)
+    and the forward equals the reference twin's."""
+    module = compiled()
+    force_tiles(module, c[-1], monkeypatch)
+    calls = spy(module, "_run_sample_conv", monkeypatch)
+    x, w, args = _tile_arrays(c, float_dtype, seed=4)
+    check_kernels("conv", "conv_forward", x, w, *args, **_tol(float_dtype))
+    O = module.conv_forward(x, w, *args).shape[2:]
+    W = O[-1]
+    assert calls and calls[-1][-1] == max(1, c[-1] // W)
+
+
+@pytest.mark.parametrize("c", TILE_CASES, ids=_tile_id)
+def test_tiled_kept_columns(c, float_dtype, monkeypatch):
+    """With a ``columns`` holder (a conv_transpose's backward) each tile is unfolded at
+    its place in the kept full-batch columns, which the weight gradient then reads."""
+    module = compiled()
+    force_tiles(module, c[-1], monkeypatch)
+    x, w, (s, p, dil, g) = _tile_arrays(c, float_dtype, seed=5)
+    ref = _ext._reference["conv"]
+    y = ref.conv_forward(x, w, s, p, dil, g)
+    gy = np.random.default_rng(6).standard_normal(y.shape).astype(float_dtype)
+    found = []
+    real = module._kept_columns
+    monkeypatch.setattr(module, "_kept_columns", lambda *a: found.append(real(*a)) or found[-1])
+    # _transpose_grads(grad_y, x, w): conv_forward(grad_y, w) and the weight gradient
+    # with the roles swapped; here grad_y is our x and x our gy
+    gx, gw = module._transpose_grads(x, gy, w, s, p, dil, g)
+    assert len(found) == 1 and found[0] is not None          # the kept columns were read
+    tol = _tol(float_dtype)
+    np.testing.assert_allclose(gx, y, **tol)
+    np.testing.assert_allclose(gw, ref.conv_weight_grad(x, gy, w.shape[2:], s, p, dil, g),
+                               **tol)
+
+
+@pytest.mark.parametrize("c", [TILE_CASES[0], TILE_CASES[6]], ids=_tile_id)
+def test_tiled_gradcheck(twin, c, monkeypatch):
+    """conv2d / conv3d through the ops, float64, tiles forced on the compiled twin (its
+    forward and its stride-1 input gradient, the flipped conv, are tiled)."""
+    force_tiles(compiled(), c[-1], monkeypatch)
+    d, N, ci, co, g, S, K, s, p, dil, T = c
+    rng = np.random.default_rng(7)
+    shapes = ((2, ci) + S, (co, ci // g) + K, (co,))
+    inputs = [lucid.Tensor(rng.standard_normal(sh), requires_grad=True) for sh in shapes]
+    fn = getattr(F, f"conv{d}d")
+    assert gradcheck(lambda x, w, b: fn(x, w, b, stride=s, padding=p, dilation=dil,
+                                        groups=g), inputs)
