@@ -6,6 +6,9 @@
 * The per-sample forward unfolds and multiplies its columns in tiles of whole window
   rows (``_tile_rows``): tiles that do not divide the window, one tile larger than it,
   tiles across the planes of a 3-d window, into a workspace or into kept columns.
+* im2col of a strided kernel larger than 1x1 gathers from a zero-padded copy of the
+  input (``_im2col_box``): padding wider than the kernel, dilation, a stride along one
+  axis only, input positions no window reads.
 
 Each case asserts the rule took (or did not take) the path, then compares with the
 reference twin on every GEMM form of the compiled twin (per sample, batch chunks) and,
@@ -242,3 +245,50 @@ def test_tiled_gradcheck(twin, c, monkeypatch):
     fn = getattr(F, f"conv{d}d")
     assert gradcheck(lambda x, w, b: fn(x, w, b, stride=s, padding=p, dilation=dil,
                                         groups=g), inputs)
+
+
+# ------------------------------------------------------------------ im2col box
+# (d, N, C_in, C_out, S, K, stride, padding, dilation): every case strided with a kernel
+# larger than 1 (the box), each compared on every GEMM form and through unfold
+BOX_CASES = [
+    (2, 2, 3, 4, (9, 8), (3, 3), (2, 2), (1, 1), (1, 1)),
+    (2, 2, 3, 4, (7, 7), (3, 2), (2, 3), (4, 3), (1, 1)),       # padding > kernel
+    (2, 2, 2, 3, (11, 10), (3, 3), (2, 2), (2, 1), (2, 3)),     # dilation
+    (2, 2, 3, 4, (8, 9), (3, 3), (1, 2), (1, 0), (1, 1)),       # stride along W only
+    (2, 2, 3, 4, (9, 8), (2, 3), (3, 1), (0, 1), (1, 1)),       # along H only; unread rows
+    (2, 2, 3, 4, (10, 10), (2, 2), (3, 3), (0, 0), (1, 1)),     # unread rows and columns
+    (1, 3, 4, 5, (17,), (4,), (2,), (1,), (1,)),
+    (1, 2, 3, 2, (13,), (3,), (3,), (5,), (2,)),
+    (3, 2, 2, 3, (5, 6, 7), (3, 2, 3), (2, 1, 2), (1, 1, 0), (1, 2, 1)),
+    (3, 2, 2, 3, (7, 4, 4), (3, 1, 1), (2, 1, 1), (1, 0, 0), (1, 1, 1)),  # stride in D only
+]
+
+
+def _box_id(c):
+    d, N, ci, co, S, K, s, p, dil = c
+    return f"{d}d-S{S}-K{K}-s{s}-p{p}-dil{dil}"
+
+
+@pytest.mark.parametrize("path", ["gemm-per-sample", "gemm", "gemm-chunked"])
+@pytest.mark.parametrize("c", BOX_CASES, ids=_box_id)
+def test_im2col_box_matches_reference(c, path, float_dtype, monkeypatch):
+    module = compiled()
+    force_gemm_path(module, path, monkeypatch, 60)
+    d, N, ci, co, S, K, s, p, dil = c
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((N, ci) + S).astype(float_dtype)
+    w = rng.standard_normal((co, ci) + K).astype(float_dtype)
+    tol = _tol(float_dtype)
+    y = check_kernels("conv", "conv_forward", x, w, s, p, dil, 1, **tol)
+    gy = rng.standard_normal(y.shape).astype(float_dtype)
+    check_kernels("conv", "conv_weight_grad", x, gy, K, s, p, dil, 1, **tol)
+    check_kernels("conv", "unfold", x, K, s, p, dil, **tol)
+
+
+def test_im2col_box_gradcheck(twin):
+    """conv2d with stride 2 and dilation through the ops, float64 (both twins)."""
+    rng = np.random.default_rng(9)
+    shapes = ((2, 4, 7, 8), (6, 2, 3, 2), (6,))
+    inputs = [lucid.Tensor(rng.standard_normal(sh), requires_grad=True) for sh in shapes]
+    assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, stride=(2, 3), padding=(2, 1),
+                                              dilation=(1, 2), groups=2), inputs)
