@@ -456,15 +456,19 @@ cdef inline void _im2col_channel(const real* xc, real* dst0, Py_ssize_t row_stri
     W positions ``ow``): ``dst0[k * row_stride + (q - q0)*W + ow] = xc[o*s + k*dil - p]``
     (0 outside xc), for every k. ``q0, q1 = 0, D*H`` is the whole window.
 
-    Two ways to the same values: a strided kernel larger than 1x1 reads each input
-    value several times at scattered places, so the input is first copied once into a
-    zero-padded box and every row is then a branch-free gather from it
-    (:c:func:`_im2col_box`); otherwise rows are copied straight from the input, with
-    the padding's zeros written around them (:c:func:`_im2col_rows`). Measured on the
-    kernels (float32, 1 and 2 threads, box time / rows time, two runs): 3x3 stride 2
-    16->32 32x32 0.79-0.90 (forward and weight gradient), 32->64 16x16 0.86-0.87,
-    conv1d k4 s2 0.71-0.90, a k4 s2 conv_transpose's input gradient 0.81-0.85; a 1x1
-    stride-2 kernel (no reuse) 1.12-1.52 and stride 1 0.96-1.09: there rows."""
+    Two ways to the same values. A strided kernel larger than 1x1 reads each input
+    value several times at scattered places, with bounds and padding work for every row
+    and kernel offset; there the input is first copied once into a zero-padded box and
+    every row is then a branch-free gather from it (:c:func:`_im2col_box`). Otherwise
+    rows are copied straight from the input, with the padding's zeros written around
+    them (:c:func:`_im2col_rows`). Measured (float32, one build switching between the
+    two on the same arrays, calls interleaved, box time / rows time, at 1 and at 2
+    threads): 3x3 stride 2 16->32 32x32 forward 0.80-0.81, weight gradient 0.79-0.90;
+    32->64 16x16 0.86-0.87 and 0.86; conv1d k4 s2 32->16 L256 0.71-0.77 and 0.83-0.90;
+    the k4 s2 conv_transpose2d's input gradient (a k4 s2 conv) 0.81-0.85. Slower: 1x1
+    stride 2 (nothing read twice) 1.12-1.52; stride 1 gained nothing (0.96-1.09): rows.
+    Compared across two builds loaded side by side the gains were smaller (0.9-1.0)
+    and within that comparison's noise."""
     if g.K[0] * g.K[1] * g.K[2] > 1 and (g.s[0] > 1 or g.s[1] > 1 or g.s[2] > 1):
         _im2col_box(xc, dst0, row_stride, g, q0, q1)
     else:
