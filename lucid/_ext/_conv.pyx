@@ -23,7 +23,8 @@ are fast" has the measurements behind each rule):
     ``prange`` over the batch; each OpenMP thread unfolds its sample (im2col) into its
     own column matrix and calls NumPy's ``cblas_?gemm`` itself, OpenBLAS set to one
     thread meanwhile (``_blas.one_thread``): when that BLAS was found, every thread gets
-    a sample and the column matrices fit in ``_PER_SAMPLE_MAX_ELEMENTS``.
+    a sample and the column matrices fit in ``_PER_SAMPLE_MAX_ELEMENTS``. The forward
+    goes by tiles of whole window rows when the weight is thin (:func:`_tile_rows`).
 ``batch-chunk``
     im2col of a chunk of samples (``_CHUNK_ELEMENTS`` column entries) on one thread,
     then one ``np.matmul`` on OpenBLAS's threads: otherwise.
@@ -35,9 +36,10 @@ equals, with the kernel flipped, when it has no more input than output channels
 Rules the paths share: every array is viewed as 3-d spatially (``_sizes.as_3d``), so
 each nest is written once for 1d, 2d and 3d; for every kernel offset the window
 positions inside the image are computed up front (:func:`_inside`), so the innermost
-loops have no bounds test; float32 and float64 are one fused type, and Cython picks the
-specialisation from the arrays' dtype (no hand-written dispatch); scratch arrays are
-per-thread workspaces that grow and are reused; thread counts come from
+loops have no bounds test (a strided kernel's im2col gathers from a zero-padded copy
+instead, :c:func:`_im2col_channel`); float32 and float64 are one fused type, and Cython
+picks the specialisation from the arrays' dtype (no hand-written dispatch); scratch
+arrays are per-thread workspaces that grow and are reused; thread counts come from
 ``_openmp.threads_for``. A conv_transpose's backward forms the columns of ``grad_y``
 once for both gradients (the private :func:`_transpose_grads`).
 """
