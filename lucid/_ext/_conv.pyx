@@ -987,12 +987,15 @@ def _forward(x, w, stride, padding, dilation, groups, columns):
     if columns is not None:
         columns.clear()
     if path == "per-sample":
-        full = _no_columns(x.dtype)
-        if columns is not None and R * N * L * x.itemsize <= _COLUMNS_MAX_BYTES:
-            full = np.empty(N * R * L, dtype=x.dtype)
-            columns.update(x=x, cols=full, key=_columns_key(x, geo, groups, 0))
         tile_rows = _tile_rows(O, rows_g, C_out_g)
         Q = L // as_3d(O, 1)[2]                  # window rows of W positions
+        full = _no_columns(x.dtype)
+        # Not kept when the forward goes by tiles: writing the full matrix out of the
+        # cache cost more than the weight gradient's second im2col (_transpose_grads)
+        if (columns is not None and tile_rows >= Q
+                and R * N * L * x.itemsize <= _COLUMNS_MAX_BYTES):
+            full = np.empty(N * R * L, dtype=x.dtype)
+            columns.update(x=x, cols=full, key=_columns_key(x, geo, groups, 0))
         ws = _workspace("cols", (_SAMPLE_THREADS * R * min(tile_rows, Q) * (L // Q),),
                         x.dtype)
         with _blas.one_thread():
@@ -1084,7 +1087,11 @@ def _transpose_grads(grad_y, x, w, stride, padding, dilation, groups):
     Private to the compiled twin (the reference forms no columns): the op layer calls
     it where the active twin has it. Measured against the two separate calls (op
     forward + backward): conv_transpose2d N64 64->32 7x7 18% faster, conv_transpose1d
-    N8 64->64 L1024 4% faster.
+    N8 64->64 L1024 4% faster. Measured again with the forward's column tiles (this
+    function, kept vs recomputed columns, one thread, interleaved, three runs):
+    kept 0.84-0.96x the time for the homework models' conv_transposes (2d 64->32 k4 s2
+    7x7, 1d k4 s2 64->32, 32->8, 32->16) but 1.55-1.60x for a stride-1 3x3 16->16 at
+    32x32, whose forward goes by tiles: there the columns are not kept (:func:`_forward`).
     """
     _checks.conv_forward(grad_y, w, stride, padding, dilation, groups)
     _checks.conv_weight_grad(grad_y, x, w.shape[2:], stride, padding, dilation, groups)

@@ -20,7 +20,7 @@ import pytest
 import lucid
 import lucid.nn.functional as F
 from lucid import _ext
-from lucid._ext._sizes import conv_transpose_output_size
+from lucid._ext._sizes import as_5d, conv_transpose_output_size
 from lucid.testing import check_kernels, gradcheck
 from tests._ext.test_conv_kernels import BUILD, assert_scaled, conv, force_gemm_path
 from tests.conftest import torch
@@ -211,26 +211,55 @@ def test_tiled_forward_matches_reference(c, float_dtype, monkeypatch):
 
 
 @pytest.mark.parametrize("c", TILE_CASES, ids=_tile_id)
-def test_tiled_kept_columns(c, float_dtype, monkeypatch):
-    """With a ``columns`` holder (a conv_transpose's backward) each tile is unfolded at
-    its place in the kept full-batch columns, which the weight gradient then reads."""
+def test_tiled_into_full_columns(c, float_dtype):
+    """Tiles unfolded at their place in a full-batch column matrix (row stride L): the
+    matrix is unfold's, the output the reference's."""
     module = compiled()
-    force_tiles(module, c[-1], monkeypatch)
+    if module._BLAS is None:
+        pytest.skip("NumPy's BLAS is not an OpenBLAS lucid can call (lucid/_ext/_blas.py)")
     x, w, (s, p, dil, g) = _tile_arrays(c, float_dtype, seed=5)
     ref = _ext._reference["conv"]
-    y = ref.conv_forward(x, w, s, p, dil, g)
-    gy = np.random.default_rng(6).standard_normal(y.shape).astype(float_dtype)
+    expected = ref.conv_forward(x, w, s, p, dil, g)
+    O = expected.shape[2:]
+    N, C_out = expected.shape[:2]
+    R = x.shape[1] * int(np.prod(w.shape[2:]))
+    full = np.full(N * R * int(np.prod(O)), np.nan, dtype=float_dtype)
+    y = np.full(expected.shape, np.nan, dtype=float_dtype)
+    geo = module._geo(x.shape[2:], O, w.shape[2:], s, p, dil)
+    tile_rows = max(1, c[-1] // O[-1])
+    with module._blas.one_thread():
+        module._run_sample_conv(as_5d(x), w.reshape(C_out, -1), as_5d(y),
+                                np.empty(1, float_dtype), full, geo, g, tile_rows)
+    tol = _tol(float_dtype)
+    np.testing.assert_allclose(full.reshape(N, R, -1),
+                               ref.unfold(x, w.shape[2:], s, p, dil).reshape(N, R, -1), **tol)
+    np.testing.assert_allclose(y, expected, **tol)
+
+
+@pytest.mark.parametrize("tiled", [False, True])
+def test_transpose_grads_keeps_columns_unless_tiled(tiled, monkeypatch):
+    """_transpose_grads keeps the columns of its forward for its weight gradient, except
+    when that forward goes by tiles; the gradients are the reference's either way."""
+    module = compiled()
+    force_gemm_path(module, "gemm-per-sample", monkeypatch, 0)
+    if not tiled:
+        monkeypatch.setattr(module, "_TILE_MIN_COLUMNS", 1 << 30)
+    else:
+        monkeypatch.setattr(module, "_TILE_MIN_COLUMNS", 0)
+    rng = np.random.default_rng(6)
+    gy = rng.standard_normal((3, 4, 20, 20))                 # conv_transpose's grad_y
+    x = rng.standard_normal((3, 5, 20, 20))                  # its input
+    w = rng.standard_normal((5, 4, 3, 3))
     found = []
     real = module._kept_columns
     monkeypatch.setattr(module, "_kept_columns", lambda *a: found.append(real(*a)) or found[-1])
-    # _transpose_grads(grad_y, x, w): conv_forward(grad_y, w) and the weight gradient
-    # with the roles swapped; here grad_y is our x and x our gy
-    gx, gw = module._transpose_grads(x, gy, w, s, p, dil, g)
-    assert len(found) == 1 and found[0] is not None          # the kept columns were read
-    tol = _tol(float_dtype)
-    np.testing.assert_allclose(gx, y, **tol)
-    np.testing.assert_allclose(gw, ref.conv_weight_grad(x, gy, w.shape[2:], s, p, dil, g),
-                               **tol)
+    args = ((1, 1), (1, 1), (1, 1), 1)
+    gx, gw = module._transpose_grads(gy, x, w, *args)
+    assert len(found) == 1 and (found[0] is None) == tiled
+    ref = _ext._reference["conv"]
+    np.testing.assert_allclose(gx, ref.conv_forward(gy, w, *args), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gw, ref.conv_weight_grad(gy, x, (3, 3), *args),
+                               rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("c", [TILE_CASES[0], TILE_CASES[6]], ids=_tile_id)
