@@ -23,7 +23,8 @@ are fast" has the measurements behind each rule):
     ``prange`` over the batch; each OpenMP thread unfolds its sample (im2col) into its
     own column matrix and calls NumPy's ``cblas_?gemm`` itself, OpenBLAS set to one
     thread meanwhile (``_blas.one_thread``): when that BLAS was found, every thread gets
-    a sample and the column matrices fit in ``_PER_SAMPLE_MAX_ELEMENTS``.
+    a sample and the column matrices fit in ``_PER_SAMPLE_MAX_ELEMENTS``. The forward
+    goes by tiles of whole window rows when the weight is thin (:func:`_tile_rows`).
 ``batch-chunk``
     im2col of a chunk of samples (``_CHUNK_ELEMENTS`` column entries) on one thread,
     then one ``np.matmul`` on OpenBLAS's threads: otherwise.
@@ -35,9 +36,10 @@ equals, with the kernel flipped, when it has no more input than output channels
 Rules the paths share: every array is viewed as 3-d spatially (``_sizes.as_3d``), so
 each nest is written once for 1d, 2d and 3d; for every kernel offset the window
 positions inside the image are computed up front (:func:`_inside`), so the innermost
-loops have no bounds test; float32 and float64 are one fused type, and Cython picks the
-specialisation from the arrays' dtype (no hand-written dispatch); scratch arrays are
-per-thread workspaces that grow and are reused; thread counts come from
+loops have no bounds test (a strided kernel's im2col gathers from a zero-padded copy
+instead, :c:func:`_im2col_channel`); float32 and float64 are one fused type, and Cython
+picks the specialisation from the arrays' dtype (no hand-written dispatch); scratch
+arrays are per-thread workspaces that grow and are reused; thread counts come from
 ``_openmp.threads_for``. A conv_transpose's backward forms the columns of ``grad_y``
 once for both gradients (the private :func:`_transpose_grads`).
 """
@@ -75,6 +77,14 @@ _CHUNK_ELEMENTS = 1 << 18
 # (one sample's im2col each); above it the batch-chunk path runs, whose one column
 # matrix is smaller: 2**25 float32 values are 128 MB.
 _PER_SAMPLE_MAX_ELEMENTS = 1 << 25
+# Column tiles of the per-sample forward (_tile_rows, which has the measurements): about
+# this many output positions per GEMM, for at least _TILE_MIN_COLUMNS of them, a GEMM
+# depth (C_in/groups * prod(K)) of at least _TILE_MIN_DEPTH and at most
+# _TILE_MAX_OUT output channels per group.
+_TILE_COLUMNS = 384
+_TILE_MIN_COLUMNS = 512
+_TILE_MIN_DEPTH = 27
+_TILE_MAX_OUT = 16
 # Largest full-batch column matrix, in bytes, that _transpose_grads keeps for its weight
 # gradient (above it the columns are recomputed).
 _COLUMNS_MAX_BYTES = 64 << 20
@@ -441,13 +451,41 @@ cdef void _direct_weight_grad(const real[:, :, :, :, ::1] x, const real[:, :, :,
 # [loops: conv_forward]
 # [loops: conv_weight_grad]
 # [loops: unfold]
-cdef void _im2col_channel(const real* xc, real* dst0, Py_ssize_t row_stride,
-                          const Geometry* g) noexcept nogil:
-    """dst0[k * row_stride + o] = xc[o*s + k*dil - p] (0 outside xc), for every k, o."""
+cdef inline void _im2col_channel(const real* xc, real* dst0, Py_ssize_t row_stride,
+                                 const Geometry* g, Py_ssize_t q0,
+                                 Py_ssize_t q1) noexcept nogil:
+    """The columns of window rows ``q0 <= q < q1`` (row ``q = od*H + oh``, each row the
+    W positions ``ow``): ``dst0[k * row_stride + (q - q0)*W + ow] = xc[o*s + k*dil - p]``
+    (0 outside xc), for every k. ``q0, q1 = 0, D*H`` is the whole window.
+
+    Two ways to the same values. A strided kernel larger than 1x1 reads each input
+    value several times at scattered places, with bounds and padding work for every row
+    and kernel offset; there the input is first copied once into a zero-padded box and
+    every row is then a branch-free gather from it (:c:func:`_im2col_box`). Otherwise
+    rows are copied straight from the input, with the padding's zeros written around
+    them (:c:func:`_im2col_rows`). Measured (float32, one build switching between the
+    two on the same arrays, calls interleaved, box time / rows time, at 1 and at 2
+    threads): 3x3 stride 2 16->32 32x32 forward 0.80-0.81, weight gradient 0.79-0.90;
+    32->64 16x16 0.86-0.87 and 0.86; conv1d k4 s2 32->16 L256 0.71-0.77 and 0.83-0.90;
+    the k4 s2 conv_transpose2d's input gradient (a k4 s2 conv) 0.81-0.85. Slower: 1x1
+    stride 2 (nothing read twice) 1.12-1.52; stride 1 gained nothing (0.96-1.09): rows.
+    Compared across two builds loaded side by side the gains were smaller (0.9-1.0)
+    and within that comparison's noise."""
+    if g.K[0] * g.K[1] * g.K[2] > 1 and (g.s[0] > 1 or g.s[1] > 1 or g.s[2] > 1):
+        _im2col_box(xc, dst0, row_stride, g, q0, q1)
+    else:
+        _im2col_rows(xc, dst0, row_stride, g, q0, q1)
+
+
+cdef void _im2col_rows(const real* xc, real* dst0, Py_ssize_t row_stride,
+                       const Geometry* g, Py_ssize_t q0, Py_ssize_t q1) noexcept nogil:
+    """:c:func:`_im2col_channel` row by row from the input: for each kernel offset the
+    rows inside the image are copied (one block per plane when the rows are
+    contiguous in both), the padding's entries zeroed."""
     cdef Py_ssize_t H = g.window[1], W = g.window[2]
     cdef Py_ssize_t IH = g.image[1], IW = g.image[2]
     cdef Py_ssize_t kd, kh, kw, od, oh, ow, idd, ih
-    cdef Py_ssize_t offd, offh, offw, ow0, ow1, oh0, oh1
+    cdef Py_ssize_t offd, offh, offw, ow0, ow1, oh0, oh1, a, b, lo, hi, base
     cdef Inside r
     cdef real* dst
     cdef real* rowk = dst0
@@ -456,6 +494,8 @@ cdef void _im2col_channel(const real* xc, real* dst0, Py_ssize_t row_stride,
     # consecutive output rows read consecutive input rows, so a plane's rows are copied
     # as one block instead of one short row (7-28 values here) at a time.
     cdef bint block = g.s[1] == 1 and g.s[2] == 1 and IW == W
+    if q1 <= q0:
+        return
     for kd in range(g.K[0]):
         offd = kd * g.dil[0] - g.p[0]
         for kh in range(g.K[1]):
@@ -464,28 +504,36 @@ cdef void _im2col_channel(const real* xc, real* dst0, Py_ssize_t row_stride,
             for kw in range(g.K[2]):
                 r = _inside(g, 2, kw)
                 offw, ow0, ow1 = r.off, r.lo, r.hi
-                for od in range(g.window[0]):
+                for od in range(q0 // H, (q1 - 1) // H + 1):
+                    # rows a <= oh < b of plane od are in the range; row oh goes to
+                    # rowk + (base + oh) * W
+                    base = od * H - q0
+                    a = max(-base, 0)
+                    b = min(q1 - q0 - base, H)
                     idd = od * g.s[0] + offd
                     if block and 0 <= idd < g.image[0]:
-                        # rows oh0..oh1 of this plane are one contiguous block in x and
-                        # in the columns: one copy, then zero the entries of each row
-                        # outside [ow0, ow1), which the block took from its neighbours
-                        dst = rowk + od * H * W
-                        memset(dst, 0, oh0 * W * sizeof(real))
-                        if ow1 > ow0 and oh1 > oh0:
-                            memcpy(dst + oh0 * W + ow0,
-                                   xc + (idd * IH + oh0 + offh) * IW + ow0 + offw,
-                                   ((oh1 - 1 - oh0) * W + ow1 - ow0) * sizeof(real))
-                        for oh in range(oh0, oh1):
+                        # rows lo..hi (those of oh0..oh1 in a..b) are one contiguous
+                        # block in x and in the columns: one copy, then zero the entries
+                        # of each row outside [ow0, ow1), which the block took from its
+                        # neighbours, and the rows outside [lo, hi)
+                        lo = min(max(oh0, a), b)
+                        hi = max(min(oh1, b), lo)
+                        memset(rowk + (base + a) * W, 0, (lo - a) * W * sizeof(real))
+                        if ow1 > ow0 and hi > lo:
+                            memcpy(rowk + (base + lo) * W + ow0,
+                                   xc + (idd * IH + lo + offh) * IW + ow0 + offw,
+                                   ((hi - 1 - lo) * W + ow1 - ow0) * sizeof(real))
+                        for oh in range(lo, hi):
+                            dst = rowk + (base + oh) * W
                             for ow in range(ow0):
-                                dst[oh * W + ow] = 0
+                                dst[ow] = 0
                             for ow in range(ow1, W):
-                                dst[oh * W + ow] = 0
-                        memset(dst + oh1 * W, 0, (H - oh1) * W * sizeof(real))
+                                dst[ow] = 0
+                        memset(rowk + (base + hi) * W, 0, (b - hi) * W * sizeof(real))
                         continue
-                    for oh in range(H):
+                    for oh in range(a, b):
                         ih = oh * g.s[1] + offh
-                        dst = rowk + (od * H + oh) * W
+                        dst = rowk + (base + oh) * W
                         if idd < 0 or idd >= g.image[0] or ih < 0 or ih >= IH:
                             memset(dst, 0, W * sizeof(real))
                             continue
@@ -500,6 +548,81 @@ cdef void _im2col_channel(const real* xc, real* dst0, Py_ssize_t row_stride,
                         for ow in range(ow1, W):
                             dst[ow] = 0
                 rowk = rowk + row_stride
+
+cdef void _im2col_box(const real* xc, real* dst0, Py_ssize_t row_stride,
+                      const Geometry* g, Py_ssize_t q0, Py_ssize_t q1) noexcept nogil:
+    """:c:func:`_im2col_channel` through a box: the input positions the rows read (from
+    window rows q0..q1, every kernel offset), zero outside the image, copied once into
+    a scratch box; then each column row is a gather from the box without a bounds test.
+    Falls back to :c:func:`_im2col_rows` when the box cannot be allocated."""
+    cdef Py_ssize_t H = g.window[1], W = g.window[2]
+    cdef Py_ssize_t ID = g.image[0], IH = g.image[1], IW = g.image[2]
+    cdef Py_ssize_t od_a, od_b, oh_a, oh_b, d0, h0, w0, nd, nh, nw, bd, bh, idd, ih
+    cdef Py_ssize_t kd, kh, kw, od, oh, ow, a, b, base, c0, c1
+    cdef real* box
+    cdef real* brow
+    cdef real* dst
+    cdef real* rowk = dst0
+    cdef const real* src
+    cdef const real* plane
+    if q1 <= q0:
+        return
+    od_a = q0 // H
+    od_b = (q1 - 1) // H
+    if od_a == od_b:
+        oh_a = q0 - od_a * H
+        oh_b = q1 - 1 - od_a * H
+    else:
+        oh_a = 0
+        oh_b = H - 1
+    # the box: image positions d0.., h0.., w0.. (nd x nh x nw) that the window rows
+    # q0..q1 read; row oh of window plane od starts at box row
+    # ((od - od_a)*s + kd*dil, (oh - oh_a)*s + kh*dil) for kernel offset (kd, kh)
+    d0 = od_a * g.s[0] - g.p[0]
+    nd = (od_b - od_a) * g.s[0] + (g.K[0] - 1) * g.dil[0] + 1
+    h0 = oh_a * g.s[1] - g.p[1]
+    nh = (oh_b - oh_a) * g.s[1] + (g.K[1] - 1) * g.dil[1] + 1
+    w0 = -g.p[2]
+    nw = (W - 1) * g.s[2] + (g.K[2] - 1) * g.dil[2] + 1
+    box = <real*> malloc(nd * nh * nw * sizeof(real))
+    if box == NULL:
+        _im2col_rows(xc, dst0, row_stride, g, q0, q1)
+        return
+    c0 = min(max(-w0, 0), nw)
+    c1 = max(min(IW - w0, nw), c0)
+    for bd in range(nd):
+        idd = d0 + bd
+        for bh in range(nh):
+            ih = h0 + bh
+            brow = box + (bd * nh + bh) * nw
+            if idd < 0 or idd >= ID or ih < 0 or ih >= IH:
+                memset(brow, 0, nw * sizeof(real))
+                continue
+            memset(brow, 0, c0 * sizeof(real))
+            if c1 > c0:
+                memcpy(brow + c0, xc + (idd * IH + ih) * IW + w0 + c0,
+                       (c1 - c0) * sizeof(real))
+            memset(brow + c1, 0, (nw - c1) * sizeof(real))
+    for kd in range(g.K[0]):
+        for kh in range(g.K[1]):
+            for kw in range(g.K[2]):
+                for od in range(od_a, od_b + 1):
+                    base = od * H - q0
+                    a = max(-base, 0)
+                    b = min(q1 - q0 - base, H)
+                    plane = (box + ((od - od_a) * g.s[0] + kd * g.dil[0]) * nh * nw
+                             + kw * g.dil[2])
+                    for oh in range(a, b):
+                        src = plane + ((oh - oh_a) * g.s[1] + kh * g.dil[1]) * nw
+                        dst = rowk + (base + oh) * W
+                        if g.s[2] == 1:
+                            for ow in range(W):
+                                dst[ow] = src[ow]
+                        else:
+                            for ow in range(W):
+                                dst[ow] = src[ow * g.s[2]]
+                rowk = rowk + row_stride
+    free(box)
 # [end loops: unfold]
 # [end loops: conv_weight_grad]
 # [end loops: conv_forward]
@@ -560,7 +683,8 @@ cdef void _im2col(const real[:, :, :, :, ::1] x, real[:, :, :] cols, Py_ssize_t 
     for job in prange(nc * C, nogil=True, schedule="static", num_threads=threads):
         nl = job // C
         c = job % C
-        _im2col_channel(&x[n0 + nl, c, 0, 0, 0], &cols[nl, c * KK, 0], row_stride, &g)
+        _im2col_channel(&x[n0 + nl, c, 0, 0, 0], &cols[nl, c * KK, 0], row_stride, &g, 0,
+                        g.window[0] * g.window[1])
 # [end loops: unfold]
 # [end loops: conv_weight_grad]
 # [end loops: conv_forward]
@@ -592,26 +716,38 @@ cdef void _col2im(const real[:, :, :] cols, real[:, :, :, :, ::1] y, Py_ssize_t 
 # [loops: conv_forward]
 cdef void _sample_conv(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
                        real[:, :, :, :, ::1] y, real[::1] ws, real[::1] full, Geometry g,
-                       Py_ssize_t groups, int threads):
+                       Py_ssize_t groups, Py_ssize_t tile_rows, int threads):
+    # Column tiles: window rows q0 <= q < q0 + tile_rows (``tile_rows`` whole rows of W
+    # positions, _tile_rows), unfolded into the thread's workspace (or into the kept
+    # full-batch columns at their place, row stride L) and multiplied straight into
+    # y[n, :, q0*W : q1*W] (ldc = L): each GEMM's column block is small and contiguous.
     cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], C_out = y.shape[1]
     cdef Py_ssize_t KK = g.K[0] * g.K[1] * g.K[2]
-    cdef Py_ssize_t L = g.window[0] * g.window[1] * g.window[2]
+    cdef Py_ssize_t Q = g.window[0] * g.window[1], W = g.window[2]
+    cdef Py_ssize_t L = Q * W, T = min(tile_rows, Q) * W
     cdef Py_ssize_t R = C_in * KK, rows_g = R // groups, C_out_g = C_out // groups
     cdef real* fp = NULL
-    cdef Py_ssize_t n, c, gi
+    cdef Py_ssize_t tiles = (Q + tile_rows - 1) // tile_rows
+    cdef Py_ssize_t n, c, gi, t, q0, q1, ld
     cdef real* cols
     if full.shape[0] > 0:
         fp = &full[0]
     for n in prange(N, nogil=True, schedule="static", num_threads=threads):
-        if fp != NULL:
-            cols = fp + n * R * L
-        else:
-            cols = &ws[threadid() * R * L]
-        for c in range(C_in):
-            _im2col_channel(&x[n, c, 0, 0, 0], cols + c * KK * L, L, &g)
-        for gi in range(groups):                 # y[n, group] = w[group] @ cols[group]
-            _gemm(False, False, C_out_g, L, rows_g, &w[gi * C_out_g, 0], rows_g,
-                  cols + gi * rows_g * L, L, 0, &y[n, gi * C_out_g, 0, 0, 0], L)
+        for t in range(tiles):
+            q0 = t * tile_rows
+            q1 = min(q0 + tile_rows, Q)
+            if fp != NULL:                       # kept: this tile's place in sample n
+                cols = fp + n * R * L + q0 * W
+                ld = L
+            else:
+                cols = &ws[threadid() * R * T]
+                ld = (q1 - q0) * W
+            for c in range(C_in):
+                _im2col_channel(&x[n, c, 0, 0, 0], cols + c * KK * ld, ld, &g, q0, q1)
+            for gi in range(groups):             # y[n, group, tile] = w[group] @ cols[group]
+                _gemm(False, False, C_out_g, (q1 - q0) * W, rows_g, &w[gi * C_out_g, 0],
+                      rows_g, cols + gi * rows_g * ld, ld, 0,
+                      &y[n, gi * C_out_g, 0, 0, 0] + q0 * W, L)
 # [end loops: conv_forward]
 
 
@@ -659,7 +795,8 @@ cdef void _sample_weight_grad(const real[:, :, :, :, ::1] x, const real[:, :, :,
         else:
             cols = &ws[t * R * L]
             for c in range(C_in):
-                _im2col_channel(&x[n, c, 0, 0, 0], cols + c * KK * L, L, &g)
+                _im2col_channel(&x[n, c, 0, 0, 0], cols + c * KK * L, L, &g, 0,
+                                g.window[0] * g.window[1])
         for gi in range(groups):
             gyg = &gy[n, gi * C_out_g, 0, 0, 0]
             acc = &parts[t, gi * rows_g * C_out_g]
@@ -709,8 +846,9 @@ def _run_col2im(const real[:, :, :] cols, real[:, :, :, :, ::1] y, Py_ssize_t n0
 
 def _run_sample_conv(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
                      real[:, :, :, :, ::1] y, real[::1] ws, real[::1] full, geo,
-                     Py_ssize_t groups):
-    _sample_conv(x, w, y, ws, full, _geometry(geo), groups, <int> _SAMPLE_THREADS)
+                     Py_ssize_t groups, Py_ssize_t tile_rows):
+    _sample_conv(x, w, y, ws, full, _geometry(geo), groups, tile_rows,
+                 <int> _SAMPLE_THREADS)
 
 
 def _run_sample_conv_transpose(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
@@ -762,6 +900,29 @@ def _sizes_and_path(N, C_in_g, C_out, groups, S, O, K, stride, padding, dilation
     R = groups * rows_g
     path = _path(N, C_in_g, C_out // groups, R * L, C_out * L)
     return L, rows_g, R, _geo(S, O, K, stride, padding, dilation), path
+
+
+def _tile_rows(O, rows_g, C_out_g):
+    """Window rows (W output positions each) per column tile of the per-sample forward:
+    about ``_TILE_COLUMNS`` positions when tiling pays, else all of them (one GEMM).
+
+    OpenBLAS (NumPy's, one thread, on this Zen 4) multiplies a thin weight (16 rows)
+    by a wide column matrix slowly: ``W(16x144) @ cols(144x1024)`` ran at 40-56
+    GFLOP/s, the same product as four GEMMs of 256 contiguous columns at 73-76 (and a
+    wide one with 32-64 rows at 68-89 either way). Tiling also keeps each tile's
+    columns in the cache between im2col and the GEMM. Measured on the whole
+    conv_forward (float32, 3x3, 1 thread, tiled time / one GEMM per sample, two runs):
+    16->16 32x32 0.66-0.74 (T = 256-384), 16->16 24x24 0.69-0.76 at T = 384 (0.80-0.85
+    at 256), 3-d 8->8 12^3 0.74-0.77, the 3->16 stem (depth 27) 0.90-0.93; no gain or
+    slower: at most 256 positions (16x16 maps, 0.95-1.13), 32 output channels
+    (32->32 32x32 1.01-1.24, 64 at 14x14 1.02-1.03), depth 9 (1->32 28x28 1.12-1.15).
+    T = 128 was slower than 384 everywhere.
+    """
+    D, H, W = as_3d(O, 1)
+    if (D * H * W < _TILE_MIN_COLUMNS or rows_g < _TILE_MIN_DEPTH
+            or C_out_g > _TILE_MAX_OUT):
+        return D * H
+    return max(1, _TILE_COLUMNS // W)
 
 
 def _as_flipped_conv(stride, padding, output_padding, dilation, K, C_in, C_out):
@@ -826,13 +987,20 @@ def _forward(x, w, stride, padding, dilation, groups, columns):
     if columns is not None:
         columns.clear()
     if path == "per-sample":
+        tile_rows = _tile_rows(O, rows_g, C_out_g)
+        Q = L // as_3d(O, 1)[2]                  # window rows of W positions
         full = _no_columns(x.dtype)
-        if columns is not None and R * N * L * x.itemsize <= _COLUMNS_MAX_BYTES:
+        # Not kept when the forward goes by tiles: writing the full matrix out of the
+        # cache cost more than the weight gradient's second im2col (_transpose_grads)
+        if (columns is not None and tile_rows >= Q
+                and R * N * L * x.itemsize <= _COLUMNS_MAX_BYTES):
             full = np.empty(N * R * L, dtype=x.dtype)
             columns.update(x=x, cols=full, key=_columns_key(x, geo, groups, 0))
-        ws = _workspace("cols", (_SAMPLE_THREADS * R * L,), x.dtype)
+        ws = _workspace("cols", (_SAMPLE_THREADS * R * min(tile_rows, Q) * (L // Q),),
+                        x.dtype)
         with _blas.one_thread():
-            _run_sample_conv(as_5d(x), w.reshape(C_out, -1), as_5d(y), ws, full, geo, groups)
+            _run_sample_conv(as_5d(x), w.reshape(C_out, -1), as_5d(y), ws, full, geo,
+                             groups, tile_rows)
         return y
     w_mat = w.reshape(groups, C_out_g, rows_g)
     nb = _chunk(N, R * L)
@@ -919,7 +1087,11 @@ def _transpose_grads(grad_y, x, w, stride, padding, dilation, groups):
     Private to the compiled twin (the reference forms no columns): the op layer calls
     it where the active twin has it. Measured against the two separate calls (op
     forward + backward): conv_transpose2d N64 64->32 7x7 18% faster, conv_transpose1d
-    N8 64->64 L1024 4% faster.
+    N8 64->64 L1024 4% faster. Measured again with the forward's column tiles (this
+    function, kept vs recomputed columns, one thread, interleaved, three runs):
+    kept 0.84-0.96x the time for the homework models' conv_transposes (2d 64->32 k4 s2
+    7x7, 1d k4 s2 64->32, 32->8, 32->16) but 1.55-1.60x for a stride-1 3x3 16->16 at
+    32x32, whose forward goes by tiles: there the columns are not kept (:func:`_forward`).
     """
     _checks.conv_forward(grad_y, w, stride, padding, dilation, groups)
     _checks.conv_weight_grad(grad_y, x, w.shape[2:], stride, padding, dilation, groups)

@@ -3,6 +3,12 @@
 * A conv_transpose with stride 1, no output_padding and no more input than output
   channels runs as the convolution it equals, kernel flipped (``_as_flipped_conv``):
   that is also a conv's input gradient at stride 1.
+* The per-sample forward unfolds and multiplies its columns in tiles of whole window
+  rows (``_tile_rows``): tiles that do not divide the window, one tile larger than it,
+  tiles across the planes of a 3-d window, into a workspace or into kept columns.
+* im2col of a strided kernel larger than 1x1 gathers from a zero-padded copy of the
+  input (``_im2col_box``): padding wider than the kernel, dilation, a stride along one
+  axis only, input positions no window reads.
 
 Each case asserts the rule took (or did not take) the path, then compares with the
 reference twin on every GEMM form of the compiled twin (per sample, batch chunks) and,
@@ -14,7 +20,7 @@ import pytest
 import lucid
 import lucid.nn.functional as F
 from lucid import _ext
-from lucid._ext._sizes import conv_transpose_output_size
+from lucid._ext._sizes import as_5d, conv_transpose_output_size
 from lucid.testing import check_kernels, gradcheck
 from tests._ext.test_conv_kernels import BUILD, assert_scaled, conv, force_gemm_path
 from tests.conftest import torch
@@ -131,3 +137,187 @@ def test_flipped_conv_output_size():
         pad = module._as_flipped_conv((1,), (p,), (0,), (dil,), (K,), 1, 1)
         assert pad == (dil * (K - 1) - p,)
         assert S + 2 * pad[0] - dil * (K - 1) == conv_transpose_output_size(S, K, 1, p, 0, dil)
+
+
+# ------------------------------------------------------------------ column tiles
+def test_tile_rule():
+    """_tile_rows tiles where its measurements say (thin weight, wide and deep enough
+    columns) and returns every window row (one GEMM) elsewhere."""
+    module = compiled()
+    T = module._TILE_COLUMNS
+    assert module._tile_rows((32, 32), 16 * 9, 16) == T // 32        # resnet 16->16
+    assert module._tile_rows((32, 32), 3 * 9, 16) == T // 32         # resnet stem
+    assert module._tile_rows((12, 12, 12), 8 * 27, 8) == T // 12     # 3-d
+    assert module._tile_rows((1, 2048), 64, 16) == 1                 # a row wider than T
+    assert module._tile_rows((16, 16), 16 * 9, 16) == 16             # 256 positions
+    assert module._tile_rows((32, 32), 32 * 9, 32) == 32             # 32 output channels
+    assert module._tile_rows((28, 28), 9, 16) == 28                  # depth 9
+    assert module._tile_rows((256,), 128, 16) == 1                   # 1-d: one row
+
+
+# (d, N, C_in, C_out, groups, S, K, stride, padding, dilation, tile columns)
+TILE_CASES = [
+    (2, 3, 3, 4, 1, (7, 9), (3, 3), (1, 1), (1, 1), (1, 1), 20),      # 2 rows of 9, 7 rows
+    (2, 2, 4, 6, 2, (8, 6), (3, 2), (1, 1), (1, 0), (2, 1), 11),      # narrower than x
+    (2, 2, 3, 5, 1, (9, 9), (3, 3), (2, 2), (1, 1), (1, 1), 13),      # stride 2
+    (2, 2, 3, 4, 1, (5, 6), (3, 3), (1, 1), (1, 1), (1, 1), 1),       # one row per tile
+    (2, 2, 3, 4, 1, (5, 6), (3, 3), (1, 1), (1, 1), (1, 1), 1000),    # one tile > window
+    (2, 2, 2, 3, 1, (4, 5), (3, 3), (1, 1), (2, 2), (1, 1), 10),      # zero rows at edges
+    (3, 2, 4, 4, 2, (4, 5, 6), (2, 3, 3), (1, 1, 1), (1, 1, 1), (1, 2, 1), 18),  # 3 rows
+    (3, 2, 3, 3, 1, (3, 4, 5), (3, 2, 3), (1, 1, 2), (1, 0, 1), (1, 1, 1), 9),   # of planes
+    (1, 3, 3, 4, 1, (13,), (3,), (1,), (1,), (1,), 5),                 # 1-d: one row
+]
+
+
+def _tile_id(c):
+    d, N, ci, co, g, S, K, s, p, dil, T = c
+    return f"{d}d-{ci}to{co}-g{g}-S{S}-K{K}-s{s}-p{p}-dil{dil}-T{T}"
+
+
+def force_tiles(module, tile_columns, monkeypatch):
+    """Per-sample path, column tiles of ``tile_columns`` positions whatever the shape."""
+    force_gemm_path(module, "gemm-per-sample", monkeypatch, 0)
+    monkeypatch.setattr(module, "_TILE_COLUMNS", tile_columns)
+    monkeypatch.setattr(module, "_TILE_MIN_COLUMNS", 0)
+    monkeypatch.setattr(module, "_TILE_MIN_DEPTH", 0)
+    monkeypatch.setattr(module, "_TILE_MAX_OUT", 1 << 30)
+
+
+def _tile_arrays(c, dtype, seed):
+    d, N, ci, co, g, S, K, s, p, dil, T = c
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, ci) + S).astype(dtype)
+    w = rng.standard_normal((co, ci // g) + K).astype(dtype)
+    return x, w, (s, p, dil, g)
+
+
+def _tol(dtype):
+    return (dict(rtol=1e-5, atol=1e-5) if dtype == np.float32
+            else dict(rtol=1e-12, atol=1e-12))
+
+
+@pytest.mark.parametrize("c", TILE_CASES, ids=_tile_id)
+def test_tiled_forward_matches_reference(c, float_dtype, monkeypatch):
+    """The tiles are taken (more than one where the window has more rows than a tile)
+    and the forward equals the reference twin's."""
+    module = compiled()
+    force_tiles(module, c[-1], monkeypatch)
+    calls = spy(module, "_run_sample_conv", monkeypatch)
+    x, w, args = _tile_arrays(c, float_dtype, seed=4)
+    check_kernels("conv", "conv_forward", x, w, *args, **_tol(float_dtype))
+    O = module.conv_forward(x, w, *args).shape[2:]
+    W = O[-1]
+    assert calls and calls[-1][-1] == max(1, c[-1] // W)
+
+
+@pytest.mark.parametrize("c", TILE_CASES, ids=_tile_id)
+def test_tiled_into_full_columns(c, float_dtype):
+    """Tiles unfolded at their place in a full-batch column matrix (row stride L): the
+    matrix is unfold's, the output the reference's."""
+    module = compiled()
+    if module._BLAS is None:
+        pytest.skip("NumPy's BLAS is not an OpenBLAS lucid can call (lucid/_ext/_blas.py)")
+    x, w, (s, p, dil, g) = _tile_arrays(c, float_dtype, seed=5)
+    ref = _ext._reference["conv"]
+    expected = ref.conv_forward(x, w, s, p, dil, g)
+    O = expected.shape[2:]
+    N, C_out = expected.shape[:2]
+    R = x.shape[1] * int(np.prod(w.shape[2:]))
+    full = np.full(N * R * int(np.prod(O)), np.nan, dtype=float_dtype)
+    y = np.full(expected.shape, np.nan, dtype=float_dtype)
+    geo = module._geo(x.shape[2:], O, w.shape[2:], s, p, dil)
+    tile_rows = max(1, c[-1] // O[-1])
+    with module._blas.one_thread():
+        module._run_sample_conv(as_5d(x), w.reshape(C_out, -1), as_5d(y),
+                                np.empty(1, float_dtype), full, geo, g, tile_rows)
+    tol = _tol(float_dtype)
+    np.testing.assert_allclose(full.reshape(N, R, -1),
+                               ref.unfold(x, w.shape[2:], s, p, dil).reshape(N, R, -1), **tol)
+    np.testing.assert_allclose(y, expected, **tol)
+
+
+@pytest.mark.parametrize("tiled", [False, True])
+def test_transpose_grads_keeps_columns_unless_tiled(tiled, monkeypatch):
+    """_transpose_grads keeps the columns of its forward for its weight gradient, except
+    when that forward goes by tiles; the gradients are the reference's either way."""
+    module = compiled()
+    force_gemm_path(module, "gemm-per-sample", monkeypatch, 0)
+    if not tiled:
+        monkeypatch.setattr(module, "_TILE_MIN_COLUMNS", 1 << 30)
+    else:
+        monkeypatch.setattr(module, "_TILE_MIN_COLUMNS", 0)
+    rng = np.random.default_rng(6)
+    gy = rng.standard_normal((3, 4, 20, 20))                 # conv_transpose's grad_y
+    x = rng.standard_normal((3, 5, 20, 20))                  # its input
+    w = rng.standard_normal((5, 4, 3, 3))
+    found = []
+    real = module._kept_columns
+    monkeypatch.setattr(module, "_kept_columns", lambda *a: found.append(real(*a)) or found[-1])
+    args = ((1, 1), (1, 1), (1, 1), 1)
+    gx, gw = module._transpose_grads(gy, x, w, *args)
+    assert len(found) == 1 and (found[0] is None) == tiled
+    ref = _ext._reference["conv"]
+    np.testing.assert_allclose(gx, ref.conv_forward(gy, w, *args), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gw, ref.conv_weight_grad(gy, x, (3, 3), *args),
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("c", [TILE_CASES[0], TILE_CASES[6]], ids=_tile_id)
+def test_tiled_gradcheck(twin, c, monkeypatch):
+    """conv2d / conv3d through the ops, float64, tiles forced on the compiled twin (its
+    forward and its stride-1 input gradient, the flipped conv, are tiled)."""
+    force_tiles(compiled(), c[-1], monkeypatch)
+    d, N, ci, co, g, S, K, s, p, dil, T = c
+    rng = np.random.default_rng(7)
+    shapes = ((2, ci) + S, (co, ci // g) + K, (co,))
+    inputs = [lucid.Tensor(rng.standard_normal(sh), requires_grad=True) for sh in shapes]
+    fn = getattr(F, f"conv{d}d")
+    assert gradcheck(lambda x, w, b: fn(x, w, b, stride=s, padding=p, dilation=dil,
+                                        groups=g), inputs)
+
+
+# ------------------------------------------------------------------ im2col box
+# (d, N, C_in, C_out, S, K, stride, padding, dilation): every case strided with a kernel
+# larger than 1 (the box), each compared on every GEMM form and through unfold
+BOX_CASES = [
+    (2, 2, 3, 4, (9, 8), (3, 3), (2, 2), (1, 1), (1, 1)),
+    (2, 2, 3, 4, (7, 7), (3, 2), (2, 3), (4, 3), (1, 1)),       # padding > kernel
+    (2, 2, 2, 3, (11, 10), (3, 3), (2, 2), (2, 1), (2, 3)),     # dilation
+    (2, 2, 3, 4, (8, 9), (3, 3), (1, 2), (1, 0), (1, 1)),       # stride along W only
+    (2, 2, 3, 4, (9, 8), (2, 3), (3, 1), (0, 1), (1, 1)),       # along H only; unread rows
+    (2, 2, 3, 4, (10, 10), (2, 2), (3, 3), (0, 0), (1, 1)),     # unread rows and columns
+    (1, 3, 4, 5, (17,), (4,), (2,), (1,), (1,)),
+    (1, 2, 3, 2, (13,), (3,), (3,), (5,), (2,)),
+    (3, 2, 2, 3, (5, 6, 7), (3, 2, 3), (2, 1, 2), (1, 1, 0), (1, 2, 1)),
+    (3, 2, 2, 3, (7, 4, 4), (3, 1, 1), (2, 1, 1), (1, 0, 0), (1, 1, 1)),  # stride in D only
+]
+
+
+def _box_id(c):
+    d, N, ci, co, S, K, s, p, dil = c
+    return f"{d}d-S{S}-K{K}-s{s}-p{p}-dil{dil}"
+
+
+@pytest.mark.parametrize("path", ["gemm-per-sample", "gemm", "gemm-chunked"])
+@pytest.mark.parametrize("c", BOX_CASES, ids=_box_id)
+def test_im2col_box_matches_reference(c, path, float_dtype, monkeypatch):
+    module = compiled()
+    force_gemm_path(module, path, monkeypatch, 60)
+    d, N, ci, co, S, K, s, p, dil = c
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((N, ci) + S).astype(float_dtype)
+    w = rng.standard_normal((co, ci) + K).astype(float_dtype)
+    tol = _tol(float_dtype)
+    y = check_kernels("conv", "conv_forward", x, w, s, p, dil, 1, **tol)
+    gy = rng.standard_normal(y.shape).astype(float_dtype)
+    check_kernels("conv", "conv_weight_grad", x, gy, K, s, p, dil, 1, **tol)
+    check_kernels("conv", "unfold", x, K, s, p, dil, **tol)
+
+
+def test_im2col_box_gradcheck(twin):
+    """conv2d with stride 2 and dilation through the ops, float64 (both twins)."""
+    rng = np.random.default_rng(9)
+    shapes = ((2, 4, 7, 8), (6, 2, 3, 2), (6,))
+    inputs = [lucid.Tensor(rng.standard_normal(sh), requires_grad=True) for sh in shapes]
+    assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, stride=(2, 3), padding=(2, 1),
+                                              dilation=(1, 2), groups=2), inputs)
