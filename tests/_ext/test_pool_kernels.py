@@ -269,6 +269,22 @@ def test_ceil_mode_divisor_stops_at_the_right_padding(twin):
     np.testing.assert_allclose(y, [[[2 / 3, 1.0, 1.0, 0.5]]])
 
 
+def test_geometries_in_turn_each_get_their_own_plan(twin, rng):
+    """The compiled twin keeps each geometry's plan tables between calls: geometries
+    that differ only in padding, ceil_mode or count_include_pad, called in turn and
+    then again, each still match the loops."""
+    x = rng.standard_normal((2, 3, 7, 6))
+    cases = [((3, 2), (2, 2), (1, 0), False, True), ((3, 2), (2, 2), (1, 0), False, False),
+             ((3, 2), (2, 2), (0, 0), False, True), ((3, 2), (2, 2), (1, 0), True, True)]
+    for kernel, stride, padding, ceil_mode, include_pad in cases + cases[::-1]:
+        y, argmax = pool().max_pool_forward(x, kernel, stride, padding, (1, 1), ceil_mode)
+        ly, larg = loop_max_pool(x, kernel, stride, padding, (1, 1), ceil_mode)
+        np.testing.assert_array_equal(y, ly)
+        np.testing.assert_array_equal(argmax, larg)
+        args = (kernel, stride, padding, ceil_mode, include_pad, None)
+        assert_close(pool().avg_pool_forward(x, *args), loop_avg_pool(x, *args))
+
+
 @pytest.mark.parametrize("d", [1, 2, 3])
 def test_empty_batch(twin, float_dtype, d):
     x = np.zeros((0, 3) + (4,) * d, dtype=float_dtype)
