@@ -15,7 +15,7 @@ When NumPy (or PyTorch, which imports it) came first, :mod:`lucid._ext._blas` se
 variable, makes OpenBLAS read its environment again (``openblas_read_env``) and stops
 its worker threads (``blas_thread_shutdown_``); the next product starts them afresh,
 with the timeout. Only if that is impossible (another BLAS) does :data:`BLAS_SPINS`
-stay True (lucid's own products under 2**26 flops run on one thread in any case,
+stay True (lucid's own products under 2**25 flops run on one thread in any case,
 :func:`lucid._ext._blas.product_threads`, so they never set the workers spinning).
 
 ``lucid.kernels.settings()`` reports what happened (:data:`TIMEOUT_SET_BY`).

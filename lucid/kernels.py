@@ -179,7 +179,7 @@ def settings():
     timeout = os.environ.get("OPENBLAS_THREAD_TIMEOUT", "unset")
     if in_effect is not None:
         timeout += f" (OpenBLAS uses {in_effect})"
-    spins = " and while lucid multiplies under 2**26 flops (a second thread gains little there)"
+    spins = " and while lucid multiplies under 2**25 flops (waking a second thread costs more there)"
     if blas is None:
         threads = Setting("never changed: NumPy's BLAS is not an OpenBLAS lucid calls "
                           "directly (or LUCID_BLAS=numpy)", "nobody", "nothing to do")

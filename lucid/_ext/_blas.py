@@ -36,16 +36,22 @@ from lucid import _blas_env
 __all__ = ["Blas", "find", "product_threads", "one_thread", "all_threads", "matmul",
            "SMALL_PRODUCT_FLOPS"]
 
-# Below this many flops a product runs on one OpenBLAS thread. Two threads gain little
-# there (medians on this 2-core machine, one thread vs two: 64x1024 @ 1024x64 0.121 vs
-# 0.114 ms, 128x784 @ 784x256 0.73 vs 0.70 ms) and risk much: a sleeping worker must be
-# woken, and when the other core is busy (another process, lucid's own OpenMP threads)
-# the product waits for the scheduler. Measured with the machine loaded: the same
-# 128x784 @ 784x256 took 31 ms on two threads, a Transformer encoder's Linear backward
-# ~50 ms, and the encoder's training step 5.5x PyTorch's (benchmarks/models.py). When
-# OpenBLAS's workers spin instead (lucid/_blas_env.py), they would also take the core
-# the OpenMP kernels that follow need.
-SMALL_PRODUCT_FLOPS = 1 << 26
+# Below this many flops a product runs on one OpenBLAS thread. Waking a sleeping worker
+# costs much when the other core is busy (another process, lucid's own OpenMP threads):
+# the product waits for the scheduler. Measured with the machine loaded: a
+# 128x784 @ 784x256 product took 31 ms on two threads, a Transformer encoder's Linear
+# backward ~50 ms, and the encoder's training step 5.5x PyTorch's (benchmarks/models.py).
+# When OpenBLAS's workers spin instead (lucid/_blas_env.py), they would also take the
+# core the OpenMP kernels that follow need.
+# Above it a second thread pays: on two idle cores, products of 2**24 to 2**26.6 flops
+# took 0.52-0.73x their one-thread time. With the threshold at 2**25 instead of 2**26
+# (benchmarks/models.py, two to four runs each) the MLP's batch-128 inference went
+# from 1.31-1.67x PyTorch's time to 0.95-1.07x and its training step from 0.66-0.80x
+# to 0.59-0.61x. Its 128x784 @ 784x256 products (2**25.6) now run on two threads; with
+# one core kept busy by another process the rows held (MLP 3.2-3.5 ms, encoder
+# 10.4-11.1 ms in three runs of four), where 2**24 slowed the encoder's step from
+# ~11 ms to 18 ms (its products of 2**24 to 2**24.6 flops then woke the worker).
+SMALL_PRODUCT_FLOPS = 1 << 25
 
 # (gemm symbol pattern, set-threads symbol, get-threads symbol, integer type)
 _FLAVOURS = (
