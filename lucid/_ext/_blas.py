@@ -34,7 +34,7 @@ import numpy as np
 from lucid import _blas_env
 
 __all__ = ["Blas", "find", "product_threads", "one_thread", "all_threads", "matmul",
-           "SMALL_PRODUCT_FLOPS"]
+           "row_sums", "SMALL_PRODUCT_FLOPS"]
 
 # Below this many flops a product runs on one OpenBLAS thread. Waking a sleeping worker
 # costs much when the other core is busy (another process, lucid's own OpenMP threads):
@@ -341,3 +341,14 @@ def matmul(a, b, out=None):
     batch = math.prod(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
     with product_threads(2 * batch * m * n * a.shape[-1]):
         return np.matmul(a, b, out=out)
+
+
+def row_sums(rows):
+    """The sum of each row of the 2-d ``rows``: a product with a vector of ones.
+
+    NumPy sums short rows (a conv's planes, a pooling window) several times slower than
+    BLAS's matrix-vector product: a ``(64 * 32, 784)`` conv gradient 0.28 ms against
+    0.085 ms, ``(8192, 64)`` pooled planes 226 us against 34 us. The order of the
+    additions differs from ``np.sum``'s (pairwise), within float rounding.
+    """
+    return matmul(rows, np.ones(rows.shape[1], dtype=rows.dtype))

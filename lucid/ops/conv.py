@@ -34,6 +34,7 @@ import math
 import numpy as np
 
 from lucid import _ext
+from lucid._ext._blas import row_sums
 from lucid._ext._sizes import conv_output_size, conv_transpose_output_size
 from lucid.autograd.function import Function
 
@@ -54,8 +55,12 @@ def _bias_shape(b, d):
 
 
 def _sum_over_batch_and_space(grad):
-    """``dL/db_c = sum over n and every spatial position of dL/dy[n, c, ...]``."""
-    return grad.sum(axis=(0,) + tuple(range(2, grad.ndim)))
+    """``dL/db_c = sum over n and every spatial position of dL/dy[n, c, ...]``: each
+    plane ``(n, c)`` summed as a row (:func:`~lucid._ext._blas.row_sums`), then the
+    batch. ``grad`` is C-contiguous."""
+    N, C = grad.shape[:2]
+    planes = row_sums(grad.reshape(N * C, math.prod(grad.shape[2:])))
+    return planes.reshape(N, C).sum(axis=0)
 
 
 class Conv(Function):

@@ -180,3 +180,15 @@ def test_product_threads_runs_small_products_on_one_thread(monkeypatch, spins):
     with _blas.product_threads(_blas.SMALL_PRODUCT_FLOPS):
         assert blas._get() == before
     assert blas._get() == before
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(6, 784), (1, 5), (2048, 7), (0, 4), (3, 0)])
+def test_row_sums_match_a_loop(dtype, shape):
+    rng = np.random.default_rng(1)
+    rows = rng.standard_normal(shape).astype(dtype)
+    sums = _blas.row_sums(rows)
+    expected = np.array([sum(float(v) for v in row) for row in rows], dtype=np.float64)
+    assert sums.shape == (shape[0],) and sums.dtype == dtype
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(sums, expected, rtol=rtol, atol=rtol * np.sqrt(shape[1] + 1))
