@@ -23,11 +23,10 @@ from another process hits both alike.
 Run: ``python benchmarks/conv_parts.py [--threads 2] [--repeat 21] [--rows resnet]``
 """
 import argparse
-import os
-import pathlib
 import statistics
-import sys
 import time
+
+from _threads import use_threads
 
 
 def _arguments():
@@ -40,13 +39,10 @@ def _arguments():
 
 
 ARGS = _arguments()
-os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)     # before NumPy loads OpenBLAS
-os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
+use_threads(ARGS.threads)                              # before NumPy loads
 
 import numpy as np  # noqa: E402
 
-HERE = pathlib.Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent)]
 from _timing import fmt_ms, print_table, torch_or_none  # noqa: E402
 
 from lucid import _ext  # noqa: E402

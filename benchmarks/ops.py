@@ -31,9 +31,8 @@ threads and torch's intra-op threads (set before NumPy loads; default 2).
 Run: ``python benchmarks/ops.py [--threads 2] [--repeat 31] [--reference] [--ops conv1d]``
 """
 import argparse
-import os
-import pathlib
-import sys
+
+from _threads import use_threads
 
 
 def _arguments():
@@ -46,13 +45,10 @@ def _arguments():
 
 
 ARGS = _arguments()
-os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)     # before NumPy loads OpenBLAS
-os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
+use_threads(ARGS.threads)                              # before NumPy loads
 
 import numpy as np  # noqa: E402
 
-HERE = pathlib.Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent)]
 from _timing import fmt_ms, interleaved_medians, print_table, torch_or_none  # noqa: E402
 
 import lucid  # noqa: E402
