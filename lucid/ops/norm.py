@@ -235,7 +235,8 @@ def _fixed_stats_forward(ctx, x, w, b, param_shape, eps, stats):
     ctx.w_shape = None if w is None else w.shape
     ctx.b_shape = None if b is None else b.shape
     if _per_channel_shape(x, param_shape):
-        x3 = np.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)
+        n, c = x.shape[:2]          # (an empty batch too: no -1 to infer)
+        x3 = np.ascontiguousarray(x).reshape(n, c, math.prod(x.shape[2:]))
         y = _ext.get("norm").batch_norm_eval(
             x3, _channel(mean, x.dtype), _channel(var, x.dtype), _channel(w, x.dtype),
             _channel(b, x.dtype), float(eps))

@@ -285,3 +285,19 @@ def test_layer_norm_rows_match_a_loop_and_gradcheck():
     assert gradcheck(lambda t: F.layer_norm(t, 4), [x])
     c = lucid.Tensor(_rand((3,), np.float64, 3), requires_grad=True)
     assert gradcheck(lambda *t: F.instance_norm(t[0], weight=t[1], bias=t[2]), [x, c, c])
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (0, 3, 5), (0, 3, 2, 2)])
+def test_evaluation_mode_norms_take_an_empty_batch(shape):
+    """An empty batch in evaluation mode gives an empty output and empty gradients (as
+    PyTorch), not an error from reshaping it."""
+    x = lucid.Tensor(np.zeros(shape, np.float32), requires_grad=True)
+    w = lucid.Tensor(np.ones(3, np.float32), requires_grad=True)
+    rm, rv = lucid.Tensor(np.zeros(3, np.float32)), lucid.Tensor(np.ones(3, np.float32))
+    y = F.batch_norm(x, rm, rv, w)
+    assert y.shape == shape
+    y.sum().backward()
+    assert x.grad.shape == shape and np.array_equal(w.grad, np.zeros(3, np.float32))
+    if len(shape) > 2:
+        z = F.instance_norm(x, rm, rv, use_input_stats=False)
+        assert z.shape == shape
