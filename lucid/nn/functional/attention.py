@@ -95,6 +95,12 @@ def causal_mask(length, source_length, dtype):
     return np.where(allowed, 0.0, -np.inf).astype(dtype)
 
 
+def default_scale(head_size):
+    r"""The factor of :math:`Q K^T` when none is given: :math:`1/\sqrt{d}` for heads of
+    ``head_size`` features."""
+    return 1.0 / math.sqrt(head_size)
+
+
 def attention_weights(query, key, value, mask=None, dropout_p=0.0, scale=None):
     r"""Scaled dot-product attention on checked inputs; returns ``(output, weights)``.
 
@@ -104,7 +110,7 @@ def attention_weights(query, key, value, mask=None, dropout_p=0.0, scale=None):
     PyTorch's ``scaled_dot_product_attention``.
     """
     if scale is None:
-        scale = 1.0 / math.sqrt(query.shape[-1])
+        scale = default_scale(query.shape[-1])
     scores = ops.matmul(query, ops.swapaxes(key, -1, -2)) * scale      # (..., L, S)
     if mask is not None:
         scores = scores + mask
@@ -130,7 +136,7 @@ def attend(query, key, value, mask=None, dropout_p=0.0, scale=None, heads=None):
     the same leading axes; otherwise the chain of ops of :func:`attention_weights`.
     """
     if scale is None:
-        scale = 1.0 / math.sqrt(query.shape[-1] // (heads or 1))
+        scale = default_scale(query.shape[-1] // (heads or 1))
     same_batch = heads is not None or query.shape[:-2] == key.shape[:-2] == value.shape[:-2]
     fixed_mask = not (isinstance(mask, Tensor) and mask.requires_grad)
     if dropout_p == 0.0 and fixed_mask and same_batch:

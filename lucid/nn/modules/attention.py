@@ -16,8 +16,6 @@ Both have PyTorch's parameters, names and layout (``in_proj_weight``, ``in_proj_
 ``out_proj.weight``, ``out_proj.bias``), so a PyTorch checkpoint loads 1:1 with
 ``load_state_dict``.
 """
-import math
-
 import numpy as np
 
 from lucid import ops
@@ -365,7 +363,7 @@ class MultiHeadAttention(Module):
                 and not (isinstance(mask, Tensor) and mask.requires_grad)):
             # one projection for q, k and v, read by one attention node as views
             qkv = F.linear(query, self.in_proj_weight, self.in_proj_bias)
-            out = PackedAttention.apply(qkv, mask, scale=1.0 / math.sqrt(self.head_dim),
+            out = PackedAttention.apply(qkv, mask, scale=_attn.default_scale(self.head_dim),
                                         heads=self.num_heads)
             return self._output(out, batched), None
         q, k, v = (F.linear(x, w, b) for x, (w, b) in
