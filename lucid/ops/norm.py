@@ -53,6 +53,16 @@ def _sum_to(a, shape):
     return a.sum(axis=axes, keepdims=True) if axes else a
 
 
+def _keep_params(ctx, w, b, param_shape):
+    """What a backward needs of the affine parameters: ``w`` viewed as ``param_shape``
+    (to broadcast against ``x``), that shape, and the shapes of ``w`` and ``b`` (for
+    their gradients)."""
+    ctx.w = None if w is None else w.reshape(param_shape)
+    ctx.param_shape = param_shape
+    ctx.w_shape = None if w is None else w.shape
+    ctx.b_shape = None if b is None else b.shape
+
+
 # [exercise: batch_norm]
 class AffineNorm(Function):
     r"""``y = (x - mean) / sqrt(var + eps) * w + b`` over ``axes`` (see the module docstring).
@@ -91,10 +101,7 @@ class AffineNorm(Function):
         if running is not None:
             _update_running(running, mean, var, x.size // mean.size)
         ctx.xhat, ctx.rstd, ctx.axes, ctx.fixed = xhat, rstd, axes, stats is not None
-        ctx.w = None if w is None else w.reshape(param_shape)
-        ctx.param_shape = param_shape
-        ctx.w_shape = None if w is None else w.shape
-        ctx.b_shape = None if b is None else b.shape
+        _keep_params(ctx, w, b, param_shape)
         y = xhat if ctx.w is None else xhat * ctx.w
         y = y if b is None else y + b.reshape(param_shape)
         return y.reshape(ctx.x_shape)
@@ -139,8 +146,7 @@ def _batch_norm_forward(ctx, x, w, b, param_shape, eps, running):
     """:class:`AffineNorm`'s forward through ``_ext.get("norm").batch_norm_forward`` on
     ``x`` seen as (N, C, L)."""
     x3 = np.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)
-    w1 = None if w is None else np.ascontiguousarray(w, dtype=x.dtype).reshape(-1)
-    b1 = None if b is None else np.ascontiguousarray(b, dtype=x.dtype).reshape(-1)
+    w1, b1 = _channel(w, x.dtype), _channel(b, x.dtype)
     y, mean, var = _ext.get("norm").batch_norm_forward(x3, w1, b1, float(eps))
     if running is not None:
         _update_running(running, mean, var, x3.shape[0] * x3.shape[2])
@@ -183,10 +189,7 @@ def _rows_forward(ctx, x, w, b, axes, param_shape, eps, running):
         _update_running(running, mean, var, x3.shape[2])
     y = y.reshape(x.shape)
     ctx.x3, ctx.mean, ctx.var, ctx.eps = x3, mean, var, float(eps)
-    ctx.param_shape = param_shape
-    ctx.w = None if w is None else w.reshape(param_shape)
-    ctx.w_shape = None if w is None else w.shape
-    ctx.b_shape = None if b is None else b.shape
+    _keep_params(ctx, w, b, param_shape)
     if w is not None:
         y *= ctx.w
     if b is not None:
@@ -230,10 +233,7 @@ def _fixed_stats_forward(ctx, x, w, b, param_shape, eps, stats):
     temporaries of ``x``'s size (docs/fast.rst has the measurements)."""
     mean, var = stats
     ctx.x, ctx.mean, ctx.var, ctx.eps = x, mean, var, eps
-    ctx.w = None if w is None else w.reshape(param_shape)
-    ctx.param_shape = param_shape
-    ctx.w_shape = None if w is None else w.shape
-    ctx.b_shape = None if b is None else b.shape
+    _keep_params(ctx, w, b, param_shape)
     if _per_channel_shape(x, param_shape):
         n, c = x.shape[:2]          # (an empty batch too: no -1 to infer)
         x3 = np.ascontiguousarray(x).reshape(n, c, math.prod(x.shape[2:]))
