@@ -28,6 +28,14 @@ are fast" has the measurements behind each rule):
 ``batch-chunk``
     im2col of a chunk of samples (``_CHUNK_ELEMENTS`` column entries) on one thread,
     then one ``np.matmul`` on OpenBLAS's threads: otherwise.
+``winograd``
+    before the three above, for 2-d 3x3 stride-1 one-group convolutions with enough
+    channels (:func:`_winograd_fits`): Winograd's F(2x2, 3x3), which computes each 2x2
+    block of output from a 4x4 input patch with 16 multiplications per channel pair
+    instead of 36, as 16 GEMMs per job of about ``_WINOGRAD_TILES`` blocks (its section
+    below has the transforms); ``prange`` over jobs, BLAS called from each thread. The
+    forward and the input gradient take it, and, for wider layers, the weight gradient.
+    Its rounding differs from the direct sum's, within float tolerance.
 
 A conv_transpose with stride 1 (and no output_padding) is run as the convolution it
 equals, with the kernel flipped, when it has no more input than output channels
@@ -85,6 +93,13 @@ _TILE_COLUMNS = 384
 _TILE_MIN_COLUMNS = 512
 _TILE_MIN_DEPTH = 27
 _TILE_MAX_OUT = 16
+# The Winograd path (_winograd_fits, which has the measurements): taken when
+# C_in * C_out >= _WINOGRAD_MIN_PAIRS * (C_in + C_out) (32 -> 32 channels and up), for
+# the weight gradient with _WINOGRAD_GRAD_MIN_PAIRS (64 -> 128 and up); about
+# _WINOGRAD_TILES tiles (2x2 output blocks) per job (64 to 1024 measured the same).
+_WINOGRAD_MIN_PAIRS = 16
+_WINOGRAD_GRAD_MIN_PAIRS = 40
+_WINOGRAD_TILES = 196
 # Largest full-batch column matrix, in bytes, that _transpose_grads keeps for its weight
 # gradient (above it the columns are recomputed).
 _COLUMNS_MAX_BYTES = 64 << 20
@@ -810,6 +825,314 @@ cdef void _sample_weight_grad(const real[:, :, :, :, ::1] x, const real[:, :, :,
 
 
 # ----------------------------------------------------------------------------------
+# The Winograd path (2-d, 3x3, stride 1, no dilation, one group): y = conv(x, w) by
+# F(2x2, 3x3). Each 2x2 block of output ("tile" (i, j): rows 2i, 2i+1, columns 2j,
+# 2j+1) depends on a 4x4 patch d of the padded input, and
+#
+#     y_tile = A^T [ (G w G^T) * (B^T d B) ] A       (* element-wise, per 4x4 position)
+#
+# with B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
+#      G   = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]],
+#      A^T = [[1, 1, 1, 0], [0, 1, -1, -1]].
+# Summed over input channels, the element-wise product becomes, for each of the 16
+# positions e, one matrix product: M[e] (C_out, tiles) = U[e] (C_out, C_in) @ V[e]
+# (C_in, tiles), U = G w G^T (once per call), V = B^T d B. 16 products of C_out * C_in *
+# tiles multiply-adds instead of one of 36 per tile (the direct GEMM's 9 per output):
+# 2.25x fewer, for transforms that are additions only.
+
+# [loops: conv_forward]
+# The transforms take tiles 8 at a time (a "group", LANES tiles): their 16 values are
+# gathered into a local array, combined lane by lane and stored. The combining loops
+# run over the 8 lanes of local arrays, which nothing else can alias, so the compiler
+# turns them into vector instructions (written over whole tile rows instead, the loops
+# were as short as a row: 7 tiles at 14x14, mostly loop overhead).
+cdef enum:
+    LANES = 8
+    # V's and M's 16 rows (one per position e) lie this many entries further apart
+    # than their sizes (see _winograd_conv); it also holds the reads of a last group's
+    # lanes past a job's columns (at most LANES - 1), so they stay in the workspace.
+    _WINOGRAD_SKEW = 16
+
+
+cdef inline void _winograd_input(const real* plane, Py_ssize_t Wp, Py_ssize_t TW,
+                                 Py_ssize_t tiles, real* v,
+                                 Py_ssize_t v_stride) noexcept nogil:
+    # V = B^T d B of ``tiles`` tiles (tile t = i*TW + j: its patch d starts at row 2i,
+    # column 2j of the zero-padded ``plane``, rows Wp long); v[e * v_stride + t]. First
+    # each patch entry d[a, b] of every tile is copied to v[(4a + b) * v_stride + t]
+    # (copies along a plane row, stride 2), then transformed there, a group at a time.
+    cdef real d[16][LANES]
+    cdef real r[16][LANES]
+    cdef Py_ssize_t group, t0, l, a, b, i, j, n_l
+    cdef const real* src
+    cdef real* dst
+    for i in range(tiles // TW):
+        for a in range(4):
+            src = plane + (2 * i + a) * Wp
+            dst = v + 4 * a * v_stride + i * TW
+            for j in range(TW):
+                dst[j] = src[2 * j]
+                dst[v_stride + j] = src[2 * j + 1]
+                dst[2 * v_stride + j] = src[2 * j + 2]
+                dst[3 * v_stride + j] = src[2 * j + 3]
+    for group in range((tiles + LANES - 1) // LANES):
+        t0 = group * LANES
+        for a in range(16):                      # the group's patches (lanes past the
+            for l in range(LANES):               # end: whatever v holds, not stored)
+                d[a][l] = v[a * v_stride + t0 + l]
+        for b in range(4):                       # B^T d: rows 0-2, 1+2, 2-1, 1-3
+            for l in range(LANES):
+                r[b][l] = d[b][l] - d[8 + b][l]
+                r[4 + b][l] = d[4 + b][l] + d[8 + b][l]
+                r[8 + b][l] = d[8 + b][l] - d[4 + b][l]
+                r[12 + b][l] = d[4 + b][l] - d[12 + b][l]
+        for a in range(4):                       # (B^T d) B: the same of the columns
+            for l in range(LANES):
+                d[4 * a][l] = r[4 * a][l] - r[4 * a + 2][l]
+                d[4 * a + 1][l] = r[4 * a + 1][l] + r[4 * a + 2][l]
+                d[4 * a + 2][l] = r[4 * a + 2][l] - r[4 * a + 1][l]
+                d[4 * a + 3][l] = r[4 * a + 1][l] - r[4 * a + 3][l]
+        n_l = min(LANES, tiles - t0)             # past the end: another sample's tiles
+        for a in range(16):
+            if n_l == LANES:
+                for l in range(LANES):
+                    v[a * v_stride + t0 + l] = d[a][l]
+            else:
+                for l in range(n_l):
+                    v[a * v_stride + t0 + l] = d[a][l]
+
+
+cdef inline void _winograd_output(const real* m, Py_ssize_t m_stride, Py_ssize_t tiles,
+                                  real* q, Py_ssize_t q_stride) noexcept nogil:
+    # y_tile = A^T M A of ``tiles`` tiles, M's 16 entries at m[e * m_stride + t]: the
+    # tile's 2x2 block at q[(2a + b) * q_stride + t] (row a, column b of the block)
+    cdef real d[16][LANES]
+    cdef real r[8][LANES]
+    cdef Py_ssize_t group, t0, l, a, b
+    for group in range((tiles + LANES - 1) // LANES):
+        t0 = group * LANES
+        for a in range(16):                      # M of the group (lanes past the end:
+            for l in range(LANES):               # whatever the workspace holds, unused)
+                d[a][l] = m[a * m_stride + t0 + l]
+        for b in range(4):                       # A^T M: rows 0+1+2 and 1-2-3
+            for l in range(LANES):
+                r[b][l] = d[b][l] + d[4 + b][l] + d[8 + b][l]
+                r[4 + b][l] = d[4 + b][l] - d[8 + b][l] - d[12 + b][l]
+        for a in range(2):                       # (A^T M) A: the same of the columns
+            for l in range(LANES):
+                q[2 * a * q_stride + t0 + l] = r[4 * a][l] + r[4 * a + 1][l] + r[4 * a + 2][l]
+                q[(2 * a + 1) * q_stride + t0 + l] = (r[4 * a + 1][l] - r[4 * a + 2][l]
+                                                      - r[4 * a + 3][l])
+
+
+cdef inline void _interleave(real* y_row, const real* even, const real* odd,
+                             Py_ssize_t Wo) noexcept nogil:
+    """y_row[2j] = even[j], y_row[2j + 1] = odd[j], for the Wo entries of the row."""
+    cdef Py_ssize_t j
+    for j in range(Wo // 2):
+        y_row[2 * j] = even[j]
+        y_row[2 * j + 1] = odd[j]
+    if Wo % 2:
+        y_row[Wo - 1] = even[Wo // 2]
+
+
+cdef void _winograd_weight(const real[:, :, :, ::1] w, real[:, :, ::1] u) noexcept nogil:
+    # U[4a + b, c_o, c_i] = (G w[c_o, c_i] G^T)[a, b], summed in double, rounded once
+    cdef Py_ssize_t o, c, k, a
+    cdef double g[4][3]
+    for o in range(w.shape[0]):
+        for c in range(w.shape[1]):
+            for k in range(3):                   # G w: rows of w combined
+                g[0][k] = w[o, c, 0, k]
+                g[1][k] = 0.5 * (w[o, c, 0, k] + w[o, c, 1, k] + w[o, c, 2, k])
+                g[2][k] = 0.5 * (w[o, c, 0, k] - w[o, c, 1, k] + w[o, c, 2, k])
+                g[3][k] = w[o, c, 2, k]
+            for a in range(4):                   # (G w) G^T: its columns combined
+                u[4 * a, o, c] = <real> g[a][0]
+                u[4 * a + 1, o, c] = <real> (0.5 * (g[a][0] + g[a][1] + g[a][2]))
+                u[4 * a + 2, o, c] = <real> (0.5 * (g[a][0] - g[a][1] + g[a][2]))
+                u[4 * a + 3, o, c] = <real> g[a][2]
+
+
+cdef void _winograd_conv(const real[:, :, :, :, ::1] x, const real[:, :, ::1] u,
+                         real[:, :, :, :, ::1] y, real[::1] ws, Py_ssize_t ph,
+                         Py_ssize_t pw, Py_ssize_t batches, Py_ssize_t chunk_rows,
+                         int threads):
+    # Jobs: the batch in ``batches`` runs of whole samples, or chunks of ``chunk_rows``
+    # tile rows of one sample, each on one OpenMP thread with its own workspace: V (16, C_in, T) and M
+    # (16, C_out, T), T = the job's tiles (sample after sample) rounded up to whole
+    # groups, and a plane: the chunk's rows of one input channel, zero-padded, or the
+    # 2x2 blocks of one output channel.
+    cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[3], W = x.shape[4]
+    cdef Py_ssize_t C_out = y.shape[1], Ho = y.shape[3], Wo = y.shape[4]
+    cdef Py_ssize_t TH = (Ho + 1) // 2, TW = (Wo + 1) // 2, Wp = 2 * TW + 2
+    cdef Py_ssize_t T = _winograd_columns((N + batches - 1) // batches * chunk_rows * TW)
+    cdef Py_ssize_t chunks = (TH + chunk_rows - 1) // chunk_rows
+    cdef Py_ssize_t jobs = batches * chunks
+    # V[e] and M[e] one cache line further apart than their sizes: at sizes a multiple
+    # of 4 KB, the 16 rows a transform writes or reads would share a set of the
+    # cache and evict each other (the input transform ran 2x slower at 64 channels)
+    cdef Py_ssize_t v_e = C_in * T + _WINOGRAD_SKEW, m_e = C_out * T + _WINOGRAD_SKEW
+    cdef Py_ssize_t per_thread = _winograd_workspace(N, C_in, C_out, TW, batches, chunk_rows)
+    cdef Py_ssize_t job, n, n0, ns, i0, rows_here, c, e, tiles, at, row, r, c_lo, c_hi
+    cdef real* v
+    cdef real* m
+    cdef real* plane
+    c_lo = min(pw, Wp)                           # plane columns inside x: [c_lo, c_hi)
+    c_hi = max(min(W + pw, Wp), c_lo)
+    for job in prange(jobs, nogil=True, schedule="static", num_threads=threads):
+        n0 = job // chunks * N // batches        # samples n0 <= n < n0 + ns
+        ns = (job // chunks + 1) * N // batches - n0
+        i0 = (job % chunks) * chunk_rows
+        rows_here = min(chunk_rows, TH - i0)
+        tiles = rows_here * TW                   # per sample; sample n at (n - n0) * tiles
+        v = &ws[threadid() * per_thread]
+        m = v + 16 * v_e
+        plane = m + 16 * m_e
+        for n in range(n0, n0 + ns):
+            at = (n - n0) * tiles
+            for c in range(C_in):                # V[:, c, at:] = B^T d B per tile
+                for row in range(2 * rows_here + 2):     # x's rows 2*i0 - ph + row, padded
+                    r = 2 * i0 - ph + row
+                    if r < 0 or r >= H:
+                        memset(plane + row * Wp, 0, Wp * sizeof(real))
+                    else:
+                        memset(plane + row * Wp, 0, c_lo * sizeof(real))
+                        memcpy(plane + row * Wp + c_lo, &x[n, c, 0, r, c_lo - pw],
+                               (c_hi - c_lo) * sizeof(real))
+                        memset(plane + row * Wp + c_hi, 0, (Wp - c_hi) * sizeof(real))
+                _winograd_input(plane, Wp, TW, tiles, v + c * T + at, v_e)
+        for e in range(16):                      # M[e] = U[e] @ V[e]
+            _gemm(False, False, C_out, ns * tiles, C_in, &u[e, 0, 0], C_in,
+                  v + e * v_e, T, 0, m + e * m_e, T)
+        for n in range(n0, n0 + ns):
+            at = (n - n0) * tiles
+            for c in range(C_out):               # y[n, c]'s tiles = A^T M A
+                _winograd_output(m + c * T + at, m_e, tiles, plane, T)
+                for row in range(min(2 * rows_here, Ho - 2 * i0)):   # y's rows of the chunk
+                    e = (row % 2) * 2 * T + (row // 2) * TW          # block row row % 2
+                    _interleave(&y[n, c, 0, 2 * i0 + row, 0], plane + e, plane + e + T, Wo)
+# [end loops: conv_forward]
+
+
+# [loops: conv_weight_grad]
+# The weight gradient by the same transforms. With y_tile = A^T (U * V) A and
+# U = G w G^T, a tile contributes dL/dU = (A g A^T) * V (g its 2x2 block of dL/dy,
+# zero past y's edge), so, per position e, dU[e] (C_out, C_in) = sum over tiles of
+# Z[e] (C_out, tiles) @ V[e].T (tiles, C_in) with Z = A g A^T, and dL/dw = G^T dU G.
+
+cdef inline void _winograd_grad_input(const real* plane, Py_ssize_t TW, Py_ssize_t tiles,
+                                      real* z, Py_ssize_t z_stride) noexcept nogil:
+    # Z = A g A^T of ``tiles`` tiles (tile t = i*TW + j: its block g at rows 2i, 2i+1,
+    # columns 2j, 2j+1 of ``plane``, rows 2*TW long, zero past y's edge):
+    # z[e * z_stride + t]. The four entries of each block are first copied to z's rows
+    # 0-3, then transformed a group at a time.
+    cdef real g[4][LANES]
+    cdef real r[8][LANES]
+    cdef Py_ssize_t group, t0, l, a, i, j, n_l
+    cdef const real* src
+    cdef real* dst
+    for i in range(tiles // TW):
+        for a in range(2):
+            src = plane + (2 * i + a) * 2 * TW
+            dst = z + 2 * a * z_stride + i * TW
+            for j in range(TW):
+                dst[j] = src[2 * j]
+                dst[z_stride + j] = src[2 * j + 1]
+    for group in range((tiles + LANES - 1) // LANES):
+        t0 = group * LANES
+        for a in range(4):                       # g00, g01, g10, g11 of the group
+            for l in range(LANES):
+                g[a][l] = z[a * z_stride + t0 + l]
+        for a in range(2):                       # A g: rows g0, g0 + g1, g0 - g1, -g1
+            for l in range(LANES):
+                r[a][l] = g[a][l]
+                r[2 + a][l] = g[a][l] + g[2 + a][l]
+                r[4 + a][l] = g[a][l] - g[2 + a][l]
+                r[6 + a][l] = -g[2 + a][l]
+        n_l = min(LANES, tiles - t0)             # past the end: another sample's tiles
+        for a in range(4):                       # (A g) A^T: the same of the columns
+            for l in range(n_l):
+                z[4 * a * z_stride + t0 + l] = r[2 * a][l]
+                z[(4 * a + 1) * z_stride + t0 + l] = r[2 * a][l] + r[2 * a + 1][l]
+                z[(4 * a + 2) * z_stride + t0 + l] = r[2 * a][l] - r[2 * a + 1][l]
+                z[(4 * a + 3) * z_stride + t0 + l] = -r[2 * a + 1][l]
+
+
+cdef void _winograd_weight_grad(const real[:, :, :, :, ::1] x,
+                                const real[:, :, :, :, ::1] gy, real[:, ::1] parts,
+                                real[::1] ws, Py_ssize_t ph, Py_ssize_t pw,
+                                Py_ssize_t batches, Py_ssize_t chunk_rows, int threads):
+    # Jobs as in _winograd_conv; parts[t] (zeroed by the caller) is thread t's dU
+    # (16, C_out, C_in), summed over its jobs. Workspace: V (16, C_in, T), Z (16, C_out,
+    # T), and a plane of one channel of x (padded) or of dL/dy (whole tiles).
+    cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[3], W = x.shape[4]
+    cdef Py_ssize_t C_out = gy.shape[1], Ho = gy.shape[3], Wo = gy.shape[4]
+    cdef Py_ssize_t TH = (Ho + 1) // 2, TW = (Wo + 1) // 2, Wp = 2 * TW + 2
+    cdef Py_ssize_t T = _winograd_columns((N + batches - 1) // batches * chunk_rows * TW)
+    cdef Py_ssize_t chunks = (TH + chunk_rows - 1) // chunk_rows
+    cdef Py_ssize_t jobs = batches * chunks
+    cdef Py_ssize_t v_e = C_in * T + _WINOGRAD_SKEW, z_e = C_out * T + _WINOGRAD_SKEW
+    cdef Py_ssize_t per_thread = _winograd_workspace(N, C_in, C_out, TW, batches, chunk_rows)
+    cdef Py_ssize_t job, n, n0, ns, i0, rows_here, c, e, tiles, at, row, r, c_lo, c_hi
+    cdef real* v
+    cdef real* z
+    cdef real* plane
+    c_lo = min(pw, Wp)                           # plane columns inside x: [c_lo, c_hi)
+    c_hi = max(min(W + pw, Wp), c_lo)
+    for job in prange(jobs, nogil=True, schedule="static", num_threads=threads):
+        n0 = job // chunks * N // batches        # samples n0 <= n < n0 + ns
+        ns = (job // chunks + 1) * N // batches - n0
+        i0 = (job % chunks) * chunk_rows
+        rows_here = min(chunk_rows, TH - i0)
+        tiles = rows_here * TW
+        v = &ws[threadid() * per_thread]
+        z = v + 16 * v_e
+        plane = z + 16 * z_e
+        for n in range(n0, n0 + ns):
+            at = (n - n0) * tiles
+            for c in range(C_in):                # V[:, c, at:] = B^T d B per tile
+                for row in range(2 * rows_here + 2):
+                    r = 2 * i0 - ph + row
+                    if r < 0 or r >= H:
+                        memset(plane + row * Wp, 0, Wp * sizeof(real))
+                    else:
+                        memset(plane + row * Wp, 0, c_lo * sizeof(real))
+                        memcpy(plane + row * Wp + c_lo, &x[n, c, 0, r, c_lo - pw],
+                               (c_hi - c_lo) * sizeof(real))
+                        memset(plane + row * Wp + c_hi, 0, (Wp - c_hi) * sizeof(real))
+                _winograd_input(plane, Wp, TW, tiles, v + c * T + at, v_e)
+            for c in range(C_out):               # Z[:, c, at:] = A g A^T per tile
+                memset(plane, 0, 4 * rows_here * TW * sizeof(real))
+                for row in range(min(2 * rows_here, Ho - 2 * i0)):
+                    memcpy(plane + row * 2 * TW, &gy[n, c, 0, 2 * i0 + row, 0],
+                           Wo * sizeof(real))
+                _winograd_grad_input(plane, TW, tiles, z + c * T + at, z_e)
+        for e in range(16):                      # dU[e] += Z[e] @ V[e].T
+            _gemm(False, True, C_out, C_in, ns * tiles, z + e * z_e, T, v + e * v_e, T,
+                  1, &parts[threadid(), e * C_out * C_in], C_in)
+
+
+cdef void _winograd_weight_back(const real[:, :, ::1] du, real[:, :, :, ::1] gw) noexcept nogil:
+    # gw[c_o, c_i] = G^T dU[:, c_o, c_i] G (dU's 16 entries as a 4x4 matrix)
+    cdef Py_ssize_t o, c, a, k
+    cdef double h[4][3]
+    cdef double q
+    for o in range(gw.shape[0]):
+        for c in range(gw.shape[1]):
+            for a in range(4):                   # dU G: columns 0 + (1 + 2)/2, (1 - 2)/2,
+                q = du[4 * a + 1, o, c]          # (1 + 2)/2 + 3
+                h[a][0] = du[4 * a, o, c] + 0.5 * (q + du[4 * a + 2, o, c])
+                h[a][1] = 0.5 * (q - du[4 * a + 2, o, c])
+                h[a][2] = 0.5 * (q + du[4 * a + 2, o, c]) + du[4 * a + 3, o, c]
+            for k in range(3):                   # G^T (dU G): the same of the rows
+                gw[o, c, 0, k] = <real> (h[0][k] + 0.5 * (h[1][k] + h[2][k]))
+                gw[o, c, 1, k] = <real> (0.5 * (h[1][k] - h[2][k]))
+                gw[o, c, 2, k] = <real> (0.5 * (h[1][k] + h[2][k]) + h[3][k])
+# [end loops: conv_weight_grad]
+
+
+# ----------------------------------------------------------------------------------
 # The loop functions on plain arrays. Each takes typed memoryviews of the fused type
 # ``real``: Cython picks the float or double specialisation from the arrays' dtype (the
 # one dispatch rule of this file). ``geo`` is :func:`_geo`'s tuple; arrays are 5-d
@@ -862,6 +1185,41 @@ def _run_sample_weight_grad(const real[:, :, :, :, ::1] x, const real[:, :, :, :
                             Py_ssize_t groups, bint transposed):
     _sample_weight_grad(x, gy, parts, ws, full, _geometry(geo), groups, transposed,
                         <int> _SAMPLE_THREADS)
+
+
+def _run_winograd_weight(const real[:, :, :, ::1] w, real[:, :, ::1] u):
+    _winograd_weight(w, u)
+
+
+def _check_winograd(x, y, ws, batches, chunk_rows, threads, name):
+    """What the Winograd loops assume of their private arguments (a wrong call would
+    write past the workspace)."""
+    TW = (y.shape[4] + 1) // 2
+    need = threads * _winograd_workspace(x.shape[0], x.shape[1], y.shape[1], TW, batches,
+                                         chunk_rows)
+    assert x.shape[0] == y.shape[0] and x.shape[2] == y.shape[2] == 1, name
+    assert 1 <= batches <= max(x.shape[0], 1) and chunk_rows >= 1, name
+    assert ws.shape[0] >= need, f"{name}: workspace of {ws.shape[0]} < {need}"
+
+
+def _run_winograd_weight_grad(const real[:, :, :, :, ::1] x, const real[:, :, :, :, ::1] gy,
+                              real[:, ::1] parts, real[::1] ws, Py_ssize_t ph, Py_ssize_t pw,
+                              Py_ssize_t batches, Py_ssize_t chunk_rows, int threads):
+    _check_winograd(x, gy, ws, batches, chunk_rows, threads, "winograd weight grad")
+    assert parts.shape[0] >= threads and parts.shape[1] == 16 * gy.shape[1] * x.shape[1]
+    _winograd_weight_grad(x, gy, parts, ws, ph, pw, batches, chunk_rows, threads)
+
+
+def _run_winograd_weight_back(const real[:, :, ::1] du, real[:, :, :, ::1] gw):
+    _winograd_weight_back(du, gw)
+
+
+def _run_winograd_conv(const real[:, :, :, :, ::1] x, const real[:, :, ::1] u,
+                       real[:, :, :, :, ::1] y, real[::1] ws, Py_ssize_t ph, Py_ssize_t pw,
+                       Py_ssize_t batches, Py_ssize_t chunk_rows, int threads):
+    _check_winograd(x, y, ws, batches, chunk_rows, threads, "winograd conv")
+    assert u.shape[0] == 16 and u.shape[1] == y.shape[1] and u.shape[2] == x.shape[1]
+    _winograd_conv(x, u, y, ws, ph, pw, batches, chunk_rows, threads)
 
 
 # ----------------------------------------------------------------------------------
@@ -925,7 +1283,7 @@ def _tile_rows(O, rows_g, C_out_g):
     return max(1, _TILE_COLUMNS // W)
 
 
-def _as_flipped_conv(stride, padding, output_padding, dilation, K, C_in, C_out):
+def _as_flipped_conv(stride, padding, output_padding, dilation, K, C_in, C_out, groups=1):
     """The padding of the convolution a conv_transpose equals, when running it as that
     convolution is the faster path; else None.
 
@@ -939,11 +1297,18 @@ def _as_flipped_conv(stride, padding, output_padding, dilation, K, C_in, C_out):
     0.86-0.88x the col2im path's time, 32->32 16x16 0.89x, 64->64 8x8 0.90-0.93x,
     16->32 16x16 0.65x, 32->64 16x16 0.69x; k3 1d 16->16 L256 0.78-0.81x; with
     ``C_in > C_out`` slower: 32->16 16x16 1.15x, 64->32 14x14 (batch 64) 1.13-1.15x.
+    Also taken, whatever the channels, when the equal conv runs on the Winograd path
+    (:func:`_winograd_fits`): conv2d's input gradient, a
+    conv_transpose 64->32 14x14 (batch 64), then took 0.43-0.50x the col2im path's time.
     """
-    if any(s != 1 for s in stride) or any(output_padding) or C_in > C_out:
+    if any(s != 1 for s in stride) or any(output_padding):
         return None
     pad = tuple(d * (k - 1) - p for d, k, p in zip(dilation, K, padding))
-    return pad if min(pad) >= 0 else None
+    if min(pad) < 0:
+        return None
+    if C_in <= C_out or _winograd_fits(C_in, C_out, K, stride, dilation, groups):
+        return pad
+    return None
 
 
 def _flipped_weight(w, groups):
@@ -955,6 +1320,105 @@ def _flipped_weight(w, groups):
     wg = w.reshape(groups, C_in // groups, C_out_g, *K).swapaxes(1, 2)
     wg = wg[(Ellipsis,) + (slice(None, None, -1),) * len(K)]
     return np.ascontiguousarray(wg).reshape(groups * C_out_g, C_in // groups, *K)
+
+
+def _winograd_fits(C_in, C_out, K, stride, dilation, groups, pairs=None):
+    """Whether a convolution runs on the Winograd path (its section above): 2-d, 3x3,
+    stride 1, no dilation, one group, NumPy's OpenBLAS found, and enough channels:
+    ``C_in * C_out >= pairs * (C_in + C_out)``, ``pairs`` being
+    ``_WINOGRAD_MIN_PAIRS`` (forward and input gradient) or
+    ``_WINOGRAD_GRAD_MIN_PAIRS`` (weight gradient).
+
+    The products' work grows with ``C_in * C_out``, the transforms' with ``C_in +
+    C_out``, and the path pays only where the products dominate. Measured (float32,
+    batch 32-64, Winograd time / the GEMM path's, interleaved, 1 and 2 threads):
+    forward 32->64 14x14 0.77-0.90, 64->32 14x14 0.77-0.85, 64->64 8x8 0.70-0.84,
+    32->32 16x16 0.76-0.88 (and the input gradient likewise); slower with 16->16
+    32x32 (1.35-1.55) and 8->8 32x32 (1.4-1.9), whatever the tiles per job. The weight
+    gradient gains less (its products sum over the tiles, and OpenBLAS packs both
+    operands of each): 0.74-0.81 at 128->128 8x8, 0.84-0.92 at 64->128 8x8, but 0.92-1.01
+    at 64->64 14x14, 0.99-1.07 at 64->32 16x16 and 1.02-1.19 at 32->64 14x14.
+    """
+    if pairs is None:
+        pairs = _WINOGRAD_MIN_PAIRS
+    return (_BLAS is not None and tuple(K) == (3, 3) and tuple(stride) == (1, 1)
+            and tuple(dilation) == (1, 1) and groups == 1
+            and C_in * C_out >= pairs * (C_in + C_out))
+
+
+cdef inline Py_ssize_t _winograd_columns(Py_ssize_t tiles) noexcept nogil:
+    """Columns of a job's V and M: its tiles, rounded up to whole groups of LANES."""
+    return (tiles + LANES - 1) // LANES * LANES
+
+
+cdef inline Py_ssize_t _winograd_plane(Py_ssize_t chunk_rows, Py_ssize_t TW,
+                                       Py_ssize_t T) noexcept nogil:
+    """Size of a job's plane: a chunk's padded input rows, or 4 rows of T blocks."""
+    return max((2 * chunk_rows + 2) * (2 * TW + 2), 4 * T)
+
+
+cdef inline Py_ssize_t _winograd_workspace(Py_ssize_t N, Py_ssize_t C_in, Py_ssize_t C_out,
+                                           Py_ssize_t TW, Py_ssize_t batches,
+                                           Py_ssize_t chunk_rows) noexcept nogil:
+    """Workspace of one thread of the Winograd kernels: V (16 rows of C_in * T, each
+    skewed), M or Z (16 of C_out * T) and the plane, T the columns of a job."""
+    cdef Py_ssize_t T = _winograd_columns((N + batches - 1) // batches * chunk_rows * TW)
+    return (16 * (C_in * T + C_out * T + 2 * _WINOGRAD_SKEW)
+            + _winograd_plane(chunk_rows, TW, T))
+
+
+def _winograd_jobs(N, TH, TW):
+    """``(batches, chunk_rows)`` of the Winograd jobs, each about ``_WINOGRAD_TILES``
+    tiles: when a sample has fewer, the batch in ``batches`` runs of whole samples (as
+    even as can be, their count a multiple of the threads where the batch allows: 32
+    samples of 8x8 in 3 jobs kept one of two threads idle a third of the time); else
+    every sample alone (``batches = N``) in equal chunks of ``chunk_rows`` tile rows."""
+    if TH * TW < _WINOGRAD_TILES:
+        batches = -(-N // max(1, _WINOGRAD_TILES // (TH * TW)))
+        return min(N, -(-batches // _SAMPLE_THREADS) * _SAMPLE_THREADS), TH
+    chunks = -(-TH // max(1, _WINOGRAD_TILES // TW))
+    return N, -(-TH // chunks)
+
+
+def _winograd_sizes(N, C_in, C_out, TH, TW):
+    """``(batches, chunk_rows, threads, per_thread)``: the jobs (:func:`_winograd_jobs`),
+    the OpenMP threads for them, and each thread's workspace (the kernels' layout)."""
+    batches, chunk_rows = _winograd_jobs(N, TH, TW)
+    jobs = batches * -(-TH // chunk_rows)
+    threads = min(_SAMPLE_THREADS, jobs, threads_for(N * C_out * TH * TW * 4 * C_in * 9))
+    return batches, chunk_rows, threads, _winograd_workspace(N, C_in, C_out, TW, batches,
+                                                             chunk_rows)
+
+
+def _winograd_forward(x, w, padding, y):
+    """conv_forward on the Winograd path, into ``y``."""
+    N, C_in = x.shape[:2]
+    C_out = w.shape[0]
+    TH, TW = (y.shape[2] + 1) // 2, (y.shape[3] + 1) // 2
+    u = np.empty((16, C_out, C_in), dtype=x.dtype)      # U = G w G^T
+    _run_winograd_weight(w, u)
+    batches, chunk_rows, threads, per_thread = _winograd_sizes(N, C_in, C_out, TH, TW)
+    ws = _workspace("winograd", (threads * per_thread,), x.dtype)
+    with _blas.one_thread():
+        _run_winograd_conv(as_5d(x), u, as_5d(y), ws, padding[0], padding[1], batches,
+                           chunk_rows, threads)
+    return y
+
+
+def _winograd_grad_w(x, grad_y, padding, grad_w):
+    """conv_weight_grad on the Winograd path, into ``grad_w``."""
+    N, C_in = x.shape[:2]
+    C_out = grad_y.shape[1]
+    TH, TW = (grad_y.shape[2] + 1) // 2, (grad_y.shape[3] + 1) // 2
+    batches, chunk_rows, threads, per_thread = _winograd_sizes(N, C_in, C_out, TH, TW)
+    ws = _workspace("winograd", (threads * per_thread,), x.dtype)
+    parts = np.zeros((threads, 16 * C_out * C_in), dtype=x.dtype)
+    with _blas.one_thread():
+        _run_winograd_weight_grad(as_5d(x), as_5d(grad_y), parts, ws, padding[0],
+                                  padding[1], batches, chunk_rows, threads)
+    du = parts.sum(axis=0) if threads > 1 else parts[0]
+    _run_winograd_weight_back(du.reshape(16, C_out, C_in), grad_w)
+    return grad_w
 
 
 def _no_columns(dtype):
@@ -977,6 +1441,8 @@ def _forward(x, w, stride, padding, dilation, groups, columns):
     y = np.empty((N, C_out) + O, dtype=x.dtype)
     if y.size == 0:
         return y
+    if _winograd_fits(C_in, C_out, K, stride, dilation, groups):
+        return _winograd_forward(x, w, padding, y)
     C_out_g = C_out // groups
     L, rows_g, R, geo, path = _sizes_and_path(N, C_in_g, C_out, groups, S, O, K, stride,
                                               padding, dilation)
@@ -1034,6 +1500,8 @@ def _weight_grad(x, grad_y, K, stride, padding, dilation, groups, columns):
     if N == 0:
         return np.zeros((C_out, C_in_g) + K, dtype=x.dtype)
     grad_w = np.empty((C_out, C_in_g) + K, dtype=x.dtype)
+    if _winograd_fits(C_in, C_out, K, stride, dilation, groups, _WINOGRAD_GRAD_MIN_PAIRS):
+        return _winograd_grad_w(x, grad_y, padding, grad_w)
     L, rows_g, R, geo, path = _sizes_and_path(N, C_in_g, C_out, groups, S, O, K, stride,
                                               padding, dilation)
     if path == "direct":
@@ -1116,7 +1584,10 @@ def conv_forward(x, w, stride, padding, dilation, groups):
 
     Direct path: ``prange`` over ``(n, c_o)``, then ``c_i``, ``k``, ``o``. GEMM paths,
     ``prange`` over ``n`` (per sample) or per batch chunk: ``cols = im2col(x)``;
-    ``y = w.reshape(C_out, -1) @ cols`` per group.
+    ``y = w.reshape(C_out, -1) @ cols`` per group. Winograd path (2-d 3x3 stride 1, wide
+    enough), ``prange`` over jobs of whole samples or tile rows: ``V = B^T d B`` per 4x4
+    patch, ``M[e] = U[e] @ V[e]`` for the 16 positions (``U = G w G^T``), ``y = A^T M A``
+    per 2x2 block.
     Same contract as the reference twin ``lucid._ext.conv.conv_forward``; returns a new
     array of shape (N, C_out, *O).
     """
@@ -1136,7 +1607,9 @@ def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups):
 
     Direct path: ``prange`` over ``(c_o, c_i)``, a per-thread row of float64 partial
     sums. GEMM paths, ``prange`` over ``n`` (per sample, a partial sum per thread) or per
-    batch chunk: ``gw.T += im2col(x_chunk) @ gy_chunk.T`` per group.
+    batch chunk: ``gw.T += im2col(x_chunk) @ gy_chunk.T`` per group. Winograd path (2-d
+    3x3 stride 1, wide layers): ``dU[e] += (A g A^T)[e] @ (B^T d B)[e].T`` over the
+    2x2 blocks ``g`` of ``gy`` and 4x4 patches ``d`` of ``x``, then ``gw = G^T dU G``.
     Same contract as the reference twin ``lucid._ext.conv.conv_weight_grad``.
     """
     _checks.conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups)
@@ -1180,7 +1653,8 @@ def conv_transpose_forward(x, w, stride, padding, output_padding, dilation, grou
         _run_direct_conv_transpose(as_5d(x), as_5d(w), as_5d(y), geo, groups,
                                    threads_for(x.size * rows_g))
         return y
-    flipped = _as_flipped_conv(stride, padding, output_padding, dilation, K, C_in, C_out)
+    flipped = _as_flipped_conv(stride, padding, output_padding, dilation, K, C_in, C_out,
+                               groups)
     if flipped is not None:                 # stride 1: a conv, no col2im (_as_flipped_conv)
         return _forward(x, _flipped_weight(w, groups), (1,) * len(K), flipped, dilation,
                         groups, None)

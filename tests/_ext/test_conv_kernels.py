@@ -412,7 +412,17 @@ def force_gemm_path(compiled, path, monkeypatch, chunk_elements):
         monkeypatch.setattr(compiled, "_CHUNK_ELEMENTS", chunk_elements)
 
 
-@pytest.fixture(params=["auto", "direct", "gemm-per-sample", "gemm", "gemm-chunked"])
+def force_winograd(compiled, monkeypatch):
+    """Every 2-d 3x3 stride-1 one-group convolution on the Winograd path, forward and
+    both gradients, whatever its channels (the rule keeps it to wide layers)."""
+    if compiled._BLAS is None:
+        pytest.skip("NumPy's BLAS is not an OpenBLAS lucid can call (lucid/_ext/_blas.py)")
+    monkeypatch.setattr(compiled, "_WINOGRAD_MIN_PAIRS", 0)
+    monkeypatch.setattr(compiled, "_WINOGRAD_GRAD_MIN_PAIRS", 0)
+
+
+@pytest.fixture(params=["auto", "direct", "gemm-per-sample", "gemm", "gemm-chunked",
+                        "winograd"])
 def compiled_path(request, monkeypatch):
     """Force one code path of the compiled twin (its rule picks per call otherwise)."""
     if not _ext.compiled_available("conv"):
@@ -422,6 +432,10 @@ def compiled_path(request, monkeypatch):
         monkeypatch.setattr(compiled, "_path", lambda *sizes: "direct")
     elif request.param.startswith("gemm"):
         force_gemm_path(compiled, request.param, monkeypatch, 200)
+    elif request.param == "winograd":
+        force_winograd(compiled, monkeypatch)
+    if request.param != "auto" and request.param != "winograd":
+        monkeypatch.setattr(compiled, "_winograd_fits", lambda *args: False)
     return request.param
 
 

@@ -9,6 +9,10 @@
 * im2col of a strided kernel larger than 1x1 gathers from a zero-padded copy of the
   input (``_im2col_box``): padding wider than the kernel, dilation, a stride along one
   axis only, input positions no window reads.
+* 2-d 3x3 stride-1 convolutions with enough channels run by Winograd's F(2x2, 3x3)
+  (``_winograd_fits``), forward, input gradient (the flipped conv, also for more input
+  than output channels) and, wider still, weight gradient: odd sizes, padding 0 to 3,
+  whole samples per job or chunks of tile rows, a batch that leaves a job short.
 
 Each case asserts the rule took (or did not take) the path, then compares with the
 reference twin on every GEMM form of the compiled twin (per sample, batch chunks) and,
@@ -22,7 +26,8 @@ import lucid.nn.functional as F
 from lucid import _ext
 from lucid._ext._sizes import as_5d, conv_transpose_output_size
 from lucid.testing import check_kernels, gradcheck
-from tests._ext.test_conv_kernels import BUILD, assert_scaled, conv, force_gemm_path
+from tests._ext.test_conv_kernels import (BUILD, assert_scaled, conv, force_gemm_path,
+                                          force_winograd)
 from tests.conftest import torch
 
 KERNEL_FAMILIES = ("conv",)     # the conftest twin fixture: only conv must be built
@@ -321,3 +326,160 @@ def test_im2col_box_gradcheck(twin):
     inputs = [lucid.Tensor(rng.standard_normal(sh), requires_grad=True) for sh in shapes]
     assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, stride=(2, 3), padding=(2, 1),
                                               dilation=(1, 2), groups=2), inputs)
+
+
+# ------------------------------------------------------------------ Winograd F(2x2, 3x3)
+# (N, C_in, C_out, (H, W), padding); C_in * C_out > 4, so that the input gradient is not
+# on the direct path (thin channel blocks, _path), which comes first
+WINOGRAD_CASES = [
+    (3, 2, 3, (5, 5), (1, 1)),
+    (2, 3, 2, (7, 6), (0, 0)),          # odd output height: half a tile row
+    (2, 3, 2, (9, 13), (2, 1)),         # odd width, padding differs per axis
+    (2, 2, 3, (4, 6), (3, 3)),          # padding 3: windows wholly in the padding
+    (1, 3, 2, (1, 1), (1, 1)),          # one output, one tile
+    (5, 2, 3, (8, 8), (1, 1)),          # several samples per job, uneven runs
+    (2, 2, 3, (40, 35), (1, 1)),        # 400 tiles: chunks of tile rows
+    (3, 4, 4, (3, 3), (0, 0)),          # one output per sample
+]
+
+
+def _winograd_id(c):
+    N, ci, co, S, p = c
+    return f"N{N}-{ci}to{co}-S{S[0]}x{S[1]}-p{p[0]}{p[1]}"
+
+
+def _winograd_arrays(c, dtype, seed):
+    N, ci, co, S, p = c
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, ci) + S).astype(dtype)
+    w = rng.standard_normal((co, ci, 3, 3)).astype(dtype)
+    return x, w, ((1, 1), p, (1, 1), 1)
+
+
+@pytest.mark.parametrize("case", [
+    ((32, 32, (3, 3), (1, 1), (1, 1), 1), True),
+    ((24, 48, (3, 3), (1, 1), (1, 1), 1), True),        # 24 * 48 = 16 * (24 + 48)
+    ((16, 64, (3, 3), (1, 1), (1, 1), 1), False),       # too few channel pairs
+    ((16, 16, (3, 3), (1, 1), (1, 1), 1), False),
+    ((64, 64, (3, 3), (2, 2), (1, 1), 1), False),       # stride 2
+    ((64, 64, (3, 3), (1, 1), (2, 2), 1), False),       # dilation
+    ((64, 64, (3, 3), (1, 1), (1, 1), 2), False),       # groups
+    ((64, 64, (5, 5), (1, 1), (1, 1), 1), False),
+    ((64, 64, (3,), (1,), (1,), 1), False),             # 1-d
+    ((64, 64, (3, 3, 3), (1, 1, 1), (1, 1, 1), 1), False),
+])
+def test_winograd_rule(case):
+    """_winograd_fits takes 2-d 3x3 stride-1 undilated one-group convolutions with
+    C_in * C_out >= 16 (C_in + C_out); the weight gradient's own bound is higher."""
+    module = compiled()
+    args, taken = case
+    assert module._winograd_fits(*args) == (taken and module._BLAS is not None)
+    if taken:
+        ci, co = args[:2]
+        assert module._winograd_fits(*args, pairs=module._WINOGRAD_GRAD_MIN_PAIRS) == (
+            ci * co >= 40 * (ci + co) and module._BLAS is not None)
+
+
+def test_winograd_jobs():
+    """Jobs of about _WINOGRAD_TILES tiles: runs of whole samples, as even as can be and
+    a multiple of the threads where the batch allows; else every sample alone, in
+    equal chunks of tile rows."""
+    module = compiled()
+    threads, tiles = module._SAMPLE_THREADS, module._WINOGRAD_TILES
+    for N in (1, 5, 32, 64):
+        for TH, TW in ((4, 4), (7, 7), (8, 8), (1, 1)):
+            batches, rows = module._winograd_jobs(N, TH, TW)
+            assert rows == TH and 1 <= batches <= N
+            assert -(-N // batches) <= max(1, tiles // (TH * TW))     # samples per job
+            assert batches % threads == 0 or batches == N
+    for TH, TW in ((20, 18), (56, 56), (14, 30)):
+        batches, rows = module._winograd_jobs(8, TH, TW)
+        chunks = -(-TH // rows)
+        assert batches == 8 and rows * TW <= max(tiles, TW)
+        assert chunks * rows - TH < chunks                  # equal chunks, to one row
+
+
+@pytest.mark.parametrize("c", WINOGRAD_CASES, ids=_winograd_id)
+def test_winograd_matches_reference(c, float_dtype, monkeypatch):
+    """Forward, input gradient (conv_transpose_forward, run as the flipped conv) and
+    weight gradient on the Winograd path, each call after call (OpenMP threads share
+    the jobs), against the reference twin."""
+    module = compiled()
+    force_winograd(module, monkeypatch)
+    forward = spy(module, "_winograd_forward", monkeypatch)
+    weight = spy(module, "_winograd_grad_w", monkeypatch)
+    x, w, args = _winograd_arrays(c, float_dtype, seed=10)
+    s, p, dil, g = args
+    ref = _ext._reference["conv"]
+    tol = _tol(float_dtype)
+    y = ref.conv_forward(x, w, *args)
+    gy = np.random.default_rng(11).standard_normal(y.shape).astype(float_dtype)
+    op = tuple(n - conv_transpose_output_size(o, 3, 1, pi, 0, 1)
+               for n, o, pi in zip(x.shape[2:], y.shape[2:], p))
+    gx = ref.conv_transpose_forward(gy, w, s, p, op, dil, g)
+    gw = ref.conv_weight_grad(x, gy, (3, 3), *args)
+    for _ in range(5):
+        np.testing.assert_allclose(module.conv_forward(x, w, *args), y, **tol)
+        np.testing.assert_allclose(module.conv_transpose_forward(gy, w, s, p, op, dil, g),
+                                   gx, **tol)
+        np.testing.assert_allclose(module.conv_weight_grad(x, gy, (3, 3), *args), gw, **tol)
+    flipped_taken = min(pi <= 2 for pi in p) and op == (0, 0)
+    assert len(forward) == 5 * (1 + flipped_taken) and len(weight) == 5
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("c", [(3, 32, 32, (8, 8), (1, 1)), (2, 32, 64, (9, 7), (1, 0))],
+                         ids=_winograd_id)
+def test_winograd_matches_torch(c, float_dtype):
+    """At its own rule (32 channels and up), the Winograd forward against torch in
+    float64, within rounding of the terms' magnitude."""
+    module = compiled()
+    x, w, args = _winograd_arrays(c, float_dtype, seed=12)
+    calls = []
+    real = module._winograd_forward
+    try:
+        module._winograd_forward = lambda *a: calls.append(1) or real(*a)
+        y = module.conv_forward(x, w, *args)
+    finally:
+        module._winograd_forward = real
+    assert calls == [1] or module._BLAS is None
+    yt = torch.nn.functional.conv2d(torch.tensor(x, dtype=torch.float64),
+                                    torch.tensor(w, dtype=torch.float64),
+                                    padding=args[1]).numpy()
+    scale = _ext._reference["conv"].conv_forward(np.abs(x).astype(np.float64),
+                                                 np.abs(w).astype(np.float64), *args)
+    assert_scaled(y, yt, scale, float_dtype)
+
+
+def test_winograd_conv_transpose_with_more_input_channels(monkeypatch):
+    """A stride-1 3x3 conv_transpose with C_in > C_out (col2im otherwise) runs as the
+    flipped conv when that conv takes the Winograd path."""
+    module = compiled()
+    force_winograd(module, monkeypatch)
+    calls = spy(module, "_winograd_forward", monkeypatch)
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((2, 6, 5, 7))
+    w = rng.standard_normal((6, 3, 3, 3))               # 6 -> 3 channels
+    args = ((1, 1), (1, 1), (0, 0), (1, 1), 1)
+    y = module.conv_transpose_forward(x, w, *args)
+    assert len(calls) == 1
+    np.testing.assert_allclose(y, _ext._reference["conv"].conv_transpose_forward(x, w, *args),
+                               rtol=1e-12, atol=1e-12)
+    monkeypatch.setattr(module, "_winograd_fits", lambda *a, **k: False)
+    module.conv_transpose_forward(x, w, *args)
+    assert len(calls) == 1                              # back to col2im
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_winograd_gradcheck(twin, transposed, monkeypatch):
+    """conv2d / conv_transpose2d through the ops in float64, every 3x3 stride-1 conv
+    of the compiled twin on the Winograd path (forward and both gradients)."""
+    if _ext.compiled_available("conv"):
+        force_winograd(_ext._compiled["conv"], monkeypatch)
+    rng = np.random.default_rng(14)
+    if transposed:
+        shapes, fn, kw = ((2, 3, 5, 4), (3, 2, 3, 3), (2,)), F.conv_transpose2d, dict(padding=1)
+    else:
+        shapes, fn, kw = ((2, 3, 5, 6), (4, 3, 3, 3), (4,)), F.conv2d, dict(padding=(1, 2))
+    inputs = [lucid.Tensor(rng.standard_normal(sh), requires_grad=True) for sh in shapes]
+    assert gradcheck(lambda x, w, b: fn(x, w, b, **kw), inputs)
