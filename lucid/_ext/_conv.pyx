@@ -38,8 +38,9 @@ are fast" has the measurements behind each rule):
     Its rounding differs from the direct sum's, within float tolerance.
 
 A conv_transpose with stride 1 (and no output_padding) is run as the convolution it
-equals, with the kernel flipped, when it has no more input than output channels
-(:func:`_as_flipped_conv`): im2col and one GEMM instead of a GEMM and col2im's scatter.
+equals, with the kernel flipped, when it has no more input than output channels or
+that convolution takes the Winograd path (:func:`_as_flipped_conv`): im2col and one
+GEMM instead of a GEMM and col2im's scatter.
 
 Rules the paths share: every array is viewed as 3-d spatially (``_sizes.as_3d``), so
 each nest is written once for 1d, 2d and 3d; for every kernel offset the window
@@ -94,11 +95,11 @@ _TILE_MIN_COLUMNS = 512
 _TILE_MIN_DEPTH = 27
 _TILE_MAX_OUT = 16
 # The Winograd path (_winograd_fits, which has the measurements): taken when
-# C_in * C_out >= _WINOGRAD_MIN_PAIRS * (C_in + C_out) (32 -> 32 channels and up), for
-# the weight gradient with _WINOGRAD_GRAD_MIN_PAIRS (64 -> 128 and up); about
+# C_in * C_out >= _WINOGRAD_MIN_PAIRS * (C_in + C_out) (16 -> 32 channels and up), for
+# the weight gradient with _WINOGRAD_GRAD_MIN_PAIRS (32 -> 32 and up); about
 # _WINOGRAD_TILES tiles (2x2 output blocks) per job (64 to 1024 measured the same).
-_WINOGRAD_MIN_PAIRS = 16
-_WINOGRAD_GRAD_MIN_PAIRS = 40
+_WINOGRAD_MIN_PAIRS = 10
+_WINOGRAD_GRAD_MIN_PAIRS = 16
 _WINOGRAD_TILES = 196
 # Largest full-batch column matrix, in bytes, that _transpose_grads keeps for its weight
 # gradient (above it the columns are recomputed).
@@ -842,10 +843,13 @@ cdef void _sample_weight_grad(const real[:, :, :, :, ::1] x, const real[:, :, :,
 
 # [loops: conv_forward]
 # The transforms take tiles 8 at a time (a "group", LANES tiles): their 16 values are
-# gathered into a local array, combined lane by lane and stored. The combining loops
-# run over the 8 lanes of local arrays, which nothing else can alias, so the compiler
-# turns them into vector instructions (written over whole tile rows instead, the loops
-# were as short as a row: 7 tiles at 14x14, mostly loop overhead).
+# read into a local array, combined lane by lane and stored. The combining loops run
+# over the 8 lanes of local arrays, which nothing else can alias, so the compiler turns
+# them into vector instructions. (Written as loops along whole tile rows of V and M
+# instead, they had a dozen pointers that might alias, and the compiler kept them
+# scalar: the transforms took 45% of the time, the products 26%.) The input transform's
+# groups lie along a tile row, read from a plane padded to whole groups; the output
+# transform's run along M's columns, whatever rows they cross.
 cdef enum:
     LANES = 8
     # V's and M's 16 rows (one per position e) lie this many entries further apart
@@ -858,48 +862,44 @@ cdef inline void _winograd_input(const real* plane, Py_ssize_t Wp, Py_ssize_t TW
                                  Py_ssize_t tiles, real* v,
                                  Py_ssize_t v_stride) noexcept nogil:
     # V = B^T d B of ``tiles`` tiles (tile t = i*TW + j: its patch d starts at row 2i,
-    # column 2j of the zero-padded ``plane``, rows Wp long); v[e * v_stride + t]. First
-    # each patch entry d[a, b] of every tile is copied to v[(4a + b) * v_stride + t]
-    # (copies along a plane row, stride 2), then transformed there, a group at a time.
+    # column 2j of the zero-padded ``plane``, whose rows, Wp long, hold whole groups:
+    # Wp >= 2 * TW rounded up to LANES + 2); v[e * v_stride + t]. A group is LANES
+    # tiles of one tile row, the last one of a row partly past its end (those lanes
+    # are computed from the row's padding and not stored).
     cdef real d[16][LANES]
     cdef real r[16][LANES]
-    cdef Py_ssize_t group, t0, l, a, b, i, j, n_l
+    cdef Py_ssize_t i, group, j0, l, a, b, n_l
     cdef const real* src
     cdef real* dst
     for i in range(tiles // TW):
-        for a in range(4):
-            src = plane + (2 * i + a) * Wp
-            dst = v + 4 * a * v_stride + i * TW
-            for j in range(TW):
-                dst[j] = src[2 * j]
-                dst[v_stride + j] = src[2 * j + 1]
-                dst[2 * v_stride + j] = src[2 * j + 2]
-                dst[3 * v_stride + j] = src[2 * j + 3]
-    for group in range((tiles + LANES - 1) // LANES):
-        t0 = group * LANES
-        for a in range(16):                      # the group's patches (lanes past the
-            for l in range(LANES):               # end: whatever v holds, not stored)
-                d[a][l] = v[a * v_stride + t0 + l]
-        for b in range(4):                       # B^T d: rows 0-2, 1+2, 2-1, 1-3
-            for l in range(LANES):
-                r[b][l] = d[b][l] - d[8 + b][l]
-                r[4 + b][l] = d[4 + b][l] + d[8 + b][l]
-                r[8 + b][l] = d[8 + b][l] - d[4 + b][l]
-                r[12 + b][l] = d[4 + b][l] - d[12 + b][l]
-        for a in range(4):                       # (B^T d) B: the same of the columns
-            for l in range(LANES):
-                d[4 * a][l] = r[4 * a][l] - r[4 * a + 2][l]
-                d[4 * a + 1][l] = r[4 * a + 1][l] + r[4 * a + 2][l]
-                d[4 * a + 2][l] = r[4 * a + 2][l] - r[4 * a + 1][l]
-                d[4 * a + 3][l] = r[4 * a + 1][l] - r[4 * a + 3][l]
-        n_l = min(LANES, tiles - t0)             # past the end: another sample's tiles
-        for a in range(16):
-            if n_l == LANES:
+        for group in range((TW + LANES - 1) // LANES):
+            j0 = group * LANES
+            for a in range(4):                   # the group's patches: stride-2 reads
+                src = plane + (2 * i + a) * Wp + 2 * j0
+                for b in range(4):
+                    for l in range(LANES):
+                        d[4 * a + b][l] = src[2 * l + b]
+            for b in range(4):                   # B^T d: rows 0-2, 1+2, 2-1, 1-3
                 for l in range(LANES):
-                    v[a * v_stride + t0 + l] = d[a][l]
-            else:
-                for l in range(n_l):
-                    v[a * v_stride + t0 + l] = d[a][l]
+                    r[b][l] = d[b][l] - d[8 + b][l]
+                    r[4 + b][l] = d[4 + b][l] + d[8 + b][l]
+                    r[8 + b][l] = d[8 + b][l] - d[4 + b][l]
+                    r[12 + b][l] = d[4 + b][l] - d[12 + b][l]
+            for a in range(4):                   # (B^T d) B: the same of the columns
+                for l in range(LANES):
+                    d[4 * a][l] = r[4 * a][l] - r[4 * a + 2][l]
+                    d[4 * a + 1][l] = r[4 * a + 1][l] + r[4 * a + 2][l]
+                    d[4 * a + 2][l] = r[4 * a + 2][l] - r[4 * a + 1][l]
+                    d[4 * a + 3][l] = r[4 * a + 1][l] - r[4 * a + 3][l]
+            n_l = min(LANES, TW - j0)
+            dst = v + i * TW + j0
+            for a in range(16):
+                if n_l == LANES:
+                    for l in range(LANES):
+                        dst[a * v_stride + l] = d[a][l]
+                else:
+                    for l in range(n_l):
+                        dst[a * v_stride + l] = d[a][l]
 
 
 cdef inline void _winograd_output(const real* m, Py_ssize_t m_stride, Py_ssize_t tiles,
@@ -965,7 +965,7 @@ cdef void _winograd_conv(const real[:, :, :, :, ::1] x, const real[:, :, ::1] u,
     # 2x2 blocks of one output channel.
     cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[3], W = x.shape[4]
     cdef Py_ssize_t C_out = y.shape[1], Ho = y.shape[3], Wo = y.shape[4]
-    cdef Py_ssize_t TH = (Ho + 1) // 2, TW = (Wo + 1) // 2, Wp = 2 * TW + 2
+    cdef Py_ssize_t TH = (Ho + 1) // 2, TW = (Wo + 1) // 2, Wp = _winograd_width(TW)
     cdef Py_ssize_t T = _winograd_columns((N + batches - 1) // batches * chunk_rows * TW)
     cdef Py_ssize_t chunks = (TH + chunk_rows - 1) // chunk_rows
     cdef Py_ssize_t jobs = batches * chunks
@@ -1068,7 +1068,7 @@ cdef void _winograd_weight_grad(const real[:, :, :, :, ::1] x,
     # T), and a plane of one channel of x (padded) or of dL/dy (whole tiles).
     cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[3], W = x.shape[4]
     cdef Py_ssize_t C_out = gy.shape[1], Ho = gy.shape[3], Wo = gy.shape[4]
-    cdef Py_ssize_t TH = (Ho + 1) // 2, TW = (Wo + 1) // 2, Wp = 2 * TW + 2
+    cdef Py_ssize_t TH = (Ho + 1) // 2, TW = (Wo + 1) // 2, Wp = _winograd_width(TW)
     cdef Py_ssize_t T = _winograd_columns((N + batches - 1) // batches * chunk_rows * TW)
     cdef Py_ssize_t chunks = (TH + chunk_rows - 1) // chunk_rows
     cdef Py_ssize_t jobs = batches * chunks
@@ -1117,14 +1117,15 @@ cdef void _winograd_weight_back(const real[:, :, ::1] du, real[:, :, :, ::1] gw)
     # gw[c_o, c_i] = G^T dU[:, c_o, c_i] G (dU's 16 entries as a 4x4 matrix)
     cdef Py_ssize_t o, c, a, k
     cdef double h[4][3]
-    cdef double q
+    cdef double u[16]
     for o in range(gw.shape[0]):
         for c in range(gw.shape[1]):
+            for a in range(16):
+                u[a] = du[a, o, c]
             for a in range(4):                   # dU G: columns 0 + (1 + 2)/2, (1 - 2)/2,
-                q = du[4 * a + 1, o, c]          # (1 + 2)/2 + 3
-                h[a][0] = du[4 * a, o, c] + 0.5 * (q + du[4 * a + 2, o, c])
-                h[a][1] = 0.5 * (q - du[4 * a + 2, o, c])
-                h[a][2] = 0.5 * (q + du[4 * a + 2, o, c]) + du[4 * a + 3, o, c]
+                h[a][0] = u[4 * a] + 0.5 * (u[4 * a + 1] + u[4 * a + 2])   # (1 + 2)/2 + 3
+                h[a][1] = 0.5 * (u[4 * a + 1] - u[4 * a + 2])
+                h[a][2] = 0.5 * (u[4 * a + 1] + u[4 * a + 2]) + u[4 * a + 3]
             for k in range(3):                   # G^T (dU G): the same of the rows
                 gw[o, c, 0, k] = <real> (h[0][k] + 0.5 * (h[1][k] + h[2][k]))
                 gw[o, c, 1, k] = <real> (0.5 * (h[1][k] - h[2][k]))
@@ -1211,6 +1212,8 @@ def _run_winograd_weight_grad(const real[:, :, :, :, ::1] x, const real[:, :, :,
 
 
 def _run_winograd_weight_back(const real[:, :, ::1] du, real[:, :, :, ::1] gw):
+    assert du.shape[0] == 16 and gw.shape[2] == gw.shape[3] == 3
+    assert du.shape[1] == gw.shape[0] and du.shape[2] == gw.shape[1]
     _winograd_weight_back(du, gw)
 
 
@@ -1298,8 +1301,9 @@ def _as_flipped_conv(stride, padding, output_padding, dilation, K, C_in, C_out, 
     16->32 16x16 0.65x, 32->64 16x16 0.69x; k3 1d 16->16 L256 0.78-0.81x; with
     ``C_in > C_out`` slower: 32->16 16x16 1.15x, 64->32 14x14 (batch 64) 1.13-1.15x.
     Also taken, whatever the channels, when the equal conv runs on the Winograd path
-    (:func:`_winograd_fits`): conv2d's input gradient, a
-    conv_transpose 64->32 14x14 (batch 64), then took 0.43-0.50x the col2im path's time.
+    (:func:`_winograd_fits`): conv2d 32->64's input gradient, a
+    conv_transpose 64->32 14x14 (batch 64), then took 0.78x the col2im path's time (1
+    and 2 threads).
     """
     if any(s != 1 for s in stride) or any(output_padding):
         return None
@@ -1331,13 +1335,14 @@ def _winograd_fits(C_in, C_out, K, stride, dilation, groups, pairs=None):
 
     The products' work grows with ``C_in * C_out``, the transforms' with ``C_in +
     C_out``, and the path pays only where the products dominate. Measured (float32,
-    batch 32-64, Winograd time / the GEMM path's, interleaved, 1 and 2 threads):
-    forward 32->64 14x14 0.77-0.90, 64->32 14x14 0.77-0.85, 64->64 8x8 0.70-0.84,
-    32->32 16x16 0.76-0.88 (and the input gradient likewise); slower with 16->16
-    32x32 (1.35-1.55) and 8->8 32x32 (1.4-1.9), whatever the tiles per job. The weight
-    gradient gains less (its products sum over the tiles, and OpenBLAS packs both
-    operands of each): 0.74-0.81 at 128->128 8x8, 0.84-0.92 at 64->128 8x8, but 0.92-1.01
-    at 64->64 14x14, 0.99-1.07 at 64->32 16x16 and 1.02-1.19 at 32->64 14x14.
+    batch 32-64, Winograd time / the GEMM path's, interleaved, 1 | 2 threads), forward
+    and input gradient: 16->32 16x16 0.71-0.76 | 0.78-0.79, 32->16 16x16 0.62-0.74 |
+    0.66-0.76, 32->32 16x16 0.64-0.65 | 0.67-0.69, 32->64 14x14 0.73-0.78 | 0.76-0.78,
+    64->64 8x8 0.74-0.75 | 0.83-0.88, 128->128 8x8 0.72-0.73 | 0.85-0.87; no gain at
+    16->16 32x32 (1.00-1.05) and slower at 8->8 32x32 (1.14-1.28). The weight gradient
+    gains less (its products sum over the tiles, and OpenBLAS packs both operands of
+    each): 32->32 16x16 0.72 | 0.84, 64->64 8x8 0.87 | 0.93, 128->128 8x8 0.75 | 0.87,
+    32->64 14x14 0.99 | 1.03, but 16->32 16x16 0.82 | 1.09.
     """
     if pairs is None:
         pairs = _WINOGRAD_MIN_PAIRS
@@ -1351,10 +1356,15 @@ cdef inline Py_ssize_t _winograd_columns(Py_ssize_t tiles) noexcept nogil:
     return (tiles + LANES - 1) // LANES * LANES
 
 
+cdef inline Py_ssize_t _winograd_width(Py_ssize_t TW) noexcept nogil:
+    """Row length of a job's input plane: the patches of whole groups of a tile row."""
+    return 2 * _winograd_columns(TW) + 2
+
+
 cdef inline Py_ssize_t _winograd_plane(Py_ssize_t chunk_rows, Py_ssize_t TW,
                                        Py_ssize_t T) noexcept nogil:
     """Size of a job's plane: a chunk's padded input rows, or 4 rows of T blocks."""
-    return max((2 * chunk_rows + 2) * (2 * TW + 2), 4 * T)
+    return max((2 * chunk_rows + 2) * _winograd_width(TW), 4 * T)
 
 
 cdef inline Py_ssize_t _winograd_workspace(Py_ssize_t N, Py_ssize_t C_in, Py_ssize_t C_out,
