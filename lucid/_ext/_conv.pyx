@@ -101,6 +101,9 @@ _TILE_MAX_OUT = 16
 _WINOGRAD_MIN_PAIRS = 10
 _WINOGRAD_GRAD_MIN_PAIRS = 16
 _WINOGRAD_TILES = 196
+# At most this many entries in a job's V and M (fewer tiles per job for wide layers):
+# 16 MB per thread in float32, 512 + 512 channels at 196 tiles take 12.8.
+_WINOGRAD_MAX_ELEMENTS = 1 << 22
 # Largest full-batch column matrix, in bytes, that _transpose_grads keeps for its weight
 # gradient (above it the columns are recomputed).
 _COLUMNS_MAX_BYTES = 64 << 20
@@ -1377,23 +1380,26 @@ cdef inline Py_ssize_t _winograd_workspace(Py_ssize_t N, Py_ssize_t C_in, Py_ssi
             + _winograd_plane(chunk_rows, TW, T))
 
 
-def _winograd_jobs(N, TH, TW):
+def _winograd_jobs(N, TH, TW, channels):
     """``(batches, chunk_rows)`` of the Winograd jobs, each about ``_WINOGRAD_TILES``
-    tiles: when a sample has fewer, the batch in ``batches`` runs of whole samples (as
-    even as can be, their count a multiple of the threads where the batch allows: 32
-    samples of 8x8 in 3 jobs kept one of two threads idle a third of the time); else
-    every sample alone (``batches = N``) in equal chunks of ``chunk_rows`` tile rows."""
-    if TH * TW < _WINOGRAD_TILES:
-        batches = -(-N // max(1, _WINOGRAD_TILES // (TH * TW)))
+    tiles (fewer when V and M, ``16 * channels`` rows of them, would pass
+    ``_WINOGRAD_MAX_ELEMENTS``): when a sample has fewer, the batch in ``batches`` runs
+    of whole samples (as even as can be, their count a multiple of the threads where
+    the batch allows: 32 samples of 8x8 in 3 jobs kept one of two threads idle a third
+    of the time); else every sample alone (``batches = N``) in equal chunks of
+    ``chunk_rows`` tile rows."""
+    tiles = max(LANES, min(_WINOGRAD_TILES, _WINOGRAD_MAX_ELEMENTS // (16 * channels)))
+    if TH * TW < tiles:
+        batches = -(-N // max(1, tiles // (TH * TW)))
         return min(N, -(-batches // _SAMPLE_THREADS) * _SAMPLE_THREADS), TH
-    chunks = -(-TH // max(1, _WINOGRAD_TILES // TW))
+    chunks = -(-TH // max(1, tiles // TW))
     return N, -(-TH // chunks)
 
 
 def _winograd_sizes(N, C_in, C_out, TH, TW):
     """``(batches, chunk_rows, threads, per_thread)``: the jobs (:func:`_winograd_jobs`),
     the OpenMP threads for them, and each thread's workspace (the kernels' layout)."""
-    batches, chunk_rows = _winograd_jobs(N, TH, TW)
+    batches, chunk_rows = _winograd_jobs(N, TH, TW, C_in + C_out)
     jobs = batches * -(-TH // chunk_rows)
     threads = min(_SAMPLE_THREADS, jobs, threads_for(N * C_out * TH * TW * 4 * C_in * 9))
     return batches, chunk_rows, threads, _winograd_workspace(N, C_in, C_out, TW, batches,

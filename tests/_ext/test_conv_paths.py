@@ -382,22 +382,25 @@ def test_winograd_rule(case):
 
 
 def test_winograd_jobs():
-    """Jobs of about _WINOGRAD_TILES tiles: runs of whole samples, as even as can be and
-    a multiple of the threads where the batch allows; else every sample alone, in
-    equal chunks of tile rows."""
+    """Jobs of about _WINOGRAD_TILES tiles (fewer for wide layers): runs of whole
+    samples, as even as can be and a multiple of the threads where the batch allows;
+    else every sample alone, in equal chunks of tile rows."""
     module = compiled()
     threads, tiles = module._SAMPLE_THREADS, module._WINOGRAD_TILES
     for N in (1, 5, 32, 64):
         for TH, TW in ((4, 4), (7, 7), (8, 8), (1, 1)):
-            batches, rows = module._winograd_jobs(N, TH, TW)
+            batches, rows = module._winograd_jobs(N, TH, TW, 64)
             assert rows == TH and 1 <= batches <= N
             assert -(-N // batches) <= max(1, tiles // (TH * TW))     # samples per job
             assert batches % threads == 0 or batches == N
     for TH, TW in ((20, 18), (56, 56), (14, 30)):
-        batches, rows = module._winograd_jobs(8, TH, TW)
+        batches, rows = module._winograd_jobs(8, TH, TW, 64)
         chunks = -(-TH // rows)
         assert batches == 8 and rows * TW <= max(tiles, TW)
         assert chunks * rows - TH < chunks                  # equal chunks, to one row
+    for channels in (1024, 4096, 1 << 16):                  # wide layers: smaller jobs
+        batches, rows = module._winograd_jobs(8, 56, 56, channels)
+        assert rows == 1 or 16 * channels * rows * 56 <= module._WINOGRAD_MAX_ELEMENTS
 
 
 @pytest.mark.parametrize("c", WINOGRAD_CASES, ids=_winograd_id)
