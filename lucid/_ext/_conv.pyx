@@ -844,7 +844,7 @@ cdef void _sample_weight_grad(const real[:, :, :, :, ::1] x, const real[:, :, :,
 # tiles multiply-adds instead of one of 36 per tile (the direct GEMM's 9 per output):
 # 2.25x fewer, for transforms that are additions only.
 
-# [loops: conv_forward]
+# [loops: conv_forward, conv_weight_grad]
 # The transforms take tiles 8 at a time (a "group", LANES tiles): their 16 values are
 # read into a local array, combined lane by lane and stored. The combining loops run
 # over the 8 lanes of local arrays, which nothing else can alias, so the compiler turns
@@ -904,7 +904,10 @@ cdef inline void _winograd_input(const real* plane, Py_ssize_t Wp, Py_ssize_t TW
                     for l in range(n_l):
                         dst[a * v_stride + l] = d[a][l]
 
+# [end loops: conv_forward, conv_weight_grad]
 
+
+# [loops: conv_forward]
 cdef inline void _winograd_output(const real* m, Py_ssize_t m_stride, Py_ssize_t tiles,
                                   real* q, Py_ssize_t q_stride) noexcept nogil:
     # y_tile = A^T M A of ``tiles`` tiles, M's 16 entries at m[e * m_stride + t]: the
