@@ -34,7 +34,7 @@ are fast" has the measurements behind each rule):
     block of output from a 4x4 input patch with 16 multiplications per channel pair
     instead of 36, as 16 GEMMs per job of about ``_WINOGRAD_TILES`` blocks (its section
     below has the transforms); ``prange`` over jobs, BLAS called from each thread. The
-    forward and the input gradient take it, and, for wider layers, the weight gradient.
+    forward and the input gradient take it, and, on one thread, the weight gradient.
     Its rounding differs from the direct sum's, within float tolerance.
 
 A conv_transpose with stride 1 (and no output_padding) is run as the convolution it
@@ -96,10 +96,12 @@ _TILE_MIN_DEPTH = 27
 _TILE_MAX_OUT = 16
 # The Winograd path (_winograd_fits, which has the measurements): taken when
 # C_in * C_out >= _WINOGRAD_MIN_PAIRS * (C_in + C_out) (16 -> 32 channels and up), for
-# the weight gradient with _WINOGRAD_GRAD_MIN_PAIRS (32 -> 32 and up); about
-# _WINOGRAD_TILES tiles (2x2 output blocks) per job (64 to 1024 measured the same).
+# the weight gradient with _WINOGRAD_GRAD_MIN_PAIRS (32 -> 32 and up) and only when
+# the kernels run on at most _WINOGRAD_GRAD_MAX_THREADS threads; about _WINOGRAD_TILES
+# tiles (2x2 output blocks) per job (32 to 392 measured the same).
 _WINOGRAD_MIN_PAIRS = 10
 _WINOGRAD_GRAD_MIN_PAIRS = 16
+_WINOGRAD_GRAD_MAX_THREADS = 1
 _WINOGRAD_TILES = 196
 # At most this many entries in a job's V and M (fewer tiles per job for wide layers):
 # 16 MB per thread in float32, 512 + 512 channels at 196 tiles take 12.8.
@@ -1337,18 +1339,20 @@ def _winograd_fits(C_in, C_out, K, stride, dilation, groups, pairs=None):
     stride 1, no dilation, one group, NumPy's OpenBLAS found, and enough channels:
     ``C_in * C_out >= pairs * (C_in + C_out)``, ``pairs`` being
     ``_WINOGRAD_MIN_PAIRS`` (forward and input gradient) or
-    ``_WINOGRAD_GRAD_MIN_PAIRS`` (weight gradient).
+    ``_WINOGRAD_GRAD_MIN_PAIRS`` (weight gradient, which also needs one thread).
 
     The products' work grows with ``C_in * C_out``, the transforms' with ``C_in +
     C_out``, and the path pays only where the products dominate. Measured (float32,
-    batch 32-64, Winograd time / the GEMM path's, interleaved, 1 | 2 threads), forward
-    and input gradient: 16->32 16x16 0.71-0.76 | 0.78-0.79, 32->16 16x16 0.62-0.74 |
-    0.66-0.76, 32->32 16x16 0.64-0.65 | 0.67-0.69, 32->64 14x14 0.73-0.78 | 0.76-0.78,
-    64->64 8x8 0.74-0.75 | 0.83-0.88, 128->128 8x8 0.72-0.73 | 0.85-0.87; no gain at
-    16->16 32x32 (1.00-1.05) and slower at 8->8 32x32 (1.14-1.28). The weight gradient
-    gains less (its products sum over the tiles, and OpenBLAS packs both operands of
-    each): 32->32 16x16 0.72 | 0.84, 64->64 8x8 0.87 | 0.93, 128->128 8x8 0.75 | 0.87,
-    32->64 14x14 0.99 | 1.03, but 16->32 16x16 0.82 | 1.09.
+    batch 32-64, Winograd time / the GEMM path's; 1 thread: medians of interleaved
+    runs, 2 threads: median and quartiles of the ratio of 61 adjacent pairs), forward:
+    16->32 16x16 0.71-0.74 | 0.84 (0.80-0.88), 32->32 16x16 0.64-0.69 | 0.74
+    (0.71-0.77), 32->64 14x14 0.73-0.75 | 0.84 (0.78-0.90), 64->64 8x8 0.74-0.76 |
+    0.92 (0.89-0.98), 128->128 8x8 0.72 | 0.85-0.87, and 16->16 32x32 1.01-1.07 |
+    1.06 (1.04-1.10), 8->8 32x32 1.24-1.28 slower; the input gradient likewise (2
+    threads: 0.71-0.96). The weight gradient gains at one thread (its products sum
+    over the tiles, and OpenBLAS packs both operands of each): 32->32 0.73 (0.70-0.74),
+    64->64 8x8 0.94, 128->128 8x8 0.77, 32->64 14x14 1.01; on two it lost: 64->64 8x8
+    1.11 (1.07-1.18), 32->64 14x14 1.30 (1.08-1.40), 32->32 0.93, 128->128 0.97.
     """
     if pairs is None:
         pairs = _WINOGRAD_MIN_PAIRS
@@ -1519,7 +1523,9 @@ def _weight_grad(x, grad_y, K, stride, padding, dilation, groups, columns):
     if N == 0:
         return np.zeros((C_out, C_in_g) + K, dtype=x.dtype)
     grad_w = np.empty((C_out, C_in_g) + K, dtype=x.dtype)
-    if _winograd_fits(C_in, C_out, K, stride, dilation, groups, _WINOGRAD_GRAD_MIN_PAIRS):
+    if (_SAMPLE_THREADS <= _WINOGRAD_GRAD_MAX_THREADS
+            and _winograd_fits(C_in, C_out, K, stride, dilation, groups,
+                               _WINOGRAD_GRAD_MIN_PAIRS)):
         return _winograd_grad_w(x, grad_y, padding, grad_w)
     L, rows_g, R, geo, path = _sizes_and_path(N, C_in_g, C_out, groups, S, O, K, stride,
                                               padding, dilation)
@@ -1627,7 +1633,7 @@ def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups):
     Direct path: ``prange`` over ``(c_o, c_i)``, a per-thread row of float64 partial
     sums. GEMM paths, ``prange`` over ``n`` (per sample, a partial sum per thread) or per
     batch chunk: ``gw.T += im2col(x_chunk) @ gy_chunk.T`` per group. Winograd path (2-d
-    3x3 stride 1, wide layers): ``dU[e] += (A g A^T)[e] @ (B^T d B)[e].T`` over the
+    3x3 stride 1, one thread): ``dU[e] += (A g A^T)[e] @ (B^T d B)[e].T`` over the
     2x2 blocks ``g`` of ``gy`` and 4x4 patches ``d`` of ``x``, then ``gw = G^T dU G``.
     Same contract as the reference twin ``lucid._ext.conv.conv_weight_grad``.
     """

@@ -419,6 +419,7 @@ def force_winograd(compiled, monkeypatch):
         pytest.skip("NumPy's BLAS is not an OpenBLAS lucid can call (lucid/_ext/_blas.py)")
     monkeypatch.setattr(compiled, "_WINOGRAD_MIN_PAIRS", 0)
     monkeypatch.setattr(compiled, "_WINOGRAD_GRAD_MIN_PAIRS", 0)
+    monkeypatch.setattr(compiled, "_WINOGRAD_GRAD_MAX_THREADS", 1 << 10)
 
 
 @pytest.fixture(params=["auto", "direct", "gemm-per-sample", "gemm", "gemm-chunked",

@@ -11,8 +11,8 @@
   axis only, input positions no window reads.
 * 2-d 3x3 stride-1 convolutions with enough channels run by Winograd's F(2x2, 3x3)
   (``_winograd_fits``), forward, input gradient (the flipped conv, also for more input
-  than output channels) and, wider still, weight gradient: odd sizes, padding 0 to 3,
-  whole samples per job or chunks of tile rows, a batch that leaves a job short.
+  than output channels) and, on one thread, weight gradient: odd sizes, padding 0 to
+  3, whole samples per job or chunks of tile rows, uneven runs of samples.
 
 Each case asserts the rule took (or did not take) the path, then compares with the
 reference twin on every GEMM form of the compiled twin (per sample, batch chunks) and,
@@ -429,6 +429,27 @@ def test_winograd_matches_reference(c, float_dtype, monkeypatch):
         np.testing.assert_allclose(module.conv_weight_grad(x, gy, (3, 3), *args), gw, **tol)
     flipped_taken = min(pi <= 2 for pi in p) and op == (0, 0)
     assert len(forward) == 5 * (1 + flipped_taken) and len(weight) == 5
+
+
+def test_winograd_weight_grad_only_on_one_thread(monkeypatch):
+    """The weight gradient takes the Winograd path (32 -> 32 channels) when the kernels
+    run on one thread, the GEMM path on two (where it measured slower); the same
+    values either way."""
+    module = compiled()
+    if module._BLAS is None:
+        pytest.skip("NumPy's BLAS is not an OpenBLAS lucid can call (lucid/_ext/_blas.py)")
+    calls = spy(module, "_winograd_grad_w", monkeypatch)
+    rng = np.random.default_rng(15)
+    x = rng.standard_normal((3, 32, 6, 5)).astype(np.float32)
+    gy = rng.standard_normal((3, 32, 6, 5)).astype(np.float32)
+    args = ((3, 3), (1, 1), (1, 1), (1, 1), 1)
+    expected = _ext._reference["conv"].conv_weight_grad(x, gy, *args)
+    for threads, taken in ((1, True), (2, False)):
+        monkeypatch.setattr(module, "_SAMPLE_THREADS", threads)
+        before = len(calls)
+        gw = module.conv_weight_grad(x, gy, *args)
+        assert (len(calls) > before) == taken
+        np.testing.assert_allclose(gw, expected, **_tol(np.float32))
 
 
 @pytest.mark.torch
