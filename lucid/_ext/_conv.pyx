@@ -906,6 +906,29 @@ cdef inline void _winograd_input(const real* plane, Py_ssize_t Wp, Py_ssize_t TW
                     for l in range(n_l):
                         dst[a * v_stride + l] = d[a][l]
 
+
+cdef inline void _winograd_sample(const real* xn, Py_ssize_t C_in, Py_ssize_t H,
+                                  Py_ssize_t W, Py_ssize_t r0, Py_ssize_t pw,
+                                  Py_ssize_t rows, Py_ssize_t TW, real* plane, real* v,
+                                  Py_ssize_t T, Py_ssize_t v_e) noexcept nogil:
+    # V[:, c, :rows * TW] = B^T d B for every input channel c of one sample ``xn``
+    # (C_in, H, W), its tile rows from input row r0 on; row e of V at v + e * v_e,
+    # channel c at column block c * T. ``plane`` holds x's rows r0 .. r0 + 2*rows + 1
+    # of one channel, zero outside x, columns from -pw, whole groups wide.
+    cdef Py_ssize_t Wp = _winograd_width(TW), c, row, r
+    cdef Py_ssize_t c_lo = min(pw, Wp)           # plane columns inside x: [c_lo, c_hi)
+    cdef Py_ssize_t c_hi = max(min(W + pw, Wp), c_lo)
+    for c in range(C_in):
+        for row in range(2 * rows + 2):
+            r = r0 + row
+            if r < 0 or r >= H:
+                memset(plane + row * Wp, 0, Wp * sizeof(real))
+            else:
+                memset(plane + row * Wp, 0, c_lo * sizeof(real))
+                memcpy(plane + row * Wp + c_lo, xn + (c * H + r) * W + c_lo - pw,
+                       (c_hi - c_lo) * sizeof(real))
+                memset(plane + row * Wp + c_hi, 0, (Wp - c_hi) * sizeof(real))
+        _winograd_input(plane, Wp, TW, rows * TW, v + c * T, v_e)
 # [end loops: conv_forward, conv_weight_grad]
 
 
@@ -962,18 +985,40 @@ cdef void _winograd_weight(const real[:, :, :, ::1] w, real[:, :, ::1] u) noexce
                 u[4 * a + 3, o, c] = <real> g[a][2]
 
 
+cdef struct WinogradJob:
+    # Samples n0 <= n < n0 + ns, tile rows i0 <= i < i0 + rows of each
+    Py_ssize_t n0
+    Py_ssize_t ns
+    Py_ssize_t i0
+    Py_ssize_t rows
+
+
+cdef inline WinogradJob _winograd_job(Py_ssize_t job, Py_ssize_t N, Py_ssize_t batches,
+                                      Py_ssize_t chunks, Py_ssize_t chunk_rows,
+                                      Py_ssize_t TH) noexcept nogil:
+    """Job ``job`` of ``batches * chunks``: run ``job // chunks`` of the batch's
+    ``batches`` runs of samples (as even as can be), chunk ``job % chunks`` of tile rows.
+    Returned by value, for the reason :c:func:`_inside` gives."""
+    cdef WinogradJob part
+    part.n0 = job // chunks * N // batches
+    part.ns = (job // chunks + 1) * N // batches - part.n0
+    part.i0 = (job % chunks) * chunk_rows
+    part.rows = min(chunk_rows, TH - part.i0)
+    return part
+
+
 cdef void _winograd_conv(const real[:, :, :, :, ::1] x, const real[:, :, ::1] u,
                          real[:, :, :, :, ::1] y, real[::1] ws, Py_ssize_t ph,
                          Py_ssize_t pw, Py_ssize_t batches, Py_ssize_t chunk_rows,
                          int threads):
     # Jobs: the batch in ``batches`` runs of whole samples, or chunks of ``chunk_rows``
-    # tile rows of one sample, each on one OpenMP thread with its own workspace: V (16, C_in, T) and M
-    # (16, C_out, T), T = the job's tiles (sample after sample) rounded up to whole
-    # groups, and a plane: the chunk's rows of one input channel, zero-padded, or the
-    # 2x2 blocks of one output channel.
+    # tile rows of one sample, each on one OpenMP thread with its own workspace: V
+    # (16, C_in, T) and M (16, C_out, T), T = the job's tiles (sample after sample)
+    # rounded up to whole groups, and a plane: the chunk's rows of one input channel,
+    # zero-padded, or the 2x2 blocks of one output channel.
     cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[3], W = x.shape[4]
     cdef Py_ssize_t C_out = y.shape[1], Ho = y.shape[3], Wo = y.shape[4]
-    cdef Py_ssize_t TH = (Ho + 1) // 2, TW = (Wo + 1) // 2, Wp = _winograd_width(TW)
+    cdef Py_ssize_t TH = (Ho + 1) // 2, TW = (Wo + 1) // 2
     cdef Py_ssize_t T = _winograd_columns((N + batches - 1) // batches * chunk_rows * TW)
     cdef Py_ssize_t chunks = (TH + chunk_rows - 1) // chunk_rows
     cdef Py_ssize_t jobs = batches * chunks
@@ -982,34 +1027,22 @@ cdef void _winograd_conv(const real[:, :, :, :, ::1] x, const real[:, :, ::1] u,
     # cache and evict each other (the input transform ran 2x slower at 64 channels)
     cdef Py_ssize_t v_e = C_in * T + _WINOGRAD_SKEW, m_e = C_out * T + _WINOGRAD_SKEW
     cdef Py_ssize_t per_thread = _winograd_workspace(N, C_in, C_out, TW, batches, chunk_rows)
-    cdef Py_ssize_t job, n, n0, ns, i0, rows_here, c, e, tiles, at, row, r, c_lo, c_hi
+    cdef Py_ssize_t job, n, n0, ns, i0, rows_here, c, e, tiles, at, row
     cdef real* v
     cdef real* m
     cdef real* plane
-    c_lo = min(pw, Wp)                           # plane columns inside x: [c_lo, c_hi)
-    c_hi = max(min(W + pw, Wp), c_lo)
+    cdef WinogradJob part
     for job in prange(jobs, nogil=True, schedule="static", num_threads=threads):
-        n0 = job // chunks * N // batches        # samples n0 <= n < n0 + ns
-        ns = (job // chunks + 1) * N // batches - n0
-        i0 = (job % chunks) * chunk_rows
-        rows_here = min(chunk_rows, TH - i0)
+        part = _winograd_job(job, N, batches, chunks, chunk_rows, TH)
+        n0, ns, i0, rows_here = part.n0, part.ns, part.i0, part.rows
         tiles = rows_here * TW                   # per sample; sample n at (n - n0) * tiles
         v = &ws[threadid() * per_thread]
         m = v + 16 * v_e
         plane = m + 16 * m_e
         for n in range(n0, n0 + ns):
             at = (n - n0) * tiles
-            for c in range(C_in):                # V[:, c, at:] = B^T d B per tile
-                for row in range(2 * rows_here + 2):     # x's rows 2*i0 - ph + row, padded
-                    r = 2 * i0 - ph + row
-                    if r < 0 or r >= H:
-                        memset(plane + row * Wp, 0, Wp * sizeof(real))
-                    else:
-                        memset(plane + row * Wp, 0, c_lo * sizeof(real))
-                        memcpy(plane + row * Wp + c_lo, &x[n, c, 0, r, c_lo - pw],
-                               (c_hi - c_lo) * sizeof(real))
-                        memset(plane + row * Wp + c_hi, 0, (Wp - c_hi) * sizeof(real))
-                _winograd_input(plane, Wp, TW, tiles, v + c * T + at, v_e)
+            _winograd_sample(&x[n, 0, 0, 0, 0], C_in, H, W, 2 * i0 - ph, pw, rows_here, TW,
+                             plane, v + at, T, v_e)
         for e in range(16):                      # M[e] = U[e] @ V[e]
             _gemm(False, False, C_out, ns * tiles, C_in, &u[e, 0, 0], C_in,
                   v + e * v_e, T, 0, m + e * m_e, T)
@@ -1076,40 +1109,28 @@ cdef void _winograd_weight_grad(const real[:, :, :, :, ::1] x,
     # T), and a plane of one channel of x (padded) or of dL/dy (whole tiles).
     cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[3], W = x.shape[4]
     cdef Py_ssize_t C_out = gy.shape[1], Ho = gy.shape[3], Wo = gy.shape[4]
-    cdef Py_ssize_t TH = (Ho + 1) // 2, TW = (Wo + 1) // 2, Wp = _winograd_width(TW)
+    cdef Py_ssize_t TH = (Ho + 1) // 2, TW = (Wo + 1) // 2
     cdef Py_ssize_t T = _winograd_columns((N + batches - 1) // batches * chunk_rows * TW)
     cdef Py_ssize_t chunks = (TH + chunk_rows - 1) // chunk_rows
     cdef Py_ssize_t jobs = batches * chunks
     cdef Py_ssize_t v_e = C_in * T + _WINOGRAD_SKEW, z_e = C_out * T + _WINOGRAD_SKEW
     cdef Py_ssize_t per_thread = _winograd_workspace(N, C_in, C_out, TW, batches, chunk_rows)
-    cdef Py_ssize_t job, n, n0, ns, i0, rows_here, c, e, tiles, at, row, r, c_lo, c_hi
+    cdef Py_ssize_t job, n, n0, ns, i0, rows_here, c, e, tiles, at, row
     cdef real* v
     cdef real* z
     cdef real* plane
-    c_lo = min(pw, Wp)                           # plane columns inside x: [c_lo, c_hi)
-    c_hi = max(min(W + pw, Wp), c_lo)
+    cdef WinogradJob part
     for job in prange(jobs, nogil=True, schedule="static", num_threads=threads):
-        n0 = job // chunks * N // batches        # samples n0 <= n < n0 + ns
-        ns = (job // chunks + 1) * N // batches - n0
-        i0 = (job % chunks) * chunk_rows
-        rows_here = min(chunk_rows, TH - i0)
+        part = _winograd_job(job, N, batches, chunks, chunk_rows, TH)
+        n0, ns, i0, rows_here = part.n0, part.ns, part.i0, part.rows
         tiles = rows_here * TW
         v = &ws[threadid() * per_thread]
         z = v + 16 * v_e
         plane = z + 16 * z_e
         for n in range(n0, n0 + ns):
             at = (n - n0) * tiles
-            for c in range(C_in):                # V[:, c, at:] = B^T d B per tile
-                for row in range(2 * rows_here + 2):
-                    r = 2 * i0 - ph + row
-                    if r < 0 or r >= H:
-                        memset(plane + row * Wp, 0, Wp * sizeof(real))
-                    else:
-                        memset(plane + row * Wp, 0, c_lo * sizeof(real))
-                        memcpy(plane + row * Wp + c_lo, &x[n, c, 0, r, c_lo - pw],
-                               (c_hi - c_lo) * sizeof(real))
-                        memset(plane + row * Wp + c_hi, 0, (Wp - c_hi) * sizeof(real))
-                _winograd_input(plane, Wp, TW, tiles, v + c * T + at, v_e)
+            _winograd_sample(&x[n, 0, 0, 0, 0], C_in, H, W, 2 * i0 - ph, pw, rows_here, TW,
+                             plane, v + at, T, v_e)
             for c in range(C_out):               # Z[:, c, at:] = A g A^T per tile
                 memset(plane, 0, 4 * rows_here * TW * sizeof(real))
                 for row in range(min(2 * rows_here, Ho - 2 * i0)):
