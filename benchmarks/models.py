@@ -95,10 +95,16 @@ def _arguments(argv=None):
         args.models = "cnn" if len(args.batches) > 1 else ALL_ROWS
     elif args.models == "all":
         args.models = ALL_ROWS
+    names = [t.strip() for t in args.models.split(",") if t.strip()]
+    unknown = [name for name in names if name not in KNOWN_ROWS]
+    if unknown:
+        parser.error(f"--models: expected names from {', '.join(KNOWN_ROWS)} (or all); "
+                     f"got {', '.join(map(repr, unknown))}")
     return args
 
 
 ALL_ROWS = "mlp,cnn,resnet,autoenc,encoder"
+KNOWN_ROWS = ALL_ROWS.split(",") + ["lstm"]
 
 
 def _batch_sizes(parser, text):
