@@ -452,6 +452,36 @@ def test_winograd_weight_grad_only_on_one_thread(monkeypatch):
         np.testing.assert_allclose(gw, expected, **_tol(np.float32))
 
 
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan, 3e38])
+def test_winograd_non_finite_falls_back_to_the_direct_sum(bad, float_dtype, monkeypatch):
+    """An inf, NaN or huge value in x or dL/dy: the transforms would turn inf into NaN
+    (inf - inf) or overflow, so a result that is not all finite is computed again on
+    the GEMM path, and every output (inf, -inf, NaN, finite) is the reference's."""
+    module = compiled()
+    force_winograd(module, monkeypatch)
+    calls = spy(module, "_winograd_forward", monkeypatch)
+    rng = np.random.default_rng(16)
+    x = rng.standard_normal((2, 4, 8, 7)).astype(float_dtype)
+    w = rng.standard_normal((5, 4, 3, 3)).astype(float_dtype)
+    x[0, 1, 3, 4] = bad
+    args = ((1, 1), (1, 1), (1, 1), 1)
+    ref = _ext._reference["conv"]
+    with np.errstate(all="ignore"):
+        y = module.conv_forward(x, w, *args)
+        expected = ref.conv_forward(x, w, *args)
+        assert len(calls) == 1
+        np.testing.assert_allclose(y, expected, **_tol(float_dtype))
+        gy = rng.standard_normal(y.shape).astype(float_dtype)
+        gy[1, 2, 5, 1] = bad
+        np.testing.assert_allclose(module.conv_weight_grad(x, gy, (3, 3), *args),
+                                   ref.conv_weight_grad(x, gy, (3, 3), *args),
+                                   **_tol(float_dtype))
+        np.testing.assert_allclose(
+            module.conv_transpose_forward(gy, w, (1, 1), (1, 1), (0, 0), (1, 1), 1),
+            ref.conv_transpose_forward(gy, w, (1, 1), (1, 1), (0, 0), (1, 1), 1),
+            **_tol(float_dtype))
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize("c", [(3, 32, 32, (8, 8), (1, 1)), (2, 32, 64, (9, 7), (1, 0))],
                          ids=_winograd_id)
