@@ -23,11 +23,10 @@ log-softmax, their product, and in the backward the softmax and the difference: 
 ten passes over ``N * C`` values, the largest arrays of a language model's step). The
 row maxima and the exponentials are NumPy's ``max`` and ``exp`` on the whole array: it is vectorised for the
 machine at run time, while the C library's ``exp`` is a call per element (this kernel
-ran 3x slower than NumPy with it). The sums run in four double-precision chains; the
-backward is one multiply per element the compiler vectorises. One thread: on this
-2-core machine shared with other processes, a second OpenMP thread woken for a loop
-this short often waited for the scheduler longer than the loop ran (as the batch-norm
-kernels measured, ``_norm.pyx``).
+ran 3x slower than NumPy with it). The sums run in double-precision lanes
+(``_sums.sum_lanes``); the backward is one multiply per element the compiler vectorises.
+One thread: on this 2-core machine shared with other processes, a second OpenMP thread
+woken for a loop this short often waited for the scheduler longer than the loop ran.
 """
 import numpy as np
 
@@ -35,7 +34,7 @@ from libc.math cimport log
 from libc.stdint cimport int64_t
 
 from lucid._ext import _checks
-from lucid._ext._sums cimport sum4
+from lucid._ext._sums cimport sum_lanes
 
 __all__ = ["cross_entropy_forward", "cross_entropy_backward"]
 
@@ -56,7 +55,7 @@ cdef void _finish_row(const real* z, real* e, Py_ssize_t C, real m, int64_t t,
                       const real* weight, int64_t ignore_index, real* loss) noexcept nogil:
     """``e`` holds ``exp(z - m)``: make it the softmax, write the row's loss."""
     cdef Py_ssize_t c
-    cdef double total = sum4(e, C)
+    cdef double total = sum_lanes(e, C)
     cdef real inverse = <real>(1 / total), w_t
     inverse = 1 / total
     for c in range(C):

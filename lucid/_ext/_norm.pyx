@@ -2,7 +2,7 @@ r"""Batch normalisation kernels, compiled twin of :mod:`lucid._ext.norm`.
 
 The loop nest, for ``batch_norm_forward`` (``x`` of shape ``(N, C, L)``, ``M = N * L``)::
 
-    for c in range(C):                          # one thread (module docstring)
+    for c in range(C):                          # parallel: prange over the channels
         mean[c] = sum(x[n, c, l] for n, l) / M
         var[c] = sum((x[n, c, l] - mean[c]) ** 2 for n, l) / M
         r = 1 / sqrt(var[c] + eps)
@@ -12,7 +12,7 @@ The loop nest, for ``batch_norm_forward`` (``x`` of shape ``(N, C, L)``, ``M = N
 
 and for ``batch_norm_backward``::
 
-    for c in range(C):                          # one thread (module docstring)
+    for c in range(C):                          # parallel: prange over the channels
         r = 1 / sqrt(var[c] + eps)
         grad_bias[c] = sum(g[n, c, l] for n, l)
         grad_weight[c] = sum(g[n, c, l] * (x[n, c, l] - mean[c]) * r for n, l)
@@ -35,25 +35,32 @@ and for ``batch_norm_eval`` (evaluation mode: fixed statistics, folded per chann
 What makes it fast: a channel is worked through from its first sum to its last write
 while its values are still in the cache (NumPy's version makes seven passes over
 arrays of ``x``'s size and allocates four of them); the sums are kept in double
-precision (as exact as the reference's pairwise sums, or more), in four independent
-chains; the inner loops run over ``L`` contiguous values. One thread: measured
-forward + backward on the ResNet's shapes, one thread ran 3.5-6x faster than the
-reference (``(32, 16, 1024)`` float32: 1.9 ms against 6.6 ms), while a ``prange`` over
-the channels on two threads ran only 1.1-2x faster on the loaded machine (6.2 ms),
-its second thread waiting for a core.
+precision (as exact as the reference's pairwise sums, or more), in eight independent
+lanes that gcc turns into vector instructions (``_sums.sum_lanes``); the inner loops run over ``L``
+contiguous values. The channels are shared among the threads (``threads_for`` of the
+size of ``x``; a channel at a time, to whichever thread is free), and each channel's
+sums run in one thread in a fixed order, so the results do not depend on the thread
+count. ``docs/fast.rst`` has the measurements.
 """
 import numpy as np
 
+from cython.parallel cimport prange
 from libc.math cimport sqrt, sqrtf
 
 from lucid._ext import _checks
-from lucid._ext._sums cimport sum4
+from lucid._ext._openmp import threads_for
+from lucid._ext._sums cimport SUM_LANES, lanes_total, sum_lanes
 
 __all__ = ["batch_norm_forward", "batch_norm_backward", "batch_norm_eval"]
 
 ctypedef fused real:
     float
     double
+
+
+def _threads(x):
+    """Threads for a loop over ``x``'s channels (``_openmp.threads_for``)."""
+    return threads_for(x.size)
 
 
 cdef inline real _rstd(real var, real eps) noexcept nogil:
@@ -65,19 +72,26 @@ cdef inline real _rstd(real var, real eps) noexcept nogil:
 
 
 # [loops: batch_norm_forward]
-# The sums run four independent chains (``_sums.sum4``; the squares likewise).
+# The sums run in independent lanes (``_sums.sum_lanes``; the squares and the products
+# likewise), which gcc turns into vector instructions.
 cdef inline double _sum_squares(const real* a, Py_ssize_t n, real mu) noexcept nogil:
-    cdef double t0 = 0, t1 = 0, t2 = 0, t3 = 0, d0, d1, d2, d3
-    cdef Py_ssize_t l = 0
-    while l + 4 <= n:
-        d0 = a[l] - mu; d1 = a[l + 1] - mu; d2 = a[l + 2] - mu; d3 = a[l + 3] - mu
-        t0 += d0 * d0; t1 += d1 * d1; t2 += d2 * d2; t3 += d3 * d3
-        l += 4
-    while l < n:
-        d0 = a[l] - mu
-        t0 += d0 * d0
-        l += 1
-    return (t0 + t1) + (t2 + t3)
+    """``sum((a - mu) ** 2)``, the difference in the arrays' precision, its square and
+    the sum in double."""
+    cdef double lane[SUM_LANES]
+    cdef double d
+    cdef Py_ssize_t i = 0, k
+    for k in range(SUM_LANES):
+        lane[k] = 0
+    while i + SUM_LANES <= n:
+        for k in range(SUM_LANES):
+            d = a[i + k] - mu
+            lane[k] += d * d
+        i += SUM_LANES
+    while i < n:
+        d = a[i] - mu
+        lane[0] += d * d
+        i += 1
+    return lanes_total(lane)
 
 
 cdef void _forward_channel(const real* x, real* y, real* mean, real* var, const real* weight,
@@ -89,7 +103,7 @@ cdef void _forward_channel(const real* x, real* y, real* mean, real* var, const 
     cdef double total = 0, squares = 0
     cdef real mu, r, scale, shift
     for n in range(N):
-        total += sum4(x + (n * C + c) * L, L)
+        total += sum_lanes(x + (n * C + c) * L, L)
     mu = <real>(total / (N * L))
     for n in range(N):
         squares += _sum_squares(x + (n * C + c) * L, L, mu)
@@ -106,7 +120,7 @@ cdef void _forward_channel(const real* x, real* y, real* mean, real* var, const 
 
 
 def _forward(const real[:, :, ::1] x, real[:, :, ::1] y, real[::1] mean, real[::1] var,
-             weight, bias, double eps):
+             weight, bias, double eps, int threads):
     cdef const real[::1] w, b
     cdef const real* wp = NULL
     cdef const real* bp = NULL
@@ -117,10 +131,9 @@ def _forward(const real[:, :, ::1] x, real[:, :, ::1] y, real[::1] mean, real[::
     if bias is not None:
         b = bias
         bp = &b[0]
-    with nogil:
-        for c in range(C):
-            _forward_channel(&x[0, 0, 0], &y[0, 0, 0], &mean[0], &var[0], wp, bp, <real>eps,
-                             N, C, L, c)
+    for c in prange(C, nogil=True, schedule="dynamic", chunksize=1, num_threads=threads):
+        _forward_channel(&x[0, 0, 0], &y[0, 0, 0], &mean[0], &var[0], wp, bp, <real>eps,
+                         N, C, L, c)
 # [end loops: batch_norm_forward]
 
 
@@ -138,27 +151,29 @@ def batch_norm_forward(x, weight, bias, eps):
     mean = np.empty(x.shape[1], dtype=x.dtype)
     var = np.empty(x.shape[1], dtype=x.dtype)
     if x.size:
-        _forward(x, y, mean, var, weight, bias, float(eps))
+        _forward(x, y, mean, var, weight, bias, float(eps), _threads(x))
     return y, mean, var
 # [end kernel: batch_norm_forward]
 
 
 # [loops: batch_norm_backward]
-cdef inline void _sum_g_gxhat(const real* g, const real* x, Py_ssize_t n, real mu, real r,
-                              double* sum_g, double* sum_gx) noexcept nogil:
-    """``sum_g += sum(g)``, ``sum_gx += sum(g * (x - mu) * r)``, two chains each."""
-    cdef double a0 = 0, a1 = 0, b0 = 0, b1 = 0
-    cdef Py_ssize_t l = 0
-    while l + 2 <= n:
-        a0 += g[l]; a1 += g[l + 1]
-        b0 += g[l] * ((x[l] - mu) * r); b1 += g[l + 1] * ((x[l + 1] - mu) * r)
-        l += 2
-    while l < n:
-        a0 += g[l]
-        b0 += g[l] * ((x[l] - mu) * r)
-        l += 1
-    sum_g[0] += a0 + a1
-    sum_gx[0] += b0 + b1
+cdef inline double _sum_products(const real* g, const real* x, Py_ssize_t n, real mu,
+                                 real r) noexcept nogil:
+    """``sum(g * ((x - mu) * r))``, each product rounded in the arrays' precision (as the
+    reference rounds it), the sum in lanes (``_sums.pxd``). A loop that also summed ``g`` in
+    the same lanes was not vectorised by gcc; ``g``'s sum is a pass of its own."""
+    cdef double lane[SUM_LANES]
+    cdef Py_ssize_t i = 0, k
+    for k in range(SUM_LANES):
+        lane[k] = 0
+    while i + SUM_LANES <= n:
+        for k in range(SUM_LANES):
+            lane[k] += g[i + k] * ((x[i + k] - mu) * r)
+        i += SUM_LANES
+    while i < n:
+        lane[0] += g[i] * ((x[i] - mu) * r)
+        i += 1
+    return lanes_total(lane)
 
 
 cdef void _backward_channel(const real* g, const real* x, const real* mean, const real* var,
@@ -170,7 +185,8 @@ cdef void _backward_channel(const real* g, const real* x, const real* mean, cons
     cdef real mu = mean[c], r = _rstd(var[c], eps), xhat, scale, mean_g, mean_gx
     for n in range(N):
         start = (n * C + c) * L
-        _sum_g_gxhat(g + start, x + start, L, mu, r, &sum_g, &sum_gx)
+        sum_g += sum_lanes(g + start, L)
+        sum_gx += _sum_products(g + start, x + start, L, mu, r)
     gb[c] = <real>sum_g
     gw[c] = <real>sum_gx
     scale = r if weight == NULL else r * weight[c]
@@ -185,17 +201,16 @@ cdef void _backward_channel(const real* g, const real* x, const real* mean, cons
 
 def _backward(const real[:, :, ::1] grad, const real[:, :, ::1] x, const real[::1] mean,
               const real[::1] var, weight, double eps, real[:, :, ::1] grad_x,
-              real[::1] grad_weight, real[::1] grad_bias):
+              real[::1] grad_weight, real[::1] grad_bias, int threads):
     cdef const real[::1] w
     cdef const real* wp = NULL
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], L = x.shape[2], c
     if weight is not None:
         w = weight
         wp = &w[0]
-    with nogil:
-        for c in range(C):
-            _backward_channel(&grad[0, 0, 0], &x[0, 0, 0], &mean[0], &var[0], wp, <real>eps,
-                              &grad_x[0, 0, 0], &grad_weight[0], &grad_bias[0], N, C, L, c)
+    for c in prange(C, nogil=True, schedule="dynamic", chunksize=1, num_threads=threads):
+        _backward_channel(&grad[0, 0, 0], &x[0, 0, 0], &mean[0], &var[0], wp, <real>eps,
+                          &grad_x[0, 0, 0], &grad_weight[0], &grad_bias[0], N, C, L, c)
 # [end loops: batch_norm_backward]
 
 
@@ -215,7 +230,7 @@ def batch_norm_backward(grad, x, mean, var, weight, eps):
     grad_bias = np.zeros(x.shape[1], dtype=x.dtype)
     if x.size:
         _backward(grad, x, mean, var, weight, float(eps), grad_x, grad_weight,
-                  grad_bias)
+                  grad_bias, _threads(x))
     return grad_x, grad_weight, grad_bias
 # [end kernel: batch_norm_backward]
 

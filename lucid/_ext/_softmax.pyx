@@ -29,6 +29,8 @@ from lucid._ext import _checks
 
 from libc.math cimport NAN
 
+from lucid._ext._sums cimport sum_lanes
+
 __all__ = ["softmax_forward", "softmax_backward"]
 
 ctypedef fused real:
@@ -37,9 +39,10 @@ ctypedef fused real:
 
 
 # [loops: softmax_forward]
-# The row reductions keep four partial results (lanes c % 4) so that consecutive
-# additions or comparisons do not wait for each other: one chain through a 32-value row
-# made the first version 4x slower than NumPy.
+# The row reductions keep partial results in lanes so that consecutive additions or
+# comparisons do not wait for each other: one chain through a 32-value row made the
+# first version 4x slower than NumPy. The maximum keeps four (lanes c % 4); the sum is
+# ``_sums.sum_lanes``.
 cdef inline real _row_max(const real* x, Py_ssize_t C) noexcept nogil:
     cdef Py_ssize_t c = 0
     cdef real m0 = x[0], m1 = x[0], m2 = x[0], m3 = x[0], v0, v1, v2, v3
@@ -63,21 +66,6 @@ cdef inline real _row_max(const real* x, Py_ssize_t C) noexcept nogil:
     return NAN if nan else m0                # a NaN makes the row NaN, as NumPy's max
 
 
-cdef inline double _row_sum(const real* e, Py_ssize_t C) noexcept nogil:
-    cdef Py_ssize_t c = 0
-    cdef double s0 = 0, s1 = 0, s2 = 0, s3 = 0
-    while c + 4 <= C:
-        s0 += e[c]
-        s1 += e[c + 1]
-        s2 += e[c + 2]
-        s3 += e[c + 3]
-        c += 4
-    while c < C:
-        s0 += e[c]
-        c += 1
-    return (s0 + s1) + (s2 + s3)
-
-
 def _shift(const real[:, ::1] x, real[:, ::1] y):
     """y[n] = x[n] - max(x[n]), row by row."""
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], n, c
@@ -95,7 +83,7 @@ def _normalise(real[:, ::1] e):
     cdef real k
     with nogil:
         for n in range(N):
-            k = <real>(1.0 / _row_sum(&e[n, 0], C))
+            k = <real>(1.0 / sum_lanes(&e[n, 0], C))
             for c in range(C):
                 e[n, c] = e[n, c] * k
 # [end loops: softmax_forward]

@@ -12,7 +12,7 @@ from lucid.testing import assert_close, check_kernels, gradcheck
 from tests.conftest import torch
 
 KERNEL_FAMILIES = ("norm",)
-SHAPES = [(1, 1, 1), (2, 3, 5), (4, 2, 1), (3, 4, 37)]
+SHAPES = [(1, 1, 1), (2, 3, 5), (4, 2, 1), (3, 4, 37), (2, 3, 64)]
 
 
 def _oracle(x, g, w, b, eps):
@@ -79,6 +79,26 @@ def test_twins_agree_on_a_resnet_sized_batch():
     # to ~2.6e4): the reference's pairwise float32 sums are 1e-4 from the float64 truth
     # there, the compiled twin's double sums 3e-5 (measured), so compare to 2e-4.
     check_kernels("norm", "batch_norm_backward", g, x, mean, var, w, 1e-5, atol=2e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_results_do_not_depend_on_the_thread_count(monkeypatch, dtype):
+    """The compiled twin hands whole channels to its threads; each channel's sums run in
+    one thread in a fixed order, so one thread and every thread give the same bits."""
+    if not _ext.compiled_available("norm"):
+        pytest.skip(f"the compiled norm twin is not built; {_ext.BUILD_HINT}")
+    from lucid._ext import _norm, _openmp
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((4, 13, 1029)) * 2 + 3).astype(dtype)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    w, b = rng.standard_normal(13).astype(dtype), rng.standard_normal(13).astype(dtype)
+    results = {}
+    for threads in (1, _openmp.max_threads()):
+        monkeypatch.setattr(_norm, "_threads", lambda x, threads=threads: threads)
+        y, mean, var = _norm.batch_norm_forward(x, w, b, 1e-5)
+        results[threads] = (y, mean, var) + _norm.batch_norm_backward(g, x, mean, var, w, 1e-5)
+    for one, every in zip(results[1], results[_openmp.max_threads()]):
+        np.testing.assert_array_equal(one, every)
 
 
 @pytest.mark.torch
@@ -192,6 +212,26 @@ def test_batch_norm_eval_matches_a_loop(twin, dtype, shape, affine):
         for n in range(shape[0]):
             for l in range(shape[2]):
                 assert y[n, c, l] == dtype(x[n, c, l] * s) + t
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_results_do_not_depend_on_the_thread_count(monkeypatch, dtype):
+    """The compiled twin hands whole channels to its threads; each channel's sums run in
+    one thread in a fixed order, so one thread and every thread give the same bits."""
+    if not _ext.compiled_available("norm"):
+        pytest.skip(f"the compiled norm twin is not built; {_ext.BUILD_HINT}")
+    from lucid._ext import _norm, _openmp
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((4, 13, 1029)) * 2 + 3).astype(dtype)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    w, b = rng.standard_normal(13).astype(dtype), rng.standard_normal(13).astype(dtype)
+    results = {}
+    for threads in (1, _openmp.max_threads()):
+        monkeypatch.setattr(_norm, "_threads", lambda x, threads=threads: threads)
+        y, mean, var = _norm.batch_norm_forward(x, w, b, 1e-5)
+        results[threads] = (y, mean, var) + _norm.batch_norm_backward(g, x, mean, var, w, 1e-5)
+    for one, every in zip(results[1], results[_openmp.max_threads()]):
+        np.testing.assert_array_equal(one, every)
 
 
 @pytest.mark.torch
