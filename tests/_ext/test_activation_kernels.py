@@ -20,12 +20,15 @@ def _oracle_forward(x):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(), (0,), (7,), (3, 5, 4), (70_000,)])
+# (70_000,): five blocks of the compiled loops, the last one partial; (300_001,): enough
+# values for every thread (``_openmp.SMALL_WORK``), a partial block at the end.
+@pytest.mark.parametrize("shape", [(), (0,), (7,), (3, 5, 4), (70_000,), (300_001,)])
 def test_relu_forward_and_backward_match_a_loop(twin, dtype, shape):
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape).astype(dtype)
     if x.size > 3:
         x.reshape(-1)[:4] = [np.nan, 0.0, -0.0, np.inf]
+        x.reshape(-1)[-4:] = [np.inf, -0.0, 0.0, np.nan]
     kernels = _ext.get("activation")
     y, passes = kernels.relu_forward(x)
     y_expected, passes_expected = _oracle_forward(x)
@@ -36,6 +39,7 @@ def test_relu_forward_and_backward_match_a_loop(twin, dtype, shape):
     grad = rng.standard_normal(shape).astype(dtype)
     if grad.size > 3:
         grad.reshape(-1)[:4] = [np.inf, np.nan, np.inf, 1.0]   # blocked infinities give 0
+        grad.reshape(-1)[-4:] = [1.0, np.inf, np.nan, np.inf]
     grad_x = kernels.relu_backward(grad, passes)
     expected = np.where(passes_expected, grad, dtype(0))
     assert grad_x.dtype == dtype
