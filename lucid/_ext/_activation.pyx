@@ -18,8 +18,8 @@ What makes it fast: one pass over memory that writes the output and the mask tog
 (NumPy needs a pass for each), and no branch: the choice is a select the compiler
 vectorises, since activation signs are random and a mispredicted branch per element
 made a first version 10x slower than NumPy. The ReLU loops run over blocks of
-``BLOCK`` values shared among the threads (``threads_for`` of the size: one thread
-below ``SMALL_WORK`` values). An earlier measurement on a busier machine found that
+``BLOCK`` values shared among the threads, from about a million values on
+(``_relu_threads``). An earlier measurement on a busier machine found that
 waking a second thread right after a BLAS call cost more than the loop; on the homework
 CNN's training step (2 threads) the ReLU's share went from 3.3 to 2.1 ms
 (``docs/fast.rst``).
@@ -45,6 +45,15 @@ ctypedef fused real:
 # and ran 10x slower).
 cdef enum:
     BLOCK = 1 << 14
+
+
+def _relu_threads(n):
+    """Threads for a ReLU loop over ``n`` values: a value is a quarter of a unit of
+    ``threads_for``'s work. Waking the second thread costs about 0.08 ms here, as long
+    as one thread takes for 2**18 values; two threads paid from about 2**20 values on
+    (measured 1 against 2 threads: 524288 values 0.20 against 0.26 ms, 1048576 values
+    0.36 against 0.32 ms, 1605632 values 0.54 against 0.40 ms)."""
+    return threads_for(n // 4)
 
 
 cdef inline Py_ssize_t _blocks(Py_ssize_t n) noexcept nogil:
@@ -111,7 +120,7 @@ def relu_forward(x):
     passes = np.empty(x.shape, dtype=np.bool_)
     flat_x, flat_y = x.reshape(-1), y.reshape(-1)
     flat_m = passes.reshape(-1).view(np.uint8)
-    _relu_forward(flat_x, flat_y, flat_m, threads_for(x.size))
+    _relu_forward(flat_x, flat_y, flat_m, _relu_threads(x.size))
     return y, passes
 # [end kernel: relu_forward]
 
@@ -126,7 +135,7 @@ def relu_backward(grad, passes):
     _checks.relu_backward(grad, passes)
     grad_x = np.empty_like(grad)
     flat_m = passes.reshape(-1).view(np.uint8)
-    _relu_backward(grad.reshape(-1), flat_m, grad_x.reshape(-1), threads_for(grad.size))
+    _relu_backward(grad.reshape(-1), flat_m, grad_x.reshape(-1), _relu_threads(grad.size))
     return grad_x
 # [end kernel: relu_backward]
 

@@ -20,9 +20,8 @@ def _oracle_forward(x):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-# (70_000,): five blocks of the compiled loops, the last one partial; (300_001,): enough
-# values for every thread (``_openmp.SMALL_WORK``), a partial block at the end.
-@pytest.mark.parametrize("shape", [(), (0,), (7,), (3, 5, 4), (70_000,), (300_001,)])
+# (70_000,): five blocks of the compiled loops, the last one partial.
+@pytest.mark.parametrize("shape", [(), (0,), (7,), (3, 5, 4), (70_000,)])
 def test_relu_forward_and_backward_match_a_loop(twin, dtype, shape):
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape).astype(dtype)
@@ -44,6 +43,29 @@ def test_relu_forward_and_backward_match_a_loop(twin, dtype, shape):
     expected = np.where(passes_expected, grad, dtype(0))
     assert grad_x.dtype == dtype
     np.testing.assert_array_equal(grad_x, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_relu_on_every_thread_matches_a_loop(monkeypatch, dtype):
+    """The compiled loops share blocks among the threads only from about a million
+    values (``_relu_threads``); forced onto every thread, 300,001 values (a partial last
+    block, NaN, signed zeros and infinities at both ends) give the loop's results."""
+    if not _ext.compiled_available("activation"):
+        pytest.skip(f"the compiled activation twin is not built; {_ext.BUILD_HINT}")
+    from lucid._ext import _activation, _openmp
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(300_001).astype(dtype)
+    x[:4], x[-4:] = [np.nan, 0.0, -0.0, np.inf], [np.inf, -0.0, 0.0, np.nan]
+    grad = rng.standard_normal(x.shape).astype(dtype)
+    grad[-4:] = [1.0, np.inf, np.nan, np.inf]
+    y_expected, passes_expected = _oracle_forward(x)
+    for threads in {1, _openmp.max_threads()}:
+        monkeypatch.setattr(_activation, "_relu_threads", lambda n, t=threads: t)
+        y, passes = _activation.relu_forward(x)
+        np.testing.assert_array_equal(y, y_expected)
+        np.testing.assert_array_equal(passes, passes_expected)
+        np.testing.assert_array_equal(_activation.relu_backward(grad, passes),
+                                      np.where(passes_expected, grad, dtype(0)))
 
 
 def test_twins_agree_on_a_large_array():
