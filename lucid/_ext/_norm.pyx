@@ -33,14 +33,15 @@ and for ``batch_norm_eval`` (evaluation mode: fixed statistics, folded per chann
                 y[n, c, l] = x[n, c, l] * scale[c] + shift[c]
 
 What makes it fast: a channel is worked through from its first sum to its last write
-while its values are still in the cache (NumPy's version makes seven passes over
-arrays of ``x``'s size and allocates four of them); the sums are kept in double
-precision (as exact as the reference's pairwise sums, or more), in eight independent
-lanes that gcc turns into vector instructions (``_sums.sum_lanes``); the inner loops run over ``L``
-contiguous values. The channels are shared among the threads (``threads_for`` of the
-size of ``x``; a channel at a time, to whichever thread is free), and each channel's
-sums run in one thread in a fixed order, so the results do not depend on the thread
-count. ``docs/fast.rst`` has the measurements.
+while its values are still in the cache (NumPy's version makes seven passes over arrays
+of ``x``'s size and allocates four of them), and all of its cache lines are asked for
+before its first pass (``_prefetch_channel``); the sums are kept in double precision
+(as exact as the reference's pairwise sums, or more), in eight independent lanes that
+gcc turns into vector instructions (``_sums.sum_lanes``); the inner loops run over
+``L`` contiguous values. The channels are shared among the threads (``threads_for`` of
+the size of ``x``; a channel at a time, to whichever thread is free), and each
+channel's sums run in one thread in a fixed order, so the results do not depend on the
+thread count. ``docs/fast.rst`` has the measurements.
 """
 import numpy as np
 
@@ -56,6 +57,37 @@ __all__ = ["batch_norm_forward", "batch_norm_backward", "batch_norm_eval"]
 ctypedef fused real:
     float
     double
+
+
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define lucid_prefetch(address) __builtin_prefetch(address)
+    #else
+    #define lucid_prefetch(address) ((void)0)
+    #endif
+    """
+    void lucid_prefetch(const void* address) nogil
+
+
+cdef inline void _prefetch_channel(const real* a, Py_ssize_t N, Py_ssize_t C, Py_ssize_t L,
+                                   Py_ssize_t c) noexcept nogil:
+    """Ask the memory for every cache line of channel ``c`` of ``a`` (N, C, L) at once.
+
+    A channel is ``N`` rows of ``L`` values, ``C * L`` values apart: at the ResNet's
+    ``(32, 64, 64)`` 32 rows of four cache lines. The hardware prefetcher does not follow
+    streams that short, so the first pass over a channel that came from memory waited
+    for one row after another; asked for all at once, the rows arrive together. Inside
+    the ResNet's training step, batch norm's backward went from 4.3 to 3.3 ms per step
+    and its forward from 3.2 to 2.8 ms (``docs/fast.rst``)."""
+    cdef Py_ssize_t n, offset
+    cdef const char* row
+    for n in range(N):
+        row = <const char*>(a + (n * C + c) * L)
+        offset = 0
+        while offset < L * <Py_ssize_t>sizeof(real):
+            lucid_prefetch(row + offset)
+            offset += 64                     # a cache line
 
 
 def _threads(x):
@@ -102,6 +134,7 @@ cdef void _forward_channel(const real* x, real* y, real* mean, real* var, const 
     cdef real* out
     cdef double total = 0, squares = 0
     cdef real mu, r, scale, shift
+    _prefetch_channel(x, N, C, L, c)
     for n in range(N):
         total += sum_lanes(x + (n * C + c) * L, L)
     mu = <real>(total / (N * L))
@@ -183,6 +216,8 @@ cdef void _backward_channel(const real* g, const real* x, const real* mean, cons
     cdef Py_ssize_t n, l, start
     cdef double sum_g = 0, sum_gx = 0
     cdef real mu = mean[c], r = _rstd(var[c], eps), xhat, scale, mean_g, mean_gx
+    _prefetch_channel(g, N, C, L, c)
+    _prefetch_channel(x, N, C, L, c)
     for n in range(N):
         start = (n * C + c) * L
         sum_g += sum_lanes(g + start, L)
