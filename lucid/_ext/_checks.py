@@ -167,6 +167,16 @@ def conv_forward(x, w, stride, padding, dilation, groups):
     return _output(fn, [conv_output_size(*a) for a in zip(S, K, s, p, dil)], "output")
 
 
+def conv_bias(fn, bias, w):
+    """``bias`` holds one value per output channel of the weight ``w`` (its axis 0), in
+    ``w``'s dtype."""
+    array(fn, "bias", bias, ndim=(1,))
+    same_dtype(fn, "bias", bias, "w", w)
+    if bias.shape[0] != w.shape[0]:
+        raise ValueError(f"{fn}: bias must have one value per output channel "
+                         f"(C_out = w.shape[0] = {w.shape[0]}), got shape {bias.shape}")
+
+
 def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups):
     fn = "conv_weight_grad"
     d = _spatial(x, fn, "x")

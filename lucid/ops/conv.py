@@ -24,6 +24,9 @@ bias gradient (both)                    ``dL/dy`` summed over N and every spatia
 A conv_transpose's backward runs ``conv_forward`` and ``conv_weight_grad`` on the same
 ``dL/dy``; where the active twin offers the private fused ``_transpose_grads`` (the
 compiled twin: it unfolds ``dL/dy`` once for both), it is called instead of the two.
+Likewise a convolution with a bias calls the private ``_conv_forward_biased`` where the
+active twin has it (the compiled twin adds the bias to each block of output while it
+is in the cache); elsewhere ``conv_forward``, then ``y += b`` in NumPy.
 
 These Functions take checked arguments (tuples of ints, one per spatial axis) and
 never validate: :mod:`lucid.nn.functional.conv` does that first. Arrays handed to a
@@ -94,9 +97,14 @@ class Conv(Function):
         ctx.x_shape = x.shape
         ctx.has_bias = b is not None
         ctx.x, ctx.w = x, w
-        y = _ext.get("conv").conv_forward(x, w, stride, padding, dilation, groups)
-        if b is not None:
-            y += _bias_shape(b, d)
+        kernels = _ext.get("conv")
+        biased = getattr(kernels, "_conv_forward_biased", None)  # the bias added in the kernel
+        if b is not None and biased is not None and b.dtype == x.dtype:
+            y = biased(x, w, _c(b.reshape(-1)), stride, padding, dilation, groups)
+        else:
+            y = kernels.conv_forward(x, w, stride, padding, dilation, groups)
+            if b is not None:
+                y += _bias_shape(b, d)
         return y[0] if unbatched else y
 
     @staticmethod

@@ -459,6 +459,56 @@ def test_compiled_agrees_with_reference(compiled_path, float_dtype, seed):
     check_kernels("conv", "fold", cols, c["S"], c["K"], c["s"], c["p"], c["dil"], **tol)
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_biased_forward_is_forward_plus_bias(compiled_path, float_dtype, seed):
+    """The compiled twin's private ``_conv_forward_biased`` (the op layer's call for a
+    convolution with a bias) adds the bias where each path writes its output: the
+    result is ``conv_forward + bias`` bit for bit on every path, and the reference's
+    convolution plus the bias within float tolerance. Even seeds are 2-d 3x3 stride-1
+    geometries, which the ``winograd`` path takes."""
+    compiled = _ext._compiled["conv"]
+    rng = np.random.default_rng(900 + seed)
+    if seed % 2 == 0:
+        c = dict(N=int(rng.integers(1, 5)), C_in_g=int(rng.integers(1, 6)),
+                 C_out_g=int(rng.integers(1, 6)), G=1, K=(3, 3), s=(1, 1), dil=(1, 1),
+                 S=tuple(int(v) for v in rng.integers(1, 12, size=2)))
+        c["p"] = tuple(int(rng.integers(1, 3)) for _ in range(2))
+    else:
+        c = random_config(rng, max_channels=6)
+        c["N"] = int(rng.integers(1, 6))
+    x, w = make_conv(rng, c, float_dtype)
+    b = (rng.standard_normal(w.shape[0]) * 3).astype(float_dtype)
+    args = (c["s"], c["p"], c["dil"], c["G"])
+    got = compiled._conv_forward_biased(x, w, b, *args)
+    plain = compiled.conv_forward(x, w, *args)
+    channel = (-1,) + (1,) * (x.ndim - 2)
+    np.testing.assert_array_equal(got, plain + b.reshape(channel))
+    scale = np.abs(_scale_conv(x, w, c)).max() + np.abs(b).max() + 1
+    expected = _ext._reference["conv"].conv_forward(x, w, *args) + b.reshape(channel)
+    np.testing.assert_allclose(got, expected,
+                               rtol=1e-5 if float_dtype == np.float32 else 1e-12,
+                               atol=64 * np.finfo(float_dtype).eps * scale)
+
+
+@pytest.mark.parametrize("change, error, words", [
+    (lambda b: b[:-1], ValueError, "one value per output channel"),
+    (lambda b: b.reshape(1, -1), ValueError, "must have 1 dimensions"),
+    (lambda b: b.astype(np.float64), TypeError, "must have the dtype of w"),
+    (lambda b: list(b), TypeError, "must be a NumPy array"),
+    (lambda b: np.repeat(b, 2)[::2], ValueError, "C-contiguous"),
+])
+def test_biased_forward_rejects_a_bad_bias(change, error, words):
+    if not _ext.compiled_available("conv"):
+        pytest.skip(BUILD)
+    compiled = _ext._compiled["conv"]
+    x = np.ones((2, 3, 5, 5), np.float32)
+    w = np.ones((4, 3, 3, 3), np.float32)
+    b = np.zeros(4, np.float32)
+    with pytest.raises(error, match=words) as info:
+        compiled._conv_forward_biased(x, w, change(b), (1, 1), (1, 1), (1, 1), 1)
+    assert "bias" in str(info.value)
+
+
 def random_gemm_config(rng):
     """A geometry for the compiled twin's GEMM path: strides 1 and 2 mixed per axis
     (stride 1 with an output as wide as the input takes im2col's block copy), padding

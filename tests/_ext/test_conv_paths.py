@@ -44,9 +44,9 @@ def spy(module, name, monkeypatch):
     calls = []
     real = getattr(module, name)
 
-    def counted(*args):
+    def counted(*args, **kwargs):
         calls.append(args)
-        return real(*args)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(module, name, counted)
     return calls
@@ -213,6 +213,11 @@ def test_tiled_forward_matches_reference(c, float_dtype, monkeypatch):
     O = module.conv_forward(x, w, *args).shape[2:]
     W = O[-1]
     assert calls and calls[-1][-1] == max(1, c[-1] // W)
+    # with a bias, added to each tile after its product: conv + bias, bit for bit
+    b = np.random.default_rng(6).standard_normal(w.shape[0]).astype(float_dtype)
+    np.testing.assert_array_equal(
+        module._conv_forward_biased(x, w, b, *args),
+        module.conv_forward(x, w, *args) + b.reshape((-1,) + (1,) * len(O)))
 
 
 @pytest.mark.parametrize("c", TILE_CASES, ids=_tile_id)
