@@ -41,7 +41,14 @@ class _Proxy:
         for name in _ext._reference[family].__all__:
             setattr(self, name, profiler._timed(family, name, getattr(module, name)))
 
-    def __getattr__(self, name):                     # anything else: the twin's own
+    def __getattr__(self, name):
+        # Anything else: the twin's own, except its private fused entry points (the
+        # compiled conv twin's ``_transpose_grads``, ``_conv_forward_biased``...), which
+        # the ops take only where the active twin has them. Hidden here, the ops call the
+        # contract's kernels instead (the same values), which are timed and which
+        # compare() can replay on both twins.
+        if name.startswith("_"):
+            raise AttributeError(f"{self.__name__} has no private attribute {name!r}")
         return getattr(self._module, name)
 
 
@@ -68,7 +75,11 @@ class profile:
     (their forward, and their node's backward in ``backward()``; an op's time includes
     its kernels') and the kernels, by family and function. The share is of the block's
     wall-clock time. :meth:`compare` replays the recorded kernel calls on the reference
-    and the compiled twin and shows the speed-up per family.
+    and the compiled twin and shows the speed-up per family. Inside the block the ops
+    call the kernels of the families' contracts only: where the compiled twin has a
+    private fused entry point (a convolution's bias added inside the kernel, a
+    conv_transpose's two gradients from one im2col) the op takes the contract's kernels
+    instead, the same values, so the block may run slightly slower than without it.
 
     Parameters
     ----------

@@ -167,14 +167,14 @@ def conv_forward(x, w, stride, padding, dilation, groups):
     return _output(fn, [conv_output_size(*a) for a in zip(S, K, s, p, dil)], "output")
 
 
-def conv_bias(fn, bias, w):
-    """``bias`` holds one value per output channel of the weight ``w`` (its axis 0), in
+def conv_bias(fn, bias, w, C_out):
+    """``bias`` holds one value per output channel (``C_out`` of them), in the weight
     ``w``'s dtype."""
     array(fn, "bias", bias, ndim=(1,))
     same_dtype(fn, "bias", bias, "w", w)
-    if bias.shape[0] != w.shape[0]:
+    if bias.shape[0] != C_out:
         raise ValueError(f"{fn}: bias must have one value per output channel "
-                         f"(C_out = w.shape[0] = {w.shape[0]}), got shape {bias.shape}")
+                         f"(C_out = {C_out}), got shape {bias.shape}")
 
 
 def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups):

@@ -783,11 +783,14 @@ cdef void _sample_conv(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
 # [loops: conv_transpose_forward]
 cdef void _sample_conv_transpose(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
                                  real[:, :, :, :, ::1] y, real[::1] ws, Geometry g,
-                                 Py_ssize_t groups, int threads):
+                                 Py_ssize_t groups, const real* bias, int threads):
+    # With a ``bias`` (not NULL), bias[c] is added to output plane c right after col2im
+    # wrote it, while it is in the cache.
     cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], C_out = y.shape[1]
     cdef Py_ssize_t KK = g.K[0] * g.K[1] * g.K[2]
     cdef Py_ssize_t L = g.window[0] * g.window[1] * g.window[2]
     cdef Py_ssize_t R = C_out * KK, rows_g = R // groups, C_in_g = C_in // groups
+    cdef Py_ssize_t plane = g.image[0] * g.image[1] * g.image[2]
     cdef Py_ssize_t n, c, gi
     cdef real* cols
     for n in prange(N, nogil=True, schedule="static", num_threads=threads):
@@ -797,6 +800,8 @@ cdef void _sample_conv_transpose(const real[:, :, :, :, ::1] x, const real[:, ::
                   &x[n, gi * C_in_g, 0, 0, 0], L, 0, cols + gi * rows_g * L, L)
         for c in range(C_out):
             _col2im_channel(cols + c * KK * L, L, &y[n, c, 0, 0, 0], &g)
+            if bias != NULL:
+                _add_constant(&y[n, c, 0, 0, 0], plane, bias[c])
 # [end loops: conv_transpose_forward]
 
 
@@ -1230,8 +1235,14 @@ def _run_sample_conv(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
 
 def _run_sample_conv_transpose(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
                                real[:, :, :, :, ::1] y, real[::1] ws, geo,
-                               Py_ssize_t groups):
-    _sample_conv_transpose(x, w, y, ws, _geometry(geo), groups, <int> _SAMPLE_THREADS)
+                               Py_ssize_t groups, bias=None):
+    cdef const real[::1] b
+    cdef const real* bp = NULL
+    if bias is not None:
+        b = bias
+        assert b.shape[0] == y.shape[1], "a bias value per output channel"
+        bp = &b[0]
+    _sample_conv_transpose(x, w, y, ws, _geometry(geo), groups, bp, <int> _SAMPLE_THREADS)
 
 
 def _run_sample_weight_grad(const real[:, :, :, :, ::1] x, const real[:, :, :, :, ::1] gy,
@@ -1674,6 +1685,19 @@ def _transpose_grads(grad_y, x, w, stride, padding, dilation, groups):
     return grad_x, grad_w
 
 
+def _conv_transpose_forward_biased(x, w, bias, stride, padding, output_padding, dilation,
+                                   groups):
+    """``conv_transpose_forward(x, w, ...) + bias`` (``bias`` of shape ``(C_out,)``),
+    bit for bit, as :func:`_conv_forward_biased` for the convolution: the per-sample
+    path adds the bias to each output plane right after col2im wrote it. Private to
+    the compiled twin; the op layer calls it where the active twin has it."""
+    _checks.conv_transpose_forward(x, w, stride, padding, output_padding, dilation,
+                                   groups)
+    _checks.conv_bias("_conv_transpose_forward_biased", bias, w, w.shape[1] * groups)
+    return _transpose_forward(x, w, stride, padding, output_padding, dilation, groups,
+                              bias)
+
+
 def _conv_forward_biased(x, w, bias, stride, padding, dilation, groups):
     """``conv_forward(x, w, ...) + bias``, the bias (shape ``(C_out,)``, ``x``'s dtype)
     added to each output channel: the same values as the two steps, bit for bit (each
@@ -1686,7 +1710,7 @@ def _conv_forward_biased(x, w, bias, stride, padding, dilation, groups):
     14)``: 0.23-0.37 ms, 8-10% of the forward; ``docs/fast.rst``).
     """
     _checks.conv_forward(x, w, stride, padding, dilation, groups)
-    _checks.conv_bias("_conv_forward_biased", bias, w)
+    _checks.conv_bias("_conv_forward_biased", bias, w, w.shape[0])
     return _forward(x, w, stride, padding, dilation, groups, None, bias)
 
 
@@ -1755,6 +1779,14 @@ def conv_transpose_forward(x, w, stride, padding, output_padding, dilation, grou
     """
     _checks.conv_transpose_forward(x, w, stride, padding, output_padding, dilation,
                                    groups)
+    return _transpose_forward(x, w, stride, padding, output_padding, dilation, groups)
+# [end kernel: conv_transpose_forward]
+
+
+def _transpose_forward(x, w, stride, padding, output_padding, dilation, groups, bias=None):
+    """conv_transpose_forward, plus ``bias`` (one value per output channel) when given:
+    the per-sample path adds it to each output plane right after col2im wrote it, the
+    flipped convolution as :func:`_forward` does, the others in one pass at the end."""
     N, C_in = x.shape[:2]
     C_out_g = w.shape[1]
     K = w.shape[2:]
@@ -1773,17 +1805,17 @@ def conv_transpose_forward(x, w, stride, padding, output_padding, dilation, grou
     if path == "direct":
         _run_direct_conv_transpose(as_5d(x), as_5d(w), as_5d(y), geo, groups,
                                    threads_for(x.size * rows_g))
-        return y
+        return _plus_bias(y, bias)
     flipped = _as_flipped_conv(stride, padding, output_padding, dilation, K, C_in, C_out,
                                groups)
     if flipped is not None:                 # stride 1: a conv, no col2im (_as_flipped_conv)
         return _forward(x, _flipped_weight(w, groups), (1,) * len(K), flipped, dilation,
-                        groups, None)
+                        groups, None, bias)
     if path == "per-sample":
         ws = _workspace("cols", (_SAMPLE_THREADS * groups * rows_g * L,), x.dtype)
         with _blas.one_thread():
             _run_sample_conv_transpose(as_5d(x), w.reshape(C_in, -1), as_5d(y), ws, geo,
-                                       groups)
+                                       groups, bias=bias)
         return y
     w_t = w.reshape(groups, C_in_g, rows_g).transpose(0, 2, 1)
     nb = _chunk(N, groups * rows_g * L)
@@ -1794,8 +1826,7 @@ def conv_transpose_forward(x, w, stride, padding, output_padding, dilation, grou
             cols = _workspace("cols", (groups * rows_g, nc, L), x.dtype)
             np.matmul(w_t, xs, out=cols.reshape(groups, rows_g, nc * L))
             _run_col2im(cols.transpose(1, 0, 2), as_5d(y), n0, geo, _GEMM_THREADS)
-    return y
-# [end kernel: conv_transpose_forward]
+    return _plus_bias(y, bias)
 
 
 # [kernel: unfold]

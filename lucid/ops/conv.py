@@ -24,9 +24,10 @@ bias gradient (both)                    ``dL/dy`` summed over N and every spatia
 A conv_transpose's backward runs ``conv_forward`` and ``conv_weight_grad`` on the same
 ``dL/dy``; where the active twin offers the private fused ``_transpose_grads`` (the
 compiled twin: it unfolds ``dL/dy`` once for both), it is called instead of the two.
-Likewise a convolution with a bias calls the private ``_conv_forward_biased`` where the
-active twin has it (the compiled twin adds the bias to each block of output while it
-is in the cache); elsewhere ``conv_forward``, then ``y += b`` in NumPy.
+Likewise a convolution (a conv_transpose) with a bias calls the private
+``_conv_forward_biased`` (``_conv_transpose_forward_biased``) where the active twin has
+it (the compiled twin adds the bias to each block of output while it is in the cache);
+elsewhere ``conv_forward`` (``conv_transpose_forward``), then ``y += b`` in NumPy.
 
 These Functions take checked arguments (tuples of ints, one per spatial axis) and
 never validate: :mod:`lucid.nn.functional.conv` does that first. Arrays handed to a
@@ -169,10 +170,16 @@ class ConvTranspose(Function):
         ctx.unbatched, ctx.x_shape = unbatched, x.shape
         ctx.has_bias = b is not None
         ctx.x, ctx.w = x, w
-        y = _ext.get("conv").conv_transpose_forward(x, w, stride, padding, output_padding,
-                                                    dilation, groups)
-        if b is not None:
-            y += _bias_shape(b, d)
+        kernels = _ext.get("conv")
+        biased = getattr(kernels, "_conv_transpose_forward_biased", None)
+        if b is not None and biased is not None and b.dtype == x.dtype:
+            y = biased(x, w, _c(b.reshape(-1)), stride, padding, output_padding, dilation,
+                       groups)
+        else:
+            y = kernels.conv_transpose_forward(x, w, stride, padding, output_padding,
+                                               dilation, groups)
+            if b is not None:
+                y += _bias_shape(b, d)
         return y[0] if unbatched else y
 
     @staticmethod

@@ -490,6 +490,35 @@ def test_biased_forward_is_forward_plus_bias(compiled_path, float_dtype, seed):
                                atol=64 * np.finfo(float_dtype).eps * scale)
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_biased_transpose_is_transpose_plus_bias(compiled_path, float_dtype, seed):
+    """``_conv_transpose_forward_biased``, likewise: ``conv_transpose_forward + bias``
+    bit for bit on every path (odd seeds have stride 1, run as the flipped convolution
+    where the channels allow), the reference's plus the bias within tolerance."""
+    compiled = _ext._compiled["conv"]
+    rng = np.random.default_rng(950 + seed)
+    while True:
+        c = random_config(rng, transpose=True, max_channels=6)
+        if seed % 2:
+            c["s"], c["op"] = (1,) * c["d"], (0,) * c["d"]
+        if min(conv_transpose_output_size(*a) for a in zip(c["S"], c["K"], c["s"], c["p"],
+                                                           c["op"], c["dil"])) >= 1:
+            break
+    c["N"] = int(rng.integers(1, 6))
+    x, w = make_transpose(rng, c, float_dtype)
+    b = (rng.standard_normal(w.shape[1] * c["G"]) * 3).astype(float_dtype)
+    args = (c["s"], c["p"], c["op"], c["dil"], c["G"])
+    got = compiled._conv_transpose_forward_biased(x, w, b, *args)
+    plain = compiled.conv_transpose_forward(x, w, *args)
+    channel = (-1,) + (1,) * (x.ndim - 2)
+    np.testing.assert_array_equal(got, plain + b.reshape(channel))
+    expected = _ext._reference["conv"].conv_transpose_forward(x, w, *args) + b.reshape(channel)
+    scale = np.abs(expected).max() + 1
+    np.testing.assert_allclose(got, expected,
+                               rtol=1e-5 if float_dtype == np.float32 else 1e-12,
+                               atol=64 * np.finfo(float_dtype).eps * scale)
+
+
 @pytest.mark.parametrize("change, error, words", [
     (lambda b: b[:-1], ValueError, "one value per output channel"),
     (lambda b: b.reshape(1, -1), ValueError, "must have 1 dimensions"),
@@ -506,6 +535,11 @@ def test_biased_forward_rejects_a_bad_bias(change, error, words):
     b = np.zeros(4, np.float32)
     with pytest.raises(error, match=words) as info:
         compiled._conv_forward_biased(x, w, change(b), (1, 1), (1, 1), (1, 1), 1)
+    assert "bias" in str(info.value)
+    wt = np.ones((3, 2, 3, 3), np.float32)       # conv_transpose: C_out = 2 * groups
+    with pytest.raises(error, match=words) as info:
+        compiled._conv_transpose_forward_biased(x, wt, change(np.zeros(2, np.float32)),
+                                                (1, 1), (1, 1), (0, 0), (1, 1), 1)
     assert "bias" in str(info.value)
 
 
