@@ -1185,6 +1185,16 @@ cdef void _winograd_weight_back(const real[:, :, ::1] du, real[:, :, :, ::1] gw)
 # [end loops: conv_weight_grad]
 
 
+cdef const real* _bias_pointer(const real[::1] bias, Py_ssize_t C_out) except? NULL:
+    """Where the loops read the bias: NULL for none (``bias`` None), else the address of
+    its ``C_out`` values (checked here, before any loop runs; the array stays alive
+    with the caller's reference)."""
+    if bias is None:
+        return NULL
+    assert bias.shape[0] == C_out, "a bias value per output channel"
+    return &bias[0]
+
+
 # ----------------------------------------------------------------------------------
 # The loop functions on plain arrays. Each takes typed memoryviews of the fused type
 # ``real``: Cython picks the float or double specialisation from the arrays' dtype (the
@@ -1222,27 +1232,16 @@ def _run_col2im(const real[:, :, :] cols, real[:, :, :, :, ::1] y, Py_ssize_t n0
 
 def _run_sample_conv(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
                      real[:, :, :, :, ::1] y, real[::1] ws, real[::1] full, geo,
-                     Py_ssize_t groups, Py_ssize_t tile_rows, bias=None):
-    cdef const real[::1] b
-    cdef const real* bp = NULL
-    if bias is not None:
-        b = bias
-        assert b.shape[0] == y.shape[1], "a bias value per output channel"
-        bp = &b[0]
-    _sample_conv(x, w, y, ws, full, _geometry(geo), groups, tile_rows, bp,
-                 <int> _SAMPLE_THREADS)
+                     Py_ssize_t groups, Py_ssize_t tile_rows, const real[::1] bias=None):
+    _sample_conv(x, w, y, ws, full, _geometry(geo), groups, tile_rows,
+                 _bias_pointer(bias, y.shape[1]), <int> _SAMPLE_THREADS)
 
 
 def _run_sample_conv_transpose(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
                                real[:, :, :, :, ::1] y, real[::1] ws, geo,
-                               Py_ssize_t groups, bias=None):
-    cdef const real[::1] b
-    cdef const real* bp = NULL
-    if bias is not None:
-        b = bias
-        assert b.shape[0] == y.shape[1], "a bias value per output channel"
-        bp = &b[0]
-    _sample_conv_transpose(x, w, y, ws, _geometry(geo), groups, bp, <int> _SAMPLE_THREADS)
+                               Py_ssize_t groups, const real[::1] bias=None):
+    _sample_conv_transpose(x, w, y, ws, _geometry(geo), groups,
+                           _bias_pointer(bias, y.shape[1]), <int> _SAMPLE_THREADS)
 
 
 def _run_sample_weight_grad(const real[:, :, :, :, ::1] x, const real[:, :, :, :, ::1] gy,
@@ -1283,16 +1282,12 @@ def _run_winograd_weight_back(const real[:, :, ::1] du, real[:, :, :, ::1] gw):
 
 def _run_winograd_conv(const real[:, :, :, :, ::1] x, const real[:, :, ::1] u,
                        real[:, :, :, :, ::1] y, real[::1] ws, Py_ssize_t ph, Py_ssize_t pw,
-                       Py_ssize_t batches, Py_ssize_t chunk_rows, int threads, bias=None):
-    cdef const real[::1] b
-    cdef const real* bp = NULL
+                       Py_ssize_t batches, Py_ssize_t chunk_rows, int threads,
+                       const real[::1] bias=None):
     _check_winograd(x, y, ws, batches, chunk_rows, threads, "winograd conv")
     assert u.shape[0] == 16 and u.shape[1] == y.shape[1] and u.shape[2] == x.shape[1]
-    if bias is not None:
-        b = bias
-        assert b.shape[0] == y.shape[1], "a bias value per output channel"
-        bp = &b[0]
-    _winograd_conv(x, u, y, ws, ph, pw, batches, chunk_rows, bp, threads)
+    _winograd_conv(x, u, y, ws, ph, pw, batches, chunk_rows,
+                   _bias_pointer(bias, y.shape[1]), threads)
 
 
 # ----------------------------------------------------------------------------------

@@ -214,26 +214,6 @@ def test_batch_norm_eval_matches_a_loop(twin, dtype, shape, affine):
                 assert y[n, c, l] == dtype(x[n, c, l] * s) + t
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_compiled_results_do_not_depend_on_the_thread_count(monkeypatch, dtype):
-    """The compiled twin hands whole channels to its threads; each channel's sums run in
-    one thread in a fixed order, so one thread and every thread give the same bits."""
-    if not _ext.compiled_available("norm"):
-        pytest.skip(f"the compiled norm twin is not built; {_ext.BUILD_HINT}")
-    from lucid._ext import _norm, _openmp
-    rng = np.random.default_rng(3)
-    x = (rng.standard_normal((4, 13, 1029)) * 2 + 3).astype(dtype)
-    g = rng.standard_normal(x.shape).astype(dtype)
-    w, b = rng.standard_normal(13).astype(dtype), rng.standard_normal(13).astype(dtype)
-    results = {}
-    for threads in (1, _openmp.max_threads()):
-        monkeypatch.setattr(_norm, "_threads", lambda x, threads=threads: threads)
-        y, mean, var = _norm.batch_norm_forward(x, w, b, 1e-5)
-        results[threads] = (y, mean, var) + _norm.batch_norm_backward(g, x, mean, var, w, 1e-5)
-    for one, every in zip(results[1], results[_openmp.max_threads()]):
-        np.testing.assert_array_equal(one, every)
-
-
 @pytest.mark.torch
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(8, 3), (4, 3, 7), (2, 5, 6, 6)])
