@@ -21,7 +21,7 @@ made a first version 10x slower than NumPy. The ReLU loops run over blocks of
 ``BLOCK`` values shared among the threads, from about a million values on
 (``_relu_threads``). An earlier measurement on a busier machine found that
 waking a second thread right after a BLAS call cost more than the loop; on the homework
-CNN's training step (2 threads) the ReLU's share went from 3.3 to 2.1 ms
+CNN's training step (2 threads) the ReLU's share went from 3.3 to 2.2-2.5 ms
 (``docs/fast.rst``).
 """
 import numpy as np
