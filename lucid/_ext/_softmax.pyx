@@ -2,34 +2,37 @@ r"""Softmax kernels, compiled twin of :mod:`lucid._ext.softmax`.
 
 The loop nest, for ``softmax_forward`` (``x`` seen as rows of length ``C``)::
 
-    for n in range(N):
+    for n in range(N):                          # parallel over rows (threads_for)
         m = max(x[n, :])
-        s = 0
         for c in range(C):
-            y[n, c] = exp(x[n, c] - m);  s += y[n, c]
+            y[n, c] = exp(x[n, c] - m)              # _exp.pxd's vectorised exp
+        s = sum(y[n, c] for c in range(C))          # in double, in lanes
         for c in range(C):
             y[n, c] *= 1 / s
 
 and for ``softmax_backward``::
 
-    for n in range(N):
+    for n in range(N):                          # parallel over rows (threads_for)
         d = sum(grad[n, c] * y[n, c] for c in range(C))
         for c in range(C):
             grad_x[n, c] = y[n, c] * (grad[n, c] - d)
 
-What makes it fast: each row is read from memory once and stays in the L1 cache for
-its second and third look (a row of attention scores is a few dozen values), where
-NumPy makes five passes over the whole array with a temporary for each; the sums add
-in double precision. It runs on one thread (the row loops are memory-bound and short;
-see ``_activation.pyx`` for what waking a second thread right after a BLAS call costs).
+What makes it fast: each row is read from memory once and stays in the cache for its
+second and third look, where NumPy makes five passes over the whole array with a
+temporary for each; the sums add in double precision. The exponentials are
+``_exp.pxd``'s, vectorised inside the row loop (NumPy's exp needed a pass of its own
+over the whole array, outside any parallel loop). Rows are shared among the threads
+from ``threads_for``'s threshold on; each row is computed by one thread, so the bits do
+not depend on the thread count.
 """
 import numpy as np
 
 from lucid._ext import _checks
 
-from libc.math cimport NAN
+from cython.parallel cimport prange
 
-from lucid._ext._sums cimport sum_lanes
+from lucid._ext._exp cimport exp_row
+from lucid._ext._openmp import threads_for
 
 __all__ = ["softmax_forward", "softmax_backward"]
 
@@ -39,53 +42,20 @@ ctypedef fused real:
 
 
 # [loops: softmax_forward]
-# The row reductions keep partial results in lanes so that consecutive additions or
-# comparisons do not wait for each other: one chain through a 32-value row made the
-# first version 4x slower than NumPy. The maximum keeps four (lanes c % 4); the sum is
-# ``_sums.sum_lanes``.
-cdef inline real _row_max(const real* x, Py_ssize_t C) noexcept nogil:
-    cdef Py_ssize_t c = 0
-    cdef real m0 = x[0], m1 = x[0], m2 = x[0], m3 = x[0], v0, v1, v2, v3
-    cdef bint nan = False
-    while c + 4 <= C:
-        v0, v1, v2, v3 = x[c], x[c + 1], x[c + 2], x[c + 3]
-        m0 = v0 if v0 > m0 else m0           # selects, no jumps
-        m1 = v1 if v1 > m1 else m1
-        m2 = v2 if v2 > m2 else m2
-        m3 = v3 if v3 > m3 else m3
-        nan = nan | (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3)
-        c += 4
-    while c < C:
-        v0 = x[c]
-        m0 = v0 if v0 > m0 else m0
-        nan = nan | (v0 != v0)
-        c += 1
-    m0 = m1 if m1 > m0 else m0
-    m2 = m3 if m3 > m2 else m2
-    m0 = m2 if m2 > m0 else m0
-    return NAN if nan else m0                # a NaN makes the row NaN, as NumPy's max
+cdef void _softmax_row(const real* x, real* y, Py_ssize_t C) noexcept nogil:
+    """y = exp(x - max(x)) / sum(exp(x - max(x))) for one row (read from memory once:
+    the max, the exponentials and the scaling each look at the row in the cache)."""
+    cdef Py_ssize_t c
+    cdef real m, k
+    k = <real>(1.0 / exp_row(x, y, C, &m))
+    for c in range(C):
+        y[c] = y[c] * k
 
 
-def _shift(const real[:, ::1] x, real[:, ::1] y):
-    """y[n] = x[n] - max(x[n]), row by row."""
-    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], n, c
-    cdef real m
-    with nogil:
-        for n in range(N):
-            m = _row_max(&x[n, 0], C)
-            for c in range(C):
-                y[n, c] = x[n, c] - m
-
-
-def _normalise(real[:, ::1] e):
-    """e[n] /= sum(e[n]), row by row (the sum in double)."""
-    cdef Py_ssize_t N = e.shape[0], C = e.shape[1], n, c
-    cdef real k
-    with nogil:
-        for n in range(N):
-            k = <real>(1.0 / sum_lanes(&e[n, 0], C))
-            for c in range(C):
-                e[n, c] = e[n, c] * k
+def _forward(const real[:, ::1] x, real[:, ::1] y, int threads):
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], n
+    for n in prange(N, nogil=True, schedule="static", num_threads=threads):
+        _softmax_row(&x[n, 0], &y[n, 0], C)
 # [end loops: softmax_forward]
 
 
@@ -105,14 +75,19 @@ cdef inline double _row_dot(const real* a, const real* b, Py_ssize_t C) noexcept
     return (s0 + s1) + (s2 + s3)
 
 
-def _backward(const real[:, ::1] y, const real[:, ::1] grad, real[:, ::1] grad_x):
-    cdef Py_ssize_t N = y.shape[0], C = y.shape[1], n, c
-    cdef real d
-    with nogil:
-        for n in range(N):
-            d = <real>_row_dot(&grad[n, 0], &y[n, 0], C)
-            for c in range(C):
-                grad_x[n, c] = y[n, c] * (grad[n, c] - d)
+cdef void _backward_row(const real* y, const real* grad, real* grad_x,
+                        Py_ssize_t C) noexcept nogil:
+    cdef Py_ssize_t c
+    cdef real d = <real>_row_dot(grad, y, C)
+    for c in range(C):
+        grad_x[c] = y[c] * (grad[c] - d)
+
+
+def _backward(const real[:, ::1] y, const real[:, ::1] grad, real[:, ::1] grad_x,
+              int threads):
+    cdef Py_ssize_t N = y.shape[0], C = y.shape[1], n
+    for n in prange(N, nogil=True, schedule="static", num_threads=threads):
+        _backward_row(&y[n, 0], &grad[n, 0], &grad_x[n, 0], C)
 # [end loops: softmax_backward]
 
 
@@ -132,10 +107,7 @@ def softmax_forward(x):
     _checks.softmax_forward(x)
     y = np.empty_like(x)
     if x.size:
-        rows = _as_rows(y)
-        _shift(_as_rows(x), rows)
-        np.exp(y, out=y)                 # NumPy's vectorised exp: 4x the C library's
-        _normalise(rows)
+        _forward(_as_rows(x), _as_rows(y), threads_for(x.size))
     return y
 # [end kernel: softmax_forward]
 
@@ -150,6 +122,6 @@ def softmax_backward(y, grad):
     _checks.softmax_backward(y, grad)
     grad_x = np.empty_like(y)
     if y.size:
-        _backward(_as_rows(y), _as_rows(grad), _as_rows(grad_x))
+        _backward(_as_rows(y), _as_rows(grad), _as_rows(grad_x), threads_for(y.size))
     return grad_x
 # [end kernel: softmax_backward]

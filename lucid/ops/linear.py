@@ -50,10 +50,14 @@ class Linear(Function):
         x, w = ctx.x, ctx.w
         need_x, need_w, need_b = ctx.needs_input_grad
         g2 = grad.reshape(-1, w.shape[0])
+        db = g2.sum(axis=0) if need_b else None
+        if (need_x or need_w) and not g2.flags.c_contiguous:
+            # a broadcast gradient (from ``y.sum().backward()``, strides 0): BLAS cannot
+            # walk it, and NumPy would copy it on one thread for each product
+            g2 = np.ascontiguousarray(g2)
         with product_threads(2 * x.size * w.shape[0]):
             dx = (g2 @ w).reshape(x.shape) if need_x else None
             dw = g2.T @ x.reshape(-1, w.shape[1]) if need_w else None
-        db = g2.sum(axis=0) if need_b else None
         return dx, dw, db
 # [end exercise: linear]
 

@@ -81,6 +81,27 @@ def test_twins_agree_on_a_language_model_batch():
     check_kernels("loss", "cross_entropy_backward", p, t, None, -100, coef)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_results_do_not_depend_on_the_thread_count(monkeypatch, dtype):
+    """The compiled twin hands whole rows to its threads, so one thread and every thread
+    give the same bits."""
+    if not _ext.compiled_available("loss"):
+        pytest.skip(f"the compiled loss twin is not built; {_ext.BUILD_HINT}")
+    from lucid._ext import _loss, _openmp
+    rng = np.random.default_rng(5)
+    z = (rng.standard_normal((301, 1037)) * 3).astype(dtype)
+    t = rng.integers(0, 1037, size=301).astype(np.int64)
+    t[::7] = -100
+    coef = rng.standard_normal(301).astype(dtype)
+    results = {}
+    for threads in (1, _openmp.max_threads()):
+        monkeypatch.setattr(_loss, "threads_for", lambda work, threads=threads: threads)
+        loss, p = _loss.cross_entropy_forward(z, t, None, -100)
+        results[threads] = (loss, p, _loss.cross_entropy_backward(p, t, None, -100, coef))
+    for one, every in zip(results[1], results[_openmp.max_threads()]):
+        np.testing.assert_array_equal(one, every)
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])

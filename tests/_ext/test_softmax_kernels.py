@@ -72,6 +72,44 @@ def test_large_and_special_values(twin, dtype):
     np.testing.assert_array_equal(y[3], [0.5, 0.0, 0.5, 0.0])
 
 
+def test_exponentials_are_accurate_over_the_whole_float32_range(twin):
+    """A row whose maximum is 0 and whose other scores run down to -110 (below e^-104
+    every float32 exponential rounds to 0): each softmax value is exp(x) / S. The
+    compiled twin computes exp itself (``_exp.pxd``: a reduction by ln 2, a polynomial,
+    the exponent's bits); its error must stay within a few roundings of the truth,
+    including the subnormal results of the last 16 units of the range."""
+    rng = np.random.default_rng(7)
+    x = np.concatenate([[0.0], np.linspace(-110, 0, 200001), rng.uniform(-104, -87, 5000),
+                        -rng.random(5000) * 1e-3]).astype(np.float32)
+    y = _ext.get("softmax").softmax_forward(x)
+    exact = np.exp(x.astype(np.float64))
+    exact /= exact.sum()
+    # a few float32 roundings: exp, the sum (the reference twin's in float32), 1 / S, the
+    # product; measured 2.5 units of 2**-24 (compiled) and 4.0 (reference). A subnormal
+    # result has only its absolute spacing 2**-149 to keep (measured 1.2 and 1.6 of it).
+    np.testing.assert_allclose(y, exact, rtol=8 * 2.0 ** -24, atol=4 * 2.0 ** -149)
+    assert (y[x < -104] == 0).all() and (y[x > -87] > 0).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_results_do_not_depend_on_the_thread_count(monkeypatch, dtype):
+    """The compiled twin hands whole rows to its threads, so one thread and every thread
+    give the same bits."""
+    if not _ext.compiled_available("softmax"):
+        pytest.skip(f"the compiled softmax twin is not built; {_ext.BUILD_HINT}")
+    from lucid._ext import _openmp, _softmax
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal((301, 1037)) * 3).astype(dtype)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    results = {}
+    for threads in (1, _openmp.max_threads()):
+        monkeypatch.setattr(_softmax, "threads_for", lambda work, threads=threads: threads)
+        y = _softmax.softmax_forward(x)
+        results[threads] = (y, _softmax.softmax_backward(y, g))
+    for one, every in zip(results[1], results[_openmp.max_threads()]):
+        np.testing.assert_array_equal(one, every)
+
+
 def test_twins_agree_on_attention_scores():
     """A training step's worth of attention rows (batch 128, 4 heads, 32 queries)."""
     if not _ext.compiled_available("softmax"):
