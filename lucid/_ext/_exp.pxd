@@ -27,14 +27,15 @@
 # units in the last place; NaN stays NaN, -inf gives 0, and x above 88.72 gives inf.
 #
 # The float32 row function (the max, the exponentials and their sum, in C) is compiled
-# three times by gcc on x86-64 Linux (target_clones):
-# for AVX-512, for AVX2 and for the baseline (SSE2), and the loader picks the one the
-# processor runs. Measured on a row in the L1 cache: 0.40-0.46 ns per value with
-# AVX-512 (NumPy's exp: 0.45), 1.7 ns with SSE2. The clones with fused multiply-add can
-# differ from the baseline in the last bit. Elsewhere (other compilers, other
-# processors) there is one build for the baseline. The SSE2 loop is vectorised only
-# because setup.py passes -fno-trapping-math (the selects of the range clamps: without
-# it gcc must assume a comparison may trap, and keeps a branch per element).
+# three times by gcc on x86-64 Linux (target_clones): for AVX-512, for AVX2 and for the
+# baseline (SSE2), and the loader picks the one the processor runs. Measured on a row of
+# 10,000 values in the cache, per value: exp alone 0.40-0.46 ns with AVX-512 (NumPy's
+# exp: 0.45) and 1.7 ns with SSE2; the whole row function 0.54 ns (AVX-512), 1.0 ns
+# (AVX2), 2.3 ns (SSE2). The clones with fused multiply-add can differ from the baseline
+# in the last bit. Elsewhere (other compilers, other processors) there is one build for
+# the baseline. The SSE2 loop is vectorised only because setup.py passes
+# -fno-trapping-math (the selects of the range clamps: without it gcc must assume a
+# comparison may trap, and keeps a branch per element).
 #
 # Only float32 has this path; a float64 row calls the C library's exp per value (float64
 # is what gradcheck runs, not what a model trains in), with _sums' max and sum.

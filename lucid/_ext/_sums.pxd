@@ -40,12 +40,12 @@ cdef inline double sum_lanes(const floating_t* a, Py_ssize_t n) noexcept nogil:
 
 
 # The largest of a[0:n] (n >= 1), in MAX_LANES running maxima (lane k sees a[k],
-# a[k + MAX_LANES], ...) that the compiler turns into vector max instructions: one chain
-# through a 32-value row made the softmax's first version 4x slower than NumPy. A
-# comparison with NaN is false, so a NaN value is passed over (unless it is a[0]): the
-# softmax and cross-entropy rows, the callers, still come out all NaN, from the NaN
-# that exp(a - max) gives at that value and spreads through the sum. (A NaN check per
-# value kept the loop scalar: 1.2 ns per value, a third of the cross-entropy row.)
+# a[k + MAX_LANES], ...), so that a comparison does not wait for the one before: one
+# chain through a 32-value row made the softmax's first version 4x slower than NumPy.
+# A comparison with NaN is false, so a NaN value is passed over (unless it is a[0]): the
+# softmax and cross-entropy rows, the callers (float64 rows; float32 rows have _exp.pxd's
+# C loop), still come out all NaN, from the NaN that exp(a - max) gives at that value
+# and spreads through the sum.
 cdef enum:
     MAX_LANES = 16
 
