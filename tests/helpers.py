@@ -1,5 +1,9 @@
-"""Test helpers: compare a lucid op with its torch twin, values and gradients."""
+"""Test helpers: compare a lucid op with its torch twin, values and gradients; check that
+a compiled twin's results do not depend on its thread count."""
+import importlib
+
 import numpy as np
+import pytest
 
 import lucid
 from lucid.testing import assert_close, gradcheck
@@ -32,4 +36,33 @@ def torch_parity(lucid_fn, torch_fn, arrays, grad=True, rtol=None, atol=None, ou
     return lo
 
 
-__all__ = ["torch_parity", "assert_close", "gradcheck", "torch"]
+def assert_same_bits_on_any_thread_count(monkeypatch, family, rule, run):
+    """Call ``run(module)`` (the compiled twin ``lucid._ext._<family>``; it returns a
+    tuple of arrays) with the module's thread rule, its function ``rule``, forced to one
+    thread and then to every thread: the results must be the same bits. Skips when the
+    compiled twin is not built."""
+    from lucid import _ext
+    from lucid._ext import _openmp
+
+    if not _ext.compiled_available(family):
+        pytest.skip(f"the compiled {family} twin is not built; {_ext.BUILD_HINT}")
+    module = importlib.import_module(f"lucid._ext._{family}")
+    results, asked = [], []
+
+    def forced(threads):
+        def rule_forced(*_):
+            asked.append(threads)
+            return threads
+        return rule_forced
+
+    for threads in (1, _openmp.max_threads()):
+        monkeypatch.setattr(module, rule, forced(threads))
+        results.append(run(module))
+    # the kernels must have asked the rule, or the two runs compared nothing
+    assert set(asked) == {1, _openmp.max_threads()}, f"{family}.{rule} was not asked"
+    for one, every in zip(*results):
+        np.testing.assert_array_equal(one, every)
+
+
+__all__ = ["torch_parity", "assert_close", "gradcheck", "torch",
+           "assert_same_bits_on_any_thread_count"]

@@ -11,6 +11,7 @@ from lucid import _ext
 from lucid.testing import assert_close, check_kernels, gradcheck
 
 from tests.conftest import torch
+from tests.helpers import assert_same_bits_on_any_thread_count
 
 KERNEL_FAMILIES = ("loss",)
 
@@ -85,21 +86,17 @@ def test_twins_agree_on_a_language_model_batch():
 def test_compiled_results_do_not_depend_on_the_thread_count(monkeypatch, dtype):
     """The compiled twin hands whole rows to its threads, so one thread and every thread
     give the same bits."""
-    if not _ext.compiled_available("loss"):
-        pytest.skip(f"the compiled loss twin is not built; {_ext.BUILD_HINT}")
-    from lucid._ext import _loss, _openmp
     rng = np.random.default_rng(5)
     z = (rng.standard_normal((301, 1037)) * 3).astype(dtype)
     t = rng.integers(0, 1037, size=301).astype(np.int64)
     t[::7] = -100
     coef = rng.standard_normal(301).astype(dtype)
-    results = {}
-    for threads in (1, _openmp.max_threads()):
-        monkeypatch.setattr(_loss, "threads_for", lambda work, threads=threads: threads)
-        loss, p = _loss.cross_entropy_forward(z, t, None, -100)
-        results[threads] = (loss, p, _loss.cross_entropy_backward(p, t, None, -100, coef))
-    for one, every in zip(results[1], results[_openmp.max_threads()]):
-        np.testing.assert_array_equal(one, every)
+
+    def run(kernels):
+        loss, p = kernels.cross_entropy_forward(z, t, None, -100)
+        return loss, p, kernels.cross_entropy_backward(p, t, None, -100, coef)
+
+    assert_same_bits_on_any_thread_count(monkeypatch, "loss", "threads_for", run)
 
 
 @pytest.mark.torch

@@ -10,6 +10,7 @@ from lucid import _ext
 from lucid.testing import assert_close, check_kernels, gradcheck
 
 from tests.conftest import torch
+from tests.helpers import assert_same_bits_on_any_thread_count
 
 KERNEL_FAMILIES = ("norm",)
 SHAPES = [(1, 1, 1), (2, 3, 5), (4, 2, 1), (3, 4, 37), (2, 3, 64)]
@@ -85,20 +86,16 @@ def test_twins_agree_on_a_resnet_sized_batch():
 def test_compiled_results_do_not_depend_on_the_thread_count(monkeypatch, dtype):
     """The compiled twin hands whole channels to its threads; each channel's sums run in
     one thread in a fixed order, so one thread and every thread give the same bits."""
-    if not _ext.compiled_available("norm"):
-        pytest.skip(f"the compiled norm twin is not built; {_ext.BUILD_HINT}")
-    from lucid._ext import _norm, _openmp
     rng = np.random.default_rng(3)
     x = (rng.standard_normal((4, 13, 1029)) * 2 + 3).astype(dtype)
     g = rng.standard_normal(x.shape).astype(dtype)
     w, b = rng.standard_normal(13).astype(dtype), rng.standard_normal(13).astype(dtype)
-    results = {}
-    for threads in (1, _openmp.max_threads()):
-        monkeypatch.setattr(_norm, "_threads", lambda x, threads=threads: threads)
-        y, mean, var = _norm.batch_norm_forward(x, w, b, 1e-5)
-        results[threads] = (y, mean, var) + _norm.batch_norm_backward(g, x, mean, var, w, 1e-5)
-    for one, every in zip(results[1], results[_openmp.max_threads()]):
-        np.testing.assert_array_equal(one, every)
+
+    def run(kernels):
+        y, mean, var = kernels.batch_norm_forward(x, w, b, 1e-5)
+        return (y, mean, var) + kernels.batch_norm_backward(g, x, mean, var, w, 1e-5)
+
+    assert_same_bits_on_any_thread_count(monkeypatch, "norm", "_threads", run)
 
 
 @pytest.mark.torch

@@ -11,6 +11,7 @@ from lucid import _ext
 from lucid.testing import assert_close, check_kernels, gradcheck
 
 from tests.conftest import torch
+from tests.helpers import assert_same_bits_on_any_thread_count
 
 KERNEL_FAMILIES = ("softmax",)
 
@@ -95,19 +96,15 @@ def test_exponentials_are_accurate_over_the_whole_float32_range(twin):
 def test_compiled_results_do_not_depend_on_the_thread_count(monkeypatch, dtype):
     """The compiled twin hands whole rows to its threads, so one thread and every thread
     give the same bits."""
-    if not _ext.compiled_available("softmax"):
-        pytest.skip(f"the compiled softmax twin is not built; {_ext.BUILD_HINT}")
-    from lucid._ext import _openmp, _softmax
     rng = np.random.default_rng(4)
     x = (rng.standard_normal((301, 1037)) * 3).astype(dtype)
     g = rng.standard_normal(x.shape).astype(dtype)
-    results = {}
-    for threads in (1, _openmp.max_threads()):
-        monkeypatch.setattr(_softmax, "threads_for", lambda work, threads=threads: threads)
-        y = _softmax.softmax_forward(x)
-        results[threads] = (y, _softmax.softmax_backward(y, g))
-    for one, every in zip(results[1], results[_openmp.max_threads()]):
-        np.testing.assert_array_equal(one, every)
+
+    def run(kernels):
+        y = kernels.softmax_forward(x)
+        return y, kernels.softmax_backward(y, g)
+
+    assert_same_bits_on_any_thread_count(monkeypatch, "softmax", "threads_for", run)
 
 
 def test_twins_agree_on_attention_scores():
