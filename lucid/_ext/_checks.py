@@ -30,7 +30,7 @@ __all__ = [
     "conv_forward", "conv_weight_grad", "conv_transpose_forward", "unfold", "fold",
     "max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward",
     "scatter_add", "relu_forward", "relu_backward", "erf", "softmax_forward",
-    "softmax_backward",
+    "softmax_backward", "log_softmax_forward", "log_softmax_backward",
     "batch_norm_forward", "batch_norm_backward", "cross_entropy_forward",
     "cross_entropy_backward", "sgd_step", "adam_step",
 ]
@@ -367,12 +367,19 @@ def softmax_forward(x):
     _rows("softmax_forward", "x", x)
 
 
-def softmax_backward(y, grad):
-    fn = "softmax_backward"
+def softmax_backward(y, grad, fn="softmax_backward"):
     _rows(fn, "y", y)
     _rows(fn, "grad", grad)
     same_dtype(fn, "grad", grad, "y", y)
     shape_is(fn, "grad", grad, y.shape)
+
+
+def log_softmax_forward(x):
+    _rows("_log_softmax_forward", "x", x)
+
+
+def log_softmax_backward(y, grad):
+    softmax_backward(y, grad, fn="_log_softmax_backward")
 
 
 # ------------------------------------------------------------------ norm family

@@ -1,6 +1,7 @@
 # The exponentials of a row of scores shifted by its maximum, e[i] = exp(z[i] - max(z)),
 # and their sum: the first half of a softmax, for the compiled twins whose rows are
-# softmaxes (softmax, cross-entropy). cimported: compiled into
+# softmaxes (softmax, log-softmax, cross-entropy); and the log-softmax's backward row,
+# whose exponentials are the softmax. cimported: compiled into
 # each module that uses it.
 #
 # Why not the C library's exp: it is a function call per element that the compiler
@@ -112,8 +113,25 @@ cdef extern from *:
         *shift = m;
         return total;
     }
+
+    /* The log-softmax's gradient along a row of its output y: gx = g - exp(y) sum(g),
+       the sum in double. */
+    LUCID_CLONES
+    static void lucid_log_softmax_grad_row_f(const float* y, const float* g, float* gx,
+                                             ptrdiff_t n) {
+        double total = 0;
+        float s;
+        #pragma omp simd reduction(+:total)
+        for (ptrdiff_t i = 0; i < n; i++)
+            total += g[i];
+        s = (float)total;
+        for (ptrdiff_t i = 0; i < n; i++)
+            gx[i] = g[i] - lucid_expf(y[i]) * s;
+    }
     """
     double lucid_exp_row_f(const float* z, float* e, Py_ssize_t n, float* shift) noexcept nogil
+    void lucid_log_softmax_grad_row_f(const float* y, const float* g, float* gx,
+                                      Py_ssize_t n) noexcept nogil
 
 
 # e[0:n] = exp(z[0:n] - m) with m = max(z[0:n]) (n >= 1): returns sum(e) in double and
@@ -130,3 +148,17 @@ cdef inline double exp_row(const exp_real* z, exp_real* e, Py_ssize_t n,
             e[i] = exp(z[i] - m)
         shift[0] = m
         return sum_lanes(e, n)
+
+
+# gx[0:n] = g[0:n] - exp(y[0:n]) * sum(g[0:n]): the log-softmax's backward along a row of
+# its output y (exp(y) is the softmax), the sum in double.
+cdef inline void log_softmax_grad_row(const exp_real* y, const exp_real* g, exp_real* gx,
+                                      Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef exp_real s
+    if exp_real is float:
+        lucid_log_softmax_grad_row_f(y, g, gx, n)
+    else:
+        s = <exp_real>sum_lanes(g, n)
+        for i in range(n):
+            gx[i] = g[i] - exp(y[i]) * s

@@ -31,9 +31,14 @@ from lucid._ext import _checks
 
 from cython.parallel cimport prange
 
-from lucid._ext._exp cimport exp_row
+from libc.math cimport log
+
+from lucid._ext._exp cimport exp_row, log_softmax_grad_row
 from lucid._ext._openmp import threads_for
 
+# The contract (what a plugged-in softmax module provides). The log-softmax entry points
+# below are private: the op layer calls them where the active twin has them, and runs
+# its NumPy formula otherwise (lucid/ops/activation.py).
 __all__ = ["softmax_forward", "softmax_backward"]
 
 ctypedef fused real:
@@ -125,3 +130,60 @@ def softmax_backward(y, grad):
         _backward(_as_rows(y), _as_rows(grad), _as_rows(grad_x), threads_for(y.size))
     return grad_x
 # [end kernel: softmax_backward]
+
+
+# [loops: _log_softmax_forward]
+cdef void _log_softmax_row(const real* x, real* y, Py_ssize_t C) noexcept nogil:
+    """y = (x - m) - log(sum(exp(x - m))) for one row, m = max(x); the exponentials go
+    to y first (the row's scratch), then y is overwritten."""
+    cdef Py_ssize_t c
+    cdef real m, log_total
+    log_total = <real>log(exp_row(x, y, C, &m))
+    for c in range(C):
+        y[c] = (x[c] - m) - log_total
+
+
+def _log_forward(const real[:, ::1] x, real[:, ::1] y, int threads):
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], n
+    for n in prange(N, nogil=True, schedule="static", num_threads=threads):
+        _log_softmax_row(&x[n, 0], &y[n, 0], C)
+# [end loops: _log_softmax_forward]
+
+
+# [kernel: _log_softmax_forward]
+def _log_softmax_forward(x):
+    """The log-softmax of every row (the last axis) of ``x``, one row at a time::
+
+        for n in range(N):
+            m = max(x[n]);  y[n] = (x[n] - m) - log(sum(exp(x[n] - m)))
+    """
+    _checks.log_softmax_forward(x)
+    y = np.empty_like(x)
+    if x.size:
+        _log_forward(_as_rows(x), _as_rows(y), threads_for(x.size))
+    return y
+# [end kernel: _log_softmax_forward]
+
+
+# [loops: _log_softmax_backward]
+def _log_backward(const real[:, ::1] y, const real[:, ::1] grad, real[:, ::1] grad_x,
+                  int threads):
+    cdef Py_ssize_t N = y.shape[0], C = y.shape[1], n
+    for n in prange(N, nogil=True, schedule="static", num_threads=threads):
+        log_softmax_grad_row(&y[n, 0], &grad[n, 0], &grad_x[n, 0], C)   # _exp.pxd
+# [end loops: _log_softmax_backward]
+
+
+# [kernel: _log_softmax_backward]
+def _log_softmax_backward(y, grad):
+    """``grad - exp(y) * sum(grad)`` along every row, one row at a time::
+
+        for n in range(N):
+            grad_x[n] = grad[n] - exp(y[n]) * sum(grad[n])
+    """
+    _checks.log_softmax_backward(y, grad)
+    grad_x = np.empty_like(y)
+    if y.size:
+        _log_backward(_as_rows(y), _as_rows(grad), _as_rows(grad_x), threads_for(y.size))
+    return grad_x
+# [end kernel: _log_softmax_backward]

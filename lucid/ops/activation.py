@@ -232,14 +232,27 @@ class LogSoftmax(Function):
 
     Backward (:math:`\partial y_i/\partial x_j = \delta_{ij} - \mathrm{softmax}_j`):
     :math:`\partial L/\partial x_j = g_j - e^{y_j} \sum_i g_i`.
+
+    Where the active ``softmax`` twin has the private row kernels
+    ``_log_softmax_forward`` / ``_log_softmax_backward`` (the compiled twin: one pass per
+    row, on every thread) they run, with ``axis`` moved last as for :class:`Softmax`;
+    otherwise the NumPy formulas here (:func:`log_softmax_array`) do.
     """
 
     @staticmethod
     def forward(ctx, x, axis):
-        y = log_softmax_array(x, axis)
-        ctx.y, ctx.axis = y, axis
-        return y
+        kernels = _ext.get("softmax")
+        rows_kernel = getattr(kernels, "_log_softmax_forward", None)
+        ctx.axis, ctx.backward_kernel = axis, getattr(kernels, "_log_softmax_backward", None)
+        if rows_kernel is None or ctx.backward_kernel is None:
+            ctx.y, ctx.backward_kernel = log_softmax_array(x, axis), None
+            return ctx.y
+        ctx.y = rows_kernel(_rows(x, axis))
+        return _unrows(ctx.y, axis, x.shape)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad - np.exp(ctx.y) * np.sum(grad, axis=ctx.axis, keepdims=True)
+        if ctx.backward_kernel is None:
+            return grad - np.exp(ctx.y) * np.sum(grad, axis=ctx.axis, keepdims=True)
+        grad_x = ctx.backward_kernel(ctx.y, _rows(grad, ctx.axis))
+        return _unrows(grad_x, ctx.axis, grad.shape)

@@ -102,7 +102,8 @@ def test_compiled_results_do_not_depend_on_the_thread_count(monkeypatch, dtype):
 
     def run(kernels):
         y = kernels.softmax_forward(x)
-        return y, kernels.softmax_backward(y, g)
+        log_y = kernels._log_softmax_forward(x)
+        return y, kernels.softmax_backward(y, g), log_y, kernels._log_softmax_backward(log_y, g)
 
     assert_same_bits_on_any_thread_count(monkeypatch, "softmax", "threads_for", run)
 
@@ -157,6 +158,85 @@ def test_softmax_matches_torch(twin, dtype, shape, axis):
     assert_close(lx.grad, tx.grad.numpy())
 
 
+# ------------------------------------------------------------------ log-softmax rows
+def _compiled_softmax():
+    """The compiled twin, whose private row kernels ``F.log_softmax`` runs on (the
+    reference twin has none: the op's NumPy formula runs there, tested through the op)."""
+    if not _ext.compiled_available("softmax"):
+        pytest.skip(f"the compiled softmax twin is not built; {_ext.BUILD_HINT}")
+    from lucid._ext import _softmax
+    return _softmax
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1,), (7,), (3, 5), (2, 3, 4, 9), (0, 4), (5, 0),
+                                   (257, 33), (3, 2000)])
+def test_log_softmax_kernels_match_a_loop(dtype, shape):
+    kernels = _compiled_softmax()
+    rng = np.random.default_rng(6)
+    x = (rng.standard_normal(shape) * 4).astype(dtype)
+    if x.ndim == 2 and x.shape[1] == 2000:
+        x[0] = np.linspace(-110, 0, 2000)             # exponentials down to 0
+    y = kernels._log_softmax_forward(x)
+    g = rng.standard_normal(shape).astype(dtype)
+    grad_x = kernels._log_softmax_backward(y, g)
+    for got in (y, grad_x):
+        assert got.dtype == dtype and got.shape == x.shape
+    if not x.size:
+        return
+    p = _oracle(x)
+    tol = dict(rtol=2e-6, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(y, np.log(p), **tol)
+    g64 = g.astype(np.float64)
+    expected = g64 - p * g64.sum(axis=-1, keepdims=True)
+    np.testing.assert_allclose(grad_x, expected, rtol=10 * tol["rtol"], atol=10 * tol["atol"])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_log_softmax_special_values(dtype):
+    """As the NumPy formula: a NaN anywhere, a row of -inf or a +inf make the row NaN; a
+    -inf beside finite scores gives -inf (its gradient 0 from its side)."""
+    kernels = _compiled_softmax()
+    x = np.array([[1000.0, 0.0, -1000.0, 1.0],
+                  [1.0, np.nan, 2.0, 3.0],
+                  [-np.inf, -np.inf, -np.inf, -np.inf],
+                  [0.0, -np.inf, 0.0, -np.inf],
+                  [np.inf, 1.0, 2.0, 3.0]], dtype=dtype)
+    y = kernels._log_softmax_forward(x)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shifted = x - x.max(axis=-1, keepdims=True)
+        expected = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    np.testing.assert_allclose(y, expected, rtol=1e-6)       # NaN where NumPy has NaN
+    g = np.ones_like(x)
+    grad_x = kernels._log_softmax_backward(y, g)
+    np.testing.assert_allclose(grad_x[3], [-1, 1, -1, 1], rtol=1e-6)
+    assert np.isnan(grad_x[1:3]).all() and np.isnan(grad_x[4]).all()
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1, None])
+def test_log_softmax_op_on_the_kernels_matches_its_numpy_formula(monkeypatch, axis):
+    """F.log_softmax on the compiled row kernels and on the op's NumPy formula (what the
+    reference twin runs) give the same values and gradients."""
+    compiled, called = _compiled_softmax(), []
+    for name in ("_log_softmax_forward", "_log_softmax_backward"):
+        kernel = getattr(compiled, name)
+        monkeypatch.setattr(compiled, name,
+                            lambda *a, kernel=kernel, name=name: called.append(name) or kernel(*a))
+    rng = np.random.default_rng(8)
+    x = (rng.standard_normal((4, 6, 5)) * 3).astype(np.float32)
+    seed = rng.standard_normal(x.shape).astype(np.float32)
+    results = []
+    for kind in ("compiled", "reference"):
+        with lucid.kernels.use(kind, "softmax"):
+            lx = lucid.Tensor(x, requires_grad=True)
+            out = F.log_softmax(lx, axis=axis)
+            out.backward(seed)
+            results.append((out.data, lx.grad))
+    assert called == ["_log_softmax_forward", "_log_softmax_backward"]   # the kernels ran
+    for got, want in zip(*results):
+        assert_close(got, want)
+
+
 # ------------------------------------------------------------------ bad input
 def _escaped(words):
     return words.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")
@@ -186,3 +266,25 @@ def test_softmax_forward_rejects_bad_input(twin, x, error, words):
 def test_softmax_backward_rejects_bad_input(twin, y, grad, error, words):
     with pytest.raises(error, match="softmax_backward: " + _escaped(words)):
         _ext.get("softmax").softmax_backward(y, grad)
+
+
+@pytest.mark.parametrize("x, error, words", [
+    (X.tolist(), TypeError, "x must be a NumPy array"),
+    (X.astype(np.int32), TypeError, "x must be float32 or float64"),
+    (np.ones((), np.float32), ValueError, "x must have at least 1 axis"),
+    (X[:, ::2], ValueError, "x must be C-contiguous"),
+])
+def test_log_softmax_forward_rejects_bad_input(x, error, words):
+    with pytest.raises(error, match="_log_softmax_forward: " + _escaped(words)):
+        _compiled_softmax()._log_softmax_forward(x)
+
+
+@pytest.mark.parametrize("y, grad, error, words", [
+    (X, X[:2], ValueError, "grad must have shape (3, 4)"),
+    (X, X.astype(np.float64), TypeError, "grad must have the dtype of y (float32)"),
+    (X, None, TypeError, "grad must be a NumPy array"),
+    (X.T, X.T, ValueError, "y must be C-contiguous"),
+])
+def test_log_softmax_backward_rejects_bad_input(y, grad, error, words):
+    with pytest.raises(error, match="_log_softmax_backward: " + _escaped(words)):
+        _compiled_softmax()._log_softmax_backward(y, grad)
