@@ -36,9 +36,9 @@ from libc.math cimport log
 from lucid._ext._exp cimport exp_row, log_softmax_grad_row
 from lucid._ext._openmp import threads_for
 
-# The contract (what a plugged-in softmax module provides). The log-softmax entry points
-# below are private: the op layer calls them where the active twin has them, and runs
-# its NumPy formula otherwise (lucid/ops/activation.py).
+# The contract (what a plugged-in softmax module provides). The log-softmax kernels
+# below are private, as in the reference twin: the op layer calls them where the active
+# twin has them, and its NumPy formula otherwise (lucid/ops/activation.py).
 __all__ = ["softmax_forward", "softmax_backward"]
 
 ctypedef fused real:

@@ -233,10 +233,11 @@ class LogSoftmax(Function):
     Backward (:math:`\partial y_i/\partial x_j = \delta_{ij} - \mathrm{softmax}_j`):
     :math:`\partial L/\partial x_j = g_j - e^{y_j} \sum_i g_i`.
 
-    Where the active ``softmax`` twin has the private row kernels
-    ``_log_softmax_forward`` / ``_log_softmax_backward`` (the compiled twin: one pass per
-    row, on every thread) they run, with ``axis`` moved last as for :class:`Softmax`;
-    otherwise the NumPy formulas here (:func:`log_softmax_array`) do.
+    The ``softmax`` twins' private row kernels ``_log_softmax_forward`` /
+    ``_log_softmax_backward`` run it (the compiled twin's: one pass per row, on every
+    thread), with ``axis`` moved last as for :class:`Softmax`; on a plugged-in softmax
+    module without them (they are not in the family's contract) the same formulas run
+    here in NumPy (:func:`log_softmax_array`).
     """
 
     @staticmethod

@@ -1,6 +1,7 @@
 """The softmax kernel family, both twins: a loop oracle, NaN and infinities, the axis
 handling of ``F.softmax``, PyTorch parity, gradcheck, and every check of ``_checks.py``."""
 import math
+import types
 
 import numpy as np
 import pytest
@@ -159,20 +160,13 @@ def test_softmax_matches_torch(twin, dtype, shape, axis):
 
 
 # ------------------------------------------------------------------ log-softmax rows
-def _compiled_softmax():
-    """The compiled twin, whose private row kernels ``F.log_softmax`` runs on (the
-    reference twin has none: the op's NumPy formula runs there, tested through the op)."""
-    if not _ext.compiled_available("softmax"):
-        pytest.skip(f"the compiled softmax twin is not built; {_ext.BUILD_HINT}")
-    from lucid._ext import _softmax
-    return _softmax
-
-
+# The log-softmax kernels are private (not in the family's contract): both twins have
+# them; F.log_softmax falls back to its NumPy formula on a plugged module without them.
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(1,), (7,), (3, 5), (2, 3, 4, 9), (0, 4), (5, 0),
                                    (257, 33), (3, 2000)])
-def test_log_softmax_kernels_match_a_loop(dtype, shape):
-    kernels = _compiled_softmax()
+def test_log_softmax_kernels_match_a_loop(twin, dtype, shape):
+    kernels = _ext.get("softmax")
     rng = np.random.default_rng(6)
     x = (rng.standard_normal(shape) * 4).astype(dtype)
     if x.ndim == 2 and x.shape[1] == 2000:
@@ -193,48 +187,63 @@ def test_log_softmax_kernels_match_a_loop(dtype, shape):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_log_softmax_special_values(dtype):
-    """As the NumPy formula: a NaN anywhere, a row of -inf or a +inf make the row NaN; a
-    -inf beside finite scores gives -inf (its gradient 0 from its side)."""
-    kernels = _compiled_softmax()
+def test_log_softmax_special_values(twin, dtype):
+    """A NaN anywhere, a row of -inf or a +inf make the row NaN; a -inf beside finite
+    scores gives -inf (and a gradient of exactly 1 * g there, as e^-inf is 0)."""
+    kernels = _ext.get("softmax")
     x = np.array([[1000.0, 0.0, -1000.0, 1.0],
                   [1.0, np.nan, 2.0, 3.0],
                   [-np.inf, -np.inf, -np.inf, -np.inf],
                   [0.0, -np.inf, 0.0, -np.inf],
                   [np.inf, 1.0, 2.0, 3.0]], dtype=dtype)
     y = kernels._log_softmax_forward(x)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shifted = x - x.max(axis=-1, keepdims=True)
-        expected = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-    np.testing.assert_allclose(y, expected, rtol=1e-6)       # NaN where NumPy has NaN
-    g = np.ones_like(x)
-    grad_x = kernels._log_softmax_backward(y, g)
+    np.testing.assert_allclose(y[0], [0, -1000, -2000, -999], rtol=1e-6)
+    np.testing.assert_allclose(y[3], [-math.log(2), -np.inf, -math.log(2), -np.inf], rtol=1e-6)
+    assert np.isnan(y[1:3]).all() and np.isnan(y[4]).all()
+    grad_x = kernels._log_softmax_backward(y, np.ones_like(x))
     np.testing.assert_allclose(grad_x[3], [-1, 1, -1, 1], rtol=1e-6)
     assert np.isnan(grad_x[1:3]).all() and np.isnan(grad_x[4]).all()
 
 
+def _without_log_softmax():
+    """A module with the softmax family's contract only (the reference's two functions),
+    as a student's plugged-in module would be."""
+    from lucid._ext import softmax as reference
+    module = types.ModuleType("students_softmax")
+    module.softmax_forward = reference.softmax_forward
+    module.softmax_backward = reference.softmax_backward
+    return module
+
+
 @pytest.mark.parametrize("axis", [0, 1, -1, None])
-def test_log_softmax_op_on_the_kernels_matches_its_numpy_formula(monkeypatch, axis):
-    """F.log_softmax on the compiled row kernels and on the op's NumPy formula (what the
-    reference twin runs) give the same values and gradients."""
-    compiled, called = _compiled_softmax(), []
-    for name in ("_log_softmax_forward", "_log_softmax_backward"):
-        kernel = getattr(compiled, name)
-        monkeypatch.setattr(compiled, name,
-                            lambda *a, kernel=kernel, name=name: called.append(name) or kernel(*a))
+def test_log_softmax_op_gives_the_same_on_every_path(monkeypatch, axis):
+    """F.log_softmax on the compiled row kernels, on the reference twin's, and on its
+    own NumPy formula (a plugged module without the private kernels): the same values
+    and gradients; the kernels ran where they exist."""
     rng = np.random.default_rng(8)
     x = (rng.standard_normal((4, 6, 5)) * 3).astype(np.float32)
     seed = rng.standard_normal(x.shape).astype(np.float32)
-    results = []
-    for kind in ("compiled", "reference"):
-        with lucid.kernels.use(kind, "softmax"):
+    paths = ["reference", _without_log_softmax()]
+    if _ext.compiled_available("softmax"):
+        paths.append("compiled")
+    results, called = [], []
+    for path in paths:
+        with lucid.kernels.use(path, "softmax"):
+            kernels = _ext.get("softmax")
+            for name in ("_log_softmax_forward", "_log_softmax_backward"):
+                kernel = getattr(kernels, name, None)
+                if kernel is not None:
+                    monkeypatch.setattr(kernels, name, lambda *a, kernel=kernel, name=name:
+                                        called.append(name) or kernel(*a))
             lx = lucid.Tensor(x, requires_grad=True)
             out = F.log_softmax(lx, axis=axis)
             out.backward(seed)
             results.append((out.data, lx.grad))
-    assert called == ["_log_softmax_forward", "_log_softmax_backward"]   # the kernels ran
-    for got, want in zip(*results):
-        assert_close(got, want)
+    # both kernels on each twin; the plugged module's path called none
+    assert called == ["_log_softmax_forward", "_log_softmax_backward"] * (len(paths) - 1)
+    for other in results[1:]:
+        for got, want in zip(other, results[0]):
+            assert_close(got, want)
 
 
 # ------------------------------------------------------------------ bad input
@@ -274,9 +283,9 @@ def test_softmax_backward_rejects_bad_input(twin, y, grad, error, words):
     (np.ones((), np.float32), ValueError, "x must have at least 1 axis"),
     (X[:, ::2], ValueError, "x must be C-contiguous"),
 ])
-def test_log_softmax_forward_rejects_bad_input(x, error, words):
+def test_log_softmax_forward_rejects_bad_input(twin, x, error, words):
     with pytest.raises(error, match="_log_softmax_forward: " + _escaped(words)):
-        _compiled_softmax()._log_softmax_forward(x)
+        _ext.get("softmax")._log_softmax_forward(x)
 
 
 @pytest.mark.parametrize("y, grad, error, words", [
@@ -285,6 +294,6 @@ def test_log_softmax_forward_rejects_bad_input(x, error, words):
     (X, None, TypeError, "grad must be a NumPy array"),
     (X.T, X.T, ValueError, "y must be C-contiguous"),
 ])
-def test_log_softmax_backward_rejects_bad_input(y, grad, error, words):
+def test_log_softmax_backward_rejects_bad_input(twin, y, grad, error, words):
     with pytest.raises(error, match="_log_softmax_backward: " + _escaped(words)):
-        _compiled_softmax()._log_softmax_backward(y, grad)
+        _ext.get("softmax")._log_softmax_backward(y, grad)
