@@ -17,6 +17,17 @@ and for ``softmax_backward``::
         for c in range(C):
             grad_x[n, c] = y[n, c] * (grad[n, c] - d)
 
+and for the private log-softmax kernels (see the reference twin's docstring)::
+
+    for n in range(N):                          # _log_softmax_forward, parallel
+        m = max(x[n, :]);  s = sum(exp(x[n, c] - m) for c in range(C))
+        for c in range(C):
+            y[n, c] = (x[n, c] - m) - log(s)
+    for n in range(N):                          # _log_softmax_backward, parallel
+        s = sum(grad[n, c] for c in range(C))       # in double
+        for c in range(C):
+            grad_x[n, c] = grad[n, c] - exp(y[n, c]) * s
+
 What makes it fast: each row is read from memory once and stays in the cache for its
 second and third look, where NumPy makes five passes over the whole array with a
 temporary for each; the sums add in double precision. The exponentials are

@@ -212,19 +212,28 @@ class Softmax(Function):
         return _unrows(grad_x, ctx.axis, grad.shape)
 
 
+def _row_axes(axis, ndim):
+    """``axis`` (an int or a tuple of ints, maybe negative) as a tuple of axes >= 0."""
+    return tuple(a % ndim for a in (axis if isinstance(axis, tuple) else (axis,)))
+
+
 def _rows(a, axis):
-    """``a`` with ``axis`` last, C-contiguous (``axis=None`` or a 0-d ``a``: one row of
-    everything)."""
+    """``a`` as C-contiguous rows: the axes of ``axis`` moved last and flattened into one
+    (``axis=None`` or a 0-d ``a``: one row of everything)."""
     if axis is None or a.ndim == 0:
         return np.ascontiguousarray(a).reshape(1, -1)
-    return np.ascontiguousarray(np.moveaxis(a, axis, -1))
+    axes = _row_axes(axis, a.ndim)
+    moved = np.ascontiguousarray(np.moveaxis(a, axes, range(-len(axes), 0)))
+    return moved.reshape(moved.shape[:a.ndim - len(axes)] + (math.prod(moved.shape[-len(axes):]),))
 
 
 def _unrows(rows, axis, shape):
-    """Undo :func:`_rows`."""
+    """Undo :func:`_rows`: back to ``shape``."""
     if axis is None or len(shape) == 0:
         return rows.reshape(shape)
-    return np.ascontiguousarray(np.moveaxis(rows, -1, axis))
+    axes = _row_axes(axis, len(shape))
+    moved_shape = tuple(n for i, n in enumerate(shape) if i not in axes) + tuple(shape[i] for i in axes)
+    return np.ascontiguousarray(np.moveaxis(rows.reshape(moved_shape), range(-len(axes), 0), axes))
 
 
 class LogSoftmax(Function):

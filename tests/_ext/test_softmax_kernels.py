@@ -246,6 +246,26 @@ def test_log_softmax_op_gives_the_same_on_every_path(monkeypatch, axis):
             assert_close(got, want)
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("which", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("axis", [(0, 1), (1, 2), (-1, 0), (2,)])
+def test_softmax_ops_over_several_axes_match_torch(twin, which, axis):
+    """A tuple of axes is one row of all their values (the rows move those axes last and
+    flatten them)."""
+    rng = np.random.default_rng(9)
+    x = (rng.standard_normal((3, 4, 5)) * 3).astype(np.float32)
+    seed = rng.standard_normal(x.shape).astype(np.float32)
+    lx, tx = lucid.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out = getattr(F, which)(lx, axis=axis)
+    shifted = tx - tx.amax(dim=axis, keepdim=True)
+    log_total = torch.log(torch.exp(shifted).sum(dim=axis, keepdim=True))
+    expected = shifted - log_total if which == "log_softmax" else torch.exp(shifted - log_total)
+    assert_close(out, expected.detach().numpy())
+    out.backward(seed)
+    expected.backward(torch.tensor(seed))
+    assert_close(lx.grad, tx.grad.numpy())
+
+
 # ------------------------------------------------------------------ bad input
 def _escaped(words):
     return words.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")
@@ -254,17 +274,20 @@ def _escaped(words):
 X = np.ones((3, 4), np.float32)
 
 
+# The softmax kernels and the private log-softmax ones take the same arrays.
+@pytest.mark.parametrize("kernel", ["softmax_forward", "_log_softmax_forward"])
 @pytest.mark.parametrize("x, error, words", [
     (X.tolist(), TypeError, "x must be a NumPy array"),
     (X.astype(np.int32), TypeError, "x must be float32 or float64"),
     (np.ones((), np.float32), ValueError, "x must have at least 1 axis"),
     (X[:, ::2], ValueError, "x must be C-contiguous"),
 ])
-def test_softmax_forward_rejects_bad_input(twin, x, error, words):
-    with pytest.raises(error, match="softmax_forward: " + _escaped(words)):
-        _ext.get("softmax").softmax_forward(x)
+def test_forward_kernels_reject_bad_input(twin, kernel, x, error, words):
+    with pytest.raises(error, match=kernel + ": " + _escaped(words)):
+        getattr(_ext.get("softmax"), kernel)(x)
 
 
+@pytest.mark.parametrize("kernel", ["softmax_backward", "_log_softmax_backward"])
 @pytest.mark.parametrize("y, grad, error, words", [
     (X, X[:2], ValueError, "grad must have shape (3, 4)"),
     (X, X.astype(np.float64), TypeError, "grad must have the dtype of y (float32)"),
@@ -272,28 +295,6 @@ def test_softmax_forward_rejects_bad_input(twin, x, error, words):
     (X.T, X.T, ValueError, "y must be C-contiguous"),
     (X[0, 0], X[0, 0], TypeError, "y must be a NumPy array"),
 ])
-def test_softmax_backward_rejects_bad_input(twin, y, grad, error, words):
-    with pytest.raises(error, match="softmax_backward: " + _escaped(words)):
-        _ext.get("softmax").softmax_backward(y, grad)
-
-
-@pytest.mark.parametrize("x, error, words", [
-    (X.tolist(), TypeError, "x must be a NumPy array"),
-    (X.astype(np.int32), TypeError, "x must be float32 or float64"),
-    (np.ones((), np.float32), ValueError, "x must have at least 1 axis"),
-    (X[:, ::2], ValueError, "x must be C-contiguous"),
-])
-def test_log_softmax_forward_rejects_bad_input(twin, x, error, words):
-    with pytest.raises(error, match="_log_softmax_forward: " + _escaped(words)):
-        _ext.get("softmax")._log_softmax_forward(x)
-
-
-@pytest.mark.parametrize("y, grad, error, words", [
-    (X, X[:2], ValueError, "grad must have shape (3, 4)"),
-    (X, X.astype(np.float64), TypeError, "grad must have the dtype of y (float32)"),
-    (X, None, TypeError, "grad must be a NumPy array"),
-    (X.T, X.T, ValueError, "y must be C-contiguous"),
-])
-def test_log_softmax_backward_rejects_bad_input(twin, y, grad, error, words):
-    with pytest.raises(error, match="_log_softmax_backward: " + _escaped(words)):
-        _ext.get("softmax")._log_softmax_backward(y, grad)
+def test_backward_kernels_reject_bad_input(twin, kernel, y, grad, error, words):
+    with pytest.raises(error, match=kernel + ": " + _escaped(words)):
+        getattr(_ext.get("softmax"), kernel)(y, grad)

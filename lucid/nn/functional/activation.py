@@ -314,11 +314,16 @@ def hard_swish(input_):
 
 def _softmax_args(fname, input_, axis):
     x = float_tensor(input_, fname)
+    if axis == ():
+        raise ValueError(f"{fname}: axis must name at least one axis (an int, a tuple of "
+                         "ints or None for all), got ()")
     return x, normalize_axis(axis, x.ndim, fname)
 
 
-_AXIS_SECTIONS = dict(params="axis : int, default -1\n    The axis the softmax runs along.\n",
-                      raises=" or ``axis`` not an int.\nValueError\n    If ``axis`` is out of range")
+_AXIS_SECTIONS = dict(params="axis : int or tuple of int, default -1\n    The axis the softmax "
+                             "runs along; several axes make one row of all their values.\n",
+                      raises=" or ``axis`` not an int or a tuple of ints.\nValueError\n    "
+                             "If ``axis`` is out of range, repeated or empty")
 
 
 @renamed(dim="axis")
