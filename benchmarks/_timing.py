@@ -29,25 +29,52 @@ def median_time(fn, repeat=7, number=1, warmup=1, warm_seconds=0.3):
     return statistics.median(times)
 
 
-def interleaved_medians(fns, repeat, warm_seconds=0.3):
-    """Median seconds per call of each of ``fns`` (name -> fn), called in turn each repeat.
+def interleaved_medians(fns, repeat, warm_seconds=0.3, turn=3, lead_seconds=0.01):
+    """Median seconds per call of each of ``fns`` (name -> fn), taking turns.
 
-    One call of each, then the next repetition: a burst of load from another process on
-    this shared machine hits every side alike. Each ``fn`` is warmed up first for
-    ``warm_seconds`` (see :func:`median_time`).
+    Each ``fn`` is a callable or a :class:`_torch_process.RemoteClosure` (PyTorch in its
+    own process). Each is warmed up first for ``warm_seconds`` (see
+    :func:`median_time`); then, round after round, each side makes untimed calls for
+    ``lead_seconds`` (at least one) and ``turn`` timed ones, until each has ``repeat``
+    timings: a burst of load from another process on this shared machine hits every
+    side alike, and the untimed calls absorb what the side before left behind (threads
+    of the other process still spinning, a cache full of its data).
     """
-    for fn in fns.values():
-        start, done = time.perf_counter(), 0
-        while done < 2 or time.perf_counter() - start < warm_seconds:
-            fn()
-            done += 1
-    times = {name: [] for name in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
+    sides = {name: fn if hasattr(fn, "timed_calls") else _Local(fn)
+             for name, fn in fns.items()}
+    for side in sides.values():
+        side.warm(warm_seconds)
+    times = {name: [] for name in sides}
+    while min(len(t) for t in times.values()) < repeat:
+        for name, side in sides.items():
+            times[name] += side.timed_calls(min(turn, repeat - len(times[name])),
+                                            lead=lead_seconds)
     return {name: statistics.median(t) for name, t in times.items()}
+
+
+class _Local:
+    """A callable of this process, with :class:`_torch_process.RemoteClosure`'s methods."""
+
+    def __init__(self, fn):
+        self._fn = fn
+
+    def warm(self, seconds):
+        start, done = time.perf_counter(), 0
+        while done < 2 or time.perf_counter() - start < seconds:
+            self._fn()
+            done += 1
+
+    def timed_calls(self, calls, lead):
+        start = time.perf_counter()
+        self._fn()
+        while time.perf_counter() - start < lead:
+            self._fn()
+        seconds = []
+        for _ in range(calls):
+            t0 = time.perf_counter()
+            self._fn()
+            seconds.append(time.perf_counter() - t0)
+        return seconds
 
 
 def torch_or_none(threads=2):

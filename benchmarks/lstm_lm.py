@@ -11,7 +11,8 @@ Both frameworks start from the same weights (torch's initialisation, loaded into
 through ``load_state_dict``) and read the same tokens, so their losses must agree: the
 script prints the first steps' losses side by side. Then the median step time of each
 side and the ratios, and where the time goes: each part of the step (forward and
-backward) timed alone, lucid compiled against torch.
+backward) timed alone, lucid compiled against torch. torch is timed in a process of
+its own (``_torch_process.py``), taking turns with lucid.
 
 lucid clips by hand: ``lucid.nn.utils`` has no ``clip_grad_norm_`` yet.
 
@@ -33,7 +34,9 @@ if "--import-lucid-first" in sys.argv:
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from _timing import fmt_ms, median_time, print_table, torch_or_none  # noqa: E402
+from _timing import (fmt_ms, interleaved_medians, median_time, print_table,  # noqa: E402
+                     torch_or_none)
+from _torch_process import TorchProcess  # noqa: E402
 
 import lucid  # noqa: E402
 import lucid.nn as nn  # noqa: E402
@@ -144,6 +147,30 @@ def part_fns(kit, state, rng):
     }
 
 
+def tokens():
+    """The four batches of (input, target) tokens every step walks through."""
+    rng = np.random.default_rng(0)
+    return [(rng.integers(0, VOCAB, size=(STEPS, BATCH)),
+             rng.integers(0, VOCAB, size=(STEPS, BATCH))) for _ in range(4)]
+
+
+def torch_state(torch, kit):
+    """torch's initial weights, which both sides start from."""
+    torch.manual_seed(0)
+    return {k: v.detach().numpy().copy() for k, v in kit.model().state_dict().items()}
+
+
+def torch_closure(part):
+    """The factory run in the torch process: torch's step (``part`` None) or one part."""
+    import torch
+    torch.set_num_threads(2)
+    kit = torch_kit(torch)
+    state = torch_state(torch, kit)
+    if part is None:
+        return step_fn(kit, state, tokens())
+    return part_fns(kit, state, np.random.default_rng(1))[part]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
@@ -152,14 +179,12 @@ def main():
                         help="import lucid before NumPy (see the module docstring)")
     args = parser.parse_args()
 
-    rng = np.random.default_rng(0)
-    batches = [(rng.integers(0, VOCAB, size=(STEPS, BATCH)), rng.integers(0, VOCAB, size=(STEPS, BATCH)))
-               for _ in range(4)]
+    batches = tokens()
     torch = torch_or_none(threads=2)
     kits = [lucid_kit()] + ([torch_kit(torch)] if torch is not None else [])
+    worker = None if torch is None else TorchProcess(__file__, sys.argv[1:], 2)
     if torch is not None:
-        torch.manual_seed(0)
-        state = {k: v.detach().numpy().copy() for k, v in kits[1].model().state_dict().items()}
+        state = torch_state(torch, kits[1])
     else:
         lucid.random.seed(0)
         state = {k: v.data.copy() for k, v in kits[0].model().state_dict().items()}
@@ -176,15 +201,14 @@ def main():
                 ["step", *(k.name for k in kits)] + (["relative difference"] if torch else []),
                 rows)
 
-    times = {"lucid compiled": median_time(step_fn(kits[0], state, batches),
-                                           repeat=args.repeat, warmup=3)}
+    fns = {"lucid compiled": step_fn(kits[0], state, batches)}
+    if worker is not None:
+        fns["torch (2 threads)"] = worker.closure("torch_closure", None)
+    times = interleaved_medians(fns, args.repeat)
     if not args.no_reference:
         with lucid.kernels.use("reference"):
             times["lucid reference"] = median_time(step_fn(kits[0], state, batches),
                                                    repeat=max(3, args.repeat // 3))
-    if torch is not None:
-        times["torch (2 threads)"] = median_time(step_fn(kits[1], state, batches),
-                                                 repeat=args.repeat, warmup=3)
     base = times.get("torch (2 threads)")
     rows = [[name, fmt_ms(t), f"{t / base:.2f}x" if base else "n/a"] for name, t in times.items()]
     print_table(f"LSTM language-model training step (vocabulary {VOCAB}, 2x{HIDDEN} LSTM, "
@@ -196,9 +220,15 @@ def main():
           "(--import-lucid-first changes that)." if _blas_env.BLAS_SPINS else
           "lucid was imported before NumPy: OpenBLAS's threads sleep after each call.")
 
-    parts = {kit.name: {name: median_time(fn, repeat=args.repeat, warmup=2)
-                        for name, fn in part_fns(kit, state, np.random.default_rng(1)).items()}
-             for kit in kits}
+    parts = {"lucid": {}, "torch": {}}
+    for name, fn in part_fns(kits[0], state, np.random.default_rng(1)).items():
+        fns = {"lucid": fn}
+        if worker is not None:
+            fns["torch"] = worker.closure("torch_closure", name)
+        for side, t in interleaved_medians(fns, args.repeat).items():
+            parts[side][name] = t
+    if worker is not None:
+        worker.close()
     rows = []
     for name, t in parts["lucid"].items():
         row = [name, fmt_ms(t)]

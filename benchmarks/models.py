@@ -22,9 +22,12 @@ lstm       the LSTM language model of ``lstm_lm.py`` (``--models lstm``; slow)  
 One step = zero_grad, forward, loss, backward, optimizer step. Printed per row: the
 loss of the first steps on both sides and their largest difference (relative, or
 absolute for losses under 1e-3: ``loss_difference``), then the
-median step time of each side and lucid / torch. The repetitions of lucid and torch are
-interleaved (one lucid step, one torch step, ...), so a burst of load from another
-process on this shared machine hits both sides alike.
+median step time of each side and lucid / torch. torch's steps are timed in a process
+of its own, started with the environment this script was started with: in lucid's
+process torch would run with lucid's OpenMP wait policy, 1.5-2.6x slower than a
+student running only torch sees it (``_torch_process.py``). The two processes take
+turns, a few steps each, so a burst of load from another process on this shared
+machine hits both sides alike; the losses are compared in this process.
 
 Options:
 
@@ -137,6 +140,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _timing import fmt_ms, interleaved_medians, print_table  # noqa: E402
+from _torch_process import TorchProcess  # noqa: E402  (before lucid)
 
 import lucid  # noqa: E402
 import lucid.nn as lnn  # noqa: E402
@@ -339,6 +343,35 @@ def steps_for(row, sides, torch, args):
             lambda side: train_step(side, row, state, x_np, y_np))
 
 
+def torch_closure(row, batch, kind):
+    """The factory run in the torch process (``_torch_process.py``): torch's closure for
+    ``row`` at ``batch`` (None: the row's own), a ``"train"`` or ``"infer"`` step."""
+    torch = torch_module(ARGS.threads)
+    side = torch_side(torch)
+    if row == "lstm":
+        return lstm_steps([side], torch, batch)(side)
+    x_np, y_np = batch_of(row, batch)
+    make = infer_step if kind == "infer" else train_step
+    return make(side, row, initial_state(row, torch), x_np, y_np)
+
+
+def torch_worker(torch, args):
+    """The process timing torch's side (this script's arguments), or None without torch."""
+    return None if torch is None else TorchProcess(__file__, sys.argv[1:], args.threads)
+
+
+def timed_pair(worker, lucid_fn, row, batch, kind, repeat):
+    """Medians of lucid's ``lucid_fn`` in this process and torch's same step in the
+    worker, taking turns; torch's closure is dropped after."""
+    fns = {"lucid": lucid_fn}
+    if worker is not None:
+        fns["torch"] = worker.closure("torch_closure", row, batch, kind)
+    times = interleaved_medians(fns, repeat)
+    if worker is not None:
+        fns["torch"].drop()
+    return times
+
+
 def loss_difference(ours, theirs, floor=1e-3):
     """The largest ``|a - b| / max(|b|, floor)`` over the first steps' losses.
 
@@ -355,16 +388,15 @@ def speed(args):
     sides = [lucid_side()] + ([torch_side(torch)] if torch is not None else [])
     rows = [r.strip() for r in args.models.split(",") if r.strip()]
     table = []
+    worker = torch_worker(torch, args)
     for row in rows:
         timed, trained = steps_for(row, sides, torch, args)
         losses = {s.name: [f() for f in [trained(s)] for _ in range(3)] for s in sides}
         agreement = "n/a"
         if torch is not None:
             agreement = f"{loss_difference(losses['lucid'], losses['torch']):.1e}"
-        fns = {"lucid": timed(sides[0])}
-        if torch is not None:
-            fns["torch"] = timed(sides[1])
-        times = interleaved_medians(fns, args.repeat)
+        times = timed_pair(worker, timed(sides[0]), row, args.batch,
+                           "infer" if args.infer else "train", args.repeat)
         if args.reference:
             with lucid.kernels.use("reference"):
                 fns = {"reference": timed(sides[0])}
@@ -384,8 +416,10 @@ def speed(args):
     header = ["model", "loss", "loss diff (3 steps)", "lucid compiled"]
     header += ["lucid reference"] if args.reference else []
     header += ["torch", "lucid / torch"] if torch is not None else []
+    if worker is not None:
+        worker.close()
     print_table(f"{what}, {batch}, {args.threads} thread(s), medians of {args.repeat} "
-                "interleaved repetitions", header, table)
+                "repetitions taking turns, torch in its own process", header, table)
 
 
 def scaling(args):
@@ -396,6 +430,7 @@ def scaling(args):
     if "lstm" in rows:
         sys.exit("models.py: the lstm row has its own batch (lstm_lm.py); leave it out of "
                  "a --batch list")
+    worker = torch_worker(torch, args)
     header = ["model", "batch", "train lucid"]
     header += ["train torch", "train lucid / torch"] if torch is not None else []
     header += ["infer lucid"]
@@ -406,18 +441,20 @@ def scaling(args):
             state = initial_state(row, torch)
             x_np, y_np = batch_of(row, batch)
             line = [row, str(batch)]
-            for make in (train_step, infer_step):
-                fns = {s.name: make(s, row, state, x_np, y_np) for s in sides}
-                times = interleaved_medians(fns, args.repeat)
+            for make, kind in ((train_step, "train"), (infer_step, "infer")):
+                times = timed_pair(worker, make(sides[0], row, state, x_np, y_np), row,
+                                   batch, kind, args.repeat)
                 line.append(fmt_ms(times["lucid"]))
                 if torch is not None:
                     line += [fmt_ms(times["torch"]), f"{times['lucid'] / times['torch']:.2f}x"]
             table.append(line)
             print("  ".join(line), flush=True)
+    if worker is not None:
+        worker.close()
     print_table(f"batch-size scaling: training step and inference (eval, no grad"
                 f"{_fastpath_note()}), "
-                f"{args.threads} thread(s), medians of {args.repeat} interleaved "
-                "repetitions", header, table)
+                f"{args.threads} thread(s), medians of {args.repeat} repetitions taking "
+                "turns, torch in its own process", header, table)
 
 
 # ------------------------------------------------------------------ memory

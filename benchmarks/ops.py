@@ -22,15 +22,18 @@ conv_transpose2d 64 -> 32 channels, 4x4, stride 2, padding 1, 7x7    64
 ================ ================================================== =====
 
 Printed per op: the largest relative difference of lucid's output and gradients from
-torch's (float32), then each side's median and lucid / torch. lucid and torch calls are
-interleaved (one lucid call, one torch call, ...), so a burst of load from another
-process on this shared machine hits both sides alike. ``--reference`` also times the
+torch's (float32), then each side's median and lucid / torch. torch's calls are timed
+in a process of its own (``_torch_process.py``: in lucid's process torch runs with
+lucid's OpenMP wait policy, slower than on its own); the two processes take turns, a
+few calls each, so a burst of load from another process on this shared machine hits
+both sides alike. ``--reference`` also times the
 readable reference twins (fewer repeats). ``--threads N``: lucid's OpenMP and OpenBLAS
 threads and torch's intra-op threads (set before NumPy loads; default 2).
 
 Run: ``python benchmarks/ops.py [--threads 2] [--repeat 31] [--reference] [--ops conv1d]``
 """
 import argparse
+import sys
 
 from _threads import use_threads
 
@@ -50,6 +53,7 @@ use_threads(ARGS.threads)                              # before NumPy loads
 import numpy as np  # noqa: E402
 
 from _timing import fmt_ms, interleaved_medians, print_table, torch_or_none  # noqa: E402
+from _torch_process import TorchProcess  # noqa: E402  (before lucid)
 
 import lucid  # noqa: E402
 import lucid.nn.functional as LF  # noqa: E402
@@ -96,6 +100,16 @@ def calls(op, kwargs, tensor, functional, no_grad, x, w, b):
     return both, forward, result
 
 
+def torch_closure(op_index, part):
+    """The factory run in the torch process: torch's ``fwd+bwd`` (part 0) or ``fwd``
+    (part 1) closure of ``OPS[op_index]``."""
+    import torch
+    op, N, C_in, C_out, S, K, kwargs = OPS[op_index]
+    x, w, b = arrays(N, C_in, C_out, S, K, "transpose" in op)
+    return calls(op, kwargs, torch.from_numpy, torch.nn.functional, torch.no_grad,
+                 x, w, b)[part]
+
+
 def largest_difference(ours, theirs):
     return max(float(np.max(np.abs(a - t)) / max(float(np.max(np.abs(t))), 1e-30))
                for a, t in zip(ours, theirs))
@@ -104,7 +118,8 @@ def largest_difference(ours, theirs):
 def main():
     torch = torch_or_none(ARGS.threads)
     rows = []
-    for op, N, C_in, C_out, S, K, kwargs in OPS:
+    worker = None if torch is None else TorchProcess(__file__, sys.argv[1:], ARGS.threads)
+    for op_index, (op, N, C_in, C_out, S, K, kwargs) in enumerate(OPS):
         if ARGS.ops not in op:
             continue
         x, w, b = arrays(N, C_in, C_out, S, K, "transpose" in op)
@@ -113,9 +128,10 @@ def main():
         sides = {"lucid": (lucid_both, lucid_fwd)}
         agreement = "n/a"
         if torch is not None:
-            torch_both, torch_fwd, torch_result = calls(
-                op, kwargs, torch.from_numpy, torch.nn.functional, torch.no_grad, x, w, b)
-            sides["torch"] = (torch_both, torch_fwd)
+            torch_result = calls(op, kwargs, torch.from_numpy, torch.nn.functional,
+                                 torch.no_grad, x, w, b)[2]
+            sides["torch"] = [worker.closure("torch_closure", op_index, part)
+                              for part in (0, 1)]
             agreement = f"{largest_difference(lucid_result(), torch_result()):.1e}"
         if ARGS.reference:
             with lucid.kernels.use("reference"):
@@ -130,11 +146,16 @@ def main():
                 line += [fmt_ms(times["torch"]), f"{times['lucid'] / times['torch']:.2f}x"]
             rows.append(line)
             print("  ".join(line), flush=True)
+        for closure in sides.get("torch", ()):
+            closure.drop()
+    if worker is not None:
+        worker.close()
     header = ["op", "part", "max rel. diff", "lucid compiled"]
     header += ["lucid reference"] if ARGS.reference else []
     header += ["torch", "lucid / torch"] if torch is not None else []
     print_table(f"single ops as a user calls them, float32, {ARGS.threads} thread(s), "
-                f"medians of {ARGS.repeat} interleaved calls", header, rows)
+                f"medians of {ARGS.repeat} calls taking turns, torch in its own process",
+                header, rows)
 
 
 if __name__ == "__main__":
