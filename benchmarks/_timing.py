@@ -3,7 +3,8 @@ import os
 import statistics
 import time
 
-__all__ = ["median_time", "interleaved_medians", "torch_or_none", "print_table"]
+__all__ = ["median_time", "interleaved_medians", "medians_with_torch", "torch_or_none",
+           "print_table"]
 
 
 def median_time(fn, repeat=7, number=1, warmup=1, warm_seconds=0.3):
@@ -50,6 +51,19 @@ def interleaved_medians(fns, repeat, warm_seconds=0.3, turn=3, lead_seconds=0.01
             times[name] += side.timed_calls(min(turn, repeat - len(times[name])),
                                             lead=lead_seconds)
     return {name: statistics.median(t) for name, t in times.items()}
+
+
+def medians_with_torch(fns, repeat, worker, factory, *args, name="torch"):
+    """:func:`interleaved_medians` of ``fns`` (name -> callable of this process) and, when
+    ``worker`` (a :class:`_torch_process.TorchProcess`) is not None, of torch's closure
+    ``factory(*args)`` built there, under ``name``; that closure is dropped after."""
+    fns = dict(fns)
+    if worker is not None:
+        fns[name] = worker.closure(factory, *args)
+    times = interleaved_medians(fns, repeat)
+    if worker is not None:
+        fns[name].drop()
+    return times
 
 
 class _Local:

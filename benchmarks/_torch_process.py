@@ -24,32 +24,35 @@ for a few milliseconds, while the other process's threads spin down (measured: t
 first lucid call after a turn of torch's took 3.7 ms, the next ones 1.45 ms, as without
 torch).
 """
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 
-__all__ = ["TorchProcess", "START_ENVIRONMENT"]
+__all__ = ["TorchProcess", "torch_worker", "start_environment"]
 
 
+# The environment now: the one the process started with, if lucid was not imported yet
+# (a fallback for systems without /proc/self/environ).
+_AT_IMPORT = None if "lucid" in sys.modules else dict(os.environ)
 
-def _start_environment():
-    """The environment this process was started with: Linux keeps it in
-    ``/proc/self/environ`` whatever the process set since; elsewhere ``os.environ``
-    now, which is the same if lucid was not imported yet."""
+
+def start_environment():
+    """The environment this process was started with, without the variables lucid set
+    for itself (OMP_WAIT_POLICY, OPENBLAS_THREAD_TIMEOUT): Linux keeps it in
+    ``/proc/self/environ`` whatever the process set since; elsewhere the environment
+    when this module was imported, which must be before lucid."""
     try:
         with open("/proc/self/environ", "rb") as f:
             items = f.read().split(b"\0")
     except OSError:
-        if "lucid" in sys.modules:
-            raise ImportError("import _torch_process before lucid: it keeps the "
-                              "environment from before lucid set its own variables")
-        return dict(os.environ)
+        if _AT_IMPORT is None:
+            raise RuntimeError("import _torch_process before lucid: it keeps the "
+                               "environment from before lucid set its own variables")
+        return dict(_AT_IMPORT)
     return dict(os.fsdecode(item).split("=", 1) for item in items if b"=" in item)
 
-
-#: The environment before lucid set OMP_WAIT_POLICY and OPENBLAS_THREAD_TIMEOUT.
-START_ENVIRONMENT = _start_environment()
 
 _WORKER = r"""
 import importlib.util, json, os, sys, time
@@ -96,7 +99,7 @@ class TorchProcess:
     benchmark file ``script`` (loaded there with ``argv`` as its arguments)."""
 
     def __init__(self, script, argv, threads):
-        env = dict(START_ENVIRONMENT)
+        env = start_environment()
         env["OMP_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] = str(threads)
         self._process = subprocess.Popen(
             [sys.executable, "-c", _WORKER, os.path.abspath(script), str(threads),
@@ -126,6 +129,14 @@ class TorchProcess:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def torch_worker(script, threads):
+    """A :class:`TorchProcess` for ``script`` with this run's arguments and ``threads``,
+    or None when torch is not installed (torch is not imported in this process)."""
+    if importlib.util.find_spec("torch") is None:
+        return None
+    return TorchProcess(script, sys.argv[1:], threads)
 
 
 class RemoteClosure:

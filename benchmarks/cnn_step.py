@@ -6,7 +6,9 @@ float32, cross-entropy loss, SGD(lr=0.01, momentum=0.9). One step = zero_grad, f
 loss, backward, optimizer step.
 
 Prints the median step time of each side by side, the ratios, and a per-op profile of
-the compiled lucid step (where the time goes).
+the compiled lucid step (where the time goes). torch's steps are timed in a process of
+its own (``_torch_process.py``: in lucid's process torch would run with lucid's OpenMP
+wait policy), taking turns with lucid's compiled step.
 
 Run: ``python benchmarks/cnn_step.py [--repeat 15]``
 """
@@ -19,13 +21,21 @@ import sys
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from _timing import fmt_ms, median_time, print_table, torch_or_none  # noqa: E402
+from _timing import fmt_ms, median_time, medians_with_torch, print_table  # noqa: E402
+from _torch_process import torch_worker  # noqa: E402  (before lucid)
 
 import lucid  # noqa: E402
 import lucid.nn as nn  # noqa: E402
 import lucid.nn.functional as F  # noqa: E402
 
 BATCH = 64
+
+
+def batch():
+    """The batch every step trains on: (images, labels), fixed seed."""
+    rng = np.random.default_rng(0)
+    return (rng.standard_normal((BATCH, 1, 28, 28)).astype(np.float32),
+            rng.integers(0, 10, size=BATCH).astype(np.int64))
 
 
 class LucidCNN(nn.Module):
@@ -76,31 +86,33 @@ def torch_step_fn(torch, x_np, y_np):
     return step
 
 
+def torch_closure():
+    """The factory run in the torch process (``_torch_process.py``): torch's step."""
+    import torch
+    return torch_step_fn(torch, *batch())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--no-reference", action="store_true", help="skip the slow reference twin")
     args = parser.parse_args()
 
-    rng = np.random.default_rng(0)
-    x_np = rng.standard_normal((BATCH, 1, 28, 28)).astype(np.float32)
-    y_np = rng.integers(0, 10, size=BATCH).astype(np.int64)
-
-    rows, times = [], {}
+    x_np, y_np = batch()
+    worker = torch_worker(__file__, threads=2)
     compiled_step = lucid_step_fn(x_np, y_np)
-    times["lucid compiled"] = median_time(compiled_step, repeat=args.repeat, warmup=3)
+    times = medians_with_torch({"lucid compiled": compiled_step}, args.repeat, worker,
+                               "torch_closure", name="torch (2 threads)")
+    if worker is not None:
+        worker.close()
     if not args.no_reference:
         with lucid.kernels.use("reference"):
             reference_step = lucid_step_fn(x_np, y_np)
             times["lucid reference"] = median_time(reference_step, repeat=max(3, args.repeat // 5))
-    torch = torch_or_none(threads=2)
-    if torch is not None:
-        times["torch (2 threads)"] = median_time(torch_step_fn(torch, x_np, y_np),
-                                                 repeat=args.repeat, warmup=3)
     base = times.get("torch (2 threads)")
-    for name, t in times.items():
-        rows.append([name, fmt_ms(t), f"{t / base:.2f}x" if base else "n/a"])
-    print_table(f"Homework CNN training step, batch {BATCH} (median)",
+    rows = [[name, fmt_ms(t), f"{t / base:.2f}x" if base else "n/a"] for name, t in times.items()]
+    print_table(f"Homework CNN training step, batch {BATCH} (medians; lucid compiled and torch "
+                "taking turns, torch in its own process)",
                 ["implementation", "step", "vs torch"], rows)
     print("\nTarget: lucid compiled at most 1.5x PyTorch's step time.")
     from lucid import _blas_env

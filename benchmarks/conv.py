@@ -10,6 +10,9 @@ conv, conv_forward for a conv_transpose) and conv_weight_grad; for a conv_transp
 compiled twin computes both from one im2col of the output gradient (its private
 ``_transpose_grads``), as ``lucid.ops.conv`` does. PyTorch's forward runs
 under ``no_grad``; its forward + backward is ``y = f(x, w); y.backward(grad_y)``.
+PyTorch is timed in a process of its own (``_torch_process.py``: in lucid's process it
+would run with lucid's OpenMP wait policy), taking turns with the compiled twin; the
+reference twin is timed alone, after them.
 
 The compiled twin's GEMMs run on NumPy's BLAS, called from every OpenMP thread for its
 own samples where lucid can reach its ``cblas_?gemm`` (``lucid/_ext/_blas.py``): the
@@ -28,7 +31,6 @@ import math
 import os
 import pathlib
 import sys
-import time
 
 
 def _threads_from_argv(default="2"):
@@ -49,7 +51,8 @@ import numpy as np  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]  # _timing, and lucid from this checkout
-from _timing import median_time, print_table, torch_or_none  # noqa: E402
+from _timing import median_time, medians_with_torch, print_table  # noqa: E402
+from _torch_process import torch_worker  # noqa: E402  (before lucid)
 
 from lucid import _ext  # noqa: E402
 from lucid._ext._sizes import conv_output_size, conv_transpose_output_size  # noqa: E402
@@ -139,8 +142,17 @@ def torch_passes(torch, case, x, w, gy):
     return forward, both
 
 
-def arrays(case, rng):
-    op, N, C_in, C_out, S, K, s, p, op_, g = case
+def torch_closure(index, part):
+    """The factory run in the torch process (``_torch_process.py``): torch's forward
+    (``part`` 0) or forward + backward (1) of ``CASES[index]``."""
+    import torch
+    return torch_passes(torch, CASES[index], *arrays(index)[:3])[part]
+
+
+def arrays(index):
+    """x, w, the output gradient and the flops of the direct sum of ``CASES[index]``."""
+    op, N, C_in, C_out, S, K, s, p, op_, g = CASES[index]
+    rng = np.random.default_rng(index)
     x = rng.standard_normal((N, C_in) + S).astype(np.float32)
     if op.startswith("conv_transpose"):
         w = rng.standard_normal((C_in, C_out // g) + K).astype(np.float32)
@@ -184,31 +196,26 @@ def main():
         sys.exit("the compiled conv twin is not built: run `python setup.py build_ext --inplace`")
     _ext._load("conv")
     twins = {"reference": _ext._reference["conv"], "compiled": _ext._compiled["conv"]}
-    torch = torch_or_none(threads=args.threads)
-    rng = np.random.default_rng(0)
+    worker = torch_worker(__file__, args.threads)
 
     header = ["case", "pass", "reference", "compiled", "torch", "GFLOP/s ref/comp/torch",
               "compiled/torch", "reference/compiled"]
     rows, misses = [], []
     print(f"BLAS: {blas_description()}")
-    for case in CASES:
-        x, w, gy, flops = arrays(case, rng)
+    for index, case in enumerate(CASES):
         if args.case not in describe(case):
             continue
+        x, w, gy, flops = arrays(index)
         passes = {name: lucid_passes(k, case, x, w, gy) for name, k in twins.items()}
-        if torch is not None:
-            passes["torch"] = torch_passes(torch, case, x, w, gy)
         # the twins agree before anything is timed
         np.testing.assert_allclose(passes["compiled"][0](), passes["reference"][0](),
                                    rtol=1e-3, atol=1e-3)
         for i, name in enumerate(["forward", "fwd+bwd"]):
             work = flops * (1 if i == 0 else 3)
-            t = {}
-            for k, v in passes.items():
-                # let the previous runner's idle threads (OpenMP, OpenBLAS) go to sleep:
-                # they spin for milliseconds after a call and would slow the next one down
-                time.sleep(0.2)
-                t[k] = median_time(v[i], repeat=(3 if k == "reference" else repeat), warmup=2)
+            t = medians_with_torch({"compiled": passes["compiled"][i]}, repeat, worker,
+                                   "torch_closure", index, i)
+            t["reference"] = median_time(passes["reference"][i], repeat=3, warmup=2)
+            t = {k: t[k] for k in ("reference", "compiled", "torch") if k in t}
             gflops = "/".join(f"{work / t[k] / 1e9:.1f}" for k in t)
             vs_torch = t["compiled"] / t["torch"] if "torch" in t else None
             rows.append([
@@ -225,8 +232,11 @@ def main():
                     misses.append(f"{describe(case)}: compiled/torch {vs_torch:.2f}x > {target}x")
                 if t["reference"] <= t["compiled"]:
                     misses.append(f"{describe(case)}: compiled not faster than the reference")
+    if worker is not None:
+        worker.close()
     print_table(f"convolution kernels, float32, median of {repeat} (reference: of 3); "
-                f"{args.threads} thread(s)", header, rows)
+                f"{args.threads} thread(s); compiled and torch taking turns, torch in its "
+                "own process", header, rows)
     print("  compiled/torch < 1: the compiled twin is faster than PyTorch")
     print("  targets (fwd+bwd): compiled/torch <= 1.0x on 1d, <= 1.5x on 2d; compiled "
           "faster than reference everywhere")

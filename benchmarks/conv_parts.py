@@ -16,15 +16,14 @@ each of the three parts of a training step's convolution, side by side:
 For a conv_transpose row the roles are those of its own forward and backward. Also
 printed: the path the compiled twin takes for each part (``_conv._path``). This is the
 profile that decides which conv path to work on: the per-op numbers a user sees are in
-``benchmarks/conv.py`` and the training steps in ``benchmarks/models.py``. lucid and
-torch calls are interleaved (one lucid call, one torch call, ...), so a burst of load
-from another process hits both alike.
+``benchmarks/conv.py`` and the training steps in ``benchmarks/models.py``. torch's calls
+are timed in a process of its own (``_torch_process.py``: in lucid's process torch would
+run with lucid's OpenMP wait policy); the two processes take turns, a few calls each, so
+a burst of load from another process hits both alike.
 
 Run: ``python benchmarks/conv_parts.py [--threads 2] [--repeat 21] [--rows resnet]``
 """
 import argparse
-import statistics
-import time
 
 from _threads import use_threads
 
@@ -43,7 +42,8 @@ use_threads(ARGS.threads)                              # before NumPy loads
 
 import numpy as np  # noqa: E402
 
-from _timing import fmt_ms, print_table, torch_or_none  # noqa: E402
+from _timing import fmt_ms, medians_with_torch, print_table  # noqa: E402
+from _torch_process import torch_worker  # noqa: E402  (before lucid)
 
 from lucid import _ext  # noqa: E402
 from lucid._ext._sizes import conv_output_size  # noqa: E402
@@ -71,95 +71,87 @@ SHAPES = [
 ]
 
 
-def interleaved_medians(fns, repeat):
-    """Median seconds per call of each of ``fns``, called in turn each repetition."""
-    for fn in fns:                       # warm up each (see _timing.median_time)
-        start, done = time.perf_counter(), 0
-        while done < 2 or time.perf_counter() - start < 0.2:
-            fn()
-            done += 1
-    times = [[] for _ in fns]
-    for _ in range(repeat):
-        for t, fn in zip(times, fns):
-            t0 = time.perf_counter()
-            fn()
-            t.append(time.perf_counter() - t0)
-    return [statistics.median(t) for t in times]
-
-
-def parts(torch, kern, transposed, N, C_in, C_out, S, K, s, p):
-    """{part: (lucid call, torch call)} for one shape."""
+def arrays(transposed, N, C_in, C_out, S, K, s, p):
+    """The input, weight and output gradient of one shape (``--dtype``, fixed seed)."""
     rng = np.random.default_rng(0)
     dt = np.dtype(ARGS.dtype)
-    d = len(S)
-    one = (1,) * d
     if transposed:
         # conv_transpose of x (N, C_in, S) = adjoint of a conv from the output back to S
         O = tuple((Si - 1) * si - 2 * pi + Ki for Si, Ki, si, pi in zip(S, K, s, p))
         w = rng.standard_normal((C_in, C_out) + K).astype(dt)
-        x = rng.standard_normal((N, C_in) + S).astype(dt)
-        gy = rng.standard_normal((N, C_out) + O).astype(dt)
-        zero = (0,) * d
-        lucid = {
+    else:
+        O = tuple(conv_output_size(*a) for a in zip(S, K, s, p, (1,) * len(S)))
+        w = rng.standard_normal((C_out, C_in) + K).astype(dt)
+    x = rng.standard_normal((N, C_in) + S).astype(dt)
+    gy = rng.standard_normal((N, C_out) + O).astype(dt)
+    return x, w, gy
+
+
+def lucid_parts(kern, transposed, N, C_in, C_out, S, K, s, p):
+    """{part: lucid's call} for one shape, on the kernels ``kern``."""
+    x, w, gy = arrays(transposed, N, C_in, C_out, S, K, s, p)
+    one, zero = (1,) * len(S), (0,) * len(S)
+    if transposed:
+        return {
             "fwd": lambda: kern.conv_transpose_forward(x, w, s, p, zero, one, 1),
             "gx": lambda: kern.conv_forward(gy, w, s, p, one, 1),
             "gw": lambda: kern.conv_weight_grad(gy, x, K, s, p, one, 1),
         }
-    else:
-        O = tuple(conv_output_size(*a) for a in zip(S, K, s, p, one))
-        w = rng.standard_normal((C_out, C_in) + K).astype(dt)
-        x = rng.standard_normal((N, C_in) + S).astype(dt)
-        gy = rng.standard_normal((N, C_out) + O).astype(dt)
-        op = tuple(Si - ((Oi - 1) * si - 2 * pi + Ki) for Si, Oi, Ki, si, pi in zip(S, O, K, s, p))
-        lucid = {
-            "fwd": lambda: kern.conv_forward(x, w, s, p, one, 1),
-            "gx": lambda: kern.conv_transpose_forward(gy, w, s, p, op, one, 1),
-            "gw": lambda: kern.conv_weight_grad(x, gy, K, s, p, one, 1),
-        }
-    if torch is None:
-        return {k: (f, None) for k, f in lucid.items()}
-    tx, tw, tgy = (torch.from_numpy(a) for a in (x, w, gy))
-    conv = torch.ops.aten.convolution
-    back = torch.ops.aten.convolution_backward
-    zero = [0] * d
+    O = gy.shape[2:]
+    op = tuple(Si - ((Oi - 1) * si - 2 * pi + Ki) for Si, Oi, Ki, si, pi in zip(S, O, K, s, p))
+    return {
+        "fwd": lambda: kern.conv_forward(x, w, s, p, one, 1),
+        "gx": lambda: kern.conv_transpose_forward(gy, w, s, p, op, one, 1),
+        "gw": lambda: kern.conv_weight_grad(x, gy, K, s, p, one, 1),
+    }
 
-    def fwd():
-        with torch.no_grad():
-            return conv(tx, tw, None, list(s), list(p), list(one), transposed,
-                        zero if transposed else zero, 1)
 
-    def grad(mask):
-        return lambda: back(tgy, tx, tw, None, list(s), list(p), list(one), transposed,
-                            zero, 1, mask)
-
-    return {"fwd": (lucid["fwd"], fwd), "gx": (lucid["gx"], grad([True, False, False])),
-            "gw": (lucid["gw"], grad([False, True, False]))}
+def torch_closure(index, part):
+    """The factory run in the torch process (``_torch_process.py``): torch's call for
+    ``part`` of ``SHAPES[index]``."""
+    import torch
+    transposed, N, C_in, C_out, S, K, s, p = SHAPES[index][1:]
+    tx, tw, tgy = (torch.from_numpy(a) for a in arrays(transposed, N, C_in, C_out, S, K, s, p))
+    one, zero = [1] * len(S), [0] * len(S)
+    if part == "fwd":
+        def fwd():
+            with torch.no_grad():
+                return torch.ops.aten.convolution(tx, tw, None, list(s), list(p), one,
+                                                  transposed, zero, 1)
+        return fwd
+    mask = [part == "gx", part == "gw", False]
+    return lambda: torch.ops.aten.convolution_backward(
+        tgy, tx, tw, None, list(s), list(p), one, transposed, zero, 1, mask)
 
 
 def main():
-    torch = torch_or_none(ARGS.threads)
     kern = _ext.get("conv")
+    worker = torch_worker(__file__, ARGS.threads)
     rows = []
     totals = {"lucid": 0.0, "torch": 0.0}
-    for name, transposed, N, C_in, C_out, S, K, s, p in SHAPES:
+    for index, (name, *shape) in enumerate(SHAPES):
         if ARGS.rows not in name:
             continue
-        for part, (fl, ft) in parts(torch, kern, transposed, N, C_in, C_out, S, K, s,
-                                    p).items():
-            fns = [fl] if ft is None else [fl, ft]
-            med = interleaved_medians(fns, ARGS.repeat)
-            tl = med[0]
-            tt = med[1] if ft is not None else float("nan")
+        for part, fn in lucid_parts(kern, *shape).items():
+            t = medians_with_torch({"lucid": fn}, ARGS.repeat, worker, "torch_closure",
+                                   index, part)
+            line = [name, part, fmt_ms(t["lucid"])]
+            if worker is not None:
+                line += [fmt_ms(t["torch"]), f"{t['lucid'] / t['torch']:.2f}x"]
             if name.startswith("resnet"):
-                totals["lucid"] += tl
-                totals["torch"] += tt
-            rows.append([name, part, fmt_ms(tl), fmt_ms(tt), f"{tl / tt:.2f}x"])
+                totals = {side: totals[side] + t.get(side, 0.0) for side in totals}
+            rows.append(line)
+    if worker is not None:
+        worker.close()
+    header = ["shape", "part", "lucid"]
+    header += ["torch", "lucid / torch"] if worker is not None else []
     print_table(f"conv parts, {ARGS.dtype}, {ARGS.threads} thread(s), medians of "
-                f"{ARGS.repeat} interleaved calls",
-                ["shape", "part", "lucid", "torch", "lucid / torch"], rows)
-    if totals["lucid"]:
+                f"{ARGS.repeat} calls taking turns, torch in its own process", header, rows)
+    if totals["lucid"] and worker is not None:
         print(f"\nresnet convs in all: lucid {fmt_ms(totals['lucid'])}, torch "
               f"{fmt_ms(totals['torch'])}, {totals['lucid'] / totals['torch']:.2f}x")
+    elif totals["lucid"]:
+        print(f"\nresnet convs in all: lucid {fmt_ms(totals['lucid'])}")
 
 
 if __name__ == "__main__":

@@ -139,7 +139,7 @@ os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from _timing import fmt_ms, interleaved_medians, print_table  # noqa: E402
+from _timing import fmt_ms, interleaved_medians, medians_with_torch, print_table  # noqa: E402
 from _torch_process import TorchProcess  # noqa: E402  (before lucid)
 
 import lucid  # noqa: E402
@@ -363,13 +363,8 @@ def torch_worker(torch, args):
 def timed_pair(worker, lucid_fn, row, batch, kind, repeat):
     """Medians of lucid's ``lucid_fn`` in this process and torch's same step in the
     worker, taking turns; torch's closure is dropped after."""
-    fns = {"lucid": lucid_fn}
-    if worker is not None:
-        fns["torch"] = worker.closure("torch_closure", row, batch, kind)
-    times = interleaved_medians(fns, repeat)
-    if worker is not None:
-        fns["torch"].drop()
-    return times
+    return medians_with_torch({"lucid": lucid_fn}, repeat, worker, "torch_closure", row,
+                              batch, kind)
 
 
 def loss_difference(ours, theirs, floor=1e-3):

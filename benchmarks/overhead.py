@@ -1,20 +1,22 @@
 """Per-op overhead: the autograd core, and single layers in inference as a demo runs them.
 
-Two tables, lucid's and PyTorch's medians side by side (same process, same machine),
-with the ratio lucid / PyTorch:
+Two tables, lucid's and PyTorch's medians side by side, with the ratio lucid / PyTorch.
+PyTorch is timed in a process of its own (``_torch_process.py``: in lucid's process it
+would run with lucid's OpenMP wait policy); the two sides take turns, a few batches of
+calls each, so a burst of load from another process hits both alike:
 
 * the autograd core, ``c = a + b; c.sum().backward()`` on 1-element tensors: recording
   the add alone, and add + sum + backward;
 * one layer called as a user calls it (a module in evaluation mode, or the functional
   form, under ``no_grad``) on the homework models' shapes, at batch 1 (where the Python
   around each op is most of the time) and, for the layers whose arithmetic grows with
-  the batch, at batch 128. lucid's and torch's calls are interleaved, so a burst of load
-  from another process hits both alike.
+  the batch, at batch 128.
 
 Run: ``python benchmarks/overhead.py [--threads 2]`` (lucid's OpenMP and OpenBLAS
 threads and torch's intra-op threads; set before NumPy loads).
 """
 import argparse
+import contextlib
 import os
 import pathlib
 import sys
@@ -28,13 +30,26 @@ os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from _timing import fmt_us, median_time, print_table, torch_or_none  # noqa: E402
+from _timing import fmt_us, medians_with_torch, print_table  # noqa: E402
+from _torch_process import torch_worker  # noqa: E402  (before lucid)
 
 import lucid  # noqa: E402
 import lucid.nn as lnn  # noqa: E402
 import lucid.nn.functional as LF  # noqa: E402
 
-NUMBER = 20_000
+CORE_NUMBER, REPEAT = 2000, 15
+
+
+def repeated(fn, number, context=contextlib.nullcontext):
+    """A closure making ``number`` calls of ``fn`` inside ``context()``: one timed call of
+    :func:`_timing.interleaved_medians` (one call of ``fn`` is too short to time alone)."""
+
+    def calls():
+        with context():
+            for _ in range(number):
+                fn()
+
+    return calls
 
 
 def cases(a, b):
@@ -51,27 +66,22 @@ def cases(a, b):
     return {"add (record)": record, "add + sum + backward": step}
 
 
-def core_table(torch):
-    contenders = [cases(lucid.Tensor(np.ones(1, dtype=np.float32), requires_grad=True),
-                        lucid.Tensor(np.ones(1, dtype=np.float32), requires_grad=True))]
-    if torch is not None:
-        contenders.append(cases(torch.ones(1, requires_grad=True), torch.ones(1, requires_grad=True)))
-    results = {name: [] for name in contenders[0]}       # lucid's time, then torch's
-    for timed in contenders:
-        for name, fn in timed.items():
-            results[name].append(median_time(fn, repeat=7, number=NUMBER))
+def core_table(worker):
+    ours = cases(*(lucid.Tensor(np.ones(1, dtype=np.float32), requires_grad=True)
+                   for _ in range(2)))
     rows = []
-    for name, times in results.items():
-        if len(times) == 2:
-            rows.append([name, fmt_us(times[0]), fmt_us(times[1]), f"{times[0] / times[1]:.2f}x"])
-        else:
-            rows.append([name, fmt_us(times[0]), "n/a", "n/a"])
-    print_table(
-        f"Per-op overhead, 1-element float32 tensors (median of 7 x {NUMBER} calls, "
-        f"{ARGS.threads} thread(s))",
-        ["case", "lucid", "torch", "lucid / torch"],
-        rows,
-    )
+    for name, fn in ours.items():
+        times = medians_with_torch({"lucid": repeated(fn, CORE_NUMBER)}, REPEAT, worker,
+                                   "torch_closure", "core", name)
+        line = [name, fmt_us(times["lucid"] / CORE_NUMBER)]
+        if worker is not None:
+            line += [fmt_us(times["torch"] / CORE_NUMBER),
+                     f"{times['lucid'] / times['torch']:.2f}x"]
+        rows.append(line)
+    header = ["case", "lucid"] + (["torch", "lucid / torch"] if worker is not None else [])
+    print_table(f"Per-op overhead, 1-element float32 tensors (medians of {REPEAT} x "
+                f"{CORE_NUMBER} calls taking turns, torch in its own process; "
+                f"{ARGS.threads} thread(s))", header, rows)
     print("\nTarget: add + sum + backward at most 1.0x PyTorch's time.")
 
 
@@ -91,49 +101,51 @@ LAYERS = {
 }
 
 
-def _layer(make, nn, F):
+def layer_call(name, nn, F, tensor, no_grad):
+    """:func:`repeated` calls of the layer ``name`` (eval mode, under ``no_grad``) on its
+    input (fixed seed), and the number of calls."""
+    shape, make = LAYERS[name]
     layer = make(nn, F)
     if hasattr(layer, "eval"):
         layer.eval()
-    return layer
+    x = tensor(np.random.default_rng(0).standard_normal(shape).astype(np.float32))
+    number = 2000 if np.prod(shape) < 100_000 else 20
+    return repeated(lambda: layer(x), number, no_grad), number
 
 
-def layer_table(torch):
-    rng = np.random.default_rng(0)
+def torch_closure(table, name):
+    """The factory run in the torch process (``_torch_process.py``): torch's calls of the
+    case ``name`` of the ``"core"`` table, or of the layer ``name``, as lucid's are made."""
+    import torch
+    if table == "core":
+        return repeated(cases(*(torch.ones(1, requires_grad=True) for _ in range(2)))[name],
+                        CORE_NUMBER)
+    return layer_call(name, torch.nn, torch.nn.functional, torch.from_numpy,
+                      torch.no_grad)[0]
+
+
+def layer_table(worker):
     rows = []
-    for name, (shape, make) in LAYERS.items():
-        x = rng.standard_normal(shape).astype(np.float32)
-        ours, xl = _layer(make, lnn, LF), lucid.Tensor(x)
-        fns = {"lucid": lambda: ours(xl)}
-        if torch is not None:
-            theirs, xt = _layer(make, torch.nn, torch.nn.functional), torch.from_numpy(x)
-            fns["torch"] = lambda: theirs(xt)
-        number = 2000 if x.size < 100_000 else 20
-        times = {side: [] for side in fns}
-        with lucid.no_grad():
-            grad_off = torch.no_grad() if torch is not None else None
-            if grad_off is not None:
-                grad_off.__enter__()
-            for _ in range(3):                    # interleaved: lucid, torch, lucid, ...
-                for side, fn in fns.items():
-                    times[side].append(median_time(fn, repeat=5, number=number))
-            if grad_off is not None:
-                grad_off.__exit__(None, None, None)
-        best = {side: min(t) for side, t in times.items()}
-        line = [name, str(shape), fmt_us(best["lucid"])]
-        if torch is not None:
-            line += [fmt_us(best["torch"]), f"{best['lucid'] / best['torch']:.2f}x"]
+    for name, (shape, _) in LAYERS.items():
+        fn, number = layer_call(name, lnn, LF, lucid.Tensor, lucid.no_grad)
+        times = medians_with_torch({"lucid": fn}, REPEAT, worker, "torch_closure", "layer",
+                                   name)
+        line = [name, str(shape), fmt_us(times["lucid"] / number)]
+        if worker is not None:
+            line += [fmt_us(times["torch"] / number), f"{times['lucid'] / times['torch']:.2f}x"]
         rows.append(line)
     header = ["layer (eval, no grad)", "input", "lucid"]
-    header += ["torch", "lucid / torch"] if torch is not None else []
-    print_table(f"One layer per call, float32, {ARGS.threads} thread(s) (the best of 3 "
-                "interleaved medians)", header, rows)
+    header += ["torch", "lucid / torch"] if worker is not None else []
+    print_table(f"One layer per call, float32, {ARGS.threads} thread(s) (medians of {REPEAT} "
+                "batches of calls taking turns, torch in its own process)", header, rows)
 
 
 def main():
-    torch = torch_or_none(threads=ARGS.threads)
-    core_table(torch)
-    layer_table(torch)
+    worker = torch_worker(__file__, ARGS.threads)
+    core_table(worker)
+    layer_table(worker)
+    if worker is not None:
+        worker.close()
 
 
 if __name__ == "__main__":
