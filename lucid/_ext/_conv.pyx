@@ -22,8 +22,9 @@ are fast" has the measurements behind each rule):
 ``per-sample``
     ``prange`` over the batch; each OpenMP thread unfolds its sample (im2col) into its
     own column matrix and calls NumPy's ``cblas_?gemm`` itself, OpenBLAS set to one
-    thread meanwhile (``_blas.one_thread``): when that BLAS was found, every thread gets
-    a sample and the column matrices fit in ``_PER_SAMPLE_MAX_ELEMENTS``. The forward
+    thread meanwhile (``_blas.one_thread``): when that BLAS was found and either the
+    call is small enough for one thread (then it runs on one) or every thread gets a
+    sample and the column matrices fit in ``_PER_SAMPLE_MAX_ELEMENTS``. The forward
     goes by tiles of whole window rows when the weight is thin (:func:`_tile_rows`).
 ``batch-chunk``
     im2col of a chunk of samples (``_CHUNK_ELEMENTS`` column entries) on one thread,
@@ -1232,23 +1233,24 @@ def _run_col2im(const real[:, :, :] cols, real[:, :, :, :, ::1] y, Py_ssize_t n0
 
 def _run_sample_conv(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
                      real[:, :, :, :, ::1] y, real[::1] ws, real[::1] full, geo,
-                     Py_ssize_t groups, Py_ssize_t tile_rows, const real[::1] bias=None):
+                     Py_ssize_t groups, Py_ssize_t tile_rows, int threads,
+                     const real[::1] bias=None):
     _sample_conv(x, w, y, ws, full, _geometry(geo), groups, tile_rows,
-                 _bias_pointer(bias, y.shape[1]), <int> _SAMPLE_THREADS)
+                 _bias_pointer(bias, y.shape[1]), threads)
 
 
 def _run_sample_conv_transpose(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
                                real[:, :, :, :, ::1] y, real[::1] ws, geo,
-                               Py_ssize_t groups, const real[::1] bias=None):
+                               Py_ssize_t groups, int threads, const real[::1] bias=None):
     _sample_conv_transpose(x, w, y, ws, _geometry(geo), groups,
-                           _bias_pointer(bias, y.shape[1]), <int> _SAMPLE_THREADS)
+                           _bias_pointer(bias, y.shape[1]), threads)
 
 
 def _run_sample_weight_grad(const real[:, :, :, :, ::1] x, const real[:, :, :, :, ::1] gy,
                             real[:, ::1] parts, real[::1] ws, real[::1] full, geo,
-                            Py_ssize_t groups, bint transposed):
+                            Py_ssize_t groups, bint transposed, int threads):
     _sample_weight_grad(x, gy, parts, ws, full, _geometry(geo), groups, transposed,
-                        <int> _SAMPLE_THREADS)
+                        threads)
 
 
 def _run_winograd_weight(const real[:, :, :, ::1] w, real[:, :, ::1] u):
@@ -1299,22 +1301,33 @@ def _path(N, C_in_g, C_out_g, column_elements, *sizes):
     * direct when ``C_in_g * C_out_g <= _DIRECT_MAX_CHANNEL_PAIRS``: the matrices of
       depthwise and small-group convs are too thin for BLAS (measured 2-4x faster
       direct; 4x4 groups already 2x faster through GEMM);
-    * per-sample when NumPy's OpenBLAS was found, every thread gets a sample, the
-      column matrices of all threads (``column_elements`` each) fit in
-      ``_PER_SAMPLE_MAX_ELEMENTS``, the matrix sizes fit the BLAS's integers, and the
-      loop may use all its threads (``_openmp.threads_for``: not a small
-      loop): measured 1.4-2x faster
-      than batch-chunk (the copies run on every core, the columns stay in its cache);
-    * batch-chunk otherwise.
+    * per-sample when NumPy's OpenBLAS was found, the matrix sizes fit the BLAS's
+      integers, and :func:`_sample_threads` threads (all, or one for a small call) each
+      get a sample, their column matrices (``column_elements`` each) fitting in
+      ``_PER_SAMPLE_MAX_ELEMENTS``: measured 1.4-2x faster than batch-chunk on all
+      threads (the copies run on every core, the columns stay in its cache), and on one
+      thread too (the ResNet's 1x1 stride-2 shortcut 16->32 at 32x32, batch 32: 0.18
+      ms against 0.35; the same path ran on one thread for a one-thread build, and on
+      the batch-chunk path for a small call on two);
+    * batch-chunk otherwise (a large call on fewer samples than threads, or columns
+      too large).
     """
     if C_in_g * C_out_g <= _DIRECT_MAX_CHANNEL_PAIRS:
         return "direct"
-    if (_BLAS is not None and N >= _SAMPLE_THREADS
-            and _SAMPLE_THREADS * column_elements <= _PER_SAMPLE_MAX_ELEMENTS
-            and max(column_elements, *sizes) <= _BLAS_MAX
-            and threads_for(N * column_elements) >= _SAMPLE_THREADS):
+    threads = _sample_threads(N, column_elements)
+    if (_BLAS is not None and N >= threads
+            and threads * column_elements <= _PER_SAMPLE_MAX_ELEMENTS
+            and max(column_elements, *sizes) <= _BLAS_MAX):
         return "per-sample"
     return "batch-chunk"
+
+
+def _sample_threads(N, column_elements):
+    """Threads of the per-sample path for ``N`` samples of ``column_elements`` column
+    entries each: all of them (``_SAMPLE_THREADS``) unless ``_openmp.threads_for`` gives
+    the call fewer (a small loop, where waking a second thread costs more than it
+    saves), then one."""
+    return _SAMPLE_THREADS if threads_for(N * column_elements) >= _SAMPLE_THREADS else 1
 
 
 def _sizes_and_path(N, C_in_g, C_out, groups, S, O, K, stride, padding, dilation):
@@ -1562,11 +1575,11 @@ def _forward(x, w, stride, padding, dilation, groups, columns, bias=None):
                 and R * N * L * x.itemsize <= _COLUMNS_MAX_BYTES):
             full = np.empty(N * R * L, dtype=x.dtype)
             columns.update(x=x, cols=full, key=_columns_key(x, geo, groups, 0))
-        ws = _workspace("cols", (_SAMPLE_THREADS * R * min(tile_rows, Q) * (L // Q),),
-                        x.dtype)
+        threads = _sample_threads(N, R * L)
+        ws = _workspace("cols", (threads * R * min(tile_rows, Q) * (L // Q),), x.dtype)
         with _blas.one_thread():
             _run_sample_conv(as_5d(x), w.reshape(C_out, -1), as_5d(y), ws, full, geo,
-                             groups, tile_rows, bias=bias)
+                             groups, tile_rows, threads, bias=bias)
         return y
     w_mat = w.reshape(groups, C_out_g, rows_g)
     nb = _chunk(N, R * L)
@@ -1625,13 +1638,14 @@ def _weight_grad(x, grad_y, K, stride, padding, dilation, groups, columns):
     transposed = rows_g >= C_out_g
     if path == "per-sample":
         full = _kept_columns(columns, x, _columns_key(x, geo, groups, 0))
-        parts = np.zeros((_SAMPLE_THREADS, R * C_out_g), dtype=x.dtype)
-        ws = _workspace("cols", (_SAMPLE_THREADS * R * L,), x.dtype) if full is None else full
+        threads = _sample_threads(N, R * L)
+        parts = np.zeros((threads, R * C_out_g), dtype=x.dtype)
+        ws = _workspace("cols", (threads * R * L,), x.dtype) if full is None else full
         with _blas.one_thread():
             _run_sample_weight_grad(as_5d(x), as_5d(grad_y), parts, ws,
                                     _no_columns(x.dtype) if full is None else full,
-                                    geo, groups, transposed)
-        total = parts.sum(axis=0)
+                                    geo, groups, transposed, threads)
+        total = parts.sum(axis=0) if threads > 1 else parts[0]
         if transposed:
             total = total.reshape(groups, rows_g, C_out_g).transpose(0, 2, 1)
         grad_w.reshape(groups, C_out_g, rows_g)[...] = total.reshape(groups, C_out_g, rows_g)
@@ -1807,10 +1821,11 @@ def _transpose_forward(x, w, stride, padding, output_padding, dilation, groups, 
         return _forward(x, _flipped_weight(w, groups), (1,) * len(K), flipped, dilation,
                         groups, None, bias)
     if path == "per-sample":
-        ws = _workspace("cols", (_SAMPLE_THREADS * groups * rows_g * L,), x.dtype)
+        threads = _sample_threads(N, groups * rows_g * L)
+        ws = _workspace("cols", (threads * groups * rows_g * L,), x.dtype)
         with _blas.one_thread():
             _run_sample_conv_transpose(as_5d(x), w.reshape(C_in, -1), as_5d(y), ws, geo,
-                                       groups, bias=bias)
+                                       groups, threads, bias=bias)
         return y
     w_t = w.reshape(groups, C_in_g, rows_g).transpose(0, 2, 1)
     nb = _chunk(N, groups * rows_g * L)

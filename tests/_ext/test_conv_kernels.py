@@ -742,8 +742,8 @@ def test_kernel_markers_for_the_docs(filename):
 
 def test_path_rule():
     """Direct loops for thin channel blocks; the per-sample GEMM path when NumPy's BLAS
-    was found, every thread gets a sample and the threads' column matrices stay under
-    the cap; else the batch-chunk path."""
+    was found and either the call is small (one thread) or every thread gets a sample
+    and the threads' column matrices stay under the cap; else the batch-chunk path."""
     if not _ext.compiled_available("conv"):
         pytest.skip(BUILD)
     compiled = _ext._compiled["conv"]
@@ -755,10 +755,15 @@ def test_path_rule():
     T = compiled._SAMPLE_THREADS
     assert 1 <= T <= 32
     cap = compiled._PER_SAMPLE_MAX_ELEMENTS // T
+    from lucid._ext._openmp import SMALL_WORK
+    small = SMALL_WORK // 4                             # N * columns under SMALL_WORK
+    assert compiled._sample_threads(2, small) == 1
+    assert compiled._path(1, 2, 4, small, 100) == "per-sample"      # one thread, one sample
     if T > 1:
+        assert compiled._sample_threads(T, cap) == T
         assert compiled._path(T, 2, 4, cap, 100) == "per-sample"
         assert compiled._path(T, 2, 4, cap + 1, 100) == "batch-chunk"
-        assert compiled._path(T - 1, 2, 4, 100, 100) == "batch-chunk"
+        assert compiled._path(T - 1, 2, 4, cap, 100) == "batch-chunk"  # a sample short
 
 
 @pytest.mark.parametrize("path", ["direct", "gemm"])

@@ -212,7 +212,7 @@ def test_tiled_forward_matches_reference(c, float_dtype, monkeypatch):
     check_kernels("conv", "conv_forward", x, w, *args, **_tol(float_dtype))
     O = module.conv_forward(x, w, *args).shape[2:]
     W = O[-1]
-    assert calls and calls[-1][-1] == max(1, c[-1] // W)
+    assert calls and calls[-1][7] == max(1, c[-1] // W)           # tile_rows
     # with a bias, added to each tile after its product: conv + bias, bit for bit
     b = np.random.default_rng(6).standard_normal(w.shape[0]).astype(float_dtype)
     np.testing.assert_array_equal(
@@ -239,7 +239,8 @@ def test_tiled_into_full_columns(c, float_dtype):
     tile_rows = max(1, c[-1] // O[-1])
     with module._blas.one_thread():
         module._run_sample_conv(as_5d(x), w.reshape(C_out, -1), as_5d(y),
-                                np.empty(1, float_dtype), full, geo, g, tile_rows)
+                                np.empty(1, float_dtype), full, geo, g, tile_rows,
+                                module._SAMPLE_THREADS)
     tol = _tol(float_dtype)
     np.testing.assert_allclose(full.reshape(N, R, -1),
                                ref.unfold(x, w.shape[2:], s, p, dil).reshape(N, R, -1), **tol)
