@@ -150,7 +150,8 @@ def settings():
     ``OPENBLAS_THREAD_TIMEOUT``
         OpenBLAS's idle worker threads sleep at once instead of spinning ~0.1 s.
     ``OMP_WAIT_POLICY``
-        idle OpenMP worker threads sleep instead of spinning.
+        idle OpenMP worker threads sleep instead of spinning (PyTorch's too, when it
+        is imported after lucid: one OpenMP runtime serves the whole process).
     ``BLAS threads``
         OpenBLAS runs on one thread while a conv kernel calls its gemm from every
         OpenMP thread (no other lucid product runs meanwhile).

@@ -50,7 +50,9 @@ def _openmp_loaded():
 # shared with BLAS threads or other processes, spinning workers starved the threads doing
 # the real work: the demo's epochs ran 5.9 s instead of 0.3 s under load. The runtime
 # reads this when it loads (with the first compiled twin, below, unless PyTorch loaded
-# it first); an explicit OMP_WAIT_POLICY in the environment wins.
+# it first); an explicit OMP_WAIT_POLICY in the environment wins. It is the process's
+# setting: a PyTorch imported later runs on the same runtime and sleeps too. The price
+# (a wake-up per parallel loop) and the numbers: docs/process.rst.
 _OPENMP_BEFORE = _openmp_loaded()
 WAIT_POLICY_SET_BY = (
     "you (the environment)" if "OMP_WAIT_POLICY" in os.environ
