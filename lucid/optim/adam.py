@@ -8,8 +8,9 @@ coupled or decoupled as AdamW's) and the moment update below.
 """
 import numpy as np
 
+from lucid import _ext
 from lucid.optim.optimizer import (Optimizer, apply_weight_decay, check_betas,
-                                   check_non_negative)
+                                   check_non_negative, contiguous, fuse)
 
 __all__ = ["Adam", "AdamW", "NAdam", "RAdam", "Adamax"]
 
@@ -132,6 +133,26 @@ class Adam(_AdamBase):
         denom = np.sqrt(v) / (1 - beta2 ** t) ** 0.5 + eps
         param -= step_size * state["exp_avg"] / denom
 # [end exercise: adam]
+
+
+def _adam_kernel_step(opt, param, grad, state, group):
+    """``Adam._update`` in one pass: the ``optim`` kernels' ``adam_step`` (same values,
+    bit for bit). Taken for float32/float64 C-contiguous arrays; the rule runs otherwise.
+    On the compiled twin, Adam without amsgrad and without coupled weight decay (AdamW's
+    included) is one vectorised loop, 3.4x faster than the rule's ten NumPy passes
+    (``docs/fast.rst``)."""
+    moments = [state["exp_avg"], state["exp_avg_sq"]]
+    if group["amsgrad"]:
+        moments.append(state["max_exp_avg_sq"])
+    if param.dtype not in (np.float32, np.float64) or not contiguous(param, grad, *moments):
+        return Adam._update(opt, param, grad, state, group)
+    state["step"] += 1
+    beta1, beta2 = group["betas"]
+    _ext.get("optim").adam_step(param, grad, state["exp_avg"], state["exp_avg_sq"],
+                                state["max_exp_avg_sq"] if group["amsgrad"] else None,
+                                state["step"], group["lr"], beta1, beta2, group["eps"],
+                                group["weight_decay"],
+                                bool(group["decoupled_weight_decay"]))
 
 
 class AdamW(Adam):
@@ -404,3 +425,6 @@ class Adamax(_AdamBase):
         np.maximum(exp_inf * beta2, np.abs(grad) + eps, out=exp_inf)
         clr = lr / (1 - beta1 ** t)
         param -= clr * exp_avg / exp_inf
+
+
+fuse(Adam, _adam_kernel_step)

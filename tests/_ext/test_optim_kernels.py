@@ -211,6 +211,47 @@ def test_the_fused_step_gives_the_rules_values(twin, monkeypatch, kwargs):
     assert len(ran) == (4 if plain else 0)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name,kwargs", [
+    ("Adam", dict(lr=0.01)),
+    ("Adam", dict(lr=0.01, weight_decay=0.1)),                   # coupled: the loop with options
+    ("Adam", dict(lr=0.01, amsgrad=True, maximize=True)),
+    ("AdamW", dict(lr=0.01)),                                     # decoupled: one vector loop
+    ("AdamW", dict(lr=0.01, weight_decay=0.0)),
+])
+def test_the_fused_adam_step_gives_the_rules_values(twin, monkeypatch, dtype, name, kwargs):
+    """Adam's and AdamW's step through the kernel equals their readable rule bit for bit
+    (37 values: the vector loop's body and its remainder; a NaN and a zero gradient
+    among them), and the kernel did run."""
+    rule = optim.Adam._update
+
+    class Rule(getattr(optim, name)):
+        def _update(self, param, grad, state, group):
+            rule(self, param, grad, state, group)
+
+    kernel, ran = _ext.get("optim").adam_step, []
+
+    def counted(*args):
+        ran.append(1)
+        return kernel(*args)
+
+    monkeypatch.setattr(_ext.get("optim"), "adam_step", counted)
+    rng = np.random.default_rng(6)
+    a = lucid.Tensor(rng.standard_normal(37).astype(dtype), requires_grad=True)
+    b = lucid.Tensor(a.data.copy(), requires_grad=True)
+    opt_a, opt_b = getattr(optim, name)([a], **kwargs), Rule([b], **kwargs)
+    for t in range(5):
+        g = rng.standard_normal(37).astype(dtype) * (10.0 if t == 2 else 0.1)
+        g[3], g[11] = 0.0, (np.nan if t == 4 else 1e-30)
+        a.grad, b.grad = g.copy(), g.copy()
+        opt_a.step()
+        opt_b.step()
+        np.testing.assert_array_equal(a.data, b.data)
+        for key in opt_b.state[b]:
+            np.testing.assert_array_equal(opt_a.state[a][key], opt_b.state[b][key])
+    assert len(ran) == 5
+
+
 def test_a_replaced_rule_runs_instead_of_the_kernel(monkeypatch):
     """A subclass's (or a course exercise's) ``_update`` is what runs."""
     calls = []
