@@ -93,6 +93,14 @@ def _sgd_momentum(real[::1] param, const real[::1] grad, real[::1] buf, real lr,
 
 
 # [loops: adam_step]
+cdef inline void _moments(real g, real* m, real* v, real keep1, real beta2,
+                          real keep2) noexcept nogil:
+    """The moments of one element, in place, in the reference's order:
+    ``m += keep1 * (g - m)``, ``v = v * beta2 + keep2 * g * g``."""
+    m[0] = m[0] + keep1 * (g - m[0])
+    v[0] = v[0] * beta2 + keep2 * g * g
+
+
 def _adam(real[::1] param, const real[::1] grad, real[::1] exp_avg, real[::1] exp_avg_sq,
           real[::1] max_exp_avg_sq, real shrink, real weight_decay, real keep1, real beta2,
           real keep2, real step_size, real root_bc2, real eps, bint shrink_param,
@@ -109,12 +117,9 @@ def _adam(real[::1] param, const real[::1] grad, real[::1] exp_avg, real[::1] ex
             g = grad[i]
             if decay_grad:
                 g = g + weight_decay * p
+            _moments(g, &exp_avg[i], &exp_avg_sq[i], keep1, beta2, keep2)
             m = exp_avg[i]
-            m = m + keep1 * (g - m)
-            exp_avg[i] = m
-            v = exp_avg_sq[i] * beta2
-            v = v + keep2 * g * g
-            exp_avg_sq[i] = v
+            v = exp_avg_sq[i]
             if amsgrad:
                 top = max_exp_avg_sq[i]
                 if not (top >= v or top != top):     # np.maximum: NaN wins
@@ -136,16 +141,12 @@ cdef void _adam_rows(real* param, const real* grad, real* exp_avg, real* exp_avg
     # for bit). gcc turns it into vector instructions (the square root too, built with
     # -fno-math-errno).
     cdef Py_ssize_t i
-    cdef real p, g, m, v
+    cdef real p, m, v
     for i in range(n):
         p = param[i] * shrink
-        g = grad[i]
+        _moments(grad[i], &exp_avg[i], &exp_avg_sq[i], keep1, beta2, keep2)
         m = exp_avg[i]
-        m = m + keep1 * (g - m)
-        exp_avg[i] = m
-        v = exp_avg_sq[i] * beta2
-        v = v + keep2 * g * g
-        exp_avg_sq[i] = v
+        v = exp_avg_sq[i]
         if real is float:
             param[i] = p - step_size * m / (sqrtf(v) / root_bc2 + eps)
         else:

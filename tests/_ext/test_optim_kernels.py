@@ -179,6 +179,19 @@ def test_optimizer_steps_equal_torch_step_by_step(twin, torch, dtype, name, kwar
             assert_close(p.data, q.detach().numpy(), **_tol(np.dtype(dtype)))
 
 
+def _count_calls(monkeypatch, name):
+    """A list that grows by one at each call of the active ``optim`` twin's ``name``."""
+    kernels, ran = _ext.get("optim"), []
+    kernel = getattr(kernels, name)
+
+    def counted(*args):
+        ran.append(1)
+        return kernel(*args)
+
+    monkeypatch.setattr(kernels, name, counted)
+    return ran
+
+
 @pytest.mark.parametrize("kwargs", [dict(lr=0.1), dict(lr=0.1, momentum=0.9, dampening=0.2),
                                     dict(lr=0.1, momentum=0.9, weight_decay=0.1,
                                          nesterov=True)])
@@ -189,13 +202,7 @@ def test_the_fused_step_gives_the_rules_values(twin, monkeypatch, kwargs):
         def _update(self, param, grad, state, group):
             super()._update(param, grad, state, group)
 
-    kernel, ran = _ext.get("optim").sgd_step, []
-
-    def counted(*args):
-        ran.append(1)
-        return kernel(*args)
-
-    monkeypatch.setattr(_ext.get("optim"), "sgd_step", counted)
+    ran = _count_calls(monkeypatch, "sgd_step")
     rng = np.random.default_rng(5)
     a = lucid.Tensor(rng.standard_normal(7).astype(np.float32), requires_grad=True)
     b = lucid.Tensor(a.data.copy(), requires_grad=True)
@@ -229,13 +236,7 @@ def test_the_fused_adam_step_gives_the_rules_values(twin, monkeypatch, dtype, na
         def _update(self, param, grad, state, group):
             rule(self, param, grad, state, group)
 
-    kernel, ran = _ext.get("optim").adam_step, []
-
-    def counted(*args):
-        ran.append(1)
-        return kernel(*args)
-
-    monkeypatch.setattr(_ext.get("optim"), "adam_step", counted)
+    ran = _count_calls(monkeypatch, "adam_step")
     rng = np.random.default_rng(6)
     a = lucid.Tensor(rng.standard_normal(37).astype(dtype), requires_grad=True)
     b = lucid.Tensor(a.data.copy(), requires_grad=True)
