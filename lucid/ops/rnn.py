@@ -60,7 +60,7 @@ These Functions take checked arguments; :mod:`lucid.nn.modules.rnn` checks user 
 import numpy as np
 
 
-from lucid._ext._blas import one_thread
+from lucid._ext._blas import one_thread, product_threads
 from lucid.autograd.function import Function
 from lucid.ops.shape import reshape
 
@@ -85,17 +85,17 @@ def sigmoid_(a):
 
 
 def one_blas_thread():
-    """The context of this Function's matrix products: one OpenBLAS thread, all of them.
+    """The context of the time loop's matrix products: one OpenBLAS thread.
 
-    The time loop is a chain of small products (``(N, P) @ (P, G H)``, a few million
-    flops each) that a second thread does not speed up: measured here, 70 products
-    ``(20, 200) @ (200, 800)`` took 15 ms on one thread and 40-150 ms on two. And a
-    multi-threaded product before the loop leaves OpenBLAS's workers spinning on the
-    other core while the loop runs (when NumPy was imported before lucid, see
-    ``lucid/_blas_env.py``): with the once-per-layer products on two threads, the
-    2-layer LSTM of ``benchmarks/lstm_lm.py`` took 164-183 ms forward and backward,
-    with every product on one thread 80-87 ms (and 100 ms either way when the workers
-    sleep at once).
+    The loop is a chain of small products (``(N, P) @ (P, G H)``, a few million flops
+    each) that a second thread does not speed up: measured here, 70 products
+    ``(20, 200) @ (200, 800)`` took 15 ms on one thread and 40-150 ms on two. The
+    products over all steps at once, before and after the loop (hundreds of millions
+    of flops each), run at :func:`lucid._ext._blas.product_threads`, all threads: the
+    2-layer LSTM of ``benchmarks/lstm_lm.py``, forward and backward, took 31 ms with
+    them on one thread and 26.7 ms on two. (On two they once left OpenBLAS's workers
+    spinning on the other core while the loop ran, 164-183 ms against 80-87: since
+    lucid makes them sleep at once, ``lucid/_blas_env.py``, that is gone.)
     """
     return one_thread()
 
@@ -168,7 +168,7 @@ class Recurrence(Function):
         if reverse:
             steps.reverse()
         # 1. the input projections of every step at once (GRU keeps b_hh for the loop)
-        with one_blas_thread():
+        with product_threads(2 * x.shape[0] * w_ih.size):
             xw = x @ w_ih.T
         if b_ih is not None:
             xw += b_ih
@@ -298,7 +298,7 @@ class Recurrence(Function):
                 else:
                     Recurrence._rnn_back(ctx, rows, b, dh, d_in)
         need = ctx.needs_input_grad
-        with one_blas_thread():
+        with product_threads(2 * rows_total * ctx.w_ih.size):
             dx = d_in @ ctx.w_ih if need[0] else None
             dw_ih = d_in.T @ x if need[3] else None
             dw_hh = d_hh.T @ ctx.h_prev if need[4] else None
