@@ -140,7 +140,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _timing import fmt_ms, interleaved_medians, medians_with_torch, print_table  # noqa: E402
-from _torch_process import TorchProcess  # noqa: E402  (before lucid)
+from _torch_process import TorchProcess, start_environment  # noqa: E402
 
 import lucid  # noqa: E402
 import lucid.nn as lnn  # noqa: E402
@@ -487,7 +487,8 @@ def memory(args):
                        "--threads", str(args.threads)]
             command += ["--batch", str(args.batch)] if args.batch else []
             command += ["--infer"] if args.infer else []
-            out = subprocess.run(command, capture_output=True, text=True, check=True)
+            out = subprocess.run(command, capture_output=True, text=True, check=True,
+                                 env=start_environment())
             gained[side] = out.stdout.strip().splitlines()[-1]
         line = [row, f"{gained['lucid']} kB", f"{gained['torch']} kB"]
         if gained["torch"] != "n/a":
@@ -509,7 +510,8 @@ def thread_scaling(counts):
             if a in skip or (i and argv[i - 1] in skip) or a.startswith("--threads="):
                 continue
             command.append(a)
-        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(command, capture_output=True, text=True, check=True,
+                             env=start_environment()).stdout   # not lucid's variables
         runs[n] = {r.pop("row"): r for r in (json.loads(line[5:]) for line in
                                              out.splitlines() if line.startswith("JSON "))}
         print(f"{n} thread(s): done", flush=True)
