@@ -103,6 +103,9 @@ _TILE_MAX_OUT = 16
 # the kernels run on at most _WINOGRAD_GRAD_MAX_THREADS threads; about _WINOGRAD_TILES
 # tiles (2x2 output blocks) per job (32 to 392 measured the same).
 _WINOGRAD_MIN_PAIRS = 10
+# The forward takes it only with at least this many 2x2 output blocks (tiles) in the
+# batch per thread (_winograd_fits): with fewer, the 16 products are too thin.
+_WINOGRAD_MIN_TILES = 256
 _WINOGRAD_GRAD_MIN_PAIRS = 16
 _WINOGRAD_GRAD_MAX_THREADS = 1
 _WINOGRAD_TILES = 196
@@ -1404,12 +1407,21 @@ def _flipped_weight(w, groups):
     return np.ascontiguousarray(wg).reshape(groups * C_out_g, C_in // groups, *K)
 
 
-def _winograd_fits(C_in, C_out, K, stride, dilation, groups, pairs=None):
+def _winograd_fits(C_in, C_out, K, stride, dilation, groups, pairs=None, tiles=None):
     """Whether a convolution runs on the Winograd path (its section above): 2-d, 3x3,
     stride 1, no dilation, one group, NumPy's OpenBLAS found, and enough channels:
     ``C_in * C_out >= pairs * (C_in + C_out)``, ``pairs`` being
     ``_WINOGRAD_MIN_PAIRS`` (forward and input gradient) or
-    ``_WINOGRAD_GRAD_MIN_PAIRS`` (weight gradient, which also needs one thread).
+    ``_WINOGRAD_GRAD_MIN_PAIRS`` (weight gradient, which also needs one thread); and,
+    given the batch's ``tiles`` (2x2 output blocks, :func:`_winograd_tiles`), at least
+    ``_WINOGRAD_MIN_TILES`` of them per thread.
+
+    The tile bound: with few tiles each of the 16 products is a thin matrix, and the
+    GEMM path was faster (2 threads, Winograd time / GEMM time, three runs): 32->64
+    14x14 at batch 1 (49 tiles) 212 / 90 us, 64->64 8x8 at batch 1 282 / 77 us, at
+    batch 8 (128 tiles) 1.22-1.77, at batch 16 (256) 1.13-1.66, 32->32 16x16 at batch 8
+    (512) 0.98-1.03, at batch 32 0.87-0.93; on one thread 64->64 8x8 at batch 8 1.08-1.10,
+    at batch 16 0.90-0.92.
 
     The products' work grows with ``C_in * C_out``, the transforms' with ``C_in +
     C_out``, and the path pays only where the products dominate. Measured (float32,
@@ -1428,7 +1440,15 @@ def _winograd_fits(C_in, C_out, K, stride, dilation, groups, pairs=None):
         pairs = _WINOGRAD_MIN_PAIRS
     return (_BLAS is not None and tuple(K) == (3, 3) and tuple(stride) == (1, 1)
             and tuple(dilation) == (1, 1) and groups == 1
-            and C_in * C_out >= pairs * (C_in + C_out))
+            and C_in * C_out >= pairs * (C_in + C_out)
+            and (tiles is None or tiles >= _WINOGRAD_MIN_TILES * _SAMPLE_THREADS))
+
+
+def _winograd_tiles(N, O):
+    """The 2x2 output blocks of a batch of ``N`` outputs of 2-d size ``O`` (0 for other
+    dimensions, which the path does not take). This module indexes without wraparound:
+    no ``O[-1]``."""
+    return N * ((O[0] + 1) // 2) * ((O[1] + 1) // 2) if len(O) == 2 else 0
 
 
 cdef inline Py_ssize_t _winograd_columns(Py_ssize_t tiles) noexcept nogil:
@@ -1553,7 +1573,8 @@ def _forward(x, w, stride, padding, dilation, groups, columns, bias=None):
     y = np.empty((N, C_out) + O, dtype=x.dtype)
     if y.size == 0:
         return y
-    if (_winograd_fits(C_in, C_out, K, stride, dilation, groups)
+    if (_winograd_fits(C_in, C_out, K, stride, dilation, groups,
+                       tiles=_winograd_tiles(N, O))
             and _all_finite(_winograd_forward(x, w, padding, y, bias))):
         return y                     # else computed again below (_all_finite says why)
     C_out_g = C_out // groups

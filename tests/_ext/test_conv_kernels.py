@@ -418,6 +418,7 @@ def force_winograd(compiled, monkeypatch):
     if compiled._BLAS is None:
         pytest.skip("NumPy's BLAS is not an OpenBLAS lucid can call (lucid/_ext/_blas.py)")
     monkeypatch.setattr(compiled, "_WINOGRAD_MIN_PAIRS", 0)
+    monkeypatch.setattr(compiled, "_WINOGRAD_MIN_TILES", 0)
     monkeypatch.setattr(compiled, "_WINOGRAD_GRAD_MIN_PAIRS", 0)
     monkeypatch.setattr(compiled, "_WINOGRAD_GRAD_MAX_THREADS", 1 << 10)
 
@@ -436,7 +437,7 @@ def compiled_path(request, monkeypatch):
     elif request.param == "winograd":
         force_winograd(compiled, monkeypatch)
     if request.param != "auto" and request.param != "winograd":
-        monkeypatch.setattr(compiled, "_winograd_fits", lambda *args: False)
+        monkeypatch.setattr(compiled, "_winograd_fits", lambda *args, **kwargs: False)
     return request.param
 
 

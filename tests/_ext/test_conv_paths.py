@@ -387,6 +387,22 @@ def test_winograd_rule(case):
             ci * co >= 16 * (ci + co) and module._BLAS is not None)
 
 
+def test_winograd_needs_enough_tiles():
+    """The forward's bound: at least _WINOGRAD_MIN_TILES 2x2 output blocks per thread
+    (a batch-1 conv goes by GEMM), counted with the half blocks at odd edges."""
+    module = compiled()
+    if module._BLAS is None:
+        pytest.skip("NumPy's BLAS is not an OpenBLAS lucid can call (lucid/_ext/_blas.py)")
+    args = (32, 64, (3, 3), (1, 1), (1, 1), 1)
+    need = module._WINOGRAD_MIN_TILES * module._SAMPLE_THREADS
+    assert module._winograd_tiles(1, (14, 14)) == 49
+    assert module._winograd_tiles(2, (15, 13)) == 2 * 8 * 7
+    assert module._winograd_tiles(4, (9,)) == module._winograd_tiles(4, (3, 3, 3)) == 0
+    assert module._winograd_fits(*args, tiles=need)
+    assert not module._winograd_fits(*args, tiles=need - 1)
+    assert module._winograd_fits(*args)                    # no batch given: channels only
+
+
 def test_winograd_jobs():
     """Jobs of about _WINOGRAD_TILES tiles (fewer for wide layers): runs of whole
     samples, as even as can be and a multiple of the threads where the batch allows;
@@ -491,10 +507,12 @@ def test_winograd_non_finite_falls_back_to_the_direct_sum(bad, float_dtype, monk
 @pytest.mark.torch
 @pytest.mark.parametrize("c", [(3, 32, 32, (8, 8), (1, 1)), (2, 32, 64, (9, 7), (1, 0))],
                          ids=_winograd_id)
-def test_winograd_matches_torch(c, float_dtype):
-    """At its own rule (32 channels and up), the Winograd forward against torch in
-    float64, within rounding of the terms' magnitude."""
+def test_winograd_matches_torch(c, float_dtype, monkeypatch):
+    """At its own channel rule (32 channels and up; the tile bound lifted, these batches
+    are small), the Winograd forward against torch in float64, within rounding of the
+    terms' magnitude."""
     module = compiled()
+    monkeypatch.setattr(module, "_WINOGRAD_MIN_TILES", 0)
     x, w, args = _winograd_arrays(c, float_dtype, seed=12)
     calls = []
     real = module._winograd_forward
