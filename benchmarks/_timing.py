@@ -41,7 +41,7 @@ def interleaved_medians(fns, repeat, warm_seconds=0.3, turn=3, lead_seconds=0.01
     side alike, and the untimed calls absorb what the side before left behind (threads
     of the other process still spinning, a cache full of its data).
     """
-    sides = {name: fn if hasattr(fn, "timed_calls") else _Local(fn)
+    sides = {name: fn if hasattr(fn, "timed_calls") else Local(fn)
              for name, fn in fns.items()}
     for side in sides.values():
         side.warm(warm_seconds)
@@ -66,8 +66,9 @@ def medians_with_torch(fns, repeat, worker, factory, *args, name="torch"):
     return times
 
 
-class _Local:
-    """A callable of this process, with :class:`_torch_process.RemoteClosure`'s methods."""
+class Local:
+    """A callable, with :class:`_torch_process.RemoteClosure`'s methods (the worker
+    process times its closures with this class too)."""
 
     def __init__(self, fn):
         self._fn = fn

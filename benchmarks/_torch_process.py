@@ -55,12 +55,13 @@ def start_environment():
 
 
 _WORKER = r"""
-import importlib.util, json, os, sys, time
+import importlib.util, json, os, sys
 import torch                      # first: its OpenMP runtime starts with its own defaults
-path, threads = sys.argv[1], int(sys.argv[2])
+path, threads, here = sys.argv[1], int(sys.argv[2]), sys.argv[4]
 torch.set_num_threads(threads)
 sys.argv = [path] + json.loads(sys.argv[3])
-sys.path.insert(0, os.path.dirname(path))          # as for the script itself
+sys.path[:0] = [os.path.dirname(path), here]       # as for the script itself; _timing
+from _timing import Local                          # the same warm-up and timing loops
 spec = importlib.util.spec_from_file_location("benchmark_torch_side", path)
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
@@ -72,21 +73,10 @@ for line in sys.stdin:
         closures.append(getattr(module, request["factory"])(*request["args"]))
         answer = len(closures) - 1
     elif kind == "warm":
-        fn, start, done = closures[request["key"]], time.perf_counter(), 0
-        while done < 2 or time.perf_counter() - start < request["seconds"]:
-            fn()
-            done += 1
-        answer = done
+        answer = Local(closures[request["key"]]).warm(request["seconds"])
     elif kind == "time":
-        fn, start = closures[request["key"]], time.perf_counter()
-        fn()
-        while time.perf_counter() - start < request["lead"]:
-            fn()
-        answer = []
-        for _ in range(request["calls"]):
-            t0 = time.perf_counter()
-            fn()
-            answer.append(time.perf_counter() - t0)
+        answer = Local(closures[request["key"]]).timed_calls(request["calls"],
+                                                            request["lead"])
     elif kind == "drop":
         closures[request["key"]] = None
         answer = None
@@ -103,7 +93,7 @@ class TorchProcess:
         env["OMP_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] = str(threads)
         self._process = subprocess.Popen(
             [sys.executable, "-c", _WORKER, os.path.abspath(script), str(threads),
-             json.dumps(list(argv))],
+             json.dumps(list(argv)), os.path.dirname(os.path.abspath(__file__))],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
 
     def _ask(self, **request):

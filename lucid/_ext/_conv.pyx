@@ -1263,7 +1263,7 @@ def _run_winograd_weight(const real[:, :, :, ::1] w, real[:, :, ::1] u):
 def _check_winograd(x, y, ws, batches, chunk_rows, threads, name):
     """What the Winograd loops assume of their private arguments (a wrong call would
     write past the workspace)."""
-    TW = (y.shape[4] + 1) // 2
+    TW = _winograd_blocks(y.shape[3:])[1]
     need = threads * _winograd_workspace(x.shape[0], x.shape[1], y.shape[1], TW, batches,
                                          chunk_rows)
     assert x.shape[0] == y.shape[0] and x.shape[2] == y.shape[2] == 1, name
@@ -1444,11 +1444,19 @@ def _winograd_fits(C_in, C_out, K, stride, dilation, groups, pairs=None, tiles=N
             and (tiles is None or tiles >= _WINOGRAD_MIN_TILES * _SAMPLE_THREADS))
 
 
+def _winograd_blocks(O):
+    """``(TH, TW)``: the rows and columns of 2x2 blocks that cover a 2-d output ``O``
+    (a last, half block where a size is odd)."""
+    return (O[0] + 1) // 2, (O[1] + 1) // 2
+
+
 def _winograd_tiles(N, O):
-    """The 2x2 output blocks of a batch of ``N`` outputs of 2-d size ``O`` (0 for other
-    dimensions, which the path does not take). This module indexes without wraparound:
-    no ``O[-1]``."""
-    return N * ((O[0] + 1) // 2) * ((O[1] + 1) // 2) if len(O) == 2 else 0
+    """The 2x2 output blocks of a batch of ``N`` outputs of size ``O`` (0 unless 2-d,
+    which the path alone takes; this module indexes without wraparound: no ``O[-1]``)."""
+    if len(O) != 2:
+        return 0
+    TH, TW = _winograd_blocks(O)
+    return N * TH * TW
 
 
 cdef inline Py_ssize_t _winograd_columns(Py_ssize_t tiles) noexcept nogil:
@@ -1523,7 +1531,7 @@ def _winograd_forward(x, w, padding, y, bias=None):
     output channel, when given)."""
     N, C_in = x.shape[:2]
     C_out = w.shape[0]
-    TH, TW = (y.shape[2] + 1) // 2, (y.shape[3] + 1) // 2
+    TH, TW = _winograd_blocks(y.shape[2:])
     u = np.empty((16, C_out, C_in), dtype=x.dtype)      # U = G w G^T
     _run_winograd_weight(w, u)
     batches, chunk_rows, threads, per_thread = _winograd_sizes(N, C_in, C_out, TH, TW)
@@ -1538,7 +1546,7 @@ def _winograd_grad_w(x, grad_y, padding, grad_w):
     """conv_weight_grad on the Winograd path, into ``grad_w``."""
     N, C_in = x.shape[:2]
     C_out = grad_y.shape[1]
-    TH, TW = (grad_y.shape[2] + 1) // 2, (grad_y.shape[3] + 1) // 2
+    TH, TW = _winograd_blocks(grad_y.shape[2:])
     batches, chunk_rows, threads, per_thread = _winograd_sizes(N, C_in, C_out, TH, TW)
     ws = _workspace("winograd", (threads * per_thread,), x.dtype)
     parts = np.zeros((threads, 16 * C_out * C_in), dtype=x.dtype)

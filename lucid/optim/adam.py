@@ -146,13 +146,14 @@ def _adam_kernel_step(opt, param, grad, state, group):
         moments.append(state["max_exp_avg_sq"])
     if param.dtype not in (np.float32, np.float64) or not contiguous(param, grad, *moments):
         return Adam._update(opt, param, grad, state, group)
-    state["step"] += 1
     beta1, beta2 = group["betas"]
+    step = state["step"] + 1
     _ext.get("optim").adam_step(param, grad, state["exp_avg"], state["exp_avg_sq"],
                                 state["max_exp_avg_sq"] if group["amsgrad"] else None,
-                                state["step"], group["lr"], beta1, beta2, group["eps"],
+                                step, group["lr"], beta1, beta2, group["eps"],
                                 group["weight_decay"],
                                 bool(group["decoupled_weight_decay"]))
+    state["step"] = step         # counted once the kernel took it (its checks come first)
 
 
 class AdamW(Adam):

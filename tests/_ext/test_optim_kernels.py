@@ -253,6 +253,22 @@ def test_the_fused_adam_step_gives_the_rules_values(twin, monkeypatch, dtype, na
     assert len(ran) == 5
 
 
+def test_a_refused_adam_step_changes_nothing(twin):
+    """A hyper-parameter spoiled after construction: the kernel's check names it before
+    anything moves; the parameter, its moments and its step count stay as they were."""
+    w = lucid.Tensor(np.linspace(-1, 1, 5, dtype=np.float32), requires_grad=True)
+    w.grad = np.ones(5, dtype=np.float32)
+    opt = optim.AdamW([w], lr=0.1)
+    opt.step()
+    before = (w.data.copy(), opt.state[w]["exp_avg"].copy(), opt.state[w]["step"])
+    opt.param_groups[0]["lr"] = "fast"
+    with pytest.raises(TypeError, match="lr must be a float"):
+        opt.step()
+    np.testing.assert_array_equal(w.data, before[0])
+    np.testing.assert_array_equal(opt.state[w]["exp_avg"], before[1])
+    assert opt.state[w]["step"] == before[2] == 1
+
+
 def test_a_replaced_rule_runs_instead_of_the_kernel(monkeypatch):
     """A subclass's (or a course exercise's) ``_update`` is what runs."""
     calls = []
