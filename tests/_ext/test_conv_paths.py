@@ -297,6 +297,8 @@ BOX_CASES = [
     (2, 2, 3, 4, (8, 9), (3, 3), (1, 2), (1, 0), (1, 1)),       # stride along W only
     (2, 2, 3, 4, (9, 8), (2, 3), (3, 1), (0, 1), (1, 1)),       # along H only; unread rows
     (2, 2, 3, 4, (10, 10), (2, 2), (3, 3), (0, 0), (1, 1)),     # unread rows and columns
+    (2, 2, 3, 4, (5, 41), (3, 3), (1, 2), (1, 1), (1, 1)),      # rows of 21: stride 2's
+                                                                # vector loop and its rest
     (1, 3, 4, 5, (17,), (4,), (2,), (1,), (1,)),
     (1, 2, 3, 2, (13,), (3,), (3,), (5,), (2,)),
     (3, 2, 2, 3, (5, 6, 7), (3, 2, 3), (2, 1, 2), (1, 1, 0), (1, 2, 1)),
@@ -360,6 +362,22 @@ def _winograd_arrays(c, dtype, seed):
     x = rng.standard_normal((N, ci) + S).astype(dtype)
     w = rng.standard_normal((co, ci, 3, 3)).astype(dtype)
     return x, w, ((1, 1), p, (1, 1), 1)
+
+
+@pytest.mark.parametrize("C_in", [1, 63, 64, 65, 130])
+def test_winograd_weight_transform(C_in, float_dtype):
+    """U = G w G^T, computed in double and rounded once, against NumPy's products in
+    float64: input channel counts on both sides of the transform's blocks of 64."""
+    module = compiled()
+    G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
+    rng = np.random.default_rng(11)
+    w = rng.standard_normal((3, C_in, 3, 3)).astype(float_dtype)
+    u = np.empty((16, 3, C_in), dtype=float_dtype)
+    module._run_winograd_weight(w, u)
+    truth = np.einsum("ai,ocij,bj->aboc", G, w.astype(np.float64), G)
+    truth = truth.reshape(16, 3, C_in)
+    ulp = 2.0 ** -23 if float_dtype == np.float32 else 2.0 ** -52
+    np.testing.assert_allclose(u, truth, rtol=0, atol=4 * ulp * np.abs(truth).max())
 
 
 @pytest.mark.parametrize("case", [
