@@ -27,7 +27,7 @@ and for ``batch_norm_eval`` (evaluation mode: fixed statistics, folded per chann
     for c in range(C):                          # one thread
         scale[c] = weight[c] / sqrt(var[c] + eps)
         shift[c] = bias[c] - mean[c] * scale[c]
-    for n in range(N):
+    for n in range(N):                          # parallel: prange over the rows (n, c)
         for c in range(C):
             for l in range(L):
                 y[n, c, l] = x[n, c, l] * scale[c] + shift[c]
@@ -93,6 +93,13 @@ cdef inline void _prefetch_channel(const real* a, Py_ssize_t N, Py_ssize_t C, Py
 def _threads(x):
     """Threads for a loop over ``x``'s channels (``_openmp.threads_for``)."""
     return threads_for(x.size)
+
+
+def _pass_threads(x):
+    """Threads for one pass over ``x`` that reads each value once and writes it once
+    (evaluation mode): as the ReLU's loop (``_activation._relu_threads``), a value is a
+    quarter of a unit of ``threads_for``'s work."""
+    return threads_for(x.size // 4)
 
 
 cdef inline real _rstd(real var, real eps) noexcept nogil:
@@ -272,14 +279,15 @@ def batch_norm_backward(grad, x, mean, var, weight, eps):
 
 # [loops: batch_norm_eval]
 def _eval(const real[:, :, ::1] x, const real[::1] mean, const real[::1] var, weight, bias,
-          double eps, real[::1] scale, real[::1] shift, real[:, :, ::1] y):
+          double eps, real[::1] scale, real[::1] shift, real[:, :, ::1] y, int threads):
     # The scale and shift of every channel first (rounded as the reference: r = 1 /
     # sqrt(var + eps), s = r * w, t = b - mu * s), then one pass reading x once and
-    # writing y once (NumPy's x * s + t makes two passes and a temporary); the inner loop
-    # runs over L contiguous values and vectorises.
+    # writing y once (NumPy's x * s + t makes two passes and a temporary), its rows
+    # (n, c) shared among the threads; the inner loop runs over L contiguous values and
+    # vectorises.
     cdef const real[::1] w, b
     cdef bint has_w = weight is not None, has_b = bias is not None
-    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], L = x.shape[2], n, c, l
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], L = x.shape[2], c, nc, l
     cdef real s, t
     cdef const real* row
     cdef real* out
@@ -294,14 +302,13 @@ def _eval(const real[:, :, ::1] x, const real[::1] mean, const real[::1] var, we
                 s = s * w[c]
             scale[c] = s
             shift[c] = b[c] - mean[c] * s if has_b else -(mean[c] * s)
-        for n in range(N):
-            for c in range(C):
-                s = scale[c]
-                t = shift[c]
-                row = &x[n, c, 0]
-                out = &y[n, c, 0]
-                for l in range(L):
-                    out[l] = row[l] * s + t
+    for nc in prange(N * C, nogil=True, schedule="static", num_threads=threads):
+        s = scale[nc % C]
+        t = shift[nc % C]
+        row = &x[0, 0, 0] + nc * L
+        out = &y[0, 0, 0] + nc * L
+        for l in range(L):
+            out[l] = row[l] * s + t
 # [end loops: batch_norm_eval]
 
 
@@ -317,6 +324,6 @@ def batch_norm_eval(x, mean, var, weight, bias, eps):
     scale = np.empty(x.shape[1], dtype=x.dtype)
     shift = np.empty(x.shape[1], dtype=x.dtype)
     if x.size:
-        _eval(x, mean, var, weight, bias, float(eps), scale, shift, y)
+        _eval(x, mean, var, weight, bias, float(eps), scale, shift, y, _pass_threads(x))
     return y
 # [end kernel: batch_norm_eval]

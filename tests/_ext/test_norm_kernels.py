@@ -211,6 +211,27 @@ def test_batch_norm_eval_matches_a_loop(twin, dtype, shape, affine):
                 assert y[n, c, l] == dtype(x[n, c, l] * s) + t
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_norm_eval_rows_on_every_thread(dtype, monkeypatch):
+    """The compiled pass shares its rows (n, c) among the threads from about a million
+    values on (``_pass_threads``); forced onto one and onto every thread, an odd number
+    of rows (with an infinity and a NaN in them) gives the reference twin's values bit
+    for bit."""
+    if not _ext.compiled_available("norm"):
+        pytest.skip(f"the compiled norm twin is not built; {_ext.BUILD_HINT}")
+    from lucid._ext import _norm, _openmp
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((7, 5, 33)).astype(dtype)
+    x[3, 2, 0], x[6, 4, 32] = np.inf, np.nan
+    mean, var = rng.standard_normal(5).astype(dtype), (rng.random(5) + 0.1).astype(dtype)
+    w, b = rng.standard_normal(5).astype(dtype), rng.standard_normal(5).astype(dtype)
+    expected = _ext._reference["norm"].batch_norm_eval(x, mean, var, w, b, 1e-5)
+    for threads in {1, _openmp.max_threads()}:
+        monkeypatch.setattr(_norm, "_pass_threads", lambda x, t=threads: t)
+        np.testing.assert_array_equal(_norm.batch_norm_eval(x, mean, var, w, b, 1e-5),
+                                      expected)
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(8, 3), (4, 3, 7), (2, 5, 6, 6)])
