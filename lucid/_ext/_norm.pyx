@@ -35,10 +35,10 @@ and for ``batch_norm_eval`` (evaluation mode: fixed statistics, folded per chann
 What makes it fast: a channel is worked through from its first sum to its last write
 while its values are still in the cache (NumPy's version makes seven passes over arrays
 of ``x``'s size and allocates four of them), and all of its cache lines are asked for
-before its first pass (``_prefetch_channel``); the sums are kept in double precision
-(as exact as the reference's pairwise sums, or more), in eight independent lanes that
-gcc turns into vector instructions (``_sums.sum_lanes``); the inner loops run over
-``L`` contiguous values. The channels are shared among the threads (``threads_for`` of
+before its first pass (``_prefetch_channel``); the sums run in 32 independent lanes of
+the arrays' precision that gcc turns into vector instructions, added into a double
+every 512 values (``_channel_sum``: as exact as the reference's pairwise sums, or
+more); the inner loops run over ``L`` contiguous values. The channels are shared among the threads (``threads_for`` of
 the size of ``x``; a channel at a time, to whichever thread is free), and each
 channel's sums run in one thread in a fixed order, so the results do not depend on the
 thread count. ``docs/fast.rst`` has the measurements.
@@ -50,7 +50,6 @@ from libc.math cimport sqrt, sqrtf
 
 from lucid._ext import _checks
 from lucid._ext._openmp import threads_for
-from lucid._ext._sums cimport SUM_LANES, lanes_total, sum_lanes
 
 __all__ = ["batch_norm_forward", "batch_norm_backward", "batch_norm_eval"]
 
@@ -111,26 +110,92 @@ cdef inline real _rstd(real var, real eps) noexcept nogil:
 
 
 # [loops: batch_norm_forward]
-# The sums run in independent lanes (``_sums.sum_lanes``; the squares and the products
-# likewise), which gcc turns into vector instructions.
-cdef inline double _sum_squares(const real* a, Py_ssize_t n, real mu) noexcept nogil:
-    """``sum((a - mu) ** 2)``, the difference in the arrays' precision, its square and
-    the sum in double."""
-    cdef double lane[SUM_LANES]
-    cdef double d
-    cdef Py_ssize_t i = 0, k
-    for k in range(SUM_LANES):
+# [loops: batch_norm_backward]
+# A channel's sums (_channel_sum) run in BLOCK_LANES independent lanes of the arrays'
+# precision, which gcc turns into vector instructions; every BLOCK values the lanes are
+# added into a double (_block_total) and start again from 0. A float lane thus adds
+# about BLOCK / BLOCK_LANES values before its total is taken: as exact as NumPy's
+# pairwise float sum (the reference's), or more, with four float additions per SSE2
+# vector instead of two double ones. (Double lanes, every value widened first, made
+# the statistics the larger part of batch norm's time.) The blocks run across the
+# channel's rows, so short rows (8x8 planes) do not each pay for a total.
+cdef enum:
+    BLOCK_LANES = 32
+    BLOCK_PARTS = 8              # BLOCK_LANES / 4: _block_total's first level
+    BLOCK = 512
+    SUM = 0                      # what _channel_sum adds: a
+    SQUARES = 1                  # (a - mu) ** 2
+    PRODUCTS = 2                 # b * ((a - mu) * r)
+
+
+cdef inline double _block_total(real* lane) noexcept nogil:
+    """The BLOCK_LANES lanes added in double, in pairs; the lanes are reset to 0."""
+    cdef double part[BLOCK_PARTS]
+    cdef Py_ssize_t k
+    for k in range(BLOCK_PARTS):
+        part[k] = (<double>lane[4 * k] + lane[4 * k + 1]) + (<double>lane[4 * k + 2]
+                                                             + lane[4 * k + 3])
+    for k in range(BLOCK_LANES):
         lane[k] = 0
-    while i + SUM_LANES <= n:
-        for k in range(SUM_LANES):
-            d = a[i + k] - mu
-            lane[k] += d * d
-        i += SUM_LANES
-    while i < n:
-        d = a[i] - mu
-        lane[0] += d * d
+    return (((part[0] + part[1]) + (part[2] + part[3]))
+            + ((part[4] + part[5]) + (part[6] + part[7])))
+
+
+cdef inline void _add_segment(int kind, const real* a, const real* b, Py_ssize_t n,
+                              real mu, real r, real* lane) noexcept nogil:
+    """Add the ``n`` terms of ``a[:n]`` (and ``b[:n]``) of the given kind into the lanes,
+    each term rounded in the arrays' precision as the reference rounds it."""
+    cdef Py_ssize_t i = 0, k
+    cdef real d
+    if kind == SUM:
+        while i + BLOCK_LANES <= n:
+            for k in range(BLOCK_LANES):
+                lane[k] += a[i + k]
+            i += BLOCK_LANES
+    elif kind == SQUARES:
+        while i + BLOCK_LANES <= n:
+            for k in range(BLOCK_LANES):
+                d = a[i + k] - mu
+                lane[k] += d * d
+            i += BLOCK_LANES
+    else:
+        while i + BLOCK_LANES <= n:
+            for k in range(BLOCK_LANES):
+                lane[k] += b[i + k] * ((a[i + k] - mu) * r)
+            i += BLOCK_LANES
+    while i < n:                 # the rest, one lane each
+        if kind == SUM:
+            lane[i % BLOCK_LANES] += a[i]
+        elif kind == SQUARES:
+            d = a[i] - mu
+            lane[i % BLOCK_LANES] += d * d
+        else:
+            lane[i % BLOCK_LANES] += b[i] * ((a[i] - mu) * r)
         i += 1
-    return lanes_total(lane)
+
+
+cdef inline double _channel_sum(int kind, const real* a, const real* b, Py_ssize_t N,
+                                Py_ssize_t stride, Py_ssize_t L, real mu,
+                                real r) noexcept nogil:
+    """The sum over the N rows of L values (``stride`` apart) of a channel of ``a`` (and
+    ``b``), of the terms of ``kind`` (SUM, SQUARES or PRODUCTS), in double."""
+    cdef real lane[BLOCK_LANES]
+    cdef double total = 0
+    cdef Py_ssize_t n, i, m, k, pending = 0
+    for k in range(BLOCK_LANES):
+        lane[k] = 0
+    for n in range(N):
+        i = 0
+        while i < L:
+            m = min(L - i, BLOCK - pending)
+            _add_segment(kind, a + n * stride + i, b + n * stride + i, m, mu, r, lane)
+            i += m
+            pending += m
+            if pending == BLOCK:
+                total += _block_total(lane)
+                pending = 0
+    return total + _block_total(lane)
+# [end loops: batch_norm_backward]
 
 
 cdef void _forward_channel(const real* x, real* y, real* mean, real* var, const real* weight,
@@ -142,11 +207,9 @@ cdef void _forward_channel(const real* x, real* y, real* mean, real* var, const 
     cdef double total = 0, squares = 0
     cdef real mu, r, scale, shift
     _prefetch_channel(x, N, C, L, c)
-    for n in range(N):
-        total += sum_lanes(x + (n * C + c) * L, L)
+    total = _channel_sum(SUM, x + c * L, x + c * L, N, C * L, L, 0, 1)
     mu = <real>(total / (N * L))
-    for n in range(N):
-        squares += _sum_squares(x + (n * C + c) * L, L, mu)
+    squares = _channel_sum(SQUARES, x + c * L, x + c * L, N, C * L, L, mu, 1)
     mean[c] = mu
     var[c] = <real>(squares / (N * L))
     r = _rstd(var[c], eps)
@@ -197,25 +260,6 @@ def batch_norm_forward(x, weight, bias, eps):
 
 
 # [loops: batch_norm_backward]
-cdef inline double _sum_products(const real* g, const real* x, Py_ssize_t n, real mu,
-                                 real r) noexcept nogil:
-    """``sum(g * ((x - mu) * r))``, each product rounded in the arrays' precision (as the
-    reference rounds it), the sum in lanes (``_sums.pxd``). A loop that also summed ``g`` in
-    the same lanes was not vectorised by gcc; ``g``'s sum is a pass of its own."""
-    cdef double lane[SUM_LANES]
-    cdef Py_ssize_t i = 0, k
-    for k in range(SUM_LANES):
-        lane[k] = 0
-    while i + SUM_LANES <= n:
-        for k in range(SUM_LANES):
-            lane[k] += g[i + k] * ((x[i + k] - mu) * r)
-        i += SUM_LANES
-    while i < n:
-        lane[0] += g[i] * ((x[i] - mu) * r)
-        i += 1
-    return lanes_total(lane)
-
-
 cdef void _backward_channel(const real* g, const real* x, const real* mean, const real* var,
                             const real* weight, real eps, real* gx, real* gw, real* gb,
                             Py_ssize_t N, Py_ssize_t C, Py_ssize_t L,
@@ -225,10 +269,8 @@ cdef void _backward_channel(const real* g, const real* x, const real* mean, cons
     cdef real mu = mean[c], r = _rstd(var[c], eps), xhat, scale, mean_g, mean_gx
     _prefetch_channel(g, N, C, L, c)
     _prefetch_channel(x, N, C, L, c)
-    for n in range(N):
-        start = (n * C + c) * L
-        sum_g += sum_lanes(g + start, L)
-        sum_gx += _sum_products(g + start, x + start, L, mu, r)
+    sum_g = _channel_sum(SUM, g + c * L, g + c * L, N, C * L, L, 0, 1)
+    sum_gx = _channel_sum(PRODUCTS, x + c * L, g + c * L, N, C * L, L, mu, r)
     gb[c] = <real>sum_g
     gw[c] = <real>sum_gx
     scale = r if weight == NULL else r * weight[c]
