@@ -35,7 +35,7 @@ and for ``batch_norm_eval`` (evaluation mode: fixed statistics, folded per chann
 What makes it fast: a channel is worked through from its first sum to its last write
 while its values are still in the cache (NumPy's version makes seven passes over arrays
 of ``x``'s size and allocates four of them), and all of its cache lines are asked for
-before its first pass (``_prefetch_channel``); the sums run in 32 independent lanes of
+before its first pass (``_prefetch_channel``); the sums run in 16 independent lanes of
 the arrays' precision that gcc turns into vector instructions, added into a double
 every 512 values (``_channel_sum``: as exact as the reference's pairwise sums, or
 more); the inner loops run over ``L`` contiguous values. The channels are shared among the threads (``threads_for`` of
@@ -114,14 +114,15 @@ cdef inline real _rstd(real var, real eps) noexcept nogil:
 # A channel's sums (_channel_sum) run in BLOCK_LANES independent lanes of the arrays'
 # precision, which gcc turns into vector instructions; every BLOCK values the lanes are
 # added into a double (_block_total) and start again from 0. A float lane thus adds
-# about BLOCK / BLOCK_LANES values before its total is taken: as exact as NumPy's
+# BLOCK / BLOCK_LANES values (32) before its total is taken: as exact as NumPy's
 # pairwise float sum (the reference's), or more, with four float additions per SSE2
 # vector instead of two double ones. (Double lanes, every value widened first, made
-# the statistics the larger part of batch norm's time.) The blocks run across the
-# channel's rows, so short rows (8x8 planes) do not each pay for a total.
+# the statistics the larger part of batch norm's time; 32 lanes were slower on layer
+# norm's rows of 64.) The blocks run across the channel's rows, so short rows (8x8
+# planes) do not each pay for a total.
 cdef enum:
-    BLOCK_LANES = 32
-    BLOCK_PARTS = 8              # BLOCK_LANES / 4: _block_total's first level
+    BLOCK_LANES = 16
+    BLOCK_PARTS = 4              # BLOCK_LANES / 4: _block_total's first level
     BLOCK = 512
     SUM = 0                      # what _channel_sum adds: a
     SQUARES = 1                  # (a - mu) ** 2
@@ -137,8 +138,7 @@ cdef inline double _block_total(real* lane) noexcept nogil:
                                                              + lane[4 * k + 3])
     for k in range(BLOCK_LANES):
         lane[k] = 0
-    return (((part[0] + part[1]) + (part[2] + part[3]))
-            + ((part[4] + part[5]) + (part[6] + part[7])))
+    return (part[0] + part[1]) + (part[2] + part[3])
 
 
 cdef inline void _add_segment(int kind, const real* a, const real* b, Py_ssize_t n,
