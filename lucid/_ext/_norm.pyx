@@ -38,10 +38,10 @@ of ``x``'s size and allocates four of them), and all of its cache lines are aske
 before its first pass (``_prefetch_channel``); the sums run in 16 independent lanes of
 the arrays' precision that gcc turns into vector instructions, added into a double
 every 512 values (``_channel_sum``: as exact as the reference's pairwise sums, or
-more); the inner loops run over ``L`` contiguous values. The channels are shared among the threads (``threads_for`` of
-the size of ``x``; a channel at a time, to whichever thread is free), and each
-channel's sums run in one thread in a fixed order, so the results do not depend on the
-thread count. ``docs/fast.rst`` has the measurements.
+more); the inner loops run over ``L`` contiguous values. The channels are shared among
+the threads (``threads_for`` of the size of ``x``; a channel at a time, to whichever
+thread is free), and each channel's sums run in one thread in a fixed order, so the
+results do not depend on the thread count. ``docs/fast.rst`` has the measurements.
 """
 import numpy as np
 
