@@ -1284,6 +1284,13 @@ def _run_sample_weight_grad(const real[:, :, :, :, ::1] x, const real[:, :, :, :
 
 
 def _run_winograd_weight(const real[:, :, :, ::1] w, real[:, :, ::1] u):
+    # the loops walk both arrays as C-contiguous blocks (w[o] as C_in runs of 9 taps,
+    # U's 16 planes C_out * C_in apart)
+    cdef Py_ssize_t C_out = w.shape[0], C_in = w.shape[1], s = sizeof(real)
+    assert w.shape[2] == w.shape[3] == 3, "winograd weight: a 3x3 kernel"
+    assert w.strides[1] == 9 * s and w.strides[0] == 9 * C_in * s, "winograd weight: w"
+    assert u.shape[0] == 16 and u.shape[1] == C_out and u.shape[2] == C_in, "winograd weight"
+    assert u.strides[1] == C_in * s and u.strides[0] == C_out * C_in * s, "winograd weight: u"
     _winograd_weight(w, u)
 
 

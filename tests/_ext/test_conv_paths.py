@@ -380,6 +380,20 @@ def test_winograd_weight_transform(C_in, float_dtype):
     np.testing.assert_allclose(u, truth, rtol=0, atol=4 * ulp * np.abs(truth).max())
 
 
+def test_winograd_weight_transform_checks_its_arrays():
+    """The transform walks both arrays as C-contiguous blocks: a strided or misshapen
+    array is refused before its loops run (a strided one already by Cython's typed
+    arguments)."""
+    module = compiled()
+    w = np.zeros((4, 6, 3, 3))
+    with pytest.raises(ValueError, match="not C-contiguous"):
+        module._run_winograd_weight(w[:, ::2], np.empty((16, 4, 3)))
+    with pytest.raises(AssertionError, match="winograd weight"):
+        module._run_winograd_weight(w, np.empty((16, 4, 5)))
+    with pytest.raises(AssertionError, match="winograd weight"):
+        module._run_winograd_weight(np.zeros((4, 6, 2, 2)), np.empty((16, 4, 6)))
+
+
 @pytest.mark.parametrize("case", [
     ((32, 32, (3, 3), (1, 1), (1, 1), 1), True),
     ((16, 32, (3, 3), (1, 1), (1, 1), 1), True),
