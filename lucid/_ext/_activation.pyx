@@ -29,7 +29,7 @@ import numpy as np
 from cython.parallel cimport prange
 
 from lucid._ext import _checks
-from lucid._ext._openmp import threads_for
+from lucid._ext._openmp import threads_for_pass
 
 from libc.math cimport erf as c_erf, erff as c_erff
 
@@ -48,12 +48,11 @@ cdef enum:
 
 
 def _relu_threads(n):
-    """Threads for a ReLU loop over ``n`` values: a value is a quarter of a unit of
-    ``threads_for``'s work. Waking the second thread costs about 0.08 ms here, as long
-    as one thread takes for 2**18 values; two threads paid from about 2**20 values on
-    (measured 1 against 2 threads: 524288 values 0.20 against 0.26 ms, 1048576 values
-    0.36 against 0.32 ms, 1605632 values 0.54 against 0.40 ms)."""
-    return threads_for(n // 4)
+    """Threads for a ReLU loop over ``n`` values (``_openmp.threads_for_pass``: two from
+    about 2**20 values on; measured on an earlier machine, 1 against 2 threads: 524288
+    values 0.20 against 0.26 ms, 1048576 values 0.36 against 0.32 ms, 1605632 values
+    0.54 against 0.40 ms)."""
+    return threads_for_pass(n)
 
 
 cdef inline Py_ssize_t _blocks(Py_ssize_t n) noexcept nogil:

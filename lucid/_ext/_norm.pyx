@@ -49,7 +49,7 @@ from cython.parallel cimport prange
 from libc.math cimport sqrt, sqrtf
 
 from lucid._ext import _checks
-from lucid._ext._openmp import threads_for
+from lucid._ext._openmp import threads_for, threads_for_pass
 
 __all__ = ["batch_norm_forward", "batch_norm_backward", "batch_norm_eval"]
 
@@ -95,10 +95,9 @@ def _threads(x):
 
 
 def _pass_threads(x):
-    """Threads for one pass over ``x`` that reads each value once and writes it once
-    (evaluation mode): as the ReLU's loop (``_activation._relu_threads``), a value is a
-    quarter of a unit of ``threads_for``'s work."""
-    return threads_for(x.size // 4)
+    """Threads for evaluation mode's one pass over ``x`` (``_openmp.threads_for_pass``,
+    the ReLU's rule)."""
+    return threads_for_pass(x.size)
 
 
 cdef inline real _rstd(real var, real eps) noexcept nogil:

@@ -30,7 +30,8 @@ from cython.parallel cimport prange, threadid
 
 from lucid import _blas_env
 
-__all__ = ["max_threads", "threads_for", "pause", "team_size", "SMALL_WORK"]
+__all__ = ["max_threads", "threads_for", "threads_for_pass", "pause", "team_size",
+           "SMALL_WORK"]
 
 # A parallel loop over less work than this (element copies or multiply-adds, about
 # 0.1 ms) runs on one thread: waking a second one costs more than it gains.
@@ -68,6 +69,16 @@ def threads_for(work):
     if work < SMALL_WORK:
         return 1
     return _MAX_THREADS
+
+
+def threads_for_pass(values):
+    """Threads for a loop that reads each of ``values`` values once and writes it once
+    (a ReLU, batch norm in evaluation mode): a value counts as a quarter of a unit of
+    :func:`threads_for`'s work, so two threads start from about a million values.
+    Waking the second thread costs about as much as one thread's pass over 2**18 values
+    (measured, ReLU forward, 1 against 2 threads: 131,072 values 29 against 123 us,
+    524,288 values 170 against 191 us, 1,048,576 values 348 against 277 us)."""
+    return threads_for(values // 4)
 
 
 def pause():

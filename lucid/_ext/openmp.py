@@ -11,13 +11,15 @@ kernels import ``_openmp`` directly, and this file states the contract they rely
 =====================  =====================================================
 ``max_threads()``      threads a parallel loop may start (at least 1)
 ``threads_for(work)``  threads for one loop over ``work`` items (1 .. max)
+``threads_for_pass``   the same for one pass over values (a quarter unit each)
 ``pause()``            free the idle pool before a fork; 0 if the runtime did
 ``team_size()``        threads a 64-item parallel loop really ran on
 ``SMALL_WORK``         loops over less work may run on one thread
 =====================  =====================================================
 """
 
-__all__ = ["max_threads", "threads_for", "pause", "team_size", "SMALL_WORK"]
+__all__ = ["max_threads", "threads_for", "threads_for_pass", "pause", "team_size",
+           "SMALL_WORK"]
 
 # A parallel loop over less work than this (element copies or multiply-adds, about
 # 0.1 ms) runs on one thread (same value as the twin).
@@ -31,6 +33,11 @@ def max_threads():
 
 def threads_for(work):
     """Threads for a loop over ``work`` items: one, whatever the work."""
+    return 1
+
+
+def threads_for_pass(values):
+    """Threads for a one-pass loop over ``values`` values: one."""
     return 1
 
 

@@ -360,6 +360,19 @@ def test_openmp_is_a_twin_pair_but_not_a_kernel_family():
 
 
 @pytest.mark.parametrize("runtime", ["reference", "compiled"])
+def test_threads_for_pass_counts_a_value_as_a_quarter_unit(runtime):
+    """One pass over values (a ReLU, batch norm in evaluation mode) asks for the threads
+    of a quarter as much work: one thread below 4 * SMALL_WORK values."""
+    if runtime == "reference":
+        from lucid._ext import openmp as threads
+    else:
+        threads = pytest.importorskip("lucid._ext._openmp", reason=NOT_BUILT.format("openmp"))
+    for values in (0, 1, 4 * threads.SMALL_WORK - 1, 4 * threads.SMALL_WORK, 10 ** 9):
+        assert threads.threads_for_pass(values) == threads.threads_for(values // 4)
+    assert threads.threads_for_pass(4 * threads.SMALL_WORK - 1) == 1
+
+
+@pytest.mark.parametrize("runtime", ["reference", "compiled"])
 def test_openmp_twins_answer_within_their_team(runtime):
     if runtime == "reference":
         from lucid._ext import openmp as threads
