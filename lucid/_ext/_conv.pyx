@@ -1261,10 +1261,29 @@ def _run_col2im(const real[:, :, :] cols, real[:, :, :, :, ::1] y, Py_ssize_t n0
     _col2im(cols, y, n0, _geometry(geo), threads)
 
 
+def _check_sample(ws, full, N, R, columns, threads, name):
+    """What the per-sample loops assume of their scratch space: each of ``threads``
+    threads writes ``columns`` column entries (R rows) into its own part of ``ws``, or,
+    with ``full`` given, every sample's R x L columns go there (``columns`` then the L
+    of a whole sample)."""
+    assert _BLAS_MAX > 0, f"{name}: no BLAS bound (_blas.find found none; the loops call it)"
+    assert threads >= 1, f"{name}: threads"
+    if full is not None and full.shape[0] > 0:
+        assert full.shape[0] >= N * R * columns, f"{name}: full columns"
+    else:
+        assert ws.shape[0] >= threads * R * columns, f"{name}: workspace"
+
+
 def _run_sample_conv(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
                      real[:, :, :, :, ::1] y, real[::1] ws, real[::1] full, geo,
                      Py_ssize_t groups, Py_ssize_t tile_rows, int threads,
                      const real[::1] bias=None):
+    window = geo[1]
+    assert tile_rows >= 1, "sample conv: tile_rows"
+    tile = min(tile_rows, window[0] * window[1]) * window[2]
+    _check_sample(ws, full if full.shape[0] > 0 else None, x.shape[0],
+                  x.shape[1] * math.prod(geo[2]), math.prod(window) if full.shape[0] > 0 else tile,
+                  threads, "sample conv")
     _sample_conv(x, w, y, ws, full, _geometry(geo), groups, tile_rows,
                  _bias_pointer(bias, y.shape[1]), threads)
 
@@ -1272,6 +1291,8 @@ def _run_sample_conv(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
 def _run_sample_conv_transpose(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
                                real[:, :, :, :, ::1] y, real[::1] ws, geo,
                                Py_ssize_t groups, int threads, const real[::1] bias=None):
+    _check_sample(ws, None, x.shape[0], y.shape[1] * math.prod(geo[2]), math.prod(geo[1]),
+                  threads, "sample conv_transpose")
     _sample_conv_transpose(x, w, y, ws, _geometry(geo), groups,
                            _bias_pointer(bias, y.shape[1]), threads)
 
@@ -1279,6 +1300,11 @@ def _run_sample_conv_transpose(const real[:, :, :, :, ::1] x, const real[:, ::1]
 def _run_sample_weight_grad(const real[:, :, :, :, ::1] x, const real[:, :, :, :, ::1] gy,
                             real[:, ::1] parts, real[::1] ws, real[::1] full, geo,
                             Py_ssize_t groups, bint transposed, int threads):
+    R = x.shape[1] * math.prod(geo[2])
+    _check_sample(ws, full if full.shape[0] > 0 else None, x.shape[0], R, math.prod(geo[1]),
+                  threads, "sample weight grad")
+    assert parts.shape[0] >= threads and parts.shape[1] == R * (gy.shape[1] // groups), \
+        "sample weight grad: parts"
     _sample_weight_grad(x, gy, parts, ws, full, _geometry(geo), groups, transposed,
                         threads)
 
@@ -1297,6 +1323,7 @@ def _run_winograd_weight(const real[:, :, :, ::1] w, real[:, :, ::1] u):
 def _check_winograd(x, y, ws, batches, chunk_rows, threads, name):
     """What the Winograd loops assume of their private arguments (a wrong call would
     write past the workspace)."""
+    assert _BLAS_MAX > 0, f"{name}: no BLAS bound (_blas.find found none; the loops call it)"
     TW = _winograd_blocks(y.shape[3:])[1]
     need = threads * _winograd_workspace(x.shape[0], x.shape[1], y.shape[1], TW, batches,
                                          chunk_rows)

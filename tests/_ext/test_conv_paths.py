@@ -380,6 +380,50 @@ def test_winograd_weight_transform(C_in, float_dtype):
     np.testing.assert_allclose(u, truth, rtol=0, atol=4 * ulp * np.abs(truth).max())
 
 
+def test_per_sample_loops_check_their_scratch_space():
+    """The per-sample loops give each of ``threads`` threads its own part of the
+    workspace: a workspace too small for the thread count asked for (or a thread count
+    of 0) is refused before the loops run, not written past; without a BLAS to call,
+    so are the loops."""
+    module = compiled()
+    if module._BLAS is None:
+        pytest.skip("NumPy's BLAS is not an OpenBLAS lucid can call (lucid/_ext/_blas.py)")
+    from lucid._ext._sizes import as_5d
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((2, 3, 6, 6))
+    w = rng.standard_normal((4, 3, 3, 3))
+    y = np.empty((2, 4, 6, 6))
+    geo = module._geo((6, 6), (6, 6), (3, 3), (1, 1), (1, 1), (1, 1))
+    R, L = 3 * 9, 36
+    none = np.empty(0)
+    enough = np.empty(2 * R * L)
+    module._run_sample_conv(as_5d(x), w.reshape(4, -1), as_5d(y), enough, none, geo, 1,
+                            6, 2)
+    np.testing.assert_allclose(y, _ext._reference["conv"].conv_forward(
+        x, w, (1, 1), (1, 1), (1, 1), 1), rtol=1e-12, atol=1e-12)
+    for ws, threads in ((enough, 3), (np.empty(R * L), 2), (enough, 0)):
+        with pytest.raises(AssertionError, match="sample conv"):
+            module._run_sample_conv(as_5d(x), w.reshape(4, -1), as_5d(y), ws, none, geo,
+                                    1, 6, threads)
+    with pytest.raises(AssertionError, match="sample conv_transpose"):
+        module._run_sample_conv_transpose(as_5d(y), w.reshape(4, -1), as_5d(x),
+                                          np.empty(R * L), geo, 1, 2)
+    parts = np.zeros((2, R * 4))
+    with pytest.raises(AssertionError, match="sample weight grad"):
+        module._run_sample_weight_grad(as_5d(x), as_5d(y), parts, np.empty(R * L), none,
+                                       geo, 1, True, 2)
+    with pytest.raises(AssertionError, match="sample weight grad: parts"):
+        module._run_sample_weight_grad(as_5d(x), as_5d(y), parts[:1], enough, none, geo, 1,
+                                       True, 2)
+    module._bind_blas(None)                    # no BLAS: refused, not a call through NULL
+    try:
+        with pytest.raises(AssertionError, match="no BLAS bound"):
+            module._run_sample_conv(as_5d(x), w.reshape(4, -1), as_5d(y), enough, none,
+                                    geo, 1, 6, 2)
+    finally:
+        module._bind_blas(module._BLAS)
+
+
 def test_winograd_weight_transform_checks_its_arrays():
     """The transform walks both arrays as C-contiguous blocks: a strided or misshapen
     array is refused before its loops run (a strided one already by Cython's typed
