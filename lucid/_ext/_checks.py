@@ -385,11 +385,7 @@ def log_softmax_backward(y, grad):
 # ------------------------------------------------------------------ norm family
 def _channel_param(fn, name, a, x, optional=True):
     """``a`` is None (when ``optional``) or a (C,) array of ``x``'s dtype."""
-    if a is None and optional:
-        return
-    array(fn, name, a, ndim=(1,))
-    same_dtype(fn, name, a, "x", x)
-    shape_is(fn, name, a, (x.shape[1],))
+    _row_param(fn, name, a, x, x.shape[1], optional)
 
 
 def _eps(fn, eps):
@@ -434,6 +430,44 @@ def batch_norm_backward(grad, x, mean, var, weight, eps):
     _channel_param(fn, "mean", mean, x, optional=False)
     _channel_param(fn, "var", var, x, optional=False)
     _channel_param(fn, "weight", weight, x)
+    _eps(fn, eps)
+
+
+def _row_param(fn, name, a, x, length, optional=True):
+    """``a`` is None (when ``optional``) or a (``length``,) array of ``x``'s dtype: layer
+    norm's parameters (one value per column of a row) and statistics (one per row)."""
+    if a is None and optional:
+        return
+    array(fn, name, a, ndim=(1,))
+    same_dtype(fn, name, a, "x", x)
+    shape_is(fn, name, a, (length,))
+
+
+def _norm_rows(fn, x):
+    """``x``: (R, D) with D >= 1 values per row."""
+    array(fn, "x", x, ndim=(2,))
+    if x.shape[1] < 1:
+        raise ValueError(f"{fn}: x must have at least one value per row (D >= 1), "
+                         f"got shape {x.shape}")
+
+
+def layer_norm_forward(x, weight, bias, eps):
+    fn = "_layer_norm_forward"
+    _norm_rows(fn, x)
+    _row_param(fn, "weight", weight, x, x.shape[1])
+    _row_param(fn, "bias", bias, x, x.shape[1])
+    _eps(fn, eps)
+
+
+def layer_norm_backward(grad, x, mean, var, weight, eps):
+    fn = "_layer_norm_backward"
+    _norm_rows(fn, x)
+    array(fn, "grad", grad, ndim=(2,))
+    same_dtype(fn, "grad", grad, "x", x)
+    shape_is(fn, "grad", grad, x.shape)
+    _row_param(fn, "mean", mean, x, x.shape[0], optional=False)
+    _row_param(fn, "var", var, x, x.shape[0], optional=False)
+    _row_param(fn, "weight", weight, x, x.shape[1])
     _eps(fn, eps)
 
 

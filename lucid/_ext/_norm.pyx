@@ -32,6 +32,16 @@ and for ``batch_norm_eval`` (evaluation mode: fixed statistics, folded per chann
             for l in range(L):
                 y[n, c, l] = x[n, c, l] * scale[c] + shift[c]
 
+and, private to this twin (the op layer calls them where the active twin has them),
+layer norm of the rows of ``x`` (R, D), its parameters along each row::
+
+    for row in range(R):                        # parallel: prange over groups of rows
+        mean[row] = sum(x[row]) / D;  var[row] = sum((x[row] - mean[row]) ** 2) / D
+        y[row] = (x[row] - mean[row]) / sqrt(var[row] + eps) * weight + bias
+
+(``_layer_norm_forward``; ``_layer_norm_backward`` is batch norm's backward per row,
+plus the parameters' gradients summed down the rows by blocks).
+
 What makes it fast: a channel is worked through from its first sum to its last write
 while its values are still in the cache (NumPy's version makes seven passes over arrays
 of ``x``'s size and allocates four of them), and all of its cache lines are asked for
@@ -368,3 +378,185 @@ def batch_norm_eval(x, mean, var, weight, bias, eps):
         _eval(x, mean, var, weight, bias, float(eps), scale, shift, y, _pass_threads(x))
     return y
 # [end kernel: batch_norm_eval]
+
+
+# ----------------------------------------------------------------------------------
+# Layer norm: private to this twin. The op layer (lucid/ops/norm.py, _rows_forward)
+# calls these where the active twin has them; elsewhere it runs batch_norm_forward /
+# batch_norm_backward on x seen as (1, R, D) and applies the affine parameters, which
+# here lie along D, in NumPy around them. These give the same values, bit for bit
+# (``y``, the statistics and ``grad_x``; ``grad_weight`` and ``grad_bias`` within
+# rounding: their sums over the rows run in another order).
+
+# [loops: _layer_norm_forward]
+cdef enum:
+    ROW_GROUP = 8                # rows whose statistics are taken side by side
+
+
+cdef void _layer_norm_group(const real* x, real* y, real* mean, real* var,
+                            const real* weight, const real* bias, real eps, Py_ssize_t rows,
+                            Py_ssize_t D) noexcept nogil:
+    # ``rows`` (at most ROW_GROUP) rows of D values: their means, then their variances
+    # (_channel_sum, as batch norm's channel of one row), then y = ((x - mu) * r) * w + b,
+    # rounded as the NumPy path rounds it. A row's statistics are a chain of dependent
+    # steps (a sum, a division, a second sum that needs the mean, a square root); taking
+    # the rows' sums side by side lets the processor overlap the chains.
+    cdef Py_ssize_t i, l
+    cdef real mu, r
+    cdef const real* row
+    cdef real* out
+    for i in range(rows):
+        row = x + i * D
+        mean[i] = <real>(_channel_sum(SUM, row, row, 1, D, D, 0, 1) / D)
+    for i in range(rows):
+        row = x + i * D
+        var[i] = <real>(_channel_sum(SQUARES, row, row, 1, D, D, mean[i], 1) / D)
+    for i in range(rows):
+        row = x + i * D
+        out = y + i * D
+        mu = mean[i]
+        r = _rstd(var[i], eps)
+        for l in range(D):
+            out[l] = (row[l] - mu) * r
+        if weight != NULL:
+            for l in range(D):
+                out[l] = out[l] * weight[l]
+        if bias != NULL:
+            for l in range(D):
+                out[l] = out[l] + bias[l]
+
+
+def _layer_norm_rows(const real[:, ::1] x, real[:, ::1] y, real[::1] mean, real[::1] var,
+                     weight, bias, double eps, int threads):
+    cdef const real[::1] w, b
+    cdef const real* wp = NULL
+    cdef const real* bp = NULL
+    cdef Py_ssize_t R = x.shape[0], D = x.shape[1], group, first
+    if weight is not None:
+        w = weight
+        wp = &w[0]
+    if bias is not None:
+        b = bias
+        bp = &b[0]
+    for group in prange((R + ROW_GROUP - 1) // ROW_GROUP, nogil=True, schedule="static",
+                        num_threads=threads):
+        first = group * ROW_GROUP
+        _layer_norm_group(&x[first, 0], &y[first, 0], &mean[first], &var[first], wp, bp,
+                          <real>eps, min(ROW_GROUP, R - first), D)
+# [end loops: _layer_norm_forward]
+
+
+def _layer_norm_forward(x, weight, bias, eps):
+    """Layer norm of each row of ``x`` (R, D) over its D values, the affine parameters
+    (``weight``, ``bias``: (D,) or None) along D; returns ``(y, mean, var)``, one pass
+    over ``x`` per row while the row is in the cache::
+
+        for row in range(R):                    # parallel: prange over the rows
+            mean[row] = sum(x[row]) / D;  var[row] = sum((x[row] - mean[row])**2) / D
+            y[row] = (x[row] - mean[row]) / sqrt(var[row] + eps) * weight + bias
+    """
+    _checks.layer_norm_forward(x, weight, bias, eps)
+    y = np.empty_like(x)
+    mean = np.empty(x.shape[0], dtype=x.dtype)
+    var = np.empty(x.shape[0], dtype=x.dtype)
+    if x.size:
+        _layer_norm_rows(x, y, mean, var, weight, bias, float(eps), _threads(x))
+    return y, mean, var
+
+
+# [loops: _layer_norm_backward]
+# The parameters' gradients are sums over the rows. Each block of ROW_BLOCK rows adds
+# its terms into its own row of ``parts`` (in the arrays' precision: 32 terms each),
+# and the caller adds the blocks in order, in double: the result does not depend on
+# which thread ran which block.
+cdef enum:
+    ROW_BLOCK = 32               # a multiple of ROW_GROUP
+
+
+cdef void _layer_norm_back_group(const real* g, const real* x, const real* mean,
+                                 const real* var, real eps, const real* weight, real* gx,
+                                 real* part_w, real* part_b, Py_ssize_t rows,
+                                 Py_ssize_t D) noexcept nogil:
+    # ``rows`` (at most ROW_GROUP) rows, side by side as in the forward: h = g * w,
+    # written into gx's rows first (their scratch); then batch norm's backward of a
+    # channel of one row (_backward_channel, weight 1) on each row's h, and the rows'
+    # terms of dL/dw = sum g * xhat and dL/db = sum g.
+    cdef Py_ssize_t i, l
+    cdef real mean_h[ROW_GROUP]
+    cdef real mean_hx[ROW_GROUP]
+    cdef real r[ROW_GROUP]
+    cdef real mu, xhat
+    cdef const real* grow
+    cdef const real* xrow
+    cdef real* hrow
+    for i in range(rows):
+        grow = g + i * D
+        hrow = gx + i * D
+        if weight != NULL:
+            for l in range(D):
+                hrow[l] = grow[l] * weight[l]
+        else:
+            for l in range(D):
+                hrow[l] = grow[l]
+        r[i] = _rstd(var[i], eps)
+        mean_h[i] = <real>(_channel_sum(SUM, hrow, hrow, 1, D, D, 0, 1) / D)
+    for i in range(rows):
+        mean_hx[i] = <real>(_channel_sum(PRODUCTS, x + i * D, gx + i * D, 1, D, D, mean[i],
+                                         r[i]) / D)
+    for i in range(rows):
+        grow = g + i * D
+        xrow = x + i * D
+        hrow = gx + i * D
+        mu = mean[i]
+        for l in range(D):
+            xhat = (xrow[l] - mu) * r[i]
+            part_w[l] += grow[l] * xhat
+            part_b[l] += grow[l]
+            hrow[l] = r[i] * (hrow[l] - mean_h[i] - xhat * mean_hx[i])
+
+
+def _layer_norm_back_rows(const real[:, ::1] grad, const real[:, ::1] x,
+                          const real[::1] mean, const real[::1] var, weight, double eps,
+                          real[:, ::1] grad_x, real[:, ::1] parts_w, real[:, ::1] parts_b,
+                          int threads):
+    cdef const real[::1] w
+    cdef const real* wp = NULL
+    cdef Py_ssize_t R = x.shape[0], D = x.shape[1], block, first
+    assert parts_w.shape[0] * ROW_BLOCK >= R and parts_b.shape[0] == parts_w.shape[0], \
+        "_layer_norm_backward: parts"
+    assert parts_w.shape[1] == D and parts_b.shape[1] == D, "_layer_norm_backward: parts"
+    if weight is not None:
+        w = weight
+        wp = &w[0]
+    for block in prange(parts_w.shape[0], nogil=True, schedule="static",
+                        num_threads=threads):
+        first = block * ROW_BLOCK
+        while first < min(R, (block + 1) * ROW_BLOCK):
+            _layer_norm_back_group(&grad[first, 0], &x[first, 0], &mean[first], &var[first],
+                                   <real>eps, wp, &grad_x[first, 0], &parts_w[block, 0],
+                                   &parts_b[block, 0], min(ROW_GROUP, R - first), D)
+            first = first + ROW_GROUP
+# [end loops: _layer_norm_backward]
+
+
+def _layer_norm_backward(grad, x, mean, var, weight, eps):
+    """The gradients of :func:`_layer_norm_forward`, ``(grad_x, grad_weight,
+    grad_bias)``, two passes over each row (its two sums, then ``grad_x`` and its terms
+    of the parameters' gradients)::
+
+        for row in range(R):                    # parallel: prange over blocks of rows
+            h = g[row] * weight;  xhat = (x[row] - mean[row]) * r[row]
+            grad_x[row] = r[row] * (h - mean(h) - xhat * mean(h * xhat))
+            grad_weight += g[row] * xhat;  grad_bias += g[row]
+    """
+    _checks.layer_norm_backward(grad, x, mean, var, weight, eps)
+    R, D = x.shape
+    grad_x = np.empty_like(x)
+    blocks = -(-R // ROW_BLOCK)
+    parts_w = np.zeros((blocks, D), dtype=x.dtype)
+    parts_b = np.zeros((blocks, D), dtype=x.dtype)
+    if x.size:
+        _layer_norm_back_rows(grad, x, mean, var, weight, float(eps), grad_x, parts_w,
+                              parts_b, _threads(x))
+    return (grad_x, parts_w.sum(axis=0, dtype=np.float64).astype(x.dtype),
+            parts_b.sum(axis=0, dtype=np.float64).astype(x.dtype))

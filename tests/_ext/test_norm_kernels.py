@@ -282,3 +282,182 @@ def test_batch_norm_eval_rejects_bad_input(twin, change, error, words):
     with pytest.raises(error, match="batch_norm_eval: " + ".*" + words.replace("(", r"\(")
                        .replace(")", r"\)")):
         _ext.get("norm").batch_norm_eval(**args)
+
+
+# ------------------------------------------------------------------ layer norm (compiled)
+def _compiled_norm():
+    if not _ext.compiled_available("norm"):
+        pytest.skip(f"the compiled norm twin is not built; {_ext.BUILD_HINT}")
+    from lucid._ext import _norm
+    return _norm
+
+
+def _layer_oracle(x, g, w, b, eps):
+    """Loops written here, in float64, row by row: y, mean, var and the three gradients
+    of layer norm with the parameters along each row."""
+    R, D = x.shape
+    x, g = x.astype(np.float64), g.astype(np.float64)
+    w = np.ones(D) if w is None else w.astype(np.float64)
+    b = np.zeros(D) if b is None else b.astype(np.float64)
+    y, gx = np.zeros_like(x), np.zeros_like(x)
+    mean, var, gw, gb = np.zeros(R), np.zeros(R), np.zeros(D), np.zeros(D)
+    for r in range(R):
+        mean[r] = sum(x[r]) / D
+        var[r] = sum((v - mean[r]) ** 2 for v in x[r]) / D
+        rstd = 1 / np.sqrt(var[r] + eps)
+        xhat = [(v - mean[r]) * rstd for v in x[r]]
+        h = [g[r, l] * w[l] for l in range(D)]
+        mean_h = sum(h) / D
+        mean_hx = sum(h[l] * xhat[l] for l in range(D)) / D
+        for l in range(D):
+            y[r, l] = xhat[l] * w[l] + b[l]
+            gx[r, l] = rstd * (h[l] - mean_h - xhat[l] * mean_hx)
+            gw[l] += g[r, l] * xhat[l]
+            gb[l] += g[r, l]
+    return y, mean, var, gx, gw, gb
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (7, 64), (70, 37)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_kernels_match_a_loop_and_the_batch_norm_path(dtype, shape, affine):
+    """The compiled twin's private ``_layer_norm_forward`` / ``_layer_norm_backward`` (the
+    op layer's call for layer norm): against loops in float64, and against what the op
+    computes without them (``batch_norm_forward`` / ``backward`` on the rows seen as
+    ``(1, R, D)``, the parameters applied around them in NumPy): the same bits for
+    ``y``, the statistics and ``grad_x``."""
+    norm = _compiled_norm()
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    w = rng.standard_normal(shape[1]).astype(dtype) if affine else None
+    b = rng.standard_normal(shape[1]).astype(dtype) if affine else None
+    y, mean, var = norm._layer_norm_forward(x, w, b, 1e-5)
+    gx, gw, gb = norm._layer_norm_backward(g, x, mean, var, w, 1e-5)
+    tol = dict(rtol=2e-4, atol=2e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    for got, want in zip((y, mean, var, gx, gw, gb), _layer_oracle(x, g, w, b, 1e-5)):
+        assert got.dtype == dtype and got.shape == want.shape
+        np.testing.assert_allclose(got, want, **tol)
+    y3, mean3, var3 = norm.batch_norm_forward(x[None], None, None, 1e-5)
+    if affine:
+        y3 = y3 * w + b
+    h = g if w is None else g * w
+    gx3, _, _ = norm.batch_norm_backward(h[None], x[None], mean3, var3, None, 1e-5)
+    for got, want in ((y, y3[0]), (mean, mean3), (var, var3), (gx, gx3[0])):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_layer_norm_kernels_do_not_depend_on_the_thread_count(monkeypatch, dtype):
+    """Rows go to the threads whole, and the parameters' gradients are summed per block
+    of rows, the blocks added in order: one thread and every thread give the same bits
+    (here 100 blocks of rows, the last one short)."""
+    rng = np.random.default_rng(8)
+    x = (rng.standard_normal((3190, 45)) * 2 + 3).astype(dtype)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    w, b = rng.standard_normal(45).astype(dtype), rng.standard_normal(45).astype(dtype)
+
+    def run(kernels):
+        y, mean, var = kernels._layer_norm_forward(x, w, b, 1e-5)
+        return (y, mean, var) + kernels._layer_norm_backward(g, x, mean, var, w, 1e-5)
+
+    assert_same_bits_on_any_thread_count(monkeypatch, "norm", "_threads", run)
+
+
+@pytest.mark.parametrize("change, error, words", [
+    (lambda a: dict(a, x=a["x"].tolist()), TypeError, "x must be a NumPy array"),
+    (lambda a: dict(a, x=a["x"].astype(np.int64)), TypeError, "x must be float32 or float64"),
+    (lambda a: dict(a, x=a["x"][None]), ValueError, "x must have 2 dimensions"),
+    (lambda a: dict(a, x=a["x"][:, ::2]), ValueError, "x must be C-contiguous"),
+    (lambda a: dict(a, x=a["x"][:, :0]), ValueError, "at least one value per row"),
+    (lambda a: dict(a, weight=a["weight"][:2]), ValueError, "weight must have shape (4,)"),
+    (lambda a: dict(a, bias=a["bias"].astype(np.float64)), TypeError, "bias must have the dtype"),
+    (lambda a: dict(a, eps=-1.0), ValueError, "eps must be finite and at least 0"),
+])
+def test_layer_norm_forward_rejects_bad_input(change, error, words):
+    norm = _compiled_norm()
+    x = np.random.default_rng(9).standard_normal((3, 4)).astype(np.float32)
+    args = change(dict(x=x, weight=np.ones(4, np.float32), bias=np.zeros(4, np.float32),
+                       eps=1e-5))
+    with pytest.raises(error, match="_layer_norm_forward: " + ".*" + words.replace("(", r"\(")
+                       .replace(")", r"\)")):
+        norm._layer_norm_forward(**args)
+
+
+@pytest.mark.parametrize("change, error, words", [
+    (lambda a: dict(a, grad=a["grad"][:1]), ValueError, "grad must have shape (3, 4)"),
+    (lambda a: dict(a, grad=a["grad"].astype(np.float64)), TypeError, "grad must have the dtype"),
+    (lambda a: dict(a, mean=None), TypeError, "mean must be a NumPy array"),
+    (lambda a: dict(a, var=a["var"][:2]), ValueError, "var must have shape (3,)"),
+    (lambda a: dict(a, weight=np.ones(3, np.float32)), ValueError, "weight must have shape (4,)"),
+    (lambda a: dict(a, eps=True), TypeError, "eps must be a float"),
+])
+def test_layer_norm_backward_rejects_bad_input(change, error, words):
+    norm = _compiled_norm()
+    x = np.random.default_rng(9).standard_normal((3, 4)).astype(np.float32)
+    args = change(dict(grad=np.ones_like(x), x=x, mean=np.zeros(3, np.float32),
+                       var=np.ones(3, np.float32), weight=np.ones(4, np.float32), eps=1e-5))
+    with pytest.raises(error, match="_layer_norm_backward: " + ".*" + words.replace("(", r"\(")
+                       .replace(")", r"\)")):
+        norm._layer_norm_backward(**args)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_op_gives_the_same_bits_with_and_without_the_fused_kernels(
+        monkeypatch, dtype, affine):
+    """``F.layer_norm`` on the compiled twin with its private layer-norm kernels, and with
+    them taken away (the op's NumPy path around ``batch_norm_forward``): ``y`` and
+    ``dL/dx`` to the bit, the parameters' gradients within rounding."""
+    norm = _compiled_norm()
+    rng = np.random.default_rng(10)
+    x = (rng.standard_normal((4, 6, 3, 5)) * 2 + 1).astype(dtype)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    wb = [rng.standard_normal((3, 5)).astype(dtype) for _ in range(2)] if affine else []
+
+    def run():
+        tensors = [lucid.Tensor(a.copy(), requires_grad=True) for a in [x] + wb]
+        with lucid.kernels.use("compiled", "norm"):
+            out = F.layer_norm(tensors[0], (3, 5), *tensors[1:])
+            out.backward(g)
+        return [out.data] + [t.grad for t in tensors]
+
+    calls = []
+    for name in ("_layer_norm_forward", "_layer_norm_backward"):
+        kernel = getattr(norm, name)
+        monkeypatch.setattr(norm, name, lambda *a, k=kernel: calls.append(k) or k(*a))
+    fused = run()
+    assert len(calls) == 2, "the op did not take the fused kernels"
+    monkeypatch.delattr(norm, "_layer_norm_forward")
+    monkeypatch.delattr(norm, "_layer_norm_backward")
+    plain = run()
+    np.testing.assert_array_equal(fused[0], plain[0])
+    np.testing.assert_array_equal(fused[1], plain[1])
+    for got, want in zip(fused[2:], plain[2:]):
+        np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == np.float32 else 1e-12,
+                                   atol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_layer_norm_gradcheck_on_the_fused_kernels():
+    _compiled_norm()
+    rng = np.random.default_rng(11)
+    x, w, b = (lucid.Tensor(rng.standard_normal(s), requires_grad=True)
+               for s in [(3, 2, 5), (5,), (5,)])
+    with lucid.kernels.use("compiled", "norm"):
+        assert gradcheck(lambda *t: F.layer_norm(t[0], 5, t[1], t[2]), [x, w, b])
+        assert gradcheck(lambda t: F.layer_norm(t, (2, 5)), [x])
+
+
+def test_instance_norm_with_as_many_channels_as_positions_is_not_fused(twin):
+    """Instance norm in training mode normalises rows too, but its parameters lie along
+    the channels: with C equal to H * W (4 and 2 x 2) they must not be taken for a row's
+    parameters (a loop oracle in float64)."""
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((2, 4, 2, 2))
+    w, b = rng.standard_normal(4), rng.standard_normal(4)
+    out = F.instance_norm(lucid.Tensor(x), weight=lucid.Tensor(w), bias=lucid.Tensor(b))
+    rows = x.reshape(8, 4)
+    xhat = (rows - rows.mean(axis=1, keepdims=True)) / np.sqrt(rows.var(axis=1, keepdims=True)
+                                                              + 1e-5)
+    expected = xhat.reshape(2, 4, 4) * w[None, :, None] + b[None, :, None]
+    np.testing.assert_allclose(out.data.reshape(2, 4, 4), expected, rtol=1e-12, atol=1e-12)
