@@ -401,7 +401,9 @@ def test_adjoint_identities(twin, c):
 def force_gemm_path(compiled, path, monkeypatch, chunk_elements):
     """On the GEMM path, force its per-sample form (BLAS called from every OpenMP thread,
     whatever N) or its batch-chunk form (np.matmul: what runs where NumPy's BLAS is not
-    an OpenBLAS lucid can call), with chunks of 1 or 2 samples for ``-chunked``."""
+    an OpenBLAS lucid can call), with chunks of 1 or 2 samples for ``-chunked``. The
+    blocked path, which a float32 convolution would take first, is turned off."""
+    monkeypatch.setattr(compiled, "_BLOCKED_WIDE", False)
     if path == "gemm-per-sample":
         if compiled._BLAS is None:
             pytest.skip("NumPy's BLAS is not an OpenBLAS lucid can call (lucid/_ext/_blas.py)")
@@ -414,7 +416,9 @@ def force_gemm_path(compiled, path, monkeypatch, chunk_elements):
 
 def force_winograd(compiled, monkeypatch):
     """Every 2-d 3x3 stride-1 one-group convolution on the Winograd path, forward and
-    both gradients, whatever its channels (the rule keeps it to wide layers)."""
+    both gradients, whatever its channels (the rule keeps it to wide layers), the
+    blocked path turned off."""
+    monkeypatch.setattr(compiled, "_BLOCKED_WIDE", False)
     if compiled._BLAS is None:
         pytest.skip("NumPy's BLAS is not an OpenBLAS lucid can call (lucid/_ext/_blas.py)")
     monkeypatch.setattr(compiled, "_WINOGRAD_MIN_PAIRS", 0)
@@ -431,6 +435,7 @@ def compiled_path(request, monkeypatch):
         pytest.skip(BUILD)
     compiled = _ext._compiled["conv"]
     if request.param == "direct":
+        monkeypatch.setattr(compiled, "_BLOCKED_WIDE", False)
         monkeypatch.setattr(compiled, "_path", lambda *sizes: "direct")
     elif request.param.startswith("gemm"):
         force_gemm_path(compiled, request.param, monkeypatch, 200)

@@ -14,6 +14,11 @@
   than output channels) and, on one thread, weight gradient: odd sizes, padding 0 to
   3, whole samples per job or chunks of tile rows, uneven runs of samples.
 
+* float32 2-d stride-1 convolutions with whole blocks of 8 output channels run on the
+  blocked path (``_blocked_fits``, ``_blocked.pxd``) where the processor has AVX-512:
+  row widths around the 16 and 32 columns of its blocks, kernels 1x1 to 5x5, padding
+  0 to 2 along each axis, a bias, infinities and NaN, one thread or all.
+
 Each case asserts the rule took (or did not take) the path, then compares with the
 reference twin on every GEMM form of the compiled twin (per sample, batch chunks) and,
 on both twins, with PyTorch; the ops built on it are gradchecked in float64.
@@ -638,3 +643,173 @@ def test_winograd_gradcheck(twin, transposed, monkeypatch):
         shapes, fn, kw = ((2, 3, 5, 6), (4, 3, 3, 3), (4,)), F.conv2d, dict(padding=(1, 2))
     inputs = [lucid.Tensor(rng.standard_normal(sh), requires_grad=True) for sh in shapes]
     assert gradcheck(lambda x, w, b: fn(x, w, b, **kw), inputs)
+
+
+# ------------------------------------------------------------------ blocked path
+def test_blocked_rule(monkeypatch):
+    """Taken for float32, 2-d, stride 1, no dilation, one group, C_out a multiple of 8,
+    output rows of at least 12 and at least 27 terms per output; never without the
+    AVX-512 code (``_BLOCKED_WIDE``)."""
+    module = compiled()
+    monkeypatch.setattr(module, "_BLOCKED_WIDE", True)
+    fits = module._blocked_fits
+    f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
+    assert fits(f32, 16, 16, (3, 3), (1, 1), (1, 1), 1, (32, 32))
+    assert fits(f32, 3, 16, (3, 3), (1, 1), (1, 1), 1, (32, 12))
+    assert fits(f32, 27, 8, (1, 1), (1, 1), (1, 1), 1, (5, 40))
+    assert not fits(f64, 16, 16, (3, 3), (1, 1), (1, 1), 1, (32, 32))
+    assert not fits(f32, 16, 16, (3, 3), (2, 2), (1, 1), 1, (16, 16))
+    assert not fits(f32, 16, 16, (3, 3), (1, 1), (2, 1), 1, (30, 30))
+    assert not fits(f32, 16, 16, (3, 3), (1, 1), (1, 1), 2, (32, 32))
+    assert not fits(f32, 16, 12, (3, 3), (1, 1), (1, 1), 1, (32, 32))
+    assert not fits(f32, 64, 64, (3, 3), (1, 1), (1, 1), 1, (8, 11))
+    assert not fits(f32, 1, 32, (3, 3), (1, 1), (1, 1), 1, (28, 28))
+    assert not fits(f32, 16, 16, (3,), (1,), (1,), 1, (32,))
+    monkeypatch.setattr(module, "_BLOCKED_WIDE", False)
+    assert not fits(f32, 16, 16, (3, 3), (1, 1), (1, 1), 1, (32, 32))
+
+
+def blocked():
+    module = compiled()
+    if not module._BLOCKED_WIDE:
+        pytest.skip("the blocked conv path needs a processor with AVX-512 (and a GCC "
+                    "build on x86-64 Linux): this one runs the other paths")
+    return module
+
+
+# (N, C_in, C_out, S, K, padding, bias)
+BLOCKED_CASES = [
+    (2, 16, 16, (32, 32), (3, 3), (1, 1), False),     # the ResNet's 16 -> 16
+    (1, 3, 16, (32, 32), (3, 3), (1, 1), True),       # its stem, with a bias
+    (3, 4, 8, (9, 12), (3, 3), (1, 1), False),        # rows of 12: one block of 16
+    (2, 5, 24, (7, 17), (3, 3), (1, 1), True),        # 17: a block of 16 and one of 1
+    (1, 3, 8, (6, 33), (3, 3), (1, 1), False),        # 33: one of 32 and one of 1
+    (2, 6, 16, (5, 47), (3, 3), (0, 2), True),        # 47 + 4 - 2 = 49 columns
+    (1, 2, 8, (11, 64), (5, 5), (2, 2), False),       # 5x5, 64: two blocks of 32
+    (2, 9, 16, (8, 100), (1, 3), (0, 1), True),       # 1x3, rows of 100
+    (1, 9, 8, (20, 14), (3, 1), (2, 0), False),       # 3x1, padding along H only
+    (2, 32, 8, (4, 13), (1, 1), (0, 0), True),        # 1x1
+]
+
+
+def _blocked_id(c):
+    N, ci, co, S, K, p, b = c
+    return f"N{N}-{ci}to{co}-S{S[0]}x{S[1]}-K{K[0]}x{K[1]}-p{p[0]}{p[1]}" + ("-bias" * b)
+
+
+@pytest.mark.parametrize("c", BLOCKED_CASES, ids=_blocked_id)
+def test_blocked_matches_reference(c, monkeypatch):
+    """Forward (with and without a bias) and input gradient (the flipped conv, where
+    ``_as_flipped_conv`` takes it) on the blocked path, each twice, against the
+    reference twin's float64 values within float32 rounding of the terms' size."""
+    module = blocked()
+    taken = spy(module, "_blocked_forward", monkeypatch)
+    N, ci, co, S, K, p, with_bias = c
+    rng = np.random.default_rng(20)
+    x = rng.standard_normal((N, ci) + S).astype(np.float32)
+    w = rng.standard_normal((co, ci) + K).astype(np.float32)
+    b = rng.standard_normal(co).astype(np.float32)
+    args = ((1, 1), p, (1, 1), 1)
+    ref = _ext._reference["conv"]
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)
+    y = ref.conv_forward(x64, w64, *args)
+    scale = ref.conv_forward(np.abs(x64), np.abs(w64), *args)
+    for _ in range(2):
+        got = (module._conv_forward_biased(x, w, b, *args) if with_bias
+               else module.conv_forward(x, w, *args))
+        assert_scaled(got, y + b[:, None, None] if with_bias else y,
+                      scale + np.abs(b)[:, None, None], np.float32)
+    assert len(taken) == 2
+    gy = rng.standard_normal(y.shape).astype(np.float32)
+    op = tuple(n - conv_transpose_output_size(o, k, 1, pi, 0, 1)
+               for n, o, k, pi in zip(S, y.shape[2:], K, p))
+    gx = ref.conv_transpose_forward(gy.astype(np.float64), w64, (1, 1), p, op, (1, 1), 1)
+    gx_scale = ref.conv_transpose_forward(np.abs(gy).astype(np.float64), np.abs(w64),
+                                          (1, 1), p, op, (1, 1), 1)
+    flipped = module._as_flipped_conv((1, 1), p, op, (1, 1), K, co, ci)
+    runs = flipped is not None and module._blocked_fits(
+        np.dtype(np.float32), co, ci, K, (1, 1), (1, 1), 1, S)
+    assert_scaled(module.conv_transpose_forward(gy, w, (1, 1), p, op, (1, 1), 1), gx,
+                  gx_scale, np.float32)
+    assert len(taken) == 2 + runs
+
+
+def test_blocked_path_is_the_same_on_any_thread_count(monkeypatch):
+    """A sample is computed whole by one thread: one thread and every thread give the
+    same bits; an infinity and a NaN in the input reach the outputs whose sums hold
+    them, as in the reference twin."""
+    module = blocked()
+    from lucid._ext import _openmp
+    rng = np.random.default_rng(21)
+    x = rng.standard_normal((5, 16, 20, 20)).astype(np.float32)
+    x[1, 3, 4, 5], x[3, 0, 19, 0] = np.inf, np.nan
+    w = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+    results, asked = [], []
+    for threads in (1, _openmp.max_threads()):
+        monkeypatch.setattr(module, "threads_for",
+                            lambda work, t=threads: asked.append(t) or t)
+        results.append(module.conv_forward(x, w, (1, 1), (1, 1), (1, 1), 1))
+    assert set(asked) == {1, _openmp.max_threads()}
+    np.testing.assert_array_equal(results[0], results[1])
+    expected = _ext._reference["conv"].conv_forward(x.astype(np.float64),
+                                                    w.astype(np.float64), (1, 1), (1, 1),
+                                                    (1, 1), 1)
+    np.testing.assert_array_equal(np.isfinite(results[0]), np.isfinite(expected))
+    np.testing.assert_array_equal(np.isnan(results[0]), np.isnan(expected))
+
+
+def test_blocked_loops_check_their_arrays():
+    """What the loops assume is refused before they run: too small a workspace, output
+    channels not in whole blocks of 8, a weight of the wrong size, padded rows too
+    short for the last block's reads, an output of the wrong size."""
+    module = compiled()
+    rng = np.random.default_rng(22)
+    x = rng.standard_normal((2, 3, 6, 20)).astype(np.float32)
+    w = rng.standard_normal((8, 3, 3, 3)).astype(np.float32)
+    y = np.empty((2, 8, 6, 20), np.float32)
+    wr = module._blocked_weight(w)
+    Wp = 32 + 2
+    enough = np.empty(2 * 3 * 8 * Wp, np.float32)
+    module._run_blocked_conv(x, wr, y, enough, (3, 3), (1, 1), Wp, 2)
+    np.testing.assert_allclose(y, _ext._reference["conv"].conv_forward(
+        x, w, (1, 1), (1, 1), (1, 1), 1), rtol=1e-4, atol=1e-4)
+    bad = [
+        (dict(ws=enough[:-1]), "workspace"),
+        (dict(threads=0), "sizes"),
+        (dict(y=np.empty((2, 12, 6, 20), np.float32), wr=np.empty(12 * 27, np.float32)),
+         "C_out"),
+        (dict(wr=wr[:-1]), "weight"),
+        (dict(Wp=33), "padded width"),
+        (dict(y=np.empty((2, 8, 6, 19), np.float32)), "y"),
+    ]
+    for change, words in bad:
+        call = dict(x=x, wr=wr, y=y, ws=enough, K=(3, 3), padding=(1, 1), Wp=Wp, threads=2)
+        call.update(change)
+        with pytest.raises(AssertionError, match="blocked conv: " + words):
+            module._run_blocked_conv(call["x"], call["wr"], call["y"], call["ws"], call["K"],
+                                     call["padding"], call["Wp"], call["threads"])
+
+
+@pytest.mark.torch
+def test_blocked_conv_layer_matches_torch(monkeypatch):
+    """A ResNet-shaped float32 layer through ``F.conv2d`` (forward, and the input,
+    weight and bias gradients) on the compiled twin, the blocked path taking the forward
+    and the input gradient, against PyTorch."""
+    module = blocked()
+    taken = spy(module, "_blocked_forward", monkeypatch)
+    rng = np.random.default_rng(23)
+    x = rng.standard_normal((2, 16, 32, 32)).astype(np.float32)
+    w = (rng.standard_normal((16, 16, 3, 3)) * 0.1).astype(np.float32)
+    b = rng.standard_normal(16).astype(np.float32)
+    g = rng.standard_normal((2, 16, 32, 32)).astype(np.float32)
+    lx, lw, lb = (lucid.Tensor(a.copy(), requires_grad=True) for a in (x, w, b))
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    with lucid.kernels.use("compiled", "conv"):
+        out = F.conv2d(lx, lw, lb, padding=1)
+        out.backward(g)
+    expected = torch.nn.functional.conv2d(tx, tw, tb, padding=1)
+    expected.backward(torch.tensor(g))
+    assert len(taken) == 2
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-4, atol=1e-4)
+    for ours, theirs in ((lx, tx), (lw, tw), (lb, tb)):
+        np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-4, atol=2e-3)
