@@ -99,6 +99,9 @@ def int_tuple(value, fname, arg, length=None, minimum=None, maximum=None, allow=
     single = False
     if type(items) is tuple and all(type(v) is int for v in items):
         pass                  # the common case, a tuple of Python ints, without the probes
+    elif type(items) is int:  # the other common case, one Python int (not a bool)
+        single = True
+        items = (items,) * (length or 1)
     else:
         if hasattr(items, "data") and isinstance(items.data, np.ndarray):   # a Tensor
             items = items.data
@@ -120,11 +123,12 @@ def int_tuple(value, fname, arg, length=None, minimum=None, maximum=None, allow=
     if nonempty and not items:
         raise ValueError(f"{fname}: {arg} must not be empty")
     shown = items[0] if single else items
-    if minimum is not None and any(v < minimum and v != allow for v in items):
+    if minimum is not None and items and min(items) < minimum and any(
+            v < minimum and v != allow for v in items):
         if minimum == 0 and not single:
             raise ValueError(f"{fname}: {arg} must not contain negative values; got {shown}")
         raise ValueError(f"{fname}: {arg} must be {_bound(minimum)}; got {shown}")
-    if maximum is not None and any(v > maximum for v in items):
+    if maximum is not None and items and max(items) > maximum:
         raise ValueError(f"{fname}: {arg} is too large: got {shown}, at most {maximum}")
     return items
 
