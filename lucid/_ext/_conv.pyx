@@ -40,7 +40,7 @@ are fast" has the measurements behind each rule):
 
 ``blocked``
     before all the others, for float32 2-d stride-1 one-group convolutions with whole
-    blocks of 8 output channels and output rows at least 12 wide, on a processor with
+    blocks of 8 output channels and output rows at least 16 wide, on a processor with
     AVX-512 (:func:`_blocked_fits`): no column matrix and no BLAS; each thread pads its
     sample once, and ``_blocked.pxd`` computes the output in blocks of 8 channels x 32
     columns held in registers, every output its sum over ``(c_i, k)`` in that order
@@ -126,7 +126,7 @@ _WINOGRAD_MAX_ELEMENTS = 1 << 22
 # convolutions whose output rows are at least _BLOCKED_MIN_WIDTH wide, on a processor
 # that runs _blocked.pxd's AVX-512 clone (_BLOCKED_WIDE).
 _BLOCKED_WIDE = lucid_blocked_wide() != 0
-_BLOCKED_MIN_WIDTH = 12
+_BLOCKED_MIN_WIDTH = 16
 # ... and at least this many terms per output value (C_in * prod(K)).
 _BLOCKED_MIN_DEPTH = 27
 # Largest full-batch column matrix, in bytes, that _transpose_grads keeps for its weight
@@ -1551,12 +1551,15 @@ def _blocked_fits(dtype, C_in, C_out, K, stride, dilation, groups, O):
     blocked time / the path it replaced, forward and input gradient; the input gradient
     of a stride-1 conv runs as a conv, :func:`_as_flipped_conv`): the ResNet's 16->16 at
     32x32, batch 32, 0.47 and 0.48 (1.01 against 2.17 ms; PyTorch 1.39), 32->32 16x16
-    0.78 and 0.78 (Winograd's 1.38 ms), the 3->16 stem's forward 0.63; the CNN's 32->64
-    at 14x14, batch 64, 1.03 and 0.90; at batch 1 0.54-0.89 and 0.61-0.72. Not taken:
-    one input channel (the CNN's first layer, 9 terms an output: 2.05x the GEMM path's
-    time, the loads of the input vectors outweigh the 8 multiply-adds each feeds), and
-    rows of 8 (the ResNet's 64->64 8x8: half of each vector is padding, 2.25 ms against
-    Winograd's 1.29). Other precisions keep the other paths (a float64 vector holds 8).
+    0.78 and 0.78 (Winograd's 1.38 ms), the 3->16 stem's forward 0.63; at batch 1
+    0.54-0.62 and 0.61-0.67. Not taken: one input channel (the CNN's first layer, 9
+    terms an output: 2.05x the GEMM path's time, the loads of the input vectors outweigh
+    the 8 multiply-adds each feeds); rows of fewer than 16 columns, which leave lanes of
+    a vector idle: the CNN's 32->64 at 14x14 (batch 64) measured 1.03x Winograd's time
+    forward and 0.90x for the input gradient alone, but its training step on one thread
+    took 29.3 ms against 28.4 without the path; the ResNet's 64->64 at 8x8, half of
+    each vector padding, 2.25 ms against Winograd's 1.29. Other precisions keep the
+    other paths (a float64 vector holds 8).
     """
     return (_BLOCKED_WIDE and dtype == np.float32 and len(K) == 2
             and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1) and groups == 1

@@ -648,14 +648,15 @@ def test_winograd_gradcheck(twin, transposed, monkeypatch):
 # ------------------------------------------------------------------ blocked path
 def test_blocked_rule(monkeypatch):
     """Taken for float32, 2-d, stride 1, no dilation, one group, C_out a multiple of 8,
-    output rows of at least 12 and at least 27 terms per output; never without the
+    output rows of at least 16 and at least 27 terms per output; never without the
     AVX-512 code (``_BLOCKED_WIDE``)."""
     module = compiled()
     monkeypatch.setattr(module, "_BLOCKED_WIDE", True)
     fits = module._blocked_fits
     f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
     assert fits(f32, 16, 16, (3, 3), (1, 1), (1, 1), 1, (32, 32))
-    assert fits(f32, 3, 16, (3, 3), (1, 1), (1, 1), 1, (32, 12))
+    assert fits(f32, 3, 16, (3, 3), (1, 1), (1, 1), 1, (32, 16))
+    assert not fits(f32, 32, 64, (3, 3), (1, 1), (1, 1), 1, (14, 14))
     assert fits(f32, 27, 8, (1, 1), (1, 1), (1, 1), 1, (5, 40))
     assert not fits(f64, 16, 16, (3, 3), (1, 1), (1, 1), 1, (32, 32))
     assert not fits(f32, 16, 16, (3, 3), (2, 2), (1, 1), 1, (16, 16))
@@ -681,14 +682,14 @@ def blocked():
 BLOCKED_CASES = [
     (2, 16, 16, (32, 32), (3, 3), (1, 1), False),     # the ResNet's 16 -> 16
     (1, 3, 16, (32, 32), (3, 3), (1, 1), True),       # its stem, with a bias
-    (3, 4, 8, (9, 12), (3, 3), (1, 1), False),        # rows of 12: one block of 16
+    (3, 4, 8, (9, 16), (3, 3), (1, 1), False),        # rows of 16: one block of 16
     (2, 5, 24, (7, 17), (3, 3), (1, 1), True),        # 17: a block of 16 and one of 1
     (1, 3, 8, (6, 33), (3, 3), (1, 1), False),        # 33: one of 32 and one of 1
     (2, 6, 16, (5, 47), (3, 3), (0, 2), True),        # 47 + 4 - 2 = 49 columns
     (1, 2, 8, (11, 64), (5, 5), (2, 2), False),       # 5x5, 64: two blocks of 32
     (2, 9, 16, (8, 100), (1, 3), (0, 1), True),       # 1x3, rows of 100
-    (1, 9, 8, (20, 14), (3, 1), (2, 0), False),       # 3x1, padding along H only
-    (2, 32, 8, (4, 13), (1, 1), (0, 0), True),        # 1x1
+    (1, 9, 8, (20, 18), (3, 1), (2, 0), False),       # 3x1, padding along H only
+    (2, 32, 8, (4, 21), (1, 1), (0, 0), True),        # 1x1
 ]
 
 
