@@ -110,6 +110,19 @@ def _pass_threads(x):
     return threads_for_pass(x.size)
 
 
+cdef inline const real* _address(const real[::1] a):
+    """Where the loops read an optional array of parameters: NULL for None (the array
+    stays alive with the caller's reference)."""
+    return NULL if a is None else &a[0]
+
+
+def _normalised_and_statistics(x, groups):
+    """The outputs a forward fills: ``y`` like ``x``, and a mean and a variance for each
+    of the ``groups`` sets of values normalised together (channels, or rows)."""
+    return (np.empty_like(x), np.empty(groups, dtype=x.dtype),
+            np.empty(groups, dtype=x.dtype))
+
+
 cdef inline real _rstd(real var, real eps) noexcept nogil:
     """``1 / sqrt(var + eps)`` in the arrays' precision, rounded as NumPy rounds it."""
     if real is float:
@@ -232,17 +245,10 @@ cdef void _forward_channel(const real* x, real* y, real* mean, real* var, const 
 
 
 def _forward(const real[:, :, ::1] x, real[:, :, ::1] y, real[::1] mean, real[::1] var,
-             weight, bias, double eps, int threads):
-    cdef const real[::1] w, b
-    cdef const real* wp = NULL
-    cdef const real* bp = NULL
+             const real[::1] weight, const real[::1] bias, double eps, int threads):
+    cdef const real* wp = _address(weight)
+    cdef const real* bp = _address(bias)
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], L = x.shape[2], c
-    if weight is not None:
-        w = weight
-        wp = &w[0]
-    if bias is not None:
-        b = bias
-        bp = &b[0]
     for c in prange(C, nogil=True, schedule="dynamic", chunksize=1, num_threads=threads):
         _forward_channel(&x[0, 0, 0], &y[0, 0, 0], &mean[0], &var[0], wp, bp, <real>eps,
                          N, C, L, c)
@@ -259,9 +265,7 @@ def batch_norm_forward(x, weight, bias, eps):
             y[:, c, :] = (x[:, c, :] - mean[c]) / sqrt(var[c] + eps) * weight[c] + bias[c]
     """
     _checks.batch_norm_forward(x, weight, bias, eps)
-    y = np.empty_like(x)
-    mean = np.empty(x.shape[1], dtype=x.dtype)
-    var = np.empty(x.shape[1], dtype=x.dtype)
+    y, mean, var = _normalised_and_statistics(x, x.shape[1])
     if x.size:
         _forward(x, y, mean, var, weight, bias, float(eps), _threads(x))
     return y, mean, var
@@ -293,14 +297,11 @@ cdef void _backward_channel(const real* g, const real* x, const real* mean, cons
 
 
 def _backward(const real[:, :, ::1] grad, const real[:, :, ::1] x, const real[::1] mean,
-              const real[::1] var, weight, double eps, real[:, :, ::1] grad_x,
-              real[::1] grad_weight, real[::1] grad_bias, int threads):
-    cdef const real[::1] w
-    cdef const real* wp = NULL
+              const real[::1] var, const real[::1] weight, double eps,
+              real[:, :, ::1] grad_x, real[::1] grad_weight, real[::1] grad_bias,
+              int threads):
+    cdef const real* wp = _address(weight)
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], L = x.shape[2], c
-    if weight is not None:
-        w = weight
-        wp = &w[0]
     for c in prange(C, nogil=True, schedule="dynamic", chunksize=1, num_threads=threads):
         _backward_channel(&grad[0, 0, 0], &x[0, 0, 0], &mean[0], &var[0], wp, <real>eps,
                           &grad_x[0, 0, 0], &grad_weight[0], &grad_bias[0], N, C, L, c)
@@ -427,17 +428,10 @@ cdef void _layer_norm_group(const real* x, real* y, real* mean, real* var,
 
 
 def _layer_norm_rows(const real[:, ::1] x, real[:, ::1] y, real[::1] mean, real[::1] var,
-                     weight, bias, double eps, int threads):
-    cdef const real[::1] w, b
-    cdef const real* wp = NULL
-    cdef const real* bp = NULL
+                     const real[::1] weight, const real[::1] bias, double eps, int threads):
+    cdef const real* wp = _address(weight)
+    cdef const real* bp = _address(bias)
     cdef Py_ssize_t R = x.shape[0], D = x.shape[1], group, first
-    if weight is not None:
-        w = weight
-        wp = &w[0]
-    if bias is not None:
-        b = bias
-        bp = &b[0]
     for group in prange((R + ROW_GROUP - 1) // ROW_GROUP, nogil=True, schedule="static",
                         num_threads=threads):
         first = group * ROW_GROUP
@@ -456,9 +450,7 @@ def _layer_norm_forward(x, weight, bias, eps):
             y[row] = (x[row] - mean[row]) / sqrt(var[row] + eps) * weight + bias
     """
     _checks.layer_norm_forward(x, weight, bias, eps)
-    y = np.empty_like(x)
-    mean = np.empty(x.shape[0], dtype=x.dtype)
-    var = np.empty(x.shape[0], dtype=x.dtype)
+    y, mean, var = _normalised_and_statistics(x, x.shape[0])
     if x.size:
         _layer_norm_rows(x, y, mean, var, weight, bias, float(eps), _threads(x))
     return y, mean, var
@@ -516,18 +508,14 @@ cdef void _layer_norm_back_group(const real* g, const real* x, const real* mean,
 
 
 def _layer_norm_back_rows(const real[:, ::1] grad, const real[:, ::1] x,
-                          const real[::1] mean, const real[::1] var, weight, double eps,
-                          real[:, ::1] grad_x, real[:, ::1] parts_w, real[:, ::1] parts_b,
-                          int threads):
-    cdef const real[::1] w
-    cdef const real* wp = NULL
+                          const real[::1] mean, const real[::1] var,
+                          const real[::1] weight, double eps, real[:, ::1] grad_x,
+                          real[:, ::1] parts_w, real[:, ::1] parts_b, int threads):
+    cdef const real* wp = _address(weight)
     cdef Py_ssize_t R = x.shape[0], D = x.shape[1], block, first
     assert parts_w.shape[0] * ROW_BLOCK >= R and parts_b.shape[0] == parts_w.shape[0], \
         "_layer_norm_backward: parts"
     assert parts_w.shape[1] == D and parts_b.shape[1] == D, "_layer_norm_backward: parts"
-    if weight is not None:
-        w = weight
-        wp = &w[0]
     for block in prange(parts_w.shape[0], nogil=True, schedule="static",
                         num_threads=threads):
         first = block * ROW_BLOCK
