@@ -230,14 +230,15 @@ def _rows_backward(ctx, grad):
     x\rangle)` per row); :math:`\partial L/\partial\gamma = \sum g\hat x` with
     :math:`\hat x` recomputed from ``x``, :math:`\partial L/\partial\beta = \sum g`.
     After a fused forward, ``_layer_norm_backward`` computes all three in two passes
-    over each row."""
+    over each row, where the twin active now has it (the forward's values are the same
+    either way, so another twin's backward fits them too)."""
     need_x, need_w, need_b = ctx.needs_input_grad
     x3 = ctx.x3
-    if ctx.fused:
+    fused = getattr(_ext.get("norm"), "_layer_norm_backward", None) if ctx.fused else None
+    if fused is not None:
         w = None if ctx.w is None else _row(ctx.w, x3.dtype)
         g2 = np.ascontiguousarray(grad, dtype=x3.dtype).reshape(x3.shape[1:])
-        dx2, dw, db = _ext.get("norm")._layer_norm_backward(g2, x3[0], ctx.mean, ctx.var,
-                                                            w, ctx.eps)
+        dx2, dw, db = fused(g2, x3[0], ctx.mean, ctx.var, w, ctx.eps)
         return (dx2.reshape(grad.shape) if need_x else None,
                 dw.reshape(ctx.w_shape) if need_w else None,
                 db.reshape(ctx.b_shape) if need_b else None)

@@ -461,3 +461,23 @@ def test_instance_norm_with_as_many_channels_as_positions_is_not_fused(twin):
                                                               + 1e-5)
     expected = xhat.reshape(2, 4, 4) * w[None, :, None] + b[None, :, None]
     np.testing.assert_allclose(out.data.reshape(2, 4, 4), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_layer_norm_backward_after_a_switch_of_twins():
+    """A forward on the compiled twin's fused kernels and a backward after switching to
+    the reference twin (which has no ``_layer_norm_backward``): the op's NumPy backward
+    fits the same forward values, and gives the gradients of a run on the reference."""
+    _compiled_norm()
+    rng = np.random.default_rng(13)
+    x, w, b = (rng.standard_normal(s) for s in [(4, 3, 6), (6,), (6,)])
+    g = rng.standard_normal((4, 3, 6))
+    runs = []
+    for forward_twin in ("compiled", "reference"):
+        tensors = [lucid.Tensor(a.copy(), requires_grad=True) for a in (x, w, b)]
+        with lucid.kernels.use(forward_twin, "norm"):
+            out = F.layer_norm(tensors[0], 6, tensors[1], tensors[2])
+        with lucid.kernels.use("reference", "norm"):
+            out.backward(g)
+        runs.append([t.grad for t in tensors])
+    for got, want in zip(*runs):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
