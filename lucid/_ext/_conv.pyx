@@ -1370,8 +1370,9 @@ def _run_blocked_conv(const float[:, :, :, ::1] x, const float[::1] wr,
     cdef Py_ssize_t C_in = x.shape[1], C_out = y.shape[1]
     cdef Py_ssize_t Hp = x.shape[2] + 2 * ph
     assert threads >= 1 and KH >= 1 and KW >= 1 and ph >= 0 and pw >= 0, "blocked conv: sizes"
-    assert y.shape[0] == x.shape[0] and y.shape[2] == Hp - KH + 1 \
-        and y.shape[3] == x.shape[3] + 2 * pw - KW + 1 and y.shape[3] >= 1, "blocked conv: y"
+    assert y.shape[0] == x.shape[0] and y.shape[3] >= 1 \
+        and y.shape[2] == conv_output_size(x.shape[2], KH, 1, ph, 1) \
+        and y.shape[3] == conv_output_size(x.shape[3], KW, 1, pw, 1), "blocked conv: y"
     assert C_out % LUCID_BLOCK_CHANNELS == 0, "blocked conv: C_out"
     assert wr.shape[0] == C_out * C_in * KH * KW, "blocked conv: weight"
     assert Wp >= (y.shape[3] + 15) // 16 * 16 + KW - 1 and Wp >= x.shape[3] + 2 * pw, \

@@ -194,7 +194,7 @@ def _rows_forward(ctx, x, w, b, axes, param_shape, eps, running):
     ctx.fused = (fused is not None and _along_rows(param_shape, x, len(axes))
                  and all(p is None or p.dtype == x.dtype for p in (w, b)))
     if ctx.fused:
-        y, mean, var = fused(x2, _row(w, x.dtype), _row(b, x.dtype), float(eps))
+        y, mean, var = fused(x2, _channel(w, x.dtype), _channel(b, x.dtype), float(eps))
     else:
         y, mean, var = kernels.batch_norm_forward(x2[None], None, None, float(eps))
     if running is not None:
@@ -219,11 +219,6 @@ def _along_rows(param_shape, x, k):
             and all(n == 1 for n in param_shape[:lead]))
 
 
-def _row(p, dtype):
-    """An affine parameter as the layer-norm kernels take it: (D,), C-contiguous."""
-    return None if p is None else np.ascontiguousarray(p, dtype=dtype).reshape(-1)
-
-
 def _rows_backward(ctx, grad):
     r""":math:`\partial L/\partial x` from ``batch_norm_backward`` fed :math:`h = g\gamma`
     (without a weight it computes :math:`r(h - \langle h\rangle - \hat x\langle h\hat
@@ -236,7 +231,7 @@ def _rows_backward(ctx, grad):
     x3 = ctx.x3
     fused = getattr(_ext.get("norm"), "_layer_norm_backward", None) if ctx.fused else None
     if fused is not None:
-        w = None if ctx.w is None else _row(ctx.w, x3.dtype)
+        w = _channel(ctx.w, x3.dtype)
         g2 = np.ascontiguousarray(grad, dtype=x3.dtype).reshape(x3.shape[1:])
         dx2, dw, db = fused(g2, x3[0], ctx.mean, ctx.var, w, ctx.eps)
         return (dx2.reshape(grad.shape) if need_x else None,
@@ -301,7 +296,8 @@ def _per_channel_shape(x, param_shape):
 
 
 def _channel(a, dtype):
-    """A per-channel array as the kernels take it: (C,), C-contiguous, of ``dtype``."""
+    """A per-channel array as the kernels take it: (C,), C-contiguous, of ``dtype`` (also
+    layer norm's parameters, one value per column of a row: (D,))."""
     return None if a is None else np.ascontiguousarray(a, dtype=dtype).reshape(-1)
 
 
