@@ -32,6 +32,28 @@
 # (ci, kh, kw), each term a fused multiply-add: the rounding differs from the GEMM
 # path's, within float tolerance. Elsewhere (other compilers) a plain loop nest of the
 # same sums is compiled and lucid_blocked_wide() is 0.
+#
+# The weight gradient (lucid_blocked_grad_w_f, the path "blocked" of conv_weight_grad)
+# has its own loop nest, any stride, for one sample: xp as above, gt the sample's output
+# gradient transposed to (Ho * Wo, C_out), part (C_in * K_H * K_W, C_out):
+#
+#     for each block of 16 * NB output channels cb (NB = 4, 2 or 1 vectors):
+#         for each block of ROWS taps (ci, kh, kw), or ROWS rows of 3 taps (ci, kh, 0..2):
+#             acc[ROWS][taps][NB] = 0                   # up to 24 vector registers
+#             for oh in range(Ho):
+#                 for ow in range(Wo):
+#                     g = gt[oh * Wo + ow, cb : cb + 16 * NB]         # NB loads
+#                     for each tap (ci, kh, kw) of the block:
+#                         acc[tap] += xp[ci, oh * s_h + kh, ow * s_w + kw] * g
+#             part[tap, cb : cb + 16 * NB] += acc[tap]
+#
+# Why it is fast: the lanes of a vector are 16 output channels, so each input value
+# read (one broadcast) feeds NB multiply-adds, each vector of the output gradient read
+# feeds every tap of the block, and no lane is summed with another at the end. The
+# GEMM path multiplies a 16-row (C_out) matrix by the columns of im2col, both of which
+# OpenBLAS does slowly at these sizes; the Winograd path's transforms cost as much as
+# its products at them. Each sample's sums start from zero and are added to part, so a
+# thread's part sums its samples in order; the threads' parts are added by the caller.
 
 cdef extern from *:
     """
@@ -127,6 +149,160 @@ cdef extern from *:
         else
             lucid_blocked_rows(xp, C_in, Hp, Wp, KH, KW, wr, C_out, y, Ho, Wo);
     }
+    /* The weight gradient. One block of it: ROWS rows of KWU taps each (row j's value
+       for output position (oh, ow) and tap t at p0[j] + oh * row_step + ow * sw + t)
+       x NB vectors of 16 output channels, summed over the sample's positions and added
+       to part (row j, tap t, vector b at part[(j * KWU + t) * C_out + 16 * b]). One
+       function per (NB, ROWS, KWU), so the accumulators are an array of known size the
+       compiler keeps in registers. */
+    #define LUCID_GRAD_W_BLOCK(NB, ROWS, KWU)                                            \
+    static inline __attribute__((always_inline)) void lucid_grad_w_##NB##_##ROWS##_##KWU( \
+            const float* const* p0, ptrdiff_t row_step, ptrdiff_t sw, ptrdiff_t Ho,      \
+            ptrdiff_t Wo, const float* gt, ptrdiff_t C_out, float* part) {               \
+        lucid_v16 acc[ROWS][KWU][NB];                                                    \
+        for (int j = 0; j < ROWS; j++)                                                   \
+            for (int t = 0; t < KWU; t++)                                                \
+                for (int b = 0; b < NB; b++)                                             \
+                    acc[j][t][b] = (lucid_v16){0};                                       \
+        for (ptrdiff_t oh = 0; oh < Ho; oh++) {                                          \
+            const float* p[ROWS];                                                        \
+            for (int j = 0; j < ROWS; j++)                                               \
+                p[j] = p0[j] + oh * row_step;                                            \
+            const float* g = gt + oh * Wo * C_out;                                       \
+            for (ptrdiff_t ow = 0; ow < Wo; ow++, g += C_out) {                          \
+                lucid_v16 gv[NB];                                                        \
+                for (int b = 0; b < NB; b++)       /* 16 output channels at a time */    \
+                    gv[b] = *(const lucid_v16u*)(g + 16 * b);                            \
+                ptrdiff_t i = ow * sw;                                                   \
+                for (int j = 0; j < ROWS; j++)                                           \
+                    for (int t = 0; t < KWU; t++) {                                      \
+                        float v = p[j][i + t];     /* one input value, broadcast */      \
+                        for (int b = 0; b < NB; b++)                                     \
+                            acc[j][t][b] += v * gv[b];                                   \
+                    }                                                                    \
+            }                                                                            \
+        }                                                                                \
+        for (int j = 0; j < ROWS; j++)                                                   \
+            for (int t = 0; t < KWU; t++)                                                \
+                for (int b = 0; b < NB; b++)                                             \
+                    *(lucid_v16u*)(part + (j * KWU + t) * C_out + 16 * b) += acc[j][t][b]; \
+    }
+
+    #define LUCID_GRAD_W_BLOCKS(NB, KWU)                                                 \
+        LUCID_GRAD_W_BLOCK(NB, 8, KWU) LUCID_GRAD_W_BLOCK(NB, 4, KWU)                    \
+        LUCID_GRAD_W_BLOCK(NB, 2, KWU) LUCID_GRAD_W_BLOCK(NB, 1, KWU)
+    LUCID_GRAD_W_BLOCKS(1, 1) LUCID_GRAD_W_BLOCKS(2, 1) LUCID_GRAD_W_BLOCKS(4, 1)
+    LUCID_GRAD_W_BLOCKS(1, 3) LUCID_GRAD_W_BLOCKS(2, 3) LUCID_GRAD_W_BLOCKS(4, 3)
+
+    /* Every block of one group of 16 * NB output channels (from channel cb): the rows
+       of KWU taps in blocks of at most ``most`` rows (8, 4, 2, then 1 for the rest). */
+    #define LUCID_GRAD_W_CHANNELS(NB, KWU)                                               \
+    static inline __attribute__((always_inline)) void lucid_grad_w_channels_##NB##_##KWU( \
+            const float* xp, ptrdiff_t Hp, ptrdiff_t Wp, ptrdiff_t KH, ptrdiff_t KW,     \
+            ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t rows, int most, const float* gt,       \
+            ptrdiff_t C_out, ptrdiff_t Ho, ptrdiff_t Wo, float* part) {                  \
+        for (ptrdiff_t r = 0; r < rows;) {                                               \
+            ptrdiff_t left = rows - r;                                                   \
+            int n = left >= most ? most : left >= 4 ? 4 : left >= 2 ? 2 : 1;             \
+            const float* p0[8];                                                          \
+            for (int j = 0; j < n; j++) {          /* the row's first tap (ci, kh, kw) */ \
+                ptrdiff_t q = (r + j) * KWU;                                             \
+                p0[j] = xp + ((q / (KH * KW)) * Hp + (q / KW) % KH) * Wp + q % KW;       \
+            }                                                                            \
+            float* pr = part + r * KWU * C_out;                                          \
+            ptrdiff_t step = sh * Wp;                                                    \
+            switch (n) {                                                                 \
+            case 8: lucid_grad_w_##NB##_8_##KWU(p0, step, sw, Ho, Wo, gt, C_out, pr); break; \
+            case 4: lucid_grad_w_##NB##_4_##KWU(p0, step, sw, Ho, Wo, gt, C_out, pr); break; \
+            case 2: lucid_grad_w_##NB##_2_##KWU(p0, step, sw, Ho, Wo, gt, C_out, pr); break; \
+            default: lucid_grad_w_##NB##_1_##KWU(p0, step, sw, Ho, Wo, gt, C_out, pr);   \
+            }                                                                            \
+            r += n;                                                                      \
+        }                                                                                \
+    }
+    LUCID_GRAD_W_CHANNELS(1, 1) LUCID_GRAD_W_CHANNELS(2, 1) LUCID_GRAD_W_CHANNELS(4, 1)
+    LUCID_GRAD_W_CHANNELS(1, 3) LUCID_GRAD_W_CHANNELS(2, 3) LUCID_GRAD_W_CHANNELS(4, 3)
+
+    /* The 16 x 16 block at a (rows lda apart) transposed into t (rows ldt apart), in
+       registers: four rounds, each swapping the off-diagonal h x h blocks of every
+       2h x 2h block (h = 8, 4, 2, 1), one two-vector shuffle per row and round. */
+    typedef int lucid_v16i __attribute__((vector_size(64)));
+    #define LUCID_SWAP_ROUND(h, LO, HI)                                                  \
+        for (int i = 0; i < 16; i++)                                                     \
+            if (!(i & h)) {                                                              \
+                lucid_v16 lo = r[i], hi = r[i + h];                                      \
+                r[i] = __builtin_shuffle(lo, hi, (lucid_v16i)LO);                        \
+                r[i + h] = __builtin_shuffle(lo, hi, (lucid_v16i)HI);                    \
+            }
+    static inline __attribute__((always_inline)) void lucid_transpose16(
+            const float* a, ptrdiff_t lda, float* t, ptrdiff_t ldt) {
+        lucid_v16 r[16];
+        for (int i = 0; i < 16; i++)
+            r[i] = *(const lucid_v16u*)(a + i * lda);
+        /* round h: lane l of the new row i is lane l of row i where bit h of l is 0,
+           else lane l - h of row i + h; of the new row i + h, lane l + h of row i,
+           else lane l of row i + h (indices 16-31 pick from the second vector) */
+        LUCID_SWAP_ROUND(8, ((lucid_v16i){0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23}),
+                            ((lucid_v16i){8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31}))
+        LUCID_SWAP_ROUND(4, ((lucid_v16i){0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27}),
+                            ((lucid_v16i){4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31}))
+        LUCID_SWAP_ROUND(2, ((lucid_v16i){0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29}),
+                            ((lucid_v16i){2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31}))
+        LUCID_SWAP_ROUND(1, ((lucid_v16i){0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30}),
+                            ((lucid_v16i){1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31}))
+        for (int i = 0; i < 16; i++)
+            *(lucid_v16u*)(t + i * ldt) = r[i];
+    }
+
+    /* t (cols, rows) = a (rows, cols) transposed; rows a multiple of 16 (the output
+       channels of the weight gradient's path), whole blocks of 16 columns in registers,
+       the last columns one by one. */
+    LUCID_BLOCKED_CLONES
+    static void lucid_transpose_f(const float* a, ptrdiff_t rows, ptrdiff_t cols, float* t) {
+        ptrdiff_t j0 = 0;
+        for (; j0 + 16 <= cols; j0 += 16)
+            for (ptrdiff_t i0 = 0; i0 < rows; i0 += 16)
+                lucid_transpose16(a + i0 * cols + j0, cols, t + j0 * rows + i0, rows);
+        for (ptrdiff_t i = 0; i < rows; i++)
+            for (ptrdiff_t j = j0; j < cols; j++)
+                t[j * rows + i] = a[i * cols + j];
+    }
+
+    /* part (C_in * KH * KW, C_out) += the weight gradient of one sample, transposed:
+       part[(ci * KH + kh) * KW + kw, co] += sum over oh, ow of
+           gt[oh * Wo + ow, co] * xp[ci, oh * sh + kh, ow * sw + kw],
+       xp the zero-padded sample (C_in, Hp, Wp), gt its output gradient (Ho * Wo, C_out);
+       C_out a multiple of 16. A 3-wide kernel goes by rows of 3 taps (one pointer for
+       three accumulators), any other by single taps. */
+    LUCID_BLOCKED_CLONES
+    static void lucid_blocked_grad_w_f(const float* xp, ptrdiff_t C_in, ptrdiff_t Hp,
+                                       ptrdiff_t Wp, ptrdiff_t KH, ptrdiff_t KW,
+                                       ptrdiff_t sh, ptrdiff_t sw, const float* gt,
+                                       ptrdiff_t C_out, ptrdiff_t Ho, ptrdiff_t Wo,
+                                       float* part) {
+        int NB = C_out % 64 == 0 ? 4 : C_out % 32 == 0 ? 2 : 1;
+        for (ptrdiff_t cb = 0; cb < C_out; cb += 16 * NB) {
+            const float* g = gt + cb;
+            float* pc = part + cb;
+            if (KW == 3) {
+                ptrdiff_t rows = C_in * KH;
+                if (NB == 4)
+                    lucid_grad_w_channels_4_3(xp, Hp, Wp, KH, KW, sh, sw, rows, 2, g, C_out, Ho, Wo, pc);
+                else if (NB == 2)
+                    lucid_grad_w_channels_2_3(xp, Hp, Wp, KH, KW, sh, sw, rows, 4, g, C_out, Ho, Wo, pc);
+                else
+                    lucid_grad_w_channels_1_3(xp, Hp, Wp, KH, KW, sh, sw, rows, 8, g, C_out, Ho, Wo, pc);
+            } else {
+                ptrdiff_t rows = C_in * KH * KW;
+                if (NB == 4)
+                    lucid_grad_w_channels_4_1(xp, Hp, Wp, KH, KW, sh, sw, rows, 4, g, C_out, Ho, Wo, pc);
+                else if (NB == 2)
+                    lucid_grad_w_channels_2_1(xp, Hp, Wp, KH, KW, sh, sw, rows, 8, g, C_out, Ho, Wo, pc);
+                else
+                    lucid_grad_w_channels_1_1(xp, Hp, Wp, KH, KW, sh, sw, rows, 8, g, C_out, Ho, Wo, pc);
+            }
+        }
+    }
     #else
     /* Other compilers: the same sums as plain loops (lucid_blocked_wide() is 0, so the
        path is not taken; this keeps the module building). */
@@ -148,10 +324,38 @@ cdef extern from *:
                     y[(co * Ho + oh) * Wo + ow] = s;
                 }
     }
+    static void lucid_blocked_grad_w_f(const float* xp, ptrdiff_t C_in, ptrdiff_t Hp,
+                                       ptrdiff_t Wp, ptrdiff_t KH, ptrdiff_t KW,
+                                       ptrdiff_t sh, ptrdiff_t sw, const float* gt,
+                                       ptrdiff_t C_out, ptrdiff_t Ho, ptrdiff_t Wo,
+                                       float* part) {
+        for (ptrdiff_t q = 0; q < C_in * KH * KW; q++)
+            for (ptrdiff_t co = 0; co < C_out; co++) {
+                const float* x0 = xp + ((q / (KH * KW)) * Hp + (q / KW) % KH) * Wp + q % KW;
+                float s = 0;
+                for (ptrdiff_t oh = 0; oh < Ho; oh++)
+                    for (ptrdiff_t ow = 0; ow < Wo; ow++)
+                        s += gt[(oh * Wo + ow) * C_out + co] * x0[oh * sh * Wp + ow * sw];
+                part[q * C_out + co] += s;
+            }
+    }
+    /* t (cols, rows) = a (rows, cols) transposed. */
+    static void lucid_transpose_f(const float* a, ptrdiff_t rows, ptrdiff_t cols, float* t) {
+        for (ptrdiff_t i = 0; i < rows; i++)
+            for (ptrdiff_t j = 0; j < cols; j++)
+                t[j * rows + i] = a[i * cols + j];
+    }
     #endif
+
     """
     int LUCID_BLOCK_CHANNELS
     int lucid_blocked_wide() noexcept nogil
     void lucid_blocked_conv_f(const float* xp, Py_ssize_t C_in, Py_ssize_t Hp, Py_ssize_t Wp,
                               Py_ssize_t KH, Py_ssize_t KW, const float* wr, Py_ssize_t C_out,
                               float* y, Py_ssize_t Ho, Py_ssize_t Wo) noexcept nogil
+    void lucid_blocked_grad_w_f(const float* xp, Py_ssize_t C_in, Py_ssize_t Hp,
+                                Py_ssize_t Wp, Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t sh,
+                                Py_ssize_t sw, const float* gt, Py_ssize_t C_out,
+                                Py_ssize_t Ho, Py_ssize_t Wo, float* part) noexcept nogil
+    void lucid_transpose_f(const float* a, Py_ssize_t rows, Py_ssize_t cols,
+                           float* t) noexcept nogil

@@ -44,7 +44,12 @@ are fast" has the measurements behind each rule):
     AVX-512 (:func:`_blocked_fits`): no column matrix and no BLAS; each thread pads its
     sample once, and ``_blocked.pxd`` computes the output in blocks of 8 channels x 32
     columns held in registers, every output its sum over ``(c_i, k)`` in that order
-    (its loop nest is at the top of ``_blocked.pxd``).
+    (its loop nest is at the top of ``_blocked.pxd``). The weight gradient has its own
+    blocked loops (:func:`_blocked_grad_w_fits`: float32, 1-d or 2-d, any stride, one
+    group, whole blocks of 16 output channels), taken before the others: each thread
+    pads its sample and transposes its output gradient to (positions, C_out), and
+    sums ``gy * x`` with 16 output channels in the lanes of a vector, a block of taps
+    held in registers over all the sample's positions.
 
 A conv_transpose with stride 1 (and no output_padding) is run as the convolution it
 equals, with the kernel flipped, when it has no more input than output channels or
@@ -73,7 +78,9 @@ from libc.stdint cimport int32_t, int64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
-from lucid._ext._blocked cimport LUCID_BLOCK_CHANNELS, lucid_blocked_conv_f, lucid_blocked_wide
+from lucid._ext._blocked cimport (LUCID_BLOCK_CHANNELS, lucid_blocked_conv_f,
+                                  lucid_blocked_grad_w_f, lucid_blocked_wide,
+                                  lucid_transpose_f)
 
 from lucid._ext import _blas, _checks
 from lucid._ext._openmp import max_threads, threads_for
@@ -806,6 +813,27 @@ cdef void _sample_conv(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
 # [end loops: conv_forward]
 
 
+# [loops: conv_forward, conv_weight_grad]
+cdef inline void _pad_sample(const float* x, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                             Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t Wp,
+                             float* xp) noexcept nogil:
+    # xp (C, H + 2 ph, Wp) = the sample x (C, H, W) zero-padded: ph rows above and below,
+    # pw columns on the left, the rest of each Wp-wide row zero
+    cdef Py_ssize_t Hp = H + 2 * ph, c, r, ih
+    cdef float* row
+    for c in range(C):
+        for r in range(Hp):
+            row = xp + (c * Hp + r) * Wp
+            ih = r - ph
+            if ih < 0 or ih >= H:
+                memset(row, 0, Wp * sizeof(float))
+            else:
+                memset(row, 0, pw * sizeof(float))
+                memcpy(row + pw, x + (c * H + ih) * W, W * sizeof(float))
+                memset(row + pw + W, 0, (Wp - pw - W) * sizeof(float))
+# [end loops: conv_forward, conv_weight_grad]
+
+
 # [loops: conv_forward]
 cdef void _blocked_conv(const float[:, :, :, ::1] x, const float[::1] wr,
                         float[:, :, :, ::1] y, float[::1] ws, Py_ssize_t KH, Py_ssize_t KW,
@@ -818,26 +846,48 @@ cdef void _blocked_conv(const float[:, :, :, ::1] x, const float[::1] wr,
     # added to output plane c right after.
     cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t C_out = y.shape[1], Ho = y.shape[2], Wo = y.shape[3]
-    cdef Py_ssize_t Hp = H + 2 * ph, n, c, r, ih
+    cdef Py_ssize_t Hp = H + 2 * ph, n, c
     cdef float* xp
-    cdef float* row
     for n in prange(N, nogil=True, schedule="static", num_threads=threads):
         xp = &ws[threadid() * C_in * Hp * Wp]
-        for c in range(C_in):
-            for r in range(Hp):
-                row = xp + (c * Hp + r) * Wp
-                ih = r - ph
-                if ih < 0 or ih >= H:
-                    memset(row, 0, Wp * sizeof(float))
-                else:
-                    memset(row, 0, pw * sizeof(float))
-                    memcpy(row + pw, &x[n, c, ih, 0], W * sizeof(float))
-                    memset(row + pw + W, 0, (Wp - pw - W) * sizeof(float))
+        _pad_sample(&x[n, 0, 0, 0], C_in, H, W, ph, pw, Wp, xp)
         lucid_blocked_conv_f(xp, C_in, Hp, Wp, KH, KW, &wr[0], C_out, &y[n, 0, 0, 0], Ho, Wo)
         if bias != NULL:
             for c in range(C_out):
                 _add_constant(&y[n, c, 0, 0], Ho * Wo, bias[c])
 # [end loops: conv_forward]
+
+
+# [loops: conv_weight_grad]
+cdef void _blocked_grad_w(const float[:, :, :, ::1] x, const float[:, :, :, ::1] gy,
+                          float[:, ::1] parts, float[::1] ws, Py_ssize_t KH, Py_ssize_t KW,
+                          Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
+                          int threads) noexcept nogil:
+    # Each thread pads its sample into its part of ``ws`` (C_in, Hp, Wp; without padding
+    # it reads the sample where it is), writes its output gradient transposed to
+    # (Ho * Wo, C_out) after it, and _blocked.pxd's
+    # lucid_blocked_grad_w_f adds the sample's weight gradient to parts[t], a
+    # (C_in * KH * KW, C_out) matrix: the thread's sum over its samples, in order.
+    cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t C_out = gy.shape[1], Ho = gy.shape[2], Wo = gy.shape[3]
+    cdef Py_ssize_t Hp = H + 2 * ph, Wp = W + 2 * pw, n, t
+    cdef bint padded = ph > 0 or pw > 0
+    cdef Py_ssize_t per_thread = C_in * Hp * Wp * padded + Ho * Wo * C_out
+    cdef const float* xp
+    cdef float* gt
+    for n in prange(N, nogil=True, schedule="static", num_threads=threads):
+        t = threadid()
+        gt = &ws[t * per_thread]
+        if padded:
+            xp = gt
+            gt = gt + C_in * Hp * Wp
+            _pad_sample(&x[n, 0, 0, 0], C_in, H, W, ph, pw, Wp, <float*>xp)
+        else:                                    # no padding: the sample as it is
+            xp = &x[n, 0, 0, 0]
+        lucid_transpose_f(&gy[n, 0, 0, 0], C_out, Ho * Wo, gt)
+        lucid_blocked_grad_w_f(xp, C_in, Hp, Wp, KH, KW, sh, sw, gt, C_out, Ho, Wo,
+                               &parts[t, 0])
+# [end loops: conv_weight_grad]
 
 
 # [loops: conv_transpose_forward]
@@ -1383,6 +1433,33 @@ def _run_blocked_conv(const float[:, :, :, ::1] x, const float[::1] wr,
     _blocked_conv(x, wr, y, ws, KH, KW, ph, pw, Wp, _bias_pointer(bias, C_out), threads)
 
 
+def _run_blocked_grad_w(const float[:, :, :, ::1] x, const float[:, :, :, ::1] gy,
+                        float[:, ::1] parts, float[::1] ws, K, stride, padding,
+                        int threads):
+    """What the blocked weight-gradient loops assume, checked: the output gradient's
+    size for this kernel, stride and padding, whole blocks of 16 output channels, a
+    (C_in * KH * KW, C_out) part per thread, and a padded sample and a transposed output
+    gradient per thread in ``ws``."""
+    cdef Py_ssize_t KH = K[0], KW = K[1], sh = stride[0], sw = stride[1]
+    cdef Py_ssize_t ph = padding[0], pw = padding[1]
+    cdef Py_ssize_t C_in = x.shape[1], C_out = gy.shape[1]
+    assert (threads >= 1 and KH >= 1 and KW >= 1 and sh >= 1 and sw >= 1 and ph >= 0
+            and pw >= 0), "blocked weight grad: sizes"
+    assert gy.shape[0] == x.shape[0] and gy.shape[2] >= 1 and gy.shape[3] >= 1 \
+        and gy.shape[2] == conv_output_size(x.shape[2], KH, sh, ph, 1) \
+        and gy.shape[3] == conv_output_size(x.shape[3], KW, sw, pw, 1), \
+        "blocked weight grad: gy"
+    assert C_out % 16 == 0, "blocked weight grad: C_out"
+    assert parts.shape[0] >= threads and parts.shape[1] == C_in * KH * KW * C_out, \
+        "blocked weight grad: parts"
+    padded = C_in * (x.shape[2] + 2 * ph) * (x.shape[3] + 2 * pw) if ph or pw else 0
+    assert ws.shape[0] >= threads * (padded + gy.shape[2] * gy.shape[3] * C_out), \
+        "blocked weight grad: workspace"
+    if x.shape[0] == 0:
+        return
+    _blocked_grad_w(x, gy, parts, ws, KH, KW, sh, sw, ph, pw, threads)
+
+
 def _run_winograd_weight(const real[:, :, :, ::1] w, real[:, :, ::1] u):
     # the loops walk both arrays as C-contiguous blocks (w[o] as C_in runs of 9 taps,
     # U's 16 planes C_out * C_in apart)
@@ -1588,6 +1665,38 @@ def _blocked_forward(x, w, padding, y, bias=None):
     ws = _workspace("blocked", (threads * C_in * (H + 2 * padding[0]) * Wp,), x.dtype)
     _run_blocked_conv(x, _blocked_weight(w), y, ws, K, padding, Wp, threads, bias=bias)
     return y
+
+
+def _blocked_grad_w_fits(dtype, C_out, K, dilation, groups):
+    """Whether a weight gradient runs on the blocked path (``_blocked.pxd``'s second
+    loop nest): float32, 1-d or 2-d, any stride, no dilation, one group, whole blocks
+    of 16 output channels, on a processor that runs the AVX-512 code
+    (``_BLOCKED_WIDE``)."""
+    return (_BLOCKED_WIDE and dtype == np.float32 and len(K) in (1, 2)
+            and all(d == 1 for d in dilation) and groups == 1 and C_out % 16 == 0)
+
+
+def _blocked_weight_grad(x, grad_y, K, stride, padding, grad_w):
+    """conv_weight_grad on the blocked path, into ``grad_w``: a sample per thread (all
+    of them when ``_openmp.threads_for`` gives the call more than one), each summing its
+    samples into its own part; the parts are added in thread order. A 1-d convolution
+    runs as a 2-d one of height 1."""
+    if len(K) == 1:
+        x, grad_y = x[:, :, None, :], grad_y[:, :, None, :]
+        K, stride, padding = (1,) + tuple(K), (1,) + tuple(stride), (0,) + tuple(padding)
+    N, C_in, H, W = x.shape
+    C_out, Ho, Wo = grad_y.shape[1:]
+    work = grad_y.size * C_in * K[0] * K[1]
+    threads = min(_SAMPLE_THREADS, N) if threads_for(work) > 1 else 1
+    parts = np.zeros((threads, C_in * K[0] * K[1] * C_out), dtype=np.float32)
+    padded = C_in * (H + 2 * padding[0]) * (W + 2 * padding[1]) if any(padding) else 0
+    per_thread = padded + Ho * Wo * C_out
+    ws = _workspace("blocked", (threads * per_thread,), np.float32)
+    _run_blocked_grad_w(np.ascontiguousarray(x), np.ascontiguousarray(grad_y), parts, ws,
+                        K, stride, padding, threads)
+    total = parts.sum(axis=0) if threads > 1 else parts[0]
+    grad_w.reshape(C_out, -1)[...] = total.reshape(-1, C_out).T
+    return grad_w
 
 
 def _winograd_fits(C_in, C_out, K, stride, dilation, groups, pairs=None, tiles=None):
@@ -1835,6 +1944,8 @@ def _weight_grad(x, grad_y, K, stride, padding, dilation, groups, columns):
     if N == 0:
         return np.zeros((C_out, C_in_g) + K, dtype=x.dtype)
     grad_w = np.empty((C_out, C_in_g) + K, dtype=x.dtype)
+    if _blocked_grad_w_fits(x.dtype, C_out, K, dilation, groups):
+        return _blocked_weight_grad(x, grad_y, K, stride, padding, grad_w)
     if (_SAMPLE_THREADS <= _WINOGRAD_GRAD_MAX_THREADS
             and _winograd_fits(C_in, C_out, K, stride, dilation, groups,
                                _WINOGRAD_GRAD_MIN_PAIRS)
@@ -1973,8 +2084,10 @@ def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups):
         for c_o, c_i, k:
             gw[c_o, c_i, k] = sum over n, o of gy[n, c_o, o] * x[n, c_i, o*s + k*dil - p]
 
-    Direct path: ``prange`` over ``(c_o, c_i)``, a per-thread row of float64 partial
-    sums. GEMM paths, ``prange`` over ``n`` (per sample, a partial sum per thread) or per
+    Blocked path (float32, 16 output channels at a time), ``prange`` over ``n``:
+    ``gw.T[tap, c_o block] += sum over o of x[n, c_i, o*s + k - p] * gy.T[n, o, c_o block]``
+    for blocks of taps held in registers. Direct path: ``prange`` over ``(c_o, c_i)``,
+    a per-thread row of float64 partial sums. GEMM paths, ``prange`` over ``n`` (per sample, a partial sum per thread) or per
     batch chunk: ``gw.T += im2col(x_chunk) @ gy_chunk.T`` per group. Winograd path (2-d
     3x3 stride 1, one thread): ``dU[e] += (A g A^T)[e] @ (B^T d B)[e].T`` over the
     2x2 blocks ``g`` of ``gy`` and 4x4 patches ``d`` of ``x``, then ``gw = G^T dU G``.

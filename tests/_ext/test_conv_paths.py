@@ -17,7 +17,12 @@
 * float32 2-d stride-1 convolutions with whole blocks of 8 output channels run on the
   blocked path (``_blocked_fits``, ``_blocked.pxd``) where the processor has AVX-512:
   row widths around the 16 and 32 columns of its blocks, kernels 1x1 to 5x5, padding
-  0 to 2 along each axis, a bias, infinities and NaN, one thread or all.
+  0 to 2 along each axis, a bias, infinities and NaN, one thread or all. Their weight
+  gradients, any stride, 1-d too, with whole blocks of 16 output channels, run on its
+  second loop nest (``_blocked_grad_w_fits``): 16, 32, 48 and 64 output channels (the
+  three vector counts a block holds), 3-wide kernels by rows of three taps and others
+  by single taps, every tail of 4, 2 and 1 rows, output sizes that are not whole
+  blocks of 16 positions, with and without padding.
 
 Each case asserts the rule took (or did not take) the path, then compares with the
 reference twin on every GEMM form of the compiled twin (per sample, batch chunks) and,
@@ -537,8 +542,10 @@ def test_winograd_matches_reference(c, float_dtype, monkeypatch):
 def test_winograd_weight_grad_only_on_one_thread(monkeypatch):
     """The weight gradient takes the Winograd path (32 -> 32 channels) when the kernels
     run on one thread, the GEMM path on two (where it measured slower); the same
-    values either way."""
+    values either way. The blocked path, which a float32 weight gradient with 32
+    output channels would take first, is turned off."""
     module = compiled()
+    monkeypatch.setattr(module, "_BLOCKED_WIDE", False)
     if module._BLAS is None:
         pytest.skip("NumPy's BLAS is not an OpenBLAS lucid can call (lucid/_ext/_blas.py)")
     calls = spy(module, "_winograd_grad_w", monkeypatch)
@@ -794,10 +801,11 @@ def test_blocked_loops_check_their_arrays():
 @pytest.mark.torch
 def test_blocked_conv_layer_matches_torch(monkeypatch):
     """A ResNet-shaped float32 layer through ``F.conv2d`` (forward, and the input,
-    weight and bias gradients) on the compiled twin, the blocked path taking the forward
-    and the input gradient, against PyTorch."""
+    weight and bias gradients) on the compiled twin, the blocked path taking the forward,
+    the input gradient and the weight gradient, against PyTorch."""
     module = blocked()
     taken = spy(module, "_blocked_forward", monkeypatch)
+    grad_w = spy(module, "_blocked_weight_grad", monkeypatch)
     rng = np.random.default_rng(23)
     x = rng.standard_normal((2, 16, 32, 32)).astype(np.float32)
     w = (rng.standard_normal((16, 16, 3, 3)) * 0.1).astype(np.float32)
@@ -810,7 +818,124 @@ def test_blocked_conv_layer_matches_torch(monkeypatch):
         out.backward(g)
     expected = torch.nn.functional.conv2d(tx, tw, tb, padding=1)
     expected.backward(torch.tensor(g))
-    assert len(taken) == 2
+    assert len(taken) == 2 and len(grad_w) == 1
     np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-4, atol=1e-4)
     for ours, theirs in ((lx, tx), (lw, tw), (lb, tb)):
         np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-4, atol=2e-3)
+
+
+# ------------------------------------------------------------------ blocked weight gradient
+def test_blocked_grad_w_rule(monkeypatch):
+    """Taken for float32, 1-d or 2-d, any stride, no dilation, one group, C_out a
+    multiple of 16; never without the AVX-512 code (``_BLOCKED_WIDE``)."""
+    module = compiled()
+    monkeypatch.setattr(module, "_BLOCKED_WIDE", True)
+    fits = module._blocked_grad_w_fits
+    f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
+    assert fits(f32, 16, (3, 3), (1, 1), 1)
+    assert fits(f32, 64, (1, 1), (1, 1), 1)
+    assert fits(f32, 48, (4,), (1,), 1)
+    assert not fits(f64, 16, (3, 3), (1, 1), 1)
+    assert not fits(f32, 8, (3, 3), (1, 1), 1)
+    assert not fits(f32, 24, (3, 3), (1, 1), 1)
+    assert not fits(f32, 16, (3, 3), (2, 1), 1)
+    assert not fits(f32, 32, (3, 3), (1, 1), 2)
+    assert not fits(f32, 16, (3, 3, 3), (1, 1, 1), 1)
+    monkeypatch.setattr(module, "_BLOCKED_WIDE", False)
+    assert not fits(f32, 16, (3, 3), (1, 1), 1)
+
+
+# (N, C_in, C_out, S, K, stride, padding)
+BLOCKED_GRAD_W_CASES = [
+    (3, 16, 16, (12, 12), (3, 3), (1, 1), (1, 1)),    # one vector, rows of 3 taps: 8 + 8 + 8 rows
+    (2, 3, 16, (9, 20), (3, 3), (1, 1), (1, 1)),      # the stem: 8 rows and a tail of 1
+    (2, 5, 32, (11, 7), (3, 3), (2, 2), (1, 1)),      # two vectors, 15 rows: 4 + 4 + 4 + 2 + 1
+    (2, 7, 64, (6, 9), (3, 3), (1, 1), (0, 2)),       # four vectors, 21 rows: 2 * 10 + 1
+    (1, 4, 48, (10, 10), (3, 3), (3, 1), (1, 0)),     # 48: three blocks of one vector
+    (2, 16, 32, (13, 13), (1, 1), (2, 2), (0, 0)),    # 1x1 stride 2: single taps, no padding
+    (2, 3, 64, (7, 8), (2, 3), (1, 2), (1, 1)),       # 2x3 by rows of three
+    (2, 2, 16, (9, 9), (5, 5), (1, 1), (2, 2)),       # 5x5: 50 single taps, 6 * 8 + 2
+    (1, 6, 32, (8, 5), (3, 1), (1, 1), (1, 0)),       # 3x1: 18 single taps
+    (3, 8, 32, (37,), (4,), (2,), (1,)),              # 1-d k4 s2 (the autoencoder's)
+    (2, 5, 16, (20,), (3,), (1,), (0,)),              # 1-d k3, no padding
+]
+
+
+def _grad_w_id(c):
+    N, ci, co, S, K, s, p = c
+    return (f"N{N}-{ci}to{co}-S{'x'.join(map(str, S))}-K{'x'.join(map(str, K))}"
+            f"-s{''.join(map(str, s))}-p{''.join(map(str, p))}")
+
+
+@pytest.mark.parametrize("c", BLOCKED_GRAD_W_CASES, ids=_grad_w_id)
+def test_blocked_grad_w_matches_reference(c, monkeypatch):
+    """The weight gradient on the blocked path, on one thread and on all of them,
+    against the reference twin's float64 values within float32 rounding of the terms'
+    size."""
+    module = blocked()
+    from lucid._ext import _openmp
+    taken = spy(module, "_blocked_weight_grad", monkeypatch)
+    N, ci, co, S, K, s, p = c
+    rng = np.random.default_rng(24)
+    d = (1,) * len(K)
+    ref = _ext._reference["conv"]
+    x = rng.standard_normal((N, ci) + S).astype(np.float32)
+    O = ref.conv_forward(x[:, :, ...], np.zeros((co, ci) + K, np.float32), s, p, d, 1).shape
+    gy = rng.standard_normal(O).astype(np.float32)
+    x64, gy64 = x.astype(np.float64), gy.astype(np.float64)
+    expected = ref.conv_weight_grad(x64, gy64, K, s, p, d, 1)
+    scale = ref.conv_weight_grad(np.abs(x64), np.abs(gy64), K, s, p, d, 1)
+    for threads in (1, _openmp.max_threads()):
+        monkeypatch.setattr(module, "threads_for", lambda work, t=threads: t)
+        assert_scaled(module.conv_weight_grad(x, gy, K, s, p, d, 1), expected, scale,
+                      np.float32)
+    assert len(taken) == 2
+
+
+def test_blocked_grad_w_non_finite():
+    """An infinity in the input and a NaN in the output gradient reach the entries of
+    the weight gradient whose sums hold them, as in the reference twin."""
+    module = blocked()
+    rng = np.random.default_rng(25)
+    x = rng.standard_normal((3, 4, 9, 9)).astype(np.float32)
+    gy = rng.standard_normal((3, 16, 9, 9)).astype(np.float32)
+    x[1, 2, 4, 4], gy[2, 5, 0, 0] = np.inf, np.nan
+    args = ((3, 3), (1, 1), (1, 1), (1, 1), 1)
+    got = module.conv_weight_grad(x, gy, *args)
+    expected = _ext._reference["conv"].conv_weight_grad(x.astype(np.float64),
+                                                        gy.astype(np.float64), *args)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(expected))
+    assert np.isnan(got).any() and np.isinf(got).any()
+
+
+def test_blocked_grad_w_loops_check_their_arrays():
+    """What the weight-gradient loops assume is refused before they run: an output
+    gradient of the wrong size, output channels not in whole blocks of 16, parts of the
+    wrong size or too few, too small a workspace."""
+    module = compiled()
+    rng = np.random.default_rng(26)
+    x = rng.standard_normal((2, 3, 7, 9)).astype(np.float32)
+    gy = rng.standard_normal((2, 16, 4, 5)).astype(np.float32)
+    K, stride, padding = (3, 3), (2, 2), (1, 1)
+    parts = np.zeros((2, 27 * 16), np.float32)
+    enough = np.empty(2 * (3 * 9 * 11 + 20 * 16), np.float32)
+    module._run_blocked_grad_w(x, gy, parts, enough, K, stride, padding, 2)
+    np.testing.assert_allclose(
+        parts.sum(axis=0).reshape(27, 16).T.reshape(16, 3, 3, 3),
+        _ext._reference["conv"].conv_weight_grad(x, gy, K, stride, padding, (1, 1), 1),
+        rtol=1e-4, atol=1e-4)
+    bad = [
+        (dict(ws=enough[:-1]), "workspace"),
+        (dict(threads=0), "sizes"),
+        (dict(gy=gy[:, :, :3].copy()), "gy"),
+        (dict(gy=gy[:, :8].copy(), parts=np.zeros((2, 27 * 8), np.float32)), "C_out"),
+        (dict(parts=parts[:1]), "parts"),
+        (dict(parts=parts[:, :-1].copy()), "parts"),
+    ]
+    for change, words in bad:
+        call = dict(x=x, gy=gy, parts=parts, ws=enough, threads=2)
+        call.update(change)
+        with pytest.raises(AssertionError, match="blocked weight grad: " + words):
+            module._run_blocked_grad_w(call["x"], call["gy"], call["parts"], call["ws"], K,
+                                       stride, padding, call["threads"])
