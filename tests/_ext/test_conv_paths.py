@@ -827,22 +827,26 @@ def test_blocked_conv_layer_matches_torch(monkeypatch):
 # ------------------------------------------------------------------ blocked weight gradient
 def test_blocked_grad_w_rule(monkeypatch):
     """Taken for float32, 1-d or 2-d, any stride, no dilation, one group, C_out a
-    multiple of 16; never without the AVX-512 code (``_BLOCKED_WIDE``)."""
+    multiple of 16, at least 16 taps (C_in * prod(K)); never without the AVX-512 code
+    (``_BLOCKED_WIDE``)."""
     module = compiled()
     monkeypatch.setattr(module, "_BLOCKED_WIDE", True)
     fits = module._blocked_grad_w_fits
     f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
-    assert fits(f32, 16, (3, 3), (1, 1), 1)
-    assert fits(f32, 64, (1, 1), (1, 1), 1)
-    assert fits(f32, 48, (4,), (1,), 1)
-    assert not fits(f64, 16, (3, 3), (1, 1), 1)
-    assert not fits(f32, 8, (3, 3), (1, 1), 1)
-    assert not fits(f32, 24, (3, 3), (1, 1), 1)
-    assert not fits(f32, 16, (3, 3), (2, 1), 1)
-    assert not fits(f32, 32, (3, 3), (1, 1), 2)
-    assert not fits(f32, 16, (3, 3, 3), (1, 1, 1), 1)
+    assert fits(f32, 16, 16, (3, 3), (1, 1), 1)
+    assert fits(f32, 3, 16, (3, 3), (1, 1), 1)
+    assert fits(f32, 16, 64, (1, 1), (1, 1), 1)
+    assert fits(f32, 4, 48, (4,), (1,), 1)
+    assert not fits(f32, 1, 32, (3, 3), (1, 1), 1)
+    assert not fits(f32, 8, 64, (1, 1), (1, 1), 1)
+    assert not fits(f64, 16, 16, (3, 3), (1, 1), 1)
+    assert not fits(f32, 16, 8, (3, 3), (1, 1), 1)
+    assert not fits(f32, 16, 24, (3, 3), (1, 1), 1)
+    assert not fits(f32, 16, 16, (3, 3), (2, 1), 1)
+    assert not fits(f32, 32, 32, (3, 3), (1, 1), 2)
+    assert not fits(f32, 16, 16, (3, 3, 3), (1, 1, 1), 1)
     monkeypatch.setattr(module, "_BLOCKED_WIDE", False)
-    assert not fits(f32, 16, (3, 3), (1, 1), 1)
+    assert not fits(f32, 16, 16, (3, 3), (1, 1), 1)
 
 
 # (N, C_in, C_out, S, K, stride, padding)
@@ -853,11 +857,11 @@ BLOCKED_GRAD_W_CASES = [
     (2, 7, 64, (6, 9), (3, 3), (1, 1), (0, 2)),       # four vectors, 21 rows: 2 * 10 + 1
     (1, 4, 48, (10, 10), (3, 3), (3, 1), (1, 0)),     # 48: three blocks of one vector
     (2, 16, 32, (13, 13), (1, 1), (2, 2), (0, 0)),    # 1x1 stride 2: single taps, no padding
-    (2, 3, 64, (7, 8), (2, 3), (1, 2), (1, 1)),       # 2x3 by rows of three
+    (2, 5, 64, (7, 8), (2, 3), (1, 2), (1, 1)),       # 2x3 by rows of three
     (2, 2, 16, (9, 9), (5, 5), (1, 1), (2, 2)),       # 5x5: 50 single taps, 6 * 8 + 2
     (1, 6, 32, (8, 5), (3, 1), (1, 1), (1, 0)),       # 3x1: 18 single taps
     (3, 8, 32, (37,), (4,), (2,), (1,)),              # 1-d k4 s2 (the autoencoder's)
-    (2, 5, 16, (20,), (3,), (1,), (0,)),              # 1-d k3, no padding
+    (2, 9, 16, (20,), (3,), (1,), (0,)),              # 1-d k3, no padding
 ]
 
 
