@@ -1,6 +1,7 @@
 """Shared timing helpers for the benchmarks: medians over repeats, printed side by side."""
 import os
 import statistics
+import sys
 import time
 
 __all__ = ["median_time", "interleaved_medians", "medians_with_torch", "torch_or_none",
@@ -66,6 +67,24 @@ def medians_with_torch(fns, repeat, worker, factory, *args, name="torch"):
     return times
 
 
+def _forget_load():
+    """Before each of lucid's turns, the least lead it needs (seconds). lucid's kernels
+    run on no more threads than the CPUs other processes used over the last 0.1 s left
+    free (``lucid/_ext/_cpus.py``), and the last 0.1 s held the other side's turn
+    (PyTorch in its own process, now waiting for its next), which is not load lucid
+    would meet running alone. ``_cpus.forget`` starts the measuring afresh, and a lead
+    of two windows lets it measure a window of lucid's own turn: the timed calls then
+    run on the threads the machine's real load leaves (all of them when it is idle, one
+    when another process keeps a CPU busy). 0 where lucid is not loaded (PyTorch's
+    worker) or its kernels run on one thread anyway."""
+    cpus = sys.modules.get("lucid._ext._cpus")
+    openmp = sys.modules.get("lucid._ext._openmp")
+    if cpus is None or openmp is None or not cpus.ENABLED or openmp.max_threads() < 2:
+        return 0.0
+    cpus.forget()
+    return 2 * cpus.WINDOW
+
+
 class Local:
     """A callable, with :class:`_torch_process.RemoteClosure`'s methods (the worker
     process times its closures with this class too)."""
@@ -80,6 +99,7 @@ class Local:
             done += 1
 
     def timed_calls(self, calls, lead):
+        lead = max(lead, _forget_load())
         start = time.perf_counter()
         self._fn()
         while time.perf_counter() - start < lead:

@@ -138,6 +138,22 @@ class _SettingsTable(dict):
         return "\n".join(lines)
 
 
+def _load_setting(openmp):
+    """The ``OpenMP threads`` row of :func:`settings`."""
+    from lucid._ext import _cpus
+    if not openmp:
+        return Setting("nothing (the compiled twins are not built)", "nobody",
+                       "nothing to do")
+    if not _cpus.ENABLED:
+        return Setting("every thread of the team, whatever the load", "nobody",
+                       "nothing to do (LUCID_LOAD_AWARE=0 is set)")
+    return Setting(
+        f"at most the CPUs other processes leave free ({_cpus.free()} of "
+        f"{_cpus.cpu_count} now); the same bits on any count",
+        "lucid (lucid/_ext/_cpus.py)",
+        "LUCID_LOAD_AWARE=0 in the environment before importing lucid")
+
+
 def settings():
     """Tell what importing lucid changed in this process, who set it, and how to opt out.
 
@@ -149,9 +165,13 @@ def settings():
         glibc keeps freed arrays below 256 MiB for reuse instead of unmapping them.
     ``OPENBLAS_THREAD_TIMEOUT``
         OpenBLAS's idle worker threads sleep at once instead of spinning ~0.1 s.
-    ``OMP_WAIT_POLICY``
-        idle OpenMP worker threads sleep instead of spinning (PyTorch's too, when it
-        is imported after lucid: one OpenMP runtime serves the whole process).
+    ``OMP_WAIT_POLICY``, ``GOMP_SPINCOUNT``
+        idle OpenMP worker threads spin for about 0.3 ms, then sleep, instead of
+        spinning about 3 ms (PyTorch's too, when it is imported after lucid: one OpenMP
+        runtime serves the whole process).
+    ``OpenMP threads``
+        the compiled kernels' parallel loops run on no more threads than the CPUs
+        other processes leave free (the same bits on any count).
     ``BLAS threads``
         OpenBLAS runs on one thread while a conv kernel calls its gemm from every
         OpenMP thread (no other lucid product runs meanwhile).
@@ -169,7 +189,7 @@ def settings():
     >>> import lucid
     >>> table = lucid.kernels.settings()
     >>> sorted(table)
-    ['BLAS threads', 'OMP_WAIT_POLICY', 'OPENBLAS_THREAD_TIMEOUT', 'fork', 'malloc']
+    ['BLAS threads', 'GOMP_SPINCOUNT', 'OMP_WAIT_POLICY', 'OPENBLAS_THREAD_TIMEOUT', 'OpenMP threads', 'fork', 'malloc']
     >>> table["malloc"].opt_out
     'LUCID_MALLOC_TUNING=0 in the environment before importing lucid'
     """
@@ -204,6 +224,11 @@ def settings():
         "OMP_WAIT_POLICY": Setting(
             os.environ.get("OMP_WAIT_POLICY", "unset"), _ext.WAIT_POLICY_SET_BY,
             "set OMP_WAIT_POLICY yourself before importing lucid or PyTorch"),
+        "GOMP_SPINCOUNT": Setting(
+            os.environ.get("GOMP_SPINCOUNT", "unset"), _ext.SPIN_COUNT_SET_BY,
+            "set GOMP_SPINCOUNT (or OMP_WAIT_POLICY) yourself before importing lucid or "
+            "PyTorch"),
+        "OpenMP threads": _load_setting(openmp),
         "BLAS threads": threads,
         "fork": Setting(
             "the OpenMP thread pool is freed before each fork" if openmp

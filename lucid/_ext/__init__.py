@@ -46,19 +46,34 @@ def _openmp_loaded():
     return None
 
 
-# The compiled twins' OpenMP threads wait for work by sleeping, not spinning. On 2 cores
-# shared with BLAS threads or other processes, spinning workers starved the threads doing
-# the real work: the demo's epochs ran 5.9 s instead of 0.3 s under load. The runtime
-# reads this when it loads (with the first compiled twin, below, unless PyTorch loaded
-# it first); an explicit OMP_WAIT_POLICY in the environment wins. It is the process's
-# setting: a PyTorch imported later runs on the same runtime and sleeps too. The price
-# (a wake-up per parallel loop) and the numbers: docs/process.rst.
+# The compiled twins' OpenMP threads wait for work by spinning for a moment
+# (GOMP_SPINCOUNT=30000: about 0.3 ms), then sleeping (OMP_WAIT_POLICY=PASSIVE). In a
+# training step the next parallel loop comes within microseconds and finds them awake;
+# waking a sleeping thread cost ~70-110 us a loop on this project's virtual machines.
+# Spinning longer (GNU OpenMP's default is ~3 ms, PyTorch runs with it) or on a busy
+# machine starved the threads doing the work: the demo's epochs ran 5.9 s instead of
+# 0.3 s under load with the default. So the kernels also run on no more threads than the
+# CPUs other processes leave free (lucid/_ext/_cpus.py): on a busy machine, one thread,
+# no parallel loop, nothing spins. The runtime reads both variables when it loads (with
+# the first compiled twin, below, unless PyTorch loaded it first); an OMP_WAIT_POLICY or
+# GOMP_SPINCOUNT in the environment wins. They are the process's settings: a PyTorch
+# imported later runs on the same runtime with them. Numbers: docs/process.rst.
+SPIN_COUNT = "30000"
 _OPENMP_BEFORE = _openmp_loaded()
 WAIT_POLICY_SET_BY = (
     "you (the environment)" if "OMP_WAIT_POLICY" in os.environ
     else f"lucid, too late: the OpenMP runtime was loaded before lucid ({_OPENMP_BEFORE}) "
          "and read its environment then (its idle threads spin)" if _OPENMP_BEFORE
     else "lucid, before the OpenMP runtime loaded")
+SPIN_COUNT_SET_BY = (
+    "you (the environment)" if "GOMP_SPINCOUNT" in os.environ
+    else "nobody: you set OMP_WAIT_POLICY (GNU OpenMP then spins as that policy says)"
+    if "OMP_WAIT_POLICY" in os.environ
+    else "nobody: the OpenMP runtime was loaded before lucid (its idle threads spin ~3 ms)"
+    if _OPENMP_BEFORE
+    else "lucid, before the OpenMP runtime loaded")
+if SPIN_COUNT_SET_BY.startswith("lucid"):
+    os.environ["GOMP_SPINCOUNT"] = SPIN_COUNT
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 _blas_env.OPENMP_SPINS = WAIT_POLICY_SET_BY.startswith("lucid, too late")
 

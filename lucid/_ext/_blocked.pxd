@@ -55,8 +55,8 @@
 # (lucid_grad_w_slide below). The GEMM path writes im2col's columns first and then
 # has OpenBLAS multiply a matrix of 16 rows (C_out) by them, slowly at these sizes; the
 # Winograd path's transforms cost as much as its products here. Each sample's sums
-# start from zero and are added to part, so a thread's part sums its samples in order;
-# the caller adds the threads' parts. The output gradient is transposed by 16 x 16
+# start from zero and are added to part, so a part sums its run of samples in order;
+# the caller adds the parts. The output gradient is transposed by 16 x 16
 # blocks in registers (lucid_transpose16).
 
 cdef extern from *:

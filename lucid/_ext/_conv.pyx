@@ -83,7 +83,7 @@ from lucid._ext._blocked cimport (LUCID_BLOCK_CHANNELS, lucid_blocked_conv_f,
                                   lucid_transpose_f)
 
 from lucid._ext import _blas, _checks
-from lucid._ext._openmp import max_threads, threads_for
+from lucid._ext._openmp import free_threads, max_threads, parts_for, threads_for
 from lucid._ext._sizes import as_3d, as_5d, conv_output_size, conv_transpose_output_size
 
 __all__ = ["conv_forward", "conv_weight_grad", "conv_transpose_forward", "unfold", "fold"]
@@ -866,30 +866,33 @@ cdef void _blocked_grad_w(const float[:, :, :, ::1] x, const float[:, :, :, ::1]
                           float[:, ::1] parts, float[::1] ws, Py_ssize_t KH, Py_ssize_t KW,
                           Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
                           int threads) noexcept nogil:
-    # Each thread pads its sample into its part of ``ws`` (C_in, Hp, Wp; without padding
-    # it reads the sample where it is), writes its output gradient transposed to
-    # (Ho * Wo, C_out) after it, and _blocked.pxd's
-    # lucid_blocked_grad_w_f adds the sample's weight gradient to parts[t], a
-    # (C_in * KH * KW, C_out) matrix: the thread's sum over its samples, in order.
+    # parts[p] (zeroed by the caller), a (C_in * KH * KW, C_out) matrix: the sum over
+    # the p-th of parts.shape[0] equal runs of samples, in order, whichever thread
+    # computes it (so the result does not depend on ``threads``). For each sample the
+    # thread pads it into its part of ``ws`` (C_in, Hp, Wp; without padding it reads
+    # the sample where it is), writes its output gradient transposed to (Ho * Wo,
+    # C_out) after it, and _blocked.pxd's lucid_blocked_grad_w_f adds the sample's
+    # weight gradient to parts[p].
     cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t C_out = gy.shape[1], Ho = gy.shape[2], Wo = gy.shape[3]
-    cdef Py_ssize_t Hp = H + 2 * ph, Wp = W + 2 * pw, n, t
+    cdef Py_ssize_t P = parts.shape[0]
+    cdef Py_ssize_t Hp = H + 2 * ph, Wp = W + 2 * pw, n, p
     cdef bint padded = ph > 0 or pw > 0
     cdef Py_ssize_t per_thread = C_in * Hp * Wp * padded + Ho * Wo * C_out
     cdef const float* xp
     cdef float* gt
-    for n in prange(N, nogil=True, schedule="static", num_threads=threads):
-        t = threadid()
-        gt = &ws[t * per_thread]
-        if padded:
-            xp = gt
-            gt = gt + C_in * Hp * Wp
-            _pad_sample(&x[n, 0, 0, 0], C_in, H, W, ph, pw, Wp, <float*>xp)
-        else:                                    # no padding: the sample as it is
-            xp = &x[n, 0, 0, 0]
-        lucid_transpose_f(&gy[n, 0, 0, 0], C_out, Ho * Wo, gt)
-        lucid_blocked_grad_w_f(xp, C_in, Hp, Wp, KH, KW, sh, sw, gt, C_out, Ho, Wo,
-                               &parts[t, 0])
+    for p in prange(P, nogil=True, schedule="static", num_threads=threads):
+        for n in range(p * N // P, (p + 1) * N // P):
+            gt = &ws[threadid() * per_thread]
+            if padded:
+                xp = gt
+                gt = gt + C_in * Hp * Wp
+                _pad_sample(&x[n, 0, 0, 0], C_in, H, W, ph, pw, Wp, <float*>xp)
+            else:                                # no padding: the sample as it is
+                xp = &x[n, 0, 0, 0]
+            lucid_transpose_f(&gy[n, 0, 0, 0], C_out, Ho * Wo, gt)
+            lucid_blocked_grad_w_f(xp, C_in, Hp, Wp, KH, KW, sh, sw, gt, C_out, Ho, Wo,
+                                   &parts[p, 0])
 # [end loops: conv_weight_grad]
 
 
@@ -922,37 +925,40 @@ cdef void _sample_conv_transpose(const real[:, :, :, :, ::1] x, const real[:, ::
 cdef void _sample_weight_grad(const real[:, :, :, :, ::1] x, const real[:, :, :, :, ::1] gy,
                               real[:, ::1] parts, real[::1] ws, real[::1] full, Geometry g,
                               Py_ssize_t groups, bint transposed, int threads):
-    # parts[t] (zeroed by the caller): thread t's sum over its samples, per group
-    # (rows_g, C_out_g) when ``transposed``, else (C_out_g, rows_g)
+    # parts[p] (zeroed by the caller): the sum over the p-th of parts.shape[0] equal runs
+    # of samples, in order, whichever thread computes it (so the result does not depend
+    # on ``threads``), per group (rows_g, C_out_g) when ``transposed``, else
+    # (C_out_g, rows_g)
     cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], C_out = gy.shape[1]
     cdef Py_ssize_t KK = g.K[0] * g.K[1] * g.K[2]
     cdef Py_ssize_t L = g.window[0] * g.window[1] * g.window[2]
     cdef Py_ssize_t R = C_in * KK, rows_g = R // groups, C_out_g = C_out // groups
+    cdef Py_ssize_t P = parts.shape[0]
     cdef real* fp = NULL
-    cdef Py_ssize_t n, c, gi, t
+    cdef Py_ssize_t n, c, gi, p
     cdef real* cols
     cdef real* acc
     cdef const real* gyg
     if full.shape[0] > 0:
         fp = &full[0]
-    for n in prange(N, nogil=True, schedule="static", num_threads=threads):
-        t = threadid()
-        if fp != NULL:                           # computed by conv_forward
-            cols = fp + n * R * L
-        else:
-            cols = &ws[t * R * L]
-            for c in range(C_in):
-                _im2col_channel(&x[n, c, 0, 0, 0], cols + c * KK * L, L, &g, 0,
-                                g.window[0] * g.window[1])
-        for gi in range(groups):
-            gyg = &gy[n, gi * C_out_g, 0, 0, 0]
-            acc = &parts[t, gi * rows_g * C_out_g]
-            if transposed:                       # acc += cols[group] @ gy[n, group].T
-                _gemm(False, True, rows_g, C_out_g, L, cols + gi * rows_g * L, L, gyg, L,
-                      1, acc, C_out_g)
-            else:                                # acc += gy[n, group] @ cols[group].T
-                _gemm(False, True, C_out_g, rows_g, L, gyg, L, cols + gi * rows_g * L, L,
-                      1, acc, rows_g)
+    for p in prange(P, nogil=True, schedule="static", num_threads=threads):
+        for n in range(p * N // P, (p + 1) * N // P):
+            if fp != NULL:                       # computed by conv_forward
+                cols = fp + n * R * L
+            else:
+                cols = &ws[threadid() * R * L]
+                for c in range(C_in):
+                    _im2col_channel(&x[n, c, 0, 0, 0], cols + c * KK * L, L, &g, 0,
+                                    g.window[0] * g.window[1])
+            for gi in range(groups):
+                gyg = &gy[n, gi * C_out_g, 0, 0, 0]
+                acc = &parts[p, gi * rows_g * C_out_g]
+                if transposed:                   # acc += cols[group] @ gy[n, group].T
+                    _gemm(False, True, rows_g, C_out_g, L, cols + gi * rows_g * L, L, gyg,
+                          L, 1, acc, C_out_g)
+                else:                            # acc += gy[n, group] @ cols[group].T
+                    _gemm(False, True, C_out_g, rows_g, L, gyg, L, cols + gi * rows_g * L,
+                          L, 1, acc, rows_g)
 # [end loops: conv_weight_grad]
 
 
@@ -1407,7 +1413,7 @@ def _run_sample_weight_grad(const real[:, :, :, :, ::1] x, const real[:, :, :, :
     R = x.shape[1] * math.prod(geo[2])
     _check_sample(ws, full if full.shape[0] > 0 else None, x.shape[0], R, math.prod(geo[1]),
                   threads, "sample weight grad")
-    assert parts.shape[0] >= threads and parts.shape[1] == R * (gy.shape[1] // groups), \
+    assert parts.shape[0] >= 1 and parts.shape[1] == R * (gy.shape[1] // groups), \
         "sample weight grad: parts"
     _sample_weight_grad(x, gy, parts, ws, full, _geometry(geo), groups, transposed,
                         threads)
@@ -1440,8 +1446,8 @@ def _run_blocked_grad_w(const float[:, :, :, ::1] x, const float[:, :, :, ::1] g
                         float[:, ::1] parts, float[::1] ws, K, stride, padding,
                         int threads):
     """What the blocked weight-gradient loops assume, checked: the output gradient's
-    size for this kernel, stride and padding, whole blocks of 16 output channels, a
-    (C_in * KH * KW, C_out) part per thread, and a padded sample and a transposed output
+    size for this kernel, stride and padding, whole blocks of 16 output channels,
+    parts of (C_in * KH * KW, C_out), and a padded sample and a transposed output
     gradient per thread in ``ws``."""
     cdef Py_ssize_t KH = K[0], KW = K[1], sh = stride[0], sw = stride[1]
     cdef Py_ssize_t ph = padding[0], pw = padding[1]
@@ -1453,7 +1459,7 @@ def _run_blocked_grad_w(const float[:, :, :, ::1] x, const float[:, :, :, ::1] g
         and gy.shape[3] == conv_output_size(x.shape[3], KW, sw, pw, 1), \
         "blocked weight grad: gy"
     assert C_out % 16 == 0, "blocked weight grad: C_out"
-    assert parts.shape[0] >= threads and parts.shape[1] == C_in * KH * KW * C_out, \
+    assert parts.shape[0] >= 1 and parts.shape[1] == C_in * KH * KW * C_out, \
         "blocked weight grad: parts"
     padded = C_in * (x.shape[2] + 2 * ph) * (x.shape[3] + 2 * pw) if ph or pw else 0
     assert ws.shape[0] >= threads * (padded + gy.shape[2] * gy.shape[3] * C_out), \
@@ -1542,10 +1548,11 @@ def _path(N, C_in_g, C_out_g, column_elements, *sizes):
 
 def _sample_threads(N, column_elements):
     """Threads of the per-sample path for ``N`` samples of ``column_elements`` column
-    entries each: all of them (``_SAMPLE_THREADS``) unless ``_openmp.threads_for`` gives
-    the call fewer (a small loop, where waking a second thread costs more than it
-    saves), then one."""
-    return _SAMPLE_THREADS if threads_for(N * column_elements) >= _SAMPLE_THREADS else 1
+    entries each: all of them (``_SAMPLE_THREADS``) unless ``_openmp.parts_for`` keeps
+    the call whole (a small loop, where waking a second thread costs more than it
+    saves), then one. It depends on the sizes only (the path and the weight gradient's
+    runs of samples follow from it); the loops run on ``_openmp.free_threads`` of it."""
+    return _SAMPLE_THREADS if parts_for(N * column_elements) >= _SAMPLE_THREADS else 1
 
 
 def _sizes_and_path(N, C_in_g, C_out, groups, S, O, K, stride, padding, dilation):
@@ -1693,24 +1700,27 @@ def _blocked_grad_w_fits(dtype, C_in, C_out, K, dilation, groups):
 
 
 def _blocked_weight_grad(x, grad_y, K, stride, padding, grad_w):
-    """conv_weight_grad on the blocked path, into ``grad_w``: a sample per thread (all
-    of them when ``_openmp.threads_for`` gives the call more than one), each summing its
-    samples into its own part; the parts are added in thread order. A 1-d convolution
-    runs as a 2-d one of height 1."""
+    """conv_weight_grad on the blocked path, into ``grad_w``: the batch in equal runs
+    of samples, one per thread of the team (``min(_SAMPLE_THREADS, N)``, or one when
+    ``_openmp.parts_for`` keeps the call whole), each summed into its own part, the
+    parts added in order; the runs are shared among ``_openmp.free_threads`` threads,
+    so the result does not depend on how many run. A 1-d convolution runs as a 2-d one
+    of height 1."""
     if len(K) == 1:
         x, grad_y = x[:, :, None, :], grad_y[:, :, None, :]
         K, stride, padding = (1,) + tuple(K), (1,) + tuple(stride), (0,) + tuple(padding)
     N, C_in, H, W = x.shape
     C_out, Ho, Wo = grad_y.shape[1:]
     work = grad_y.size * C_in * K[0] * K[1]
-    threads = min(_SAMPLE_THREADS, N) if threads_for(work) > 1 else 1
-    parts = np.zeros((threads, C_in * K[0] * K[1] * C_out), dtype=np.float32)
+    runs = min(_SAMPLE_THREADS, N) if parts_for(work) > 1 else 1
+    threads = free_threads(runs)
+    parts = np.zeros((runs, C_in * K[0] * K[1] * C_out), dtype=np.float32)
     padded = C_in * (H + 2 * padding[0]) * (W + 2 * padding[1]) if any(padding) else 0
     per_thread = padded + Ho * Wo * C_out
     ws = _workspace("blocked", (threads * per_thread,), np.float32)
     _run_blocked_grad_w(np.ascontiguousarray(x), np.ascontiguousarray(grad_y), parts, ws,
                         K, stride, padding, threads)
-    total = parts.sum(axis=0) if threads > 1 else parts[0]
+    total = parts.sum(axis=0) if runs > 1 else parts[0]
     grad_w.reshape(C_out, -1)[...] = total.reshape(-1, C_out).T
     return grad_w
 
@@ -1914,7 +1924,7 @@ def _forward(x, w, stride, padding, dilation, groups, columns, bias=None):
                 and R * N * L * x.itemsize <= _COLUMNS_MAX_BYTES):
             full = np.empty(N * R * L, dtype=x.dtype)
             columns.update(x=x, cols=full, key=_columns_key(x, geo, groups, 0))
-        threads = _sample_threads(N, R * L)
+        threads = free_threads(_sample_threads(N, R * L))
         ws = _workspace("cols", (threads * R * min(tile_rows, Q) * (L // Q),), x.dtype)
         with _blas.one_thread():
             _run_sample_conv(as_5d(x), w.reshape(C_out, -1), as_5d(y), ws, full, geo,
@@ -1979,14 +1989,15 @@ def _weight_grad(x, grad_y, K, stride, padding, dilation, groups, columns):
     transposed = rows_g >= C_out_g
     if path == "per-sample":
         full = _kept_columns(columns, x, _columns_key(x, geo, groups, 0))
-        threads = _sample_threads(N, R * L)
-        parts = np.zeros((threads, R * C_out_g), dtype=x.dtype)
+        runs = _sample_threads(N, R * L)         # runs of samples, a part each
+        threads = free_threads(runs)
+        parts = np.zeros((runs, R * C_out_g), dtype=x.dtype)
         ws = _workspace("cols", (threads * R * L,), x.dtype) if full is None else full
         with _blas.one_thread():
             _run_sample_weight_grad(as_5d(x), as_5d(grad_y), parts, ws,
                                     _no_columns(x.dtype) if full is None else full,
                                     geo, groups, transposed, threads)
-        total = parts.sum(axis=0) if threads > 1 else parts[0]
+        total = parts.sum(axis=0) if runs > 1 else parts[0]
         if transposed:
             total = total.reshape(groups, rows_g, C_out_g).transpose(0, 2, 1)
         grad_w.reshape(groups, C_out_g, rows_g)[...] = total.reshape(groups, C_out_g, rows_g)
@@ -2100,11 +2111,12 @@ def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups):
         for c_o, c_i, k:
             gw[c_o, c_i, k] = sum over n, o of gy[n, c_o, o] * x[n, c_i, o*s + k*dil - p]
 
-    Blocked path (float32, 16 output channels at a time), ``prange`` over ``n``:
-    ``gw.T[tap, c_o block] += sum over o of x[n, c_i, o*s + k - p] * gy.T[n, o, c_o block]``
-    for blocks of taps held in registers. Direct path: ``prange`` over ``(c_o, c_i)``,
-    a per-thread row of float64 partial sums. GEMM paths, ``prange`` over ``n`` (per sample, a partial sum per thread) or per
-    batch chunk: ``gw.T += im2col(x_chunk) @ gy_chunk.T`` per group. Winograd path (2-d
+    Blocked path (float32, 16 output channels at a time), ``prange`` over runs of
+    samples, a partial sum per run: ``gw.T[tap, c_o block] += sum over o of
+    x[n, c_i, o*s + k - p] * gy.T[n, o, c_o block]`` for blocks of taps held in
+    registers. Direct path: ``prange`` over ``(c_o, c_i)``, a per-thread row of float64
+    partial sums. GEMM paths, ``prange`` over runs of samples (per sample, a partial sum
+    per run) or per batch chunk: ``gw.T += im2col(x_chunk) @ gy_chunk.T`` per group. Winograd path (2-d
     3x3 stride 1, one thread): ``dU[e] += (A g A^T)[e] @ (B^T d B)[e].T`` over the
     2x2 blocks ``g`` of ``gy`` and 4x4 patches ``d`` of ``x``, then ``gw = G^T dU G``.
     Same contract as the reference twin ``lucid._ext.conv.conv_weight_grad``.
@@ -2164,7 +2176,7 @@ def _transpose_forward(x, w, stride, padding, output_padding, dilation, groups, 
         return _forward(x, _flipped_weight(w, groups), (1,) * len(K), flipped, dilation,
                         groups, None, bias)
     if path == "per-sample":
-        threads = _sample_threads(N, groups * rows_g * L)
+        threads = free_threads(_sample_threads(N, groups * rows_g * L))
         ws = _workspace("cols", (threads * groups * rows_g * L,), x.dtype)
         with _blas.one_thread():
             _run_sample_conv_transpose(as_5d(x), w.reshape(C_in, -1), as_5d(y), ws, geo,

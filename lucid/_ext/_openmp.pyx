@@ -1,19 +1,26 @@
 """The OpenMP runtime every compiled twin runs on: its thread count, and fork safety.
 
-One place for two rules the ``.pyx`` files share:
+One place for three rules the ``.pyx`` files share:
 
 * **How many threads.** :func:`max_threads` is the size of the team a ``prange``
   starts (``OMP_NUM_THREADS``, else one per CPU; 1 in a build without OpenMP). Every
   twin asks here instead of guessing from the environment, and passes
   :func:`threads_for` of its work to each ``prange``: all threads, except one for a
-  small loop (under :data:`SMALL_WORK`). A parallel loop ends in a barrier where every
-  thread of the team must check in: a sleeping worker must first be woken, and on a
-  busy 2-core machine it waits for the scheduler, so the loop takes milliseconds
-  (measured: the max pool of a ``(1, 32, 28, 28)`` batch, 350 us on two threads, 80 us
-  on one; the homework CNN's batch-1 forward 3x faster with small loops on one
-  thread). When PyTorch loaded the runtime before lucid could ask its threads to sleep
-  (``OMP_WAIT_POLICY``), idle workers spin instead, and every small parallel loop
-  ended in a spinning wait, 10-40x slower (``benchmarks/import_order.py``).
+  small loop (under :data:`SMALL_WORK`), and no more than the CPUs other processes
+  leave free (``_cpus.free``). Idle workers spin for about 0.3 ms after a loop, then
+  sleep (``GOMP_SPINCOUNT`` and ``OMP_WAIT_POLICY``, set by :mod:`lucid._ext`): the
+  loops of a training step follow each other within microseconds and find them awake,
+  while a lone small loop would pay the wake-up of a sleeping worker (~70-110 us on
+  this project's virtual machines) and stays on one thread. On a busy machine a
+  second thread waits for the scheduler and a spinning one takes CPU time from the
+  first (the max pool of a ``(1, 32, 28, 28)`` batch took 350 us on two threads, 80 us
+  on one): there the loops run on one thread. When PyTorch loaded the runtime before
+  lucid could set the variables, idle workers spin ~3 ms instead, and every small
+  parallel loop ended in a spinning wait, 10-40x slower (``benchmarks/import_order.py``).
+* **The same bits on any thread count.** A kernel whose result depends on how its work
+  is split (partial sums added at the end: the convolutions' weight gradients) splits
+  it into :func:`parts_for` parts, a number from the sizes and the team alone, and runs
+  them on :func:`free_threads` threads: the load changes how fast, never the result.
 * **Fork.** GNU libgomp keeps a pool of worker threads per thread that opened a
   parallel region, and a forked child inherits the pool's bookkeeping but not its
   threads: the child's first ``prange`` waits forever for workers that do not exist.
@@ -29,9 +36,10 @@ import os
 from cython.parallel cimport prange, threadid
 
 from lucid import _blas_env
+from lucid._ext import _cpus
 
-__all__ = ["max_threads", "threads_for", "threads_for_pass", "pause", "team_size",
-           "SMALL_WORK"]
+__all__ = ["max_threads", "threads_for", "threads_for_pass", "parts_for", "free_threads",
+           "pause", "team_size", "SMALL_WORK"]
 
 # A parallel loop over less work than this (element copies or multiply-adds, about
 # 0.1 ms) runs on one thread: waking a second one costs more than it gains.
@@ -64,21 +72,41 @@ def max_threads():
 _MAX_THREADS = lucid_max_threads()
 
 
+def parts_for(work):
+    """How many parts a parallel loop over ``work`` is split into: one for a small loop
+    (under :data:`SMALL_WORK`), else one per thread of the team. It depends on the
+    sizes and the team only, never on the machine's load: a kernel whose result
+    depends on the split (partial sums added at the end) splits its work by this, and
+    runs the parts on :func:`free_threads` of them."""
+    return 1 if work < SMALL_WORK else _MAX_THREADS
+
+
+def free_threads(parts):
+    """Threads to run ``parts`` parts of a loop on: as many, but no more than the CPUs
+    other processes leave free (``_cpus.free``: on a busy machine a second thread
+    waits for the scheduler, and a spinning one takes CPU time from the first)."""
+    return 1 if parts <= 1 else min(parts, _cpus.free())
+
+
 def threads_for(work):
-    """Threads for a parallel loop over ``work`` (module docstring)."""
-    if work < SMALL_WORK:
-        return 1
-    return _MAX_THREADS
+    """Threads for a parallel loop over ``work`` (module docstring): one for a small
+    loop, else all of them, but no more than the CPUs other processes leave free. For
+    loops whose result does not depend on how the work is shared out."""
+    return free_threads(parts_for(work))
 
 
 def threads_for_pass(values):
     """Threads for a loop that reads each of ``values`` values once and writes it once
-    (a ReLU, batch norm in evaluation mode): a value counts as a quarter of a unit of
-    :func:`threads_for`'s work, so two threads start from about a million values.
-    Waking the second thread costs about as much as one thread's pass over 2**18 values
-    (measured, ReLU forward, 1 against 2 threads: 131,072 values 29 against 123 us,
-    524,288 values 170 against 191 us, 1,048,576 values 348 against 277 us)."""
-    return threads_for(values // 4)
+    (a ReLU, batch norm in evaluation mode): :func:`threads_for` of the values.
+
+    With sleeping workers a value counted as a quarter of a unit (two threads from a
+    million values): waking one cost as much as a pass over 2**18 values (ReLU
+    forward, 1 against 2 threads: 131,072 values 29 against 123 us, 524,288 values 170
+    against 191 us). With workers that spin for a moment after each loop
+    (``GOMP_SPINCOUNT``, :mod:`lucid._ext`), an awake worker joins in a microsecond:
+    65,536 values 16 against 10 us, 262,144 values 68 against 31 us, 524,288 values
+    172 against 70 us (backward 165 against 56)."""
+    return threads_for(values)
 
 
 def pause():

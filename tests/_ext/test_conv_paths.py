@@ -422,9 +422,10 @@ def test_per_sample_loops_check_their_scratch_space():
     with pytest.raises(AssertionError, match="sample weight grad"):
         module._run_sample_weight_grad(as_5d(x), as_5d(y), parts, np.empty(R * L), none,
                                        geo, 1, True, 2)
-    with pytest.raises(AssertionError, match="sample weight grad: parts"):
-        module._run_sample_weight_grad(as_5d(x), as_5d(y), parts[:1], enough, none, geo, 1,
-                                       True, 2)
+    for bad in (parts[:0], parts[:, :-1].copy()):     # no part, or parts of a wrong size
+        with pytest.raises(AssertionError, match="sample weight grad: parts"):
+            module._run_sample_weight_grad(as_5d(x), as_5d(y), bad, enough, none, geo, 1,
+                                           True, 2)
     module._bind_blas(None)                    # no BLAS: refused, not a call through NULL
     try:
         with pytest.raises(AssertionError, match="no BLAS bound"):
@@ -915,8 +916,8 @@ def test_blocked_grad_w_non_finite():
 
 def test_blocked_grad_w_loops_check_their_arrays():
     """What the weight-gradient loops assume is refused before they run: an output
-    gradient of the wrong size, output channels not in whole blocks of 16, parts of the
-    wrong size or too few, too small a workspace."""
+    gradient of the wrong size, output channels not in whole blocks of 16, no parts or
+    parts of the wrong size, too small a workspace."""
     module = compiled()
     rng = np.random.default_rng(26)
     x = rng.standard_normal((2, 3, 7, 9)).astype(np.float32)
@@ -934,7 +935,7 @@ def test_blocked_grad_w_loops_check_their_arrays():
         (dict(threads=0), "sizes"),
         (dict(gy=gy[:, :, :3].copy()), "gy"),
         (dict(gy=gy[:, :8].copy(), parts=np.zeros((2, 27 * 8), np.float32)), "C_out"),
-        (dict(parts=parts[:1]), "parts"),
+        (dict(parts=parts[:0]), "parts"),
         (dict(parts=parts[:, :-1].copy()), "parts"),
     ]
     for change, words in bad:

@@ -14,10 +14,12 @@ import pytest
 import lucid
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-NAMES = ["BLAS threads", "OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT", "fork", "malloc"]
+NAMES = ["BLAS threads", "GOMP_SPINCOUNT", "OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT",
+         "OpenMP threads", "fork", "malloc"]
 
 
-def _python(code, drop=("OPENBLAS_THREAD_TIMEOUT", "OMP_WAIT_POLICY", "LUCID_BLAS"), **env):
+def _python(code, drop=("OPENBLAS_THREAD_TIMEOUT", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT",
+                        "LUCID_BLAS", "LUCID_LOAD_AWARE"), **env):
     full = {k: v for k, v in os.environ.items() if k not in drop}
     full.update(env, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=REPO, env=full,
@@ -57,6 +59,8 @@ def test_lucid_first_sets_everything_before_the_runtimes_load():
     s = out["settings"]
     assert s["OPENBLAS_THREAD_TIMEOUT"][1] == "lucid, before NumPy loaded"
     assert s["OMP_WAIT_POLICY"][:2] == ["PASSIVE", "lucid, before the OpenMP runtime loaded"]
+    assert s["GOMP_SPINCOUNT"][:2] == ["30000", "lucid, before the OpenMP runtime loaded"]
+    assert s["OpenMP threads"][1] == "lucid (lucid/_ext/_cpus.py)"
     assert s["malloc"][1].startswith("lucid")
     assert not out["blas_spins"] and not out["openmp_spins"]
     assert out["large_loop_threads"] == out["max_threads"] == 2
@@ -66,12 +70,16 @@ def test_lucid_first_sets_everything_before_the_runtimes_load():
 def test_every_setting_can_be_opted_out_of():
     out = _python(_REPORT.format(first=""), OMP_NUM_THREADS="2", LUCID_MALLOC_TUNING="0",
                   OPENBLAS_THREAD_TIMEOUT="10", OMP_WAIT_POLICY="ACTIVE", LUCID_BLAS="numpy",
-                  drop=())
+                  LUCID_LOAD_AWARE="0", drop=("GOMP_SPINCOUNT",))
     s = out["settings"]
     assert s["malloc"][:2] == ["the C library's defaults: off (LUCID_MALLOC_TUNING=0)", "nobody"]
     assert s["OPENBLAS_THREAD_TIMEOUT"][:2] == ["10", "you (the environment)"]
     assert s["OMP_WAIT_POLICY"][:2] == ["ACTIVE", "you (the environment)"]
+    assert s["GOMP_SPINCOUNT"][0] == "unset" and s["GOMP_SPINCOUNT"][1].startswith("nobody")
+    assert s["OpenMP threads"][:2] == ["every thread of the team, whatever the load", "nobody"]
     assert s["BLAS threads"][1] == "nobody"
+    spin = _python(_REPORT.format(first=""), GOMP_SPINCOUNT="1000")["settings"]
+    assert spin["GOMP_SPINCOUNT"][:2] == ["1000", "you (the environment)"]
 
 
 def test_numpy_first_restarts_openblas_with_the_timeout():
@@ -94,6 +102,7 @@ def test_torch_first_the_settings_still_take_effect():
     if out["timeout"] is not None:
         assert out["timeout"] == 4 and not out["blas_spins"]
     assert s["OMP_WAIT_POLICY"][1].startswith("lucid, too late")
+    assert s["GOMP_SPINCOUNT"][1].startswith("nobody: the OpenMP runtime was loaded")
     assert out["openmp_spins"]
     assert out["small_loop_threads"] == 1 and out["large_loop_threads"] == 2
 

@@ -360,16 +360,16 @@ def test_openmp_is_a_twin_pair_but_not_a_kernel_family():
 
 
 @pytest.mark.parametrize("runtime", ["reference", "compiled"])
-def test_threads_for_pass_counts_a_value_as_a_quarter_unit(runtime):
+def test_threads_for_pass_counts_a_value_as_a_unit(runtime):
     """One pass over values (a ReLU, batch norm in evaluation mode) asks for the threads
-    of a quarter as much work: one thread below 4 * SMALL_WORK values."""
+    of as much work: one thread below SMALL_WORK values."""
     if runtime == "reference":
         from lucid._ext import openmp as threads
     else:
         threads = pytest.importorskip("lucid._ext._openmp", reason=NOT_BUILT.format("openmp"))
-    for values in (0, 1, 4 * threads.SMALL_WORK - 1, 4 * threads.SMALL_WORK, 10 ** 9):
-        assert threads.threads_for_pass(values) == threads.threads_for(values // 4)
-    assert threads.threads_for_pass(4 * threads.SMALL_WORK - 1) == 1
+    for values in (0, 1, threads.SMALL_WORK - 1, threads.SMALL_WORK, 10 ** 9):
+        assert threads.threads_for_pass(values) == threads.threads_for(values)
+    assert threads.threads_for_pass(threads.SMALL_WORK - 1) == 1
 
 
 @pytest.mark.parametrize("runtime", ["reference", "compiled"])
@@ -382,8 +382,10 @@ def test_openmp_twins_answer_within_their_team(runtime):
     assert team >= 1
     assert 1 <= threads.team_size() <= team
     for work in (0, 1, threads.SMALL_WORK - 1, threads.SMALL_WORK, 10 ** 9):
-        assert 1 <= threads.threads_for(work) <= team
-    assert threads.threads_for(10 ** 9) == team      # a large loop gets every thread
+        assert 1 <= threads.threads_for(work) <= threads.parts_for(work) <= team
+        assert threads.free_threads(threads.parts_for(work)) <= threads.parts_for(work)
+    assert threads.parts_for(10 ** 9) == team        # a large loop is split for every thread
+    assert threads.parts_for(threads.SMALL_WORK - 1) == 1
     assert threads.pause() in (0, -1)                # 0: pool freed, -1: nothing to free
     if runtime == "reference":
         assert team == threads.team_size() == threads.threads_for(10 ** 9) == 1
