@@ -48,10 +48,8 @@ cdef enum:
 
 
 def _relu_threads(n):
-    """Threads for a ReLU loop over ``n`` values (``_openmp.threads_for_pass``: two from
-    about 2**20 values on; measured on an earlier machine, 1 against 2 threads: 524288
-    values 0.20 against 0.26 ms, 1048576 values 0.36 against 0.32 ms, 1605632 values
-    0.54 against 0.40 ms)."""
+    """Threads for a ReLU loop over ``n`` values (``_openmp.threads_for_pass``, which has
+    the measurements: two from 2**18 values on, where the workers are awake)."""
     return threads_for_pass(n)
 
 
