@@ -65,6 +65,8 @@ cdef extern from *:
     #include <string.h>
 
     #define LUCID_BLOCK_CHANNELS 8
+    /* The weight gradient's output channels per vector (a vector's 16 float lanes). */
+    #define LUCID_GRAD_CHANNELS 16
 
     #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
     #define LUCID_BLOCKED_CLONES __attribute__((target_clones("avx512f", "default")))
@@ -335,7 +337,7 @@ cdef extern from *:
                                        ptrdiff_t C_out, ptrdiff_t Ho, ptrdiff_t Wo,
                                        float* part) {
         int NB = C_out % 64 == 0 ? 4 : C_out % 32 == 0 ? 2 : 1;
-        for (ptrdiff_t cb = 0; cb < C_out; cb += 16 * NB) {
+        for (ptrdiff_t cb = 0; cb < C_out; cb += LUCID_GRAD_CHANNELS * NB) {
             const float* g = gt + cb;
             float* pc = part + cb;
             if (KW == 3) {
@@ -405,6 +407,7 @@ cdef extern from *:
 
     """
     int LUCID_BLOCK_CHANNELS
+    int LUCID_GRAD_CHANNELS
     int lucid_blocked_wide() noexcept nogil
     void lucid_blocked_conv_f(const float* xp, Py_ssize_t C_in, Py_ssize_t Hp, Py_ssize_t Wp,
                               Py_ssize_t KH, Py_ssize_t KW, const float* wr, Py_ssize_t C_out,

@@ -46,10 +46,10 @@ are fast" has the measurements behind each rule):
     columns held in registers, every output its sum over ``(c_i, k)`` in that order
     (its loop nest is at the top of ``_blocked.pxd``). The weight gradient has its own
     blocked loops (:func:`_blocked_grad_w_fits`: float32, 1-d or 2-d, any stride, one
-    group, whole blocks of 16 output channels, at least 16 taps), taken before the others: each thread
-    pads its sample and transposes its output gradient to (positions, C_out), and
-    sums ``gy * x`` with 16 output channels in the lanes of a vector, a block of taps
-    held in registers over all the sample's positions.
+    group, whole blocks of 16 output channels, at least 16 taps), taken before the
+    others: each thread pads its sample and transposes its output gradient to
+    (positions, C_out), and sums ``gy * x`` with 16 output channels in the lanes of a
+    vector, a block of taps held in registers over all the sample's positions.
 
 A conv_transpose with stride 1 (and no output_padding) is run as the convolution it
 equals, with the kernel flipped, when it has no more input than output channels or
@@ -78,9 +78,9 @@ from libc.stdint cimport int32_t, int64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
-from lucid._ext._blocked cimport (LUCID_BLOCK_CHANNELS, lucid_blocked_conv_f,
-                                  lucid_blocked_grad_w_f, lucid_blocked_wide,
-                                  lucid_transpose_f)
+from lucid._ext._blocked cimport (LUCID_BLOCK_CHANNELS, LUCID_GRAD_CHANNELS,
+                                  lucid_blocked_conv_f, lucid_blocked_grad_w_f,
+                                  lucid_blocked_wide, lucid_transpose_f)
 
 from lucid._ext import _blas, _checks
 from lucid._ext._openmp import free_threads, max_threads, parts_for, threads_for
@@ -1458,7 +1458,7 @@ def _run_blocked_grad_w(const float[:, :, :, ::1] x, const float[:, :, :, ::1] g
         and gy.shape[2] == conv_output_size(x.shape[2], KH, sh, ph, 1) \
         and gy.shape[3] == conv_output_size(x.shape[3], KW, sw, pw, 1), \
         "blocked weight grad: gy"
-    assert C_out % 16 == 0, "blocked weight grad: C_out"
+    assert C_out % LUCID_GRAD_CHANNELS == 0, "blocked weight grad: C_out"
     assert parts.shape[0] >= 1 and parts.shape[1] == C_in * KH * KW * C_out, \
         "blocked weight grad: parts"
     padded = C_in * (x.shape[2] + 2 * ph) * (x.shape[3] + 2 * pw) if ph or pw else 0
@@ -1695,7 +1695,8 @@ def _blocked_grad_w_fits(dtype, C_in, C_out, K, dilation, groups):
     of a multiply-add per tap for each value it moves).
     """
     return (_BLOCKED_WIDE and dtype == np.float32 and len(K) in (1, 2)
-            and all(d == 1 for d in dilation) and groups == 1 and C_out % 16 == 0
+            and all(d == 1 for d in dilation) and groups == 1
+            and C_out % LUCID_GRAD_CHANNELS == 0
             and C_in * math.prod(K) >= _BLOCKED_GRAD_MIN_TAPS)
 
 
@@ -1706,9 +1707,8 @@ def _blocked_weight_grad(x, grad_y, K, stride, padding, grad_w):
     parts added in order; the runs are shared among ``_openmp.free_threads`` threads,
     so the result does not depend on how many run. A 1-d convolution runs as a 2-d one
     of height 1."""
-    if len(K) == 1:
-        x, grad_y = x[:, :, None, :], grad_y[:, :, None, :]
-        K, stride, padding = (1,) + tuple(K), (1,) + tuple(stride), (0,) + tuple(padding)
+    x, grad_y = as_5d(x)[:, :, 0], as_5d(grad_y)[:, :, 0]      # (N, C, H, W); H = 1 in 1-d
+    K, stride, padding = as_3d(K, 1)[1:], as_3d(stride, 1)[1:], as_3d(padding, 0)[1:]
     N, C_in, H, W = x.shape
     C_out, Ho, Wo = grad_y.shape[1:]
     work = grad_y.size * C_in * K[0] * K[1]
@@ -2116,8 +2116,8 @@ def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups):
     x[n, c_i, o*s + k - p] * gy.T[n, o, c_o block]`` for blocks of taps held in
     registers. Direct path: ``prange`` over ``(c_o, c_i)``, a per-thread row of float64
     partial sums. GEMM paths, ``prange`` over runs of samples (per sample, a partial sum
-    per run) or per batch chunk: ``gw.T += im2col(x_chunk) @ gy_chunk.T`` per group. Winograd path (2-d
-    3x3 stride 1, one thread): ``dU[e] += (A g A^T)[e] @ (B^T d B)[e].T`` over the
+    per run) or per batch chunk: ``gw.T += im2col(x_chunk) @ gy_chunk.T`` per group.
+    Winograd path (2-d 3x3 stride 1, one thread): ``dU[e] += (A g A^T)[e] @ (B^T d B)[e].T`` over the
     2x2 blocks ``g`` of ``gy`` and 4x4 patches ``d`` of ``x``, then ``gw = G^T dU G``.
     Same contract as the reference twin ``lucid._ext.conv.conv_weight_grad``.
     """

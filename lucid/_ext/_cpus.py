@@ -18,8 +18,9 @@ machine spent busy (in ticks of ``1 / SC_CLK_TCK`` s), ``os.times()`` the CPU ti
 this process (all its threads, spinning ones too); their difference over a window is
 the other processes' use. Read at most every :data:`WINDOW` seconds (a read takes
 ~10 us; between reads :func:`free` returns the last answer, in ~0.15 us). Where
-``/proc/stat`` does not exist (not Linux), or with ``LUCID_LOAD_AWARE=0`` in the
-environment, every CPU counts as free.
+``/proc/stat`` does not exist (not Linux) or cannot be read, or with
+``LUCID_LOAD_AWARE=0`` in the environment, every CPU counts as free. One reading is one
+tuple, replaced whole, so Python threads asking at once each see a whole one.
 
 No result depends on it: a kernel whose sums depend on how its work is split splits it
 by ``_openmp.parts_for`` (sizes and the team only) and shares the parts among however
@@ -38,20 +39,34 @@ WINDOW = 0.1
 #: The machine's CPUs (what ``/proc/stat`` counts).
 cpu_count = os.cpu_count() or 1
 
-_TICK = 1.0 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.01
+#: Where the machine's CPU time is read (Linux).
+STAT = "/proc/stat"
+
+
+def _tick():
+    """Seconds per tick of ``/proc/stat`` (``1 / SC_CLK_TCK``; 0.01 where unknown)."""
+    try:
+        return 1.0 / os.sysconf("SC_CLK_TCK")
+    except (AttributeError, ValueError, OSError, ZeroDivisionError):
+        return 0.01
+
+
+_TICK = _tick()
 
 
 def _machine_busy_seconds():
-    """CPU seconds every CPU of the machine spent busy since boot (None: unknown)."""
+    """CPU seconds every CPU of the machine spent busy since boot; None where it cannot
+    be read (no such file, or a first line that is not ``cpu`` and at least the five
+    counters user, nice, system, idle, iowait: then every CPU counts as free)."""
     try:
-        with open("/proc/stat", "rb") as stat:
+        with open(STAT, "rb") as stat:
             fields = stat.readline().split()
-    except OSError:
+        ticks = [int(f) for f in fields[1:9]]
+    except (OSError, ValueError):
         return None
-    if not fields or fields[0] != b"cpu":
+    if not fields or fields[0] != b"cpu" or len(ticks) < 5:
         return None
-    # user nice system idle iowait irq softirq steal ...: all but idle and iowait
-    ticks = [int(f) for f in fields[1:9]]
+    # user nice system idle iowait [irq softirq steal]: all but idle and iowait
     return (sum(ticks) - ticks[3] - ticks[4]) * _TICK
 
 
@@ -60,46 +75,38 @@ def _own_seconds():
     return t.user + t.system
 
 
-class _Reading:
-    """The last reading: when, the machine's and this process's CPU seconds, and the
-    free CPUs it gave."""
-    when = None
-    machine = None
-    own = None
-    free = cpu_count
-
-
-_last = _Reading()
-
 #: False with ``LUCID_LOAD_AWARE=0`` in the environment at import: :func:`free` then
 #: counts every CPU free, whatever the load.
 ENABLED = os.environ.get("LUCID_LOAD_AWARE", "1") != "0"
+
+# The last reading, one tuple replaced whole (so Python threads calling free() at once
+# never see half of one): (when, the machine's busy seconds, this process's, the free
+# CPUs it gave). ``when`` None: nothing read yet; machine None: nothing readable.
+_last = (None, None, None, cpu_count)
 
 
 def free(now=None):
     """CPUs the other processes left free over the last :data:`WINDOW` s (at least 1,
     at most :data:`cpu_count`), rounded to the nearest whole CPU."""
+    global _last
     if not ENABLED:
         return cpu_count
     now = time.monotonic() if now is None else now
-    if _last.when is not None and now - _last.when < WINDOW:
-        return _last.free
-    machine = _machine_busy_seconds()
-    own = _own_seconds()
-    if machine is None:                          # no /proc/stat: ask again a window on
-        _last.when, _last.machine = now, None
-        return _last.free
-    if _last.machine is not None:
-        others = (machine - _last.machine) - (own - _last.own)
-        used = max(0.0, others / (now - _last.when))
-        _last.free = max(1, min(cpu_count, int(cpu_count - used + 0.5)))
-    _last.when, _last.machine, _last.own = now, machine, own
-    return _last.free
+    when, machine0, own0, answer = _last
+    if when is not None and now - when < WINDOW:
+        return answer
+    machine, own = _machine_busy_seconds(), _own_seconds()
+    if machine is not None and machine0 is not None and now > when:
+        others = (machine - machine0) - (own - own0)
+        used = max(0.0, others / (now - when))
+        answer = max(1, min(cpu_count, int(cpu_count - used + 0.5)))
+    _last = (now, machine, own, answer)
+    return answer
 
 
 def forget():
     """Start measuring afresh: every CPU counts as free until a whole :data:`WINDOW`
     has been measured. For the benchmarks, which time lucid and PyTorch in turns: the
     window before lucid's turn holds PyTorch's, which is not load lucid will meet."""
-    _last.when = _last.machine = _last.own = None
-    _last.free = cpu_count
+    global _last
+    _last = (None, None, None, cpu_count)

@@ -2,8 +2,9 @@
 (``lucid/_ext/_cpus.py``), and no result depends on how many run.
 
 * ``_cpus.free`` from the machine's and the process's CPU time, read at most once a
-  window; clamped to 1 .. the CPUs; every CPU free without ``/proc/stat`` or with
-  ``LUCID_LOAD_AWARE=0``; ``forget`` starts afresh.
+  window; clamped to 1 .. the CPUs; every CPU free without ``/proc/stat``, with one it
+  cannot read (empty, too few counters, garbage) or with ``LUCID_LOAD_AWARE=0``;
+  ``forget`` starts afresh; many Python threads asking at once.
 * ``_openmp.threads_for`` follows it, ``_openmp.parts_for`` does not.
 * The convolutions' weight gradients (the kernels that add partial sums) and a small
   network's training steps give the same bits on one thread and on every thread.
@@ -178,3 +179,52 @@ def test_training_steps_do_not_depend_on_the_threads(monkeypatch):
     one, every = _on_free_cpus(monkeypatch, (1, team), train)
     for a, b in zip(one, every):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("content", [
+    b"", b"intr 1 2 3\n", b"cpu 1 2 3\n", b"cpu a b c d e f g h\n", b"\xff\xfe garbage\n",
+])
+def test_an_unreadable_proc_stat_counts_every_cpu_free(content, tmp_path, monkeypatch):
+    """A first line that is not ``cpu`` with at least five counters (another kernel, a
+    sandbox, a hostile file) is no reading at all: no exception, every CPU free."""
+    stat = tmp_path / "stat"
+    stat.write_bytes(content)
+    monkeypatch.setattr(_cpus, "STAT", str(stat))
+    monkeypatch.setattr(_cpus, "ENABLED", True)
+    _cpus.forget()
+    assert _cpus._machine_busy_seconds() is None
+    for now in (0.0, 0.5, 1.0):
+        assert _cpus.free(now=now) == _cpus.cpu_count
+    monkeypatch.setattr(_cpus, "STAT", str(tmp_path / "missing"))
+    assert _cpus._machine_busy_seconds() is None and _cpus.free(now=2.0) == _cpus.cpu_count
+
+
+def test_an_old_kernels_five_counters_are_read(tmp_path, monkeypatch):
+    stat = tmp_path / "stat"
+    stat.write_bytes(b"cpu 100 0 50 1000 7\ncpu0 100 0 50 1000 7\n")
+    monkeypatch.setattr(_cpus, "STAT", str(stat))
+    assert _cpus._machine_busy_seconds() == pytest.approx(150 * _cpus._TICK)
+
+
+def test_free_from_many_python_threads_at_once(monkeypatch):
+    """Python threads asking at once (a DataLoader thread, the training loop) each get
+    an answer between 1 and the CPUs, while the readings move under them."""
+    import threading
+    clock = Clock(monkeypatch)
+    answers, errors = [], []
+
+    def ask():
+        try:
+            for i in range(2000):
+                clock.run(0.001, ours=1, others=i % 3)
+                answers.append(_cpus.free())
+        except Exception as error:       # noqa: BLE001 - the test reports any of them
+            errors.append(error)
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(answers) == 8000 and set(answers) <= {1, 2}
