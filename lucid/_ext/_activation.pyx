@@ -49,7 +49,7 @@ cdef enum:
 
 def _relu_threads(n):
     """Threads for a ReLU loop over ``n`` values (``_openmp.threads_for_pass``, which has
-    the measurements: two from 2**18 values on, where the workers are awake)."""
+    the measurements: two from SMALL_WORK values on, where the workers are awake)."""
     return threads_for_pass(n)
 
 

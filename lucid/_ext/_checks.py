@@ -32,7 +32,7 @@ __all__ = [
     "scatter_add", "relu_forward", "relu_backward", "erf", "softmax_forward",
     "softmax_backward", "log_softmax_forward", "log_softmax_backward",
     "batch_norm_forward", "batch_norm_backward", "cross_entropy_forward",
-    "cross_entropy_backward", "sgd_step", "adam_step",
+    "cross_entropy_backward", "sgd_step", "adam_step", "matmul",
 ]
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -50,8 +50,9 @@ def _given(value):
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def array(fn, name, a, ndim=None, dtype=None, writeable=False):
-    """``a`` is a C-contiguous ndarray of a float dtype (or ``dtype``), rank in ``ndim``."""
+def array(fn, name, a, ndim=None, dtype=None, writeable=False, contiguous=True):
+    """``a`` is an ndarray of a float dtype (or ``dtype``), rank in ``ndim``, C-contiguous
+    (unless ``contiguous`` is False: any strides)."""
     if not isinstance(a, np.ndarray):
         raise TypeError(f"{fn}: {name} must be a NumPy array, got {type(a).__name__}")
     if dtype is None:
@@ -62,7 +63,7 @@ def array(fn, name, a, ndim=None, dtype=None, writeable=False):
     if ndim is not None and a.ndim not in ndim:
         wanted = " or ".join(map(str, ndim))
         raise ValueError(f"{fn}: {name} must have {wanted} dimensions, got shape {a.shape}")
-    if not a.flags.c_contiguous:
+    if contiguous and not a.flags.c_contiguous:
         raise ValueError(f"{fn}: {name} must be C-contiguous (np.ascontiguousarray), "
                          f"got strides {a.strides} for shape {a.shape}")
     if writeable and not a.flags.writeable:
@@ -554,3 +555,14 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1,
         if not 0 <= beta < 1:
             raise ValueError(f"{fn}: {name} must be in [0, 1), got {beta}")
     flag(fn, "decoupled", decoupled)
+
+
+# ------------------------------------------------------------------ matmul
+def matmul(a, b):
+    """``a`` (M, K) and ``b`` (K, N): 2-d float arrays of one dtype, any strides."""
+    array("matmul", "a", a, ndim=(2,), contiguous=False)
+    array("matmul", "b", b, ndim=(2,), contiguous=False)
+    same_dtype("matmul", "b", b, "a", a)
+    if b.shape[0] != a.shape[1]:
+        raise ValueError(f"matmul: b must have as many rows as a has columns "
+                         f"({a.shape[1]}), got shape {b.shape} (a: {a.shape})")

@@ -74,13 +74,13 @@ import threading
 import numpy as np
 
 from cython.parallel cimport parallel, prange, threadid
-from libc.stdint cimport int32_t, int64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
 from lucid._ext._blocked cimport (LUCID_BLOCK_CHANNELS, LUCID_GRAD_CHANNELS,
                                   lucid_blocked_conv_f, lucid_blocked_grad_w_f,
                                   lucid_blocked_wide, lucid_transpose_f)
+from lucid._ext._gemm cimport Gemm, bind, gemm
 
 from lucid._ext import _blas, _checks
 from lucid._ext._openmp import free_threads, max_threads, parts_for, threads_for
@@ -174,64 +174,22 @@ cdef Geometry _geometry(geo):
 
 
 # ----------------------------------------------------------------------------------
-# NumPy's BLAS, called from nogil code (lucid/_ext/_blas.py finds it)
+# NumPy's BLAS, called from nogil code (lucid/_ext/_blas.py finds it; _gemm.pxd calls it)
 
-ctypedef void (*sgemm64_t)(int, int, int, int64_t, int64_t, int64_t, float, const float*,
-                           int64_t, const float*, int64_t, float, float*, int64_t) noexcept nogil
-ctypedef void (*dgemm64_t)(int, int, int, int64_t, int64_t, int64_t, double, const double*,
-                           int64_t, const double*, int64_t, double, double*, int64_t) noexcept nogil
-ctypedef void (*sgemm32_t)(int, int, int, int32_t, int32_t, int32_t, float, const float*,
-                           int32_t, const float*, int32_t, float, float*, int32_t) noexcept nogil
-ctypedef void (*dgemm32_t)(int, int, int, int32_t, int32_t, int32_t, double, const double*,
-                           int32_t, const double*, int32_t, double, double*, int32_t) noexcept nogil
-
-cdef sgemm64_t _sgemm64 = NULL
-cdef dgemm64_t _dgemm64 = NULL
-cdef sgemm32_t _sgemm32 = NULL
-cdef dgemm32_t _dgemm32 = NULL
-# The largest matrix dimension or size the found BLAS's integers can hold.
+cdef Gemm _GEMM
+# The largest matrix dimension or size the found BLAS's integers can hold (0: none bound).
 _BLAS_MAX = 0
 
 
 def _bind_blas(blas):
     """Point the gemm calls at ``blas`` (a lucid._ext._blas.Blas) or, with None, at nothing."""
-    global _sgemm64, _dgemm64, _sgemm32, _dgemm32, _BLAS_MAX
-    cdef size_t s = 0 if blas is None else blas.sgemm
-    cdef size_t d = 0 if blas is None else blas.dgemm
-    _sgemm64, _dgemm64, _sgemm32, _dgemm32 = NULL, NULL, NULL, NULL
-    _BLAS_MAX = 0
-    if blas is not None and blas.ilp64:
-        _sgemm64 = <sgemm64_t> <void*> s
-        _dgemm64 = <dgemm64_t> <void*> d
-        _BLAS_MAX = 2 ** 63 - 1
-    elif blas is not None:
-        _sgemm32 = <sgemm32_t> <void*> s
-        _dgemm32 = <dgemm32_t> <void*> d
-        _BLAS_MAX = 2 ** 31 - 1
+    global _GEMM, _BLAS_MAX
+    _GEMM = bind(blas)
+    _BLAS_MAX = _GEMM.most
 
 
 _BLAS = _blas.find()
 _bind_blas(_BLAS)
-
-
-cdef inline void _gemm(bint ta, bint tb, Py_ssize_t M, Py_ssize_t N, Py_ssize_t K,
-                       const real* A, Py_ssize_t lda, const real* B, Py_ssize_t ldb,
-                       real beta, real* C, Py_ssize_t ldc) noexcept nogil:
-    """C = op(A) @ op(B) + beta * C, row-major; op(A) = A.T when ``ta`` (B likewise)."""
-    cdef int opa = 112 if ta else 111          # CblasTrans / CblasNoTrans
-    cdef int opb = 112 if tb else 111
-    if real is float:
-        if _sgemm64 != NULL:
-            _sgemm64(101, opa, opb, M, N, K, 1, A, lda, B, ldb, beta, C, ldc)
-        else:
-            _sgemm32(101, opa, opb, <int32_t> M, <int32_t> N, <int32_t> K, 1, A,
-                     <int32_t> lda, B, <int32_t> ldb, beta, C, <int32_t> ldc)
-    else:
-        if _dgemm64 != NULL:
-            _dgemm64(101, opa, opb, M, N, K, 1, A, lda, B, ldb, beta, C, ldc)
-        else:
-            _dgemm32(101, opa, opb, <int32_t> M, <int32_t> N, <int32_t> K, 1, A,
-                     <int32_t> lda, B, <int32_t> ldb, beta, C, <int32_t> ldc)
 
 
 cdef inline Py_ssize_t _first(Py_ssize_t off, Py_ssize_t s) noexcept nogil:
@@ -807,9 +765,9 @@ cdef void _sample_conv(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
             for c in range(C_in):
                 _im2col_channel(&x[n, c, 0, 0, 0], cols + c * KK * ld, ld, &g, q0, q1)
             for gi in range(groups):             # y[n, group, tile] = w[group] @ cols[group]
-                _gemm(False, False, C_out_g, (q1 - q0) * W, rows_g, &w[gi * C_out_g, 0],
-                      rows_g, cols + gi * rows_g * ld, ld, 0,
-                      &y[n, gi * C_out_g, 0, 0, 0] + q0 * W, L)
+                gemm(&_GEMM, False, False, C_out_g, (q1 - q0) * W, rows_g,
+                     &w[gi * C_out_g, 0], rows_g, cols + gi * rows_g * ld, ld, 0,
+                     &y[n, gi * C_out_g, 0, 0, 0] + q0 * W, L)
             if bias != NULL:
                 for c in range(C_out):
                     _add_constant(&y[n, c, 0, 0, 0] + q0 * W, (q1 - q0) * W, bias[c])
@@ -912,8 +870,8 @@ cdef void _sample_conv_transpose(const real[:, :, :, :, ::1] x, const real[:, ::
     for n in prange(N, nogil=True, schedule="static", num_threads=threads):
         cols = &ws[threadid() * R * L]
         for gi in range(groups):                 # cols[group] = w[group].T @ x[n, group]
-            _gemm(True, False, rows_g, L, C_in_g, &w[gi * C_in_g, 0], rows_g,
-                  &x[n, gi * C_in_g, 0, 0, 0], L, 0, cols + gi * rows_g * L, L)
+            gemm(&_GEMM, True, False, rows_g, L, C_in_g, &w[gi * C_in_g, 0], rows_g,
+                 &x[n, gi * C_in_g, 0, 0, 0], L, 0, cols + gi * rows_g * L, L)
         for c in range(C_out):
             _col2im_channel(cols + c * KK * L, L, &y[n, c, 0, 0, 0], &g)
             if bias != NULL:
@@ -954,11 +912,11 @@ cdef void _sample_weight_grad(const real[:, :, :, :, ::1] x, const real[:, :, :,
                 gyg = &gy[n, gi * C_out_g, 0, 0, 0]
                 acc = &parts[p, gi * rows_g * C_out_g]
                 if transposed:                   # acc += cols[group] @ gy[n, group].T
-                    _gemm(False, True, rows_g, C_out_g, L, cols + gi * rows_g * L, L, gyg,
-                          L, 1, acc, C_out_g)
+                    gemm(&_GEMM, False, True, rows_g, C_out_g, L, cols + gi * rows_g * L,
+                         L, gyg, L, 1, acc, C_out_g)
                 else:                            # acc += gy[n, group] @ cols[group].T
-                    _gemm(False, True, C_out_g, rows_g, L, gyg, L, cols + gi * rows_g * L,
-                          L, 1, acc, rows_g)
+                    gemm(&_GEMM, False, True, C_out_g, rows_g, L, gyg, L,
+                         cols + gi * rows_g * L, L, 1, acc, rows_g)
 # [end loops: conv_weight_grad]
 
 
@@ -1206,8 +1164,8 @@ cdef void _winograd_conv(const real[:, :, :, :, ::1] x, const real[:, :, ::1] u,
             _winograd_sample(&x[n, 0, 0, 0, 0], C_in, H, W, 2 * i0 - ph, pw, rows_here, TW,
                              plane, v + at, T, v_e)
         for e in range(16):                      # M[e] = U[e] @ V[e]
-            _gemm(False, False, C_out, ns * tiles, C_in, &u[e, 0, 0], C_in,
-                  v + e * v_e, T, 0, m + e * m_e, T)
+            gemm(&_GEMM, False, False, C_out, ns * tiles, C_in, &u[e, 0, 0], C_in,
+                 v + e * v_e, T, 0, m + e * m_e, T)
         for n in range(n0, n0 + ns):
             at = (n - n0) * tiles
             for c in range(C_out):               # y[n, c]'s tiles = A^T M A
@@ -1302,8 +1260,8 @@ cdef void _winograd_weight_grad(const real[:, :, :, :, ::1] x,
                            Wo * sizeof(real))
                 _winograd_grad_input(plane, TW, tiles, z + c * T + at, z_e)
         for e in range(16):                      # dU[e] += Z[e] @ V[e].T
-            _gemm(False, True, C_out, C_in, ns * tiles, z + e * z_e, T, v + e * v_e, T,
-                  1, &parts[threadid(), e * C_out * C_in], C_in)
+            gemm(&_GEMM, False, True, C_out, C_in, ns * tiles, z + e * z_e, T, v + e * v_e,
+                 T, 1, &parts[threadid(), e * C_out * C_in], C_in)
 
 
 cdef void _winograd_weight_back(const real[:, :, ::1] du, real[:, :, :, ::1] gw) noexcept nogil:

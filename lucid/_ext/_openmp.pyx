@@ -41,9 +41,14 @@ from lucid._ext import _cpus
 __all__ = ["max_threads", "threads_for", "threads_for_pass", "parts_for", "free_threads",
            "pause", "team_size", "SMALL_WORK"]
 
-# A parallel loop over less work than this (element copies or multiply-adds, about
-# 0.1 ms) runs on one thread: waking a second one costs more than it gains.
-SMALL_WORK = 1 << 18
+# A parallel loop over less work than this (element copies or multiply-adds, some
+# 25 us) runs on one thread: waking a second one costs more than it gains. It was 2**18
+# while the worker slept between a training step's few parallel loops; with the
+# products on the OpenMP threads too (lucid/_ext/_matmul.pyx) the loops come often
+# enough to find it awake, and at 2**16 the training steps on two threads took 0.85x
+# (autoencoder), 0.93x (encoder), 0.95x (ResNet), 0.98x (CNN) and 1.00x (MLP) their
+# time at 2**18 (one process switching between the two, 7-11 rounds; 2**15 no better).
+SMALL_WORK = 1 << 16
 
 cdef extern from *:
     """

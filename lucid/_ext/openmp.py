@@ -24,9 +24,9 @@ kernels import ``_openmp`` directly, and this file states the contract they rely
 __all__ = ["max_threads", "threads_for", "threads_for_pass", "parts_for", "free_threads",
            "pause", "team_size", "SMALL_WORK"]
 
-# A parallel loop over less work than this (element copies or multiply-adds, about
-# 0.1 ms) runs on one thread (same value as the twin).
-SMALL_WORK = 1 << 18
+# A parallel loop over less work than this (element copies or multiply-adds, some
+# 25 us) runs on one thread (same value as the twin, which has the measurements).
+SMALL_WORK = 1 << 16
 
 
 def max_threads():

@@ -1,7 +1,7 @@
 r"""Affine layers as autograd Functions: ``Linear`` and ``Bilinear``.
 
 ``Linear`` is one matrix product and a bias, with the two products of its backward
-written out; ``Bilinear`` contracts two inputs with a 3-d weight through
+written out (each through the ``matmul`` kernels, ``lucid/_ext/matmul.py``); ``Bilinear`` contracts two inputs with a 3-d weight through
 :func:`numpy.einsum`. The leading (batch) axes ``*`` of the inputs are any number of
 axes, flattened into one for the products.
 
@@ -10,6 +10,7 @@ input first.
 """
 import numpy as np
 
+from lucid import _ext
 from lucid._ext._blas import all_threads, product_threads
 from lucid.autograd.function import Function
 
@@ -28,15 +29,16 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, w, b):
         ctx.x, ctx.w = x, w
-        with product_threads(2 * x.size * w.shape[0]):
-            if x.size == x.shape[-1] != 0:
-                # one row (batch 1): W x, a matrix-vector product along W's rows,
-                # 2-3x faster than the row times W^T
+        if x.size == x.shape[-1] != 0:
+            # one row (batch 1): W x, a matrix-vector product along W's rows,
+            # 2-3x faster than the row times W^T
+            with product_threads(2 * x.size * w.shape[0]):
                 y = (w @ x.reshape(-1)).reshape(x.shape[:-1] + (w.shape[0],))
-            else:
-                # one 2-d product: NumPy runs (a, b, in) @ (in, out) as a slow stacked loop
-                rows = x.reshape(-1, w.shape[1])
-                y = (rows @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
+        else:
+            # one 2-d product X W^T (NumPy runs (a, b, in) @ (in, out) as a slow stacked
+            # loop); w.T is a view, read in place
+            rows = x.reshape(-1, w.shape[1])
+            y = _ext.get("matmul").matmul(rows, w.T).reshape(x.shape[:-1] + (w.shape[0],))
         if b is not None:
             y += b
         return y
@@ -55,9 +57,9 @@ class Linear(Function):
             # a broadcast gradient (from ``y.sum().backward()``, strides 0): BLAS cannot
             # walk it, and NumPy would copy it on one thread for each product
             g2 = np.ascontiguousarray(g2)
-        with product_threads(2 * x.size * w.shape[0]):
-            dx = (g2 @ w).reshape(x.shape) if need_x else None
-            dw = g2.T @ x.reshape(-1, w.shape[1]) if need_w else None
+        matmul = _ext.get("matmul").matmul
+        dx = matmul(g2, w).reshape(x.shape) if need_x else None               # G W
+        dw = matmul(g2.T, x.reshape(-1, w.shape[1])) if need_w else None      # G^T X
         return dx, dw, db
 # [end exercise: linear]
 

@@ -1,0 +1,159 @@
+r"""Matrix products, compiled twin of :mod:`lucid._ext.matmul`: the rows of the product
+in blocks, one BLAS call per block, the blocks on lucid's OpenMP threads.
+
+The loop nest (``A`` ``(M, K)``, ``B`` ``(K, N)``, either possibly a transposed view)::
+
+    for p in range(parts):                      # parallel: prange over blocks of rows
+        i0, i1 = first rows of blocks p, p + 1  # multiples of PART_ROWS; the last ends at M
+        C[i0:i1, :] = A[i0:i1, :] @ B           # cblas_?gemm, on this thread alone
+
+Why: lucid multiplies products under ``2**25`` flops on one OpenBLAS thread
+(:data:`lucid._ext._blas.SMALL_PRODUCT_FLOPS`: waking OpenBLAS's sleeping worker for
+them cost milliseconds when the other core was busy). A Transformer encoder's layers
+(``1024 x 64`` rows times ``64 x 192``: ``2**24.6`` flops) and an MLP's hidden layers
+(``128 x 256`` times ``256 x 256``: ``2**24``) are that size, so they had one core
+where PyTorch used two. lucid's OpenMP workers are awake during a training step (they
+spin for a moment after each loop, ``lucid._ext``) and already follow the machine's load
+(``_openmp.free_threads``); two blocks on two of them took 0.53-0.75x the time of one
+call (one thread / two, back to back on 2 CPUs: ``1024x64 @ 64x192`` 228 / 131 us,
+``128x256 @ 256x256`` 211 / 113 us, ``1024x192 @ 192x64`` 222 / 126 us,
+``64x1024 @ 1024x64`` 90 / 68 us). Below :data:`SPLIT_FLOPS` the gain shrank to nothing
+(``256x64 @ 64x64``, ``2**21``: 22 / 21 us); blocks of fewer than :data:`PART_ROWS`
+rows gained little (``64x256 @ 256x256`` in two blocks of 32: 100 / 85 us).
+
+**The same bits on any number of threads.** How many blocks a product has depends on
+its sizes and the team (``OMP_NUM_THREADS``) only; the load decides only how many
+threads run them, and each row of ``C`` is one BLAS call's, whichever thread makes it.
+With the block boundaries at multiples of 32 rows the blocks' rows came out with the
+same bits as one call over all rows in every shape tried with at least 16 columns
+(OpenBLAS's kernels work in tiles of rows; a boundary inside a tile changed the last
+bits of some rows): a bonus, not a promise -- the contract is the one above.
+"""
+import numpy as np
+
+from cython.parallel cimport prange
+
+from lucid._ext._gemm cimport Gemm, bind, gemm
+
+from lucid._ext import _blas, _checks
+from lucid._ext._openmp import free_threads, max_threads
+
+__all__ = ["matmul"]
+
+ctypedef fused real:
+    float
+    double
+
+# Products of fewer flops run as one BLAS call (the blocks' gain was lost to the loop's
+# start: 2**21 flops 22 against 21 us; 2**22 47 against 30 us).
+SPLIT_FLOPS = 1 << 22
+# Rows of a block at least, and its boundaries at multiples of it (see the docstring).
+cdef enum:
+    PART_ROWS = 32
+
+cdef Gemm _GEMM
+# The largest size the bound BLAS's integers hold (0: none bound).
+_BLAS_MAX = 0
+_BLAS = _blas.find()
+
+
+def _bind_blas(blas):
+    """Point the gemm calls at ``blas`` (a lucid._ext._blas.Blas) or, with None, at
+    nothing (every product then one ``np.matmul``)."""
+    global _GEMM, _BLAS_MAX
+    _GEMM = bind(blas)
+    _BLAS_MAX = _GEMM.most
+
+
+_bind_blas(_BLAS)
+
+
+def _parts_for(M, N, K):
+    """Blocks of rows for a product ``(M, K) @ (K, N)``: one per thread of the team, each
+    of at least :data:`PART_ROWS` rows; one (a single BLAS call) below
+    :data:`SPLIT_FLOPS` or without a bound BLAS, and for a product of
+    :data:`lucid._ext._blas.SMALL_PRODUCT_FLOPS` or more whose rows cannot keep the
+    whole team busy (OpenBLAS's own threads then multiply it, splitting its columns
+    too). The sizes and the team decide, never the load."""
+    flops = 2 * M * N * K
+    if flops < SPLIT_FLOPS or _GEMM.most == 0:
+        return 1
+    team = max_threads()
+    parts = max(1, min(team, M // PART_ROWS))
+    return 1 if parts < team and flops >= _blas.SMALL_PRODUCT_FLOPS else parts
+
+
+# [loops: matmul]
+cdef inline Py_ssize_t _block_start(Py_ssize_t p, Py_ssize_t parts,
+                                    Py_ssize_t M) noexcept nogil:
+    """The first row of block ``p`` of ``parts``: ``p * M / parts`` rounded to the
+    nearest multiple of PART_ROWS (block ``parts``, the end, starts at ``M``)."""
+    if p >= parts:
+        return M
+    return (2 * p * M // parts + PART_ROWS) // (2 * PART_ROWS) * PART_ROWS
+
+
+def _rows(const real[:, ::1] A, bint ta, const real[:, ::1] B, bint tb, real[:, ::1] C,
+          int parts, int threads):
+    """``C = op(A) @ op(B)`` in ``parts`` blocks of rows on ``threads`` threads;
+    ``op(A)`` is ``A.T`` when ``ta`` (``A`` then holds the transposed matrix, C-ordered),
+    ``op(B)`` likewise."""
+    cdef Py_ssize_t M = C.shape[0], N = C.shape[1]
+    cdef Py_ssize_t K = A.shape[0] if ta else A.shape[1]
+    cdef Py_ssize_t lda = A.shape[1], ldb = B.shape[1], p, i0, i1
+    cdef const real* a0
+    assert _GEMM.most > 0, "matmul: no BLAS bound (_blas.find found none; the loops call it)"
+    assert (A.shape[1] if ta else A.shape[0]) == M, "matmul: A's rows do not match C's"
+    assert (B.shape[1] if tb else B.shape[0]) == K and (B.shape[0] if tb else B.shape[1]) == N, \
+        "matmul: B does not fit A and C"
+    assert 1 <= parts and parts * PART_ROWS <= M, "matmul: parts must leave PART_ROWS rows each"
+    assert 1 <= threads, "matmul: threads must be at least 1"
+    assert max(M, N, K, lda, ldb) <= _GEMM.most, "matmul: sizes beyond the BLAS's integers"
+    for p in prange(parts, nogil=True, schedule="static", num_threads=threads):
+        i0 = _block_start(p, parts, M)
+        i1 = _block_start(p + 1, parts, M)
+        # rows i0:i1 of op(A): rows of A as stored, or its columns when it is transposed
+        a0 = &A[0, 0] + (i0 if ta else i0 * lda)
+        gemm(&_GEMM, ta, tb, i1 - i0, N, K, a0, lda, &B[0, 0], ldb, 0, &C[i0, 0], N)
+# [end loops: matmul]
+
+
+def _stored(m):
+    """``m`` as C-ordered memory and whether it holds ``m`` transposed (``w.T``, a
+    transposed view, is read in place); other strides are copied first."""
+    if m.flags.c_contiguous:
+        return m, False
+    if m.flags.f_contiguous:
+        return m.T, True
+    return np.ascontiguousarray(m), False
+
+
+def matmul(a, b):
+    r"""The product :math:`C = AB`, :math:`C_{ij} = \sum_k A_{ik} B_{kj}`, the rows of
+    :math:`C` in blocks on the free threads::
+
+        for p in range(parts):                  # parallel (_parts_for, free_threads)
+            C[i0:i1, :] = A[i0:i1, :] @ B       # one BLAS call; i0, i1 from _block_start
+
+    Parameters
+    ----------
+    a : ndarray, float32 or float64, shape (M, K), any strides
+    b : ndarray of a's dtype, shape (K, N), any strides
+
+    Returns
+    -------
+    c : ndarray of a's dtype, shape (M, N), C-contiguous
+    """
+    _checks.matmul(a, b)
+    M, K = a.shape
+    N = b.shape[1]
+    parts = _parts_for(M, N, K)
+    if parts == 1:
+        with _blas.product_threads(2 * M * N * K):
+            return np.matmul(a, b)
+    A, ta = _stored(a)
+    B, tb = _stored(b)
+    c = np.empty((M, N), dtype=a.dtype)
+    with _blas.one_thread():                     # each gemm call on its own thread
+        _rows(A, ta, B, tb, c, parts, free_threads(parts))
+    return c

@@ -1,0 +1,58 @@
+r"""Matrix products, reference twin: :math:`C = AB` of two 2-d arrays, written to be read.
+
+For :math:`A` of shape ``(M, K)`` and :math:`B` of shape ``(K, N)``,
+
+.. math:: C_{ij} = \sum_{k=0}^{K-1} A_{ik} B_{kj}, \qquad C \text{ of shape } (M, N).
+
+A fully connected layer is this product and its backward two more: for a batch of rows
+:math:`X` ``(n, in)`` and a weight :math:`W` ``(out, in)``, the forward is
+:math:`Y = XW^\top`, and with :math:`G = \partial L/\partial Y`,
+:math:`\partial L/\partial X = GW` and :math:`\partial L/\partial W = G^\top X`
+(``lucid/ops/linear.py`` calls :func:`matmul` for all three). The transposes are
+views: ``w.T`` is the same memory read the other way round, and BLAS reads it so
+without a copy.
+
+The three loops of the formula, in Python, would take seconds for a layer NumPy
+multiplies in microseconds::
+
+    for i in range(M):
+        for j in range(N):
+            C[i, j] = sum(A[i, k] * B[k, j] for k in range(K))
+
+so the reference hands the product to NumPy's BLAS (``np.matmul``), which computes the
+same sums in blocks that stay in the caches, with vector instructions. It runs inside
+:func:`lucid._ext._blas.product_threads`, like every product lucid makes: on one
+OpenBLAS thread below ``2**25`` flops, on OpenBLAS's own threads above.
+
+The compiled twin (``_matmul.pyx``) computes the same product, and for mid-sized ones
+(a Transformer's layers, an MLP's hidden layers) splits the rows of :math:`C` into
+blocks, one BLAS call per block, the blocks on lucid's OpenMP threads.
+"""
+import numpy as np
+
+from lucid._ext import _blas, _checks
+
+__all__ = ["matmul"]
+
+
+# [kernel: matmul]
+def matmul(a, b):
+    r"""The product :math:`C = AB`, :math:`C_{ij} = \sum_k A_{ik} B_{kj}`.
+
+    Parameters
+    ----------
+    a : ndarray, float32 or float64, shape (M, K), any strides
+        :math:`A` (a transposed view such as ``w.T`` is read in place).
+    b : ndarray of a's dtype, shape (K, N), any strides
+        :math:`B`.
+
+    Returns
+    -------
+    c : ndarray of a's dtype, shape (M, N), C-contiguous
+    """
+    _checks.matmul(a, b)
+    M, K = a.shape
+    N = b.shape[1]
+    with _blas.product_threads(2 * M * N * K):
+        return np.matmul(a, b)
+# [end kernel: matmul]

@@ -1,0 +1,215 @@
+"""The matmul kernel family, both twins: a loop oracle, transposed and strided views,
+the compiled twin's blocks of rows (every boundary, the thread rule, the same bits on
+any thread count, its loop's own checks), the fall-back without BLAS, every check of
+``_checks.matmul``, and ``Linear`` through it against PyTorch."""
+import numpy as np
+import pytest
+
+import lucid
+import lucid.nn as nn
+from lucid import _ext
+from lucid._ext import _cpus
+
+KERNEL_FAMILIES = ("matmul",)
+
+
+def _oracle(a, b):
+    """Loops written here, in float64: C[i, j] = sum_k A[i, k] B[k, j]."""
+    M, K = a.shape
+    N = b.shape[1]
+    c = np.zeros((M, N))
+    for i in range(M):
+        for j in range(N):
+            c[i, j] = sum(float(a[i, k]) * float(b[k, j]) for k in range(K))
+    return c
+
+
+def _operand(rng, rows, cols, dtype, layout):
+    """A ``(rows, cols)`` matrix stored C-ordered, as a transposed view, or strided."""
+    if layout == "transposed":
+        return rng.standard_normal((cols, rows)).astype(dtype).T
+    if layout == "strided":
+        return rng.standard_normal((rows, 2 * cols)).astype(dtype)[:, ::2]
+    return rng.standard_normal((rows, cols)).astype(dtype)
+
+
+def _compiled():
+    if not _ext.compiled_available("matmul"):
+        pytest.skip(f"the compiled matmul twin is not built; {_ext.BUILD_HINT}")
+    return _ext._compiled["matmul"]
+
+
+def _needs_blocks(module, M, N, K):
+    """Skip when this machine would multiply ``(M, K) @ (K, N)`` in one call (one
+    thread in the team, or no OpenBLAS found): the test is about the blocks."""
+    if module._parts_for(M, N, K) < 2:
+        pytest.skip("one block here (a team of one thread, or no OpenBLAS lucid can call)")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layouts", [("c", "c"), ("transposed", "c"), ("c", "transposed"),
+                                     ("transposed", "transposed"), ("strided", "strided")])
+@pytest.mark.parametrize("M, K, N", [(1, 1, 1), (3, 5, 4), (7, 1, 6), (2, 9, 1)])
+def test_matmul_matches_a_loop(twin, dtype, layouts, M, K, N):
+    rng = np.random.default_rng(0)
+    a = _operand(rng, M, K, dtype, layouts[0])
+    b = _operand(rng, K, N, dtype, layouts[1])
+    c = _ext.get("matmul").matmul(a, b)
+    assert c.dtype == dtype and c.shape == (M, N) and c.flags.c_contiguous
+    tol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(c, _oracle(a, b), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("M, K, N", [(0, 3, 4), (3, 0, 4), (3, 4, 0), (0, 0, 0)])
+def test_matmul_of_empty_matrices(twin, M, K, N):
+    """An empty sum is 0: (3, 0) @ (0, 4) is a (3, 4) matrix of zeros."""
+    a, b = np.ones((M, K), np.float32), np.ones((K, N), np.float32)
+    c = _ext.get("matmul").matmul(a, b)
+    assert c.shape == (M, N) and c.dtype == np.float32
+    np.testing.assert_array_equal(c, np.zeros((M, N)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layouts", [("c", "c"), ("transposed", "c"), ("c", "transposed"),
+                                     ("transposed", "transposed"), ("strided", "c")])
+@pytest.mark.parametrize("M, K, N", [(256, 64, 160), (100, 300, 70), (1024, 64, 64)])
+def test_products_in_blocks_match_float64(twin, dtype, layouts, M, K, N):
+    """Sizes the compiled twin splits into blocks of rows (on a team of two or more):
+    both twins against the product in float64."""
+    rng = np.random.default_rng(1)
+    a = _operand(rng, M, K, dtype, layouts[0])
+    b = _operand(rng, K, N, dtype, layouts[1])
+    c = _ext.get("matmul").matmul(a, b)
+    assert c.shape == (M, N) and c.dtype == dtype and c.flags.c_contiguous
+    expected = a.astype(np.float64) @ b.astype(np.float64)
+    tol = 2e-5 * np.sqrt(K) if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(c, expected, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3, 4])
+@pytest.mark.parametrize("M", [128, 130, 161])
+@pytest.mark.parametrize("ta, tb", [(False, False), (True, False), (False, True), (True, True)])
+def test_every_block_boundary(parts, M, ta, tb):
+    """The loop itself with 1-4 blocks on one thread (every boundary a multiple of 32
+    rows, the last block ending at M), the operands stored either way round."""
+    module = _compiled()
+    if module._BLAS_MAX == 0:
+        pytest.skip("no OpenBLAS lucid can call: the loop has no gemm to call")
+    rng = np.random.default_rng(2)
+    K, N = 37, 29
+    A = rng.standard_normal((K, M) if ta else (M, K))
+    B = rng.standard_normal((N, K) if tb else (K, N))
+    C = np.full((M, N), np.nan)
+    module._rows(A, ta, B, tb, C, parts, 1)
+    expected = (A.T if ta else A) @ (B.T if tb else B)
+    np.testing.assert_allclose(C, expected, rtol=1e-13, atol=1e-13)
+
+
+def test_the_blocks_follow_the_sizes_and_the_team(monkeypatch):
+    module = _compiled()
+    if module._BLAS_MAX == 0:
+        pytest.skip("no OpenBLAS lucid can call: every product is one np.matmul")
+    monkeypatch.setattr(module, "max_threads", lambda: 4)
+    small = module.SPLIT_FLOPS
+    assert module._parts_for(8, 8, 8) == 1                    # far below SPLIT_FLOPS
+    assert module._parts_for(1024, small // 2048 - 1, 1) == 1  # one flop short of it
+    assert module._parts_for(1024, 64, 64) == 4                # one block per thread
+    assert module._parts_for(64, 1024, 64) == 2                # at least 32 rows each
+    assert module._parts_for(31, 4096, 64) == 1
+    big = 1 << 26                                              # over SMALL_PRODUCT_FLOPS
+    assert module._parts_for(1024, big // 2048, 1) == 4        # rows for the whole team
+    assert module._parts_for(64, big // 128, 1) == 1           # not: OpenBLAS's threads
+    monkeypatch.setattr(_cpus, "free", lambda now=None: 1)     # the load: never the parts
+    assert module._parts_for(1024, 64, 64) == 4
+
+
+def test_the_same_bits_on_one_thread_and_on_every_thread(monkeypatch):
+    """The blocks are fixed by the sizes; one thread or every free CPU runs them."""
+    module = _compiled()
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((512, 96)).astype(np.float32)
+    w = rng.standard_normal((160, 96)).astype(np.float32)
+    _needs_blocks(module, 512, 160, 96)
+    ran = []
+    real = module._rows
+    monkeypatch.setattr(module, "_rows", lambda *args: ran.append(args[-1]) or real(*args))
+    results = []
+    for free in (1, 64):
+        monkeypatch.setattr(_cpus, "free", lambda now=None, f=free: f)
+        results.append(module.matmul(a, w.T))
+    assert ran == [1, min(module._parts_for(512, 160, 96), 64)]
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+def test_without_blas_every_product_is_one_numpy_call():
+    module = _compiled()
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((512, 96)).astype(np.float32)
+    b = rng.standard_normal((96, 160)).astype(np.float32)
+    module._bind_blas(None)
+    try:
+        assert module._parts_for(512, 160, 96) == 1
+        np.testing.assert_allclose(module.matmul(a, b), a @ b, rtol=1e-6, atol=1e-5)
+        with pytest.raises(AssertionError, match="no BLAS bound"):
+            module._rows(a, False, b, False, np.empty((512, 160), np.float32), 2, 1)
+    finally:
+        module._bind_blas(module._BLAS)
+
+
+def test_the_loop_checks_what_it_assumes():
+    """The private loop refuses, before it runs, what its indexing assumes: C's rows and
+    B's shape fitting A, at least 32 rows per block, a thread."""
+    module = _compiled()
+    if module._BLAS_MAX == 0:
+        pytest.skip("no OpenBLAS lucid can call: the loop refuses every call")
+    a, b = np.ones((64, 8)), np.ones((8, 5))
+    ok = np.empty((64, 5))
+    module._rows(a, False, b, False, ok, 2, 1)
+    np.testing.assert_array_equal(ok, np.full((64, 5), 8.0))
+    for args, message in [((a, False, b, False, np.empty((63, 5)), 1, 1), "A's rows"),
+                          ((a, False, b, True, ok, 1, 1), "B does not fit"),
+                          ((a, False, b, False, np.empty((64, 4)), 1, 1), "B does not fit"),
+                          ((a, False, b, False, ok, 3, 1), "PART_ROWS"),
+                          ((a, False, b, False, ok, 0, 1), "PART_ROWS"),
+                          ((a, False, b, False, ok, 1, 0), "threads")]:
+        with pytest.raises(AssertionError, match=message):
+            module._rows(*args)
+
+
+@pytest.mark.parametrize("a, b, error, message", [
+    ([[1.0]], np.ones((1, 1)), TypeError, "a must be a NumPy array"),
+    (np.ones((2, 2), np.int64), np.ones((2, 2)), TypeError, "a must be float32 or float64"),
+    (np.ones(3), np.ones((3, 2)), ValueError, "a must have 2 dimensions"),
+    (np.ones((2, 3)), np.ones((1, 3, 2)), ValueError, "b must have 2 dimensions"),
+    (np.ones((2, 3)), np.ones((3, 2), np.float32), TypeError, r"b must have the dtype of a"),
+    (np.ones((2, 3)), np.ones((4, 2)), ValueError, r"b must have as many rows as a has "
+                                                   r"columns \(3\), got shape \(4, 2\)"),
+])
+def test_bad_arguments_are_named(twin, a, b, error, message):
+    with pytest.raises(error, match="matmul: " + message):
+        _ext.get("matmul").matmul(a, b)
+
+
+def test_linear_in_blocks_matches_torch(torch):
+    """A Transformer-sized Linear (1024 rows, 64 -> 192: its forward and both backward
+    products are split into blocks) against PyTorch, forward and gradients."""
+    rng = np.random.default_rng(5)
+    layer = nn.Linear(64, 192)
+    x = rng.standard_normal((32, 32, 64)).astype(np.float32)
+    g = rng.standard_normal((32, 32, 192)).astype(np.float32)
+    t_layer = torch.nn.Linear(64, 192)
+    with torch.no_grad():
+        t_layer.weight.copy_(torch.from_numpy(layer.weight.data.copy()))
+        t_layer.bias.copy_(torch.from_numpy(layer.bias.data.copy()))
+    xt = lucid.Tensor(x, requires_grad=True)
+    y = layer(xt)
+    y.backward(lucid.Tensor(g))
+    tx = torch.from_numpy(x).requires_grad_()
+    ty = t_layer(tx)
+    ty.backward(torch.from_numpy(g))
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(xt.grad.data, tx.grad.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(layer.weight.grad.data, t_layer.weight.grad.numpy(),
+                               rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(layer.bias.grad.data, t_layer.bias.grad.numpy(),
+                               rtol=1e-4, atol=1e-3)
