@@ -559,10 +559,16 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1,
 
 # ------------------------------------------------------------------ matmul
 def matmul(a, b):
-    """``a`` (M, K) and ``b`` (K, N): 2-d float arrays of one dtype, any strides."""
-    array("matmul", "a", a, ndim=(2,), contiguous=False)
-    array("matmul", "b", b, ndim=(2,), contiguous=False)
+    """``a`` (..., M, K) and ``b`` (..., K, N): float arrays of one dtype, at least 2-d,
+    the same leading (batch) axes, any strides."""
+    array("matmul", "a", a, contiguous=False)
+    array("matmul", "b", b, contiguous=False)
     same_dtype("matmul", "b", b, "a", a)
-    if b.shape[0] != a.shape[1]:
+    if a.ndim < 2:
+        raise ValueError(f"matmul: a must have at least 2 dimensions, got shape {a.shape}")
+    if b.ndim != a.ndim or b.shape[:-2] != a.shape[:-2]:
+        raise ValueError(f"matmul: b must have a's leading axes {a.shape[:-2]} and two "
+                         f"more, got shape {b.shape} (a: {a.shape})")
+    if b.shape[-2] != a.shape[-1]:
         raise ValueError(f"matmul: b must have as many rows as a has columns "
-                         f"({a.shape[1]}), got shape {b.shape} (a: {a.shape})")
+                         f"({a.shape[-1]}), got shape {b.shape} (a: {a.shape})")

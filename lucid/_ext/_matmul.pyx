@@ -1,11 +1,15 @@
 r"""Matrix products, compiled twin of :mod:`lucid._ext.matmul`: the rows of the product
 in blocks, one BLAS call per block, the blocks on lucid's OpenMP threads.
 
-The loop nest (``A`` ``(M, K)``, ``B`` ``(K, N)``, either possibly a transposed view)::
+The loop nests (``A`` ``(M, K)``, ``B`` ``(K, N)``, either possibly a transposed view;
+for a stack, ``(count, M, K)`` and ``(count, K, N)``, any strides)::
 
     for p in range(parts):                      # parallel: prange over blocks of rows
         i0, i1 = first rows of blocks p, p + 1  # multiples of PART_ROWS; the last ends at M
         C[i0:i1, :] = A[i0:i1, :] @ B           # cblas_?gemm, on this thread alone
+
+    for i in range(count):                      # a stack: prange over its matrices
+        C[i] = A[i] @ B[i]                      # cblas_?gemm, on this thread alone
 
 Why: lucid multiplies products under ``2**25`` flops on one OpenBLAS thread
 (:data:`lucid._ext._blas.SMALL_PRODUCT_FLOPS`: waking OpenBLAS's sleeping worker for
@@ -25,13 +29,17 @@ rows gained little (``64x256 @ 256x256`` in two blocks of 32: 100 / 85 us).
 its sizes and the team (``OMP_NUM_THREADS``) only; the load decides only how many
 threads run them, and each row of ``C`` is one BLAS call's, whichever thread makes it.
 With the block boundaries at multiples of 32 rows the blocks' rows came out with the
-same bits as one call over all rows in every shape tried with at least 16 columns
-(OpenBLAS's kernels work in tiles of rows; a boundary inside a tile changed the last
-bits of some rows): a bonus, not a promise -- the contract is the one above.
+same bits as one call over all rows in every shape tried with 64 columns or more (of
+1, 7, 64, 192 and 256; OpenBLAS's kernels work in tiles of rows, and a boundary inside
+a tile changed the last bits of some rows): a bonus, not a promise -- the contract is
+the one above. A stack's matrices are one BLAS call each, whichever thread makes it.
 """
+import math
+
 import numpy as np
 
 from cython.parallel cimport prange
+from libc.stdint cimport int64_t
 
 from lucid._ext._gemm cimport Gemm, bind, gemm
 
@@ -115,6 +123,28 @@ def _rows(const real[:, ::1] A, bint ta, const real[:, ::1] B, bint tb, real[:, 
         # rows i0:i1 of op(A): rows of A as stored, or its columns when it is transposed
         a0 = &A[0, 0] + (i0 if ta else i0 * lda)
         gemm(&_GEMM, ta, tb, i1 - i0, N, K, a0, lda, &B[0, 0], ldb, 0, &C[i0, 0], N)
+
+
+def _stack(size_t a_address, const int64_t[::1] a_at, bint ta, Py_ssize_t lda,
+           size_t b_address, const int64_t[::1] b_at, bint tb, Py_ssize_t ldb,
+           real[:, :, ::1] C, Py_ssize_t K, int threads):
+    """``C[i] = op(A_i) @ op(B_i)`` for every matrix ``i`` of a stack, the matrices
+    shared among ``threads`` threads. ``A_i`` starts ``a_at[i]`` elements after
+    ``a_address`` (the first element of a NumPy array the caller holds), its rows
+    ``lda`` elements apart (its columns, when ``ta``); ``B_i`` likewise."""
+    cdef Py_ssize_t count = C.shape[0], M = C.shape[1], N = C.shape[2], i
+    cdef const real* A = <const real*> a_address
+    cdef const real* B = <const real*> b_address
+    assert _GEMM.most > 0, "matmul: no BLAS bound (_blas.find found none; the loops call it)"
+    assert a_at.shape[0] == count and b_at.shape[0] == count, \
+        "matmul: one start per matrix of the stack"
+    assert a_address != 0 and b_address != 0, "matmul: no array at address 0"
+    assert lda >= max(1, M if ta else K) and ldb >= max(1, K if tb else N), \
+        "matmul: rows closer together than they are long"
+    assert 1 <= threads, "matmul: threads must be at least 1"
+    assert max(M, N, K, lda, ldb) <= _GEMM.most, "matmul: sizes beyond the BLAS's integers"
+    for i in prange(count, nogil=True, schedule="static", num_threads=threads):
+        gemm(&_GEMM, ta, tb, M, N, K, A + a_at[i], lda, B + b_at[i], ldb, 0, &C[i, 0, 0], N)
 # [end loops: matmul]
 
 
@@ -128,25 +158,96 @@ def _stored(m):
     return np.ascontiguousarray(m), False
 
 
+# _matrices' answers by (shape, strides, itemsize, aligned): attention asks the same few
+# layouts every step, and working them out took 2.5 us a call (a stack of 128 matrices
+# of 32x16 takes 22 us on two threads).
+_LAYOUTS = {}
+_LAYOUTS_MAX = 256
+
+
+def _matrices(x):
+    """How the stack ``x`` (..., rows, cols) lies in memory for :func:`_stack`: the
+    array whose memory is read (``x``, or a C-ordered copy when its matrices are not
+    rows or columns of evenly spaced elements), whether each matrix is stored
+    transposed, the distance between its rows as stored, and where each matrix
+    starts (elements from the first)."""
+    key = (x.shape, x.strides, x.itemsize, x.flags.aligned)
+    known = _LAYOUTS.get(key)
+    if known is not None:
+        copy, transposed, ld, at = known
+        return (np.ascontiguousarray(x) if copy else x), transposed, ld, at
+    copied, transposed, ld, at = _layout(x)
+    if len(_LAYOUTS) >= _LAYOUTS_MAX:
+        _LAYOUTS.clear()
+    _LAYOUTS[key] = (copied is not x, transposed, ld, at)
+    return copied, transposed, ld, at
+
+
+def _layout(x):
+    """:func:`_matrices`, worked out."""
+    # (no negative indices in this module: it is compiled with wraparound off)
+    size, d = x.itemsize, x.ndim
+    rows, cols = x.strides[d - 2], x.strides[d - 1]
+    steps_ok = x.flags.aligned and all(s >= 0 and s % size == 0 for s in x.strides)
+    if steps_ok and cols == size and rows >= size * max(1, x.shape[d - 1]):
+        transposed, ld = False, rows // size
+    elif steps_ok and rows == size and cols >= size * max(1, x.shape[d - 2]):
+        transposed, ld = True, cols // size
+    else:
+        x = np.ascontiguousarray(x)
+        transposed, ld = False, max(1, x.shape[d - 1])
+    lead = x.shape[:d - 2]
+    at = np.zeros(lead, dtype=np.int64)
+    for axis, n in enumerate(lead):
+        shape = [1] * len(lead)
+        shape[axis] = n
+        at += (np.arange(n, dtype=np.int64) * (x.strides[axis] // size)).reshape(shape)
+    return x, transposed, ld, at.reshape(-1)
+
+
+def _stacked(a, b):
+    """``a @ b`` for stacks of matrices, one BLAS call per matrix, the calls shared
+    among the free threads (which thread makes a call changes no bit)."""
+    d = a.ndim
+    M, K, N = a.shape[d - 2], a.shape[d - 1], b.shape[d - 1]
+    c = np.empty(a.shape[:d - 1] + (N,), dtype=a.dtype)
+    a, ta, lda, a_at = _matrices(a)
+    b, tb, ldb, b_at = _matrices(b)
+    with _blas.one_thread():                     # each gemm call on its own thread
+        _stack(a.ctypes.data, a_at, ta, lda, b.ctypes.data, b_at, tb, ldb,
+               c.reshape(-1, M, N), K, free_threads(max_threads()))
+    return c
+
+
 def matmul(a, b):
-    r"""The product :math:`C = AB`, :math:`C_{ij} = \sum_k A_{ik} B_{kj}`, the rows of
-    :math:`C` in blocks on the free threads::
+    r"""The product :math:`C = AB`, :math:`C_{ij} = \sum_k A_{ik} B_{kj}`, of two
+    matrices (the rows of :math:`C` in blocks on the free threads) or of two stacks of
+    them (the stack's matrices shared among the free threads)::
 
         for p in range(parts):                  # parallel (_parts_for, free_threads)
             C[i0:i1, :] = A[i0:i1, :] @ B       # one BLAS call; i0, i1 from _block_start
+        for i in range(count):                  # a stack: parallel over its matrices
+            C[i] = A[i] @ B[i]                  # one BLAS call
 
     Parameters
     ----------
-    a : ndarray, float32 or float64, shape (M, K), any strides
-    b : ndarray of a's dtype, shape (K, N), any strides
+    a : ndarray, float32 or float64, shape (..., M, K), any strides
+    b : ndarray of a's dtype, shape (..., K, N), any strides
 
     Returns
     -------
-    c : ndarray of a's dtype, shape (M, N), C-contiguous
+    c : ndarray of a's dtype, shape (..., M, N), C-contiguous
     """
     _checks.matmul(a, b)
-    M, K = a.shape
-    N = b.shape[1]
+    d = a.ndim
+    M, K, N = a.shape[d - 2], a.shape[d - 1], b.shape[d - 1]
+    if d > 2:
+        count = math.prod(a.shape[:d - 2])
+        flops = 2 * count * M * N * K
+        if count >= max_threads() > 1 and flops >= SPLIT_FLOPS and _GEMM.most > 0:
+            return _stacked(a, b)
+        with _blas.product_threads(flops):
+            return np.matmul(a, b)
     parts = _parts_for(M, N, K)
     if parts == 1:
         with _blas.product_threads(2 * M * N * K):

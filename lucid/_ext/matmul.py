@@ -24,10 +24,17 @@ same sums in blocks that stay in the caches, with vector instructions. It runs i
 :func:`lucid._ext._blas.product_threads`, like every product lucid makes: on one
 OpenBLAS thread below ``2**25`` flops, on OpenBLAS's own threads above.
 
-The compiled twin (``_matmul.pyx``) computes the same product, and for mid-sized ones
-(a Transformer's layers, an MLP's hidden layers) splits the rows of :math:`C` into
-blocks, one BLAS call per block, the blocks on lucid's OpenMP threads.
+Attention multiplies *stacks* of small matrices, one per sample and head: ``a`` of
+shape ``(..., M, K)`` and ``b`` of shape ``(..., K, N)`` with the same leading axes give
+``c[i] = a[i] @ b[i]`` for every index ``i`` of those axes.
+
+The compiled twin (``_matmul.pyx``) computes the same products; for mid-sized ones (a
+Transformer's layers, an MLP's hidden layers) it splits the rows of :math:`C` into
+blocks, one BLAS call per block, the blocks on lucid's OpenMP threads, and it shares a
+stack's matrices among those threads.
 """
+import math
+
 import numpy as np
 
 from lucid._ext import _blas, _checks
@@ -37,22 +44,23 @@ __all__ = ["matmul"]
 
 # [kernel: matmul]
 def matmul(a, b):
-    r"""The product :math:`C = AB`, :math:`C_{ij} = \sum_k A_{ik} B_{kj}`.
+    r"""The product :math:`C = AB`, :math:`C_{ij} = \sum_k A_{ik} B_{kj}`, of two
+    matrices or of two stacks of them (one product per index of the leading axes).
 
     Parameters
     ----------
-    a : ndarray, float32 or float64, shape (M, K), any strides
+    a : ndarray, float32 or float64, shape (..., M, K), any strides
         :math:`A` (a transposed view such as ``w.T`` is read in place).
-    b : ndarray of a's dtype, shape (K, N), any strides
-        :math:`B`.
+    b : ndarray of a's dtype, shape (..., K, N), any strides
+        :math:`B`, with a's leading axes ``...`` (attention's batch and heads).
 
     Returns
     -------
-    c : ndarray of a's dtype, shape (M, N), C-contiguous
+    c : ndarray of a's dtype, shape (..., M, N), C-contiguous
     """
     _checks.matmul(a, b)
-    M, K = a.shape
-    N = b.shape[1]
-    with _blas.product_threads(2 * M * N * K):
+    M, K = a.shape[-2:]
+    N = b.shape[-1]
+    with _blas.product_threads(2 * math.prod(a.shape[:-2]) * M * N * K):
         return np.matmul(a, b)
 # [end kernel: matmul]

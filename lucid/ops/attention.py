@@ -22,7 +22,8 @@ and writes the backward out, with :math:`G = \partial L/\partial\,\mathrm{out}`:
     \frac{\partial L}{\partial K} = s\,\Bigl(\frac{\partial L}{\partial S}\Bigr)^T Q.
 
 With ``heads`` the inputs are ``(N, T, heads * d)`` and the heads are split and merged
-inside, as strided views (NumPy's batched products read them in place): the only copy
+inside, as strided views (the ``matmul`` kernels' stacked products read them in place,
+one BLAS call per sample and head, shared among the threads): the only copy
 is the merged output (and the merged gradients). What one node saves over the chain:
 the per-op overhead of about ten nodes (what dominates at batch 1), the pass that
 scales the scores, and the copies of the head transposes in the backward.
@@ -39,7 +40,6 @@ output 0, as PyTorch's ``scaled_dot_product_attention``; its gradients are 0.
 import numpy as np
 
 from lucid import _ext
-from lucid._ext._blas import matmul
 from lucid.autograd.function import Function
 
 __all__ = []  # Functions only; the public functions are in lucid.nn.functional.attention
@@ -59,6 +59,7 @@ def _merge(x):
 
 def _attend(ctx, Q, K, V, mask, scale):
     """The forward on (..., L, E) arrays (views are fine); saves what backward needs."""
+    matmul = _ext.get("matmul").matmul          # stacks of products, views read in place
     s = matmul(Q, K.swapaxes(-1, -2))
     s *= s.dtype.type(scale)
     dead = None
@@ -79,6 +80,7 @@ def _attend(ctx, Q, K, V, mask, scale):
 def _attend_backward(ctx, G, need_q, need_k, need_v):
     """dQ, dK, dV (None where not needed) from G = dL/dout, in the forward's layout."""
     Q, K, V, A = ctx.Q, ctx.K, ctx.V, ctx.A
+    matmul = _ext.get("matmul").matmul
     dV = matmul(A.swapaxes(-1, -2), G) if need_v else None
     dQ = dK = None
     if need_q or need_k:

@@ -1,7 +1,8 @@
 """The matmul kernel family, both twins: a loop oracle, transposed and strided views,
 the compiled twin's blocks of rows (every boundary, the thread rule, the same bits on
-any thread count, its loop's own checks), the fall-back without BLAS, every check of
-``_checks.matmul``, and ``Linear`` through it against PyTorch."""
+any thread count, its loop's own checks), stacks of matrices (attention's strided head
+views, in parallel), the fall-back without BLAS, every check of ``_checks.matmul``, and
+``Linear`` and attention through it against PyTorch."""
 import numpy as np
 import pytest
 
@@ -179,8 +180,12 @@ def test_the_loop_checks_what_it_assumes():
 @pytest.mark.parametrize("a, b, error, message", [
     ([[1.0]], np.ones((1, 1)), TypeError, "a must be a NumPy array"),
     (np.ones((2, 2), np.int64), np.ones((2, 2)), TypeError, "a must be float32 or float64"),
-    (np.ones(3), np.ones((3, 2)), ValueError, "a must have 2 dimensions"),
-    (np.ones((2, 3)), np.ones((1, 3, 2)), ValueError, "b must have 2 dimensions"),
+    (np.ones(3), np.ones((3, 2)), ValueError, r"a must have at least 2 dimensions, got "
+                                              r"shape \(3,\)"),
+    (np.ones((2, 3)), np.ones((1, 3, 2)), ValueError, r"b must have a's leading axes \(\) "
+                                                      r"and two more, got shape \(1, 3, 2\)"),
+    (np.ones((4, 2, 3)), np.ones((5, 3, 2)), ValueError, r"b must have a's leading axes "
+                                                         r"\(4,\) and two more"),
     (np.ones((2, 3)), np.ones((3, 2), np.float32), TypeError, r"b must have the dtype of a"),
     (np.ones((2, 3)), np.ones((4, 2)), ValueError, r"b must have as many rows as a has "
                                                    r"columns \(3\), got shape \(4, 2\)"),
@@ -188,6 +193,86 @@ def test_the_loop_checks_what_it_assumes():
 def test_bad_arguments_are_named(twin, a, b, error, message):
     with pytest.raises(error, match="matmul: " + message):
         _ext.get("matmul").matmul(a, b)
+
+
+def _heads(x, heads):
+    """(N, T, heads * d) -> (N, heads, T, d): the strided view attention multiplies."""
+    n, t, e = x.shape
+    return x.reshape(n, t, heads, e // heads).swapaxes(1, 2)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_stacks_match_a_loop(twin, dtype):
+    """Stacks of small matrices, one product per leading index, each operand C-ordered,
+    a transposed view, strided, reversed or a broadcast view (stride 0)."""
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((2, 3, 4, 5)).astype(dtype)
+    b = rng.standard_normal((2, 3, 5, 6)).astype(dtype)
+    wide = rng.standard_normal((2, 3, 5, 12)).astype(dtype)
+    cases = [(a, b), (a, b.swapaxes(-1, -2).copy().swapaxes(-1, -2)),
+             (a.swapaxes(-1, -2).copy().swapaxes(-1, -2), b), (a, wide[..., ::2]),
+             (a[:, ::-1], b), (a, np.broadcast_to(b[:1], b.shape))]
+    kernels = _ext.get("matmul")
+    tol = 1e-5 if dtype == np.float32 else 1e-13
+    for x, y in cases:
+        c = kernels.matmul(x, y)
+        assert c.shape == (2, 3, 4, 6) and c.dtype == dtype and c.flags.c_contiguous
+        for i in range(2):
+            for j in range(3):
+                np.testing.assert_allclose(c[i, j], _oracle(x[i, j], y[i, j]), rtol=tol,
+                                           atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_attention_sized_stacks_in_parallel(twin, dtype, monkeypatch):
+    """The products of the encoder's attention (32 samples x 4 heads of 32x16, strided
+    head views): both twins against float64, and the compiled twin's stacked path
+    taken and giving the same bits on one thread and on every thread."""
+    rng = np.random.default_rng(7)
+    qkv = rng.standard_normal((32, 32, 192)).astype(dtype)
+    Q, K, V = (_heads(qkv[..., i * 64:(i + 1) * 64], 4) for i in range(3))
+    A = rng.standard_normal((32, 4, 32, 32)).astype(dtype)
+    kernels = _ext.get("matmul")
+    tol = 2e-5 if dtype == np.float32 else 1e-12
+    for x, y in [(Q, K.swapaxes(-1, -2)), (A, V), (A.swapaxes(-1, -2), Q)]:
+        c = kernels.matmul(x, y)
+        np.testing.assert_allclose(c, np.matmul(x.astype(np.float64), y.astype(np.float64)),
+                                   rtol=tol, atol=tol)
+    if twin == "compiled":
+        module = _ext._compiled["matmul"]
+        if module._BLAS_MAX == 0 or module.max_threads() < 2:
+            pytest.skip("one thread in the team, or no OpenBLAS lucid can call")
+        threads = []
+        real = module._stack
+        monkeypatch.setattr(module, "_stack",
+                            lambda *args: threads.append(args[-1]) or real(*args))
+        results = []
+        for free in (1, 64):
+            monkeypatch.setattr(_cpus, "free", lambda now=None, f=free: f)
+            results.append(kernels.matmul(Q, K.swapaxes(-1, -2)))
+        assert threads == [1, module.max_threads()]
+        np.testing.assert_array_equal(results[0], results[1])
+
+
+def test_the_stack_loop_checks_what_it_assumes():
+    module = _compiled()
+    if module._BLAS_MAX == 0:
+        pytest.skip("no OpenBLAS lucid can call: the loop refuses every call")
+    a, b = np.ones((3, 4, 5)), np.ones((3, 5, 2))
+    at, bt = np.arange(3, dtype=np.int64) * 20, np.arange(3, dtype=np.int64) * 10
+    c = np.empty((3, 4, 2))
+    module._stack(a.ctypes.data, at, False, 5, b.ctypes.data, bt, False, 2, c, 5, 2)
+    np.testing.assert_array_equal(c, np.full((3, 4, 2), 5.0))
+    for args, message in [((a.ctypes.data, at[:2], False, 5, b.ctypes.data, bt, False, 2,
+                            c, 5, 1), "one start per matrix"),
+                          ((0, at, False, 5, b.ctypes.data, bt, False, 2, c, 5, 1),
+                           "address 0"),
+                          ((a.ctypes.data, at, False, 4, b.ctypes.data, bt, False, 2, c, 5, 1),
+                           "closer together"),
+                          ((a.ctypes.data, at, False, 5, b.ctypes.data, bt, False, 2, c, 5, 0),
+                           "threads")]:
+        with pytest.raises(AssertionError, match=message):
+            module._stack(*args)
 
 
 def test_linear_in_blocks_matches_torch(torch):
@@ -213,3 +298,29 @@ def test_linear_in_blocks_matches_torch(torch):
                                rtol=1e-4, atol=1e-3)
     np.testing.assert_allclose(layer.bias.grad.data, t_layer.bias.grad.numpy(),
                                rtol=1e-4, atol=1e-3)
+
+
+def test_encoder_layer_of_homework_size_matches_torch(torch):
+    """The homework encoder's layer at its real size (32 x 32 tokens of 64, 4 heads, ff
+    128: Linear products in blocks, attention's stacks in parallel), float64, forward and
+    the gradients of the input and of every weight, against PyTorch."""
+    rng = np.random.default_rng(8)
+    kw = dict(dim_feedforward=128, dropout=0.0, batch_first=True)
+    layer = nn.TransformerEncoderLayer(64, 4, **kw).to(lucid.Float64)
+    twin_layer = torch.nn.TransformerEncoderLayer(64, 4, dtype=torch.float64, **kw)
+    twin_layer.load_state_dict({k: torch.tensor(v.data) for k, v in
+                                layer.state_dict().items()})
+    x_np = rng.standard_normal((32, 32, 64))
+    x = lucid.Tensor(x_np, requires_grad=True)
+    tx = torch.tensor(x_np, requires_grad=True)
+    out = layer(x)
+    expected = twin_layer(tx)
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-10, atol=1e-10)
+    seed = rng.standard_normal(out.shape)
+    out.backward(lucid.Tensor(seed))
+    expected.backward(torch.tensor(seed))
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-9, atol=1e-9)
+    grads = dict(twin_layer.named_parameters())
+    for name, p in layer.named_parameters():
+        np.testing.assert_allclose(p.grad.data, grads[name].grad.numpy(), rtol=1e-9,
+                                   atol=1e-9, err_msg=name)
