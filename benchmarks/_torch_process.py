@@ -2,11 +2,11 @@
 
 Why not in the benchmark's own process: lucid and PyTorch load the same OpenMP runtime
 (``libgomp.so.1``: one copy per process), which reads its wait policy once, when it
-loads. lucid asks its idle threads to spin only ~0.3 ms, then sleep
-(``GOMP_SPINCOUNT=30000`` and ``OMP_WAIT_POLICY=PASSIVE``, see ``lucid/_ext/__init__.py``;
-until December 5, 2026 they slept at once); PyTorch, left alone, lets its idle threads
-spin ~3 ms, so that its next op finds them awake. Imported after lucid, PyTorch ran with
-lucid's policy and paid a wake-up at each of its parallel ops: measured on the ResNet
+loads. lucid sets its idle threads' wait (``GOMP_SPINCOUNT`` and
+``OMP_WAIT_POLICY=PASSIVE``, see ``lucid/_ext/__init__.py``; until December 5, 2026 they
+slept at once, then spun 0.3 ms, now 3-5 ms, PyTorch's own default), and PyTorch
+imported after lucid runs with lucid's policy. When they slept at once, PyTorch paid a
+wake-up at each of its parallel ops: measured on the ResNet
 training step (2 threads), 37 ms in lucid's process against 24 ms in its own; the
 encoder's step 18 ms against 7 ms. Every lucid / torch ratio measured in one process
 flattered lucid.

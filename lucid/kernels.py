@@ -166,9 +166,9 @@ def settings():
     ``OPENBLAS_THREAD_TIMEOUT``
         OpenBLAS's idle worker threads sleep at once instead of spinning ~0.1 s.
     ``OMP_WAIT_POLICY``, ``GOMP_SPINCOUNT``
-        idle OpenMP worker threads spin for about 0.3 ms, then sleep, instead of
-        spinning about 3 ms (PyTorch's too, when it is imported after lucid: one OpenMP
-        runtime serves the whole process).
+        idle OpenMP worker threads spin for 3-5 ms (300,000 rounds, GNU OpenMP's
+        default), then sleep; the setting is the whole process's (PyTorch's too, when it
+        is imported after lucid: one OpenMP runtime serves the process).
     ``OpenMP threads``
         the compiled kernels' parallel loops run on no more threads than the CPUs
         other processes leave free (the same bits on any count).
@@ -200,7 +200,8 @@ def settings():
     timeout = os.environ.get("OPENBLAS_THREAD_TIMEOUT", "unset")
     if in_effect is not None:
         timeout += f" (OpenBLAS uses {in_effect})"
-    spins = " and while lucid multiplies under 2**25 flops (waking a second thread costs more there)"
+    spins = (" and while lucid multiplies under 2**25 flops (waking a second thread costs "
+             "more there) or in blocks on its own OpenMP threads (the matmul kernels)")
     if blas is None:
         threads = Setting("never changed: NumPy's BLAS is not an OpenBLAS lucid calls "
                           "directly (or LUCID_BLAS=numpy)", "nobody", "nothing to do")

@@ -47,18 +47,19 @@ def _openmp_loaded():
 
 
 # The compiled twins' OpenMP threads wait for work by spinning for a moment
-# (GOMP_SPINCOUNT=30000: about 0.3 ms), then sleeping (OMP_WAIT_POLICY=PASSIVE). In a
-# training step the next parallel loop comes within microseconds and finds them awake;
-# waking a sleeping thread cost ~70-110 us a loop on this project's virtual machines.
-# Spinning longer (GNU OpenMP's default is ~3 ms, PyTorch runs with it) or on a busy
-# machine starved the threads doing the work: the demo's epochs ran 5.9 s instead of
-# 0.3 s under load with the default. So the kernels also run on no more threads than the
-# CPUs other processes leave free (lucid/_ext/_cpus.py): on a busy machine, one thread,
-# no parallel loop, nothing spins. The runtime reads both variables when it loads (with
+# (GOMP_SPINCOUNT=300000, GNU OpenMP's own default: 3-5 ms here), then sleeping
+# (OMP_WAIT_POLICY=PASSIVE). In a training step the next parallel loop comes soon and
+# finds them awake; waking a sleeping thread cost ~70-110 us a loop on this project's
+# virtual machines. On a busy machine spinning threads starved the threads doing the
+# work (the demo's epochs ran 5.9 s instead of 0.3 s under load), so the kernels run on
+# no more threads than the CPUs other processes leave free (lucid/_ext/_cpus.py): on a
+# busy machine, one thread, no parallel loop, nothing spins. With that rule the spin
+# went from 30000 (0.3-0.6 ms) to 300000: the MLP's and the encoder's steps put their
+# products on the OpenMP threads with gaps longer than 0.6 ms between some of them. The runtime reads both variables when it loads (with
 # the first compiled twin, below, unless PyTorch loaded it first); an OMP_WAIT_POLICY or
 # GOMP_SPINCOUNT in the environment wins. They are the process's settings: a PyTorch
 # imported later runs on the same runtime with them. Numbers: docs/process.rst.
-SPIN_COUNT = "30000"
+SPIN_COUNT = "300000"
 _OPENMP_BEFORE = _openmp_loaded()
 WAIT_POLICY_SET_BY = (
     "you (the environment)" if "OMP_WAIT_POLICY" in os.environ
@@ -69,7 +70,7 @@ SPIN_COUNT_SET_BY = (
     "you (the environment)" if "GOMP_SPINCOUNT" in os.environ
     else "nobody: you set OMP_WAIT_POLICY (GNU OpenMP then spins as that policy says)"
     if "OMP_WAIT_POLICY" in os.environ
-    else "nobody: the OpenMP runtime was loaded before lucid (its idle threads spin ~3 ms)"
+    else "nobody: the OpenMP runtime was loaded before lucid (it read its own default)"
     if _OPENMP_BEFORE
     else "lucid, before the OpenMP runtime loaded")
 if SPIN_COUNT_SET_BY.startswith("lucid"):

@@ -7,9 +7,9 @@ One place for three rules the ``.pyx`` files share:
   twin asks here instead of guessing from the environment, and passes
   :func:`threads_for` of its work to each ``prange``: all threads, except one for a
   small loop (under :data:`SMALL_WORK`), and no more than the CPUs other processes
-  leave free (``_cpus.free``). Idle workers spin for about 0.3 ms after a loop, then
+  leave free (``_cpus.free``). Idle workers spin for 3-5 ms after a loop, then
   sleep (``GOMP_SPINCOUNT`` and ``OMP_WAIT_POLICY``, set by :mod:`lucid._ext`): the
-  loops of a training step follow each other within microseconds and find them awake,
+  loops of a training step follow each other closely and find them awake,
   while a lone small loop would pay the wake-up of a sleeping worker (~70-110 us on
   this project's virtual machines) and stays on one thread. On a busy machine a
   second thread waits for the scheduler and a spinning one takes CPU time from the

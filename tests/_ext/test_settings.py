@@ -59,7 +59,7 @@ def test_lucid_first_sets_everything_before_the_runtimes_load():
     s = out["settings"]
     assert s["OPENBLAS_THREAD_TIMEOUT"][1] == "lucid, before NumPy loaded"
     assert s["OMP_WAIT_POLICY"][:2] == ["PASSIVE", "lucid, before the OpenMP runtime loaded"]
-    assert s["GOMP_SPINCOUNT"][:2] == ["30000", "lucid, before the OpenMP runtime loaded"]
+    assert s["GOMP_SPINCOUNT"][:2] == ["300000", "lucid, before the OpenMP runtime loaded"]
     assert s["OpenMP threads"][1] == "lucid (lucid/_ext/_cpus.py)"
     assert s["malloc"][1].startswith("lucid")
     assert not out["blas_spins"] and not out["openmp_spins"]
