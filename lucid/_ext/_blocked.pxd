@@ -25,7 +25,7 @@
 # The vectors are GCC's vector extensions (vector_size(64): 16 floats), so the code
 # says what each instruction does and no loop is left to the auto-vectoriser (which
 # kept the accumulators in memory when the block was 16 columns wide). The function is
-# compiled for AVX-512 and for the baseline (target_clones, as in _exp.pxd) on GCC,
+# compiled for AVX-512 and for the baseline (target_clones, _simd.pxd) on GCC,
 # x86-64 Linux; _conv.pyx takes the path only where lucid_blocked_wide() says the
 # AVX-512 clone runs (on the baseline the 16 accumulators do not fit in the 16 SSE
 # registers: it would be slower than the GEMM path). The sums run in the order written
@@ -59,6 +59,8 @@
 # the caller adds the parts. The output gradient is transposed by 16 x 16
 # blocks in registers (lucid_transpose16).
 
+from lucid._ext._simd cimport lucid_avx512
+
 cdef extern from *:
     """
     #include <stddef.h>
@@ -68,16 +70,9 @@ cdef extern from *:
     /* The weight gradient's output channels per vector (a vector's 16 float lanes). */
     #define LUCID_GRAD_CHANNELS 16
 
-    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
-    #define LUCID_BLOCKED_CLONES __attribute__((target_clones("avx512f", "default")))
-    static int lucid_blocked_wide(void) {
-        __builtin_cpu_init();
-        return __builtin_cpu_supports("avx512f");
-    }
-    #else
-    #define LUCID_BLOCKED_CLONES
-    static int lucid_blocked_wide(void) { return 0; }
-    #endif
+    /* AVX-512 and baseline copies, and which one runs: _simd.pxd. */
+    #define LUCID_BLOCKED_CLONES LUCID_SIMD_CLONES
+    static int lucid_blocked_wide(void) { return lucid_avx512(); }
 
     #if defined(__GNUC__)
     typedef float lucid_v16 __attribute__((vector_size(64)));

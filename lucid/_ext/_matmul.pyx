@@ -1,8 +1,15 @@
 r"""Matrix products, compiled twin of :mod:`lucid._ext.matmul`: the rows of the product
-in blocks, one BLAS call per block, the blocks on lucid's OpenMP threads.
+in blocks, one BLAS call per block, the blocks on lucid's OpenMP threads; float32 on
+AVX-512 by lucid's own register-blocked loops instead (``_panels.pxd``).
 
 The loop nests (``A`` ``(M, K)``, ``B`` ``(K, N)``, either possibly a transposed view;
 for a stack, ``(count, M, K)`` and ``(count, K, N)``, any strides)::
+
+    for each part p:                            # float32, AVX-512: the panels path
+        for each panel of 32 columns j0 and block of 256 values of k of the part:
+            P = op(B)[k0 : k0 + 256, j0 : j0 + 32]      # packed
+            for each block of 12 rows i0 of the part:
+                C[i0 : i0 + 12, j0 : j0 + 32] (+)= A[i0 : i0 + 12, k0 : k0 + 256] @ P
 
     for p in range(parts):                      # parallel: prange over blocks of rows
         i0, i1 = first rows of blocks p, p + 1  # multiples of PART_ROWS; the last ends at M
@@ -42,6 +49,7 @@ from cython.parallel cimport prange
 from libc.stdint cimport int64_t
 
 from lucid._ext._gemm cimport Gemm, bind, gemm
+from lucid._ext._panels cimport LUCID_PANEL, LUCID_PANEL_K, lucid_avx512, lucid_panels_f
 
 from lucid._ext import _blas, _checks
 from lucid._ext._openmp import free_threads, max_threads
@@ -58,6 +66,16 @@ SPLIT_FLOPS = 1 << 22
 # Rows of a block at least, and its boundaries at multiples of it (see the docstring).
 cdef enum:
     PART_ROWS = 32
+
+# The panels path (float32, _panels.pxd) runs where the AVX-512 copy of its loops does,
+# for products from SPLIT_FLOPS to PANELS_MAX_FLOPS (larger ones were not measured: they
+# keep OpenBLAS, which blocks its operands for every cache level).
+_PANELS_WIDE = lucid_avx512() != 0
+PANELS_MAX_FLOPS = 1 << 28
+# Rows per thread from which the panels path shares rows, not panels (_panel_product).
+ROWS_EACH = 256
+# Floats of workspace per part of the panels path: one packed block of B.
+PANEL_WORK = LUCID_PANEL_K * LUCID_PANEL
 
 cdef Gemm _GEMM
 # The largest size the bound BLAS's integers hold (0: none bound).
@@ -125,6 +143,33 @@ def _rows(const real[:, ::1] A, bint ta, const real[:, ::1] B, bint tb, real[:, 
         gemm(&_GEMM, ta, tb, i1 - i0, N, K, a0, lda, &B[0, 0], ldb, 0, &C[i0, 0], N)
 
 
+def _panels(size_t a_address, Py_ssize_t ras, Py_ssize_t cas, size_t b_address,
+            Py_ssize_t rbs, Py_ssize_t cbs, float[:, ::1] C, Py_ssize_t K, bint by_panels,
+            int parts, int threads, float[:, ::1] work):
+    """``C = op(A) @ op(B)``, float32, by _panels.pxd's blocks: ``op(A)[i, k]`` at
+    ``a_address`` + ``i * ras + k * cas`` elements (the strides of an array the caller
+    holds), ``op(B)`` likewise. ``parts`` parts, each a run of panels of 32 columns (all
+    rows) when ``by_panels``, else a run of rows (all panels); part p packs into
+    ``work[p]``. Which part computes an element changes none of its bits."""
+    cdef Py_ssize_t M = C.shape[0], N = C.shape[1], p
+    cdef Py_ssize_t panels = (N + LUCID_PANEL - 1) // LUCID_PANEL
+    cdef const float* A = <const float*> a_address
+    cdef const float* B = <const float*> b_address
+    assert a_address != 0 and b_address != 0, "matmul: no array at address 0"
+    assert min(ras, cas, rbs, cbs) >= 0 and K >= 1, "matmul: strides and K must be positive"
+    assert 1 <= parts <= (panels if by_panels else M), "matmul: more parts than panels or rows"
+    assert 1 <= threads, "matmul: threads must be at least 1"
+    assert work.shape[0] >= parts and work.shape[1] >= LUCID_PANEL_K * LUCID_PANEL, \
+        "matmul: a workspace of PANEL_WORK floats per part"
+    for p in prange(parts, nogil=True, schedule="static", num_threads=threads):
+        if by_panels:
+            lucid_panels_f(A, ras, cas, B, rbs, cbs, &C[0, 0], N, 0, M, N, K,
+                           p * panels // parts, (p + 1) * panels // parts, &work[p, 0])
+        else:
+            lucid_panels_f(A, ras, cas, B, rbs, cbs, &C[0, 0], N, p * M // parts,
+                           (p + 1) * M // parts, N, K, 0, panels, &work[p, 0])
+
+
 def _stack(size_t a_address, const int64_t[::1] a_at, bint ta, Py_ssize_t lda,
            size_t b_address, const int64_t[::1] b_at, bint tb, Py_ssize_t ldb,
            real[:, :, ::1] C, Py_ssize_t K, int threads):
@@ -146,6 +191,36 @@ def _stack(size_t a_address, const int64_t[::1] a_at, bint ta, Py_ssize_t lda,
     for i in prange(count, nogil=True, schedule="static", num_threads=threads):
         gemm(&_GEMM, ta, tb, M, N, K, A + a_at[i], lda, B + b_at[i], ldb, 0, &C[i, 0, 0], N)
 # [end loops: matmul]
+
+
+def _elements(m):
+    """``m`` (2-d), or a C-ordered copy when its strides are not whole, non-negative
+    elements of aligned memory, and its strides in elements."""
+    size = m.itemsize
+    if not (m.flags.aligned and all(s >= 0 and s % size == 0 for s in m.strides)):
+        m = np.ascontiguousarray(m)
+    return m, m.strides[0] // size, m.strides[1] // size
+
+
+def _panel_product(a, b):
+    """``a @ b`` (float32, 2-d) by the panels path: runs of rows shared among the team
+    when there are many rows (at least ROWS_EACH per thread), else runs of panels when
+    there are enough of them. Two threads, by panels against by rows: ``1024x64 @
+    64x192`` 171 against 95 us (``x @ w.T``), ``1024x192 @ 192x64`` 95 against 79,
+    ``128x784 @ 784x256`` 210 against 245 (each thread packs every panel of B then)."""
+    M, K = a.shape
+    N = b.shape[1]
+    team = max_threads()
+    panels = (N + LUCID_PANEL - 1) // LUCID_PANEL
+    by_panels = M < ROWS_EACH * team and panels >= team
+    parts = max(1, min(team, panels if by_panels else M))
+    a, ras, cas = _elements(a)
+    b, rbs, cbs = _elements(b)
+    c = np.empty((M, N), dtype=np.float32)
+    work = np.empty((parts, PANEL_WORK), dtype=np.float32)
+    _panels(a.ctypes.data, ras, cas, b.ctypes.data, rbs, cbs, c, K, by_panels, parts,
+            free_threads(parts), work)
+    return c
 
 
 def _stored(m):
@@ -248,6 +323,9 @@ def matmul(a, b):
             return _stacked(a, b)
         with _blas.product_threads(flops):
             return np.matmul(a, b)
+    if (_PANELS_WIDE and a.dtype == np.float32
+            and SPLIT_FLOPS <= 2 * M * N * K < PANELS_MAX_FLOPS):
+        return _panel_product(a, b)
     parts = _parts_for(M, N, K)
     if parts == 1:
         with _blas.product_threads(2 * M * N * K):

@@ -29,9 +29,10 @@ shape ``(..., M, K)`` and ``b`` of shape ``(..., K, N)`` with the same leading a
 ``c[i] = a[i] @ b[i]`` for every index ``i`` of those axes.
 
 The compiled twin (``_matmul.pyx``) computes the same products; for mid-sized ones (a
-Transformer's layers, an MLP's hidden layers) it splits the rows of :math:`C` into
-blocks, one BLAS call per block, the blocks on lucid's OpenMP threads, and it shares a
-stack's matrices among those threads.
+Transformer's layers, an MLP's hidden layers) it shares the work among lucid's OpenMP
+threads: in float32 on AVX-512 through its own register-blocked loops
+(``_panels.pxd``: the loop nest a BLAS library runs, written out), otherwise as blocks
+of rows, one BLAS call each; and it shares a stack's matrices among those threads.
 """
 import math
 

@@ -125,11 +125,12 @@ def test_the_blocks_follow_the_sizes_and_the_team(monkeypatch):
 
 
 def test_the_same_bits_on_one_thread_and_on_every_thread(monkeypatch):
-    """The blocks are fixed by the sizes; one thread or every free CPU runs them."""
+    """The blocks are fixed by the sizes; one thread or every free CPU runs them
+    (float64: float32 takes the panels path on AVX-512, tested below)."""
     module = _compiled()
     rng = np.random.default_rng(3)
-    a = rng.standard_normal((512, 96)).astype(np.float32)
-    w = rng.standard_normal((160, 96)).astype(np.float32)
+    a = rng.standard_normal((512, 96))
+    w = rng.standard_normal((160, 96))
     _needs_blocks(module, 512, 160, 96)
     ran = []
     real = module._rows
@@ -140,6 +141,97 @@ def test_the_same_bits_on_one_thread_and_on_every_thread(monkeypatch):
         results.append(module.matmul(a, w.T))
     assert ran == [1, min(module._parts_for(512, 160, 96), 64)]
     np.testing.assert_array_equal(results[0], results[1])
+
+
+def _wide():
+    module = _compiled()
+    if not module._PANELS_WIDE:
+        pytest.skip("the panels path needs AVX-512 (and a GCC build on x86-64 Linux)")
+    return module
+
+
+@pytest.mark.parametrize("M", [1, 5, 13, 37, 70])
+@pytest.mark.parametrize("N", [1, 31, 33, 70])
+@pytest.mark.parametrize("K", [1, 17, 257, 600])
+def test_panels_every_tail(M, N, K):
+    """The register-blocked product on every tail: rows in blocks of 12, 8, 4, 2, 1,
+    a last panel narrower than 32 columns, K in one, two or three packed blocks of 256,
+    the operands C-ordered, transposed and strided, against float64."""
+    module = _wide()
+    rng = np.random.default_rng(M * 10000 + N * 100 + K)
+    for layouts in [("c", "c"), ("transposed", "transposed"), ("strided", "transposed"),
+                    ("transposed", "strided")]:
+        a = _operand(rng, M, K, np.float32, layouts[0])
+        b = _operand(rng, K, N, np.float32, layouts[1])
+        c = module._panel_product(a, b)
+        assert c.shape == (M, N) and c.dtype == np.float32 and c.flags.c_contiguous
+        expected = a.astype(np.float64) @ b.astype(np.float64)
+        np.testing.assert_allclose(c, expected, rtol=1e-5, atol=2e-6 * np.sqrt(K) * 4)
+
+
+def test_panels_the_same_bits_however_shared(monkeypatch):
+    """By runs of panels or of rows, on one thread or two, in one part or several: every
+    element is the same sum in the same order."""
+    module = _wide()
+    rng = np.random.default_rng(9)
+    a = rng.standard_normal((100, 300)).astype(np.float32)
+    b = rng.standard_normal((70, 300)).astype(np.float32).T
+    a2, ras, cas = module._elements(a)
+    b2, rbs, cbs = module._elements(b)
+    results = []
+    for by_panels, parts, threads in [(True, 1, 1), (True, 3, 1), (True, 3, 2),
+                                      (False, 2, 2), (False, 7, 1), (False, 100, 2)]:
+        c = np.full((100, 70), np.nan, np.float32)
+        work = np.empty((parts, module.PANEL_WORK), np.float32)
+        module._panels(a2.ctypes.data, ras, cas, b2.ctypes.data, rbs, cbs, c, 300,
+                       by_panels, parts, threads, work)
+        results.append(c)
+    for c in results[1:]:
+        np.testing.assert_array_equal(c, results[0])
+    taken = []
+    real = module._panel_product
+    monkeypatch.setattr(module, "_panel_product", lambda x, y: taken.append(1) or real(x, y))
+    big = rng.standard_normal((256, 128)).astype(np.float32)
+    w = rng.standard_normal((256, 128)).astype(np.float32)
+    for free in (1, 64):                                 # through matmul: the free CPUs
+        monkeypatch.setattr(_cpus, "free", lambda now=None, f=free: f)
+        results.append(module.matmul(big, w.T))
+    assert taken == [1, 1]
+    np.testing.assert_array_equal(results[-1], results[-2])
+
+
+def test_panels_carry_nan_and_infinity():
+    module = _wide()
+    a = np.ones((40, 20), np.float32)
+    b = np.ones((20, 40), np.float32)
+    a[3, 5] = np.nan
+    a[7, 2] = np.inf
+    b[4, 9] = -np.inf
+    c = module._panel_product(a, b)
+    with np.errstate(invalid="ignore"):                  # inf - inf: NaN, as expected
+        expected = a.astype(np.float64) @ b.astype(np.float64)
+    np.testing.assert_array_equal(np.isnan(c), np.isnan(expected))
+    np.testing.assert_array_equal(c[~np.isnan(c)], expected[~np.isnan(expected)])
+
+
+def test_the_panels_loop_checks_what_it_assumes():
+    module = _wide()
+    a, b = np.ones((6, 4), np.float32), np.ones((4, 40), np.float32)
+    c = np.empty((6, 40), np.float32)
+    work = np.empty((2, module.PANEL_WORK), np.float32)
+    module._panels(a.ctypes.data, 4, 1, b.ctypes.data, 40, 1, c, 4, True, 2, 2, work)
+    np.testing.assert_array_equal(c, np.full((6, 40), 4.0))
+    ok = (a.ctypes.data, 4, 1, b.ctypes.data, 40, 1, c, 4, True, 2, 1, work)
+    for change, message in [({0: 0}, "address 0"), ({2: -1}, "strides and K"),
+                            ({7: 0}, "strides and K"), ({9: 3}, "more parts than panels"),
+                            ({8: False, 9: 7}, "more parts than panels or rows"),
+                            ({10: 0}, "threads"), ({11: work[:1]}, "workspace"),
+                            ({11: work[:, :100].copy()}, "workspace")]:
+        args = list(ok)
+        for i, v in change.items():
+            args[i] = v
+        with pytest.raises(AssertionError, match=message):
+            module._panels(*args)
 
 
 def test_without_blas_every_product_is_one_numpy_call():
