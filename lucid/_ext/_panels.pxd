@@ -126,21 +126,18 @@ cdef extern from *:
                 const float* a0 = A + k0 * cas;
                 float* c0 = C + j0;
                 ptrdiff_t i = i_first;
-                for (; i + 12 <= i_last; i += 12)
-                    lucid_panel_block(12, a0 + i * ras, ras, cas, P, kk, c0 + i * ldc, ldc,
-                                      cols, first);
-                for (; i + 8 <= i_last; i += 8)
-                    lucid_panel_block(8, a0 + i * ras, ras, cas, P, kk, c0 + i * ldc, ldc,
-                                      cols, first);
-                for (; i + 4 <= i_last; i += 4)
-                    lucid_panel_block(4, a0 + i * ras, ras, cas, P, kk, c0 + i * ldc, ldc,
-                                      cols, first);
-                for (; i + 2 <= i_last; i += 2)
-                    lucid_panel_block(2, a0 + i * ras, ras, cas, P, kk, c0 + i * ldc, ldc,
-                                      cols, first);
-                for (; i < i_last; i += 1)
-                    lucid_panel_block(1, a0 + i * ras, ras, cas, P, kk, c0 + i * ldc, ldc,
-                                      cols, first);
+                /* blocks of 12 rows, then the rest by 8, 4, 2 and 1 (each a block of
+                   its own height written in, so its loops unroll) */
+                #define LUCID_PANEL_ROWS(R) \
+                    for (; i + R <= i_last; i += R) \
+                        lucid_panel_block(R, a0 + i * ras, ras, cas, P, kk, c0 + i * ldc, \
+                                          ldc, cols, first);
+                LUCID_PANEL_ROWS(12)
+                LUCID_PANEL_ROWS(8)
+                LUCID_PANEL_ROWS(4)
+                LUCID_PANEL_ROWS(2)
+                LUCID_PANEL_ROWS(1)
+                #undef LUCID_PANEL_ROWS
             }
         }
     }
