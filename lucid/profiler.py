@@ -107,7 +107,7 @@ class profile:
     >>> print(prof.table().splitlines()[2])
     op        phase      calls   total ms    mean us   share
     >>> [(family, calls) for family, calls, ref, comp in prof.compare().rows()]
-    [('conv', 2), ('activation', 2)]
+    [('conv', 2), ('activation', 2), ('matmul', 3)]
     """
 
     def __init__(self, record_bytes=256 * 2 ** 20):

@@ -68,8 +68,10 @@ cdef enum:
     PART_ROWS = 32
 
 # The panels path (float32, _panels.pxd) runs where the AVX-512 copy of its loops does,
-# for products from SPLIT_FLOPS to PANELS_MAX_FLOPS (larger ones were not measured: they
-# keep OpenBLAS, which blocks its operands for every cache level).
+# for products from SPLIT_FLOPS up to PANELS_MAX_FLOPS. Larger ones keep OpenBLAS, which
+# blocks its operands for every cache level: at 2**28 flops the two were even (0.98-1.02x
+# on four shapes, two threads), at 2**31 (the LSTM model's decoder, 700x200 @ 200x10000
+# and its two backward products) the panels took 1.3-2.6x as long.
 _PANELS_WIDE = lucid_avx512() != 0
 PANELS_MAX_FLOPS = 1 << 28
 # Rows per thread from which the panels path shares rows, not panels (_panel_product).
