@@ -50,15 +50,16 @@ def _openmp_loaded():
 # (GOMP_SPINCOUNT=300000, GNU OpenMP's own default: 3-5 ms here), then sleeping
 # (OMP_WAIT_POLICY=PASSIVE). In a training step the next parallel loop comes soon and
 # finds them awake; waking a sleeping thread cost ~70-110 us a loop on this project's
-# virtual machines. On a busy machine spinning threads starved the threads doing the
-# work (the demo's epochs ran 5.9 s instead of 0.3 s under load), so the kernels run on
-# no more threads than the CPUs other processes leave free (lucid/_ext/_cpus.py): on a
-# busy machine, one thread, no parallel loop, nothing spins. With that rule the spin
-# went from 30000 (0.3-0.6 ms) to 300000: the MLP's and the encoder's steps put their
-# products on the OpenMP threads with gaps longer than 0.6 ms between some of them. The runtime reads both variables when it loads (with
-# the first compiled twin, below, unless PyTorch loaded it first); an OMP_WAIT_POLICY or
-# GOMP_SPINCOUNT in the environment wins. They are the process's settings: a PyTorch
-# imported later runs on the same runtime with them. Numbers: docs/process.rst.
+# virtual machines. On a busy machine spinning threads starved the threads doing the work
+# (the demo's epochs ran 5.9 s instead of 0.3 s under load), so the kernels run on no
+# more threads than the CPUs other processes leave free (lucid/_ext/_cpus.py): on a busy
+# machine, one thread, no parallel loop, nothing spins. With that rule the spin went from
+# 30000 (0.3-0.6 ms) to 300000: the MLP's and the encoder's steps put their products on
+# the OpenMP threads with gaps longer than 0.6 ms between some of them. The runtime reads
+# both variables when it loads (with the first compiled twin, below, unless PyTorch
+# loaded it first); an OMP_WAIT_POLICY or GOMP_SPINCOUNT in the environment wins. They
+# are the process's settings: a PyTorch imported later runs on the same runtime with
+# them. Numbers: docs/process.rst.
 SPIN_COUNT = "300000"
 _OPENMP_BEFORE = _openmp_loaded()
 WAIT_POLICY_SET_BY = (

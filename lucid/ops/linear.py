@@ -1,9 +1,10 @@
 r"""Affine layers as autograd Functions: ``Linear`` and ``Bilinear``.
 
 ``Linear`` is one matrix product and a bias, with the two products of its backward
-written out (each through the ``matmul`` kernels, ``lucid/_ext/matmul.py``); ``Bilinear`` contracts two inputs with a 3-d weight through
-:func:`numpy.einsum`. The leading (batch) axes ``*`` of the inputs are any number of
-axes, flattened into one for the products.
+written out (each through the ``matmul`` kernels, ``lucid/_ext/matmul.py``);
+``Bilinear`` contracts two inputs with a 3-d weight through :func:`numpy.einsum`. The
+leading (batch) axes ``*`` of the inputs are any number of axes, flattened into one for
+the products.
 
 These Functions take checked arguments; :mod:`lucid.nn.functional.linear` checks user
 input first.
