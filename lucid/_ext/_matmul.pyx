@@ -195,12 +195,20 @@ def _stack(size_t a_address, const int64_t[::1] a_at, bint ta, Py_ssize_t lda,
 # [end loops: matmul]
 
 
+def _whole_steps(x):
+    """Whether every stride of ``x`` is a whole, non-negative number of elements of
+    aligned memory: what the loops that take raw addresses and strides can walk (the
+    others are copied first)."""
+    size = x.itemsize
+    return x.flags.aligned and all(s >= 0 and s % size == 0 for s in x.strides)
+
+
 def _elements(m):
-    """``m`` (2-d), or a C-ordered copy when its strides are not whole, non-negative
-    elements of aligned memory, and its strides in elements."""
-    size = m.itemsize
-    if not (m.flags.aligned and all(s >= 0 and s % size == 0 for s in m.strides)):
+    """``m`` (2-d), or a C-ordered copy when :func:`_whole_steps` says no, and its
+    strides in elements."""
+    if not _whole_steps(m):
         m = np.ascontiguousarray(m)
+    size = m.itemsize
     return m, m.strides[0] // size, m.strides[1] // size
 
 
@@ -265,7 +273,7 @@ def _layout(x):
     # (no negative indices in this module: it is compiled with wraparound off)
     size, d = x.itemsize, x.ndim
     rows, cols = x.strides[d - 2], x.strides[d - 1]
-    steps_ok = x.flags.aligned and all(s >= 0 and s % size == 0 for s in x.strides)
+    steps_ok = _whole_steps(x)
     if steps_ok and cols == size and rows >= size * max(1, x.shape[d - 1]):
         transposed, ld = False, rows // size
     elif steps_ok and rows == size and cols >= size * max(1, x.shape[d - 2]):

@@ -58,6 +58,20 @@ def matmul(a, b):
     Returns
     -------
     c : ndarray of a's dtype, shape (..., M, N), C-contiguous
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lucid import _ext
+    >>> a = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    >>> _ext.get("matmul").matmul(a, np.ones((3, 2)))      # row sums, twice
+    array([[ 6.,  6.],
+           [15., 15.]])
+    >>> _ext.get("matmul").matmul(a, a.T)                  # a transposed view, in place
+    array([[14., 32.],
+           [32., 77.]])
+    >>> _ext.get("matmul").matmul(a[None], a.T[None]).shape  # a stack of one
+    (1, 2, 2)
     """
     _checks.matmul(a, b)
     M, K = a.shape[-2:]
