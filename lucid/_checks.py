@@ -17,6 +17,7 @@ given::
 ``lucid.transforms`` and ``lucid.linalg`` all call these; nothing below them (the
 Functions of ``lucid.ops``, the kernels) checks user input again.
 """
+import math
 import numbers
 
 import numpy as np
@@ -32,6 +33,8 @@ def is_int(x):
 
 def is_number(x):
     """True for Python and NumPy real numbers; bools are not numbers here."""
+    if type(x) is float or type(x) is int:     # the common case, without the ABC check
+        return True
     return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
 
 
@@ -66,7 +69,7 @@ def check_number(value, fname, arg, low=None, high=None, low_open=False, high_op
         raise TypeError(f"{fname}: {arg} must be a real number; got {value!r}")
     number = float(value)
     shown = value if type(value) in (int, float) else number
-    bad = (number != number or (finite and not np.isfinite(number))
+    bad = (number != number or (finite and not math.isfinite(number))
            or (low is not None and (number < low or (low_open and number == low)))
            or (high is not None and (number > high or (high_open and number == high))))
     if bad:

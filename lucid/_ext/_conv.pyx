@@ -114,6 +114,9 @@ _TILE_COLUMNS = 384
 _TILE_MIN_COLUMNS = 512
 _TILE_MIN_DEPTH = 27
 _TILE_MAX_OUT = 16
+# A batch with fewer samples than the team shares each sample's tiles among the threads
+# from this many flops a sample (_split_rows, which has the measurements).
+_SPLIT_SAMPLE_FLOPS = 1 << 21
 # The Winograd path (_winograd_fits, which has the measurements): taken when
 # C_in * C_out >= _WINOGRAD_MIN_PAIRS * (C_in + C_out) (16 -> 32 channels and up), for
 # the weight gradient with _WINOGRAD_GRAD_MIN_PAIRS (32 -> 32 and up) and only when
@@ -747,30 +750,36 @@ cdef void _sample_conv(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
     cdef Py_ssize_t L = Q * W, T = min(tile_rows, Q) * W
     cdef Py_ssize_t R = C_in * KK, rows_g = R // groups, C_out_g = C_out // groups
     cdef real* fp = NULL
+    # The jobs are the tiles of all samples, in order (sample n's tiles, then n + 1's),
+    # shared among the threads in runs: a thread takes whole samples when there are
+    # enough of them, and with fewer samples than threads (_split_rows) the tiles of
+    # one sample go to different threads. Each tile is the same computation wherever
+    # it runs.
     cdef Py_ssize_t tiles = (Q + tile_rows - 1) // tile_rows
-    cdef Py_ssize_t n, c, gi, t, q0, q1, ld
+    cdef Py_ssize_t job, n, c, gi, t, q0, q1, ld
     cdef real* cols
     if full.shape[0] > 0:
         fp = &full[0]
-    for n in prange(N, nogil=True, schedule="static", num_threads=threads):
-        for t in range(tiles):
-            q0 = t * tile_rows
-            q1 = min(q0 + tile_rows, Q)
-            if fp != NULL:                       # kept: this tile's place in sample n
-                cols = fp + n * R * L + q0 * W
-                ld = L
-            else:
-                cols = &ws[threadid() * R * T]
-                ld = (q1 - q0) * W
-            for c in range(C_in):
-                _im2col_channel(&x[n, c, 0, 0, 0], cols + c * KK * ld, ld, &g, q0, q1)
-            for gi in range(groups):             # y[n, group, tile] = w[group] @ cols[group]
-                gemm(&_GEMM, False, False, C_out_g, (q1 - q0) * W, rows_g,
-                     &w[gi * C_out_g, 0], rows_g, cols + gi * rows_g * ld, ld, 0,
-                     &y[n, gi * C_out_g, 0, 0, 0] + q0 * W, L)
-            if bias != NULL:
-                for c in range(C_out):
-                    _add_constant(&y[n, c, 0, 0, 0] + q0 * W, (q1 - q0) * W, bias[c])
+    for job in prange(N * tiles, nogil=True, schedule="static", num_threads=threads):
+        n = job // tiles
+        t = job - n * tiles
+        q0 = t * tile_rows
+        q1 = min(q0 + tile_rows, Q)
+        if fp != NULL:                           # kept: this tile's place in sample n
+            cols = fp + n * R * L + q0 * W
+            ld = L
+        else:
+            cols = &ws[threadid() * R * T]
+            ld = (q1 - q0) * W
+        for c in range(C_in):
+            _im2col_channel(&x[n, c, 0, 0, 0], cols + c * KK * ld, ld, &g, q0, q1)
+        for gi in range(groups):                 # y[n, group, tile] = w[group] @ cols[group]
+            gemm(&_GEMM, False, False, C_out_g, (q1 - q0) * W, rows_g,
+                 &w[gi * C_out_g, 0], rows_g, cols + gi * rows_g * ld, ld, 0,
+                 &y[n, gi * C_out_g, 0, 0, 0] + q0 * W, L)
+        if bias != NULL:
+            for c in range(C_out):
+                _add_constant(&y[n, c, 0, 0, 0] + q0 * W, (q1 - q0) * W, bias[c])
 # [end loops: conv_forward]
 
 
@@ -1524,6 +1533,28 @@ def _sizes_and_path(N, C_in_g, C_out, groups, S, O, K, stride, padding, dilation
     return L, rows_g, R, _geo(S, O, K, stride, padding, dilation), path
 
 
+def _split_rows(N, Q, tile_rows, flops):
+    """Window rows per tile of the per-sample forward when the batch has fewer samples
+    than the team (a demo's batch of 1): each sample's ``Q`` rows cut into as many runs
+    as it takes to give every thread one, for a sample of at least
+    ``_SPLIT_SAMPLE_FLOPS`` flops; else ``tile_rows`` (:func:`_tile_rows`) unchanged.
+
+    The split depends on the sizes and the team only (the loops run it on
+    ``_openmp.free_threads``), and a tile's product is the same computation whichever
+    thread runs it: the load does not change the result (the team may: a tile's
+    column count can change OpenBLAS's last bits). Measured (float32, batch 1, two
+    threads, the same process with and without, fastest of 5 x 2000 calls, two runs):
+    the ResNet's 16->32 3x3 stride 2 at 32x32 0.72-0.78x the time, 32->64 stride 2 at
+    16x16 0.66-0.71x, 64->64 at 8x8 0.76-0.86x, the CNN's 32->64 at 14x14 0.82-0.83x;
+    under 2**21 flops no gain (8->16 stride 2 at 2**19 0.91x, the CNN's 1->32 at 28x28
+    1.04x, the 1x1 stride-2 shortcuts at 2**18 1.04-1.15x).
+    """
+    if N >= _SAMPLE_THREADS or flops < _SPLIT_SAMPLE_FLOPS or Q < 2:
+        return tile_rows
+    runs = -(-_SAMPLE_THREADS // N)
+    return max(1, min(tile_rows, -(-Q // runs)))
+
+
 def _tile_rows(O, rows_g, C_out_g):
     """Window rows (W output positions each) per column tile of the per-sample forward:
     about ``_TILE_COLUMNS`` positions when tiling pays, else all of them (one GEMM).
@@ -1883,6 +1914,10 @@ def _forward(x, w, stride, padding, dilation, groups, columns, bias=None):
             full = np.empty(N * R * L, dtype=x.dtype)
             columns.update(x=x, cols=full, key=_columns_key(x, geo, groups, 0))
         threads = free_threads(_sample_threads(N, R * L))
+        split = _split_rows(N, Q, tile_rows, 2 * C_out * rows_g * L)
+        if split < tile_rows:                    # fewer samples than threads
+            tile_rows = split
+            threads = free_threads(min(_SAMPLE_THREADS, N * (-(-Q // split))))
         ws = _workspace("cols", (threads * R * min(tile_rows, Q) * (L // Q),), x.dtype)
         with _blas.one_thread():
             _run_sample_conv(as_5d(x), w.reshape(C_out, -1), as_5d(y), ws, full, geo,

@@ -216,6 +216,46 @@ cdef inline void _max_plane(const real* x, real* y, int64_t* argmax,
                 i_d = i_d + dd
 
 
+
+
+cdef inline void _max_pass(const real* row, real* y_row, int64_t* a_row, int64_t first,
+                           Py_ssize_t OW) noexcept nogil:
+    # One element of every 2x2 window of an output row: row[2 ow] against y_row[ow]
+    # (its index first + 2 ow), taken when strictly larger or NaN; _max_plane's select.
+    cdef Py_ssize_t ow
+    cdef real pair[2]
+    cdef int take
+    for ow in range(OW):
+        pair[0] = y_row[ow]
+        pair[1] = row[2 * ow]
+        take = (pair[1] > pair[0]) | (pair[1] != pair[1])
+        y_row[ow] = pair[take]
+        a_row[ow] += take * (first + 2 * ow - a_row[ow])
+
+
+cdef inline void _max_plane_2x2(const real* x, real* y, int64_t* argmax, Py_ssize_t W,
+                                Py_ssize_t OH, Py_ssize_t OW) noexcept nogil:
+    # The 2x2 window at stride 2 without padding, every window inside the plane (the
+    # homework CNN's pooling; :func:`_pairs` says when): _max_plane with the window's
+    # sizes and strides written in. Output (oh, ow) starts from x[2oh, 2ow] (the -inf
+    # _max_plane starts from never beats the first value) and meets x[2oh, 2ow + 1],
+    # x[2oh + 1, 2ow], x[2oh + 1, 2ow + 1] in that order: the same values and indices.
+    cdef Py_ssize_t oh, ow
+    cdef int64_t at
+    cdef const real* r0
+    cdef real* y_row
+    cdef int64_t* a_row
+    for oh in range(OH):
+        at = 2 * oh * W
+        r0 = x + at
+        y_row = y + oh * OW
+        a_row = argmax + oh * OW
+        for ow in range(OW):
+            y_row[ow] = r0[2 * ow]
+            a_row[ow] = at + 2 * ow
+        _max_pass(r0 + 1, y_row, a_row, at + 1, OW)
+        _max_pass(r0 + W, y_row, a_row, at + W, OW)
+        _max_pass(r0 + W + 1, y_row, a_row, at + W + 1, OW)
 # [end loops: max_pool_forward]
 
 
@@ -300,12 +340,18 @@ cdef inline void _avg_plane_backward(const real* grad_y, real* grad_x, Py_ssize_
 
 # [loops: max_pool_forward]
 def _max_forward(const real[:, ::1] x, real[:, ::1] y, int64_t[:, ::1] argmax, plan,
-                 int threads):
+                 int threads, bint pairs=False):
     cdef Plan g = _plan(plan)
     cdef Py_ssize_t n
+    if pairs:
+        assert g.OD == 1 and 2 * g.OH <= g.H and 2 * g.OW <= g.W, "max pool: 2x2 windows"
+        assert x.shape[1] == g.H * g.W and y.shape[1] == g.OH * g.OW, "max pool: planes"
     for n in prange(x.shape[0], nogil=True, schedule="dynamic", chunksize=_CHUNK,
                     num_threads=threads):
-        _max_plane(&x[n, 0], &y[n, 0], &argmax[n, 0], &g)
+        if pairs:
+            _max_plane_2x2(&x[n, 0], &y[n, 0], &argmax[n, 0], g.W, g.OH, g.OW)
+        else:
+            _max_plane(&x[n, 0], &y[n, 0], &argmax[n, 0], &g)
 # [end loops: max_pool_forward]
 
 
@@ -349,6 +395,15 @@ def _avg_backward(const real[:, ::1] grad_y, real[:, ::1] grad_x, plan, int thre
 # [end loops: avg_pool_backward]
 
 
+def _pairs(spatial, out, kernel_size, stride, padding, dilation):
+    """Whether a max pooling runs on ``_max_plane_2x2``: 2-d, a 2x2 window at stride 2,
+    no padding or dilation, and every window inside the input (``ceil_mode`` may add a
+    last window that reaches past it)."""
+    return (len(spatial) == 2 and tuple(kernel_size) == (2, 2) and tuple(stride) == (2, 2)
+            and tuple(padding) == (0, 0) and tuple(dilation) == (1, 1)
+            and 2 * out[0] <= spatial[0] and 2 * out[1] <= spatial[1])
+
+
 # [kernel: max_pool_forward]
 def max_pool_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
     r"""Max pooling: the largest value of every window, and where it was.
@@ -363,7 +418,9 @@ def max_pool_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
                         best, argmax = x[plane, i], i
                 y[plane, o] = best
 
-    Same maths, arguments and results as the reference
+    A 2-d 2x2 window at stride 2 without padding runs the same scan with those sizes
+    written in (``_max_plane_2x2``, where :func:`_pairs` says). Same maths, arguments
+    and results as the reference
     :func:`lucid._ext.pool.max_pool_forward`: ``argmax`` is the flat index of the
     winner inside its plane (ties: the first; an empty window: ``-inf`` and ``-1``).
 
@@ -389,7 +446,8 @@ def max_pool_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
     plan = (rows, cols, spatial, out, stride, padding, dilation, None)
     planes = x.shape[0] * x.shape[1]
     _max_forward(x.reshape(planes, -1), y.reshape(planes, -1), argmax.reshape(planes, -1),
-                 plan, threads_for(y.size * math.prod(kernel_size)))
+                 plan, threads_for(y.size * math.prod(kernel_size)),
+                 _pairs(spatial, out, kernel_size, stride, padding, dilation))
     return y, argmax
 # [end kernel: max_pool_forward]
 

@@ -5,7 +5,9 @@
   that is also a conv's input gradient at stride 1.
 * The per-sample forward unfolds and multiplies its columns in tiles of whole window
   rows (``_tile_rows``): tiles that do not divide the window, one tile larger than it,
-  tiles across the planes of a 3-d window, into a workspace or into kept columns.
+  tiles across the planes of a 3-d window, into a workspace or into kept columns. A
+  batch with fewer samples than the team shares each sample's rows among the threads
+  (``_split_rows``).
 * im2col of a strided kernel larger than 1x1 gathers from a zero-padded copy of the
   input (``_im2col_box``): padding wider than the kernel, dilation, a stride along one
   axis only, input positions no window reads.
@@ -277,6 +279,89 @@ def test_transpose_grads_keeps_columns_unless_tiled(tiled, monkeypatch):
     args = ((1, 1), (1, 1), (1, 1), 1)
     gx, gw = module._transpose_grads(gy, x, w, *args)
     assert len(found) == 1 and (found[0] is None) == tiled
+    ref = _ext._reference["conv"]
+    np.testing.assert_allclose(gx, ref.conv_forward(gy, w, *args), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gw, ref.conv_weight_grad(gy, x, (3, 3), *args),
+                               rtol=1e-12, atol=1e-12)
+
+
+# ------------------------------------------------------------------ a sample shared
+def test_split_rule(monkeypatch):
+    """_split_rows cuts each sample's window rows into runs, one per thread, when the
+    batch has fewer samples than the team and a sample has enough flops; else it keeps
+    the tiles of _tile_rows."""
+    module = compiled()
+    monkeypatch.setattr(module, "_SAMPLE_THREADS", 4)
+    big = module._SPLIT_SAMPLE_FLOPS
+    assert module._split_rows(1, 16, 16, big) == 4           # 4 runs of 4 rows
+    assert module._split_rows(1, 15, 15, big) == 4           # 4, 4, 4 and 3
+    assert module._split_rows(2, 16, 16, big) == 8           # 2 runs a sample
+    assert module._split_rows(3, 16, 16, big) == 8           # ceil(4 / 3) = 2 runs
+    assert module._split_rows(1, 16, 2, big) == 2            # its tiles are smaller
+    assert module._split_rows(4, 16, 16, big) == 16          # a sample per thread
+    assert module._split_rows(1, 16, 16, big - 1) == 16      # too small to share
+    assert module._split_rows(1, 1, 1, big) == 1             # one row
+
+
+# (d, N, C_in, C_out, groups, S, K, stride, padding, dilation, team)
+SPLIT_CASES = [
+    (2, 1, 3, 8, 1, (9, 7), (3, 3), (1, 1), (1, 1), (1, 1), 2),
+    (2, 1, 4, 6, 2, (11, 9), (3, 3), (2, 2), (1, 1), (1, 1), 4),       # 6 rows in 4 runs
+    (2, 3, 3, 5, 1, (8, 8), (3, 2), (1, 1), (0, 1), (2, 1), 4),        # 3 samples, team 4
+    (3, 1, 2, 4, 1, (4, 5, 6), (2, 3, 3), (1, 1, 1), (1, 1, 1), (1, 2, 1), 3),
+    (1, 1, 3, 4, 1, (13,), (3,), (1,), (1,), (1,), 2),                 # one row: whole
+]
+
+
+def _split_id(c):
+    d, N, ci, co, g, S, K, s, p, dil, team = c
+    return f"{d}d-N{N}-{ci}to{co}-g{g}-S{S}-K{K}-s{s}-team{team}"
+
+
+@pytest.mark.parametrize("c", SPLIT_CASES, ids=_split_id)
+def test_split_sample_matches_reference(c, float_dtype, monkeypatch):
+    """A batch with fewer samples than the team, its samples' rows shared among the
+    threads (_split_rows): the tiles are the rule's, the result the reference twin's,
+    with a bias conv + bias bit for bit, and the same bits on one free thread."""
+    module = compiled()
+    force_gemm_path(module, "gemm-per-sample", monkeypatch, 0)
+    d, N, ci, co, g, S, K, s, p, dil, team = c
+    monkeypatch.setattr(module, "_SAMPLE_THREADS", team)
+    monkeypatch.setattr(module, "_SPLIT_SAMPLE_FLOPS", 0)
+    calls = spy(module, "_run_sample_conv", monkeypatch)
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((N, ci) + S).astype(float_dtype)
+    w = rng.standard_normal((co, ci // g) + K).astype(float_dtype)
+    args = (s, p, dil, g)
+    check_kernels("conv", "conv_forward", x, w, *args, **_tol(float_dtype))
+    y = module.conv_forward(x, w, *args)
+    Q = int(np.prod(y.shape[2:-1]))                  # window rows
+    runs = -(-team // N)
+    assert calls[-1][7] == (Q if Q < 2 else -(-Q // runs))          # tile_rows
+    b = rng.standard_normal(co).astype(float_dtype)
+    np.testing.assert_array_equal(module._conv_forward_biased(x, w, b, *args),
+                                  y + b.reshape((-1,) + (1,) * d))
+    monkeypatch.setattr(module, "free_threads", lambda parts: 1)
+    np.testing.assert_array_equal(module.conv_forward(x, w, *args), y)
+
+
+def test_split_sample_keeps_columns(monkeypatch):
+    """_transpose_grads of a batch of one, its forward's rows shared among the threads:
+    the columns are unfolded at their places in the kept matrix, and both gradients are
+    the reference's."""
+    module = compiled()
+    force_gemm_path(module, "gemm-per-sample", monkeypatch, 0)
+    monkeypatch.setattr(module, "_TILE_MIN_COLUMNS", 1 << 30)     # one tile a sample
+    monkeypatch.setattr(module, "_SAMPLE_THREADS", 4)
+    monkeypatch.setattr(module, "_SPLIT_SAMPLE_FLOPS", 0)
+    calls = spy(module, "_run_sample_conv", monkeypatch)
+    rng = np.random.default_rng(9)
+    gy = rng.standard_normal((1, 4, 10, 10))
+    x = rng.standard_normal((1, 5, 10, 10))
+    w = rng.standard_normal((5, 4, 3, 3))
+    args = ((1, 1), (1, 1), (1, 1), 1)
+    gx, gw = module._transpose_grads(gy, x, w, *args)
+    assert calls[-1][7] == 3 and calls[-1][4].shape[0] > 1        # 4 runs, columns kept
     ref = _ext._reference["conv"]
     np.testing.assert_allclose(gx, ref.conv_forward(gy, w, *args), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(gw, ref.conv_weight_grad(gy, x, (3, 3), *args),

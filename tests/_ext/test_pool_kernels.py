@@ -335,6 +335,53 @@ def test_twins_agree_on_larger_inputs(float_dtype, shape, kernel, stride, paddin
     check_kernels("pool", "avg_pool_forward", x, kernel, stride, padding, ceil_mode, True, -3)
 
 
+# ------------------------------------------------------------------ the 2x2 loop
+def test_pairs_rule():
+    """The compiled twin's 2x2 stride-2 loop (``_max_plane_2x2``) is taken for 2-d
+    pooling of that window without padding or dilation, every window inside the input."""
+    if not _ext.compiled_available("pool"):
+        pytest.skip(BUILD)
+    pairs = _ext._compiled["pool"]._pairs
+    assert pairs((28, 28), (14, 14), (2, 2), (2, 2), (0, 0), (1, 1))
+    assert pairs((7, 9), (3, 4), (2, 2), (2, 2), (0, 0), (1, 1))         # odd: floor
+    assert not pairs((7, 9), (4, 5), (2, 2), (2, 2), (0, 0), (1, 1))     # ceil_mode's edge
+    assert not pairs((8, 8), (5, 5), (2, 2), (2, 2), (1, 1), (1, 1))     # padding
+    assert not pairs((8, 8), (7, 7), (2, 2), (1, 1), (0, 0), (1, 1))     # stride 1
+    assert not pairs((8, 8), (3, 3), (2, 2), (2, 2), (0, 0), (2, 2))     # dilation
+    assert not pairs((8, 8), (3, 3), (3, 3), (2, 2), (0, 0), (1, 1))     # 3x3
+    assert not pairs((8,), (4,), (2,), (2,), (0,), (1,))                 # 1-d
+    assert not pairs((4, 8, 8), (2, 4, 4), (2, 2, 2), (2, 2, 2), (0, 0, 0), (1, 1, 1))
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 8, 8), (1, 4, 7, 9), (3, 2, 28, 28)])
+def test_pairs_loop_equals_the_general_loop(float_dtype, shape):
+    """Values and indices of the 2x2 loop equal the general loop's, bit for bit, with
+    ties, NaN (the last one wins), -inf windows and odd sizes; and the reference's."""
+    if not _ext.compiled_available("pool"):
+        pytest.skip(BUILD)
+    module = _ext._compiled["pool"]
+    rng = np.random.default_rng(4)
+    x = np.round(rng.standard_normal(shape) * 2).astype(float_dtype)      # ties
+    x[0, 0, :2, :2] = np.nan
+    x[0, -1, 2:4, 2:4] = [[np.nan, 1.0], [np.nan, 3.0]]
+    x[-1, 0, :2, 2:4] = -np.inf
+    N, C, H, W = shape
+    out = (H // 2, W // 2)
+    geometry = ((2, 2), (2, 2), (0, 0), (1, 1))
+    rows, cols = module._tables((H, W), out, *geometry, True)
+    plan = (rows, cols, (H, W), out) + geometry[1:] + (None,)
+    found = []
+    for pairs in (False, True):
+        y = np.empty((N * C, out[0] * out[1]), dtype=float_dtype)
+        argmax = np.empty(y.shape, dtype=np.int64)
+        module._max_forward(x.reshape(N * C, -1), y, argmax, plan, 2, pairs)
+        found.append((y, argmax))
+    np.testing.assert_array_equal(found[0][0], found[1][0])        # NaN where NaN
+    np.testing.assert_array_equal(found[0][1], found[1][1])
+    assert found[1][1].reshape(N, C, -1)[0, -1, out[1] + 1] == 3 * W + 2    # the last NaN
+    check_kernels("pool", "max_pool_forward", x, *geometry, False)
+
+
 @pytest.mark.torch
 def test_output_size_matches_torch():
     for L, K, s, p, dil, ceil in itertools.product(range(1, 8), range(1, 4), range(1, 4),
