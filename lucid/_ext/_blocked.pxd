@@ -58,6 +58,25 @@
 # start from zero and are added to part, so a part sums its run of samples in order;
 # the caller adds the parts. The output gradient is transposed by 16 x 16
 # blocks in registers (lucid_transpose16).
+#
+# The lanes forward (lucid_lanes_conv_f, the path "lanes" of conv_forward) turns the
+# weight gradient's arrangement on the forward, any stride, for one sample: xp as
+# above, wt the weight as (C_in * K_H * K_W, C_out), yt the output as (Ho * Wo, C_out):
+#
+#     for each block of 16 * NB output channels cb (NB = 4, 2 or 1 vectors):
+#         for each block of POS output positions (POS = 6, 12 or 24: 24 registers):
+#             acc[POS][NB] = 0
+#             for ci in range(C_in):
+#                 for kh in range(K_H):
+#                     for kw in range(K_W):
+#                         w = wt[(ci, kh, kw), cb : cb + 16 * NB]         # NB loads
+#                         for each position (oh, ow) of the block:
+#                             acc[pos] += xp[ci, oh * s_h + kh, ow * s_w + kw] * w
+#             yt[positions of the block, cb : cb + 16 * NB] = acc
+#
+# then y (C_out, Ho * Wo) = yt transposed, by 16 x 16 blocks (lucid_lanes_store_f). It
+# serves what the forward above cannot: a stride (which only moves where a position's
+# window starts) and rows narrower than a vector (8x8 maps).
 
 from lucid._ext._simd cimport lucid_avx512
 
@@ -356,6 +375,124 @@ cdef extern from *:
             }
         }
     }
+
+    /* The lanes forward (the path "lanes" of conv_forward): one block of it, POS output
+       positions x NB vectors of 16 output channels. p[j] is where position j's window
+       starts in xp (tap ci = kh = kw = 0); tap (ci, kh, kw) of it lies at
+       (ci * Hp + kh) * Wp + kw from there; wt holds the weight as (taps, C_out), from
+       output channel cb on. Each input value read (one broadcast) feeds NB
+       multiply-adds, each weight vector POS; the sums run over the taps in the order
+       (ci, kh, kw), one fused multiply-add each. One function per (NB, POS), so the
+       accumulators are an array of known size the compiler keeps in registers. */
+    #define LUCID_LANES_BLOCK(NB, POS)                                                   \
+    static inline __attribute__((always_inline)) void lucid_lanes_##NB##_##POS(         \
+            const float* const* p, ptrdiff_t C_in, ptrdiff_t Hp, ptrdiff_t Wp,          \
+            ptrdiff_t KH, ptrdiff_t KW, const float* wt, ptrdiff_t C_out, float* yt) {  \
+        lucid_v16 acc[POS][NB];                                                          \
+        for (int j = 0; j < POS; j++)                                                    \
+            for (int b = 0; b < NB; b++)                                                 \
+                acc[j][b] = (lucid_v16){0};                                              \
+        const float* w = wt;                                                             \
+        for (ptrdiff_t ci = 0; ci < C_in; ci++)                                          \
+            for (ptrdiff_t kh = 0; kh < KH; kh++) {                                      \
+                ptrdiff_t o = (ci * Hp + kh) * Wp;                                       \
+                for (ptrdiff_t kw = 0; kw < KW; kw++, w += C_out) {                      \
+                    lucid_v16 wv[NB];                                                    \
+                    for (int b = 0; b < NB; b++)   /* 16 output channels at a time */    \
+                        wv[b] = *(const lucid_v16u*)(w + 16 * b);                        \
+                    for (int j = 0; j < POS; j++) {                                      \
+                        float v = p[j][o + kw];    /* one input value, broadcast */      \
+                        for (int b = 0; b < NB; b++)                                     \
+                            acc[j][b] += v * wv[b];                                      \
+                    }                                                                    \
+                }                                                                        \
+            }                                                                            \
+        for (int j = 0; j < POS; j++)                                                    \
+            for (int b = 0; b < NB; b++)                                                 \
+                *(lucid_v16u*)(yt + j * C_out + 16 * b) = acc[j][b];                     \
+    }
+    #define LUCID_LANES_BLOCKS(NB, MOST)                                                 \
+        LUCID_LANES_BLOCK(NB, MOST) LUCID_LANES_BLOCK(NB, 4) LUCID_LANES_BLOCK(NB, 2)    \
+        LUCID_LANES_BLOCK(NB, 1)
+    LUCID_LANES_BLOCKS(4, 6) LUCID_LANES_BLOCKS(2, 12) LUCID_LANES_BLOCKS(1, 24)
+
+    /* Every block of one group of output channels (NB vectors from channel cb): the
+       positions in runs of MOST (then 4, 2 and 1 for the rest), row by row. */
+    #define LUCID_LANES_CHANNELS(NB, MOST)                                               \
+    static inline __attribute__((always_inline)) void lucid_lanes_channels_##NB(        \
+            const float* xp, ptrdiff_t C_in, ptrdiff_t Hp, ptrdiff_t Wp, ptrdiff_t KH,   \
+            ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw, const float* wt, ptrdiff_t C_out,  \
+            ptrdiff_t Ho, ptrdiff_t Wo, float* yt) {                                     \
+        ptrdiff_t P = Ho * Wo;                                                           \
+        for (ptrdiff_t q = 0; q < P;) {                                                  \
+            ptrdiff_t left = P - q;                                                      \
+            int n = left >= MOST ? MOST : left >= 4 ? 4 : left >= 2 ? 2 : 1;            \
+            const float* p[MOST];                                                        \
+            for (int j = 0; j < n; j++) {          /* position q + j = (oh, ow) */       \
+                ptrdiff_t oh = (q + j) / Wo, ow = (q + j) % Wo;                          \
+                p[j] = xp + oh * sh * Wp + ow * sw;                                      \
+            }                                                                            \
+            float* out = yt + q * C_out;                                                 \
+            switch (n) {                                                                 \
+            case MOST: lucid_lanes_##NB##_##MOST(p, C_in, Hp, Wp, KH, KW, wt, C_out, out); break; \
+            case 4: lucid_lanes_##NB##_4(p, C_in, Hp, Wp, KH, KW, wt, C_out, out); break; \
+            case 2: lucid_lanes_##NB##_2(p, C_in, Hp, Wp, KH, KW, wt, C_out, out); break; \
+            default: lucid_lanes_##NB##_1(p, C_in, Hp, Wp, KH, KW, wt, C_out, out);      \
+            }                                                                            \
+            q += n;                                                                      \
+        }                                                                                \
+    }
+    LUCID_LANES_CHANNELS(4, 6) LUCID_LANES_CHANNELS(2, 12) LUCID_LANES_CHANNELS(1, 24)
+
+    /* yt (Ho * Wo, C_out) = the convolution of the padded sample xp (C_in, Hp, Wp) at
+       stride (sh, sw) with the weight wt (C_in * KH * KW, C_out), output channels in
+       the lanes; C_out a multiple of 16. The 3x3 kernel gets its own copy of the loops
+       with the sizes written in, as lucid_blocked_conv_f. */
+    static inline __attribute__((always_inline)) void lucid_lanes_all(
+            const float* xp, ptrdiff_t C_in, ptrdiff_t Hp, ptrdiff_t Wp, ptrdiff_t KH,
+            ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw, const float* wt, ptrdiff_t C_out,
+            ptrdiff_t Ho, ptrdiff_t Wo, float* yt) {
+        for (ptrdiff_t cb = 0; cb < C_out;) {
+            ptrdiff_t left = C_out - cb;
+            int NB = left >= 64 ? 4 : left >= 32 ? 2 : 1;
+            if (NB == 4)
+                lucid_lanes_channels_4(xp, C_in, Hp, Wp, KH, KW, sh, sw, wt + cb, C_out, Ho, Wo, yt + cb);
+            else if (NB == 2)
+                lucid_lanes_channels_2(xp, C_in, Hp, Wp, KH, KW, sh, sw, wt + cb, C_out, Ho, Wo, yt + cb);
+            else
+                lucid_lanes_channels_1(xp, C_in, Hp, Wp, KH, KW, sh, sw, wt + cb, C_out, Ho, Wo, yt + cb);
+            cb += 16 * NB;
+        }
+    }
+    LUCID_BLOCKED_CLONES
+    static void lucid_lanes_conv_f(const float* xp, ptrdiff_t C_in, ptrdiff_t Hp,
+                                   ptrdiff_t Wp, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh,
+                                   ptrdiff_t sw, const float* wt, ptrdiff_t C_out,
+                                   ptrdiff_t Ho, ptrdiff_t Wo, float* yt) {
+        if (KH == 3 && KW == 3)
+            lucid_lanes_all(xp, C_in, Hp, Wp, 3, 3, sh, sw, wt, C_out, Ho, Wo, yt);
+        else
+            lucid_lanes_all(xp, C_in, Hp, Wp, KH, KW, sh, sw, wt, C_out, Ho, Wo, yt);
+    }
+
+    /* y (C_out, P) = yt (P, C_out) transposed, plus bias[c] on row c when bias is not
+       NULL; C_out a multiple of 16: blocks of 16 x 16 in registers, the last positions
+       one by one. */
+    LUCID_BLOCKED_CLONES
+    static void lucid_lanes_store_f(const float* yt, ptrdiff_t P, ptrdiff_t C_out,
+                                    const float* bias, float* y) {
+        ptrdiff_t q0 = 0;
+        for (; q0 + 16 <= P; q0 += 16)
+            for (ptrdiff_t c0 = 0; c0 < C_out; c0 += 16)
+                lucid_transpose16(yt + q0 * C_out + c0, C_out, y + c0 * P + q0, P);
+        for (ptrdiff_t q = q0; q < P; q++)
+            for (ptrdiff_t c = 0; c < C_out; c++)
+                y[c * P + q] = yt[q * C_out + c];
+        if (bias != NULL)
+            for (ptrdiff_t c = 0; c < C_out; c++)
+                for (ptrdiff_t q = 0; q < P; q++)
+                    y[c * P + q] += bias[c];
+    }
     #else
     /* Other compilers: the same sums as plain loops (lucid_blocked_wide() is 0, so the
        path is not taken; this keeps the module building). */
@@ -398,6 +535,26 @@ cdef extern from *:
             for (ptrdiff_t j = 0; j < cols; j++)
                 t[j * rows + i] = a[i * cols + j];
     }
+    static void lucid_lanes_conv_f(const float* xp, ptrdiff_t C_in, ptrdiff_t Hp,
+                                   ptrdiff_t Wp, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh,
+                                   ptrdiff_t sw, const float* wt, ptrdiff_t C_out,
+                                   ptrdiff_t Ho, ptrdiff_t Wo, float* yt) {
+        for (ptrdiff_t q = 0; q < Ho * Wo; q++)
+            for (ptrdiff_t co = 0; co < C_out; co++) {
+                const float* x0 = xp + (q / Wo) * sh * Wp + (q % Wo) * sw;
+                float s = 0;
+                for (ptrdiff_t t = 0; t < C_in * KH * KW; t++)
+                    s += wt[t * C_out + co]
+                         * x0[((t / (KH * KW)) * Hp + (t / KW) % KH) * Wp + t % KW];
+                yt[q * C_out + co] = s;
+            }
+    }
+    static void lucid_lanes_store_f(const float* yt, ptrdiff_t P, ptrdiff_t C_out,
+                                    const float* bias, float* y) {
+        for (ptrdiff_t q = 0; q < P; q++)
+            for (ptrdiff_t c = 0; c < C_out; c++)
+                y[c * P + q] = yt[q * C_out + c] + (bias != NULL ? bias[c] : 0.0f);
+    }
     #endif
 
     """
@@ -413,3 +570,9 @@ cdef extern from *:
                                 Py_ssize_t Ho, Py_ssize_t Wo, float* part) noexcept nogil
     void lucid_transpose_f(const float* a, Py_ssize_t rows, Py_ssize_t cols,
                            float* t) noexcept nogil
+    void lucid_lanes_conv_f(const float* xp, Py_ssize_t C_in, Py_ssize_t Hp, Py_ssize_t Wp,
+                            Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t sh, Py_ssize_t sw,
+                            const float* wt, Py_ssize_t C_out, Py_ssize_t Ho, Py_ssize_t Wo,
+                            float* yt) noexcept nogil
+    void lucid_lanes_store_f(const float* yt, Py_ssize_t P, Py_ssize_t C_out,
+                             const float* bias, float* y) noexcept nogil

@@ -79,7 +79,8 @@ from libc.string cimport memcpy, memset
 
 from lucid._ext._blocked cimport (LUCID_BLOCK_CHANNELS, LUCID_GRAD_CHANNELS,
                                   lucid_blocked_conv_f, lucid_blocked_grad_w_f,
-                                  lucid_blocked_wide, lucid_transpose_f)
+                                  lucid_blocked_wide, lucid_lanes_conv_f,
+                                  lucid_lanes_store_f, lucid_transpose_f)
 from lucid._ext._gemm cimport Gemm, bind, gemm
 
 from lucid._ext import _blas, _checks
@@ -139,6 +140,11 @@ _BLOCKED_WIDE = lucid_blocked_wide() != 0
 _BLOCKED_MIN_WIDTH = 16
 # ... and at least this many terms per output value (C_in * prod(K)).
 _BLOCKED_MIN_DEPTH = 27
+# The lanes path (_lanes_fits, which has the measurements): float32 2-d convolutions the
+# blocked path does not take (a stride, or output rows under _BLOCKED_MIN_WIDTH), whole
+# vectors of 16 output channels, at least _LANES_MIN_DEPTH terms per output value.
+_LANES = True
+_LANES_MIN_DEPTH = 27
 # The weight gradient's blocked loops (_blocked_grad_w_fits) for at least this many taps
 # (C_in * prod(K)) per output channel.
 _BLOCKED_GRAD_MIN_TAPS = 16
@@ -828,6 +834,30 @@ cdef void _blocked_conv(const float[:, :, :, ::1] x, const float[::1] wr,
 # [end loops: conv_forward]
 
 
+# [loops: conv_forward]
+cdef void _lanes_conv(const float[:, :, :, ::1] x, const float[:, ::1] wt,
+                      float[:, :, :, ::1] y, float[::1] ws, Py_ssize_t KH, Py_ssize_t KW,
+                      Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
+                      const float* bias, int threads) noexcept nogil:
+    # Each thread pads its sample into its part of ``ws`` (C_in, Hp, Wp: ph rows above
+    # and below, pw columns on each side), _blocked.pxd's lucid_lanes_conv_f computes
+    # the sample's output with the output channels in the lanes, as (Ho * Wo, C_out),
+    # after it in ``ws``, and lucid_lanes_store_f writes it transposed into y[n] (plus
+    # the bias).
+    cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t C_out = y.shape[1], Ho = y.shape[2], Wo = y.shape[3]
+    cdef Py_ssize_t Hp = H + 2 * ph, Wp = W + 2 * pw, n
+    cdef Py_ssize_t per_thread = C_in * Hp * Wp + Ho * Wo * C_out
+    cdef float* xp
+    for n in prange(N, nogil=True, schedule="static", num_threads=threads):
+        xp = &ws[threadid() * per_thread]
+        _pad_sample(&x[n, 0, 0, 0], C_in, H, W, ph, pw, Wp, xp)
+        lucid_lanes_conv_f(xp, C_in, Hp, Wp, KH, KW, sh, sw, &wt[0, 0], C_out, Ho, Wo,
+                           xp + C_in * Hp * Wp)
+        lucid_lanes_store_f(xp + C_in * Hp * Wp, Ho * Wo, C_out, bias, &y[n, 0, 0, 0])
+# [end loops: conv_forward]
+
+
 # [loops: conv_weight_grad]
 cdef void _blocked_grad_w(const float[:, :, :, ::1] x, const float[:, :, :, ::1] gy,
                           float[:, ::1] parts, float[::1] ws, Py_ssize_t KH, Py_ssize_t KW,
@@ -1409,6 +1439,29 @@ def _run_blocked_conv(const float[:, :, :, ::1] x, const float[::1] wr,
     _blocked_conv(x, wr, y, ws, KH, KW, ph, pw, Wp, _bias_pointer(bias, C_out), threads)
 
 
+def _run_lanes_conv(const float[:, :, :, ::1] x, const float[:, ::1] wt,
+                    float[:, :, :, ::1] y, float[::1] ws, K, stride, padding, int threads,
+                    const float[::1] bias=None):
+    """What the lanes loops assume, checked: the output's size for this kernel, stride
+    and padding, whole vectors of 16 output channels, the weight as (C_in * KH * KW,
+    C_out), and a padded sample and its transposed output per thread in ``ws``."""
+    cdef Py_ssize_t KH = K[0], KW = K[1], sh = stride[0], sw = stride[1]
+    cdef Py_ssize_t ph = padding[0], pw = padding[1]
+    cdef Py_ssize_t C_in = x.shape[1], C_out = y.shape[1]
+    assert threads >= 1 and KH >= 1 and KW >= 1 and sh >= 1 and sw >= 1 \
+        and ph >= 0 and pw >= 0, "lanes conv: sizes"
+    assert y.shape[0] == x.shape[0] and y.shape[2] >= 1 and y.shape[3] >= 1 \
+        and y.shape[2] == conv_output_size(x.shape[2], KH, sh, ph, 1) \
+        and y.shape[3] == conv_output_size(x.shape[3], KW, sw, pw, 1), "lanes conv: y"
+    assert C_out % LUCID_GRAD_CHANNELS == 0, "lanes conv: C_out"
+    assert wt.shape[0] == C_in * KH * KW and wt.shape[1] == C_out, "lanes conv: weight"
+    assert ws.shape[0] >= threads * (C_in * (x.shape[2] + 2 * ph) * (x.shape[3] + 2 * pw)
+                                     + y.shape[2] * y.shape[3] * C_out), "lanes conv: workspace"
+    if y.shape[0] == 0:
+        return
+    _lanes_conv(x, wt, y, ws, KH, KW, sh, sw, ph, pw, _bias_pointer(bias, C_out), threads)
+
+
 def _run_blocked_grad_w(const float[:, :, :, ::1] x, const float[:, :, :, ::1] gy,
                         float[:, ::1] parts, float[::1] ws, K, stride, padding,
                         int threads):
@@ -1666,6 +1719,37 @@ def _blocked_forward(x, w, padding, y, bias=None):
     return y
 
 
+def _lanes_fits(dtype, N, C_in, C_out, K, stride, dilation, groups, O):
+    """Whether a convolution runs on the lanes path (``_blocked.pxd``'s
+    ``lucid_lanes_conv_f``): float32, 2-d, no dilation, one group, whole vectors of 16
+    output channels, at least ``_LANES_MIN_DEPTH`` terms per output value, on a
+    processor that runs the AVX-512 code (``_BLOCKED_WIDE``), where the blocked path
+    does not go: a stride, or output rows narrower than ``_BLOCKED_MIN_WIDTH``.
+    """
+    return (_LANES and _BLOCKED_WIDE and dtype == np.float32 and len(K) == 2
+            and tuple(dilation) == (1, 1) and groups == 1 and K[0] * K[1] > 1
+            and C_out % LUCID_GRAD_CHANNELS == 0
+            and C_in * K[0] * K[1] >= _LANES_MIN_DEPTH
+            and (tuple(stride) != (1, 1) or O[1] < _BLOCKED_MIN_WIDTH)
+            and (N >= _SAMPLE_THREADS
+                 or 2 * C_out * C_in * K[0] * K[1] * O[0] * O[1] < _SPLIT_SAMPLE_FLOPS))
+
+
+def _lanes_forward(x, w, stride, padding, y, bias=None):
+    """conv_forward on the lanes path, into ``y`` (plus ``bias`` when given): a sample
+    per thread (all of them when ``_openmp.threads_for`` gives the call more than one)."""
+    N, C_in, H, W = x.shape
+    C_out, Ho, Wo = y.shape[1:]
+    K = w.shape[2:]
+    work = y.size * C_in * K[0] * K[1]
+    threads = min(_SAMPLE_THREADS, N) if threads_for(work) > 1 else 1
+    per_thread = C_in * (H + 2 * padding[0]) * (W + 2 * padding[1]) + Ho * Wo * C_out
+    ws = _workspace("lanes", (threads * per_thread,), x.dtype)
+    wt = np.ascontiguousarray(w.reshape(C_out, -1).T)          # (taps, C_out)
+    _run_lanes_conv(x, wt, y, ws, K, stride, padding, threads, bias=bias)
+    return y
+
+
 def _blocked_grad_w_fits(dtype, C_in, C_out, K, dilation, groups):
     """Whether a weight gradient runs on the blocked path (``_blocked.pxd``'s second
     loop nest): float32, 1-d or 2-d, any stride, no dilation, one group, whole blocks
@@ -1890,6 +1974,8 @@ def _forward(x, w, stride, padding, dilation, groups, columns, bias=None):
         return y
     if _blocked_fits(x.dtype, C_in, C_out, K, stride, dilation, groups, O):
         return _blocked_forward(x, w, padding, y, bias)
+    if _lanes_fits(x.dtype, N, C_in, C_out, K, stride, dilation, groups, O):
+        return _lanes_forward(x, w, stride, padding, y, bias)
     if (_winograd_fits(C_in, C_out, K, stride, dilation, groups,
                        tiles=_winograd_tiles(N, O))
             and _all_finite(_winograd_forward(x, w, padding, y, bias))):
@@ -2086,7 +2172,9 @@ def conv_forward(x, w, stride, padding, dilation, groups):
     ``y = w.reshape(C_out, -1) @ cols`` per group. Winograd path (2-d 3x3 stride 1, wide
     enough), ``prange`` over jobs of whole samples or tile rows: ``V = B^T d B`` per 4x4
     patch, ``M[e] = U[e] @ V[e]`` for the 16 positions (``U = G w G^T``), ``y = A^T M A``
-    per 2x2 block.
+    per 2x2 block. Blocked and lanes paths (float32 2-d, AVX-512; ``_blocked.pxd``),
+    ``prange`` over ``n``: the sums of a block of outputs kept in registers over every
+    tap, 16 output columns (blocked) or 16 output channels (lanes) to a vector.
     Same contract as the reference twin ``lucid._ext.conv.conv_forward``; returns a new
     array of shape (N, C_out, *O).
     """

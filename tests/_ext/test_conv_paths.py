@@ -25,6 +25,11 @@
   three vector counts a block holds), 3-wide kernels by rows of three taps and others
   by single taps, every tail of 4, 2 and 1 rows, output sizes that are not whole
   blocks of 16 positions, with and without padding.
+* float32 2-d convolutions the blocked path leaves (a stride, or rows under 16 wide)
+  with whole vectors of 16 output channels run on the lanes path (``_lanes_fits``,
+  ``_blocked.pxd``'s ``lucid_lanes_conv_f``): strides along one axis or both, 1, 2, 4
+  and 7 vectors of output channels, position counts that are not whole blocks, 5x5 and
+  1x3 kernels, a bias, infinities and NaN, one thread or all.
 
 Each case asserts the rule took (or did not take) the path, then compares with the
 reference twin on every GEMM form of the compiled twin (per sample, batch chunks) and,
@@ -687,6 +692,7 @@ def test_winograd_matches_torch(c, float_dtype, monkeypatch):
     terms' magnitude."""
     module = compiled()
     monkeypatch.setattr(module, "_WINOGRAD_MIN_TILES", 0)
+    monkeypatch.setattr(module, "_LANES", False)     # it takes float32 8x8 maps first
     x, w, args = _winograd_arrays(c, float_dtype, seed=12)
     calls = []
     real = module._winograd_forward
@@ -908,6 +914,175 @@ def test_blocked_conv_layer_matches_torch(monkeypatch):
     np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-4, atol=1e-4)
     for ours, theirs in ((lx, tx), (lw, tw), (lb, tb)):
         np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-4, atol=2e-3)
+
+
+# ------------------------------------------------------------------ lanes path
+def test_lanes_rule(monkeypatch):
+    """Taken for float32, 2-d, no dilation, one group, C_out a multiple of 16, a kernel
+    larger than 1x1 with at least 27 terms per output, where the blocked path does not
+    go (a stride, or rows under 16 wide); at fewer samples than threads only under the
+    flops from which _split_rows shares a sample; never without the AVX-512 code."""
+    module = compiled()
+    monkeypatch.setattr(module, "_BLOCKED_WIDE", True)
+    monkeypatch.setattr(module, "_SAMPLE_THREADS", 2)
+    fits = module._lanes_fits
+    f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
+    one = (1, 1)
+    assert fits(f32, 32, 16, 32, (3, 3), (2, 2), one, 1, (16, 16))    # ResNet stride 2
+    assert fits(f32, 32, 64, 64, (3, 3), one, one, 1, (8, 8))         # 8 wide
+    assert fits(f32, 64, 32, 64, (3, 3), one, one, 1, (14, 14))       # CNN's second
+    assert not fits(f32, 32, 16, 16, (3, 3), one, one, 1, (32, 32))   # blocked's
+    assert not fits(f32, 32, 32, 64, (1, 1), (2, 2), one, 1, (8, 8))  # 1x1
+    assert not fits(f32, 32, 2, 16, (3, 3), (2, 2), one, 1, (8, 8))   # 18 terms
+    assert not fits(f32, 32, 16, 24, (3, 3), (2, 2), one, 1, (8, 8))  # 24 channels
+    assert not fits(f64, 32, 16, 32, (3, 3), (2, 2), one, 1, (16, 16))
+    assert not fits(f32, 32, 16, 32, (3, 3), (2, 2), (2, 2), 1, (15, 15))
+    assert not fits(f32, 32, 16, 32, (3, 3), (2, 2), one, 2, (16, 16))
+    assert not fits(f32, 32, 16, 32, (3,), (2,), (1,), 1, (16,))
+    big = module._SPLIT_SAMPLE_FLOPS
+    assert fits(f32, 1, 16, 16, (3, 3), (2, 2), one, 1, (4, 4))       # small: one thread
+    assert not fits(f32, 1, 64, 64, (3, 3), one, one, 1, (8, 8))      # 2**22: shared
+    assert 2 * 64 * 64 * 9 * 64 >= big > 2 * 16 * 16 * 9 * 16
+    monkeypatch.setattr(module, "_BLOCKED_WIDE", False)
+    assert not fits(f32, 32, 16, 32, (3, 3), (2, 2), one, 1, (16, 16))
+
+
+# (N, C_in, C_out, S, K, stride, padding, bias)
+LANES_CASES = [
+    (2, 16, 32, (32, 32), (3, 3), (2, 2), (1, 1), False),   # the ResNet's 16 -> 32
+    (3, 32, 64, (16, 16), (3, 3), (2, 2), (1, 1), True),    # its 32 -> 64, a bias
+    (2, 64, 64, (8, 8), (3, 3), (1, 1), (1, 1), False),     # 64 -> 64 at 8x8: 4 vectors
+    (2, 8, 48, (7, 9), (3, 3), (1, 2), (0, 2), True),       # 48: 2 vectors, then 1
+    (1, 3, 16, (11, 13), (5, 5), (2, 3), (2, 1), False),    # 5x5, odd strides
+    (2, 5, 112, (6, 5), (3, 2), (1, 1), (1, 0), True),      # 7 vectors: 4, 2, 1
+    (2, 40, 16, (5, 7), (1, 3), (3, 1), (0, 1), False),     # 1x3, 35 positions
+]
+
+
+def _lanes_id(c):
+    N, ci, co, S, K, s, p, b = c
+    return (f"N{N}-{ci}to{co}-S{S[0]}x{S[1]}-K{K[0]}x{K[1]}-s{s[0]}{s[1]}-p{p[0]}{p[1]}"
+            + ("-bias" * b))
+
+
+def lanes():
+    module = compiled()
+    if not module._BLOCKED_WIDE:
+        pytest.skip("the lanes conv path needs a processor with AVX-512 (and a GCC "
+                    "build on x86-64 Linux): this one runs the other paths")
+    return module
+
+
+@pytest.mark.parametrize("c", LANES_CASES, ids=_lanes_id)
+def test_lanes_matches_reference(c, monkeypatch):
+    """Forward (with and without a bias) on the lanes path, twice, against the
+    reference twin's float64 values within float32 rounding of the terms' size; one
+    thread and every thread give the same bits."""
+    module = lanes()
+    monkeypatch.setattr(module, "_SPLIT_SAMPLE_FLOPS", 1 << 40)   # small samples: lanes
+    taken = spy(module, "_lanes_forward", monkeypatch)
+    N, ci, co, S, K, s, p, with_bias = c
+    rng = np.random.default_rng(24)
+    x = rng.standard_normal((N, ci) + S).astype(np.float32)
+    w = rng.standard_normal((co, ci) + K).astype(np.float32)
+    b = rng.standard_normal(co).astype(np.float32)
+    args = (s, p, (1, 1), 1)
+    ref = _ext._reference["conv"]
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)
+    y = ref.conv_forward(x64, w64, *args)
+    scale = ref.conv_forward(np.abs(x64), np.abs(w64), *args)
+    for _ in range(2):
+        got = (module._conv_forward_biased(x, w, b, *args) if with_bias
+               else module.conv_forward(x, w, *args))
+        assert_scaled(got, y + b[:, None, None] if with_bias else y,
+                      scale + np.abs(b)[:, None, None], np.float32)
+    assert len(taken) == 2
+    from lucid._ext import _openmp
+    results = []
+    for threads in (1, _openmp.max_threads()):
+        monkeypatch.setattr(module, "threads_for", lambda work, t=threads: t)
+        results.append(module.conv_forward(x, w, *args))
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+def test_lanes_non_finite(monkeypatch):
+    """An infinity and a NaN in the input reach the outputs whose sums hold them, as in
+    the reference twin."""
+    module = lanes()
+    rng = np.random.default_rng(25)
+    x = rng.standard_normal((2, 16, 9, 9)).astype(np.float32)
+    x[0, 3, 4, 5], x[1, 0, 8, 0] = np.inf, np.nan
+    w = rng.standard_normal((32, 16, 3, 3)).astype(np.float32)
+    taken = spy(module, "_lanes_forward", monkeypatch)
+    got = module.conv_forward(x, w, (2, 2), (1, 1), (1, 1), 1)
+    assert len(taken) == 1
+    expected = _ext._reference["conv"].conv_forward(x.astype(np.float64),
+                                                    w.astype(np.float64), (2, 2), (1, 1),
+                                                    (1, 1), 1)
+    np.testing.assert_array_equal(np.isfinite(got), np.isfinite(expected))
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+
+
+def test_lanes_loops_check_their_arrays():
+    """What the loops assume is refused before they run: too small a workspace, output
+    channels not in whole vectors of 16, a weight of the wrong shape, an output of the
+    wrong size, a zero stride."""
+    module = compiled()
+    rng = np.random.default_rng(26)
+    x = rng.standard_normal((2, 3, 9, 9)).astype(np.float32)
+    w = rng.standard_normal((16, 3, 3, 3)).astype(np.float32)
+    y = np.empty((2, 16, 5, 5), np.float32)
+    wt = np.ascontiguousarray(w.reshape(16, -1).T)
+    enough = np.empty(2 * (3 * 11 * 11 + 25 * 16), np.float32)
+    module._run_lanes_conv(x, wt, y, enough, (3, 3), (2, 2), (1, 1), 2)
+    np.testing.assert_allclose(y, _ext._reference["conv"].conv_forward(
+        x, w, (2, 2), (1, 1), (1, 1), 1), rtol=1e-4, atol=1e-4)
+    bad = [
+        (dict(ws=enough[:-1]), "workspace"),
+        (dict(threads=0), "sizes"),
+        (dict(stride=(0, 2)), "sizes"),
+        (dict(y=np.empty((2, 8, 5, 5), np.float32), wt=np.empty((27, 8), np.float32)),
+         "C_out"),
+        (dict(wt=wt[:-1]), "weight"),
+        (dict(y=np.empty((2, 16, 5, 4), np.float32)), "y"),
+    ]
+    for change, words in bad:
+        call = dict(x=x, wt=wt, y=y, ws=enough, K=(3, 3), stride=(2, 2), padding=(1, 1),
+                    threads=2)
+        call.update(change)
+        with pytest.raises(AssertionError, match="lanes conv: " + words):
+            module._run_lanes_conv(call["x"], call["wt"], call["y"], call["ws"], call["K"],
+                                   call["stride"], call["padding"], call["threads"])
+
+
+@pytest.mark.torch
+def test_lanes_conv_layer_matches_torch(monkeypatch):
+    """The ResNet's stride-2 32 -> 64 layer and its 64 -> 64 at 8x8 through ``F.conv2d``
+    (forward and the three gradients) on the compiled twin, the lanes path taking both
+    forwards and the 8x8 layer's input gradient (a flipped conv), against PyTorch."""
+    module = lanes()
+    taken = spy(module, "_lanes_forward", monkeypatch)
+    rng = np.random.default_rng(27)
+    N = max(2, module._SAMPLE_THREADS)               # a sample per thread: lanes
+    for (ci, co, S, stride, runs) in ((32, 64, 16, 2, 1), (64, 64, 8, 1, 2)):
+        x = rng.standard_normal((N, ci, S, S)).astype(np.float32)
+        w = (rng.standard_normal((co, ci, 3, 3)) * 0.1).astype(np.float32)
+        b = rng.standard_normal(co).astype(np.float32)
+        lx, lw, lb = (lucid.Tensor(a.copy(), requires_grad=True) for a in (x, w, b))
+        tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+        before = len(taken)
+        with lucid.kernels.use("compiled", "conv"):
+            out = F.conv2d(lx, lw, lb, stride=stride, padding=1)
+            g = rng.standard_normal(out.shape).astype(np.float32)
+            out.backward(g)
+        expected = torch.nn.functional.conv2d(tx, tw, tb, stride=stride, padding=1)
+        expected.backward(torch.tensor(g))
+        assert len(taken) - before == runs
+        np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-4,
+                                   atol=1e-4)
+        for ours, theirs in ((lx, tx), (lw, tw), (lb, tb)):
+            np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-4,
+                                       atol=2e-3)
 
 
 # ------------------------------------------------------------------ blocked weight gradient
