@@ -772,8 +772,8 @@ def test_blocked_rule(monkeypatch):
 def blocked():
     module = compiled()
     if not module._BLOCKED_WIDE:
-        pytest.skip("the blocked conv path needs a processor with AVX-512 (and a GCC "
-                    "build on x86-64 Linux): this one runs the other paths")
+        pytest.skip("the blocked and lanes conv paths need a processor with AVX-512 "
+                    "(and a GCC build on x86-64 Linux): this one runs the other paths")
     return module
 
 
@@ -797,6 +797,22 @@ def _blocked_id(c):
     return f"N{N}-{ci}to{co}-S{S[0]}x{S[1]}-K{K[0]}x{K[1]}-p{p[0]}{p[1]}" + ("-bias" * b)
 
 
+def _forward_twice_matches_reference(module, x, w, b, args, with_bias):
+    """The compiled forward of ``x`` and ``w`` (plus ``b`` when ``with_bias``), run twice,
+    equals the reference twin's float64 values within float32 rounding of the terms'
+    size; returns the reference output and the float64 weight."""
+    ref = _ext._reference["conv"]
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)
+    y = ref.conv_forward(x64, w64, *args)
+    scale = ref.conv_forward(np.abs(x64), np.abs(w64), *args)
+    for _ in range(2):
+        got = (module._conv_forward_biased(x, w, b, *args) if with_bias
+               else module.conv_forward(x, w, *args))
+        assert_scaled(got, y + b[:, None, None] if with_bias else y,
+                      scale + np.abs(b)[:, None, None], np.float32)
+    return y, w64
+
+
 @pytest.mark.parametrize("c", BLOCKED_CASES, ids=_blocked_id)
 def test_blocked_matches_reference(c, monkeypatch):
     """Forward (with and without a bias) and input gradient (the flipped conv, where
@@ -810,19 +826,12 @@ def test_blocked_matches_reference(c, monkeypatch):
     w = rng.standard_normal((co, ci) + K).astype(np.float32)
     b = rng.standard_normal(co).astype(np.float32)
     args = ((1, 1), p, (1, 1), 1)
-    ref = _ext._reference["conv"]
-    x64, w64 = x.astype(np.float64), w.astype(np.float64)
-    y = ref.conv_forward(x64, w64, *args)
-    scale = ref.conv_forward(np.abs(x64), np.abs(w64), *args)
-    for _ in range(2):
-        got = (module._conv_forward_biased(x, w, b, *args) if with_bias
-               else module.conv_forward(x, w, *args))
-        assert_scaled(got, y + b[:, None, None] if with_bias else y,
-                      scale + np.abs(b)[:, None, None], np.float32)
+    y, w64 = _forward_twice_matches_reference(module, x, w, b, args, with_bias)
     assert len(taken) == 2
     gy = rng.standard_normal(y.shape).astype(np.float32)
     op = tuple(n - conv_transpose_output_size(o, k, 1, pi, 0, 1)
                for n, o, k, pi in zip(S, y.shape[2:], K, p))
+    ref = _ext._reference["conv"]
     gx = ref.conv_transpose_forward(gy.astype(np.float64), w64, (1, 1), p, op, (1, 1), 1)
     gx_scale = ref.conv_transpose_forward(np.abs(gy).astype(np.float64), np.abs(w64),
                                           (1, 1), p, op, (1, 1), 1)
@@ -858,6 +867,15 @@ def test_blocked_path_is_the_same_on_any_thread_count(monkeypatch):
     np.testing.assert_array_equal(np.isnan(results[0]), np.isnan(expected))
 
 
+def assert_refused(run, call, bad, prefix):
+    """``run(*call.values())`` with each ``(change, words)`` of ``bad`` applied to the
+    arguments ``call`` (a dict in ``run``'s order) raises the AssertionError whose
+    message starts ``prefix + words``."""
+    for change, words in bad:
+        with pytest.raises(AssertionError, match=prefix + words):
+            run(*dict(call, **change).values())
+
+
 def test_blocked_loops_check_their_arrays():
     """What the loops assume is refused before they run: too small a workspace, output
     channels not in whole blocks of 8, a weight of the wrong size, padded rows too
@@ -882,12 +900,9 @@ def test_blocked_loops_check_their_arrays():
         (dict(Wp=33), "padded width"),
         (dict(y=np.empty((2, 8, 6, 19), np.float32)), "y"),
     ]
-    for change, words in bad:
-        call = dict(x=x, wr=wr, y=y, ws=enough, K=(3, 3), padding=(1, 1), Wp=Wp, threads=2)
-        call.update(change)
-        with pytest.raises(AssertionError, match="blocked conv: " + words):
-            module._run_blocked_conv(call["x"], call["wr"], call["y"], call["ws"], call["K"],
-                                     call["padding"], call["Wp"], call["threads"])
+    assert_refused(module._run_blocked_conv, dict(x=x, wr=wr, y=y, ws=enough, K=(3, 3),
+                                                  padding=(1, 1), Wp=Wp, threads=2),
+                   bad, "blocked conv: ")
 
 
 @pytest.mark.torch
@@ -965,20 +980,12 @@ def _lanes_id(c):
             + ("-bias" * b))
 
 
-def lanes():
-    module = compiled()
-    if not module._BLOCKED_WIDE:
-        pytest.skip("the lanes conv path needs a processor with AVX-512 (and a GCC "
-                    "build on x86-64 Linux): this one runs the other paths")
-    return module
-
-
 @pytest.mark.parametrize("c", LANES_CASES, ids=_lanes_id)
 def test_lanes_matches_reference(c, monkeypatch):
     """Forward (with and without a bias) on the lanes path, twice, against the
     reference twin's float64 values within float32 rounding of the terms' size; one
     thread and every thread give the same bits."""
-    module = lanes()
+    module = blocked()
     monkeypatch.setattr(module, "_SPLIT_SAMPLE_FLOPS", 1 << 40)   # small samples: lanes
     taken = spy(module, "_lanes_forward", monkeypatch)
     N, ci, co, S, K, s, p, with_bias = c
@@ -987,15 +994,7 @@ def test_lanes_matches_reference(c, monkeypatch):
     w = rng.standard_normal((co, ci) + K).astype(np.float32)
     b = rng.standard_normal(co).astype(np.float32)
     args = (s, p, (1, 1), 1)
-    ref = _ext._reference["conv"]
-    x64, w64 = x.astype(np.float64), w.astype(np.float64)
-    y = ref.conv_forward(x64, w64, *args)
-    scale = ref.conv_forward(np.abs(x64), np.abs(w64), *args)
-    for _ in range(2):
-        got = (module._conv_forward_biased(x, w, b, *args) if with_bias
-               else module.conv_forward(x, w, *args))
-        assert_scaled(got, y + b[:, None, None] if with_bias else y,
-                      scale + np.abs(b)[:, None, None], np.float32)
+    y, w64 = _forward_twice_matches_reference(module, x, w, b, args, with_bias)
     assert len(taken) == 2
     from lucid._ext import _openmp
     results = []
@@ -1008,7 +1007,7 @@ def test_lanes_matches_reference(c, monkeypatch):
 def test_lanes_non_finite(monkeypatch):
     """An infinity and a NaN in the input reach the outputs whose sums hold them, as in
     the reference twin."""
-    module = lanes()
+    module = blocked()
     rng = np.random.default_rng(25)
     x = rng.standard_normal((2, 16, 9, 9)).astype(np.float32)
     x[0, 3, 4, 5], x[1, 0, 8, 0] = np.inf, np.nan
@@ -1046,13 +1045,9 @@ def test_lanes_loops_check_their_arrays():
         (dict(wt=wt[:-1]), "weight"),
         (dict(y=np.empty((2, 16, 5, 4), np.float32)), "y"),
     ]
-    for change, words in bad:
-        call = dict(x=x, wt=wt, y=y, ws=enough, K=(3, 3), stride=(2, 2), padding=(1, 1),
-                    threads=2)
-        call.update(change)
-        with pytest.raises(AssertionError, match="lanes conv: " + words):
-            module._run_lanes_conv(call["x"], call["wt"], call["y"], call["ws"], call["K"],
-                                   call["stride"], call["padding"], call["threads"])
+    assert_refused(module._run_lanes_conv, dict(x=x, wt=wt, y=y, ws=enough, K=(3, 3),
+                                                stride=(2, 2), padding=(1, 1), threads=2),
+                   bad, "lanes conv: ")
 
 
 @pytest.mark.torch
@@ -1060,7 +1055,7 @@ def test_lanes_conv_layer_matches_torch(monkeypatch):
     """The ResNet's stride-2 32 -> 64 layer and its 64 -> 64 at 8x8 through ``F.conv2d``
     (forward and the three gradients) on the compiled twin, the lanes path taking both
     forwards and the 8x8 layer's input gradient (a flipped conv), against PyTorch."""
-    module = lanes()
+    module = blocked()
     taken = spy(module, "_lanes_forward", monkeypatch)
     rng = np.random.default_rng(27)
     N = max(2, module._SAMPLE_THREADS)               # a sample per thread: lanes
