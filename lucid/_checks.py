@@ -17,6 +17,7 @@ given::
 ``lucid.transforms`` and ``lucid.linalg`` all call these; nothing below them (the
 Functions of ``lucid.ops``, the kernels) checks user input again.
 """
+import functools
 import math
 import numbers
 
@@ -288,3 +289,51 @@ def _alias_doc(doc, aliases):
             ("Returns", "Yields", "Raises", "Attributes", "Notes", "See Also", "Examples")]
     end = min([e for e in ends if e != -1], default=len(doc))
     return doc[:end].rstrip("\n") + "\n" + entry + doc[end:]
+
+
+# ------------------------------------------------------------------ calls seen before
+_NOT_KEYED = object()
+_PLAIN = (int, float, bool, str)
+
+
+def _key_of(value):
+    """What a check reads of one argument: a Tensor's class, shape and dtype; a number,
+    bool, string or None with its exact type (``True == 1 == 1.0``, but they are three
+    keys); a tuple of those, item by item. Anything else: ``_NOT_KEYED``."""
+    if isinstance(value, _Tensor or _tensor_class()):
+        return type(value), value.data.shape, value.data.dtype
+    kind = type(value)
+    if value is None or kind in _PLAIN:
+        return kind, value
+    if kind is tuple:
+        keys = tuple(_key_of(v) for v in value)
+        return _NOT_KEYED if _NOT_KEYED in keys else keys
+    return _NOT_KEYED
+
+
+def remembered(check):
+    """Decorator for a function that only checks its arguments and returns them in the
+    form the ops take (a tuple: nobody changes it): a model makes the same calls every
+    step, so a call whose arguments all have a key (:func:`_key_of`) equal to one that
+    passed before returns what it returned then, without running the checks (their
+    Python cost tens of calls, 5-15 us a layer at batch 1). A call that raised is never
+    kept, so it raises again; a call with an argument of no key (a list, a NumPy
+    number, an array) is checked every time. The calls are kept in ``check.seen`` (at
+    most 512; then it starts again)."""
+    seen = {}
+
+    @functools.wraps(check)
+    def checked(*args):
+        key = tuple(_key_of(a) for a in args)
+        if _NOT_KEYED in key:
+            return check(*args)
+        found = seen.get(key, _NOT_KEYED)
+        if found is _NOT_KEYED:
+            found = check(*args)
+            if len(seen) >= 512:
+                seen.clear()
+            seen[key] = found
+        return found
+
+    checked.seen = seen
+    return checked

@@ -255,3 +255,79 @@ def test_layer_forward_errors():
             "output_size", "11.0")
     _raises(ValueError, lambda: up(T((1, 3, 5)), output_size=[11]), "ConvTranspose1d.forward",
             "input_ has 3 channels")
+
+
+# ------------------------------------------------------------------ calls seen before
+def _counting_checks(monkeypatch):
+    """Clear the kept calls; count the runs of the checks (their first step)."""
+    from lucid.nn.functional import _conv_args as A
+    A.conv_args.seen.clear()
+    A.conv_transpose_args.seen.clear()
+    runs = []
+    real = A._check_tensor
+
+    def counted(fname, arg, t):
+        if arg == "input_":
+            runs.append(1)
+        return real(fname, arg, t)
+
+    monkeypatch.setattr(A, "_check_tensor", counted)
+    return A, runs
+
+
+def test_a_call_seen_before_is_not_checked_again(monkeypatch):
+    """``conv_args`` keeps the checked arguments of a call by what the checks read
+    (``lucid._checks.remembered``): the same shapes, dtypes, classes and arguments
+    again return them unchecked; anything else is checked anew."""
+    A, runs = _counting_checks(monkeypatch)
+    first = A.conv_args("conv1d", 1, T((1, 2, 6)), T((4, 2, 3)), None, 1, 1, 1, 1)
+    again = A.conv_args("conv1d", 1, T((1, 2, 6)), T((4, 2, 3)), None, 1, 1, 1, 1)
+    assert again is first and len(runs) == 1
+    for call in [((1, 2, 7), (4, 2, 3), None, 1),              # another length
+                 ((1, 2, 6), (4, 2, 3), T((4,)), 1),          # a bias
+                 ((1, 2, 6), (4, 2, 3), None, (1,)),          # a tuple for stride
+                 ((1, 2, 6), (4, 2, 3), None, np.int64(1))]:  # no key: every time
+        x, w, b, stride = call
+        A.conv_args("conv1d", 1, T(x), T(w), b, stride, 1, 1, 1)
+    assert len(runs) == 5
+    A.conv_args("conv1d", 1, T((1, 2, 6)), T((4, 2, 3)), None, np.int64(1), 1, 1, 1)
+    assert len(runs) == 6
+    A.conv_args("conv1d", 1, T((1, 2, 6)), lucid.nn.Parameter(np.zeros((4, 2, 3),
+                np.float32)), None, 1, 1, 1, 1)                # another class of weight
+    assert len(runs) == 7
+
+
+@pytest.mark.parametrize("change, exc, words", [
+    (dict(stride=True), TypeError, ["stride"]),                # True == 1, not an int
+    (dict(stride=1.0), TypeError, ["stride"]),                 # 1.0 == 1
+    (dict(padding=(True,)), TypeError, ["padding"]),
+    (dict(x=T((1, 2, 1))), ValueError, ["kernel"]),           # too short for the kernel
+    (dict(x=T((1, 2, 6), np.float64)), TypeError, ["dtype"]),
+    (dict(bias=T((3,))), ValueError, ["bias"]),
+])
+def test_a_bad_call_after_a_good_one_still_fails(change, exc, words):
+    """A call differing from a checked one in what the checks read is checked, and a
+    failing call is never kept: it fails every time."""
+    from lucid.nn.functional import _conv_args as A
+    call = dict(x=T((1, 2, 6)), w=T((4, 2, 3)), bias=None, stride=1, padding=0)
+    A.conv_args("conv1d", 1, call["x"], call["w"], None, 1, 0, 1, 1)    # good, kept
+    call.update(change)
+    for _ in range(2):
+        _raises(exc, lambda: F.conv1d(call["x"], call["w"], call["bias"],
+                                      stride=call["stride"], padding=call["padding"]),
+                "conv1d", *words)
+
+
+def test_conv_transpose_calls_seen_before(monkeypatch):
+    """The transposed family keeps its checked calls the same way: again unchecked, and
+    an output_padding too large after a good call still fails."""
+    A, runs = _counting_checks(monkeypatch)
+    first = A.conv_transpose_args("conv_transpose1d", 1, T((1, 2, 5)), WT1, None, 2, 0, 1,
+                                  1, 1)
+    again = A.conv_transpose_args("conv_transpose1d", 1, T((1, 2, 5)), WT1, None, 2, 0, 1,
+                                  1, 1)
+    assert again is first and len(runs) == 1
+    for _ in range(2):
+        _raises(ValueError, lambda: F.conv_transpose1d(T((1, 2, 5)), WT1, stride=2,
+                                                       output_padding=2),
+                "conv_transpose1d", "output_padding")

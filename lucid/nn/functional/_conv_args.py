@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lucid._checks import check_int, int_tuple
+from lucid._checks import check_int, int_tuple, remembered
 from lucid._ext._sizes import conv_output_size, conv_transpose_output_size
 from lucid._tensor import Tensor
 from lucid.nn.functional._family_doc import KERNEL, SPATIAL
@@ -179,8 +179,12 @@ def _check_window_fits(fname, d, spatial, kernel, stride, padding, padding_end, 
 
 
 # ------------------------------------------------------------------ conv
+@remembered
 def conv_args(fname, d, input_, weight, bias, stride, padding, dilation, groups):
     """Check every argument of ``conv{d}d``; return a :class:`ConvArgs`.
+
+    A call seen before returns the :class:`ConvArgs` found then, unchecked
+    (:func:`lucid._checks.remembered`: ~60 Python calls, 6-11 us a layer at batch 1).
 
     ``padding`` may be an int, a tuple, ``"valid"`` (no padding) or ``"same"``
     (stride 1 only: the output has the input's size). ``"same"`` pads
@@ -242,6 +246,7 @@ def conv_args(fname, d, input_, weight, bias, stride, padding, dilation, groups)
     return ConvArgs(stride, padding, padding_end, dilation, groups, unbatched)
 
 
+
 # ------------------------------------------------------------------ conv_transpose
 def _check_output_padding(fname, d, output_padding, stride, dilation):
     for i in range(d):
@@ -252,9 +257,11 @@ def _check_output_padding(fname, d, output_padding, stride, dilation):
             )
 
 
+@remembered
 def conv_transpose_args(fname, d, input_, weight, bias, stride, padding, output_padding,
                         dilation, groups):
-    """Check every argument of ``conv_transpose{d}d``; return a :class:`ConvTransposeArgs`."""
+    """Check every argument of ``conv_transpose{d}d``; return a :class:`ConvTransposeArgs`
+    (a call seen before: the one found then, as :func:`conv_args`)."""
     _check_tensor(fname, "input_", input_)
     unbatched = check_input_ndim(fname, input_, d)
     _check_weight_and_bias(fname, input_, weight, bias, d,

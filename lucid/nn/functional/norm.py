@@ -8,7 +8,8 @@ backward autograd assembles. Values, gradients and running statistics equal
 ``torch.nn.functional``'s.
 """
 from lucid import linalg, ops
-from lucid._checks import check_bool, check_int, check_number, float_tensor, renamed
+from lucid._checks import (check_bool, check_int, check_number, float_tensor, remembered,
+                           renamed)
 from lucid.linalg._norm import tensor_norm
 from lucid.nn.functional._layer_args import optional_param
 from lucid.ops.norm import AffineNorm
@@ -120,6 +121,18 @@ def batch_norm(input_, running_mean, running_var, weight=None, bias=None, traini
     >>> print(rv)
     Tensor([1.1, 20.9])
     """
+    training, momentum, eps = _batch_norm_args(input_, running_mean, running_var, weight,
+                                               bias, training, momentum, eps)
+    return _per_channel_norm("batch_norm", "training", input_,
+                             (0,) + tuple(range(2, input_.ndim)), training, running_mean,
+                             running_var, weight, bias, momentum, eps)
+
+
+@remembered
+def _batch_norm_args(input_, running_mean, running_var, weight, bias, training, momentum,
+                     eps):
+    """:func:`batch_norm`'s checks; ``(training, momentum, eps)`` as the op takes them (a
+    call seen before: what they returned then, :func:`lucid._checks.remembered`)."""
     name = "batch_norm"
     x = float_tensor(input_, name)
     if x.ndim < 2:
@@ -132,8 +145,7 @@ def batch_norm(input_, running_mean, running_var, weight=None, bias=None, traini
     if training and x.size // max(c, 1) <= 1:
         raise ValueError(f"{name}: training needs more than 1 value per channel; got "
                          f"input_ of shape {x.shape}")
-    return _per_channel_norm(name, "training", x, (0,) + tuple(range(2, x.ndim)), training,
-                             running_mean, running_var, weight, bias, momentum, eps)
+    return training, momentum, eps
 
 
 def layer_norm(input_, normalized_shape, weight=None, bias=None, eps=1e-5):

@@ -20,7 +20,7 @@ from lucid.error import IndexOutOfRangeError
 from lucid.nn.functional._conv_args import MAX_ELEMENTS, check_input_ndim, spatial_ints
 from lucid.nn.functional._family_doc import fill_doc
 from lucid.nn.functional._layer_args import flag_arg
-from lucid._checks import int_tuple, is_int
+from lucid._checks import int_tuple, is_int, remembered
 from lucid.ops.pool import AdaptiveAvgPool, AvgPool, MaxPool, MaxUnpool
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_unpool1d", "max_unpool2d",
@@ -49,12 +49,14 @@ def _check_input(fname, input_, d):
     return unbatched
 
 
+@remembered
 def _window_args(fname, d, input_, kernel_size, stride, padding, dilation, ceil_mode):
     """Check the window arguments shared by max and average pooling.
 
     Returns ``(kernel, stride, padding, dilation, ceil_mode, unbatched)`` with tuples of
     ``d`` ints. Raises when a padding exceeds half the kernel or an output size is not
-    positive (both as PyTorch), or when the arrays would be absurdly large.
+    positive (both as PyTorch), or when the arrays would be absurdly large. A call seen
+    before returns what it returned then (:func:`lucid._checks.remembered`).
     """
     unbatched = _check_input(fname, input_, d)
     kernel = spatial_ints(kernel_size, fname, "kernel_size", d, 1)
