@@ -145,6 +145,9 @@ _BLOCKED_MIN_DEPTH = 27
 # vectors of 16 output channels, at least _LANES_MIN_DEPTH terms per output value.
 _LANES = True
 _LANES_MIN_DEPTH = 27
+# ... and a weight of at most this many values (C_in * prod(K) * C_out, 512 KB in
+# float32): the loops read all of it again for every block of positions.
+_LANES_MAX_WEIGHT = 1 << 17
 # The weight gradient's blocked loops (_blocked_grad_w_fits) for at least this many taps
 # (C_in * prod(K)) per output channel.
 _BLOCKED_GRAD_MIN_TAPS = 16
@@ -1724,12 +1727,19 @@ def _lanes_fits(dtype, N, C_in, C_out, K, stride, dilation, groups, O):
     ``lucid_lanes_conv_f``): float32, 2-d, no dilation, one group, whole vectors of 16
     output channels, at least ``_LANES_MIN_DEPTH`` terms per output value, on a
     processor that runs the AVX-512 code (``_BLOCKED_WIDE``), where the blocked path
-    does not go: a stride, or output rows narrower than ``_BLOCKED_MIN_WIDTH``.
+    does not go: a stride, or output rows narrower than ``_BLOCKED_MIN_WIDTH``; and a
+    weight of at most ``_LANES_MAX_WEIGHT`` values, since every block of positions reads
+    all of it: measured (float32, two threads, lanes / the path it replaced, batch 8)
+    64->128 3x3 stride 2 at 56x56 (73,728 values) 0.81x, but 128->256 stride 2 at 28x28
+    (294,912) 1.12x, 256->512 stride 2 at 14x14 3.31x, 256->256 at 14x14 2.12x, 512->512
+    at 7x7 3.22x (the weight no longer in the 2 MB L2); the ImageNet 7x7 stride-2 stem
+    3->64 at 224x224 (batch 4) 0.69x.
     """
     return (_LANES and _BLOCKED_WIDE and dtype == np.float32 and len(K) == 2
             and tuple(dilation) == (1, 1) and groups == 1 and K[0] * K[1] > 1
             and C_out % LUCID_GRAD_CHANNELS == 0
             and C_in * K[0] * K[1] >= _LANES_MIN_DEPTH
+            and C_in * K[0] * K[1] * C_out <= _LANES_MAX_WEIGHT
             and (tuple(stride) != (1, 1) or O[1] < _BLOCKED_MIN_WIDTH)
             and (N >= _SAMPLE_THREADS
                  or 2 * C_out * C_in * K[0] * K[1] * O[0] * O[1] < _SPLIT_SAMPLE_FLOPS))

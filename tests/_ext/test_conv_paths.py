@@ -934,9 +934,10 @@ def test_blocked_conv_layer_matches_torch(monkeypatch):
 # ------------------------------------------------------------------ lanes path
 def test_lanes_rule(monkeypatch):
     """Taken for float32, 2-d, no dilation, one group, C_out a multiple of 16, a kernel
-    larger than 1x1 with at least 27 terms per output, where the blocked path does not
-    go (a stride, or rows under 16 wide); at fewer samples than threads only under the
-    flops from which _split_rows shares a sample; never without the AVX-512 code."""
+    larger than 1x1 with at least 27 terms per output and a weight of at most 2**17
+    values, where the blocked path does not go (a stride, or rows under 16 wide); at
+    fewer samples than threads only under the flops from which _split_rows shares a
+    sample; never without the AVX-512 code."""
     module = compiled()
     monkeypatch.setattr(module, "_BLOCKED_WIDE", True)
     monkeypatch.setattr(module, "_SAMPLE_THREADS", 2)
@@ -950,6 +951,9 @@ def test_lanes_rule(monkeypatch):
     assert not fits(f32, 32, 32, 64, (1, 1), (2, 2), one, 1, (8, 8))  # 1x1
     assert not fits(f32, 32, 2, 16, (3, 3), (2, 2), one, 1, (8, 8))   # 18 terms
     assert not fits(f32, 32, 16, 24, (3, 3), (2, 2), one, 1, (8, 8))  # 24 channels
+    assert fits(f32, 8, 64, 128, (3, 3), (2, 2), one, 1, (28, 28))    # 73,728 weights
+    assert not fits(f32, 8, 128, 256, (3, 3), (2, 2), one, 1, (14, 14))   # 294,912
+    assert not fits(f32, 8, 512, 512, (3, 3), one, one, 1, (7, 7))
     assert not fits(f64, 32, 16, 32, (3, 3), (2, 2), one, 1, (16, 16))
     assert not fits(f32, 32, 16, 32, (3, 3), (2, 2), (2, 2), 1, (15, 15))
     assert not fits(f32, 32, 16, 32, (3, 3), (2, 2), one, 2, (16, 16))
