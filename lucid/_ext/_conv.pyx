@@ -1708,6 +1708,12 @@ def _blocked_weight(w):
     return np.ascontiguousarray(blocks.transpose(0, 2, 3, 4, 1)).reshape(-1)
 
 
+def _sample_per_thread(N, work):
+    """Threads of the blocked and lanes forwards, a sample each: all of them (at most
+    ``N``) when ``_openmp.threads_for`` gives ``work`` more than one, else one."""
+    return min(_SAMPLE_THREADS, N) if threads_for(work) > 1 else 1
+
+
 def _blocked_forward(x, w, padding, y, bias=None):
     """conv_forward on the blocked path, into ``y`` (plus ``bias`` when given): a sample
     per thread (all of them when ``_openmp.threads_for`` gives the call more than one)."""
@@ -1716,7 +1722,7 @@ def _blocked_forward(x, w, padding, y, bias=None):
     K = w.shape[2:]
     Wp = max((Wo + 15) // 16 * 16 + K[1] - 1, W + 2 * padding[1])
     work = y.size * C_in * K[0] * K[1]
-    threads = min(_SAMPLE_THREADS, N) if threads_for(work) > 1 else 1
+    threads = _sample_per_thread(N, work)
     ws = _workspace("blocked", (threads * C_in * (H + 2 * padding[0]) * Wp,), x.dtype)
     _run_blocked_conv(x, _blocked_weight(w), y, ws, K, padding, Wp, threads, bias=bias)
     return y
@@ -1752,7 +1758,7 @@ def _lanes_forward(x, w, stride, padding, y, bias=None):
     C_out, Ho, Wo = y.shape[1:]
     K = w.shape[2:]
     work = y.size * C_in * K[0] * K[1]
-    threads = min(_SAMPLE_THREADS, N) if threads_for(work) > 1 else 1
+    threads = _sample_per_thread(N, work)
     per_thread = C_in * (H + 2 * padding[0]) * (W + 2 * padding[1]) + Ho * Wo * C_out
     ws = _workspace("lanes", (threads * per_thread,), x.dtype)
     wt = np.ascontiguousarray(w.reshape(C_out, -1).T)          # (taps, C_out)
