@@ -111,7 +111,9 @@ cdef void _backward_row(const real* p, Py_ssize_t C, int64_t t, const real* weig
         return
     for c in range(C):
         grad[c] = k * p[c]
-    grad[t] = k * (p[t] - 1)         # rounded as the reference: k (p - onehot)
+    if t != ignore_index:            # an ignored row's k is 0 * coef: NaN for an infinite
+        grad[t] = k * (p[t] - 1)     # coef, and its t may be out of range (-100)
+                                     # (rounded as the reference: k (p - onehot))
 
 
 def _backward(const real[:, ::1] p, const int64_t[::1] target, weight, int64_t ignore_index,
