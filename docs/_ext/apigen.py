@@ -65,6 +65,7 @@ EXTRAS = [
      ["unfold-output-size.rst"], [("conv", "unfold")]),
     (r"lucid\.nn\.(functional\.fold|Fold)",
      ["unfold-output-size.rst"], [("conv", "fold")]),
+    (r"lucid\.nn\.LSTM", [], [("rnn", "lstm_forward"), ("rnn", "lstm_backward")]),
 ]
 
 GENERATED = os.path.join("api", "generated")

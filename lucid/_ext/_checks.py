@@ -32,7 +32,8 @@ __all__ = [
     "scatter_add", "relu_forward", "relu_backward", "erf", "softmax_forward",
     "softmax_backward", "log_softmax_forward", "log_softmax_backward",
     "batch_norm_forward", "batch_norm_backward", "cross_entropy_forward",
-    "cross_entropy_backward", "sgd_step", "adam_step", "matmul",
+    "cross_entropy_backward", "sgd_step", "adam_step", "matmul", "lstm_forward",
+    "lstm_backward",
 ]
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -572,3 +573,74 @@ def matmul(a, b):
     if b.shape[-2] != a.shape[-1]:
         raise ValueError(f"matmul: b must have as many rows as a has columns "
                          f"({a.shape[-1]}), got shape {b.shape} (a: {a.shape})")
+
+
+# ------------------------------------------------------------------ rnn
+def _lstm_steps(fn, batch_sizes, rows, n):
+    """``batch_sizes``: int64, 1-d, C-contiguous; none negative, none above the one
+    before, the first ``n`` (the batch of the states), summing to ``rows``."""
+    array(fn, "batch_sizes", batch_sizes, ndim=(1,), dtype=np.int64)
+    if len(batch_sizes) == 0:
+        if rows != 0:
+            raise ValueError(f"{fn}: batch_sizes must sum to the {rows} rows of gates, "
+                             f"got no steps")
+        return
+    low, first = int(batch_sizes.min()), int(batch_sizes[0])
+    if low < 0:
+        raise ValueError(f"{fn}: batch_sizes must not be negative, got {low}")
+    if first != n:
+        raise ValueError(f"{fn}: batch_sizes[0] must be the batch of the states ({n}), "
+                         f"got {first}")
+    if len(batch_sizes) > 1 and (np.diff(batch_sizes) > 0).any():
+        raise ValueError(f"{fn}: batch_sizes must not increase from step to step, got "
+                         f"{_given(batch_sizes.tolist())}")
+    total = int(batch_sizes.sum())
+    if total != rows:
+        raise ValueError(f"{fn}: batch_sizes must sum to the {rows} rows of gates, "
+                         f"got {total}")
+
+
+def _lstm_weight(fn, w_hh, gates, hidden):
+    array(fn, "w_hh", w_hh, ndim=(2,))
+    same_dtype(fn, "w_hh", w_hh, "gates", gates)
+    shape_is(fn, "w_hh", w_hh, (4 * hidden, hidden))
+
+
+def lstm_forward(gates, h0, c0, w_hh, batch_sizes, reverse):
+    fn = "lstm_forward"
+    array(fn, "gates", gates, ndim=(2,), writeable=True)
+    array(fn, "h0", h0, ndim=(2,))
+    same_dtype(fn, "h0", h0, "gates", gates)
+    n, hidden = h0.shape
+    if gates.shape[1] != 4 * hidden:
+        raise ValueError(f"{fn}: gates must have 4 * H = {4 * hidden} columns (H = "
+                         f"{hidden}, h0's), got shape {gates.shape}")
+    array(fn, "c0", c0)
+    same_dtype(fn, "c0", c0, "gates", gates)
+    shape_is(fn, "c0", c0, h0.shape)
+    _lstm_weight(fn, w_hh, gates, hidden)
+    _lstm_steps(fn, batch_sizes, gates.shape[0], n)
+    flag(fn, "reverse", reverse)
+
+
+def lstm_backward(gates, tanh_c, c_prev, w_hh, dy, dh_n, dc_n, batch_sizes, reverse):
+    fn = "lstm_backward"
+    array(fn, "gates", gates, ndim=(2,))
+    if gates.shape[1] % 4:
+        raise ValueError(f"{fn}: gates must have 4 * H columns, got shape {gates.shape}")
+    rows, hidden = gates.shape[0], gates.shape[1] // 4
+    for name, a in (("tanh_c", tanh_c), ("c_prev", c_prev), ("dy", dy)):
+        array(fn, name, a)
+        same_dtype(fn, name, a, "gates", gates)
+        shape_is(fn, name, a, (rows, hidden))
+    _lstm_weight(fn, w_hh, gates, hidden)
+    array(fn, "dh_n", dh_n, ndim=(2,))
+    same_dtype(fn, "dh_n", dh_n, "gates", gates)
+    if dh_n.shape[1] != hidden:
+        raise ValueError(f"{fn}: dh_n must have H = {hidden} columns (gates': 4 * H), "
+                         f"got shape {dh_n.shape}")
+    array(fn, "dc_n", dc_n)
+    same_dtype(fn, "dc_n", dc_n, "gates", gates)
+    shape_is(fn, "dc_n", dc_n, dh_n.shape)
+    _lstm_steps(fn, batch_sizes, rows, dh_n.shape[0])
+    flag(fn, "reverse", reverse)

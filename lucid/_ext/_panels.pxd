@@ -109,8 +109,9 @@ cdef extern from *:
     }
 
     /* Panels [p_first, p_last) of C, rows [i_first, i_last); P: LUCID_PANEL_K x 32
-       floats of the calling thread's own. */
-    LUCID_SIMD_CLONES
+       floats of the calling thread's own. (``unused``: _rnn.pyx cimports this file for
+       lucid_panel_block alone.) */
+    LUCID_SIMD_CLONES __attribute__((unused))
     static void lucid_panels_f(const float* A, ptrdiff_t ras, ptrdiff_t cas,
                                const float* B, ptrdiff_t rbs, ptrdiff_t cbs, float* C,
                                ptrdiff_t ldc, ptrdiff_t i_first, ptrdiff_t i_last,

@@ -60,7 +60,10 @@ These Functions take checked arguments; :mod:`lucid.nn.modules.rnn` checks user 
 import numpy as np
 
 
+from lucid import _ext
 from lucid._ext._blas import one_thread, product_threads
+from lucid._ext.rnn import _cell_backward as lstm_cell_backward
+from lucid._ext.rnn import _cell_forward as lstm_cell_forward
 from lucid.autograd.function import Function
 from lucid.ops.shape import reshape
 
@@ -100,40 +103,6 @@ def one_blas_thread():
     return one_thread()
 
 
-def gate_constants(hidden, dtype):
-    """``(scale, shift)``, each ``(4 H,)``: 1/2 and 1/2 on the sigmoid gates i, f, o;
-    1 and 0 on the tanh gate g (see :func:`lstm_gates_`)."""
-    scale = np.full(4 * hidden, 0.5, dtype=dtype)
-    scale[2 * hidden:3 * hidden] = 1
-    shift = scale.copy()
-    shift[2 * hidden:3 * hidden] = 0
-    return scale, shift
-
-
-def lstm_gates_(a, scale, shift):
-    r"""Overwrite the LSTM pre-activations ``a`` ``(b, 4H)`` with
-    :math:`[\sigma(a_i), \sigma(a_f), \tanh(a_g), \sigma(a_o)]`, in one pass over the
-    block: :math:`\text{scale} \cdot \tanh(\text{scale} \cdot a) + \text{shift}`
-    is :math:`\tfrac12 \tanh(a/2) + \tfrac12 = \sigma(a)` where scale = shift = 1/2,
-    and :math:`\tanh(a)` where scale = 1, shift = 0 (:func:`gate_constants`)."""
-    a *= scale
-    np.tanh(a, out=a)
-    a *= scale
-    a += shift
-    return a
-
-
-def lstm_gate_slopes(a, mask):
-    r"""The derivatives of the LSTM activations from their values ``a`` ``(b, 4H)``:
-    :math:`\sigma' = \sigma (1 - \sigma)` on i, f, o and :math:`\tanh' = 1 - \tanh^2`
-    on g, as one expression, :math:`a (m - a) + (1 - m)` with :math:`m` = 1 on the
-    sigmoid gates and 0 on g (``mask``, :func:`gate_constants`' ``2 * shift``)."""
-    slope = np.subtract(mask, a)
-    slope *= a
-    slope += 1 - mask
-    return slope
-
-
 def step_rows(batch_sizes):
     """``[(t, slice of step t's rows, batch size)]`` of a packed sequence, in time order."""
     offsets = np.concatenate(([0], np.cumsum(batch_sizes)))
@@ -168,17 +137,25 @@ class Recurrence(Function):
         if reverse:
             steps.reverse()
         # 1. the input projections of every step at once (GRU keeps b_hh for the loop)
-        with product_threads(2 * x.shape[0] * w_ih.size):
-            xw = x @ w_ih.T
+        xw = _ext.get("matmul").matmul(x, w_ih.T)
         if b_ih is not None:
             xw += b_ih
         if b_hh is not None and mode != "GRU":
             xw += b_hh
+        ctx.mode, ctx.steps, ctx.hidden, ctx.n = mode, steps, hidden, len(h0)
+        ctx.x, ctx.w_ih, ctx.w_hh, ctx.w_hr = x, w_ih, w_hh, w_hr
+        if mode == "LSTM" and w_hr is None:
+            # 2.-3. the whole time loop in one kernel call (lucid/_ext/rnn.py)
+            ctx.batch_sizes = np.asarray(batch_sizes, dtype=np.int64)
+            ctx.reverse = reverse
+            y, ctx.h_prev, ctx.c_prev, ctx.tanh_c, *final = _ext.get("rnn").lstm_forward(
+                xw, np.ascontiguousarray(h0), np.ascontiguousarray(c0), w_hh,
+                ctx.batch_sizes, reverse)
+            ctx.gates, ctx.y, ctx.h_full = xw, y, None
+            return np.concatenate([y.ravel(), *(a.ravel() for a in final)])
         h = h0.copy()                              # the running state, (N, P)
         y = np.empty((x.shape[0], h0.shape[1]), dtype=x.dtype)
         h_prev = np.empty_like(y)                  # h_{t-1} of every step, for dW_hh
-        ctx.mode, ctx.steps, ctx.hidden, ctx.n = mode, steps, hidden, len(h0)
-        ctx.x, ctx.w_ih, ctx.w_hh, ctx.w_hr = x, w_ih, w_hh, w_hr
         ctx.h_prev, ctx.y = h_prev, y
         # W_hh^T as its own C-contiguous array, and one buffer for the step products:
         # np.matmul(h, W^T, out=buffer) runs ~2x faster than h @ w_hh.T here (no
@@ -197,37 +174,22 @@ class Recurrence(Function):
     # ------------------------------------------------------------------ forward steps
     @staticmethod
     def _lstm(ctx, xw, h, c, w_hh_t, hw, w_hr, y, h_prev):
-        r"""The LSTM loop. Saves per step the activated gates ``[i, f, g, o]``,
-        :math:`\tanh c_t`, the old cell :math:`c_{t-1}` and, with a projection, the
-        unprojected :math:`o \odot \tanh(c_t)`.
-
-        The four activations are one pass of :func:`lstm_gates_` over the whole
-        ``(b, 4H)`` block."""
-        H = ctx.hidden
+        r"""The LSTM loop with a projection (without one, the kernel
+        :func:`lucid._ext.rnn.lstm_forward` runs the loop): the cell of each step is
+        the kernel's reference cell, then :math:`h_t = W_{hr} (o \odot \tanh c_t)`.
+        Saves per step the activated gates ``[i, f, g, o]``, :math:`\tanh c_t`, the old
+        cell :math:`c_{t-1}` and the unprojected :math:`o \odot \tanh(c_t)`."""
         gates = xw                                   # overwritten in place by the activations
-        tanh_c = np.empty((len(xw), H), dtype=xw.dtype)
-        c_prev = np.empty_like(tanh_c)
-        h_full = np.empty_like(tanh_c) if w_hr is not None else None
-        scale, shift = gate_constants(H, xw.dtype)
-        ctx.slope_mask = 2 * shift
-        w_hr_t = np.ascontiguousarray(w_hr.T) if w_hr is not None else None
+        tanh_c = np.empty((len(xw), ctx.hidden), dtype=xw.dtype)
+        c_prev, h_full = np.empty_like(tanh_c), np.empty_like(tanh_c)
+        w_hr_t = np.ascontiguousarray(w_hr.T)
         for _, rows, b in ctx.steps:
             a = gates[rows]
             a += np.matmul(h[:b], w_hh_t, out=hw[:b])   # W_ih x_t + b + W_hh h_{t-1}
-            lstm_gates_(a, scale, shift)             # i, f, g, o
-            i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-            h_prev[rows] = h[:b]
-            c_t = c[:b]
-            c_prev[rows] = c_t
-            c_t *= f                                 # c_t = f c_{t-1} + i g
-            c_t += i * g
-            tc = np.tanh(c_t, out=tanh_c[rows])
-            if w_hr is None:
-                out = np.multiply(o, tc, out=y[rows])          # h_t = o tanh(c_t)
-            else:
-                full = np.multiply(o, tc, out=h_full[rows])
-                out = np.matmul(full, w_hr_t, out=y[rows])    # h_t <- W_hr h_t
-            h[:b] = out
+            h_prev[rows], c_prev[rows] = h[:b], c[:b]
+            tanh_c[rows], o = lstm_cell_forward(a, c[:b])  # gates, c_t
+            full = np.multiply(o, tanh_c[rows], out=h_full[rows])
+            h[:b] = np.matmul(full, w_hr_t, out=y[rows])   # h_t = W_hr (o tanh(c_t))
         ctx.gates, ctx.tanh_c, ctx.c_prev, ctx.h_full = gates, tanh_c, c_prev, h_full
         return h, c
 
@@ -282,69 +244,53 @@ class Recurrence(Function):
         dh = grad[y.size:y.size + n * p].reshape(n, p).copy()   # dL/dh_T, then running
         lstm = ctx.mode == "LSTM"
         dc = grad[y.size + n * p:].reshape(n, ctx.hidden).copy() if lstm else None
-        # one row of pre-activation gradients per step row: for W_ih / x (d_in) and for
-        # W_hh / h_{t-1} (d_hh); the same array except in the GRU
-        d_in = np.empty((rows_total, ctx.w_ih.shape[0]), dtype=x.dtype)
-        d_hh = np.empty_like(d_in) if ctx.mode == "GRU" else d_in
-        dh_out = np.empty((rows_total, p), dtype=x.dtype) if ctx.w_hr is not None else None
-        with one_blas_thread():
-            for _, rows, b in reversed(ctx.steps):
-                g = dh[:b]
-                g += dy[rows]                        # dL/dh_t: from the output and from t+1
-                if lstm:
-                    Recurrence._lstm_back(ctx, rows, b, dh, dc, d_in, dh_out)
-                elif ctx.mode == "GRU":
-                    Recurrence._gru_back(ctx, rows, b, dh, d_in, d_hh)
-                else:
-                    Recurrence._rnn_back(ctx, rows, b, dh, d_in)
+        dh_out = None
+        if lstm and ctx.w_hr is None:
+            # the whole time loop in one kernel call (lucid/_ext/rnn.py)
+            d_in, dh, dc = _ext.get("rnn").lstm_backward(
+                ctx.gates, ctx.tanh_c, ctx.c_prev, ctx.w_hh, np.ascontiguousarray(dy), dh,
+                dc, ctx.batch_sizes, ctx.reverse)
+            d_hh = d_in
+        else:
+            # one row of pre-activation gradients per step row: for W_ih / x (d_in) and
+            # for W_hh / h_{t-1} (d_hh); the same array except in the GRU
+            d_in = np.empty((rows_total, ctx.w_ih.shape[0]), dtype=x.dtype)
+            d_hh = np.empty_like(d_in) if ctx.mode == "GRU" else d_in
+            if ctx.w_hr is not None:
+                dh_out = np.empty((rows_total, p), dtype=x.dtype)
+            with one_blas_thread():
+                for _, rows, b in reversed(ctx.steps):
+                    g = dh[:b]
+                    g += dy[rows]                    # dL/dh_t: from the output and from t+1
+                    if lstm:
+                        Recurrence._lstm_back(ctx, rows, b, dh, dc, d_in, dh_out)
+                    elif ctx.mode == "GRU":
+                        Recurrence._gru_back(ctx, rows, b, dh, d_in, d_hh)
+                    else:
+                        Recurrence._rnn_back(ctx, rows, b, dh, d_in)
         need = ctx.needs_input_grad
-        with product_threads(2 * rows_total * ctx.w_ih.size):
-            dx = d_in @ ctx.w_ih if need[0] else None
-            dw_ih = d_in.T @ x if need[3] else None
-            dw_hh = d_hh.T @ ctx.h_prev if need[4] else None
-            dw_hr = dh_out.T @ ctx.h_full if ctx.w_hr is not None and need[7] else None
+        matmul = _ext.get("matmul").matmul
+        dx = matmul(d_in, ctx.w_ih) if need[0] else None
+        dw_ih = matmul(d_in.T, x) if need[3] else None
+        dw_hh = matmul(d_hh.T, ctx.h_prev) if need[4] else None
+        dw_hr = matmul(dh_out.T, ctx.h_full) if dh_out is not None and need[7] else None
         db_ih = d_in.sum(axis=0) if need[5] else None
         db_hh = d_hh.sum(axis=0) if need[6] else None
         return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh, dw_hr
 
     @staticmethod
     def _lstm_back(ctx, rows, b, dh, dc, d_in, dh_out):
-        r"""One LSTM step backwards. With :math:`\bar h = \partial L/\partial h_t` (after
-        the projection's backward, :math:`\bar h \leftarrow \bar h W_{hr}`):
-
-        .. math::
-
-            \bar o = \bar h \tanh c_t, \quad
-            \bar c \mathrel{+}= \bar h\, o\, (1 - \tanh^2 c_t), \quad
-            \bar i = \bar c\, g, \quad \bar f = \bar c\, c_{t-1}, \quad \bar g = \bar c\, i
-
-        then through the activations (:math:`\sigma' = \sigma(1-\sigma)`,
-        :math:`\tanh' = 1 - \tanh^2`, one pass of :func:`lstm_gate_slopes`) to
-        :math:`\delta_t`, and :math:`\partial L/\partial c_{t-1} = \bar c f`,
-        :math:`\partial L/\partial h_{t-1} = \delta_t W_{hh}`.
-        """
-        H = ctx.hidden
-        a = ctx.gates[rows]
-        i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-        dh_t = dh[:b]
-        if ctx.w_hr is not None:
-            dh_out[rows] = dh_t                      # dL/d(projected h_t), for dW_hr
-            dh_t = dh_t @ ctx.w_hr
-        tc = ctx.tanh_c[rows]
-        dc_t = dc[:b]
-        through_tanh = tc * tc                       # dL/dc_t += dh o (1 - tanh^2 c_t)
-        np.subtract(1, through_tanh, out=through_tanh)
-        through_tanh *= o
-        through_tanh *= dh_t
-        dc_t += through_tanh
+        r"""One step of an LSTM with a projection backwards (without one, the kernel
+        :func:`lucid._ext.rnn.lstm_backward` runs the loop): the projection's backward,
+        :math:`\bar h \leftarrow \bar h W_{hr}`, then the kernel's reference cell
+        (:math:`\delta_t` and :math:`\partial L/\partial c_{t-1}`), and
+        :math:`\partial L/\partial h_{t-1} = \delta_t W_{hh}`."""
+        dh_out[rows] = dh[:b]                        # dL/d(projected h_t), for dW_hr
+        dh_t = dh[:b] @ ctx.w_hr
         d = d_in[rows]
-        np.multiply(dc_t, g, out=d[:, :H])                       # dL/di
-        np.multiply(dc_t, ctx.c_prev[rows], out=d[:, H:2 * H])   # dL/df
-        np.multiply(dc_t, i, out=d[:, 2 * H:3 * H])              # dL/dg
-        np.multiply(dh_t, tc, out=d[:, 3 * H:])                  # dL/do
-        d *= lstm_gate_slopes(a, ctx.slope_mask)                 # through sigma and tanh
-        dc_t *= f                                                # dL/dc_{t-1}
-        np.matmul(d, ctx.w_hh, out=dh[:b])                       # dL/dh_{t-1}
+        d[...] = lstm_cell_backward(ctx.gates[rows], ctx.tanh_c[rows], ctx.c_prev[rows],
+                                    dh_t, dc[:b])
+        np.matmul(d, ctx.w_hh, out=dh[:b])           # dL/dh_{t-1}
 
     @staticmethod
     def _gru_back(ctx, rows, b, dh, d_in, d_hh):

@@ -52,6 +52,7 @@ FUNCTIONS = {
     "activation": ("relu_forward", "relu_backward", "erf"),
     "norm": ("batch_norm_forward", "batch_norm_backward", "batch_norm_eval"),
     "loss": ("cross_entropy_forward", "cross_entropy_backward"),
+    "rnn": ("lstm_forward", "lstm_backward"),
 }
 CALLS = [(family, name) for family, names in FUNCTIONS.items() for name in names]
 EXPECTED = ("ValueError", "TypeError", "IndexOutOfRangeError", "MemoryError")
@@ -137,6 +138,19 @@ def _valid(rng, family, name):
         if name == "cross_entropy_forward":
             return [z, target, w, -1]
         return [np.abs(z), target, w, -1, _floats(rng, (N,), dtype)]
+    if family == "rnn":
+        H, T = int(rng.integers(0, 11)), int(rng.integers(0, 4))
+        sizes = sorted(rng.integers(1, N + 1, size=T).tolist(), reverse=True) if N else []
+        if sizes:
+            sizes[0] = N
+        rows = sum(sizes)
+        gates, w_hh = _floats(rng, (rows, 4 * H), dtype), _floats(rng, (4 * H, H), dtype)
+        states = [_floats(rng, (N, H), dtype) for _ in range(2)]
+        batch_sizes, reverse = np.array(sizes, dtype=np.int64), bool(rng.integers(2))
+        if name == "lstm_forward":
+            return [gates, *states, w_hh, batch_sizes, reverse]
+        saved = [_floats(rng, (rows, H), dtype) for _ in range(3)]     # tanh_c, c_prev, dy
+        return [gates, saved[0], saved[1], w_hh, saved[2], *states, batch_sizes, reverse]
     shape = tuple(int(v) for v in rng.integers(0, 5, size=int(rng.integers(0, 4))))
     x = _floats(rng, shape, dtype)
     if name == "relu_backward":
