@@ -361,6 +361,7 @@ def _captions(page, kind="kernel-twin-caption"):
                       ("activation", "erf")]),
     ("api/generated/lucid.nn.functional.conv_transpose1d.html",
      [("conv", "conv_transpose_forward")]),
+    ("api/generated/lucid.nn.LSTM.html", [("rnn", "lstm_forward"), ("rnn", "lstm_backward")]),
 ])
 def test_kernel_source_shown_is_the_current_source(html, page, kernels):
     """Both twins appear, and the line ranges shown are those of today's files: the

@@ -241,6 +241,8 @@ def _forward_panels(float[:, ::1] gates, const float[:, ::1] w_hh, float[:, :, :
             starts[t] + sizes[t] <= gates.shape[0], "lstm_forward: a step's rows"
     if T == 0:
         return
+    t = p = s = b = r = p0 = p1 = u0 = u1 = 0      # (each thread's own copies start here)
+    team = me = 0
     with nogil:
         memcpy(&h_prev[starts[0], 0], &h[0, 0], sizes[0] * H * sizeof(float))
         # one parallel region for all the steps: thread ``me`` owns the panels [p0, p1)
@@ -401,6 +403,8 @@ def _backward_panels(const float[:, ::1] gates, const float[:, ::1] tanh_c,
     # units [u0, u1) of dh, dc and delta, in every step. The step's product reads all of
     # delta (a barrier after the cells); the next step's cells read only the thread's
     # own columns of dh, which it wrote itself (no barrier after the product)
+    t = q = s = b = q0 = q1 = u0 = u1 = 0          # (each thread's own copies start here)
+    team = me = 0
     with nogil, parallel(num_threads=threads):
         team, me = lucid_team_size(), lucid_team_member()
         q0, q1 = me * panels // team, (me + 1) * panels // team

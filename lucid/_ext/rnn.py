@@ -50,6 +50,7 @@ def _steps(batch_sizes, reverse):
     return steps[::-1] if reverse else steps
 
 
+# [kernel: lstm_forward]
 def _sigmoid(a):
     r""":math:`\sigma(a) = 1 / (1 + e^{-a})`, written as :math:`\tfrac12 \tanh(a/2) +
     \tfrac12` (the same function; it never overflows)."""
@@ -70,24 +71,6 @@ def _cell_forward(a, c):
     return np.tanh(c), o
 
 
-def _cell_backward(gates, tanh_c, c_prev, dh, dc):
-    r"""One step backwards: from the step's gates ``(b, 4H)``, :math:`\tanh c_t` and
-    :math:`c_{t-1}` ``(b, H)``, :math:`\bar h` ``dh`` and :math:`\bar c` ``dc``
-    ``(b, H)``. Returns :math:`\delta_t` ``(b, 4H)``; ``dc`` is overwritten with
-    :math:`\partial L/\partial c_{t-1} = \bar c f`."""
-    H = dh.shape[1]
-    i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
-    dc += dh * o * (1 - tanh_c * tanh_c)            # through h_t = o tanh(c_t)
-    delta = np.empty_like(gates)
-    delta[:, :H] = dc * g * (i * (1 - i))           # sigma' = sigma (1 - sigma)
-    delta[:, H:2 * H] = dc * c_prev * (f * (1 - f))
-    delta[:, 2 * H:3 * H] = dc * i * (1 - g * g)    # tanh' = 1 - tanh^2
-    delta[:, 3 * H:] = dh * tanh_c * (o * (1 - o))
-    dc *= f
-    return delta
-
-
-# [kernel: lstm_forward]
 def lstm_forward(gates, h0, c0, w_hh, batch_sizes, reverse):
     r"""An LSTM layer's time loop over a packed sequence, forwards.
 
@@ -158,6 +141,23 @@ def lstm_forward(gates, h0, c0, w_hh, batch_sizes, reverse):
 
 
 # [kernel: lstm_backward]
+def _cell_backward(gates, tanh_c, c_prev, dh, dc):
+    r"""One step backwards: from the step's gates ``(b, 4H)``, :math:`\tanh c_t` and
+    :math:`c_{t-1}` ``(b, H)``, :math:`\bar h` ``dh`` and :math:`\bar c` ``dc``
+    ``(b, H)``. Returns :math:`\delta_t` ``(b, 4H)``; ``dc`` is overwritten with
+    :math:`\partial L/\partial c_{t-1} = \bar c f`."""
+    H = dh.shape[1]
+    i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+    dc += dh * o * (1 - tanh_c * tanh_c)            # through h_t = o tanh(c_t)
+    delta = np.empty_like(gates)
+    delta[:, :H] = dc * g * (i * (1 - i))           # sigma' = sigma (1 - sigma)
+    delta[:, H:2 * H] = dc * c_prev * (f * (1 - f))
+    delta[:, 2 * H:3 * H] = dc * i * (1 - g * g)    # tanh' = 1 - tanh^2
+    delta[:, 3 * H:] = dh * tanh_c * (o * (1 - o))
+    dc *= f
+    return delta
+
+
 def lstm_backward(gates, tanh_c, c_prev, w_hh, dy, dh_n, dc_n, batch_sizes, reverse):
     r"""An LSTM layer's time loop, backwards (backpropagation through time).
 

@@ -34,7 +34,8 @@ and the backward is *backpropagation through time* written out by hand:
 1. the input projections of all steps are one matrix product,
    :math:`X W_{ih}^T` (``(rows, I) @ (I, G H)``), done before the loop;
 2. the loop does, per step, one small product :math:`h_{t-1} W_{hh}^T` and the gate
-   arithmetic on the whole batch, saving the gate activations;
+   arithmetic on the whole batch, saving the gate activations (for an LSTM without
+   projection, steps 2 and 3 are one kernel call each, ``lucid/_ext/rnn.py``);
 3. the backward walks the steps in the opposite order, turning the gradient of
    :math:`h_t` (and :math:`c_t`) into the gradient of each step's gate
    pre-activations :math:`\delta_t` and of :math:`h_{t-1}` (and :math:`c_{t-1}`):
@@ -61,7 +62,7 @@ import numpy as np
 
 
 from lucid import _ext
-from lucid._ext._blas import one_thread, product_threads
+from lucid._ext._blas import one_thread
 from lucid._ext.rnn import _cell_backward as lstm_cell_backward
 from lucid._ext.rnn import _cell_forward as lstm_cell_forward
 from lucid.autograd.function import Function
@@ -88,17 +89,20 @@ def sigmoid_(a):
 
 
 def one_blas_thread():
-    """The context of the time loop's matrix products: one OpenBLAS thread.
+    """The context of the time loops written here (GRU, Elman, LSTM with a projection):
+    one OpenBLAS thread.
 
     The loop is a chain of small products (``(N, P) @ (P, G H)``, a few million flops
-    each) that a second thread does not speed up: measured here, 70 products
-    ``(20, 200) @ (200, 800)`` took 15 ms on one thread and 40-150 ms on two. The
-    products over all steps at once, before and after the loop (hundreds of millions
-    of flops each), run at :func:`lucid._ext._blas.product_threads`, all threads: the
-    2-layer LSTM of ``benchmarks/lstm_lm.py``, forward and backward, took 31 ms with
-    them on one thread and 26.7 ms on two. (On two they once left OpenBLAS's workers
-    spinning on the other core while the loop ran, 164-183 ms against 80-87: since
-    lucid makes them sleep at once, ``lucid/_blas_env.py``, that is gone.)
+    each) that a second OpenBLAS thread does not speed up: measured here, 70 products
+    ``(20, 200) @ (200, 800)`` took 15 ms on one thread and 40-150 ms on two. The LSTM
+    without a projection runs its loop in the ``rnn`` kernels instead
+    (:func:`lucid._ext.rnn.lstm_forward`), whose compiled twin shares each step among
+    lucid's OpenMP threads. The products over all steps at once, before and after the
+    loop (hundreds of millions of flops each), run on the ``matmul`` kernel, on those
+    threads too: with them on OpenBLAS's own threads, the OpenMP workers still spinning
+    after the LSTM kernel's loop slowed them (the two layers' backward outside the
+    loop, the three products and the bias sums, 13.1 ms against 8.3-8.9 ms on the
+    ``matmul`` kernel).
     """
     return one_thread()
 
@@ -138,10 +142,10 @@ class Recurrence(Function):
             steps.reverse()
         # 1. the input projections of every step at once (GRU keeps b_hh for the loop)
         xw = _ext.get("matmul").matmul(x, w_ih.T)
-        if b_ih is not None:
-            xw += b_ih
         if b_hh is not None and mode != "GRU":
-            xw += b_hh
+            xw += b_hh if b_ih is None else b_ih + b_hh      # one pass over xw, not two
+        elif b_ih is not None:
+            xw += b_ih
         ctx.mode, ctx.steps, ctx.hidden, ctx.n = mode, steps, hidden, len(h0)
         ctx.x, ctx.w_ih, ctx.w_hh, ctx.w_hr = x, w_ih, w_hh, w_hr
         if mode == "LSTM" and w_hr is None:
@@ -275,7 +279,10 @@ class Recurrence(Function):
         dw_hh = matmul(d_hh.T, ctx.h_prev) if need[4] else None
         dw_hr = matmul(dh_out.T, ctx.h_full) if dh_out is not None and need[7] else None
         db_ih = d_in.sum(axis=0) if need[5] else None
-        db_hh = d_hh.sum(axis=0) if need[6] else None
+        if need[6]:     # the same sum when d_hh is d_in (LSTM, Elman): a copy, not a pass
+            db_hh = db_ih.copy() if d_hh is d_in and db_ih is not None else d_hh.sum(axis=0)
+        else:
+            db_hh = None
         return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh, dw_hr
 
     @staticmethod
