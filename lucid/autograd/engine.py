@@ -17,10 +17,16 @@ Algorithm (the same one PyTorch's engine uses, without threads):
    changes made since (``inplace.check_saved``). An exception raised inside a node's
    ``backward`` comes out as :class:`lucid.BackwardError` naming the node, with the
    original exception chained.
-4. **Accumulate into leaves**: a leaf's ``.grad`` is its own array (copied the first
-   time, added in place afterwards), never an array another tensor or the caller holds.
+4. **Accumulate into leaves**: a leaf's ``.grad`` is its own array (added in place
+   after the first time), never an array another tensor or the caller holds. The first
+   time, the engine keeps the gradient the graph produced when nothing else refers to
+   it (:func:`_unshared`: it owns its memory and the engine holds the only reference),
+   and copies it otherwise. Copying every time cost a pass over each parameter per
+   training step: 8 MB each for the LSTM language model's embedding and decoder.
 5. **Free the graph** (each node's inputs and saved arrays) unless ``retain_graph``.
 """
+import sys
+
 import numpy as np
 
 from lucid.autograd import inplace as _inplace
@@ -194,16 +200,33 @@ def backward(root, grad, retain_graph=False):
             vars(n).clear()
             n.parents = None
 
-    # 3. leaves
-    for leaf, g in leaves.values():
-        _accumulate(leaf, g)
+    # 3. leaves (the loop's last gradients released first, so that they count as
+    # unshared where nothing else holds them)
+    g = ig = input_grads = entry = None
+    while leaves:
+        leaf, g = leaves.popitem()[1]
+        unshared = _unshared(g)        # (not inside the call below: its arguments count)
+        _accumulate(leaf, g, unshared)
 
 
-def _accumulate(leaf, grad):
+def _unshared(grad):
+    """Whether ``grad`` may become a leaf's ``.grad`` as it is: an ndarray that owns its
+    memory (no view of another array), writeable, referred to by the calling frame's one
+    variable alone (``sys.getrefcount`` counts that variable and its own argument)."""
+    return (type(grad) is np.ndarray and grad.base is None and grad.flags.writeable
+            and sys.getrefcount(grad) <= 3)
+
+
+def _accumulate(leaf, grad, unshared=False):
     if leaf._hooks:
         grad = _run_hooks(leaf._hooks, grad)
+        unshared = False               # a hook may have kept it
     if leaf.grad is None:
         # its own array: never the caller's, never another tensor's
-        leaf.grad = np.array(grad, dtype=grad_dtype(leaf.data.dtype, grad.dtype), copy=True)
+        dtype = grad_dtype(leaf.data.dtype, grad.dtype)
+        if unshared and grad.dtype == dtype:
+            leaf.grad = grad
+        else:
+            leaf.grad = np.array(grad, dtype=dtype, copy=True)
     else:
         leaf.grad += grad

@@ -57,11 +57,11 @@ def scatter_add_rows(values, rows, n_rows):
     rest = values.shape[1:]
     k = int(np.prod(rest, dtype=np.int64))
     dtype = values.dtype if values.dtype in _KERNEL_DTYPES else np.dtype(np.float64)
-    target = np.zeros((n_rows, k), dtype=dtype)
+    out = np.zeros((n_rows,) + rest, dtype=dtype)    # returned itself, not a view of it
     values2d = np.ascontiguousarray(values, dtype=dtype).reshape(rows.shape[0], k)
     index = np.ascontiguousarray(rows, dtype=np.int64)
-    _ext.get("scatter").scatter_add(target, index, values2d)
-    return target.reshape((n_rows,) + rest)
+    _ext.get("scatter").scatter_add(out.reshape(n_rows, k), index, values2d)
+    return out
 
 
 # ------------------------------------------------------------------------ Functions

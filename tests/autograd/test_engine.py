@@ -92,6 +92,88 @@ def test_grad_is_never_shared_or_the_callers_array():
     assert seed[0] == 1.0
 
 
+class _Fresh(Function):
+    """Returns a new array as the gradient, and remembers its id (not the array)."""
+    ids = []
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = grad * 2
+        _Fresh.ids.append(id(out))
+        return out
+
+
+class _Twice(Function):
+    """Hands one new array to both inputs."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = grad.copy()
+        return out, out
+
+
+class _Saved(Function):
+    """Returns an array it also keeps in ctx (alive with retain_graph=True)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.kept = np.full(x.shape, 3.0)
+        return x * 3
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.kept
+
+
+def test_a_fresh_gradient_becomes_the_grad_without_a_copy():
+    x = leaf([1.0, 2.0])
+    _Fresh.ids.clear()
+    _Fresh.apply(x).sum().backward()
+    assert _Fresh.ids == [id(x.grad)]                # kept, not copied
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+    _Fresh.apply(x).sum().backward()                 # later ones are added in place
+    np.testing.assert_array_equal(x.grad, [4.0, 4.0])
+
+
+def test_a_gradient_held_elsewhere_is_copied():
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    _Twice.apply(a, b).sum().backward()              # one array for two leaves
+    assert not np.shares_memory(a.grad, b.grad)
+    a.grad += 1
+    np.testing.assert_array_equal(b.grad, [1.0, 1.0])
+
+    x = leaf([1.0, 2.0])
+    y = _Saved.apply(x)
+    y.sum().backward(retain_graph=True)              # ctx still holds its array
+    kept = y._node.kept
+    assert not np.shares_memory(x.grad, kept)
+    y.sum().backward()
+    np.testing.assert_array_equal(kept, [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad, [6.0, 6.0])
+
+    seen = []
+    z = leaf([1.0, 2.0])
+    z.register_hook(lambda g: seen.append(g))        # a hook keeps the array
+    _Fresh.apply(z).sum().backward()
+    _Fresh.apply(z).sum().backward()
+    assert not np.shares_memory(z.grad, seen[0])
+    np.testing.assert_array_equal(seen[0], [2.0, 2.0])
+
+    w = leaf([[1.0, 2.0], [3.0, 4.0]])
+    lucid.reshape(w, (4,)).sum().backward()          # a view of the upstream gradient
+    w.grad += 1
+    lucid.reshape(w, (4,)).sum().backward()
+    np.testing.assert_array_equal(w.grad, np.full((2, 2), 3.0))
+
+
 def test_grad_keeps_shape_and_dtype_float32():
     x = leaf([[1.0, 2.0]], dtype=np.float32)
     y = lucid.add(x, np.float64(1.0))
