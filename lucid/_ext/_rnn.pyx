@@ -212,6 +212,14 @@ cdef extern from *:
                             float* tanh_c, float* y, float* h) noexcept nogil
 
 
+cdef inline Py_ssize_t _share(Py_ssize_t parts, int next_) noexcept nogil:
+    """Inside a parallel region: the first of the calling thread's run of ``parts``
+    (``next_`` 0), or the first after it (``next_`` 1). The team's threads take
+    consecutive runs, as even as they can be. (Called as ``p0 = _share(parts, 0)``: a
+    variable assigned in the region is the thread's own.)"""
+    return (lucid_team_member() + next_) * parts // lucid_team_size()
+
+
 cdef inline void _cells(real* gates, const real* S, Py_ssize_t s_row, Py_ssize_t s_gate,
                         Py_ssize_t rows, Py_ssize_t H, real* c, real* c_prev, real* tanh_c,
                         real* y, real* h) noexcept nogil:
@@ -229,7 +237,6 @@ def _forward_panels(float[:, ::1] gates, const float[:, ::1] w_hh, float[:, :, :
     weights, ``(ceil(H / 8), H, 32)``: each thread packs its own panels."""
     cdef Py_ssize_t H = h.shape[1], T = starts.shape[0], panels = Wp.shape[0]
     cdef Py_ssize_t t, p, s, b, r, p0, p1, u0, u1
-    cdef int team, me
     assert Wp.shape[1] == H and Wp.shape[2] == LUCID_PANEL and panels * 8 >= H, \
         "lstm_forward: packed weights of the wrong shape"
     assert w_hh.shape[0] == 4 * H and w_hh.shape[1] == H, "lstm_forward: w_hh's shape"
@@ -242,7 +249,6 @@ def _forward_panels(float[:, ::1] gates, const float[:, ::1] w_hh, float[:, :, :
     if T == 0:
         return
     t = p = s = b = r = p0 = p1 = u0 = u1 = 0      # (each thread's own copies start here)
-    team = me = 0
     with nogil:
         memcpy(&h_prev[starts[0], 0], &h[0, 0], sizes[0] * H * sizeof(float))
         # one parallel region for all the steps: thread ``me`` owns the panels [p0, p1)
@@ -250,8 +256,7 @@ def _forward_panels(float[:, ::1] gates, const float[:, ::1] w_hh, float[:, :, :
         # h_t into the next step's h_prev; one barrier a step (the next step's
         # products read all of h_prev)
         with parallel(num_threads=threads):
-            team, me = lucid_team_size(), lucid_team_member()
-            p0, p1 = me * panels // team, (me + 1) * panels // team
+            p0, p1 = _share(panels, 0), _share(panels, 1)
             u0, u1 = 8 * p0, min(8 * p1, H)
             for p in range(p0, p1):
                 lucid_lstm_pack_forward(&w_hh[0, 0], H, p, &Wp[p, 0, 0])
@@ -389,7 +394,6 @@ def _backward_panels(const float[:, ::1] gates, const float[:, ::1] tanh_c,
     ``starts``/``sizes`` in the order the steps run here."""
     cdef Py_ssize_t H = dh.shape[1], T = starts.shape[0], panels = Wq.shape[0]
     cdef Py_ssize_t t, q, s, b, q0, q1, u0, u1
-    cdef int team, me
     assert Wq.shape[1] == 4 * H and Wq.shape[2] == LUCID_PANEL and panels * 32 >= H, \
         "lstm_backward: packed weights of the wrong shape"
     assert w_hh.shape[0] == 4 * H and w_hh.shape[1] == H, "lstm_backward: w_hh's shape"
@@ -404,10 +408,8 @@ def _backward_panels(const float[:, ::1] gates, const float[:, ::1] tanh_c,
     # delta (a barrier after the cells); the next step's cells read only the thread's
     # own columns of dh, which it wrote itself (no barrier after the product)
     t = q = s = b = q0 = q1 = u0 = u1 = 0          # (each thread's own copies start here)
-    team = me = 0
     with nogil, parallel(num_threads=threads):
-        team, me = lucid_team_size(), lucid_team_member()
-        q0, q1 = me * panels // team, (me + 1) * panels // team
+        q0, q1 = _share(panels, 0), _share(panels, 1)
         u0, u1 = 32 * q0, min(32 * q1, H)
         for q in range(q0, q1):
             lucid_lstm_pack_backward(&w_hh[0, 0], H, q, &Wq[q, 0, 0])

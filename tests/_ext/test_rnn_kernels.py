@@ -169,6 +169,18 @@ def test_backward_leaves_its_inputs(twin, rng):
 
 
 # ------------------------------------------------------------------ the twins agree
+def _forward_and_backward(kernel, args, reverse, grads=None):
+    """One twin's gates after the forward, the forward's six outputs and the backward's
+    three; the backward takes ``grads`` (dy, dh_n, dc_n), or y, h0 and c0."""
+    gates = args["gates"].copy()
+    forward = kernel.lstm_forward(gates, args["h0"], args["c0"], args["w_hh"],
+                                  args["batch_sizes"], reverse)
+    dy, dh_n, dc_n = grads if grads is not None else (forward[0], args["h0"], args["c0"])
+    backward = kernel.lstm_backward(gates, forward[3], forward[2], args["w_hh"], dy, dh_n,
+                                    dc_n, args["batch_sizes"], reverse)
+    return (gates,) + tuple(forward) + tuple(backward)
+
+
 # N from 1 to 30 takes every row block of the compiled loops (12, 8, 4, 2, 1); H = 200
 # is benchmarks/lstm_lm.py's layer; 37 and 300 end in partial panels, 300 > 256 values
 # of k in one block forwards
@@ -182,17 +194,11 @@ def test_the_twins_agree(rng, float_dtype, N, H, T, packed, reverse):
     sizes = [N] + sorted(rng.integers(1, N + 1, size=T - 1).tolist(), reverse=True) \
         if packed else [N] * T
     args = _inputs(rng, N, H, sizes, float_dtype)
-    out = {}
-    for kind in ("reference", "compiled"):
-        kernel = _ext._reference["rnn"] if kind == "reference" else _ext._compiled["rnn"]
-        gates = args["gates"].copy()
-        forward = kernel.lstm_forward(gates, args["h0"], args["c0"], args["w_hh"],
-                                      args["batch_sizes"], reverse)
-        grads = [np.random.default_rng(1).standard_normal(s).astype(float_dtype)
-                 for s in ((len(gates), H), (N, H), (N, H))]
-        backward = kernel.lstm_backward(gates, forward[3], forward[2], args["w_hh"], *grads,
-                                        args["batch_sizes"], reverse)
-        out[kind] = (gates,) + tuple(forward) + tuple(backward)
+    grads = [rng.standard_normal(s).astype(float_dtype)
+             for s in ((len(args["gates"]), H), (N, H), (N, H))]
+    out = {kind: _forward_and_backward(_ext._reference["rnn"] if kind == "reference"
+                                       else _ext._compiled["rnn"], args, reverse, grads)
+           for kind in ("reference", "compiled")}
     tol = dict(rtol=1e-4, atol=1e-5) if float_dtype == np.float32 else dict(rtol=1e-10,
                                                                             atol=1e-12)
     for i, (a, b) in enumerate(zip(out["reference"], out["compiled"])):
@@ -208,13 +214,7 @@ def test_compiled_results_do_not_depend_on_the_threads(rng, monkeypatch):
     results = []
     for threads in (1, 2):
         monkeypatch.setattr(compiled, "threads_for", lambda work, t=threads: t)
-        gates = args["gates"].copy()
-        forward = compiled.lstm_forward(gates, args["h0"], args["c0"], args["w_hh"],
-                                        args["batch_sizes"], False)
-        backward = compiled.lstm_backward(gates, forward[3], forward[2], args["w_hh"],
-                                          forward[0], args["h0"], args["c0"],
-                                          args["batch_sizes"], False)
-        results.append((gates,) + tuple(forward) + tuple(backward))
+        results.append(_forward_and_backward(compiled, args, False))
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
 
@@ -318,14 +318,6 @@ def test_compiled_float32_without_the_panels_agrees(rng, monkeypatch):
     compiled, reference = _ext._compiled["rnn"], _ext._reference["rnn"]
     monkeypatch.setattr(compiled, "_PANELS", False)
     args = _inputs(rng, 5, 19, [5, 5, 3, 2], np.float32)
-    out = []
-    for kernel in (reference, compiled):
-        gates = args["gates"].copy()
-        forward = kernel.lstm_forward(gates, args["h0"], args["c0"], args["w_hh"],
-                                      args["batch_sizes"], True)
-        backward = kernel.lstm_backward(gates, forward[3], forward[2], args["w_hh"],
-                                        forward[0], args["h0"], args["c0"],
-                                        args["batch_sizes"], True)
-        out.append((gates,) + tuple(forward) + tuple(backward))
+    out = [_forward_and_backward(kernel, args, True) for kernel in (reference, compiled)]
     for i, (a, b) in enumerate(zip(*out)):
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6, err_msg=f"output {i}")
