@@ -1,0 +1,134 @@
+"""One LSTM layer: its time loop on each kernel twin, and the layer against PyTorch's.
+
+The layer of ``benchmarks/lstm_lm.py``: 200 inputs, 200 hidden units, a batch of 20
+sequences of 35 steps, float32. Timed, median of the repetitions:
+
+* the ``rnn`` kernels alone (``lucid/_ext/rnn.py`` and ``_rnn.pyx``): ``lstm_forward``
+  and ``lstm_backward`` over the whole sequence, on the reference twin (NumPy calls per
+  step) and on the compiled twin;
+* the layer as a user runs it, forward and backward: ``nn.LSTM(200, 200)`` on a
+  ``(35, 20, 200)`` input, ``y.sum().backward()`` (the time loop plus the products over
+  all steps, ``X W_ih^T`` before it and three gradient products after it), lucid's
+  against PyTorch's (which runs oneDNN's fused LSTM), each in its own process, taking
+  turns.
+
+The twins' results are compared before timing (float32: to 1e-4).
+
+Run: ``python benchmarks/rnn.py [--repeat 15]``
+"""
+import argparse
+import pathlib
+import sys
+
+import numpy as np
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]  # _timing, and lucid from this checkout
+from _timing import fmt_ms, interleaved_medians, medians_with_torch, print_table  # noqa: E402
+from _torch_process import torch_worker  # noqa: E402  (before lucid)
+
+import lucid  # noqa: E402
+import lucid.nn as nn  # noqa: E402
+from lucid import _ext  # noqa: E402
+
+STEPS, BATCH, SIZE = 35, 20, 200
+
+
+def kernel_inputs():
+    """Pre-activations, states, W_hh and output gradients of one layer (fixed seed)."""
+    rng = np.random.default_rng(0)
+    rows, H = STEPS * BATCH, SIZE
+    return dict(
+        gates=rng.standard_normal((rows, 4 * H)).astype(np.float32),
+        h0=np.zeros((BATCH, H), np.float32), c0=np.zeros((BATCH, H), np.float32),
+        w_hh=(rng.standard_normal((4 * H, H)) / np.sqrt(H)).astype(np.float32),
+        batch_sizes=np.full(STEPS, BATCH, dtype=np.int64),
+        dy=rng.standard_normal((rows, H)).astype(np.float32))
+
+
+def kernel_calls(kernel, a):
+    """``(forward, backward)`` closures of one twin, and its results."""
+    def forward():
+        return kernel.lstm_forward(a["gates"].copy(), a["h0"], a["c0"], a["w_hh"],
+                                   a["batch_sizes"], False)
+
+    gates = a["gates"].copy()
+    y, h_prev, c_prev, tanh_c, h_n, c_n = kernel.lstm_forward(
+        gates, a["h0"], a["c0"], a["w_hh"], a["batch_sizes"], False)
+
+    def backward():
+        return kernel.lstm_backward(gates, tanh_c, c_prev, a["w_hh"], a["dy"], a["h0"],
+                                    a["c0"], a["batch_sizes"], False)
+
+    return forward, backward, (gates, y, h_n, c_n) + tuple(backward())
+
+
+def layer_input():
+    return np.random.default_rng(1).standard_normal((STEPS, BATCH, SIZE)).astype(np.float32)
+
+
+def torch_closure():
+    """The factory run in the torch process: one layer, forward and backward."""
+    import torch
+    torch.manual_seed(0)
+    layer = torch.nn.LSTM(SIZE, SIZE)
+    x = torch.from_numpy(layer_input()).requires_grad_()
+
+    def step():
+        layer.zero_grad()
+        x.grad = None
+        y, _ = layer(x)
+        y.sum().backward()
+    return step
+
+
+def lucid_closure():
+    lucid.random.seed(0)
+    layer = nn.LSTM(SIZE, SIZE)
+    x = lucid.tensor(layer_input(), requires_grad=True)
+
+    def step():
+        layer.zero_grad()
+        x.grad = None
+        y, _ = layer(x)
+        y.sum().backward()
+    return step
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    if not _ext.compiled_available("rnn"):
+        sys.exit("the compiled rnn twin is not built: run `python setup.py build_ext --inplace`")
+    a = kernel_inputs()
+    ref_fwd, ref_bwd, ref_out = kernel_calls(_ext._reference["rnn"], a)
+    cmp_fwd, cmp_bwd, cmp_out = kernel_calls(_ext._compiled["rnn"], a)
+    for r, c in zip(ref_out, cmp_out):
+        np.testing.assert_allclose(c, r, rtol=1e-4, atol=1e-4)
+    kernels = interleaved_medians({"reference forward": ref_fwd, "reference backward": ref_bwd,
+                                   "compiled forward": cmp_fwd, "compiled backward": cmp_bwd},
+                                  args.repeat)
+    rows = [[part, fmt_ms(kernels[f"reference {part}"]), fmt_ms(kernels[f"compiled {part}"]),
+             f"{kernels[f'reference {part}'] / kernels[f'compiled {part}']:.1f}x"]
+            for part in ("forward", "backward")]
+    print_table(f"rnn kernels: one LSTM layer's time loop ({STEPS} steps, batch {BATCH}, "
+                f"{SIZE} units, float32), median of {args.repeat}",
+                ["loop", "reference", "compiled", "reference / compiled"], rows)
+
+    worker = torch_worker(__file__, threads=2)
+    layer = medians_with_torch({"lucid": lucid_closure()}, args.repeat, worker,
+                               "torch_closure")
+    if worker is not None:
+        worker.close()
+    torch_t = layer.get("torch")
+    print()
+    print_table(f"nn.LSTM({SIZE}, {SIZE}) on ({STEPS}, {BATCH}, {SIZE}): forward + "
+                f"backward, median of {args.repeat}, taking turns (torch in its own process)",
+                ["lucid compiled", "torch (2 threads)", "lucid / torch"],
+                [[fmt_ms(layer["lucid"]), fmt_ms(torch_t) if torch_t else "(no torch)",
+                  f"{layer['lucid'] / torch_t:.2f}x" if torch_t else "-"]])
+
+
+if __name__ == "__main__":
+    main()
