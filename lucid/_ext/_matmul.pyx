@@ -18,6 +18,10 @@ for a stack, ``(count, M, K)`` and ``(count, K, N)``, any strides)::
     for i in range(count):                      # a stack: prange over its matrices
         C[i] = A[i] @ B[i]                      # cblas_?gemm, on this thread alone
 
+    for p in range(parts):                      # one row of A, float32, B stored
+        for j in rows of run p, four at a time: #   transposed (x @ w.T at batch 1):
+            C[0, j] = dot(B.T[j, :], A[0, :])   #   prange over runs of B.T's rows
+
 Why: lucid multiplies products under ``2**25`` flops on one OpenBLAS thread
 (:data:`lucid._ext._blas.SMALL_PRODUCT_FLOPS`: waking OpenBLAS's sleeping worker for
 them cost milliseconds when the other core was busy). A Transformer encoder's layers
@@ -52,7 +56,7 @@ from lucid._ext._gemm cimport Gemm, bind, gemm
 from lucid._ext._panels cimport LUCID_PANEL, LUCID_PANEL_K, lucid_avx512, lucid_panels_f
 
 from lucid._ext import _blas, _checks
-from lucid._ext._openmp import free_threads, max_threads
+from lucid._ext._openmp import free_threads, max_threads, parts_for
 
 __all__ = ["matmul"]
 
@@ -192,6 +196,57 @@ def _stack(size_t a_address, const int64_t[::1] a_at, bint ta, Py_ssize_t lda,
     assert max(M, N, K, lda, ldb) <= _GEMM.most, "matmul: sizes beyond the BLAS's integers"
     for i in prange(count, nogil=True, schedule="static", num_threads=threads):
         gemm(&_GEMM, ta, tb, M, N, K, A + a_at[i], lda, B + b_at[i], ldb, 0, &C[i, 0, 0], N)
+cdef extern from *:
+    """
+    /* y[j] = sum_k W[j, k] x[k] for the rows j in [j0, j1) of W (rows ldw apart): one
+       row of A times a B stored transposed (a layer's x @ w.T at batch 1). Four rows at
+       a time, each dot product in vector lanes ("omp simd": without it the compiler
+       may not reorder the sums), so four chains of multiply-adds run side by side and
+       each value of x loaded serves four rows; compiled for AVX-512 and the baseline.
+       The caller starts every run but the first at a multiple of four rows, so a row
+       is summed by the same loop however the rows are shared out. */
+    LUCID_SIMD_CLONES
+    static void lucid_rows_dot_f(const float* W, ptrdiff_t ldw, const float* x,
+                                 ptrdiff_t K, float* y, ptrdiff_t j0, ptrdiff_t j1) {
+        ptrdiff_t j = j0;
+        for (; j + 4 <= j1; j += 4) {
+            const float *w0 = W + j * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
+            float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            #pragma omp simd reduction(+:s0, s1, s2, s3)
+            for (ptrdiff_t k = 0; k < K; k++) {
+                s0 += w0[k] * x[k];
+                s1 += w1[k] * x[k];
+                s2 += w2[k] * x[k];
+                s3 += w3[k] * x[k];
+            }
+            y[j] = s0; y[j + 1] = s1; y[j + 2] = s2; y[j + 3] = s3;
+        }
+        for (; j < j1; j++) {
+            const float* w = W + j * ldw;
+            float s = 0;
+            #pragma omp simd reduction(+:s)
+            for (ptrdiff_t k = 0; k < K; k++)
+                s += w[k] * x[k];
+            y[j] = s;
+        }
+    }
+    """
+    void lucid_rows_dot_f(const float* W, Py_ssize_t ldw, const float* x, Py_ssize_t K,
+                          float* y, Py_ssize_t j0, Py_ssize_t j1) noexcept nogil
+
+
+def _rows_dot(const float[:, ::1] W, const float[::1] x, float[::1] y, int parts,
+              int threads):
+    """``y = W @ x`` (float32): runs of W's rows on ``threads`` threads, ``parts`` runs
+    (which thread computes a value changes none of its bits)."""
+    cdef Py_ssize_t N = W.shape[0], K = W.shape[1], p
+    assert x.shape[0] == K and y.shape[0] == N and K >= 1 and N >= 1, \
+        "matmul: W, x and y do not fit"
+    assert parts >= 1 and threads >= 1, "matmul: parts and threads"
+    for p in prange(parts, nogil=True, schedule="static", num_threads=threads):
+        # runs of whole blocks of four rows (the last run ends at N)
+        lucid_rows_dot_f(&W[0, 0], K, &x[0], K, &y[0], (p * N // parts) // 4 * 4,
+                         N if p == parts - 1 else ((p + 1) * N // parts) // 4 * 4)
 # [end loops: matmul]
 
 
@@ -313,6 +368,8 @@ def matmul(a, b):
             C[i0:i1, :] = A[i0:i1, :] @ B       # one BLAS call; i0, i1 from _block_start
         for i in range(count):                  # a stack: parallel over its matrices
             C[i] = A[i] @ B[i]                  # one BLAS call
+        for p in range(parts):                  # one row, float32, B stored transposed:
+            C[0, run p] = B.T[run p] @ A[0]     # dot products, four rows at a time
 
     Parameters
     ----------
@@ -333,6 +390,14 @@ def matmul(a, b):
             return _stacked(a, b)
         with _blas.product_threads(flops):
             return np.matmul(a, b)
+    if M == 1 and a.dtype == np.float32 and b.flags.f_contiguous and N * K >= 1:
+        # one row times a B stored transposed (x @ w.T at batch 1): dot products along
+        # w's rows, in vector lanes, runs of rows on the threads; no BLAS call and so
+        # none of the mode gate's cost (~4 us a call)
+        c = np.empty((1, N), dtype=np.float32)
+        parts = parts_for(N * K)                 # the sizes decide, never the load
+        _rows_dot(b.T, np.ascontiguousarray(a[0]), c[0], parts, free_threads(parts))
+        return c
     if (_PANELS_WIDE and a.dtype == np.float32
             and SPLIT_FLOPS <= 2 * M * N * K < PANELS_MAX_FLOPS):
         return _panel_product(a, b)

@@ -77,5 +77,9 @@ def matmul(a, b):
     M, K = a.shape[-2:]
     N = b.shape[-1]
     with _blas.product_threads(2 * math.prod(a.shape[:-2]) * M * N * K):
+        if a.ndim == 2 and M == 1 and b.flags.f_contiguous:
+            # one row times a B stored transposed (a layer's x @ w.T at batch 1):
+            # B^T a^T, a matrix-vector product along B^T's rows, 2-3x faster in BLAS
+            return (b.T @ a[0])[None]
         return np.matmul(a, b)
 # [end kernel: matmul]

@@ -12,7 +12,7 @@ input first.
 import numpy as np
 
 from lucid import _ext
-from lucid._ext._blas import all_threads, product_threads
+from lucid._ext._blas import all_threads
 from lucid.autograd.function import Function
 
 __all__ = []  # Functions only; the public functions are in lucid.nn.functional.linear
@@ -30,16 +30,11 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, w, b):
         ctx.x, ctx.w = x, w
-        if x.size == x.shape[-1] != 0:
-            # one row (batch 1): W x, a matrix-vector product along W's rows,
-            # 2-3x faster than the row times W^T
-            with product_threads(2 * x.size * w.shape[0]):
-                y = (w @ x.reshape(-1)).reshape(x.shape[:-1] + (w.shape[0],))
-        else:
-            # one 2-d product X W^T (NumPy runs (a, b, in) @ (in, out) as a slow stacked
-            # loop); w.T is a view, read in place
-            rows = x.reshape(-1, w.shape[1])
-            y = _ext.get("matmul").matmul(rows, w.T).reshape(x.shape[:-1] + (w.shape[0],))
+        # one 2-d product X W^T (NumPy runs (a, b, in) @ (in, out) as a slow stacked
+        # loop); w.T is a view, read in place (at batch 1 the kernel runs W x, a
+        # matrix-vector product along W's rows)
+        rows = x.reshape(-1, w.shape[1])
+        y = _ext.get("matmul").matmul(rows, w.T).reshape(x.shape[:-1] + (w.shape[0],))
         if b is not None:
             y += b
         return y

@@ -200,6 +200,43 @@ def test_panels_the_same_bits_however_shared(monkeypatch):
     np.testing.assert_array_equal(results[-1], results[-2])
 
 
+@pytest.mark.parametrize("N", [1, 3, 4, 5, 10, 256, 259])
+@pytest.mark.parametrize("K", [1, 7, 64, 784])
+def test_one_row_times_a_transposed_b(twin, N, K):
+    """``x @ w.T`` at batch 1 (the compiled twin's dot products along w's rows, four at a
+    time, and their tail) against loops in float64."""
+    rng = np.random.default_rng(N * 1000 + K)
+    x = rng.standard_normal((1, K)).astype(np.float32)
+    w = rng.standard_normal((N, K)).astype(np.float32)
+    c = _ext.get("matmul").matmul(x, w.T)
+    assert c.shape == (1, N) and c.dtype == np.float32 and c.flags.c_contiguous
+    expected = x.astype(np.float64) @ w.astype(np.float64).T
+    np.testing.assert_allclose(c, expected, rtol=1e-5, atol=1e-5 * np.sqrt(K))
+
+
+def test_one_row_the_same_bits_however_shared(monkeypatch):
+    """The runs of rows start at multiples of four: one thread or two, one run or
+    several, every row is the same sum."""
+    module = _compiled()
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((259, 300)).astype(np.float32)
+    x = rng.standard_normal(300).astype(np.float32)
+    results = []
+    for parts, threads in [(1, 1), (2, 1), (2, 2), (3, 2), (7, 2)]:
+        y = np.full(259, np.nan, np.float32)
+        module._rows_dot(w, x, y, parts, threads)
+        results.append(y)
+    for y in results[1:]:
+        np.testing.assert_array_equal(y, results[0])
+    for free in (1, 64):                                 # through matmul: the free CPUs
+        monkeypatch.setattr(_cpus, "free", lambda now=None, f=free: f)
+        results.append(module.matmul(x[None], w.T)[0])
+    np.testing.assert_array_equal(results[-1], results[-2])
+    np.testing.assert_array_equal(results[-1], results[0])
+    with pytest.raises(AssertionError, match="do not fit"):
+        module._rows_dot(w, x[:299], np.empty(259, np.float32), 1, 1)
+
+
 def test_panels_carry_nan_and_infinity():
     module = _wide()
     a = np.ones((40, 20), np.float32)
