@@ -67,32 +67,28 @@ def layer_input():
     return np.random.default_rng(1).standard_normal((STEPS, BATCH, SIZE)).astype(np.float32)
 
 
+def layer_step(layer, x):
+    """One forward and backward of ``layer`` on the leaf ``x``, written once for both
+    frameworks (their ``nn.LSTM`` and Tensors answer the same calls)."""
+    def step():
+        layer.zero_grad()
+        x.grad = None
+        y, _ = layer(x)
+        y.sum().backward()
+    return step
+
+
 def torch_closure():
     """The factory run in the torch process: one layer, forward and backward."""
     import torch
     torch.manual_seed(0)
-    layer = torch.nn.LSTM(SIZE, SIZE)
-    x = torch.from_numpy(layer_input()).requires_grad_()
-
-    def step():
-        layer.zero_grad()
-        x.grad = None
-        y, _ = layer(x)
-        y.sum().backward()
-    return step
+    return layer_step(torch.nn.LSTM(SIZE, SIZE),
+                      torch.from_numpy(layer_input()).requires_grad_())
 
 
 def lucid_closure():
     lucid.random.seed(0)
-    layer = nn.LSTM(SIZE, SIZE)
-    x = lucid.tensor(layer_input(), requires_grad=True)
-
-    def step():
-        layer.zero_grad()
-        x.grad = None
-        y, _ = layer(x)
-        y.sum().backward()
-    return step
+    return layer_step(nn.LSTM(SIZE, SIZE), lucid.tensor(layer_input(), requires_grad=True))
 
 
 def main():

@@ -390,7 +390,8 @@ def matmul(a, b):
             return _stacked(a, b)
         with _blas.product_threads(flops):
             return np.matmul(a, b)
-    if M == 1 and a.dtype == np.float32 and b.flags.f_contiguous and N * K >= 1:
+    if (M == 1 and a.dtype == np.float32 and b.flags.f_contiguous and b.flags.aligned
+            and N * K >= 1):
         # one row times a B stored transposed (x @ w.T at batch 1): dot products along
         # w's rows, in vector lanes, runs of rows on the threads; no BLAS call and so
         # none of the mode gate's cost (~4 us a call)

@@ -213,8 +213,12 @@ def _unshared(grad):
     """Whether ``grad`` may become a leaf's ``.grad`` as it is: an ndarray that owns its
     memory (no view of another array), writeable, referred to by the calling frame's one
     variable alone (``sys.getrefcount`` counts that variable and its own argument)."""
-    return (type(grad) is np.ndarray and grad.base is None and grad.flags.writeable
-            and sys.getrefcount(grad) <= 3)
+    return (_COUNTS_REFERENCES and type(grad) is np.ndarray and grad.base is None
+            and grad.flags.writeable and sys.getrefcount(grad) <= 3)
+
+
+# Only CPython counts references (PyPy has no sys.getrefcount): elsewhere, always a copy.
+_COUNTS_REFERENCES = sys.implementation.name == "cpython" and hasattr(sys, "getrefcount")
 
 
 def _accumulate(leaf, grad, unshared=False):
