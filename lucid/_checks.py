@@ -337,3 +337,46 @@ def remembered(check):
 
     checked.seen = seen
     return checked
+
+
+# Objects remembered_by_identity may keep: immutable, so the same object is the same value.
+_KEPT = (tuple, int, bool, str, type(None))
+
+
+def remembered_by_identity(by_value):
+    """Decorator for a check of sizes alone (no arrays or Tensors) that returns what
+    its caller needs or raises, like :func:`remembered`, for the kernels' checks
+    (:mod:`lucid._ext._checks`), whose arguments repeat as *the same objects*: a call
+    made again with them returns what it returned then, without the checks (~5 us a
+    call, most of a batch-1 pooling's Python time).
+
+    The first ``by_value`` arguments (a function's name, arrays' shapes: a str and
+    tuples of ints) are compared by value; the others (the geometry a caller passes:
+    tuples, ints, bools, None) by *identity*, which tells ``2`` from ``2.0`` and
+    ``True`` from ``1`` where equality does not, and costs one ``id`` per argument
+    where :func:`_key_of` walks every tuple. A model passes the same tuples every step.
+    A call is kept only when it passed and every argument compared by identity is
+    immutable (a list may change before the next call); the kept arguments are held,
+    so no other object can take their ``id`` meanwhile. At most 256 calls are kept;
+    then it starts again."""
+    def decorate(check):
+        seen = {}
+
+        @functools.wraps(check)
+        def checked(*args):
+            others = args[by_value:]
+            key = args[:by_value] + tuple(map(id, others))
+            kept = seen.get(key)
+            if kept is not None:
+                return kept[0]
+            found = check(*args)
+            if all(type(a) in _KEPT for a in others):
+                if len(seen) >= 256:
+                    seen.clear()
+                seen[key] = (found, others)
+            return found
+
+        checked.seen = seen
+        return checked
+
+    return decorate

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import lucid
-from lucid._checks import _NOT_KEYED, _key_of, remembered
+from lucid._checks import _NOT_KEYED, _key_of, remembered, remembered_by_identity
 
 
 def test_keys_tell_apart_what_compares_equal():
@@ -60,3 +60,71 @@ def test_at_most_512_calls_are_kept():
     for n in range(600):
         check(n)
     assert 0 < len(check.seen) <= 512 and check(599) == (599,)
+
+
+# ------------------------------------------------------------------ by identity
+def test_by_identity_keeps_the_same_objects_and_checks_anything_else():
+    runs = []
+
+    @remembered_by_identity(by_value=1)
+    def check(shape, stride, flag):
+        runs.append(stride)
+        if not all(type(s) is int and s > 0 for s in stride):
+            raise TypeError(f"check: stride must be positive ints; got {stride}")
+        if type(flag) is not bool:
+            raise TypeError(f"check: flag must be a bool; got {flag!r}")
+        return tuple(n // s for n, s in zip(shape, stride))
+
+    stride = (2, 2)
+    first = check((8, 8), stride, True)
+    assert check((8, 8), stride, True) is first and len(runs) == 1
+    assert check((6, 6), stride, True) == (3, 3) and len(runs) == 2     # shapes by value
+    for bad in ((2.0, 2.0), (2, 0)):                 # equal or alike, not the same object
+        for _ in range(2):
+            with pytest.raises(TypeError, match="stride must be positive ints"):
+                check((8, 8), bad, True)
+    with pytest.raises(TypeError, match="flag must be a bool"):
+        check((8, 8), stride, 1)                     # 1 == True, but not the same object
+    listed = [2, 2]
+    check((8, 8), listed, True)
+    listed[1] = 0                                    # a list may change: never kept
+    with pytest.raises(TypeError, match="stride must be positive ints"):
+        check((8, 8), listed, True)
+    assert len(check.seen) == 2
+
+
+def test_by_identity_holds_what_it_keeps_so_an_id_is_never_reused():
+    """A kept call holds its arguments: while it is kept, the object whose id is its
+    key stays alive, so no new object can take that id (CPython reuses the
+    addresses of freed objects)."""
+    @remembered_by_identity(by_value=0)
+    def check(size):
+        return size[0]
+
+    size = tuple([7])                                # a tuple only this test holds
+    kept_id = id(size)
+    assert check(size) == 7
+    del size
+    (found, held), = check.seen.values()
+    assert found == 7 and held[0] == (7,) and id(held[0]) == kept_id
+    assert list(check.seen) == [(kept_id,)]
+
+
+def test_kernel_checks_remember_the_geometry_but_not_bad_calls():
+    """The kernels' size checks (lucid._ext._checks) run once per geometry; a float
+    stride or an int for ceil_mode, equal to a kept call's, still raises."""
+    from lucid._ext import _checks
+    x = np.zeros((1, 2, 8, 8), np.float32)
+    k, pad, dil = (2, 2), (0, 0), (1, 1)
+    _checks.max_pool_forward(x, k, k, pad, dil, False)
+    assert len(_checks._pool_geometry.seen) >= 1
+    with pytest.raises(TypeError, match="stride"):
+        _checks.max_pool_forward(x, k, (2.0, 2.0), pad, dil, False)
+    with pytest.raises(TypeError, match="ceil_mode must be a bool"):
+        _checks.max_pool_forward(x, k, k, pad, dil, 0)
+    w = np.zeros((3, 2, 3, 3), np.float32)
+    _checks.conv_forward(x, w, dil, dil, dil, 1)
+    with pytest.raises(TypeError, match="groups must be an int"):
+        _checks.conv_forward(x, w, dil, dil, dil, True)
+    with pytest.raises(TypeError, match="w must have the dtype of x"):
+        _checks.conv_forward(x, w.astype(np.float64), dil, dil, dil, 1)

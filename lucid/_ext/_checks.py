@@ -23,6 +23,7 @@ import numbers
 
 import numpy as np
 
+from lucid._checks import remembered_by_identity
 from lucid.error import IndexOutOfRangeError
 from lucid._ext._sizes import conv_output_size, conv_transpose_output_size, pool_output_size
 
@@ -149,19 +150,22 @@ def _groups(fn, groups, channels):
 
 
 # ------------------------------------------------------------------ conv family
-def _input_and_weight(fn, x, w, stride, padding, dilation):
-    """``x`` (N, C, *S) and a weight of the same rank and dtype; the geometry of its
-    kernel (``w.shape[2:]``). Returns ``d, (N, C_in, *S), (w0, w1, *K), (K, s, p, dil)``."""
-    d = _spatial(x, fn, "x")
+def _input_and_weight(fn, x, w):
+    """``x`` (N, C, *S) and a weight ``w`` of the same rank and dtype."""
+    _spatial(x, fn, "x")
     array(fn, "w", w, ndim=(x.ndim,))
     same_dtype(fn, "w", w, "x", x)
-    return d, x.shape, w.shape, _geometry(fn, d, w.shape[2:], stride, padding, dilation)
 
 
 def conv_forward(x, w, stride, padding, dilation, groups):
-    fn = "conv_forward"
-    d, (N, C_in, *S), (C_out, C_in_g, *_), (K, s, p, dil) = _input_and_weight(
-        fn, x, w, stride, padding, dilation)
+    _input_and_weight("conv_forward", x, w)
+    return _conv_sizes("conv_forward", x.shape, w.shape, stride, padding, dilation, groups)
+
+
+@remembered_by_identity(by_value=3)
+def _conv_sizes(fn, x_shape, w_shape, stride, padding, dilation, groups):
+    (N, C_in, *S), (C_out, C_in_g, *_) = x_shape, w_shape
+    K, s, p, dil = _geometry(fn, len(S), w_shape[2:], stride, padding, dilation)
     groups = _groups(fn, groups, [("C_in", C_in), ("C_out = w.shape[0]", C_out)])
     if C_in_g * groups != C_in or C_in_g < 1:
         raise ValueError(f"{fn}: w.shape[1] must be C_in / groups = {C_in // groups} "
@@ -181,12 +185,19 @@ def conv_bias(fn, bias, w, C_out):
 
 def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups):
     fn = "conv_weight_grad"
-    d = _spatial(x, fn, "x")
+    _spatial(x, fn, "x")
     array(fn, "grad_y", grad_y, ndim=(x.ndim,))
     same_dtype(fn, "grad_y", grad_y, "x", x)
-    K, s, p, dil = _geometry(fn, d, kernel_size, stride, padding, dilation)
-    N, C_in, *S = x.shape
-    C_out = grad_y.shape[1]
+    _weight_grad_sizes(fn, x.shape, grad_y.shape, kernel_size, stride, padding, dilation,
+                       groups)
+
+
+@remembered_by_identity(by_value=3)
+def _weight_grad_sizes(fn, x_shape, grad_y_shape, kernel_size, stride, padding, dilation,
+                       groups):
+    N, C_in, *S = x_shape
+    K, s, p, dil = _geometry(fn, len(S), kernel_size, stride, padding, dilation)
+    C_out = grad_y_shape[1]
     groups = _groups(fn, groups, [("C_in", C_in), ("C_out = grad_y.shape[1]", C_out)])
     if C_in < 1 or C_out < 1:
         raise ValueError(f"{fn}: x and grad_y must have at least one channel, got "
@@ -194,15 +205,23 @@ def conv_weight_grad(x, grad_y, kernel_size, stride, padding, dilation, groups):
     O = _output(fn, [conv_output_size(*a) for a in zip(S, K, s, p, dil)], "output")
     # grad_y may cover fewer windows than fit in x (a conv_transpose's weight gradient
     # swaps the roles, and its output_padding leaves windows that meet no input)
-    if (grad_y.shape[0] != N or any(not 1 <= g <= o for g, o in zip(grad_y.shape[2:], O))):
+    if (grad_y_shape[0] != N or any(not 1 <= g <= o for g, o in zip(grad_y_shape[2:], O))):
         raise ValueError(f"{fn}: grad_y must have shape (N, C_out, *O) with N = {N} and "
-                         f"1 <= O <= {O} (the windows that fit in x), got {grad_y.shape}")
+                         f"1 <= O <= {O} (the windows that fit in x), got {grad_y_shape}")
 
 
 def conv_transpose_forward(x, w, stride, padding, output_padding, dilation, groups):
-    fn = "conv_transpose_forward"
-    d, (N, C_in, *S), (C_w, C_out_g, *_), (K, s, p, dil) = _input_and_weight(
-        fn, x, w, stride, padding, dilation)
+    _input_and_weight("conv_transpose_forward", x, w)
+    return _conv_transpose_sizes("conv_transpose_forward", x.shape, w.shape, stride,
+                                 padding, output_padding, dilation, groups)
+
+
+@remembered_by_identity(by_value=3)
+def _conv_transpose_sizes(fn, x_shape, w_shape, stride, padding, output_padding, dilation,
+                          groups):
+    (N, C_in, *S), (C_w, C_out_g, *_) = x_shape, w_shape
+    d = len(S)
+    K, s, p, dil = _geometry(fn, d, w_shape[2:], stride, padding, dilation)
     op = ints(fn, "output_padding", output_padding, d, 0)
     for a in range(d):
         if op[a] >= max(s[a], dil[a]):
@@ -246,6 +265,10 @@ def fold(cols, output_size, kernel_size, stride, padding, dilation):
 
 
 # ------------------------------------------------------------------ pool family
+_NO_DILATION = {d: (1,) * d for d in (1, 2, 3)}      # one object each: remembered calls
+
+
+@remembered_by_identity(by_value=2)
 def _pool_geometry(fn, x_shape, kernel_size, stride, padding, dilation, ceil_mode):
     d = len(x_shape) - 2
     K, s, p, dil = _geometry(fn, d, kernel_size, stride, padding, dilation)
@@ -308,7 +331,8 @@ def avg_pool_forward(x, kernel_size, stride, padding, ceil_mode, count_include_p
     fn = "avg_pool_forward"
     d = _spatial(x, fn, "x")
     _avg_options(fn, count_include_pad, divisor_override)
-    return _pool_geometry(fn, x.shape, kernel_size, stride, padding, (1,) * d, ceil_mode)
+    return _pool_geometry(fn, x.shape, kernel_size, stride, padding, _NO_DILATION[d],
+                          ceil_mode)
 
 
 def avg_pool_backward(grad_y, input_shape, kernel_size, stride, padding, ceil_mode,
@@ -317,7 +341,7 @@ def avg_pool_backward(grad_y, input_shape, kernel_size, stride, padding, ceil_mo
     d = _spatial(grad_y, fn, "grad_y")
     shape = _input_shape(fn, input_shape, grad_y.ndim)
     _avg_options(fn, count_include_pad, divisor_override)
-    O = _pool_geometry(fn, shape, kernel_size, stride, padding, (1,) * d, ceil_mode)
+    O = _pool_geometry(fn, shape, kernel_size, stride, padding, _NO_DILATION[d], ceil_mode)
     shape_is(fn, "grad_y", grad_y, shape[:2] + O)
 
 

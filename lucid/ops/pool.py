@@ -23,6 +23,8 @@ per spatial axis), and the gradient multiplies by the transposes.
 These Functions take checked arguments (tuples of ints, one per spatial axis) and
 never validate: :mod:`lucid.nn.functional.pool` does that first.
 """
+import math
+
 import numpy as np
 
 from lucid import _ext
@@ -58,7 +60,7 @@ class MaxPool(Function):
         y, argmax = _ext.get("pool").max_pool_forward(x, kernel_size, stride, padding,
                                                       dilation, ceil_mode)
         ctx.argmax, ctx.x_shape, ctx.dtype, ctx.unbatched = argmax, x.shape, x.dtype, unbatched
-        ctx.window = int(np.prod(kernel_size))
+        ctx.kernel_size = kernel_size
         if indices is not None:
             indices.append((argmax[0] if unbatched else argmax).copy())   # the user may write it
         return y[0] if unbatched else y
@@ -72,7 +74,7 @@ class MaxPool(Function):
     @staticmethod
     def flops(ctx, out, *inputs):
         """One comparison per window element."""
-        return int(out.size) * ctx.window
+        return int(out.size) * math.prod(ctx.kernel_size)
 
 
 class MaxUnpool(Function):
@@ -131,7 +133,7 @@ class AvgPool(Function):
         ctx.params = (kernel_size, stride, padding, ceil_mode, count_include_pad,
                       divisor_override)
         ctx.x_shape, ctx.dtype, ctx.unbatched = x.shape, x.dtype, unbatched
-        ctx.window = int(np.prod(kernel_size))
+        ctx.kernel_size = kernel_size
         y = _ext.get("pool").avg_pool_forward(x, *ctx.params)
         return y[0] if unbatched else y
 
@@ -144,7 +146,7 @@ class AvgPool(Function):
     @staticmethod
     def flops(ctx, out, *inputs):
         """One addition per window element."""
-        return int(out.size) * ctx.window
+        return int(out.size) * math.prod(ctx.kernel_size)
 
 
 def averaging_matrix(length, size, dtype):

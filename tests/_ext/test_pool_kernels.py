@@ -382,6 +382,40 @@ def test_pairs_loop_equals_the_general_loop(float_dtype, shape):
     check_kernels("pool", "max_pool_forward", x, *geometry, False)
 
 
+@pytest.mark.parametrize("width", [1, 2, 3, 4, 5, 7, 8, 9, 14, 256])
+def test_pairs_loop_on_every_window_of_special_values(float_dtype, width):
+    """Every 2x2 window of NaN, -inf, 0 and 1 (256 windows: each tie, each NaN
+    position) gives the general loop's value and index on the 2x2 loop, for rows of
+    ``width`` windows (the float32 loop's groups of four, its overlapping last group
+    and its short rows)."""
+    if not _ext.compiled_available("pool"):
+        pytest.skip(BUILD)
+    module = _ext._compiled["pool"]
+    values = np.array([np.nan, -np.inf, 0.0, 1.0])
+    windows = np.array(np.meshgrid(values, values, values, values, indexing="ij"))
+    windows = windows.reshape(4, -1).T                   # (256, 4): a, b, c, d
+    rows = -(-len(windows) // width)                     # rows of `width` windows
+    windows = np.concatenate([windows, windows[:rows * width - len(windows)]])
+    quads = windows.reshape(rows, width, 2, 2)           # (oh, ow, i, j)
+    plane = quads.transpose(0, 2, 1, 3).reshape(2 * rows, 2 * width)
+    plane = np.pad(plane, ((0, 1), (0, 1)), constant_values=5.0)   # odd: the edge unread
+    x = np.ascontiguousarray(plane[None].astype(float_dtype))
+    H, W = x.shape[1:]
+    out = (rows, width)
+    geometry = ((2, 2), (2, 2), (0, 0), (1, 1))
+    tables = module._tables((H, W), out, *geometry, True)
+    plan = tables + ((H, W), out) + geometry[1:] + (None,)
+    found = []
+    for pairs in (False, True):
+        y = np.empty((1, rows * width), dtype=float_dtype)
+        argmax = np.empty(y.shape, dtype=np.int64)
+        module._max_forward(x.reshape(1, -1), y, argmax, plan, 1, pairs)
+        found.append((y, argmax))
+    np.testing.assert_array_equal(found[0][0], found[1][0])
+    np.testing.assert_array_equal(found[0][1], found[1][1])
+    assert np.isnan(found[1][0]).sum() == np.isnan(windows).any(axis=1).sum()
+
+
 @pytest.mark.torch
 def test_output_size_matches_torch():
     for L, K, s, p, dil, ceil in itertools.product(range(1, 8), range(1, 4), range(1, 4),
