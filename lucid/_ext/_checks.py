@@ -164,7 +164,7 @@ def conv_forward(x, w, stride, padding, dilation, groups):
 
 @remembered_by_identity(by_value=3)
 def _conv_sizes(fn, x_shape, w_shape, stride, padding, dilation, groups):
-    (N, C_in, *S), (C_out, C_in_g, *_) = x_shape, w_shape
+    (_, C_in, *S), (C_out, C_in_g, *_) = x_shape, w_shape
     K, s, p, dil = _geometry(fn, len(S), w_shape[2:], stride, padding, dilation)
     groups = _groups(fn, groups, [("C_in", C_in), ("C_out = w.shape[0]", C_out)])
     if C_in_g * groups != C_in or C_in_g < 1:
@@ -219,7 +219,7 @@ def conv_transpose_forward(x, w, stride, padding, output_padding, dilation, grou
 @remembered_by_identity(by_value=3)
 def _conv_transpose_sizes(fn, x_shape, w_shape, stride, padding, output_padding, dilation,
                           groups):
-    (N, C_in, *S), (C_w, C_out_g, *_) = x_shape, w_shape
+    (_, C_in, *S), (C_w, C_out_g, *_) = x_shape, w_shape
     d = len(S)
     K, s, p, dil = _geometry(fn, d, w_shape[2:], stride, padding, dilation)
     op = ints(fn, "output_padding", output_padding, d, 0)
