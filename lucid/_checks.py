@@ -294,19 +294,24 @@ def _alias_doc(doc, aliases):
 # ------------------------------------------------------------------ calls seen before
 _NOT_KEYED = object()
 _PLAIN = (int, float, bool, str)
+_PLAIN_KINDS = frozenset(_PLAIN)
 
 
 def _key_of(value):
     """What a check reads of one argument: a Tensor's class, shape and dtype; a number,
     bool, string or None with its exact type (``True == 1 == 1.0``, but they are three
-    keys); a tuple of those, item by item. Anything else: ``_NOT_KEYED``."""
+    keys); a tuple of those, item by item (a tuple of numbers, bools and strings in one
+    step: its items' types, then its values). Anything else: ``_NOT_KEYED``."""
     if isinstance(value, _Tensor or _tensor_class()):
         return type(value), value.data.shape, value.data.dtype
     kind = type(value)
     if value is None or kind in _PLAIN:
         return kind, value
     if kind is tuple:
-        keys = tuple(_key_of(v) for v in value)
+        kinds = tuple(map(type, value))
+        if _PLAIN_KINDS.issuperset(kinds):      # plain items (the usual stride, padding):
+            return kind, value, kinds           # their types, then the values
+        keys = tuple(map(_key_of, value))
         return _NOT_KEYED if _NOT_KEYED in keys else keys
     return _NOT_KEYED
 
@@ -324,7 +329,7 @@ def remembered(check):
 
     @functools.wraps(check)
     def checked(*args):
-        key = tuple(_key_of(a) for a in args)
+        key = tuple(map(_key_of, args))
         if _NOT_KEYED in key:
             return check(*args)
         found = seen.get(key, _NOT_KEYED)

@@ -33,8 +33,8 @@ import numpy as np
 
 from lucid import _blas_env
 
-__all__ = ["Blas", "find", "product_threads", "one_thread", "all_threads", "matmul",
-           "row_sums", "SMALL_PRODUCT_FLOPS"]
+__all__ = ["Blas", "find", "product_threads", "matmul_threads", "one_thread", "all_threads",
+           "matmul", "row_sums", "SMALL_PRODUCT_FLOPS"]
 
 # Below this many flops a product runs on one OpenBLAS thread. Waking a sleeping worker
 # costs much when the other core is busy (another process, lucid's own OpenMP threads):
@@ -333,13 +333,55 @@ def product_threads(flops):
     return one_thread() if flops < SMALL_PRODUCT_FLOPS else all_threads()
 
 
-def matmul(a, b, out=None):
-    """``np.matmul(a, b, out=out)`` inside :func:`product_threads`: how lucid's ops
-    multiply matrices (flops ``2 * result size * contracted length``)."""
+# OpenBLAS runs a product on the calling thread alone, whatever its thread count, below
+# a size: a gemm when m * n * k <= 65536 * GEMM_MULTITHREAD_THRESHOLD, a gemv when
+# m * n < 2304 * GEMM_MULTITHREAD_THRESHOLD, a dot up to 10,000 values (its
+# interface/gemm.c, gemv.c and dot.c). The threshold is a build option, 4 unless set,
+# as in the OpenBLAS NumPy's wheels carry. (A build with a smaller one would run the
+# products between its bound and these on its own count, at most its last bits apart.)
+# NumPy's matmul calls gemv when M or N is 1, and syrk for a product of a matrix with
+# its own transpose (the same memory), which OpenBLAS threads at any size: never small.
+_ALONE_GEMM = 65536 * 4
+_ALONE_GEMV = 2304 * 4
+_NO_GATE = contextlib.nullcontext()
+
+
+def _may_start_together(a, b):
+    """Whether a matrix of ``a``'s stack may start where ``b``'s of the same index does
+    (NumPy's condition for syrk): never when they share no memory (the usual case,
+    0.2 us to tell), nor when they start apart with the same strides between matrices
+    (attention's ``q`` and ``k``, slices of one packed array)."""
+    if not np.may_share_memory(a, b):
+        return False
+    return a.ctypes.data == b.ctypes.data or a.strides[:-2] != b.strides[:-2]
+
+
+def matmul_threads(a, b):
+    """The context to run ``np.matmul(a, b)`` in: none at all for a product OpenBLAS
+    keeps on the calling thread by its size rule (each matrix product of a stack, and
+    not ``A @ A.T``), else :func:`product_threads`.
+
+    A small product needs no gate: its thread count cannot change (so neither can its
+    bits), it wakes no worker, and it does not change the count for anyone else. The
+    gate costs ~2.4 us a call (a lock and three calls into OpenBLAS), a third of a
+    ``(32, 64) @ (64, 64)`` product, of which a Transformer encoder layer at batch 1
+    makes several."""
     m = a.shape[-2] if a.ndim > 1 else 1
     n = b.shape[-1] if b.ndim > 1 else 1
-    batch = math.prod(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
-    with product_threads(2 * batch * m * n * a.shape[-1]):
+    k = a.shape[-1]
+    size = m * n * k
+    if ((size < _ALONE_GEMV if m == 1 or n == 1 else size <= _ALONE_GEMM)
+            and not (m == n and _may_start_together(a, b))):
+        return _NO_GATE
+    batch = 1 if a.ndim <= 2 and b.ndim <= 2 else math.prod(
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
+    return product_threads(2 * batch * size)
+
+
+def matmul(a, b, out=None):
+    """``np.matmul(a, b, out=out)`` inside :func:`matmul_threads`: how lucid's ops
+    multiply matrices (flops ``2 * result size * contracted length``)."""
+    with matmul_threads(a, b):
         return np.matmul(a, b, out=out)
 
 

@@ -388,7 +388,7 @@ def matmul(a, b):
         flops = 2 * count * M * N * K
         if count >= max_threads() > 1 and flops >= SPLIT_FLOPS and _GEMM.most > 0:
             return _stacked(a, b)
-        with _blas.product_threads(flops):
+        with _blas.matmul_threads(a, b):
             return np.matmul(a, b)
     if (M == 1 and a.dtype == np.float32 and b.flags.f_contiguous and b.flags.aligned
             and N * K >= 1):
@@ -404,7 +404,7 @@ def matmul(a, b):
         return _panel_product(a, b)
     parts = _parts_for(M, N, K)
     if parts == 1:
-        with _blas.product_threads(2 * M * N * K):
+        with _blas.matmul_threads(a, b):
             return np.matmul(a, b)
     A, ta = _stored(a)
     B, tb = _stored(b)

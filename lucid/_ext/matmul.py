@@ -21,8 +21,9 @@ multiplies in microseconds::
 
 so the reference hands the product to NumPy's BLAS (``np.matmul``), which computes the
 same sums in blocks that stay in the caches, with vector instructions. It runs inside
-:func:`lucid._ext._blas.product_threads`, like every product lucid makes: on one
-OpenBLAS thread below ``2**25`` flops, on OpenBLAS's own threads above.
+:func:`lucid._ext._blas.matmul_threads`, like every product lucid makes: on one
+OpenBLAS thread below ``2**25`` flops, on OpenBLAS's own threads above, and with no
+gate at all for a product OpenBLAS keeps on the calling thread by its own size rule.
 
 Attention multiplies *stacks* of small matrices, one per sample and head: ``a`` of
 shape ``(..., M, K)`` and ``b`` of shape ``(..., K, N)`` with the same leading axes give
@@ -34,8 +35,6 @@ threads: in float32 on AVX-512 through its own register-blocked loops
 (``_panels.pxd``: the loop nest a BLAS library runs, written out), otherwise as blocks
 of rows, one BLAS call each; and it shares a stack's matrices among those threads.
 """
-import math
-
 import numpy as np
 
 from lucid._ext import _blas, _checks
@@ -74,9 +73,8 @@ def matmul(a, b):
     (1, 2, 2)
     """
     _checks.matmul(a, b)
-    M, K = a.shape[-2:]
-    N = b.shape[-1]
-    with _blas.product_threads(2 * math.prod(a.shape[:-2]) * M * N * K):
+    M = a.shape[-2]
+    with _blas.matmul_threads(a, b):
         if a.ndim == 2 and M == 1 and b.flags.f_contiguous:
             # one row times a B stored transposed (a layer's x @ w.T at batch 1):
             # B^T a^T, a matrix-vector product along B^T's rows, 2-3x faster in BLAS

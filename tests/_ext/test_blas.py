@@ -182,6 +182,56 @@ def test_product_threads_runs_small_products_on_one_thread(monkeypatch, spins):
     assert blas._get() == before
 
 
+@needs_blas
+def test_matmul_threads_skips_the_gate_only_for_products_openblas_keeps_alone():
+    """No gate (OpenBLAS's count untouched) for a gemm of m n k <= 65536 * 4, a gemv of
+    m n < 2304 * 4 and their stacks; the gate for anything larger and for A @ A.T
+    (NumPy's syrk, which OpenBLAS threads at any size), but not for two slices of one
+    packed array that start apart (attention's q and k)."""
+    def gated(a, b):
+        context = _blas.matmul_threads(a, b)
+        return context is not _blas._NO_GATE
+
+    z = np.zeros
+    assert not gated(z((64, 64)), z((64, 64)))                    # 262,144
+    assert gated(z((64, 65)), z((65, 64)))
+    assert not gated(z((8, 32, 16)), z((8, 16, 32)))              # each of the stack
+    assert gated(z((8, 64, 65)), z((8, 65, 64)))
+    assert not gated(z((1, 96)), z((96, 95)))                     # gemv: 9120
+    assert gated(z((1, 96)), z((96, 96)))
+    assert gated(z((96, 1)).T, z((96, 200)))                      # gemv, a transposed view
+    a = z((16, 8))
+    assert gated(a, a.T)                                          # syrk
+    packed = z((4, 32, 48))
+    q, k = packed[..., :16], packed[..., 16:32]
+    assert not gated(q, k.transpose(0, 2, 1))
+    assert gated(q, q.transpose(0, 2, 1))
+    before = blas._get()
+    with _blas.matmul_threads(z((64, 64)), z((64, 64))):
+        assert blas._get() == before                              # untouched
+    with _blas.matmul_threads(z((200, 200)), z((200, 200))):
+        assert blas._get() == 1                                   # below 2**25: one thread
+
+
+@needs_blas
+def test_an_ungated_product_has_the_same_bits_at_any_openblas_count():
+    """What the bound relies on: OpenBLAS computes a product at the bound on the calling
+    thread alone, so its bits do not depend on OpenBLAS's thread count."""
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((64, 64)).astype(np.float32)
+    b = rng.standard_normal((64, 64)).astype(np.float32)
+    before = blas._get()
+    try:
+        found = []
+        for count in (1, 2, 4):
+            blas._set(count)
+            found.append(_blas.matmul(a, b))
+    finally:
+        blas._set(before)
+    for c in found[1:]:
+        np.testing.assert_array_equal(c, found[0])
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(6, 784), (1, 5), (2048, 7), (0, 4), (3, 0)])
 def test_row_sums_match_a_loop(dtype, shape):
