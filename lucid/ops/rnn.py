@@ -94,7 +94,8 @@ def one_blas_thread():
 
     The loop is a chain of small products (``(N, P) @ (P, G H)``, a few million flops
     each) that a second OpenBLAS thread does not speed up: measured here, 70 products
-    ``(20, 200) @ (200, 800)`` took 15 ms on one thread and 40-150 ms on two. The LSTM
+    ``(20, 200) @ (200, 800)`` took 15 ms on one thread and 40-150 ms on two. (The GRU
+    loop's products go through the ``matmul`` kernel instead, on lucid's threads.) The LSTM
     without a projection runs its loop in the ``rnn`` kernels instead
     (:func:`lucid._ext.rnn.lstm_forward`), whose compiled twin shares each step among
     lucid's OpenMP threads. The products over all steps at once, before and after the
@@ -170,7 +171,7 @@ class Recurrence(Function):
             if mode == "LSTM":
                 final = Recurrence._lstm(ctx, xw, h, c0.copy(), w_hh_t, hw, w_hr, y, h_prev)
             elif mode == "GRU":
-                final = Recurrence._gru(ctx, xw, h, w_hh_t, hw, b_hh, y, h_prev)
+                final = Recurrence._gru(ctx, xw, h, w_hh_t, b_hh, y, h_prev)
             else:
                 final = Recurrence._rnn(ctx, xw, h, w_hh_t, hw, mode, y, h_prev)
         return np.concatenate([y.ravel(), *(a.ravel() for a in final)])
@@ -198,13 +199,17 @@ class Recurrence(Function):
         return h, c
 
     @staticmethod
-    def _gru(ctx, xw, h, w_hh_t, hw, b_hh, y, h_prev):
-        r"""The GRU loop. Saves per step ``[r, z, n, W_hn h_{t-1} + b_hn]``."""
+    def _gru(ctx, xw, h, w_hh_t, b_hh, y, h_prev):
+        r"""The GRU loop. Saves per step ``[r, z, n, W_hn h_{t-1} + b_hn]``. The step's
+        product ``(N, H) @ (H, 3H)`` goes through the ``matmul`` kernel, which shares one
+        of a few million flops among lucid's threads (its panels path); the layer of
+        ``benchmarks/rnn.py``'s size (H = 200, batch 20, 35 steps) took 0.90-0.95x
+        the time of one OpenBLAS thread, forward and backward, three runs each."""
         H = ctx.hidden
         saved = np.empty((len(xw), 4 * H), dtype=xw.dtype)
         for _, rows, b in ctx.steps:
             gi = xw[rows]                            # W_i. x_t + b_i.   (r, z, n blocks)
-            gh = np.matmul(h[:b], w_hh_t, out=hw[:b])   # W_h. h_{t-1}
+            gh = _ext.get("matmul").matmul(h[:b], w_hh_t)   # W_h. h_{t-1}
             if b_hh is not None:
                 gh += b_hh
             s = saved[rows]
@@ -331,7 +336,7 @@ class Recurrence(Function):
         dhh[:, :2 * H] = di[:, :2 * H]
         np.multiply(dn, r, out=dhh[:, 2 * H:])
         dh_t *= z                                                # the direct path z h_{t-1}
-        dh_t += dhh @ ctx.w_hh
+        dh_t += _ext.get("matmul").matmul(dhh, ctx.w_hh)
 
     @staticmethod
     def _rnn_back(ctx, rows, b, dh, d_in):
