@@ -78,6 +78,10 @@ cdef void _relu_forward_block(const real* x, real* y, unsigned char* passes,
 
 def _relu_forward(const real[::1] x, real[::1] y, unsigned char[::1] passes, int threads):
     cdef Py_ssize_t n = x.shape[0], block, start
+    if threads == 1 and n > 0:      # no parallel region: opening one costs ~0.9 us
+        with nogil:
+            _relu_forward_block(&x[0], &y[0], &passes[0], n)
+        return
     for block in prange(_blocks(n), nogil=True, schedule="static", num_threads=threads):
         start = block * BLOCK
         _relu_forward_block(&x[start], &y[start], &passes[start], min(BLOCK, n - start))
@@ -97,6 +101,10 @@ cdef void _relu_backward_block(const real* grad, const unsigned char* passes, re
 def _relu_backward(const real[::1] grad, const unsigned char[::1] passes, real[::1] grad_x,
                    int threads):
     cdef Py_ssize_t n = grad.shape[0], block, start
+    if threads == 1 and n > 0:      # as in _relu_forward
+        with nogil:
+            _relu_backward_block(&grad[0], &passes[0], &grad_x[0], n)
+        return
     for block in prange(_blocks(n), nogil=True, schedule="static", num_threads=threads):
         start = block * BLOCK
         _relu_backward_block(&grad[start], &passes[start], &grad_x[start],
