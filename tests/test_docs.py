@@ -362,6 +362,7 @@ def _captions(page, kind="kernel-twin-caption"):
     ("api/generated/lucid.nn.functional.conv_transpose1d.html",
      [("conv", "conv_transpose_forward")]),
     ("api/generated/lucid.nn.LSTM.html", [("rnn", "lstm_forward"), ("rnn", "lstm_backward")]),
+    ("api/generated/lucid.nn.GRU.html", [("rnn", "gru_forward"), ("rnn", "gru_backward")]),
 ])
 def test_kernel_source_shown_is_the_current_source(html, page, kernels):
     """Both twins appear, and the line ranges shown are those of today's files: the

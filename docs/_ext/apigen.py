@@ -66,6 +66,7 @@ EXTRAS = [
     (r"lucid\.nn\.(functional\.fold|Fold)",
      ["unfold-output-size.rst"], [("conv", "fold")]),
     (r"lucid\.nn\.LSTM", [], [("rnn", "lstm_forward"), ("rnn", "lstm_backward")]),
+    (r"lucid\.nn\.GRU", [], [("rnn", "gru_forward"), ("rnn", "gru_backward")]),
 ]
 
 GENERATED = os.path.join("api", "generated")

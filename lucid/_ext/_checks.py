@@ -34,7 +34,7 @@ __all__ = [
     "softmax_backward", "log_softmax_forward", "log_softmax_backward",
     "batch_norm_forward", "batch_norm_backward", "cross_entropy_forward",
     "cross_entropy_backward", "sgd_step", "adam_step", "matmul", "lstm_forward",
-    "lstm_backward",
+    "lstm_backward", "gru_forward", "gru_backward",
 ]
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -600,13 +600,14 @@ def matmul(a, b):
 
 
 # ------------------------------------------------------------------ rnn
-def _lstm_steps(fn, batch_sizes, rows, n):
+def _recurrent_steps(fn, batch_sizes, rows, n, rows_of):
     """``batch_sizes``: int64, 1-d, C-contiguous; none negative, none above the one
-    before, the first ``n`` (the batch of the states), summing to ``rows``."""
+    before, the first ``n`` (the batch of the states), summing to ``rows`` (those of
+    the array named ``rows_of``)."""
     array(fn, "batch_sizes", batch_sizes, ndim=(1,), dtype=np.int64)
     if len(batch_sizes) == 0:
         if rows != 0:
-            raise ValueError(f"{fn}: batch_sizes must sum to the {rows} rows of gates, "
+            raise ValueError(f"{fn}: batch_sizes must sum to the {rows} rows of {rows_of}, "
                              f"got no steps")
         return
     low, first = int(batch_sizes.min()), int(batch_sizes[0])
@@ -620,14 +621,25 @@ def _lstm_steps(fn, batch_sizes, rows, n):
                          f"{_given(batch_sizes.tolist())}")
     total = int(batch_sizes.sum())
     if total != rows:
-        raise ValueError(f"{fn}: batch_sizes must sum to the {rows} rows of gates, "
+        raise ValueError(f"{fn}: batch_sizes must sum to the {rows} rows of {rows_of}, "
                          f"got {total}")
 
 
-def _lstm_weight(fn, w_hh, gates, hidden):
+def _recurrent_weight(fn, w_hh, like, like_name, gates, hidden):
+    """``w_hh``: 2-d, ``like``'s dtype, ``(gates * hidden, hidden)``."""
     array(fn, "w_hh", w_hh, ndim=(2,))
-    same_dtype(fn, "w_hh", w_hh, "gates", gates)
-    shape_is(fn, "w_hh", w_hh, (4 * hidden, hidden))
+    same_dtype(fn, "w_hh", w_hh, like_name, like)
+    shape_is(fn, "w_hh", w_hh, (gates * hidden, hidden))
+
+
+def _recurrent_state(fn, name, a, like, like_name, hidden):
+    """``a``: 2-d, ``like``'s dtype, ``hidden`` columns; returns its rows."""
+    array(fn, name, a, ndim=(2,))
+    same_dtype(fn, name, a, like_name, like)
+    if a.shape[1] != hidden:
+        raise ValueError(f"{fn}: {name} must have H = {hidden} columns ({like_name} has "
+                         f"{like.shape[1]}), got shape {a.shape}")
+    return a.shape[0]
 
 
 def lstm_forward(gates, h0, c0, w_hh, batch_sizes, reverse):
@@ -642,8 +654,8 @@ def lstm_forward(gates, h0, c0, w_hh, batch_sizes, reverse):
     array(fn, "c0", c0)
     same_dtype(fn, "c0", c0, "gates", gates)
     shape_is(fn, "c0", c0, h0.shape)
-    _lstm_weight(fn, w_hh, gates, hidden)
-    _lstm_steps(fn, batch_sizes, gates.shape[0], n)
+    _recurrent_weight(fn, w_hh, gates, "gates", 4, hidden)
+    _recurrent_steps(fn, batch_sizes, gates.shape[0], n, "gates")
     flag(fn, "reverse", reverse)
 
 
@@ -657,7 +669,7 @@ def lstm_backward(gates, tanh_c, c_prev, w_hh, dy, dh_n, dc_n, batch_sizes, reve
         array(fn, name, a)
         same_dtype(fn, name, a, "gates", gates)
         shape_is(fn, name, a, (rows, hidden))
-    _lstm_weight(fn, w_hh, gates, hidden)
+    _recurrent_weight(fn, w_hh, gates, "gates", 4, hidden)
     array(fn, "dh_n", dh_n, ndim=(2,))
     same_dtype(fn, "dh_n", dh_n, "gates", gates)
     if dh_n.shape[1] != hidden:
@@ -666,5 +678,39 @@ def lstm_backward(gates, tanh_c, c_prev, w_hh, dy, dh_n, dc_n, batch_sizes, reve
     array(fn, "dc_n", dc_n)
     same_dtype(fn, "dc_n", dc_n, "gates", gates)
     shape_is(fn, "dc_n", dc_n, dh_n.shape)
-    _lstm_steps(fn, batch_sizes, rows, dh_n.shape[0])
+    _recurrent_steps(fn, batch_sizes, rows, dh_n.shape[0], "gates")
+    flag(fn, "reverse", reverse)
+
+
+def gru_forward(gi, h0, w_hh, b_hh, batch_sizes, reverse):
+    fn = "gru_forward"
+    array(fn, "gi", gi, ndim=(2,))
+    array(fn, "h0", h0, ndim=(2,))
+    same_dtype(fn, "h0", h0, "gi", gi)
+    n, hidden = h0.shape
+    if gi.shape[1] != 3 * hidden:
+        raise ValueError(f"{fn}: gi must have 3 * H = {3 * hidden} columns (H = "
+                         f"{hidden}, h0's), got shape {gi.shape}")
+    _recurrent_weight(fn, w_hh, gi, "gi", 3, hidden)
+    if b_hh is not None:
+        array(fn, "b_hh", b_hh, ndim=(1,))
+        same_dtype(fn, "b_hh", b_hh, "gi", gi)
+        shape_is(fn, "b_hh", b_hh, (3 * hidden,))
+    _recurrent_steps(fn, batch_sizes, gi.shape[0], n, "gi")
+    flag(fn, "reverse", reverse)
+
+
+def gru_backward(saved, h_prev, w_hh, dy, dh_n, batch_sizes, reverse):
+    fn = "gru_backward"
+    array(fn, "saved", saved, ndim=(2,))
+    if saved.shape[1] % 4:
+        raise ValueError(f"{fn}: saved must have 4 * H columns, got shape {saved.shape}")
+    rows, hidden = saved.shape[0], saved.shape[1] // 4
+    for name, a in (("h_prev", h_prev), ("dy", dy)):
+        array(fn, name, a)
+        same_dtype(fn, name, a, "saved", saved)
+        shape_is(fn, name, a, (rows, hidden))
+    _recurrent_weight(fn, w_hh, saved, "saved", 3, hidden)
+    n = _recurrent_state(fn, "dh_n", dh_n, saved, "saved", hidden)
+    _recurrent_steps(fn, batch_sizes, rows, n, "saved")
     flag(fn, "reverse", reverse)

@@ -1,5 +1,5 @@
-r"""The LSTM's time loop, compiled twin of :mod:`lucid._ext.rnn`: each step's product and
-cell in one pass, on lucid's OpenMP threads.
+r"""The LSTM's and the GRU's time loops, compiled twin of :mod:`lucid._ext.rnn`: each
+LSTM step's product and cell in one pass, on lucid's OpenMP threads.
 
 The loop nests (``b`` rows in step ``t``, ``H`` hidden units, gates ``[i, f, g, o]``)::
 
@@ -31,6 +31,11 @@ The loop nests (``b`` rows in step ``t``, ``H`` hidden units, gates ``[i, f, g, 
 
     otherwise (float64, other processors): per step one product by NumPy's BLAS
     (``h_prev[t] @ W_hh.T``, ``delta[t] @ W_hh``) and the same cell loops, typed.
+
+    gru_forward / gru_backward (every dtype): per step one product by the ``matmul``
+    kernel (``h_prev[t] @ W_hh^T``, ``d_hh[t] @ W_hh``: its panels path shares it among
+    the threads) and one typed, vectorised loop over the step's cells; the loop over
+    the steps is Python's (a simpler design than the LSTM's, not yet its panels).
 
 Why: a step of ``benchmarks/lstm_lm.py``'s LSTM is a ``(20, 200) @ (200, 800)`` product
 and some ten passes over ``(20, 800)`` values, 35 steps a layer, forwards and
@@ -64,10 +69,10 @@ from libc.string cimport memcpy
 from lucid._ext._exp cimport exp_row
 from lucid._ext._panels cimport LUCID_PANEL, LUCID_PANEL_K, lucid_avx512, lucid_panels_f
 
-from lucid._ext import _blas, _checks
+from lucid._ext import _blas, _checks, _matmul
 from lucid._ext._openmp import threads_for
 
-__all__ = ["lstm_forward", "lstm_backward"]
+__all__ = ["lstm_forward", "lstm_backward", "gru_forward", "gru_backward"]
 
 ctypedef fused real:
     float
@@ -532,3 +537,188 @@ def lstm_backward(gates, tanh_c, c_prev, w_hh, dy, dh_n, dc_n, batch_sizes, reve
                             dh, dc, delta[s:s + b])
             np.matmul(delta[s:s + b], w_hh, out=dh[:b])
     return delta, dh, dc
+
+
+# ------------------------------------------------------------------ the GRU
+# [loops: gru_forward]
+cdef extern from *:
+    """
+    /* The GRU cells of ``rows`` rows, H units: from gi (the input's pre-activations,
+       row stride 3H, blocks r z n), S (the product h_{t-1} W_hh^T, row stride 3H) and
+       bias (b_hh, 3H values, zeros without one): saved <- [r, z, n, g_n] (row stride
+       4H); h, y <- h_t = n + z (h_{t-1} - n) (row stride H). */
+    #define LUCID_GRU_CELLS(NAME, T, SIGMOID, TANH)                                        \\
+    static inline void NAME(const T* gi, const T* S, const T* bias, ptrdiff_t rows,        \\
+                            ptrdiff_t H, T* saved, T* h, T* y) {                           \\
+        for (ptrdiff_t row = 0; row < rows; row++) {                                       \\
+            const T* g = gi + row * 3 * H;                                                 \\
+            const T* s = S + row * 3 * H;                                                  \\
+            T* sv = saved + row * 4 * H;                                                   \\
+            T* hr = h + row * H;                                                           \\
+            T* yr = y + row * H;                                                           \\
+            _Pragma("omp simd")                                                            \\
+            for (ptrdiff_t u = 0; u < H; u++) {                                            \\
+                T r = SIGMOID(g[u] + (s[u] + bias[u]));                                    \\
+                T z = SIGMOID(g[H + u] + (s[H + u] + bias[H + u]));                        \\
+                T g_n = s[2 * H + u] + bias[2 * H + u];                                    \\
+                T n = TANH(g[2 * H + u] + r * g_n);                                        \\
+                T h_t = n + z * (hr[u] - n);                                               \\
+                sv[u] = r; sv[H + u] = z; sv[2 * H + u] = n; sv[3 * H + u] = g_n;          \\
+                hr[u] = h_t;                                                               \\
+                yr[u] = h_t;                                                               \\
+            }                                                                              \\
+        }                                                                                  \\
+    }
+    LUCID_GRU_CELLS(lucid_gru_cells_f, float, lucid_sigmoidf, lucid_tanhf)
+    LUCID_GRU_CELLS(lucid_gru_cells_d, double, lucid_sigmoidd, tanh)
+    #undef LUCID_GRU_CELLS
+    """
+    void lucid_gru_cells_f(const float* gi, const float* S, const float* bias,
+                           Py_ssize_t rows, Py_ssize_t H, float* saved, float* h,
+                           float* y) noexcept nogil
+    void lucid_gru_cells_d(const double* gi, const double* S, const double* bias,
+                           Py_ssize_t rows, Py_ssize_t H, double* saved, double* h,
+                           double* y) noexcept nogil
+
+
+def _gru_cell_rows(const real[:, ::1] gi, const real[:, ::1] S, const real[::1] bias,
+                   real[:, ::1] saved, real[:, ::1] h, real[:, ::1] y):
+    """The cells of one step's rows (``S`` its product)."""
+    cdef Py_ssize_t b = gi.shape[0], H = h.shape[1]
+    assert gi.shape[1] == 3 * H and S.shape[1] == 3 * H and bias.shape[0] == 3 * H, \
+        "gru_forward: the product and the bias must match gi"
+    assert S.shape[0] >= b and h.shape[0] >= b and y.shape[0] >= b and saved.shape[0] >= b \
+        and saved.shape[1] == 4 * H, "gru_forward: every array must have the step's rows"
+    if b == 0 or H == 0:
+        return
+    with nogil:
+        if real is float:
+            lucid_gru_cells_f(&gi[0, 0], &S[0, 0], &bias[0], b, H, &saved[0, 0], &h[0, 0],
+                              &y[0, 0])
+        else:
+            lucid_gru_cells_d(&gi[0, 0], &S[0, 0], &bias[0], b, H, &saved[0, 0], &h[0, 0],
+                              &y[0, 0])
+# [end loops: gru_forward]
+
+
+# [loops: gru_backward]
+cdef extern from *:
+    """
+    /* The GRU's backward cells of ``rows`` rows, H units: dh_t = dh + dy; from saved
+       [r, z, n, g_n] and h_prev: d_in <- [dr, dz, dn], d_hh <- [dr, dz, dn r] (row
+       strides 3H), and dh <- dh_t z, the direct part of dL/dh_{t-1} (the caller adds
+       d_hh W_hh). */
+    #define LUCID_GRU_BACK_CELLS(NAME, T)                                                  \\
+    static inline void NAME(const T* saved, const T* h_prev, const T* dy, ptrdiff_t rows,  \\
+                            ptrdiff_t H, T* dh, T* d_in, T* d_hh) {                        \\
+        for (ptrdiff_t row = 0; row < rows; row++) {                                       \\
+            const T* sv = saved + row * 4 * H;                                             \\
+            T* di = d_in + row * 3 * H;                                                    \\
+            T* dk = d_hh + row * 3 * H;                                                    \\
+            ptrdiff_t at = row * H;                                                        \\
+            _Pragma("omp simd")                                                            \\
+            for (ptrdiff_t u = 0; u < H; u++) {                                            \\
+                T r = sv[u], z = sv[H + u], n = sv[2 * H + u], g_n = sv[3 * H + u];        \\
+                T dh_t = dh[at + u] + dy[at + u];                                          \\
+                T dn = dh_t * (1 - z) * (1 - n * n);                                       \\
+                T dr = dn * g_n * (r * (1 - r));                                           \\
+                T dz = dh_t * (h_prev[at + u] - n) * (z * (1 - z));                        \\
+                di[u] = dr; di[H + u] = dz; di[2 * H + u] = dn;                            \\
+                dk[u] = dr; dk[H + u] = dz; dk[2 * H + u] = dn * r;                        \\
+                dh[at + u] = dh_t * z;                                                     \\
+            }                                                                              \\
+        }                                                                                  \\
+    }
+    LUCID_GRU_BACK_CELLS(lucid_gru_back_cells_f, float)
+    LUCID_GRU_BACK_CELLS(lucid_gru_back_cells_d, double)
+    #undef LUCID_GRU_BACK_CELLS
+    """
+    void lucid_gru_back_cells_f(const float* saved, const float* h_prev, const float* dy,
+                                Py_ssize_t rows, Py_ssize_t H, float* dh, float* d_in,
+                                float* d_hh) noexcept nogil
+    void lucid_gru_back_cells_d(const double* saved, const double* h_prev,
+                                const double* dy, Py_ssize_t rows, Py_ssize_t H,
+                                double* dh, double* d_in, double* d_hh) noexcept nogil
+
+
+def _gru_back_cell_rows(const real[:, ::1] saved, const real[:, ::1] h_prev,
+                        const real[:, ::1] dy, real[:, ::1] dh, real[:, ::1] d_in,
+                        real[:, ::1] d_hh):
+    """The backward cells of one step's rows."""
+    cdef Py_ssize_t b = saved.shape[0], H = dh.shape[1]
+    assert saved.shape[1] == 4 * H and d_in.shape[1] == 3 * H and d_hh.shape[1] == 3 * H, \
+        "gru_backward: saved, d_in and d_hh must match the state"
+    assert min(h_prev.shape[0], dy.shape[0], dh.shape[0], d_in.shape[0],
+               d_hh.shape[0]) >= b, "gru_backward: every array must have the step's rows"
+    if b == 0 or H == 0:
+        return
+    with nogil:
+        if real is float:
+            lucid_gru_back_cells_f(&saved[0, 0], &h_prev[0, 0], &dy[0, 0], b, H, &dh[0, 0],
+                                   &d_in[0, 0], &d_hh[0, 0])
+        else:
+            lucid_gru_back_cells_d(&saved[0, 0], &h_prev[0, 0], &dy[0, 0], b, H, &dh[0, 0],
+                                   &d_in[0, 0], &d_hh[0, 0])
+# [end loops: gru_backward]
+
+
+# [kernel: gru_forward]
+def gru_forward(gi, h0, w_hh, b_hh, batch_sizes, reverse):
+    """A GRU layer's time loop, forwards (:func:`lucid._ext.rnn.gru_forward`).
+
+    The loop nest::
+
+        for each step t of b rows (in run order):
+            h_prev[t] = h[:b]
+            S = h_prev[t] @ W_hh^T                # the matmul kernel, on lucid's threads
+            for r, u in rows x units:             # typed, vectorised
+                r_, z = sigma(gi + S + b_hh) of blocks r, z
+                g_n = S_n + b_hn;  n = tanh(gi_n + r_ g_n)
+                saved[t][r] = [r_, z, n, g_n];  h[r, u] = y[t][r, u] = n + z (h[r, u] - n)
+    """
+    _checks.gru_forward(gi, h0, w_hh, b_hh, batch_sizes, reverse)
+    rows, H = gi.shape[0], h0.shape[1]
+    h = h0.copy()
+    y = np.empty((rows, H), dtype=gi.dtype)
+    h_prev = np.empty_like(y)
+    saved = np.empty((rows, 4 * H), dtype=gi.dtype)
+    bias = np.zeros(3 * H, dtype=gi.dtype) if b_hh is None else b_hh
+    starts, sizes = _run_order(batch_sizes, reverse)
+    w_t = np.ascontiguousarray(w_hh.T)            # once: the product reads it 1.4x faster
+    for s, b in zip(starts.tolist(), sizes.tolist()):
+        if b == 0:
+            continue
+        h_prev[s:s + b] = h[:b]
+        _gru_cell_rows(gi[s:s + b], _matmul.matmul(h_prev[s:s + b], w_t), bias,
+                       saved[s:s + b], h, y[s:s + b])
+    return y, h_prev, saved, h
+# [end kernel: gru_forward]
+
+
+# [kernel: gru_backward]
+def gru_backward(saved, h_prev, w_hh, dy, dh_n, batch_sizes, reverse):
+    """A GRU layer's time loop, backwards (:func:`lucid._ext.rnn.gru_backward`).
+
+    The loop nest::
+
+        for each step t of b rows (the forward's order reversed):
+            for r, u in rows x units:             # typed, vectorised
+                dh_t = dh[r, u] + dy[t][r, u]
+                d_in[t][r], d_hh[t][r] = [dr, dz, dn], [dr, dz, dn r]
+                dh[r, u] = dh_t z
+            dh[:b] += d_hh[t] @ W_hh              # the matmul kernel
+    """
+    _checks.gru_backward(saved, h_prev, w_hh, dy, dh_n, batch_sizes, reverse)
+    rows, H = h_prev.shape
+    dh = dh_n.copy()
+    d_in = np.empty((rows, 3 * H), dtype=saved.dtype)
+    d_hh = np.empty_like(d_in)
+    starts, sizes = _run_order(batch_sizes, reverse)
+    for s, b in zip(starts[::-1].tolist(), sizes[::-1].tolist()):
+        if b == 0:
+            continue
+        _gru_back_cell_rows(saved[s:s + b], h_prev[s:s + b], dy[s:s + b], dh,
+                            d_in[s:s + b], d_hh[s:s + b])
+        dh[:b] += _matmul.matmul(d_hh[s:s + b], w_hh)
+    return d_in, d_hh, dh
+# [end kernel: gru_backward]

@@ -1,4 +1,5 @@
-r"""The LSTM's time loop, reference twin: a whole sequence forwards and backwards.
+r"""The LSTM's and the GRU's time loops, reference twin: a whole sequence forwards and
+backwards.
 
 An LSTM layer (:class:`lucid.nn.LSTM`) runs one cell per time step. With the input
 projections of all steps computed before the loop (one matrix product, in
@@ -31,6 +32,9 @@ The steps are the rows of a packed sequence, time-major: step ``t`` owns
 ``batch_sizes[t]`` states; the others keep theirs. ``reverse`` runs the steps from the
 last to the first (the backward direction of a bidirectional layer).
 
+A GRU layer's loop (:func:`gru_forward`, :func:`gru_backward`) is the same kind of
+call; its cell is written in those functions' docstrings.
+
 The whole loop is one kernel call, not one per step: a step is a small product
 ``(b, H) @ (H, 4H)`` and a few passes over ``(b, 4H)`` values, and the compiled twin
 (``_rnn.pyx``) runs all of it on its threads in a few microseconds a step, where one
@@ -40,7 +44,7 @@ import numpy as np
 
 from lucid._ext import _checks
 
-__all__ = ["lstm_forward", "lstm_backward"]
+__all__ = ["lstm_forward", "lstm_backward", "gru_forward", "gru_backward"]
 
 
 def _steps(batch_sizes, reverse):
@@ -222,3 +226,182 @@ def lstm_backward(gates, tanh_c, c_prev, w_hh, dy, dh_n, dc_n, batch_sizes, reve
         dh[:b] = delta[r] @ w_hh                      # dL/dh_{t-1}
     return delta, dh, dc
 # [end kernel: lstm_backward]
+
+
+# [kernel: gru_forward]
+def _gru_cell_forward(gi, gh, h):
+    r"""One GRU step: ``gi`` and ``gh`` ``(b, 3H)`` the input's and the state's
+    pre-activations (blocks ``r, z, n``), ``h`` ``(b, H)`` :math:`h_{t-1}`. Returns
+    what the backward needs, ``[r, z, n, g_n]`` ``(b, 4H)``, and :math:`h_t`."""
+    H = h.shape[1]
+    r = _sigmoid(gi[:, :H] + gh[:, :H])                      # reset gate
+    z = _sigmoid(gi[:, H:2 * H] + gh[:, H:2 * H])            # update gate
+    g_n = gh[:, 2 * H:]                                      # W_hn h_{t-1} + b_hn
+    n = np.tanh(gi[:, 2 * H:] + r * g_n)                     # candidate state
+    return np.concatenate([r, z, n, g_n], axis=1), n + z * (h - n)
+
+
+def gru_forward(gi, h0, w_hh, b_hh, batch_sizes, reverse):
+    r"""A GRU layer's time loop over a packed sequence, forwards.
+
+    For each step :math:`t` (rows of the step, ``b`` of them), with
+    :math:`g = h_{t-1} W_{hh}^\top + b_{hh}` (blocks :math:`g_r, g_z, g_n`):
+
+    .. math::
+
+        r = \sigma(gi_r + g_r), \quad z = \sigma(gi_z + g_z), \quad
+        n = \tanh(gi_n + r \odot g_n), \quad h_t = (1 - z) \odot n + z \odot h_{t-1}
+
+    (PyTorch's GRU: the reset gate multiplies the state's part of the candidate,
+    bias included.)
+
+    Parameters
+    ----------
+    gi : ndarray, float32 or float64, shape (rows, 3H), C-contiguous
+        :math:`W_{ih} x_t + b_{ih}` of every row (blocks ``r, z, n``); not changed.
+    h0 : ndarray of gi's dtype, shape (N, H), C-contiguous
+        The initial state (not changed).
+    w_hh : ndarray of gi's dtype, shape (3H, H), C-contiguous
+        :math:`W_{hh}`.
+    b_hh : ndarray of gi's dtype, shape (3H,), or None
+        :math:`b_{hh}`.
+    batch_sizes : ndarray, int64, shape (T,), C-contiguous
+        Rows per step, as in :func:`lstm_forward`.
+    reverse : bool
+        Run the steps from the last to the first.
+
+    Returns
+    -------
+    y : ndarray, shape (rows, H)
+        :math:`h_t` of every row.
+    h_prev : ndarray, shape (rows, H)
+        :math:`h_{t-1}` of every row (for the weight gradient and the backward).
+    saved : ndarray, shape (rows, 4H)
+        ``[r, z, n, g_n]`` of every row (what the backward needs).
+    h_n : ndarray, shape (N, H)
+        The final state (a sequence that ended early keeps its last).
+
+    Examples
+    --------
+    One step, one unit, every weight 0: :math:`r = z = \sigma(0) = 1/2`, so
+    :math:`h_1 = (\tanh(gi_n) + h_0) / 2`.
+
+    >>> import numpy as np
+    >>> from lucid import _ext
+    >>> gi = np.array([[0.0, 0.0, 1.0]])                 # gi_r, gi_z, gi_n
+    >>> y, h_prev, saved, h_n = _ext.get("rnn").gru_forward(
+    ...     gi, np.ones((1, 1)), np.zeros((3, 1)), None, np.array([1]), False)
+    >>> saved.round(4)                                   # r, z, n, g_n
+    array([[0.5   , 0.5   , 0.7616, 0.    ]])
+    >>> h_n.round(4)                                     # (tanh(1) + 1) / 2
+    array([[0.8808]])
+    """
+    _checks.gru_forward(gi, h0, w_hh, b_hh, batch_sizes, reverse)
+    rows, H = gi.shape[0], h0.shape[1]
+    h = h0.copy()                                     # the running state
+    y = np.empty((rows, H), dtype=gi.dtype)
+    h_prev = np.empty_like(y)
+    saved = np.empty((rows, 4 * H), dtype=gi.dtype)
+    for start, b in _steps(batch_sizes, reverse):
+        r = slice(start, start + b)
+        h_prev[r] = h[:b]
+        gh = h[:b] @ w_hh.T                           # W_hh h_{t-1}
+        if b_hh is not None:
+            gh += b_hh
+        saved[r], h[:b] = _gru_cell_forward(gi[r], gh, h[:b])
+        y[r] = h[:b]
+    return y, h_prev, saved, h
+# [end kernel: gru_forward]
+
+
+# [kernel: gru_backward]
+def _gru_cell_backward(saved, h_prev, dh):
+    r"""One GRU step backwards, from ``saved`` ``[r, z, n, g_n]`` ``(b, 4H)``,
+    :math:`h_{t-1}` and :math:`\bar h = \partial L/\partial h_t` ``(b, H)``. Returns
+    the pre-activation gradients for the input's side :math:`[\bar r, \bar z, \bar n]`
+    and the state's side :math:`[\bar r, \bar z, \bar n \odot r]`, both ``(b, 3H)``,
+    and the direct part of :math:`\partial L/\partial h_{t-1}`, :math:`\bar h z`."""
+    H = dh.shape[1]
+    r, z, n, g_n = saved[:, :H], saved[:, H:2 * H], saved[:, 2 * H:3 * H], saved[:, 3 * H:]
+    dn = dh * (1 - z) * (1 - n * n)                   # tanh' = 1 - tanh^2
+    dr = dn * g_n * (r * (1 - r))                     # sigma' = sigma (1 - sigma)
+    dz = dh * (h_prev - n) * (z * (1 - z))
+    d_in = np.concatenate([dr, dz, dn], axis=1)
+    d_hh = np.concatenate([dr, dz, dn * r], axis=1)   # r multiplies the state's part of n
+    return d_in, d_hh, dh * z
+
+
+def gru_backward(saved, h_prev, w_hh, dy, dh_n, batch_sizes, reverse):
+    r"""A GRU layer's time loop, backwards (backpropagation through time).
+
+    The steps run in the opposite order of :func:`gru_forward`'s. For each, with
+    :math:`\bar h` = ``dy`` of its rows plus what the step after it sent back:
+
+    .. math::
+
+        \bar n = \bar h (1 - z)(1 - n^2), \quad
+        \bar r = \bar n\, g_n\, r (1 - r), \quad
+        \bar z = \bar h (h_{t-1} - n)\, z (1 - z)
+
+    :math:`\delta^{i}_t = [\bar r, \bar z, \bar n]`,
+    :math:`\delta^{h}_t = [\bar r, \bar z, \bar n \odot r]`, and
+    :math:`\partial L/\partial h_{t-1} = \bar h z + \delta^{h}_t W_{hh}`.
+
+    Parameters
+    ----------
+    saved, h_prev : ndarray, float32 or float64, C-contiguous
+        What :func:`gru_forward` returned: shapes (rows, 4H), (rows, H).
+    w_hh : ndarray of saved's dtype, shape (3H, H), C-contiguous
+        :math:`W_{hh}`.
+    dy : ndarray of saved's dtype, shape (rows, H), C-contiguous
+        :math:`\partial L/\partial y` of every row.
+    dh_n : ndarray of saved's dtype, shape (N, H), C-contiguous
+        :math:`\partial L/\partial h_n` (not changed).
+    batch_sizes, reverse
+        As given to :func:`gru_forward`.
+
+    Returns
+    -------
+    d_in : ndarray, shape (rows, 3H)
+        :math:`\delta^{i}_t` of every row: ``d_in.T @ x`` is
+        :math:`\partial L/\partial W_{ih}`, ``d_in @ w_ih`` is
+        :math:`\partial L/\partial x`, its column sums :math:`\partial L/\partial b_{ih}`.
+    d_hh : ndarray, shape (rows, 3H)
+        :math:`\delta^{h}_t` of every row: ``d_hh.T @ h_prev`` is
+        :math:`\partial L/\partial W_{hh}`, its column sums
+        :math:`\partial L/\partial b_{hh}`.
+    dh0 : ndarray, shape (N, H)
+        :math:`\partial L/\partial h_0`.
+
+    Examples
+    --------
+    The step of :func:`gru_forward`'s example, with :math:`\partial L/\partial h_1 =
+    1`: :math:`\partial L/\partial h_0 = z = 1/2` (every weight is 0), and
+    :math:`\bar n = (1 - z)(1 - n^2)`.
+
+    >>> import numpy as np
+    >>> from lucid import _ext
+    >>> rnn = _ext.get("rnn")
+    >>> y, h_prev, saved, h_n = rnn.gru_forward(
+    ...     np.array([[0.0, 0.0, 1.0]]), np.ones((1, 1)), np.zeros((3, 1)), None,
+    ...     np.array([1]), False)
+    >>> d_in, d_hh, dh0 = rnn.gru_backward(
+    ...     saved, h_prev, np.zeros((3, 1)), np.ones((1, 1)), np.zeros((1, 1)),
+    ...     np.array([1]), False)
+    >>> dh0
+    array([[0.5]])
+    >>> bool(np.isclose(d_in[0, 2], 0.5 * (1 - np.tanh(1.0) ** 2)))
+    True
+    """
+    _checks.gru_backward(saved, h_prev, w_hh, dy, dh_n, batch_sizes, reverse)
+    rows, H = h_prev.shape
+    dh = dh_n.copy()                                  # the running gradient
+    d_in = np.empty((rows, 3 * H), dtype=saved.dtype)
+    d_hh = np.empty_like(d_in)
+    for start, b in reversed(_steps(batch_sizes, reverse)):
+        r = slice(start, start + b)
+        dh[:b] += dy[r]                               # from the output and from t + 1
+        d_in[r], d_hh[r], direct = _gru_cell_backward(saved[r], h_prev[r], dh[:b])
+        dh[:b] = direct + d_hh[r] @ w_hh              # dL/dh_{t-1}
+    return d_in, d_hh, dh
+# [end kernel: gru_backward]

@@ -34,8 +34,9 @@ and the backward is *backpropagation through time* written out by hand:
 1. the input projections of all steps are one matrix product,
    :math:`X W_{ih}^T` (``(rows, I) @ (I, G H)``), done before the loop;
 2. the loop does, per step, one small product :math:`h_{t-1} W_{hh}^T` and the gate
-   arithmetic on the whole batch, saving the gate activations (for an LSTM without
-   projection, steps 2 and 3 are one kernel call each, ``lucid/_ext/rnn.py``);
+   arithmetic on the whole batch, saving the gate activations (for a GRU and for an
+   LSTM without projection, steps 2 and 3 are one kernel call each,
+   ``lucid/_ext/rnn.py``);
 3. the backward walks the steps in the opposite order, turning the gradient of
    :math:`h_t` (and :math:`c_t`) into the gradient of each step's gate
    pre-activations :math:`\delta_t` and of :math:`h_{t-1}` (and :math:`c_{t-1}`):
@@ -74,36 +75,21 @@ __all__ = []  # Functions only; the public layers are in lucid.nn.modules.rnn
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-def sigmoid_(a):
-    r"""Overwrite ``a`` with :math:`\sigma(a) = \tfrac12 (1 + \tanh(a/2))`; return it.
-
-    The same function as :func:`lucid.ops.activation.stable_sigmoid`, written through
-    one ``tanh`` in place: it never overflows and allocates nothing, which matters in a
-    loop that runs it a few hundred times per training step.
-    """
-    a *= 0.5
-    np.tanh(a, out=a)
-    a += 1
-    a *= 0.5
-    return a
-
-
 def one_blas_thread():
-    """The context of the time loops written here (GRU, Elman, LSTM with a projection):
-    one OpenBLAS thread.
+    """The context of the time loops written here (Elman, LSTM with a projection): one
+    OpenBLAS thread.
 
     The loop is a chain of small products (``(N, P) @ (P, G H)``, a few million flops
     each) that a second OpenBLAS thread does not speed up: measured here, 70 products
-    ``(20, 200) @ (200, 800)`` took 15 ms on one thread and 40-150 ms on two. (The GRU
-    loop's products go through the ``matmul`` kernel instead, on lucid's threads.) The LSTM
-    without a projection runs its loop in the ``rnn`` kernels instead
-    (:func:`lucid._ext.rnn.lstm_forward`), whose compiled twin shares each step among
-    lucid's OpenMP threads. The products over all steps at once, before and after the
-    loop (hundreds of millions of flops each), run on the ``matmul`` kernel, on those
-    threads too: with them on OpenBLAS's own threads, the OpenMP workers still spinning
-    after the LSTM kernel's loop slowed them (the two layers' backward outside the
-    loop, the three products and the bias sums, 13.1 ms against 8.3-8.9 ms on the
-    ``matmul`` kernel).
+    ``(20, 200) @ (200, 800)`` took 15 ms on one thread and 40-150 ms on two. The LSTM
+    without a projection and the GRU run their loops in the ``rnn`` kernels instead
+    (:func:`lucid._ext.rnn.lstm_forward`, :func:`lucid._ext.rnn.gru_forward`), whose
+    compiled twin shares each step's product among lucid's OpenMP threads. The products
+    over all steps at once, before and after the loop (hundreds of millions of flops
+    each), run on the ``matmul`` kernel, on those threads too: with them on OpenBLAS's
+    own threads, the OpenMP workers still spinning after the LSTM kernel's loop slowed
+    them (the two layers' backward outside the loop, the three products and the bias
+    sums, 13.1 ms against 8.3-8.9 ms on the ``matmul`` kernel).
     """
     return one_thread()
 
@@ -131,7 +117,8 @@ class Recurrence(Function):
     (:func:`recurrence`).
 
     Backward: backpropagation through time, as in the module docstring; the step
-    formulas are in :meth:`_lstm_back`, :meth:`_gru_back`, :meth:`_rnn_back`.
+    formulas are in :meth:`_lstm_back` and :meth:`_rnn_back`, and for the GRU and the
+    LSTM without projection in the ``rnn`` kernels (``lucid/_ext/rnn.py``).
     """
 
     @staticmethod
@@ -158,6 +145,14 @@ class Recurrence(Function):
                 ctx.batch_sizes, reverse)
             ctx.gates, ctx.y, ctx.h_full = xw, y, None
             return np.concatenate([y.ravel(), *(a.ravel() for a in final)])
+        if mode == "GRU":
+            # the whole time loop in one kernel call (lucid/_ext/rnn.py)
+            ctx.batch_sizes = np.asarray(batch_sizes, dtype=np.int64)
+            ctx.reverse = reverse
+            b_hh = None if b_hh is None else np.ascontiguousarray(b_hh)
+            ctx.y, ctx.h_prev, ctx.saved, h_n = _ext.get("rnn").gru_forward(
+                xw, np.ascontiguousarray(h0), w_hh, b_hh, ctx.batch_sizes, reverse)
+            return np.concatenate([ctx.y.ravel(), h_n.ravel()])
         h = h0.copy()                              # the running state, (N, P)
         y = np.empty((x.shape[0], h0.shape[1]), dtype=x.dtype)
         h_prev = np.empty_like(y)                  # h_{t-1} of every step, for dW_hh
@@ -170,8 +165,6 @@ class Recurrence(Function):
         with one_blas_thread():
             if mode == "LSTM":
                 final = Recurrence._lstm(ctx, xw, h, c0.copy(), w_hh_t, hw, w_hr, y, h_prev)
-            elif mode == "GRU":
-                final = Recurrence._gru(ctx, xw, h, w_hh_t, b_hh, y, h_prev)
             else:
                 final = Recurrence._rnn(ctx, xw, h, w_hh_t, hw, mode, y, h_prev)
         return np.concatenate([y.ravel(), *(a.ravel() for a in final)])
@@ -197,36 +190,6 @@ class Recurrence(Function):
             h[:b] = np.matmul(full, w_hr_t, out=y[rows])   # h_t = W_hr (o tanh(c_t))
         ctx.gates, ctx.tanh_c, ctx.c_prev, ctx.h_full = gates, tanh_c, c_prev, h_full
         return h, c
-
-    @staticmethod
-    def _gru(ctx, xw, h, w_hh_t, b_hh, y, h_prev):
-        r"""The GRU loop. Saves per step ``[r, z, n, W_hn h_{t-1} + b_hn]``. The step's
-        product ``(N, H) @ (H, 3H)`` goes through the ``matmul`` kernel, which shares one
-        of a few million flops among lucid's threads (its panels path); the layer of
-        ``benchmarks/rnn.py``'s size (H = 200, batch 20, 35 steps) took 0.90-0.95x
-        the time of one OpenBLAS thread, forward and backward, three runs each."""
-        H = ctx.hidden
-        saved = np.empty((len(xw), 4 * H), dtype=xw.dtype)
-        for _, rows, b in ctx.steps:
-            gi = xw[rows]                            # W_i. x_t + b_i.   (r, z, n blocks)
-            gh = _ext.get("matmul").matmul(h[:b], w_hh_t)   # W_h. h_{t-1}
-            if b_hh is not None:
-                gh += b_hh
-            s = saved[rows]
-            rz = s[:, :2 * H]
-            np.add(gi[:, :2 * H], gh[:, :2 * H], out=rz)
-            sigmoid_(rz)                             # r, z
-            r, z = s[:, :H], s[:, H:2 * H]
-            s[:, 3 * H:] = gh[:, 2 * H:]             # W_hn h_{t-1} + b_hn, for backward
-            n = s[:, 2 * H:3 * H]
-            np.multiply(r, gh[:, 2 * H:], out=n)
-            n += gi[:, 2 * H:]
-            np.tanh(n, out=n)                        # n = tanh(W_in x + b_in + r (W_hn h + b_hn))
-            h_prev[rows] = h[:b]
-            h[:b] = n + z * (h[:b] - n)              # h_t = (1 - z) n + z h_{t-1}
-            y[rows] = h[:b]
-        ctx.saved = saved
-        return (h,)
 
     @staticmethod
     def _rnn(ctx, xw, h, w_hh_t, hw, mode, y, h_prev):
@@ -260,11 +223,15 @@ class Recurrence(Function):
                 ctx.gates, ctx.tanh_c, ctx.c_prev, ctx.w_hh, np.ascontiguousarray(dy), dh,
                 dc, ctx.batch_sizes, ctx.reverse)
             d_hh = d_in
+        elif ctx.mode == "GRU":
+            d_in, d_hh, dh = _ext.get("rnn").gru_backward(
+                ctx.saved, ctx.h_prev, ctx.w_hh, np.ascontiguousarray(dy), dh,
+                ctx.batch_sizes, ctx.reverse)
         else:
             # one row of pre-activation gradients per step row: for W_ih / x (d_in) and
-            # for W_hh / h_{t-1} (d_hh); the same array except in the GRU
+            # for W_hh / h_{t-1} (d_hh); the same array here (not in the GRU)
             d_in = np.empty((rows_total, ctx.w_ih.shape[0]), dtype=x.dtype)
-            d_hh = np.empty_like(d_in) if ctx.mode == "GRU" else d_in
+            d_hh = d_in
             if ctx.w_hr is not None:
                 dh_out = np.empty((rows_total, p), dtype=x.dtype)
             with one_blas_thread():
@@ -273,8 +240,6 @@ class Recurrence(Function):
                     g += dy[rows]                    # dL/dh_t: from the output and from t+1
                     if lstm:
                         Recurrence._lstm_back(ctx, rows, b, dh, dc, d_in, dh_out)
-                    elif ctx.mode == "GRU":
-                        Recurrence._gru_back(ctx, rows, b, dh, d_in, d_hh)
                     else:
                         Recurrence._rnn_back(ctx, rows, b, dh, d_in)
         need = ctx.needs_input_grad
@@ -303,40 +268,6 @@ class Recurrence(Function):
         d[...] = lstm_cell_backward(ctx.gates[rows], ctx.tanh_c[rows], ctx.c_prev[rows],
                                     dh_t, dc[:b])
         np.matmul(d, ctx.w_hh, out=dh[:b])           # dL/dh_{t-1}
-
-    @staticmethod
-    def _gru_back(ctx, rows, b, dh, d_in, d_hh):
-        r"""One GRU step backwards. With :math:`\bar h = \partial L/\partial h_t` and
-        :math:`a_n = W_{hn} h_{t-1} + b_{hn}`:
-
-        .. math::
-
-            \bar n = \bar h (1 - z)(1 - n^2), \quad
-            \bar z = \bar h (h_{t-1} - n)\, z (1 - z), \quad
-            \bar r = \bar n\, a_n\, r (1 - r)
-
-        :math:`\delta^{ih}_t = [\bar r, \bar z, \bar n]`,
-        :math:`\delta^{hh}_t = [\bar r, \bar z, \bar n \odot r]` (the reset gate
-        multiplies the hidden part of n), and
-        :math:`\partial L/\partial h_{t-1} = \bar h z + \delta^{hh}_t W_{hh}`.
-        """
-        H = ctx.hidden
-        s = ctx.saved[rows]
-        r, z, n, a_n = s[:, :H], s[:, H:2 * H], s[:, 2 * H:3 * H], s[:, 3 * H:]
-        h_prev = ctx.h_prev[rows]
-        dh_t = dh[:b]
-        di, dhh = d_in[rows], d_hh[rows]
-        dn = di[:, 2 * H:]
-        np.multiply(dh_t, 1 - z, out=dn)
-        dn *= 1 - n * n                                          # dL/d(pre-activation of n)
-        np.multiply(dn, a_n, out=di[:, :H])
-        di[:, :H] *= r * (1 - r)                                 # dL/d(pre-activation of r)
-        np.multiply(dh_t, h_prev - n, out=di[:, H:2 * H])
-        di[:, H:2 * H] *= z * (1 - z)                            # dL/d(pre-activation of z)
-        dhh[:, :2 * H] = di[:, :2 * H]
-        np.multiply(dn, r, out=dhh[:, 2 * H:])
-        dh_t *= z                                                # the direct path z h_{t-1}
-        dh_t += _ext.get("matmul").matmul(dhh, ctx.w_hh)
 
     @staticmethod
     def _rnn_back(ctx, rows, b, dh, d_in):

@@ -52,7 +52,7 @@ FUNCTIONS = {
     "activation": ("relu_forward", "relu_backward", "erf"),
     "norm": ("batch_norm_forward", "batch_norm_backward", "batch_norm_eval"),
     "loss": ("cross_entropy_forward", "cross_entropy_backward"),
-    "rnn": ("lstm_forward", "lstm_backward"),
+    "rnn": ("lstm_forward", "lstm_backward", "gru_forward", "gru_backward"),
 }
 CALLS = [(family, name) for family, names in FUNCTIONS.items() for name in names]
 EXPECTED = ("ValueError", "TypeError", "IndexOutOfRangeError", "MemoryError")
@@ -147,6 +147,14 @@ def _valid(rng, family, name):
         gates, w_hh = _floats(rng, (rows, 4 * H), dtype), _floats(rng, (4 * H, H), dtype)
         states = [_floats(rng, (N, H), dtype) for _ in range(2)]
         batch_sizes, reverse = np.array(sizes, dtype=np.int64), bool(rng.integers(2))
+        if name == "gru_forward":
+            b_hh = _floats(rng, (3 * H,), dtype) if rng.integers(2) else None
+            return [_floats(rng, (rows, 3 * H), dtype), states[0], w_hh[:3 * H], b_hh,
+                    batch_sizes, reverse]
+        if name == "gru_backward":
+            return [_floats(rng, (rows, 4 * H), dtype), _floats(rng, (rows, H), dtype),
+                    w_hh[:3 * H], _floats(rng, (rows, H), dtype), states[0], batch_sizes,
+                    reverse]
         if name == "lstm_forward":
             return [gates, *states, w_hh, batch_sizes, reverse]
         saved = [_floats(rng, (rows, H), dtype) for _ in range(3)]     # tanh_c, c_prev, dy

@@ -1,4 +1,4 @@
-"""The rnn kernel family (an LSTM layer's time loop, forwards and backwards), both twins:
+"""The rnn kernel family (an LSTM's and a GRU's time loops, forwards and backwards), both twins:
 a loop oracle unit by unit, finite differences for the backward in float64, the twins
 against each other on the shapes that take each of the compiled twin's row blocks and
 partial panels, the same bits on one thread and two, and every check of ``_checks.py``.
@@ -321,3 +321,176 @@ def test_compiled_float32_without_the_panels_agrees(rng, monkeypatch):
     out = [_forward_and_backward(kernel, args, True) for kernel in (reference, compiled)]
     for i, (a, b) in enumerate(zip(*out)):
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6, err_msg=f"output {i}")
+
+
+# ====================================================================== the GRU
+def _gru_inputs(rng, N, H, batch_sizes, dtype, bias=True):
+    rows = sum(batch_sizes)
+    return dict(
+        gi=rng.standard_normal((rows, 3 * H)).astype(dtype),
+        h0=rng.standard_normal((N, H)).astype(dtype),
+        w_hh=(rng.standard_normal((3 * H, H)) / math.sqrt(H)).astype(dtype),
+        b_hh=rng.standard_normal(3 * H).astype(dtype) if bias else None,
+        batch_sizes=np.array(batch_sizes, dtype=np.int64),
+    )
+
+
+def _gru_forward_loop(gi, h0, w_hh, b_hh, batch_sizes, reverse):
+    """Unit by unit in Python floats: what gru_forward must return."""
+    N, H = h0.shape
+    h = h0.astype(float).tolist()
+    rows = len(gi)
+    y, h_prev = np.zeros((rows, H)), np.zeros((rows, H))
+    saved = np.zeros((rows, 4 * H))
+    for start, b in _steps(batch_sizes, reverse):
+        old_h = [row[:] for row in h]
+        for n in range(b):
+            r = start + n
+            for u in range(H):
+                g = [sum(float(w_hh[k * H + u, j]) * old_h[n][j] for j in range(H))
+                     + (0.0 if b_hh is None else float(b_hh[k * H + u])) for k in range(3)]
+                reset = _sigmoid(float(gi[r, u]) + g[0])
+                update = _sigmoid(float(gi[r, H + u]) + g[1])
+                cand = math.tanh(float(gi[r, 2 * H + u]) + reset * g[2])
+                saved[r, [u, H + u, 2 * H + u, 3 * H + u]] = reset, update, cand, g[2]
+                h_prev[r, u] = old_h[n][u]
+                h[n][u] = y[r, u] = (1 - update) * cand + update * old_h[n][u]
+    return y, h_prev, saved, np.array(h).reshape(N, H)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("N, H, batch_sizes, reverse", CASES)
+def test_gru_forward_matches_the_loop(twin, rng, float_dtype, N, H, batch_sizes, reverse,
+                                      bias):
+    args = _gru_inputs(rng, N, H, batch_sizes, float_dtype, bias)
+    before = {k: None if v is None else v.copy() for k, v in args.items()}
+    expected = _gru_forward_loop(**args, reverse=reverse)
+    got = _ext.get("rnn").gru_forward(**args, reverse=reverse)
+    for name, g, e in zip(["y", "h_prev", "saved", "h_n"], got, expected):
+        assert g.dtype == float_dtype and g.shape == e.shape, name
+        np.testing.assert_allclose(g, e, err_msg=name, **_tolerance(float_dtype))
+    for name, value in args.items():                      # nothing changed in place
+        if value is not None:
+            np.testing.assert_array_equal(value, before[name], err_msg=name)
+
+
+def _gru_loss(kernel, weights, gi, h0, w_hh, b_hh, batch_sizes, reverse):
+    y, _, _, h_n = kernel.gru_forward(gi, h0, w_hh, b_hh, batch_sizes, reverse)
+    return sum(float((a * w).sum()) for a, w in zip((y, h_n), weights))
+
+
+@pytest.mark.parametrize("N, H, batch_sizes, reverse", CASES)
+def test_gru_backward_matches_finite_differences(twin, rng, N, H, batch_sizes, reverse):
+    """float64, L = sum(y * Wy) + sum(h_n * Wh): d_in is dL/dgi; the column sums of d_hh
+    are dL/db_hh and d_hh.T @ h_prev is dL/dW_hh; dh0 is dL/dh0."""
+    kernel = _ext.get("rnn")
+    args = _gru_inputs(rng, N, H, batch_sizes, np.float64)
+    rows = len(args["gi"])
+    weights = [rng.standard_normal(s) for s in ((rows, H), (N, H))]
+    _, h_prev, saved, _ = kernel.gru_forward(**args, reverse=reverse)
+    d_in, d_hh, dh0 = kernel.gru_backward(saved, h_prev, args["w_hh"], *weights,
+                                          args["batch_sizes"], reverse)
+    eps = 1e-6
+    for name, grad in (("gi", d_in), ("h0", dh0), ("b_hh", d_hh.sum(axis=0)),
+                       ("w_hh", d_hh.T @ h_prev)):
+        numeric = np.zeros_like(grad)
+        for index in np.ndindex(grad.shape):
+            moved = {k: None if v is None else v.copy() for k, v in args.items()}
+            moved[name][index] += eps
+            up = _gru_loss(kernel, weights, **moved, reverse=reverse)
+            moved[name][index] -= 2 * eps
+            down = _gru_loss(kernel, weights, **moved, reverse=reverse)
+            numeric[index] = (up - down) / (2 * eps)
+        np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8, err_msg=name)
+
+
+def _gru_both_ways(kernel, args, reverse, grads):
+    forward = kernel.gru_forward(**args, reverse=reverse)
+    backward = kernel.gru_backward(forward[2], forward[1], args["w_hh"], *grads,
+                                   args["batch_sizes"], reverse)
+    return tuple(forward) + tuple(backward)
+
+
+@pytest.mark.parametrize("N, H, T, packed, reverse", [
+    (20, 200, 7, False, False), (30, 37, 5, True, True), (1, 64, 4, False, False),
+    (13, 33, 6, True, False),
+])
+def test_gru_twins_agree(rng, float_dtype, N, H, T, packed, reverse):
+    """Shapes whose step products take each of the matmul kernel's paths (one row,
+    panels on the threads, BLAS)."""
+    if not _ext.compiled_available("rnn"):
+        pytest.skip("compiled twin of 'rnn' is not built; " + _ext.BUILD_HINT)
+    sizes = [N] + sorted(rng.integers(1, N + 1, size=T - 1).tolist(), reverse=True) \
+        if packed else [N] * T
+    args = _gru_inputs(rng, N, H, sizes, float_dtype)
+    grads = [rng.standard_normal(s).astype(float_dtype) for s in ((sum(sizes), H), (N, H))]
+    out = [_gru_both_ways(kernel, args, reverse, grads)
+           for kernel in (_ext._reference["rnn"], _ext._compiled["rnn"])]
+    tol = dict(rtol=1e-4, atol=1e-5) if float_dtype == np.float32 else dict(rtol=1e-10,
+                                                                            atol=1e-12)
+    for i, (a, b) in enumerate(zip(*out)):
+        np.testing.assert_allclose(b, a, err_msg=f"output {i}", **tol)
+
+
+def test_gru_no_steps_and_ended_sequences(twin, rng):
+    kernel = _ext.get("rnn")
+    h0 = np.ones((2, 3))
+    y, h_prev, saved, h_n = kernel.gru_forward(np.zeros((0, 9)), h0, np.zeros((9, 3)), None,
+                                               np.zeros(0, dtype=np.int64), False)
+    assert y.shape == h_prev.shape == (0, 3) and saved.shape == (0, 12)
+    np.testing.assert_array_equal(h_n, h0)
+    d_in, d_hh, dh0 = kernel.gru_backward(saved, y, np.zeros((9, 3)), y, h0,
+                                          np.zeros(0, dtype=np.int64), False)
+    assert d_in.shape == d_hh.shape == (0, 9)
+    np.testing.assert_array_equal(dh0, h0)
+    args = _gru_inputs(rng, 3, 4, [3, 3, 1], np.float64)
+    y, _, _, h_n = kernel.gru_forward(**args, reverse=False)
+    np.testing.assert_array_equal(h_n[0], y[6])           # sequence 0 ran 3 steps
+    np.testing.assert_array_equal(h_n[1:], y[4:6])        # sequences 1, 2 ran 2
+
+
+def _gru_valid():
+    H, N = 3, 2
+    return dict(gi=np.zeros((4, 3 * H)), h0=np.zeros((N, H)), w_hh=np.zeros((3 * H, H)),
+                b_hh=np.zeros(3 * H), batch_sizes=np.array([2, 2], dtype=np.int64),
+                reverse=False)
+
+
+@pytest.mark.parametrize("change, error, message", [
+    (dict(gi=[[0.0] * 9] * 4), TypeError, "gi must be a NumPy array, got list"),
+    (dict(gi=np.zeros((4, 9), np.int64)), TypeError, "gi must be float32 or float64"),
+    (dict(gi=np.zeros((4, 12))), ValueError, r"gi must have 3 \* H = 9 columns"),
+    (dict(gi=np.zeros((4, 18))[:, ::2]), ValueError, "gi must be C-contiguous"),
+    (dict(h0=np.zeros((2, 3), np.float32)), TypeError, "h0 must have the dtype of gi"),
+    (dict(w_hh=np.zeros((12, 3))), ValueError, r"w_hh must have shape \(9, 3\)"),
+    (dict(b_hh=np.zeros(12)), ValueError, r"b_hh must have shape \(9,\)"),
+    (dict(b_hh=np.zeros(9, np.float32)), TypeError, "b_hh must have the dtype of gi"),
+    (dict(batch_sizes=np.array([2, 1], dtype=np.int64)), ValueError,
+     "batch_sizes must sum to the 4 rows of gi, got 3"),
+    (dict(batch_sizes=np.array([2, 3], dtype=np.int64)), ValueError,
+     "batch_sizes must not increase"),
+    (dict(reverse=0), TypeError, "reverse must be a bool, got 0"),
+])
+def test_gru_forward_checks(twin, change, error, message):
+    args = {**_gru_valid(), **change}
+    with pytest.raises(error, match=f"^gru_forward: ({message})"):
+        _ext.get("rnn").gru_forward(**args)
+
+
+@pytest.mark.parametrize("change, error, message", [
+    (dict(saved=np.zeros((4, 10))), ValueError, r"saved must have 4 \* H columns"),
+    (dict(h_prev=np.zeros((4, 2))), ValueError, r"h_prev must have shape \(4, 3\)"),
+    (dict(dy=np.zeros((4, 3), np.float32)), TypeError, "dy must have the dtype of saved"),
+    (dict(dh_n=np.zeros((2, 4))), ValueError, "dh_n must have H = 3 columns"),
+    (dict(w_hh=np.zeros((12, 3))), ValueError, r"w_hh must have shape \(9, 3\)"),
+    (dict(batch_sizes=np.array([3, 1], dtype=np.int64)), ValueError,
+     r"batch_sizes\[0\] must be the batch of the states \(2\), got 3"),
+    (dict(reverse="yes"), TypeError, "reverse must be a bool"),
+])
+def test_gru_backward_checks(twin, change, error, message):
+    args = dict(saved=np.zeros((4, 12)), h_prev=np.zeros((4, 3)), w_hh=np.zeros((9, 3)),
+                dy=np.zeros((4, 3)), dh_n=np.zeros((2, 3)),
+                batch_sizes=np.array([2, 2], dtype=np.int64), reverse=False)
+    args.update(change)
+    with pytest.raises(error, match=f"^gru_backward: ({message})"):
+        _ext.get("rnn").gru_backward(**args)
