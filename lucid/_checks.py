@@ -302,10 +302,8 @@ def _key_of(value):
     bool, string or None with its exact type (``True == 1 == 1.0``, but they are three
     keys); a tuple of those, item by item (a tuple of numbers, bools and strings in one
     step: its items' types, then its values). Anything else: ``_NOT_KEYED``."""
-    if isinstance(value, _Tensor or _tensor_class()):
-        return type(value), value.data.shape, value.data.dtype
     kind = type(value)
-    if value is None or kind in _PLAIN:
+    if kind in _PLAIN_KINDS or value is None:          # the commonest first
         return kind, value
     if kind is tuple:
         kinds = tuple(map(type, value))
@@ -313,6 +311,9 @@ def _key_of(value):
             return kind, value, kinds           # their types, then the values
         keys = tuple(map(_key_of, value))
         return _NOT_KEYED if _NOT_KEYED in keys else keys
+    if isinstance(value, _Tensor or _tensor_class()):
+        data = value.data
+        return kind, data.shape, data.dtype
     return _NOT_KEYED
 
 

@@ -33,8 +33,8 @@ import numpy as np
 
 from lucid import _blas_env
 
-__all__ = ["Blas", "find", "product_threads", "matmul_threads", "one_thread", "all_threads",
-           "matmul", "row_sums", "SMALL_PRODUCT_FLOPS"]
+__all__ = ["Blas", "find", "product_threads", "matmul_threads", "gemm_threads", "one_thread",
+           "all_threads", "matmul", "row_sums", "SMALL_PRODUCT_FLOPS"]
 
 # Below this many flops a product runs on one OpenBLAS thread. Waking a sleeping worker
 # costs much when the other core is busy (another process, lucid's own OpenMP threads):
@@ -376,6 +376,15 @@ def matmul_threads(a, b):
     batch = 1 if a.ndim <= 2 and b.ndim <= 2 else math.prod(
         np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
     return product_threads(2 * batch * size)
+
+
+def gemm_threads(m, n, k):
+    """The context for gemm calls of at most ``m x k`` by ``k x n`` each, made straight
+    through the found pointer (the conv kernels' own calls, from their OpenMP threads):
+    none at all when OpenBLAS keeps such a gemm on its calling thread (the size rule of
+    :func:`matmul_threads`), else :func:`one_thread`. A batch-1 convolution's gemms are
+    often that small, and the gate cost ~2.4 us of a ~20 us call."""
+    return _NO_GATE if m * n * k <= _ALONE_GEMM else one_thread()
 
 
 def matmul(a, b, out=None):

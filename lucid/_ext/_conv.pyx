@@ -2021,7 +2021,7 @@ def _forward(x, w, stride, padding, dilation, groups, columns, bias=None):
             tile_rows = split
             threads = free_threads(min(_SAMPLE_THREADS, N * (-(-Q // split))))
         ws = _workspace("cols", (threads * R * min(tile_rows, Q) * (L // Q),), x.dtype)
-        with _blas.one_thread():
+        with _blas.gemm_threads(C_out_g, L, rows_g):     # each tile's gemm at most this
             _run_sample_conv(as_5d(x), w.reshape(C_out, -1), as_5d(y), ws, full, geo,
                              groups, tile_rows, threads, bias=bias)
         return y
@@ -2088,7 +2088,7 @@ def _weight_grad(x, grad_y, K, stride, padding, dilation, groups, columns):
         threads = free_threads(runs)
         parts = np.zeros((runs, R * C_out_g), dtype=x.dtype)
         ws = _workspace("cols", (threads * R * L,), x.dtype) if full is None else full
-        with _blas.one_thread():
+        with _blas.gemm_threads(C_out_g, rows_g, L):     # each sample's gemm
             _run_sample_weight_grad(as_5d(x), as_5d(grad_y), parts, ws,
                                     _no_columns(x.dtype) if full is None else full,
                                     geo, groups, transposed, threads)
@@ -2275,7 +2275,7 @@ def _transpose_forward(x, w, stride, padding, output_padding, dilation, groups, 
     if path == "per-sample":
         threads = free_threads(_sample_threads(N, groups * rows_g * L))
         ws = _workspace("cols", (threads * groups * rows_g * L,), x.dtype)
-        with _blas.one_thread():
+        with _blas.gemm_threads(rows_g, L, C_in_g):      # each sample's gemm
             _run_sample_conv_transpose(as_5d(x), w.reshape(C_in, -1), as_5d(y), ws, geo,
                                        groups, threads, bias=bias)
         return y

@@ -214,6 +214,15 @@ def test_matmul_threads_skips_the_gate_only_for_products_openblas_keeps_alone():
 
 
 @needs_blas
+def test_gemm_threads_gates_only_the_gemms_openblas_would_thread():
+    before = blas._get()
+    with _blas.gemm_threads(64, 64, 64):                          # 262,144: no gate
+        assert blas._get() == before
+    with _blas.gemm_threads(64, 64, 65):
+        assert blas._get() == 1
+
+
+@needs_blas
 def test_an_ungated_product_has_the_same_bits_at_any_openblas_count():
     """What the bound relies on: OpenBLAS computes a product at the bound on the calling
     thread alone, so its bits do not depend on OpenBLAS's thread count."""
