@@ -136,23 +136,23 @@ class Recurrence(Function):
             xw += b_ih
         ctx.mode, ctx.steps, ctx.hidden, ctx.n = mode, steps, hidden, len(h0)
         ctx.x, ctx.w_ih, ctx.w_hh, ctx.w_hr = x, w_ih, w_hh, w_hr
-        if mode == "LSTM" and w_hr is None:
-            # 2.-3. the whole time loop in one kernel call (lucid/_ext/rnn.py)
+        if mode == "GRU" or (mode == "LSTM" and w_hr is None):
+            # 2.-3. the whole time loop in one kernel call (lucid/_ext/rnn.py), on
+            # C-ordered arrays (a weight may be any view a user assigned)
             ctx.batch_sizes = np.asarray(batch_sizes, dtype=np.int64)
             ctx.reverse = reverse
-            y, ctx.h_prev, ctx.c_prev, ctx.tanh_c, *final = _ext.get("rnn").lstm_forward(
-                xw, np.ascontiguousarray(h0), np.ascontiguousarray(c0), w_hh,
-                ctx.batch_sizes, reverse)
+            ctx.w_hh = w_hh = np.ascontiguousarray(w_hh)
+            h0 = np.ascontiguousarray(h0)
+            rnn = _ext.get("rnn")
+            if mode == "GRU":
+                b_hh = None if b_hh is None else np.ascontiguousarray(b_hh)
+                ctx.y, ctx.h_prev, ctx.saved, h_n = rnn.gru_forward(
+                    xw, h0, w_hh, b_hh, ctx.batch_sizes, reverse)
+                return np.concatenate([ctx.y.ravel(), h_n.ravel()])
+            y, ctx.h_prev, ctx.c_prev, ctx.tanh_c, *final = rnn.lstm_forward(
+                xw, h0, np.ascontiguousarray(c0), w_hh, ctx.batch_sizes, reverse)
             ctx.gates, ctx.y, ctx.h_full = xw, y, None
             return np.concatenate([y.ravel(), *(a.ravel() for a in final)])
-        if mode == "GRU":
-            # the whole time loop in one kernel call (lucid/_ext/rnn.py)
-            ctx.batch_sizes = np.asarray(batch_sizes, dtype=np.int64)
-            ctx.reverse = reverse
-            b_hh = None if b_hh is None else np.ascontiguousarray(b_hh)
-            ctx.y, ctx.h_prev, ctx.saved, h_n = _ext.get("rnn").gru_forward(
-                xw, np.ascontiguousarray(h0), w_hh, b_hh, ctx.batch_sizes, reverse)
-            return np.concatenate([ctx.y.ravel(), h_n.ravel()])
         h = h0.copy()                              # the running state, (N, P)
         y = np.empty((x.shape[0], h0.shape[1]), dtype=x.dtype)
         h_prev = np.empty_like(y)                  # h_{t-1} of every step, for dW_hh

@@ -356,6 +356,28 @@ def test_gradients_reach_every_parameter_in_training():
         assert p.grad is not None and np.abs(p.grad).sum() > 0, name
 
 
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_weights_in_any_memory_order(kind):
+    """A weight a user assigned as a transposed view (the same values in Fortran order)
+    gives the same outputs and gradients as the C-ordered one: the layer makes the
+    arrays its kernels read C-ordered, instead of failing inside a kernel."""
+    results = []
+    for fortran in (False, True):
+        lucid.random.seed(4)
+        m = getattr(nn, kind)(3, 5)
+        if fortran:
+            for name in ("weight_ih_l0", "weight_hh_l0"):
+                p = getattr(m, name)
+                p.data = np.asfortranarray(p.data)
+        lucid.random.seed(5)
+        x = lucid.random.randn(4, 2, 3, requires_grad=True)
+        out, _ = m(x)
+        out.sum().backward()
+        results.append([out.data, x.grad] + [p.grad for p in m.parameters()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)
+
+
 # ----------------------------------------------------------------------------- errors
 @pytest.mark.parametrize("make, error, match", [
     (lambda: nn.LSTM(0, 3), ValueError, r"LSTM: input_size must be positive; got 0"),
