@@ -632,6 +632,22 @@ def _recurrent_weight(fn, w_hh, like, like_name, gates, hidden):
     shape_is(fn, "w_hh", w_hh, (gates * hidden, hidden))
 
 
+def _by_gates(fn, name, a, gates):
+    """``a``: 2-d, ``gates * H`` columns; returns ``(rows, H)``."""
+    array(fn, name, a, ndim=(2,))
+    if a.shape[1] % gates:
+        raise ValueError(f"{fn}: {name} must have {gates} * H columns, got shape {a.shape}")
+    return a.shape[0], a.shape[1] // gates
+
+
+def _shaped_like(fn, like, like_name, shape, *named):
+    """Each ``(name, a)`` of ``named``: an array of ``like``'s dtype and ``shape``."""
+    for name, a in named:
+        array(fn, name, a)
+        same_dtype(fn, name, a, like_name, like)
+        shape_is(fn, name, a, shape)
+
+
 def _recurrent_state(fn, name, a, like, like_name, hidden):
     """``a``: 2-d, ``like``'s dtype, ``hidden`` columns; returns its rows."""
     array(fn, name, a, ndim=(2,))
@@ -651,9 +667,7 @@ def lstm_forward(gates, h0, c0, w_hh, batch_sizes, reverse):
     if gates.shape[1] != 4 * hidden:
         raise ValueError(f"{fn}: gates must have 4 * H = {4 * hidden} columns (H = "
                          f"{hidden}, h0's), got shape {gates.shape}")
-    array(fn, "c0", c0)
-    same_dtype(fn, "c0", c0, "gates", gates)
-    shape_is(fn, "c0", c0, h0.shape)
+    _shaped_like(fn, gates, "gates", h0.shape, ("c0", c0))
     _recurrent_weight(fn, w_hh, gates, "gates", 4, hidden)
     _recurrent_steps(fn, batch_sizes, gates.shape[0], n, "gates")
     flag(fn, "reverse", reverse)
@@ -661,24 +675,13 @@ def lstm_forward(gates, h0, c0, w_hh, batch_sizes, reverse):
 
 def lstm_backward(gates, tanh_c, c_prev, w_hh, dy, dh_n, dc_n, batch_sizes, reverse):
     fn = "lstm_backward"
-    array(fn, "gates", gates, ndim=(2,))
-    if gates.shape[1] % 4:
-        raise ValueError(f"{fn}: gates must have 4 * H columns, got shape {gates.shape}")
-    rows, hidden = gates.shape[0], gates.shape[1] // 4
-    for name, a in (("tanh_c", tanh_c), ("c_prev", c_prev), ("dy", dy)):
-        array(fn, name, a)
-        same_dtype(fn, name, a, "gates", gates)
-        shape_is(fn, name, a, (rows, hidden))
+    rows, hidden = _by_gates(fn, "gates", gates, 4)
+    _shaped_like(fn, gates, "gates", (rows, hidden),
+                 ("tanh_c", tanh_c), ("c_prev", c_prev), ("dy", dy))
     _recurrent_weight(fn, w_hh, gates, "gates", 4, hidden)
-    array(fn, "dh_n", dh_n, ndim=(2,))
-    same_dtype(fn, "dh_n", dh_n, "gates", gates)
-    if dh_n.shape[1] != hidden:
-        raise ValueError(f"{fn}: dh_n must have H = {hidden} columns (gates': 4 * H), "
-                         f"got shape {dh_n.shape}")
-    array(fn, "dc_n", dc_n)
-    same_dtype(fn, "dc_n", dc_n, "gates", gates)
-    shape_is(fn, "dc_n", dc_n, dh_n.shape)
-    _recurrent_steps(fn, batch_sizes, rows, dh_n.shape[0], "gates")
+    n = _recurrent_state(fn, "dh_n", dh_n, gates, "gates", hidden)
+    _shaped_like(fn, gates, "gates", dh_n.shape, ("dc_n", dc_n))
+    _recurrent_steps(fn, batch_sizes, rows, n, "gates")
     flag(fn, "reverse", reverse)
 
 
@@ -693,23 +696,15 @@ def gru_forward(gi, h0, w_hh, b_hh, batch_sizes, reverse):
                          f"{hidden}, h0's), got shape {gi.shape}")
     _recurrent_weight(fn, w_hh, gi, "gi", 3, hidden)
     if b_hh is not None:
-        array(fn, "b_hh", b_hh, ndim=(1,))
-        same_dtype(fn, "b_hh", b_hh, "gi", gi)
-        shape_is(fn, "b_hh", b_hh, (3 * hidden,))
+        _shaped_like(fn, gi, "gi", (3 * hidden,), ("b_hh", b_hh))
     _recurrent_steps(fn, batch_sizes, gi.shape[0], n, "gi")
     flag(fn, "reverse", reverse)
 
 
 def gru_backward(saved, h_prev, w_hh, dy, dh_n, batch_sizes, reverse):
     fn = "gru_backward"
-    array(fn, "saved", saved, ndim=(2,))
-    if saved.shape[1] % 4:
-        raise ValueError(f"{fn}: saved must have 4 * H columns, got shape {saved.shape}")
-    rows, hidden = saved.shape[0], saved.shape[1] // 4
-    for name, a in (("h_prev", h_prev), ("dy", dy)):
-        array(fn, name, a)
-        same_dtype(fn, name, a, "saved", saved)
-        shape_is(fn, name, a, (rows, hidden))
+    rows, hidden = _by_gates(fn, "saved", saved, 4)
+    _shaped_like(fn, saved, "saved", (rows, hidden), ("h_prev", h_prev), ("dy", dy))
     _recurrent_weight(fn, w_hh, saved, "saved", 3, hidden)
     n = _recurrent_state(fn, "dh_n", dh_n, saved, "saved", hidden)
     _recurrent_steps(fn, batch_sizes, rows, n, "saved")
