@@ -23,7 +23,7 @@ import numbers
 
 import numpy as np
 
-from lucid._checks import remembered_by_identity
+from lucid._checks import is_number, remembered_by_identity
 from lucid.error import IndexOutOfRangeError
 from lucid._ext._sizes import conv_output_size, conv_transpose_output_size, pool_output_size
 
@@ -415,7 +415,7 @@ def _channel_param(fn, name, a, x, optional=True):
 
 
 def _eps(fn, eps):
-    if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, numbers.Real):
+    if not is_number(eps):
         raise TypeError(f"{fn}: eps must be a float, got {_given(eps)}")
     if not math.isfinite(eps) or eps < 0:
         raise ValueError(f"{fn}: eps must be finite and at least 0, got {eps}")
@@ -537,7 +537,7 @@ def cross_entropy_backward(p, target, weight, ignore_index, coef):
 # ------------------------------------------------------------------ optimizer steps
 def _real(fn, name, value):
     """A real number (not a bool); infinities allowed, as the optimizers allow them."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+    if not is_number(value):
         raise TypeError(f"{fn}: {name} must be a float, got {_given(value)}")
 
 

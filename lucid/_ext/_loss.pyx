@@ -77,6 +77,11 @@ def _forward(const real[:, ::1] z, real[:, ::1] p, const int64_t[::1] target, we
     if weight is not None:
         w = weight
         wp = &w[0]
+    if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
+        with nogil:
+            for n in range(z.shape[0]):
+                _forward_row(&z[n, 0], &p[n, 0], C, target[n], wp, ignore_index, &loss[n])
+        return
     for n in prange(z.shape[0], nogil=True, schedule="static", num_threads=threads):
         _forward_row(&z[n, 0], &p[n, 0], C, target[n], wp, ignore_index, &loss[n])
 # [end loops: cross_entropy_forward]
@@ -124,6 +129,11 @@ def _backward(const real[:, ::1] p, const int64_t[::1] target, weight, int64_t i
     if weight is not None:
         w = weight
         wp = &w[0]
+    if threads == 1:                # as in _forward
+        with nogil:
+            for n in range(N):
+                _backward_row(&p[n, 0], C, target[n], wp, ignore_index, coef[n], &grad[n, 0])
+        return
     for n in prange(N, nogil=True, schedule="static", num_threads=threads):
         _backward_row(&p[n, 0], C, target[n], wp, ignore_index, coef[n], &grad[n, 0])
 # [end loops: cross_entropy_backward]

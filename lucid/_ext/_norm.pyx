@@ -249,6 +249,12 @@ def _forward(const real[:, :, ::1] x, real[:, :, ::1] y, real[::1] mean, real[::
     cdef const real* wp = _address(weight)
     cdef const real* bp = _address(bias)
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], L = x.shape[2], c
+    if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
+        with nogil:
+            for c in range(C):
+                _forward_channel(&x[0, 0, 0], &y[0, 0, 0], &mean[0], &var[0], wp, bp,
+                                 <real>eps, N, C, L, c)
+        return
     for c in prange(C, nogil=True, schedule="dynamic", chunksize=1, num_threads=threads):
         _forward_channel(&x[0, 0, 0], &y[0, 0, 0], &mean[0], &var[0], wp, bp, <real>eps,
                          N, C, L, c)
@@ -302,6 +308,13 @@ def _backward(const real[:, :, ::1] grad, const real[:, :, ::1] x, const real[::
               int threads):
     cdef const real* wp = _address(weight)
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], L = x.shape[2], c
+    if threads == 1:                # as in _forward
+        with nogil:
+            for c in range(C):
+                _backward_channel(&grad[0, 0, 0], &x[0, 0, 0], &mean[0], &var[0], wp,
+                                  <real>eps, &grad_x[0, 0, 0], &grad_weight[0],
+                                  &grad_bias[0], N, C, L, c)
+        return
     for c in prange(C, nogil=True, schedule="dynamic", chunksize=1, num_threads=threads):
         _backward_channel(&grad[0, 0, 0], &x[0, 0, 0], &mean[0], &var[0], wp, <real>eps,
                           &grad_x[0, 0, 0], &grad_weight[0], &grad_bias[0], N, C, L, c)
@@ -330,6 +343,13 @@ def batch_norm_backward(grad, x, mean, var, weight, eps):
 
 
 # [loops: batch_norm_eval]
+cdef inline void _eval_row(const real* row, real* out, Py_ssize_t L, real s,
+                           real t) noexcept nogil:
+    cdef Py_ssize_t l
+    for l in range(L):
+        out[l] = row[l] * s + t
+
+
 def _eval(const real[:, :, ::1] x, const real[::1] mean, const real[::1] var, weight, bias,
           double eps, real[::1] scale, real[::1] shift, real[:, :, ::1] y, int threads):
     # The scale and shift of every channel first (rounded as the reference: r = 1 /
@@ -339,10 +359,8 @@ def _eval(const real[:, :, ::1] x, const real[::1] mean, const real[::1] var, we
     # vectorises.
     cdef const real[::1] w, b
     cdef bint has_w = weight is not None, has_b = bias is not None
-    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], L = x.shape[2], c, nc, l
-    cdef real s, t
-    cdef const real* row
-    cdef real* out
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], L = x.shape[2], c, nc
+    cdef real s
     if has_w:
         w = weight
     if has_b:
@@ -354,13 +372,15 @@ def _eval(const real[:, :, ::1] x, const real[::1] mean, const real[::1] var, we
                 s = s * w[c]
             scale[c] = s
             shift[c] = b[c] - mean[c] * s if has_b else -(mean[c] * s)
+    if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
+        with nogil:
+            for nc in range(N * C):
+                _eval_row(&x[0, 0, 0] + nc * L, &y[0, 0, 0] + nc * L, L, scale[nc % C],
+                          shift[nc % C])
+        return
     for nc in prange(N * C, nogil=True, schedule="static", num_threads=threads):
-        s = scale[nc % C]
-        t = shift[nc % C]
-        row = &x[0, 0, 0] + nc * L
-        out = &y[0, 0, 0] + nc * L
-        for l in range(L):
-            out[l] = row[l] * s + t
+        _eval_row(&x[0, 0, 0] + nc * L, &y[0, 0, 0] + nc * L, L, scale[nc % C],
+                  shift[nc % C])
 # [end loops: batch_norm_eval]
 
 
@@ -432,6 +452,13 @@ def _layer_norm_rows(const real[:, ::1] x, real[:, ::1] y, real[::1] mean, real[
     cdef const real* wp = _address(weight)
     cdef const real* bp = _address(bias)
     cdef Py_ssize_t R = x.shape[0], D = x.shape[1], group, first
+    if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
+        with nogil:
+            for group in range((R + ROW_GROUP - 1) // ROW_GROUP):
+                first = group * ROW_GROUP
+                _layer_norm_group(&x[first, 0], &y[first, 0], &mean[first], &var[first],
+                                  wp, bp, <real>eps, min(ROW_GROUP, R - first), D)
+        return
     for group in prange((R + ROW_GROUP - 1) // ROW_GROUP, nogil=True, schedule="static",
                         num_threads=threads):
         first = group * ROW_GROUP
@@ -507,23 +534,43 @@ cdef void _layer_norm_back_group(const real* g, const real* x, const real* mean,
             hrow[l] = r[i] * (hrow[l] - mean_h[i] - xhat * mean_hx[i])
 
 
+cdef void _layer_norm_back_block(const real* grad, const real* x, const real* mean,
+                                 const real* var, real eps, const real* weight, real* gx,
+                                 real* part_w, real* part_b, Py_ssize_t block, Py_ssize_t R,
+                                 Py_ssize_t D) noexcept nogil:
+    # The rows of block ``block`` (ROW_BLOCK of them, fewer in the last), ROW_GROUP at a
+    # time, their terms of the parameters' gradients into the block's ``part_w``/``part_b``.
+    cdef Py_ssize_t first = block * ROW_BLOCK
+    while first < min(R, (block + 1) * ROW_BLOCK):
+        _layer_norm_back_group(grad + first * D, x + first * D, mean + first, var + first,
+                               eps, weight, gx + first * D, part_w, part_b,
+                               min(ROW_GROUP, R - first), D)
+        first = first + ROW_GROUP
+
+
 def _layer_norm_back_rows(const real[:, ::1] grad, const real[:, ::1] x,
                           const real[::1] mean, const real[::1] var,
                           const real[::1] weight, double eps, real[:, ::1] grad_x,
                           real[:, ::1] parts_w, real[:, ::1] parts_b, int threads):
     cdef const real* wp = _address(weight)
-    cdef Py_ssize_t R = x.shape[0], D = x.shape[1], block, first
+    cdef Py_ssize_t R = x.shape[0], D = x.shape[1], block
     assert parts_w.shape[0] * ROW_BLOCK >= R and parts_b.shape[0] == parts_w.shape[0], \
         "_layer_norm_backward: parts"
     assert parts_w.shape[1] == D and parts_b.shape[1] == D, "_layer_norm_backward: parts"
+    if R == 0 or D == 0:
+        return
+    if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
+        with nogil:
+            for block in range(parts_w.shape[0]):
+                _layer_norm_back_block(&grad[0, 0], &x[0, 0], &mean[0], &var[0], <real>eps,
+                                       wp, &grad_x[0, 0], &parts_w[block, 0],
+                                       &parts_b[block, 0], block, R, D)
+        return
     for block in prange(parts_w.shape[0], nogil=True, schedule="static",
                         num_threads=threads):
-        first = block * ROW_BLOCK
-        while first < min(R, (block + 1) * ROW_BLOCK):
-            _layer_norm_back_group(&grad[first, 0], &x[first, 0], &mean[first], &var[first],
-                                   <real>eps, wp, &grad_x[first, 0], &parts_w[block, 0],
-                                   &parts_b[block, 0], min(ROW_GROUP, R - first), D)
-            first = first + ROW_GROUP
+        _layer_norm_back_block(&grad[0, 0], &x[0, 0], &mean[0], &var[0], <real>eps, wp,
+                               &grad_x[0, 0], &parts_w[block, 0], &parts_b[block, 0], block,
+                               R, D)
 # [end loops: _layer_norm_backward]
 
 

@@ -464,6 +464,14 @@ cdef inline void _avg_plane_backward(const real* grad_y, real* grad_x, Py_ssize_
 # from their dtype. ``plan`` is the tuple :func:`_plan` reads.
 
 # [loops: max_pool_forward]
+cdef inline void _max_plane_of(const real* x, real* y, int64_t* argmax, const Plan* g,
+                               bint pairs) noexcept nogil:
+    if pairs:
+        _max_plane_pairs(x, y, argmax, g.W, g.OH, g.OW)
+    else:
+        _max_plane(x, y, argmax, g)
+
+
 def _max_forward(const real[:, ::1] x, real[:, ::1] y, int64_t[:, ::1] argmax, plan,
                  int threads, bint pairs=False):
     cdef Plan g = _plan(plan)
@@ -471,32 +479,43 @@ def _max_forward(const real[:, ::1] x, real[:, ::1] y, int64_t[:, ::1] argmax, p
     if pairs:
         assert g.OD == 1 and 2 * g.OH <= g.H and 2 * g.OW <= g.W, "max pool: 2x2 windows"
         assert x.shape[1] == g.H * g.W and y.shape[1] == g.OH * g.OW, "max pool: planes"
+    if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
+        with nogil:
+            for n in range(x.shape[0]):
+                _max_plane_of(&x[n, 0], &y[n, 0], &argmax[n, 0], &g, pairs)
+        return
     for n in prange(x.shape[0], nogil=True, schedule="dynamic", chunksize=_CHUNK,
                     num_threads=threads):
-        if pairs:
-            _max_plane_pairs(&x[n, 0], &y[n, 0], &argmax[n, 0], g.W, g.OH, g.OW)
-        else:
-            _max_plane(&x[n, 0], &y[n, 0], &argmax[n, 0], &g)
+        _max_plane_of(&x[n, 0], &y[n, 0], &argmax[n, 0], &g, pairs)
 # [end loops: max_pool_forward]
 
 
 # [loops: max_pool_backward]
+cdef inline void _max_plane_backward(const real* grad_y, const int64_t* argmax, real* gx,
+                                     Py_ssize_t O, Py_ssize_t P) noexcept nogil:
+    # zero the plane here, in the thread that fills it: the plane is then in that
+    # core's cache for the scatter below (np.zeros would fault the pages in later)
+    cdef Py_ssize_t o
+    cdef int64_t j
+    memset(gx, 0, P * sizeof(real))
+    for o in range(O):
+        j = argmax[o]
+        if j >= 0:
+            gx[j] += grad_y[o]
+
+
 def _max_backward(const real[:, ::1] grad_y, const int64_t[:, ::1] argmax,
                   real[:, ::1] grad_x, int threads):
     cdef Py_ssize_t planes = grad_y.shape[0], O = grad_y.shape[1], P = grad_x.shape[1]
-    cdef Py_ssize_t n, o
-    cdef int64_t j
-    cdef real* gx
+    cdef Py_ssize_t n
+    if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
+        with nogil:
+            for n in range(planes):
+                _max_plane_backward(&grad_y[n, 0], &argmax[n, 0], &grad_x[n, 0], O, P)
+        return
     for n in prange(planes, nogil=True, schedule="dynamic", chunksize=_CHUNK,
                     num_threads=threads):
-        gx = &grad_x[n, 0]
-        # zero the plane here, in the thread that fills it: the plane is then in that
-        # core's cache for the scatter below (np.zeros would fault the pages in later)
-        memset(gx, 0, P * sizeof(real))
-        for o in range(O):
-            j = argmax[n, o]
-            if j >= 0:
-                gx[j] += grad_y[n, o]
+        _max_plane_backward(&grad_y[n, 0], &argmax[n, 0], &grad_x[n, 0], O, P)
 # [end loops: max_pool_backward]
 
 
@@ -504,6 +523,11 @@ def _max_backward(const real[:, ::1] grad_y, const int64_t[:, ::1] argmax,
 def _avg_forward(const real[:, ::1] x, real[:, ::1] y, plan, int threads):
     cdef Plan g = _plan(plan)
     cdef Py_ssize_t n
+    if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
+        with nogil:
+            for n in range(x.shape[0]):
+                _avg_plane(&x[n, 0], &y[n, 0], &g)
+        return
     for n in prange(x.shape[0], nogil=True, schedule="dynamic", chunksize=_CHUNK,
                     num_threads=threads):
         _avg_plane(&x[n, 0], &y[n, 0], &g)
@@ -514,6 +538,11 @@ def _avg_forward(const real[:, ::1] x, real[:, ::1] y, plan, int threads):
 def _avg_backward(const real[:, ::1] grad_y, real[:, ::1] grad_x, plan, int threads):
     cdef Plan g = _plan(plan)
     cdef Py_ssize_t n
+    if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
+        with nogil:
+            for n in range(grad_y.shape[0]):
+                _avg_plane_backward(&grad_y[n, 0], &grad_x[n, 0], grad_x.shape[1], &g)
+        return
     for n in prange(grad_y.shape[0], nogil=True, schedule="dynamic", chunksize=_CHUNK,
                     num_threads=threads):
         _avg_plane_backward(&grad_y[n, 0], &grad_x[n, 0], grad_x.shape[1], &g)

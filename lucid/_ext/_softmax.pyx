@@ -70,6 +70,11 @@ cdef void _softmax_row(const real* x, real* y, Py_ssize_t C) noexcept nogil:
 
 def _forward(const real[:, ::1] x, real[:, ::1] y, int threads):
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], n
+    if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
+        with nogil:
+            for n in range(N):
+                _softmax_row(&x[n, 0], &y[n, 0], C)
+        return
     for n in prange(N, nogil=True, schedule="static", num_threads=threads):
         _softmax_row(&x[n, 0], &y[n, 0], C)
 # [end loops: softmax_forward]
@@ -102,6 +107,11 @@ cdef void _backward_row(const real* y, const real* grad, real* grad_x,
 def _backward(const real[:, ::1] y, const real[:, ::1] grad, real[:, ::1] grad_x,
               int threads):
     cdef Py_ssize_t N = y.shape[0], C = y.shape[1], n
+    if threads == 1:                # as in _forward
+        with nogil:
+            for n in range(N):
+                _backward_row(&y[n, 0], &grad[n, 0], &grad_x[n, 0], C)
+        return
     for n in prange(N, nogil=True, schedule="static", num_threads=threads):
         _backward_row(&y[n, 0], &grad[n, 0], &grad_x[n, 0], C)
 # [end loops: softmax_backward]
@@ -156,6 +166,11 @@ cdef void _log_softmax_row(const real* x, real* y, Py_ssize_t C) noexcept nogil:
 
 def _log_forward(const real[:, ::1] x, real[:, ::1] y, int threads):
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], n
+    if threads == 1:                # as in _forward
+        with nogil:
+            for n in range(N):
+                _log_softmax_row(&x[n, 0], &y[n, 0], C)
+        return
     for n in prange(N, nogil=True, schedule="static", num_threads=threads):
         _log_softmax_row(&x[n, 0], &y[n, 0], C)
 # [end loops: _log_softmax_forward]
@@ -180,6 +195,11 @@ def _log_softmax_forward(x):
 def _log_backward(const real[:, ::1] y, const real[:, ::1] grad, real[:, ::1] grad_x,
                   int threads):
     cdef Py_ssize_t N = y.shape[0], C = y.shape[1], n
+    if threads == 1:                # as in _forward
+        with nogil:
+            for n in range(N):
+                log_softmax_grad_row(&y[n, 0], &grad[n, 0], &grad_x[n, 0], C)
+        return
     for n in prange(N, nogil=True, schedule="static", num_threads=threads):
         log_softmax_grad_row(&y[n, 0], &grad[n, 0], &grad_x[n, 0], C)   # _exp.pxd
 # [end loops: _log_softmax_backward]

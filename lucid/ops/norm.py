@@ -46,6 +46,8 @@ from lucid.autograd.inplace import note_write
 
 __all__ = []  # Functions only; the public functions are in lucid.nn.functional.norm
 
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))   # the dtypes the kernels take
+
 
 def _sum_to(a, shape):
     """Sum ``a`` over the axes where ``shape`` (same ndim) has size 1, keeping them."""
@@ -138,8 +140,8 @@ def _batch_norm_axes(x, axes):
     """Whether ``axes`` are all but the channel axis 1 (batch norm in training mode) of a
     float32/float64 ``x``: then the fused ``norm`` kernels compute it (see
     :mod:`lucid._ext.norm`: the same maths in one or two passes per channel)."""
-    return (x.ndim >= 2 and x.size > 0 and tuple(axes) == (0, *range(2, x.ndim))
-            and x.dtype in (np.float32, np.float64))
+    return (len(axes) == x.ndim - 1 and x.ndim >= 2 and x.size > 0
+            and tuple(axes) == (0, *range(2, x.ndim)) and x.dtype in _FLOATS)
 
 
 def _batch_norm_forward(ctx, x, w, b, param_shape, eps, running):
@@ -171,8 +173,8 @@ def _trailing_axes(x, axes):
     norm in training mode): then each group of values normalised together is one row of
     ``x`` seen as ``(rows, D)``."""
     k = len(axes)
-    return (0 < k <= x.ndim and x.size > 0 and tuple(axes) == tuple(range(x.ndim - k, x.ndim))
-            and x.dtype in (np.float32, np.float64))
+    return (0 < k <= x.ndim and x.size > 0 and x.dtype in _FLOATS
+            and tuple(axes) == tuple(range(x.ndim - k, x.ndim)))
 
 
 def _rows_forward(ctx, x, w, b, axes, param_shape, eps, running):
@@ -191,8 +193,8 @@ def _rows_forward(ctx, x, w, b, axes, param_shape, eps, running):
     x2 = np.ascontiguousarray(x).reshape(-1, math.prod(x.shape[x.ndim - len(axes):]))
     kernels = _ext.get("norm")
     fused = getattr(kernels, "_layer_norm_forward", None)
-    ctx.fused = (fused is not None and _along_rows(param_shape, x, len(axes))
-                 and all(p is None or p.dtype == x.dtype for p in (w, b)))
+    ctx.fused = (fused is not None and (w is None or w.dtype == x.dtype)
+                 and (b is None or b.dtype == x.dtype) and _along_rows(param_shape, x, len(axes)))
     if ctx.fused:
         y, mean, var = fused(x2, _channel(w, x.dtype), _channel(b, x.dtype), float(eps))
     else:
@@ -215,8 +217,8 @@ def _along_rows(param_shape, x, k):
     ``k`` axes of ``x`` only (layer norm's; instance norm's vary along the channels):
     then, flattened, they hold one value per column of the rows ``(R, D)``."""
     lead = len(param_shape) - k
-    return (lead >= 0 and tuple(param_shape[lead:]) == tuple(x.shape[x.ndim - k:])
-            and all(n == 1 for n in param_shape[:lead]))
+    return (lead >= 0 and tuple(param_shape[lead:]) == x.shape[x.ndim - k:]
+            and param_shape[:lead].count(1) == lead)
 
 
 def _rows_backward(ctx, grad):
@@ -298,7 +300,9 @@ def _per_channel_shape(x, param_shape):
 def _channel(a, dtype):
     """A per-channel array as the kernels take it: (C,), C-contiguous, of ``dtype`` (also
     layer norm's parameters, one value per column of a row: (D,))."""
-    return None if a is None else np.ascontiguousarray(a, dtype=dtype).reshape(-1)
+    if a is None or (a.ndim == 1 and a.dtype == dtype and a.flags.c_contiguous):
+        return a                    # already so (layer norm's and batch norm's usually are)
+    return np.ascontiguousarray(a, dtype=dtype).reshape(-1)
 
 
 def _fixed_stats_backward(ctx, grad):
