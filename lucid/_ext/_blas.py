@@ -170,6 +170,9 @@ def find():
     return _found[0]
 
 
+_NO_GATE = contextlib.nullcontext()     # the context of a product that needs no gate
+
+
 class _ModeGate:
     """Lets lucid's BLAS calls of one mode in together, never two modes at once.
 
@@ -205,6 +208,16 @@ class _ModeGate:
         generator: it runs around every small product, so its cost is per-op overhead;
         the state lives in the gate, so one object per mode serves every thread)."""
         return self._holds[mode]
+
+    def idle_at_one(self):
+        """Whether no block is inside and OpenBLAS runs one thread. Then a product needs
+        no gate: only the gate changes the count, and from one it sets nothing (a
+        thread that enters after this answer finds the count at one too); the product
+        runs on one thread in either mode. Entering and leaving cost ~1.3 us of Python
+        a call, this ~0.3 (the process of ``OPENBLAS_NUM_THREADS=1``, or
+        ``--threads 1`` in ``benchmarks/``)."""
+        with self._lock:
+            return not self._inside and self._blas._get() == 1
 
     def _enter(self, mode):
         depth = getattr(self._depth, "n", 0)
@@ -276,14 +289,18 @@ def one_thread():
     """The context for BLAS calls that must run on the calling thread alone (OpenBLAS
     set to one thread meanwhile, and no product at another count at the same time)."""
     gate = _gate()
-    return contextlib.nullcontext() if gate is None else gate.hold("one")
+    if gate is None or gate.idle_at_one():
+        return _NO_GATE
+    return gate.hold("one")
 
 
 def all_threads():
     """The context for BLAS calls at OpenBLAS's own thread count (and none at one
     thread meanwhile)."""
     gate = _gate()
-    return contextlib.nullcontext() if gate is None else gate.hold("default")
+    if gate is None or gate.idle_at_one():
+        return _NO_GATE
+    return gate.hold("default")
 
 
 def _restart_with_timeout():
@@ -343,17 +360,28 @@ def product_threads(flops):
 # its own transpose (the same memory), which OpenBLAS threads at any size: never small.
 _ALONE_GEMM = 65536 * 4
 _ALONE_GEMV = 2304 * 4
-_NO_GATE = contextlib.nullcontext()
 
 
 def _may_start_together(a, b):
     """Whether a matrix of ``a``'s stack may start where ``b``'s of the same index does
     (NumPy's condition for syrk): never when they share no memory (the usual case,
     0.2 us to tell), nor when they start apart with the same strides between matrices
-    (attention's ``q`` and ``k``, slices of one packed array)."""
+    (attention's ``q`` and ``k``, slices of one packed array). With the same strides
+    between matrices, the i-th matrices start together when the first ones do: whether
+    their first elements share memory (1 us; reading both addresses through
+    ``.ctypes`` took 2.6)."""
     if not np.may_share_memory(a, b):
         return False
-    return a.ctypes.data == b.ctypes.data or a.strides[:-2] != b.strides[:-2]
+    if a.strides[:-2] != b.strides[:-2]:
+        return True
+    if a.size == 0 or b.size == 0:               # no product runs
+        return False
+    return np.shares_memory(_first_element(a), _first_element(b))
+
+
+def _first_element(x):
+    """A view of ``x``'s first element (at least 1-d)."""
+    return x[(0,) * (x.ndim - 1) + (slice(0, 1),)]
 
 
 def matmul_threads(a, b):

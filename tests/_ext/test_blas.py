@@ -13,6 +13,16 @@ needs_blas = pytest.mark.skipif(
     blas is None, reason="NumPy's BLAS is not an OpenBLAS lucid can call")
 
 
+@pytest.fixture
+def two_blas_threads():
+    """OpenBLAS at two threads for the test (then as it was): the gate's own workings,
+    which a process at one thread skips (``_ModeGate.idle_at_one``)."""
+    before = blas._get()
+    blas._set(2)
+    yield
+    blas._set(before)
+
+
 @needs_blas
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_gemm_through_the_found_pointer_matches_numpy(dtype):
@@ -25,7 +35,7 @@ def test_gemm_through_the_found_pointer_matches_numpy(dtype):
 
 
 @needs_blas
-def test_one_thread_sets_one_thread_and_restores_nested():
+def test_one_thread_sets_one_thread_and_restores_nested(two_blas_threads):
     before = blas._get()
     with _blas.one_thread():
         assert blas._get() == 1
@@ -38,7 +48,7 @@ def test_one_thread_sets_one_thread_and_restores_nested():
 
 
 @needs_blas
-def test_one_thread_restores_after_an_exception():
+def test_one_thread_restores_after_an_exception(two_blas_threads):
     before = blas._get()
     with pytest.raises(KeyError):
         with _blas.one_thread():
@@ -47,7 +57,7 @@ def test_one_thread_restores_after_an_exception():
 
 
 @needs_blas
-def test_the_two_modes_never_overlap_and_one_mode_shares():
+def test_the_two_modes_never_overlap_and_one_mode_shares(two_blas_threads):
     """Threads in "one" mode run together; an "all threads" caller waits for them all
     to leave, and sees OpenBLAS's own count."""
     before = blas._get()
@@ -183,7 +193,7 @@ def test_product_threads_runs_small_products_on_one_thread(monkeypatch, spins):
 
 
 @needs_blas
-def test_matmul_threads_skips_the_gate_only_for_products_openblas_keeps_alone():
+def test_matmul_threads_skips_the_gate_only_for_products_openblas_keeps_alone(two_blas_threads):
     """No gate (OpenBLAS's count untouched) for a gemm of m n k <= 65536 * 4, a gemv of
     m n < 2304 * 4 and their stacks; the gate for anything larger and for A @ A.T
     (NumPy's syrk, which OpenBLAS threads at any size), but not for two slices of one
@@ -206,6 +216,13 @@ def test_matmul_threads_skips_the_gate_only_for_products_openblas_keeps_alone():
     q, k = packed[..., :16], packed[..., 16:32]
     assert not gated(q, k.transpose(0, 2, 1))
     assert gated(q, q.transpose(0, 2, 1))
+    heads = z((2, 32, 192)).reshape(2, 32, 3, 4, 16).transpose(2, 0, 3, 1, 4)  # (3, N, h, T, d)
+    assert not gated(heads[0], heads[1].swapaxes(-1, -2))         # attention's q k^T
+    assert gated(heads[0], heads[0].swapaxes(-1, -2))
+    stack = z((8, 16, 8))
+    assert gated(stack, stack.transpose(0, 2, 1))                 # a stack of syrks
+    assert not gated(stack[1:, :8], stack[:-1, :8].transpose(0, 2, 1))   # start apart
+    assert not gated(z((3, 0, 4)), z((3, 4, 0)))                  # empty: no product
     before = blas._get()
     with _blas.matmul_threads(z((64, 64)), z((64, 64))):
         assert blas._get() == before                              # untouched
@@ -251,3 +268,36 @@ def test_row_sums_match_a_loop(dtype, shape):
     assert sums.shape == (shape[0],) and sums.dtype == dtype
     rtol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(sums, expected, rtol=rtol, atol=rtol * np.sqrt(shape[1] + 1))
+
+
+@needs_blas
+def test_no_gate_at_one_blas_thread_unless_a_block_is_inside():
+    """With OpenBLAS at one thread and no block inside, every context is the empty one
+    (nothing to set); while another thread is inside a block that lowered the count
+    from two, a caller gets the gate (the count will go back up when that block
+    leaves) and waits or shares as the modes say."""
+    before = blas._get()
+    try:
+        blas._set(1)
+        assert _blas.one_thread() is _blas._NO_GATE
+        assert _blas.all_threads() is _blas._NO_GATE
+        assert _blas.product_threads(_blas.SMALL_PRODUCT_FLOPS) is _blas._NO_GATE
+        blas._set(2)
+        assert _blas.one_thread() is not _blas._NO_GATE
+        inside, leave = threading.Event(), threading.Event()
+
+        def hold():
+            with _blas.one_thread():
+                inside.set()
+                leave.wait(timeout=10)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        assert inside.wait(timeout=10) and blas._get() == 1
+        assert _blas.one_thread() is not _blas._NO_GATE    # the holder set the one
+        assert _blas.all_threads() is not _blas._NO_GATE
+        leave.set()
+        holder.join(timeout=10)
+        assert blas._get() == 2
+    finally:
+        blas._set(before)
