@@ -599,6 +599,16 @@ def matmul(a, b):
                          f"({a.shape[-1]}), got shape {b.shape} (a: {a.shape})")
 
 
+def matmul_bias(fn, a, b, bias):
+    """``a`` and ``b`` (already checked by :func:`matmul`) are matrices; ``bias`` is a
+    C-contiguous (N,) array of their dtype, N the columns of ``b``."""
+    if a.ndim != 2:
+        raise ValueError(f"{fn}: a must be a matrix (2-d) to add a bias, got shape {a.shape}")
+    array(fn, "bias", bias, ndim=(1,))
+    same_dtype(fn, "bias", bias, "a", a)
+    shape_is(fn, "bias", bias, (b.shape[1],))
+
+
 # ------------------------------------------------------------------ rnn
 def _recurrent_steps(fn, batch_sizes, rows, n, rows_of):
     """``batch_sizes``: int64, 1-d, C-contiguous; none negative, none above the one

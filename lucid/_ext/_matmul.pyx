@@ -207,7 +207,10 @@ cdef extern from *:
        is summed by the same loop however the rows are shared out. */
     LUCID_SIMD_CLONES
     static void lucid_rows_dot_f(const float* W, ptrdiff_t ldw, const float* x,
-                                 ptrdiff_t K, float* y, ptrdiff_t j0, ptrdiff_t j1) {
+                                 ptrdiff_t K, const float* bias, float* y, ptrdiff_t j0,
+                                 ptrdiff_t j1) {
+        /* with a bias (not NULL): y[j] = dot + bias[j], the dot product rounded first,
+           as the product and then a separate addition round it */
         ptrdiff_t j = j0;
         for (; j + 4 <= j1; j += 4) {
             const float *w0 = W + j * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
@@ -219,6 +222,9 @@ cdef extern from *:
                 s2 += w2[k] * x[k];
                 s3 += w3[k] * x[k];
             }
+            if (bias) {
+                s0 += bias[j]; s1 += bias[j + 1]; s2 += bias[j + 2]; s3 += bias[j + 3];
+            }
             y[j] = s0; y[j + 1] = s1; y[j + 2] = s2; y[j + 3] = s3;
         }
         for (; j < j1; j++) {
@@ -227,12 +233,13 @@ cdef extern from *:
             #pragma omp simd reduction(+:s)
             for (ptrdiff_t k = 0; k < K; k++)
                 s += w[k] * x[k];
-            y[j] = s;
+            y[j] = bias ? s + bias[j] : s;
         }
     }
     """
     void lucid_rows_dot_f(const float* W, Py_ssize_t ldw, const float* x, Py_ssize_t K,
-                          float* y, Py_ssize_t j0, Py_ssize_t j1) noexcept nogil
+                          const float* bias, float* y, Py_ssize_t j0,
+                          Py_ssize_t j1) noexcept nogil
 
 
 cdef inline Py_ssize_t _run_start(Py_ssize_t p, Py_ssize_t N, Py_ssize_t parts) noexcept nogil:
@@ -242,22 +249,38 @@ cdef inline Py_ssize_t _run_start(Py_ssize_t p, Py_ssize_t N, Py_ssize_t parts) 
 
 
 def _rows_dot(const float[:, ::1] W, const float[::1] x, float[::1] y, int parts,
-              int threads):
-    """``y = W @ x`` (float32): runs of W's rows on ``threads`` threads, ``parts`` runs
-    (which thread computes a value changes none of its bits)."""
+              int threads, const float[::1] bias=None):
+    """``y = W @ x`` (plus ``bias``, when given) (float32): runs of W's rows on
+    ``threads`` threads, ``parts`` runs (which thread computes a value changes none of
+    its bits)."""
     cdef Py_ssize_t N = W.shape[0], K = W.shape[1], p
+    cdef const float* b = NULL
     assert x.shape[0] == K and y.shape[0] == N and K >= 1 and N >= 1, \
         "matmul: W, x and y do not fit"
     assert parts >= 1 and threads >= 1, "matmul: parts and threads"
+    if bias is not None:
+        assert bias.shape[0] == N, "matmul: one bias per row of W"
+        b = &bias[0]
     if threads == 1:            # the runs in turn, no parallel region (~0.9 us a call)
         with nogil:
             for p in range(parts):
-                lucid_rows_dot_f(&W[0, 0], K, &x[0], K, &y[0], _run_start(p, N, parts),
+                lucid_rows_dot_f(&W[0, 0], K, &x[0], K, b, &y[0], _run_start(p, N, parts),
                                  _run_start(p + 1, N, parts))
         return
     for p in prange(parts, nogil=True, schedule="static", num_threads=threads):
-        lucid_rows_dot_f(&W[0, 0], K, &x[0], K, &y[0], _run_start(p, N, parts),
+        lucid_rows_dot_f(&W[0, 0], K, &x[0], K, b, &y[0], _run_start(p, N, parts),
                          _run_start(p + 1, N, parts))
+
+
+def _add_bias(real[:, ::1] c, const real[::1] bias):
+    """``c[i, j] += bias[j]`` for every row ``i``, in place (NumPy's ``c += bias``, the
+    same roundings, without its dispatch: ~1 us on a batch-1 layer's output)."""
+    cdef Py_ssize_t M = c.shape[0], N = c.shape[1], i, j
+    assert bias.shape[0] == N, "matmul: one bias per column of c"
+    with nogil:
+        for i in range(M):
+            for j in range(N):
+                c[i, j] = c[i, j] + bias[j]
 # [end loops: matmul]
 
 
@@ -392,6 +415,25 @@ def matmul(a, b):
     c : ndarray of a's dtype, shape (..., M, N), C-contiguous
     """
     _checks.matmul(a, b)
+    return _product(a, b, None)
+
+
+def _matmul_biased(a, b, bias):
+    """``matmul(a, b) + bias`` for matrices ``a`` (M, K) and ``b`` (K, N), the bias (N,)
+    (``a``'s dtype, C-contiguous) added to each row: the same values as the two steps,
+    bit for bit (each value is the product's, then plus its column's bias, rounded
+    again). A layer's ``x @ w.T + b`` at batch 1 adds the bias inside the dot products'
+    loop; the other paths add it in one C loop after the product (NumPy's ``+=`` cost
+    ~1 us of dispatch on a small output). Private to the compiled twin (the contract's
+    ``matmul`` has no bias): the op layer calls it where the active twin has it, as it
+    does the convolutions' ``_conv_forward_biased``."""
+    _checks.matmul(a, b)
+    _checks.matmul_bias("_matmul_biased", a, b, bias)
+    return _product(a, b, bias)
+
+
+def _product(a, b, bias):
+    """:func:`matmul`'s paths (checked arguments), plus ``bias`` when not None."""
     d = a.ndim
     M, K, N = a.shape[d - 2], a.shape[d - 1], b.shape[d - 1]
     if d > 2:
@@ -408,18 +450,20 @@ def matmul(a, b):
         # none of the mode gate's cost (~4 us a call)
         c = np.empty((1, N), dtype=np.float32)
         parts = parts_for(N * K)                 # the sizes decide, never the load
-        _rows_dot(b.T, np.ascontiguousarray(a[0]), c[0], parts, free_threads(parts))
+        _rows_dot(b.T, np.ascontiguousarray(a[0]), c[0], parts, free_threads(parts), bias)
         return c
     if (_PANELS_WIDE and a.dtype == np.float32
             and SPLIT_FLOPS <= 2 * M * N * K < PANELS_MAX_FLOPS):
-        return _panel_product(a, b)
-    parts = _parts_for(M, N, K)
-    if parts == 1:
+        c = _panel_product(a, b)
+    elif (parts := _parts_for(M, N, K)) == 1:
         with _blas.matmul_threads(a, b):
-            return np.matmul(a, b)
-    A, ta = _stored(a)
-    B, tb = _stored(b)
-    c = np.empty((M, N), dtype=a.dtype)
-    with _blas.one_thread():                     # each gemm call on its own thread
-        _rows(A, ta, B, tb, c, parts, free_threads(parts))
+            c = np.matmul(a, b)
+    else:
+        A, ta = _stored(a)
+        B, tb = _stored(b)
+        c = np.empty((M, N), dtype=a.dtype)
+        with _blas.one_thread():                 # each gemm call on its own thread
+            _rows(A, ta, B, tb, c, parts, free_threads(parts))
+    if bias is not None:
+        _add_bias(c, bias)
     return c

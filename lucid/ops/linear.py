@@ -34,10 +34,15 @@ class Linear(Function):
         # loop); w.T is a view, read in place (at batch 1 the kernel runs W x, a
         # matrix-vector product along W's rows)
         rows = x.reshape(-1, w.shape[1])
-        y = _ext.get("matmul").matmul(rows, w.T).reshape(x.shape[:-1] + (w.shape[0],))
-        if b is not None:
-            y += b
-        return y
+        kernels = _ext.get("matmul")
+        biased = getattr(kernels, "_matmul_biased", None)   # the bias added in the kernel
+        if b is not None and biased is not None and b.dtype == x.dtype:
+            y = biased(rows, w.T, np.ascontiguousarray(b))
+        else:
+            y = kernels.matmul(rows, w.T)
+            if b is not None:
+                y += b
+        return y if x.ndim == 2 else y.reshape(x.shape[:-1] + (w.shape[0],))
 
     @staticmethod
     def flops(ctx, out, x, w, b):

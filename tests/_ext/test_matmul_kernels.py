@@ -237,6 +237,61 @@ def test_one_row_the_same_bits_however_shared(monkeypatch):
         module._rows_dot(w, x[:299], np.empty(259, np.float32), 1, 1)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+# one row (the dot products; float64: one np.matmul), a small product (one np.matmul),
+# and two big enough for the panels (float32, AVX-512) or the blocks of rows
+@pytest.mark.parametrize("M, K, N", [(1, 784, 256), (1, 7, 5), (3, 64, 10),
+                                     (64, 256, 256), (300, 128, 96)])
+def test_the_biased_product_is_the_product_plus_the_bias(dtype, M, K, N):
+    """``_matmul_biased`` (private to the compiled twin; ``Linear`` calls it) gives
+    ``matmul(a, b) + bias`` bit for bit on every path, NaN and infinities included."""
+    module = _compiled()
+    rng = np.random.default_rng(M + K + N)
+    x = rng.standard_normal((M, K)).astype(dtype)
+    w = rng.standard_normal((N, K)).astype(dtype)
+    bias = rng.standard_normal(N).astype(dtype)
+    bias[0] = np.nan
+    bias[-1] = np.inf if N > 1 else bias[-1]
+    expected = module.matmul(x, w.T)
+    expected += bias
+    got = module._matmul_biased(x, w.T, bias)
+    assert got.shape == (M, N) and got.dtype == dtype and got.flags.c_contiguous
+    assert got.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("bias, error, message", [
+    (np.zeros(4, np.float32), ValueError, "bias must have shape"),
+    (np.zeros(5, np.float64), TypeError, "bias must have the dtype of a"),
+    (np.zeros((1, 5), np.float32), ValueError, "bias must have 1 dimensions"),
+    (np.zeros(10, np.float32)[::2], ValueError, "bias must be C-contiguous"),
+    ([0.0] * 5, TypeError, "bias must be a NumPy array"),
+])
+def test_the_biased_product_checks_its_bias(bias, error, message):
+    module = _compiled()
+    x, w = np.ones((2, 3), np.float32), np.ones((5, 3), np.float32)
+    with pytest.raises(error, match=f"_matmul_biased: {message}"):
+        module._matmul_biased(x, w.T, bias)
+    with pytest.raises(ValueError, match="_matmul_biased: a must be a matrix"):
+        module._matmul_biased(np.ones((2, 2, 3), np.float32), np.ones((2, 3, 5), np.float32),
+                              np.zeros(5, np.float32))
+
+
+@pytest.mark.parametrize("shape", [(1, 784), (5, 64), (2, 3, 64), (64,)])
+def test_linear_with_the_bias_in_the_kernel_or_after_it(monkeypatch, shape):
+    """``F.linear`` on the compiled twin: the bias added in the kernel, or (the kernel
+    hidden, as in a twin without it) by NumPy after the product: the same bits."""
+    module = _compiled()
+    rng = np.random.default_rng(5)
+    x = lucid.tensor(rng.standard_normal(shape).astype(np.float32))
+    layer = nn.Linear(shape[-1], 33)
+    with lucid.kernels.use("compiled"):
+        fused = layer(x).data
+        monkeypatch.delattr(module, "_matmul_biased")
+        separate = layer(x).data
+    assert fused.shape == shape[:-1] + (33,)
+    assert fused.tobytes() == separate.tobytes()
+
+
 def test_panels_carry_nan_and_infinity():
     module = _wide()
     a = np.ones((40, 20), np.float32)
