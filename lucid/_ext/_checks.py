@@ -110,7 +110,7 @@ def flag(fn, name, value):
 
 
 def shape_is(fn, name, a, expected):
-    if tuple(a.shape) != tuple(expected):
+    if a.shape != tuple(expected):
         raise ValueError(f"{fn}: {name} must have shape {tuple(expected)}, got {a.shape}")
 
 
@@ -465,8 +465,9 @@ def _row_param(fn, name, a, x, length, optional=True):
     if a is None and optional:
         return
     array(fn, name, a, ndim=(1,))
-    same_dtype(fn, name, a, "x", x)
-    shape_is(fn, name, a, (length,))
+    if a.dtype != x.dtype or a.shape[0] != length:   # the messages only when one fails
+        same_dtype(fn, name, a, "x", x)
+        shape_is(fn, name, a, (length,))
 
 
 def _norm_rows(fn, x):

@@ -293,15 +293,17 @@ def _fixed_scale(ctx):
 def _per_channel_shape(x, param_shape):
     """Whether ``param_shape`` is ``(1, C, 1, ...)`` for a float32/float64 ``x`` of shape
     ``(N, C, ...)``: one scale and one shift per channel of axis 1."""
-    return (x.ndim >= 2 and tuple(param_shape) == (1, x.shape[1]) + (1,) * (x.ndim - 2)
-            and x.dtype in (np.float32, np.float64))
+    return (x.ndim >= 2 and x.dtype in _FLOATS
+            and tuple(param_shape) == (1, x.shape[1]) + (1,) * (x.ndim - 2))
 
 
 def _channel(a, dtype):
     """A per-channel array as the kernels take it: (C,), C-contiguous, of ``dtype`` (also
     layer norm's parameters, one value per column of a row: (D,))."""
-    if a is None or (a.ndim == 1 and a.dtype == dtype and a.flags.c_contiguous):
-        return a                    # already so (layer norm's and batch norm's usually are)
+    if a is None:
+        return None
+    if a.dtype == dtype and a.flags.c_contiguous:   # usually: no copy, at most a view
+        return a if a.ndim == 1 else a.reshape(-1)
     return np.ascontiguousarray(a, dtype=dtype).reshape(-1)
 
 

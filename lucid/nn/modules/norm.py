@@ -103,11 +103,11 @@ class _BatchNorm(_NormBase):
         factor = 0.0 if self.momentum is None else self.momentum
         if tracking and self.momentum is None:       # cumulative average
             factor = 1.0 / float(int(self.num_batches_tracked.data) + 1)
-        use_batch_stats = self.training or (self.running_mean is None
-                                            and self.running_var is None)
+        running_mean, running_var = self.running_mean, self.running_var   # each looked up once
+        use_batch_stats = self.training or (running_mean is None and running_var is None)
         pass_running = not self.training or self.track_running_stats
-        y = F.batch_norm(x, self.running_mean if pass_running else None,
-                         self.running_var if pass_running else None, self.weight, self.bias,
+        y = F.batch_norm(x, running_mean if pass_running else None,
+                         running_var if pass_running else None, self.weight, self.bias,
                          training=use_batch_stats, momentum=factor, eps=self.eps)
         if tracking:
             self.num_batches_tracked.data += 1
