@@ -610,6 +610,21 @@ def matmul_bias(fn, a, b, bias):
     shape_is(fn, "bias", bias, (b.shape[1],))
 
 
+def packed_attention(qkv, heads, scale):
+    """``qkv`` (N, T, 3E), C-contiguous, float; ``heads`` an int dividing E; ``scale`` a
+    finite number."""
+    fn = "_packed_attention"
+    array(fn, "qkv", qkv, ndim=(3,))
+    heads = integer(fn, "heads", heads, 1)
+    if qkv.shape[2] % (3 * heads):
+        raise ValueError(f"{fn}: qkv's last axis must be 3 E with E a multiple of "
+                         f"heads = {heads}, got shape {qkv.shape}")
+    if not is_number(scale):
+        raise TypeError(f"{fn}: scale must be a float, got {_given(scale)}")
+    if not math.isfinite(scale):
+        raise ValueError(f"{fn}: scale must be finite, got {scale}")
+
+
 # ------------------------------------------------------------------ rnn
 def _recurrent_steps(fn, batch_sizes, rows, n, rows_of):
     """``batch_sizes``: int64, 1-d, C-contiguous; none negative, none above the one

@@ -21,6 +21,11 @@ for a stack, ``(count, M, K)`` and ``(count, K, N)``, any strides)::
     for p in range(parts):                      # one row of A, float32, B stored
         for j in rows of run p, four at a time: #   transposed (x @ w.T at batch 1):
             C[0, j] = dot(B.T[j, :], A[0, :])   #   prange over runs of B.T's rows
+                                                #   (+ bias[j]: _matmul_biased)
+
+    for n, head j:                              # _packed_attention (private): prange
+        A[n, j] = softmax(scale * Q_nj @ K_nj^T)    # over (n, j); two gemm calls a head
+        out[n, :, head j] = A[n, j] @ V_nj          # on the packed rows, in place
 
 Why: lucid multiplies products under ``2**25`` flops on one OpenBLAS thread
 (:data:`lucid._ext._blas.SMALL_PRODUCT_FLOPS`: waking OpenBLAS's sleeping worker for
@@ -49,14 +54,15 @@ import math
 
 import numpy as np
 
-from cython.parallel cimport prange
+from cython.parallel cimport prange, threadid
 from libc.stdint cimport int64_t
 
+from lucid._ext._exp cimport exp_row
 from lucid._ext._gemm cimport Gemm, bind, gemm
 from lucid._ext._panels cimport LUCID_PANEL, LUCID_PANEL_K, lucid_avx512, lucid_panels_f
 
 from lucid._ext import _blas, _checks
-from lucid._ext._openmp import free_threads, max_threads, parts_for
+from lucid._ext._openmp import free_threads, max_threads, parts_for, threads_for
 
 __all__ = ["matmul"]
 
@@ -467,3 +473,87 @@ def _product(a, b, bias):
     if bias is not None:
         _add_bias(c, bias)
     return c
+
+
+# ----------------------------------------------------------------------------------
+# Self-attention from one packed projection: private to this twin. The op layer
+# (lucid/ops/attention.py, PackedAttention) calls it where the active twin has it and
+# runs the matmul and softmax kernels one after the other elsewhere.
+
+# [loops: _packed_attention]
+cdef void _attention_head(const real* q, const real* k, const real* v, Py_ssize_t ld,
+                          Py_ssize_t T, Py_ssize_t d, real scale, real* a, real* s,
+                          real* out, Py_ssize_t ldo) noexcept nogil:
+    # One head of one sample: its queries, keys and values are the rows of q, k and v
+    # (``ld`` apart: the packed projection's row); the weights a (T, T) and the output
+    # rows of out (``ldo`` apart: the merged heads' row). ``s``: T values of scratch.
+    cdef Py_ssize_t i, c
+    cdef real m, inverse
+    gemm(&_GEMM, False, True, T, T, d, q, ld, k, ld, 0, a, T)        # a = q k^T
+    for i in range(T):                                                # softmax(scale a)
+        for c in range(T):
+            s[c] = a[i * T + c] * scale
+        inverse = <real>(1.0 / exp_row(s, a + i * T, T, &m))
+        for c in range(T):
+            a[i * T + c] = a[i * T + c] * inverse
+    gemm(&_GEMM, False, False, T, d, T, a, T, v, ld, 0, out, ldo)     # out = a v
+
+
+def _attention_heads(const real[:, :, ::1] qkv, real[:, :, :, ::1] a,
+                     real[:, :, ::1] out, real[:, ::1] ws, double scale, int threads):
+    cdef Py_ssize_t N = a.shape[0], H = a.shape[1], T = a.shape[2]
+    cdef Py_ssize_t E = out.shape[2], d = E // H, ld = qkv.shape[2], job, n, j
+    assert _GEMM.most > 0, "_packed_attention: no BLAS bound"
+    assert qkv.shape[0] == N and qkv.shape[1] == T and ld == 3 * E and d * H == E, \
+        "_packed_attention: qkv, a and out do not fit"
+    assert a.shape[3] == T and out.shape[0] == N and out.shape[1] == T, \
+        "_packed_attention: qkv, a and out do not fit"
+    assert ws.shape[0] >= threads >= 1 and ws.shape[1] >= T, "_packed_attention: workspace"
+    assert max(T, ld, E) <= _GEMM.most, "_packed_attention: sizes beyond the BLAS's integers"
+    if N * H == 0 or T == 0:
+        return
+    if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
+        with nogil:
+            for job in range(N * H):
+                n, j = job // H, job % H
+                _attention_head(&qkv[n, 0, j * d], &qkv[n, 0, E + j * d],
+                                &qkv[n, 0, 2 * E + j * d], ld, T, d, <real>scale,
+                                &a[n, j, 0, 0], &ws[0, 0], &out[n, 0, j * d], E)
+        return
+    for job in prange(N * H, nogil=True, schedule="static", num_threads=threads):
+        n = job // H
+        j = job % H
+        _attention_head(&qkv[n, 0, j * d], &qkv[n, 0, E + j * d], &qkv[n, 0, 2 * E + j * d],
+                        ld, T, d, <real>scale, &a[n, j, 0, 0], &ws[threadid(), 0],
+                        &out[n, 0, j * d], E)
+# [end loops: _packed_attention]
+
+
+def _packed_attention(qkv, heads, scale):
+    """Self-attention of every head from the packed projection ``qkv`` (N, T, 3E), the
+    queries, keys and values side by side, ``heads`` heads of E / heads features::
+
+        for n, head j:                          # parallel over (n, j), as threads_for says
+            a[n, j] = softmax(scale * Q_nj K_nj^T)       # one gemm, then row by row
+            out[n, :, head j] = a[n, j] V_nj             # one gemm, into the merged row
+
+    Returns ``(out, a)``: ``out`` (N, T, E) with the heads merged, ``a`` (N, heads, T,
+    T) the weights, or None when no BLAS is bound (the caller then runs the unfused
+    path). The same values as that path (the ``matmul`` kernel's products, the scores
+    scaled, the ``softmax`` kernel), within a rounding of the products: the two gemm
+    calls read the packed rows in place and write the merged rows, so none of the views'
+    copies, the separate scaling pass and the merge are made. Private to the compiled
+    twin (``lucid/ops/attention.py`` calls it where the active twin has it).
+    """
+    _checks.packed_attention(qkv, heads, scale)
+    if _GEMM.most == 0:
+        return None
+    N, T, E3 = qkv.shape
+    E = E3 // 3
+    a = np.empty((N, heads, T, T), dtype=qkv.dtype)
+    out = np.empty((N, T, E), dtype=qkv.dtype)
+    threads = threads_for(N * T * T * E)        # each head on one thread: any count
+    ws = np.empty((threads, max(T, 1)), dtype=qkv.dtype)
+    with _blas.gemm_threads(T, T, E // heads):  # both products: T * T * d
+        _attention_heads(qkv, a, out, ws, float(scale), threads)
+    return out, a

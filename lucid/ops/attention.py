@@ -57,6 +57,12 @@ def _merge(x):
     return x.swapaxes(1, 2).reshape(n, t, h * d)
 
 
+def _heads_of(qkv, heads):
+    """The query, key and value heads (N, heads, T, d) of a packed (N, T, 3E), as views."""
+    e = qkv.shape[2] // 3
+    return tuple(_split(qkv[..., i * e:(i + 1) * e], heads) for i in range(3))
+
+
 def _attend(ctx, Q, K, V, mask, scale):
     """The forward on (..., L, E) arrays (views are fine); saves what backward needs."""
     matmul = _ext.get("matmul").matmul          # stacks of products, views read in place
@@ -93,6 +99,8 @@ def _attend_backward(ctx, G, need_q, need_k, need_v):
 
 def _flops(ctx):
     """The two products: 2 L S E and 2 L S Ev per matrix of the batch."""
+    if ctx.Q is None:                              # the fused packed forward: E = Ev = d
+        return int(4 * ctx.A.size * (ctx.qkv.shape[2] // 3 // ctx.heads))
     return int(2 * ctx.A.size * (ctx.Q.shape[-1] + ctx.V.shape[-1]))
 
 
@@ -135,11 +143,15 @@ class PackedAttention(Function):
 
     @staticmethod
     def forward(ctx, qkv, mask, scale, heads):
-        n, t, e3 = qkv.shape
-        e = e3 // 3
         ctx.heads = heads
-        Q, K, V = (_split(qkv[..., i * e:(i + 1) * e], heads) for i in range(3))
-        return _merge(_attend(ctx, Q, K, V, mask, scale))
+        fused = getattr(_ext.get("matmul"), "_packed_attention", None)
+        if fused is not None and mask is None and qkv.flags.c_contiguous:
+            done = fused(qkv, heads, scale)       # None: no BLAS bound, the path below
+            if done is not None:
+                out, ctx.A = done
+                ctx.qkv, ctx.Q, ctx.scale = qkv, None, scale    # views made in backward
+                return out
+        return _merge(_attend(ctx, *_heads_of(qkv, heads), mask, scale))
 
     @staticmethod
     def flops(ctx, out, qkv, mask):
@@ -147,6 +159,8 @@ class PackedAttention(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.Q is None:                          # after the fused forward
+            ctx.Q, ctx.K, ctx.V = _heads_of(ctx.qkv, ctx.heads)
         n, h, t, d = ctx.Q.shape
         grads = _attend_backward(ctx, _split(grad, h), True, True, True)
         packed = np.empty((n, t, 3, h, d), dtype=grad.dtype)

@@ -508,3 +508,102 @@ def test_encoder_layer_of_homework_size_matches_torch(torch):
     for name, p in layer.named_parameters():
         np.testing.assert_allclose(p.grad.data, grads[name].grad.numpy(), rtol=1e-9,
                                    atol=1e-9, err_msg=name)
+
+
+def _unfused_attention(qkv, heads, scale):
+    """Attention of each head written here with NumPy (float64 products)."""
+    n, t, e3 = qkv.shape
+    e, d = e3 // 3, e3 // 3 // heads
+    q, k, v = (qkv[..., i * e:(i + 1) * e].astype(np.float64)
+               .reshape(n, t, heads, d).transpose(0, 2, 1, 3) for i in range(3))
+    s = (q @ k.transpose(0, 1, 3, 2)) * scale
+    s = np.exp(s - s.max(axis=-1, keepdims=True))
+    a = s / s.sum(axis=-1, keepdims=True)
+    return (a @ v).transpose(0, 2, 1, 3).reshape(n, t, e), a
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n, t, e, heads", [(1, 32, 64, 4), (3, 5, 24, 2), (2, 1, 12, 3),
+                                            (4, 17, 48, 4), (2, 9, 8, 8)])
+def test_packed_attention_matches_numpy(dtype, n, t, e, heads):
+    """``_packed_attention`` (private to the compiled twin; ``PackedAttention`` calls it)
+    against attention written out in float64: the merged output and the weights."""
+    module = _compiled()
+    qkv = np.random.default_rng(n * t * e).standard_normal((n, t, 3 * e)).astype(dtype)
+    scale = 1 / np.sqrt(e // heads)
+    done = module._packed_attention(qkv, heads, scale)
+    if done is None:
+        pytest.skip("no OpenBLAS lucid can call: the op runs the unfused path")
+    out, a = done
+    expected, weights = _unfused_attention(qkv, heads, scale)
+    assert out.shape == (n, t, e) and a.shape == (n, heads, t, t) and out.dtype == dtype
+    tol = 2e-6 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(a, weights, rtol=tol, atol=tol)
+    np.testing.assert_allclose(out, expected, rtol=10 * tol, atol=10 * tol)
+
+
+def test_packed_attention_the_same_bits_on_one_thread_and_two(monkeypatch):
+    module = _compiled()
+    qkv = np.random.default_rng(8).standard_normal((6, 19, 96)).astype(np.float32)
+    qkv[1, 3, 5] = np.nan                          # one query's row: NaN weights and output
+    results = []
+    for threads in (1, 2):
+        monkeypatch.setattr(module, "threads_for", lambda work, t=threads: t)
+        done = module._packed_attention(qkv, 4, 0.25)
+        if done is None:
+            pytest.skip("no OpenBLAS lucid can call: the op runs the unfused path")
+        results.append(done)
+    for one, two in zip(*results):
+        assert one.tobytes() == two.tobytes()
+    assert np.isnan(results[0][0][1, 3]).any() and not np.isnan(results[0][0][0]).any()
+
+
+def test_packed_attention_of_nothing():
+    module = _compiled()
+    for shape in [(0, 4, 24), (2, 0, 24)]:
+        done = module._packed_attention(np.zeros(shape, np.float32), 2, 0.5)
+        if done is None:
+            pytest.skip("no OpenBLAS lucid can call: the op runs the unfused path")
+        assert done[0].shape == shape[:2] + (8,) and done[1].shape == (shape[0], 2) + shape[1:2] * 2
+
+
+@pytest.mark.parametrize("qkv, heads, scale, error, message", [
+    (np.zeros((2, 3, 12), np.float32), 3, 0.5, ValueError, "qkv's last axis must be 3 E"),
+    (np.zeros((2, 3, 12), np.float32), 0, 0.5, ValueError, "heads must be at least 1"),
+    (np.zeros((2, 3, 12), np.float32), True, 0.5, TypeError, "heads must be an int"),
+    (np.zeros((2, 3, 12), np.float32), 2, float("nan"), ValueError, "scale must be finite"),
+    (np.zeros((2, 3, 12), np.float32), 2, "0.5", TypeError, "scale must be a float"),
+    (np.zeros((6, 12), np.float32), 2, 0.5, ValueError, "qkv must have 3 dimensions"),
+    (np.zeros((2, 3, 24), np.float32)[..., ::2], 2, 0.5, ValueError, "qkv must be C-contiguous"),
+    (np.zeros((2, 3, 12), np.int64), 2, 0.5, TypeError, "qkv must be float32 or float64"),
+])
+def test_packed_attention_checks_its_arguments(qkv, heads, scale, error, message):
+    module = _compiled()
+    with pytest.raises(error, match=f"_packed_attention: {message}"):
+        module._packed_attention(qkv, heads, scale)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_self_attention_fused_or_not_forward_and_backward(monkeypatch, dtype):
+    """``MultiheadAttention(x, x, x)`` on the compiled twin, its attention fused or (the
+    fused function hidden, as in a twin without it) one kernel after the other: the same
+    output and gradients, within a rounding of the products."""
+    module = _compiled()
+    rng = np.random.default_rng(2)
+    layer = nn.MultiheadAttention(24, 4, batch_first=True)
+    for p in layer.parameters():
+        p.data = p.data.astype(dtype)
+    x_np = rng.standard_normal((3, 7, 24)).astype(dtype)
+    runs = []
+    with lucid.kernels.use("compiled"):
+        for hide in (False, True):
+            if hide:
+                monkeypatch.delattr(module, "_packed_attention")
+            layer.zero_grad()
+            x = lucid.tensor(x_np.copy(), requires_grad=True)
+            out = layer(x, x, x, need_weights=False)[0]
+            (out * out).sum().backward()
+            runs.append([out.data, x.grad] + [p.grad for p in layer.parameters()])
+    tol = 2e-5 if dtype == np.float32 else 1e-12
+    for fused, separate in zip(*runs):
+        np.testing.assert_allclose(fused, separate, rtol=tol, atol=tol)
