@@ -269,8 +269,11 @@ _local = threading.local()
 def _workspace(name, shape, dtype):
     """A reusable scratch array of ``shape`` (contents undefined), one per thread."""
     size = math.prod(shape)
-    store = _local.__dict__.setdefault("store", {})
-    key = (name, np.dtype(dtype).char)
+    try:
+        store = _local.store
+    except AttributeError:                       # this thread's first call
+        store = _local.store = {}
+    key = (name, dtype.char if isinstance(dtype, np.dtype) else np.dtype(dtype).char)
     buf = store.get(key)
     if buf is None or buf.size < size:
         buf = np.empty(max(size, 1), dtype=dtype)
@@ -743,6 +746,38 @@ cdef void _col2im(const real[:, :, :] cols, real[:, :, :, :, ::1] y, Py_ssize_t 
 # ``columns`` holder.
 
 # [loops: conv_forward]
+cdef void _sample_conv_tile(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
+                            real[:, :, :, :, ::1] y, real* ws, real* fp, const Geometry* g,
+                            Py_ssize_t groups, Py_ssize_t tile_rows, const real* bias,
+                            Py_ssize_t job) noexcept nogil:
+    # Tile ``job`` of _sample_conv (sample n = job // tiles, its t-th tile): unfolded
+    # into ``ws`` (this thread's workspace), or into the kept columns ``fp`` at the
+    # tile's place, then one GEMM per group into y (and the bias).
+    cdef Py_ssize_t C_in = x.shape[1], C_out = y.shape[1]
+    cdef Py_ssize_t KK = g.K[0] * g.K[1] * g.K[2]
+    cdef Py_ssize_t Q = g.window[0] * g.window[1], W = g.window[2]
+    cdef Py_ssize_t L = Q * W, R = C_in * KK, rows_g = R // groups, C_out_g = C_out // groups
+    cdef Py_ssize_t tiles = (Q + tile_rows - 1) // tile_rows
+    cdef Py_ssize_t n = job // tiles, t = job - (job // tiles) * tiles
+    cdef Py_ssize_t q0 = t * tile_rows, q1 = min(q0 + tile_rows, Q), c, gi, ld
+    cdef real* cols
+    if fp != NULL:                               # kept: this tile's place in sample n
+        cols = fp + n * R * L + q0 * W
+        ld = L
+    else:
+        cols = ws
+        ld = (q1 - q0) * W
+    for c in range(C_in):
+        _im2col_channel(&x[n, c, 0, 0, 0], cols + c * KK * ld, ld, g, q0, q1)
+    for gi in range(groups):                     # y[n, group, tile] = w[group] @ cols[group]
+        gemm(&_GEMM, False, False, C_out_g, (q1 - q0) * W, rows_g,
+             &w[gi * C_out_g, 0], rows_g, cols + gi * rows_g * ld, ld, 0,
+             &y[n, gi * C_out_g, 0, 0, 0] + q0 * W, L)
+    if bias != NULL:
+        for c in range(C_out):
+            _add_constant(&y[n, c, 0, 0, 0] + q0 * W, (q1 - q0) * W, bias[c])
+
+
 cdef void _sample_conv(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
                        real[:, :, :, :, ::1] y, real[::1] ws, real[::1] full, Geometry g,
                        Py_ssize_t groups, Py_ssize_t tile_rows, const real* bias,
@@ -753,11 +788,9 @@ cdef void _sample_conv(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
     # y[n, :, q0*W : q1*W] (ldc = L): each GEMM's column block is small and contiguous.
     # With a ``bias`` (not NULL), bias[c] is added to the tile's values of channel c
     # right after its product, while they are in the cache.
-    cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], C_out = y.shape[1]
-    cdef Py_ssize_t KK = g.K[0] * g.K[1] * g.K[2]
-    cdef Py_ssize_t Q = g.window[0] * g.window[1], W = g.window[2]
-    cdef Py_ssize_t L = Q * W, T = min(tile_rows, Q) * W
-    cdef Py_ssize_t R = C_in * KK, rows_g = R // groups, C_out_g = C_out // groups
+    cdef Py_ssize_t N = x.shape[0], KK = g.K[0] * g.K[1] * g.K[2]
+    cdef Py_ssize_t Q = g.window[0] * g.window[1], T = min(tile_rows, Q) * g.window[2]
+    cdef Py_ssize_t R = x.shape[1] * KK
     cdef real* fp = NULL
     # The jobs are the tiles of all samples, in order (sample n's tiles, then n + 1's),
     # shared among the threads in runs: a thread takes whole samples when there are
@@ -765,30 +798,18 @@ cdef void _sample_conv(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
     # one sample go to different threads. Each tile is the same computation wherever
     # it runs.
     cdef Py_ssize_t tiles = (Q + tile_rows - 1) // tile_rows
-    cdef Py_ssize_t job, n, c, gi, t, q0, q1, ld
-    cdef real* cols
+    cdef Py_ssize_t job
     if full.shape[0] > 0:
         fp = &full[0]
+    if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
+        with nogil:
+            for job in range(N * tiles):
+                _sample_conv_tile(x, w, y, &ws[0] if fp == NULL else NULL, fp, &g, groups,
+                                  tile_rows, bias, job)
+        return
     for job in prange(N * tiles, nogil=True, schedule="static", num_threads=threads):
-        n = job // tiles
-        t = job - n * tiles
-        q0 = t * tile_rows
-        q1 = min(q0 + tile_rows, Q)
-        if fp != NULL:                           # kept: this tile's place in sample n
-            cols = fp + n * R * L + q0 * W
-            ld = L
-        else:
-            cols = &ws[threadid() * R * T]
-            ld = (q1 - q0) * W
-        for c in range(C_in):
-            _im2col_channel(&x[n, c, 0, 0, 0], cols + c * KK * ld, ld, &g, q0, q1)
-        for gi in range(groups):                 # y[n, group, tile] = w[group] @ cols[group]
-            gemm(&_GEMM, False, False, C_out_g, (q1 - q0) * W, rows_g,
-                 &w[gi * C_out_g, 0], rows_g, cols + gi * rows_g * ld, ld, 0,
-                 &y[n, gi * C_out_g, 0, 0, 0] + q0 * W, L)
-        if bias != NULL:
-            for c in range(C_out):
-                _add_constant(&y[n, c, 0, 0, 0] + q0 * W, (q1 - q0) * W, bias[c])
+        _sample_conv_tile(x, w, y, &ws[threadid() * R * T] if fp == NULL else NULL, fp, &g,
+                          groups, tile_rows, bias, job)
 # [end loops: conv_forward]
 
 
@@ -897,27 +918,43 @@ cdef void _blocked_grad_w(const float[:, :, :, ::1] x, const float[:, :, :, ::1]
 
 
 # [loops: conv_transpose_forward]
+cdef void _sample_conv_transpose_one(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
+                                     real[:, :, :, :, ::1] y, real* cols, const Geometry* g,
+                                     Py_ssize_t groups, const real* bias,
+                                     Py_ssize_t n) noexcept nogil:
+    # Sample n of _sample_conv_transpose, its columns in ``cols`` (this thread's
+    # workspace): one GEMM per group, then col2im per output channel (and the bias).
+    cdef Py_ssize_t C_in = x.shape[1], C_out = y.shape[1]
+    cdef Py_ssize_t KK = g.K[0] * g.K[1] * g.K[2]
+    cdef Py_ssize_t L = g.window[0] * g.window[1] * g.window[2]
+    cdef Py_ssize_t rows_g = C_out * KK // groups, C_in_g = C_in // groups
+    cdef Py_ssize_t plane = g.image[0] * g.image[1] * g.image[2], c, gi
+    for gi in range(groups):                     # cols[group] = w[group].T @ x[n, group]
+        gemm(&_GEMM, True, False, rows_g, L, C_in_g, &w[gi * C_in_g, 0], rows_g,
+             &x[n, gi * C_in_g, 0, 0, 0], L, 0, cols + gi * rows_g * L, L)
+    for c in range(C_out):
+        _col2im_channel(cols + c * KK * L, L, &y[n, c, 0, 0, 0], g)
+        if bias != NULL:
+            _add_constant(&y[n, c, 0, 0, 0], plane, bias[c])
+
+
 cdef void _sample_conv_transpose(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
                                  real[:, :, :, :, ::1] y, real[::1] ws, Geometry g,
                                  Py_ssize_t groups, const real* bias, int threads):
     # With a ``bias`` (not NULL), bias[c] is added to output plane c right after col2im
     # wrote it, while it is in the cache.
-    cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], C_out = y.shape[1]
+    cdef Py_ssize_t N = x.shape[0], C_out = y.shape[1]
     cdef Py_ssize_t KK = g.K[0] * g.K[1] * g.K[2]
     cdef Py_ssize_t L = g.window[0] * g.window[1] * g.window[2]
-    cdef Py_ssize_t R = C_out * KK, rows_g = R // groups, C_in_g = C_in // groups
-    cdef Py_ssize_t plane = g.image[0] * g.image[1] * g.image[2]
-    cdef Py_ssize_t n, c, gi
-    cdef real* cols
+    cdef Py_ssize_t R = C_out * KK
+    cdef Py_ssize_t n
+    if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
+        with nogil:
+            for n in range(N):
+                _sample_conv_transpose_one(x, w, y, &ws[0], &g, groups, bias, n)
+        return
     for n in prange(N, nogil=True, schedule="static", num_threads=threads):
-        cols = &ws[threadid() * R * L]
-        for gi in range(groups):                 # cols[group] = w[group].T @ x[n, group]
-            gemm(&_GEMM, True, False, rows_g, L, C_in_g, &w[gi * C_in_g, 0], rows_g,
-                 &x[n, gi * C_in_g, 0, 0, 0], L, 0, cols + gi * rows_g * L, L)
-        for c in range(C_out):
-            _col2im_channel(cols + c * KK * L, L, &y[n, c, 0, 0, 0], &g)
-            if bias != NULL:
-                _add_constant(&y[n, c, 0, 0, 0], plane, bias[c])
+        _sample_conv_transpose_one(x, w, y, &ws[threadid() * R * L], &g, groups, bias, n)
 # [end loops: conv_transpose_forward]
 
 
@@ -1974,17 +2011,19 @@ def _no_columns(dtype):
 # arguments first). ``columns`` is the private holder of _transpose_grads: a dict, or
 # None.
 
-def _forward(x, w, stride, padding, dilation, groups, columns, bias=None):
+def _forward(x, w, stride, padding, dilation, groups, columns, bias=None, O=None):
     """conv_forward; on a GEMM path with ``columns`` given, the full-batch columns of
     ``x`` (at most ``_COLUMNS_MAX_BYTES``) are kept there for :func:`_weight_grad`.
     With ``bias`` (one value per output channel) the result is ``conv + bias``: the
     Winograd and per-sample paths add it to each block of output they have just
-    written, the others in one NumPy pass at the end."""
+    written, the others in one NumPy pass at the end. ``O``: the output's spatial size
+    when the caller has it (the checks return it)."""
     N, C_in = x.shape[:2]
     C_out, C_in_g = w.shape[:2]
     K = w.shape[2:]
     S = x.shape[2:]
-    O = tuple(conv_output_size(*a) for a in zip(S, K, stride, padding, dilation))
+    if O is None:
+        O = tuple(conv_output_size(*a) for a in zip(S, K, stride, padding, dilation))
     y = np.empty((N, C_out) + O, dtype=x.dtype)
     if y.size == 0:
         return y
@@ -2147,11 +2186,11 @@ def _conv_transpose_forward_biased(x, w, bias, stride, padding, output_padding, 
     bit for bit, as :func:`_conv_forward_biased` for the convolution: the per-sample
     path adds the bias to each output plane right after col2im wrote it. Private to
     the compiled twin; the op layer calls it where the active twin has it."""
-    _checks.conv_transpose_forward(x, w, stride, padding, output_padding, dilation,
-                                   groups)
+    O = _checks.conv_transpose_forward(x, w, stride, padding, output_padding, dilation,
+                                       groups)
     _checks.conv_bias("_conv_transpose_forward_biased", bias, w, w.shape[1] * groups)
     return _transpose_forward(x, w, stride, padding, output_padding, dilation, groups,
-                              bias)
+                              bias, O)
 
 
 def _conv_forward_biased(x, w, bias, stride, padding, dilation, groups):
@@ -2165,9 +2204,9 @@ def _conv_forward_biased(x, w, bias, stride, padding, dilation, groups):
     cache, instead of a NumPy pass over the whole output afterwards (``(64, 64, 14,
     14)``: 0.23-0.37 ms, 8-10% of the forward; ``docs/fast.rst``).
     """
-    _checks.conv_forward(x, w, stride, padding, dilation, groups)
+    O = _checks.conv_forward(x, w, stride, padding, dilation, groups)
     _checks.conv_bias("_conv_forward_biased", bias, w, w.shape[0])
-    return _forward(x, w, stride, padding, dilation, groups, None, bias)
+    return _forward(x, w, stride, padding, dilation, groups, None, bias, O)
 
 
 # ----------------------------------------------------------------------------------
@@ -2194,8 +2233,8 @@ def conv_forward(x, w, stride, padding, dilation, groups):
     Same contract as the reference twin ``lucid._ext.conv.conv_forward``; returns a new
     array of shape (N, C_out, *O).
     """
-    _checks.conv_forward(x, w, stride, padding, dilation, groups)
-    return _forward(x, w, stride, padding, dilation, groups, None)
+    O = _checks.conv_forward(x, w, stride, padding, dilation, groups)
+    return _forward(x, w, stride, padding, dilation, groups, None, None, O)
 # [end kernel: conv_forward]
 
 
@@ -2238,22 +2277,26 @@ def conv_transpose_forward(x, w, stride, padding, output_padding, dilation, grou
     contract as the reference twin ``lucid._ext.conv.conv_transpose_forward``; returns a
     new array (N, C_out, *O).
     """
-    _checks.conv_transpose_forward(x, w, stride, padding, output_padding, dilation,
-                                   groups)
-    return _transpose_forward(x, w, stride, padding, output_padding, dilation, groups)
+    O = _checks.conv_transpose_forward(x, w, stride, padding, output_padding, dilation,
+                                       groups)
+    return _transpose_forward(x, w, stride, padding, output_padding, dilation, groups,
+                              None, O)
 # [end kernel: conv_transpose_forward]
 
 
-def _transpose_forward(x, w, stride, padding, output_padding, dilation, groups, bias=None):
+def _transpose_forward(x, w, stride, padding, output_padding, dilation, groups, bias=None,
+                       O=None):
     """conv_transpose_forward, plus ``bias`` (one value per output channel) when given:
     the per-sample path adds it to each output plane right after col2im wrote it, the
-    flipped convolution as :func:`_forward` does, the others in one pass at the end."""
+    flipped convolution as :func:`_forward` does, the others in one pass at the end.
+    ``O``: the output's spatial size when the caller has it (the checks return it)."""
     N, C_in = x.shape[:2]
     C_out_g = w.shape[1]
     K = w.shape[2:]
     S = x.shape[2:]
-    O = tuple(conv_transpose_output_size(*a)
-              for a in zip(S, K, stride, padding, output_padding, dilation))
+    if O is None:
+        O = tuple(conv_transpose_output_size(*a)
+                  for a in zip(S, K, stride, padding, output_padding, dilation))
     C_out = C_out_g * groups
     C_in_g = C_in // groups
     y = np.empty((N, C_out) + O, dtype=x.dtype)

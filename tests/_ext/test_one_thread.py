@@ -120,3 +120,36 @@ def test_pool_loops(monkeypatch, dtype, window):
         return y, argmax, gx, a, ga
 
     _same(*_on_threads(monkeypatch, _pool, "threads_for", run))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding",
+                         [((3, 4, 21), (6, 4, 3), (2,), (1,)),
+                          ((3, 3, 9, 10), (5, 3, 3, 2), (1, 2), (1, 0))])
+def test_per_sample_convolution_loops(monkeypatch, dtype, x_shape, w_shape, stride, padding):
+    """The per-sample paths of the convolution and of the transposed convolution (the
+    forward's tiles, the transposed one's samples), their thread count forced (their
+    own rule is ``free_threads`` of the samples), each checked to run there."""
+    _compiled("conv")
+    from lucid._ext import _conv
+    rng = _rng()
+    x = rng.standard_normal(x_shape).astype(dtype)
+    x.reshape(-1)[5] = np.nan
+    w = rng.standard_normal(w_shape).astype(dtype)
+    wt = rng.standard_normal((x_shape[1],) + w_shape[:1] + w_shape[2:]).astype(dtype)
+    bias = rng.standard_normal(w_shape[0]).astype(dtype)
+    d = len(stride)
+    ran = []
+    for name in ("_run_sample_conv", "_run_sample_conv_transpose"):
+        monkeypatch.setattr(_conv, name, lambda *a, _f=getattr(_conv, name), _n=name, **k:
+                            (ran.append(_n), _f(*a, **k))[1])
+    monkeypatch.setattr(_conv, "_path", lambda *a: "per-sample")
+
+    def run():
+        y = _conv._conv_forward_biased(x, w, bias, stride, padding, (1,) * d, 1)
+        yt = _conv._conv_transpose_forward_biased(x, wt, bias, stride, padding, (0,) * d,
+                                                  (1,) * d, 1)
+        return y, yt
+
+    _same(*_on_threads(monkeypatch, _conv, "free_threads", run))
+    assert {"_run_sample_conv", "_run_sample_conv_transpose"} <= set(ran)
