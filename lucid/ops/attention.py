@@ -32,7 +32,10 @@ scales the scores, and the copies of the head transposes in the backward.
 ``(N, T, 3 E)`` (``MultiHeadAttention(x, x, x)``): one product makes the query, key and
 value projections, the node reads them as views and writes their gradients into one
 packed array (the three projections of the slices of ``in_proj_weight`` cost three
-products, six slicing nodes and the sum of their gradients).
+products, six slicing nodes and the sum of their gradients). Without a mask, where the
+active twin has the private ``_packed_attention`` (the compiled ``matmul`` twin), its
+forward is that one call: two gemm calls a head on the packed rows, the softmax in
+between, the output written into the merged rows (``docs/fast.rst``).
 
 A query row whose keys are all masked (:math:`-\infty` everywhere) gets weights 0 and
 output 0, as PyTorch's ``scaled_dot_product_attention``; its gradients are 0.

@@ -1,6 +1,7 @@
 r"""Affine layers as autograd Functions: ``Linear`` and ``Bilinear``.
 
-``Linear`` is one matrix product and a bias, with the two products of its backward
+``Linear`` is one matrix product and a bias (added inside the product where the active
+twin has the private ``_matmul_biased``), with the two products of its backward
 written out (each through the ``matmul`` kernels, ``lucid/_ext/matmul.py``);
 ``Bilinear`` contracts two inputs with a 3-d weight through :func:`numpy.einsum`. The
 leading (batch) axes ``*`` of the inputs are any number of axes, flattened into one for

@@ -2,6 +2,8 @@
 import numpy as np
 import pytest
 
+import lucid
+import lucid.nn as nn
 from lucid import _ext
 from lucid.testing import check_kernels
 
@@ -91,3 +93,41 @@ def test_erf_matches_math_erf(twin, dtype, shape):
     rtol = 1e-6 if dtype == np.float32 else 1e-15
     np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol)
     assert np.isnan(_ext.get("activation").erf(np.array([np.nan], dtype=dtype))[0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(), (0,), (7,), (3, 5, 4), (70_000,)])
+def test_relu_without_its_mask_gives_the_same_bits(dtype, shape):
+    """The compiled twin's private ``_relu`` (what ``ReLU`` runs with gradients off):
+    ``relu_forward``'s values, bit for bit (NaN, signed zeros and infinities too), on
+    one thread and on two."""
+    if not _ext.compiled_available("activation"):
+        pytest.skip(f"the compiled activation twin is not built; {_ext.BUILD_HINT}")
+    from lucid._ext import _activation
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal(shape).astype(dtype)
+    if x.size > 3:
+        x.reshape(-1)[:4] = [np.nan, 0.0, -0.0, np.inf]
+        x.reshape(-1)[-4:] = [-np.inf, -0.0, 0.0, np.nan]
+    expected = _activation.relu_forward(x)[0]
+    y = _activation._relu(x)                                  # small: one thread
+    assert y.dtype == dtype and y.shape == x.shape
+    assert y.tobytes() == expected.tobytes()
+    y = np.empty_like(x)
+    _activation._relu_values(x.reshape(-1), y.reshape(-1), 2)    # the parallel loop
+    assert y.tobytes() == expected.tobytes()
+    with pytest.raises(TypeError, match="relu_forward: x must be a NumPy array"):
+        _activation._relu([1.0])
+
+
+def test_relu_layer_with_gradients_off_or_on(twin):
+    """``nn.ReLU`` under ``no_grad`` (the compiled twin: no mask) and with gradients (the
+    mask kept for backward): the same values; the backward still works after both."""
+    x = lucid.tensor(np.array([[-1.0, 0.0, -0.0, 2.0, np.nan]], np.float32),
+                     requires_grad=True)
+    with lucid.no_grad():
+        off = nn.ReLU()(x)
+    on = nn.ReLU()(x)
+    assert off.data.tobytes() == on.data.tobytes() and off.grad_fn is None
+    on.sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0.0, 0.0, 0.0, 1.0, 1.0]])

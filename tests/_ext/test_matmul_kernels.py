@@ -565,6 +565,9 @@ def test_packed_attention_of_nothing():
         if done is None:
             pytest.skip("no OpenBLAS lucid can call: the op runs the unfused path")
         assert done[0].shape == shape[:2] + (8,) and done[1].shape == (shape[0], 2) + shape[1:2] * 2
+    out, a = module._packed_attention(np.zeros((1, 3, 0), np.float32), 1, 0.5)  # E = 0
+    assert out.shape == (1, 3, 0)
+    np.testing.assert_array_equal(a, np.full((1, 1, 3, 3), 1 / 3, np.float32))  # softmax(0)
 
 
 @pytest.mark.parametrize("qkv, heads, scale, error, message", [
