@@ -197,6 +197,14 @@ def layer_norm(input_, normalized_shape, weight=None, bias=None, eps=1e-5):
     >>> print(F.layer_norm(x, 2, eps=0.0))
     Tensor([[-1.0, 1.0], [-1.0, 1.0]])
     """
+    axes, param_shape, eps = _layer_norm_args(input_, normalized_shape, weight, bias, eps)
+    return AffineNorm.apply(input_, weight, bias, axes=axes, param_shape=param_shape, eps=eps)
+
+
+@remembered
+def _layer_norm_args(input_, normalized_shape, weight, bias, eps):
+    """:func:`layer_norm`'s checks; ``(axes, param_shape, eps)`` as the op takes them (a
+    call seen before: what they returned then, :func:`lucid._checks.remembered`)."""
     name = "layer_norm"
     x = float_tensor(input_, name)
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
@@ -212,9 +220,7 @@ def layer_norm(input_, normalized_shape, weight=None, bias=None, eps=1e-5):
     optional_param(weight, name, "weight", shape, x.dtype)
     optional_param(bias, name, "bias", shape, x.dtype)
     eps = check_number(eps, name, "eps", 0.0, None)
-    axes = tuple(range(x.ndim - k, x.ndim))
-    param_shape = (1,) * (x.ndim - k) + shape
-    return AffineNorm.apply(x, weight, bias, axes=axes, param_shape=param_shape, eps=eps)
+    return tuple(range(x.ndim - k, x.ndim)), (1,) * (x.ndim - k) + shape, eps
 
 
 @renamed(training="use_input_stats")

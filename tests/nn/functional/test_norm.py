@@ -301,3 +301,23 @@ def test_evaluation_mode_norms_take_an_empty_batch(shape):
     if len(shape) > 2:
         z = F.instance_norm(x, rm, rv, use_input_stats=False)
         assert z.shape == shape
+
+
+@pytest.mark.parametrize("change, exc, words", [
+    (dict(normalized_shape=True), TypeError, "normalized_shape must be an int"),  # True == 1
+    (dict(normalized_shape=(4.0,)), TypeError, "normalized_shape must be an int"),
+    (dict(eps=-1e-5), ValueError, "eps must be a number >= 0.0"),
+    (dict(weight=lucid.Tensor(np.ones(4, np.float64))), TypeError, "weight"),
+    (dict(x=lucid.Tensor(np.zeros((2, 3, 5), np.float32))), ValueError, "input_ must have"),
+])
+def test_layer_norm_bad_call_after_a_good_one_still_fails(change, exc, words):
+    """layer_norm's checks are remembered (``lucid._checks.remembered``): a call seen
+    before is not checked again, but one that differs in what the checks read is, and
+    a failing call is never kept."""
+    good = dict(x=lucid.Tensor(np.zeros((2, 3, 4), np.float32)), normalized_shape=4,
+                weight=lucid.Tensor(np.ones(4, np.float32)), eps=1e-5)
+    F.layer_norm(good["x"], good["normalized_shape"], good["weight"], eps=good["eps"])
+    call = {**good, **change}
+    for _ in range(2):
+        with pytest.raises(exc, match=f"layer_norm: .*{words}"):
+            F.layer_norm(call["x"], call["normalized_shape"], call["weight"], eps=call["eps"])
