@@ -20,10 +20,15 @@ One place for three rules the ``.pyx`` files share:
 * **One thread: no parallel region.** Opening a parallel region costs ~0.7 us even
   for a team of one (GNU libgomp builds and frees a team each time; measured against
   the same loop in ``range``: 0.89 against 0.18 us a call), which was a tenth of a
-  small op's time at batch 1. So a loop given one thread runs its body in a plain
-  ``range`` loop (``if threads == 1:`` just before the ``prange``), and the body is one
-  call of a ``cdef`` function, written once for both. Which thread computes a row,
-  channel or plane never changes its bits (``tests/_ext/test_one_thread.py``).
+  small op's time at batch 1. So the loops small ops run (ReLU, softmax, cross-entropy,
+  batch and layer norm, pooling, the one-row product, the convolutions' per-sample
+  paths, attention) run their body in a plain ``range`` loop when given one thread
+  (``if threads == 1:`` just before the ``prange``), the body one call of a ``cdef``
+  function written once for both. Which thread computes a row, channel, plane or tile
+  never changes its bits (``tests/_ext/test_one_thread.py``). The loops of larger
+  calls (the blocked, lanes and Winograd convolutions, the weight gradients, the
+  products' blocks and stacks) keep the ``prange`` alone: there it is ~0.7 us of 20 us
+  or more.
 * **The same bits on any thread count.** A kernel whose result depends on how its work
   is split (partial sums added at the end: the convolutions' weight gradients) splits
   it into :func:`parts_for` parts, a number from the sizes and the team alone, and runs
