@@ -8,6 +8,11 @@ The loop nest, for ``relu_forward`` (every array seen flat)::
         else:
             y[i] = 0;    passes[i] = 0
 
+for the private ``_relu`` (gradients off: no backward, so no mask)::
+
+    for i in range(n):                       # parallel: blocks of BLOCK values
+        y[i] = x[i] if x[i] > 0 or x[i] != x[i] else 0
+
 for ``erf``: ``for i in range(n): y[i] = erf(x[i])`` (the C library's ``erf``), and for
 ``relu_backward``::
 

@@ -41,12 +41,11 @@ import math
 import numpy as np
 
 from lucid import _ext
+from lucid._ext._checks import FLOATS as _FLOATS     # the dtypes the kernels take
 from lucid.autograd.function import Function
 from lucid.autograd.inplace import note_write
 
 __all__ = []  # Functions only; the public functions are in lucid.nn.functional.norm
-
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))   # the dtypes the kernels take
 
 
 def _sum_to(a, shape):
