@@ -161,6 +161,30 @@ def test_flipped_conv_output_size():
         assert S + 2 * pad[0] - dil * (K - 1) == conv_transpose_output_size(S, K, 1, p, 0, dil)
 
 
+# ------------------------------------------------------------------ geometry
+def test_geometry_kept_and_as_5d():
+    """``_geo`` keeps each geometry it built (a pure function of its tuples): asked
+    again, or with lists (not kept), it gives the ``as_3d`` form; ``as_5d`` views 1-,
+    2- and 3-d arrays as 5-d with the missing axes in front."""
+    from lucid._ext._sizes import as_3d
+    module = compiled()
+    sizes = ((9,), (5,), (3,), (2,), (1,), (1,))
+    built = tuple(as_3d(v, 0 if i == 4 else 1) for i, v in enumerate(sizes))
+    assert module._geo(*sizes) == built == ((1, 1, 9), (1, 1, 5), (1, 1, 3), (1, 1, 2),
+                                            (0, 0, 1), (1, 1, 1))
+    assert module._geo(*sizes) is module._geo(*sizes)           # kept
+    assert module._geo(*(list(v) for v in sizes)) == built      # lists: built each time
+    for shape in [(2, 3, 7), (2, 3, 4, 7), (2, 3, 5, 4, 7)]:
+        a = np.arange(np.prod(shape)).reshape(shape)
+        five = as_5d(a)
+        assert five.shape == shape[:2] + (1,) * (5 - len(shape)) + shape[2:]
+        assert np.shares_memory(five, a) and (five.ravel() == a.ravel()).all()
+    x = np.random.default_rng(0).standard_normal((1, 2, 9))
+    got = module.unfold(x, [3], [2], [1], [1])                  # list sizes, as a user may
+    from lucid._ext import conv as reference
+    assert np.array_equal(got, reference.unfold(x, (3,), (2,), (1,), (1,)))
+
+
 # ------------------------------------------------------------------ column tiles
 def test_tile_rule():
     """_tile_rows tiles where its measurements say (thin weight, wide and deep enough
