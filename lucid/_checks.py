@@ -184,6 +184,8 @@ def float_tensor(x, fname, arg="input_", convert=False):
 
 def normalize_axis(axis, ndim, fname):
     """``axis`` (an int, a tuple of ints or None) as non-negative ints, range checked."""
+    if type(axis) is int and -ndim <= axis < ndim:     # the common case, in one test
+        return axis % ndim
     if axis is None:
         return None
     if isinstance(axis, (tuple, list)):

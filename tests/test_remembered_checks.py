@@ -128,3 +128,44 @@ def test_kernel_checks_remember_the_geometry_but_not_bad_calls():
         _checks.conv_forward(x, w, dil, dil, dil, True)
     with pytest.raises(TypeError, match="w must have the dtype of x"):
         _checks.conv_forward(x, w.astype(np.float64), dil, dil, dil, 1)
+
+
+def test_adaptive_pooling_remembers_its_sizes_but_not_bad_calls():
+    """``adaptive_avg_pool2d``'s checks are remembered per input shape and output size:
+    the same call gives the same sizes without them, while a bad size, a float for an
+    int, another input's shape or an int tensor after good calls still fail."""
+    import lucid.nn.functional as F
+    from lucid.nn.functional.pool import _adaptive_args
+    x = lucid.Tensor(np.random.default_rng(0).standard_normal((1, 3, 6, 4)).astype(np.float32))
+    assert F.adaptive_avg_pool2d(x, (3, 2)).shape == (1, 3, 3, 2)
+    assert F.adaptive_avg_pool2d(x, (3, 2)).shape == (1, 3, 3, 2)
+    assert any(key[2][1] == (1, 3, 6, 4) for key in _adaptive_args.seen)
+    with pytest.raises(ValueError, match="must not be negative"):
+        F.adaptive_avg_pool2d(x, (3, -2))
+    with pytest.raises(TypeError, match="output_size must be an int"):
+        F.adaptive_avg_pool2d(x, (3.0, 2))
+    with pytest.raises(ValueError, match="output_size must be an int or a tuple of 2"):
+        F.adaptive_avg_pool2d(x, (3, 2, 1))
+    with pytest.raises(TypeError, match="float32 or float64"):
+        F.adaptive_avg_pool2d(lucid.Tensor(np.zeros((1, 3, 6, 4), np.int64)), (3, 2))
+    y = F.adaptive_avg_pool2d(lucid.Tensor(np.ones((2, 3, 6, 4), np.float32)), (None, 2))
+    assert y.shape == (2, 3, 6, 2)
+
+
+def test_normalize_axis_int_fast_path_keeps_the_rules():
+    """An int axis in range takes one test; every other case keeps the full rules: out
+    of range, a bool, a 0-d tensor's axes 0 and -1, tuples, None."""
+    from lucid._checks import normalize_axis
+    for ndim in (1, 2, 4):
+        for axis in range(-ndim, ndim):
+            assert normalize_axis(axis, ndim, "f") == axis % ndim
+        for axis in (ndim, -ndim - 1):
+            with pytest.raises(ValueError, match=f"f: axis {axis} is out of range"):
+                normalize_axis(axis, ndim, "f")
+    assert normalize_axis(0, 0, "f") == normalize_axis(-1, 0, "f") == 0
+    with pytest.raises(ValueError, match="out of range"):
+        normalize_axis(1, 0, "f")
+    with pytest.raises(TypeError, match="axis must be an int"):
+        normalize_axis(True, 2, "f")
+    assert normalize_axis(np.int64(-1), 3, "f") == 2
+    assert normalize_axis((0, -1), 3, "f") == (0, 2) and normalize_axis(None, 3, "f") is None

@@ -183,6 +183,13 @@ def _avg_pool(fname, d, input_, kernel_size, stride, padding, ceil_mode, count_i
 
 
 def _adaptive_avg_pool(fname, d, input_, output_size):
+    sizes = _adaptive_args(fname, d, input_, output_size)
+    return AdaptiveAvgPool.apply(input_, output_size=sizes)
+
+
+@remembered
+def _adaptive_args(fname, d, input_, output_size):
+    """The output's spatial sizes (a tuple of ints), the arguments checked."""
     _check_input(fname, input_, d)
     shown = output_size
     sizes = (output_size,) * d if not isinstance(output_size, (tuple, list)) else output_size
@@ -200,7 +207,7 @@ def _adaptive_avg_pool(fname, d, input_, output_size):
     if math.prod(shape) > MAX_ELEMENTS:
         raise ValueError(f"{fname}: the output would have shape {shape}, more than the "
                          f"{MAX_ELEMENTS} elements lucid allocates for one call")
-    return AdaptiveAvgPool.apply(input_, output_size=sizes)
+    return sizes
 
 
 # ------------------------------------------------------------------ the functions
