@@ -1795,15 +1795,28 @@ def _lanes_fits(dtype, N, C_in, C_out, K, stride, dilation, groups, O):
     (294,912) 1.12x, 256->512 stride 2 at 14x14 3.31x, 256->256 at 14x14 2.12x, 512->512
     at 7x7 3.22x (the weight no longer in the 2 MB L2); the ImageNet 7x7 stride-2 stem
     3->64 at 224x224 (batch 4) 0.69x.
+
+    With fewer samples than threads (a batch of 1 on two) a sample runs on one thread
+    here, so a call the per-sample path would share among the threads (``_split_rows``:
+    at least ``_SPLIT_SAMPLE_FLOPS``, and columns small enough for that path) goes there.
+    A call with more columns would go to the batch-chunk path (one GEMM on OpenBLAS's
+    threads), slower than this path on one thread: measured at batch 1, two threads,
+    lanes / that path, two runs: the CNN's input gradient 64->32 at 14x14 (a flipped
+    conv) 0.64-0.66 (90 against 140 us), 64->64 at 14x14 0.77, 128->64 at 8x8 0.80-0.83;
+    where the split runs it is faster (lanes / split: the CNN's 32->64 forward 1.14-1.16,
+    the ResNet's 64->64 at 8x8 1.10-1.15, its stride-2 convolutions 1.11-1.22).
     """
-    return (_LANES and _BLOCKED_WIDE and dtype == np.float32 and len(K) == 2
-            and tuple(dilation) == (1, 1) and groups == 1 and K[0] * K[1] > 1
-            and C_out % LUCID_GRAD_CHANNELS == 0
-            and C_in * K[0] * K[1] >= _LANES_MIN_DEPTH
-            and C_in * K[0] * K[1] * C_out <= _LANES_MAX_WEIGHT
+    if not (_LANES and _BLOCKED_WIDE and dtype == np.float32 and len(K) == 2
+            and tuple(dilation) == (1, 1) and groups == 1 and K[0] * K[1] > 1):
+        return False
+    taps = C_in * K[0] * K[1]          # (after len(K) == 2: K[1] is read unchecked here)
+    return (C_out % LUCID_GRAD_CHANNELS == 0
+            and taps >= _LANES_MIN_DEPTH
+            and taps * C_out <= _LANES_MAX_WEIGHT
             and (tuple(stride) != (1, 1) or O[1] < _BLOCKED_MIN_WIDTH)
             and (N >= _SAMPLE_THREADS
-                 or 2 * C_out * C_in * K[0] * K[1] * O[0] * O[1] < _SPLIT_SAMPLE_FLOPS))
+                 or 2 * C_out * taps * O[0] * O[1] < _SPLIT_SAMPLE_FLOPS
+                 or _sample_threads(N, taps * O[0] * O[1]) > N))   # batch-chunk's call
 
 
 def _lanes_forward(x, w, stride, padding, y, bias=None):

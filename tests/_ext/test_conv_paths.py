@@ -961,7 +961,8 @@ def test_lanes_rule(monkeypatch):
     larger than 1x1 with at least 27 terms per output and a weight of at most 2**17
     values, where the blocked path does not go (a stride, or rows under 16 wide); at
     fewer samples than threads only under the flops from which _split_rows shares a
-    sample; never without the AVX-512 code."""
+    sample, or where the per-sample path would not take the call; never without the
+    AVX-512 code."""
     module = compiled()
     monkeypatch.setattr(module, "_BLOCKED_WIDE", True)
     monkeypatch.setattr(module, "_SAMPLE_THREADS", 2)
@@ -986,6 +987,14 @@ def test_lanes_rule(monkeypatch):
     assert fits(f32, 1, 16, 16, (3, 3), (2, 2), one, 1, (4, 4))       # small: one thread
     assert not fits(f32, 1, 64, 64, (3, 3), one, one, 1, (8, 8))      # 2**22: shared
     assert 2 * 64 * 64 * 9 * 64 >= big > 2 * 16 * 16 * 9 * 16
+    # one sample on two threads, with more columns than the per-sample path shares (it
+    # would go to batch-chunk): lanes, on one thread
+    monkeypatch.setattr(module, "parts_for", lambda work: 1 if work < (1 << 16) else 2)
+    assert fits(f32, 1, 64, 32, (3, 3), one, one, 1, (14, 14))      # CNN's input gradient
+    assert module._path(1, 64, 32, 64 * 9 * 196, 32 * 196) == "batch-chunk"
+    assert not fits(f32, 1, 32, 64, (3, 3), one, one, 1, (14, 14))  # its forward: shared
+    assert module._path(1, 32, 64, 32 * 9 * 196, 64 * 196) == "per-sample"
+    assert not fits(f32, 1, 64, 64, (3, 3), one, one, 1, (8, 8))
     monkeypatch.setattr(module, "_BLOCKED_WIDE", False)
     assert not fits(f32, 32, 16, 32, (3, 3), (2, 2), one, 1, (16, 16))
 

@@ -61,6 +61,26 @@ def test_matmul_matches_a_loop(twin, dtype, layouts, M, K, N):
     np.testing.assert_allclose(c, _oracle(a, b), rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("M, N", [(1, 1), (10, 3136), (256, 784), (3, 1)])
+def test_one_column_times_one_row_is_an_outer_product(twin, dtype, M, N):
+    """K = 1 (a layer's weight gradient at batch 1, ``G^T X``): every value is the one
+    product ``a[i, 0] * b[0, j]`` (the compiled twin multiplies, NumPy's broadcast, not
+    a gemm); the transposed and strided views a layer passes, NaN and infinities, and
+    the same values as the other twin."""
+    rng = np.random.default_rng(M + N)
+    g = rng.standard_normal((1, M)).astype(dtype)
+    x = rng.standard_normal((1, 2 * N)).astype(dtype)[:, ::2]          # strided row
+    g[0, 0] = np.inf
+    x[0, -1] = np.nan
+    c = _ext.get("matmul").matmul(g.T, x)
+    assert c.shape == (M, N) and c.dtype == dtype and c.flags.c_contiguous
+    products = g.T.astype(np.float64) * x.astype(np.float64)          # exact in float64
+    np.testing.assert_array_equal(c, products.astype(dtype))
+    from lucid._ext import matmul as reference
+    np.testing.assert_array_equal(c, reference.matmul(g.T, x))
+
+
 @pytest.mark.parametrize("M, K, N", [(0, 3, 4), (3, 0, 4), (3, 4, 0), (0, 0, 0)])
 def test_matmul_of_empty_matrices(twin, M, K, N):
     """An empty sum is 0: (3, 0) @ (0, 4) is a (3, 4) matrix of zeros."""
@@ -241,7 +261,7 @@ def test_one_row_the_same_bits_however_shared(monkeypatch):
 # one row (the dot products; float64: one np.matmul), a small product (one np.matmul),
 # and two big enough for the panels (float32, AVX-512) or the blocks of rows
 @pytest.mark.parametrize("M, K, N", [(1, 784, 256), (1, 7, 5), (3, 64, 10),
-                                     (64, 256, 256), (300, 128, 96)])
+                                     (64, 256, 256), (300, 128, 96), (5, 1, 7)])
 def test_the_biased_product_is_the_product_plus_the_bias(dtype, M, K, N):
     """``_matmul_biased`` (private to the compiled twin; ``Linear`` calls it) gives
     ``matmul(a, b) + bias`` bit for bit on every path, NaN and infinities included."""
