@@ -524,6 +524,9 @@ def _attention_heads(const real[:, :, ::1] qkv, real[:, :, :, ::1] a,
     assert max(T, ld, E) <= _GEMM.most, "_packed_attention: sizes beyond the BLAS's integers"
     if N * H == 0 or T == 0:
         return
+    if E == 0:                      # no features: every score 0, so the weights 1 / T
+        a[...] = <real>(1.0 / T)    # (exp_row's values; &qkv[n, 0, 0] would be out of
+        return                      # bounds, as LUCID_CYTHON_DEBUG=1 builds report)
     if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
         with nogil:
             for job in range(N * H):
