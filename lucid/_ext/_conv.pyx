@@ -1798,9 +1798,10 @@ def _lanes_fits(dtype, N, C_in, C_out, K, stride, dilation, groups, O):
 
     With fewer samples than threads (a batch of 1 on two) a sample runs on one thread
     here, so a call the per-sample path would share among the threads (``_split_rows``:
-    at least ``_SPLIT_SAMPLE_FLOPS``, and columns small enough for that path) goes there.
-    A call with more columns would go to the batch-chunk path (one GEMM on OpenBLAS's
-    threads), slower than this path on one thread: measured at batch 1, two threads,
+    at least ``_SPLIT_SAMPLE_FLOPS``, and :func:`_path` choosing that path) goes there.
+    A call :func:`_path` sends to the batch-chunk path instead (one GEMM on OpenBLAS's
+    threads: more columns than the per-sample path takes) runs here, faster on one
+    thread: measured at batch 1, two threads,
     lanes / that path, two runs: the CNN's input gradient 64->32 at 14x14 (a flipped
     conv) 0.64-0.66 (90 against 140 us), 64->64 at 14x14 0.77, 128->64 at 8x8 0.80-0.83;
     where the split runs it is faster (lanes / split: the CNN's 32->64 forward 1.14-1.16,
@@ -1816,7 +1817,8 @@ def _lanes_fits(dtype, N, C_in, C_out, K, stride, dilation, groups, O):
             and (tuple(stride) != (1, 1) or O[1] < _BLOCKED_MIN_WIDTH)
             and (N >= _SAMPLE_THREADS
                  or 2 * C_out * taps * O[0] * O[1] < _SPLIT_SAMPLE_FLOPS
-                 or _sample_threads(N, taps * O[0] * O[1]) > N))   # batch-chunk's call
+                 or _path(N, C_in, C_out, taps * O[0] * O[1], C_out * O[0] * O[1])
+                 == "batch-chunk"))
 
 
 def _lanes_forward(x, w, stride, padding, y, bias=None):

@@ -410,6 +410,7 @@ def matmul(a, b):
             C[i] = A[i] @ B[i]                  # one BLAS call
         for p in range(parts):                  # one row, float32, B stored transposed:
             C[0, run p] = B.T[run p] @ A[0]     # dot products, four rows at a time
+        C[i, j] = A[i, 0] * B[0, j]             # K = 1 (an outer product): one multiply
 
     Parameters
     ----------
