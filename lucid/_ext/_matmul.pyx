@@ -22,6 +22,8 @@ for a stack, ``(count, M, K)`` and ``(count, K, N)``, any strides)::
         for j in rows of run p, four at a time: #   transposed (x @ w.T at batch 1):
             C[0, j] = dot(B.T[j, :], A[0, :])   #   prange over runs of B.T's rows
                                                 #   (+ bias[j]: _matmul_biased)
+                                                #   plain arguments reach it from C
+                                                #   (_one_row, _arrays.pxd)
 
     for n, head j:                              # _packed_attention (private): prange
         A[n, j] = softmax(scale * Q_nj @ K_nj^T)    # over (n, j); two gemm calls a head
@@ -54,8 +56,11 @@ import math
 
 import numpy as np
 
+cimport numpy as cnp
 from cython.parallel cimport prange
 from libc.stdint cimport int64_t
+
+from lucid._ext._arrays cimport float_type
 
 from lucid._ext._exp cimport exp_row
 from lucid._ext._gemm cimport Gemm, bind, gemm
@@ -65,6 +70,8 @@ from lucid._ext import _blas, _checks
 from lucid._ext._openmp import free_threads, max_threads, parts_for, threads_for
 
 __all__ = ["matmul"]
+
+cnp.import_array()
 
 ctypedef fused real:
     float
@@ -254,12 +261,28 @@ cdef inline Py_ssize_t _run_start(Py_ssize_t p, Py_ssize_t N, Py_ssize_t parts) 
     return N if p == parts else (p * N // parts) // 4 * 4
 
 
+cdef void _rows_dot_runs(const float* W, Py_ssize_t ldw, const float* x, Py_ssize_t K,
+                         const float* bias, float* y, Py_ssize_t N, int parts,
+                         int threads) noexcept nogil:
+    """``y = W @ x`` (+ ``bias``) over ``N`` rows of ``W`` in ``parts`` runs on ``threads``
+    threads (which thread computes a value changes none of its bits)."""
+    cdef Py_ssize_t p
+    if threads == 1:            # the runs in turn, no parallel region (~0.9 us a call)
+        for p in range(parts):
+            lucid_rows_dot_f(W, ldw, x, K, bias, y, _run_start(p, N, parts),
+                             _run_start(p + 1, N, parts))
+        return
+    for p in prange(parts, schedule="static", num_threads=threads):
+        lucid_rows_dot_f(W, ldw, x, K, bias, y, _run_start(p, N, parts),
+                         _run_start(p + 1, N, parts))
+
+
 def _rows_dot(const float[:, ::1] W, const float[::1] x, float[::1] y, int parts,
               int threads, const float[::1] bias=None):
     """``y = W @ x`` (plus ``bias``, when given) (float32): runs of W's rows on
     ``threads`` threads, ``parts`` runs (which thread computes a value changes none of
     its bits)."""
-    cdef Py_ssize_t N = W.shape[0], K = W.shape[1], p
+    cdef Py_ssize_t N = W.shape[0], K = W.shape[1]
     cdef const float* b = NULL
     assert x.shape[0] == K and y.shape[0] == N and K >= 1 and N >= 1, \
         "matmul: W, x and y do not fit"
@@ -267,15 +290,43 @@ def _rows_dot(const float[:, ::1] W, const float[::1] x, float[::1] y, int parts
     if bias is not None:
         assert bias.shape[0] == N, "matmul: one bias per row of W"
         b = &bias[0]
-    if threads == 1:            # the runs in turn, no parallel region (~0.9 us a call)
-        with nogil:
-            for p in range(parts):
-                lucid_rows_dot_f(&W[0, 0], K, &x[0], K, b, &y[0], _run_start(p, N, parts),
-                                 _run_start(p + 1, N, parts))
-        return
-    for p in prange(parts, nogil=True, schedule="static", num_threads=threads):
-        lucid_rows_dot_f(&W[0, 0], K, &x[0], K, b, &y[0], _run_start(p, N, parts),
-                         _run_start(p + 1, N, parts))
+    with nogil:
+        _rows_dot_runs(&W[0, 0], K, &x[0], K, b, &y[0], N, parts, threads)
+
+
+cdef object _one_row(object a, object b, object bias):
+    """The one-row product (``x @ w.T`` at batch 1, plus ``bias`` when not None) for
+    arguments its loop takes as they are, recognised in C (``_arrays.pxd``): ``a`` a
+    plain float32 ``(1, K)`` array, ``K >= 2``; ``b`` an ndarray exactly, float32,
+    ``(K, N)``, aligned and stored transposed (F-contiguous: ``b.T`` is ``w``'s rows);
+    ``bias`` None or a plain float32 ``(N,)``. The product itself, or None for any other
+    arguments (the caller then runs the checks and the general paths, which give these
+    arguments the same values: the same loop)."""
+    if float_type(a, 2) != cnp.NPY_FLOAT or type(b) is not cnp.ndarray:
+        return None
+    cdef cnp.ndarray A = <cnp.ndarray>a, B = <cnp.ndarray>b, C
+    cdef const float* bias_at = NULL
+    cdef Py_ssize_t K = A.shape[1], N
+    if (A.shape[0] != 1 or K < 2 or cnp.PyArray_TYPE(B) != cnp.NPY_FLOAT
+            or cnp.PyArray_NDIM(B) != 2 or B.shape[0] != K or B.shape[1] < 1
+            or not cnp.PyArray_ISALIGNED(B) or not cnp.PyArray_IS_F_CONTIGUOUS(B)):
+        return None
+    N = B.shape[1]
+    if bias is not None:
+        if float_type(bias, 1) != cnp.NPY_FLOAT or (<cnp.ndarray>bias).shape[0] != N:
+            return None
+        bias_at = <const float*>cnp.PyArray_DATA(<cnp.ndarray>bias)
+    cdef cnp.npy_intp dims[2]
+    dims[0], dims[1] = 1, N
+    C = cnp.PyArray_EMPTY(2, dims, cnp.NPY_FLOAT, 0)
+    cdef int parts = parts_for(N * K)            # the sizes decide, never the load
+    cdef int threads = free_threads(parts)
+    with nogil:
+        # b's column j is w's row j, K values apart (with N = 1 only row 0 is read)
+        _rows_dot_runs(<const float*>cnp.PyArray_DATA(B), K,
+                       <const float*>cnp.PyArray_DATA(A), K, bias_at,
+                       <float*>cnp.PyArray_DATA(C), N, parts, threads)
+    return C
 
 
 def _add_bias(real[:, ::1] c, const real[::1] bias):
@@ -421,6 +472,9 @@ def matmul(a, b):
     -------
     c : ndarray of a's dtype, shape (..., M, N), C-contiguous
     """
+    c = _one_row(a, b, None)                    # a batch-1 layer's x @ w.T, in C
+    if c is not None:
+        return c
     _checks.matmul(a, b)
     return _product(a, b, None)
 
@@ -434,6 +488,9 @@ def _matmul_biased(a, b, bias):
     ~1 us of dispatch on a small output). Private to the compiled twin (the contract's
     ``matmul`` has no bias): the op layer calls it where the active twin has it, as it
     does the convolutions' ``_conv_forward_biased``."""
+    c = _one_row(a, b, bias)                    # a batch-1 layer's x @ w.T + b, in C
+    if c is not None:
+        return c
     _checks.matmul(a, b)
     _checks.matmul_bias("_matmul_biased", a, b, bias)
     return _product(a, b, bias)

@@ -131,3 +131,71 @@ def test_relu_layer_with_gradients_off_or_on(twin):
     assert off.data.tobytes() == on.data.tobytes() and off.grad_fn is None
     on.sum().backward()
     np.testing.assert_array_equal(x.grad, [[0.0, 0.0, 0.0, 1.0, 1.0]])
+
+
+class _Sub(np.ndarray):
+    """An ndarray subclass: the checks accept it, the compiled front door does not."""
+
+
+def _unaligned(x):
+    """``x``'s values in memory one byte off its dtype's alignment (an empty array
+    counts as aligned)."""
+    raw = np.empty(x.nbytes + 1, np.uint8)
+    out = raw[1:].view(x.dtype).reshape(x.shape)
+    out[...] = x
+    assert out.flags.aligned == (x.size == 0)
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(), (0,), (7,), (3, 5, 4), (70_000,)])
+def test_the_front_door_and_the_long_way_give_the_same_bits(dtype, shape):
+    """The compiled kernels take a plain array (an ndarray exactly, aligned,
+    C-contiguous) straight to the loop (``_arrays.pxd``); a subclass or an unaligned
+    array goes the long way (the checks, the memoryview loops). The same loop: the
+    same bits, and the same mask."""
+    if not _ext.compiled_available("activation"):
+        pytest.skip(f"the compiled activation twin is not built; {_ext.BUILD_HINT}")
+    from lucid._ext import _activation
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal(shape).astype(dtype)
+    grad = rng.standard_normal(shape).astype(dtype)
+    if x.size > 3:
+        x.reshape(-1)[:4] = [np.nan, 0.0, -0.0, np.inf]
+        grad.reshape(-1)[:4] = [np.inf, np.nan, -0.0, 1.0]
+    y, passes = _activation.relu_forward(x)
+    y_expected, passes_expected = _oracle_forward(x)
+    assert y.tobytes() == y_expected.tobytes()
+    np.testing.assert_array_equal(passes, passes_expected)
+    for other in (x.view(_Sub), _unaligned(x)):
+        y_long, passes_long = _activation.relu_forward(other)
+        assert y_long.tobytes() == y.tobytes()
+        np.testing.assert_array_equal(passes_long, passes)
+        assert _activation._relu(other).tobytes() == y.tobytes()
+    assert _activation._relu(x).tobytes() == y.tobytes()
+    grad_x = _activation.relu_backward(grad, passes)
+    assert grad_x.tobytes() == np.where(passes_expected, grad, dtype(0)).tobytes()
+    for g, m in ((grad.view(_Sub), passes), (_unaligned(grad), passes),
+                 (grad, passes.view(_Sub))):
+        assert _activation.relu_backward(g, m).tobytes() == grad_x.tobytes()
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda k: k.relu_forward(np.ones((3, 4), np.float32).T), ValueError,
+     "relu_forward: x must be C-contiguous"),
+    (lambda k: getattr(k, "_relu", k.relu_forward)(np.ones(3, np.int64)), TypeError,
+     "relu_forward: x must be float32 or float64, got dtype int64"),
+    (lambda k: k.relu_backward(np.ones(3, np.float32), np.ones(4, bool)), ValueError,
+     "relu_backward: passes must have shape"),
+    (lambda k: k.relu_backward(np.ones(3, np.float32), np.ones(3, np.uint8)), TypeError,
+     "relu_backward: passes must have dtype bool"),
+    (lambda k: k.relu_backward(np.ones(3, np.float32), np.ones(6, bool)[::2]), ValueError,
+     "relu_backward: passes must be C-contiguous"),
+    (lambda k: k.relu_backward(np.ones(3, np.float16), np.ones(3, bool)), TypeError,
+     "relu_backward: grad must be float32 or float64"),
+])
+def test_what_the_front_door_leaves_still_gets_its_error(twin, call, error, message):
+    """Arguments the compiled front door does not take reach the checks: the named
+    errors of both twins."""
+    with pytest.raises(error, match=message):
+        call(_ext.get("activation"))

@@ -257,6 +257,44 @@ def test_one_row_the_same_bits_however_shared(monkeypatch):
         module._rows_dot(w, x[:299], np.empty(259, np.float32), 1, 1)
 
 
+class _Sub(np.ndarray):
+    """An ndarray subclass: the checks accept it, the compiled front door does not."""
+
+
+def _unaligned(x):
+    """``x``'s values, C-ordered, one byte off its dtype's alignment."""
+    raw = np.empty(x.nbytes + 1, np.uint8)
+    out = raw[1:].view(x.dtype).reshape(x.shape)
+    out[...] = x
+    assert not out.flags.aligned
+    return out
+
+
+@pytest.mark.parametrize("N, K", [(1, 2), (3, 2), (10, 256), (259, 300)])
+def test_one_row_the_front_door_and_the_long_way_give_the_same_bits(N, K):
+    """A float32 row times a transposed b (a batch-1 layer) is recognised in C and goes
+    straight to the dot products (``_one_row``); a subclass, an unaligned operand or a
+    bias that is a subclass go the long way (checks, ``_product``) to the same loop:
+    the same bits, with the bias and without, NaN and infinity included."""
+    module = _compiled()
+    rng = np.random.default_rng(N + K)
+    x = rng.standard_normal((1, K)).astype(np.float32)
+    w = rng.standard_normal((N, K)).astype(np.float32)
+    bias = rng.standard_normal(N).astype(np.float32)
+    x[0, 0], bias[-1] = np.nan if N > 3 else x[0, 0], np.inf
+    plain = module.matmul(x, w.T)
+    np.testing.assert_allclose(plain, _oracle(x, w.T), rtol=1e-5, atol=1e-5 * np.sqrt(K))
+    biased = module._matmul_biased(x, w.T, bias)
+    for a, b in ((x.view(_Sub), w.T), (x, w.view(_Sub).T), (_unaligned(x), w.T),
+                 (x, _unaligned(w).T)):
+        assert module.matmul(a, b).tobytes() == plain.tobytes()
+        assert module._matmul_biased(a, b, bias).tobytes() == biased.tobytes()
+    assert module._matmul_biased(x, w.T, bias.view(_Sub)).tobytes() == biased.tobytes()
+    expected = plain.copy()
+    expected += bias
+    assert biased.tobytes() == expected.tobytes()
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 # one row (the dot products; float64: one np.matmul), a small product (one np.matmul),
 # and two big enough for the panels (float32, AVX-512) or the blocks of rows
@@ -288,9 +326,10 @@ def test_the_biased_product_is_the_product_plus_the_bias(dtype, M, K, N):
 ])
 def test_the_biased_product_checks_its_bias(bias, error, message):
     module = _compiled()
-    x, w = np.ones((2, 3), np.float32), np.ones((5, 3), np.float32)
-    with pytest.raises(error, match=f"_matmul_biased: {message}"):
-        module._matmul_biased(x, w.T, bias)
+    w = np.ones((5, 3), np.float32)
+    for rows in (1, 2):           # one row: what the front door leaves reaches the checks
+        with pytest.raises(error, match=f"_matmul_biased: {message}"):
+            module._matmul_biased(np.ones((rows, 3), np.float32), w.T, bias)
     with pytest.raises(ValueError, match="_matmul_biased: a must be a matrix"):
         module._matmul_biased(np.ones((2, 2, 3), np.float32), np.ones((2, 3, 5), np.float32),
                               np.zeros(5, np.float32))
@@ -393,6 +432,13 @@ def test_the_loop_checks_what_it_assumes():
     (np.ones((2, 3)), np.ones((3, 2), np.float32), TypeError, r"b must have the dtype of a"),
     (np.ones((2, 3)), np.ones((4, 2)), ValueError, r"b must have as many rows as a has "
                                                    r"columns \(3\), got shape \(4, 2\)"),
+    # one float32 row times a transposed b: what the compiled front door does not take
+    (np.ones((1, 3), np.float32), np.ones((2, 4), np.float32).T, ValueError,
+     r"b must have as many rows as a has columns \(3\), got shape \(4, 2\)"),
+    (np.ones((1, 3), np.float32), np.ones((2, 3)).T, TypeError, r"b must have the dtype of a"),
+    (np.ones((1, 3), np.float32), [[1.0], [1.0], [1.0]], TypeError, "b must be a NumPy array"),
+    (np.ones((1, 3), np.float32), np.ones((1, 2, 3), np.float32).T, ValueError,
+     r"b must have a's leading axes \(\) and two more"),
 ])
 def test_bad_arguments_are_named(twin, a, b, error, message):
     with pytest.raises(error, match="matmul: " + message):
