@@ -55,13 +55,19 @@ results do not depend on the thread count. ``docs/fast.rst`` has the measurement
 """
 import numpy as np
 
+cimport numpy as cnp
 from cython.parallel cimport prange
+from libc.float cimport DBL_MAX
 from libc.math cimport sqrt, sqrtf
+
+from lucid._ext._arrays cimport empty_like, float_type
 
 from lucid._ext import _checks
 from lucid._ext._openmp import threads_for, threads_for_pass
 
 __all__ = ["batch_norm_forward", "batch_norm_backward", "batch_norm_eval"]
+
+cnp.import_array()
 
 ctypedef fused real:
     float
@@ -447,23 +453,71 @@ cdef void _layer_norm_group(const real* x, real* y, real* mean, real* var,
                 out[l] = out[l] + bias[l]
 
 
+cdef void _layer_norm_rows_run(const real* x, real* y, real* mean, real* var,
+                               const real* wp, const real* bp, real eps, Py_ssize_t R,
+                               Py_ssize_t D, int threads) noexcept nogil:
+    cdef Py_ssize_t group, first
+    if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
+        for group in range((R + ROW_GROUP - 1) // ROW_GROUP):
+            first = group * ROW_GROUP
+            _layer_norm_group(x + first * D, y + first * D, mean + first, var + first,
+                              wp, bp, eps, min(ROW_GROUP, R - first), D)
+        return
+    for group in prange((R + ROW_GROUP - 1) // ROW_GROUP, schedule="static",
+                        num_threads=threads):
+        first = group * ROW_GROUP
+        _layer_norm_group(x + first * D, y + first * D, mean + first, var + first, wp, bp,
+                          eps, min(ROW_GROUP, R - first), D)
+
+
 def _layer_norm_rows(const real[:, ::1] x, real[:, ::1] y, real[::1] mean, real[::1] var,
                      const real[::1] weight, const real[::1] bias, double eps, int threads):
     cdef const real* wp = _address(weight)
     cdef const real* bp = _address(bias)
-    cdef Py_ssize_t R = x.shape[0], D = x.shape[1], group, first
-    if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
-        with nogil:
-            for group in range((R + ROW_GROUP - 1) // ROW_GROUP):
-                first = group * ROW_GROUP
-                _layer_norm_group(&x[first, 0], &y[first, 0], &mean[first], &var[first],
-                                  wp, bp, <real>eps, min(ROW_GROUP, R - first), D)
+    if x.shape[0] == 0:
         return
-    for group in prange((R + ROW_GROUP - 1) // ROW_GROUP, nogil=True, schedule="static",
-                        num_threads=threads):
-        first = group * ROW_GROUP
-        _layer_norm_group(&x[first, 0], &y[first, 0], &mean[first], &var[first], wp, bp,
-                          <real>eps, min(ROW_GROUP, R - first), D)
+    with nogil:
+        _layer_norm_rows_run(&x[0, 0], &y[0, 0], &mean[0], &var[0], wp, bp, <real>eps,
+                             x.shape[0], x.shape[1], threads)
+
+
+cdef inline bint _row_of(object a, int kind, Py_ssize_t D) noexcept:
+    """``a`` is None or a plain (``_arrays.pxd``) ``(D,)`` array of NumPy type ``kind``."""
+    return a is None or (float_type(a, 1) == kind and (<cnp.ndarray>a).shape[0] == D)
+
+
+cdef object _layer_norm_plain(object x, object weight, object bias, object eps):
+    """``_layer_norm_forward`` for arguments its loop takes as they are, recognised in
+    C: ``x`` a plain (R, D) array with ``R, D >= 1``, ``weight`` and ``bias`` None or
+    plain (D,) arrays of its dtype, ``eps`` a finite float at least 0. ``(y, mean,
+    var)``, or None for any other arguments (the caller then runs the checks)."""
+    cdef int kind = float_type(x, 2)
+    if kind == -1 or type(eps) is not float:
+        return None
+    cdef cnp.ndarray a = <cnp.ndarray>x
+    cdef Py_ssize_t R = a.shape[0], D = a.shape[1]
+    cdef double e = eps
+    if (R < 1 or D < 1 or not (0 <= e <= DBL_MAX) or not _row_of(weight, kind, D)
+            or not _row_of(bias, kind, D)):
+        return None
+    cdef cnp.ndarray y = empty_like(a, kind)
+    cdef cnp.npy_intp rows = R
+    cdef cnp.ndarray mean = cnp.PyArray_EMPTY(1, &rows, kind, 0)
+    cdef cnp.ndarray var = cnp.PyArray_EMPTY(1, &rows, kind, 0)
+    cdef int threads = _threads(x)
+    cdef void* wp = NULL if weight is None else cnp.PyArray_DATA(<cnp.ndarray>weight)
+    cdef void* bp = NULL if bias is None else cnp.PyArray_DATA(<cnp.ndarray>bias)
+    with nogil:
+        if kind == cnp.NPY_FLOAT:
+            _layer_norm_rows_run(<const float*>cnp.PyArray_DATA(a), <float*>cnp.PyArray_DATA(y),
+                                 <float*>cnp.PyArray_DATA(mean), <float*>cnp.PyArray_DATA(var),
+                                 <const float*>wp, <const float*>bp, <float>e, R, D, threads)
+        else:
+            _layer_norm_rows_run(<const double*>cnp.PyArray_DATA(a),
+                                 <double*>cnp.PyArray_DATA(y), <double*>cnp.PyArray_DATA(mean),
+                                 <double*>cnp.PyArray_DATA(var), <const double*>wp,
+                                 <const double*>bp, e, R, D, threads)
+    return y, mean, var
 # [end loops: _layer_norm_forward]
 
 
@@ -475,7 +529,12 @@ def _layer_norm_forward(x, weight, bias, eps):
         for row in range(R):                    # parallel: prange over the rows
             mean[row] = sum(x[row]) / D;  var[row] = sum((x[row] - mean[row])**2) / D
             y[row] = (x[row] - mean[row]) / sqrt(var[row] + eps) * weight + bias
+
+    Plain arguments (``_arrays.pxd``) reach the loop from C (``_layer_norm_plain``).
     """
+    found = _layer_norm_plain(x, weight, bias, eps)
+    if found is not None:
+        return found
     _checks.layer_norm_forward(x, weight, bias, eps)
     y, mean, var = _normalised_and_statistics(x, x.shape[0])
     if x.size:

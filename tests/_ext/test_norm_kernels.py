@@ -373,6 +373,13 @@ def test_layer_norm_kernels_do_not_depend_on_the_thread_count(monkeypatch, dtype
     (lambda a: dict(a, weight=a["weight"][:2]), ValueError, "weight must have shape (4,)"),
     (lambda a: dict(a, bias=a["bias"].astype(np.float64)), TypeError, "bias must have the dtype"),
     (lambda a: dict(a, eps=-1.0), ValueError, "eps must be finite and at least 0"),
+    (lambda a: dict(a, eps=float("nan")), ValueError, "eps must be finite and at least 0"),
+    (lambda a: dict(a, eps=float("inf")), ValueError, "eps must be finite and at least 0"),
+    (lambda a: dict(a, eps="1e-5"), TypeError, "eps must be a float"),
+    (lambda a: dict(a, weight=a["weight"].tolist()), TypeError, "weight must be a NumPy array"),
+    (lambda a: dict(a, weight=a["weight"][None]), ValueError, "weight must have 1 dimensions"),
+    (lambda a: dict(a, bias=None, weight=a["weight"][::2]), ValueError, "weight must be "
+                                                                        "C-contiguous"),
 ])
 def test_layer_norm_forward_rejects_bad_input(change, error, words):
     norm = _compiled_norm()
@@ -382,6 +389,44 @@ def test_layer_norm_forward_rejects_bad_input(change, error, words):
     with pytest.raises(error, match="_layer_norm_forward: " + ".*" + words.replace("(", r"\(")
                        .replace(")", r"\)")):
         norm._layer_norm_forward(**args)
+
+
+class _Sub(np.ndarray):
+    """An ndarray subclass: the checks accept it, the compiled front door does not."""
+
+
+def _unaligned(a):
+    """``a``'s values, C-ordered, one byte off its dtype's alignment."""
+    raw = np.empty(a.nbytes + 1, np.uint8)
+    out = raw[1:].view(a.dtype).reshape(a.shape)
+    out[...] = a
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(0, 5), (1, 1), (3, 64), (70, 37)])
+def test_layer_norm_forward_the_front_door_and_the_long_way_give_the_same_bits(dtype, shape):
+    """Plain arguments (an ndarray exactly, aligned, C-contiguous; ``eps`` a float) go
+    from C straight to the loop (``_layer_norm_plain``); a subclass, an unaligned array
+    or an ``eps`` of another type go through the checks to the same loop: the same
+    bytes for ``y`` and the statistics, with and without the parameters."""
+    norm = _compiled_norm()
+    rng = np.random.default_rng(10)
+    x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
+    w = rng.standard_normal(shape[1]).astype(dtype)
+    b = rng.standard_normal(shape[1]).astype(dtype)
+    for weight, bias in ((w, b), (None, None), (w, None)):
+        plain = norm._layer_norm_forward(x, weight, bias, 1e-5)
+        others = [(x.view(_Sub), weight, bias, 1e-5), (_unaligned(x), weight, bias, 1e-5),
+                  (x, weight, bias, np.float64(1e-5))]
+        if weight is not None:
+            others.append((x, _unaligned(weight), bias, 1e-5))
+        for args in others:
+            for got, want in zip(norm._layer_norm_forward(*args), plain):
+                assert got.dtype == dtype and got.tobytes() == want.tobytes()
+    y, mean, var = norm._layer_norm_forward(x, None, None, 1.0)      # an int eps: the long way
+    for got, want in zip(norm._layer_norm_forward(x, None, None, 1), (y, mean, var)):
+        assert got.tobytes() == want.tobytes()
 
 
 @pytest.mark.parametrize("change, error, words", [
