@@ -1,5 +1,6 @@
 """Test helpers: compare a lucid op with its torch twin, values and gradients; check that
-a compiled twin's results do not depend on its thread count."""
+a compiled twin's results do not depend on its thread count; arrays that a compiled
+kernel's front door (``lucid/_ext/_arrays.pxd``) leaves to the long way."""
 import importlib
 
 import numpy as np
@@ -66,3 +67,18 @@ def assert_same_bits_on_any_thread_count(monkeypatch, family, rule, run):
 
 __all__ = ["torch_parity", "assert_close", "gradcheck", "torch",
            "assert_same_bits_on_any_thread_count"]
+
+
+class NotPlain(np.ndarray):
+    """An ndarray subclass: the kernels' checks accept it, a compiled front door does not
+    (``x.view(NotPlain)``: the same memory, the long way)."""
+
+
+def unaligned(a):
+    """``a``'s values, C-ordered, in memory one byte off its dtype's alignment (an empty
+    array counts as aligned): the checks accept it, a compiled front door does not."""
+    raw = np.empty(a.nbytes + 1, np.uint8)
+    out = raw[1:].view(a.dtype).reshape(a.shape)
+    out[...] = a
+    assert out.flags.aligned == (a.size == 0)
+    return out

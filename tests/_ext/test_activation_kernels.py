@@ -7,6 +7,8 @@ import lucid.nn as nn
 from lucid import _ext
 from lucid.testing import check_kernels
 
+from tests.helpers import NotPlain, unaligned
+
 KERNEL_FAMILIES = ("activation",)
 
 
@@ -133,20 +135,6 @@ def test_relu_layer_with_gradients_off_or_on(twin):
     np.testing.assert_array_equal(x.grad, [[0.0, 0.0, 0.0, 1.0, 1.0]])
 
 
-class _Sub(np.ndarray):
-    """An ndarray subclass: the checks accept it, the compiled front door does not."""
-
-
-def _unaligned(x):
-    """``x``'s values in memory one byte off its dtype's alignment (an empty array
-    counts as aligned)."""
-    raw = np.empty(x.nbytes + 1, np.uint8)
-    out = raw[1:].view(x.dtype).reshape(x.shape)
-    out[...] = x
-    assert out.flags.aligned == (x.size == 0)
-    return out
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(), (0,), (7,), (3, 5, 4), (70_000,)])
 def test_the_front_door_and_the_long_way_give_the_same_bits(dtype, shape):
@@ -167,7 +155,7 @@ def test_the_front_door_and_the_long_way_give_the_same_bits(dtype, shape):
     y_expected, passes_expected = _oracle_forward(x)
     assert y.tobytes() == y_expected.tobytes()
     np.testing.assert_array_equal(passes, passes_expected)
-    for other in (x.view(_Sub), _unaligned(x)):
+    for other in (x.view(NotPlain), unaligned(x)):
         y_long, passes_long = _activation.relu_forward(other)
         assert y_long.tobytes() == y.tobytes()
         np.testing.assert_array_equal(passes_long, passes)
@@ -175,8 +163,8 @@ def test_the_front_door_and_the_long_way_give_the_same_bits(dtype, shape):
     assert _activation._relu(x).tobytes() == y.tobytes()
     grad_x = _activation.relu_backward(grad, passes)
     assert grad_x.tobytes() == np.where(passes_expected, grad, dtype(0)).tobytes()
-    for g, m in ((grad.view(_Sub), passes), (_unaligned(grad), passes),
-                 (grad, passes.view(_Sub))):
+    for g, m in ((grad.view(NotPlain), passes), (unaligned(grad), passes),
+                 (grad, passes.view(NotPlain))):
         assert _activation.relu_backward(g, m).tobytes() == grad_x.tobytes()
 
 

@@ -11,6 +11,8 @@ import lucid.nn as nn
 from lucid import _ext
 from lucid._ext import _cpus
 
+from tests.helpers import NotPlain, unaligned
+
 KERNEL_FAMILIES = ("matmul",)
 
 
@@ -257,19 +259,6 @@ def test_one_row_the_same_bits_however_shared(monkeypatch):
         module._rows_dot(w, x[:299], np.empty(259, np.float32), 1, 1)
 
 
-class _Sub(np.ndarray):
-    """An ndarray subclass: the checks accept it, the compiled front door does not."""
-
-
-def _unaligned(x):
-    """``x``'s values, C-ordered, one byte off its dtype's alignment."""
-    raw = np.empty(x.nbytes + 1, np.uint8)
-    out = raw[1:].view(x.dtype).reshape(x.shape)
-    out[...] = x
-    assert not out.flags.aligned
-    return out
-
-
 @pytest.mark.parametrize("N, K", [(1, 2), (3, 2), (10, 256), (259, 300)])
 def test_one_row_the_front_door_and_the_long_way_give_the_same_bits(N, K):
     """A float32 row times a transposed b (a batch-1 layer) is recognised in C and goes
@@ -285,11 +274,11 @@ def test_one_row_the_front_door_and_the_long_way_give_the_same_bits(N, K):
     plain = module.matmul(x, w.T)
     np.testing.assert_allclose(plain, _oracle(x, w.T), rtol=1e-5, atol=1e-5 * np.sqrt(K))
     biased = module._matmul_biased(x, w.T, bias)
-    for a, b in ((x.view(_Sub), w.T), (x, w.view(_Sub).T), (_unaligned(x), w.T),
-                 (x, _unaligned(w).T)):
+    for a, b in ((x.view(NotPlain), w.T), (x, w.view(NotPlain).T), (unaligned(x), w.T),
+                 (x, unaligned(w).T)):
         assert module.matmul(a, b).tobytes() == plain.tobytes()
         assert module._matmul_biased(a, b, bias).tobytes() == biased.tobytes()
-    assert module._matmul_biased(x, w.T, bias.view(_Sub)).tobytes() == biased.tobytes()
+    assert module._matmul_biased(x, w.T, bias.view(NotPlain)).tobytes() == biased.tobytes()
     expected = plain.copy()
     expected += bias
     assert biased.tobytes() == expected.tobytes()

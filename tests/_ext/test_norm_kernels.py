@@ -10,7 +10,7 @@ from lucid import _ext
 from lucid.testing import assert_close, check_kernels, gradcheck
 
 from tests.conftest import torch
-from tests.helpers import assert_same_bits_on_any_thread_count
+from tests.helpers import NotPlain, assert_same_bits_on_any_thread_count, unaligned
 
 KERNEL_FAMILIES = ("norm",)
 SHAPES = [(1, 1, 1), (2, 3, 5), (4, 2, 1), (3, 4, 37), (2, 3, 64)]
@@ -391,18 +391,6 @@ def test_layer_norm_forward_rejects_bad_input(change, error, words):
         norm._layer_norm_forward(**args)
 
 
-class _Sub(np.ndarray):
-    """An ndarray subclass: the checks accept it, the compiled front door does not."""
-
-
-def _unaligned(a):
-    """``a``'s values, C-ordered, one byte off its dtype's alignment."""
-    raw = np.empty(a.nbytes + 1, np.uint8)
-    out = raw[1:].view(a.dtype).reshape(a.shape)
-    out[...] = a
-    return out
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(0, 5), (1, 1), (3, 64), (70, 37)])
 def test_layer_norm_forward_the_front_door_and_the_long_way_give_the_same_bits(dtype, shape):
@@ -417,10 +405,10 @@ def test_layer_norm_forward_the_front_door_and_the_long_way_give_the_same_bits(d
     b = rng.standard_normal(shape[1]).astype(dtype)
     for weight, bias in ((w, b), (None, None), (w, None)):
         plain = norm._layer_norm_forward(x, weight, bias, 1e-5)
-        others = [(x.view(_Sub), weight, bias, 1e-5), (_unaligned(x), weight, bias, 1e-5),
+        others = [(x.view(NotPlain), weight, bias, 1e-5), (unaligned(x), weight, bias, 1e-5),
                   (x, weight, bias, np.float64(1e-5))]
         if weight is not None:
-            others.append((x, _unaligned(weight), bias, 1e-5))
+            others.append((x, unaligned(weight), bias, 1e-5))
         for args in others:
             for got, want in zip(norm._layer_norm_forward(*args), plain):
                 assert got.dtype == dtype and got.tobytes() == want.tobytes()
