@@ -294,6 +294,22 @@ def _rows_dot(const float[:, ::1] W, const float[::1] x, float[::1] y, int parts
         _rows_dot_runs(&W[0, 0], K, &x[0], K, b, &y[0], N, parts, threads)
 
 
+cdef bint _plain_pair(object a, object b, object bias) noexcept:
+    """Whether ``a`` and ``b`` are matrices the checks accept, told in C: ndarrays exactly
+    (any strides), of one float dtype, ``a`` (M, K), ``b`` (K, N); ``bias`` None or a plain
+    (``_arrays.pxd``) ``(N,)`` array of that dtype. False says only "ask the checks"."""
+    if type(a) is not cnp.ndarray or type(b) is not cnp.ndarray:
+        return False
+    cdef cnp.ndarray A = <cnp.ndarray>a, B = <cnp.ndarray>b
+    cdef int kind = cnp.PyArray_TYPE(A)
+    if ((kind != cnp.NPY_FLOAT and kind != cnp.NPY_DOUBLE) or cnp.PyArray_TYPE(B) != kind
+            or cnp.PyArray_NDIM(A) != 2 or cnp.PyArray_NDIM(B) != 2
+            or A.shape[1] != B.shape[0]):
+        return False
+    return bias is None or (float_type(bias, 1) == kind
+                            and (<cnp.ndarray>bias).shape[0] == B.shape[1])
+
+
 cdef object _one_row(object a, object b, object bias):
     """The one-row product (``x @ w.T`` at batch 1, plus ``bias`` when not None) for
     arguments its loop takes as they are, recognised in C (``_arrays.pxd``): ``a`` a
@@ -329,15 +345,31 @@ cdef object _one_row(object a, object b, object bias):
     return C
 
 
-def _add_bias(real[:, ::1] c, const real[::1] bias):
+cdef void _add_bias_rows(real* c, const real* bias, Py_ssize_t M, Py_ssize_t N) noexcept nogil:
+    cdef Py_ssize_t i, j
+    for i in range(M):
+        for j in range(N):
+            c[i * N + j] = c[i * N + j] + bias[j]
+
+
+cdef void _add_bias(object c, object bias):
     """``c[i, j] += bias[j]`` for every row ``i``, in place (NumPy's ``c += bias``, the
-    same roundings, without its dispatch: ~1 us on a batch-1 layer's output)."""
-    cdef Py_ssize_t M = c.shape[0], N = c.shape[1], i, j
-    assert bias.shape[0] == N, "matmul: one bias per column of c"
+    same roundings, without its dispatch: ~1 us on a batch-1 layer's output). ``c``: a
+    product the paths just made (C-ordered, ``bias``'s dtype); ``bias``: checked (C-ordered
+    ``(N,)``)."""
+    cdef cnp.ndarray out = <cnp.ndarray?>c, row = <cnp.ndarray?>bias
+    cdef Py_ssize_t M = out.shape[0], N = out.shape[1]
+    assert (cnp.PyArray_NDIM(out) == 2 and cnp.PyArray_IS_C_CONTIGUOUS(out)
+            and cnp.PyArray_IS_C_CONTIGUOUS(row) and cnp.PyArray_SIZE(row) == N
+            and cnp.PyArray_TYPE(row) == cnp.PyArray_TYPE(out)), \
+        "matmul: one bias per column of c, both C-ordered, one dtype"
     with nogil:
-        for i in range(M):
-            for j in range(N):
-                c[i, j] = c[i, j] + bias[j]
+        if cnp.PyArray_TYPE(out) == cnp.NPY_FLOAT:
+            _add_bias_rows(<float*>cnp.PyArray_DATA(out), <const float*>cnp.PyArray_DATA(row),
+                           M, N)
+        else:
+            _add_bias_rows(<double*>cnp.PyArray_DATA(out),
+                           <const double*>cnp.PyArray_DATA(row), M, N)
 # [end loops: matmul]
 
 
@@ -475,7 +507,8 @@ def matmul(a, b):
     c = _one_row(a, b, None)                    # a batch-1 layer's x @ w.T, in C
     if c is not None:
         return c
-    _checks.matmul(a, b)
+    if not _plain_pair(a, b, None):             # else the checks' rules hold: known in C
+        _checks.matmul(a, b)
     return _product(a, b, None)
 
 
@@ -491,8 +524,9 @@ def _matmul_biased(a, b, bias):
     c = _one_row(a, b, bias)                    # a batch-1 layer's x @ w.T + b, in C
     if c is not None:
         return c
-    _checks.matmul(a, b)
-    _checks.matmul_bias("_matmul_biased", a, b, bias)
+    if not _plain_pair(a, b, bias):             # else the checks' rules hold: known in C
+        _checks.matmul(a, b)
+        _checks.matmul_bias("_matmul_biased", a, b, bias)
     return _product(a, b, bias)
 
 

@@ -285,6 +285,31 @@ def test_one_row_the_front_door_and_the_long_way_give_the_same_bits(N, K):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("M, K, N", [(32, 64, 64), (7, 1, 5), (3, 64, 10), (300, 128, 96)])
+def test_matrices_the_checks_in_c_or_in_python_give_the_same_bits(dtype, M, K, N):
+    """Two ndarrays of one float dtype, ``(M, K)`` and ``(K, N)``, any strides, and a
+    plain bias are told apart in C (``_plain_pair``) and skip the Python checks; a
+    subclass or an unaligned operand takes the checks first. Then the same paths: the
+    same bits, with the bias (added in C after the product) and without."""
+    module = _compiled()
+    rng = np.random.default_rng(M * K + N)
+    x = rng.standard_normal((M, K)).astype(dtype)
+    w = rng.standard_normal((N, K)).astype(dtype)
+    bias = rng.standard_normal(N).astype(dtype)
+    bias[0] = np.nan
+    for b in (w.T, np.ascontiguousarray(w.T), w.T[:, ::-1][:, ::-1]):
+        plain = module.matmul(x, b)
+        biased = module._matmul_biased(x, b, bias)
+        expected = plain.copy()
+        expected += bias
+        assert biased.tobytes() == expected.tobytes()
+        for a2, b2 in ((x.view(NotPlain), b), (x, b.view(NotPlain)), (unaligned(x), b)):
+            assert np.asarray(module.matmul(a2, b2)).tobytes() == plain.tobytes()
+            assert np.asarray(module._matmul_biased(a2, b2, bias)).tobytes() == biased.tobytes()
+        assert module._matmul_biased(x, b, unaligned(bias)).tobytes() == biased.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 # one row (the dot products; float64: one np.matmul), a small product (one np.matmul),
 # and two big enough for the panels (float32, AVX-512) or the blocks of rows
 @pytest.mark.parametrize("M, K, N", [(1, 784, 256), (1, 7, 5), (3, 64, 10),
