@@ -73,6 +73,7 @@ import threading
 
 import numpy as np
 
+cimport numpy as cnp
 from cython.parallel cimport parallel, prange, threadid
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
@@ -81,6 +82,7 @@ from lucid._ext._blocked cimport (LUCID_BLOCK_CHANNELS, LUCID_GRAD_CHANNELS,
                                   lucid_blocked_conv_f, lucid_blocked_grad_w_f,
                                   lucid_blocked_wide, lucid_lanes_conv_f,
                                   lucid_lanes_store_f, lucid_transpose_f)
+from lucid._ext._arrays cimport float_type
 from lucid._ext._gemm cimport Gemm, bind, gemm
 
 from lucid._ext import _blas, _checks
@@ -88,6 +90,8 @@ from lucid._ext._openmp import free_threads, max_threads, parts_for, threads_for
 from lucid._ext._sizes import as_3d, as_5d, conv_output_size, conv_transpose_output_size
 
 __all__ = ["conv_forward", "conv_weight_grad", "conv_transpose_forward", "unfold", "fold"]
+
+cnp.import_array()
 
 ctypedef fused real:
     float
@@ -2228,9 +2232,9 @@ def _conv_transpose_forward_biased(x, w, bias, stride, padding, output_padding, 
     bit for bit, as :func:`_conv_forward_biased` for the convolution: the per-sample
     path adds the bias to each output plane right after col2im wrote it. Private to
     the compiled twin; the op layer calls it where the active twin has it."""
-    O = _checks.conv_transpose_forward(x, w, stride, padding, output_padding, dilation,
-                                       groups)
-    _checks.conv_bias("_conv_transpose_forward_biased", bias, w, w.shape[1] * groups)
+    O = _transpose_sizes(x, w, stride, padding, output_padding, dilation, groups)
+    if not _plain_bias(bias, w, w.shape[1] * groups):
+        _checks.conv_bias("_conv_transpose_forward_biased", bias, w, w.shape[1] * groups)
     return _transpose_forward(x, w, stride, padding, output_padding, dilation, groups,
                               bias, O)
 
@@ -2246,9 +2250,55 @@ def _conv_forward_biased(x, w, bias, stride, padding, dilation, groups):
     cache, instead of a NumPy pass over the whole output afterwards (``(64, 64, 14,
     14)``: 0.23-0.37 ms, 8-10% of the forward; ``docs/fast.rst``).
     """
-    O = _checks.conv_forward(x, w, stride, padding, dilation, groups)
-    _checks.conv_bias("_conv_forward_biased", bias, w, w.shape[0])
+    O = _sizes(x, w, stride, padding, dilation, groups)
+    if not _plain_bias(bias, w, w.shape[0]):
+        _checks.conv_bias("_conv_forward_biased", bias, w, w.shape[0])
     return _forward(x, w, stride, padding, dilation, groups, None, bias, O)
+
+
+cdef bint _plain_input_and_weight(object x, object w) noexcept:
+    """Whether ``x`` and ``w`` pass the arrays' part of the forward checks
+    (``_checks._input_and_weight``), told in C: plain arrays (``_arrays.pxd``) of one
+    dtype, ``x`` (N, C, *S) with 1 to 3 spatial sizes of at least 1, ``w`` of its rank.
+    False says only "ask the checks"."""
+    cdef int kind = float_type(x, -1)
+    if kind == -1 or float_type(w, -1) != kind:
+        return False
+    cdef cnp.ndarray a = <cnp.ndarray>x
+    cdef int rank = cnp.PyArray_NDIM(a), i
+    if rank < 3 or rank > 5 or cnp.PyArray_NDIM(<cnp.ndarray>w) != rank:
+        return False
+    for i in range(2, rank):
+        if a.shape[i] < 1:
+            return False
+    return True
+
+
+cdef bint _plain_bias(object bias, object w, Py_ssize_t C_out) noexcept:
+    """Whether ``bias`` passes ``_checks.conv_bias`` for ``C_out`` output channels of the
+    (checked) weight ``w``, told in C: a plain ``(C_out,)`` array of ``w``'s dtype."""
+    return (float_type(bias, 1) == cnp.PyArray_TYPE(<cnp.ndarray>w)
+            and (<cnp.ndarray>bias).shape[0] == C_out)
+
+
+def _sizes(x, w, stride, padding, dilation, groups):
+    """``_checks.conv_forward(x, w, ...)``: the output's spatial size, or the named
+    error. Plain arrays skip the arrays' checks (told in C); the geometry's are
+    remembered (``_checks._conv_sizes``)."""
+    if _plain_input_and_weight(x, w):
+        return _checks._conv_sizes("conv_forward", x.shape, w.shape, stride, padding,
+                                   dilation, groups)
+    return _checks.conv_forward(x, w, stride, padding, dilation, groups)
+
+
+def _transpose_sizes(x, w, stride, padding, output_padding, dilation, groups):
+    """``_checks.conv_transpose_forward(x, w, ...)``, as :func:`_sizes`."""
+    if _plain_input_and_weight(x, w):
+        return _checks._conv_transpose_sizes("conv_transpose_forward", x.shape, w.shape,
+                                             stride, padding, output_padding, dilation,
+                                             groups)
+    return _checks.conv_transpose_forward(x, w, stride, padding, output_padding, dilation,
+                                          groups)
 
 
 # ----------------------------------------------------------------------------------
@@ -2275,7 +2325,7 @@ def conv_forward(x, w, stride, padding, dilation, groups):
     Same contract as the reference twin ``lucid._ext.conv.conv_forward``; returns a new
     array of shape (N, C_out, *O).
     """
-    O = _checks.conv_forward(x, w, stride, padding, dilation, groups)
+    O = _sizes(x, w, stride, padding, dilation, groups)
     return _forward(x, w, stride, padding, dilation, groups, None, None, O)
 # [end kernel: conv_forward]
 
@@ -2319,8 +2369,7 @@ def conv_transpose_forward(x, w, stride, padding, output_padding, dilation, grou
     contract as the reference twin ``lucid._ext.conv.conv_transpose_forward``; returns a
     new array (N, C_out, *O).
     """
-    O = _checks.conv_transpose_forward(x, w, stride, padding, output_padding, dilation,
-                                       groups)
+    O = _transpose_sizes(x, w, stride, padding, output_padding, dilation, groups)
     return _transpose_forward(x, w, stride, padding, output_padding, dilation, groups,
                               None, O)
 # [end kernel: conv_transpose_forward]

@@ -24,6 +24,7 @@ from tests.conftest import torch
 from lucid import _ext
 from lucid._ext._sizes import conv_output_size, conv_transpose_output_size
 from lucid.testing import assert_close, check_kernels
+from tests.helpers import NotPlain, unaligned
 
 needs_torch = pytest.mark.torch
 FUNCTIONS = ["conv_forward", "conv_weight_grad", "conv_transpose_forward", "unfold", "fold"]
@@ -547,6 +548,67 @@ def test_biased_forward_rejects_a_bad_bias(change, error, words):
         compiled._conv_transpose_forward_biased(x, wt, change(np.zeros(2, np.float32)),
                                                 (1, 1), (1, 1), (0, 0), (1, 1), 1)
     assert "bias" in str(info.value)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_forwards_the_same_bits_with_the_arrays_checked_in_c_or_in_python(d):
+    """The compiled forwards tell plain arrays (``_arrays.pxd``: ndarrays exactly,
+    aligned, C-contiguous, one float dtype) in C and skip the arrays' checks; a
+    subclass or an unaligned array takes them. The same geometry check and the same
+    paths after: the same bytes, with and without the bias."""
+    if not _ext.compiled_available("conv"):
+        pytest.skip(BUILD)
+    compiled = _ext._compiled["conv"]
+    rng = np.random.default_rng(d)
+    S, K = (9, 8, 7)[:d], (3, 2, 3)[:d]
+    x = rng.standard_normal((2, 4) + S).astype(np.float32)
+    w = rng.standard_normal((6, 2) + K).astype(np.float32)        # groups 2
+    wt = rng.standard_normal((4, 3) + K).astype(np.float32)       # C_out = 3 * 2
+    b = rng.standard_normal(6).astype(np.float32)
+    geo = ((2,) * d, (1,) * d, (1,) * d)
+    tgeo = ((2,) * d, (1,) * d, (1,) * d, (1,) * d)
+    y = compiled._conv_forward_biased(x, w, b, *geo, 2)
+    yt = compiled._conv_transpose_forward_biased(x, wt, b, *tgeo, 2)
+    plain, plain_t = compiled.conv_forward(x, w, *geo, 2), compiled.conv_transpose_forward(
+        x, wt, *tgeo, 2)
+    for xs, ws, wts, bs in ((x.view(NotPlain), w, wt, b), (x, unaligned(w), unaligned(wt), b),
+                            (x, w, wt, b.view(NotPlain)), (unaligned(x), w, wt, unaligned(b))):
+        assert compiled._conv_forward_biased(xs, ws, bs, *geo, 2).tobytes() == y.tobytes()
+        assert compiled.conv_forward(xs, ws, *geo, 2).tobytes() == plain.tobytes()
+        assert (compiled._conv_transpose_forward_biased(xs, wts, bs, *tgeo, 2).tobytes()
+                == yt.tobytes())
+        assert compiled.conv_transpose_forward(xs, wts, *tgeo, 2).tobytes() == plain_t.tobytes()
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda k, x, w: k.conv_forward(x[:, :, :0], w, (1,), (0,), (1,), 1), ValueError,
+     "conv_forward: x must have spatial sizes of at least 1"),
+    (lambda k, x, w: k.conv_forward(x, w[..., None], (1,), (0,), (1,), 1), ValueError,
+     "conv_forward: w must have 3 dimensions"),
+    (lambda k, x, w: k.conv_forward(x, w.astype(np.float64), (1,), (0,), (1,), 1), TypeError,
+     "conv_forward: w must have the dtype of x"),
+    (lambda k, x, w: k.conv_forward(x, w, (0,), (0,), (1,), 1), ValueError, "stride"),
+    (lambda k, x, w: k.conv_forward(x, w, (1,), (0,), (1,), 3), ValueError, "divisible by groups"),
+    (lambda k, x, w: k.conv_transpose_forward(x[..., :0], w, (1,), (0,), (0,), (1,), 1),
+     ValueError, "conv_transpose_forward: x must have spatial sizes of at least 1"),
+    (lambda k, x, w: k.conv_transpose_forward(x, w, (1,), (-1,), (0,), (1,), 1), ValueError,
+     "padding"),
+    (lambda k, x, w: k._conv_forward_biased(x, w, np.zeros(3, np.float32), (1,), (0,), (1,), 1),
+     ValueError, "_conv_forward_biased: bias must have one value per output channel"),
+    (lambda k, x, w: k._conv_transpose_forward_biased(x, w, np.zeros(5, np.float32), (1,), (0,),
+                                                      (0,), (1,), 1),
+     ValueError, "_conv_transpose_forward_biased: bias must have one value per output channel"),
+])
+def test_plain_arrays_with_a_bad_argument_still_get_the_named_error(call, error, words):
+    """Plain arrays go past the arrays' checks in C only when those would pass: an empty
+    spatial axis, a weight of another rank or dtype, a bad geometry or a bias of the
+    wrong length still gets the checks' error."""
+    if not _ext.compiled_available("conv"):
+        pytest.skip(BUILD)
+    x = np.ones((2, 4, 6), np.float32)
+    w = np.ones((4, 4, 3), np.float32)
+    with pytest.raises(error, match=words):
+        call(_ext._compiled["conv"], x, w)
 
 
 def random_gemm_config(rng):
