@@ -14,7 +14,7 @@ side and the ratios, and where the time goes: each part of the step (forward and
 backward) timed alone, lucid compiled against torch. torch is timed in a process of
 its own (``_torch_process.py``), taking turns with lucid.
 
-lucid clips by hand: ``lucid.nn.utils`` has no ``clip_grad_norm_`` yet.
+Both clip with their own ``nn.utils.clip_grad_norm_``.
 
 Import order matters here (``lucid/_blas_env.py``): NumPy is imported first, as in most
 scripts, so OpenBLAS's threads spin after each multi-threaded product and take a core
@@ -63,24 +63,13 @@ def language_model(nn_module):
     return LanguageModel
 
 
-def clip_by_hand(parameters, max_norm):
-    """Scale every gradient by ``max_norm / total_norm`` when the total norm is larger."""
-    grads = [p.grad for p in parameters if p.grad is not None]
-    total = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads)))
-    scale = max_norm / (total + 1e-6)
-    if scale < 1:
-        for g in grads:
-            g *= scale
-    return total
-
-
 def lucid_kit():
     """What a step needs from lucid."""
     return SimpleNamespace(
         name="lucid", nn=nn, model=language_model(nn), weights=lambda state: state,
         tensor=lucid.Tensor, leaf=lambda a: lucid.Tensor(a, requires_grad=True),
         zeros=lambda *shape: lucid.zeros(shape), sgd=lucid.optim.SGD,
-        cross_entropy=F.cross_entropy, clip=clip_by_hand,
+        cross_entropy=F.cross_entropy, clip=nn.utils.clip_grad_norm_,
         backward=lambda t: t.sum().backward())
 
 

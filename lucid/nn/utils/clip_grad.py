@@ -32,15 +32,19 @@ def _foreach(foreach, fname):
 
 def _vector_norm(values, p):
     r""":math:`\lVert v\rVert_p` of the flattened array ``values`` (``p`` may be inf)."""
-    magnitude = np.abs(values.ravel())
-    if magnitude.size == 0:
+    flat = values.ravel()
+    if flat.size == 0:
         return values.dtype.type(0)
+    if p == 2:
+        # v * v is |v| * |v| exactly (NaN, -0.0 and inf included): the sum of squares
+        # needs no pass that writes out |v| (on a language model's 4.7 million gradient
+        # values that pass was most of clipping's time)
+        return np.sqrt(np.dot(flat, flat))
+    magnitude = np.abs(flat)
     if p == math.inf:
         return magnitude.max()
     if p == 1:
         return magnitude.sum(dtype=values.dtype)
-    if p == 2:
-        return np.sqrt(np.dot(magnitude, magnitude))
     return np.sum(magnitude ** values.dtype.type(p)) ** values.dtype.type(1 / p)
 
 
@@ -60,8 +64,10 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     .. math:: c = \min\Bigl(1, \frac{\text{max\_norm}}{N + 10^{-6}}\Bigr),
 
     so the direction of the whole update is kept and only its length is cut (the
-    :math:`10^{-6}` keeps :math:`c` finite when :math:`N = 0`). :math:`N` is returned:
-    logging it shows how often, and by how much, the gradients were clipped.
+    :math:`10^{-6}` keeps :math:`c` finite when :math:`N = 0`). When :math:`c = 1` the
+    gradients are left as they are (multiplying by 1 would change no value), without a
+    pass over them. :math:`N` is returned: logging it shows how often, and by how much,
+    the gradients were clipped.
 
     Shapes: any parameters; the result is a 0-d Tensor.
 
@@ -145,6 +151,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
             "they cannot be clipped. Set error_if_nonfinite=False to scale them by it "
             "anyway (look for the NaN or infinite gradient first)")
     coef = min(float(max_norm / (total + dtype.type(1e-6))), 1.0)
+    if coef == 1.0:          # times 1 changes no value: no pass over the gradients
+        return Tensor._wrap(np.asarray(total, dtype=dtype))
     with np.errstate(invalid="ignore"):      # a non-finite N: inf * 0 is NaN, as in PyTorch
         for g in grads:
             g *= g.dtype.type(coef)

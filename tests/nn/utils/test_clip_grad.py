@@ -88,6 +88,35 @@ def test_clip_grad_norm_loop_oracle():
             assert abs(p.grad.ravel()[i] - value * factor) < 1e-12
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_two_norm_sums_the_squares_of_the_values_themselves(dtype):
+    """For p = 2 the norm is ``sqrt(dot(g, g))``, with no array of ``|g|`` first: the
+    same bits as ``sqrt(dot(|g|, |g|))`` (each square is the same number), negative
+    values, signed zeros and a strided gradient included; against float64 loops; and a
+    NaN or an infinity in a gradient gives that norm."""
+    rng = np.random.default_rng(5)
+    grads = [rng.standard_normal((300, 7)).astype(dtype) * 3,
+             -np.abs(rng.standard_normal(1001)).astype(dtype),
+             np.array([0.0, -0.0, 2.5], dtype=dtype),
+             rng.standard_normal((40, 6)).astype(dtype)[:, ::2]]
+    params = [nn.Parameter(lucid.Tensor(np.zeros(g.shape, dtype))) for g in grads]
+    for p, g in zip(params, grads):
+        p.grad = g                     # the strided one as it is (a factor of 1 below)
+    assert not params[-1].grad.flags.c_contiguous
+    magnitudes = [np.abs(g.ravel()) for g in grads]
+    norms = np.array([np.sqrt(np.dot(m, m)) for m in magnitudes], dtype=dtype)
+    expected = np.sqrt(np.dot(norms, norms))
+    got = clip_grad_norm_(params, 1e9)
+    assert got.data.tobytes() == np.asarray(expected, dtype=dtype).tobytes()
+    exact = math.sqrt(sum(float(v) ** 2 for g in grads for v in g.ravel()))
+    assert abs(got.item() - exact) <= (1e-5 if dtype == np.float32 else 1e-12) * exact
+    for bad in (np.nan, np.inf):
+        p = nn.Parameter(lucid.Tensor(np.zeros(3, dtype)))
+        p.grad = np.array([1.0, bad, -2.0], dtype=dtype)
+        total = clip_grad_norm_(p, 1.0).item()
+        assert total == bad or (np.isnan(bad) and np.isnan(total))
+
+
 def test_clipping_is_in_place_and_noted():
     p = nn.Parameter(lucid.Tensor(np.zeros(3)))
     grad = np.array([3.0, 4.0, 0.0])
@@ -99,6 +128,24 @@ def test_clipping_is_in_place_and_noted():
     clip_grad_value_(p, 0.5)
     assert p.grad is grad and grad.max() == 0.5
     assert inplace.state.writes == writes + 2
+
+
+def test_a_factor_of_one_leaves_the_gradients_alone():
+    """Under ``max_norm`` the factor is exactly 1: the gradients keep every bit (signed
+    zeros, NaN-free values, subnormals) without a pass or a noted write; just above,
+    they are scaled and the write is noted."""
+    p = nn.Parameter(lucid.Tensor(np.zeros(4, np.float32)))
+    grad = np.array([-0.0, 1e-40, -3.0, 4.0], np.float32)
+    before = grad.tobytes()
+    p.grad = grad
+    writes = inplace.state.writes
+    assert clip_grad_norm_(p, 6.0).item() == 5.0
+    assert p.grad is grad and grad.tobytes() == before
+    assert inplace.state.writes == writes
+    clip_grad_norm_(p, 4.0)
+    assert grad.tobytes() != before and inplace.state.writes == writes + 1
+    np.testing.assert_allclose(grad, np.array([0, 0, -3, 4], np.float32) * (4.0 / (5 + 1e-6)),
+                               rtol=1e-6, atol=1e-30)
 
 
 def test_error_if_nonfinite():
