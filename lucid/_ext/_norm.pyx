@@ -122,6 +122,11 @@ cdef inline const real* _address(const real[::1] a):
     return NULL if a is None else &a[0]
 
 
+cdef inline bint _row_of(object a, int kind, Py_ssize_t D) noexcept:
+    """``a`` is None or a plain (``_arrays.pxd``) ``(D,)`` array of NumPy type ``kind``."""
+    return a is None or (float_type(a, 1) == kind and (<cnp.ndarray>a).shape[0] == D)
+
+
 def _normalised_and_statistics(x, groups):
     """The outputs a forward fills: ``y`` like ``x``, and a mean and a variance for each
     of the ``groups`` sets of values normalised together (channels, or rows)."""
@@ -356,37 +361,85 @@ cdef inline void _eval_row(const real* row, real* out, Py_ssize_t L, real s,
         out[l] = row[l] * s + t
 
 
-def _eval(const real[:, :, ::1] x, const real[::1] mean, const real[::1] var, weight, bias,
-          double eps, real[::1] scale, real[::1] shift, real[:, :, ::1] y, int threads):
+cdef void _eval_run(const real* x, const real* mean, const real* var, const real* w,
+                    const real* b, real eps, real* scale, real* shift, real* y,
+                    Py_ssize_t N, Py_ssize_t C, Py_ssize_t L, int threads) noexcept nogil:
     # The scale and shift of every channel first (rounded as the reference: r = 1 /
     # sqrt(var + eps), s = r * w, t = b - mu * s), then one pass reading x once and
     # writing y once (NumPy's x * s + t makes two passes and a temporary), its rows
     # (n, c) shared among the threads; the inner loop runs over L contiguous values and
-    # vectorises.
-    cdef const real[::1] w, b
-    cdef bint has_w = weight is not None, has_b = bias is not None
-    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], L = x.shape[2], c, nc
+    # vectorises. ``w`` and ``b`` are NULL when absent.
+    cdef Py_ssize_t c, nc
     cdef real s
-    if has_w:
-        w = weight
-    if has_b:
-        b = bias
-    with nogil:
-        for c in range(C):
-            s = _rstd(var[c], <real>eps)
-            if has_w:
-                s = s * w[c]
-            scale[c] = s
-            shift[c] = b[c] - mean[c] * s if has_b else -(mean[c] * s)
+    for c in range(C):
+        s = _rstd(var[c], eps)
+        if w != NULL:
+            s = s * w[c]
+        scale[c] = s
+        shift[c] = b[c] - mean[c] * s if b != NULL else -(mean[c] * s)
     if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
-        with nogil:
-            for nc in range(N * C):
-                _eval_row(&x[0, 0, 0] + nc * L, &y[0, 0, 0] + nc * L, L, scale[nc % C],
-                          shift[nc % C])
+        for nc in range(N * C):
+            _eval_row(x + nc * L, y + nc * L, L, scale[nc % C], shift[nc % C])
         return
-    for nc in prange(N * C, nogil=True, schedule="static", num_threads=threads):
-        _eval_row(&x[0, 0, 0] + nc * L, &y[0, 0, 0] + nc * L, L, scale[nc % C],
-                  shift[nc % C])
+    for nc in prange(N * C, schedule="static", num_threads=threads):
+        _eval_row(x + nc * L, y + nc * L, L, scale[nc % C], shift[nc % C])
+
+
+def _eval(const real[:, :, ::1] x, const real[::1] mean, const real[::1] var, weight, bias,
+          double eps, real[::1] scale, real[::1] shift, real[:, :, ::1] y, int threads):
+    cdef const real[::1] w, b
+    cdef const real* wp = NULL
+    cdef const real* bp = NULL
+    if x.shape[0] * x.shape[1] * x.shape[2] == 0:
+        return
+    if weight is not None:
+        w = weight
+        wp = &w[0]
+    if bias is not None:
+        b = bias
+        bp = &b[0]
+    with nogil:
+        _eval_run(&x[0, 0, 0], &mean[0], &var[0], wp, bp, <real>eps, &scale[0], &shift[0],
+                  &y[0, 0, 0], x.shape[0], x.shape[1], x.shape[2], threads)
+
+
+cdef object _eval_plain(object x, object mean, object var, object weight, object bias,
+                        object eps):
+    """``batch_norm_eval`` for arguments its loop takes as they are, recognised in C:
+    ``x`` a plain (N, C, L) array with values, ``mean`` and ``var`` plain (C,) arrays of
+    its dtype, ``weight`` and ``bias`` None or such arrays, ``eps`` a finite float at
+    least 0. The result, or None for any other arguments (the caller runs the checks)."""
+    cdef int kind = float_type(x, 3)
+    if kind == -1 or type(eps) is not float or mean is None or var is None:
+        return None
+    cdef cnp.ndarray a = <cnp.ndarray>x
+    cdef Py_ssize_t N = a.shape[0], C = a.shape[1], L = a.shape[2]
+    cdef double e = eps
+    if (N * C * L == 0 or not (0 <= e <= DBL_MAX) or not _row_of(mean, kind, C)
+            or not _row_of(var, kind, C) or not _row_of(weight, kind, C)
+            or not _row_of(bias, kind, C)):
+        return None
+    cdef cnp.ndarray y = empty_like(a, kind)
+    cdef cnp.npy_intp channels = C
+    cdef cnp.ndarray scale = cnp.PyArray_EMPTY(1, &channels, kind, 0)
+    cdef cnp.ndarray shift = cnp.PyArray_EMPTY(1, &channels, kind, 0)
+    cdef int threads = _pass_threads(x)
+    cdef void* wp = NULL if weight is None else cnp.PyArray_DATA(<cnp.ndarray>weight)
+    cdef void* bp = NULL if bias is None else cnp.PyArray_DATA(<cnp.ndarray>bias)
+    cdef void* mp = cnp.PyArray_DATA(<cnp.ndarray>mean)
+    cdef void* vp = cnp.PyArray_DATA(<cnp.ndarray>var)
+    with nogil:
+        if kind == cnp.NPY_FLOAT:
+            _eval_run(<const float*>cnp.PyArray_DATA(a), <const float*>mp, <const float*>vp,
+                      <const float*>wp, <const float*>bp, <float>e,
+                      <float*>cnp.PyArray_DATA(scale), <float*>cnp.PyArray_DATA(shift),
+                      <float*>cnp.PyArray_DATA(y), N, C, L, threads)
+        else:
+            _eval_run(<const double*>cnp.PyArray_DATA(a), <const double*>mp,
+                      <const double*>vp, <const double*>wp, <const double*>bp, e,
+                      <double*>cnp.PyArray_DATA(scale), <double*>cnp.PyArray_DATA(shift),
+                      <double*>cnp.PyArray_DATA(y), N, C, L, threads)
+    return y
 # [end loops: batch_norm_eval]
 
 
@@ -396,7 +449,12 @@ def batch_norm_eval(x, mean, var, weight, bias, eps):
 
         for c: scale[c] = weight[c] / sqrt(var[c] + eps); shift[c] = bias[c] - mean[c] * scale[c]
         for n, c, l: y[n, c, l] = x[n, c, l] * scale[c] + shift[c]
+
+    Plain arguments (``_arrays.pxd``) reach the loop from C (``_eval_plain``).
     """
+    found = _eval_plain(x, mean, var, weight, bias, eps)
+    if found is not None:
+        return found
     _checks.batch_norm_eval(x, mean, var, weight, bias, eps)
     y = np.empty_like(x)
     scale = np.empty(x.shape[1], dtype=x.dtype)
@@ -479,11 +537,6 @@ def _layer_norm_rows(const real[:, ::1] x, real[:, ::1] y, real[::1] mean, real[
     with nogil:
         _layer_norm_rows_run(&x[0, 0], &y[0, 0], &mean[0], &var[0], wp, bp, <real>eps,
                              x.shape[0], x.shape[1], threads)
-
-
-cdef inline bint _row_of(object a, int kind, Py_ssize_t D) noexcept:
-    """``a`` is None or a plain (``_arrays.pxd``) ``(D,)`` array of NumPy type ``kind``."""
-    return a is None or (float_type(a, 1) == kind and (<cnp.ndarray>a).shape[0] == D)
 
 
 cdef object _layer_norm_plain(object x, object weight, object bias, object eps):

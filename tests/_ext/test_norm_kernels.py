@@ -232,6 +232,29 @@ def test_batch_norm_eval_rows_on_every_thread(dtype, monkeypatch):
                                       expected)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(0, 3, 4), (1, 1, 1), (2, 16, 64)])
+def test_batch_norm_eval_the_front_door_and_the_long_way_give_the_same_bits(dtype, shape):
+    """Plain arguments go from C straight to the loop (``_eval_plain``); a subclass, an
+    unaligned array or an ``eps`` of another type go through the checks to the same
+    loop: the same bytes, with and without the affine parameters."""
+    norm = _compiled_norm()
+    rng = np.random.default_rng(11)
+    C = shape[1]
+    x = rng.standard_normal(shape).astype(dtype)
+    mean = rng.standard_normal(C).astype(dtype)
+    var = (rng.random(C) + 0.1).astype(dtype)
+    w, b = rng.standard_normal(C).astype(dtype), rng.standard_normal(C).astype(dtype)
+    for weight, bias in ((w, b), (None, None), (None, b)):
+        plain = norm.batch_norm_eval(x, mean, var, weight, bias, 1e-5)
+        for args in ((x.view(NotPlain), mean, var, weight, bias, 1e-5),
+                     (unaligned(x), mean, var, weight, bias, 1e-5),
+                     (x, unaligned(mean), var.view(NotPlain), weight, bias, 1e-5),
+                     (x, mean, var, weight, bias, np.float64(1e-5))):
+            got = norm.batch_norm_eval(*args)
+            assert got.dtype == dtype and got.tobytes() == plain.tobytes()
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(8, 3), (4, 3, 7), (2, 5, 6, 6)])
@@ -274,6 +297,10 @@ def test_batch_norm_eval_mode_matches_torch(twin, dtype, shape):
     (lambda a: dict(a, bias=a["bias"][None]), ValueError, "bias must have 1 dimensions"),
     (lambda a: dict(a, eps=-1.0), ValueError, "eps must be finite and at least 0"),
     (lambda a: dict(a, eps="1e-5"), TypeError, "eps must be a float"),
+    (lambda a: dict(a, eps=float("nan")), ValueError, "eps must be finite and at least 0"),
+    (lambda a: dict(a, var=None), TypeError, "var must be a NumPy array"),
+    (lambda a: dict(a, mean=np.zeros(6, np.float32)[::2]), ValueError,
+     "mean must be C-contiguous"),
 ])
 def test_batch_norm_eval_rejects_bad_input(twin, change, error, words):
     x, w, b = _good()
