@@ -294,6 +294,34 @@ def _rows_dot(const float[:, ::1] W, const float[::1] x, float[::1] y, int parts
         _rows_dot_runs(&W[0, 0], K, &x[0], K, b, &y[0], N, parts, threads)
 
 
+cdef void _add_bias_rows(real* c, const real* bias, Py_ssize_t M, Py_ssize_t N) noexcept nogil:
+    cdef Py_ssize_t i, j
+    for i in range(M):
+        for j in range(N):
+            c[i * N + j] = c[i * N + j] + bias[j]
+
+
+cdef void _add_bias(object c, object bias):
+    """``c[i, j] += bias[j]`` for every row ``i``, in place (NumPy's ``c += bias``, the
+    same roundings, without its dispatch: ~1 us on a batch-1 layer's output). ``c``: a
+    product the paths just made (C-ordered, ``bias``'s dtype); ``bias``: checked (C-ordered
+    ``(N,)``)."""
+    cdef cnp.ndarray out = <cnp.ndarray?>c, row = <cnp.ndarray?>bias
+    cdef Py_ssize_t M = out.shape[0], N = out.shape[1]
+    assert (cnp.PyArray_NDIM(out) == 2 and cnp.PyArray_IS_C_CONTIGUOUS(out)
+            and cnp.PyArray_IS_C_CONTIGUOUS(row) and cnp.PyArray_SIZE(row) == N
+            and cnp.PyArray_TYPE(row) == cnp.PyArray_TYPE(out)), \
+        "matmul: one bias per column of c, both C-ordered, one dtype"
+    with nogil:
+        if cnp.PyArray_TYPE(out) == cnp.NPY_FLOAT:
+            _add_bias_rows(<float*>cnp.PyArray_DATA(out), <const float*>cnp.PyArray_DATA(row),
+                           M, N)
+        else:
+            _add_bias_rows(<double*>cnp.PyArray_DATA(out),
+                           <const double*>cnp.PyArray_DATA(row), M, N)
+# [end loops: matmul]
+
+
 cdef bint _plain_pair(object a, object b, object bias) noexcept:
     """Whether ``a`` and ``b`` are matrices the checks accept, told in C: ndarrays exactly
     (any strides), of one float dtype, ``a`` (M, K), ``b`` (K, N); ``bias`` None or a plain
@@ -343,34 +371,6 @@ cdef object _one_row(object a, object b, object bias):
                        <const float*>cnp.PyArray_DATA(A), K, bias_at,
                        <float*>cnp.PyArray_DATA(C), N, parts, threads)
     return C
-
-
-cdef void _add_bias_rows(real* c, const real* bias, Py_ssize_t M, Py_ssize_t N) noexcept nogil:
-    cdef Py_ssize_t i, j
-    for i in range(M):
-        for j in range(N):
-            c[i * N + j] = c[i * N + j] + bias[j]
-
-
-cdef void _add_bias(object c, object bias):
-    """``c[i, j] += bias[j]`` for every row ``i``, in place (NumPy's ``c += bias``, the
-    same roundings, without its dispatch: ~1 us on a batch-1 layer's output). ``c``: a
-    product the paths just made (C-ordered, ``bias``'s dtype); ``bias``: checked (C-ordered
-    ``(N,)``)."""
-    cdef cnp.ndarray out = <cnp.ndarray?>c, row = <cnp.ndarray?>bias
-    cdef Py_ssize_t M = out.shape[0], N = out.shape[1]
-    assert (cnp.PyArray_NDIM(out) == 2 and cnp.PyArray_IS_C_CONTIGUOUS(out)
-            and cnp.PyArray_IS_C_CONTIGUOUS(row) and cnp.PyArray_SIZE(row) == N
-            and cnp.PyArray_TYPE(row) == cnp.PyArray_TYPE(out)), \
-        "matmul: one bias per column of c, both C-ordered, one dtype"
-    with nogil:
-        if cnp.PyArray_TYPE(out) == cnp.NPY_FLOAT:
-            _add_bias_rows(<float*>cnp.PyArray_DATA(out), <const float*>cnp.PyArray_DATA(row),
-                           M, N)
-        else:
-            _add_bias_rows(<double*>cnp.PyArray_DATA(out),
-                           <const double*>cnp.PyArray_DATA(row), M, N)
-# [end loops: matmul]
 
 
 def _whole_steps(x):

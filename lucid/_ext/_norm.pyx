@@ -403,6 +403,9 @@ def _eval(const real[:, :, ::1] x, const real[::1] mean, const real[::1] var, we
                   &y[0, 0, 0], x.shape[0], x.shape[1], x.shape[2], threads)
 
 
+# [end loops: batch_norm_eval]
+
+
 cdef object _eval_plain(object x, object mean, object var, object weight, object bias,
                         object eps):
     """``batch_norm_eval`` for arguments its loop takes as they are, recognised in C:
@@ -440,7 +443,6 @@ cdef object _eval_plain(object x, object mean, object var, object weight, object
                       <double*>cnp.PyArray_DATA(scale), <double*>cnp.PyArray_DATA(shift),
                       <double*>cnp.PyArray_DATA(y), N, C, L, threads)
     return y
-# [end loops: batch_norm_eval]
 
 
 # [kernel: batch_norm_eval]
@@ -539,6 +541,9 @@ def _layer_norm_rows(const real[:, ::1] x, real[:, ::1] y, real[::1] mean, real[
                              x.shape[0], x.shape[1], threads)
 
 
+# [end loops: _layer_norm_forward]
+
+
 cdef object _layer_norm_plain(object x, object weight, object bias, object eps):
     """``_layer_norm_forward`` for arguments its loop takes as they are, recognised in
     C: ``x`` a plain (R, D) array with ``R, D >= 1``, ``weight`` and ``bias`` None or
@@ -571,7 +576,6 @@ cdef object _layer_norm_plain(object x, object weight, object bias, object eps):
                                  <double*>cnp.PyArray_DATA(var), <const double*>wp,
                                  <const double*>bp, e, R, D, threads)
     return y, mean, var
-# [end loops: _layer_norm_forward]
 
 
 def _layer_norm_forward(x, weight, bias, eps):
