@@ -82,7 +82,7 @@ from lucid._ext._blocked cimport (LUCID_BLOCK_CHANNELS, LUCID_GRAD_CHANNELS,
                                   lucid_blocked_conv_f, lucid_blocked_grad_w_f,
                                   lucid_blocked_wide, lucid_lanes_conv_f,
                                   lucid_lanes_store_f, lucid_transpose_f)
-from lucid._ext._arrays cimport float_type
+from lucid._ext._arrays cimport float_type, vector_of
 from lucid._ext._gemm cimport Gemm, bind, gemm
 
 from lucid._ext import _blas, _checks
@@ -2277,8 +2277,7 @@ cdef bint _plain_input_and_weight(object x, object w) noexcept:
 cdef bint _plain_bias(object bias, object w, Py_ssize_t C_out) noexcept:
     """Whether ``bias`` passes ``_checks.conv_bias`` for ``C_out`` output channels of the
     (checked) weight ``w``, told in C: a plain ``(C_out,)`` array of ``w``'s dtype."""
-    return (float_type(bias, 1) == cnp.PyArray_TYPE(<cnp.ndarray>w)
-            and (<cnp.ndarray>bias).shape[0] == C_out)
+    return vector_of(bias, cnp.PyArray_TYPE(<cnp.ndarray>w), C_out)
 
 
 def _sizes(x, w, stride, padding, dilation, groups):

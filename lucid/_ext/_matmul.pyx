@@ -60,7 +60,7 @@ cimport numpy as cnp
 from cython.parallel cimport prange
 from libc.stdint cimport int64_t
 
-from lucid._ext._arrays cimport float_type
+from lucid._ext._arrays cimport data_or_null, float_type, native_float, vector_of
 
 from lucid._ext._exp cimport exp_row
 from lucid._ext._gemm cimport Gemm, bind, gemm
@@ -326,16 +326,13 @@ cdef bint _plain_pair(object a, object b, object bias) noexcept:
     """Whether ``a`` and ``b`` are matrices the checks accept, told in C: ndarrays exactly
     (any strides), of one float dtype, ``a`` (M, K), ``b`` (K, N); ``bias`` None or a plain
     (``_arrays.pxd``) ``(N,)`` array of that dtype. False says only "ask the checks"."""
-    if type(a) is not cnp.ndarray or type(b) is not cnp.ndarray:
+    cdef int kind = native_float(a)
+    if kind == -1 or native_float(b) != kind:
         return False
     cdef cnp.ndarray A = <cnp.ndarray>a, B = <cnp.ndarray>b
-    cdef int kind = cnp.PyArray_TYPE(A)
-    if ((kind != cnp.NPY_FLOAT and kind != cnp.NPY_DOUBLE) or cnp.PyArray_TYPE(B) != kind
-            or cnp.PyArray_NDIM(A) != 2 or cnp.PyArray_NDIM(B) != 2
-            or A.shape[1] != B.shape[0]):
+    if cnp.PyArray_NDIM(A) != 2 or cnp.PyArray_NDIM(B) != 2 or A.shape[1] != B.shape[0]:
         return False
-    return bias is None or (float_type(bias, 1) == kind
-                            and (<cnp.ndarray>bias).shape[0] == B.shape[1])
+    return bias is None or vector_of(bias, kind, B.shape[1])
 
 
 cdef object _one_row(object a, object b, object bias):
@@ -346,20 +343,17 @@ cdef object _one_row(object a, object b, object bias):
     ``bias`` None or a plain float32 ``(N,)``. The product itself, or None for any other
     arguments (the caller then runs the checks and the general paths, which give these
     arguments the same values: the same loop)."""
-    if float_type(a, 2) != cnp.NPY_FLOAT or type(b) is not cnp.ndarray:
+    if float_type(a, 2) != cnp.NPY_FLOAT or native_float(b) != cnp.NPY_FLOAT:
         return None
     cdef cnp.ndarray A = <cnp.ndarray>a, B = <cnp.ndarray>b, C
-    cdef const float* bias_at = NULL
     cdef Py_ssize_t K = A.shape[1], N
-    if (A.shape[0] != 1 or K < 2 or cnp.PyArray_TYPE(B) != cnp.NPY_FLOAT
-            or cnp.PyArray_NDIM(B) != 2 or B.shape[0] != K or B.shape[1] < 1
-            or not cnp.PyArray_ISALIGNED(B) or not cnp.PyArray_IS_F_CONTIGUOUS(B)):
+    if (A.shape[0] != 1 or K < 2 or cnp.PyArray_NDIM(B) != 2 or B.shape[0] != K
+            or B.shape[1] < 1 or not cnp.PyArray_IS_F_CONTIGUOUS(B)):
         return None
     N = B.shape[1]
-    if bias is not None:
-        if float_type(bias, 1) != cnp.NPY_FLOAT or (<cnp.ndarray>bias).shape[0] != N:
-            return None
-        bias_at = <const float*>cnp.PyArray_DATA(<cnp.ndarray>bias)
+    if bias is not None and not vector_of(bias, cnp.NPY_FLOAT, N):
+        return None
+    cdef const float* bias_at = <const float*>data_or_null(bias)
     cdef cnp.npy_intp dims[2]
     dims[0], dims[1] = 1, N
     C = cnp.PyArray_EMPTY(2, dims, cnp.NPY_FLOAT, 0)

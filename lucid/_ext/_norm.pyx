@@ -57,10 +57,10 @@ import numpy as np
 
 cimport numpy as cnp
 from cython.parallel cimport prange
-from libc.float cimport DBL_MAX
 from libc.math cimport sqrt, sqrtf
 
-from lucid._ext._arrays cimport empty_like, float_type
+from lucid._ext._arrays cimport (data_or_null, empty_like, empty_vector, float_type,
+                                  plain_eps, vector_of)
 
 from lucid._ext import _checks
 from lucid._ext._openmp import threads_for, threads_for_pass
@@ -124,7 +124,7 @@ cdef inline const real* _address(const real[::1] a):
 
 cdef inline bint _row_of(object a, int kind, Py_ssize_t D) noexcept:
     """``a`` is None or a plain (``_arrays.pxd``) ``(D,)`` array of NumPy type ``kind``."""
-    return a is None or (float_type(a, 1) == kind and (<cnp.ndarray>a).shape[0] == D)
+    return a is None or vector_of(a, kind, D)
 
 
 def _normalised_and_statistics(x, groups):
@@ -413,24 +413,21 @@ cdef object _eval_plain(object x, object mean, object var, object weight, object
     its dtype, ``weight`` and ``bias`` None or such arrays, ``eps`` a finite float at
     least 0. The result, or None for any other arguments (the caller runs the checks)."""
     cdef int kind = float_type(x, 3)
-    if kind == -1 or type(eps) is not float or mean is None or var is None:
+    if kind == -1 or not plain_eps(eps):
         return None
     cdef cnp.ndarray a = <cnp.ndarray>x
     cdef Py_ssize_t N = a.shape[0], C = a.shape[1], L = a.shape[2]
     cdef double e = eps
-    if (N * C * L == 0 or not (0 <= e <= DBL_MAX) or not _row_of(mean, kind, C)
-            or not _row_of(var, kind, C) or not _row_of(weight, kind, C)
-            or not _row_of(bias, kind, C)):
+    if (N * C * L == 0 or not vector_of(mean, kind, C) or not vector_of(var, kind, C)
+            or not _row_of(weight, kind, C) or not _row_of(bias, kind, C)):
         return None
     cdef cnp.ndarray y = empty_like(a, kind)
-    cdef cnp.npy_intp channels = C
-    cdef cnp.ndarray scale = cnp.PyArray_EMPTY(1, &channels, kind, 0)
-    cdef cnp.ndarray shift = cnp.PyArray_EMPTY(1, &channels, kind, 0)
+    cdef cnp.ndarray scale = empty_vector(C, kind), shift = empty_vector(C, kind)
     cdef int threads = _pass_threads(x)
-    cdef void* wp = NULL if weight is None else cnp.PyArray_DATA(<cnp.ndarray>weight)
-    cdef void* bp = NULL if bias is None else cnp.PyArray_DATA(<cnp.ndarray>bias)
-    cdef void* mp = cnp.PyArray_DATA(<cnp.ndarray>mean)
-    cdef void* vp = cnp.PyArray_DATA(<cnp.ndarray>var)
+    cdef void* wp = data_or_null(weight)
+    cdef void* bp = data_or_null(bias)
+    cdef void* mp = data_or_null(mean)
+    cdef void* vp = data_or_null(var)
     with nogil:
         if kind == cnp.NPY_FLOAT:
             _eval_run(<const float*>cnp.PyArray_DATA(a), <const float*>mp, <const float*>vp,
@@ -550,21 +547,18 @@ cdef object _layer_norm_plain(object x, object weight, object bias, object eps):
     plain (D,) arrays of its dtype, ``eps`` a finite float at least 0. ``(y, mean,
     var)``, or None for any other arguments (the caller then runs the checks)."""
     cdef int kind = float_type(x, 2)
-    if kind == -1 or type(eps) is not float:
+    if kind == -1 or not plain_eps(eps):
         return None
     cdef cnp.ndarray a = <cnp.ndarray>x
     cdef Py_ssize_t R = a.shape[0], D = a.shape[1]
     cdef double e = eps
-    if (R < 1 or D < 1 or not (0 <= e <= DBL_MAX) or not _row_of(weight, kind, D)
-            or not _row_of(bias, kind, D)):
+    if R < 1 or D < 1 or not _row_of(weight, kind, D) or not _row_of(bias, kind, D):
         return None
     cdef cnp.ndarray y = empty_like(a, kind)
-    cdef cnp.npy_intp rows = R
-    cdef cnp.ndarray mean = cnp.PyArray_EMPTY(1, &rows, kind, 0)
-    cdef cnp.ndarray var = cnp.PyArray_EMPTY(1, &rows, kind, 0)
+    cdef cnp.ndarray mean = empty_vector(R, kind), var = empty_vector(R, kind)
     cdef int threads = _threads(x)
-    cdef void* wp = NULL if weight is None else cnp.PyArray_DATA(<cnp.ndarray>weight)
-    cdef void* bp = NULL if bias is None else cnp.PyArray_DATA(<cnp.ndarray>bias)
+    cdef void* wp = data_or_null(weight)
+    cdef void* bp = data_or_null(bias)
     with nogil:
         if kind == cnp.NPY_FLOAT:
             _layer_norm_rows_run(<const float*>cnp.PyArray_DATA(a), <float*>cnp.PyArray_DATA(y),

@@ -181,6 +181,13 @@ def test_the_front_door_and_the_long_way_give_the_same_bits(dtype, shape):
      "relu_backward: passes must be C-contiguous"),
     (lambda k: k.relu_backward(np.ones(3, np.float16), np.ones(3, bool)), TypeError,
      "relu_backward: grad must be float32 or float64"),
+    # byte-swapped floats: float32's type number, but not np.float32
+    (lambda k: k.relu_forward(np.arange(-2, 4, dtype=">f4")), TypeError,
+     "relu_forward: x must be float32 or float64, got dtype >f4"),
+    (lambda k: getattr(k, "_relu", k.relu_forward)(np.ones(3, ">f8")), TypeError,
+     "relu_forward: x must be float32 or float64, got dtype >f8"),
+    (lambda k: k.relu_backward(np.ones(3, ">f4"), np.ones(3, bool)), TypeError,
+     "relu_backward: grad must be float32 or float64, got dtype >f4"),
 ])
 def test_what_the_front_door_leaves_still_gets_its_error(twin, call, error, message):
     """Arguments the compiled front door does not take reach the checks: the named

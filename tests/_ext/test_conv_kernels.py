@@ -598,6 +598,10 @@ def test_forwards_the_same_bits_with_the_arrays_checked_in_c_or_in_python(d):
     (lambda k, x, w: k._conv_transpose_forward_biased(x, w, np.zeros(5, np.float32), (1,), (0,),
                                                       (0,), (1,), 1),
      ValueError, "_conv_transpose_forward_biased: bias must have one value per output channel"),
+    (lambda k, x, w: k.conv_forward(x.astype(">f4"), w.astype(">f4"), (1,), (0,), (1,), 1),
+     TypeError, "conv_forward: x must be float32 or float64, got dtype >f4"),
+    (lambda k, x, w: k._conv_forward_biased(x, w, np.zeros(4, ">f4"), (1,), (0,), (1,), 1),
+     TypeError, "_conv_forward_biased: bias must be float32 or float64, got dtype >f4"),
 ])
 def test_plain_arrays_with_a_bad_argument_still_get_the_named_error(call, error, words):
     """Plain arrays go past the arrays' checks in C only when those would pass: an empty

@@ -337,6 +337,7 @@ def test_the_biased_product_is_the_product_plus_the_bias(dtype, M, K, N):
     (np.zeros((1, 5), np.float32), ValueError, "bias must have 1 dimensions"),
     (np.zeros(10, np.float32)[::2], ValueError, "bias must be C-contiguous"),
     ([0.0] * 5, TypeError, "bias must be a NumPy array"),
+    (np.zeros(5, ">f4"), TypeError, "bias must be float32 or float64, got dtype >f4"),
 ])
 def test_the_biased_product_checks_its_bias(bias, error, message):
     module = _compiled()
@@ -453,6 +454,13 @@ def test_the_loop_checks_what_it_assumes():
     (np.ones((1, 3), np.float32), [[1.0], [1.0], [1.0]], TypeError, "b must be a NumPy array"),
     (np.ones((1, 3), np.float32), np.ones((1, 2, 3), np.float32).T, ValueError,
      r"b must have a's leading axes \(\) and two more"),
+    # byte-swapped floats: float32's type number, but not np.float32
+    (np.ones((1, 3), ">f4"), np.ones((2, 3), np.float32).T, TypeError,
+     "a must be float32 or float64, got dtype >f4"),
+    (np.ones((1, 3), np.float32), np.ones((2, 3), ">f4").T, TypeError,
+     "b must be float32 or float64, got dtype >f4"),
+    (np.ones((4, 3), ">f8"), np.ones((3, 2), ">f8"), TypeError,
+     "a must be float32 or float64, got dtype >f8"),
 ])
 def test_bad_arguments_are_named(twin, a, b, error, message):
     with pytest.raises(error, match="matmul: " + message):

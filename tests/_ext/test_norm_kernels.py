@@ -301,6 +301,8 @@ def test_batch_norm_eval_mode_matches_torch(twin, dtype, shape):
     (lambda a: dict(a, var=None), TypeError, "var must be a NumPy array"),
     (lambda a: dict(a, mean=np.zeros(6, np.float32)[::2]), ValueError,
      "mean must be C-contiguous"),
+    (lambda a: dict(a, x=a["x"].astype(">f4")), TypeError, "x must be float32 or float64"),
+    (lambda a: dict(a, var=a["var"].astype(">f4")), TypeError, "var must be float32 or float64"),
 ])
 def test_batch_norm_eval_rejects_bad_input(twin, change, error, words):
     x, w, b = _good()
@@ -407,6 +409,9 @@ def test_layer_norm_kernels_do_not_depend_on_the_thread_count(monkeypatch, dtype
     (lambda a: dict(a, weight=a["weight"][None]), ValueError, "weight must have 1 dimensions"),
     (lambda a: dict(a, bias=None, weight=a["weight"][::2]), ValueError, "weight must be "
                                                                         "C-contiguous"),
+    (lambda a: dict(a, x=a["x"].astype(">f4")), TypeError, "x must be float32 or float64"),
+    (lambda a: dict(a, weight=a["weight"].astype(">f4")), TypeError,
+     "weight must be float32 or float64"),
 ])
 def test_layer_norm_forward_rejects_bad_input(change, error, words):
     norm = _compiled_norm()
