@@ -835,25 +835,40 @@ cdef void _sample_conv(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
 # [end loops: conv_forward]
 
 
-# [loops: conv_forward, conv_weight_grad]
+# [loops: conv_forward, conv_weight_grad, conv_transpose_forward]
+cdef inline void _pad_box(const float* x, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                          Py_ssize_t top, Py_ssize_t left, Py_ssize_t Hp, Py_ssize_t Wp,
+                          float* xp) noexcept nogil:
+    # xp (C, Hp, Wp) = the sample x (C, H, W) zero-padded: ``top`` rows above it,
+    # ``left`` columns on its left, zeros in the rest of each Wp-wide row and below it
+    # (top + H <= Hp, left + W <= Wp). Rows that hold no value are zeroed by one memset
+    # per channel block, not one call per row.
+    cdef Py_ssize_t bottom = Hp - top - H, right = Wp - left - W, c, r
+    cdef float* plane
+    cdef float* row
+    for c in range(C):
+        plane = xp + c * Hp * Wp
+        if left == 0 and right == 0:             # whole rows: one copy per channel
+            memset(plane, 0, top * Wp * sizeof(float))
+            memcpy(plane + top * Wp, x + c * H * W, H * W * sizeof(float))
+        else:
+            memset(plane, 0, (top * Wp + left) * sizeof(float))
+            for r in range(H):
+                row = plane + (top + r) * Wp + left
+                memcpy(row, x + (c * H + r) * W, W * sizeof(float))
+                if r + 1 < H:                    # this row's right, the next's left
+                    memset(row + W, 0, (right + left) * sizeof(float))
+            memset(plane + (top + H - 1) * Wp + left + W, 0, right * sizeof(float))
+        memset(plane + (top + H) * Wp, 0, bottom * Wp * sizeof(float))
+
+
 cdef inline void _pad_sample(const float* x, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
                              Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t Wp,
                              float* xp) noexcept nogil:
     # xp (C, H + 2 ph, Wp) = the sample x (C, H, W) zero-padded: ph rows above and below,
     # pw columns on the left, the rest of each Wp-wide row zero
-    cdef Py_ssize_t Hp = H + 2 * ph, c, r, ih
-    cdef float* row
-    for c in range(C):
-        for r in range(Hp):
-            row = xp + (c * Hp + r) * Wp
-            ih = r - ph
-            if ih < 0 or ih >= H:
-                memset(row, 0, Wp * sizeof(float))
-            else:
-                memset(row, 0, pw * sizeof(float))
-                memcpy(row + pw, x + (c * H + ih) * W, W * sizeof(float))
-                memset(row + pw + W, 0, (Wp - pw - W) * sizeof(float))
-# [end loops: conv_forward, conv_weight_grad]
+    _pad_box(x, C, H, W, ph, pw, H + 2 * ph, Wp, xp)
+# [end loops: conv_forward, conv_weight_grad, conv_transpose_forward]
 
 
 # [loops: conv_forward]
@@ -977,6 +992,60 @@ cdef void _sample_conv_transpose(const real[:, :, :, :, ::1] x, const real[:, ::
         return
     for n in prange(N, nogil=True, schedule="static", num_threads=threads):
         _sample_conv_transpose_one(x, w, y, &ws[threadid() * R * L], &g, groups, bias, n)
+# [end loops: conv_transpose_forward]
+
+
+# [loops: conv_transpose_forward]
+cdef inline void _scatter_phase(const float* yt, Py_ssize_t Qh, Py_ssize_t Qw,
+                                Py_ssize_t C_out, const float* bias, float* y,
+                                Py_ssize_t Ho, Py_ssize_t Wo, Py_ssize_t sh, Py_ssize_t sw,
+                                Py_ssize_t rh, Py_ssize_t rw) noexcept nogil:
+    # y[c, sh*qh + rh, sw*qw + rw] = yt[qh, qw, c] (+ bias[c]): one phase's outputs,
+    # computed with the channels in the lanes, put in their places of the sample y
+    cdef Py_ssize_t c, qh, qw
+    cdef float b = 0
+    cdef float* row
+    for c in range(C_out):
+        if bias != NULL:
+            b = bias[c]
+        for qh in range(Qh):
+            row = y + (c * Ho + sh * qh + rh) * Wo + rw
+            if bias != NULL:
+                for qw in range(Qw):
+                    row[sw * qw] = yt[(qh * Qw + qw) * C_out + c] + b
+            else:                        # no "+ 0": it would turn a -0.0 into 0.0
+                for qw in range(Qw):
+                    row[sw * qw] = yt[(qh * Qw + qw) * C_out + c]
+
+
+cdef void _phases_conv_transpose(const float[:, :, :, ::1] x, const float[::1] wt,
+                                 const Py_ssize_t[:, ::1] phases, float[:, :, :, ::1] y,
+                                 float[::1] ws, Py_ssize_t top, Py_ssize_t left,
+                                 Py_ssize_t Hp, Py_ssize_t Wp, Py_ssize_t sh, Py_ssize_t sw,
+                                 Py_ssize_t most, const float* bias,
+                                 int threads) noexcept nogil:
+    # The outputs y[n, :, sh*qh + rh, sw*qw + rw] of one phase (rh, rw) are a stride-1
+    # convolution of the input with the taps kh = kh0 + sh*jh, kw = kw0 + sw*jw of w
+    # (:func:`_phases`). Each thread pads its sample into its part of ``ws`` (top rows
+    # above, left columns on the left, Hp x Wp), and for each phase, row f of
+    # ``phases`` = (rh, rw, Th, Tw, oh, ow, Qh, Qw, wo):
+    #     yt[qh, qw, c_o] = sum over c_i, jh < Th, jw < Tw of
+    #                       xp[c_i, oh + qh + jh, ow + qw + jw] * wt[wo + (c_i, jh, jw), c_o]
+    # (_blocked.pxd's lucid_lanes_conv_f, the channels in the lanes: ``wt`` holds each
+    # phase's taps reversed), then _scatter_phase puts yt in its places of y[n].
+    cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t C_out = y.shape[1], Ho = y.shape[2], Wo = y.shape[3]
+    cdef Py_ssize_t per_thread = C_in * Hp * Wp + most * C_out, n, f
+    cdef float* xp
+    for n in prange(N, nogil=True, schedule="static", num_threads=threads):
+        xp = &ws[threadid() * per_thread]
+        _pad_box(&x[n, 0, 0, 0], C_in, H, W, top, left, Hp, Wp, xp)
+        for f in range(phases.shape[0]):
+            lucid_lanes_conv_f(xp + phases[f, 4] * Wp + phases[f, 5], C_in, Hp, Wp,
+                               phases[f, 2], phases[f, 3], 1, 1, &wt[phases[f, 8]], C_out,
+                               phases[f, 6], phases[f, 7], xp + C_in * Hp * Wp)
+            _scatter_phase(xp + C_in * Hp * Wp, phases[f, 6], phases[f, 7], C_out, bias,
+                           &y[n, 0, 0, 0], Ho, Wo, sh, sw, phases[f, 0], phases[f, 1])
 # [end loops: conv_transpose_forward]
 
 
@@ -1524,6 +1593,44 @@ def _run_lanes_conv(const float[:, :, :, ::1] x, const float[:, ::1] wt,
     _lanes_conv(x, wt, y, ws, KH, KW, sh, sw, ph, pw, _bias_pointer(bias, C_out), threads)
 
 
+def _run_phases_conv_transpose(const float[:, :, :, ::1] x, const float[::1] wt,
+                               const Py_ssize_t[:, ::1] phases, float[:, :, :, ::1] y,
+                               float[::1] ws, Py_ssize_t top, Py_ssize_t left, Py_ssize_t Hp,
+                               Py_ssize_t Wp, stride, int threads,
+                               const float[::1] bias=None):
+    """What the phase loops assume, checked: the padded sample holds ``x[n]``; each row
+    of ``phases`` (rh, rw, Th, Tw, oh, ow, Qh, Qw, wo) is a distinct phase of the stride
+    with as many positions as ``y`` has in it, its windows inside the padded sample and
+    its taps inside ``wt``; so the phases write every value of ``y`` once. Whole
+    vectors of 16 output channels; a padded sample and the largest phase's output per
+    thread in ``ws``."""
+    cdef Py_ssize_t sh = stride[0], sw = stride[1], f, positions = 0, most = 0
+    cdef Py_ssize_t C_in = x.shape[1], C_out = y.shape[1], Ho = y.shape[2], Wo = y.shape[3]
+    cdef Py_ssize_t rh, rw, Th, Tw, oh, ow, Qh, Qw, wo
+    assert threads >= 1 and sh >= 1 and sw >= 1 and top >= 0 and left >= 0 \
+        and top + x.shape[2] <= Hp and left + x.shape[3] <= Wp, "phases: sizes"
+    assert y.shape[0] == x.shape[0] and C_out % LUCID_GRAD_CHANNELS == 0, "phases: y"
+    assert phases.shape[1] == 9, "phases: table"
+    seen = set()
+    for f in range(phases.shape[0]):
+        rh, rw, Th, Tw, oh, ow, Qh, Qw, wo = [phases[f, i] for i in range(9)]
+        assert 0 <= rh < sh and 0 <= rw < sw and (rh, rw) not in seen \
+            and Qh == (Ho - rh + sh - 1) // sh and Qw == (Wo - rw + sw - 1) // sw \
+            and Qh >= 1 and Qw >= 1, "phases: positions"
+        seen.add((rh, rw))
+        assert Th >= 1 and Tw >= 1 and oh >= 0 and ow >= 0 \
+            and oh + Qh + Th - 1 <= Hp and ow + Qw + Tw - 1 <= Wp, "phases: windows"
+        assert wo >= 0 and wo + C_in * Th * Tw * C_out <= wt.shape[0], "phases: weight"
+        positions += Qh * Qw
+        most = max(most, Qh * Qw)
+    assert positions == Ho * Wo, "phases: positions"
+    assert ws.shape[0] >= threads * (C_in * Hp * Wp + most * C_out), "phases: workspace"
+    if y.shape[0] == 0:
+        return
+    _phases_conv_transpose(x, wt, phases, y, ws, top, left, Hp, Wp, sh, sw, most,
+                           _bias_pointer(bias, C_out), threads)
+
+
 def _run_blocked_grad_w(const float[:, :, :, ::1] x, const float[:, :, :, ::1] gy,
                         float[:, ::1] parts, float[::1] ws, K, stride, padding,
                         int threads):
@@ -1837,6 +1944,84 @@ def _lanes_forward(x, w, stride, padding, y, bias=None):
     ws = _workspace("lanes", (threads * per_thread,), x.dtype)
     wt = np.ascontiguousarray(w.reshape(C_out, -1).T)          # (taps, C_out)
     _run_lanes_conv(x, wt, y, ws, K, stride, padding, threads, bias=bias)
+    return y
+
+
+def _phase_axis(S, K, s, p, O):
+    """One spatial axis of a conv_transpose (input size ``S``, kernel ``K``, stride ``s``,
+    padding ``p``, output size ``O``, no dilation) split by the output's phase: where
+    the input must be padded, ``(before, after)``, and per phase ``r`` (the outputs
+    ``o = s*q + r``) the tuple ``(r, k0, T, start, Q)``.
+
+    ``y[o] = sum over k, i with i*s + k - p = o of x[i] w[k]``: for ``o = s*q + r`` the
+    taps are ``k = k0 + s*j`` with ``k0 = (r + p) mod s`` (``T`` of them below ``K``) and
+    ``i = q + d - j`` with ``d = (r + p) // s``. Reversing ``j``, it is a stride-1
+    correlation of ``x`` with the phase's taps reversed, its window for output ``q``
+    starting at input ``q + d - T + 1``: at ``q + start`` in ``x`` padded by ``before``.
+    ``Q`` counts the phase's outputs; phases without one are left out."""
+    rows = []
+    for r in range(min(s, O)):
+        k0 = (r + p) % s
+        T = len(range(k0, K, s))
+        rows.append((r, k0, T, (r + p) // s - T + 1, (O - r + s - 1) // s))
+    before = max(0, max(-first for _, _, _, first, _ in rows))
+    after = max(0, max(first + Q + T - 1 for _, _, T, first, Q in rows) - S)
+    return (before, after), [(r, k0, T, first + before, Q) for r, k0, T, first, Q in rows]
+
+
+def _phases_fits(dtype, N, C_in, C_out, K, stride, padding, dilation, groups, O):
+    """Whether a conv_transpose runs by phases (:func:`_phases_forward`): float32, 2-d, a
+    stride (stride 1 is a convolution already: :func:`_as_flipped_conv`), no dilation,
+    one group, a tap for every phase (``K >= stride`` along each axis), whole pairs of
+    vectors of output channels (a multiple of 32), on average at least
+    ``_LANES_MIN_DEPTH`` terms per output and at most ``_LANES_MAX_WEIGHT`` weight
+    values per phase, a sample for every thread and at least two, on a processor that
+    runs the lanes loops (``_BLOCKED_WIDE``, ``_LANES``).
+
+    Measured (float32, conv_transpose_forward with and without the path, alternating in
+    one process, medians; phases / the path it replaced, the per-sample GEMM and
+    col2im): 64->32 4x4 stride 2 at 7x7 (batch 64), two threads 0.70-0.75 (1.38
+    against 1.84 ms), one thread 0.63-0.71; a stride-2 3x3 conv's input gradient 64->32
+    at 8x8 (batch 32) 0.83-0.88 and 0.82-0.83, 32->32 at 16x16 0.60-0.79 and 0.74-0.75;
+    128->64 and 256->128 4x4 stride 2 (batch 8) 0.82-0.94. Not taken: 16 output channels
+    (one vector: a broadcast for each multiply-add), 32->16 at 16x16 1.46-1.89; 48 (two
+    vectors and one) 1.00-1.38; a single sample, 1.07-1.22 on two threads (one of them
+    idle) and 1.18-1.28 on one (reordering the weight, ~20 us, is not repaid); two
+    samples on one thread 0.96, on two 0.80.
+    """
+    if not (_LANES and _BLOCKED_WIDE and dtype == np.float32 and len(K) == 2
+            and tuple(dilation) == (1, 1) and groups == 1 and tuple(stride) != (1, 1)
+            and K[0] >= stride[0] and K[1] >= stride[1]):
+        return False
+    taps = C_in * K[0] * K[1]          # (after len(K) == 2: K[1] is read unchecked here)
+    return (C_out % (2 * LUCID_GRAD_CHANNELS) == 0 and N >= max(2, _SAMPLE_THREADS)
+            and taps >= _LANES_MIN_DEPTH * stride[0] * stride[1]
+            and taps * C_out <= _LANES_MAX_WEIGHT * stride[0] * stride[1])
+
+
+def _phases_forward(x, w, stride, padding, y, bias=None):
+    """conv_transpose_forward by the phases of the stride, into ``y`` (plus ``bias``
+    when given): each phase a stride-1 convolution on the lanes loops (``_phase_axis``),
+    a sample per thread. No column matrix, no col2im: each output is one phase's sum."""
+    N, C_in, H, W = x.shape
+    C_out, Ho, Wo = y.shape[1:]
+    (top, bottom), rows_h = _phase_axis(H, w.shape[2], stride[0], padding[0], Ho)
+    (left, right), rows_w = _phase_axis(W, w.shape[3], stride[1], padding[1], Wo)
+    Hp, Wp = top + H + bottom, left + W + right
+    table, parts, wo = [], [], 0
+    for rh, kh0, Th, oh, Qh in rows_h:
+        for rw, kw0, Tw, ow, Qw in rows_w:
+            taps = w[:, :, kh0::stride[0], kw0::stride[1]][:, :, ::-1, ::-1]
+            part = taps.transpose(0, 2, 3, 1).reshape(-1)     # (c_i, jh, jw, c_o)
+            parts.append(part)
+            table.append((rh, rw, Th, Tw, oh, ow, Qh, Qw, wo))
+            wo += part.size
+    most = max(Qh * Qw for *_, Qh, Qw, _ in table)
+    threads = _sample_per_thread(N, y.size * C_in * w.shape[2] * w.shape[3]
+                                 // (stride[0] * stride[1]))
+    ws = _workspace("lanes", (threads * (C_in * Hp * Wp + most * C_out),), x.dtype)
+    _run_phases_conv_transpose(x, np.concatenate(parts), np.array(table, dtype=np.intp),
+                               y, ws, top, left, Hp, Wp, stride, threads, bias=bias)
     return y
 
 
@@ -2364,9 +2549,14 @@ def conv_transpose_forward(x, w, stride, padding, output_padding, dilation, grou
                 y[n, c_o, i*s + k*dil - p] += x[n, c_i, i] * w[c_i, c_o, k]   (if inside y)
 
     GEMM paths, ``prange`` over ``n`` (per sample) or per batch chunk:
-    ``cols = w.reshape(C_in, -1).T @ x`` per group, then ``y = col2im(cols)``. Same
-    contract as the reference twin ``lucid._ext.conv.conv_transpose_forward``; returns a
-    new array (N, C_out, *O).
+    ``cols = w.reshape(C_in, -1).T @ x`` per group, then ``y = col2im(cols)``. Phases
+    path (float32 2-d with a stride, AVX-512), ``prange`` over ``n``: the outputs
+    ``y[n, :, s_h*q_h + r_h, s_w*q_w + r_w]`` of each phase ``(r_h, r_w)`` are a stride-1
+    convolution of ``x`` with the taps ``k = k0 + s*j`` of ``w`` reversed
+    (:func:`_phase_axis`), run on the lanes loops. At stride 1 it may run as the
+    convolution it equals, kernel flipped (:func:`_as_flipped_conv`). Same contract as
+    the reference twin ``lucid._ext.conv.conv_transpose_forward``; returns a new array
+    (N, C_out, *O).
     """
     O = _transpose_sizes(x, w, stride, padding, output_padding, dilation, groups)
     return _transpose_forward(x, w, stride, padding, output_padding, dilation, groups,
@@ -2400,6 +2590,8 @@ def _transpose_forward(x, w, stride, padding, output_padding, dilation, groups, 
         _run_direct_conv_transpose(as_5d(x), as_5d(w), as_5d(y), geo, groups,
                                    threads_for(x.size * rows_g))
         return _plus_bias(y, bias)
+    if _phases_fits(x.dtype, N, C_in, C_out, K, stride, padding, dilation, groups, O):
+        return _phases_forward(x, w, stride, padding, y, bias)
     flipped = _as_flipped_conv(stride, padding, output_padding, dilation, K, C_in, C_out,
                                groups)
     if flipped is not None:                 # stride 1: a conv, no col2im (_as_flipped_conv)

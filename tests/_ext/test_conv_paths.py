@@ -30,6 +30,11 @@
   ``_blocked.pxd``'s ``lucid_lanes_conv_f``): strides along one axis or both, 1, 2, 4
   and 7 vectors of output channels, position counts that are not whole blocks, 5x5 and
   1x3 kernels, a bias, infinities and NaN, one thread or all.
+* float32 2-d conv_transposes with a stride and whole pairs of vectors of output
+  channels run by the phases of the stride (``_phases_fits``, ``_phase_axis``), each
+  phase a stride-1 convolution on the lanes loops: strides along one axis or both, 2
+  to 4, phases with different tap counts, output_padding, one input row, a bias, signed
+  zeros, infinities and NaN, one thread or all; a stride-2 conv's input gradient.
 
 Each case asserts the rule took (or did not take) the path, then compares with the
 reference twin on every GEMM form of the compiled twin (per sample, batch chunks) and,
@@ -1115,6 +1120,228 @@ def test_lanes_conv_layer_matches_torch(monkeypatch):
         for ours, theirs in ((lx, tx), (lw, tw), (lb, tb)):
             np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-4,
                                        atol=2e-3)
+
+
+# ------------------------------------------------------------------ conv_transpose by phases
+def test_phases_rule(monkeypatch):
+    """Taken for float32 2-d conv_transposes with a stride, no dilation, one group, a
+    kernel at least as long as the stride along each axis, C_out a multiple of 32, on
+    average at least 27 terms per output and a weight of at most 2**17 values per phase,
+    and at least a sample per thread (two samples on one thread); never without the
+    AVX-512 code or with the lanes path switched off."""
+    module = compiled()
+    monkeypatch.setattr(module, "_BLOCKED_WIDE", True)
+    monkeypatch.setattr(module, "_SAMPLE_THREADS", 2)
+    fits = module._phases_fits
+    f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
+    one, two, p = (1, 1), (2, 2), (1, 1)
+    assert fits(f32, 64, 64, 32, (4, 4), two, p, one, 1, (14, 14))       # DCGAN-style
+    assert fits(f32, 32, 64, 32, (3, 3), two, p, one, 1, (16, 16))       # a conv's gx
+    assert fits(f32, 2, 64, 64, (4, 4), (2, 1), p, one, 1, (14, 7))
+    assert fits(f32, 8, 256, 128, (4, 4), two, p, one, 1, (8, 8))        # 2**19 / 4
+    assert not fits(f32, 8, 256, 256, (4, 4), two, p, one, 1, (8, 8))    # 2**20 / 4
+    assert not fits(f32, 32, 32, 16, (3, 3), two, p, one, 1, (16, 16))   # one vector
+    assert not fits(f32, 32, 48, 48, (3, 3), two, p, one, 1, (16, 16))   # 48 channels
+    assert not fits(f32, 64, 64, 32, (4, 4), one, p, one, 1, (9, 9))     # stride 1
+    assert not fits(f32, 64, 64, 32, (1, 1), two, (0, 0), one, 1, (13, 13))  # K < stride
+    assert not fits(f32, 64, 64, 32, (4, 2), (2, 3), p, one, 1, (14, 19))
+    assert not fits(f32, 64, 4, 32, (4, 4), two, p, one, 1, (14, 14))    # 16 terms
+    assert not fits(f32, 64, 64, 32, (4, 4), two, p, two, 1, (17, 17))
+    assert not fits(f32, 64, 64, 32, (4, 4), two, p, one, 2, (14, 14))
+    assert not fits(f64, 64, 64, 32, (4, 4), two, p, one, 1, (14, 14))
+    assert not fits(f32, 64, 64, 32, (4,), (2,), (1,), (1,), 1, (14,))
+    assert not fits(f32, 1, 64, 32, (4, 4), two, p, one, 1, (14, 14))    # a thread idle
+    monkeypatch.setattr(module, "_SAMPLE_THREADS", 1)
+    assert not fits(f32, 1, 64, 32, (4, 4), two, p, one, 1, (14, 14))
+    assert fits(f32, 2, 64, 32, (4, 4), two, p, one, 1, (14, 14))
+    monkeypatch.setattr(module, "_LANES", False)
+    assert not fits(f32, 64, 64, 32, (4, 4), two, p, one, 1, (14, 14))
+    monkeypatch.setattr(module, "_LANES", True)
+    monkeypatch.setattr(module, "_BLOCKED_WIDE", False)
+    assert not fits(f32, 64, 64, 32, (4, 4), two, p, one, 1, (14, 14))
+
+
+@pytest.mark.parametrize("S,K,s,p,op", [
+    (7, 4, 2, 1, 0), (7, 4, 2, 1, 1), (5, 3, 2, 1, 1), (6, 5, 2, 2, 0), (4, 3, 3, 0, 2),
+    (3, 7, 3, 5, 0), (1, 4, 2, 0, 0), (9, 2, 2, 0, 1), (5, 6, 4, 1, 3), (2, 3, 2, 2, 1)])
+def test_phase_axis(S, K, s, p, op):
+    """Each phase's windows hold exactly the (input, tap) pairs with ``i*s + k - p = o``
+    for each of its outputs ``o``, inside the padded axis; the phases hold every output
+    once."""
+    module = compiled()
+    O = conv_transpose_output_size(S, K, s, p, op, 1)
+    (before, after), rows = module._phase_axis(S, K, s, p, O)
+    outputs = []
+    for r, k0, T, start, Q in rows:
+        assert T >= 1 and start >= 0 and start + Q + T - 1 <= before + S + after
+        for q in range(Q):
+            o = s * q + r
+            outputs.append(o)
+            window = {(q + start - before + j, k0 + s * (T - 1 - j)) for j in range(T)}
+            inside = {(i, k) for i, k in window if 0 <= i < S}
+            assert all(0 <= k < K for _, k in window)
+            assert inside == {(i, k) for i in range(S) for k in range(K)
+                              if i * s + k - p == o}
+    assert sorted(outputs) == list(range(O))
+
+
+# (N, C_in, C_out, S, K, stride, padding, output_padding, bias)
+PHASES_CASES = [
+    (2, 64, 32, (7, 7), (4, 4), (2, 2), (1, 1), (0, 0), True),    # DCGAN-style, a bias
+    (3, 32, 64, (8, 8), (3, 3), (2, 2), (1, 1), (1, 1), False),   # a stride-2 conv's gx
+    (2, 16, 96, (5, 6), (5, 4), (2, 2), (2, 1), (1, 0), True),    # 3 and 2 taps a phase
+    (2, 8, 32, (4, 9), (3, 3), (3, 1), (0, 1), (2, 0), False),    # stride along H only
+    (2, 24, 64, (6, 5), (2, 4), (1, 2), (0, 0), (0, 1), True),    # stride along W only
+    (2, 12, 32, (3, 3), (6, 6), (4, 3), (1, 2), (3, 1), False),   # 4 x 3 phases
+    (2, 9, 128, (1, 11), (4, 3), (2, 3), (0, 2), (0, 0), True),   # one input row
+]
+
+
+def _phases_id(c):
+    N, ci, co, S, K, s, p, op, b = c
+    return (f"N{N}-{ci}to{co}-S{S[0]}x{S[1]}-K{K[0]}x{K[1]}-s{s[0]}{s[1]}-p{p[0]}{p[1]}"
+            f"-op{op[0]}{op[1]}" + ("-bias" * b))
+
+
+@pytest.mark.parametrize("c", PHASES_CASES, ids=_phases_id)
+def test_phases_matches_reference(c, monkeypatch):
+    """conv_transpose_forward (with and without a bias) by phases, twice, against the
+    reference twin's float64 values within float32 rounding of the terms' size; one
+    thread and every thread give the same bits."""
+    module = blocked()
+    monkeypatch.setattr(module, "_SAMPLE_THREADS", 1)     # two samples: phases
+    monkeypatch.setattr(module, "_LANES_MIN_DEPTH", 1)    # small layers too
+    taken = spy(module, "_phases_forward", monkeypatch)
+    N, ci, co, S, K, s, p, op, with_bias = c
+    rng = np.random.default_rng(28)
+    x = rng.standard_normal((N, ci) + S).astype(np.float32)
+    w = rng.standard_normal((ci, co) + K).astype(np.float32)
+    b = rng.standard_normal(co).astype(np.float32)
+    args = (s, p, op, (1, 1), 1)
+    ref = _ext._reference["conv"]
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)
+    y = ref.conv_transpose_forward(x64, w64, *args)
+    scale = ref.conv_transpose_forward(np.abs(x64), np.abs(w64), *args)
+    for _ in range(2):
+        assert_scaled(module.conv_transpose_forward(x, w, *args), y, scale, np.float32)
+        got = module._conv_transpose_forward_biased(x, w, b, *args)
+        assert_scaled(got, y + b[:, None, None], scale + np.abs(b)[:, None, None],
+                      np.float32)
+    assert len(taken) == 4
+    from lucid._ext import _openmp
+    results = []
+    for threads in (1, _openmp.max_threads()):
+        monkeypatch.setattr(module, "threads_for", lambda work, t=threads: t)
+        results.append(module._conv_transpose_forward_biased(x, w, b, *args))
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_array_equal(results[0], got)
+
+
+def test_phases_signed_zeros_and_non_finite(monkeypatch):
+    """Without a bias nothing is added to the sums (an output that is -0.0 stays -0.0);
+    an infinity and a NaN in the input reach the outputs whose sums hold them, as in the
+    reference twin."""
+    module = blocked()
+    monkeypatch.setattr(module, "_SAMPLE_THREADS", 1)
+    taken = spy(module, "_phases_forward", monkeypatch)
+    rng = np.random.default_rng(29)
+    x = rng.standard_normal((2, 32, 5, 5)).astype(np.float32)
+    w = rng.standard_normal((32, 32, 4, 4)).astype(np.float32)
+    args = ((2, 2), (1, 1), (0, 0), (1, 1), 1)
+    zeros = module.conv_transpose_forward(-np.zeros_like(x), w, *args)
+    assert np.all(zeros == 0)
+    np.testing.assert_array_equal(np.signbit(zeros), np.signbit(
+        _ext._reference["conv"].conv_transpose_forward(-np.zeros_like(x), w, *args)))
+    x[0, 3, 2, 2], x[1, 0, 4, 0] = np.inf, np.nan
+    got = module.conv_transpose_forward(x, w, *args)
+    expected = _ext._reference["conv"].conv_transpose_forward(
+        x.astype(np.float64), w.astype(np.float64), *args)
+    assert len(taken) == 2
+    np.testing.assert_array_equal(np.isfinite(got), np.isfinite(expected))
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    assert not np.isfinite(got).all()
+
+
+def test_phases_loops_check_their_arrays():
+    """What the phase loops assume is refused before they run: a phase twice, a phase
+    missing or with the wrong number of outputs (an output left unwritten), windows
+    outside the padded sample, taps outside the weight, output channels not in whole
+    vectors of 16, a padded sample too small for the input, too small a workspace."""
+    module = compiled()
+    rng = np.random.default_rng(30)
+    x = rng.standard_normal((2, 4, 3, 3)).astype(np.float32)
+    w = rng.standard_normal((4, 16, 4, 4)).astype(np.float32)
+    y = np.empty((2, 16, 6, 6), np.float32)
+    (top, bottom), rows = module._phase_axis(3, 4, 2, 1, 6)
+    Hp = top + 3 + bottom
+    table, parts, wo = [], [], 0
+    for rh, kh0, Th, oh, Qh in rows:
+        for rw, kw0, Tw, ow, Qw in rows:
+            part = w[:, :, kh0::2, kw0::2][:, :, ::-1, ::-1].transpose(0, 2, 3, 1)
+            parts.append(part.reshape(-1))
+            table.append((rh, rw, Th, Tw, oh, ow, Qh, Qw, wo))
+            wo += part.size
+    table, wt = np.array(table, dtype=np.intp), np.concatenate(parts)
+    enough = np.empty(2 * (4 * Hp * Hp + 9 * 16), np.float32)
+    module._run_phases_conv_transpose(x, wt, table, y, enough, top, top, Hp, Hp, (2, 2), 2)
+    np.testing.assert_allclose(y, _ext._reference["conv"].conv_transpose_forward(
+        x, w, (2, 2), (1, 1), (0, 0), (1, 1), 1), rtol=1e-4, atol=1e-4)
+
+    def changed(row, column, value):
+        t = table.copy()
+        t[row, column] = value
+        return t
+    bad = [
+        (dict(ws=enough[:-1]), "workspace"),
+        (dict(threads=0), "sizes"),
+        (dict(Hp=top + 2), "sizes"),                       # the input's 3 rows
+        (dict(Hp=Hp - 1), "windows"),
+        (dict(table=table[:3].copy()), "positions"),
+        (dict(table=changed(1, 1, 0)), "positions"),      # phase (0, 0) twice
+        (dict(table=changed(0, 6, 2)), "positions"),
+        (dict(table=changed(0, 4, Hp - 2)), "windows"),
+        (dict(table=changed(3, 2, 0)), "windows"),
+        (dict(table=changed(3, 8, wt.size - 4 * 16)), "weight"),
+        (dict(table=table[:, :8].copy()), "table"),
+        (dict(y=np.empty((2, 8, 6, 6), np.float32)), "y"),
+    ]
+    assert_refused(module._run_phases_conv_transpose,
+                   dict(x=x, wt=wt, table=table, y=y, ws=enough, top=top, left=top, Hp=Hp,
+                        Wp=Hp, stride=(2, 2), threads=2),
+                   bad, "phases: ")
+
+
+@pytest.mark.torch
+def test_phases_layer_matches_torch(monkeypatch):
+    """A DCGAN-style ``F.conv_transpose2d`` 64 -> 32, 4x4, stride 2 (forward by phases)
+    and a stride-2 ``F.conv2d`` 32 -> 64 (its input gradient by phases), forward and
+    the three gradients on the compiled twin, against PyTorch."""
+    module = blocked()
+    taken = spy(module, "_phases_forward", monkeypatch)
+    rng = np.random.default_rng(31)
+    N = max(2, module._SAMPLE_THREADS)
+    for transposed, (ci, co, K, S) in ((True, (64, 32, 4, 7)), (False, (32, 64, 3, 16))):
+        x = rng.standard_normal((N, ci, S, S)).astype(np.float32)
+        shape = (ci, co, K, K) if transposed else (co, ci, K, K)
+        w = (rng.standard_normal(shape) * 0.1).astype(np.float32)
+        b = rng.standard_normal(co).astype(np.float32)
+        lx, lw, lb = (lucid.Tensor(a.copy(), requires_grad=True) for a in (x, w, b))
+        tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+        ours = F.conv_transpose2d if transposed else F.conv2d
+        theirs = (torch.nn.functional.conv_transpose2d if transposed
+                  else torch.nn.functional.conv2d)
+        before = len(taken)
+        with lucid.kernels.use("compiled", "conv"):
+            out = ours(lx, lw, lb, stride=2, padding=1)
+            g = rng.standard_normal(out.shape).astype(np.float32)
+            out.backward(g)
+        expected = theirs(tx, tw, tb, stride=2, padding=1)
+        expected.backward(torch.tensor(g))
+        assert len(taken) - before == 1
+        np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-4,
+                                   atol=1e-4)
+        for a, t in ((lx, tx), (lw, tw), (lb, tb)):
+            np.testing.assert_allclose(a.grad, t.grad.numpy(), rtol=1e-4, atol=2e-3)
 
 
 # ------------------------------------------------------------------ blocked weight gradient
