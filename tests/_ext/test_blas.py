@@ -13,6 +13,30 @@ needs_blas = pytest.mark.skipif(
     blas is None, reason="NumPy's BLAS is not an OpenBLAS lucid can call")
 
 
+def _gate_kinds():
+    """The gates a test runs on: the compiled twin (``lucid/_ext/_gate.pyx``) where it
+    was built, and the readable ``_ModeGate`` always."""
+    try:
+        import lucid._ext._gate  # noqa: F401
+    except ImportError:
+        return ["python"]
+    return ["compiled", "python"]
+
+
+@pytest.fixture(params=_gate_kinds())
+def each_gate(request):
+    """The test's gate as the process's one (then the one before): every test of the
+    gate's rules runs on both implementations."""
+    if blas is None:
+        pytest.skip("NumPy's BLAS is not an OpenBLAS lucid can call")
+    before = list(_blas._gates)
+    gate = _blas._new_gate(blas, compiled=request.param == "compiled")
+    assert (type(gate).__module__ == "lucid._ext._gate") == (request.param == "compiled")
+    _blas._gates[:] = [gate]
+    yield gate
+    _blas._gates[:] = before
+
+
 @pytest.fixture
 def two_blas_threads():
     """OpenBLAS at two threads for the test (then as it was): the gate's own workings,
@@ -35,7 +59,7 @@ def test_gemm_through_the_found_pointer_matches_numpy(dtype):
 
 
 @needs_blas
-def test_one_thread_sets_one_thread_and_restores_nested(two_blas_threads):
+def test_one_thread_sets_one_thread_and_restores_nested(two_blas_threads, each_gate):
     before = blas._get()
     with _blas.one_thread():
         assert blas._get() == 1
@@ -48,7 +72,7 @@ def test_one_thread_sets_one_thread_and_restores_nested(two_blas_threads):
 
 
 @needs_blas
-def test_one_thread_restores_after_an_exception(two_blas_threads):
+def test_one_thread_restores_after_an_exception(two_blas_threads, each_gate):
     before = blas._get()
     with pytest.raises(KeyError):
         with _blas.one_thread():
@@ -57,7 +81,7 @@ def test_one_thread_restores_after_an_exception(two_blas_threads):
 
 
 @needs_blas
-def test_the_two_modes_never_overlap_and_one_mode_shares(two_blas_threads):
+def test_the_two_modes_never_overlap_and_one_mode_shares(two_blas_threads, each_gate):
     """Threads in "one" mode run together; an "all threads" caller waits for them all
     to leave, and sees OpenBLAS's own count."""
     before = blas._get()
@@ -128,13 +152,16 @@ print(json.dumps({"differ": differ}))
 @needs_blas
 def test_concurrent_threads_get_the_serial_results_bit_for_bit():
     """Python threads multiplying matrices while others run the conv kernel (which
-    sets OpenBLAS to one thread): every product equals its serial result exactly."""
+    sets OpenBLAS to one thread): every product equals its serial result exactly, with
+    the compiled gate (where built) and with the Python one."""
     import json
     import os
 
     env = dict(os.environ, OMP_NUM_THREADS="2", OPENBLAS_NUM_THREADS="2")
-    for first in ("import lucid", "import numpy"):       # with and without BLAS spinning
-        code = first + "\n" + _CONCURRENT
+    python_gate = ("from lucid._ext import _blas\n"
+                   "_blas._gates[:] = [_blas._new_gate(_blas.find(), compiled=False)]\n")
+    for first in ("import lucid", "import numpy", "import lucid\n" + python_gate):
+        code = first + "\n" + _CONCURRENT       # with and without BLAS spinning; each gate
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                              text=True, timeout=300)
         assert out.returncode == 0, out.stderr[-2000:]
@@ -179,7 +206,7 @@ def test_openblas_thread_timeout_applies_whatever_the_import_order(first, env, e
 
 @needs_blas
 @pytest.mark.parametrize("spins", [True, False])
-def test_product_threads_runs_small_products_on_one_thread(monkeypatch, spins):
+def test_product_threads_runs_small_products_on_one_thread(monkeypatch, spins, each_gate):
     from lucid import _blas_env
     before = blas._get()
     monkeypatch.setattr(_blas_env, "BLAS_SPINS", spins)
@@ -193,7 +220,7 @@ def test_product_threads_runs_small_products_on_one_thread(monkeypatch, spins):
 
 
 @needs_blas
-def test_matmul_threads_skips_the_gate_only_for_products_openblas_keeps_alone(two_blas_threads):
+def test_matmul_threads_skips_the_gate_only_for_products_openblas_keeps_alone(two_blas_threads, each_gate):
     """No gate (OpenBLAS's count untouched) for a gemm of m n k <= 65536 * 4, a gemv of
     m n < 2304 * 4 and their stacks; the gate for anything larger and for A @ A.T
     (NumPy's syrk, which OpenBLAS threads at any size), but not for two slices of one
@@ -231,7 +258,7 @@ def test_matmul_threads_skips_the_gate_only_for_products_openblas_keeps_alone(tw
 
 
 @needs_blas
-def test_gemm_threads_gates_only_the_gemms_openblas_would_thread():
+def test_gemm_threads_gates_only_the_gemms_openblas_would_thread(each_gate):
     before = blas._get()
     with _blas.gemm_threads(64, 64, 64):                          # 262,144: no gate
         assert blas._get() == before
@@ -271,7 +298,7 @@ def test_row_sums_match_a_loop(dtype, shape):
 
 
 @needs_blas
-def test_no_gate_at_one_blas_thread_unless_a_block_is_inside():
+def test_no_gate_at_one_blas_thread_unless_a_block_is_inside(each_gate):
     """With OpenBLAS at one thread and no block inside, every context is the empty one
     (nothing to set); while another thread is inside a block that lowered the count
     from two, a caller gets the gate (the count will go back up when that block
@@ -301,3 +328,60 @@ def test_no_gate_at_one_blas_thread_unless_a_block_is_inside():
         assert blas._get() == 2
     finally:
         blas._set(before)
+
+
+@needs_blas
+def test_the_compiled_gate_is_the_one_where_built_and_checks_its_arguments():
+    """``_blas._gate()`` is the compiled twin where ``_gate.pyx`` was built; it refuses
+    null addresses and an unknown mode by name."""
+    kinds = _gate_kinds()
+    gate = _blas._gate()
+    assert (type(gate).__module__ == "lucid._ext._gate") == ("compiled" in kinds)
+    if "compiled" not in kinds:
+        pytest.skip("lucid/_ext/_gate.pyx was not built: the Python gate runs")
+    from lucid._ext._gate import ModeGate
+    with pytest.raises(ValueError, match="set_num_threads and get_num_threads"):
+        ModeGate(0, 1)
+    with pytest.raises(ValueError, match="mode must be 'one' or 'default'; got 'two'"):
+        gate.hold("two")
+    assert gate.count() == blas._get()
+
+
+@needs_blas
+def test_a_fork_while_a_block_is_inside_leaves_the_child_a_free_gate(each_gate):
+    """A fork while another thread holds the gate at one: in the child that thread is
+    gone, so its gate is reset (``_after_fork_in_child``): OpenBLAS's count is back to
+    what the block saved and a caller of the other mode enters without waiting."""
+    import os
+    before = blas._get()
+    blas._set(2)
+    os.register_at_fork(after_in_child=each_gate._after_fork_in_child)
+    inside, leave = threading.Event(), threading.Event()
+
+    def hold():
+        with _blas.one_thread():
+            inside.set()
+            leave.wait(timeout=10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert inside.wait(timeout=10) and blas._get() == 1
+        pid = os.fork()
+        if pid == 0:                                          # the child
+            import signal
+            signal.alarm(10)                  # a gate left held would block it: killed
+            code = 1
+            try:
+                if blas._get() == 2:
+                    with _blas.all_threads():                 # would wait for the holder
+                        code = 0 if blas._get() == 2 else 2
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    finally:
+        leave.set()
+        holder.join(timeout=10)
+        blas._set(before)
+    assert blas._get() == before
