@@ -1887,10 +1887,40 @@ def _blocked_fits(dtype, C_in, C_out, K, stride, dilation, groups, O):
 
 def _blocked_weight(w):
     """``w`` (C_out, C_in, KH, KW) repacked for the blocked loops: (C_out / 8, C_in, KH,
-    KW, 8), the 8 output channels of a block side by side for each tap, flattened."""
-    C_out, C_in, KH, KW = w.shape
-    blocks = w.reshape(C_out // LUCID_BLOCK_CHANNELS, LUCID_BLOCK_CHANNELS, C_in, KH, KW)
-    return np.ascontiguousarray(blocks.transpose(0, 2, 3, 4, 1)).reshape(-1)
+    KW, 8), the 8 output channels of a block side by side for each tap, flattened.
+    A loop of its own (float32, C-contiguous ``w``; whole blocks of 8, which
+    ``_blocked_fits`` asks): NumPy's transposed copy took 29 us for a 64x64x3x3 weight,
+    repacked again on every call."""
+    cdef Py_ssize_t C_out = w.shape[0]
+    cdef const float[:, ::1] a = w.reshape(C_out, -1)
+    cdef Py_ssize_t taps = a.shape[1], b, j, t
+    assert C_out % LUCID_BLOCK_CHANNELS == 0, "blocked weight: C_out"
+    out = np.empty(C_out * taps, dtype=np.float32)
+    cdef float[::1] o = out
+    with nogil:
+        for b in range(C_out // LUCID_BLOCK_CHANNELS):
+            for t in range(taps):
+                for j in range(LUCID_BLOCK_CHANNELS):
+                    o[(b * taps + t) * LUCID_BLOCK_CHANNELS + j] = \
+                        a[b * LUCID_BLOCK_CHANNELS + j, t]
+    return out
+
+
+def _lanes_weight(w):
+    """``w`` (C_out, C_in, KH, KW) as the lanes loops read it, (C_in * KH * KW, C_out):
+    transposed by 16 x 16 blocks in registers (``_blocked.pxd``'s lucid_transpose_f;
+    float32, C-contiguous ``w``, whole vectors of 16 output channels, which
+    ``_lanes_fits`` asks). NumPy's strided copy took 19 us for a 64x64x3x3 weight,
+    transposed again on every call."""
+    cdef Py_ssize_t C_out = w.shape[0]
+    cdef const float[:, ::1] a = w.reshape(C_out, -1)
+    cdef Py_ssize_t taps = a.shape[1]
+    assert C_out % LUCID_GRAD_CHANNELS == 0 and taps >= 1, "lanes weight: sizes"
+    out = np.empty((taps, C_out), dtype=np.float32)
+    cdef float[:, ::1] o = out
+    with nogil:
+        lucid_transpose_f(&a[0, 0], C_out, taps, &o[0, 0])
+    return out
 
 
 def _sample_per_thread(N, work):
@@ -1961,7 +1991,7 @@ def _lanes_forward(x, w, stride, padding, y, bias=None):
     threads = _sample_per_thread(N, work)
     per_thread = C_in * (H + 2 * padding[0]) * (W + 2 * padding[1]) + Ho * Wo * C_out
     ws = _workspace("lanes", (threads * per_thread,), x.dtype)
-    wt = np.ascontiguousarray(w.reshape(C_out, -1).T)          # (taps, C_out)
+    wt = _lanes_weight(w)                                       # (taps, C_out)
     _run_lanes_conv(x, wt, y, ws, K, stride, padding, threads, bias=bias)
     return y
 

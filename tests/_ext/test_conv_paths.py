@@ -872,6 +872,28 @@ def test_blocked_matches_reference(c, monkeypatch):
     assert len(taken) == 2 + runs
 
 
+@pytest.mark.parametrize("shape", [(8, 3, 3, 3), (16, 16, 3, 3), (64, 64, 3, 3),
+                                   (24, 5, 1, 3), (48, 7, 5, 5), (32, 2, 1, 1)])
+def test_weights_repacked_for_the_blocked_and_lanes_loops(shape):
+    """The blocked loops' weight (C_out / 8, C_in, KH, KW, 8) and the lanes loops' (taps,
+    C_out), repacked by loops of their own, hold exactly NumPy's transposed copies;
+    output channels not in whole blocks (8) or vectors (16) are refused."""
+    module = compiled()
+    co, ci, kh, kw = shape
+    w = np.random.default_rng(32).standard_normal(shape).astype(np.float32)
+    w[0, 0, 0, 0], w[-1, -1, -1, -1] = -0.0, np.nan
+    blocks = np.ascontiguousarray(w.reshape(co // 8, 8, ci, kh, kw).transpose(0, 2, 3, 4, 1))
+    np.testing.assert_array_equal(module._blocked_weight(w), blocks.reshape(-1))
+    assert np.signbit(module._blocked_weight(w)[0])
+    if co % 16 == 0:
+        np.testing.assert_array_equal(module._lanes_weight(w), w.reshape(co, -1).T)
+        assert module._lanes_weight(w).flags.c_contiguous
+    with pytest.raises(AssertionError, match="lanes weight: sizes"):
+        module._lanes_weight(w[:co - 8].copy() if co % 16 == 0 else w)
+    with pytest.raises(AssertionError, match="blocked weight: C_out"):
+        module._blocked_weight(np.zeros((co + 4, ci, kh, kw), np.float32))
+
+
 def test_blocked_path_is_the_same_on_any_thread_count(monkeypatch):
     """A sample is computed whole by one thread: one thread and every thread give the
     same bits; an infinity and a NaN in the input reach the outputs whose sums hold
