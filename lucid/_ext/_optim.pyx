@@ -28,13 +28,21 @@ homework models are small. Adam without amsgrad and without the coupled weight d
 (AdamW's decay included: a multiplication by exactly 1 without it) has a loop of its own
 without a branch, which gcc turns into vector instructions, the square root included
 (built with ``-fno-math-errno``): 3.4x faster than the reference's ten NumPy passes;
-the loop with the options stays scalar (``docs/fast.rst``).
+the loop with the options stays scalar (``docs/fast.rst``). Plain arguments (arrays of
+one dtype and shape, Python floats and bools) reach those two loops from C without the
+checks or memoryviews (``_sgd_front``, ``_adam_front``): a step of a small layer's bias
+4.1 -> 0.13 us (SGD), 6.0 -> 0.35 us (Adam).
 """
 import numpy as np
 
 from lucid._ext import _checks
 
+cimport numpy as cnp
 from libc.math cimport sqrt, sqrtf
+
+from lucid._ext._arrays cimport float_type
+
+cnp.import_array()
 
 __all__ = ["sgd_step", "adam_step"]
 
@@ -72,23 +80,36 @@ def _sgd(real[::1] param, const real[::1] grad, real[::1] buf, real lr, real mom
 # The loops above test their flags per element, which keeps the compiler from
 # vectorising them (measured 2x slower than NumPy's passes on 200,000 float32
 # values); the common configurations get a branch-free loop each (2.5x faster).
+cdef void _sgd_plain_run(real* param, const real* grad, Py_ssize_t n,
+                         real lr) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        param[i] = param[i] - lr * grad[i]
+
+
+cdef void _sgd_momentum_run(real* param, const real* grad, real* buf, Py_ssize_t n,
+                            real lr, real momentum, real keep) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef real b
+    for i in range(n):
+        b = buf[i] * momentum
+        b = b + keep * grad[i]
+        buf[i] = b
+        param[i] = param[i] - lr * b
+
+
 def _sgd_plain(real[::1] param, const real[::1] grad, real lr):
-    cdef Py_ssize_t n = param.shape[0], i
-    with nogil:
-        for i in range(n):
-            param[i] = param[i] - lr * grad[i]
+    if param.shape[0]:
+        with nogil:
+            _sgd_plain_run(&param[0], &grad[0], param.shape[0], lr)
 
 
 def _sgd_momentum(real[::1] param, const real[::1] grad, real[::1] buf, real lr,
                   real momentum, real keep):
-    cdef Py_ssize_t n = param.shape[0], i
-    cdef real b
-    with nogil:
-        for i in range(n):
-            b = buf[i] * momentum
-            b = b + keep * grad[i]
-            buf[i] = b
-            param[i] = param[i] - lr * b
+    if param.shape[0]:
+        with nogil:
+            _sgd_momentum_run(&param[0], &grad[0], &buf[0], param.shape[0], lr, momentum,
+                              keep)
 # [end loops: sgd_step]
 
 
@@ -162,6 +183,43 @@ def _adam_plain(real[::1] param, const real[::1] grad, real[::1] exp_avg,
 # [end loops: adam_step]
 
 
+# The plain case, told in C (lucid/_ext/_arrays.pxd's front door): an optimizer step
+# runs once per parameter, and on a small layer its checks (~1.9 us for SGD, ~2.6 for
+# Adam) and the memoryviews of the loop cost more than the loop. Where every argument
+# is plain -- arrays of one float dtype and shape, the updated ones writeable, the
+# scalars Python floats (or small ints), the flags Python bools -- the common loops run
+# straight on the data pointers; anything else goes the long way (the checks, which
+# name what is wrong, then the memoryview loops). The scalars are cast to the arrays'
+# dtype as ``np.float32(x)`` casts them (a double rounded once).
+
+cdef inline bint _like(object a, cnp.ndarray param, int kind, bint writeable) noexcept:
+    """``a`` passes ``_checks._like_param`` for ``param``: a plain array of its dtype and
+    shape (writeable when asked)."""
+    if float_type(a, -1) != kind:
+        return False
+    cdef cnp.ndarray x = <cnp.ndarray>a
+    if writeable and not cnp.PyArray_ISWRITEABLE(x):
+        return False
+    return cnp.PyArray_SAMESHAPE(x, param)
+
+
+cdef inline bint _number(object v) noexcept:
+    """``v`` passes ``_checks._real`` as a Python float, or an int small enough that
+    every float type holds it exactly (|v| < 2**24)."""
+    if type(v) is float:
+        return True
+    return type(v) is int and -16777216 < v < 16777216
+
+
+cdef int _plain_param(object param) noexcept:
+    """NumPy's type number of ``param`` when it passes ``_checks.array(...,
+    writeable=True)`` plainly; -1 otherwise."""
+    cdef int kind = float_type(param, -1)
+    if kind == -1 or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>param):
+        return -1
+    return kind
+
+
 # [kernel: sgd_step]
 def sgd_step(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, first):
     """One SGD step on ``param`` (and ``buf``), in place, in one pass::
@@ -171,8 +229,18 @@ def sgd_step(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, 
             buf[i] = g if first else momentum * buf[i] + (1 - dampening) * g
             param[i] -= lr * (g + momentum * buf[i] if nesterov else buf[i])
     """
-    _checks.sgd_step(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov,
-                     first)
+    cdef int kind = _plain_param(param)
+    cdef bint plain = (kind != -1 and _number(lr) and _number(momentum)
+                       and _number(dampening) and _number(weight_decay)
+                       and type(nesterov) is bool and type(first) is bool
+                       and _like(grad, param, kind, False)
+                       and (_like(buf, param, kind, True) if momentum != 0 else buf is None))
+    if not plain:
+        _checks.sgd_step(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov,
+                         first)
+    elif weight_decay == 0 and not nesterov and not (momentum != 0 and first):
+        _sgd_front(param, grad, buf, kind, lr, momentum, dampening)
+        return
     dtype = param.dtype.type
     use_momentum = momentum != 0
     if weight_decay == 0 and not nesterov and not (use_momentum and first):
@@ -198,8 +266,23 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1,
             m[i] += (1 - beta1) * (g[i] - m[i]);  v[i] = beta2 * v[i] + (1 - beta2) * g[i]**2
             param[i] -= step_size * m[i] / (sqrt(v[i]) / sqrt(1 - beta2**t) + eps)
     """
-    _checks.adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1,
-                      beta2, eps, weight_decay, decoupled)
+    cdef int kind = _plain_param(param)
+    cdef bint plain = (kind != -1 and _like(grad, param, kind, False)
+                       and _like(exp_avg, param, kind, True)
+                       and _like(exp_avg_sq, param, kind, True) and max_exp_avg_sq is None
+                       and type(step) is int and 1 <= step <= _checks.MAX_INT
+                       and _number(lr) and _number(beta1) and _number(beta2)
+                       and _number(eps) and _number(weight_decay)
+                       and 0 <= beta1 < 1 and 0 <= beta2 < 1 and type(decoupled) is bool)
+    if not plain:
+        _checks.adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1,
+                          beta2, eps, weight_decay, decoupled)
+    elif weight_decay == 0 or decoupled:
+        # the scalars as the long way computes them, in Python floats
+        _adam_front(param, grad, exp_avg, exp_avg_sq, kind,
+                    1 - lr * weight_decay if weight_decay != 0 else 1, 1 - beta1, beta2,
+                    1 - beta2, lr / (1 - beta1 ** step), (1 - beta2 ** step) ** 0.5, eps)
+        return
     dtype = param.dtype.type
     amsgrad = max_exp_avg_sq is not None
     decoupled = weight_decay != 0 and bool(decoupled)
@@ -218,3 +301,52 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1,
           dtype((1 - beta2 ** step) ** 0.5), dtype(eps), decoupled,
           weight_decay != 0 and not decoupled, amsgrad)
 # [end kernel: adam_step]
+
+
+cdef void _sgd_front(cnp.ndarray param, cnp.ndarray grad, object buf, int kind, double lr,
+                     double momentum, double dampening) noexcept:
+    """sgd_step's two branch-free loops (no weight decay, no Nesterov, not a first step
+    with momentum) on plain arguments: the pointers straight to ``_sgd_plain_run`` /
+    ``_sgd_momentum_run``, the scalars cast as the long way casts them."""
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(param)
+    cdef void* b = NULL if buf is None else cnp.PyArray_DATA(<cnp.ndarray>buf)
+    cdef void* p = cnp.PyArray_DATA(param)
+    cdef const void* g = cnp.PyArray_DATA(grad)
+    if n == 0:
+        return
+    with nogil:
+        if kind == cnp.NPY_FLOAT:
+            if b == NULL:
+                _sgd_plain_run(<float*>p, <const float*>g, n, <float>lr)
+            else:
+                _sgd_momentum_run(<float*>p, <const float*>g, <float*>b, n, <float>lr,
+                                  <float>momentum, <float>(1 - dampening))
+        elif b == NULL:
+            _sgd_plain_run(<double*>p, <const double*>g, n, lr)
+        else:
+            _sgd_momentum_run(<double*>p, <const double*>g, <double*>b, n, lr, momentum,
+                              1 - dampening)
+
+
+cdef void _adam_front(cnp.ndarray param, cnp.ndarray grad, cnp.ndarray exp_avg,
+                      cnp.ndarray exp_avg_sq, int kind, double shrink, double keep1,
+                      double beta2, double keep2, double step_size, double root_bc2,
+                      double eps) noexcept:
+    """adam_step's branch-free loop (no amsgrad, no coupled decay) on plain arguments:
+    the pointers straight to ``_adam_rows``, the scalars (computed by the caller as the
+    long way computes them) cast to the arrays' dtype."""
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(param)
+    cdef void* p = cnp.PyArray_DATA(param)
+    cdef const void* g = cnp.PyArray_DATA(grad)
+    cdef void* m = cnp.PyArray_DATA(exp_avg)
+    cdef void* v = cnp.PyArray_DATA(exp_avg_sq)
+    if n == 0:
+        return
+    with nogil:
+        if kind == cnp.NPY_FLOAT:
+            _adam_rows(<float*>p, <const float*>g, <float*>m, <float*>v, n, <float>shrink,
+                       <float>keep1, <float>beta2, <float>keep2, <float>step_size,
+                       <float>root_bc2, <float>eps)
+        else:
+            _adam_rows(<double*>p, <const double*>g, <double*>m, <double*>v, n, shrink,
+                       keep1, beta2, keep2, step_size, root_bc2, eps)

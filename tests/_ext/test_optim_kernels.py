@@ -354,3 +354,107 @@ def test_a_read_only_parameter_is_refused(twin):
     args["param"].flags.writeable = False
     with pytest.raises(ValueError, match="sgd_step: param must be writeable"):
         _ext.get("optim").sgd_step(**args)
+
+
+# ------------------------------------------------------------------ the front door
+def _long_way(a, how):
+    """``a`` as an argument the compiled front door leaves to the checks: a subclass
+    view of it, or an unaligned copy (the same values either way)."""
+    from tests.helpers import NotPlain, unaligned
+    return a.view(NotPlain) if how == "subclass" else unaligned(a)
+
+
+SGD_DOOR = [dict(momentum=0.0, first=False), dict(momentum=0.9, first=False),
+            dict(momentum=0.9, first=True), dict(momentum=0.8, first=False, nesterov=True),
+            dict(momentum=0.9, first=False, dampening=1, weight_decay=0.05)]
+
+
+@pytest.mark.parametrize("how", ["subclass", "unaligned"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", SGD_DOOR)
+def test_sgd_step_the_same_bytes_through_the_front_door(dtype, case, how):
+    """The compiled sgd_step on plain arrays (its front door: the loop on the data
+    pointers) and on the same values the long way (the checks, the memoryview loops)
+    leave the same bytes in ``param`` and ``buf``: NaN, infinities and signed zeros in
+    the gradient, a small int and a float for the scalars, a read-only gradient."""
+    _, compiled = _twins()
+    rng = np.random.default_rng(40)
+    p = rng.standard_normal((3, 7)).astype(dtype)
+    g = rng.standard_normal((3, 7)).astype(dtype)
+    g[0, :4] = [np.nan, np.inf, -np.inf, -0.0]
+    g.flags.writeable = False
+    b = rng.standard_normal((3, 7)).astype(dtype) if case["momentum"] else None
+    args = {**dict(lr=0.1, dampening=0, weight_decay=0, nesterov=False), **case}
+    results = []
+    for plain in (True, False):
+        pp, bb = p.copy(), (None if b is None else b.copy())
+        if plain:
+            compiled.sgd_step(pp, g, bb, **args)
+        else:
+            pl, gl = _long_way(pp, how), _long_way(g, how)
+            bl = None if bb is None else _long_way(bb, how)
+            compiled.sgd_step(pl, gl, bl, **args)
+            pp, bb = np.array(pl), (None if bl is None else np.array(bl))
+        results.append((pp.tobytes(), None if bb is None else bb.tobytes()))
+    assert results[0] == results[1]
+    assert results[0][0] != p.tobytes()                      # the step did something
+
+
+ADAM_DOOR = [dict(weight_decay=0.0, decoupled=False), dict(weight_decay=0.1, decoupled=True),
+             dict(weight_decay=0, decoupled=False), dict(weight_decay=0.1, decoupled=False)]
+
+
+@pytest.mark.parametrize("how", ["subclass", "unaligned"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", ADAM_DOOR)
+def test_adam_step_the_same_bytes_through_the_front_door(dtype, case, how):
+    """As for SGD: plain arrays (the front door) and the same values the long way leave
+    the same bytes in the parameter and both moments over three steps."""
+    _, compiled = _twins()
+    rng = np.random.default_rng(41)
+    p = rng.standard_normal(50).astype(dtype)
+    grads = [rng.standard_normal(50).astype(dtype) for _ in range(3)]
+    grads[1][:3] = [np.nan, np.inf, -0.0]
+    runs = []
+    for plain in (True, False):
+        state = [p.copy(), np.zeros(50, dtype), np.zeros(50, dtype)]
+        if not plain:
+            state = [_long_way(a, how) for a in state]
+        for t, g in enumerate(grads, start=1):
+            compiled.adam_step(state[0], g if plain else _long_way(g, how), state[1],
+                               state[2], None, t, 0.01, 0.9, 0.999, 1e-8, **case)
+        runs.append(tuple(np.array(a).tobytes() for a in state))
+    assert runs[0] == runs[1]
+    assert runs[0][0] != p.tobytes()
+
+
+def test_the_front_door_refuses_what_the_checks_refuse():
+    """Arguments the front door leaves get the checks' named errors: a read-only buffer,
+    a bool learning rate, a NumPy-scalar momentum is accepted the long way (the same
+    bytes), a large int step size goes the long way too."""
+    _, compiled = _twins()
+    p = np.ones(5, np.float32)
+    g = np.full(5, 0.5, np.float32)
+    b = np.zeros(5, np.float32)
+    b.flags.writeable = False
+    with pytest.raises(ValueError, match="sgd_step: buf must be writeable"):
+        compiled.sgd_step(p, g, b, 0.1, 0.9, 0.0, 0.0, False, False)
+    with pytest.raises(TypeError, match="sgd_step: lr must be a float"):
+        compiled.sgd_step(p, g, None, True, 0.0, 0.0, 0.0, False, False)
+    with pytest.raises(TypeError, match="sgd_step: nesterov must be a bool"):
+        compiled.sgd_step(p, g, None, 0.1, 0.0, 0.0, 0.0, 0, False)
+    q1, q2 = p.copy(), p.copy()
+    compiled.sgd_step(q1, g, None, 0.25, 0.0, 0.0, 0.0, False, False)
+    compiled.sgd_step(q2, g, None, np.float64(0.25), 0.0, 0.0, 0.0, np.bool_(False), False)
+    assert q1.tobytes() == q2.tobytes()
+    q1, q2 = p.copy(), p.copy()
+    compiled.sgd_step(q1, g, None, 1 << 30, 0.0, 0.0, 0.0, False, False)   # the long way
+    compiled.sgd_step(q2, g, None, float(1 << 30), 0.0, 0.0, 0.0, False, False)
+    assert q1.tobytes() == q2.tobytes()
+    z = np.zeros(5, np.float32)
+    with pytest.raises(ValueError, match="adam_step: beta2 must be in \\[0, 1\\)"):
+        compiled.adam_step(p, g, z, z.copy(), None, 1, 0.1, 0.9, float("nan"), 1e-8, 0.0,
+                           False)
+    with pytest.raises(ValueError, match="adam_step: step must be at most"):
+        compiled.adam_step(p, g, z, z.copy(), None, 1 << 40, 0.1, 0.9, 0.99, 1e-8, 0.0,
+                           False)
