@@ -297,6 +297,22 @@ def test_row_sums_match_a_loop(dtype, shape):
     np.testing.assert_allclose(sums, expected, rtol=rtol, atol=rtol * np.sqrt(shape[1] + 1))
 
 
+def _a_thread_inside_one():
+    """A thread inside a ``one_thread()`` block until the returned event is set:
+    ``(thread, leave)``, returned once it is inside."""
+    inside, leave = threading.Event(), threading.Event()
+
+    def hold():
+        with _blas.one_thread():
+            inside.set()
+            leave.wait(timeout=10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert inside.wait(timeout=10)
+    return holder, leave
+
+
 @needs_blas
 def test_no_gate_at_one_blas_thread_unless_a_block_is_inside(each_gate):
     """With OpenBLAS at one thread and no block inside, every context is the empty one
@@ -311,16 +327,8 @@ def test_no_gate_at_one_blas_thread_unless_a_block_is_inside(each_gate):
         assert _blas.product_threads(_blas.SMALL_PRODUCT_FLOPS) is _blas._NO_GATE
         blas._set(2)
         assert _blas.one_thread() is not _blas._NO_GATE
-        inside, leave = threading.Event(), threading.Event()
-
-        def hold():
-            with _blas.one_thread():
-                inside.set()
-                leave.wait(timeout=10)
-
-        holder = threading.Thread(target=hold)
-        holder.start()
-        assert inside.wait(timeout=10) and blas._get() == 1
+        holder, leave = _a_thread_inside_one()
+        assert blas._get() == 1
         assert _blas.one_thread() is not _blas._NO_GATE    # the holder set the one
         assert _blas.all_threads() is not _blas._NO_GATE
         leave.set()
@@ -356,17 +364,9 @@ def test_a_fork_while_a_block_is_inside_leaves_the_child_a_free_gate(each_gate):
     before = blas._get()
     blas._set(2)
     os.register_at_fork(after_in_child=each_gate._after_fork_in_child)
-    inside, leave = threading.Event(), threading.Event()
-
-    def hold():
-        with _blas.one_thread():
-            inside.set()
-            leave.wait(timeout=10)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
+    holder, leave = _a_thread_inside_one()
     try:
-        assert inside.wait(timeout=10) and blas._get() == 1
+        assert blas._get() == 1
         pid = os.fork()
         if pid == 0:                                          # the child
             import signal
