@@ -89,6 +89,41 @@ cdef extern from *:
     /* The weight gradient's output channels per vector (a vector's 16 float lanes). */
     #define LUCID_GRAD_CHANNELS 16
 
+    /* xp (C, Hp, Wp) = the sample x (C, H, W) zero-padded: ``top`` rows above it,
+       ``left`` columns on its left, zeros in the rest (top + H <= Hp, left + W <= Wp).
+       Without padding along the rows, one copy per channel; else plain loops, kept as
+       loops: GCC turns a copy or zeroing loop into a call of memcpy or memset, one per
+       short row, and those calls were most of the copy's time on 7x7 and 8x8 maps. */
+    #if defined(__GNUC__) && !defined(__clang__)
+    __attribute__((optimize("no-tree-loop-distribute-patterns")))
+    #endif
+    static void lucid_pad_box_f(const float* x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W,
+                                ptrdiff_t top, ptrdiff_t left, ptrdiff_t Hp, ptrdiff_t Wp,
+                                float* xp) {
+        if (left == 0 && Wp == W) {          /* whole rows: one copy per channel */
+            for (ptrdiff_t c = 0; c < C; c++) {
+                float* plane = xp + c * Hp * Wp;
+                memset(plane, 0, top * Wp * sizeof(float));
+                memcpy(plane + top * Wp, x + c * H * W, H * W * sizeof(float));
+                memset(plane + (top + H) * Wp, 0, (Hp - top - H) * Wp * sizeof(float));
+            }
+            return;
+        }
+        for (ptrdiff_t c = 0; c < C; c++)
+            for (ptrdiff_t r = 0; r < Hp; r++) {
+                float* row = xp + (c * Hp + r) * Wp;
+                ptrdiff_t ih = r - top;
+                if (ih < 0 || ih >= H) {
+                    for (ptrdiff_t j = 0; j < Wp; j++) row[j] = 0.0f;
+                    continue;
+                }
+                const float* src = x + (c * H + ih) * W;
+                for (ptrdiff_t j = 0; j < left; j++) row[j] = 0.0f;
+                for (ptrdiff_t j = 0; j < W; j++) row[left + j] = src[j];
+                for (ptrdiff_t j = left + W; j < Wp; j++) row[j] = 0.0f;
+            }
+    }
+
     /* AVX-512 and baseline copies, and which one runs: _simd.pxd. */
     #define LUCID_BLOCKED_CLONES LUCID_SIMD_CLONES
     static int lucid_blocked_wide(void) { return lucid_avx512(); }
@@ -570,6 +605,9 @@ cdef extern from *:
                                 Py_ssize_t Ho, Py_ssize_t Wo, float* part) noexcept nogil
     void lucid_transpose_f(const float* a, Py_ssize_t rows, Py_ssize_t cols,
                            float* t) noexcept nogil
+    void lucid_pad_box_f(const float* x, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+                         Py_ssize_t top, Py_ssize_t left, Py_ssize_t Hp, Py_ssize_t Wp,
+                         float* xp) noexcept nogil
     void lucid_lanes_conv_f(const float* xp, Py_ssize_t C_in, Py_ssize_t Hp, Py_ssize_t Wp,
                             Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t sh, Py_ssize_t sw,
                             const float* wt, Py_ssize_t C_out, Py_ssize_t Ho, Py_ssize_t Wo,

@@ -81,7 +81,8 @@ from libc.string cimport memcpy, memset
 from lucid._ext._blocked cimport (LUCID_BLOCK_CHANNELS, LUCID_GRAD_CHANNELS,
                                   lucid_blocked_conv_f, lucid_blocked_grad_w_f,
                                   lucid_blocked_wide, lucid_lanes_conv_f,
-                                  lucid_lanes_store_f, lucid_transpose_f)
+                                  lucid_lanes_store_f, lucid_pad_box_f,
+                                  lucid_transpose_f)
 from lucid._ext._arrays cimport float_type, vector_of
 from lucid._ext._gemm cimport Gemm, bind, gemm
 
@@ -860,25 +861,8 @@ cdef inline void _pad_box(const float* x, Py_ssize_t C, Py_ssize_t H, Py_ssize_t
                           float* xp) noexcept nogil:
     # xp (C, Hp, Wp) = the sample x (C, H, W) zero-padded: ``top`` rows above it,
     # ``left`` columns on its left, zeros in the rest of each Wp-wide row and below it
-    # (top + H <= Hp, left + W <= Wp). Rows that hold no value are zeroed by one memset
-    # per channel block, not one call per row.
-    cdef Py_ssize_t bottom = Hp - top - H, right = Wp - left - W, c, r
-    cdef float* plane
-    cdef float* row
-    for c in range(C):
-        plane = xp + c * Hp * Wp
-        if left == 0 and right == 0:             # whole rows: one copy per channel
-            memset(plane, 0, top * Wp * sizeof(float))
-            memcpy(plane + top * Wp, x + c * H * W, H * W * sizeof(float))
-        else:
-            memset(plane, 0, (top * Wp + left) * sizeof(float))
-            for r in range(H):
-                row = plane + (top + r) * Wp + left
-                memcpy(row, x + (c * H + r) * W, W * sizeof(float))
-                if r + 1 < H:                    # this row's right, the next's left
-                    memset(row + W, 0, (right + left) * sizeof(float))
-            memset(plane + (top + H - 1) * Wp + left + W, 0, right * sizeof(float))
-        memset(plane + (top + H) * Wp, 0, bottom * Wp * sizeof(float))
+    # (top + H <= Hp, left + W <= Wp): _blocked.pxd's lucid_pad_box_f, plain loops
+    lucid_pad_box_f(x, C, H, W, top, left, Hp, Wp, xp)
 
 
 cdef inline void _pad_sample(const float* x, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,

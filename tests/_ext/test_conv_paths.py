@@ -1485,3 +1485,42 @@ def test_blocked_grad_w_loops_check_their_arrays():
         with pytest.raises(AssertionError, match="blocked weight grad: " + words):
             module._run_blocked_grad_w(call["x"], call["gy"], call["parts"], call["ws"], K,
                                        stride, padding, call["threads"])
+
+
+@pytest.mark.parametrize("path", ["blocked", "lanes", "phases"])
+def test_padded_copies_write_every_value_of_their_workspace(path, monkeypatch):
+    """Each workspace handed out full of NaN: the blocked, lanes and phases paths pad
+    every sample into it (zeros on each side, the rows of the input between), so no
+    value of a previous call can reach a result (asymmetric padding of the phases
+    included)."""
+    module = blocked()
+    workspace = module._workspace
+
+    def poisoned(name, shape, dtype):
+        buf = workspace(name, shape, dtype)
+        buf.fill(np.nan)
+        return buf
+
+    monkeypatch.setattr(module, "_workspace", poisoned)
+    monkeypatch.setattr(module, "_SAMPLE_THREADS", 1)
+    taken = spy(module, {"blocked": "_blocked_forward", "lanes": "_lanes_forward",
+                         "phases": "_phases_forward"}[path], monkeypatch)
+    rng = np.random.default_rng(33)
+    ref = _ext._reference["conv"]
+    if path == "phases":
+        x = rng.standard_normal((2, 32, 5, 6)).astype(np.float32)
+        w = rng.standard_normal((32, 32, 4, 3)).astype(np.float32)
+        args = ((2, 3), (1, 2), (1, 0), (1, 1), 1)
+        got = module.conv_transpose_forward(x, w, *args)
+        expected = ref.conv_transpose_forward(x.astype(np.float64), w.astype(np.float64),
+                                              *args)
+    else:
+        x = rng.standard_normal((2, 8, 9, 20 if path == "blocked" else 7)).astype(np.float32)
+        w = rng.standard_normal((16, 8, 3, 3)).astype(np.float32)
+        stride = (1, 1) if path == "blocked" else (2, 1)
+        args = (stride, (2, 1), (1, 1), 1)
+        got = module.conv_forward(x, w, *args)
+        expected = ref.conv_forward(x.astype(np.float64), w.astype(np.float64), *args)
+    assert len(taken) == 1
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
