@@ -855,23 +855,15 @@ cdef void _sample_conv(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
 # [end loops: conv_forward]
 
 
-# [loops: conv_forward, conv_weight_grad, conv_transpose_forward]
-cdef inline void _pad_box(const float* x, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
-                          Py_ssize_t top, Py_ssize_t left, Py_ssize_t Hp, Py_ssize_t Wp,
-                          float* xp) noexcept nogil:
-    # xp (C, Hp, Wp) = the sample x (C, H, W) zero-padded: ``top`` rows above it,
-    # ``left`` columns on its left, zeros in the rest of each Wp-wide row and below it
-    # (top + H <= Hp, left + W <= Wp): _blocked.pxd's lucid_pad_box_f, plain loops
-    lucid_pad_box_f(x, C, H, W, top, left, Hp, Wp, xp)
-
-
+# [loops: conv_forward, conv_weight_grad]
 cdef inline void _pad_sample(const float* x, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
                              Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t Wp,
                              float* xp) noexcept nogil:
     # xp (C, H + 2 ph, Wp) = the sample x (C, H, W) zero-padded: ph rows above and below,
-    # pw columns on the left, the rest of each Wp-wide row zero
-    _pad_box(x, C, H, W, ph, pw, H + 2 * ph, Wp, xp)
-# [end loops: conv_forward, conv_weight_grad, conv_transpose_forward]
+    # pw columns on the left, the rest of each Wp-wide row zero (_blocked.pxd's
+    # lucid_pad_box_f, which the phases loop calls with padding of its own on each side)
+    lucid_pad_box_f(x, C, H, W, ph, pw, H + 2 * ph, Wp, xp)
+# [end loops: conv_forward, conv_weight_grad]
 
 
 # [loops: conv_forward]
@@ -1029,7 +1021,7 @@ cdef void _phases_conv_transpose(const float[:, :, :, ::1] x, const float[::1] w
                                  int threads) noexcept nogil:
     # The outputs y[n, :, sh*qh + rh, sw*qw + rw] of one phase (rh, rw) are a stride-1
     # convolution of the input with the taps kh = kh0 + sh*jh, kw = kw0 + sw*jw of w
-    # (:func:`_phases`). Each thread pads its sample into its part of ``ws`` (top rows
+    # (:func:`_phase_axis`). Each thread pads its sample into its part of ``ws`` (top rows
     # above, left columns on the left, Hp x Wp), and for each phase, row f of
     # ``phases`` = (rh, rw, Th, Tw, oh, ow, Qh, Qw, wo):
     #     yt[qh, qw, c_o] = sum over c_i, jh < Th, jw < Tw of
@@ -1042,7 +1034,7 @@ cdef void _phases_conv_transpose(const float[:, :, :, ::1] x, const float[::1] w
     cdef float* xp
     for n in prange(N, nogil=True, schedule="static", num_threads=threads):
         xp = &ws[threadid() * per_thread]
-        _pad_box(&x[n, 0, 0, 0], C_in, H, W, top, left, Hp, Wp, xp)
+        lucid_pad_box_f(&x[n, 0, 0, 0], C_in, H, W, top, left, Hp, Wp, xp)
         for f in range(phases.shape[0]):
             lucid_lanes_conv_f(xp + phases[f, 4] * Wp + phases[f, 5], C_in, Hp, Wp,
                                phases[f, 2], phases[f, 3], 1, 1, &wt[phases[f, 8]], C_out,
@@ -2002,7 +1994,7 @@ def _phase_axis(S, K, s, p, O):
     return (before, after), [(r, k0, T, first + before, Q) for r, k0, T, first, Q in rows]
 
 
-def _phases_fits(dtype, N, C_in, C_out, K, stride, padding, dilation, groups, O):
+def _phases_fits(dtype, N, C_in, C_out, K, stride, dilation, groups, O):
     """Whether a conv_transpose runs by phases (:func:`_phases_forward`): float32, 2-d, a
     stride (stride 1 is a convolution already: :func:`_as_flipped_conv`), no dilation,
     one group, a tap for every phase (``K >= stride`` along each axis), whole pairs of
@@ -2623,7 +2615,7 @@ def _transpose_forward(x, w, stride, padding, output_padding, dilation, groups, 
         _run_direct_conv_transpose(_as_5d(x), _as_5d(w), _as_5d(y), geo, groups,
                                    threads_for(x.size * rows_g))
         return _plus_bias(y, bias)
-    if _phases_fits(x.dtype, N, C_in, C_out, K, stride, padding, dilation, groups, O):
+    if _phases_fits(x.dtype, N, C_in, C_out, K, stride, dilation, groups, O):
         return _phases_forward(x, w, stride, padding, y, bias)
     flipped = _as_flipped_conv(stride, padding, output_padding, dilation, K, C_in, C_out,
                                groups)

@@ -1156,31 +1156,31 @@ def test_phases_rule(monkeypatch):
     monkeypatch.setattr(module, "_SAMPLE_THREADS", 2)
     fits = module._phases_fits
     f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
-    one, two, p = (1, 1), (2, 2), (1, 1)
-    assert fits(f32, 64, 64, 32, (4, 4), two, p, one, 1, (14, 14))       # DCGAN-style
-    assert fits(f32, 32, 64, 32, (3, 3), two, p, one, 1, (16, 16))       # a conv's gx
-    assert fits(f32, 2, 64, 64, (4, 4), (2, 1), p, one, 1, (14, 7))
-    assert fits(f32, 8, 256, 128, (4, 4), two, p, one, 1, (8, 8))        # 2**19 / 4
-    assert not fits(f32, 8, 256, 256, (4, 4), two, p, one, 1, (8, 8))    # 2**20 / 4
-    assert not fits(f32, 32, 32, 16, (3, 3), two, p, one, 1, (16, 16))   # one vector
-    assert not fits(f32, 32, 48, 48, (3, 3), two, p, one, 1, (16, 16))   # 48 channels
-    assert not fits(f32, 64, 64, 32, (4, 4), one, p, one, 1, (9, 9))     # stride 1
-    assert not fits(f32, 64, 64, 32, (1, 1), two, (0, 0), one, 1, (13, 13))  # K < stride
-    assert not fits(f32, 64, 64, 32, (4, 2), (2, 3), p, one, 1, (14, 19))
-    assert not fits(f32, 64, 4, 32, (4, 4), two, p, one, 1, (14, 14))    # 16 terms
-    assert not fits(f32, 64, 64, 32, (4, 4), two, p, two, 1, (17, 17))
-    assert not fits(f32, 64, 64, 32, (4, 4), two, p, one, 2, (14, 14))
-    assert not fits(f64, 64, 64, 32, (4, 4), two, p, one, 1, (14, 14))
-    assert not fits(f32, 64, 64, 32, (4,), (2,), (1,), (1,), 1, (14,))
-    assert not fits(f32, 1, 64, 32, (4, 4), two, p, one, 1, (14, 14))    # a thread idle
+    one, two = (1, 1), (2, 2)
+    assert fits(f32, 64, 64, 32, (4, 4), two, one, 1, (14, 14))       # DCGAN-style
+    assert fits(f32, 32, 64, 32, (3, 3), two, one, 1, (16, 16))       # a conv's gx
+    assert fits(f32, 2, 64, 64, (4, 4), (2, 1), one, 1, (14, 7))
+    assert fits(f32, 8, 256, 128, (4, 4), two, one, 1, (8, 8))        # 2**19 / 4
+    assert not fits(f32, 8, 256, 256, (4, 4), two, one, 1, (8, 8))    # 2**20 / 4
+    assert not fits(f32, 32, 32, 16, (3, 3), two, one, 1, (16, 16))   # one vector
+    assert not fits(f32, 32, 48, 48, (3, 3), two, one, 1, (16, 16))   # 48 channels
+    assert not fits(f32, 64, 64, 32, (4, 4), one, one, 1, (9, 9))     # stride 1
+    assert not fits(f32, 64, 64, 32, (1, 1), two, one, 1, (13, 13))  # K < stride
+    assert not fits(f32, 64, 64, 32, (4, 2), (2, 3), one, 1, (14, 19))
+    assert not fits(f32, 64, 4, 32, (4, 4), two, one, 1, (14, 14))    # 16 terms
+    assert not fits(f32, 64, 64, 32, (4, 4), two, two, 1, (17, 17))
+    assert not fits(f32, 64, 64, 32, (4, 4), two, one, 2, (14, 14))
+    assert not fits(f64, 64, 64, 32, (4, 4), two, one, 1, (14, 14))
+    assert not fits(f32, 64, 64, 32, (4,), (2,), (1,), 1, (14,))
+    assert not fits(f32, 1, 64, 32, (4, 4), two, one, 1, (14, 14))    # a thread idle
     monkeypatch.setattr(module, "_SAMPLE_THREADS", 1)
-    assert not fits(f32, 1, 64, 32, (4, 4), two, p, one, 1, (14, 14))
-    assert fits(f32, 2, 64, 32, (4, 4), two, p, one, 1, (14, 14))
+    assert not fits(f32, 1, 64, 32, (4, 4), two, one, 1, (14, 14))
+    assert fits(f32, 2, 64, 32, (4, 4), two, one, 1, (14, 14))
     monkeypatch.setattr(module, "_LANES", False)
-    assert not fits(f32, 64, 64, 32, (4, 4), two, p, one, 1, (14, 14))
+    assert not fits(f32, 64, 64, 32, (4, 4), two, one, 1, (14, 14))
     monkeypatch.setattr(module, "_LANES", True)
     monkeypatch.setattr(module, "_BLOCKED_WIDE", False)
-    assert not fits(f32, 64, 64, 32, (4, 4), two, p, one, 1, (14, 14))
+    assert not fits(f32, 64, 64, 32, (4, 4), two, one, 1, (14, 14))
 
 
 @pytest.mark.parametrize("S,K,s,p,op", [
