@@ -88,8 +88,9 @@ _KINDS = ("auto", "reference", "compiled")
 
 
 # Twins in this folder that are not kernel families: the compiled kernels import
-# ``_openmp`` themselves (threads and fork safety), so no switch applies to it.
-NOT_FAMILIES = ("openmp",)
+# ``_openmp`` themselves (threads and fork safety), and ``_blas`` picks its BLAS mode
+# gate (``gate.py`` / ``_gate.pyx``), so no switch applies to them.
+NOT_FAMILIES = ("openmp", "gate")
 
 
 def _discover():

@@ -27,7 +27,6 @@ import ctypes
 import glob
 import math
 import os
-import threading
 
 import numpy as np
 
@@ -173,120 +172,22 @@ def find():
 _NO_GATE = contextlib.nullcontext()     # the context of a product that needs no gate
 
 
-class _ModeGate:
-    """Lets lucid's BLAS calls of one mode in together, never two modes at once.
-
-    Modes: ``"one"`` (OpenBLAS set to one thread while any such call runs: the conv
-    kernels that call gemm from each OpenMP thread, small products while OpenBLAS
-    spins) and ``"default"`` (OpenBLAS's own count). A thread waiting for the other
-    mode stops new arrivals of the running one, so neither mode starves. A block
-    nested in a block of the same thread runs in the mode already held.
-    """
-
-    def __init__(self, blas):
-        self._blas = blas
-        self._holds = {"one": _Hold(self, "one"), "default": _Hold(self, "default")}
-        self._reset()
-
-    def _reset(self):
-        self._lock = threading.Lock()            # entered directly: cheaper than the
-        self._cond = threading.Condition(self._lock)   # Condition's Python-level methods
-        self._mode = None            # the mode of the calls inside, None when empty
-        self._inside = 0
-        self._waiting = {"one": 0, "default": 0}
-        self._saved = 1              # OpenBLAS's count before "one" set it to 1
-        self._depth = threading.local()
-
-    def _after_fork_in_child(self):
-        """A fork while another thread was inside: that thread is gone in the child."""
-        if self._inside and self._mode == "one":
-            self._blas._set(self._saved)
-        self._reset()
-
-    def hold(self, mode):
-        """The context in which a BLAS call of ``mode`` runs (a plain object, no
-        generator: it runs around every small product, so its cost is per-op overhead;
-        the state lives in the gate, so one object per mode serves every thread)."""
-        return self._holds[mode]
-
-    def idle_at_one(self):
-        """Whether no block is inside and OpenBLAS runs one thread. Then a product needs
-        no gate: only the gate changes the count, and from one it sets nothing (a
-        thread that enters after this answer finds the count at one too); the product
-        runs on one thread in either mode. Entering and leaving cost ~1.3 us of Python
-        a call, this ~0.3 (the process of ``OPENBLAS_NUM_THREADS=1``, or
-        ``--threads 1`` in ``benchmarks/``)."""
-        with self._lock:
-            return not self._inside and self._blas._get() == 1
-
-    def _enter(self, mode):
-        depth = getattr(self._depth, "n", 0)
-        if depth:                    # nested in a block of this thread: its mode holds
-            self._depth.n = depth + 1
-            return
-        other = "default" if mode == "one" else "one"
-        with self._lock:
-            self._waiting[mode] += 1
-            while self._inside and (self._mode != mode or self._waiting[other]):
-                self._cond.wait()
-            self._waiting[mode] -= 1
-            if not self._inside:
-                self._mode = mode
-                if mode == "one":
-                    self._saved = self._blas._get()
-                    if self._saved != 1:
-                        self._blas._set(1)
-            self._inside += 1
-        self._depth.n = 1
-
-    def _exit(self):
-        depth = self._depth.n - 1
-        self._depth.n = depth
-        if depth:
-            return
-        with self._lock:
-            self._inside -= 1
-            if not self._inside:
-                if self._mode == "one" and self._saved != 1:
-                    self._blas._set(self._saved)
-                self._mode = None
-                if self._waiting["one"] or self._waiting["default"]:
-                    self._cond.notify_all()
-
-
-class _Hold:
-    """``with gate.hold(mode):`` -- enter and leave the gate around one block."""
-
-    __slots__ = ("_gate", "_mode")
-
-    def __init__(self, gate, mode):
-        self._gate, self._mode = gate, mode
-
-    def __enter__(self):
-        self._gate._enter(self._mode)
-        return self
-
-    def __exit__(self, *exc):
-        self._gate._exit()
-        return False
-
-
 _gates = []
 
 
 def _new_gate(blas, compiled=True):
-    """A gate for ``blas``: the compiled twin of :class:`_ModeGate`
-    (``lucid/_ext/_gate.pyx``, the same rules at ~0.5 us a block instead of ~2.5) when
-    it was built and ``compiled`` is true, else :class:`_ModeGate`."""
+    """A gate for ``blas``: the compiled twin ``lucid/_ext/_gate.pyx`` (the same rules at
+    ~0.9 us a block instead of ~2.7) when it was built and ``compiled`` is true, else
+    the reference twin :class:`lucid._ext.gate.ModeGate`."""
     if compiled:
         try:
             from lucid._ext._gate import ModeGate
         except ImportError:
             pass
         else:
-            return ModeGate(ctypes.cast(blas._set, ctypes.c_void_p).value,
-                            ctypes.cast(blas._get, ctypes.c_void_p).value)
-    return _ModeGate(blas)
+            return ModeGate(blas)
+    from lucid._ext.gate import ModeGate
+    return ModeGate(blas)
 
 
 def _gate():

@@ -1,18 +1,18 @@
-r"""The BLAS mode gate of :mod:`lucid._ext._blas`, compiled.
+r"""The BLAS mode gate, compiled twin of :mod:`lucid._ext.gate`.
 
-``_blas._ModeGate`` is the readable gate (the module docstring of ``_blas.py`` says
-why lucid has one): products that need OpenBLAS at one thread and products that need
-its own count never overlap; products of one mode may. This is the same gate, rule for
-rule, for the processes where this module was built (``_blas._gate`` picks it; where
+``gate.py`` is the readable gate, with the rules (the module docstring of ``_blas.py``
+says why lucid has one): products that need OpenBLAS at one thread and products that
+need its own count never overlap; products of one mode may. This is the same gate, rule
+for rule, for the processes where this module was built (``_blas._gate`` picks it; where
 it was not, the Python one runs): at batch 1 a convolution whose gemm OpenBLAS would
 otherwise thread enters it once a call, and the Python gate's entry and exit took
-~2.5 us of a 10-30 us call (Python frames, a ``threading.local``, three ``ctypes``
+~2.7 us of a 10-30 us call (Python frames, a ``threading.local``, three ``ctypes``
 calls into OpenBLAS). Here the state is C fields, OpenBLAS's ``set_num_threads`` and
-``get_num_threads`` are called through their addresses, and a block costs ~0.5 us.
+``get_num_threads`` are called through their addresses, and a block costs ~0.9 us.
 
-The state is changed only under ``_lock`` (a ``threading.Lock``, whose ``acquire``
-lets the GIL go while it waits), and a caller of the other mode waits on ``_cond``
-(a ``threading.Condition`` of that lock), exactly as in the Python gate::
+The loop nest it runs, the state changed only under ``_lock`` (a ``threading.Lock``,
+whose ``acquire`` lets the GIL go while it waits) and a caller of the other mode
+waiting on ``_cond`` (a ``threading.Condition`` of that lock)::
 
     enter(mode):
         nested in a block of this thread: depth += 1 (the held mode runs on)
@@ -29,6 +29,7 @@ lets the GIL go while it waits), and a caller of the other mode waits on ``_cond
             if not inside: set(saved) after "one" (unless it was 1); mode cleared;
                            wake the waiters
 """
+import ctypes
 import threading
 
 from libc.stdint cimport intptr_t
@@ -45,8 +46,10 @@ cdef enum:
 
 
 cdef class ModeGate:
-    """``_blas._ModeGate`` compiled: ``ModeGate(set_address, get_address)``, the C
-    addresses of OpenBLAS's ``set_num_threads(int)`` and ``int get_num_threads()``."""
+    """:class:`lucid._ext.gate.ModeGate` compiled: ``ModeGate(blas)``, the
+    :class:`~lucid._ext._blas.Blas` whose ``_set`` / ``_get`` (``ctypes`` functions:
+    OpenBLAS's ``set_num_threads(int)`` and ``int get_num_threads()``) it calls through
+    their C addresses."""
 
     cdef _set_fn _set
     cdef _get_fn _get
@@ -56,7 +59,9 @@ cdef class ModeGate:
     cdef Py_ssize_t _waiting[3]
     cdef Hold _one, _default
 
-    def __init__(self, set_address, get_address):
+    def __init__(self, blas):
+        set_address = ctypes.cast(blas._set, ctypes.c_void_p).value
+        get_address = ctypes.cast(blas._get, ctypes.c_void_p).value
         if not set_address or not get_address:
             raise ValueError("ModeGate: the addresses of OpenBLAS's set_num_threads and "
                              f"get_num_threads must not be null; got {set_address!r}, "
@@ -93,7 +98,7 @@ cdef class ModeGate:
 
     def idle_at_one(self):
         """Whether no block is inside and OpenBLAS runs one thread (then a product needs
-        no gate: ``_blas._ModeGate.idle_at_one`` says why)."""
+        no gate: ``lucid._ext.gate.ModeGate.idle_at_one`` says why)."""
         with self._lock:
             return self._inside == 0 and self._get() == 1
 

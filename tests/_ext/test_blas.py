@@ -1,7 +1,9 @@
 """lucid/_ext/_blas.py: NumPy's OpenBLAS reached directly (gemm pointer, thread count)."""
+import ctypes
 import subprocess
 import sys
 import threading
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -9,13 +11,14 @@ import pytest
 from lucid._ext import _blas
 
 blas = _blas.find()
+_NULL_FUNCTION = ctypes.cast(None, ctypes.CFUNCTYPE(ctypes.c_int))   # address 0
 needs_blas = pytest.mark.skipif(
     blas is None, reason="NumPy's BLAS is not an OpenBLAS lucid can call")
 
 
 def _gate_kinds():
     """The gates a test runs on: the compiled twin (``lucid/_ext/_gate.pyx``) where it
-    was built, and the readable ``_ModeGate`` always."""
+    was built, and the reference twin ``lucid/_ext/gate.py`` always."""
     try:
         import lucid._ext._gate  # noqa: F401
     except ImportError:
@@ -40,7 +43,7 @@ def each_gate(request):
 @pytest.fixture
 def two_blas_threads():
     """OpenBLAS at two threads for the test (then as it was): the gate's own workings,
-    which a process at one thread skips (``_ModeGate.idle_at_one``)."""
+    which a process at one thread skips (``gate.ModeGate.idle_at_one``)."""
     before = blas._get()
     blas._set(2)
     yield
@@ -349,7 +352,7 @@ def test_the_compiled_gate_is_the_one_where_built_and_checks_its_arguments():
         pytest.skip("lucid/_ext/_gate.pyx was not built: the Python gate runs")
     from lucid._ext._gate import ModeGate
     with pytest.raises(ValueError, match="set_num_threads and get_num_threads"):
-        ModeGate(0, 1)
+        ModeGate(SimpleNamespace(_set=_NULL_FUNCTION, _get=_NULL_FUNCTION))
     with pytest.raises(ValueError, match="mode must be 'one' or 'default'; got 'two'"):
         gate.hold("two")
     assert gate.count() == blas._get()

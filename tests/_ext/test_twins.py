@@ -359,6 +359,31 @@ def test_openmp_is_a_twin_pair_but_not_a_kernel_family():
         assert inspect.signature(getattr(_openmp, name)) == expected, name
 
 
+def test_the_blas_gate_is_a_twin_pair_but_not_a_kernel_family():
+    """``gate.py`` (the rules) and ``_gate.pyx`` (compiled): not switched by
+    ``lucid.kernels.use``; the same public names, the same methods, ``ModeGate(blas)``
+    both; an unknown mode refused by name on both."""
+    from lucid._ext import _blas, gate
+    assert "gate" in _ext.NOT_FAMILIES and "gate" not in _ext.families
+    assert "gate" not in lucid.kernels.status()
+    try:
+        from lucid._ext import _gate
+    except ImportError:
+        pytest.skip(NOT_BUILT.format("gate"))
+    assert list(_gate.__all__) == list(gate.__all__) == ["ModeGate"]
+    methods = {"hold", "idle_at_one", "count", "_after_fork_in_child", "_reset"}
+    for twin in (gate, _gate):
+        assert methods <= set(dir(twin.ModeGate)), twin.__name__
+    blas = _blas.find()
+    if blas is None:
+        pytest.skip("NumPy's BLAS is not an OpenBLAS lucid can call")
+    for twin in (gate, _gate):
+        made = twin.ModeGate(blas)
+        assert made.count() == blas._get()
+        with pytest.raises(ValueError, match="mode must be 'one' or 'default'; got 'all'"):
+            made.hold("all")
+
+
 @pytest.mark.parametrize("runtime", ["reference", "compiled"])
 def test_threads_for_pass_counts_a_value_as_a_unit(runtime):
     """One pass over values (a ReLU, batch norm in evaluation mode) asks for the threads
