@@ -637,6 +637,19 @@ def random_gemm_config(rng):
                         op=op, S=S, N=N)
 
 
+def poison_workspaces(module, monkeypatch):
+    """Every workspace the compiled conv ``module`` hands out comes full of NaN (for the
+    test): a value a loop reads before writing it reaches the results."""
+    workspace = module._workspace
+
+    def poisoned(name, shape, dtype):
+        buf = workspace(name, shape, dtype)
+        buf.fill(np.nan)
+        return buf
+
+    monkeypatch.setattr(module, "_workspace", poisoned)
+
+
 @pytest.mark.parametrize("path", ["gemm-per-sample", "gemm", "gemm-chunked"])
 @pytest.mark.parametrize("seed", range(20))
 def test_compiled_gemm_path_matches_reference(seed, path, monkeypatch):
@@ -648,14 +661,7 @@ def test_compiled_gemm_path_matches_reference(seed, path, monkeypatch):
         pytest.skip(BUILD)
     compiled = _ext._compiled["conv"]
     force_gemm_path(compiled, path, monkeypatch, 150)
-    workspace = compiled._workspace
-
-    def poisoned(name, shape, dtype):
-        buf = workspace(name, shape, dtype)
-        buf.fill(np.nan)
-        return buf
-
-    monkeypatch.setattr(compiled, "_workspace", poisoned)
+    poison_workspaces(compiled, monkeypatch)
     rng = np.random.default_rng(900 + seed)
     c = random_gemm_config(rng)
     x, w = make_conv(rng, c, np.float64)

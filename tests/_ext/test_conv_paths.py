@@ -49,7 +49,7 @@ from lucid import _ext
 from lucid._ext._sizes import as_5d, conv_transpose_output_size
 from lucid.testing import check_kernels, gradcheck
 from tests._ext.test_conv_kernels import (BUILD, assert_scaled, conv, force_gemm_path,
-                                          force_winograd)
+                                          force_winograd, poison_workspaces)
 from tests.conftest import torch
 
 KERNEL_FAMILIES = ("conv",)     # the conftest twin fixture: only conv must be built
@@ -1494,14 +1494,7 @@ def test_padded_copies_write_every_value_of_their_workspace(path, monkeypatch):
     value of a previous call can reach a result (asymmetric padding of the phases
     included)."""
     module = blocked()
-    workspace = module._workspace
-
-    def poisoned(name, shape, dtype):
-        buf = workspace(name, shape, dtype)
-        buf.fill(np.nan)
-        return buf
-
-    monkeypatch.setattr(module, "_workspace", poisoned)
+    poison_workspaces(module, monkeypatch)
     monkeypatch.setattr(module, "_SAMPLE_THREADS", 1)
     taken = spy(module, {"blocked": "_blocked_forward", "lanes": "_lanes_forward",
                          "phases": "_phases_forward"}[path], monkeypatch)
