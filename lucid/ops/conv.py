@@ -41,6 +41,7 @@ from lucid import _ext
 from lucid._ext._blas import row_sums
 from lucid._ext._sizes import conv_output_size, conv_transpose_output_size
 from lucid.autograd.function import Function
+from lucid.ops._util import column_sums
 
 __all__ = []  # Functions only; the public functions are in lucid.nn.functional.conv
 
@@ -64,7 +65,7 @@ def _sum_over_batch_and_space(grad):
     batch. ``grad`` is C-contiguous."""
     N, C = grad.shape[:2]
     planes = row_sums(grad.reshape(N * C, math.prod(grad.shape[2:])))
-    return planes.reshape(N, C).sum(axis=0)
+    return column_sums(planes.reshape(N, C))
 
 
 class Conv(Function):

@@ -15,6 +15,7 @@ import numpy as np
 from lucid import _ext
 from lucid._ext._blas import all_threads
 from lucid.autograd.function import Function
+from lucid.ops._util import column_sums
 
 __all__ = []  # Functions only; the public functions are in lucid.nn.functional.linear
 
@@ -54,7 +55,7 @@ class Linear(Function):
         x, w = ctx.x, ctx.w
         need_x, need_w, need_b = ctx.needs_input_grad
         g2 = grad.reshape(-1, w.shape[0])
-        db = g2.sum(axis=0) if need_b else None
+        db = column_sums(g2) if need_b else None
         if (need_x or need_w) and not g2.flags.c_contiguous:
             # a broadcast gradient (from ``y.sum().backward()``, strides 0): BLAS cannot
             # walk it, and NumPy would copy it on one thread for each product
@@ -97,5 +98,5 @@ class Bilinear(Function):
             d1 = np.einsum("...o,oij,...j->...i", grad, w, x2, optimize=True) if n1 else None
             d2 = np.einsum("...o,oij,...i->...j", grad, w, x1, optimize=True) if n2 else None
             dw = np.einsum("...o,...i,...j->oij", grad, x1, x2, optimize=True) if nw else None
-        db = grad.reshape(-1, w.shape[0]).sum(axis=0) if nb else None
+        db = column_sums(grad.reshape(-1, w.shape[0])) if nb else None
         return d1, d2, dw, db

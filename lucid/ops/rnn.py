@@ -67,6 +67,7 @@ from lucid._ext._blas import one_thread
 from lucid._ext.rnn import _cell_backward as lstm_cell_backward
 from lucid._ext.rnn import _cell_forward as lstm_cell_forward
 from lucid.autograd.function import Function
+from lucid.ops._util import column_sums
 from lucid.ops.shape import reshape
 
 __all__ = []  # Functions only; the public layers are in lucid.nn.modules.rnn
@@ -248,9 +249,10 @@ class Recurrence(Function):
         dw_ih = matmul(d_in.T, x) if need[3] else None
         dw_hh = matmul(d_hh.T, ctx.h_prev) if need[4] else None
         dw_hr = matmul(dh_out.T, ctx.h_full) if dh_out is not None and need[7] else None
-        db_ih = d_in.sum(axis=0) if need[5] else None
+        db_ih = column_sums(d_in) if need[5] else None
         if need[6]:     # the same sum when d_hh is d_in (LSTM, Elman): a copy, not a pass
-            db_hh = db_ih.copy() if d_hh is d_in and db_ih is not None else d_hh.sum(axis=0)
+            same = d_hh is d_in and db_ih is not None
+            db_hh = db_ih.copy() if same else column_sums(d_hh)
         else:
             db_hh = None
         return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh, dw_hr

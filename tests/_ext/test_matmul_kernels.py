@@ -698,3 +698,87 @@ def test_self_attention_fused_or_not_forward_and_backward(monkeypatch, dtype):
     tol = 2e-5 if dtype == np.float32 else 1e-12
     for fused, separate in zip(*runs):
         np.testing.assert_allclose(fused, separate, rtol=tol, atol=tol)
+
+
+# ----------------------------------------------------------------- a layer's bias gradient
+def _rows_of_scales(rng, M, N, dtype):
+    """Values whose sum depends on the order of the additions (rows of scales 1e-3 to
+    1e4), so a sum in any other order than NumPy's shows in the bits."""
+    scales = 10.0 ** rng.uniform(-3, 4, (M, 1))
+    return (rng.standard_normal((M, N)) * scales).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("M, N", [(0, 5), (1, 2), (3, 2), (5, 17), (9, 16), (64, 10),
+                                  (700, 1031), (130, 2049), (4097, 33)])
+def test_column_sums_are_numpys_bits(dtype, M, N):
+    """``_column_sums(g)`` is ``g.sum(axis=0)`` bit for bit: each column from 0, row by
+    row (four rows a pass, still one after the other), whatever the run it falls in."""
+    module = _compiled()
+    g = _rows_of_scales(np.random.default_rng(M * N), M, N, dtype)
+    s = module._column_sums(g)
+    assert s.dtype == dtype and s.shape == (N,) and s.flags.c_contiguous
+    assert s.tobytes() == g.sum(axis=0).tobytes()
+
+
+def test_column_sums_special_values():
+    """Signed zeros (a column of -0.0 sums to +0.0, as NumPy's sum from 0 does), NaN,
+    infinities and inf - inf."""
+    module = _compiled()
+    g = np.zeros((6, 5), np.float32)
+    g[:, 0] = -0.0
+    g[2, 1] = np.nan
+    g[1, 2], g[4, 2] = np.inf, 1.0
+    g[0, 3], g[5, 3] = np.inf, -np.inf
+    g[:, 4] = np.finfo(np.float32).max            # overflows to inf on the second row
+    s = module._column_sums(g)
+    with np.errstate(invalid="ignore", over="ignore"):      # NumPy warns of inf - inf
+        assert s.tobytes() == g.sum(axis=0).tobytes()
+    assert not np.signbit(s[0]) and np.isnan(s[1]) and s[2] == np.inf and np.isnan(s[3])
+
+
+def test_column_sums_the_same_bits_on_one_thread_and_every_thread(monkeypatch):
+    """The runs of columns follow the threads, but each column is one sum whichever
+    thread makes it."""
+    module = _compiled()
+    g = _rows_of_scales(np.random.default_rng(5), 300, 5000, np.float32)
+    results = []
+    for free in (1, 64):
+        monkeypatch.setattr(_cpus, "free", lambda now=None, f=free: f)
+        results.append(module._column_sums(g).tobytes())
+    assert results[0] == results[1] == g.sum(axis=0).tobytes()
+
+
+def test_column_sums_leave_other_arrays_to_numpy():
+    """What the loop does not take (one column: NumPy sums it pairwise, another order;
+    strided and transposed views, a subclass, unaligned or byte-swapped memory, integers,
+    three axes) is NumPy's ``g.sum(axis=0)``, with its type and bits."""
+    module = _compiled()
+    rng = np.random.default_rng(8)
+    column = _rows_of_scales(rng, 100_000, 1, np.float32)
+    running = np.zeros(1, np.float32)
+    for value in column[:, 0]:
+        running += value
+    assert running.tobytes() != column.sum(axis=0).tobytes()      # the orders differ here
+    g = _rows_of_scales(rng, 40, 24, np.float32)
+    for other in [column, g[:, ::2], g.T, g.view(NotPlain), unaligned(g),
+                  g.astype(">f4"), (g * 100).astype(np.int64), g.reshape(2, 20, 24)]:
+        s = module._column_sums(other)
+        expected = other.sum(axis=0)
+        assert type(s) is type(expected) and s.dtype == expected.dtype
+        assert s.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("twin", ["reference", "compiled"])
+def test_a_linear_layers_bias_gradient_is_the_sum_of_its_gradient_rows(twin):
+    """``Linear``'s bias gradient through ``lucid.ops._util.column_sums`` on either twin:
+    NumPy's sums of the gradient rows, bit for bit."""
+    if twin == "compiled":
+        _compiled()
+    rng = np.random.default_rng(4)
+    layer = nn.Linear(12, 40)
+    x = lucid.tensor(rng.standard_normal((300, 12)).astype(np.float32))
+    g = _rows_of_scales(rng, 300, 40, np.float32)
+    with lucid.kernels.use(twin):
+        (layer(x) * lucid.tensor(g)).sum().backward()
+    assert layer.bias.grad.tobytes() == g.sum(axis=0).tobytes()
