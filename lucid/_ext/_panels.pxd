@@ -16,6 +16,10 @@
 #                         acc[r] += op(A)[i0 + r, k0 + k] * b  # 1 broadcast, 2 multiply-adds
 #                 C[i0 : i0 + 12, j0 : j0 + 32] (+)= acc      # += after the first block of k
 #
+# A last panel of at most 16 columns (N = 200: columns 192 .. 199) keeps one vector a
+# row, acc[12][16]: half the multiply-adds. The LSTM's backward step (H = 200: seven
+# panels, three on one thread and four on the other) 1.65-1.69 -> 1.55-1.57 ms a layer.
+#
 # Why it is faster than NumPy's OpenBLAS on a layer's products: the 12 x 32 block of C
 # stays in registers from its first term to its last, each vector of B loaded feeds 12
 # multiply-adds and each value of A read feeds 2; only B is copied (packed once per
@@ -69,12 +73,42 @@ cdef extern from *:
     #if defined(__GNUC__)
     typedef float lucid_p16 __attribute__((vector_size(64), aligned(4)));   /* unaligned */
 
+    /* rows x cols of C, cols <= 16 (a last panel's few columns), from the first 16
+       columns of the packed block P: one vector a row, so a last panel of up to 16
+       columns costs half a whole panel's multiply-adds, not all of them. Each value is
+       the same sum, in the same order and with the same fused multiply-adds, as
+       lucid_panel_block's. (Not 8 columns in a 256-bit vector: the AVX-512 clone is
+       compiled for avx512f, which has fused multiply-adds for 512-bit vectors only, so
+       GCC made a multiply and an add there: other bits.) */
+    static inline __attribute__((always_inline)) void lucid_panel_block16(
+            int rows, const float* A, ptrdiff_t ras, ptrdiff_t cas, const float* P,
+            ptrdiff_t K, float* C, ptrdiff_t ldc, int cols, int first) {
+        lucid_p16 acc[12];
+        for (int r = 0; r < rows; r++) acc[r] = (lucid_p16){0};
+        for (ptrdiff_t k = 0; k < K; k++) {
+            lucid_p16 b = *(const lucid_p16*)(P + k * LUCID_PANEL);
+            const float* a = A + k * cas;
+            for (int r = 0; r < rows; r++) acc[r] += a[r * ras] * b;
+        }
+        for (int r = 0; r < rows; r++) {
+            float t[16];
+            float* c = C + r * ldc;
+            *(lucid_p16*)t = acc[r];
+            for (int j = 0; j < cols; j++) c[j] = first ? t[j] : c[j] + t[j];
+        }
+    }
+
     /* rows x 32 of C from rows of op(A) and the packed block P (K x 32); ``first``:
        store, else add to C. Always inlined with ``rows`` written in, so the loops over
-       rows unroll and acc stays in registers. */
+       rows unroll and acc stays in registers. A last panel of at most 16 columns goes
+       to lucid_panel_block16. */
     static inline __attribute__((always_inline)) void lucid_panel_block(
             int rows, const float* A, ptrdiff_t ras, ptrdiff_t cas, const float* P,
             ptrdiff_t K, float* C, ptrdiff_t ldc, int cols, int first) {
+        if (cols <= 16) {
+            lucid_panel_block16(rows, A, ras, cas, P, K, C, ldc, cols, first);
+            return;
+        }
         lucid_p16 acc[12][2];
         for (int r = 0; r < rows; r++) {
             acc[r][0] = (lucid_p16){0};

@@ -173,11 +173,12 @@ def _wide():
 
 
 @pytest.mark.parametrize("M", [1, 5, 13, 37, 70])
-@pytest.mark.parametrize("N", [1, 31, 33, 70])
+@pytest.mark.parametrize("N", [1, 8, 16, 31, 33, 40, 45, 70])
 @pytest.mark.parametrize("K", [1, 17, 257, 600])
 def test_panels_every_tail(M, N, K):
     """The register-blocked product on every tail: rows in blocks of 12, 8, 4, 2, 1,
-    a last panel narrower than 32 columns, K in one, two or three packed blocks of 256,
+    a last panel narrower than 32 columns (of at most 8 and of at most 16 columns: the
+    narrow blocks; more), K in one, two or three packed blocks of 256,
     the operands C-ordered, transposed and strided, against float64."""
     module = _wide()
     rng = np.random.default_rng(M * 10000 + N * 100 + K)
@@ -189,6 +190,20 @@ def test_panels_every_tail(M, N, K):
         assert c.shape == (M, N) and c.dtype == np.float32 and c.flags.c_contiguous
         expected = a.astype(np.float64) @ b.astype(np.float64)
         np.testing.assert_allclose(c, expected, rtol=1e-5, atol=2e-6 * np.sqrt(K) * 4)
+
+
+@pytest.mark.parametrize("tail", [1, 8, 9, 13, 16, 17])
+def test_panels_a_narrow_last_panel_gives_a_whole_panels_bits(tail):
+    """The last panel's columns (``tail`` of them: the blocks of 8 and 16 columns, or
+    the whole panel's) are the same sums in the same order as when the same columns sit
+    inside a whole panel of 32: bit for bit."""
+    module = _wide()
+    rng = np.random.default_rng(tail)
+    a = rng.standard_normal((37, 300)).astype(np.float32)
+    b = rng.standard_normal((300, 64)).astype(np.float32)
+    whole = module._panel_product(a, b)
+    narrow = module._panel_product(a, b[:, :32 + tail])
+    assert narrow.tobytes() == np.ascontiguousarray(whole[:, :32 + tail]).tobytes()
 
 
 def test_panels_the_same_bits_however_shared(monkeypatch):
