@@ -715,6 +715,24 @@ def test_self_attention_fused_or_not_forward_and_backward(monkeypatch, dtype):
         np.testing.assert_allclose(fused, separate, rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("M, K, N", [(300, 64, 700), (7, 33, 20000), (2000, 5, 40)])
+def test_biased_product_on_the_threads_is_the_product_then_the_bias(monkeypatch, dtype,
+                                                                    M, K, N):
+    """A large output gets its bias on every free thread, runs of rows each: the same
+    bytes as the product followed by NumPy's ``+= bias``, on one thread and on all."""
+    module = _compiled()
+    rng = np.random.default_rng(M + N)
+    x = rng.standard_normal((M, K)).astype(dtype)
+    w = rng.standard_normal((N, K)).astype(dtype)
+    bias = rng.standard_normal(N).astype(dtype)
+    expected = module.matmul(x, w.T)
+    expected += bias
+    for free in (1, 64):
+        monkeypatch.setattr(_cpus, "free", lambda now=None, f=free: f)
+        assert module._matmul_biased(x, w.T, bias).tobytes() == expected.tobytes()
+
+
 # ----------------------------------------------------------------- a layer's bias gradient
 def _rows_of_scales(rng, M, N, dtype):
     """Values whose sum depends on the order of the additions (rows of scales 1e-3 to
