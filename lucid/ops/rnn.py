@@ -129,12 +129,21 @@ class Recurrence(Function):
         steps = step_rows(batch_sizes)
         if reverse:
             steps.reverse()
-        # 1. the input projections of every step at once (GRU keeps b_hh for the loop)
-        xw = _ext.get("matmul").matmul(x, w_ih.T)
+        # 1. the input projections of every step at once, plus the biases (GRU keeps
+        # b_hh for the loop): added inside the product's kernel where the active twin
+        # has ``_matmul_biased`` (on the threads: the same bits as ``xw += bias``)
         if b_hh is not None and mode != "GRU":
-            xw += b_hh if b_ih is None else b_ih + b_hh      # one pass over xw, not two
-        elif b_ih is not None:
-            xw += b_ih
+            bias = b_hh if b_ih is None else b_ih + b_hh     # one pass over xw, not two
+        else:
+            bias = b_ih
+        kernels = _ext.get("matmul")
+        biased = getattr(kernels, "_matmul_biased", None)
+        if bias is not None and biased is not None and bias.dtype == x.dtype:
+            xw = biased(x, w_ih.T, np.ascontiguousarray(bias))
+        else:
+            xw = kernels.matmul(x, w_ih.T)
+            if bias is not None:
+                xw += bias
         ctx.mode, ctx.steps, ctx.hidden, ctx.n = mode, steps, hidden, len(h0)
         ctx.x, ctx.w_ih, ctx.w_hh, ctx.w_hr = x, w_ih, w_hh, w_hr
         if mode == "GRU" or (mode == "LSTM" and w_hr is None):

@@ -10,6 +10,8 @@ import math
 import numpy as np
 import pytest
 
+import lucid
+import lucid.nn as nn
 from lucid import _ext
 
 KERNEL_FAMILIES = ("rnn",)
@@ -494,3 +496,28 @@ def test_gru_backward_checks(twin, change, error, message):
     args.update(change)
     with pytest.raises(error, match=f"^gru_backward: ({message})"):
         _ext.get("rnn").gru_backward(**args)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
+def test_layer_the_same_bits_with_or_without_the_biased_product(monkeypatch, mode):
+    """The recurrent layers add their biases to the input projections inside the
+    compiled ``_matmul_biased`` where the twin has it, else by NumPy's ``+=`` after the
+    product: the same bytes forwards and backwards either way."""
+    if not _ext.compiled_available("matmul"):
+        pytest.skip("compiled twin of 'matmul' is not built; " + _ext.BUILD_HINT)
+    module = _ext._compiled["matmul"]
+    rng = np.random.default_rng(6)
+    layer = getattr(nn, mode)(24, 40, 2)
+    x_np = rng.standard_normal((9, 5, 24)).astype(np.float32)
+    runs = []
+    with lucid.kernels.use("compiled"):
+        for hide in (False, True):
+            if hide:
+                monkeypatch.delattr(module, "_matmul_biased")
+            layer.zero_grad()
+            x = lucid.tensor(x_np, requires_grad=True)
+            out = layer(x)[0]
+            (out * out).sum().backward()
+            runs.append([out.data, x.grad] + [p.grad for p in layer.parameters()])
+    for fused, separate in zip(*runs):
+        assert fused.tobytes() == separate.tobytes()
