@@ -700,9 +700,9 @@ def _packed_attention(qkv, heads, scale):
 
 
 # ----------------------------------------------------------------------------------
-# A layer's bias gradient: private to this twin. The op layer (lucid/ops/linear.py and
-# the recurrent layers, through lucid.ops._util.column_sums) calls it where the active
-# twin has it and NumPy's ``g.sum(axis=0)`` elsewhere: the same bits.
+# A layer's bias gradient: private to this twin. The op layer (Linear, Bilinear, the
+# recurrent layers and the convolutions, through lucid.ops._util.column_sums) calls it
+# where the active twin has it and NumPy's ``g.sum(axis=0)`` elsewhere: the same bits.
 
 # [loops: _column_sums]
 cdef extern from *:
@@ -759,7 +759,8 @@ cdef void _column_runs(const real* g, Py_ssize_t M, Py_ssize_t N, real* s,
     cdef Py_ssize_t width = ((N + runs - 1) // runs + 15) // 16 * 16
     runs = (N + width - 1) // width
     if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
-        _column_run(g, M, N, 0, N, s)
+        for r in range(runs):
+            _column_run(g, M, N, r * width, min(N, (r + 1) * width), s)
         return
     for r in prange(runs, schedule="static", num_threads=threads):
         _column_run(g, M, N, r * width, min(N, (r + 1) * width), s)
