@@ -9,7 +9,7 @@ from lucid._tensor import Tensor
 from lucid.autograd.function import Function
 
 __all__ = ["DataMovement", "as_tensor", "broadcast_error", "column_sums", "leaf",
-           "shared_doc"]
+           "product_plus_bias", "shared_doc"]
 
 
 def as_tensor(x):
@@ -24,6 +24,23 @@ def broadcast_error(name, a, b):
     sa = np.shape(a.data if isinstance(a, Tensor) else a)
     sb = np.shape(b.data if isinstance(b, Tensor) else b)
     return ValueError(f"{name}: shapes {sa} and {sb} cannot be broadcast together")
+
+
+def product_plus_bias(a, b, bias):
+    """``a @ b + bias`` for matrices ``a`` ``(n, in)`` and ``b`` ``(in, out)`` (a layer's
+    ``x W^T``, ``b`` the transposed view ``w.T``) and ``bias`` ``(out,)`` or None: the
+    ``matmul`` kernel's product, then the bias added to every row. Where the active twin
+    has the private ``_matmul_biased`` (the compiled one) and the bias has ``a``'s dtype,
+    the bias is added inside that kernel (on the threads, the same bits as ``+=``);
+    elsewhere by NumPy's ``+=`` after the product."""
+    kernels = _ext.get("matmul")
+    biased = getattr(kernels, "_matmul_biased", None)
+    if bias is not None and biased is not None and bias.dtype == a.dtype:
+        return biased(a, b, np.ascontiguousarray(bias))
+    y = kernels.matmul(a, b)
+    if bias is not None:
+        y += bias
+    return y
 
 
 def column_sums(g):

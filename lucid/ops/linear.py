@@ -15,7 +15,7 @@ import numpy as np
 from lucid import _ext
 from lucid._ext._blas import all_threads
 from lucid.autograd.function import Function
-from lucid.ops._util import column_sums
+from lucid.ops._util import column_sums, product_plus_bias
 
 __all__ = []  # Functions only; the public functions are in lucid.nn.functional.linear
 
@@ -35,15 +35,7 @@ class Linear(Function):
         # one 2-d product X W^T (NumPy runs (a, b, in) @ (in, out) as a slow stacked
         # loop); w.T is a view, read in place (at batch 1 the kernel runs W x, a
         # matrix-vector product along W's rows)
-        rows = x.reshape(-1, w.shape[1])
-        kernels = _ext.get("matmul")
-        biased = getattr(kernels, "_matmul_biased", None)   # the bias added in the kernel
-        if b is not None and biased is not None and b.dtype == x.dtype:
-            y = biased(rows, w.T, np.ascontiguousarray(b))
-        else:
-            y = kernels.matmul(rows, w.T)
-            if b is not None:
-                y += b
+        y = product_plus_bias(x.reshape(-1, w.shape[1]), w.T, b)   # X W^T + b
         return y if x.ndim == 2 else y.reshape(x.shape[:-1] + (w.shape[0],))
 
     @staticmethod

@@ -67,7 +67,7 @@ from lucid._ext._blas import one_thread
 from lucid._ext.rnn import _cell_backward as lstm_cell_backward
 from lucid._ext.rnn import _cell_forward as lstm_cell_forward
 from lucid.autograd.function import Function
-from lucid.ops._util import column_sums
+from lucid.ops._util import column_sums, product_plus_bias
 from lucid.ops.shape import reshape
 
 __all__ = []  # Functions only; the public layers are in lucid.nn.modules.rnn
@@ -130,20 +130,12 @@ class Recurrence(Function):
         if reverse:
             steps.reverse()
         # 1. the input projections of every step at once, plus the biases (GRU keeps
-        # b_hh for the loop): added inside the product's kernel where the active twin
-        # has ``_matmul_biased`` (on the threads: the same bits as ``xw += bias``)
+        # b_hh for the loop), summed first: one pass over xw, not two
         if b_hh is not None and mode != "GRU":
-            bias = b_hh if b_ih is None else b_ih + b_hh     # one pass over xw, not two
+            bias = b_hh if b_ih is None else b_ih + b_hh
         else:
             bias = b_ih
-        kernels = _ext.get("matmul")
-        biased = getattr(kernels, "_matmul_biased", None)
-        if bias is not None and biased is not None and bias.dtype == x.dtype:
-            xw = biased(x, w_ih.T, np.ascontiguousarray(bias))
-        else:
-            xw = kernels.matmul(x, w_ih.T)
-            if bias is not None:
-                xw += bias
+        xw = product_plus_bias(x, w_ih.T, bias)
         ctx.mode, ctx.steps, ctx.hidden, ctx.n = mode, steps, hidden, len(h0)
         ctx.x, ctx.w_ih, ctx.w_hh, ctx.w_hr = x, w_ih, w_hh, w_hr
         if mode == "GRU" or (mode == "LSTM" and w_hr is None):
