@@ -40,6 +40,10 @@ class ModeGate:
     """
 
     def __init__(self, blas):
+        if not blas._set or not blas._get:      # a ctypes function is false when null
+            raise ValueError("ModeGate: the addresses of OpenBLAS's set_num_threads and "
+                             f"get_num_threads must not be null; got {blas._set!r}, "
+                             f"{blas._get!r}")
         self._blas = blas
         self._holds = {"one": Hold(self, "one"), "default": Hold(self, "default")}
         self._reset()
@@ -90,9 +94,11 @@ class ModeGate:
         other = "default" if mode == "one" else "one"
         with self._lock:
             self._waiting[mode] += 1
-            while self._inside and (self._mode != mode or self._waiting[other]):
-                self._cond.wait()
-            self._waiting[mode] -= 1
+            try:                     # (an exception in the wait still stops waiting)
+                while self._inside and (self._mode != mode or self._waiting[other]):
+                    self._cond.wait()
+            finally:
+                self._waiting[mode] -= 1
             if not self._inside:
                 self._mode = mode
                 if mode == "one":

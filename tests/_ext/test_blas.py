@@ -388,3 +388,21 @@ def test_a_fork_while_a_block_is_inside_leaves_the_child_a_free_gate(each_gate):
         holder.join(timeout=10)
         blas._set(before)
     assert blas._get() == before
+
+
+@pytest.mark.parametrize("twin", ["reference", "compiled"])
+def test_both_gates_refuse_null_openblas_functions(twin):
+    """``ModeGate(blas)`` with null ``set_num_threads`` / ``get_num_threads`` (or None):
+    the same named ValueError from the readable gate and the compiled one, before
+    anything is called."""
+    if twin == "compiled":
+        try:
+            from lucid._ext._gate import ModeGate
+        except ImportError:
+            pytest.skip("lucid/_ext/_gate.pyx was not built: the Python gate runs")
+    else:
+        from lucid._ext.gate import ModeGate
+    for functions in [(_NULL_FUNCTION, _NULL_FUNCTION), (None, None)]:
+        with pytest.raises(ValueError, match="set_num_threads and get_num_threads must "
+                                             "not be null"):
+            ModeGate(SimpleNamespace(_set=functions[0], _get=functions[1]))

@@ -430,8 +430,9 @@ def test_adam_step_the_same_bytes_through_the_front_door(dtype, case, how):
 
 def test_the_front_door_refuses_what_the_checks_refuse():
     """Arguments the front door leaves get the checks' named errors: a read-only buffer,
-    a bool learning rate, a NumPy-scalar momentum is accepted the long way (the same
-    bytes), a large int step size goes the long way too."""
+    a bool learning rate, an int ``nesterov``; a NumPy-scalar learning rate and a NumPy
+    bool ``nesterov`` are accepted the long way (the same bytes), as is an int learning
+    rate beyond 2**24; Adam's NaN beta2 and a step past MAX_INT are refused by name."""
     _, compiled = _twins()
     p = np.ones(5, np.float32)
     g = np.full(5, 0.5, np.float32)
