@@ -5,6 +5,10 @@ matching function of :mod:`lucid.nn.functional.conv` in ``forward``. Weights sta
 in PyTorch: :func:`~lucid.nn.init.kaiming_uniform` with ``a = sqrt(5)``, which draws
 from :math:`U(-1/\sqrt{\mathrm{fan_{in}}}, 1/\sqrt{\mathrm{fan_{in}}})`, and the bias
 from the same interval, with :math:`\mathrm{fan_{in}} = \text{weight.shape[1]} \prod K`.
+
+Under ``no_grad`` a layer remembers its last checked call and repeats it straight on the
+op's forward while nothing the checks read has changed (``_plan.py``): the same bytes,
+less Python at batch 1.
 """
 import math
 
@@ -16,7 +20,9 @@ from lucid.nn.functional import _conv_args as _args
 from lucid.nn.functional._family_doc import fill_doc
 from lucid.nn.functional._layer_args import flag_arg
 from lucid.nn.module import Module
+from lucid.nn.modules._plan import Plan, plan_holds, plannable
 from lucid.nn.parameter import Parameter
+from lucid.ops.conv import Conv, ConvTranspose
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
            "ConvTranspose3d", "Unfold"]
@@ -27,6 +33,7 @@ class _ConvNd(Module):
 
     _d = 0
     _transposed = False
+    _plan = None        # the remembered checked call of a no-grad forward (_plan.py)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
                  groups, bias, output_padding=None):
@@ -48,6 +55,13 @@ class _ConvNd(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+
+    def __getstate__(self):
+        """The layer's attributes without its plan (a cache: copies and pickles make
+        their own, ``_plan.py``)."""
+        state = self.__dict__.copy()
+        state.pop("_plan", None)
+        return state
 
     def reset_parameters(self):
         """PyTorch's default: kaiming_uniform(a=sqrt(5)) weights, bias in +-1/sqrt(fan_in)."""
@@ -81,9 +95,17 @@ class _Conv(_ConvNd):
 
     def forward(self, x):
         """Apply the convolution to ``x`` of shape ``(N, C_in, *S)`` or ``(C_in, *S)``."""
+        p = self._parameters
+        parameters = (p["weight"], p["bias"])
+        settings = (self.stride, self.padding, self.dilation, self.groups)
+        if plan_holds(self._plan, x, parameters, settings):
+            return self._plan.run(x, parameters)
         conv = (F.conv1d, F.conv2d, F.conv3d)[self._d - 1]
-        return conv(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                    self.groups)
+        y = conv(x, *parameters, *settings)
+        if plannable(x, settings):
+            a = _args.conv_args(conv.__name__, self._d, x, *parameters, *settings)
+            self.__dict__["_plan"] = Plan(Conv, x, parameters, settings, a._asdict())
+        return y
 
 
 class _ConvTranspose(_ConvNd):
@@ -101,17 +123,28 @@ class _ConvTranspose(_ConvNd):
         N and C may be included): the ``output_padding`` is then chosen to reach it,
         in place of the layer's own, as in PyTorch.
         """
+        p = self._parameters
+        parameters = (p["weight"], p["bias"])
+        settings = (self.stride, self.padding, self.output_padding, self.dilation,
+                    self.groups)
+        if output_size is None and plan_holds(self._plan, x, parameters, settings):
+            return self._plan.run(x, parameters)
         fname = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[self._d - 1]
         output_padding = self.output_padding
         if output_size is not None:
             name = f"{type(self).__name__}.forward"
-            _args.conv_transpose_args(name, self._d, x, self.weight, self.bias, self.stride,
+            _args.conv_transpose_args(name, self._d, x, *parameters, self.stride,
                                       self.padding, 0, self.dilation, self.groups)
             output_padding = _args.transpose_output_padding(
                 name, output_size, x.shape, self.kernel_size, self.stride,
                 self.padding, self.dilation)
-        return fname(x, self.weight, self.bias, self.stride, self.padding, output_padding,
-                     self.dilation, self.groups)
+        y = fname(x, *parameters, self.stride, self.padding, output_padding, self.dilation,
+                  self.groups)
+        if output_size is None and plannable(x, settings):
+            a = _args.conv_transpose_args(fname.__name__, self._d, x, *parameters, *settings)
+            self.__dict__["_plan"] = Plan(ConvTranspose, x, parameters, settings,
+                                          a._asdict())
+        return y
 
 
 _CONV_DOC = r"""<D>-D convolution layer: ``y = conv<d>d(x, weight, bias)`` (see

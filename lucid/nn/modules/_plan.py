@@ -1,0 +1,115 @@
+"""A layer's checked call, remembered for the no-grad calls that repeat it.
+
+A convolution layer's ``forward`` goes ``module -> lucid.nn.functional -> argument
+checks -> Function.apply -> the op's forward -> the kernel``. At batch 1 (what a demo
+or a notebook runs) everything but the kernel was a third of the time: a
+``Conv1d(8, 32, 4, 2, 1)`` on a ``(1, 8, 256)`` input took 19.4 us, of which the
+kernel 10.5, the remembered argument checks 2.7, ``Function.apply``'s bookkeeping 1.9,
+reading ``self.weight`` / ``self.bias`` (``Module.__getattr__``) 1.2.
+
+Under ``no_grad`` none of that bookkeeping does anything: no node is recorded, and
+when no observer (the profiler, the ONNX tracer) and no FLOP count is active,
+``Function.apply`` only runs the op's ``forward`` and wraps its array. And the checks
+read only the input's shape and dtype, the parameters' shapes and dtypes and the
+layer's settings (stride, padding, ...). So after a checked call has passed, a layer
+keeps a :class:`Plan`: those things as they were, and the checked arguments the
+op's ``forward`` took. A later call runs the op's ``forward`` straight away
+(the same function, the same arrays: the same bytes) when all of this holds:
+
+* grad mode is off, no observer is registered and no FLOP count is running;
+* the input is a :class:`~lucid.Tensor` whose array has the remembered shape and
+  dtype, and every parameter (read from the layer's ``_parameters``, so a replaced
+  weight is seen) has the remembered shape and dtype, or is None where it was None;
+* each setting is *the same object* as then (settings are ints and tuples of ints,
+  immutable: the same object has the same value; a layer whose settings were
+  reassigned to something mutable, a list, gets no plan).
+
+Anything else goes the checked way, which raises the named errors and makes a new
+plan when the call passes. A plan is private: it changes no result and no error, only
+the time (``docs/fast.rst``).
+"""
+from lucid._tensor import Tensor
+from lucid.autograd.flops import state as _flop_state
+from lucid.autograd.grad_mode import state as _grad_state
+from lucid.autograd.observe import state as _observe_state
+
+__all__ = ["Plan", "plan_holds", "plannable", "unplanned"]
+
+# The settings a plan compares by identity must be immutable (the same object then has
+# the same value): Python ints, bools, strings, None and tuples of them.
+_IMMUTABLE = (int, bool, str, type(None))
+
+
+def _immutable(items):
+    return all(type(v) in _IMMUTABLE for v in items)
+
+
+def plannable(x, settings):
+    """Whether a call that just passed its checks can be remembered: not when a call
+    must go the checked way anyway (:func:`unplanned`), nor when a later call could
+    not be matched to it (an input that is not a plain Tensor, a setting that is not
+    immutable)."""
+    return (not unplanned() and type(x) is Tensor
+            and all(type(s) in _IMMUTABLE or (type(s) is tuple and _immutable(s))
+                    for s in settings))
+
+
+def unplanned():
+    """True when a call must go the checked way whatever the layer remembers: grad mode
+    on (the call may record a node), an observer registered or a FLOP count running
+    (``Function.apply`` reports to them)."""
+    return _grad_state.enabled or bool(_observe_state.observers) or _flop_state.counting
+
+
+class Plan:
+    """What one checked call of a layer read, and the op it ran (module docstring).
+
+    Parameters
+    ----------
+    op : type
+        The :class:`~lucid.autograd.Function` the call applied.
+    x : Tensor
+        The call's input.
+    parameters : tuple
+        The layer's parameters in the op's argument order (Tensors or None).
+    settings : tuple
+        The layer's settings as the call read them (compared by identity later).
+    params : dict
+        The checked keyword arguments the op's ``forward`` took.
+    """
+
+    __slots__ = ("op", "shape", "dtype", "kinds", "settings", "params")
+
+    def __init__(self, op, x, parameters, settings, params):
+        self.op = op
+        self.shape, self.dtype = x.data.shape, x.data.dtype
+        self.kinds = tuple(None if p is None else (p.data.shape, p.data.dtype)
+                           for p in parameters)
+        self.settings = settings
+        self.params = params
+
+    def run(self, x, parameters):
+        """The op's forward on the arrays, wrapped as ``Function.apply`` wraps it under
+        ``no_grad`` (no node). Call only when :func:`plan_holds` said so."""
+        arrays = [None if p is None else p.data for p in parameters]
+        out = self.op.forward(self.op.__new__(self.op), x.data, *arrays, **self.params)
+        return Tensor._wrap(out, False, None)
+
+
+def plan_holds(plan, x, parameters, settings):
+    """Whether ``plan`` (or None) fits this call: see the module docstring."""
+    if plan is None or unplanned() or type(x) is not Tensor:
+        return False
+    data = x.data
+    if data.shape != plan.shape or data.dtype != plan.dtype:
+        return False
+    for p, kind in zip(parameters, plan.kinds):
+        if p is None or kind is None:
+            if p is not kind:
+                return False
+        elif p.data.shape != kind[0] or p.data.dtype != kind[1]:
+            return False
+    for now, then in zip(settings, plan.settings):
+        if now is not then:
+            return False
+    return True

@@ -1,0 +1,221 @@
+"""A convolution layer's remembered no-grad call (``lucid/nn/modules/_plan.py``): the
+same bytes as the checked path, used only where nothing but the time changes, and the
+checked path (its named errors, a new plan) whenever anything it read has changed.
+
+Run on both kernel twins: a plan calls the op's own forward, so whichever twin is
+active computes it."""
+import copy
+import functools
+import pickle
+import types
+
+import numpy as np
+import pytest
+
+import lucid
+import lucid.nn as nn
+import lucid.nn.functional as F
+from lucid._ext import conv as reference_conv
+from lucid.autograd.observe import observe
+from lucid.ops.conv import Conv, ConvTranspose
+
+KERNEL_FAMILIES = ("conv",)
+
+# layer, functional, input shape, keyword arguments
+CASES = [
+    (nn.Conv1d(8, 32, 4, stride=2, padding=1), F.conv1d, (2, 8, 20)),
+    (nn.Conv1d(8, 32, 4, stride=2, padding=1), F.conv1d, (8, 20)),          # unbatched
+    (nn.Conv1d(6, 9, 4, padding="same", groups=3, bias=False), F.conv1d, (2, 6, 11)),
+    (nn.Conv2d(3, 8, 3, stride=2, padding=1, dilation=2), F.conv2d, (2, 3, 9, 9)),
+    (nn.Conv3d(2, 4, 2, padding=(1, 0, 1)), F.conv3d, (1, 2, 4, 5, 3)),
+    (nn.ConvTranspose1d(8, 4, 4, stride=2, padding=1), F.conv_transpose1d, (2, 8, 7)),
+    (nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2),
+     F.conv_transpose2d, (1, 4, 5, 5)),
+    (nn.ConvTranspose3d(2, 3, 2, stride=2, bias=False), F.conv_transpose3d, (1, 2, 2, 3, 2)),
+]
+IDS = ["conv1d", "conv1d-unbatched", "conv1d-same-groups", "conv2d", "conv3d",
+       "convT1d", "convT2d-groups", "convT3d"]
+
+
+def _checked(layer, fn, x):
+    """The layer's call through lucid.nn.functional: the checked path."""
+    args = [layer.stride, layer.padding]
+    if isinstance(layer, nn.modules.conv._ConvTranspose):
+        args.append(layer.output_padding)
+    return fn(x, layer.weight, layer.bias, *args, layer.dilation, layer.groups)
+
+
+class _Applies:
+    """Counts the op's Function.apply calls (the checked path makes one a call)."""
+
+    def __init__(self, monkeypatch, op):
+        self.count = 0
+        apply = op.apply.__func__
+
+        def counted(cls, *args, **kwargs):
+            self.count += 1
+            return apply(cls, *args, **kwargs)
+
+        monkeypatch.setattr(op, "apply", classmethod(counted))
+
+
+def _op(layer):
+    return ConvTranspose if isinstance(layer, nn.modules.conv._ConvTranspose) else Conv
+
+
+@pytest.mark.parametrize("layer, fn, shape", CASES, ids=IDS)
+def test_planned_calls_give_the_checked_bytes(twin, layer, fn, shape, float_dtype, rng,
+                                              monkeypatch):
+    """The first no-grad call goes the checked way and leaves a plan; the next ones run
+    the op's forward straight away (no Function.apply) and give the same bytes."""
+    layer = copy.deepcopy(layer).to(float_dtype)
+    applies = _Applies(monkeypatch, _op(layer))
+    with lucid.no_grad():
+        for step in range(3):
+            x = lucid.Tensor(rng.standard_normal(shape).astype(float_dtype))
+            before = applies.count
+            y = layer(x)
+            assert applies.count - before == (step == 0)   # the first call's only
+            expected = _checked(layer, fn, x)
+            assert y.dtype == expected.dtype and y.shape == expected.shape
+            assert not y.requires_grad and y._node is None
+            np.testing.assert_array_equal(y.data, expected.data)
+            assert y.data.tobytes() == expected.data.tobytes()
+
+
+@pytest.mark.parametrize("layer, fn, shape", CASES[:1] + CASES[5:6], ids=["conv1d", "convT1d"])
+def test_no_plan_where_apply_has_work(twin, layer, fn, shape, rng, monkeypatch):
+    """Grad mode on (a node to record), an observer, a FLOP count: the checked path,
+    every call, with what it owes them."""
+    layer = copy.deepcopy(layer)
+    x = lucid.Tensor(rng.standard_normal(shape).astype(np.float32))
+    with lucid.no_grad():
+        layer(x)                                     # a plan exists from here
+    applies = _Applies(monkeypatch, _op(layer))
+    y = layer(x)
+    assert y.requires_grad and y._node is not None and applies.count == 1
+    y.sum().backward()
+    assert layer.weight.grad is not None
+    seen = []
+    with lucid.no_grad(), observe(lambda f, inputs, params, out: seen.append(f)):
+        layer(x)
+    assert seen == [_op(layer)] and applies.count == 2
+    with lucid.no_grad(), lucid.count_flops():
+        y = layer(x)
+    assert y.flops == _op(layer).flops(None, y.data, x.data, layer.weight.data)
+    assert applies.count == 3
+    with lucid.no_grad():
+        layer(x)
+    assert applies.count == 3                        # and the plan again
+
+
+def test_a_changed_layer_is_checked_again(twin, rng, monkeypatch):
+    """Whatever the checks read, changed after the plan was made: the checked path,
+    with its named errors, and the right result once it passes."""
+    layer = nn.Conv1d(4, 6, 3, padding=1)
+    x = lucid.Tensor(rng.standard_normal((2, 4, 10)).astype(np.float32))
+    with lucid.no_grad():
+        layer(x)
+        # a weight of another shape, in place of the Parameter's array
+        layer.weight.data = rng.standard_normal((6, 5, 3)).astype(np.float32)
+        with pytest.raises(ValueError, match=r"conv1d: input_ has 4 channels but weight"):
+            layer(x)
+        layer.weight.data = rng.standard_normal((6, 4, 3)).astype(np.float64)
+        with pytest.raises(TypeError, match=r"conv1d: input_ \(float32\) and weight"):
+            layer(x)
+        layer.weight = nn.Parameter(rng.standard_normal((6, 4, 2)).astype(np.float32))
+        assert layer(x).shape == (2, 6, 11)          # a new Parameter, kernel size 2
+        layer.bias = None
+        np.testing.assert_array_equal(layer(x).data, F.conv1d(x, layer.weight, None, 1, 1).data)
+        layer.bias = nn.Parameter(np.ones(7, np.float32))
+        with pytest.raises(ValueError, match=r"conv1d: bias must be 1-D of length C_out = 6; got shape \(7,\)"):
+            layer(x)
+        layer.bias = nn.Parameter(np.ones(6, np.float32))
+        layer(x)
+        unbiased = nn.Conv1d(4, 6, 3, bias=False)
+        unbiased(x)                                  # planned without a bias
+        unbiased.bias = nn.Parameter(np.ones(7, np.float32))
+        with pytest.raises(ValueError, match=r"conv1d: bias must be 1-D of length C_out = 6"):
+            unbiased(x)
+        layer.stride = (3,)                          # a new setting object
+        np.testing.assert_array_equal(layer(x).data,
+                                      F.conv1d(x, layer.weight, layer.bias, 3, 1).data)
+        layer.padding = [0]                          # mutable: checked every call
+        applies = _Applies(monkeypatch, Conv)
+        for _ in range(2):
+            np.testing.assert_array_equal(layer(x).data,
+                                          F.conv1d(x, layer.weight, layer.bias, 3, 0).data)
+        assert applies.count == 4                    # the layer's two, and the oracle's
+        layer.padding = (0,)
+        layer(x)
+        with pytest.raises(ValueError, match=r"conv1d: input_ has 3 channels"):
+            layer(lucid.Tensor(np.zeros((2, 3, 10), np.float32)))
+        with pytest.raises(TypeError, match=r"conv1d: input_ must be a lucid Tensor; got ndarray"):
+            layer(np.zeros((2, 4, 10), np.float32))
+        with pytest.raises(TypeError, match=r"conv1d: input_ \(float64\) and weight \(float32\)"):
+            layer(lucid.Tensor(np.zeros((2, 4, 10))))
+        y = layer(lucid.Tensor(np.ones((1, 4, 7), np.float32)))   # another shape
+        np.testing.assert_array_equal(
+            y.data, F.conv1d(lucid.Tensor(np.ones((1, 4, 7), np.float32)), layer.weight,
+                             layer.bias, 3, 0).data)
+
+
+def test_planned_calls_read_the_weights_now(twin, rng):
+    """A weight changed in place (an optimiser step, load_state_dict) is what the next
+    planned call computes with; hooks still run around a planned forward."""
+    layer = nn.ConvTranspose1d(3, 2, 3, stride=2)
+    x = lucid.Tensor(rng.standard_normal((1, 3, 5)).astype(np.float32))
+    seen = []
+    layer.register_forward_hook(lambda m, args, out: seen.append(out.shape))
+    with lucid.no_grad():
+        layer(x)
+        layer.weight.data *= 2
+        layer.load_state_dict({"weight": layer.weight.data, "bias": np.arange(2.0, dtype=np.float32)})
+        y = layer(x)
+    np.testing.assert_array_equal(y.data, F.conv_transpose1d(x, layer.weight, layer.bias, 2).data)
+    assert seen == [(1, 2, 11), (1, 2, 11)]
+
+
+def test_copies_and_pickles_of_a_planned_layer(twin, rng):
+    """A copied or unpickled layer carries no plan (a cache, not state) and computes
+    with its own weights."""
+    layer = nn.Conv2d(2, 3, 3)
+    x = lucid.Tensor(rng.standard_normal((1, 2, 5, 5)).astype(np.float32))
+    with lucid.no_grad():
+        layer(x)
+        assert layer._plan is not None
+        for other in (copy.deepcopy(layer), pickle.loads(pickle.dumps(layer))):
+            assert other._plan is None
+            other(x)
+            other.weight.data[...] = 0
+            np.testing.assert_array_equal(other(x).data,
+                                          np.broadcast_to(other.bias.data[:, None, None],
+                                                          (1, 3, 3, 3)))
+            assert np.abs(layer(x).data - other(x).data).max() > 0
+
+
+def test_the_active_twin_computes_a_planned_call(rng):
+    """Kernels switched after a plan was made: the planned call runs the kernels active
+    now (the op's forward asks for them each call), here a plugged-in copy of the
+    reference twin that records its calls."""
+    calls = []
+    recording = types.ModuleType("recording_conv")
+    for name in dir(reference_conv):
+        if not name.startswith("__"):
+            setattr(recording, name, getattr(reference_conv, name))
+
+    @functools.wraps(reference_conv.conv_forward)
+    def conv_forward(*args, **kwargs):
+        calls.append("conv_forward")
+        return reference_conv.conv_forward(*args, **kwargs)
+
+    recording.conv_forward = conv_forward
+    layer = nn.Conv1d(2, 3, 3)
+    x = lucid.Tensor(rng.standard_normal((1, 2, 6)).astype(np.float32))
+    with lucid.no_grad():
+        layer(x)                                     # planned on the default kernels
+        with lucid.kernels.use(recording, family="conv"):
+            y = layer(x)
+            assert calls == ["conv_forward"]
+            expected = F.conv1d(x, layer.weight, layer.bias)
+    assert y.data.tobytes() == expected.data.tobytes() and len(calls) == 2
