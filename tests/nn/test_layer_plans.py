@@ -1,6 +1,7 @@
-"""A convolution layer's remembered no-grad call (``lucid/nn/modules/_plan.py``): the
-same bytes as the checked path, used only where nothing but the time changes, and the
-checked path (its named errors, a new plan) whenever anything it read has changed.
+"""A layer's remembered no-grad call (convolutions and ``Linear``;
+``lucid/nn/modules/_plan.py``): the same bytes as the checked path, used only where
+nothing but the time changes, and the checked path (its named errors, a new plan)
+whenever anything it read has changed.
 
 Run on both kernel twins: a plan calls the op's own forward, so whichever twin is
 active computes it."""
@@ -18,8 +19,9 @@ import lucid.nn.functional as F
 from lucid._ext import conv as reference_conv
 from lucid.autograd.observe import observe
 from lucid.ops.conv import Conv, ConvTranspose
+from lucid.ops.linear import Linear as LinearOp
 
-KERNEL_FAMILIES = ("conv",)
+KERNEL_FAMILIES = ("conv", "matmul")
 
 # layer, functional, input shape, keyword arguments
 CASES = [
@@ -32,13 +34,18 @@ CASES = [
     (nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2),
      F.conv_transpose2d, (1, 4, 5, 5)),
     (nn.ConvTranspose3d(2, 3, 2, stride=2, bias=False), F.conv_transpose3d, (1, 2, 2, 3, 2)),
+    (nn.Linear(6, 5), F.linear, (1, 6)),
+    (nn.Linear(6, 5), F.linear, (6,)),
+    (nn.Linear(6, 5, bias=False), F.linear, (2, 3, 6)),
 ]
 IDS = ["conv1d", "conv1d-unbatched", "conv1d-same-groups", "conv2d", "conv3d",
-       "convT1d", "convT2d-groups", "convT3d"]
+       "convT1d", "convT2d-groups", "convT3d", "linear", "linear-1d", "linear-3d-unbiased"]
 
 
 def _checked(layer, fn, x):
     """The layer's call through lucid.nn.functional: the checked path."""
+    if isinstance(layer, nn.Linear):
+        return fn(x, layer.weight, layer.bias)
     args = [layer.stride, layer.padding]
     if isinstance(layer, nn.modules.conv._ConvTranspose):
         args.append(layer.output_padding)
@@ -60,6 +67,8 @@ class _Applies:
 
 
 def _op(layer):
+    if isinstance(layer, nn.Linear):
+        return LinearOp
     return ConvTranspose if isinstance(layer, nn.modules.conv._ConvTranspose) else Conv
 
 
@@ -83,7 +92,8 @@ def test_planned_calls_give_the_checked_bytes(twin, layer, fn, shape, float_dtyp
             assert y.data.tobytes() == expected.data.tobytes()
 
 
-@pytest.mark.parametrize("layer, fn, shape", CASES[:1] + CASES[5:6], ids=["conv1d", "convT1d"])
+@pytest.mark.parametrize("layer, fn, shape", CASES[:1] + CASES[5:6] + CASES[8:9],
+                         ids=["conv1d", "convT1d", "linear"])
 def test_no_plan_where_apply_has_work(twin, layer, fn, shape, rng, monkeypatch):
     """Grad mode on (a node to record), an observer, a FLOP count: the checked path,
     every call, with what it owes them."""
@@ -102,7 +112,7 @@ def test_no_plan_where_apply_has_work(twin, layer, fn, shape, rng, monkeypatch):
     assert seen == [_op(layer)] and applies.count == 2
     with lucid.no_grad(), lucid.count_flops():
         y = layer(x)
-    assert y.flops == _op(layer).flops(None, y.data, x.data, layer.weight.data)
+    assert y.flops == _op(layer).flops(None, y.data, x.data, layer.weight.data, None)
     assert applies.count == 3
     with lucid.no_grad():
         layer(x)
@@ -128,7 +138,8 @@ def test_a_changed_layer_is_checked_again(twin, rng, monkeypatch):
         layer.bias = None
         np.testing.assert_array_equal(layer(x).data, F.conv1d(x, layer.weight, None, 1, 1).data)
         layer.bias = nn.Parameter(np.ones(7, np.float32))
-        with pytest.raises(ValueError, match=r"conv1d: bias must be 1-D of length C_out = 6; got shape \(7,\)"):
+        with pytest.raises(ValueError,
+                           match=r"conv1d: bias must be 1-D of length C_out = 6; got shape \(7,\)"):
             layer(x)
         layer.bias = nn.Parameter(np.ones(6, np.float32))
         layer(x)
@@ -160,6 +171,33 @@ def test_a_changed_layer_is_checked_again(twin, rng, monkeypatch):
                              layer.bias, 3, 0).data)
 
 
+def test_a_changed_linear_is_checked_again(twin, rng):
+    """Linear's checks read the input's last axis (against ``in_features``) and the
+    parameters' shapes and dtypes: each changed after a plan gets its named error."""
+    layer = nn.Linear(4, 3)
+    x = lucid.Tensor(rng.standard_normal((2, 4)).astype(np.float32))
+    with lucid.no_grad():
+        layer(x)
+        with pytest.raises(ValueError,
+                           match=r"Linear: expected input of shape \(\*, 4\); got \(2, 5\)"):
+            layer(lucid.Tensor(np.zeros((2, 5), np.float32)))
+        layer(x)
+        layer.weight.data = np.zeros((3, 5), np.float32)
+        with pytest.raises(ValueError,
+                           match=r"linear: input_'s last axis must have in_features = 5"):
+            layer(x)
+        layer.weight.data = np.zeros((3, 4), np.float64)
+        with pytest.raises(TypeError, match=r"linear"):
+            layer(x)
+        layer.weight.data = np.ones((3, 4), np.float32)
+        layer(x)
+        layer.bias.data = np.zeros(2, np.float32)
+        with pytest.raises(ValueError, match=r"linear: bias"):
+            layer(x)
+        layer.bias = None
+        np.testing.assert_array_equal(layer(x).data, F.linear(x, layer.weight).data)
+
+
 def test_planned_calls_read_the_weights_now(twin, rng):
     """A weight changed in place (an optimiser step, load_state_dict) is what the next
     planned call computes with; hooks still run around a planned forward."""
@@ -170,7 +208,8 @@ def test_planned_calls_read_the_weights_now(twin, rng):
     with lucid.no_grad():
         layer(x)
         layer.weight.data *= 2
-        layer.load_state_dict({"weight": layer.weight.data, "bias": np.arange(2.0, dtype=np.float32)})
+        layer.load_state_dict({"weight": layer.weight.data,
+                               "bias": np.arange(2.0, dtype=np.float32)})
         y = layer(x)
     np.testing.assert_array_equal(y.data, F.conv_transpose1d(x, layer.weight, layer.bias, 2).data)
     assert seen == [(1, 2, 11), (1, 2, 11)]

@@ -1,6 +1,7 @@
 """A layer's checked call, remembered for the no-grad calls that repeat it.
 
-A convolution layer's ``forward`` goes ``module -> lucid.nn.functional -> argument
+Used by the convolution layers (``conv.py``) and ``Linear`` (``linear.py``). A
+convolution layer's ``forward`` goes ``module -> lucid.nn.functional -> argument
 checks -> Function.apply -> the op's forward -> the kernel``. At batch 1 (what a demo
 or a notebook runs) everything but the kernel was a third of the time: a
 ``Conv1d(8, 32, 4, 2, 1)`` on a ``(1, 8, 256)`` input took 19.4 us, of which the
@@ -33,7 +34,7 @@ from lucid.autograd.flops import state as _flop_state
 from lucid.autograd.grad_mode import state as _grad_state
 from lucid.autograd.observe import state as _observe_state
 
-__all__ = ["Plan", "plan_holds", "plannable", "unplanned"]
+__all__ = ["Plan", "Planned", "plan_holds", "plannable", "unplanned"]
 
 # The settings a plan compares by identity must be immutable (the same object then has
 # the same value): Python ints, bools, strings, None and tuples of them.
@@ -94,6 +95,35 @@ class Plan:
         arrays = [None if p is None else p.data for p in parameters]
         out = self.op.forward(self.op.__new__(self.op), x.data, *arrays, **self.params)
         return Tensor._wrap(out, False, None)
+
+
+class Planned:
+    """Mixed into a layer class that keeps a plan: no plan until its first no-grad
+    call, and none in its copies and pickles (a cache, not state: they make their own).
+    A layer's ``forward`` asks :meth:`_planned_call` first and, after a checked call,
+    :meth:`_keep_plan`, which stores the plan in the instance's ``__dict__`` (not
+    through ``Module.__setattr__``, which sorts what it is given into parameters,
+    buffers and sub-modules)."""
+
+    _plan = None
+
+    def _planned_call(self, x, parameters, settings):
+        """The output of this call by the layer's plan, or None when the plan does not
+        hold (:func:`plan_holds`): then the layer takes the checked way."""
+        plan = self._plan                    # read once: another thread may replace it
+        return plan.run(x, parameters) if plan_holds(plan, x, parameters, settings) else None
+
+    def _keep_plan(self, op, x, parameters, settings, checked):
+        """After a checked call passed: keep its plan when it can be one
+        (:func:`plannable`). ``checked()`` gives the op's checked keyword arguments
+        (called only then)."""
+        if plannable(x, settings):
+            self.__dict__["_plan"] = Plan(op, x, parameters, settings, checked())
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_plan", None)
+        return state
 
 
 def plan_holds(plan, x, parameters, settings):

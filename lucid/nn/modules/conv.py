@@ -20,7 +20,7 @@ from lucid.nn.functional import _conv_args as _args
 from lucid.nn.functional._family_doc import fill_doc
 from lucid.nn.functional._layer_args import flag_arg
 from lucid.nn.module import Module
-from lucid.nn.modules._plan import Plan, plan_holds, plannable
+from lucid.nn.modules._plan import Planned
 from lucid.nn.parameter import Parameter
 from lucid.ops.conv import Conv, ConvTranspose
 
@@ -28,12 +28,11 @@ __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
            "ConvTranspose3d", "Unfold"]
 
 
-class _ConvNd(Module):
+class _ConvNd(Planned, Module):
     """What convolutions and transposed convolutions share: parameters, init, repr."""
 
     _d = 0
     _transposed = False
-    _plan = None        # the remembered checked call of a no-grad forward (_plan.py)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
                  groups, bias, output_padding=None):
@@ -55,13 +54,6 @@ class _ConvNd(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
-
-    def __getstate__(self):
-        """The layer's attributes without its plan (a cache: copies and pickles make
-        their own, ``_plan.py``)."""
-        state = self.__dict__.copy()
-        state.pop("_plan", None)
-        return state
 
     def reset_parameters(self):
         """PyTorch's default: kaiming_uniform(a=sqrt(5)) weights, bias in +-1/sqrt(fan_in)."""
@@ -98,13 +90,12 @@ class _Conv(_ConvNd):
         p = self._parameters
         parameters = (p["weight"], p["bias"])
         settings = (self.stride, self.padding, self.dilation, self.groups)
-        if plan_holds(self._plan, x, parameters, settings):
-            return self._plan.run(x, parameters)
-        conv = (F.conv1d, F.conv2d, F.conv3d)[self._d - 1]
-        y = conv(x, *parameters, *settings)
-        if plannable(x, settings):
-            a = _args.conv_args(conv.__name__, self._d, x, *parameters, *settings)
-            self.__dict__["_plan"] = Plan(Conv, x, parameters, settings, a._asdict())
+        y = self._planned_call(x, parameters, settings)
+        if y is None:
+            conv = (F.conv1d, F.conv2d, F.conv3d)[self._d - 1]
+            y = conv(x, *parameters, *settings)
+            self._keep_plan(Conv, x, parameters, settings, lambda: _args.conv_args(
+                conv.__name__, self._d, x, *parameters, *settings)._asdict())
         return y
 
 
@@ -127,8 +118,10 @@ class _ConvTranspose(_ConvNd):
         parameters = (p["weight"], p["bias"])
         settings = (self.stride, self.padding, self.output_padding, self.dilation,
                     self.groups)
-        if output_size is None and plan_holds(self._plan, x, parameters, settings):
-            return self._plan.run(x, parameters)
+        if output_size is None:
+            y = self._planned_call(x, parameters, settings)
+            if y is not None:
+                return y
         fname = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[self._d - 1]
         output_padding = self.output_padding
         if output_size is not None:
@@ -140,10 +133,10 @@ class _ConvTranspose(_ConvNd):
                 self.padding, self.dilation)
         y = fname(x, *parameters, self.stride, self.padding, output_padding, self.dilation,
                   self.groups)
-        if output_size is None and plannable(x, settings):
-            a = _args.conv_transpose_args(fname.__name__, self._d, x, *parameters, *settings)
-            self.__dict__["_plan"] = Plan(ConvTranspose, x, parameters, settings,
-                                          a._asdict())
+        if output_size is None:
+            self._keep_plan(ConvTranspose, x, parameters, settings,
+                            lambda: _args.conv_transpose_args(
+                                fname.__name__, self._d, x, *parameters, *settings)._asdict())
         return y
 
 

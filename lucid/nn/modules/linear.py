@@ -6,6 +6,9 @@ r"""Linear layers: ``Identity``, ``Linear`` and ``Bilinear``.
 ``Linear``'s weight by :func:`~lucid.nn.init.kaiming_uniform` with ``a = sqrt(5)``, i.e.
 :math:`U(-1/\sqrt{\mathrm{in}}, 1/\sqrt{\mathrm{in}})`, and every other parameter from
 that same interval (``Bilinear`` uses ``in1_features`` as the fan).
+
+Under ``no_grad`` a ``Linear`` remembers its last checked call and repeats it straight
+on the op's forward while nothing the checks read has changed (``_plan.py``).
 """
 import math
 
@@ -16,7 +19,9 @@ from lucid.nn import functional as F
 from lucid.nn import init
 from lucid.nn.functional._layer_args import flag_arg
 from lucid.nn.module import Module
+from lucid.nn.modules._plan import Planned
 from lucid._checks import is_int
+from lucid.ops import linear as ops_linear
 from lucid.nn.parameter import Parameter
 
 __all__ = ["Identity", "Linear", "Bilinear"]
@@ -71,7 +76,7 @@ class Identity(Module):
         return x
 
 
-class Linear(Module):
+class Linear(Planned, Module):
     r"""Affine layer: :math:`y = x W^T + b` (see :func:`lucid.nn.functional.linear`).
 
     .. math:: y_{\dots, o} = \sum_i x_{\dots, i} W_{o i} + b_o
@@ -139,8 +144,15 @@ class Linear(Module):
 
     def forward(self, x):
         """Apply the affine map to ``x`` of shape ``(*, in_features)``."""
-        _last_axis("Linear", x, "input", self.in_features)
-        return F.linear(x, self.weight, self.bias)
+        p = self._parameters
+        parameters = (p["weight"], p["bias"])
+        settings = (self.in_features,)
+        y = self._planned_call(x, parameters, settings)
+        if y is None:
+            _last_axis("Linear", x, "input", self.in_features)
+            y = F.linear(x, *parameters)
+            self._keep_plan(ops_linear.Linear, x, parameters, settings, dict)
+        return y
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
