@@ -1,4 +1,4 @@
-"""A layer's remembered no-grad call (convolutions and ``Linear``;
+"""A layer's remembered no-grad call (convolutions, ``Linear``, max pooling;
 ``lucid/nn/modules/_plan.py``): the same bytes as the checked path, used only where
 nothing but the time changes, and the checked path (its named errors, a new plan)
 whenever anything it read has changed.
@@ -20,8 +20,9 @@ from lucid._ext import conv as reference_conv
 from lucid.autograd.observe import observe
 from lucid.ops.conv import Conv, ConvTranspose
 from lucid.ops.linear import Linear as LinearOp
+from lucid.ops.pool import MaxPool
 
-KERNEL_FAMILIES = ("conv", "matmul")
+KERNEL_FAMILIES = ("conv", "matmul", "pool")
 
 # layer, functional, input shape, keyword arguments
 CASES = [
@@ -37,15 +38,22 @@ CASES = [
     (nn.Linear(6, 5), F.linear, (1, 6)),
     (nn.Linear(6, 5), F.linear, (6,)),
     (nn.Linear(6, 5, bias=False), F.linear, (2, 3, 6)),
+    (nn.MaxPool2d(2), F.max_pool2d, (1, 3, 8, 8)),
+    (nn.MaxPool1d(3, stride=2, padding=1, ceil_mode=True), F.max_pool1d, (4, 9)),
+    (nn.MaxPool3d((2, 1, 2), dilation=(1, 2, 1)), F.max_pool3d, (1, 2, 4, 5, 4)),
 ]
 IDS = ["conv1d", "conv1d-unbatched", "conv1d-same-groups", "conv2d", "conv3d",
-       "convT1d", "convT2d-groups", "convT3d", "linear", "linear-1d", "linear-3d-unbiased"]
+       "convT1d", "convT2d-groups", "convT3d", "linear", "linear-1d", "linear-3d-unbiased",
+       "maxpool2d", "maxpool1d-unbatched-ceil", "maxpool3d-dilated"]
 
 
 def _checked(layer, fn, x):
     """The layer's call through lucid.nn.functional: the checked path."""
     if isinstance(layer, nn.Linear):
         return fn(x, layer.weight, layer.bias)
+    if isinstance(layer, nn.modules.pooling._MaxPool):
+        return fn(x, layer.kernel_size, layer.stride, layer.padding, layer.dilation,
+                  layer.ceil_mode)
     args = [layer.stride, layer.padding]
     if isinstance(layer, nn.modules.conv._ConvTranspose):
         args.append(layer.output_padding)
@@ -69,6 +77,8 @@ class _Applies:
 def _op(layer):
     if isinstance(layer, nn.Linear):
         return LinearOp
+    if isinstance(layer, nn.modules.pooling._MaxPool):
+        return MaxPool
     return ConvTranspose if isinstance(layer, nn.modules.conv._ConvTranspose) else Conv
 
 
@@ -77,7 +87,7 @@ def test_planned_calls_give_the_checked_bytes(twin, layer, fn, shape, float_dtyp
                                               monkeypatch):
     """The first no-grad call goes the checked way and leaves a plan; the next ones run
     the op's forward straight away (no Function.apply) and give the same bytes."""
-    layer = copy.deepcopy(layer).to(float_dtype)
+    layer = copy.deepcopy(layer).to(float_dtype)        # (no parameters: a no-op)
     applies = _Applies(monkeypatch, _op(layer))
     with lucid.no_grad():
         for step in range(3):
@@ -196,6 +206,28 @@ def test_a_changed_linear_is_checked_again(twin, rng):
             layer(x)
         layer.bias = None
         np.testing.assert_array_equal(layer(x).data, F.linear(x, layer.weight).data)
+
+
+def test_a_changed_max_pool_is_checked_again(twin, rng, monkeypatch):
+    """Max pooling: a new window setting, indices asked for, an input of another rank:
+    the checked path (a new plan, the indices, the named error)."""
+    layer = nn.MaxPool2d(2)
+    x = lucid.Tensor(rng.standard_normal((1, 2, 6, 6)).astype(np.float32))
+    with lucid.no_grad():
+        layer(x)
+        layer.stride = 3
+        np.testing.assert_array_equal(layer(x).data, F.max_pool2d(x, 2, 3).data)
+        layer.return_indices = True
+        y, indices = layer(x)
+        expected, expected_indices = F.max_pool2d(x, 2, 3, return_indices=True)
+        np.testing.assert_array_equal(indices.data, expected_indices.data)
+        layer.return_indices = False
+        layer(x)
+        with pytest.raises(ValueError, match=r"MaxPool2d"):
+            layer(lucid.Tensor(np.zeros((1, 1, 2, 6, 6), np.float32)))
+        layer.padding = 2                            # more than half the kernel
+        with pytest.raises(ValueError, match=r"max_pool2d: padding"):
+            layer(x)
 
 
 def test_planned_calls_read_the_weights_now(twin, rng):

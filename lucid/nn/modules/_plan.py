@@ -1,6 +1,7 @@
 """A layer's checked call, remembered for the no-grad calls that repeat it.
 
-Used by the convolution layers (``conv.py``) and ``Linear`` (``linear.py``). A
+Used by the convolution layers (``conv.py``), ``Linear`` (``linear.py``) and max
+pooling (``pooling.py``). A
 convolution layer's ``forward`` goes ``module -> lucid.nn.functional -> argument
 checks -> Function.apply -> the op's forward -> the kernel``. At batch 1 (what a demo
 or a notebook runs) everything but the kernel was a third of the time: a
@@ -21,8 +22,8 @@ op's ``forward`` took. A later call runs the op's ``forward`` straight away
 * the input is a :class:`~lucid.Tensor` whose array has the remembered shape and
   dtype, and every parameter (read from the layer's ``_parameters``, so a replaced
   weight is seen) has the remembered shape and dtype, or is None where it was None;
-* each setting is *the same object* as then (settings are ints and tuples of ints,
-  immutable: the same object has the same value; a layer whose settings were
+* each setting is *the same object* as then (settings are ints, bools and tuples of
+  them, immutable: the same object has the same value; a layer whose settings were
   reassigned to something mutable, a list, gets no plan).
 
 Anything else goes the checked way, which raises the named errors and makes a new

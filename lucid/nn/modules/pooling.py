@@ -10,7 +10,10 @@ document the window sums, the output sizes
 (:math:`\lceil\cdot\rceil` with ``ceil_mode``) and the backward (max pooling routes each
 gradient to the arg-max of its window; average pooling spreads it evenly). No
 parameters. The settings are stored and shown as given, as PyTorch does (``stride``
-defaults to ``kernel_size``), so ``repr`` matches PyTorch's.
+defaults to ``kernel_size``), so ``repr`` matches PyTorch's. Under ``no_grad`` a max
+pooling layer (without ``return_indices``) remembers its last checked call and repeats
+it straight on the op's forward while nothing the checks read has changed
+(``_plan.py``).
 """
 from lucid.nn.functional import pool as P
 from lucid.nn.functional._conv_args import spatial_ints
@@ -18,6 +21,8 @@ from lucid.nn.functional._family_doc import SPATIAL
 from lucid.nn.functional._layer_args import flag_arg
 from lucid.nn.module import Module
 from lucid.nn.modules._checks import layer_input
+from lucid.nn.modules._plan import Planned
+from lucid.ops.pool import MaxPool
 from lucid._checks import is_int
 
 __all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
@@ -45,7 +50,7 @@ class _Pool(Module):
         layer_input(type(self).__name__, x, self._d)
 
 
-class _MaxPool(_Pool):
+class _MaxPool(Planned, _Pool):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
                  ceil_mode=False):
         super().__init__()
@@ -60,10 +65,20 @@ class _MaxPool(_Pool):
     def forward(self, x):
         """Max-pool ``x`` (``(N, C, *S)`` or ``(C, *S)``); with ``return_indices``, the
         pooled tensor and the indices."""
+        window = (self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
+        settings = window + (self.return_indices,)
+        if not self.return_indices:
+            y = self._planned_call(x, (), settings)
+            if y is not None:
+                return y
         self._check(x)
         fn = (P.max_pool1d, P.max_pool2d, P.max_pool3d)[self._d - 1]
-        return fn(x, self.kernel_size, self.stride, self.padding, self.dilation,
-                  self.ceil_mode, self.return_indices)
+        y = fn(x, *settings)
+        if not self.return_indices:
+            self._keep_plan(MaxPool, x, (), settings, lambda: dict(zip(
+                ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "unbatched"),
+                P._window_args(fn.__name__, self._d, x, *window))))
+        return y
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, "
