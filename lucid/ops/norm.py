@@ -64,6 +64,20 @@ def _keep_params(ctx, w, b, param_shape):
     ctx.b_shape = None if b is None else b.shape
 
 
+def running_stats(running_mean, running_var, param_shape):
+    """The running mean and variance arrays ``(C,)`` as the ``stats`` :class:`AffineNorm`
+    takes in evaluation mode: each viewed as ``param_shape`` ``(1, C, 1, ...)``."""
+    return running_mean.reshape(param_shape), running_var.reshape(param_shape)
+
+
+def running_stats_forward(ctx, x, w, b, running_mean, running_var, axes, param_shape, eps):
+    """:class:`AffineNorm`'s forward with the running statistics given as arrays: batch
+    norm in evaluation mode, for a layer's plan (``lucid/nn/modules/_plan.py``), which
+    passes its arrays in this order."""
+    return AffineNorm.forward(ctx, x, w, b, axes, param_shape, eps,
+                              stats=running_stats(running_mean, running_var, param_shape))
+
+
 # [exercise: batch_norm]
 class AffineNorm(Function):
     r"""``y = (x - mean) / sqrt(var + eps) * w + b`` over ``axes`` (see the module docstring).

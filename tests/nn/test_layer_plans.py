@@ -1,4 +1,5 @@
-"""A layer's remembered no-grad call (convolutions, ``Linear``, max pooling;
+"""A layer's remembered no-grad call (convolutions, ``Linear``, max pooling, batch norm
+in evaluation mode;
 ``lucid/nn/modules/_plan.py``): the same bytes as the checked path, used only where
 nothing but the time changes, and the checked path (its named errors, a new plan)
 whenever anything it read has changed.
@@ -20,9 +21,10 @@ from lucid._ext import conv as reference_conv
 from lucid.autograd.observe import observe
 from lucid.ops.conv import Conv, ConvTranspose
 from lucid.ops.linear import Linear as LinearOp
+from lucid.ops.norm import AffineNorm
 from lucid.ops.pool import MaxPool
 
-KERNEL_FAMILIES = ("conv", "matmul", "pool")
+KERNEL_FAMILIES = ("conv", "matmul", "pool", "norm")
 
 # layer, functional, input shape, keyword arguments
 CASES = [
@@ -41,16 +43,24 @@ CASES = [
     (nn.MaxPool2d(2), F.max_pool2d, (1, 3, 8, 8)),
     (nn.MaxPool1d(3, stride=2, padding=1, ceil_mode=True), F.max_pool1d, (4, 9)),
     (nn.MaxPool3d((2, 1, 2), dilation=(1, 2, 1)), F.max_pool3d, (1, 2, 4, 5, 4)),
+    (nn.BatchNorm2d(3), F.batch_norm, (2, 3, 5, 5)),
+    (nn.BatchNorm1d(4, affine=False, momentum=None), F.batch_norm, (3, 4)),
+    (nn.BatchNorm1d(4, eps=1e-3), F.batch_norm, (1, 4, 6)),
+    (nn.BatchNorm3d(2), F.batch_norm, (1, 2, 3, 2, 4)),
 ]
 IDS = ["conv1d", "conv1d-unbatched", "conv1d-same-groups", "conv2d", "conv3d",
        "convT1d", "convT2d-groups", "convT3d", "linear", "linear-1d", "linear-3d-unbiased",
-       "maxpool2d", "maxpool1d-unbatched-ceil", "maxpool3d-dilated"]
+       "maxpool2d", "maxpool1d-unbatched-ceil", "maxpool3d-dilated",
+       "batchnorm2d", "batchnorm1d-2d-plain", "batchnorm1d-3d", "batchnorm3d"]
 
 
 def _checked(layer, fn, x):
     """The layer's call through lucid.nn.functional: the checked path."""
     if isinstance(layer, nn.Linear):
         return fn(x, layer.weight, layer.bias)
+    if isinstance(layer, nn.modules.norm._BatchNorm):
+        return fn(x, layer.running_mean, layer.running_var, layer.weight, layer.bias,
+                  training=False, eps=layer.eps)
     if isinstance(layer, nn.modules.pooling._MaxPool):
         return fn(x, layer.kernel_size, layer.stride, layer.padding, layer.dilation,
                   layer.ceil_mode)
@@ -74,11 +84,24 @@ class _Applies:
         monkeypatch.setattr(op, "apply", classmethod(counted))
 
 
+def _prepared(layer, dtype, rng):
+    """A copy of the layer in ``dtype``, in evaluation mode, with running statistics
+    that are not the initial zeros and ones (batch norm)."""
+    layer = copy.deepcopy(layer).to(dtype).eval()
+    for name in ("running_mean", "running_var"):
+        stats = getattr(layer, name, None)
+        if stats is not None:
+            stats.data[...] = rng.uniform(0.5, 2.0, stats.shape)
+    return layer
+
+
 def _op(layer):
     if isinstance(layer, nn.Linear):
         return LinearOp
     if isinstance(layer, nn.modules.pooling._MaxPool):
         return MaxPool
+    if isinstance(layer, nn.modules.norm._BatchNorm):
+        return AffineNorm
     return ConvTranspose if isinstance(layer, nn.modules.conv._ConvTranspose) else Conv
 
 
@@ -87,7 +110,7 @@ def test_planned_calls_give_the_checked_bytes(twin, layer, fn, shape, float_dtyp
                                               monkeypatch):
     """The first no-grad call goes the checked way and leaves a plan; the next ones run
     the op's forward straight away (no Function.apply) and give the same bytes."""
-    layer = copy.deepcopy(layer).to(float_dtype)        # (no parameters: a no-op)
+    layer = _prepared(layer, float_dtype, rng)
     applies = _Applies(monkeypatch, _op(layer))
     with lucid.no_grad():
         for step in range(3):
@@ -102,12 +125,12 @@ def test_planned_calls_give_the_checked_bytes(twin, layer, fn, shape, float_dtyp
             assert y.data.tobytes() == expected.data.tobytes()
 
 
-@pytest.mark.parametrize("layer, fn, shape", CASES[:1] + CASES[5:6] + CASES[8:9],
-                         ids=["conv1d", "convT1d", "linear"])
+@pytest.mark.parametrize("layer, fn, shape", CASES[:1] + CASES[5:6] + CASES[8:9] + CASES[14:15],
+                         ids=["conv1d", "convT1d", "linear", "batchnorm2d"])
 def test_no_plan_where_apply_has_work(twin, layer, fn, shape, rng, monkeypatch):
     """Grad mode on (a node to record), an observer, a FLOP count: the checked path,
     every call, with what it owes them."""
-    layer = copy.deepcopy(layer)
+    layer = _prepared(layer, np.float32, rng)
     x = lucid.Tensor(rng.standard_normal(shape).astype(np.float32))
     with lucid.no_grad():
         layer(x)                                     # a plan exists from here
@@ -227,6 +250,48 @@ def test_a_changed_max_pool_is_checked_again(twin, rng, monkeypatch):
             layer(lucid.Tensor(np.zeros((1, 1, 2, 6, 6), np.float32)))
         layer.padding = 2                            # more than half the kernel
         with pytest.raises(ValueError, match=r"max_pool2d: padding"):
+            layer(x)
+
+
+def test_a_changed_batch_norm_is_checked_again(twin, rng):
+    """Batch norm in evaluation mode: running statistics changed in place are what the
+    next planned call reads; another eps, a refused momentum, statistics of another
+    shape or removed, training mode: the checked path."""
+    layer = _prepared(nn.BatchNorm2d(3), np.float32, rng)
+    x = lucid.Tensor(rng.standard_normal((2, 3, 4, 4)).astype(np.float32))
+
+    def expected():
+        return F.batch_norm(x, layer.running_mean, layer.running_var, layer.weight,
+                            layer.bias, training=False, eps=layer.eps).data
+
+    with lucid.no_grad():
+        layer(x)
+        layer.running_mean.data += 1.5
+        layer.running_var.data *= 3
+        np.testing.assert_array_equal(layer(x).data, expected())
+        layer.eps = 0.5
+        np.testing.assert_array_equal(layer(x).data, expected())
+        layer.train()                                # the settings otherwise unchanged
+        mean = x.data.mean(axis=(0, 2, 3))
+        for step in (1, 2):
+            before = layer.running_mean.data.copy()
+            y = layer(x)
+            np.testing.assert_allclose(layer.running_mean.data, 0.9 * before + 0.1 * mean,
+                                       rtol=1e-6)
+            np.testing.assert_allclose(y.data.mean(axis=(0, 2, 3)), 0, atol=1e-5)
+            assert int(layer.num_batches_tracked.data) == step
+        layer.eval()
+        np.testing.assert_array_equal(layer(x).data, expected())
+        layer.momentum = 2.0
+        with pytest.raises(ValueError, match=r"batch_norm: momentum"):
+            layer(x)
+        layer.momentum = 0.1
+        layer.running_var = nn.Buffer(np.ones(4, np.float32))
+        with pytest.raises(ValueError, match=r"batch_norm: running_var must have shape \(3,\)"):
+            layer(x)
+        layer.running_var = None
+        with pytest.raises(ValueError, match=r"batch_norm: running_mean and running_var are "
+                                             r"required when training=False"):
             layer(x)
 
 

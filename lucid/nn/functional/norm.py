@@ -12,7 +12,7 @@ from lucid._checks import (check_bool, check_int, check_number, float_tensor, re
                            renamed)
 from lucid.linalg._norm import tensor_norm
 from lucid.nn.functional._layer_args import optional_param
-from lucid.ops.norm import AffineNorm
+from lucid.ops.norm import AffineNorm, running_stats
 
 __all__ = ["batch_norm", "layer_norm", "instance_norm", "group_norm", "global_response_norm",
            "normalize"]
@@ -34,13 +34,35 @@ def _data(t):
     return None if t is None else t.data
 
 
+def _channel_shape(x):
+    """``(1, C, 1, ..., 1)``: the shape per-channel values (statistics, weight, bias)
+    take to broadcast over ``x`` of shape ``(N, C, *)``."""
+    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def _batch_axes(x):
+    """The axes batch norm reduces over: the batch and every spatial axis."""
+    return (0,) + tuple(range(2, x.ndim))
+
+
+def _batch_norm_eval_params(input_, running_mean, running_var, weight, bias, momentum, eps):
+    """What ``batch_norm(..., training=False)`` hands the op besides the arrays, after its
+    checks (which raise as it does): the keyword arguments of
+    :func:`lucid.ops.norm.running_stats_forward`. For a layer's plan
+    (``lucid/nn/modules/_plan.py``)."""
+    x = input_
+    eps = _batch_norm_args(x, running_mean, running_var, weight, bias, False, momentum,
+                           eps)[2]
+    return {"axes": _batch_axes(x), "param_shape": _channel_shape(x), "eps": eps}
+
+
 def _per_channel_norm(fname, flag, x, axes, use_input_stats, running_mean, running_var,
                       weight, bias, momentum, eps):
     """What batch_norm and instance_norm share once their arguments are checked:
     normalise each channel of ``x`` over ``axes``, with the input's statistics (moving
     the running ones towards them, when given) or, when ``use_input_stats`` (the
     argument ``flag``) is False, with the running statistics."""
-    param_shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    param_shape = _channel_shape(x)
     if use_input_stats:
         running = None
         if running_mean is not None or running_var is not None:
@@ -50,7 +72,7 @@ def _per_channel_norm(fname, flag, x, axes, use_input_stats, running_mean, runni
     if running_mean is None or running_var is None:
         raise ValueError(f"{fname}: running_mean and running_var are required when "
                          f"{flag}=False")
-    stats = (running_mean.data.reshape(param_shape), running_var.data.reshape(param_shape))
+    stats = running_stats(running_mean.data, running_var.data, param_shape)
     return AffineNorm.apply(x, weight, bias, axes=axes, param_shape=param_shape, eps=eps,
                             stats=stats)
 
@@ -123,9 +145,9 @@ def batch_norm(input_, running_mean, running_var, weight=None, bias=None, traini
     """
     training, momentum, eps = _batch_norm_args(input_, running_mean, running_var, weight,
                                                bias, training, momentum, eps)
-    return _per_channel_norm("batch_norm", "training", input_,
-                             (0,) + tuple(range(2, input_.ndim)), training, running_mean,
-                             running_var, weight, bias, momentum, eps)
+    return _per_channel_norm("batch_norm", "training", input_, _batch_axes(input_),
+                             training, running_mean, running_var, weight, bias, momentum,
+                             eps)
 
 
 @remembered

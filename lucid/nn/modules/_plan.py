@@ -1,7 +1,7 @@
 """A layer's checked call, remembered for the no-grad calls that repeat it.
 
-Used by the convolution layers (``conv.py``), ``Linear`` (``linear.py``) and max
-pooling (``pooling.py``). A
+Used by the convolution layers (``conv.py``), ``Linear`` (``linear.py``), max
+pooling (``pooling.py``) and batch norm in evaluation mode (``norm.py``). A
 convolution layer's ``forward`` goes ``module -> lucid.nn.functional -> argument
 checks -> Function.apply -> the op's forward -> the kernel``. At batch 1 (what a demo
 or a notebook runs) everything but the kernel was a third of the time: a
@@ -22,9 +22,10 @@ op's ``forward`` took. A later call runs the op's ``forward`` straight away
 * the input is a :class:`~lucid.Tensor` whose array has the remembered shape and
   dtype, and every parameter (read from the layer's ``_parameters``, so a replaced
   weight is seen) has the remembered shape and dtype, or is None where it was None;
-* each setting is *the same object* as then (settings are ints, bools and tuples of
-  them, immutable: the same object has the same value; a layer whose settings were
-  reassigned to something mutable, a list, gets no plan).
+* each setting is *the same object* as then (settings are ints, bools, floats and
+  tuples of them, immutable: the same object has the same value; a layer whose
+  settings were reassigned to something mutable, a list, or a NumPy number, gets no
+  plan).
 
 Anything else goes the checked way, which raises the named errors and makes a new
 plan when the call passes. A plan is private: it changes no result and no error, only
@@ -38,8 +39,8 @@ from lucid.autograd.observe import state as _observe_state
 __all__ = ["Plan", "Planned", "plan_holds", "plannable", "unplanned"]
 
 # The settings a plan compares by identity must be immutable (the same object then has
-# the same value): Python ints, bools, strings, None and tuples of them.
-_IMMUTABLE = (int, bool, str, type(None))
+# the same value): Python ints, bools, floats, strings, None and tuples of them.
+_IMMUTABLE = (int, bool, float, str, type(None))
 
 
 def _immutable(items):
@@ -78,12 +79,18 @@ class Plan:
         The layer's settings as the call read them (compared by identity later).
     params : dict
         The checked keyword arguments the op's ``forward`` took.
+    forward : callable, optional
+        What runs the call: ``forward(ctx, x, *arrays, **params)`` with a ctx of
+        ``op``, the parameters' arrays in their order. Default ``op.forward``; batch
+        norm passes :func:`lucid.ops.norm.running_stats_forward` (its running
+        statistics are arrays of the call, not fixed arguments).
     """
 
-    __slots__ = ("op", "shape", "dtype", "kinds", "settings", "params")
+    __slots__ = ("op", "forward", "shape", "dtype", "kinds", "settings", "params")
 
-    def __init__(self, op, x, parameters, settings, params):
+    def __init__(self, op, x, parameters, settings, params, forward=None):
         self.op = op
+        self.forward = op.forward if forward is None else forward
         self.shape, self.dtype = x.data.shape, x.data.dtype
         self.kinds = tuple(None if p is None else (p.data.shape, p.data.dtype)
                            for p in parameters)
@@ -94,7 +101,7 @@ class Plan:
         """The op's forward on the arrays, wrapped as ``Function.apply`` wraps it under
         ``no_grad`` (no node). Call only when :func:`plan_holds` said so."""
         arrays = [None if p is None else p.data for p in parameters]
-        out = self.op.forward(self.op.__new__(self.op), x.data, *arrays, **self.params)
+        out = self.forward(self.op.__new__(self.op), x.data, *arrays, **self.params)
         return Tensor._wrap(out, False, None)
 
 
@@ -114,12 +121,12 @@ class Planned:
         plan = self._plan                    # read once: another thread may replace it
         return plan.run(x, parameters) if plan_holds(plan, x, parameters, settings) else None
 
-    def _keep_plan(self, op, x, parameters, settings, checked):
+    def _keep_plan(self, op, x, parameters, settings, checked, forward=None):
         """After a checked call passed: keep its plan when it can be one
         (:func:`plannable`). ``checked()`` gives the op's checked keyword arguments
-        (called only then)."""
+        (called only then); ``forward`` as :class:`Plan` takes it."""
         if plannable(x, settings):
-            self.__dict__["_plan"] = Plan(op, x, parameters, settings, checked())
+            self.__dict__["_plan"] = Plan(op, x, parameters, settings, checked(), forward)
 
     def __getstate__(self):
         state = self.__dict__.copy()

@@ -12,6 +12,10 @@ batch's statistics and updates the running ones; in evaluation mode it normalise
 the running statistics (or, with ``track_running_stats=False``, always with the
 batch's). With ``momentum=None`` the running statistics are the cumulative average of
 every batch seen: the update factor is :math:`1/\texttt{num\_batches\_tracked}`.
+
+Under ``no_grad`` a BatchNorm layer in evaluation mode remembers its last checked call
+and repeats it straight on the op's forward, with the running statistics of the call,
+while nothing the checks read has changed (``_plan.py``).
 """
 import warnings
 
@@ -21,7 +25,10 @@ from lucid import ops
 from lucid.nn import functional as F
 from lucid._checks import check_bool, check_number, is_int
 from lucid.nn.module import Module
+from lucid.nn.functional import norm as F_norm
 from lucid.nn.modules._checks import layer_input, tensor_input
+from lucid.nn.modules._plan import Planned
+from lucid.ops.norm import AffineNorm, running_stats_forward
 from lucid.nn.parameter import Parameter
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
@@ -88,7 +95,7 @@ class _NormBase(Module):
                 f"track_running_stats={self.track_running_stats}")
 
 
-class _BatchNorm(_NormBase):
+class _BatchNorm(Planned, _NormBase):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, *, bias=True):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, bias)
@@ -98,12 +105,19 @@ class _BatchNorm(_NormBase):
 
     def forward(self, x):
         """Normalise ``x`` of shape ``(N, C, *)`` per channel (see the class docstring)."""
+        p, b = self._parameters, self._buffers
+        stats = (b["running_mean"], b["running_var"])
+        parameters = (p["weight"], p["bias"]) + stats
+        settings = (self.training, self.momentum, self.eps, self.num_features)
+        y = self._planned_call(x, parameters, settings)
+        if y is not None:
+            return y
         self._check(x)
         tracking = self.training and self.track_running_stats
         factor = 0.0 if self.momentum is None else self.momentum
         if tracking and self.momentum is None:       # cumulative average
             factor = 1.0 / float(int(self.num_batches_tracked.data) + 1)
-        running_mean, running_var = self.running_mean, self.running_var   # each looked up once
+        running_mean, running_var = stats
         use_batch_stats = self.training or (running_mean is None and running_var is None)
         pass_running = not self.training or self.track_running_stats
         y = F.batch_norm(x, running_mean if pass_running else None,
@@ -111,6 +125,12 @@ class _BatchNorm(_NormBase):
                          training=use_batch_stats, momentum=factor, eps=self.eps)
         if tracking:
             self.num_batches_tracked.data += 1
+        if not self.training and stats[0] is not None and stats[1] is not None:
+            # evaluation with running statistics: the plan runs that call again
+            self._keep_plan(AffineNorm, x, parameters, settings,
+                            lambda: F_norm._batch_norm_eval_params(x, *stats, *parameters[:2],
+                                                                  factor, self.eps),
+                            forward=running_stats_forward)
         return y
 
 
