@@ -295,6 +295,30 @@ def test_a_changed_batch_norm_is_checked_again(twin, rng):
             layer(x)
 
 
+def test_a_weight_set_as_a_plain_attribute(twin, rng):
+    """The functional trick of meta-learning code: ``del layer.weight`` and a computed
+    Tensor set in its place (a plain attribute, not a Parameter). The layer reads it
+    as ``self.weight`` finds it, planned or not, and gradients reach it."""
+    layer = nn.Conv1d(2, 3, 3)
+    x = lucid.Tensor(rng.standard_normal((1, 2, 7)).astype(np.float32))
+    with lucid.no_grad():
+        layer(x)                                     # a plan with the Parameter
+    fast = lucid.Tensor(rng.standard_normal((3, 2, 3)).astype(np.float32),
+                        requires_grad=True)
+    del layer.weight
+    layer.weight = fast
+    y = layer(x)
+    y.sum().backward()
+    assert fast.grad is not None and fast.grad.shape == (3, 2, 3)
+    with lucid.no_grad():
+        for _ in range(2):
+            np.testing.assert_array_equal(layer(x).data,
+                                          F.conv1d(x, fast, layer.bias).data)
+        layer.weight = lucid.Tensor(np.zeros((3, 2, 3), np.float32))
+        np.testing.assert_array_equal(layer(x).data,
+                                      np.broadcast_to(layer.bias.data[:, None], (1, 3, 5)))
+
+
 def test_planned_calls_read_the_weights_now(twin, rng):
     """A weight changed in place (an optimiser step, load_state_dict) is what the next
     planned call computes with; hooks still run around a planned forward."""

@@ -7,7 +7,7 @@ checks -> Function.apply -> the op's forward -> the kernel``. At batch 1 (what a
 or a notebook runs) everything but the kernel was a third of the time: a
 ``Conv1d(8, 32, 4, 2, 1)`` on a ``(1, 8, 256)`` input took 19.4 us, of which the
 kernel 10.5, the remembered argument checks 2.7, ``Function.apply``'s bookkeeping 1.9,
-reading ``self.weight`` / ``self.bias`` (``Module.__getattr__``) 1.2.
+the op's own glue 1.3.
 
 Under ``no_grad`` none of that bookkeeping does anything: no node is recorded, and
 when no observer (the profiler, the ONNX tracer) and no FLOP count is active,
@@ -20,8 +20,8 @@ op's ``forward`` took. A later call runs the op's ``forward`` straight away
 
 * grad mode is off, no observer is registered and no FLOP count is running;
 * the input is a :class:`~lucid.Tensor` whose array has the remembered shape and
-  dtype, and every parameter (read from the layer's ``_parameters``, so a replaced
-  weight is seen) has the remembered shape and dtype, or is None where it was None;
+  dtype, and every parameter (read anew each call, so a replaced weight is seen) has
+  the remembered shape and dtype, or is None where it was None;
 * each setting is *the same object* as then (settings are ints, bools, floats and
   tuples of them, immutable: the same object has the same value; a layer whose
   settings were reassigned to something mutable, a list, or a NumPy number, gets no

@@ -87,8 +87,7 @@ class _Conv(_ConvNd):
 
     def forward(self, x):
         """Apply the convolution to ``x`` of shape ``(N, C_in, *S)`` or ``(C_in, *S)``."""
-        p = self._parameters
-        parameters = (p["weight"], p["bias"])
+        parameters = (self.weight, self.bias)
         settings = (self.stride, self.padding, self.dilation, self.groups)
         y = self._planned_call(x, parameters, settings)
         if y is None:
@@ -114,8 +113,7 @@ class _ConvTranspose(_ConvNd):
         N and C may be included): the ``output_padding`` is then chosen to reach it,
         in place of the layer's own, as in PyTorch.
         """
-        p = self._parameters
-        parameters = (p["weight"], p["bias"])
+        parameters = (self.weight, self.bias)
         settings = (self.stride, self.padding, self.output_padding, self.dilation,
                     self.groups)
         if output_size is None:

@@ -144,8 +144,7 @@ class Linear(Planned, Module):
 
     def forward(self, x):
         """Apply the affine map to ``x`` of shape ``(*, in_features)``."""
-        p = self._parameters
-        parameters = (p["weight"], p["bias"])
+        parameters = (self.weight, self.bias)
         settings = (self.in_features,)
         y = self._planned_call(x, parameters, settings)
         if y is None:

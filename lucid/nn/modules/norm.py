@@ -105,9 +105,8 @@ class _BatchNorm(Planned, _NormBase):
 
     def forward(self, x):
         """Normalise ``x`` of shape ``(N, C, *)`` per channel (see the class docstring)."""
-        p, b = self._parameters, self._buffers
-        stats = (b["running_mean"], b["running_var"])
-        parameters = (p["weight"], p["bias"]) + stats
+        stats = (self.running_mean, self.running_var)
+        parameters = (self.weight, self.bias) + stats
         settings = (self.training, self.momentum, self.eps, self.num_features)
         y = self._planned_call(x, parameters, settings)
         if y is not None:
