@@ -1,5 +1,5 @@
 """A layer's remembered no-grad call (convolutions, ``Linear``, max pooling, batch norm
-in evaluation mode;
+in evaluation mode, layer norm;
 ``lucid/nn/modules/_plan.py``): the same bytes as the checked path, used only where
 nothing but the time changes, and the checked path (its named errors, a new plan)
 whenever anything it read has changed.
@@ -47,17 +47,23 @@ CASES = [
     (nn.BatchNorm1d(4, affine=False, momentum=None), F.batch_norm, (3, 4)),
     (nn.BatchNorm1d(4, eps=1e-3), F.batch_norm, (1, 4, 6)),
     (nn.BatchNorm3d(2), F.batch_norm, (1, 2, 3, 2, 4)),
+    (nn.LayerNorm(6), F.layer_norm, (2, 3, 6)),
+    (nn.LayerNorm((3, 4), elementwise_affine=False, eps=1e-3), F.layer_norm, (2, 3, 4)),
+    (nn.LayerNorm(5, bias=False), F.layer_norm, (5,)),
 ]
 IDS = ["conv1d", "conv1d-unbatched", "conv1d-same-groups", "conv2d", "conv3d",
        "convT1d", "convT2d-groups", "convT3d", "linear", "linear-1d", "linear-3d-unbiased",
        "maxpool2d", "maxpool1d-unbatched-ceil", "maxpool3d-dilated",
-       "batchnorm2d", "batchnorm1d-2d-plain", "batchnorm1d-3d", "batchnorm3d"]
+       "batchnorm2d", "batchnorm1d-2d-plain", "batchnorm1d-3d", "batchnorm3d",
+       "layernorm", "layernorm-2-axes-plain", "layernorm-1d-unbiased"]
 
 
 def _checked(layer, fn, x):
     """The layer's call through lucid.nn.functional: the checked path."""
     if isinstance(layer, nn.Linear):
         return fn(x, layer.weight, layer.bias)
+    if isinstance(layer, nn.LayerNorm):
+        return fn(x, layer.normalized_shape, layer.weight, layer.bias, layer.eps)
     if isinstance(layer, nn.modules.norm._BatchNorm):
         return fn(x, layer.running_mean, layer.running_var, layer.weight, layer.bias,
                   training=False, eps=layer.eps)
@@ -100,7 +106,7 @@ def _op(layer):
         return LinearOp
     if isinstance(layer, nn.modules.pooling._MaxPool):
         return MaxPool
-    if isinstance(layer, nn.modules.norm._BatchNorm):
+    if isinstance(layer, (nn.modules.norm._BatchNorm, nn.LayerNorm)):
         return AffineNorm
     return ConvTranspose if isinstance(layer, nn.modules.conv._ConvTranspose) else Conv
 
@@ -317,6 +323,23 @@ def test_a_weight_set_as_a_plain_attribute(twin, rng):
         layer.weight = lucid.Tensor(np.zeros((3, 2, 3), np.float32))
         np.testing.assert_array_equal(layer(x).data,
                                       np.broadcast_to(layer.bias.data[:, None], (1, 3, 5)))
+
+
+def test_a_changed_layer_norm_is_checked_again(twin, rng):
+    """Layer norm: another normalised shape or eps after a plan, an input whose last
+    axes do not match: the checked path (the new result, the named error)."""
+    layer = nn.LayerNorm(4)
+    x = lucid.Tensor(rng.standard_normal((3, 4)).astype(np.float32))
+    with lucid.no_grad():
+        layer(x)
+        layer.eps = 0.25
+        np.testing.assert_array_equal(
+            layer(x).data, F.layer_norm(x, (4,), layer.weight, layer.bias, 0.25).data)
+        with pytest.raises(ValueError, match=r"LayerNorm: expected input of shape \(\*, 4\)"):
+            layer(lucid.Tensor(np.zeros((3, 5), np.float32)))
+        layer.weight.data = np.ones(5, np.float32)
+        with pytest.raises(ValueError, match=r"layer_norm: weight"):
+            layer(x)
 
 
 def test_planned_calls_read_the_weights_now(twin, rng):

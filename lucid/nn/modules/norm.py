@@ -13,9 +13,10 @@ the running statistics (or, with ``track_running_stats=False``, always with the
 batch's). With ``momentum=None`` the running statistics are the cumulative average of
 every batch seen: the update factor is :math:`1/\texttt{num\_batches\_tracked}`.
 
-Under ``no_grad`` a BatchNorm layer in evaluation mode remembers its last checked call
-and repeats it straight on the op's forward, with the running statistics of the call,
-while nothing the checks read has changed (``_plan.py``).
+Under ``no_grad`` a BatchNorm layer in evaluation mode and a LayerNorm remember their
+last checked call and repeat it straight on the op's forward (batch norm's with the
+running statistics of the call) while nothing the checks read has changed
+(``_plan.py``).
 """
 import warnings
 
@@ -354,7 +355,7 @@ class InstanceNorm3d(_InstanceNorm):
                                    unbatched="(C, D, H, W)", d=3, example="(1, 2, 3, 3, 3)")
 
 
-class LayerNorm(Module):
+class LayerNorm(Planned, Module):
     r"""Layer normalisation: each sample over its last ``len(normalized_shape)`` axes.
 
     .. math:: y = \gamma \odot \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}} + \beta
@@ -416,12 +417,21 @@ class LayerNorm(Module):
 
     def forward(self, x):
         """Normalise ``x`` over its trailing ``normalized_shape`` axes."""
+        parameters = (self.weight, self.bias)
+        settings = (self.normalized_shape, self.eps)
+        y = self._planned_call(x, parameters, settings)
+        if y is not None:
+            return y
         k = len(self.normalized_shape)
         tensor_input("LayerNorm", x)
         if x.ndim < k or x.shape[x.ndim - k:] != self.normalized_shape:
             dims = ", ".join(map(str, self.normalized_shape))
             raise ValueError(f"LayerNorm: expected input of shape (*, {dims}); got {x.shape}")
-        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        y = F.layer_norm(x, self.normalized_shape, *parameters, self.eps)
+        self._keep_plan(AffineNorm, x, parameters, settings, lambda: dict(zip(
+            ("axes", "param_shape", "eps"),
+            F_norm._layer_norm_args(x, self.normalized_shape, *parameters, self.eps))))
+        return y
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
