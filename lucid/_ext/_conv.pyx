@@ -146,13 +146,17 @@ _BLOCKED_MIN_WIDTH = 16
 # ... and at least this many terms per output value (C_in * prod(K)).
 _BLOCKED_MIN_DEPTH = 27
 # The lanes path (_lanes_fits, which has the measurements): float32 2-d convolutions the
-# blocked path does not take (a stride, or output rows under _BLOCKED_MIN_WIDTH), whole
-# vectors of 16 output channels, at least _LANES_MIN_DEPTH terms per output value.
+# blocked path does not take (a stride, or output rows under _BLOCKED_MIN_WIDTH) and 1-d
+# ones, whole vectors of 16 output channels, at least _LANES_MIN_DEPTH terms per output
+# value.
 _LANES = True
 _LANES_MIN_DEPTH = 27
 # ... and a weight of at most this many values (C_in * prod(K) * C_out, 512 KB in
 # float32): the loops read all of it again for every block of positions.
 _LANES_MAX_WEIGHT = 1 << 17
+# ... and 1-d convolutions with kernels of 2 to this many taps (_blocked.pxd's row
+# blocks; a kernel of 7 on the general loops measured slower than the GEMM path).
+_LANES_ROW_MAX_KERNEL = 5
 # The weight gradient's blocked loops (_blocked_grad_w_fits) for at least this many taps
 # (C_in * prod(K)) per output channel.
 _BLOCKED_GRAD_MIN_TAPS = 16
@@ -1942,7 +1946,24 @@ def _lanes_fits(dtype, N, C_in, C_out, K, stride, dilation, groups, O):
     conv) 0.64-0.66 (90 against 140 us), 64->64 at 14x14 0.77, 128->64 at 8x8 0.80-0.83;
     where the split runs it is faster (lanes / split: the CNN's 32->64 forward 1.14-1.16,
     the ResNet's 64->64 at 8x8 1.10-1.15, its stride-2 convolutions 1.11-1.22).
+
+    A 1-d convolution runs here as a 2-d one of height 1 (:func:`_lanes_forward`), any
+    stride and batch, for kernels of 2 to ``_LANES_ROW_MAX_KERNEL`` taps: with one
+    vector of output channels the loops read each input value once for every tap that
+    uses it (``lucid_lanes_row_blocks``, kernels 2 to 5, strides 1 and 2). Measured
+    (two threads, lanes / the per-sample GEMM path it replaced, length 256, the fastest
+    of five medians in one process): 32->16 kernel 4 stride 2 (``benchmarks/ops.py``'s
+    conv1d, batch 32) 0.81, 8->16 and 8->32 kernel 4 stride 2 (the autoencoder's
+    first layer) 0.44-0.66, 32->64 kernel 4 stride 2 0.63-0.70, 64->128 0.72-0.94,
+    at batch 1 0.44-0.79 (on one thread against the GEMMs' two), stride 3 and 4
+    0.81-0.82; but a kernel of 7 taps (the general loops, no row blocks) 1.09-1.15.
     """
+    if len(K) == 1:                      # 1-d: as 2-d of height 1
+        return (_LANES and _BLOCKED_WIDE and dtype == np.float32 and groups == 1
+                and tuple(dilation) == (1,) and 2 <= K[0] <= _LANES_ROW_MAX_KERNEL
+                and C_out % LUCID_GRAD_CHANNELS == 0
+                and _LANES_MIN_DEPTH <= C_in * K[0]
+                and C_in * K[0] * C_out <= _LANES_MAX_WEIGHT)
     if not (_LANES and _BLOCKED_WIDE and dtype == np.float32 and len(K) == 2
             and tuple(dilation) == (1, 1) and groups == 1 and K[0] * K[1] > 1):
         return False
@@ -1959,16 +1980,21 @@ def _lanes_fits(dtype, N, C_in, C_out, K, stride, dilation, groups, O):
 
 def _lanes_forward(x, w, stride, padding, y, bias=None):
     """conv_forward on the lanes path, into ``y`` (plus ``bias`` when given): a sample
-    per thread (all of them when ``_openmp.threads_for`` gives the call more than one)."""
+    per thread (all of them when ``_openmp.threads_for`` gives the call more than one).
+    A 1-d convolution runs as a 2-d one of height 1, on views."""
+    y2 = y
+    if x.ndim == 3:                     # 1-d: (N, C, L) as (N, C, 1, L)
+        x, w, y2 = x[:, :, None], w[:, :, None], y[:, :, None]
+        stride, padding = (1,) + tuple(stride), (0,) + tuple(padding)
     N, C_in, H, W = x.shape
-    C_out, Ho, Wo = y.shape[1:]
+    C_out, Ho, Wo = y2.shape[1:]
     K = w.shape[2:]
-    work = y.size * C_in * K[0] * K[1]
+    work = y2.size * C_in * K[0] * K[1]
     threads = _sample_per_thread(N, work)
     per_thread = C_in * (H + 2 * padding[0]) * (W + 2 * padding[1]) + Ho * Wo * C_out
     ws = _workspace("lanes", (threads * per_thread,), x.dtype)
     wt = _lanes_weight(w)                                       # (taps, C_out)
-    _run_lanes_conv(x, wt, y, ws, K, stride, padding, threads, bias=bias)
+    _run_lanes_conv(x, wt, y2, ws, K, stride, padding, threads, bias=bias)
     return y
 
 

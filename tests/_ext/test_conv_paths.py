@@ -29,7 +29,11 @@
   with whole vectors of 16 output channels run on the lanes path (``_lanes_fits``,
   ``_blocked.pxd``'s ``lucid_lanes_conv_f``): strides along one axis or both, 1, 2, 4
   and 7 vectors of output channels, position counts that are not whole blocks, 5x5 and
-  1x3 kernels, a bias, infinities and NaN, one thread or all.
+  1x3 kernels, a bias, infinities and NaN, one thread or all. float32 1-d convolutions
+  run there as 2-d ones of height 1, kernels of 2 to 5 taps, any stride; with one vector
+  of output channels, the row blocks (kernel and stride written in) then the general
+  loops for the positions left: every (kernel, stride) they are written for, stride 3,
+  rows shorter than a block, 1 to 3 vectors, the same bits as the general loops.
 * float32 2-d conv_transposes with a stride and whole pairs of vectors of output
   channels run by the phases of the stride (``_phases_fits``, ``_phase_axis``), each
   phase a stride-1 convolution on the lanes loops: strides along one axis or both, 2
@@ -837,8 +841,9 @@ def _forward_twice_matches_reference(module, x, w, b, args, with_bias):
     for _ in range(2):
         got = (module._conv_forward_biased(x, w, b, *args) if with_bias
                else module.conv_forward(x, w, *args))
-        assert_scaled(got, y + b[:, None, None] if with_bias else y,
-                      scale + np.abs(b)[:, None, None], np.float32)
+        per_channel = (-1,) + (1,) * (x.ndim - 2)        # b along the channel axis
+        assert_scaled(got, y + b.reshape(per_channel) if with_bias else y,
+                      scale + np.abs(b).reshape(per_channel), np.float32)
     return y, w64
 
 
@@ -1009,7 +1014,6 @@ def test_lanes_rule(monkeypatch):
     assert not fits(f64, 32, 16, 32, (3, 3), (2, 2), one, 1, (16, 16))
     assert not fits(f32, 32, 16, 32, (3, 3), (2, 2), (2, 2), 1, (15, 15))
     assert not fits(f32, 32, 16, 32, (3, 3), (2, 2), one, 2, (16, 16))
-    assert not fits(f32, 32, 16, 32, (3,), (2,), (1,), 1, (16,))
     big = module._SPLIT_SAMPLE_FLOPS
     assert fits(f32, 1, 16, 16, (3, 3), (2, 2), one, 1, (4, 4))       # small: one thread
     assert not fits(f32, 1, 64, 64, (3, 3), one, one, 1, (8, 8))      # 2**22: shared
@@ -1024,6 +1028,35 @@ def test_lanes_rule(monkeypatch):
     assert not fits(f32, 1, 64, 64, (3, 3), one, one, 1, (8, 8))
     monkeypatch.setattr(module, "_BLOCKED_WIDE", False)
     assert not fits(f32, 32, 16, 32, (3, 3), (2, 2), one, 1, (16, 16))
+
+
+def test_lanes_rule_1d(monkeypatch):
+    """A 1-d convolution is taken as a 2-d one of height 1 for float32, no dilation, one
+    group, C_out a multiple of 16, a kernel of 2 to 5 taps, at least 27 terms per output
+    and a weight of at most 2**17 values, any stride and any batch (no blocked path to
+    leave to, and a sample on one thread beat the GEMMs on two); never without the
+    AVX-512 code."""
+    module = compiled()
+    monkeypatch.setattr(module, "_BLOCKED_WIDE", True)
+    monkeypatch.setattr(module, "_SAMPLE_THREADS", 2)
+    fits = module._lanes_fits
+    f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
+    one = (1,)
+    assert fits(f32, 32, 32, 16, (4,), (2,), one, 1, (128,))          # ops.py's conv1d
+    assert fits(f32, 32, 8, 32, (4,), (2,), one, 1, (128,))           # 32 terms
+    assert fits(f32, 1, 64, 128, (5,), (1,), one, 1, (256,))          # batch 1
+    assert fits(f32, 32, 32, 64, (2,), (4,), one, 1, (64,))           # stride 4
+    assert fits(f32, 8, 128, 256, (4,), (2,), one, 1, (32,))          # 2**17 weights
+    assert not fits(f32, 8, 128, 256, (5,), (2,), one, 1, (32,))      # more
+    assert not fits(f32, 32, 32, 16, (7,), (1,), one, 1, (256,))      # 7 taps
+    assert not fits(f32, 32, 64, 16, (1,), (1,), one, 1, (256,))      # 1 tap: a GEMM
+    assert not fits(f32, 32, 8, 16, (3,), (1,), one, 1, (256,))       # 24 terms
+    assert not fits(f32, 32, 32, 24, (4,), (2,), one, 1, (128,))      # 24 channels
+    assert not fits(f32, 32, 32, 16, (4,), (2,), (2,), 1, (127,))     # dilation
+    assert not fits(f32, 32, 32, 16, (4,), (2,), one, 2, (128,))      # groups
+    assert not fits(f64, 32, 32, 16, (4,), (2,), one, 1, (128,))
+    monkeypatch.setattr(module, "_BLOCKED_WIDE", False)
+    assert not fits(f32, 32, 32, 16, (4,), (2,), one, 1, (128,))
 
 
 # (N, C_in, C_out, S, K, stride, padding, bias)
@@ -1066,6 +1099,55 @@ def test_lanes_matches_reference(c, monkeypatch):
         monkeypatch.setattr(module, "threads_for", lambda work, t=threads: t)
         results.append(module.conv_forward(x, w, *args))
     np.testing.assert_array_equal(results[0], results[1])
+
+
+# 1-d: (N, C_in, C_out, L, K, stride, padding, bias). Output lengths of at least 24
+# run the row blocks of the kernel's (K, stride) then the general loops for the rest.
+LANES_1D_CASES = [
+    (3, 32, 16, 256, 4, 2, 1, True),      # ops.py's conv1d: 5 row blocks, 8 left
+    (2, 8, 32, 256, 4, 2, 1, False),      # the autoencoder's first: 2 vectors, no rows
+    (2, 14, 48, 101, 2, 1, 0, True),      # 2 vectors, then rows for the last one
+    (1, 9, 16, 50, 3, 1, 1, False),       # K 3 stride 1: 2 blocks, 2 left
+    (2, 9, 16, 97, 3, 2, 0, True),        # K 3 stride 2
+    (2, 7, 16, 72, 4, 1, 2, False),       # K 4 stride 1, 73 positions
+    (1, 6, 16, 120, 5, 1, 2, True),       # K 5 stride 1
+    (2, 6, 16, 121, 5, 2, 0, False),      # K 5 stride 2
+    (2, 16, 16, 96, 2, 2, 0, True),       # K 2 stride 2: whole blocks, none left
+    (1, 10, 16, 200, 3, 3, 1, False),     # stride 3: no row blocks
+    (2, 12, 16, 40, 4, 2, 1, True),       # 20 positions: only the general loops
+]
+
+
+def _lanes_1d_id(c):
+    N, ci, co, L, K, s, p, b = c
+    return f"N{N}-{ci}to{co}-L{L}-K{K}-s{s}-p{p}" + ("-bias" * b)
+
+
+@pytest.mark.parametrize("c", LANES_1D_CASES, ids=_lanes_1d_id)
+def test_lanes_1d_matches_reference(c, monkeypatch):
+    """conv1d's forward (with and without a bias) on the lanes path, twice, against the
+    reference twin's float64 values within float32 rounding of the terms' size; the same
+    bits as the general loops give the same row as one of two rows of a 2-d input (the
+    row blocks sum each output's terms in the general loops' order), and as one thread."""
+    module = blocked()
+    taken = spy(module, "_lanes_forward", monkeypatch)
+    N, ci, co, L, K, s, p, with_bias = c
+    rng = np.random.default_rng(29)
+    x = rng.standard_normal((N, ci, L)).astype(np.float32)
+    w = rng.standard_normal((co, ci, K)).astype(np.float32)
+    b = rng.standard_normal(co).astype(np.float32)
+    args = ((s,), (p,), (1,), 1)
+    _forward_twice_matches_reference(module, x, w, b, args, with_bias)
+    assert len(taken) == 2
+    y = module.conv_forward(x, w, *args)
+    two_rows = np.ascontiguousarray(np.stack([x, x[:, :, ::-1]], axis=2))   # (N, C, 2, L)
+    y2 = np.empty(y.shape[:2] + (2, y.shape[2]), np.float32)
+    module._lanes_forward(two_rows, np.ascontiguousarray(w[:, :, None]), (1, s), (0, p), y2)
+    np.testing.assert_array_equal(y, y2[:, :, 0])
+    from lucid._ext import _openmp
+    monkeypatch.setattr(module, "threads_for", lambda work: 1)
+    np.testing.assert_array_equal(module.conv_forward(x, w, *args), y)
+    assert _openmp.max_threads() >= 1
 
 
 def test_lanes_non_finite(monkeypatch):
