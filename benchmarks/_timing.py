@@ -5,7 +5,7 @@ import sys
 import time
 
 __all__ = ["median_time", "interleaved_medians", "medians_with_torch", "torch_or_none",
-           "print_table"]
+           "print_table", "machine_line"]
 
 
 def median_time(fn, repeat=7, number=1, warmup=1, warm_seconds=0.3):
@@ -140,3 +140,37 @@ def fmt_ms(seconds):
 
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+
+def machine_line(threads):
+    """One line on the machine's state now, for reading the ratios around it: a
+    768 x 768 float32 product (NumPy's BLAS) on one thread and on ``threads``, fastest
+    of 7 each, and the speed-up.
+
+    The two virtual CPUs of this machine are not always two free cores: in some
+    stretches (seconds to minutes) a multiply-add loop and this product run 1.8-1.96x
+    faster on two threads than on one, in others 0.9-1.4x (measured the same day, the
+    same binaries). A kernel that already runs at the core's multiply-add rate then
+    gains little from its second thread while one that does not still does, so a
+    two-thread ratio moves with the stretch it was measured in. The benchmarks print
+    this line before and after their tables.
+    """
+    import numpy as np
+    from lucid._ext import _blas
+
+    a = np.random.default_rng(0).standard_normal((768, 768)).astype(np.float32)
+
+    def fastest():
+        times = []
+        for _ in range(7):
+            t0 = time.perf_counter()
+            a @ a
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    with _blas.one_thread():
+        one = fastest()
+    with _blas.all_threads():
+        many = fastest()
+    return (f"machine now: a 768^3 float32 product {one * 1e3:.2f} ms on one thread, "
+            f"{many * 1e3:.2f} ms on {threads} ({one / many:.2f}x)")

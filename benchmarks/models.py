@@ -139,7 +139,8 @@ os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from _timing import fmt_ms, interleaved_medians, medians_with_torch, print_table  # noqa: E402
+from _timing import (fmt_ms, interleaved_medians, machine_line,  # noqa: E402
+                     medians_with_torch, print_table)
 from _torch_process import TorchProcess, start_environment  # noqa: E402
 
 import lucid  # noqa: E402
@@ -380,6 +381,7 @@ def loss_difference(ours, theirs, floor=1e-3):
 
 def speed(args):
     torch = torch_module(args.threads)
+    print(machine_line(args.threads), flush=True)
     sides = [lucid_side()] + ([torch_side(torch)] if torch is not None else [])
     rows = [r.strip() for r in args.models.split(",") if r.strip()]
     table = []
@@ -415,6 +417,7 @@ def speed(args):
         worker.close()
     print_table(f"{what}, {batch}, {args.threads} thread(s), medians of {args.repeat} "
                 "repetitions taking turns, torch in its own process", header, table)
+    print(machine_line(args.threads), flush=True)
 
 
 def scaling(args):
@@ -426,6 +429,7 @@ def scaling(args):
         sys.exit("models.py: the lstm row has its own batch (lstm_lm.py); leave it out of "
                  "a --batch list")
     worker = torch_worker(torch, args)
+    print(machine_line(args.threads), flush=True)
     header = ["model", "batch", "train lucid"]
     header += ["train torch", "train lucid / torch"] if torch is not None else []
     header += ["infer lucid"]
@@ -450,6 +454,7 @@ def scaling(args):
                 f"{_fastpath_note()}), "
                 f"{args.threads} thread(s), medians of {args.repeat} repetitions taking "
                 "turns, torch in its own process", header, table)
+    print(machine_line(args.threads), flush=True)
 
 
 # ------------------------------------------------------------------ memory
@@ -514,7 +519,8 @@ def thread_scaling(counts):
                              env=start_environment()).stdout   # not lucid's variables
         runs[n] = {r.pop("row"): r for r in (json.loads(line[5:]) for line in
                                              out.splitlines() if line.startswith("JSON "))}
-        print(f"{n} thread(s): done", flush=True)
+        machine = [line for line in out.splitlines() if line.startswith("machine now")]
+        print(f"{n} thread(s): done; " + " / ".join(machine), flush=True)
     first, last = counts[0], counts[-1]
     sides = [s for s in ("lucid", "torch") if s in next(iter(runs[first].values()))]
     table = []

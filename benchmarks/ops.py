@@ -52,7 +52,8 @@ use_threads(ARGS.threads)                              # before NumPy loads
 
 import numpy as np  # noqa: E402
 
-from _timing import fmt_ms, interleaved_medians, print_table, torch_or_none  # noqa: E402
+from _timing import (fmt_ms, interleaved_medians, machine_line, print_table,  # noqa: E402
+                     torch_or_none)
 from _torch_process import TorchProcess  # noqa: E402  (before lucid)
 
 import lucid  # noqa: E402
@@ -117,6 +118,7 @@ def largest_difference(ours, theirs):
 
 def main():
     torch = torch_or_none(ARGS.threads)
+    print(machine_line(ARGS.threads), flush=True)
     rows = []
     worker = None if torch is None else TorchProcess(__file__, sys.argv[1:], ARGS.threads)
     for op_index, (op, N, C_in, C_out, S, K, kwargs) in enumerate(OPS):
@@ -156,6 +158,7 @@ def main():
     print_table(f"single ops as a user calls them, float32, {ARGS.threads} thread(s), "
                 f"medians of {ARGS.repeat} calls taking turns, torch in its own process",
                 header, rows)
+    print(machine_line(ARGS.threads))
 
 
 if __name__ == "__main__":
