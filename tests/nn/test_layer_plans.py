@@ -1,5 +1,5 @@
 """A layer's remembered no-grad call (convolutions, ``Linear``, max pooling, batch norm
-in evaluation mode, layer norm;
+in evaluation mode, layer norm, multi-head self-attention;
 ``lucid/nn/modules/_plan.py``): the same bytes as the checked path, used only where
 nothing but the time changes, and the checked path (its named errors, a new plan)
 whenever anything it read has changed.
@@ -19,12 +19,13 @@ import lucid.nn as nn
 import lucid.nn.functional as F
 from lucid._ext import conv as reference_conv
 from lucid.autograd.observe import observe
+from lucid.ops.attention import PackedAttention
 from lucid.ops.conv import Conv, ConvTranspose
 from lucid.ops.linear import Linear as LinearOp
 from lucid.ops.norm import AffineNorm
 from lucid.ops.pool import MaxPool
 
-KERNEL_FAMILIES = ("conv", "matmul", "pool", "norm")
+KERNEL_FAMILIES = ("conv", "matmul", "pool", "norm", "softmax")
 
 # layer, functional, input shape, keyword arguments
 CASES = [
@@ -402,3 +403,105 @@ def test_the_active_twin_computes_a_planned_call(rng):
             assert calls == ["conv_forward"]
             expected = F.conv1d(x, layer.weight, layer.bias)
     assert y.data.tobytes() == expected.data.tobytes() and len(calls) == 2
+
+
+# ------------------------------------------------------------------ self-attention
+# layer class, keyword arguments, input shape, call keyword arguments
+ATTENTION_CASES = [
+    (nn.MultiheadAttention, {"batch_first": True}, (2, 5, 16), {"need_weights": False}),
+    (nn.MultiheadAttention, {}, (5, 2, 16), {"need_weights": False}),   # sequence first
+    (nn.MultiHeadAttention, {}, (2, 5, 16), {}),
+    (nn.MultiHeadAttention, {}, (5, 16), {}),                           # unbatched
+]
+ATTENTION_IDS = ["batch-first", "sequence-first", "original", "unbatched"]
+
+
+def _attention(cls, kwargs, dtype, rng):
+    layer = cls(16, 4, **kwargs).to(dtype).eval()
+    layer.in_proj_bias.data[...] = rng.standard_normal(48)     # not PyTorch's zeros
+    return layer
+
+
+def _output(result):
+    return result[0] if isinstance(result, tuple) else result
+
+
+@pytest.mark.parametrize("cls, kwargs, shape, call", ATTENTION_CASES, ids=ATTENTION_IDS)
+def test_attention_plan_gives_the_checked_bytes(twin, cls, kwargs, shape, call,
+                                                float_dtype, rng, monkeypatch):
+    """x, x, x under no_grad: the first call goes the checked way and leaves a plan, the
+    next ones run the in-projection and the attention without Function.apply (out_proj
+    still a module call) and give the bytes of a call in grad mode."""
+    layer = _attention(cls, kwargs, float_dtype, rng)
+    applies = _Applies(monkeypatch, PackedAttention)
+    x = lucid.Tensor(rng.standard_normal(shape).astype(float_dtype))
+    expected = _output(layer(x, x, x, **call)).data            # grad mode: checked
+    seen = []
+    layer.out_proj.register_forward_hook(lambda module, args, out: seen.append(out))
+    with lucid.no_grad():
+        outputs = [_output(layer(x, x, x, **call)).data for _ in range(3)]
+    assert applies.count == 2                  # the grad-mode call and the first no-grad
+    assert layer._plan is not None and len(seen) == 3
+    for out in outputs:
+        assert out.dtype == float_dtype and out.shape == shape
+        np.testing.assert_array_equal(out, expected)
+
+
+def test_attention_plan_only_for_plain_self_attention(twin, rng, monkeypatch):
+    """A mask, the weights, a causal call, another key or value, training mode with
+    dropout and bias_k set go the checked way after a plan, with their own results."""
+    layer = _attention(nn.MultiheadAttention, {"batch_first": True}, np.float32, rng)
+    applies = _Applies(monkeypatch, PackedAttention)
+    x = lucid.Tensor(rng.standard_normal((2, 5, 16)).astype(np.float32))
+    other = lucid.Tensor(rng.standard_normal((2, 5, 16)).astype(np.float32))
+    pad = lucid.Tensor(np.array([[False] * 4 + [True]] * 2))
+    with lucid.no_grad():
+        plain = layer(x, x, x, need_weights=False)[0].data
+        count = applies.count
+        masked = layer(x, x, x, key_padding_mask=pad, need_weights=False)[0].data
+        causal = layer(x, x, x, is_causal=True, attn_mask=nn.Transformer
+                       .generate_square_subsequent_mask(5), need_weights=False)[0].data
+        causal_only = layer(x, x, x, is_causal=True, need_weights=False)[0].data
+        out, weights = layer(x, x, x)                      # need_weights defaults True
+        crossed = layer(x, other, other, need_weights=False)[0].data
+        assert applies.count == count + 3                  # masked and causal: packed
+        assert weights is not None and not np.array_equal(masked, plain)
+        assert not np.array_equal(causal, plain) and not np.array_equal(crossed, plain)
+        np.testing.assert_array_equal(causal_only, causal)
+        np.testing.assert_array_equal(layer(x, x, x, need_weights=False)[0].data, plain)
+        assert applies.count == count + 3                  # the plan again
+    layer.train()
+    layer.dropout = 0.5
+    with lucid.no_grad():
+        lucid.manual_seed(1)
+        dropped = layer(x, x, x, need_weights=False)[0].data
+    assert not np.array_equal(dropped, plain)
+    layer.eval()
+    layer.dropout = 0.0
+    layer.bias_k = nn.Parameter(lucid.Tensor(rng.standard_normal((1, 1, 16))
+                                             .astype(np.float32)))
+    layer.bias_v = nn.Parameter(lucid.Tensor(rng.standard_normal((1, 1, 16))
+                                             .astype(np.float32)))
+    with lucid.no_grad():
+        with_bias_k = layer(x, x, x, need_weights=False)[0].data
+    expected = layer(x, x, x, need_weights=False)[0].data       # grad mode: checked
+    np.testing.assert_array_equal(with_bias_k, expected)
+    assert not np.array_equal(with_bias_k, plain)
+
+
+def test_attention_plan_reads_the_weights_now(twin, rng):
+    """A weight changed in place, or replaced by one of another shape, after a plan: the
+    next call uses it (the checked way's result, or its named error)."""
+    layer = _attention(nn.MultiHeadAttention, {}, np.float32, rng)
+    x = lucid.Tensor(rng.standard_normal((2, 5, 16)).astype(np.float32))
+    with lucid.no_grad():
+        layer(x, x, x)
+        layer.in_proj_weight.data *= 0.5
+        changed = layer(x, x, x).data
+    np.testing.assert_array_equal(changed, layer(x, x, x).data)
+    layer.in_proj_weight = nn.Parameter(lucid.Tensor(np.ones((48, 8), np.float32)))
+    with lucid.no_grad(), pytest.raises(ValueError, match="in_features"):
+        layer(x, x, x)
+    y = lucid.Tensor(rng.standard_normal((2, 5, 8)).astype(np.float32))
+    with lucid.no_grad(), pytest.raises(ValueError, match="query"):
+        layer(y, y, y)

@@ -1,7 +1,8 @@
 """A layer's checked call, remembered for the no-grad calls that repeat it.
 
 Used by the convolution layers (``conv.py``), ``Linear`` (``linear.py``), max
-pooling (``pooling.py``), batch norm in evaluation mode and layer norm (``norm.py``). A
+pooling (``pooling.py``), batch norm in evaluation mode and layer norm (``norm.py``),
+and multi-head attention's plain self-attention call (``attention.py``). A
 convolution layer's ``forward`` goes ``module -> lucid.nn.functional -> argument
 checks -> Function.apply -> the op's forward -> the kernel``. At batch 1 (what a demo
 or a notebook runs) everything but the kernel was a third of the time: a

@@ -15,6 +15,13 @@ layers are one computation with two front doors:
 Both have PyTorch's parameters, names and layout (``in_proj_weight``, ``in_proj_bias``,
 ``out_proj.weight``, ``out_proj.bias``), so a PyTorch checkpoint loads 1:1 with
 ``load_state_dict``.
+
+Under ``no_grad``, a self-attention call without masks or weights (``x, x, x``: what a
+Transformer layer runs in inference) keeps a plan (``_plan.py``): a later such call
+with an input of the same shape and dtype, the same parameter shapes and the same
+settings runs the packed in-projection and ``PackedAttention``'s forward straight on
+the arrays, then ``out_proj`` as a module call (its hooks run, and its own plan); the
+same bytes as the checked way (``docs/fast.rst``).
 """
 import numpy as np
 
@@ -27,8 +34,10 @@ from lucid._checks import check_bool, check_number
 from lucid.nn.functional._layer_args import probability
 from lucid.nn.module import Module
 from lucid.nn.modules._checks import tensor_input
+from lucid.nn.modules._plan import Planned
 from lucid.nn.modules.linear import Linear
 from lucid.nn.parameter import Parameter
+from lucid.ops import linear as ops_linear
 from lucid.ops.attention import PackedAttention
 
 __all__ = ["ScaledDotProductAttention", "MultiHeadAttention", "MultiheadAttention"]
@@ -107,7 +116,20 @@ def _append_key(mask, n):
     return ops.concatenate([mask, extra], axis=-1)
 
 
-class MultiHeadAttention(Module):
+def _planned_self_attention(ctx, x, w, b, bias_k, layout, scale, heads):
+    """A self-attention plan's forward (``Plan.run``): ``x`` as ``_inputs`` lays it out
+    (``(N, L, E)``: a view), the packed in-projection ``x W^T + b`` by the ``Linear``
+    op's forward, then ``PackedAttention``'s forward (``ctx`` one of its contexts) with
+    no mask; ``bias_k`` is None (the plan checked it)."""
+    if layout == "unbatched":
+        x = x[None]
+    elif layout == "sequence first":
+        x = x.swapaxes(0, 1)
+    qkv = ops_linear.Linear.forward(ops_linear.Linear.__new__(ops_linear.Linear), x, w, b)
+    return PackedAttention.forward(ctx, qkv, None, scale, heads)
+
+
+class MultiHeadAttention(Planned, Module):
     r"""Multi-head attention, the original lucid's layer: batch first, returns the output.
 
     The inputs are projected, split into :math:`h` heads of size :math:`d = E/h`, each
@@ -346,10 +368,25 @@ class MultiHeadAttention(Module):
                                     average_attn_weights, is_causal)
         return (out, weights) if need else out
 
+    def _plan_reads(self):
+        """The parameters and settings a self-attention plan compares (``_plan.py``):
+        ``bias_k`` must stay None, as the packed path needs."""
+        return ((self.in_proj_weight, self.in_proj_bias, self.bias_k),
+                (self.batch_first, self.training, self.dropout, self.num_heads,
+                 self.head_dim, self._qkv_same_embed_dim, self.add_zero_attn))
+
     def _attend(self, query, key, value, key_padding_mask, need_weights, attn_mask,
                 average_attn_weights, is_causal):
         """The computation both layers share; returns ``(output, weights or None)``."""
         self_attention = query is key and key is value
+        plain = (self_attention and key_padding_mask is None and attn_mask is None
+                 and is_causal is False and need_weights is False)
+        if plain:                                 # x, x, x: the plan, when it holds
+            parameters, settings = self._plan_reads()
+            out = self._planned_call(query, parameters, settings)
+            if out is not None:
+                return self._output(out, query.ndim == 3), None
+        given = query
         query, key, value, batched = self._inputs(query, key, value)
         n, length, source = query.shape[0], query.shape[1], key.shape[1]
         mask = self._masks(key_padding_mask, attn_mask, n, length, source, batched,
@@ -363,8 +400,15 @@ class MultiHeadAttention(Module):
                 and not (isinstance(mask, Tensor) and mask.requires_grad)):
             # one projection for q, k and v, read by one attention node as views
             qkv = F.linear(query, self.in_proj_weight, self.in_proj_bias)
-            out = PackedAttention.apply(qkv, mask, scale=_attn.default_scale(self.head_dim),
-                                        heads=self.num_heads)
+            scale = _attn.default_scale(self.head_dim)
+            out = PackedAttention.apply(qkv, mask, scale=scale, heads=self.num_heads)
+            if plain:
+                layout = ("batch first" if self.batch_first else "sequence first"
+                          ) if batched else "unbatched"
+                self._keep_plan(PackedAttention, given, *self._plan_reads(),
+                                lambda: {"layout": layout, "scale": scale,
+                                         "heads": self.num_heads},
+                                forward=_planned_self_attention)
             return self._output(out, batched), None
         q, k, v = (F.linear(x, w, b) for x, (w, b) in
                    zip((query, key, value), self._projections()))
