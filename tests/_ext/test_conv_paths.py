@@ -988,6 +988,15 @@ def test_blocked_conv_layer_matches_torch(monkeypatch):
 
 
 # ------------------------------------------------------------------ lanes path
+def _lanes_rule_of(monkeypatch):
+    """The compiled module as on a processor with AVX-512 and two threads, its
+    ``_lanes_fits``, and the two float dtypes."""
+    module = compiled()
+    monkeypatch.setattr(module, "_BLOCKED_WIDE", True)
+    monkeypatch.setattr(module, "_SAMPLE_THREADS", 2)
+    return module, module._lanes_fits, np.dtype(np.float32), np.dtype(np.float64)
+
+
 def test_lanes_rule(monkeypatch):
     """Taken for float32, 2-d, no dilation, one group, C_out a multiple of 16, a kernel
     larger than 1x1 with at least 27 terms per output and a weight of at most 2**17
@@ -995,11 +1004,7 @@ def test_lanes_rule(monkeypatch):
     fewer samples than threads only under the flops from which _split_rows shares a
     sample, or where the per-sample path would not take the call; never without the
     AVX-512 code."""
-    module = compiled()
-    monkeypatch.setattr(module, "_BLOCKED_WIDE", True)
-    monkeypatch.setattr(module, "_SAMPLE_THREADS", 2)
-    fits = module._lanes_fits
-    f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
+    module, fits, f32, f64 = _lanes_rule_of(monkeypatch)
     one = (1, 1)
     assert fits(f32, 32, 16, 32, (3, 3), (2, 2), one, 1, (16, 16))    # ResNet stride 2
     assert fits(f32, 32, 64, 64, (3, 3), one, one, 1, (8, 8))         # 8 wide
@@ -1036,11 +1041,7 @@ def test_lanes_rule_1d(monkeypatch):
     and a weight of at most 2**17 values, any stride and any batch (no blocked path to
     leave to, and a sample on one thread beat the GEMMs on two); never without the
     AVX-512 code."""
-    module = compiled()
-    monkeypatch.setattr(module, "_BLOCKED_WIDE", True)
-    monkeypatch.setattr(module, "_SAMPLE_THREADS", 2)
-    fits = module._lanes_fits
-    f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
+    module, fits, f32, f64 = _lanes_rule_of(monkeypatch)
     one = (1,)
     assert fits(f32, 32, 32, 16, (4,), (2,), one, 1, (128,))          # ops.py's conv1d
     assert fits(f32, 32, 8, 32, (4,), (2,), one, 1, (128,))           # 32 terms
