@@ -158,6 +158,9 @@ def machine_line(threads):
     import numpy as np
     from lucid._ext import _blas
 
+    if _blas._gate() is None:       # one_thread() would then change nothing: no line
+        return ("machine now: NumPy's BLAS is not an OpenBLAS lucid can set to one "
+                "thread; no one- against two-thread product timed")
     a = np.random.default_rng(0).standard_normal((768, 768)).astype(np.float32)
 
     def fastest():

@@ -1958,19 +1958,16 @@ def _lanes_fits(dtype, N, C_in, C_out, K, stride, dilation, groups, O):
     at batch 1 0.44-0.79 (on one thread against the GEMMs' two), stride 3 and 4
     0.81-0.82; but a kernel of 7 taps (the general loops, no row blocks) 1.09-1.15.
     """
-    if len(K) == 1:                      # 1-d: as 2-d of height 1
-        return (_LANES and _BLOCKED_WIDE and dtype == np.float32 and groups == 1
-                and tuple(dilation) == (1,) and 2 <= K[0] <= _LANES_ROW_MAX_KERNEL
-                and C_out % LUCID_GRAD_CHANNELS == 0
-                and _LANES_MIN_DEPTH <= C_in * K[0]
-                and C_in * K[0] * C_out <= _LANES_MAX_WEIGHT)
-    if not (_LANES and _BLOCKED_WIDE and dtype == np.float32 and len(K) == 2
-            and tuple(dilation) == (1, 1) and groups == 1 and K[0] * K[1] > 1):
+    if not (_LANES and _BLOCKED_WIDE and dtype == np.float32 and len(K) in (1, 2)
+            and all(d == 1 for d in dilation) and groups == 1):
         return False
-    taps = C_in * K[0] * K[1]          # (after len(K) == 2: K[1] is read unchecked here)
-    return (C_out % LUCID_GRAD_CHANNELS == 0
-            and taps >= _LANES_MIN_DEPTH
-            and taps * C_out <= _LANES_MAX_WEIGHT
+    taps = C_in * math.prod(K)
+    if not (C_out % LUCID_GRAD_CHANNELS == 0 and taps >= _LANES_MIN_DEPTH
+            and taps * C_out <= _LANES_MAX_WEIGHT):
+        return False
+    if len(K) == 1:                      # 1-d: as 2-d of height 1, any stride and batch
+        return 2 <= K[0] <= _LANES_ROW_MAX_KERNEL
+    return (K[0] * K[1] > 1
             and (tuple(stride) != (1, 1) or O[1] < _BLOCKED_MIN_WIDTH)
             and (N >= _SAMPLE_THREADS
                  or 2 * C_out * taps * O[0] * O[1] < _SPLIT_SAMPLE_FLOPS
