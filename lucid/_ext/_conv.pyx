@@ -327,6 +327,50 @@ def _workspace(name, shape, dtype):
     return buf[:size] if len(shape) == 1 else buf[:size].reshape(shape)
 
 
+# [loops: conv_forward, conv_weight_grad, conv_transpose_forward]
+# Where one thread's part of a threaded workspace starts after the previous one's:
+# ``per_thread`` elements rounded up to whole 4 KB pages, plus _PART_GAP_BYTES left
+# unused. Measured with the parts back to back (ops.py's conv1d on the 1-d row blocks,
+# two threads, each step timed inside the loop): the second thread's copy of a sample
+# into its part took 3.7-4.8 us while the first thread worked on the part just below,
+# 1.2 us once it had finished (and on the first thread throughout), and its blocks ran
+# 10% slower; the same loops in two processes, one thread each, both ran at the
+# one-thread speed. Moving the parts apart removed it: the call took 1.00, 0.99, 0.93,
+# 0.77, 0.75 and 0.73 of its back-to-back time with gaps of 0, 4, 8, 16, 32 and 64 KB;
+# aligning the parts to pages without a gap did not help. The cause was not pinned
+# down (one core's prefetchers reaching into the lines the other core writes is the
+# likely one). Only addresses change: every thread computes the same values.
+cdef Py_ssize_t _PART_GAP_BYTES = 32768
+cdef bint _PART_SPACED = True
+
+
+cdef inline Py_ssize_t _part(Py_ssize_t per_thread, Py_ssize_t itemsize) noexcept nogil:
+    cdef Py_ssize_t page = 4096 // itemsize
+    if not _PART_SPACED:
+        return per_thread
+    return (per_thread + page - 1) // page * page + _PART_GAP_BYTES // itemsize
+# [end loops: conv_forward, conv_weight_grad, conv_transpose_forward]
+
+
+def _thread_part(per_thread, dtype):
+    """Elements from one thread's part of a workspace to the next (``_part``)."""
+    return _part(per_thread, np.dtype(dtype).itemsize)
+
+
+def _thread_workspace(name, threads, per_thread, dtype):
+    """A workspace (:func:`_workspace`) of ``threads`` parts of ``per_thread`` elements,
+    each starting ``_thread_part(per_thread, dtype)`` after the previous one."""
+    return _workspace(name, (threads * _thread_part(per_thread, dtype),), dtype)
+
+
+def _set_part_spacing(bint spaced):
+    """Parts back to back (False) or spaced as ``_part`` says (True, the default): for
+    tests (the same results either way) and for timing one layout against the other in
+    one process."""
+    global _PART_SPACED
+    _PART_SPACED = spaced
+
+
 def _gemm_nt(cols, gy, out, transposed):
     """out = cols @ gy.T (transposed) or gy @ cols.T, per group: the weight-grad GEMM."""
     if transposed:
@@ -844,7 +888,7 @@ cdef void _sample_conv(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
     # one sample go to different threads. Each tile is the same computation wherever
     # it runs.
     cdef Py_ssize_t tiles = (Q + tile_rows - 1) // tile_rows
-    cdef Py_ssize_t job
+    cdef Py_ssize_t job, ws_part = _part(R * T, sizeof(real))
     if full.shape[0] > 0:
         fp = &full[0]
     if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
@@ -854,7 +898,7 @@ cdef void _sample_conv(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
                                   tile_rows, bias, job)
         return
     for job in prange(N * tiles, nogil=True, schedule="static", num_threads=threads):
-        _sample_conv_tile(x, w, y, &ws[threadid() * R * T] if fp == NULL else NULL, fp, &g,
+        _sample_conv_tile(x, w, y, &ws[threadid() * ws_part] if fp == NULL else NULL, fp, &g,
                           groups, tile_rows, bias, job)
 # [end loops: conv_forward]
 
@@ -882,10 +926,10 @@ cdef void _blocked_conv(const float[:, :, :, ::1] x, const float[::1] wr,
     # added to output plane c right after.
     cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t C_out = y.shape[1], Ho = y.shape[2], Wo = y.shape[3]
-    cdef Py_ssize_t Hp = H + 2 * ph, n, c
+    cdef Py_ssize_t Hp = H + 2 * ph, n, c, ws_part = _part(C_in * Hp * Wp, sizeof(float))
     cdef float* xp
     for n in prange(N, nogil=True, schedule="static", num_threads=threads):
-        xp = &ws[threadid() * C_in * Hp * Wp]
+        xp = &ws[threadid() * ws_part]
         _pad_sample(&x[n, 0, 0, 0], C_in, H, W, ph, pw, Wp, xp)
         lucid_blocked_conv_f(xp, C_in, Hp, Wp, KH, KW, &wr[0], C_out, &y[n, 0, 0, 0], Ho, Wo)
         if bias != NULL:
@@ -907,10 +951,10 @@ cdef void _lanes_conv(const float[:, :, :, ::1] x, const float[:, ::1] wt,
     cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t C_out = y.shape[1], Ho = y.shape[2], Wo = y.shape[3]
     cdef Py_ssize_t Hp = H + 2 * ph, Wp = W + 2 * pw, n
-    cdef Py_ssize_t per_thread = C_in * Hp * Wp + Ho * Wo * C_out
+    cdef Py_ssize_t ws_part = _part(C_in * Hp * Wp + Ho * Wo * C_out, sizeof(float))
     cdef float* xp
     for n in prange(N, nogil=True, schedule="static", num_threads=threads):
-        xp = &ws[threadid() * per_thread]
+        xp = &ws[threadid() * ws_part]
         _pad_sample(&x[n, 0, 0, 0], C_in, H, W, ph, pw, Wp, xp)
         lucid_lanes_conv_f(xp, C_in, Hp, Wp, KH, KW, sh, sw, &wt[0, 0], C_out, Ho, Wo,
                            xp + C_in * Hp * Wp)
@@ -935,12 +979,12 @@ cdef void _blocked_grad_w(const float[:, :, :, ::1] x, const float[:, :, :, ::1]
     cdef Py_ssize_t P = parts.shape[0]
     cdef Py_ssize_t Hp = H + 2 * ph, Wp = W + 2 * pw, n, p
     cdef bint padded = ph > 0 or pw > 0
-    cdef Py_ssize_t per_thread = C_in * Hp * Wp * padded + Ho * Wo * C_out
+    cdef Py_ssize_t ws_part = _part(C_in * Hp * Wp * padded + Ho * Wo * C_out, sizeof(float))
     cdef const float* xp
     cdef float* gt
     for p in prange(P, nogil=True, schedule="static", num_threads=threads):
         for n in range(p * N // P, (p + 1) * N // P):
-            gt = &ws[threadid() * per_thread]
+            gt = &ws[threadid() * ws_part]
             if padded:
                 xp = gt
                 gt = gt + C_in * Hp * Wp
@@ -983,14 +1027,14 @@ cdef void _sample_conv_transpose(const real[:, :, :, :, ::1] x, const real[:, ::
     cdef Py_ssize_t KK = g.K[0] * g.K[1] * g.K[2]
     cdef Py_ssize_t L = g.window[0] * g.window[1] * g.window[2]
     cdef Py_ssize_t R = C_out * KK
-    cdef Py_ssize_t n
+    cdef Py_ssize_t n, ws_part = _part(R * L, sizeof(real))
     if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
         with nogil:
             for n in range(N):
                 _sample_conv_transpose_one(x, w, y, &ws[0], &g, groups, bias, n)
         return
     for n in prange(N, nogil=True, schedule="static", num_threads=threads):
-        _sample_conv_transpose_one(x, w, y, &ws[threadid() * R * L], &g, groups, bias, n)
+        _sample_conv_transpose_one(x, w, y, &ws[threadid() * ws_part], &g, groups, bias, n)
 # [end loops: conv_transpose_forward]
 
 
@@ -1034,10 +1078,10 @@ cdef void _phases_conv_transpose(const float[:, :, :, ::1] x, const float[::1] w
     # phase's taps reversed), then _scatter_phase puts yt in its places of y[n].
     cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t C_out = y.shape[1], Ho = y.shape[2], Wo = y.shape[3]
-    cdef Py_ssize_t per_thread = C_in * Hp * Wp + most * C_out, n, f
+    cdef Py_ssize_t ws_part = _part(C_in * Hp * Wp + most * C_out, sizeof(float)), n, f
     cdef float* xp
     for n in prange(N, nogil=True, schedule="static", num_threads=threads):
-        xp = &ws[threadid() * per_thread]
+        xp = &ws[threadid() * ws_part]
         lucid_pad_box_f(&x[n, 0, 0, 0], C_in, H, W, top, left, Hp, Wp, xp)
         for f in range(phases.shape[0]):
             lucid_lanes_conv_f(xp + phases[f, 4] * Wp + phases[f, 5], C_in, Hp, Wp,
@@ -1062,7 +1106,7 @@ cdef void _sample_weight_grad(const real[:, :, :, :, ::1] x, const real[:, :, :,
     cdef Py_ssize_t R = C_in * KK, rows_g = R // groups, C_out_g = C_out // groups
     cdef Py_ssize_t P = parts.shape[0]
     cdef real* fp = NULL
-    cdef Py_ssize_t n, c, gi, p
+    cdef Py_ssize_t n, c, gi, p, ws_part = _part(R * L, sizeof(real))
     cdef real* cols
     cdef real* acc
     cdef const real* gyg
@@ -1073,7 +1117,7 @@ cdef void _sample_weight_grad(const real[:, :, :, :, ::1] x, const real[:, :, :,
             if fp != NULL:                       # computed by conv_forward
                 cols = fp + n * R * L
             else:
-                cols = &ws[threadid() * R * L]
+                cols = &ws[threadid() * ws_part]
                 for c in range(C_in):
                     _im2col_channel(&x[n, c, 0, 0, 0], cols + c * KK * L, L, &g, 0,
                                     g.window[0] * g.window[1])
@@ -1315,7 +1359,8 @@ cdef void _winograd_conv(const real[:, :, :, :, ::1] x, const real[:, :, ::1] u,
     # of 4 KB, the 16 rows a transform writes or reads would share a set of the
     # cache and evict each other (the input transform ran 2x slower at 64 channels)
     cdef Py_ssize_t v_e = C_in * T + _WINOGRAD_SKEW, m_e = C_out * T + _WINOGRAD_SKEW
-    cdef Py_ssize_t per_thread = _winograd_workspace(N, C_in, C_out, TW, batches, chunk_rows)
+    cdef Py_ssize_t ws_part = _part(
+        _winograd_workspace(N, C_in, C_out, TW, batches, chunk_rows), sizeof(real))
     cdef Py_ssize_t job, n, n0, ns, i0, rows_here, c, e, tiles, at, row
     cdef real* v
     cdef real* m
@@ -1325,7 +1370,7 @@ cdef void _winograd_conv(const real[:, :, :, :, ::1] x, const real[:, :, ::1] u,
         part = _winograd_job(job, N, batches, chunks, chunk_rows, TH)
         n0, ns, i0, rows_here = part.n0, part.ns, part.i0, part.rows
         tiles = rows_here * TW                   # per sample; sample n at (n - n0) * tiles
-        v = &ws[threadid() * per_thread]
+        v = &ws[threadid() * ws_part]
         m = v + 16 * v_e
         plane = m + 16 * m_e
         for n in range(n0, n0 + ns):
@@ -1405,7 +1450,8 @@ cdef void _winograd_weight_grad(const real[:, :, :, :, ::1] x,
     cdef Py_ssize_t chunks = (TH + chunk_rows - 1) // chunk_rows
     cdef Py_ssize_t jobs = batches * chunks
     cdef Py_ssize_t v_e = C_in * T + _WINOGRAD_SKEW, z_e = C_out * T + _WINOGRAD_SKEW
-    cdef Py_ssize_t per_thread = _winograd_workspace(N, C_in, C_out, TW, batches, chunk_rows)
+    cdef Py_ssize_t ws_part = _part(
+        _winograd_workspace(N, C_in, C_out, TW, batches, chunk_rows), sizeof(real))
     cdef Py_ssize_t job, n, n0, ns, i0, rows_here, c, e, tiles, at, row
     cdef real* v
     cdef real* z
@@ -1415,7 +1461,7 @@ cdef void _winograd_weight_grad(const real[:, :, :, :, ::1] x,
         part = _winograd_job(job, N, batches, chunks, chunk_rows, TH)
         n0, ns, i0, rows_here = part.n0, part.ns, part.i0, part.rows
         tiles = rows_here * TW
-        v = &ws[threadid() * per_thread]
+        v = &ws[threadid() * ws_part]
         z = v + 16 * v_e
         plane = z + 16 * z_e
         for n in range(n0, n0 + ns):
@@ -1508,7 +1554,7 @@ def _check_sample(ws, full, N, R, columns, threads, name):
     if full is not None and full.shape[0] > 0:
         assert full.shape[0] >= N * R * columns, f"{name}: full columns"
     else:
-        assert ws.shape[0] >= threads * R * columns, f"{name}: workspace"
+        assert ws.shape[0] >= threads * _part(R * columns, ws.itemsize), f"{name}: workspace"
 
 
 def _run_sample_conv(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
@@ -1563,7 +1609,8 @@ def _run_blocked_conv(const float[:, :, :, ::1] x, const float[::1] wr,
     assert wr.shape[0] == C_out * C_in * KH * KW, "blocked conv: weight"
     assert Wp >= (y.shape[3] + 15) // 16 * 16 + KW - 1 and Wp >= x.shape[3] + 2 * pw, \
         "blocked conv: padded width"
-    assert ws.shape[0] >= threads * C_in * Hp * Wp, "blocked conv: workspace"
+    assert ws.shape[0] >= threads * _part(C_in * Hp * Wp, sizeof(float)), \
+        "blocked conv: workspace"
     if y.shape[0] == 0:
         return
     _blocked_conv(x, wr, y, ws, KH, KW, ph, pw, Wp, _bias_pointer(bias, C_out), threads)
@@ -1585,8 +1632,9 @@ def _run_lanes_conv(const float[:, :, :, ::1] x, const float[:, ::1] wt,
         and y.shape[3] == conv_output_size(x.shape[3], KW, sw, pw, 1), "lanes conv: y"
     assert C_out % LUCID_GRAD_CHANNELS == 0, "lanes conv: C_out"
     assert wt.shape[0] == C_in * KH * KW and wt.shape[1] == C_out, "lanes conv: weight"
-    assert ws.shape[0] >= threads * (C_in * (x.shape[2] + 2 * ph) * (x.shape[3] + 2 * pw)
-                                     + y.shape[2] * y.shape[3] * C_out), "lanes conv: workspace"
+    assert ws.shape[0] >= threads * _part(C_in * (x.shape[2] + 2 * ph) * (x.shape[3] + 2 * pw)
+                                          + y.shape[2] * y.shape[3] * C_out, sizeof(float)), \
+        "lanes conv: workspace"
     if y.shape[0] == 0:
         return
     _lanes_conv(x, wt, y, ws, KH, KW, sh, sw, ph, pw, _bias_pointer(bias, C_out), threads)
@@ -1623,7 +1671,8 @@ def _run_phases_conv_transpose(const float[:, :, :, ::1] x, const float[::1] wt,
         positions += Qh * Qw
         most = max(most, Qh * Qw)
     assert positions == Ho * Wo, "phases: positions"
-    assert ws.shape[0] >= threads * (C_in * Hp * Wp + most * C_out), "phases: workspace"
+    assert ws.shape[0] >= threads * _part(C_in * Hp * Wp + most * C_out, sizeof(float)), \
+        "phases: workspace"
     if y.shape[0] == 0:
         return
     _phases_conv_transpose(x, wt, phases, y, ws, top, left, Hp, Wp, sh, sw, most,
@@ -1650,7 +1699,8 @@ def _run_blocked_grad_w(const float[:, :, :, ::1] x, const float[:, :, :, ::1] g
     assert parts.shape[0] >= 1 and parts.shape[1] == C_in * KH * KW * C_out, \
         "blocked weight grad: parts"
     padded = C_in * (x.shape[2] + 2 * ph) * (x.shape[3] + 2 * pw) if ph or pw else 0
-    assert ws.shape[0] >= threads * (padded + gy.shape[2] * gy.shape[3] * C_out), \
+    assert ws.shape[0] >= threads * _part(padded + gy.shape[2] * gy.shape[3] * C_out,
+                                          sizeof(float)), \
         "blocked weight grad: workspace"
     if x.shape[0] == 0:
         return
@@ -1673,8 +1723,8 @@ def _check_winograd(x, y, ws, batches, chunk_rows, threads, name):
     write past the workspace)."""
     assert _BLAS_MAX > 0, f"{name}: no BLAS bound (_blas.find found none; the loops call it)"
     TW = _winograd_blocks(y.shape[3:])[1]
-    need = threads * _winograd_workspace(x.shape[0], x.shape[1], y.shape[1], TW, batches,
-                                         chunk_rows)
+    need = threads * _part(_winograd_workspace(x.shape[0], x.shape[1], y.shape[1], TW,
+                                               batches, chunk_rows), ws.itemsize)
     assert x.shape[0] == y.shape[0] and x.shape[2] == y.shape[2] == 1, name
     assert 1 <= batches <= max(x.shape[0], 1) and chunk_rows >= 1, name
     assert ws.shape[0] >= need, f"{name}: workspace of {ws.shape[0]} < {need}"
@@ -1918,7 +1968,7 @@ def _blocked_forward(x, w, padding, y, bias=None):
     Wp = max((Wo + 15) // 16 * 16 + K[1] - 1, W + 2 * padding[1])
     work = y.size * C_in * K[0] * K[1]
     threads = _sample_per_thread(N, work)
-    ws = _workspace("blocked", (threads * C_in * (H + 2 * padding[0]) * Wp,), x.dtype)
+    ws = _thread_workspace("blocked", threads, C_in * (H + 2 * padding[0]) * Wp, x.dtype)
     _run_blocked_conv(x, _blocked_weight(w), y, ws, K, padding, Wp, threads, bias=bias)
     return y
 
@@ -1989,7 +2039,7 @@ def _lanes_forward(x, w, stride, padding, y, bias=None):
     work = y2.size * C_in * K[0] * K[1]
     threads = _sample_per_thread(N, work)
     per_thread = C_in * (H + 2 * padding[0]) * (W + 2 * padding[1]) + Ho * Wo * C_out
-    ws = _workspace("lanes", (threads * per_thread,), x.dtype)
+    ws = _thread_workspace("lanes", threads, per_thread, x.dtype)
     wt = _lanes_weight(w)                                       # (taps, C_out)
     _run_lanes_conv(x, wt, y2, ws, K, stride, padding, threads, bias=bias)
     return y
@@ -2067,7 +2117,7 @@ def _phases_forward(x, w, stride, padding, y, bias=None):
     most = max(Qh * Qw for *_, Qh, Qw, _ in table)
     threads = _sample_per_thread(N, y.size * C_in * w.shape[2] * w.shape[3]
                                  // (stride[0] * stride[1]))
-    ws = _workspace("lanes", (threads * (C_in * Hp * Wp + most * C_out),), x.dtype)
+    ws = _thread_workspace("lanes", threads, C_in * Hp * Wp + most * C_out, x.dtype)
     _run_phases_conv_transpose(x, np.concatenate(parts), np.array(table, dtype=np.intp),
                                y, ws, top, left, Hp, Wp, stride, threads, bias=bias)
     return y
@@ -2113,7 +2163,7 @@ def _blocked_weight_grad(x, grad_y, K, stride, padding, grad_w):
     parts = np.zeros((runs, C_in * K[0] * K[1] * C_out), dtype=np.float32)
     padded = C_in * (H + 2 * padding[0]) * (W + 2 * padding[1]) if any(padding) else 0
     per_thread = padded + Ho * Wo * C_out
-    ws = _workspace("blocked", (threads * per_thread,), np.float32)
+    ws = _thread_workspace("blocked", threads, per_thread, np.float32)
     _run_blocked_grad_w(np.ascontiguousarray(x), np.ascontiguousarray(grad_y), parts, ws,
                         K, stride, padding, threads)
     total = parts.sum(axis=0) if runs > 1 else parts[0]
@@ -2249,7 +2299,7 @@ def _winograd_forward(x, w, padding, y, bias=None):
     u = np.empty((16, C_out, C_in), dtype=x.dtype)      # U = G w G^T
     _run_winograd_weight(w, u)
     batches, chunk_rows, threads, per_thread = _winograd_sizes(N, C_in, C_out, TH, TW)
-    ws = _workspace("winograd", (threads * per_thread,), x.dtype)
+    ws = _thread_workspace("winograd", threads, per_thread, x.dtype)
     with _blas.one_thread():
         _run_winograd_conv(_as_5d(x), u, _as_5d(y), ws, padding[0], padding[1], batches,
                            chunk_rows, threads, bias=bias)
@@ -2262,7 +2312,7 @@ def _winograd_grad_w(x, grad_y, padding, grad_w):
     C_out = grad_y.shape[1]
     TH, TW = _winograd_blocks(grad_y.shape[2:])
     batches, chunk_rows, threads, per_thread = _winograd_sizes(N, C_in, C_out, TH, TW)
-    ws = _workspace("winograd", (threads * per_thread,), x.dtype)
+    ws = _thread_workspace("winograd", threads, per_thread, x.dtype)
     parts = np.zeros((threads, 16 * C_out * C_in), dtype=x.dtype)
     with _blas.one_thread():
         _run_winograd_weight_grad(_as_5d(x), _as_5d(grad_y), parts, ws, padding[0],
@@ -2338,7 +2388,7 @@ def _forward(x, w, stride, padding, dilation, groups, columns, bias=None, O=None
         if split < tile_rows:                    # fewer samples than threads
             tile_rows = split
             threads = free_threads(min(_SAMPLE_THREADS, N * (-(-Q // split))))
-        ws = _workspace("cols", (threads * R * min(tile_rows, Q) * (L // Q),), x.dtype)
+        ws = _thread_workspace("cols", threads, R * min(tile_rows, Q) * (L // Q), x.dtype)
         with _blas.gemm_threads(C_out_g, L, rows_g):     # each tile's gemm at most this
             _run_sample_conv(_as_5d(x), w.reshape(C_out, -1), _as_5d(y), ws, full, geo,
                              groups, tile_rows, threads, bias=bias)
@@ -2405,7 +2455,7 @@ def _weight_grad(x, grad_y, K, stride, padding, dilation, groups, columns):
         runs = _sample_threads(N, R * L)         # runs of samples, a part each
         threads = free_threads(runs)
         parts = np.zeros((runs, R * C_out_g), dtype=x.dtype)
-        ws = _workspace("cols", (threads * R * L,), x.dtype) if full is None else full
+        ws = _thread_workspace("cols", threads, R * L, x.dtype) if full is None else full
         with _blas.gemm_threads(C_out_g, rows_g, L):     # each sample's gemm
             _run_sample_weight_grad(_as_5d(x), _as_5d(grad_y), parts, ws,
                                     _no_columns(x.dtype) if full is None else full,
@@ -2647,7 +2697,7 @@ def _transpose_forward(x, w, stride, padding, output_padding, dilation, groups, 
                         groups, None, bias)
     if path == "per-sample":
         threads = free_threads(_sample_threads(N, groups * rows_g * L))
-        ws = _workspace("cols", (threads * groups * rows_g * L,), x.dtype)
+        ws = _thread_workspace("cols", threads, groups * rows_g * L, x.dtype)
         with _blas.gemm_threads(rows_g, L, C_in_g):      # each sample's gemm
             _run_sample_conv_transpose(_as_5d(x), w.reshape(C_in, -1), _as_5d(y), ws, geo,
                                        groups, threads, bias=bias)

@@ -39,6 +39,9 @@
   phase a stride-1 convolution on the lanes loops: strides along one axis or both, 2
   to 4, phases with different tap counts, output_padding, one input row, a bias, signed
   zeros, infinities and NaN, one thread or all; a stride-2 conv's input gradient.
+* Each thread's part of a threaded workspace starts whole pages after the previous
+  one's with a gap (``_part``): every path that gives threads parts gives the same bits
+  with the parts spaced and back to back, on two threads.
 
 Each case asserts the rule took (or did not take) the path, then compares with the
 reference twin on every GEMM form of the compiled twin (per sample, batch chunks) and,
@@ -529,7 +532,7 @@ def test_per_sample_loops_check_their_scratch_space():
     geo = module._geo((6, 6), (6, 6), (3, 3), (1, 1), (1, 1), (1, 1))
     R, L = 3 * 9, 36
     none = np.empty(0)
-    enough = np.empty(2 * R * L)
+    enough = np.empty(2 * module._thread_part(R * L, np.float64))
     module._run_sample_conv(as_5d(x), w.reshape(4, -1), as_5d(y), enough, none, geo, 1,
                             6, 2)
     np.testing.assert_allclose(y, _ext._reference["conv"].conv_forward(
@@ -943,7 +946,7 @@ def test_blocked_loops_check_their_arrays():
     y = np.empty((2, 8, 6, 20), np.float32)
     wr = module._blocked_weight(w)
     Wp = 32 + 2
-    enough = np.empty(2 * 3 * 8 * Wp, np.float32)
+    enough = np.empty(2 * module._thread_part(3 * 8 * Wp, np.float32), np.float32)
     module._run_blocked_conv(x, wr, y, enough, (3, 3), (1, 1), Wp, 2)
     np.testing.assert_allclose(y, _ext._reference["conv"].conv_forward(
         x, w, (1, 1), (1, 1), (1, 1), 1), rtol=1e-4, atol=1e-4)
@@ -1179,7 +1182,7 @@ def test_lanes_loops_check_their_arrays():
     w = rng.standard_normal((16, 3, 3, 3)).astype(np.float32)
     y = np.empty((2, 16, 5, 5), np.float32)
     wt = np.ascontiguousarray(w.reshape(16, -1).T)
-    enough = np.empty(2 * (3 * 11 * 11 + 25 * 16), np.float32)
+    enough = np.empty(2 * module._thread_part(3 * 11 * 11 + 25 * 16, np.float32), np.float32)
     module._run_lanes_conv(x, wt, y, enough, (3, 3), (2, 2), (1, 1), 2)
     np.testing.assert_allclose(y, _ext._reference["conv"].conv_forward(
         x, w, (2, 2), (1, 1), (1, 1), 1), rtol=1e-4, atol=1e-4)
@@ -1387,7 +1390,7 @@ def test_phases_loops_check_their_arrays():
             table.append((rh, rw, Th, Tw, oh, ow, Qh, Qw, wo))
             wo += part.size
     table, wt = np.array(table, dtype=np.intp), np.concatenate(parts)
-    enough = np.empty(2 * (4 * Hp * Hp + 9 * 16), np.float32)
+    enough = np.empty(2 * module._thread_part(4 * Hp * Hp + 9 * 16, np.float32), np.float32)
     module._run_phases_conv_transpose(x, wt, table, y, enough, top, top, Hp, Hp, (2, 2), 2)
     np.testing.assert_allclose(y, _ext._reference["conv"].conv_transpose_forward(
         x, w, (2, 2), (1, 1), (0, 0), (1, 1), 1), rtol=1e-4, atol=1e-4)
@@ -1548,7 +1551,7 @@ def test_blocked_grad_w_loops_check_their_arrays():
     gy = rng.standard_normal((2, 16, 4, 5)).astype(np.float32)
     K, stride, padding = (3, 3), (2, 2), (1, 1)
     parts = np.zeros((2, 27 * 16), np.float32)
-    enough = np.empty(2 * (3 * 9 * 11 + 20 * 16), np.float32)
+    enough = np.empty(2 * module._thread_part(3 * 9 * 11 + 20 * 16, np.float32), np.float32)
     module._run_blocked_grad_w(x, gy, parts, enough, K, stride, padding, 2)
     np.testing.assert_allclose(
         parts.sum(axis=0).reshape(27, 16).T.reshape(16, 3, 3, 3),
@@ -1600,3 +1603,108 @@ def test_padded_copies_write_every_value_of_their_workspace(path, monkeypatch):
     assert len(taken) == 1
     assert np.isfinite(got).all()
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+
+
+# ------------------------------------------------------------ threads' workspace parts
+def test_thread_parts_are_whole_pages_apart_with_a_gap():
+    """Each thread's part of a threaded workspace starts a whole number of 4 KB pages
+    after the previous one's, with at least 16 KB unused between them
+    (``_conv.pyx``'s ``_part`` says why); back to back when spacing is off."""
+    module = compiled()
+    for dtype in (np.float32, np.float64):
+        size = np.dtype(dtype).itemsize
+        for per_thread in (1, 1000, 4096, 10304):
+            part = module._thread_part(per_thread, dtype)
+            assert part * size % 4096 == 0
+            assert (part - per_thread) * size >= 16384
+            module._set_part_spacing(False)
+            try:
+                assert module._thread_part(per_thread, dtype) == per_thread
+            finally:
+                module._set_part_spacing(True)
+
+
+def _spaced_and_back_to_back(module, run, monkeypatch):
+    """``run()`` on two threads with the parts spaced, then back to back: the results,
+    and the thread counts the threaded workspaces were asked for."""
+    asked = []
+    workspace = module._thread_workspace
+
+    def counted(name, threads, per_thread, dtype):
+        asked.append(threads)
+        return workspace(name, threads, per_thread, dtype)
+
+    monkeypatch.setattr(module, "_thread_workspace", counted)
+    monkeypatch.setattr(module, "_SAMPLE_THREADS", 2)
+    monkeypatch.setattr(module, "threads_for", lambda work: 2)
+    monkeypatch.setattr(module, "parts_for", lambda work: 2)
+    monkeypatch.setattr(module, "free_threads", lambda parts: min(parts, 2))
+    results = []
+    for spaced in (True, False):
+        module._set_part_spacing(spaced)
+        try:
+            results.append(run())
+        finally:
+            module._set_part_spacing(True)
+    return results, asked
+
+
+@pytest.mark.parametrize("path", ["lanes-1d", "lanes", "blocked", "phases", "blocked-grad-w",
+                                  "per-sample", "winograd"])
+def test_thread_parts_change_no_result(path, monkeypatch):
+    """Every threaded loop finds its part of the workspace where the caller put it:
+    the same bits with the parts spaced and back to back, on two threads, each path
+    that gives a thread a part (a part sized one way and read the other would be
+    refused by the loops' checks or give other values)."""
+    module = compiled()
+    if path in ("lanes-1d", "lanes", "blocked", "phases", "blocked-grad-w"):
+        module = blocked()
+    elif path == "per-sample":
+        force_gemm_path(module, "gemm-per-sample", monkeypatch, None)
+    else:
+        force_winograd(module, monkeypatch)
+    rng = np.random.default_rng(41)
+
+    def arrays(x_shape, w_shape, dtype=np.float32):
+        return (rng.standard_normal(x_shape).astype(dtype),
+                rng.standard_normal(w_shape).astype(dtype))
+
+    one, two = (1,), (1, 1)
+    if path == "lanes-1d":
+        x, w = arrays((4, 32, 60), (16, 32, 4))
+        run = lambda: module.conv_forward(x, w, (2,), (1,), one, 1)          # noqa: E731
+    elif path == "lanes":
+        x, w = arrays((4, 16, 9, 9), (32, 16, 3, 3))
+        run = lambda: module.conv_forward(x, w, (2, 2), two, two, 1)         # noqa: E731
+    elif path == "blocked":
+        x, w = arrays((4, 8, 6, 20), (16, 8, 3, 3))
+        run = lambda: module.conv_forward(x, w, two, two, two, 1)            # noqa: E731
+    elif path == "phases":
+        x, w = arrays((4, 32, 5, 6), (32, 32, 4, 4))
+        run = lambda: module.conv_transpose_forward(                         # noqa: E731
+            x, w, (2, 2), two, (0, 0), two, 1)
+    elif path == "blocked-grad-w":
+        x, gy = arrays((4, 8, 9, 9), (4, 16, 5, 5))
+        run = lambda: module.conv_weight_grad(                               # noqa: E731
+            x, gy, (3, 3), (2, 2), two, two, 1)
+    elif path == "per-sample":
+        x, w = arrays((4, 3, 7, 6), (8, 3, 3, 3), np.float64)
+        gy = rng.standard_normal((4, 8, 7, 6))
+
+        def run():
+            return (module.conv_forward(x, w, two, two, two, 1),
+                    module.conv_weight_grad(x, gy, (3, 3), two, two, two, 1),
+                    module.conv_transpose_forward(gy, w, two, two, (0, 0), two, 1))
+    else:
+        x, w = arrays((4, 8, 10, 9), (8, 8, 3, 3), np.float64)
+        gy = rng.standard_normal((4, 8, 10, 9))
+
+        def run():
+            return (module.conv_forward(x, w, two, two, two, 1),
+                    module.conv_weight_grad(x, gy, (3, 3), two, two, two, 1))
+    (spaced, back_to_back), asked = _spaced_and_back_to_back(module, run, monkeypatch)
+    assert asked and min(asked) == 2
+    if not isinstance(spaced, tuple):
+        spaced, back_to_back = (spaced,), (back_to_back,)
+    for a, b in zip(spaced, back_to_back, strict=True):
+        np.testing.assert_array_equal(a, b)
