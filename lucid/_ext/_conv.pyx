@@ -157,6 +157,10 @@ _LANES_MAX_WEIGHT = 1 << 17
 # ... and 1-d convolutions with kernels of 2 to this many taps (_blocked.pxd's row
 # blocks; a kernel of 7 on the general loops measured slower than the GEMM path).
 _LANES_ROW_MAX_KERNEL = 5
+# A 1-d conv_transpose by phases (_phases_fits): at least this many outputs per phase,
+# and with one vector of output channels at most this many input channels.
+_PHASES_1D_MIN_POSITIONS = 128
+_PHASES_1D_ONE_VECTOR_MAX_IN = 32
 # The weight gradient's blocked loops (_blocked_grad_w_fits) for at least this many taps
 # (C_in * prod(K)) per output channel.
 _BLOCKED_GRAD_MIN_TAPS = 16
@@ -2068,7 +2072,8 @@ def _phase_axis(S, K, s, p, O):
 
 
 def _phases_fits(dtype, N, C_in, C_out, K, stride, dilation, groups, O):
-    """Whether a conv_transpose runs by phases (:func:`_phases_forward`): float32, 2-d, a
+    """Whether a conv_transpose runs by phases (:func:`_phases_forward`): float32, 2-d
+    (1-d: below), a
     stride (stride 1 is a convolution already: :func:`_as_flipped_conv`), no dilation,
     one group, a tap for every phase (``K >= stride`` along each axis), whole pairs of
     vectors of output channels (a multiple of 32), on average at least
@@ -2086,21 +2091,47 @@ def _phases_fits(dtype, N, C_in, C_out, K, stride, dilation, groups, O):
     vectors and one) 1.00-1.38; a single sample, 1.07-1.22 on two threads (one of them
     idle) and 1.18-1.28 on one (reordering the weight, ~20 us, is not repaid); two
     samples on one thread 0.96, on two 0.80.
+
+    A 1-d conv_transpose runs here as a 2-d one of height 1 (:func:`_phases_forward`):
+    each phase a row, on the row blocks with one vector of output channels
+    (``lucid_lanes_row_blocks``), so each phase needs 2 to ``_LANES_ROW_MAX_KERNEL``
+    taps; one vector suffices, with at most ``_PHASES_1D_ONE_VECTOR_MAX_IN`` input
+    channels; and at least ``_PHASES_1D_MIN_POSITIONS`` outputs per phase. Measured
+    (kernel 4 stride 2 unless said, batch 32, two threads, phases / the per-sample GEMM
+    and col2im it replaced, medians of seven rounds in one process): ``ops.py``'s
+    32->16 at length 256 0.90 (0.79-0.99; one thread 0.81), the input gradient of its
+    conv1d (16->32 at 128) 0.80 (one thread 0.77), 64->64 at 128 0.81, 64->32 at 128
+    0.88, 32->32 at 128 0.81, 32->16 at 128 0.91, 16->16 at 256 0.67, 32->16 kernel 6
+    stride 3 at 128 0.95. Not taken: 64 input channels with one vector, 64->16 at 128
+    1.13 and at 256 1.37 (the GEMMs do well with 64 terms); 64 positions per phase,
+    64->32 at 64 1.04-1.07 (0.96 at batch 64), 32->32 0.98, 32->16 1.15.
     """
-    if not (_LANES and _BLOCKED_WIDE and dtype == np.float32 and len(K) == 2
-            and tuple(dilation) == (1, 1) and groups == 1 and tuple(stride) != (1, 1)
-            and K[0] >= stride[0] and K[1] >= stride[1]):
+    if not (_LANES and _BLOCKED_WIDE and dtype == np.float32 and len(K) in (1, 2)
+            and all(d == 1 for d in dilation) and groups == 1
+            and any(s != 1 for s in stride) and all(k >= s for k, s in zip(K, stride))):
         return False
-    taps = C_in * K[0] * K[1]          # (after len(K) == 2: K[1] is read unchecked here)
-    return (C_out % (2 * LUCID_GRAD_CHANNELS) == 0 and N >= max(2, _SAMPLE_THREADS)
-            and taps >= _LANES_MIN_DEPTH * stride[0] * stride[1]
-            and taps * C_out <= _LANES_MAX_WEIGHT * stride[0] * stride[1])
+    phases = math.prod(stride)
+    taps = C_in * math.prod(K)
+    if not (N >= max(2, _SAMPLE_THREADS) and taps >= _LANES_MIN_DEPTH * phases
+            and taps * C_out <= _LANES_MAX_WEIGHT * phases):
+        return False
+    if len(K) == 1:      # 1-d: every phase's taps (K // s or one more) on the row blocks
+        return (C_out % LUCID_GRAD_CHANNELS == 0
+                and 2 <= K[0] // stride[0] and -(-K[0] // stride[0]) <= _LANES_ROW_MAX_KERNEL
+                and O[0] // stride[0] >= _PHASES_1D_MIN_POSITIONS
+                and (C_out >= 2 * LUCID_GRAD_CHANNELS or C_in <= _PHASES_1D_ONE_VECTOR_MAX_IN))
+    return C_out % (2 * LUCID_GRAD_CHANNELS) == 0
 
 
 def _phases_forward(x, w, stride, padding, y, bias=None):
     """conv_transpose_forward by the phases of the stride, into ``y`` (plus ``bias``
     when given): each phase a stride-1 convolution on the lanes loops (``_phase_axis``),
-    a sample per thread. No column matrix, no col2im: each output is one phase's sum."""
+    a sample per thread. No column matrix, no col2im: each output is one phase's sum.
+    A 1-d conv_transpose runs as a 2-d one of height 1, on views."""
+    if x.ndim == 3:                     # 1-d: (N, C, L) as (N, C, 1, L)
+        _phases_forward(x[:, :, None], w[:, :, None], (1,) + tuple(stride),
+                        (0,) + tuple(padding), y[:, :, None], bias)
+        return y
     N, C_in, H, W = x.shape
     C_out, Ho, Wo = y.shape[1:]
     (top, bottom), rows_h = _phase_axis(H, w.shape[2], stride[0], padding[0], Ho)
@@ -2648,7 +2679,7 @@ def conv_transpose_forward(x, w, stride, padding, output_padding, dilation, grou
 
     GEMM paths, ``prange`` over ``n`` (per sample) or per batch chunk:
     ``cols = w.reshape(C_in, -1).T @ x`` per group, then ``y = col2im(cols)``. Phases
-    path (float32 2-d with a stride, AVX-512), ``prange`` over ``n``: the outputs
+    path (float32 1-d or 2-d with a stride, AVX-512), ``prange`` over ``n``: the outputs
     ``y[n, :, s_h*q_h + r_h, s_w*q_w + r_w]`` of each phase ``(r_h, r_w)`` are a stride-1
     convolution of ``x`` with the taps ``k = k0 + s*j`` of ``w`` reversed
     (:func:`_phase_axis`), run on the lanes loops. At stride 1 it may run as the

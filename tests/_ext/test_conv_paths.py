@@ -39,6 +39,11 @@
   phase a stride-1 convolution on the lanes loops: strides along one axis or both, 2
   to 4, phases with different tap counts, output_padding, one input row, a bias, signed
   zeros, infinities and NaN, one thread or all; a stride-2 conv's input gradient.
+  float32 1-d ones run there as 2-d of height 1, each phase a row on the row blocks:
+  the rule (2 to 5 taps a phase, 128 outputs a phase, one vector only from at most 32
+  input channels), 1 to 3 vectors, strides 2 and 3, phases of unequal taps,
+  output_padding, a bias; ``ops.py``'s layer and a conv1d's input gradient against
+  PyTorch.
 * Each thread's part of a threaded workspace starts whole pages after the previous
   one's with a gap (``_part``): every path that gives threads parts gives the same bits
   with the parts spaced and back to back, on two threads.
@@ -1257,7 +1262,7 @@ def test_phases_rule(monkeypatch):
     assert not fits(f32, 64, 64, 32, (4, 4), two, two, 1, (17, 17))
     assert not fits(f32, 64, 64, 32, (4, 4), two, one, 2, (14, 14))
     assert not fits(f64, 64, 64, 32, (4, 4), two, one, 1, (14, 14))
-    assert not fits(f32, 64, 64, 32, (4,), (2,), (1,), 1, (14,))
+    assert not fits(f32, 64, 64, 32, (4,), (2,), (1,), 1, (14,))      # 1-d: 7 a phase
     assert not fits(f32, 1, 64, 32, (4, 4), two, one, 1, (14, 14))    # a thread idle
     monkeypatch.setattr(module, "_SAMPLE_THREADS", 1)
     assert not fits(f32, 1, 64, 32, (4, 4), two, one, 1, (14, 14))
@@ -1267,6 +1272,37 @@ def test_phases_rule(monkeypatch):
     monkeypatch.setattr(module, "_LANES", True)
     monkeypatch.setattr(module, "_BLOCKED_WIDE", False)
     assert not fits(f32, 64, 64, 32, (4, 4), two, one, 1, (14, 14))
+
+
+def test_phases_rule_1d(monkeypatch):
+    """1-d: as 2-d (float32, a stride, no dilation, one group, 27 terms per output and
+    2**17 weight values per phase, a sample per thread), whole vectors of 16 output
+    channels, 2 to 5 taps in every phase, at least 128 outputs per phase, and with one
+    vector at most 32 input channels."""
+    module = compiled()
+    monkeypatch.setattr(module, "_BLOCKED_WIDE", True)
+    monkeypatch.setattr(module, "_SAMPLE_THREADS", 2)
+    fits = module._phases_fits
+    f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
+    s2, d1 = (2,), (1,)
+    assert fits(f32, 32, 32, 16, (4,), s2, d1, 1, (512,))         # ops.py's row
+    assert fits(f32, 32, 16, 32, (4,), s2, d1, 1, (256,))         # its conv1d's gx
+    assert fits(f32, 32, 64, 64, (4,), s2, d1, 1, (256,))
+    assert fits(f32, 32, 32, 16, (6,), (3,), d1, 1, (384,))       # 2 taps a phase
+    assert fits(f32, 32, 16, 16, (10,), s2, d1, 1, (512,))        # 5 taps a phase
+    assert not fits(f32, 32, 16, 16, (12,), s2, d1, 1, (512,))    # 6 taps
+    assert not fits(f32, 32, 32, 16, (3,), s2, d1, 1, (512,))     # a phase of 1 tap
+    assert fits(f32, 32, 32, 16, (5,), s2, d1, 1, (512,))         # 3 and 2 taps
+    assert not fits(f32, 32, 32, 8, (4,), s2, d1, 1, (512,))      # half a vector
+    assert not fits(f32, 32, 64, 16, (4,), s2, d1, 1, (512,))     # one vector, 64 in
+    assert fits(f32, 32, 64, 32, (4,), s2, d1, 1, (256,))         # two vectors, 64 in
+    assert not fits(f32, 32, 64, 32, (4,), s2, d1, 1, (254,))     # 127 a phase
+    assert not fits(f32, 32, 4, 16, (4,), s2, d1, 1, (512,))      # 16 terms
+    assert not fits(f32, 32, 32, 16, (4,), (1,), d1, 1, (512,))   # stride 1
+    assert not fits(f32, 32, 32, 16, (4,), s2, (2,), 1, (512,))
+    assert not fits(f32, 32, 32, 16, (4,), s2, d1, 2, (512,))
+    assert not fits(f64, 32, 32, 16, (4,), s2, d1, 1, (512,))
+    assert not fits(f32, 1, 32, 16, (4,), s2, d1, 1, (512,))      # a thread idle
 
 
 @pytest.mark.parametrize("S,K,s,p,op", [
@@ -1341,6 +1377,58 @@ def test_phases_matches_reference(c, monkeypatch):
     for threads in (1, _openmp.max_threads()):
         monkeypatch.setattr(module, "threads_for", lambda work, t=threads: t)
         results.append(module._conv_transpose_forward_biased(x, w, b, *args))
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_array_equal(results[0], got)
+
+
+# (N, C_in, C_out, L, K, stride, padding, output_padding, bias)
+PHASES_1D_CASES = [
+    (2, 32, 16, 40, 4, 2, 1, 0, True),      # one vector: the row blocks, 2 taps
+    (3, 16, 32, 30, 4, 2, 1, 1, False),     # two vectors, output_padding
+    (2, 8, 16, 20, 6, 3, 1, 2, True),       # stride 3, 2 taps a phase
+    (2, 8, 16, 26, 5, 2, 2, 0, False),      # 3 and 2 taps
+    (2, 4, 48, 9, 10, 2, 3, 1, True),       # 5 taps, three vectors
+    (2, 8, 16, 70, 4, 2, 0, 0, False),      # rows of several blocks and a tail
+]
+
+
+@pytest.mark.parametrize("c", PHASES_1D_CASES,
+                         ids=lambda c: "N{}-{}to{}-L{}-K{}-s{}-p{}-op{}{}".format(
+                             *c[:-1], "-bias" * c[-1]))
+def test_phases_1d_matches_reference(c, monkeypatch):
+    """A 1-d conv_transpose by phases (as 2-d of height 1): against the reference twin's
+    float64 values within float32 rounding, with and without a bias; one thread and
+    every thread give the same bits."""
+    module = blocked()
+    monkeypatch.setattr(module, "_SAMPLE_THREADS", 1)
+    monkeypatch.setattr(module, "_LANES_MIN_DEPTH", 1)
+    monkeypatch.setattr(module, "_PHASES_1D_MIN_POSITIONS", 1)     # short rows too
+    taken = spy(module, "_phases_forward", monkeypatch)
+    N, ci, co, L, K, s, p, op, with_bias = c
+    rng = np.random.default_rng(29)
+    x = rng.standard_normal((N, ci, L)).astype(np.float32)
+    w = rng.standard_normal((ci, co, K)).astype(np.float32)
+    b = rng.standard_normal(co).astype(np.float32)
+    args = ((s,), (p,), (op,), (1,), 1)
+    ref = _ext._reference["conv"]
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)
+    y = ref.conv_transpose_forward(x64, w64, *args)
+    scale = ref.conv_transpose_forward(np.abs(x64), np.abs(w64), *args)
+    def call():
+        if with_bias:
+            return module._conv_transpose_forward_biased(x, w, b, *args)
+        return module.conv_transpose_forward(x, w, *args)
+
+    got = call()
+    if with_bias:
+        y, scale = y + b[:, None], scale + np.abs(b)[:, None]
+    assert_scaled(got, y, scale, np.float32)
+    assert len(taken) == 2                # the 1-d call, then as height 1
+    from lucid._ext import _openmp
+    results = []
+    for threads in (1, _openmp.max_threads()):
+        monkeypatch.setattr(module, "threads_for", lambda work, t=threads: t)
+        results.append(call())
     np.testing.assert_array_equal(results[0], results[1])
     np.testing.assert_array_equal(results[0], got)
 
@@ -1446,6 +1534,39 @@ def test_phases_layer_matches_torch(monkeypatch):
         expected = theirs(tx, tw, tb, stride=2, padding=1)
         expected.backward(torch.tensor(g))
         assert len(taken) - before == 1
+        np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-4,
+                                   atol=1e-4)
+        for a, t in ((lx, tx), (lw, tw), (lb, tb)):
+            np.testing.assert_allclose(a.grad, t.grad.numpy(), rtol=1e-4, atol=2e-3)
+
+
+@pytest.mark.torch
+def test_phases_1d_layer_matches_torch(monkeypatch):
+    """``benchmarks/ops.py``'s ``F.conv_transpose1d`` 32 -> 16, kernel 4, stride 2
+    (forward by phases) and its ``F.conv1d`` 16 -> 32 (input gradient by phases),
+    forward and the three gradients on the compiled twin, against PyTorch."""
+    module = blocked()
+    taken = spy(module, "_phases_forward", monkeypatch)
+    rng = np.random.default_rng(32)
+    N = max(2, module._SAMPLE_THREADS)
+    for transposed, (ci, co, L) in ((True, (32, 16, 256)), (False, (16, 32, 256))):
+        x = rng.standard_normal((N, ci, L)).astype(np.float32)
+        shape = (ci, co, 4) if transposed else (co, ci, 4)
+        w = (rng.standard_normal(shape) * 0.1).astype(np.float32)
+        b = rng.standard_normal(co).astype(np.float32)
+        lx, lw, lb = (lucid.Tensor(a.copy(), requires_grad=True) for a in (x, w, b))
+        tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+        ours = F.conv_transpose1d if transposed else F.conv1d
+        theirs = (torch.nn.functional.conv_transpose1d if transposed
+                  else torch.nn.functional.conv1d)
+        before = len(taken)
+        with lucid.kernels.use("compiled", "conv"):
+            out = ours(lx, lw, lb, stride=2, padding=1)
+            g = rng.standard_normal(out.shape).astype(np.float32)
+            out.backward(g)
+        expected = theirs(tx, tw, tb, stride=2, padding=1)
+        expected.backward(torch.tensor(g))
+        assert len(taken) - before == 2                     # the 1-d call and its 2-d view
         np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-4,
                                    atol=1e-4)
         for a, t in ((lx, tx), (lw, tw), (lb, tb)):
