@@ -1507,25 +1507,34 @@ def test_phases_loops_check_their_arrays():
                    bad, "phases: ")
 
 
+# (transposed, C_in, C_out, kernel, input size) of each dimension's two layers
+PHASES_LAYERS = {
+    2: ((True, 64, 32, 4, (7, 7)), (False, 32, 64, 3, (16, 16))),
+    1: ((True, 32, 16, 4, (256,)), (False, 16, 32, 4, (256,))),
+}
+
+
 @pytest.mark.torch
-def test_phases_layer_matches_torch(monkeypatch):
-    """A DCGAN-style ``F.conv_transpose2d`` 64 -> 32, 4x4, stride 2 (forward by phases)
-    and a stride-2 ``F.conv2d`` 32 -> 64 (its input gradient by phases), forward and
-    the three gradients on the compiled twin, against PyTorch."""
+@pytest.mark.parametrize("d", [2, 1])
+def test_phases_layer_matches_torch(d, monkeypatch):
+    """2-d: a DCGAN-style ``F.conv_transpose2d`` 64 -> 32, 4x4, stride 2 (forward by
+    phases) and a stride-2 ``F.conv2d`` 32 -> 64 (its input gradient by phases); 1-d:
+    ``benchmarks/ops.py``'s ``F.conv_transpose1d`` 32 -> 16, kernel 4, stride 2, and a
+    ``F.conv1d`` 16 -> 32 (its input gradient). Forward and the three gradients on the
+    compiled twin, against PyTorch."""
     module = blocked()
     taken = spy(module, "_phases_forward", monkeypatch)
     rng = np.random.default_rng(31)
     N = max(2, module._SAMPLE_THREADS)
-    for transposed, (ci, co, K, S) in ((True, (64, 32, 4, 7)), (False, (32, 64, 3, 16))):
-        x = rng.standard_normal((N, ci, S, S)).astype(np.float32)
-        shape = (ci, co, K, K) if transposed else (co, ci, K, K)
+    for transposed, ci, co, K, S in PHASES_LAYERS[d]:
+        x = rng.standard_normal((N, ci) + S).astype(np.float32)
+        shape = ((ci, co) if transposed else (co, ci)) + (K,) * d
         w = (rng.standard_normal(shape) * 0.1).astype(np.float32)
         b = rng.standard_normal(co).astype(np.float32)
         lx, lw, lb = (lucid.Tensor(a.copy(), requires_grad=True) for a in (x, w, b))
         tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-        ours = F.conv_transpose2d if transposed else F.conv2d
-        theirs = (torch.nn.functional.conv_transpose2d if transposed
-                  else torch.nn.functional.conv2d)
+        name = f"conv_transpose{d}d" if transposed else f"conv{d}d"
+        ours, theirs = getattr(F, name), getattr(torch.nn.functional, name)
         before = len(taken)
         with lucid.kernels.use("compiled", "conv"):
             out = ours(lx, lw, lb, stride=2, padding=1)
@@ -1533,40 +1542,7 @@ def test_phases_layer_matches_torch(monkeypatch):
             out.backward(g)
         expected = theirs(tx, tw, tb, stride=2, padding=1)
         expected.backward(torch.tensor(g))
-        assert len(taken) - before == 1
-        np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-4,
-                                   atol=1e-4)
-        for a, t in ((lx, tx), (lw, tw), (lb, tb)):
-            np.testing.assert_allclose(a.grad, t.grad.numpy(), rtol=1e-4, atol=2e-3)
-
-
-@pytest.mark.torch
-def test_phases_1d_layer_matches_torch(monkeypatch):
-    """``benchmarks/ops.py``'s ``F.conv_transpose1d`` 32 -> 16, kernel 4, stride 2
-    (forward by phases) and its ``F.conv1d`` 16 -> 32 (input gradient by phases),
-    forward and the three gradients on the compiled twin, against PyTorch."""
-    module = blocked()
-    taken = spy(module, "_phases_forward", monkeypatch)
-    rng = np.random.default_rng(32)
-    N = max(2, module._SAMPLE_THREADS)
-    for transposed, (ci, co, L) in ((True, (32, 16, 256)), (False, (16, 32, 256))):
-        x = rng.standard_normal((N, ci, L)).astype(np.float32)
-        shape = (ci, co, 4) if transposed else (co, ci, 4)
-        w = (rng.standard_normal(shape) * 0.1).astype(np.float32)
-        b = rng.standard_normal(co).astype(np.float32)
-        lx, lw, lb = (lucid.Tensor(a.copy(), requires_grad=True) for a in (x, w, b))
-        tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-        ours = F.conv_transpose1d if transposed else F.conv1d
-        theirs = (torch.nn.functional.conv_transpose1d if transposed
-                  else torch.nn.functional.conv1d)
-        before = len(taken)
-        with lucid.kernels.use("compiled", "conv"):
-            out = ours(lx, lw, lb, stride=2, padding=1)
-            g = rng.standard_normal(out.shape).astype(np.float32)
-            out.backward(g)
-        expected = theirs(tx, tw, tb, stride=2, padding=1)
-        expected.backward(torch.tensor(g))
-        assert len(taken) - before == 2                     # the 1-d call and its 2-d view
+        assert len(taken) - before == (1 if d == 2 else 2)   # 1-d: then as height 1
         np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-4,
                                    atol=1e-4)
         for a, t in ((lx, tx), (lw, tw), (lb, tb)):
