@@ -331,10 +331,12 @@ def _workspace(name, shape, dtype):
     return buf[:size] if len(shape) == 1 else buf[:size].reshape(shape)
 
 
-# [loops: conv_forward, conv_weight_grad, conv_transpose_forward]
 # Where one thread's part of a threaded workspace starts after the previous one's:
 # ``per_thread`` elements rounded up to whole 4 KB pages, plus _PART_GAP_BYTES left
-# unused. Measured with the parts back to back (ops.py's conv1d on the 1-d row blocks,
+# unused. The callers size each workspace so (_thread_workspace) and the checks ask
+# for it; the loops give each of their ``threads`` threads an equal share of what they
+# are handed (``ws.shape[0] // threads``), so a loop never reaches past its array
+# whatever this rule said when the workspace was made. Measured with the parts back to back (ops.py's conv1d on the 1-d row blocks,
 # two threads, each step timed inside the loop): the second thread's copy of a sample
 # into its part took 3.7-4.8 us while the first thread worked on the part just below,
 # 1.2 us once it had finished (and on the first thread throughout), and its blocks ran
@@ -353,7 +355,6 @@ cdef inline Py_ssize_t _part(Py_ssize_t per_thread, Py_ssize_t itemsize) noexcep
     if not _PART_SPACED:
         return per_thread
     return (per_thread + page - 1) // page * page + _PART_GAP_BYTES // itemsize
-# [end loops: conv_forward, conv_weight_grad, conv_transpose_forward]
 
 
 def _thread_part(per_thread, dtype):
@@ -892,7 +893,7 @@ cdef void _sample_conv(const real[:, :, :, :, ::1] x, const real[:, ::1] w,
     # one sample go to different threads. Each tile is the same computation wherever
     # it runs.
     cdef Py_ssize_t tiles = (Q + tile_rows - 1) // tile_rows
-    cdef Py_ssize_t job, ws_part = _part(R * T, sizeof(real))
+    cdef Py_ssize_t job, ws_part = ws.shape[0] // threads
     if full.shape[0] > 0:
         fp = &full[0]
     if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
@@ -930,7 +931,7 @@ cdef void _blocked_conv(const float[:, :, :, ::1] x, const float[::1] wr,
     # added to output plane c right after.
     cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t C_out = y.shape[1], Ho = y.shape[2], Wo = y.shape[3]
-    cdef Py_ssize_t Hp = H + 2 * ph, n, c, ws_part = _part(C_in * Hp * Wp, sizeof(float))
+    cdef Py_ssize_t Hp = H + 2 * ph, n, c, ws_part = ws.shape[0] // threads
     cdef float* xp
     for n in prange(N, nogil=True, schedule="static", num_threads=threads):
         xp = &ws[threadid() * ws_part]
@@ -955,7 +956,7 @@ cdef void _lanes_conv(const float[:, :, :, ::1] x, const float[:, ::1] wt,
     cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t C_out = y.shape[1], Ho = y.shape[2], Wo = y.shape[3]
     cdef Py_ssize_t Hp = H + 2 * ph, Wp = W + 2 * pw, n
-    cdef Py_ssize_t ws_part = _part(C_in * Hp * Wp + Ho * Wo * C_out, sizeof(float))
+    cdef Py_ssize_t ws_part = ws.shape[0] // threads
     cdef float* xp
     for n in prange(N, nogil=True, schedule="static", num_threads=threads):
         xp = &ws[threadid() * ws_part]
@@ -983,7 +984,7 @@ cdef void _blocked_grad_w(const float[:, :, :, ::1] x, const float[:, :, :, ::1]
     cdef Py_ssize_t P = parts.shape[0]
     cdef Py_ssize_t Hp = H + 2 * ph, Wp = W + 2 * pw, n, p
     cdef bint padded = ph > 0 or pw > 0
-    cdef Py_ssize_t ws_part = _part(C_in * Hp * Wp * padded + Ho * Wo * C_out, sizeof(float))
+    cdef Py_ssize_t ws_part = ws.shape[0] // threads
     cdef const float* xp
     cdef float* gt
     for p in prange(P, nogil=True, schedule="static", num_threads=threads):
@@ -1031,7 +1032,7 @@ cdef void _sample_conv_transpose(const real[:, :, :, :, ::1] x, const real[:, ::
     cdef Py_ssize_t KK = g.K[0] * g.K[1] * g.K[2]
     cdef Py_ssize_t L = g.window[0] * g.window[1] * g.window[2]
     cdef Py_ssize_t R = C_out * KK
-    cdef Py_ssize_t n, ws_part = _part(R * L, sizeof(real))
+    cdef Py_ssize_t n, ws_part = ws.shape[0] // threads
     if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
         with nogil:
             for n in range(N):
@@ -1082,7 +1083,7 @@ cdef void _phases_conv_transpose(const float[:, :, :, ::1] x, const float[::1] w
     # phase's taps reversed), then _scatter_phase puts yt in its places of y[n].
     cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t C_out = y.shape[1], Ho = y.shape[2], Wo = y.shape[3]
-    cdef Py_ssize_t ws_part = _part(C_in * Hp * Wp + most * C_out, sizeof(float)), n, f
+    cdef Py_ssize_t ws_part = ws.shape[0] // threads, n, f
     cdef float* xp
     for n in prange(N, nogil=True, schedule="static", num_threads=threads):
         xp = &ws[threadid() * ws_part]
@@ -1110,7 +1111,7 @@ cdef void _sample_weight_grad(const real[:, :, :, :, ::1] x, const real[:, :, :,
     cdef Py_ssize_t R = C_in * KK, rows_g = R // groups, C_out_g = C_out // groups
     cdef Py_ssize_t P = parts.shape[0]
     cdef real* fp = NULL
-    cdef Py_ssize_t n, c, gi, p, ws_part = _part(R * L, sizeof(real))
+    cdef Py_ssize_t n, c, gi, p, ws_part = ws.shape[0] // threads
     cdef real* cols
     cdef real* acc
     cdef const real* gyg
@@ -1363,8 +1364,7 @@ cdef void _winograd_conv(const real[:, :, :, :, ::1] x, const real[:, :, ::1] u,
     # of 4 KB, the 16 rows a transform writes or reads would share a set of the
     # cache and evict each other (the input transform ran 2x slower at 64 channels)
     cdef Py_ssize_t v_e = C_in * T + _WINOGRAD_SKEW, m_e = C_out * T + _WINOGRAD_SKEW
-    cdef Py_ssize_t ws_part = _part(
-        _winograd_workspace(N, C_in, C_out, TW, batches, chunk_rows), sizeof(real))
+    cdef Py_ssize_t ws_part = ws.shape[0] // threads
     cdef Py_ssize_t job, n, n0, ns, i0, rows_here, c, e, tiles, at, row
     cdef real* v
     cdef real* m
@@ -1454,8 +1454,7 @@ cdef void _winograd_weight_grad(const real[:, :, :, :, ::1] x,
     cdef Py_ssize_t chunks = (TH + chunk_rows - 1) // chunk_rows
     cdef Py_ssize_t jobs = batches * chunks
     cdef Py_ssize_t v_e = C_in * T + _WINOGRAD_SKEW, z_e = C_out * T + _WINOGRAD_SKEW
-    cdef Py_ssize_t ws_part = _part(
-        _winograd_workspace(N, C_in, C_out, TW, batches, chunk_rows), sizeof(real))
+    cdef Py_ssize_t ws_part = ws.shape[0] // threads
     cdef Py_ssize_t job, n, n0, ns, i0, rows_here, c, e, tiles, at, row
     cdef real* v
     cdef real* z

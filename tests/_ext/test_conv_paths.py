@@ -46,7 +46,8 @@
   PyTorch.
 * Each thread's part of a threaded workspace starts whole pages after the previous
   one's with a gap (``_part``): every path that gives threads parts gives the same bits
-  with the parts spaced and back to back, on two threads.
+  with the parts spaced and back to back, on two threads; the loops share out the
+  workspace they are handed, and one too small for the rule is refused.
 
 Each case asserts the rule took (or did not take) the path, then compares with the
 reference twin on every GEMM form of the compiled twin (per sample, batch chunks) and,
@@ -1805,3 +1806,30 @@ def test_thread_parts_change_no_result(path, monkeypatch):
         spaced, back_to_back = (spaced,), (back_to_back,)
     for a, b in zip(spaced, back_to_back, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_thread_parts_follow_the_workspace_handed_in():
+    """The loops share out the workspace they are handed, ``ws.shape[0] // threads``
+    each: one sized with the parts spaced still gives the right values when the rule
+    says back to back at the call, and one sized back to back is refused when the rule
+    says spaced (the check), never written past."""
+    module = blocked()
+    rng = np.random.default_rng(43)
+    x = rng.standard_normal((4, 32, 1, 40)).astype(np.float32)
+    w = rng.standard_normal((16, 32, 1, 4)).astype(np.float32)
+    y = np.empty((4, 16, 1, 20), np.float32)
+    wt = np.ascontiguousarray(w.reshape(16, -1).T)
+    per_thread = 32 * 42 + 20 * 16
+    args = ((1, 4), (1, 2), (0, 1), 2)
+    expected = _ext._reference["conv"].conv_forward(x, w, (1, 2), (0, 1), (1, 1), 1)
+    spaced = np.empty(2 * module._thread_part(per_thread, np.float32), np.float32)
+    module._set_part_spacing(False)
+    try:
+        back_to_back = np.empty(2 * module._thread_part(per_thread, np.float32), np.float32)
+        assert back_to_back.size == 2 * per_thread < spaced.size
+        module._run_lanes_conv(x, wt, y, spaced, *args)
+        np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-4)
+    finally:
+        module._set_part_spacing(True)
+    with pytest.raises(AssertionError, match="lanes conv: workspace"):
+        module._run_lanes_conv(x, wt, y, back_to_back, *args)
