@@ -50,6 +50,16 @@ are fast" has the measurements behind each rule):
     others: each thread pads its sample and transposes its output gradient to
     (positions, C_out), and sums ``gy * x`` with 16 output channels in the lanes of a
     vector, a block of taps held in registers over all the sample's positions.
+``winograd lanes``
+    before ``blocked``, for float32 2-d 3x3 stride-1 one-group convolutions with whole
+    vectors of 16 input and output channels, on a processor with AVX-512
+    (:func:`_wl_fits`): Winograd's F(2x2, 3x3) again, with every array channels last
+    so that the transforms add whole vectors and each of the 16 products runs on the
+    lanes path's register blocks (``_winograd.pxd`` has the loop nest); a sample per
+    thread, no BLAS. The forward and the input gradient take it, and the weight
+    gradient from more tiles (:func:`_wl_grad_fits`: dU summed by runs of samples,
+    then dL/dw = G^T dU G). A result with a non-finite value is computed again on the
+    next path (:func:`_all_finite`).
 
 A conv_transpose with stride 1 (and no output_padding) is run as the convolution it
 equals, with the kernel flipped, when it has no more input than output channels or
@@ -84,6 +94,7 @@ from lucid._ext._blocked cimport (LUCID_BLOCK_CHANNELS, LUCID_GRAD_CHANNELS,
                                   lucid_lanes_store_f, lucid_pad_box_f,
                                   lucid_transpose_f)
 from lucid._ext._arrays cimport float_type, vector_of
+from lucid._ext._winograd cimport LUCID_WL_SKEW, lucid_wl_conv_f, lucid_wl_grad_w_f
 from lucid._ext._gemm cimport Gemm, bind, gemm
 
 from lucid._ext import _blas, _checks
@@ -161,6 +172,16 @@ _LANES_ROW_MAX_KERNEL = 5
 # and with one vector of output channels at most this many input channels.
 _PHASES_1D_MIN_POSITIONS = 128
 _PHASES_1D_ONE_VECTOR_MAX_IN = 32
+# The Winograd lanes path (_wl_fits): float32 3x3 stride-1 convolutions of whole
+# vectors of 16 input and output channels, on the AVX-512 code; its tile rows by chunks
+# of at most _WL_CHUNK_FLOATS floats of V and M (384 KB, in the L2 cache).
+_WL = True
+_WL_CHUNK_FLOATS = 96 * 1024
+# ... with at least this many 2x2 output blocks in the batch.
+_WL_MIN_TILES = 64
+# The weight gradient too (_wl_grad_fits), from this many tiles in the batch.
+_WL_GRAD = True
+_WL_GRAD_MIN_TILES = 256
 # The weight gradient's blocked loops (_blocked_grad_w_fits) for at least this many taps
 # (C_in * prod(K)) per output channel.
 _BLOCKED_GRAD_MIN_TAPS = 16
@@ -967,6 +988,73 @@ cdef void _lanes_conv(const float[:, :, :, ::1] x, const float[:, ::1] wt,
 # [end loops: conv_forward]
 
 
+# [loops: conv_forward]
+cdef void _wl_conv(const float[:, :, :, ::1] x, const float[:, :, ::1] u,
+                   float[:, :, :, ::1] y, float[::1] ws, Py_ssize_t ph, Py_ssize_t pw,
+                   Py_ssize_t Hp, Py_ssize_t Wp, Py_ssize_t chunk, const float* bias,
+                   int threads) noexcept nogil:
+    # Each thread pads its sample into its part of ``ws`` (C_in, Hp, Wp: ph rows above,
+    # pw columns on the left, zeros to whole tiles), turns it channels last (xt: Hp * Wp,
+    # C_in), and _winograd.pxd's lucid_wl_conv_f computes the sample's output by
+    # Winograd's F(2x2, 3x3) with the channels in the lanes, as (Ho * Wo, C_out);
+    # lucid_lanes_store_f writes it transposed into y[n] (plus the bias).
+    cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t C_out = y.shape[1], Ho = y.shape[2], Wo = y.shape[3]
+    cdef Py_ssize_t TW = (Wo + 1) // 2, n, ws_part = ws.shape[0] // threads
+    cdef Py_ssize_t v_size = 16 * (chunk * TW * C_in + LUCID_WL_SKEW)
+    cdef Py_ssize_t m_size = 16 * (chunk * TW * C_out + LUCID_WL_SKEW)
+    cdef float* xp
+    cdef float* xt
+    cdef float* v
+    cdef float* m
+    cdef float* yt
+    for n in prange(N, nogil=True, schedule="static", num_threads=threads):
+        xp = &ws[threadid() * ws_part]
+        xt = xp + C_in * Hp * Wp
+        v = xt + C_in * Hp * Wp
+        m = v + v_size
+        yt = m + m_size
+        lucid_pad_box_f(&x[n, 0, 0, 0], C_in, H, W, ph, pw, Hp, Wp, xp)
+        lucid_transpose_f(xp, C_in, Hp * Wp, xt)
+        lucid_wl_conv_f(xt, Wp, C_in, &u[0, 0, 0], C_out, Ho, Wo, chunk, v, m, yt)
+        lucid_lanes_store_f(yt, Ho * Wo, C_out, bias, &y[n, 0, 0, 0])
+# [end loops: conv_forward]
+
+
+# [loops: conv_weight_grad]
+cdef void _wl_grad_w(const float[:, :, :, ::1] x, const float[:, :, :, ::1] gy,
+                     float[:, ::1] parts, float[::1] ws, Py_ssize_t ph, Py_ssize_t pw,
+                     Py_ssize_t Hp, Py_ssize_t Wp, Py_ssize_t chunk,
+                     int threads) noexcept nogil:
+    # parts[p] (zeroed by the caller), dU as (16, C_in, C_out): the sum over the p-th of
+    # parts.shape[0] equal runs of samples, in order, whichever thread computes it (so
+    # the result does not depend on ``threads``). For each sample the thread pads it
+    # and turns it channels last as _wl_conv does, writes its output gradient channels
+    # last (Ho * Wo, C_out) after it, and _winograd.pxd's lucid_wl_grad_w_f adds the
+    # sample's dL/dU to parts[p].
+    cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t C_out = gy.shape[1], Ho = gy.shape[2], Wo = gy.shape[3]
+    cdef Py_ssize_t P = parts.shape[0], TW = (Wo + 1) // 2, n, p
+    cdef Py_ssize_t ws_part = ws.shape[0] // threads
+    cdef Py_ssize_t v_size = 16 * (chunk * TW * C_in + LUCID_WL_SKEW)
+    cdef float* xp
+    cdef float* xt
+    cdef float* gt
+    cdef float* v
+    for p in prange(P, nogil=True, schedule="static", num_threads=threads):
+        for n in range(p * N // P, (p + 1) * N // P):
+            xp = &ws[threadid() * ws_part]
+            xt = xp + C_in * Hp * Wp
+            gt = xt + C_in * Hp * Wp
+            v = gt + Ho * Wo * C_out
+            lucid_pad_box_f(&x[n, 0, 0, 0], C_in, H, W, ph, pw, Hp, Wp, xp)
+            lucid_transpose_f(xp, C_in, Hp * Wp, xt)
+            lucid_transpose_f(&gy[n, 0, 0, 0], C_out, Ho * Wo, gt)
+            lucid_wl_grad_w_f(xt, Wp, C_in, gt, C_out, Ho, Wo, chunk, v, v + v_size,
+                              &parts[p, 0])
+# [end loops: conv_weight_grad]
+
+
 # [loops: conv_weight_grad]
 cdef void _blocked_grad_w(const float[:, :, :, ::1] x, const float[:, :, :, ::1] gy,
                           float[:, ::1] parts, float[::1] ws, Py_ssize_t KH, Py_ssize_t KW,
@@ -1643,6 +1731,62 @@ def _run_lanes_conv(const float[:, :, :, ::1] x, const float[:, ::1] wt,
     _lanes_conv(x, wt, y, ws, KH, KW, sh, sw, ph, pw, _bias_pointer(bias, C_out), threads)
 
 
+def _wl_per_thread(C_in, C_out, Hp, Wp, Ho, Wo, chunk):
+    """Floats of one thread's workspace on the Winograd lanes path: the padded sample
+    twice (as is and channels last), a chunk's V and M (Z, of M's size, in the weight
+    gradient), the output (or output gradient) channels last; :c:func:`_wl_conv` and
+    :c:func:`_wl_grad_w` lay them out."""
+    TW = (Wo + 1) // 2
+    return (2 * C_in * Hp * Wp + 16 * (chunk * TW * C_in + LUCID_WL_SKEW)
+            + 16 * (chunk * TW * C_out + LUCID_WL_SKEW) + Ho * Wo * C_out)
+
+
+def _check_wl(x, out, ws, padding, Hp, Wp, chunk, threads, name, out_name):
+    """What both Winograd lanes loops assume of ``x`` (N, C_in, H, W) and ``out`` (the
+    output or its gradient, (N, C_out, Ho, Wo)), checked, a failure naming ``name``
+    and ``out_name``: a 3x3 stride-1 output size, whole vectors of 16 input and output
+    channels, a padded plane of whole tiles (Hp, Wp) holding the padded input, at least
+    one tile row per chunk, and each thread's part of ``ws``."""
+    ph, pw = padding
+    C_in, C_out, Ho, Wo = x.shape[1], out.shape[1], out.shape[2], out.shape[3]
+    assert threads >= 1 and ph >= 0 and pw >= 0 and chunk >= 1, name + ": sizes"
+    assert out.shape[0] == x.shape[0] and Ho >= 1 and Wo >= 1 \
+        and Ho == conv_output_size(x.shape[2], 3, 1, ph, 1) \
+        and Wo == conv_output_size(x.shape[3], 3, 1, pw, 1), name + ": " + out_name
+    assert C_in % 16 == 0 and C_out % 16 == 0, name + ": channels"
+    assert Hp >= 2 * ((Ho + 1) // 2) + 2 and Wp >= 2 * ((Wo + 1) // 2) + 2 \
+        and Hp >= x.shape[2] + ph and Wp >= x.shape[3] + pw, name + ": plane"
+    assert ws.shape[0] >= threads * _part(_wl_per_thread(C_in, C_out, Hp, Wp, Ho, Wo, chunk),
+                                          sizeof(float)), name + ": workspace"
+
+
+def _run_wl_conv(const float[:, :, :, ::1] x, const float[:, :, ::1] u,
+                 float[:, :, :, ::1] y, float[::1] ws, padding, Py_ssize_t Hp,
+                 Py_ssize_t Wp, Py_ssize_t chunk, int threads, const float[::1] bias=None):
+    """What the Winograd lanes forward assumes, checked: :func:`_check_wl`'s sizes and
+    the transformed weight as (16, C_in, C_out)."""
+    _check_wl(x, y, ws, padding, Hp, Wp, chunk, threads, "winograd lanes", "y")
+    assert u.shape[0] == 16 and u.shape[1] == x.shape[1] and u.shape[2] == y.shape[1], \
+        "winograd lanes: weight"
+    if y.shape[0] == 0:
+        return
+    _wl_conv(x, u, y, ws, padding[0], padding[1], Hp, Wp, chunk,
+             _bias_pointer(bias, y.shape[1]), threads)
+
+
+def _run_wl_grad_w(const float[:, :, :, ::1] x, const float[:, :, :, ::1] gy,
+                   float[:, ::1] parts, float[::1] ws, padding, Py_ssize_t Hp,
+                   Py_ssize_t Wp, Py_ssize_t chunk, int threads):
+    """What the Winograd lanes weight gradient assumes, checked: :func:`_check_wl`'s
+    sizes and parts of 16 * C_in * C_out values for at most N runs of samples."""
+    _check_wl(x, gy, ws, padding, Hp, Wp, chunk, threads, "winograd lanes weight grad", "gy")
+    assert 1 <= parts.shape[0] <= max(1, x.shape[0]) \
+        and parts.shape[1] == 16 * x.shape[1] * gy.shape[1], "winograd lanes weight grad: parts"
+    if x.shape[0] == 0:
+        return
+    _wl_grad_w(x, gy, parts, ws, padding[0], padding[1], Hp, Wp, chunk, threads)
+
+
 def _run_phases_conv_transpose(const float[:, :, :, ::1] x, const float[::1] wt,
                                const Py_ssize_t[:, ::1] phases, float[:, :, :, ::1] y,
                                float[::1] ws, Py_ssize_t top, Py_ssize_t left, Py_ssize_t Hp,
@@ -2048,6 +2192,119 @@ def _lanes_forward(x, w, stride, padding, y, bias=None):
     return y
 
 
+def _wl_weight(w):
+    """``w`` (C_out, C_in, 3, 3) transformed for the Winograd lanes loops: U = G w G^T
+    (:c:func:`_winograd_weight`, summed in double) as (16, C_in, C_out), each position's
+    matrix transposed by 16 x 16 blocks in registers."""
+    cdef Py_ssize_t C_out = w.shape[0], C_in = w.shape[1], e
+    u = np.empty((16, C_out, C_in), dtype=np.float32)
+    _run_winograd_weight(w, u)
+    out = np.empty((16, C_in, C_out), dtype=np.float32)
+    cdef float[:, :, ::1] a = u, o = out
+    with nogil:
+        for e in range(16):
+            lucid_transpose_f(&a[e, 0, 0], C_out, C_in, &o[e, 0, 0])
+    return out
+
+
+def _wl_fits(dtype, N, C_in, C_out, K, stride, dilation, groups, O):
+    """Whether a convolution runs on the Winograd lanes path (``_winograd.pxd``):
+    float32, 2-d, 3x3, stride 1, no dilation, one group, whole vectors of 16 input and
+    output channels, on a processor that runs the AVX-512 code (``_BLOCKED_WIDE``);
+    at least ``_WL_MIN_TILES`` 2x2 output blocks in the batch (below it the weight's
+    transform, once a call, costs more than the products save); and two vectors of
+    output channels or more, unless the output rows are narrower than
+    ``_BLOCKED_MIN_WIDTH`` (with one vector each value of V read feeds one multiply-add,
+    and the blocked path, which serves those rows, is faster).
+
+    Measured (batch 32, this path's time / the path it replaced, the blocked path at 16
+    and 32 columns, the lanes path at 8; two threads | one thread): 32->32 at 32x32,
+    16x16, 8x8 0.69, 0.66, 0.72 | 0.77, 0.76, 0.79; 32->64 0.72, 0.74, 0.77 | 0.73,
+    0.71, 0.72; 64->64 0.61, 0.66, 0.71 | 0.58, 0.63, 0.60; 128->128 0.53, 0.56, 0.57 |
+    0.51, 0.49, 0.66; 16->32 0.77, 0.74, 0.79 | 0.91, 0.87, 0.91; left out: 16->16 at
+    32x32 and 16x16 1.24, 1.12 | 1.27, 1.28, 32->16 1.07, 1.00 | 1.15, 1.03, 64->16
+    1.04, 1.00 | 1.02, 1.09; taken at 8x8: 16->16 0.65 | 0.61, 32->16 0.60 | 0.55, 64->16
+    0.57 | 0.50. At batch 1 (one thread): 16 tiles (8x8) 1.03-1.27, left out; 64 tiles
+    (16x16) 0.82-0.94 with two vectors or more; 256 (32x32) 0.63-0.81.
+    """
+    if not (_WL and _BLOCKED_WIDE and dtype == np.float32 and tuple(K) == (3, 3)
+            and tuple(stride) == (1, 1) and all(d == 1 for d in dilation) and groups == 1
+            and C_in % 16 == 0 and C_out % 16 == 0):
+        return False
+    TH, TW = _winograd_blocks(O)
+    return (N * TH * TW >= _WL_MIN_TILES
+            and (C_out >= 32 or O[1] < _BLOCKED_MIN_WIDTH))
+
+
+def _wl_grad_fits(dtype, N, C_in, C_out, K, stride, dilation, groups, O):
+    """Whether a weight gradient runs on the Winograd lanes path: as the forward
+    (:func:`_wl_fits`), with at least ``_WL_GRAD_MIN_TILES`` tiles in the batch (its
+    fixed costs, the parts of dU and their turn into dL/dw, are larger).
+
+    Measured (two threads, this path's time / the blocked weight gradient's, the same
+    process): at 512 tiles or more 0.61-0.81 (32->32, 32->64, 64->32, 64->64 and
+    128->128 at 8x8 to 32x32, batches 8 and 32; 16->32 0.68-0.79), one vector of
+    output channels at 8x8 0.76 (32->16) and 0.86 (16->16); at 256 tiles (batch 1 at
+    32x32) 0.69-0.87; at 128 tiles 0.98-1.12 and at 64 0.98-1.11, left out.
+    """
+    if not (_WL_GRAD and _wl_fits(dtype, N, C_in, C_out, K, stride, dilation, groups, O)):
+        return False
+    TH, TW = _winograd_blocks(O)
+    return N * TH * TW >= _WL_GRAD_MIN_TILES
+
+
+def _wl_forward(x, w, padding, y, bias=None):
+    """conv_forward on the Winograd lanes path, into ``y`` (plus ``bias`` when given): a
+    sample per thread (all of them when ``_openmp.threads_for`` gives the call more
+    than one), its tile rows by chunks of at most ``_WL_CHUNK_FLOATS`` floats of V
+    and M."""
+    N, C_in = x.shape[:2]
+    C_out, Ho, Wo = y.shape[1:]
+    Hp, Wp, chunk = _wl_plane(x.shape[2:], (Ho, Wo), padding, C_in, C_out)
+    threads = _sample_per_thread(N, y.size * C_in * 9)
+    ws = _thread_workspace("winograd lanes", threads,
+                           _wl_per_thread(C_in, C_out, Hp, Wp, Ho, Wo, chunk), x.dtype)
+    _run_wl_conv(x, _wl_weight(w), y, ws, padding, Hp, Wp, chunk, threads, bias=bias)
+    return y
+
+
+def _wl_plane(S, O, padding, C_in, C_out):
+    """``(Hp, Wp, chunk)`` of the Winograd lanes loops: the padded plane, whole tiles
+    (and the padded input) high and wide, and the tile rows per chunk (at most
+    ``_WL_CHUNK_FLOATS`` floats of V and M, at least one row)."""
+    TH, TW = (O[0] + 1) // 2, (O[1] + 1) // 2
+    Hp = max(2 * TH + 2, S[0] + padding[0])
+    Wp = max(2 * TW + 2, S[1] + padding[1])
+    return Hp, Wp, max(1, min(TH, _WL_CHUNK_FLOATS // (16 * TW * (C_in + C_out))))
+
+
+def _wl_weight_grad(x, grad_y, padding, grad_w):
+    """conv_weight_grad on the Winograd lanes path, into ``grad_w``: dU summed as
+    :func:`_blocked_weight_grad` sums its parts (equal runs of samples, one per thread
+    of the team, or one when ``_openmp.parts_for`` keeps the call whole, added in
+    order, so the result does not depend on how many threads run), then turned into
+    dL/dw = G^T dU G (:c:func:`_winograd_weight_back`, in double)."""
+    N, C_in = x.shape[:2]
+    C_out = grad_y.shape[1]
+    Hp, Wp, chunk = _wl_plane(x.shape[2:], grad_y.shape[2:], padding, C_in, C_out)
+    runs = min(_SAMPLE_THREADS, N) if parts_for(grad_y.size * C_in * 9) > 1 else 1
+    threads = free_threads(runs)
+    parts = np.zeros((runs, 16 * C_in * C_out), dtype=np.float32)
+    per_thread = _wl_per_thread(C_in, C_out, Hp, Wp, *grad_y.shape[2:], chunk)
+    ws = _thread_workspace("winograd lanes", threads, per_thread, np.float32)
+    _run_wl_grad_w(np.ascontiguousarray(x), np.ascontiguousarray(grad_y), parts, ws,
+                   padding, Hp, Wp, chunk, threads)
+    total = parts.sum(axis=0) if runs > 1 else parts[0]
+    du = np.empty((16, C_out, C_in), dtype=np.float32)
+    cdef float[:, :, ::1] a = total.reshape(16, C_in, C_out), o = du
+    cdef Py_ssize_t e, rows = C_in, cols = C_out
+    with nogil:
+        for e in range(16):
+            lucid_transpose_f(&a[e, 0, 0], rows, cols, &o[e, 0, 0])
+    _run_winograd_weight_back(du, grad_w)
+    return grad_w
+
+
 def _phase_axis(S, K, s, p, O):
     """One spatial axis of a conv_transpose (input size ``S``, kernel ``K``, stride ``s``,
     padding ``p``, output size ``O``, no dilation) split by the output's phase: where
@@ -2306,8 +2563,8 @@ def _winograd_sizes(N, C_in, C_out, TH, TW):
 
 
 def _all_finite(result):
-    """Whether a Winograd result holds only finite numbers; if not, the caller computes
-    it again on the GEMM path.
+    """Whether a Winograd result (either Winograd path) holds only finite numbers; if
+    not, the caller computes it again on the next path its rules give.
 
     The transforms add and subtract input values before multiplying: an ``inf`` in
     ``x`` met by its own negation gives NaN where the direct sum (the reference twin,
@@ -2385,6 +2642,9 @@ def _forward(x, w, stride, padding, dilation, groups, columns, bias=None, O=None
     y = np.empty((N, C_out) + O, dtype=x.dtype)
     if y.size == 0:
         return y
+    if (_wl_fits(x.dtype, N, C_in, C_out, K, stride, dilation, groups, O)
+            and _all_finite(_wl_forward(x, w, padding, y, bias))):
+        return y                     # else computed again below (_all_finite says why)
     if _blocked_fits(x.dtype, C_in, C_out, K, stride, dilation, groups, O):
         return _blocked_forward(x, w, padding, y, bias)
     if _lanes_fits(x.dtype, N, C_in, C_out, K, stride, dilation, groups, O):
@@ -2463,6 +2723,9 @@ def _weight_grad(x, grad_y, K, stride, padding, dilation, groups, columns):
     if N == 0:
         return np.zeros((C_out, C_in_g) + K, dtype=x.dtype)
     grad_w = np.empty((C_out, C_in_g) + K, dtype=x.dtype)
+    if (_wl_grad_fits(x.dtype, N, C_in, C_out, K, stride, dilation, groups, O)
+            and _all_finite(_wl_weight_grad(x, grad_y, padding, grad_w))):
+        return grad_w                # else computed again below (_all_finite says why)
     if _blocked_grad_w_fits(x.dtype, C_in, C_out, K, dilation, groups):
         return _blocked_weight_grad(x, grad_y, K, stride, padding, grad_w)
     if (_SAMPLE_THREADS <= _WINOGRAD_GRAD_MAX_THREADS

@@ -34,6 +34,13 @@
   of output channels, the row blocks (kernel and stride written in) then the general
   loops for the positions left: every (kernel, stride) they are written for, stride 3,
   rows shorter than a block, 1 to 3 vectors, the same bits as the general loops.
+* float32 2-d 3x3 stride-1 convolutions with whole vectors of 16 input and output
+  channels run by Winograd's F(2x2, 3x3) with the channels in the lanes
+  (``_wl_fits``, ``_winograd.pxd``): forward, input gradient and, from 256 tiles,
+  weight gradient (``_wl_grad_fits``); odd output sizes (half tiles), padding 0 to 2,
+  1 to 7 vectors of output channels, input channels in runs of 6, 12 and 16 rows and
+  their tails, chunks of one tile row, a bias, infinities, NaN and overflow (computed
+  again on the next path), one thread or all, workspaces full of NaN.
 * float32 2-d conv_transposes with a stride and whole pairs of vectors of output
   channels run by the phases of the stride (``_phases_fits``, ``_phase_axis``), each
   phase a stride-1 convolution on the lanes loops: strides along one axis or both, 2
@@ -59,7 +66,7 @@ import pytest
 import lucid
 import lucid.nn.functional as F
 from lucid import _ext
-from lucid._ext._sizes import as_5d, conv_transpose_output_size
+from lucid._ext._sizes import as_5d, conv_output_size, conv_transpose_output_size
 from lucid.testing import check_kernels, gradcheck
 from tests._ext.test_conv_kernels import (BUILD, assert_scaled, conv, force_gemm_path,
                                           force_winograd, poison_workspaces)
@@ -970,19 +977,29 @@ def test_blocked_loops_check_their_arrays():
                    bad, "blocked conv: ")
 
 
+# path: (its forward and weight gradient, N, C_in, C_out, S, seed)
+LAYER_PATHS = {
+    "blocked": ("_blocked_forward", "_blocked_weight_grad", 2, 16, 16, 32, 23),  # ResNet's
+    "winograd-lanes": ("_wl_forward", "_wl_weight_grad", 6, 32, 64, 14, 54),    # CNN's
+}
+
+
 @pytest.mark.torch
-def test_blocked_conv_layer_matches_torch(monkeypatch):
-    """A ResNet-shaped float32 layer through ``F.conv2d`` (forward, and the input,
-    weight and bias gradients) on the compiled twin, the blocked path taking the forward,
-    the input gradient and the weight gradient, against PyTorch."""
+@pytest.mark.parametrize("path", sorted(LAYER_PATHS))
+def test_conv_layer_on_path_matches_torch(path, monkeypatch):
+    """A float32 3x3 layer through ``F.conv2d`` (forward, and the input, weight and bias
+    gradients) on the compiled twin, the path taking the forward, the input gradient (a
+    flipped conv) and the weight gradient, against PyTorch: the ResNet's 16 -> 16 at
+    32x32 on the blocked path, the CNN's 32 -> 64 at 14x14 on the Winograd lanes path."""
     module = blocked()
-    taken = spy(module, "_blocked_forward", monkeypatch)
-    grad_w = spy(module, "_blocked_weight_grad", monkeypatch)
-    rng = np.random.default_rng(23)
-    x = rng.standard_normal((2, 16, 32, 32)).astype(np.float32)
-    w = (rng.standard_normal((16, 16, 3, 3)) * 0.1).astype(np.float32)
-    b = rng.standard_normal(16).astype(np.float32)
-    g = rng.standard_normal((2, 16, 32, 32)).astype(np.float32)
+    forward, weight_grad, N, ci, co, S, seed = LAYER_PATHS[path]
+    taken = spy(module, forward, monkeypatch)
+    grad_w = spy(module, weight_grad, monkeypatch)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, ci, S, S)).astype(np.float32)
+    w = (rng.standard_normal((co, ci, 3, 3)) * 0.1).astype(np.float32)
+    b = rng.standard_normal(co).astype(np.float32)
+    g = rng.standard_normal((N, co, S, S)).astype(np.float32)
     lx, lw, lb = (lucid.Tensor(a.copy(), requires_grad=True) for a in (x, w, b))
     tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
     with lucid.kernels.use("compiled", "conv"):
@@ -1234,6 +1251,303 @@ def test_lanes_conv_layer_matches_torch(monkeypatch):
         for ours, theirs in ((lx, tx), (lw, tw), (lb, tb)):
             np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-4,
                                        atol=2e-3)
+
+
+# ------------------------------------------------------------------ Winograd lanes path
+def test_wl_rule(monkeypatch):
+    """Taken for float32, 2-d, 3x3, stride 1, no dilation, one group, whole vectors of 16
+    input and output channels, at least 64 tiles (2x2 output blocks) in the batch, and
+    two vectors of output channels or more unless the rows are narrower than the
+    blocked path's 16; never without the AVX-512 code."""
+    module = compiled()
+    monkeypatch.setattr(module, "_BLOCKED_WIDE", True)
+    fits = module._wl_fits
+    f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
+    one = (1, 1)
+    assert fits(f32, 64, 32, 64, (3, 3), one, one, 1, (14, 14))      # the CNN's second
+    assert fits(f32, 64, 64, 32, (3, 3), one, one, 1, (14, 14))      # its input gradient
+    assert fits(f32, 32, 32, 32, (3, 3), one, one, 1, (16, 16))      # ResNet 32->32
+    assert fits(f32, 32, 64, 64, (3, 3), one, one, 1, (8, 8))        # ResNet 64->64
+    assert fits(f32, 32, 16, 16, (3, 3), one, one, 1, (8, 8))        # one vector, 8 wide
+    assert not fits(f32, 32, 16, 16, (3, 3), one, one, 1, (32, 32))  # ... 32 wide: blocked
+    assert fits(f32, 1, 32, 32, (3, 3), one, one, 1, (16, 16))       # 64 tiles
+    assert fits(f32, 1, 32, 32, (3, 3), one, one, 1, (15, 15))       # 8 x 8 with halves
+    assert not fits(f32, 1, 32, 32, (3, 3), one, one, 1, (14, 14))   # 49 tiles
+    assert not fits(f32, 1, 64, 64, (3, 3), one, one, 1, (8, 8))     # 16 tiles
+    assert fits(f32, 4, 64, 64, (3, 3), one, one, 1, (8, 8))         # 64
+    assert not fits(f32, 64, 24, 64, (3, 3), one, one, 1, (14, 14))  # 24 input channels
+    assert not fits(f32, 64, 32, 40, (3, 3), one, one, 1, (14, 14))  # 40 output channels
+    assert not fits(f32, 64, 3, 16, (3, 3), one, one, 1, (32, 32))   # the stem
+    assert not fits(f64, 64, 32, 64, (3, 3), one, one, 1, (14, 14))
+    assert not fits(f32, 64, 32, 64, (3, 3), (2, 2), one, 1, (7, 7))
+    assert not fits(f32, 64, 32, 64, (3, 3), one, (2, 2), 1, (12, 12))
+    assert not fits(f32, 64, 32, 64, (3, 3), one, one, 2, (14, 14))
+    assert not fits(f32, 64, 32, 64, (5, 5), one, one, 1, (14, 14))
+    assert not fits(f32, 64, 32, 64, (3,), (1,), (1,), 1, (14,))
+    monkeypatch.setattr(module, "_WL", False)
+    assert not fits(f32, 64, 32, 64, (3, 3), one, one, 1, (14, 14))
+    monkeypatch.setattr(module, "_WL", True)
+    monkeypatch.setattr(module, "_BLOCKED_WIDE", False)
+    assert not fits(f32, 64, 32, 64, (3, 3), one, one, 1, (14, 14))
+
+
+def test_wl_weight_transform():
+    """The loops' weight is U = G w G^T of every channel pair, as (16, C_in, C_out):
+    position e = 4a + b of pair (c_o, c_i) at [e, c_i, c_o], within float32 rounding of
+    the product in float64."""
+    module = compiled()
+    rng = np.random.default_rng(50)
+    w = rng.standard_normal((48, 32, 3, 3)).astype(np.float32)
+    G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
+    u = np.einsum("ak,oikl,bl->abio", G, w.astype(np.float64), G).reshape(16, 32, 48)
+    got = module._wl_weight(w)
+    assert got.shape == (16, 32, 48) and got.dtype == np.float32
+    np.testing.assert_allclose(got, u, rtol=1e-6, atol=1e-6)
+
+
+# (N, C_in, C_out, S, padding, bias)
+WL_CASES = [
+    (2, 32, 64, (14, 14), (1, 1), True),     # the CNN's 32 -> 64: 4 vectors
+    (3, 16, 32, (9, 11), (1, 1), False),     # odd output: half tiles; 2 vectors
+    (5, 48, 80, (8, 8), (0, 2), True),       # 6 x 10 output; 80: 4 vectors, then 1
+    (3, 16, 16, (12, 7), (2, 1), False),     # padding 2; one vector, 7 wide
+    (2, 32, 112, (5, 33), (1, 1), False),    # 7 vectors: 4, 2, 1; rows of 33
+    (1, 64, 32, (16, 16), (1, 1), True),     # one sample of 64 tiles
+    (5, 16, 32, (3, 40), (0, 1), True),      # one output row: a row of half tiles
+]
+
+
+def _wl_id(c):
+    N, ci, co, S, p, b = c
+    return f"N{N}-{ci}to{co}-S{S[0]}x{S[1]}-p{p[0]}{p[1]}" + ("-bias" * b)
+
+
+@pytest.mark.parametrize("chunk", ["whole", "one-row"])
+@pytest.mark.parametrize("c", WL_CASES, ids=_wl_id)
+def test_wl_matches_reference(c, chunk, monkeypatch):
+    """Forward (with and without a bias) on the Winograd lanes path, twice, and the input
+    gradient (the flipped conv), against the reference twin's float64 values within
+    float32 rounding of the terms' size; tile rows in one chunk or one row a chunk; one
+    thread and every thread give the same bits."""
+    module = blocked()
+    if chunk == "one-row":
+        monkeypatch.setattr(module, "_WL_CHUNK_FLOATS", 1)
+    taken = spy(module, "_wl_forward", monkeypatch)
+    N, ci, co, S, p, with_bias = c
+    rng = np.random.default_rng(51)
+    x = rng.standard_normal((N, ci) + S).astype(np.float32)
+    w = rng.standard_normal((co, ci, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(co).astype(np.float32)
+    args = ((1, 1), p, (1, 1), 1)
+    y, w64 = _forward_twice_matches_reference(module, x, w, b, args, with_bias)
+    assert len(taken) == 2
+    gy = rng.standard_normal(y.shape).astype(np.float32)
+    op = tuple(n - conv_transpose_output_size(o, 3, 1, pi, 0, 1)
+               for n, o, pi in zip(S, y.shape[2:], p))
+    ref = _ext._reference["conv"]
+    gt_args = ((1, 1), p, op, (1, 1), 1)
+    gx = ref.conv_transpose_forward(gy.astype(np.float64), w64, *gt_args)
+    gx_scale = ref.conv_transpose_forward(np.abs(gy).astype(np.float64), np.abs(w64),
+                                          *gt_args)
+    flipped = module._as_flipped_conv((1, 1), p, op, (1, 1), (3, 3), co, ci)
+    runs = flipped is not None and module._wl_fits(
+        np.dtype(np.float32), N, co, ci, (3, 3), (1, 1), (1, 1), 1, S)
+    assert_scaled(module.conv_transpose_forward(gy, w, *gt_args), gx, gx_scale, np.float32)
+    assert len(taken) == 2 + runs
+    from lucid._ext import _openmp
+    results = []
+    for threads in (1, _openmp.max_threads()):
+        monkeypatch.setattr(module, "threads_for", lambda work, t=threads: t)
+        results.append(module.conv_forward(x, w, *args))
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan, 3e38])
+def test_wl_non_finite_falls_back_to_the_direct_sum(bad, monkeypatch):
+    """An inf, NaN or huge value in x: the transforms would turn inf into NaN (inf - inf)
+    or overflow, so a Winograd lanes result that is not all finite is computed again on
+    the next path (here the lanes loops, direct sums), and every output (inf, -inf, NaN,
+    finite) is the reference twin's."""
+    module = blocked()
+    rng = np.random.default_rng(52)
+    x = rng.standard_normal((4, 32, 8, 8)).astype(np.float32)
+    x[1, 3, 4, 5] = bad
+    w = rng.standard_normal((32, 32, 3, 3)).astype(np.float32)
+    wl = spy(module, "_wl_forward", monkeypatch)
+    lanes = spy(module, "_lanes_forward", monkeypatch)
+    args = ((1, 1), (1, 1), (1, 1), 1)
+    with np.errstate(all="ignore"):
+        got = module.conv_forward(x, w, *args)
+        expected = _ext._reference["conv"].conv_forward(x, w, *args)
+    assert len(wl) == 1 and len(lanes) == 1
+    np.testing.assert_allclose(got, expected, **_tol(np.float32))
+
+
+def test_wl_loops_check_their_arrays():
+    """What the loops assume is refused before they run: too small a workspace, channels
+    not in whole vectors of 16, a weight of the wrong shape, an output of the wrong size,
+    a plane too small for whole tiles or for the padded input, no tile row per chunk."""
+    module = compiled()
+    rng = np.random.default_rng(53)
+    x = rng.standard_normal((2, 16, 7, 9)).astype(np.float32)
+    w = rng.standard_normal((32, 16, 3, 3)).astype(np.float32)
+    y = np.empty((2, 32, 7, 9), np.float32)
+    u = module._wl_weight(w)
+    Hp, Wp, chunk = 10, 12, 2
+    per_thread = module._wl_per_thread(16, 32, Hp, Wp, 7, 9, chunk)
+    enough = np.empty(2 * module._thread_part(per_thread, np.float32), np.float32)
+    module._run_wl_conv(x, u, y, enough, (1, 1), Hp, Wp, chunk, 2)
+    if module._BLOCKED_WIDE:       # elsewhere the loops are plain C, never taken
+        np.testing.assert_allclose(y, _ext._reference["conv"].conv_forward(
+            x, w, (1, 1), (1, 1), (1, 1), 1), rtol=1e-4, atol=1e-4)
+    bad = [
+        (dict(ws=enough[:-1]), "workspace"),
+        (dict(threads=0), "sizes"),
+        (dict(chunk=0), "sizes"),
+        (dict(padding=(1, -1)), "sizes"),
+        (dict(x=x[:, :8].copy(), u=module._wl_weight(w[:, :8].copy())), "channels"),
+        (dict(u=u[:, :, :16].copy()), "weight"),
+        (dict(y=np.empty((2, 32, 7, 8), np.float32)), "y"),
+        (dict(Hp=9), "plane"),
+        (dict(Wp=11), "plane"),
+    ]
+    assert_refused(module._run_wl_conv, dict(x=x, u=u, y=y, ws=enough, padding=(1, 1),
+                                             Hp=Hp, Wp=Wp, chunk=chunk, threads=2),
+                   bad, "winograd lanes: ")
+
+
+def test_wl_grad_rule(monkeypatch):
+    """The weight gradient is taken where the forward is, from 256 tiles in the batch."""
+    module = compiled()
+    monkeypatch.setattr(module, "_BLOCKED_WIDE", True)
+    fits = module._wl_grad_fits
+    f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
+    one = (1, 1)
+    assert fits(f32, 64, 32, 64, (3, 3), one, one, 1, (14, 14))      # the CNN's second
+    assert fits(f32, 1, 32, 32, (3, 3), one, one, 1, (32, 32))       # 256 tiles
+    assert not fits(f32, 1, 32, 32, (3, 3), one, one, 1, (30, 32))   # 240
+    assert not fits(f32, 8, 64, 64, (3, 3), one, one, 1, (8, 8))     # 128
+    assert fits(f32, 32, 16, 16, (3, 3), one, one, 1, (8, 8))        # one vector, 8 wide
+    assert not fits(f32, 32, 16, 16, (3, 3), one, one, 1, (16, 16))
+    assert not fits(f64, 64, 32, 64, (3, 3), one, one, 1, (14, 14))
+    assert not fits(f32, 64, 32, 64, (3, 3), (2, 2), one, 1, (7, 7))
+    assert not fits(f32, 64, 24, 64, (3, 3), one, one, 1, (14, 14))
+    monkeypatch.setattr(module, "_WL_GRAD", False)
+    assert not fits(f32, 64, 32, 64, (3, 3), one, one, 1, (14, 14))
+    monkeypatch.setattr(module, "_WL_GRAD", True)
+    monkeypatch.setattr(module, "_WL", False)
+    assert not fits(f32, 64, 32, 64, (3, 3), one, one, 1, (14, 14))
+
+
+# (N, C_in, C_out, S, padding)
+WL_GRAD_CASES = [
+    (6, 32, 64, (14, 14), (1, 1)),           # the CNN's 32 -> 64: 4 vectors, runs of 6 rows
+    (9, 16, 32, (9, 11), (1, 1)),            # odd output: half tiles; 16 = 12 + 4 rows
+    (18, 48, 80, (8, 8), (0, 2)),            # 6 x 10 output; 80: 4 vectors, then 1
+    (10, 16, 16, (12, 7), (2, 1)),           # padding 2; one vector, 7 wide
+    (3, 32, 112, (13, 33), (1, 1)),          # 7 vectors: 4, 2, 1; 32 = 5 x 6 + 2 rows
+]
+
+
+def _wl_grad_id(c):
+    N, ci, co, S, p = c
+    return f"N{N}-{ci}to{co}-S{S[0]}x{S[1]}-p{p[0]}{p[1]}"
+
+
+@pytest.mark.parametrize("chunk", ["whole", "one-row"])
+@pytest.mark.parametrize("c", WL_GRAD_CASES, ids=_wl_grad_id)
+def test_wl_weight_grad_matches_reference(c, chunk, monkeypatch):
+    """The weight gradient on the Winograd lanes path, every workspace handed out full
+    of NaN, against the reference twin's float64 values within float32 rounding of the
+    terms' size (and not computed again elsewhere: no NaN was read); tile rows in one
+    chunk or one row a chunk; one thread and every thread give the same bits."""
+    module = blocked()
+    poison_workspaces(module, monkeypatch)
+    if chunk == "one-row":
+        monkeypatch.setattr(module, "_WL_CHUNK_FLOATS", 1)
+    taken = spy(module, "_wl_weight_grad", monkeypatch)
+    again = spy(module, "_blocked_weight_grad", monkeypatch)
+    N, ci, co, S, p = c
+    rng = np.random.default_rng(55)
+    x = rng.standard_normal((N, ci) + S).astype(np.float32)
+    O = tuple(conv_output_size(n, 3, 1, pi, 1) for n, pi in zip(S, p))
+    gy = rng.standard_normal((N, co) + O).astype(np.float32)
+    args = ((1, 1), p, (1, 1), 1)
+    ref = _ext._reference["conv"]
+    expected = ref.conv_weight_grad(x.astype(np.float64), gy.astype(np.float64), (3, 3),
+                                    *args)
+    scale = ref.conv_weight_grad(np.abs(x).astype(np.float64),
+                                 np.abs(gy).astype(np.float64), (3, 3), *args)
+    from lucid._ext import _openmp
+    results = []
+    for threads in (1, _openmp.max_threads()):
+        monkeypatch.setattr(module, "threads_for", lambda work, t=threads: t)
+        monkeypatch.setattr(module, "free_threads", lambda parts, t=threads: min(parts, t))
+        results.append(module.conv_weight_grad(x, gy, (3, 3), *args))
+    assert len(taken) == 2 and not again
+    assert_scaled(results[0], expected, scale, np.float32)
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan, 3e38])
+def test_wl_weight_grad_non_finite_falls_back(bad, monkeypatch):
+    """An inf, NaN or huge value in x or dL/dy: a Winograd lanes weight gradient that is
+    not all finite is computed again on the blocked loops (direct sums), and every
+    entry is the reference twin's."""
+    module = blocked()
+    monkeypatch.setattr(module, "_WL_MIN_TILES", 0)        # a small batch: the float32
+    monkeypatch.setattr(module, "_WL_GRAD_MIN_TILES", 0)   # reference's rounding is close
+    rng = np.random.default_rng(56)
+    x = rng.standard_normal((2, 16, 6, 6)).astype(np.float32)
+    gy = rng.standard_normal((2, 16, 6, 6)).astype(np.float32)
+    args = ((1, 1), (1, 1), (1, 1), 1)
+    for where in ("x", "gy"):
+        a, b = x.copy(), gy.copy()
+        (a if where == "x" else b)[1, 5, 2, 3] = bad
+        taken = spy(module, "_wl_weight_grad", monkeypatch)
+        again = spy(module, "_blocked_weight_grad", monkeypatch)
+        with np.errstate(all="ignore"):
+            got = module.conv_weight_grad(a, b, (3, 3), *args)
+            expected = _ext._reference["conv"].conv_weight_grad(a, b, (3, 3), *args)
+        assert len(taken) == 1 and len(again) == 1
+        np.testing.assert_allclose(got, expected, **_tol(np.float32))
+
+
+def test_wl_weight_grad_loops_check_their_arrays():
+    """What the weight gradient's loops assume is refused before they run: too small a
+    workspace, channels not in whole vectors of 16, parts of the wrong size or more runs
+    than samples, an output gradient of the wrong size, a plane too small, no tile row
+    per chunk."""
+    module = compiled()
+    rng = np.random.default_rng(57)
+    x = rng.standard_normal((2, 16, 7, 9)).astype(np.float32)
+    gy = rng.standard_normal((2, 32, 7, 9)).astype(np.float32)
+    parts = np.zeros((2, 16 * 16 * 32), np.float32)
+    Hp, Wp, chunk = 10, 12, 2
+    per_thread = module._wl_per_thread(16, 32, Hp, Wp, 7, 9, chunk)
+    enough = np.empty(2 * module._thread_part(per_thread, np.float32), np.float32)
+    module._run_wl_grad_w(x, gy, parts, enough, (1, 1), Hp, Wp, chunk, 2)
+    if module._BLOCKED_WIDE:       # elsewhere the loops are plain C, never taken
+        du = parts.sum(axis=0).reshape(16, 16, 32).transpose(0, 2, 1).copy()
+        gw = np.empty((32, 16, 3, 3), np.float32)
+        module._run_winograd_weight_back(du, gw)
+        np.testing.assert_allclose(gw, _ext._reference["conv"].conv_weight_grad(
+            x, gy, (3, 3), (1, 1), (1, 1), (1, 1), 1), rtol=1e-4, atol=1e-3)
+    bad = [
+        (dict(ws=enough[:-1]), "workspace"),
+        (dict(threads=0), "sizes"),
+        (dict(chunk=0), "sizes"),
+        (dict(x=x[:, :8].copy(), parts=np.zeros((2, 16 * 8 * 32), np.float32)), "channels"),
+        (dict(parts=parts[:, :-1].copy()), "parts"),
+        (dict(parts=np.zeros((3, 16 * 16 * 32), np.float32)), "parts"),
+        (dict(gy=gy[:, :, :, :8].copy()), "gy"),
+        (dict(Hp=9), "plane"),
+        (dict(Wp=11), "plane"),
+    ]
+    assert_refused(module._run_wl_grad_w, dict(x=x, gy=gy, parts=parts, ws=enough,
+                                               padding=(1, 1), Hp=Hp, Wp=Wp, chunk=chunk,
+                                               threads=2),
+                   bad, "winograd lanes weight grad: ")
 
 
 # ------------------------------------------------------------------ conv_transpose by phases
@@ -1671,18 +1985,33 @@ def test_blocked_grad_w_loops_check_their_arrays():
                                        stride, padding, call["threads"])
 
 
-@pytest.mark.parametrize("path", ["blocked", "lanes", "phases"])
+@pytest.mark.parametrize("path", ["blocked", "lanes", "phases", "winograd-lanes"])
 def test_padded_copies_write_every_value_of_their_workspace(path, monkeypatch):
-    """Each workspace handed out full of NaN: the blocked, lanes and phases paths pad
-    every sample into it (zeros on each side, the rows of the input between), so no
+    """Each workspace handed out full of NaN: the blocked, lanes, phases and Winograd
+    lanes paths pad every sample into it (zeros on each side, the rows of the input
+    between) and write every value of their other scratch before reading it, so no
     value of a previous call can reach a result (asymmetric padding of the phases
-    included)."""
+    included; a Winograd lanes result that read one would not be finite and would be
+    computed again, which the test also rules out)."""
     module = blocked()
     poison_workspaces(module, monkeypatch)
     monkeypatch.setattr(module, "_SAMPLE_THREADS", 1)
     taken = spy(module, {"blocked": "_blocked_forward", "lanes": "_lanes_forward",
-                         "phases": "_phases_forward"}[path], monkeypatch)
+                         "phases": "_phases_forward",
+                         "winograd-lanes": "_wl_forward"}[path], monkeypatch)
     rng = np.random.default_rng(33)
+    if path == "winograd-lanes":
+        again = spy(module, "_lanes_forward", monkeypatch)
+        monkeypatch.setattr(module, "_WL_CHUNK_FLOATS", 1)       # chunks of one tile row
+        x = rng.standard_normal((2, 16, 12, 11)).astype(np.float32)
+        w = rng.standard_normal((32, 16, 3, 3)).astype(np.float32)
+        args = ((1, 1), (2, 1), (1, 1), 1)
+        got = module.conv_forward(x, w, *args)
+        expected = _ext._reference["conv"].conv_forward(x.astype(np.float64),
+                                                        w.astype(np.float64), *args)
+        assert len(taken) == 1 and not again
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+        return
     ref = _ext._reference["conv"]
     if path == "phases":
         x = rng.standard_normal((2, 32, 5, 6)).astype(np.float32)
@@ -1748,14 +2077,16 @@ def _spaced_and_back_to_back(module, run, monkeypatch):
 
 
 @pytest.mark.parametrize("path", ["lanes-1d", "lanes", "blocked", "phases", "blocked-grad-w",
-                                  "per-sample", "winograd"])
+                                  "per-sample", "winograd", "winograd-lanes",
+                                  "winograd-lanes-grad-w"])
 def test_thread_parts_change_no_result(path, monkeypatch):
     """Every threaded loop finds its part of the workspace where the caller put it:
     the same bits with the parts spaced and back to back, on two threads, each path
     that gives a thread a part (a part sized one way and read the other would be
     refused by the loops' checks or give other values)."""
     module = compiled()
-    if path in ("lanes-1d", "lanes", "blocked", "phases", "blocked-grad-w"):
+    if path in ("lanes-1d", "lanes", "blocked", "phases", "blocked-grad-w", "winograd-lanes",
+                "winograd-lanes-grad-w"):
         module = blocked()
     elif path == "per-sample":
         force_gemm_path(module, "gemm-per-sample", monkeypatch, None)
@@ -1781,6 +2112,15 @@ def test_thread_parts_change_no_result(path, monkeypatch):
         x, w = arrays((4, 32, 5, 6), (32, 32, 4, 4))
         run = lambda: module.conv_transpose_forward(                         # noqa: E731
             x, w, (2, 2), two, (0, 0), two, 1)
+    elif path == "winograd-lanes":
+        x, w = arrays((4, 16, 9, 10), (32, 16, 3, 3))
+        taken = spy(module, "_wl_forward", monkeypatch)
+        run = lambda: module.conv_forward(x, w, two, two, two, 1)            # noqa: E731
+    elif path == "winograd-lanes-grad-w":
+        x, gy = arrays((4, 16, 16, 16), (4, 32, 16, 16))
+        taken = spy(module, "_wl_weight_grad", monkeypatch)
+        run = lambda: module.conv_weight_grad(                               # noqa: E731
+            x, gy, (3, 3), two, two, two, 1)
     elif path == "blocked-grad-w":
         x, gy = arrays((4, 8, 9, 9), (4, 16, 5, 5))
         run = lambda: module.conv_weight_grad(                               # noqa: E731
@@ -1802,6 +2142,8 @@ def test_thread_parts_change_no_result(path, monkeypatch):
                     module.conv_weight_grad(x, gy, (3, 3), two, two, two, 1))
     (spaced, back_to_back), asked = _spaced_and_back_to_back(module, run, monkeypatch)
     assert asked and min(asked) == 2
+    if path.startswith("winograd-lanes"):
+        assert len(taken) == 2
     if not isinstance(spaced, tuple):
         spaced, back_to_back = (spaced,), (back_to_back,)
     for a, b in zip(spaced, back_to_back, strict=True):

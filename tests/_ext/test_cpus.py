@@ -125,21 +125,24 @@ def _two_threads():
     return openmp.max_threads()
 
 
-@pytest.mark.parametrize("path", ["blocked", "per-sample"])
+@pytest.mark.parametrize("path", ["winograd-lanes", "blocked", "per-sample"])
 def test_weight_gradient_bits_do_not_depend_on_the_threads(path, monkeypatch):
     """The weight gradient's partial sums, one per run of samples, give the same bits
     whether one thread or every thread computes the runs."""
     team = _two_threads()
     conv = _ext._compiled["conv"]
-    if path == "blocked" and not conv._BLOCKED_WIDE:
-        pytest.skip("the blocked path needs AVX-512 (and a GCC build on x86-64 Linux)")
+    if path in ("winograd-lanes", "blocked") and not conv._BLOCKED_WIDE:
+        pytest.skip(f"the {path} path needs AVX-512 (and a GCC build on x86-64 Linux)")
+    if path == "blocked":                # the shape's 3x3 would go to Winograd lanes
+        monkeypatch.setattr(conv, "_WL_GRAD", False)
     if path == "per-sample":
         if conv._BLAS is None:
             pytest.skip("NumPy's BLAS is not an OpenBLAS lucid can call")
         monkeypatch.setattr(conv, "_BLOCKED_WIDE", False)
         monkeypatch.setattr(conv, "_winograd_fits", lambda *a, **k: False)
     taken = []
-    name = "_blocked_weight_grad" if path == "blocked" else "_run_sample_weight_grad"
+    name = {"winograd-lanes": "_wl_weight_grad", "blocked": "_blocked_weight_grad",
+            "per-sample": "_run_sample_weight_grad"}[path]
     real = getattr(conv, name)
     monkeypatch.setattr(conv, name, lambda *a, **k: taken.append(1) or real(*a, **k))
     rng = np.random.default_rng(30)
