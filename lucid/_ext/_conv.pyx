@@ -1132,26 +1132,18 @@ cdef void _sample_conv_transpose(const real[:, :, :, :, ::1] x, const real[:, ::
 
 
 # [loops: conv_transpose_forward]
-cdef inline void _scatter_phase(const float* yt, Py_ssize_t Qh, Py_ssize_t Qw,
-                                Py_ssize_t C_out, const float* bias, float* y,
-                                Py_ssize_t Ho, Py_ssize_t Wo, Py_ssize_t sh, Py_ssize_t sw,
-                                Py_ssize_t rh, Py_ssize_t rw) noexcept nogil:
-    # y[c, sh*qh + rh, sw*qw + rw] = yt[qh, qw, c] (+ bias[c]): one phase's outputs,
-    # computed with the channels in the lanes, put in their places of the sample y
-    cdef Py_ssize_t c, qh, qw
-    cdef float b = 0
-    cdef float* row
-    for c in range(C_out):
-        if bias != NULL:
-            b = bias[c]
-        for qh in range(Qh):
-            row = y + (c * Ho + sh * qh + rh) * Wo + rw
-            if bias != NULL:
-                for qw in range(Qw):
-                    row[sw * qw] = yt[(qh * Qw + qw) * C_out + c] + b
-            else:                        # no "+ 0": it would turn a -0.0 into 0.0
-                for qw in range(Qw):
-                    row[sw * qw] = yt[(qh * Qw + qw) * C_out + c]
+cdef inline void _place_phase(const float* yt, Py_ssize_t Qh, Py_ssize_t Qw,
+                              Py_ssize_t C_out, float* staged, Py_ssize_t Wo,
+                              Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t rh,
+                              Py_ssize_t rw) noexcept nogil:
+    # staged[sh*qh + rh, sw*qw + rw, :] = yt[qh, qw, :]: one phase's outputs, computed
+    # with the channels in the lanes, copied row by row (C_out values each) to their
+    # places among the sample's positions, still channels last
+    cdef Py_ssize_t qh, qw
+    for qh in range(Qh):
+        for qw in range(Qw):
+            memcpy(staged + ((sh * qh + rh) * Wo + sw * qw + rw) * C_out,
+                   yt + (qh * Qw + qw) * C_out, C_out * sizeof(float))
 
 
 cdef void _phases_conv_transpose(const float[:, :, :, ::1] x, const float[::1] wt,
@@ -1168,20 +1160,27 @@ cdef void _phases_conv_transpose(const float[:, :, :, ::1] x, const float[::1] w
     #     yt[qh, qw, c_o] = sum over c_i, jh < Th, jw < Tw of
     #                       xp[c_i, oh + qh + jh, ow + qw + jw] * wt[wo + (c_i, jh, jw), c_o]
     # (_blocked.pxd's lucid_lanes_conv_f, the channels in the lanes: ``wt`` holds each
-    # phase's taps reversed), then _scatter_phase puts yt in its places of y[n].
+    # phase's taps reversed), then _place_phase copies yt's rows to their places in
+    # ``staged`` (Ho * Wo, C_out), and, the phases done, lucid_lanes_store_f writes it
+    # transposed into y[n] (plus the bias) by 16 x 16 blocks in registers.
     cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t C_out = y.shape[1], Ho = y.shape[2], Wo = y.shape[3]
     cdef Py_ssize_t ws_part = ws.shape[0] // threads, n, f
     cdef float* xp
+    cdef float* yt
+    cdef float* staged
     for n in prange(N, nogil=True, schedule="static", num_threads=threads):
         xp = &ws[threadid() * ws_part]
+        yt = xp + C_in * Hp * Wp
+        staged = yt + most * C_out
         lucid_pad_box_f(&x[n, 0, 0, 0], C_in, H, W, top, left, Hp, Wp, xp)
         for f in range(phases.shape[0]):
             lucid_lanes_conv_f(xp + phases[f, 4] * Wp + phases[f, 5], C_in, Hp, Wp,
                                phases[f, 2], phases[f, 3], 1, 1, &wt[phases[f, 8]], C_out,
-                               phases[f, 6], phases[f, 7], xp + C_in * Hp * Wp)
-            _scatter_phase(xp + C_in * Hp * Wp, phases[f, 6], phases[f, 7], C_out, bias,
-                           &y[n, 0, 0, 0], Ho, Wo, sh, sw, phases[f, 0], phases[f, 1])
+                               phases[f, 6], phases[f, 7], yt)
+            _place_phase(yt, phases[f, 6], phases[f, 7], C_out, staged, Wo, sh, sw,
+                         phases[f, 0], phases[f, 1])
+        lucid_lanes_store_f(staged, Ho * Wo, C_out, bias, &y[n, 0, 0, 0])
 # [end loops: conv_transpose_forward]
 
 
@@ -1787,6 +1786,13 @@ def _run_wl_grad_w(const float[:, :, :, ::1] x, const float[:, :, :, ::1] gy,
     _wl_grad_w(x, gy, parts, ws, padding[0], padding[1], Hp, Wp, chunk, threads)
 
 
+def _phases_per_thread(C_in, Hp, Wp, most, C_out, Ho, Wo):
+    """Floats of one thread's workspace on the phases path (:c:func:`_phases_conv_transpose`):
+    the padded sample, the largest phase's output and the sample's output (both
+    channels last)."""
+    return C_in * Hp * Wp + most * C_out + Ho * Wo * C_out
+
+
 def _run_phases_conv_transpose(const float[:, :, :, ::1] x, const float[::1] wt,
                                const Py_ssize_t[:, ::1] phases, float[:, :, :, ::1] y,
                                float[::1] ws, Py_ssize_t top, Py_ssize_t left, Py_ssize_t Hp,
@@ -1818,7 +1824,8 @@ def _run_phases_conv_transpose(const float[:, :, :, ::1] x, const float[::1] wt,
         positions += Qh * Qw
         most = max(most, Qh * Qw)
     assert positions == Ho * Wo, "phases: positions"
-    assert ws.shape[0] >= threads * _part(C_in * Hp * Wp + most * C_out, sizeof(float)), \
+    assert ws.shape[0] >= threads * _part(_phases_per_thread(C_in, Hp, Wp, most, C_out, Ho,
+                                                             Wo), sizeof(float)), \
         "phases: workspace"
     if y.shape[0] == 0:
         return
@@ -2404,7 +2411,8 @@ def _phases_forward(x, w, stride, padding, y, bias=None):
     most = max(Qh * Qw for *_, Qh, Qw, _ in table)
     threads = _sample_per_thread(N, y.size * C_in * w.shape[2] * w.shape[3]
                                  // (stride[0] * stride[1]))
-    ws = _thread_workspace("lanes", threads, C_in * Hp * Wp + most * C_out, x.dtype)
+    ws = _thread_workspace("lanes", threads,
+                           _phases_per_thread(C_in, Hp, Wp, most, C_out, Ho, Wo), x.dtype)
     _run_phases_conv_transpose(x, np.concatenate(parts), np.array(table, dtype=np.intp),
                                y, ws, top, left, Hp, Wp, stride, threads, bias=bias)
     return y

@@ -1793,7 +1793,9 @@ def test_phases_loops_check_their_arrays():
             table.append((rh, rw, Th, Tw, oh, ow, Qh, Qw, wo))
             wo += part.size
     table, wt = np.array(table, dtype=np.intp), np.concatenate(parts)
-    enough = np.empty(2 * module._thread_part(4 * Hp * Hp + 9 * 16, np.float32), np.float32)
+    per_thread = module._phases_per_thread(4, Hp, Hp, 9, 16, 6, 6)
+    assert per_thread == 4 * Hp * Hp + 9 * 16 + 36 * 16     # sample, a phase, the output
+    enough = np.empty(2 * module._thread_part(per_thread, np.float32), np.float32)
     module._run_phases_conv_transpose(x, wt, table, y, enough, top, top, Hp, Hp, (2, 2), 2)
     np.testing.assert_allclose(y, _ext._reference["conv"].conv_transpose_forward(
         x, w, (2, 2), (1, 1), (0, 0), (1, 1), 1), rtol=1e-4, atol=1e-4)
