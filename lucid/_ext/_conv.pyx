@@ -1735,7 +1735,7 @@ def _wl_per_thread(C_in, C_out, Hp, Wp, Ho, Wo, chunk):
     twice (as is and channels last), a chunk's V and M (Z, of M's size, in the weight
     gradient), the output (or output gradient) channels last; :c:func:`_wl_conv` and
     :c:func:`_wl_grad_w` lay them out."""
-    TW = (Wo + 1) // 2
+    TW = _winograd_blocks((Ho, Wo))[1]
     return (2 * C_in * Hp * Wp + 16 * (chunk * TW * C_in + LUCID_WL_SKEW)
             + 16 * (chunk * TW * C_out + LUCID_WL_SKEW) + Ho * Wo * C_out)
 
@@ -1753,7 +1753,8 @@ def _check_wl(x, out, ws, padding, Hp, Wp, chunk, threads, name, out_name):
         and Ho == conv_output_size(x.shape[2], 3, 1, ph, 1) \
         and Wo == conv_output_size(x.shape[3], 3, 1, pw, 1), name + ": " + out_name
     assert C_in % 16 == 0 and C_out % 16 == 0, name + ": channels"
-    assert Hp >= 2 * ((Ho + 1) // 2) + 2 and Wp >= 2 * ((Wo + 1) // 2) + 2 \
+    TH, TW = _winograd_blocks((Ho, Wo))
+    assert Hp >= 2 * TH + 2 and Wp >= 2 * TW + 2 \
         and Hp >= x.shape[2] + ph and Wp >= x.shape[3] + pw, name + ": plane"
     assert ws.shape[0] >= threads * _part(_wl_per_thread(C_in, C_out, Hp, Wp, Ho, Wo, chunk),
                                           sizeof(float)), name + ": workspace"
@@ -2279,7 +2280,7 @@ def _wl_plane(S, O, padding, C_in, C_out):
     """``(Hp, Wp, chunk)`` of the Winograd lanes loops: the padded plane, whole tiles
     (and the padded input) high and wide, and the tile rows per chunk (at most
     ``_WL_CHUNK_FLOATS`` floats of V and M, at least one row)."""
-    TH, TW = (O[0] + 1) // 2, (O[1] + 1) // 2
+    TH, TW = _winograd_blocks(O)
     Hp = max(2 * TH + 2, S[0] + padding[0])
     Wp = max(2 * TW + 2, S[1] + padding[1])
     return Hp, Wp, max(1, min(TH, _WL_CHUNK_FLOATS // (16 * TW * (C_in + C_out))))
