@@ -18,12 +18,13 @@ for a stack, ``(count, M, K)`` and ``(count, K, N)``, any strides)::
     for i in range(count):                      # a stack: prange over its matrices
         C[i] = A[i] @ B[i]                      # cblas_?gemm, on this thread alone
 
-    for p in range(parts):                      # one row of A, float32, B stored
-        for j in rows of run p, four at a time: #   transposed (x @ w.T at batch 1):
-            C[0, j] = dot(B.T[j, :], A[0, :])   #   prange over runs of B.T's rows
-                                                #   (+ bias[j]: _matmul_biased)
-                                                #   plain arguments reach it from C
-                                                #   (_one_row, _arrays.pxd)
+    for p in range(parts):                      # one row of A (or a few: _few_rows),
+        for j in rows of run p, four at a time: #   float32, B stored transposed (x @ w.T
+            for i in rows of A:                 #   at a small batch): prange over runs
+                C[i, j] = dot(B.T[j, :], A[i, :])   # of B.T's rows (+ bias[j]:
+                                                #   _matmul_biased); one row's plain
+                                                #   arguments reach it from C (_one_row,
+                                                #   _arrays.pxd)
 
     for n, head j:                              # _packed_attention (private): prange
         A[n, j] = softmax(scale * Q_nj @ K_nj^T)    # over (n, j); two gemm calls a head
@@ -96,6 +97,10 @@ cdef enum:
 # and its two backward products) the panels took 1.3-2.6x as long.
 _PANELS_WIDE = lucid_avx512() != 0
 PANELS_MAX_FLOPS = 1 << 28
+# The dot products along B's stored rows (x @ w.T, float32) take one row of A, or
+# FEW_ROWS_MIN to FEW_ROWS rows times a weight of at least FEW_ROWS_WEIGHT values
+# (_few_rows says why).
+FEW_ROWS_MIN, FEW_ROWS, FEW_ROWS_WEIGHT = 5, 16, 1 << 16
 # Rows per thread from which the panels path shares rows, not panels (_panel_product).
 ROWS_EACH = 256
 # Floats of workspace per part of the panels path: one packed block of B.
@@ -266,37 +271,54 @@ cdef inline Py_ssize_t _run_start(Py_ssize_t p, Py_ssize_t N, Py_ssize_t parts) 
     return N if p == parts else (p * N // parts) // 4 * 4
 
 
-cdef void _rows_dot_runs(const float* W, Py_ssize_t ldw, const float* x, Py_ssize_t K,
-                         const float* bias, float* y, Py_ssize_t N, int parts,
-                         int threads) noexcept nogil:
-    """``y = W @ x`` (+ ``bias``) over ``N`` rows of ``W`` in ``parts`` runs on ``threads``
-    threads (which thread computes a value changes none of its bits)."""
+cdef void _rows_dot_run(const float* W, Py_ssize_t ldw, const float* X, Py_ssize_t ldx,
+                        Py_ssize_t M, Py_ssize_t K, const float* bias, float* Y,
+                        Py_ssize_t ldy, Py_ssize_t j0, Py_ssize_t j1) noexcept nogil:
+    # Y[i, j] = dot(W[j, :], X[i, :]) (+ bias[j]) for the rows j0 <= j < j1 of W and
+    # every row i of X: four rows of W at a time (12.5 KB at K = 784, kept in the L1
+    # cache) against each row of X in turn, so W is read from memory once for all M
+    # rows. Each (i, j) is lucid_rows_dot_f's sum over the block of four (or the tail
+    # row) it would be in for X's row alone: the same bits for any M.
+    cdef Py_ssize_t j, i
+    j = j0
+    while j < j1:
+        for i in range(M):
+            lucid_rows_dot_f(W, ldw, X + i * ldx, K, bias, Y + i * ldy, j, min(j + 4, j1))
+        j += 4
+
+
+cdef void _rows_dot_runs(const float* W, Py_ssize_t ldw, const float* X, Py_ssize_t ldx,
+                         Py_ssize_t M, Py_ssize_t K, const float* bias, float* Y,
+                         Py_ssize_t ldy, Py_ssize_t N, int parts, int threads) noexcept nogil:
+    """``Y = X @ W.T`` (+ ``bias``) over ``N`` rows of ``W`` in ``parts`` runs on
+    ``threads`` threads, for the ``M`` rows of ``X`` (which thread computes a value
+    changes none of its bits)."""
     cdef Py_ssize_t p
     if threads == 1:            # the runs in turn, no parallel region (~0.9 us a call)
         for p in range(parts):
-            lucid_rows_dot_f(W, ldw, x, K, bias, y, _run_start(p, N, parts),
-                             _run_start(p + 1, N, parts))
+            _rows_dot_run(W, ldw, X, ldx, M, K, bias, Y, ldy, _run_start(p, N, parts),
+                          _run_start(p + 1, N, parts))
         return
     for p in prange(parts, schedule="static", num_threads=threads):
-        lucid_rows_dot_f(W, ldw, x, K, bias, y, _run_start(p, N, parts),
-                         _run_start(p + 1, N, parts))
+        _rows_dot_run(W, ldw, X, ldx, M, K, bias, Y, ldy, _run_start(p, N, parts),
+                      _run_start(p + 1, N, parts))
 
 
-def _rows_dot(const float[:, ::1] W, const float[::1] x, float[::1] y, int parts,
+def _rows_dot(const float[:, ::1] W, const float[:, ::1] X, float[:, ::1] Y, int parts,
               int threads, const float[::1] bias=None):
-    """``y = W @ x`` (plus ``bias``, when given) (float32): runs of W's rows on
-    ``threads`` threads, ``parts`` runs (which thread computes a value changes none of
-    its bits)."""
-    cdef Py_ssize_t N = W.shape[0], K = W.shape[1]
+    """``Y = X @ W.T`` (plus ``bias``, when given) (float32): each row of ``Y`` the dot
+    products of a row of ``X`` with W's rows, runs of W's rows on ``threads`` threads,
+    ``parts`` runs (which thread computes a value changes none of its bits)."""
+    cdef Py_ssize_t N = W.shape[0], K = W.shape[1], M = X.shape[0]
     cdef const float* b = NULL
-    assert x.shape[0] == K and y.shape[0] == N and K >= 1 and N >= 1, \
-        "matmul: W, x and y do not fit"
+    assert X.shape[1] == K and Y.shape[0] == M and Y.shape[1] == N and K >= 1 \
+        and N >= 1 and M >= 1, "matmul: W, X and Y do not fit"
     assert parts >= 1 and threads >= 1, "matmul: parts and threads"
     if bias is not None:
         assert bias.shape[0] == N, "matmul: one bias per row of W"
         b = &bias[0]
     with nogil:
-        _rows_dot_runs(&W[0, 0], K, &x[0], K, b, &y[0], N, parts, threads)
+        _rows_dot_runs(&W[0, 0], K, &X[0, 0], K, M, K, b, &Y[0, 0], N, N, parts, threads)
 
 
 cdef extern from *:
@@ -403,8 +425,8 @@ cdef object _one_row(object a, object b, object bias):
     with nogil:
         # b's column j is w's row j, K values apart (with N = 1 only row 0 is read)
         _rows_dot_runs(<const float*>cnp.PyArray_DATA(B), K,
-                       <const float*>cnp.PyArray_DATA(A), K, bias_at,
-                       <float*>cnp.PyArray_DATA(C), N, parts, threads)
+                       <const float*>cnp.PyArray_DATA(A), K, 1, K, bias_at,
+                       <float*>cnp.PyArray_DATA(C), N, N, parts, threads)
     return C
 
 
@@ -526,8 +548,9 @@ def matmul(a, b):
             C[i0:i1, :] = A[i0:i1, :] @ B       # one BLAS call; i0, i1 from _block_start
         for i in range(count):                  # a stack: parallel over its matrices
             C[i] = A[i] @ B[i]                  # one BLAS call
-        for p in range(parts):                  # one row, float32, B stored transposed:
-            C[0, run p] = B.T[run p] @ A[0]     # dot products, four rows at a time
+        for p in range(parts):                  # one row or a few (_few_rows), float32,
+            C[:, run p] = A @ B.T[run p].T      # B stored transposed: dot products,
+                                                # four of B.T's rows at a time
         C[i, j] = A[i, 0] * B[0, j]             # K = 1 (an outer product): one multiply
 
     Parameters
@@ -565,6 +588,22 @@ def _matmul_biased(a, b, bias):
     return _product(a, b, bias)
 
 
+def _few_rows(M, N, K):
+    """Whether ``(M, K) @ (K, N)``, B stored transposed (a layer's ``x @ w.T``), runs as
+    dot products along B's stored rows (float32): one row, or :data:`FEW_ROWS_MIN` to
+    :data:`FEW_ROWS` rows times a weight of at least :data:`FEW_ROWS_WEIGHT` values.
+
+    Measured (two threads, median us, this path / the one it replaced): ``x @ w.T`` with
+    w 256 x 784, 5 to 8 rows 0.22-0.33 (8 rows 39 / 166: OpenBLAS's gemm on one thread,
+    20 GFLOP/s, packs the whole weight for a few rows), 12 rows 56 / 78, 16 rows 71 /
+    87 (the panels path); w 256 x 256, 5 to 16 rows 0.31-0.57. Not taken: 2 to 4 rows
+    (OpenBLAS's kernel for small products: 0.83-1.60), 24 rows and more (0.74-1.77:
+    each value of x is loaded once for four multiply-adds, the panels keep 12 rows of
+    sums in registers), small weights (64 x 64 to 192 x 64: 1.0-1.7).
+    """
+    return M == 1 or (FEW_ROWS_MIN <= M <= FEW_ROWS and N * K >= FEW_ROWS_WEIGHT)
+
+
 def _product(a, b, bias):
     """:func:`matmul`'s paths (checked arguments), plus ``bias`` when not None."""
     d = a.ndim
@@ -585,14 +624,14 @@ def _product(a, b, bias):
         if bias is not None:
             _add_bias(c, bias)
         return c
-    if (M == 1 and a.dtype == np.float32 and b.flags.f_contiguous and b.flags.aligned
-            and N * K >= 1):
-        # one row times a B stored transposed (x @ w.T at batch 1): dot products along
-        # w's rows, in vector lanes, runs of rows on the threads; no BLAS call and so
-        # none of the mode gate's cost (~4 us a call)
-        c = np.empty((1, N), dtype=np.float32)
-        parts = parts_for(N * K)                 # the sizes decide, never the load
-        _rows_dot(b.T, np.ascontiguousarray(a[0]), c[0], parts, free_threads(parts), bias)
+    if (_few_rows(M, N, K) and a.dtype == np.float32 and b.flags.f_contiguous
+            and b.flags.aligned and N * K >= 1):
+        # a few rows times a B stored transposed (x @ w.T at a small batch): dot
+        # products along w's rows, in vector lanes, runs of rows on the threads, w read
+        # once for all rows; no BLAS call and so none of the mode gate's cost (~4 us)
+        c = np.empty((M, N), dtype=np.float32)
+        parts = parts_for(M * N * K)             # the sizes decide, never the load
+        _rows_dot(b.T, np.ascontiguousarray(a), c, parts, free_threads(parts), bias)
         return c
     if (_PANELS_WIDE and a.dtype == np.float32
             and SPLIT_FLOPS <= 2 * M * N * K < PANELS_MAX_FLOPS):

@@ -260,9 +260,9 @@ def test_one_row_the_same_bits_however_shared(monkeypatch):
     x = rng.standard_normal(300).astype(np.float32)
     results = []
     for parts, threads in [(1, 1), (2, 1), (2, 2), (3, 2), (7, 2)]:
-        y = np.full(259, np.nan, np.float32)
-        module._rows_dot(w, x, y, parts, threads)
-        results.append(y)
+        y = np.full((1, 259), np.nan, np.float32)
+        module._rows_dot(w, x[None], y, parts, threads)
+        results.append(y[0])
     for y in results[1:]:
         np.testing.assert_array_equal(y, results[0])
     for free in (1, 64):                                 # through matmul: the free CPUs
@@ -271,7 +271,63 @@ def test_one_row_the_same_bits_however_shared(monkeypatch):
     np.testing.assert_array_equal(results[-1], results[-2])
     np.testing.assert_array_equal(results[-1], results[0])
     with pytest.raises(AssertionError, match="do not fit"):
-        module._rows_dot(w, x[:299], np.empty(259, np.float32), 1, 1)
+        module._rows_dot(w, x[None, :299], np.empty((1, 259), np.float32), 1, 1)
+
+
+def test_few_rows_rule():
+    """One row always; 5 to 16 rows with a weight of 65,536 values or more (where
+    OpenBLAS's gemm packs the whole weight for a few rows); not 2 to 4 rows (its kernel
+    for small products), not 17 rows or more, not a small weight."""
+    module = _compiled()
+    assert module._few_rows(1, 1, 2) and module._few_rows(1, 256, 784)
+    for M in (5, 8, 16):
+        assert module._few_rows(M, 256, 784) and module._few_rows(M, 256, 256)
+    for M in (2, 4, 17, 32):
+        assert not module._few_rows(M, 256, 784)
+    assert not module._few_rows(8, 255, 256) and not module._few_rows(8, 192, 64)
+
+
+@pytest.mark.parametrize("M, N, K", [(5, 256, 256), (8, 256, 784), (16, 259, 300),
+                                     (7, 257, 256)])
+@pytest.mark.parametrize("layout", ["contiguous", "strided"])
+def test_few_rows_times_a_transposed_b(twin, monkeypatch, M, N, K, layout):
+    """``x @ w.T`` at a small batch with a large weight (the compiled twin's dot
+    products along w's rows for all rows at once, blocks of four rows and their tail)
+    against NumPy's product in float64; the path is taken (one ``_rows_dot`` call)."""
+    rng = np.random.default_rng(M * N + K)
+    x = _operand(rng, M, K, np.float32, layout)
+    w = rng.standard_normal((N, K)).astype(np.float32)
+    module = _ext.get("matmul")
+    taken = []
+    if twin == "compiled":
+        real = module._rows_dot
+        monkeypatch.setattr(module, "_rows_dot",
+                            lambda *a, **k: taken.append(1) or real(*a, **k))
+    c = module.matmul(x, w.T)
+    assert c.shape == (M, N) and c.dtype == np.float32 and c.flags.c_contiguous
+    expected = x.astype(np.float64) @ w.astype(np.float64).T
+    np.testing.assert_allclose(c, expected, rtol=1e-5, atol=1e-5 * np.sqrt(K))
+    assert taken == ([1] if twin == "compiled" else [])
+
+
+def test_few_rows_each_row_is_its_one_row_product():
+    """Every row of a few rows' product is the sum its row alone gives (the same loop
+    over the same blocks of four of w's rows), on one thread or two, in one run or
+    several; NaN and infinity stay in their rows."""
+    module = _compiled()
+    rng = np.random.default_rng(11)
+    w = rng.standard_normal((259, 300)).astype(np.float32)
+    X = rng.standard_normal((9, 300)).astype(np.float32)
+    X[2, 5], X[6, 0] = np.nan, np.inf
+    bias = rng.standard_normal(259).astype(np.float32)
+    for parts, threads in [(1, 1), (2, 2), (7, 2)]:
+        Y = np.full((9, 259), np.nan, np.float32)
+        module._rows_dot(w, X, Y, parts, threads, bias)
+        for i in range(9):
+            y = np.full((1, 259), np.nan, np.float32)
+            module._rows_dot(w, X[i:i + 1], y, 1, 1, bias)
+            assert Y[i].tobytes() == y[0].tobytes()
+    assert np.isnan(Y[2]).all() and not np.isnan(np.delete(Y, [2, 6], axis=0)).any()
 
 
 @pytest.mark.parametrize("N, K", [(1, 2), (3, 2), (10, 256), (259, 300)])
@@ -325,9 +381,9 @@ def test_matrices_the_checks_in_c_or_in_python_give_the_same_bits(dtype, M, K, N
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-# one row (the dot products; float64: one np.matmul), a small product (one np.matmul),
-# and two big enough for the panels (float32, AVX-512) or the blocks of rows
-@pytest.mark.parametrize("M, K, N", [(1, 784, 256), (1, 7, 5), (3, 64, 10),
+# one row and a few rows (the dot products; float64: one np.matmul), a small product
+# (one np.matmul), and two big enough for the panels (float32, AVX-512) or the blocks of rows
+@pytest.mark.parametrize("M, K, N", [(1, 784, 256), (1, 7, 5), (3, 64, 10), (8, 784, 256),
                                      (64, 256, 256), (300, 128, 96), (5, 1, 7)])
 def test_the_biased_product_is_the_product_plus_the_bias(dtype, M, K, N):
     """``_matmul_biased`` (private to the compiled twin; ``Linear`` calls it) gives
