@@ -596,10 +596,11 @@ def _few_rows(M, N, K):
     Measured (two threads, median us, this path / the one it replaced): ``x @ w.T`` with
     w 256 x 784, 5 to 8 rows 0.22-0.33 (8 rows 39 / 166: OpenBLAS's gemm on one thread,
     20 GFLOP/s, packs the whole weight for a few rows), 12 rows 56 / 78, 16 rows 71 /
-    87 (the panels path); w 256 x 256, 5 to 16 rows 0.31-0.57. Not taken: 2 to 4 rows
-    (OpenBLAS's kernel for small products: 0.83-1.60), 24 rows and more (0.74-1.77:
-    each value of x is loaded once for four multiply-adds, the panels keep 12 rows of
-    sums in registers), small weights (64 x 64 to 192 x 64: 1.0-1.7).
+    87 (the panels path); w 256 x 256, 5 to 16 rows 0.31-0.57. Not taken (this path's
+    time over theirs): 2 to 4 rows 0.83-1.60 (OpenBLAS's kernel for small products),
+    24 rows and more 0.74-1.77 (each value of x is loaded once for four multiply-adds,
+    the panels keep 12 rows of sums in registers), small weights (64 x 64 to 192 x 64)
+    1.0-1.7.
     """
     return M == 1 or (FEW_ROWS_MIN <= M <= FEW_ROWS and N * K >= FEW_ROWS_WEIGHT)
 
