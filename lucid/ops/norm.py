@@ -337,11 +337,20 @@ def _fixed_stats_backward(ctx, grad):
 
 
 def _update_running(running, mean, var, n):
-    """``running = (1 - m) running + m stat`` for mean and unbiased variance, in place."""
+    """``running = (1 - m) running + m stat`` for mean and unbiased variance, in place.
+
+    ``mean`` and ``var`` hold one statistic per channel (batch norm) or one per sample
+    and channel (instance norm, averaged over the samples). One per channel is used as
+    it is: the mean of one value is that value, bit for bit, and NumPy's two means cost
+    13 of this function's 18 us, nine times a step in the homework ResNet."""
     running_mean, running_var, momentum = running
     c = running_mean.shape[0] if running_mean is not None else running_var.shape[0]
-    batch_mean = mean.reshape(-1, c).mean(axis=0)
-    batch_var = (var * (n / (n - 1))).reshape(-1, c).mean(axis=0)
+    batch_var = var * (n / (n - 1))
+    if mean.size == c:
+        batch_mean, batch_var = mean.reshape(c), batch_var.reshape(c)
+    else:
+        batch_mean = mean.reshape(-1, c).mean(axis=0)
+        batch_var = batch_var.reshape(-1, c).mean(axis=0)
     if running_mean is not None:
         running_mean[...] = (1 - momentum) * running_mean + momentum * batch_mean
         note_write(running_mean)
