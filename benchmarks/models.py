@@ -61,6 +61,12 @@ Options:
 ``--memory``
     the peak memory of each training step instead: each side alone in its own
     process, the resident high-water mark gained by 5 steps.
+``--repeat N``
+    timings per side (default 15). At batch 1 a call takes tens of microseconds, and a
+    burst of another process's work moves a median of 15 a long way: the autoencoder's
+    batch-1 inference measured 0.56x and 1.16x PyTorch's time within an hour with the
+    default, and 0.65-0.98x in two runs of ``--repeat 45`` on a quieter machine. Take
+    45 or more, and two runs, before believing a batch-1 ratio.
 
 Run: ``python benchmarks/models.py [--repeat 15] [--models mlp,cnn] [--threads 2]
 [--batch 1] [--infer] [--reference] [--memory]``
