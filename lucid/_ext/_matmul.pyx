@@ -222,7 +222,8 @@ def _stack(size_t a_address, const int64_t[::1] a_at, bint ta, Py_ssize_t lda,
 cdef extern from *:
     """
     /* y[j] = sum_k W[j, k] x[k] for the rows j in [j0, j1) of W (rows ldw apart): one
-       row of A times a B stored transposed (a layer's x @ w.T at batch 1). Four rows at
+       row of A times a B stored transposed (a layer's x @ w.T at batch 1; at a small
+       batch _rows_dot_run calls it for each row of A). Four rows at
        a time, each dot product in vector lanes ("omp simd": without it the compiler
        may not reorder the sums), so four chains of multiply-adds run side by side and
        each value of x loaded serves four rows; compiled for AVX-512 and the baseline.

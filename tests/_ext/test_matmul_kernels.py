@@ -310,6 +310,22 @@ def test_few_rows_times_a_transposed_b(twin, monkeypatch, M, N, K, layout):
     assert taken == ([1] if twin == "compiled" else [])
 
 
+def test_few_rows_unaligned_or_subclassed_operands_give_the_same_bits():
+    """A few rows whose ``x`` or ``w`` is unaligned or a subclass go the long way
+    (the checks, then ``_product``) to the same dot products: the same bytes, with the
+    bias and without."""
+    module = _compiled()
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((8, 784)).astype(np.float32)
+    w = rng.standard_normal((256, 784)).astype(np.float32)
+    bias = rng.standard_normal(256).astype(np.float32)
+    plain = module.matmul(x, w.T)
+    biased = module._matmul_biased(x, w.T, bias)
+    for a, b in ((unaligned(x), w.T), (x.view(NotPlain), w.T), (x, w.view(NotPlain).T)):
+        assert np.asarray(module.matmul(a, b)).tobytes() == plain.tobytes()
+        assert np.asarray(module._matmul_biased(a, b, bias)).tobytes() == biased.tobytes()
+
+
 def test_few_rows_each_row_is_its_one_row_product():
     """Every row of a few rows' product is the sum its row alone gives (the same loop
     over the same blocks of four of w's rows), on one thread or two, in one run or
