@@ -153,3 +153,64 @@ def test_per_sample_convolution_loops(monkeypatch, dtype, x_shape, w_shape, stri
 
     _same(*_on_threads(monkeypatch, _conv, "free_threads", run))
     assert {"_run_sample_conv", "_run_sample_conv_transpose"} <= set(ran)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("how", ["plain", "unaligned"])     # the front door, the long way
+def test_adam_loops(monkeypatch, dtype, how):
+    """Adam's branch-free loop in blocks of 4,096 values shared among the threads: three
+    steps of 4 x 4,096 + 7 values (five blocks, the last of 7; the least size the rule
+    is asked for is 16,384) give the same bytes in the parameter and both moments on one
+    thread and two, AdamW's decay included."""
+    _compiled("optim")
+    from lucid._ext import _optim
+    from tests.helpers import unaligned
+    rng = _rng()
+    n = 4 * 4096 + 7
+    p = rng.standard_normal(n).astype(dtype)
+    grads = [rng.standard_normal(n).astype(dtype) for _ in range(3)]
+    grads[1][[0, 4095, 4096, n - 1]] = [np.nan, np.inf, -0.0, -np.inf]
+
+    def run():
+        state = [p.copy(), np.zeros(n, dtype), np.zeros(n, dtype)]
+        if how == "unaligned":
+            state = [unaligned(a) for a in state]
+        for t, g in enumerate(grads, start=1):
+            _optim.adam_step(state[0], g if how == "plain" else unaligned(g), state[1],
+                             state[2], None, t, 0.01, 0.9, 0.999, 1e-8, 0.1, True)
+        return [np.array(a) for a in state]
+
+    one, two = _on_threads(monkeypatch, _optim, "_adam_threads", run)
+    _same(one, two)
+    assert not np.array_equal(one[0], p)                      # the steps did something
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("how", ["plain", "unaligned"])     # the front door, the long way
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_sgd_loops(monkeypatch, dtype, how, momentum):
+    """SGD's branch-free loops (with and without momentum) in blocks of 16,384 values
+    shared among the threads: three steps of 4 x 16,384 + 5 values (five blocks; the
+    least size the rule is asked for is 65,536) give the same bytes in the parameter and
+    the buffer on one thread and two."""
+    _compiled("optim")
+    from lucid._ext import _optim
+    from tests.helpers import unaligned
+    rng = _rng()
+    n = 4 * 16384 + 5
+    p = rng.standard_normal(n).astype(dtype)
+    b = rng.standard_normal(n).astype(dtype)
+    grads = [rng.standard_normal(n).astype(dtype) for _ in range(3)]
+    grads[1][[0, 16383, 16384, n - 1]] = [np.nan, np.inf, -0.0, -np.inf]
+    door = (lambda a: a) if how == "plain" else unaligned
+
+    def run():
+        state = [door(p.copy()), door(b.copy()) if momentum else None]
+        for g in grads:
+            _optim.sgd_step(state[0], door(g), state[1], 0.1, momentum, 0.0, 0.0, False,
+                            False)
+        return [np.array(a) for a in state if a is not None]
+
+    one, two = _on_threads(monkeypatch, _optim, "_sgd_threads", run)
+    _same(one, two)
+    assert not np.array_equal(one[0], p)                      # the steps did something
