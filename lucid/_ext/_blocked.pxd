@@ -47,6 +47,9 @@
 #                         acc[tap] += xp[ci, oh * s_h + kh, ow * s_w + kw] * g
 #             part[tap, cb : cb + 16 * NB] += acc[tap]
 #
+# (lucid_blocked_grad_w_part_f runs one cut of the blocks of taps: a batch of one
+# shares its rows of part among the threads.)
+#
 # Why it is fast: the lanes of a vector are 16 output channels, so each input value
 # read (one broadcast) feeds NB multiply-adds, each vector of the output gradient read
 # feeds every tap of the block, and no lane is summed with another at the end. With
@@ -73,6 +76,9 @@
 #                         for each position (oh, ow) of the block:
 #                             acc[pos] += xp[ci, oh * s_h + kh, ow * s_w + kw] * w
 #             yt[positions of the block, cb : cb + 16 * NB] = acc
+#
+# (lucid_lanes_part_f runs one run of the positions: a batch of one shares its
+# positions among the threads.)
 #
 # then y (C_out, Ho * Wo) = yt transposed, by 16 x 16 blocks (lucid_lanes_store_f). It
 # serves what the forward above cannot: a stride (which only moves where a position's
@@ -296,16 +302,26 @@ cdef extern from *:
     LUCID_GRAD_W_BLOCKS(1, 3) LUCID_GRAD_W_BLOCKS(2, 3) LUCID_GRAD_W_BLOCKS(4, 3)
     LUCID_GRAD_W_SLIDE(8) LUCID_GRAD_W_SLIDE(4) LUCID_GRAD_W_SLIDE(2) LUCID_GRAD_W_SLIDE(1)
 
+    /* Where the i-th of ``cuts`` runs of ``rows`` rows starts (``rows`` for i == cuts):
+       equal runs, cut at multiples of ``most`` rows. */
+    static inline ptrdiff_t lucid_rows_from(ptrdiff_t rows, ptrdiff_t i, ptrdiff_t cuts,
+                                            int most) {
+        return i >= cuts ? rows : rows * i / cuts / most * most;
+    }
+
     /* Every block of one group of output channels (from channel cb), by the block
-       functions NAME_8, NAME_4, NAME_2 and NAME_1: the rows of KWU taps in blocks of at
-       most ``most`` rows (then 4, 2 and 1 for the rest). */
+       functions NAME_8, NAME_4, NAME_2 and NAME_1: the cut-th of ``cuts`` runs of the
+       ``rows`` rows of KWU taps, in blocks of at most ``most`` rows (then 4, 2 and 1
+       for the rest). Each entry of part is one row's sum, whichever run holds it. */
     #define LUCID_GRAD_W_CHANNELS(NAME, KWU)                                             \
     static inline __attribute__((always_inline)) void NAME##_channels(                   \
             const float* xp, ptrdiff_t Hp, ptrdiff_t Wp, ptrdiff_t KH, ptrdiff_t KW,     \
-            ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t rows, int most, const float* gt,       \
-            ptrdiff_t C_out, ptrdiff_t Ho, ptrdiff_t Wo, float* part) {                  \
-        for (ptrdiff_t r = 0; r < rows;) {                                               \
-            ptrdiff_t left = rows - r;                                                   \
+            ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t rows, ptrdiff_t cut, ptrdiff_t cuts,   \
+            int most, const float* gt, ptrdiff_t C_out, ptrdiff_t Ho, ptrdiff_t Wo,      \
+            float* part) {                                                               \
+        ptrdiff_t last = lucid_rows_from(rows, cut + 1, cuts, most);                     \
+        for (ptrdiff_t r = lucid_rows_from(rows, cut, cuts, most); r < last;) {          \
+            ptrdiff_t left = last - r;                                                   \
             int n = left >= most ? most : left >= 4 ? 4 : left >= 2 ? 2 : 1;             \
             const float* p0[8];                                                          \
             for (int j = 0; j < n; j++) {          /* the row's first tap (ci, kh, kw) */ \
@@ -377,14 +393,16 @@ cdef extern from *:
        part[(ci * KH + kh) * KW + kw, co] += sum over oh, ow of
            gt[oh * Wo + ow, co] * xp[ci, oh * sh + kh, ow * sw + kw],
        xp the zero-padded sample (C_in, Hp, Wp), gt its output gradient (Ho * Wo, C_out);
-       C_out a multiple of 16. A 3-wide kernel goes by rows of 3 taps (one pointer for
-       three accumulators), any other by single taps. */
+       C_out a multiple of 16; only the cut-th of ``cuts`` runs of the rows of taps
+       (rows of part: each row's sums are the same whichever run holds it). A 3-wide
+       kernel goes by rows of 3 taps (one pointer for three accumulators), any other
+       by single taps. */
     LUCID_BLOCKED_CLONES
-    static void lucid_blocked_grad_w_f(const float* xp, ptrdiff_t C_in, ptrdiff_t Hp,
-                                       ptrdiff_t Wp, ptrdiff_t KH, ptrdiff_t KW,
-                                       ptrdiff_t sh, ptrdiff_t sw, const float* gt,
-                                       ptrdiff_t C_out, ptrdiff_t Ho, ptrdiff_t Wo,
-                                       float* part) {
+    static void lucid_blocked_grad_w_part_f(const float* xp, ptrdiff_t C_in, ptrdiff_t Hp,
+                                            ptrdiff_t Wp, ptrdiff_t KH, ptrdiff_t KW,
+                                            ptrdiff_t sh, ptrdiff_t sw, const float* gt,
+                                            ptrdiff_t C_out, ptrdiff_t Ho, ptrdiff_t Wo,
+                                            ptrdiff_t cut, ptrdiff_t cuts, float* part) {
         int NB = C_out % 64 == 0 ? 4 : C_out % 32 == 0 ? 2 : 1;
         for (ptrdiff_t cb = 0; cb < C_out; cb += LUCID_GRAD_CHANNELS * NB) {
             const float* g = gt + cb;
@@ -392,23 +410,33 @@ cdef extern from *:
             if (KW == 3) {
                 ptrdiff_t rows = C_in * KH;
                 if (NB == 4)
-                    lucid_grad_w_4_3_channels(xp, Hp, Wp, KH, KW, sh, sw, rows, 2, g, C_out, Ho, Wo, pc);
+                    lucid_grad_w_4_3_channels(xp, Hp, Wp, KH, KW, sh, sw, rows, cut, cuts, 2, g, C_out, Ho, Wo, pc);
                 else if (NB == 2)
-                    lucid_grad_w_2_3_channels(xp, Hp, Wp, KH, KW, sh, sw, rows, 4, g, C_out, Ho, Wo, pc);
+                    lucid_grad_w_2_3_channels(xp, Hp, Wp, KH, KW, sh, sw, rows, cut, cuts, 4, g, C_out, Ho, Wo, pc);
                 else if (sw == 1)
-                    lucid_grad_w_slide_channels(xp, Hp, Wp, KH, KW, sh, sw, rows, 8, g, C_out, Ho, Wo, pc);
+                    lucid_grad_w_slide_channels(xp, Hp, Wp, KH, KW, sh, sw, rows, cut, cuts, 8, g, C_out, Ho, Wo, pc);
                 else
-                    lucid_grad_w_1_3_channels(xp, Hp, Wp, KH, KW, sh, sw, rows, 8, g, C_out, Ho, Wo, pc);
+                    lucid_grad_w_1_3_channels(xp, Hp, Wp, KH, KW, sh, sw, rows, cut, cuts, 8, g, C_out, Ho, Wo, pc);
             } else {
                 ptrdiff_t rows = C_in * KH * KW;
                 if (NB == 4)
-                    lucid_grad_w_4_1_channels(xp, Hp, Wp, KH, KW, sh, sw, rows, 4, g, C_out, Ho, Wo, pc);
+                    lucid_grad_w_4_1_channels(xp, Hp, Wp, KH, KW, sh, sw, rows, cut, cuts, 4, g, C_out, Ho, Wo, pc);
                 else if (NB == 2)
-                    lucid_grad_w_2_1_channels(xp, Hp, Wp, KH, KW, sh, sw, rows, 8, g, C_out, Ho, Wo, pc);
+                    lucid_grad_w_2_1_channels(xp, Hp, Wp, KH, KW, sh, sw, rows, cut, cuts, 8, g, C_out, Ho, Wo, pc);
                 else
-                    lucid_grad_w_1_1_channels(xp, Hp, Wp, KH, KW, sh, sw, rows, 8, g, C_out, Ho, Wo, pc);
+                    lucid_grad_w_1_1_channels(xp, Hp, Wp, KH, KW, sh, sw, rows, cut, cuts, 8, g, C_out, Ho, Wo, pc);
             }
         }
+    }
+
+    /* The whole weight gradient of one sample: one run of all the rows. */
+    static void lucid_blocked_grad_w_f(const float* xp, ptrdiff_t C_in, ptrdiff_t Hp,
+                                       ptrdiff_t Wp, ptrdiff_t KH, ptrdiff_t KW,
+                                       ptrdiff_t sh, ptrdiff_t sw, const float* gt,
+                                       ptrdiff_t C_out, ptrdiff_t Ho, ptrdiff_t Wo,
+                                       float* part) {
+        lucid_blocked_grad_w_part_f(xp, C_in, Hp, Wp, KH, KW, sh, sw, gt, C_out, Ho, Wo, 0, 1,
+                                    part);
     }
 
     /* The lanes forward (the path "lanes" of conv_forward): one block of it, POS output
@@ -452,16 +480,15 @@ cdef extern from *:
     LUCID_LANES_BLOCKS(4, 6) LUCID_LANES_BLOCKS(2, 12) LUCID_LANES_BLOCKS(1, 24)
 
     /* Every block of one group of output channels (NB vectors from channel cb): the
-       positions from ``first`` on in runs of MOST (then 4, 2 and 1 for the rest), row
-       by row. */
+       positions from ``first`` up to ``last`` in runs of MOST (then 4, 2 and 1 for the
+       rest), row by row. */
     #define LUCID_LANES_CHANNELS(NB, MOST)                                               \
     static inline __attribute__((always_inline)) void lucid_lanes_channels_##NB(        \
             const float* xp, ptrdiff_t C_in, ptrdiff_t Hp, ptrdiff_t Wp, ptrdiff_t KH,   \
             ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw, const float* wt, ptrdiff_t C_out,  \
-            ptrdiff_t Ho, ptrdiff_t Wo, ptrdiff_t first, float* yt) {                    \
-        ptrdiff_t P = Ho * Wo;                                                           \
-        for (ptrdiff_t q = first; q < P;) {                                              \
-            ptrdiff_t left = P - q;                                                      \
+            ptrdiff_t Wo, ptrdiff_t first, ptrdiff_t last, float* yt) {                  \
+        for (ptrdiff_t q = first; q < last;) {                                           \
+            ptrdiff_t left = last - q;                                                   \
             int n = left >= MOST ? MOST : left >= 4 ? 4 : left >= 2 ? 2 : 1;            \
             const float* p[MOST];                                                        \
             for (int j = 0; j < n; j++) {          /* position q + j = (oh, ow) */       \
@@ -526,16 +553,16 @@ cdef extern from *:
     LUCID_LANES_ROW(2, 1) LUCID_LANES_ROW(3, 1) LUCID_LANES_ROW(4, 1) LUCID_LANES_ROW(5, 1)
     LUCID_LANES_ROW(2, 2) LUCID_LANES_ROW(3, 2) LUCID_LANES_ROW(4, 2) LUCID_LANES_ROW(5, 2)
 
-    /* The output row's blocks of 24 positions by lucid_lanes_row_K_SW, when one is
-       written for (KW, sw); the positions left (fewer than 24) by the general blocks.
-       Returns the positions done. */
+    /* The output row's positions from q0 up to q1 in blocks of 24 by
+       lucid_lanes_row_K_SW, when one is written for (KW, sw); the positions left (fewer
+       than 24) by the general blocks. Returns the first position not done. */
     static inline __attribute__((always_inline)) ptrdiff_t lucid_lanes_row_blocks(
             const float* xp, ptrdiff_t C_in, ptrdiff_t plane, ptrdiff_t KW, ptrdiff_t sw,
-            const float* wt, ptrdiff_t C_out, ptrdiff_t Wo, float* yt) {
-        ptrdiff_t q = 0;
+            const float* wt, ptrdiff_t C_out, ptrdiff_t q0, ptrdiff_t q1, float* yt) {
+        ptrdiff_t q = q0;
         #define LUCID_ROW_CASE(K, SW)                                                    \
             if (KW == K && sw == SW) {                                                   \
-                for (; q + 24 <= Wo; q += 24)                                            \
+                for (; q + 24 <= q1; q += 24)                                            \
                     lucid_lanes_row_##K##_##SW(xp + q * SW, C_in, plane, wt, C_out,      \
                                                yt + q * C_out);                          \
                 return q;                                                                \
@@ -546,58 +573,74 @@ cdef extern from *:
         return q;
     }
 
-    /* yt (Ho * Wo, C_out) = the convolution of the padded sample xp (C_in, Hp, Wp) at
-       stride (sh, sw) with the weight wt (C_in * KH * KW, C_out), output channels in
-       the lanes; C_out a multiple of 16. The 3x3 kernel gets its own copy of the loops
+    /* Rows q0 <= q < q1 of yt (Ho * Wo, C_out): the convolution of the padded sample
+       xp (C_in, Hp, Wp) at stride (sh, sw) with the weight wt (C_in * KH * KW, C_out),
+       output channels in the lanes, at those output positions; C_out a multiple of 16.
+       A position's sums are the same whichever range holds it (the blocks of every
+       size add its terms in one order). The 3x3 kernel gets its own copy of the loops
        with the sizes written in, as lucid_blocked_conv_f. */
     static inline __attribute__((always_inline)) void lucid_lanes_all(
             const float* xp, ptrdiff_t C_in, ptrdiff_t Hp, ptrdiff_t Wp, ptrdiff_t KH,
             ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw, const float* wt, ptrdiff_t C_out,
-            ptrdiff_t Ho, ptrdiff_t Wo, float* yt) {
+            ptrdiff_t Ho, ptrdiff_t Wo, ptrdiff_t q0, ptrdiff_t q1, float* yt) {
         for (ptrdiff_t cb = 0; cb < C_out;) {
             ptrdiff_t left = C_out - cb;
             int NB = left >= 64 ? 4 : left >= 32 ? 2 : 1;
             if (NB == 4)
-                lucid_lanes_channels_4(xp, C_in, Hp, Wp, KH, KW, sh, sw, wt + cb, C_out, Ho, Wo, 0, yt + cb);
+                lucid_lanes_channels_4(xp, C_in, Hp, Wp, KH, KW, sh, sw, wt + cb, C_out, Wo, q0, q1, yt + cb);
             else if (NB == 2)
-                lucid_lanes_channels_2(xp, C_in, Hp, Wp, KH, KW, sh, sw, wt + cb, C_out, Ho, Wo, 0, yt + cb);
+                lucid_lanes_channels_2(xp, C_in, Hp, Wp, KH, KW, sh, sw, wt + cb, C_out, Wo, q0, q1, yt + cb);
             else {                    /* one output row: its blocks of 24 first, if any */
                 ptrdiff_t first = Ho == 1 && KH == 1
-                    ? lucid_lanes_row_blocks(xp, C_in, Hp * Wp, KW, sw, wt + cb, C_out, Wo, yt + cb)
-                    : 0;
-                lucid_lanes_channels_1(xp, C_in, Hp, Wp, KH, KW, sh, sw, wt + cb, C_out, Ho, Wo, first, yt + cb);
+                    ? lucid_lanes_row_blocks(xp, C_in, Hp * Wp, KW, sw, wt + cb, C_out, q0, q1, yt + cb)
+                    : q0;
+                lucid_lanes_channels_1(xp, C_in, Hp, Wp, KH, KW, sh, sw, wt + cb, C_out, Wo, first, q1, yt + cb);
             }
             cb += 16 * NB;
         }
     }
     LUCID_BLOCKED_CLONES
+    static void lucid_lanes_part_f(const float* xp, ptrdiff_t C_in, ptrdiff_t Hp,
+                                   ptrdiff_t Wp, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh,
+                                   ptrdiff_t sw, const float* wt, ptrdiff_t C_out,
+                                   ptrdiff_t Ho, ptrdiff_t Wo, ptrdiff_t q0, ptrdiff_t q1,
+                                   float* yt) {
+        if (KH == 3 && KW == 3)
+            lucid_lanes_all(xp, C_in, Hp, Wp, 3, 3, sh, sw, wt, C_out, Ho, Wo, q0, q1, yt);
+        else
+            lucid_lanes_all(xp, C_in, Hp, Wp, KH, KW, sh, sw, wt, C_out, Ho, Wo, q0, q1, yt);
+    }
+    /* All of yt: every output position. */
     static void lucid_lanes_conv_f(const float* xp, ptrdiff_t C_in, ptrdiff_t Hp,
                                    ptrdiff_t Wp, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh,
                                    ptrdiff_t sw, const float* wt, ptrdiff_t C_out,
                                    ptrdiff_t Ho, ptrdiff_t Wo, float* yt) {
-        if (KH == 3 && KW == 3)
-            lucid_lanes_all(xp, C_in, Hp, Wp, 3, 3, sh, sw, wt, C_out, Ho, Wo, yt);
-        else
-            lucid_lanes_all(xp, C_in, Hp, Wp, KH, KW, sh, sw, wt, C_out, Ho, Wo, yt);
+        lucid_lanes_part_f(xp, C_in, Hp, Wp, KH, KW, sh, sw, wt, C_out, Ho, Wo, 0, Ho * Wo, yt);
     }
 
-    /* y (C_out, P) = yt (P, C_out) transposed, plus bias[c] on row c when bias is not
-       NULL; C_out a multiple of 16: blocks of 16 x 16 in registers, the last positions
-       one by one. */
+    /* Columns first <= q < last of y (C_out, P) = rows first..last of yt (P, C_out)
+       transposed, plus bias[c] on row c when bias is not NULL; C_out a multiple of 16:
+       blocks of 16 x 16 in registers, the last positions one by one. */
     LUCID_BLOCKED_CLONES
-    static void lucid_lanes_store_f(const float* yt, ptrdiff_t P, ptrdiff_t C_out,
-                                    const float* bias, float* y) {
-        ptrdiff_t q0 = 0;
-        for (; q0 + 16 <= P; q0 += 16)
+    static void lucid_lanes_store_part_f(const float* yt, ptrdiff_t P, ptrdiff_t first,
+                                         ptrdiff_t last, ptrdiff_t C_out, const float* bias,
+                                         float* y) {
+        ptrdiff_t q0 = first;
+        for (; q0 + 16 <= last; q0 += 16)
             for (ptrdiff_t c0 = 0; c0 < C_out; c0 += 16)
                 lucid_transpose16(yt + q0 * C_out + c0, C_out, y + c0 * P + q0, P);
-        for (ptrdiff_t q = q0; q < P; q++)
+        for (ptrdiff_t q = q0; q < last; q++)
             for (ptrdiff_t c = 0; c < C_out; c++)
                 y[c * P + q] = yt[q * C_out + c];
         if (bias != NULL)
             for (ptrdiff_t c = 0; c < C_out; c++)
-                for (ptrdiff_t q = 0; q < P; q++)
+                for (ptrdiff_t q = first; q < last; q++)
                     y[c * P + q] += bias[c];
+    }
+    /* All of y. */
+    static void lucid_lanes_store_f(const float* yt, ptrdiff_t P, ptrdiff_t C_out,
+                                    const float* bias, float* y) {
+        lucid_lanes_store_part_f(yt, P, 0, P, C_out, bias, y);
     }
     #else
     /* Other compilers: the same sums as plain loops (lucid_blocked_wide() is 0, so the
@@ -620,12 +663,13 @@ cdef extern from *:
                     y[(co * Ho + oh) * Wo + ow] = s;
                 }
     }
-    static void lucid_blocked_grad_w_f(const float* xp, ptrdiff_t C_in, ptrdiff_t Hp,
-                                       ptrdiff_t Wp, ptrdiff_t KH, ptrdiff_t KW,
-                                       ptrdiff_t sh, ptrdiff_t sw, const float* gt,
-                                       ptrdiff_t C_out, ptrdiff_t Ho, ptrdiff_t Wo,
-                                       float* part) {
-        for (ptrdiff_t q = 0; q < C_in * KH * KW; q++)
+    static void lucid_blocked_grad_w_part_f(const float* xp, ptrdiff_t C_in, ptrdiff_t Hp,
+                                            ptrdiff_t Wp, ptrdiff_t KH, ptrdiff_t KW,
+                                            ptrdiff_t sh, ptrdiff_t sw, const float* gt,
+                                            ptrdiff_t C_out, ptrdiff_t Ho, ptrdiff_t Wo,
+                                            ptrdiff_t cut, ptrdiff_t cuts, float* part) {
+        ptrdiff_t taps = C_in * KH * KW;
+        for (ptrdiff_t q = taps * cut / cuts; q < taps * (cut + 1) / cuts; q++)
             for (ptrdiff_t co = 0; co < C_out; co++) {
                 const float* x0 = xp + ((q / (KH * KW)) * Hp + (q / KW) % KH) * Wp + q % KW;
                 float s = 0;
@@ -635,17 +679,26 @@ cdef extern from *:
                 part[q * C_out + co] += s;
             }
     }
+    static void lucid_blocked_grad_w_f(const float* xp, ptrdiff_t C_in, ptrdiff_t Hp,
+                                       ptrdiff_t Wp, ptrdiff_t KH, ptrdiff_t KW,
+                                       ptrdiff_t sh, ptrdiff_t sw, const float* gt,
+                                       ptrdiff_t C_out, ptrdiff_t Ho, ptrdiff_t Wo,
+                                       float* part) {
+        lucid_blocked_grad_w_part_f(xp, C_in, Hp, Wp, KH, KW, sh, sw, gt, C_out, Ho, Wo, 0, 1,
+                                    part);
+    }
     /* t (cols, rows) = a (rows, cols) transposed. */
     static void lucid_transpose_f(const float* a, ptrdiff_t rows, ptrdiff_t cols, float* t) {
         for (ptrdiff_t i = 0; i < rows; i++)
             for (ptrdiff_t j = 0; j < cols; j++)
                 t[j * rows + i] = a[i * cols + j];
     }
-    static void lucid_lanes_conv_f(const float* xp, ptrdiff_t C_in, ptrdiff_t Hp,
+    static void lucid_lanes_part_f(const float* xp, ptrdiff_t C_in, ptrdiff_t Hp,
                                    ptrdiff_t Wp, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh,
                                    ptrdiff_t sw, const float* wt, ptrdiff_t C_out,
-                                   ptrdiff_t Ho, ptrdiff_t Wo, float* yt) {
-        for (ptrdiff_t q = 0; q < Ho * Wo; q++)
+                                   ptrdiff_t Ho, ptrdiff_t Wo, ptrdiff_t q0, ptrdiff_t q1,
+                                   float* yt) {
+        for (ptrdiff_t q = q0; q < q1; q++)
             for (ptrdiff_t co = 0; co < C_out; co++) {
                 const float* x0 = xp + (q / Wo) * sh * Wp + (q % Wo) * sw;
                 float s = 0;
@@ -655,11 +708,22 @@ cdef extern from *:
                 yt[q * C_out + co] = s;
             }
     }
-    static void lucid_lanes_store_f(const float* yt, ptrdiff_t P, ptrdiff_t C_out,
-                                    const float* bias, float* y) {
-        for (ptrdiff_t q = 0; q < P; q++)
+    static void lucid_lanes_conv_f(const float* xp, ptrdiff_t C_in, ptrdiff_t Hp,
+                                   ptrdiff_t Wp, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh,
+                                   ptrdiff_t sw, const float* wt, ptrdiff_t C_out,
+                                   ptrdiff_t Ho, ptrdiff_t Wo, float* yt) {
+        lucid_lanes_part_f(xp, C_in, Hp, Wp, KH, KW, sh, sw, wt, C_out, Ho, Wo, 0, Ho * Wo, yt);
+    }
+    static void lucid_lanes_store_part_f(const float* yt, ptrdiff_t P, ptrdiff_t first,
+                                         ptrdiff_t last, ptrdiff_t C_out, const float* bias,
+                                         float* y) {
+        for (ptrdiff_t q = first; q < last; q++)
             for (ptrdiff_t c = 0; c < C_out; c++)
                 y[c * P + q] = yt[q * C_out + c] + (bias != NULL ? bias[c] : 0.0f);
+    }
+    static void lucid_lanes_store_f(const float* yt, ptrdiff_t P, ptrdiff_t C_out,
+                                    const float* bias, float* y) {
+        lucid_lanes_store_part_f(yt, P, 0, P, C_out, bias, y);
     }
     #endif
 
@@ -674,6 +738,11 @@ cdef extern from *:
                                 Py_ssize_t Wp, Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t sh,
                                 Py_ssize_t sw, const float* gt, Py_ssize_t C_out,
                                 Py_ssize_t Ho, Py_ssize_t Wo, float* part) noexcept nogil
+    void lucid_blocked_grad_w_part_f(const float* xp, Py_ssize_t C_in, Py_ssize_t Hp,
+                                     Py_ssize_t Wp, Py_ssize_t KH, Py_ssize_t KW,
+                                     Py_ssize_t sh, Py_ssize_t sw, const float* gt,
+                                     Py_ssize_t C_out, Py_ssize_t Ho, Py_ssize_t Wo,
+                                     Py_ssize_t cut, Py_ssize_t cuts, float* part) noexcept nogil
     void lucid_transpose_f(const float* a, Py_ssize_t rows, Py_ssize_t cols,
                            float* t) noexcept nogil
     void lucid_pad_box_f(const float* x, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
@@ -685,3 +754,10 @@ cdef extern from *:
                             float* yt) noexcept nogil
     void lucid_lanes_store_f(const float* yt, Py_ssize_t P, Py_ssize_t C_out,
                              const float* bias, float* y) noexcept nogil
+    void lucid_lanes_part_f(const float* xp, Py_ssize_t C_in, Py_ssize_t Hp, Py_ssize_t Wp,
+                            Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t sh, Py_ssize_t sw,
+                            const float* wt, Py_ssize_t C_out, Py_ssize_t Ho, Py_ssize_t Wo,
+                            Py_ssize_t q0, Py_ssize_t q1, float* yt) noexcept nogil
+    void lucid_lanes_store_part_f(const float* yt, Py_ssize_t P, Py_ssize_t first,
+                                  Py_ssize_t last, Py_ssize_t C_out, const float* bias,
+                                  float* y) noexcept nogil

@@ -89,9 +89,10 @@ from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
 from lucid._ext._blocked cimport (LUCID_BLOCK_CHANNELS, LUCID_GRAD_CHANNELS,
-                                  lucid_blocked_conv_f, lucid_blocked_grad_w_f,
+                                  lucid_blocked_conv_f, lucid_blocked_grad_w_part_f,
                                   lucid_blocked_wide, lucid_lanes_conv_f,
-                                  lucid_lanes_store_f, lucid_pad_box_f,
+                                  lucid_lanes_part_f, lucid_lanes_store_f,
+                                  lucid_lanes_store_part_f, lucid_pad_box_f,
                                   lucid_transpose_f)
 from lucid._ext._arrays cimport float_type, vector_of
 from lucid._ext._winograd cimport LUCID_WL_SKEW, lucid_wl_conv_f, lucid_wl_grad_w_f
@@ -965,26 +966,41 @@ cdef void _blocked_conv(const float[:, :, :, ::1] x, const float[::1] wr,
 
 
 # [loops: conv_forward]
+cdef inline Py_ssize_t _positions_from(Py_ssize_t P, Py_ssize_t part,
+                                       Py_ssize_t parts) noexcept nogil:
+    """Where the ``part``-th of ``parts`` runs of a sample's ``P`` output positions
+    starts (``P`` for ``part == parts``): equal runs, cut at multiples of 8 positions."""
+    if part >= parts:
+        return P
+    return P * part // parts // 8 * 8
+
+
 cdef void _lanes_conv(const float[:, :, :, ::1] x, const float[:, ::1] wt,
                       float[:, :, :, ::1] y, float[::1] ws, Py_ssize_t KH, Py_ssize_t KW,
                       Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
-                      const float* bias, int threads) noexcept nogil:
-    # Each thread pads its sample into its part of ``ws`` (C_in, Hp, Wp: ph rows above
-    # and below, pw columns on each side), _blocked.pxd's lucid_lanes_conv_f computes
-    # the sample's output with the output channels in the lanes, as (Ho * Wo, C_out),
-    # after it in ``ws``, and lucid_lanes_store_f writes it transposed into y[n] (plus
-    # the bias).
+                      const float* bias, Py_ssize_t parts, int threads) noexcept nogil:
+    # A job per run of a sample's output positions (``parts`` runs a sample: one, or
+    # more when the batch has fewer samples than threads). The job's thread pads the
+    # sample into its part of ``ws`` (C_in, Hp, Wp: ph rows above and below, pw
+    # columns on each side), _blocked.pxd's lucid_lanes_part_f computes the run's
+    # outputs with the output channels in the lanes, as rows of (Ho * Wo, C_out) after
+    # it in ``ws``, and lucid_lanes_store_part_f writes them transposed into y[n] (plus
+    # the bias). A position's sums do not depend on the run that holds it.
     cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t C_out = y.shape[1], Ho = y.shape[2], Wo = y.shape[3]
-    cdef Py_ssize_t Hp = H + 2 * ph, Wp = W + 2 * pw, n
-    cdef Py_ssize_t ws_part = ws.shape[0] // threads
+    cdef Py_ssize_t Hp = H + 2 * ph, Wp = W + 2 * pw, n, job, q0, q1
+    cdef Py_ssize_t ws_part = ws.shape[0] // threads, P = Ho * Wo
     cdef float* xp
-    for n in prange(N, nogil=True, schedule="static", num_threads=threads):
+    for job in prange(N * parts, nogil=True, schedule="static", num_threads=threads):
+        n = job // parts
+        q0 = _positions_from(P, job % parts, parts)
+        q1 = _positions_from(P, job % parts + 1, parts)
         xp = &ws[threadid() * ws_part]
         _pad_sample(&x[n, 0, 0, 0], C_in, H, W, ph, pw, Wp, xp)
-        lucid_lanes_conv_f(xp, C_in, Hp, Wp, KH, KW, sh, sw, &wt[0, 0], C_out, Ho, Wo,
-                           xp + C_in * Hp * Wp)
-        lucid_lanes_store_f(xp + C_in * Hp * Wp, Ho * Wo, C_out, bias, &y[n, 0, 0, 0])
+        lucid_lanes_part_f(xp, C_in, Hp, Wp, KH, KW, sh, sw, &wt[0, 0], C_out, Ho, Wo,
+                           q0, q1, xp + C_in * Hp * Wp)
+        lucid_lanes_store_part_f(xp + C_in * Hp * Wp, P, q0, q1, C_out, bias,
+                                 &y[n, 0, 0, 0])
 # [end loops: conv_forward]
 
 
@@ -1059,23 +1075,27 @@ cdef void _wl_grad_w(const float[:, :, :, ::1] x, const float[:, :, :, ::1] gy,
 cdef void _blocked_grad_w(const float[:, :, :, ::1] x, const float[:, :, :, ::1] gy,
                           float[:, ::1] parts, float[::1] ws, Py_ssize_t KH, Py_ssize_t KW,
                           Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
-                          int threads) noexcept nogil:
+                          Py_ssize_t cuts, int threads) noexcept nogil:
     # parts[p] (zeroed by the caller), a (C_in * KH * KW, C_out) matrix: the sum over
     # the p-th of parts.shape[0] equal runs of samples, in order, whichever thread
-    # computes it (so the result does not depend on ``threads``). For each sample the
-    # thread pads it into its part of ``ws`` (C_in, Hp, Wp; without padding it reads
-    # the sample where it is), writes its output gradient transposed to (Ho * Wo,
-    # C_out) after it, and _blocked.pxd's lucid_blocked_grad_w_f adds the sample's
-    # weight gradient to parts[p].
+    # computes it (so the result does not depend on ``threads``). A job per run and
+    # cut of its rows of taps (``cuts`` of them: one, or more when there are fewer runs
+    # than threads; each row's sums are the same whichever cut holds it). For each
+    # sample of its run the job's thread pads it into its part of ``ws`` (C_in, Hp, Wp;
+    # without padding it reads the sample where it is), writes its output gradient
+    # transposed to (Ho * Wo, C_out) after it, and _blocked.pxd's
+    # lucid_blocked_grad_w_part_f adds the sample's weight gradient to the cut's rows
+    # of parts[p].
     cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t C_out = gy.shape[1], Ho = gy.shape[2], Wo = gy.shape[3]
     cdef Py_ssize_t P = parts.shape[0]
-    cdef Py_ssize_t Hp = H + 2 * ph, Wp = W + 2 * pw, n, p
+    cdef Py_ssize_t Hp = H + 2 * ph, Wp = W + 2 * pw, n, p, job
     cdef bint padded = ph > 0 or pw > 0
     cdef Py_ssize_t ws_part = ws.shape[0] // threads
     cdef const float* xp
     cdef float* gt
-    for p in prange(P, nogil=True, schedule="static", num_threads=threads):
+    for job in prange(P * cuts, nogil=True, schedule="static", num_threads=threads):
+        p = job // cuts
         for n in range(p * N // P, (p + 1) * N // P):
             gt = &ws[threadid() * ws_part]
             if padded:
@@ -1085,8 +1105,8 @@ cdef void _blocked_grad_w(const float[:, :, :, ::1] x, const float[:, :, :, ::1]
             else:                                # no padding: the sample as it is
                 xp = &x[n, 0, 0, 0]
             lucid_transpose_f(&gy[n, 0, 0, 0], C_out, Ho * Wo, gt)
-            lucid_blocked_grad_w_f(xp, C_in, Hp, Wp, KH, KW, sh, sw, gt, C_out, Ho, Wo,
-                                   &parts[p, 0])
+            lucid_blocked_grad_w_part_f(xp, C_in, Hp, Wp, KH, KW, sh, sw, gt, C_out, Ho,
+                                        Wo, job % cuts, cuts, &parts[p, 0])
 # [end loops: conv_weight_grad]
 
 
@@ -1708,14 +1728,15 @@ def _run_blocked_conv(const float[:, :, :, ::1] x, const float[::1] wr,
 
 def _run_lanes_conv(const float[:, :, :, ::1] x, const float[:, ::1] wt,
                     float[:, :, :, ::1] y, float[::1] ws, K, stride, padding, int threads,
-                    const float[::1] bias=None):
+                    const float[::1] bias=None, Py_ssize_t parts=1):
     """What the lanes loops assume, checked: the output's size for this kernel, stride
     and padding, whole vectors of 16 output channels, the weight as (C_in * KH * KW,
-    C_out), and a padded sample and its transposed output per thread in ``ws``."""
+    C_out), a padded sample and its transposed output per thread in ``ws``, and at
+    least one run of positions per sample."""
     cdef Py_ssize_t KH = K[0], KW = K[1], sh = stride[0], sw = stride[1]
     cdef Py_ssize_t ph = padding[0], pw = padding[1]
     cdef Py_ssize_t C_in = x.shape[1], C_out = y.shape[1]
-    assert threads >= 1 and KH >= 1 and KW >= 1 and sh >= 1 and sw >= 1 \
+    assert threads >= 1 and parts >= 1 and KH >= 1 and KW >= 1 and sh >= 1 and sw >= 1 \
         and ph >= 0 and pw >= 0, "lanes conv: sizes"
     assert y.shape[0] == x.shape[0] and y.shape[2] >= 1 and y.shape[3] >= 1 \
         and y.shape[2] == conv_output_size(x.shape[2], KH, sh, ph, 1) \
@@ -1727,7 +1748,8 @@ def _run_lanes_conv(const float[:, :, :, ::1] x, const float[:, ::1] wt,
         "lanes conv: workspace"
     if y.shape[0] == 0:
         return
-    _lanes_conv(x, wt, y, ws, KH, KW, sh, sw, ph, pw, _bias_pointer(bias, C_out), threads)
+    _lanes_conv(x, wt, y, ws, KH, KW, sh, sw, ph, pw, _bias_pointer(bias, C_out), parts,
+                threads)
 
 
 def _wl_per_thread(C_in, C_out, Hp, Wp, Ho, Wo, chunk):
@@ -1836,16 +1858,16 @@ def _run_phases_conv_transpose(const float[:, :, :, ::1] x, const float[::1] wt,
 
 def _run_blocked_grad_w(const float[:, :, :, ::1] x, const float[:, :, :, ::1] gy,
                         float[:, ::1] parts, float[::1] ws, K, stride, padding,
-                        int threads):
+                        int threads, Py_ssize_t cuts=1):
     """What the blocked weight-gradient loops assume, checked: the output gradient's
     size for this kernel, stride and padding, whole blocks of 16 output channels,
-    parts of (C_in * KH * KW, C_out), and a padded sample and a transposed output
-    gradient per thread in ``ws``."""
+    parts of (C_in * KH * KW, C_out), a padded sample and a transposed output
+    gradient per thread in ``ws``, and at least one cut of the rows of taps."""
     cdef Py_ssize_t KH = K[0], KW = K[1], sh = stride[0], sw = stride[1]
     cdef Py_ssize_t ph = padding[0], pw = padding[1]
     cdef Py_ssize_t C_in = x.shape[1], C_out = gy.shape[1]
-    assert (threads >= 1 and KH >= 1 and KW >= 1 and sh >= 1 and sw >= 1 and ph >= 0
-            and pw >= 0), "blocked weight grad: sizes"
+    assert (threads >= 1 and cuts >= 1 and KH >= 1 and KW >= 1 and sh >= 1 and sw >= 1
+            and ph >= 0 and pw >= 0), "blocked weight grad: sizes"
     assert gy.shape[0] == x.shape[0] and gy.shape[2] >= 1 and gy.shape[3] >= 1 \
         and gy.shape[2] == conv_output_size(x.shape[2], KH, sh, ph, 1) \
         and gy.shape[3] == conv_output_size(x.shape[3], KW, sw, pw, 1), \
@@ -1859,7 +1881,7 @@ def _run_blocked_grad_w(const float[:, :, :, ::1] x, const float[:, :, :, ::1] g
         "blocked weight grad: workspace"
     if x.shape[0] == 0:
         return
-    _blocked_grad_w(x, gy, parts, ws, KH, KW, sh, sw, ph, pw, threads)
+    _blocked_grad_w(x, gy, parts, ws, KH, KW, sh, sw, ph, pw, cuts, threads)
 
 
 def _run_winograd_weight(const real[:, :, :, ::1] w, real[:, :, ::1] u):
@@ -2109,9 +2131,21 @@ def _lanes_weight(w):
 
 
 def _sample_per_thread(N, work):
-    """Threads of the blocked and lanes forwards, a sample each: all of them (at most
-    ``N``) when ``_openmp.threads_for`` gives ``work`` more than one, else one."""
+    """Threads of the blocked and Winograd lanes forwards, a sample each: all of them
+    (at most ``N``) when ``_openmp.threads_for`` gives ``work`` more than one, else
+    one."""
     return min(_SAMPLE_THREADS, N) if threads_for(work) > 1 else 1
+
+
+def _sample_parts(N, work):
+    """``(threads, parts)`` of the lanes forward: all the threads when
+    ``_openmp.threads_for`` gives ``work`` more than one, and each sample cut into
+    ``parts`` runs of output positions, enough that every thread gets one when the
+    batch has fewer samples than threads (a batch of 1 on two: two runs); one thread
+    and one run otherwise. The runs do not change a bit of the result."""
+    if threads_for(work) == 1:
+        return 1, 1
+    return _SAMPLE_THREADS, (1 if N >= _SAMPLE_THREADS else -(-_SAMPLE_THREADS // N))
 
 
 def _blocked_forward(x, w, padding, y, bias=None):
@@ -2141,16 +2175,20 @@ def _lanes_fits(dtype, N, C_in, C_out, K, stride, dilation, groups, O):
     at 7x7 3.22x (the weight no longer in the 2 MB L2); the ImageNet 7x7 stride-2 stem
     3->64 at 224x224 (batch 4) 0.69x.
 
-    With fewer samples than threads (a batch of 1 on two) a sample runs on one thread
-    here, so a call the per-sample path would share among the threads (``_split_rows``:
-    at least ``_SPLIT_SAMPLE_FLOPS``, and :func:`_path` choosing that path) goes there.
-    A call :func:`_path` sends to the batch-chunk path instead (one GEMM on OpenBLAS's
-    threads: more columns than the per-sample path takes) runs here, faster on one
-    thread: measured at batch 1, two threads,
-    lanes / that path, two runs: the CNN's input gradient 64->32 at 14x14 (a flipped
-    conv) 0.64-0.66 (90 against 140 us), 64->64 at 14x14 0.77, 128->64 at 8x8 0.80-0.83;
-    where the split runs it is faster (lanes / split: the CNN's 32->64 forward 1.14-1.16,
-    the ResNet's 64->64 at 8x8 1.10-1.15, its stride-2 convolutions 1.11-1.22).
+    With fewer samples than threads (a batch of 1 on two) each sample runs as runs of
+    its output positions, a thread each (:func:`_sample_parts`). Without a stride (rows
+    under 16 wide) that is taken at any batch: measured at batch 1, two threads, lanes
+    in runs / the path taken before, two runs each: the CNN's 32->64 forward at 14x14
+    0.80-0.81 (58 against 72 us; ``_split_rows`` before), the ResNet's input gradient
+    64->64 at 8x8 (a flipped conv) 0.63-0.68, its 64->64 forward at 8x8 1.01. With a
+    stride, a call the per-sample path would share among the threads (``_split_rows``:
+    at least ``_SPLIT_SAMPLE_FLOPS``, and :func:`_path` choosing that path) goes there
+    (lanes in runs / split: the ResNet's 32->64 stride 2 at 16x16 1.07-1.16, its 16->32
+    0.90-0.92), and a call :func:`_path` sends to the batch-chunk path (one GEMM on
+    OpenBLAS's threads: more columns than the per-sample path takes) runs here. On one
+    thread, lanes against that path: the CNN's input gradient 64->32 at 14x14 (a flipped
+    conv) 0.64-0.66 (90 against 140 us); in two runs of positions it takes 0.74-0.75 of
+    the one-thread time (76 against 102 us).
 
     A 1-d convolution runs here as a 2-d one of height 1 (:func:`_lanes_forward`), any
     stride and batch, for kernels of 2 to ``_LANES_ROW_MAX_KERNEL`` taps: with one
@@ -2174,7 +2212,7 @@ def _lanes_fits(dtype, N, C_in, C_out, K, stride, dilation, groups, O):
         return 2 <= K[0] <= _LANES_ROW_MAX_KERNEL
     return (K[0] * K[1] > 1
             and (tuple(stride) != (1, 1) or O[1] < _BLOCKED_MIN_WIDTH)
-            and (N >= _SAMPLE_THREADS
+            and (N >= _SAMPLE_THREADS or tuple(stride) == (1, 1)
                  or 2 * C_out * taps * O[0] * O[1] < _SPLIT_SAMPLE_FLOPS
                  or _path(N, C_in, C_out, taps * O[0] * O[1], C_out * O[0] * O[1])
                  == "batch-chunk"))
@@ -2182,8 +2220,9 @@ def _lanes_fits(dtype, N, C_in, C_out, K, stride, dilation, groups, O):
 
 def _lanes_forward(x, w, stride, padding, y, bias=None):
     """conv_forward on the lanes path, into ``y`` (plus ``bias`` when given): a sample
-    per thread (all of them when ``_openmp.threads_for`` gives the call more than one).
-    A 1-d convolution runs as a 2-d one of height 1, on views."""
+    per thread, or runs of a sample's output positions when the batch has fewer samples
+    than threads (:func:`_sample_parts`). A 1-d convolution runs as a 2-d one of height
+    1, on views."""
     y2 = y
     if x.ndim == 3:                     # 1-d: (N, C, L) as (N, C, 1, L)
         x, w, y2 = x[:, :, None], w[:, :, None], y[:, :, None]
@@ -2191,12 +2230,11 @@ def _lanes_forward(x, w, stride, padding, y, bias=None):
     N, C_in, H, W = x.shape
     C_out, Ho, Wo = y2.shape[1:]
     K = w.shape[2:]
-    work = y2.size * C_in * K[0] * K[1]
-    threads = _sample_per_thread(N, work)
+    threads, parts = _sample_parts(N, y2.size * C_in * K[0] * K[1])
     per_thread = C_in * (H + 2 * padding[0]) * (W + 2 * padding[1]) + Ho * Wo * C_out
     ws = _thread_workspace("lanes", threads, per_thread, x.dtype)
     wt = _lanes_weight(w)                                       # (taps, C_out)
-    _run_lanes_conv(x, wt, y2, ws, K, stride, padding, threads, bias=bias)
+    _run_lanes_conv(x, wt, y2, ws, K, stride, padding, threads, bias=bias, parts=parts)
     return y
 
 
@@ -2446,22 +2484,24 @@ def _blocked_weight_grad(x, grad_y, K, stride, padding, grad_w):
     """conv_weight_grad on the blocked path, into ``grad_w``: the batch in equal runs
     of samples, one per thread of the team (``min(_SAMPLE_THREADS, N)``, or one when
     ``_openmp.parts_for`` keeps the call whole), each summed into its own part, the
-    parts added in order; the runs are shared among ``_openmp.free_threads`` threads,
-    so the result does not depend on how many run. A 1-d convolution runs as a 2-d one
-    of height 1."""
+    parts added in order; with fewer runs than threads (a batch of 1 on two) each
+    run's rows of taps cut among them (each row's sums the same whichever cut holds
+    it). The jobs are shared among ``_openmp.free_threads`` threads, so the result does
+    not depend on how many run. A 1-d convolution runs as a 2-d one of height 1."""
     x, grad_y = _as_5d(x)[:, :, 0], _as_5d(grad_y)[:, :, 0]      # (N, C, H, W); H = 1 in 1-d
     K, stride, padding = as_3d(K, 1)[1:], as_3d(stride, 1)[1:], as_3d(padding, 0)[1:]
     N, C_in, H, W = x.shape
     C_out, Ho, Wo = grad_y.shape[1:]
     work = grad_y.size * C_in * K[0] * K[1]
     runs = min(_SAMPLE_THREADS, N) if parts_for(work) > 1 else 1
-    threads = free_threads(runs)
+    cuts = -(-_SAMPLE_THREADS // runs) if parts_for(work) > 1 else 1
+    threads = free_threads(runs * cuts)
     parts = np.zeros((runs, C_in * K[0] * K[1] * C_out), dtype=np.float32)
     padded = C_in * (H + 2 * padding[0]) * (W + 2 * padding[1]) if any(padding) else 0
     per_thread = padded + Ho * Wo * C_out
     ws = _thread_workspace("blocked", threads, per_thread, np.float32)
     _run_blocked_grad_w(np.ascontiguousarray(x), np.ascontiguousarray(grad_y), parts, ws,
-                        K, stride, padding, threads)
+                        K, stride, padding, threads, cuts=cuts)
     total = parts.sum(axis=0) if runs > 1 else parts[0]
     grad_w.reshape(C_out, -1)[...] = total.reshape(-1, C_out).T
     return grad_w

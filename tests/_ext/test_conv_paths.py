@@ -1027,9 +1027,9 @@ def test_lanes_rule(monkeypatch):
     """Taken for float32, 2-d, no dilation, one group, C_out a multiple of 16, a kernel
     larger than 1x1 with at least 27 terms per output and a weight of at most 2**17
     values, where the blocked path does not go (a stride, or rows under 16 wide); at
-    fewer samples than threads only under the flops from which _split_rows shares a
-    sample, or where the per-sample path would not take the call; never without the
-    AVX-512 code."""
+    fewer samples than threads without a stride (each sample in runs of its positions),
+    and with one only under the flops from which _split_rows shares a sample, or where
+    the per-sample path would not take the call; never without the AVX-512 code."""
     module, fits, f32, f64 = _lanes_rule_of(monkeypatch)
     one = (1, 1)
     assert fits(f32, 32, 16, 32, (3, 3), (2, 2), one, 1, (16, 16))    # ResNet stride 2
@@ -1047,16 +1047,18 @@ def test_lanes_rule(monkeypatch):
     assert not fits(f32, 32, 16, 32, (3, 3), (2, 2), one, 2, (16, 16))
     big = module._SPLIT_SAMPLE_FLOPS
     assert fits(f32, 1, 16, 16, (3, 3), (2, 2), one, 1, (4, 4))       # small: one thread
-    assert not fits(f32, 1, 64, 64, (3, 3), one, one, 1, (8, 8))      # 2**22: shared
-    assert 2 * 64 * 64 * 9 * 64 >= big > 2 * 16 * 16 * 9 * 16
-    # one sample on two threads, with more columns than the per-sample path shares (it
-    # would go to batch-chunk): lanes, on one thread
+    assert not fits(f32, 1, 32, 64, (3, 3), (2, 2), one, 1, (8, 8))   # 2**21: shared
+    assert 2 * 64 * 32 * 9 * 64 >= big > 2 * 16 * 16 * 9 * 16
+    assert fits(f32, 1, 64, 64, (3, 3), one, one, 1, (8, 8))          # no stride: runs
+    assert fits(f32, 1, 32, 64, (3, 3), one, one, 1, (14, 14))        # CNN's forward
+    assert fits(f32, 1, 64, 32, (3, 3), one, one, 1, (14, 14))        # its input gradient
+    # one sample on two threads with a stride, with more columns than the per-sample
+    # path shares (it would go to batch-chunk): lanes
     monkeypatch.setattr(module, "parts_for", lambda work: 1 if work < (1 << 16) else 2)
-    assert fits(f32, 1, 64, 32, (3, 3), one, one, 1, (14, 14))      # CNN's input gradient
+    assert fits(f32, 1, 64, 32, (3, 3), (2, 2), one, 1, (14, 14))
     assert module._path(1, 64, 32, 64 * 9 * 196, 32 * 196) == "batch-chunk"
-    assert not fits(f32, 1, 32, 64, (3, 3), one, one, 1, (14, 14))  # its forward: shared
+    assert not fits(f32, 1, 32, 64, (3, 3), (2, 2), one, 1, (14, 14))   # shared
     assert module._path(1, 32, 64, 32 * 9 * 196, 64 * 196) == "per-sample"
-    assert not fits(f32, 1, 64, 64, (3, 3), one, one, 1, (8, 8))
     monkeypatch.setattr(module, "_BLOCKED_WIDE", False)
     assert not fits(f32, 32, 16, 32, (3, 3), (2, 2), one, 1, (16, 16))
 
@@ -1175,6 +1177,81 @@ def test_lanes_1d_matches_reference(c, monkeypatch):
     monkeypatch.setattr(module, "threads_for", lambda work: 1)
     np.testing.assert_array_equal(module.conv_forward(x, w, *args), y)
     assert _openmp.max_threads() >= 1
+
+
+# (C_in, C_out, S, K, stride, padding): one sample, its positions in runs
+LANES_RUNS_CASES = [
+    (32, 64, (14, 14), (3, 3), (1, 1), (1, 1)),     # the CNN's second layer: 196
+    (16, 48, (9, 7), (3, 3), (2, 1), (1, 1)),       # 5 x 7 = 35 positions, 2 + 1 vectors
+    (5, 112, (6, 5), (3, 2), (1, 1), (1, 0)),       # 7 vectors: 4, 2, 1
+    (32, 16, (1, 256), (1, 4), (1, 2), (0, 1)),     # a 1-d layer as 2-d: row blocks
+    (9, 16, (1, 13), (1, 3), (1, 1), (0, 1)),       # 13 positions: runs shorter than 8
+]
+
+
+@pytest.mark.parametrize("c", LANES_RUNS_CASES, ids=lambda c: f"{c[0]}to{c[1]}-S{c[2]}")
+def test_lanes_runs_of_positions_give_the_same_bits(c, monkeypatch):
+    """A batch of one on two threads runs as runs of its output positions, a thread
+    each (``_sample_parts``); one run, two, three and five (some empty) give the same
+    bytes, with a bias, NaN and infinity in the input, the reference's values within
+    float32 rounding; the runs really were asked for."""
+    module = blocked()
+    ci, co, S, K, stride, padding = c
+    rng = np.random.default_rng(31)
+    x = rng.standard_normal((1, ci) + S).astype(np.float32)
+    x[0, 0, 0, :2] = [np.nan, np.inf]
+    w = rng.standard_normal((co, ci) + K).astype(np.float32)
+    b = rng.standard_normal(co).astype(np.float32)
+    O = tuple((n + 2 * p - k) // st + 1 for n, p, k, st in zip(S, padding, K, stride))
+    runs = []
+    for threads, parts in ((1, 1), (2, 2), (2, 3), (2, 5)):
+        monkeypatch.setattr(module, "_sample_parts", lambda N, work, a=(threads, parts):
+                            (runs.append(a), a)[1])
+        y = np.full((1, co) + O, 12345.0, np.float32)      # a position left out shows
+        module._lanes_forward(x, w, stride, padding, y, b)
+        runs.append(y)
+    assert [r for r in runs if isinstance(r, tuple)] == [(1, 1), (2, 2), (2, 3), (2, 5)]
+    ys = [r for r in runs if not isinstance(r, tuple)]
+    for y in ys[1:]:
+        assert y.tobytes() == ys[0].tobytes()
+    ref = _ext._reference["conv"]
+    finite = np.nan_to_num(x, nan=0.0, posinf=0.0).astype(np.float64)
+    x[0, 0, 0, :2] = 0.0
+    y0 = np.empty((1, co) + O, np.float32)
+    module._lanes_forward(x, w, stride, padding, y0, b)
+    expected = ref.conv_forward(finite, w.astype(np.float64), stride, padding, (1, 1), 1)
+    scale = ref.conv_forward(np.abs(finite), np.abs(w.astype(np.float64)), stride, padding,
+                             (1, 1), 1)
+    assert_scaled(y0, expected + b[:, None, None], scale + np.abs(b)[:, None, None],
+                  np.float32)
+    assert np.isnan(ys[0]).any()
+
+
+def test_lanes_at_batch_one_takes_the_runs(monkeypatch):
+    """conv2d of a batch of one on the lanes path with two threads free runs two runs
+    of positions (the CNN's second layer forward and its input gradient, a flipped
+    conv), and gives the bytes of the same call on one thread."""
+    module = blocked()
+    from lucid._ext import _openmp
+    if _openmp.max_threads() < 2:
+        pytest.skip("one OpenMP thread: a batch of one is never cut into runs")
+    monkeypatch.setattr(module, "_SAMPLE_THREADS", 2)
+    monkeypatch.setattr(module, "threads_for", lambda work: 2)
+    real, given = module._sample_parts, []
+    monkeypatch.setattr(module, "_sample_parts",
+                        lambda N, work: (given.append(real(N, work)), given[-1])[1])
+    rng = np.random.default_rng(32)
+    x = rng.standard_normal((1, 32, 14, 14)).astype(np.float32)
+    w = rng.standard_normal((64, 32, 3, 3)).astype(np.float32)
+    g = rng.standard_normal((1, 64, 14, 14)).astype(np.float32)
+    args = ((1, 1), (1, 1), (1, 1), 1)
+    y = module.conv_forward(x, w, *args)
+    gx = module.conv_transpose_forward(g, w, (1, 1), (1, 1), (0, 0), (1, 1), 1)
+    assert given == [(2, 2), (2, 2)]
+    monkeypatch.setattr(module, "threads_for", lambda work: 1)
+    assert module.conv_forward(x, w, *args).tobytes() == y.tobytes()
+    assert module.conv_transpose_forward(g, w, (1, 1), (1, 1), (0, 0), (1, 1),
+                                         1).tobytes() == gx.tobytes()
 
 
 def test_lanes_non_finite(monkeypatch):
@@ -1938,6 +2015,62 @@ def test_blocked_grad_w_matches_reference(c, monkeypatch):
     assert len(taken) == 2
 
 
+@pytest.mark.parametrize("c", [c for c in BLOCKED_GRAD_W_CASES if c[0] <= 2],
+                         ids=_grad_w_id)
+def test_blocked_grad_w_cuts_give_the_same_bits(c):
+    """Each run of samples' rows of taps cut among threads (one cut, two, three and
+    seven, some of them empty; 4, 2 and 1 vectors, rows of 3 taps and single ones,
+    1-d): the parts hold the same bytes, NaN and infinity included."""
+    module = blocked()
+    N, ci, co, S, K, s, p = c
+    rng = np.random.default_rng(27)
+    ref = _ext._reference["conv"]
+    d = (1,) * len(K)
+    x = rng.standard_normal((N, ci) + S).astype(np.float32)
+    O = ref.conv_forward(x, np.zeros((co, ci) + K, np.float32), s, p, d, 1).shape
+    x.reshape(-1)[0] = np.inf
+    gy = rng.standard_normal(O).astype(np.float32)
+    gy.reshape(-1)[-2] = np.nan
+    x4, gy4 = (a if a.ndim == 4 else a[:, :, None] for a in (x, gy))
+    K2, s2, p2 = ((1,) + K, (1,) + s, (0,) + p) if len(K) == 1 else (K, s, p)
+    Hp, Wp = x4.shape[2] + 2 * p2[0], x4.shape[3] + 2 * p2[1]
+    per_thread = module._thread_part(ci * Hp * Wp + gy4.shape[2] * gy4.shape[3] * co,
+                                     np.float32)
+    results = []
+    for threads, cuts in ((1, 1), (2, 2), (2, 3), (2, 7)):
+        parts = np.zeros((N, ci * K2[0] * K2[1] * co), np.float32)
+        ws = np.empty(threads * per_thread, np.float32)
+        module._run_blocked_grad_w(x4, gy4, parts, ws, K2, s2, p2, threads, cuts=cuts)
+        results.append(parts)
+    for parts in results[1:]:
+        assert parts.tobytes() == results[0].tobytes()
+    assert np.isnan(results[0]).any() and np.isinf(results[0]).any()
+
+
+def test_blocked_grad_w_at_batch_one_cuts_the_rows(monkeypatch):
+    """A batch of one on two threads cuts its rows of taps in two (the CNN's second
+    layer) and gives the bytes of the same call on one thread."""
+    module = blocked()
+    from lucid._ext import _openmp
+    if _openmp.max_threads() < 2:
+        pytest.skip("one OpenMP thread: the rows are never cut")
+    monkeypatch.setattr(module, "_SAMPLE_THREADS", 2)
+    monkeypatch.setattr(module, "parts_for", lambda work: 2)
+    monkeypatch.setattr(module, "free_threads", lambda parts: parts)
+    real, cut = module._run_blocked_grad_w, []
+    monkeypatch.setattr(module, "_run_blocked_grad_w", lambda *a, cuts=1: (
+        cut.append((a[-1], cuts)), real(*a, cuts=cuts))[1])
+    rng = np.random.default_rng(28)
+    x = rng.standard_normal((1, 32, 14, 14)).astype(np.float32)
+    gy = rng.standard_normal((1, 64, 14, 14)).astype(np.float32)
+    args = ((3, 3), (1, 1), (1, 1), (1, 1), 1)
+    two = module.conv_weight_grad(x, gy, *args)
+    monkeypatch.setattr(module, "free_threads", lambda parts: 1)
+    one = module.conv_weight_grad(x, gy, *args)
+    assert cut == [(2, 2), (1, 2)]
+    assert two.tobytes() == one.tobytes()
+
+
 def test_blocked_grad_w_non_finite():
     """An infinity in the input and a NaN in the output gradient reach the entries of
     the weight gradient whose sums hold them, as in the reference twin."""
@@ -1974,17 +2107,18 @@ def test_blocked_grad_w_loops_check_their_arrays():
     bad = [
         (dict(ws=enough[:-1]), "workspace"),
         (dict(threads=0), "sizes"),
+        (dict(cuts=0), "sizes"),
         (dict(gy=gy[:, :, :3].copy()), "gy"),
         (dict(gy=gy[:, :8].copy(), parts=np.zeros((2, 27 * 8), np.float32)), "C_out"),
         (dict(parts=parts[:0]), "parts"),
         (dict(parts=parts[:, :-1].copy()), "parts"),
     ]
     for change, words in bad:
-        call = dict(x=x, gy=gy, parts=parts, ws=enough, threads=2)
+        call = dict(x=x, gy=gy, parts=parts, ws=enough, threads=2, cuts=1)
         call.update(change)
         with pytest.raises(AssertionError, match="blocked weight grad: " + words):
             module._run_blocked_grad_w(call["x"], call["gy"], call["parts"], call["ws"], K,
-                                       stride, padding, call["threads"])
+                                       stride, padding, call["threads"], cuts=call["cuts"])
 
 
 @pytest.mark.parametrize("path", ["blocked", "lanes", "phases", "winograd-lanes"])
