@@ -33,7 +33,7 @@
 # path's, within float tolerance. Elsewhere (other compilers) a plain loop nest of the
 # same sums is compiled and lucid_blocked_wide() is 0.
 #
-# The weight gradient (lucid_blocked_grad_w_f, the path "blocked" of conv_weight_grad)
+# The weight gradient (lucid_blocked_grad_w_part_f, the path "blocked" of conv_weight_grad)
 # has its own loop nest, any stride, for one sample: xp as above, gt the sample's output
 # gradient transposed to (Ho * Wo, C_out), part (C_in * K_H * K_W, C_out):
 #
@@ -177,14 +177,18 @@ cdef extern from *:
 
     /* y (C_out, Ho, Wo) = the convolution of the padded sample xp (C_in, Hp, Wp) with
        the repacked weight wr (C_out / 8, C_in, KH, KW, 8); C_out a multiple of 8, Hp =
-       Ho + KH - 1 and Wp >= Wo rounded up to 16, + KW - 1 (the last block's reads). */
+       Ho + KH - 1 and Wp >= Wo rounded up to 16, + KW - 1 (the last block's reads).
+       Only the rows u0 <= u < u1 of the (C_out / 8) * Ho rows of blocks, u = cb * Ho +
+       oh (an output's sums are the same whichever run holds its row). */
     static inline __attribute__((always_inline)) void lucid_blocked_rows(
             const float* xp, ptrdiff_t C_in, ptrdiff_t Hp, ptrdiff_t Wp, ptrdiff_t KH,
             ptrdiff_t KW, const float* wr, ptrdiff_t C_out, float* y, ptrdiff_t Ho,
-            ptrdiff_t Wo) {
-        for (ptrdiff_t cb = 0; cb < C_out / LUCID_BLOCK_CHANNELS; cb++) {
+            ptrdiff_t Wo, ptrdiff_t u0, ptrdiff_t u1) {
+        (void)C_out;
+        for (ptrdiff_t u = u0; u < u1; u++) {
+            ptrdiff_t cb = u / Ho, oh = u % Ho;
             const float* wb = wr + cb * C_in * KH * KW * LUCID_BLOCK_CHANNELS;
-            for (ptrdiff_t oh = 0; oh < Ho; oh++) {
+            {
                 float* yr = y + (cb * LUCID_BLOCK_CHANNELS * Ho + oh) * Wo;
                 ptrdiff_t ow = 0;
                 for (; ow + 16 < Wo; ow += 32)          /* two vectors a row block */
@@ -201,15 +205,16 @@ cdef extern from *:
        written in, so the compiler unrolls the taps (1.2-1.35x faster than the loops
        that read KH and KW at run time). */
     LUCID_BLOCKED_CLONES
-    static void lucid_blocked_conv_f(const float* xp, ptrdiff_t C_in, ptrdiff_t Hp,
+    static void lucid_blocked_part_f(const float* xp, ptrdiff_t C_in, ptrdiff_t Hp,
                                      ptrdiff_t Wp, ptrdiff_t KH, ptrdiff_t KW,
                                      const float* wr, ptrdiff_t C_out, float* y,
-                                     ptrdiff_t Ho, ptrdiff_t Wo) {
+                                     ptrdiff_t Ho, ptrdiff_t Wo, ptrdiff_t u0, ptrdiff_t u1) {
         if (KH == 3 && KW == 3)
-            lucid_blocked_rows(xp, C_in, Hp, Wp, 3, 3, wr, C_out, y, Ho, Wo);
+            lucid_blocked_rows(xp, C_in, Hp, Wp, 3, 3, wr, C_out, y, Ho, Wo, u0, u1);
         else
-            lucid_blocked_rows(xp, C_in, Hp, Wp, KH, KW, wr, C_out, y, Ho, Wo);
+            lucid_blocked_rows(xp, C_in, Hp, Wp, KH, KW, wr, C_out, y, Ho, Wo, u0, u1);
     }
+
     /* The weight gradient. One block of it: ROWS rows of KWU taps each (row j's value
        for output position (oh, ow) and tap t at p0[j] + oh * row_step + ow * sw + t)
        x NB vectors of 16 output channels, summed over the sample's positions and added
@@ -429,16 +434,6 @@ cdef extern from *:
         }
     }
 
-    /* The whole weight gradient of one sample: one run of all the rows. */
-    static void lucid_blocked_grad_w_f(const float* xp, ptrdiff_t C_in, ptrdiff_t Hp,
-                                       ptrdiff_t Wp, ptrdiff_t KH, ptrdiff_t KW,
-                                       ptrdiff_t sh, ptrdiff_t sw, const float* gt,
-                                       ptrdiff_t C_out, ptrdiff_t Ho, ptrdiff_t Wo,
-                                       float* part) {
-        lucid_blocked_grad_w_part_f(xp, C_in, Hp, Wp, KH, KW, sh, sw, gt, C_out, Ho, Wo, 0, 1,
-                                    part);
-    }
-
     /* The lanes forward (the path "lanes" of conv_forward): one block of it, POS output
        positions x NB vectors of 16 output channels. p[j] is where position j's window
        starts in xp (tap ci = kh = kw = 0); tap (ci, kh, kw) of it lies at
@@ -578,7 +573,7 @@ cdef extern from *:
        output channels in the lanes, at those output positions; C_out a multiple of 16.
        A position's sums are the same whichever range holds it (the blocks of every
        size add its terms in one order). The 3x3 kernel gets its own copy of the loops
-       with the sizes written in, as lucid_blocked_conv_f. */
+       with the sizes written in, as lucid_blocked_part_f. */
     static inline __attribute__((always_inline)) void lucid_lanes_all(
             const float* xp, ptrdiff_t C_in, ptrdiff_t Hp, ptrdiff_t Wp, ptrdiff_t KH,
             ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw, const float* wt, ptrdiff_t C_out,
@@ -610,13 +605,6 @@ cdef extern from *:
         else
             lucid_lanes_all(xp, C_in, Hp, Wp, KH, KW, sh, sw, wt, C_out, Ho, Wo, q0, q1, yt);
     }
-    /* All of yt: every output position. */
-    static void lucid_lanes_conv_f(const float* xp, ptrdiff_t C_in, ptrdiff_t Hp,
-                                   ptrdiff_t Wp, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh,
-                                   ptrdiff_t sw, const float* wt, ptrdiff_t C_out,
-                                   ptrdiff_t Ho, ptrdiff_t Wo, float* yt) {
-        lucid_lanes_part_f(xp, C_in, Hp, Wp, KH, KW, sh, sw, wt, C_out, Ho, Wo, 0, Ho * Wo, yt);
-    }
 
     /* Columns first <= q < last of y (C_out, P) = rows first..last of yt (P, C_out)
        transposed, plus bias[c] on row c when bias is not NULL; C_out a multiple of 16:
@@ -637,21 +625,19 @@ cdef extern from *:
                 for (ptrdiff_t q = first; q < last; q++)
                     y[c * P + q] += bias[c];
     }
-    /* All of y. */
-    static void lucid_lanes_store_f(const float* yt, ptrdiff_t P, ptrdiff_t C_out,
-                                    const float* bias, float* y) {
-        lucid_lanes_store_part_f(yt, P, 0, P, C_out, bias, y);
-    }
     #else
     /* Other compilers: the same sums as plain loops (lucid_blocked_wide() is 0, so the
        path is not taken; this keeps the module building). */
-    static void lucid_blocked_conv_f(const float* xp, ptrdiff_t C_in, ptrdiff_t Hp,
+    static void lucid_blocked_part_f(const float* xp, ptrdiff_t C_in, ptrdiff_t Hp,
                                      ptrdiff_t Wp, ptrdiff_t KH, ptrdiff_t KW,
                                      const float* wr, ptrdiff_t C_out, float* y,
-                                     ptrdiff_t Ho, ptrdiff_t Wo) {
+                                     ptrdiff_t Ho, ptrdiff_t Wo, ptrdiff_t u0, ptrdiff_t u1) {
         for (ptrdiff_t co = 0; co < C_out; co++)
             for (ptrdiff_t oh = 0; oh < Ho; oh++)
                 for (ptrdiff_t ow = 0; ow < Wo; ow++) {
+                    ptrdiff_t u = co / LUCID_BLOCK_CHANNELS * Ho + oh;
+                    if (u < u0 || u >= u1)
+                        continue;
                     float s = 0;
                     ptrdiff_t cb = co / LUCID_BLOCK_CHANNELS, c = co % LUCID_BLOCK_CHANNELS;
                     for (ptrdiff_t ci = 0; ci < C_in; ci++)
@@ -679,14 +665,6 @@ cdef extern from *:
                 part[q * C_out + co] += s;
             }
     }
-    static void lucid_blocked_grad_w_f(const float* xp, ptrdiff_t C_in, ptrdiff_t Hp,
-                                       ptrdiff_t Wp, ptrdiff_t KH, ptrdiff_t KW,
-                                       ptrdiff_t sh, ptrdiff_t sw, const float* gt,
-                                       ptrdiff_t C_out, ptrdiff_t Ho, ptrdiff_t Wo,
-                                       float* part) {
-        lucid_blocked_grad_w_part_f(xp, C_in, Hp, Wp, KH, KW, sh, sw, gt, C_out, Ho, Wo, 0, 1,
-                                    part);
-    }
     /* t (cols, rows) = a (rows, cols) transposed. */
     static void lucid_transpose_f(const float* a, ptrdiff_t rows, ptrdiff_t cols, float* t) {
         for (ptrdiff_t i = 0; i < rows; i++)
@@ -708,12 +686,6 @@ cdef extern from *:
                 yt[q * C_out + co] = s;
             }
     }
-    static void lucid_lanes_conv_f(const float* xp, ptrdiff_t C_in, ptrdiff_t Hp,
-                                   ptrdiff_t Wp, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh,
-                                   ptrdiff_t sw, const float* wt, ptrdiff_t C_out,
-                                   ptrdiff_t Ho, ptrdiff_t Wo, float* yt) {
-        lucid_lanes_part_f(xp, C_in, Hp, Wp, KH, KW, sh, sw, wt, C_out, Ho, Wo, 0, Ho * Wo, yt);
-    }
     static void lucid_lanes_store_part_f(const float* yt, ptrdiff_t P, ptrdiff_t first,
                                          ptrdiff_t last, ptrdiff_t C_out, const float* bias,
                                          float* y) {
@@ -721,23 +693,28 @@ cdef extern from *:
             for (ptrdiff_t c = 0; c < C_out; c++)
                 y[c * P + q] = yt[q * C_out + c] + (bias != NULL ? bias[c] : 0.0f);
     }
+    #endif
+
+    /* All of yt (every output position), all of y: one run of each. */
+    static void lucid_lanes_conv_f(const float* xp, ptrdiff_t C_in, ptrdiff_t Hp,
+                                   ptrdiff_t Wp, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh,
+                                   ptrdiff_t sw, const float* wt, ptrdiff_t C_out,
+                                   ptrdiff_t Ho, ptrdiff_t Wo, float* yt) {
+        lucid_lanes_part_f(xp, C_in, Hp, Wp, KH, KW, sh, sw, wt, C_out, Ho, Wo, 0, Ho * Wo, yt);
+    }
     static void lucid_lanes_store_f(const float* yt, ptrdiff_t P, ptrdiff_t C_out,
                                     const float* bias, float* y) {
         lucid_lanes_store_part_f(yt, P, 0, P, C_out, bias, y);
     }
-    #endif
 
     """
     int LUCID_BLOCK_CHANNELS
     int LUCID_GRAD_CHANNELS
     int lucid_blocked_wide() noexcept nogil
-    void lucid_blocked_conv_f(const float* xp, Py_ssize_t C_in, Py_ssize_t Hp, Py_ssize_t Wp,
+    void lucid_blocked_part_f(const float* xp, Py_ssize_t C_in, Py_ssize_t Hp, Py_ssize_t Wp,
                               Py_ssize_t KH, Py_ssize_t KW, const float* wr, Py_ssize_t C_out,
-                              float* y, Py_ssize_t Ho, Py_ssize_t Wo) noexcept nogil
-    void lucid_blocked_grad_w_f(const float* xp, Py_ssize_t C_in, Py_ssize_t Hp,
-                                Py_ssize_t Wp, Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t sh,
-                                Py_ssize_t sw, const float* gt, Py_ssize_t C_out,
-                                Py_ssize_t Ho, Py_ssize_t Wo, float* part) noexcept nogil
+                              float* y, Py_ssize_t Ho, Py_ssize_t Wo, Py_ssize_t u0,
+                              Py_ssize_t u1) noexcept nogil
     void lucid_blocked_grad_w_part_f(const float* xp, Py_ssize_t C_in, Py_ssize_t Hp,
                                      Py_ssize_t Wp, Py_ssize_t KH, Py_ssize_t KW,
                                      Py_ssize_t sh, Py_ssize_t sw, const float* gt,

@@ -89,7 +89,7 @@ from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
 from lucid._ext._blocked cimport (LUCID_BLOCK_CHANNELS, LUCID_GRAD_CHANNELS,
-                                  lucid_blocked_conv_f, lucid_blocked_grad_w_part_f,
+                                  lucid_blocked_part_f, lucid_blocked_grad_w_part_f,
                                   lucid_blocked_wide, lucid_lanes_conv_f,
                                   lucid_lanes_part_f, lucid_lanes_store_f,
                                   lucid_lanes_store_part_f, lucid_pad_box_f,
@@ -945,23 +945,33 @@ cdef inline void _pad_sample(const float* x, Py_ssize_t C, Py_ssize_t H, Py_ssiz
 cdef void _blocked_conv(const float[:, :, :, ::1] x, const float[::1] wr,
                         float[:, :, :, ::1] y, float[::1] ws, Py_ssize_t KH, Py_ssize_t KW,
                         Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t Wp, const float* bias,
-                        int threads) noexcept nogil:
-    # Each thread copies its sample into its part of ``ws``, zero-padded (ph rows above
-    # and below, pw columns on the left, the rest of each Wp-wide row zero), and
-    # _blocked.pxd's lucid_blocked_conv_f computes the sample's output in blocks of 8
-    # channels x 32 columns held in registers. With a ``bias`` (not NULL), bias[c] is
-    # added to output plane c right after.
+                        Py_ssize_t parts, int threads) noexcept nogil:
+    # A job per run of a sample's rows of blocks (``parts`` runs a sample: one, or more
+    # when the batch has fewer samples than threads; a row of blocks is 8 output
+    # channels of one output row, U = (C_out / 8) * Ho of them). The job's thread copies
+    # the sample into its part of ``ws``, zero-padded (ph rows above and below, pw
+    # columns on the left, the rest of each Wp-wide row zero), and _blocked.pxd's
+    # lucid_blocked_part_f computes the run's outputs in blocks of 8 channels x 32
+    # columns held in registers. With a ``bias`` (not NULL), bias[c] is added to the
+    # run's rows of output plane c right after.
     cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t C_out = y.shape[1], Ho = y.shape[2], Wo = y.shape[3]
-    cdef Py_ssize_t Hp = H + 2 * ph, n, c, ws_part = ws.shape[0] // threads
+    cdef Py_ssize_t Hp = H + 2 * ph, n, c, u, job, u0, u1, ws_part = ws.shape[0] // threads
+    cdef Py_ssize_t U = C_out // LUCID_BLOCK_CHANNELS * Ho
     cdef float* xp
-    for n in prange(N, nogil=True, schedule="static", num_threads=threads):
+    for job in prange(N * parts, nogil=True, schedule="static", num_threads=threads):
+        n = job // parts
+        u0 = U * (job % parts) // parts
+        u1 = U * (job % parts + 1) // parts
         xp = &ws[threadid() * ws_part]
         _pad_sample(&x[n, 0, 0, 0], C_in, H, W, ph, pw, Wp, xp)
-        lucid_blocked_conv_f(xp, C_in, Hp, Wp, KH, KW, &wr[0], C_out, &y[n, 0, 0, 0], Ho, Wo)
+        lucid_blocked_part_f(xp, C_in, Hp, Wp, KH, KW, &wr[0], C_out, &y[n, 0, 0, 0], Ho,
+                             Wo, u0, u1)
         if bias != NULL:
-            for c in range(C_out):
-                _add_constant(&y[n, c, 0, 0], Ho * Wo, bias[c])
+            for u in range(u0, u1):
+                for c in range(u // Ho * LUCID_BLOCK_CHANNELS,
+                               (u // Ho + 1) * LUCID_BLOCK_CHANNELS):
+                    _add_constant(&y[n, c, u % Ho, 0], Wo, bias[c])
 # [end loops: conv_forward]
 
 
@@ -1704,14 +1714,16 @@ def _run_sample_weight_grad(const real[:, :, :, :, ::1] x, const real[:, :, :, :
 
 def _run_blocked_conv(const float[:, :, :, ::1] x, const float[::1] wr,
                       float[:, :, :, ::1] y, float[::1] ws, K, padding, Py_ssize_t Wp,
-                      int threads, const float[::1] bias=None):
+                      int threads, const float[::1] bias=None, Py_ssize_t parts=1):
     """What the blocked loops assume, checked: the output's size for stride 1, whole
     blocks of 8 output channels, the repacked weight's size, padded rows long enough for
-    the last block's reads, and a padded sample per thread in ``ws``."""
+    the last block's reads, a padded sample per thread in ``ws``, and at least one run
+    of rows per sample."""
     cdef Py_ssize_t KH = K[0], KW = K[1], ph = padding[0], pw = padding[1]
     cdef Py_ssize_t C_in = x.shape[1], C_out = y.shape[1]
     cdef Py_ssize_t Hp = x.shape[2] + 2 * ph
-    assert threads >= 1 and KH >= 1 and KW >= 1 and ph >= 0 and pw >= 0, "blocked conv: sizes"
+    assert threads >= 1 and parts >= 1 and KH >= 1 and KW >= 1 and ph >= 0 and pw >= 0, \
+        "blocked conv: sizes"
     assert y.shape[0] == x.shape[0] and y.shape[3] >= 1 \
         and y.shape[2] == conv_output_size(x.shape[2], KH, 1, ph, 1) \
         and y.shape[3] == conv_output_size(x.shape[3], KW, 1, pw, 1), "blocked conv: y"
@@ -1723,7 +1735,8 @@ def _run_blocked_conv(const float[:, :, :, ::1] x, const float[::1] wr,
         "blocked conv: workspace"
     if y.shape[0] == 0:
         return
-    _blocked_conv(x, wr, y, ws, KH, KW, ph, pw, Wp, _bias_pointer(bias, C_out), threads)
+    _blocked_conv(x, wr, y, ws, KH, KW, ph, pw, Wp, _bias_pointer(bias, C_out), parts,
+                  threads)
 
 
 def _run_lanes_conv(const float[:, :, :, ::1] x, const float[:, ::1] wt,
@@ -2131,18 +2144,19 @@ def _lanes_weight(w):
 
 
 def _sample_per_thread(N, work):
-    """Threads of the blocked and Winograd lanes forwards, a sample each: all of them
+    """Threads of the Winograd lanes and phases forwards, a sample each: all of them
     (at most ``N``) when ``_openmp.threads_for`` gives ``work`` more than one, else
     one."""
     return min(_SAMPLE_THREADS, N) if threads_for(work) > 1 else 1
 
 
 def _sample_parts(N, work):
-    """``(threads, parts)`` of the lanes forward: all the threads when
+    """``(threads, parts)`` of the blocked and lanes forwards: all the threads when
     ``_openmp.threads_for`` gives ``work`` more than one, and each sample cut into
-    ``parts`` runs of output positions, enough that every thread gets one when the
-    batch has fewer samples than threads (a batch of 1 on two: two runs); one thread
-    and one run otherwise. The runs do not change a bit of the result."""
+    ``parts`` runs (of output positions, or of rows of blocks), enough that every
+    thread gets one when the batch has fewer samples than threads (a batch of 1 on
+    two: two runs); one thread and one run otherwise. The runs do not change a bit of
+    the result."""
     if threads_for(work) == 1:
         return 1, 1
     return _SAMPLE_THREADS, (1 if N >= _SAMPLE_THREADS else -(-_SAMPLE_THREADS // N))
@@ -2150,15 +2164,16 @@ def _sample_parts(N, work):
 
 def _blocked_forward(x, w, padding, y, bias=None):
     """conv_forward on the blocked path, into ``y`` (plus ``bias`` when given): a sample
-    per thread (all of them when ``_openmp.threads_for`` gives the call more than one)."""
+    per thread, or runs of a sample's rows of blocks when the batch has fewer samples
+    than threads (:func:`_sample_parts`)."""
     N, C_in, H, W = x.shape
     Wo = y.shape[3]
     K = w.shape[2:]
     Wp = max((Wo + 15) // 16 * 16 + K[1] - 1, W + 2 * padding[1])
-    work = y.size * C_in * K[0] * K[1]
-    threads = _sample_per_thread(N, work)
+    threads, parts = _sample_parts(N, y.size * C_in * K[0] * K[1])
     ws = _thread_workspace("blocked", threads, C_in * (H + 2 * padding[0]) * Wp, x.dtype)
-    _run_blocked_conv(x, _blocked_weight(w), y, ws, K, padding, Wp, threads, bias=bias)
+    _run_blocked_conv(x, _blocked_weight(w), y, ws, K, padding, Wp, threads, bias=bias,
+                      parts=parts)
     return y
 
 

@@ -972,8 +972,10 @@ def test_blocked_loops_check_their_arrays():
         (dict(Wp=33), "padded width"),
         (dict(y=np.empty((2, 8, 6, 19), np.float32)), "y"),
     ]
+    bad.append((dict(parts=0), "sizes"))
     assert_refused(module._run_blocked_conv, dict(x=x, wr=wr, y=y, ws=enough, K=(3, 3),
-                                                  padding=(1, 1), Wp=Wp, threads=2),
+                                                  padding=(1, 1), Wp=Wp, threads=2,
+                                                  bias=None, parts=1),
                    bad, "blocked conv: ")
 
 
@@ -1227,6 +1229,41 @@ def test_lanes_runs_of_positions_give_the_same_bits(c, monkeypatch):
     assert np.isnan(ys[0]).any()
 
 
+# (C_in, C_out, S, K, padding): one sample on the blocked path, its rows of blocks in runs
+BLOCKED_RUNS_CASES = [
+    (16, 16, (32, 32), (3, 3), (1, 1)),      # the ResNet's 16 -> 16: 2 x 32 rows
+    (3, 16, (32, 32), (3, 3), (1, 1)),       # its stem
+    (5, 24, (7, 17), (3, 3), (1, 1)),        # 3 x 7 rows, a block of 16 columns and 1
+    (4, 8, (5, 33), (2, 3), (0, 1)),         # 4 rows: runs of one row, some empty
+]
+
+
+@pytest.mark.parametrize("c", BLOCKED_RUNS_CASES, ids=lambda c: f"{c[0]}to{c[1]}-S{c[2]}")
+def test_blocked_runs_of_rows_give_the_same_bits(c, monkeypatch):
+    """A batch of one on the blocked path in runs of its rows of blocks (8 output
+    channels of an output row each): one run, two, three and five give the same bytes,
+    with a bias and NaN and infinity in the input."""
+    module = blocked()
+    ci, co, S, K, padding = c
+    rng = np.random.default_rng(33)
+    x = rng.standard_normal((1, ci) + S).astype(np.float32)
+    x[0, 0, 1, :2] = [np.nan, np.inf]
+    w = rng.standard_normal((co, ci) + K).astype(np.float32)
+    b = rng.standard_normal(co).astype(np.float32)
+    O = tuple(n + 2 * p - k + 1 for n, p, k in zip(S, padding, K))
+    asked, ys = [], []
+    for threads, parts in ((1, 1), (2, 2), (2, 3), (2, 5)):
+        monkeypatch.setattr(module, "_sample_parts", lambda N, work, a=(threads, parts):
+                            (asked.append(a), a)[1])
+        y = np.full((1, co) + O, 12345.0, np.float32)      # a row left out shows
+        module._blocked_forward(x, w, padding, y, b)
+        ys.append(y)
+    assert asked == [(1, 1), (2, 2), (2, 3), (2, 5)]
+    for y in ys[1:]:
+        assert y.tobytes() == ys[0].tobytes()
+    assert np.isnan(ys[0]).any() and not (ys[0] == 12345.0).any()
+
+
 def test_lanes_at_batch_one_takes_the_runs(monkeypatch):
     """conv2d of a batch of one on the lanes path with two threads free runs two runs
     of positions (the CNN's second layer forward and its input gradient, a flipped
@@ -1295,8 +1332,10 @@ def test_lanes_loops_check_their_arrays():
         (dict(wt=wt[:-1]), "weight"),
         (dict(y=np.empty((2, 16, 5, 4), np.float32)), "y"),
     ]
+    bad.append((dict(parts=0), "sizes"))
     assert_refused(module._run_lanes_conv, dict(x=x, wt=wt, y=y, ws=enough, K=(3, 3),
-                                                stride=(2, 2), padding=(1, 1), threads=2),
+                                                stride=(2, 2), padding=(1, 1), threads=2,
+                                                bias=None, parts=1),
                    bad, "lanes conv: ")
 
 
