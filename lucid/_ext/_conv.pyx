@@ -42,14 +42,17 @@ are fast" has the measurements behind each rule):
     before all the others, for float32 2-d stride-1 one-group convolutions with whole
     blocks of 8 output channels and output rows at least 16 wide, on a processor with
     AVX-512 (:func:`_blocked_fits`): no column matrix and no BLAS; each thread pads its
-    sample once, and ``_blocked.pxd`` computes the output in blocks of 8 channels x 32
+    sample once (a batch of fewer samples than threads: each sample's rows of blocks in
+    runs, a thread each, :func:`_sample_parts`), and ``_blocked.pxd`` computes the
+    output in blocks of 8 channels x 32
     columns held in registers, every output its sum over ``(c_i, k)`` in that order
     (its loop nest is at the top of ``_blocked.pxd``). The weight gradient has its own
     blocked loops (:func:`_blocked_grad_w_fits`: float32, 1-d or 2-d, any stride, one
     group, whole blocks of 16 output channels, at least 16 taps), taken before the
     others: each thread pads its sample and transposes its output gradient to
     (positions, C_out), and sums ``gy * x`` with 16 output channels in the lanes of a
-    vector, a block of taps held in registers over all the sample's positions.
+    vector, a block of taps held in registers over all the sample's positions (fewer
+    runs of samples than threads: each run's rows of taps cut among them).
 ``winograd lanes``
     before ``blocked``, for float32 2-d 3x3 stride-1 one-group convolutions with whole
     vectors of 16 input and output channels, on a processor with AVX-512
