@@ -135,6 +135,37 @@ def test_flipped_conv_rule(c, monkeypatch):
     assert bool(calls) == c[-1]
 
 
+@pytest.mark.parametrize("shape, groups", [((4, 3, 3, 3), 1), ((64, 64, 3, 3), 1),
+                                           ((6, 2, 5), 3), ((4, 3, 2, 3, 2), 2),
+                                           ((8, 1, 3, 3), 8)])
+@pytest.mark.parametrize("layout", ["contiguous", "strided"])
+def test_flipped_weight_is_the_flip(shape, groups, layout, float_dtype):
+    """``_flipped_weight`` (a compiled loop) against the flip written as loops here:
+    out[g*C_out_g + co, ci, k] = w[g*C_in_g + ci, co, K - 1 - k], every spatial axis
+    reversed; the same bytes, from a contiguous weight and from a strided view."""
+    rng = np.random.default_rng(3)
+    full = rng.standard_normal(shape[:-1] + (2 * shape[-1],)).astype(float_dtype)
+    w = np.ascontiguousarray(full[..., ::2]) if layout == "contiguous" else full[..., ::2]
+    C_in, C_out_g = shape[:2]
+    C_in_g = C_in // groups
+    expected = np.empty((groups * C_out_g, C_in_g) + shape[2:], dtype=float_dtype)
+    for g in range(groups):
+        for co in range(C_out_g):
+            for ci in range(C_in_g):
+                for k in np.ndindex(*shape[2:]):
+                    back = tuple(K - 1 - i for K, i in zip(shape[2:], k))
+                    expected[(g * C_out_g + co, ci) + k] = w[(g * C_in_g + ci, co) + back]
+    out = compiled()._flipped_weight(w, groups)
+    assert out.dtype == float_dtype and out.flags.c_contiguous
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_flipped_weight_refuses_uneven_groups():
+    w = np.zeros((5, 2, 3, 3), dtype=np.float32)
+    with pytest.raises(ValueError, match="C_in 5 is not a multiple of groups 2"):
+        compiled()._flipped_weight(w, 2)
+
+
 @pytest.mark.parametrize("path", ["gemm-per-sample", "gemm", "gemm-chunked"])
 @pytest.mark.parametrize("c", FLIP_CASES, ids=_flip_id)
 def test_flipped_conv_matches_reference(c, path, float_dtype, monkeypatch):
