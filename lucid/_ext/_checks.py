@@ -514,9 +514,9 @@ def _scores_and_target(fn, z, target, weight, ignore_index, name="z"):
         same_dtype(fn, "weight", weight, name, z)
         shape_is(fn, "weight", weight, (z.shape[1],))
     ignore_index = integer(fn, "ignore_index", ignore_index)
-    kept = target[target != ignore_index]
-    if kept.size:
-        lo, hi = int(kept.min()), int(kept.max())
+    if target.size and (target.min() < 0 or target.max() >= z.shape[1]):
+        kept = target[target != ignore_index]   # (the common case: two reductions)
+        lo, hi = (int(kept.min()), int(kept.max())) if kept.size else (0, 0)
         if lo < 0 or hi >= z.shape[1]:
             raise IndexOutOfRangeError(
                 f"{fn}: target entries must be classes in [0, {z.shape[1]}) "

@@ -96,6 +96,9 @@ def cross_entropy_backward(p, target, weight, ignore_index, coef):
     t, w_t = _target_weight(target, weight, ignore_index, p.dtype)
     grad = p.copy()
     grad[np.arange(p.shape[0]), t] -= 1             # softmax minus the one-hot target
-    scale = (coef * w_t)[:, None]
-    return np.where(scale != 0, scale * grad, p.dtype.type(0))
+    # An infinite coef (a mean over no counted target divides by 0) times an ignored
+    # row's weight 0 is NaN, as in the compiled loop: computed without NumPy's warning.
+    with np.errstate(invalid="ignore"):
+        scale = (coef * w_t)[:, None]
+        return np.where(scale != 0, scale * grad, p.dtype.type(0))
 # [end kernel: cross_entropy_backward]

@@ -137,6 +137,62 @@ def test_cross_entropy_gradcheck(twin, reduction):
     assert gradcheck(lambda x: F.cross_entropy(x, t, w, reduction=reduction), [z])
 
 
+@pytest.mark.parametrize("target, ignore_index, words", [
+    ([-100, 2, 3], -100, None),
+    ([-100, -100, -100], -100, None),              # nothing kept: nothing to range-check
+    ([4, 3, 4], 4, None),                          # ignore_index past the classes
+    ([-1, 0, -1], -1, None),                       # ignore_index below them
+    ([-100, 7, 2], -100, "got values in [2, 7]"),  # the kept entries' range only
+    ([-100, -5, 2], -100, "got values in [-5, 2]"),
+    ([4, 5, 1], 4, "got values in [1, 5]"),
+])
+def test_cross_entropy_range_check_skips_only_ignored(twin, target, ignore_index, words):
+    """The target's range check (``_checks._scores_and_target``) looks at the kept entries
+    only, whether its quick test (the whole target's minimum and maximum) passes or not:
+    both kernels, forward and backward."""
+    z = np.random.default_rng(6).standard_normal((3, 4)).astype(np.float32)
+    t = np.array(target, dtype=np.int64)
+    kernels = _ext.get("loss")
+    if words is None:
+        loss, p = kernels.cross_entropy_forward(z, t, None, ignore_index)
+        kernels.cross_entropy_backward(p, t, None, ignore_index, np.ones(3, np.float32))
+        assert np.all(loss[t == ignore_index] == 0)
+        return
+    for call in (lambda: kernels.cross_entropy_forward(z, t, None, ignore_index),
+                 lambda: kernels.cross_entropy_backward(z, t, None, ignore_index,
+                                                        np.ones(3, np.float32))):
+        with pytest.raises(IndexError, match=_escaped(words)):
+            call()
+
+
+@pytest.mark.parametrize("target, ignore_index, bad", [
+    ([-100, 3], -100, None), ([9, 0], 9, None), ([-100, 5], -100, 5), ([9, -2], 9, -2),
+    ([1, 4], -100, 4)])
+def test_cross_entropy_function_range_check(twin, target, ignore_index, bad):
+    """``F.cross_entropy``'s own range check, quick test and all: ignored entries pass
+    whatever their value, the first kept one out of range is named."""
+    z = lucid.Tensor(np.zeros((2, 4), np.float32))
+    t = lucid.Tensor(np.array(target))
+    if bad is None:
+        F.cross_entropy(z, t, ignore_index=ignore_index)
+        return
+    with pytest.raises(IndexError, match=rf"\[0, 4\).*got {bad}$"):
+        F.cross_entropy(z, t, ignore_index=ignore_index)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_every_target_ignored(twin, dtype, recwarn):
+    """Every target ignored: the mean is 0/0 = NaN and its gradient NaN, without a NumPy
+    warning (the division goes under ``np.errstate`` only then); the sum is 0."""
+    z = lucid.Tensor(np.ones((2, 3), dtype), requires_grad=True)
+    t = lucid.Tensor(np.array([-100, -100]))
+    loss = F.cross_entropy(z, t)
+    loss.backward()
+    assert np.isnan(loss.item()) and np.isnan(z.grad.data).all()
+    assert F.cross_entropy(z, t, reduction="sum").item() == 0
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
 # ------------------------------------------------------------------ bad input
 def _good():
     z = np.random.default_rng(4).standard_normal((3, 4)).astype(np.float32)

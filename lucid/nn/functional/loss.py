@@ -487,6 +487,8 @@ def _index_target(fname, x, target, axis, n_classes, ignore_index):
         raise ValueError(f"{fname}: target of class indices must have shape {expected} for "
                          f"input_ of shape {x.shape}; got {target.shape}")
     t = target.data
+    if not t.size or (t.min() >= 0 and t.max() < n_classes):
+        return                                  # the common case, in two reductions
     bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
     if bad.any():
         raise IndexOutOfRangeError(
