@@ -942,6 +942,10 @@ def test_weights_repacked_for_the_blocked_and_lanes_loops(shape):
         assert module._lanes_weight(w).flags.c_contiguous
     with pytest.raises(AssertionError, match="lanes weight: sizes"):
         module._lanes_weight(w[:co - 8].copy() if co % 16 == 0 else w)
+    if co % 16 == 0:            # the loop reads the array's memory: float32, C order only
+        for other in (w.astype(np.float64), np.asfortranarray(w), w[:, ::-1]):
+            with pytest.raises(AssertionError, match="lanes weight: sizes"):
+                module._lanes_weight(other)
     with pytest.raises(AssertionError, match="blocked weight: C_out"):
         module._blocked_weight(np.zeros((co + 4, ci, kh, kw), np.float32))
 
