@@ -173,9 +173,13 @@ _LANES_MAX_WEIGHT = 1 << 17
 # blocks; a kernel of 7 on the general loops measured slower than the GEMM path).
 _LANES_ROW_MAX_KERNEL = 5
 # A 1-d conv_transpose by phases (_phases_fits): at least this many outputs per phase,
-# and with one vector of output channels at most this many input channels.
-_PHASES_1D_MIN_POSITIONS = 128
-_PHASES_1D_ONE_VECTOR_MAX_IN = 32
+# and with one vector of output channels at most this many input channels; a single
+# sample with more than _PHASES_1D_ONE_SAMPLE_MAX_IN input channels only from
+# _PHASES_1D_ONE_SAMPLE_MIN_POSITIONS outputs per phase.
+_PHASES_1D_MIN_POSITIONS = 16
+_PHASES_1D_ONE_VECTOR_MAX_IN = 64
+_PHASES_1D_ONE_SAMPLE_MAX_IN = 32
+_PHASES_1D_ONE_SAMPLE_MIN_POSITIONS = 128
 # The Winograd lanes path (_wl_fits): float32 3x3 stride-1 convolutions of whole
 # vectors of 16 input and output channels, on the AVX-512 code; its tile rows by chunks
 # of at most _WL_CHUNK_FLOATS floats of V and M (384 KB, in the L2 cache).
@@ -2432,22 +2436,30 @@ def _phases_fits(dtype, N, C_in, C_out, K, stride, dilation, groups, O):
     128->64 and 256->128 4x4 stride 2 (batch 8) 0.82-0.94. Not taken: 16 output channels
     (one vector: a broadcast for each multiply-add), 32->16 at 16x16 1.46-1.89; 48 (two
     vectors and one) 1.00-1.38; a single sample, 1.07-1.22 on two threads (one of them
-    idle) and 1.18-1.28 on one (reordering the weight, ~20 us, is not repaid); two
+    idle) and 1.18-1.28 on one (then the weight was cut in NumPy, ~20 us; below); two
     samples on one thread 0.96, on two 0.80.
 
     A 1-d conv_transpose runs here as a 2-d one of height 1 (:func:`_phases_forward`):
     each phase a row, on the row blocks with one vector of output channels
     (``lucid_lanes_row_blocks``), so each phase needs 2 to ``_LANES_ROW_MAX_KERNEL``
     taps; one vector suffices, with at most ``_PHASES_1D_ONE_VECTOR_MAX_IN`` input
-    channels; and at least ``_PHASES_1D_MIN_POSITIONS`` outputs per phase. Measured
-    (kernel 4 stride 2 unless said, batch 32, two threads, phases / the per-sample GEMM
-    and col2im it replaced, medians of seven rounds in one process): ``ops.py``'s
-    32->16 at length 256 0.90 (0.79-0.99; one thread 0.81), the input gradient of its
-    conv1d (16->32 at 128) 0.80 (one thread 0.77), 64->64 at 128 0.81, 64->32 at 128
-    0.88, 32->32 at 128 0.81, 32->16 at 128 0.91, 16->16 at 256 0.67, 32->16 kernel 6
-    stride 3 at 128 0.95. Not taken: 64 input channels with one vector, 64->16 at 128
-    1.13 and at 256 1.37 (the GEMMs do well with 64 terms); 64 positions per phase,
-    64->32 at 64 1.04-1.07 (0.96 at batch 64), 32->32 0.98, 32->16 1.15.
+    channels; and at least ``_PHASES_1D_MIN_POSITIONS`` outputs per phase. Any batch:
+    a single sample (one thread then idle) with at most
+    ``_PHASES_1D_ONE_SAMPLE_MAX_IN`` input channels, or from
+    ``_PHASES_1D_ONE_SAMPLE_MIN_POSITIONS`` outputs per phase. Measured (kernel 4
+    stride 2, two threads, phases / the per-sample GEMM and col2im, medians of three
+    rounds in one process, since the phases' plan is kept and their weight cut by a loop
+    of its own, :func:`_phases_plan`): batch 2, 8 and 32, 16 to 64 outputs per phase,
+    64->32, 32->16, 32->32, 16->32 and 64->16: 0.39-0.98 (most 0.45-0.85); batch 1
+    32->16, 32->32 and 16->32 at 16 to 128 outputs per phase 0.79-0.94 (the
+    autoencoder's layers), 64->32 and 64->16 1.04-1.17 under 128 outputs per phase and
+    0.91-0.96 at 128. (Before the plan was kept, with ~10 us of NumPy a call, the rule
+    took 128 outputs per phase, at least two samples, and one vector only up to 32
+    input channels: ``ops.py``'s 32->16 at length 256 0.90, 64->32 at 64 positions
+    1.04-1.07.) In 2-d a single sample still does not pay: 64->32 4x4 stride 2 at 7x7
+    0.98, a stride-2 3x3 conv's input gradient 64->32 at 8x8 0.97, 32->16 at 16x16
+    1.38, 128->64 at 14x14 1.32 (the per-sample path shares the sample among the
+    threads).
     """
     if not (_LANES and _BLOCKED_WIDE and dtype == np.float32 and len(K) in (1, 2)
             and all(d == 1 for d in dilation) and groups == 1
@@ -2455,15 +2467,18 @@ def _phases_fits(dtype, N, C_in, C_out, K, stride, dilation, groups, O):
         return False
     phases = math.prod(stride)
     taps = C_in * math.prod(K)
-    if not (N >= max(2, _SAMPLE_THREADS) and taps >= _LANES_MIN_DEPTH * phases
+    if not (N >= 1 and taps >= _LANES_MIN_DEPTH * phases
             and taps * C_out <= _LANES_MAX_WEIGHT * phases):
         return False
     if len(K) == 1:      # 1-d: every phase's taps (K // s or one more) on the row blocks
+        positions = O[0] // stride[0]
         return (C_out % LUCID_GRAD_CHANNELS == 0
                 and 2 <= K[0] // stride[0] and -(-K[0] // stride[0]) <= _LANES_ROW_MAX_KERNEL
-                and O[0] // stride[0] >= _PHASES_1D_MIN_POSITIONS
-                and (C_out >= 2 * LUCID_GRAD_CHANNELS or C_in <= _PHASES_1D_ONE_VECTOR_MAX_IN))
-    return C_out % (2 * LUCID_GRAD_CHANNELS) == 0
+                and positions >= _PHASES_1D_MIN_POSITIONS
+                and (C_out >= 2 * LUCID_GRAD_CHANNELS or C_in <= _PHASES_1D_ONE_VECTOR_MAX_IN)
+                and (N >= 2 or C_in <= _PHASES_1D_ONE_SAMPLE_MAX_IN
+                     or positions >= _PHASES_1D_ONE_SAMPLE_MIN_POSITIONS))
+    return N >= max(2, _SAMPLE_THREADS) and C_out % (2 * LUCID_GRAD_CHANNELS) == 0
 
 
 def _phases_forward(x, w, stride, padding, y, bias=None):
@@ -2477,25 +2492,88 @@ def _phases_forward(x, w, stride, padding, y, bias=None):
         return y
     N, C_in, H, W = x.shape
     C_out, Ho, Wo = y.shape[1:]
-    (top, bottom), rows_h = _phase_axis(H, w.shape[2], stride[0], padding[0], Ho)
-    (left, right), rows_w = _phase_axis(W, w.shape[3], stride[1], padding[1], Wo)
-    Hp, Wp = top + H + bottom, left + W + right
-    table, parts, wo = [], [], 0
-    for rh, kh0, Th, oh, Qh in rows_h:
-        for rw, kw0, Tw, ow, Qw in rows_w:
-            taps = w[:, :, kh0::stride[0], kw0::stride[1]][:, :, ::-1, ::-1]
-            part = taps.transpose(0, 2, 3, 1).reshape(-1)     # (c_i, jh, jw, c_o)
-            parts.append(part)
-            table.append((rh, rw, Th, Tw, oh, ow, Qh, Qw, wo))
-            wo += part.size
-    most = max(Qh * Qw for *_, Qh, Qw, _ in table)
-    threads = _sample_per_thread(N, y.size * C_in * w.shape[2] * w.shape[3]
-                                 // (stride[0] * stride[1]))
+    KH, KW = w.shape[2:]
+    top, left, Hp, Wp, table, taps, most, size = _phases_plan(
+        H, W, KH, KW, stride[0], stride[1], padding[0], padding[1], Ho, Wo, C_in, C_out)
+    threads = _sample_per_thread(N, y.size * C_in * KH * KW // (stride[0] * stride[1]))
     ws = _thread_workspace("lanes", threads,
                            _phases_per_thread(C_in, Hp, Wp, most, C_out, Ho, Wo), x.dtype)
-    _run_phases_conv_transpose(x, np.concatenate(parts), np.array(table, dtype=np.intp),
-                               y, ws, top, left, Hp, Wp, stride, threads, bias=bias)
+    _run_phases_conv_transpose(x, _phase_weights(w, table, taps, stride, size), table, y,
+                               ws, top, left, Hp, Wp, stride, threads, bias=bias)
     return y
+
+
+_PHASES_PLANS = {}
+
+
+def _phases_plan(H, W, KH, KW, sh, sw, ph, pw, Ho, Wo, C_in, C_out):
+    """The phases of a conv_transpose (:func:`_phase_axis` along each axis) as the loops
+    take them: ``(top, left, Hp, Wp, table, taps, most, size)``, the padded sample's
+    size, a row of ``table`` (rh, rw, Th, Tw, oh, ow, Qh, Qw, wo) and of ``taps`` (kh0,
+    kw0) per phase, the most positions a phase has, and the floats of the packed weight
+    (each phase's ``C_in * Th * Tw * C_out`` taps from ``wo`` on).
+
+    A pure function of its ints, so each plan is built once and kept (at most 256; then
+    it starts again), as :func:`_geo` keeps geometries: building it, with the weight
+    cut phase by phase in NumPy, took 10 us of a 27 us call (the autoencoder's
+    conv_transpose1d 64->32 at batch 1). The arrays are read-only."""
+    key = (H, W, KH, KW, sh, sw, ph, pw, Ho, Wo, C_in, C_out)
+    plan = _PHASES_PLANS.get(key)
+    if plan is None:
+        (top, bottom), rows_h = _phase_axis(H, KH, sh, ph, Ho)
+        (left, right), rows_w = _phase_axis(W, KW, sw, pw, Wo)
+        table, taps, wo = [], [], 0
+        for rh, kh0, Th, oh, Qh in rows_h:
+            for rw, kw0, Tw, ow, Qw in rows_w:
+                table.append((rh, rw, Th, Tw, oh, ow, Qh, Qw, wo))
+                taps.append((kh0, kw0))
+                wo += C_in * Th * Tw * C_out
+        table, taps = np.array(table, dtype=np.intp), np.array(taps, dtype=np.intp)
+        table.flags.writeable = taps.flags.writeable = False
+        plan = (top, left, top + H + bottom, left + W + right, table, taps,
+                int((table[:, 6] * table[:, 7]).max()), wo)
+        if len(_PHASES_PLANS) >= 256:
+            _PHASES_PLANS.clear()
+        _PHASES_PLANS[key] = plan
+    return plan
+
+
+def _phase_weights(w, const Py_ssize_t[:, ::1] table, const Py_ssize_t[:, ::1] taps,
+                   stride, Py_ssize_t size):
+    """``w`` (C_in, C_out, KH, KW) cut into its phases' taps for the phase loops, each
+    phase's reversed, from ``table[f, 8]`` on (a plan of :func:`_phases_plan`)::
+
+        wt[wo + ((c_i * Th + jh) * Tw + jw) * C_out + c_o]
+            = w[c_i, c_o, kh0 + sh * (Th - 1 - jh), kw0 + sw * (Tw - 1 - jw)]
+
+    A loop of its own (float32, C-contiguous ``w``): NumPy's strided slices, transposes
+    and concatenation took 8 us for the two phases of a 64->32 kernel-4 stride-2
+    conv_transpose1d."""
+    cdef const float[:, :, :, ::1] a = w
+    cdef Py_ssize_t C_in = a.shape[0], C_out = a.shape[1], KH = a.shape[2], KW = a.shape[3]
+    cdef Py_ssize_t sh = stride[0], sw = stride[1], f, ci, jh, jw, co, kh, kw, Th, Tw, at
+    assert table.shape[0] == taps.shape[0] and table.shape[1] == 9 and taps.shape[1] == 2 \
+        and sh >= 1 and sw >= 1, "phase weights: table"
+    for f in range(table.shape[0]):          # every tap read lies inside w, every write
+        Th, Tw = table[f, 2], table[f, 3]    # inside wt
+        assert Th >= 1 and Tw >= 1 and 0 <= taps[f, 0] and 0 <= taps[f, 1] \
+            and taps[f, 0] + sh * (Th - 1) < KH and taps[f, 1] + sw * (Tw - 1) < KW \
+            and 0 <= table[f, 8] and table[f, 8] + C_in * Th * Tw * C_out <= size, \
+            "phase weights: taps"
+    out = np.empty(size, dtype=np.float32)
+    cdef float[::1] o = out
+    with nogil:
+        for f in range(table.shape[0]):
+            Th, Tw, at = table[f, 2], table[f, 3], table[f, 8]
+            for ci in range(C_in):
+                for jh in range(Th):
+                    kh = taps[f, 0] + sh * (Th - 1 - jh)
+                    for jw in range(Tw):
+                        kw = taps[f, 1] + sw * (Tw - 1 - jw)
+                        for co in range(C_out):
+                            o[at + co] = a[ci, co, kh, kw]
+                        at += C_out
+    return out
 
 
 def _blocked_grad_w_fits(dtype, C_in, C_out, K, dilation, groups):

@@ -1742,9 +1742,10 @@ def test_phases_rule(monkeypatch):
 
 def test_phases_rule_1d(monkeypatch):
     """1-d: as 2-d (float32, a stride, no dilation, one group, 27 terms per output and
-    2**17 weight values per phase, a sample per thread), whole vectors of 16 output
-    channels, 2 to 5 taps in every phase, at least 128 outputs per phase, and with one
-    vector at most 32 input channels."""
+    2**17 weight values per phase), whole vectors of 16 output channels, 2 to 5 taps in
+    every phase, at least 16 outputs per phase, with one vector at most 64 input
+    channels; any batch, but a single sample with more than 32 input channels only from
+    128 outputs per phase."""
     module = compiled()
     monkeypatch.setattr(module, "_BLOCKED_WIDE", True)
     monkeypatch.setattr(module, "_SAMPLE_THREADS", 2)
@@ -1760,15 +1761,59 @@ def test_phases_rule_1d(monkeypatch):
     assert not fits(f32, 32, 32, 16, (3,), s2, d1, 1, (512,))     # a phase of 1 tap
     assert fits(f32, 32, 32, 16, (5,), s2, d1, 1, (512,))         # 3 and 2 taps
     assert not fits(f32, 32, 32, 8, (4,), s2, d1, 1, (512,))      # half a vector
-    assert not fits(f32, 32, 64, 16, (4,), s2, d1, 1, (512,))     # one vector, 64 in
+    assert fits(f32, 32, 64, 16, (4,), s2, d1, 1, (512,))         # one vector, 64 in
+    assert not fits(f32, 32, 128, 16, (4,), s2, d1, 1, (512,))    # one vector, 128 in
+    assert fits(f32, 32, 128, 32, (4,), s2, d1, 1, (512,))        # two vectors, 128 in
     assert fits(f32, 32, 64, 32, (4,), s2, d1, 1, (256,))         # two vectors, 64 in
-    assert not fits(f32, 32, 64, 32, (4,), s2, d1, 1, (254,))     # 127 a phase
+    assert fits(f32, 32, 64, 32, (4,), s2, d1, 1, (32,))          # 16 a phase
+    assert not fits(f32, 32, 64, 32, (4,), s2, d1, 1, (30,))      # 15 a phase
     assert not fits(f32, 32, 4, 16, (4,), s2, d1, 1, (512,))      # 16 terms
     assert not fits(f32, 32, 32, 16, (4,), (1,), d1, 1, (512,))   # stride 1
     assert not fits(f32, 32, 32, 16, (4,), s2, (2,), 1, (512,))
     assert not fits(f32, 32, 32, 16, (4,), s2, d1, 2, (512,))
     assert not fits(f64, 32, 32, 16, (4,), s2, d1, 1, (512,))
-    assert not fits(f32, 1, 32, 16, (4,), s2, d1, 1, (512,))      # a thread idle
+    assert fits(f32, 1, 32, 16, (4,), s2, d1, 1, (32,))           # a single sample,
+    assert fits(f32, 1, 16, 32, (4,), s2, d1, 1, (256,))          # up to 32 inputs
+    assert not fits(f32, 1, 64, 32, (4,), s2, d1, 1, (254,))      # 64 inputs: 127 a
+    assert fits(f32, 1, 64, 32, (4,), s2, d1, 1, (256,))          # phase, 128
+    assert fits(f32, 2, 64, 32, (4,), s2, d1, 1, (32,))           # two samples
+
+
+@pytest.mark.parametrize("S, K, s, p, op", [
+    ((1, 64), (1, 4), (1, 2), (0, 1), (0, 0)), ((7, 7), (4, 4), (2, 2), (1, 1), (0, 0)),
+    ((8, 8), (3, 3), (2, 2), (1, 1), (1, 1)), ((5, 6), (5, 3), (3, 2), (2, 0), (1, 1)),
+    ((1, 40), (1, 6), (1, 3), (0, 1), (0, 2))])
+def test_phase_weights_are_the_cut_kernel(S, K, s, p, op):
+    """The phases' plan (kept per geometry, read-only) and their weight, cut by a loop
+    of its own: each phase's taps ``w[:, :, kh0::sh, kw0::sw]`` reversed along both
+    axes, as (c_i, jh, jw, c_o), one phase after another from the table's offsets; a
+    table whose taps reach past the kernel is refused before the loop."""
+    module = compiled()
+    C_in, C_out = 5, 32
+    O = tuple(conv_transpose_output_size(*a, 1) for a in zip(S, K, s, p, op))
+    plan = module._phases_plan(*S, *K, *s, *p, *O, C_in, C_out)
+    assert module._phases_plan(*S, *K, *s, *p, *O, C_in, C_out) is plan
+    top, left, Hp, Wp, table, taps, most, size = plan
+    assert not table.flags.writeable and not taps.flags.writeable
+    w = np.random.default_rng(41).standard_normal((C_in, C_out) + K).astype(np.float32)
+    w[0, 0, 0, 0] = -0.0
+    cut = []
+    for (rh, rw, Th, Tw, oh, ow, Qh, Qw, wo), (kh0, kw0) in zip(table, taps):
+        assert wo == sum(part.size for part in cut)
+        part = w[:, :, kh0::s[0], kw0::s[1]][:, :, ::-1, ::-1]
+        assert part.shape[2:] == (Th, Tw)
+        cut.append(part.transpose(0, 2, 3, 1).reshape(-1))
+    expected = np.concatenate(cut)
+    got = module._phase_weights(w, table, taps, s, size)
+    assert got.shape == (size,)
+    np.testing.assert_array_equal(got, expected)
+    assert np.array_equal(np.signbit(got), np.signbit(expected))
+    too_far = np.array(taps)
+    too_far[-1, 1] += K[1]
+    with pytest.raises(AssertionError, match="phase weights: taps"):
+        module._phase_weights(w, table, too_far, s, size)
+    with pytest.raises(AssertionError, match="phase weights: taps"):
+        module._phase_weights(w, table, taps, s, size - 1)
 
 
 @pytest.mark.parametrize("S,K,s,p,op", [
