@@ -2189,7 +2189,14 @@ def _sample_parts(N, work):
     the result."""
     if threads_for(work) == 1:
         return 1, 1
-    return _SAMPLE_THREADS, (1 if N >= _SAMPLE_THREADS else -(-_SAMPLE_THREADS // N))
+    return _SAMPLE_THREADS, _runs_each(N)
+
+
+def _runs_each(count):
+    """How many runs each of ``count`` jobs (samples, or runs of samples) is cut into so
+    that every thread of the team gets one: 1 when there are at least as many jobs as
+    threads, else the threads over ``count``, rounded up (a batch of 1 on two: 2)."""
+    return 1 if count >= _SAMPLE_THREADS else -(-_SAMPLE_THREADS // count)
 
 
 def _blocked_forward(x, w, padding, y, bias=None):
@@ -2613,7 +2620,7 @@ def _blocked_weight_grad(x, grad_y, K, stride, padding, grad_w):
     C_out, Ho, Wo = grad_y.shape[1:]
     work = grad_y.size * C_in * K[0] * K[1]
     runs = min(_SAMPLE_THREADS, N) if parts_for(work) > 1 else 1
-    cuts = -(-_SAMPLE_THREADS // runs) if parts_for(work) > 1 else 1
+    cuts = _runs_each(runs) if parts_for(work) > 1 else 1
     threads = free_threads(runs * cuts)
     parts = np.zeros((runs, C_in * K[0] * K[1] * C_out), dtype=np.float32)
     padded = C_in * (H + 2 * padding[0]) * (W + 2 * padding[1]) if any(padding) else 0
