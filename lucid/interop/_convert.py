@@ -266,8 +266,9 @@ class Mover:
         moved = twin.__new__(twin)
         torch.nn.Module.__init__(moved)
         names = []
+        members = set(m._parameters) | set(m._buffers) | set(m._modules)
         for k, v in vars(m).items():
-            if k not in _LUCID_INTERNALS:
+            if k not in _LUCID_INTERNALS and k not in members:   # (Members: attributes too)
                 setattr(moved, k, self.value(v, path, k))
                 names.append(k)
         moved._lucid_attributes = tuple(names)

@@ -13,6 +13,11 @@ assignment), so ``parameters()``, ``state_dict()``, ``train()`` / ``eval()`` and
 ``zero_grad()`` reach every one of them recursively. Names are *dotted paths*:
 ``encoder.0.weight`` is the ``weight`` of the sub-module ``0`` of ``encoder``.
 
+Each registry is a :class:`~lucid.nn._members.Members`, which keeps every entry as an
+attribute of the module too (in its ``__dict__``), so ``self.weight`` in a ``forward``
+is a plain attribute read rather than a miss followed by ``__getattr__``; the
+registry is where members are written, the attribute follows it.
+
 Calling a module (``module(x)``) runs its forward pre-hooks, ``forward``, its forward
 hooks, and arranges for its backward hooks (see :meth:`Module.register_backward_hook`).
 """
@@ -26,10 +31,14 @@ from lucid._tensor import Tensor
 from lucid.autograd.function import Function
 from lucid.autograd.grad_mode import state as _grad_state
 from lucid.autograd.inplace import note_write
+from lucid.nn._members import Members
 from lucid.nn._shape_only import is_shape_only as _is_shape_only
 from lucid.nn.parameter import Buffer, Parameter
 
 __all__ = ["Module", "RemovableHandle", "IncompatibleKeys", "auto_repr"]
+
+#: the registries of a module's members, in the order ``__getattr__`` searches them
+_REGISTRIES = ("_parameters", "_buffers", "_modules")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -310,10 +319,9 @@ class Module:
 
     def __init__(self):
         init = object.__setattr__
-        init(self, "_parameters", OrderedDict())
-        init(self, "_buffers", OrderedDict())
+        for registry in _REGISTRIES:
+            self._set_registry(registry, ())
         init(self, "_non_persistent_buffers", set())
-        init(self, "_modules", OrderedDict())
         init(self, "_forward_pre_hooks", OrderedDict())
         init(self, "_forward_hooks", OrderedDict())
         init(self, "_backward_hooks", OrderedDict())
@@ -500,6 +508,41 @@ class Module:
 
     register_module = add_module
 
+    def _set_registry(self, registry, entries):
+        """Make ``registry`` (one of ``_REGISTRIES``) a :class:`Members` of ``entries``
+        bound to this module's ``__dict__``; the attributes the registry it replaces
+        kept go with it."""
+        if not isinstance(entries, (Mapping, tuple, list)):
+            raise TypeError(
+                f"{type(self).__name__}: {registry} must be a mapping of names to members; "
+                f"got {type(entries).__name__}"
+            )
+        entries = list(entries.items() if isinstance(entries, Mapping) else entries)
+        attributes = self.__dict__
+        old = attributes.get(registry)
+        if isinstance(old, Members):
+            old.clear()
+        attributes[registry] = Members(attributes, entries)
+
+    def __getstate__(self):
+        """The ``__dict__`` without the attributes that mirror the registries (a
+        pickle holds each member once, in its registry, as before ``Members``)."""
+        state = self.__dict__.copy()
+        for registry in _REGISTRIES:
+            for name, value in state.get(registry, {}).items():
+                if state.get(name) is value:
+                    del state[name]
+        return state
+
+    def __setstate__(self, state):
+        """Restore a pickled or copied module: its registries bound to its own
+        ``__dict__`` (which gives back their attributes)."""
+        state = dict(state)
+        registries = [(r, state.pop(r)) for r in _REGISTRIES if r in state]
+        self.__dict__.update(state)
+        for registry, entries in registries:
+            self._set_registry(registry, entries)
+
     def _forget(self, name):
         """Drop ``name`` from every registry and from the plain attributes."""
         self.__dict__.pop(name, None)
@@ -544,12 +587,14 @@ class Module:
                     "assign a Tensor or None (or del it first)"
                 )
             self._buffers[name] = value
+        elif name in _REGISTRIES:
+            self._set_registry(name, value)
         else:
             object.__setattr__(self, name, value)
 
     def __getattr__(self, name):  # called only when normal lookup fails
-        d = self.__dict__
-        for registry in ("_parameters", "_buffers", "_modules"):
+        d = self.__dict__           # (a member's attribute removed by hand: Members)
+        for registry in _REGISTRIES:
             if registry in d and name in d[registry]:
                 return d[registry][name]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")

@@ -130,7 +130,7 @@ class Planned:
             self.__dict__["_plan"] = Plan(op, x, parameters, settings, checked(), forward)
 
     def __getstate__(self):
-        state = self.__dict__.copy()
+        state = super().__getstate__()          # Module's: the registries' attributes out
         state.pop("_plan", None)
         return state
 
