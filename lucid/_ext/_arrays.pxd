@@ -75,13 +75,6 @@ cdef inline object empty_vector(Py_ssize_t n, int kind):
     return cnp.PyArray_EMPTY(1, &length, kind, 0)
 
 
-cdef inline object empty_matrix(Py_ssize_t rows, Py_ssize_t cols, int kind):
-    """A new C-ordered ``(rows, cols)`` array of NumPy type number ``kind``."""
-    cdef cnp.npy_intp dims[2]
-    dims[0], dims[1] = rows, cols
-    return cnp.PyArray_EMPTY(2, dims, kind, 0)
-
-
 cdef inline void* data_or_null(object a) noexcept:
     """The data pointer of the ndarray ``a``, or NULL for None (an optional parameter;
     the caller holds ``a``, so its memory stays alive)."""

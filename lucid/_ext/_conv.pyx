@@ -97,7 +97,7 @@ from lucid._ext._blocked cimport (LUCID_BLOCK_CHANNELS, LUCID_GRAD_CHANNELS,
                                   lucid_lanes_part_f, lucid_lanes_store_f,
                                   lucid_lanes_store_part_f, lucid_pad_box_f,
                                   lucid_transpose_f)
-from lucid._ext._arrays cimport empty_matrix, float_type, vector_of
+from lucid._ext._arrays cimport float_type, vector_of
 from lucid._ext._winograd cimport LUCID_WL_SKEW, lucid_wl_conv_f, lucid_wl_grad_w_f
 from lucid._ext._gemm cimport Gemm, bind, gemm
 
@@ -992,32 +992,58 @@ cdef inline Py_ssize_t _positions_from(Py_ssize_t P, Py_ssize_t part,
     return P * part // parts // 8 * 8
 
 
-cdef void _lanes_conv(const float[:, :, :, ::1] x, const float[:, ::1] wt,
+cdef void _lanes_conv(const float[:, :, :, ::1] x, const float[:, ::1] w,
                       float[:, :, :, ::1] y, float[::1] ws, Py_ssize_t KH, Py_ssize_t KW,
                       Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
                       const float* bias, Py_ssize_t parts, int threads) noexcept nogil:
     # A job per run of a sample's output positions (``parts`` runs a sample: one, or
-    # more when the batch has fewer samples than threads). The job's thread pads the
-    # sample into its part of ``ws`` (C_in, Hp, Wp: ph rows above and below, pw
-    # columns on each side), _blocked.pxd's lucid_lanes_part_f computes the run's
-    # outputs with the output channels in the lanes, as rows of (Ho * Wo, C_out) after
-    # it in ``ws``, and lucid_lanes_store_part_f writes them transposed into y[n] (plus
-    # the bias). A position's sums do not depend on the run that holds it.
+    # more when the batch has fewer samples than threads). Each thread first writes its
+    # own copy of the weight, transposed to (C_in * KH * KW, C_out), at the end of its
+    # part of ``ws`` (a copy written by one thread and read by the other cost the
+    # reader the transfer of every line between the cores: :func:`_lanes_forward`).
+    # The job's thread pads the sample into its part of ``ws`` (C_in, Hp, Wp: ph rows
+    # above and below, pw columns on each side), _blocked.pxd's lucid_lanes_part_f
+    # computes the run's outputs with the output channels in the lanes, as rows of
+    # (Ho * Wo, C_out) after it in ``ws``, and lucid_lanes_store_part_f writes them
+    # transposed into y[n] (plus the bias). A position's sums do not depend on the run
+    # that holds it.
     cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t C_out = y.shape[1], Ho = y.shape[2], Wo = y.shape[3]
-    cdef Py_ssize_t Hp = H + 2 * ph, Wp = W + 2 * pw, n, job, q0, q1
+    cdef Py_ssize_t Hp = H + 2 * ph, Wp = W + 2 * pw, job
     cdef Py_ssize_t ws_part = ws.shape[0] // threads, P = Ho * Wo
+    cdef Py_ssize_t taps = w.shape[1]
     cdef float* xp
-    for job in prange(N * parts, nogil=True, schedule="static", num_threads=threads):
-        n = job // parts
-        q0 = _positions_from(P, job % parts, parts)
-        q1 = _positions_from(P, job % parts + 1, parts)
+    cdef float* wt
+    if threads == 1:                     # no parallel region for one thread (_openmp.pyx)
+        xp = &ws[0]
+        wt = xp + C_in * Hp * Wp + P * C_out
+        lucid_transpose_f(&w[0, 0], C_out, taps, wt)
+        for job in range(N * parts):
+            _lanes_job(x, y, job, parts, xp, wt, KH, KW, sh, sw, ph, pw, bias)
+        return
+    with nogil, parallel(num_threads=threads):
         xp = &ws[threadid() * ws_part]
-        _pad_sample(&x[n, 0, 0, 0], C_in, H, W, ph, pw, Wp, xp)
-        lucid_lanes_part_f(xp, C_in, Hp, Wp, KH, KW, sh, sw, &wt[0, 0], C_out, Ho, Wo,
-                           q0, q1, xp + C_in * Hp * Wp)
-        lucid_lanes_store_part_f(xp + C_in * Hp * Wp, P, q0, q1, C_out, bias,
-                                 &y[n, 0, 0, 0])
+        wt = xp + C_in * Hp * Wp + P * C_out
+        lucid_transpose_f(&w[0, 0], C_out, taps, wt)
+        for job in prange(N * parts, schedule="static"):
+            _lanes_job(x, y, job, parts, xp, wt, KH, KW, sh, sw, ph, pw, bias)
+
+
+cdef inline void _lanes_job(const float[:, :, :, ::1] x, float[:, :, :, ::1] y,
+                            Py_ssize_t job, Py_ssize_t parts, float* xp, const float* wt,
+                            Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t sh, Py_ssize_t sw,
+                            Py_ssize_t ph, Py_ssize_t pw, const float* bias) noexcept nogil:
+    # One run of one sample's output positions (_lanes_conv): pad, compute, store.
+    cdef Py_ssize_t C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t C_out = y.shape[1], Ho = y.shape[2], Wo = y.shape[3]
+    cdef Py_ssize_t Hp = H + 2 * ph, Wp = W + 2 * pw, P = Ho * Wo
+    cdef Py_ssize_t n = job // parts
+    cdef Py_ssize_t q0 = _positions_from(P, job % parts, parts)
+    cdef Py_ssize_t q1 = _positions_from(P, job % parts + 1, parts)
+    _pad_sample(&x[n, 0, 0, 0], C_in, H, W, ph, pw, Wp, xp)
+    lucid_lanes_part_f(xp, C_in, Hp, Wp, KH, KW, sh, sw, wt, C_out, Ho, Wo, q0, q1,
+                       xp + C_in * Hp * Wp)
+    lucid_lanes_store_part_f(xp + C_in * Hp * Wp, P, q0, q1, C_out, bias, &y[n, 0, 0, 0])
 # [end loops: conv_forward]
 
 
@@ -1746,13 +1772,14 @@ def _run_blocked_conv(const float[:, :, :, ::1] x, const float[::1] wr,
                   threads)
 
 
-def _run_lanes_conv(const float[:, :, :, ::1] x, const float[:, ::1] wt,
+def _run_lanes_conv(const float[:, :, :, ::1] x, const float[:, ::1] w,
                     float[:, :, :, ::1] y, float[::1] ws, K, stride, padding, int threads,
                     const float[::1] bias=None, Py_ssize_t parts=1):
     """What the lanes loops assume, checked: the output's size for this kernel, stride
-    and padding, whole vectors of 16 output channels, the weight as (C_in * KH * KW,
-    C_out), a padded sample and its transposed output per thread in ``ws``, and at
-    least one run of positions per sample."""
+    and padding, whole vectors of 16 output channels, the weight as (C_out, C_in * KH *
+    KW), per thread in ``ws`` a padded sample, its transposed output and the weight
+    transposed (:func:`_lanes_per_thread`), and at least one run of positions per
+    sample."""
     cdef Py_ssize_t KH = K[0], KW = K[1], sh = stride[0], sw = stride[1]
     cdef Py_ssize_t ph = padding[0], pw = padding[1]
     cdef Py_ssize_t C_in = x.shape[1], C_out = y.shape[1]
@@ -1762,14 +1789,22 @@ def _run_lanes_conv(const float[:, :, :, ::1] x, const float[:, ::1] wt,
         and y.shape[2] == conv_output_size(x.shape[2], KH, sh, ph, 1) \
         and y.shape[3] == conv_output_size(x.shape[3], KW, sw, pw, 1), "lanes conv: y"
     assert C_out % LUCID_GRAD_CHANNELS == 0, "lanes conv: C_out"
-    assert wt.shape[0] == C_in * KH * KW and wt.shape[1] == C_out, "lanes conv: weight"
-    assert ws.shape[0] >= threads * _part(C_in * (x.shape[2] + 2 * ph) * (x.shape[3] + 2 * pw)
-                                          + y.shape[2] * y.shape[3] * C_out, sizeof(float)), \
+    assert w.shape[0] == C_out and w.shape[1] == C_in * KH * KW, "lanes conv: weight"
+    assert ws.shape[0] >= threads * _part(
+        _lanes_per_thread(C_in, x.shape[2] + 2 * ph, x.shape[3] + 2 * pw, KH * KW,
+                          C_out, y.shape[2] * y.shape[3]), sizeof(float)), \
         "lanes conv: workspace"
     if y.shape[0] == 0:
         return
-    _lanes_conv(x, wt, y, ws, KH, KW, sh, sw, ph, pw, _bias_pointer(bias, C_out), parts,
+    _lanes_conv(x, w, y, ws, KH, KW, sh, sw, ph, pw, _bias_pointer(bias, C_out), parts,
                 threads)
+
+
+def _lanes_per_thread(C_in, Hp, Wp, taps, C_out, P):
+    """Floats of one thread's part of the lanes workspace: the padded sample (C_in, Hp,
+    Wp), its ``P`` outputs with the channels last, and the weight transposed (C_in *
+    taps, C_out)."""
+    return C_in * Hp * Wp + P * C_out + C_in * taps * C_out
 
 
 def _wl_per_thread(C_in, C_out, Hp, Wp, Ho, Wo, chunk):
@@ -2155,24 +2190,6 @@ def _blocked_weight(w):
     return out
 
 
-def _lanes_weight(w):
-    """``w`` (C_out, C_in, KH, KW) as the lanes loops read it, (C_in * KH * KW, C_out):
-    transposed by 16 x 16 blocks in registers (``_blocked.pxd``'s lucid_transpose_f;
-    float32, C-contiguous ``w``, whole vectors of 16 output channels, which
-    ``_lanes_fits`` asks). NumPy's strided copy took 19 us for a 64x64x3x3 weight,
-    transposed again on every call."""
-    cdef cnp.ndarray a = <cnp.ndarray?>w
-    cdef Py_ssize_t C_out = a.shape[0]
-    cdef Py_ssize_t taps = cnp.PyArray_SIZE(a) // C_out if C_out else 0
-    assert (cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT and cnp.PyArray_IS_C_CONTIGUOUS(a)
-            and C_out % LUCID_GRAD_CHANNELS == 0 and taps >= 1), "lanes weight: sizes"
-    cdef cnp.ndarray out = empty_matrix(taps, C_out, cnp.NPY_FLOAT)
-    with nogil:                  # (pointers, not memoryviews: 1.4 to 0.6 us a call)
-        lucid_transpose_f(<const float*>cnp.PyArray_DATA(a), C_out, taps,
-                          <float*>cnp.PyArray_DATA(out))
-    return out
-
-
 def _sample_per_thread(N, work):
     """Threads of the Winograd lanes and phases forwards, a sample each: all of them
     (at most ``N``) when ``_openmp.threads_for`` gives ``work`` more than one, else
@@ -2274,19 +2291,30 @@ def _lanes_forward(x, w, stride, padding, y, bias=None):
     """conv_forward on the lanes path, into ``y`` (plus ``bias`` when given): a sample
     per thread, or runs of a sample's output positions when the batch has fewer samples
     than threads (:func:`_sample_parts`). A 1-d convolution runs as a 2-d one of height
-    1, on views."""
+    1, on views.
+
+    Each thread transposes the weight into its own part of the workspace (the loops
+    read it as (taps, C_out), a vector of output channels at a time): transposed once
+    by the calling thread, the other thread's reads of it came from the first core's
+    cache, line by line. Measured at batch 1 on two threads (one process, medians),
+    the loops with a weight one thread had just written against one both had read
+    before: 32->64 kernel 4 stride 2 on 128 positions (32 KB of weight) 13.8 against
+    9.6 us, 8->32 (4 KB) 6.1 against 5.3."""
     y2 = y
     if x.ndim == 3:                     # 1-d: (N, C, L) as (N, C, 1, L)
-        x, w, y2 = x[:, :, None], w[:, :, None], y[:, :, None]
+        x, y2 = x[:, :, None], y[:, :, None]
         stride, padding = (1,) + tuple(stride), (0,) + tuple(padding)
+        K = (1,) + tuple(w.shape[2:])
+    else:
+        K = w.shape[2:]
     N, C_in, H, W = x.shape
     C_out, Ho, Wo = y2.shape[1:]
-    K = w.shape[2:]
     threads, parts = _sample_parts(N, y2.size * C_in * K[0] * K[1])
-    per_thread = C_in * (H + 2 * padding[0]) * (W + 2 * padding[1]) + Ho * Wo * C_out
-    ws = _thread_workspace("lanes", threads, per_thread, x.dtype)
-    wt = _lanes_weight(w)                                       # (taps, C_out)
-    _run_lanes_conv(x, wt, y2, ws, K, stride, padding, threads, bias=bias, parts=parts)
+    ws = _thread_workspace("lanes", threads,
+                           _lanes_per_thread(C_in, H + 2 * padding[0], W + 2 * padding[1],
+                                             K[0] * K[1], C_out, Ho * Wo), x.dtype)
+    _run_lanes_conv(x, w.reshape(C_out, -1), y2, ws, K, stride, padding, threads,
+                    bias=bias, parts=parts)
     return y
 
 

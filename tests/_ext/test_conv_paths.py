@@ -926,10 +926,10 @@ def test_blocked_matches_reference(c, monkeypatch):
 
 @pytest.mark.parametrize("shape", [(8, 3, 3, 3), (16, 16, 3, 3), (64, 64, 3, 3),
                                    (24, 5, 1, 3), (48, 7, 5, 5), (32, 2, 1, 1)])
-def test_weights_repacked_for_the_blocked_and_lanes_loops(shape):
-    """The blocked loops' weight (C_out / 8, C_in, KH, KW, 8) and the lanes loops' (taps,
-    C_out), repacked by loops of their own, hold exactly NumPy's transposed copies;
-    output channels not in whole blocks (8) or vectors (16) are refused."""
+def test_weights_repacked_for_the_blocked_loops(shape):
+    """The blocked loops' weight (C_out / 8, C_in, KH, KW, 8), repacked by a loop of its
+    own, holds exactly NumPy's transposed copy; output channels not in whole blocks of
+    8 are refused. (The lanes loops transpose theirs per thread: _lanes_conv.)"""
     module = compiled()
     co, ci, kh, kw = shape
     w = np.random.default_rng(32).standard_normal(shape).astype(np.float32)
@@ -937,15 +937,6 @@ def test_weights_repacked_for_the_blocked_and_lanes_loops(shape):
     blocks = np.ascontiguousarray(w.reshape(co // 8, 8, ci, kh, kw).transpose(0, 2, 3, 4, 1))
     np.testing.assert_array_equal(module._blocked_weight(w), blocks.reshape(-1))
     assert np.signbit(module._blocked_weight(w)[0])
-    if co % 16 == 0:
-        np.testing.assert_array_equal(module._lanes_weight(w), w.reshape(co, -1).T)
-        assert module._lanes_weight(w).flags.c_contiguous
-    with pytest.raises(AssertionError, match="lanes weight: sizes"):
-        module._lanes_weight(w[:co - 8].copy() if co % 16 == 0 else w)
-    if co % 16 == 0:            # the loop reads the array's memory: float32, C order only
-        for other in (w.astype(np.float64), np.asfortranarray(w), w[:, ::-1]):
-            with pytest.raises(AssertionError, match="lanes weight: sizes"):
-                module._lanes_weight(other)
     with pytest.raises(AssertionError, match="blocked weight: C_out"):
         module._blocked_weight(np.zeros((co + 4, ci, kh, kw), np.float32))
 
@@ -1353,22 +1344,27 @@ def test_lanes_loops_check_their_arrays():
     x = rng.standard_normal((2, 3, 9, 9)).astype(np.float32)
     w = rng.standard_normal((16, 3, 3, 3)).astype(np.float32)
     y = np.empty((2, 16, 5, 5), np.float32)
-    wt = np.ascontiguousarray(w.reshape(16, -1).T)
-    enough = np.empty(2 * module._thread_part(3 * 11 * 11 + 25 * 16, np.float32), np.float32)
-    module._run_lanes_conv(x, wt, y, enough, (3, 3), (2, 2), (1, 1), 2)
-    np.testing.assert_allclose(y, _ext._reference["conv"].conv_forward(
-        x, w, (2, 2), (1, 1), (1, 1), 1), rtol=1e-4, atol=1e-4)
+    w2 = w.reshape(16, -1)
+    per_thread = 3 * 11 * 11 + 25 * 16 + 27 * 16          # padded sample, outputs, weight
+    assert module._lanes_per_thread(3, 11, 11, 9, 16, 25) == per_thread
+    enough = np.empty(2 * module._thread_part(per_thread, np.float32), np.float32)
+    expected = _ext._reference["conv"].conv_forward(x, w, (2, 2), (1, 1), (1, 1), 1)
+    for threads in (1, 2):
+        y[...] = np.nan
+        module._run_lanes_conv(x, w2, y, enough, (3, 3), (2, 2), (1, 1), threads)
+        np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-4)
     bad = [
         (dict(ws=enough[:-1]), "workspace"),
         (dict(threads=0), "sizes"),
         (dict(stride=(0, 2)), "sizes"),
-        (dict(y=np.empty((2, 8, 5, 5), np.float32), wt=np.empty((27, 8), np.float32)),
+        (dict(y=np.empty((2, 8, 5, 5), np.float32), w=np.empty((8, 27), np.float32)),
          "C_out"),
-        (dict(wt=wt[:-1]), "weight"),
+        (dict(w=np.empty((16, 26), np.float32)), "weight"),
+        (dict(w=w2[:-1]), "weight"),
         (dict(y=np.empty((2, 16, 5, 4), np.float32)), "y"),
     ]
     bad.append((dict(parts=0), "sizes"))
-    assert_refused(module._run_lanes_conv, dict(x=x, wt=wt, y=y, ws=enough, K=(3, 3),
+    assert_refused(module._run_lanes_conv, dict(x=x, w=w2, y=y, ws=enough, K=(3, 3),
                                                 stride=(2, 2), padding=(1, 1), threads=2,
                                                 bias=None, parts=1),
                    bad, "lanes conv: ")
@@ -2415,8 +2411,8 @@ def test_thread_parts_follow_the_workspace_handed_in():
     x = rng.standard_normal((4, 32, 1, 40)).astype(np.float32)
     w = rng.standard_normal((16, 32, 1, 4)).astype(np.float32)
     y = np.empty((4, 16, 1, 20), np.float32)
-    wt = np.ascontiguousarray(w.reshape(16, -1).T)
-    per_thread = 32 * 42 + 20 * 16
+    w2 = w.reshape(16, -1)
+    per_thread = 32 * 42 + 20 * 16 + 32 * 4 * 16
     args = ((1, 4), (1, 2), (0, 1), 2)
     expected = _ext._reference["conv"].conv_forward(x, w, (1, 2), (0, 1), (1, 1), 1)
     spaced = np.empty(2 * module._thread_part(per_thread, np.float32), np.float32)
@@ -2424,9 +2420,9 @@ def test_thread_parts_follow_the_workspace_handed_in():
     try:
         back_to_back = np.empty(2 * module._thread_part(per_thread, np.float32), np.float32)
         assert back_to_back.size == 2 * per_thread < spaced.size
-        module._run_lanes_conv(x, wt, y, spaced, *args)
+        module._run_lanes_conv(x, w2, y, spaced, *args)
         np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-4)
     finally:
         module._set_part_spacing(True)
     with pytest.raises(AssertionError, match="lanes conv: workspace"):
-        module._run_lanes_conv(x, wt, y, back_to_back, *args)
+        module._run_lanes_conv(x, w2, y, back_to_back, *args)
