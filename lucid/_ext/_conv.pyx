@@ -1012,8 +1012,8 @@ cdef void _lanes_conv(const float[:, :, :, ::1] x, const float[:, ::1] w,
     cdef Py_ssize_t Hp = H + 2 * ph, Wp = W + 2 * pw, job
     cdef Py_ssize_t ws_part = ws.shape[0] // threads, P = Ho * Wo
     cdef Py_ssize_t taps = w.shape[1]
-    cdef float* xp
-    cdef float* wt
+    cdef float* xp = NULL            # (set by each thread: the parallel block copies them in)
+    cdef float* wt = NULL
     if threads == 1:                     # no parallel region for one thread (_openmp.pyx)
         xp = &ws[0]
         wt = xp + C_in * Hp * Wp + P * C_out
