@@ -266,9 +266,10 @@ class Mover:
         moved = twin.__new__(twin)
         torch.nn.Module.__init__(moved)
         names = []
-        members = set(m._parameters) | set(m._buffers) | set(m._modules)
-        for k, v in vars(m).items():
-            if k not in _LUCID_INTERNALS and k not in members:   # (Members: attributes too)
+        members = {k: v for registry in (m._modules, m._buffers, m._parameters)
+                   for k, v in registry.items()}
+        for k, v in vars(m).items():            # (Members: the members are attributes too)
+            if k not in _LUCID_INTERNALS and not (k in members and members[k] is v):
                 setattr(moved, k, self.value(v, path, k))
                 names.append(k)
         moved._lucid_attributes = tuple(names)

@@ -16,7 +16,13 @@ read. The registry stays the one place code writes to (``register_parameter``,
 assignment, ``del``, ``module._parameters[name] = p``, ``.pop``, ``.update``, ...);
 the attribute follows it. The rules:
 
-* setting ``name`` sets the attribute ``name`` to the same object;
+* setting ``name`` sets the attribute ``name`` to the same object, unless the
+  attribute would hide something the normal lookup finds first: a name that is not a
+  str, that the module's class has (a method such as ``forward``, a property), or that
+  is already an attribute of the module and not this registry's (its machinery such as
+  ``training`` or ``_parameters``, a plain attribute). Such a name stays in the
+  registry only, as before ``Members`` (``register_parameter`` and assignment refuse
+  those names; a write straight into the registry does not ask);
 * removing ``name`` (``del``, ``pop``, ``popitem``, ``clear``) removes the attribute,
   if it still is that object (a value written into ``__dict__`` by hand is left alone:
   the normal lookup found it before ``Members`` too);
@@ -44,23 +50,40 @@ class Members(OrderedDict):
         The module's ``__dict__``.
     entries : mapping or iterable of (name, value) pairs, optional
         The registry's first entries, in order.
+    owner_type : type, optional
+        The module's class: a name it has is not made an attribute.
     """
 
-    def __init__(self, attributes, entries=()):
+    def __init__(self, attributes, entries=(), owner_type=object):
         super().__init__()
         self._attributes = attributes
+        self._owner_type = owner_type
+        self._mirrored = set()             # the names this registry made attributes
         for name, value in (entries.items() if hasattr(entries, "items") else entries):
             self[name] = value
 
     def __setitem__(self, name, value):
         OrderedDict.__setitem__(self, name, value)
-        self._attributes[name] = value
+        if name in self._mirrored or self._hides_nothing(name):
+            self._attributes[name] = value
+            self._mirrored.add(name)
+
+    def _hides_nothing(self, name):
+        """Whether a new entry ``name`` may become an attribute (module docstring)."""
+        return (type(name) is str and name not in self._attributes
+                and not hasattr(self._owner_type, name))
 
     def __delitem__(self, name):
         value = OrderedDict.__getitem__(self, name)
         OrderedDict.__delitem__(self, name)
-        if self._attributes.get(name, _ABSENT) is value:
-            del self._attributes[name]
+        if name in self._mirrored:
+            self._mirrored.discard(name)
+            if self._attributes.get(name, _ABSENT) is value:
+                del self._attributes[name]
+
+    def attribute_names(self):
+        """The names whose entries this registry keeps as attributes."""
+        return frozenset(self._mirrored)
 
     # OrderedDict's update, |= and setdefault store through __setitem__ above; its pop,
     # popitem and clear remove entries without calling __delitem__, so they are here.

@@ -522,16 +522,18 @@ class Module:
         old = attributes.get(registry)
         if isinstance(old, Members):
             old.clear()
-        attributes[registry] = Members(attributes, entries)
+        attributes[registry] = Members(attributes, entries, type(self))
 
     def __getstate__(self):
         """The ``__dict__`` without the attributes that mirror the registries (a
         pickle holds each member once, in its registry, as before ``Members``)."""
         state = self.__dict__.copy()
         for registry in _REGISTRIES:
-            for name, value in state.get(registry, {}).items():
-                if state.get(name) is value:
-                    del state[name]
+            members = state.get(registry)
+            if isinstance(members, Members):
+                for name in members.attribute_names():
+                    if state.get(name) is members[name]:
+                        del state[name]
         return state
 
     def __setstate__(self, state):

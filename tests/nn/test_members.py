@@ -225,3 +225,29 @@ def test_state_dict_load_and_casts_keep_the_attributes():
     assert model[0].weight is weight and weight.dtype == lucid.float64
     for m in model.modules():
         assert_in_step(m)
+
+
+def test_a_name_that_would_hide_something_stays_in_the_registry_only():
+    """A write straight into a registry is not checked as ``register_parameter`` checks
+    its name; an entry whose attribute would hide a method, the module's machinery or a
+    plain attribute is not made an attribute, so the module works as before Members."""
+    lin = nn.Linear(2, 2)
+    forward = lucid.zeros(2)
+    lin._buffers["forward"] = forward                  # the class's method
+    lin._buffers["training"] = lucid.zeros(2)          # the module's own flag
+    lin._modules["_parameters"] = nn.ReLU()            # a registry itself
+    lin.plain = 7
+    lin._parameters["plain"] = Parameter([1.0])        # a plain attribute
+    lin._parameters[3] = Parameter([2.0])              # not a str
+    assert lin(lucid.ones(1, 2)).shape == (1, 2)
+    assert lin.training is True and type(lin._parameters) is Members
+    assert lin.plain == 7 and "forward" not in vars(lin) and 3 not in vars(lin)
+    assert lin._buffers["forward"] is forward
+    assert {"forward", "training"} <= set(dict(lin.named_buffers()))
+    assert lin._parameters.attribute_names() == {"weight", "bias"}
+    del lin._buffers["training"], lin._parameters["plain"]
+    assert lin.training is True and lin.plain == 7     # not theirs to remove
+    assert "plain" not in lin.__getstate__()["_parameters"]
+    restored = pickle.loads(pickle.dumps(lin))
+    assert restored.training is True and restored.plain == 7
+    assert restored(lucid.ones(1, 2)).shape == (1, 2)
