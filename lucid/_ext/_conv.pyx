@@ -1800,11 +1800,11 @@ def _run_lanes_conv(const float[:, :, :, ::1] x, const float[:, ::1] w,
                 threads)
 
 
-def _lanes_per_thread(C_in, Hp, Wp, taps, C_out, P):
+def _lanes_per_thread(C_in, Hp, Wp, kernel, C_out, P):
     """Floats of one thread's part of the lanes workspace: the padded sample (C_in, Hp,
     Wp), its ``P`` outputs with the channels last, and the weight transposed (C_in *
-    taps, C_out)."""
-    return C_in * Hp * Wp + P * C_out + C_in * taps * C_out
+    kernel, C_out), ``kernel`` the kernel's positions (KH * KW)."""
+    return C_in * Hp * Wp + P * C_out + C_in * kernel * C_out
 
 
 def _wl_per_thread(C_in, C_out, Hp, Wp, Ho, Wo, chunk):
