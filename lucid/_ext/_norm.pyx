@@ -5,22 +5,24 @@ The loop nest, for ``batch_norm_forward`` (``x`` of shape ``(N, C, L)``, ``M = N
     for c in range(C):                          # parallel: prange over the channels
         mean[c] = sum(x[n, c, l] for n, l) / M
         var[c] = sum((x[n, c, l] - mean[c]) ** 2 for n, l) / M
-        r = 1 / sqrt(var[c] + eps)
-        for n in range(N):
+        r[c] = 1 / sqrt(var[c] + eps)
+    for n in range(N):                          # parallel: each thread a contiguous
+        for c in range(C):                      # share of the rows (n, c)
             for l in range(L):
-                y[n, c, l] = (x[n, c, l] - mean[c]) * r * weight[c] + bias[c]
+                y[n, c, l] = (x[n, c, l] - mean[c]) * r[c] * weight[c] + bias[c]
 
 and for ``batch_norm_backward``::
 
     for c in range(C):                          # parallel: prange over the channels
-        r = 1 / sqrt(var[c] + eps)
+        r[c] = 1 / sqrt(var[c] + eps)
         grad_bias[c] = sum(g[n, c, l] for n, l)
-        grad_weight[c] = sum(g[n, c, l] * (x[n, c, l] - mean[c]) * r for n, l)
-        for n in range(N):
+        grad_weight[c] = sum(g[n, c, l] * (x[n, c, l] - mean[c]) * r[c] for n, l)
+    for n in range(N):                          # parallel: each thread a contiguous
+        for c in range(C):                      # share of the rows (n, c)
             for l in range(L):
-                xhat = (x[n, c, l] - mean[c]) * r
-                grad_x[n, c, l] = weight[c] * r * (g[n, c, l] - grad_bias[c] / M
-                                                   - xhat * grad_weight[c] / M)
+                xhat = (x[n, c, l] - mean[c]) * r[c]
+                grad_x[n, c, l] = weight[c] * r[c] * (g[n, c, l] - grad_bias[c] / M
+                                                      - xhat * grad_weight[c] / M)
 
 and for ``batch_norm_eval`` (evaluation mode: fixed statistics, folded per channel)::
 
@@ -42,16 +44,20 @@ layer norm of the rows of ``x`` (R, D), its parameters along each row::
 (``_layer_norm_forward``; ``_layer_norm_backward`` is batch norm's backward per row,
 plus the parameters' gradients summed down the rows by blocks).
 
-What makes it fast: a channel is worked through from its first sum to its last write
-while its values are still in the cache (NumPy's version makes seven passes over arrays
-of ``x``'s size and allocates four of them), and all of its cache lines are asked for
-before its first pass (``_prefetch_channel``); the sums run in 16 independent lanes of
-the arrays' precision that gcc turns into vector instructions, added into a double
-every 512 values (``_channel_sum``: as exact as the reference's pairwise sums, or
-more); the inner loops run over ``L`` contiguous values. The channels are shared among
-the threads (``threads_for`` of the size of ``x``; a channel at a time, to whichever
-thread is free), and each channel's sums run in one thread in a fixed order, so the
-results do not depend on the thread count. ``docs/fast.rst`` has the measurements.
+What makes it fast: a channel's sums are taken while its values are in the cache
+(NumPy's version makes seven passes over arrays of ``x``'s size and allocates four of
+them), and all of its cache lines are asked for before its first pass
+(``_prefetch_channel``); the sums run in 16 independent lanes of the arrays' precision
+that gcc turns into vector instructions, added into a double every 512 values
+(``_channel_sum``: as exact as the reference's pairwise sums, or more). The channels
+are shared among the threads (``threads_for`` of the size of ``x``; a channel at a
+time, to whichever thread is free), and each channel's sums run in one thread in a
+fixed order, so the results do not depend on the thread count. The values are then
+written in a second pass in memory order, each thread one contiguous share of the rows
+(n, c), as the elementwise kernels share an array (``_normalise_rows``,
+``_gradient_rows``): a thread's writes are long runs in memory order, where written
+channel by channel they were ``N`` short runs spread over the whole array (a channel
+spans every sample). ``docs/fast.rst`` has the measurements.
 """
 import numpy as np
 
@@ -132,6 +138,18 @@ def _normalised_and_statistics(x, groups):
     of the ``groups`` sets of values normalised together (channels, or rows)."""
     return (np.empty_like(x), np.empty(groups, dtype=x.dtype),
             np.empty(groups, dtype=x.dtype))
+
+
+cdef inline Py_ssize_t _first_row(Py_ssize_t rows, int threads, Py_ssize_t t) noexcept nogil:
+    """Where thread ``t``'s contiguous share of ``rows`` rows begins (``t = threads``:
+    the end): the rows split as evenly as whole rows allow."""
+    return rows * t // threads
+
+
+def _per_channel(rows, x):
+    """Scratch for what the row pass needs of each channel: ``rows`` rows of ``C``
+    values of ``x``'s dtype, filled by the channel pass."""
+    return np.empty((rows, x.shape[1]), dtype=x.dtype)
 
 
 cdef inline real _rstd(real var, real eps) noexcept nogil:
@@ -231,44 +249,62 @@ cdef inline double _channel_sum(int kind, const real* a, const real* b, Py_ssize
 # [end loops: batch_norm_backward]
 
 
-cdef void _forward_channel(const real* x, real* y, real* mean, real* var, const real* weight,
-                           const real* bias, real eps, Py_ssize_t N, Py_ssize_t C,
-                           Py_ssize_t L, Py_ssize_t c) noexcept nogil:
-    cdef Py_ssize_t n, l
-    cdef const real* row
-    cdef real* out
-    cdef double total = 0, squares = 0
-    cdef real mu, r, scale, shift
+cdef void _statistics(const real* x, real* mean, real* var, const real* weight,
+                      const real* bias, real eps, real* affine, Py_ssize_t N, Py_ssize_t C,
+                      Py_ssize_t L, Py_ssize_t c) noexcept nogil:
+    # Channel c's mean and variance, and what its rows need (affine: three rows of C):
+    # r = 1 / sqrt(var + eps), the weight and the bias (1 and 0 when absent).
+    cdef double total, squares
+    cdef real mu
     _prefetch_channel(x, N, C, L, c)
     total = _channel_sum(SUM, x + c * L, x + c * L, N, C * L, L, 0, 1)
     mu = <real>(total / (N * L))
     squares = _channel_sum(SQUARES, x + c * L, x + c * L, N, C * L, L, mu, 1)
     mean[c] = mu
     var[c] = <real>(squares / (N * L))
-    r = _rstd(var[c], eps)
-    scale = 1 if weight == NULL else weight[c]
-    shift = 0 if bias == NULL else bias[c]
-    for n in range(N):
-        row = x + (n * C + c) * L
-        out = y + (n * C + c) * L
-        for l in range(L):       # rounded as the reference: ((x - mu) * r) * w + b
+    affine[c] = _rstd(var[c], eps)
+    affine[C + c] = 1 if weight == NULL else weight[c]
+    affine[2 * C + c] = 0 if bias == NULL else bias[c]
+
+
+cdef void _normalise_rows(const real* x, real* y, const real* mean, const real* affine,
+                          Py_ssize_t C, Py_ssize_t L, Py_ssize_t first,
+                          Py_ssize_t last) noexcept nogil:
+    # Rows first .. last - 1 of x seen as (N * C, L), row i = (n, c) with c = i % C,
+    # rounded as the reference: ((x - mu) * r) * w + b.
+    cdef Py_ssize_t i, l, c = first % C
+    cdef real mu, r, scale, shift
+    cdef const real* row
+    cdef real* out
+    for i in range(first, last):
+        mu, r, scale, shift = mean[c], affine[c], affine[C + c], affine[2 * C + c]
+        row = x + i * L
+        out = y + i * L
+        for l in range(L):
             out[l] = ((row[l] - mu) * r) * scale + shift
+        c = c + 1 if c + 1 < C else 0
 
 
 def _forward(const real[:, :, ::1] x, real[:, :, ::1] y, real[::1] mean, real[::1] var,
-             const real[::1] weight, const real[::1] bias, double eps, int threads):
+             const real[::1] weight, const real[::1] bias, double eps, real[:, ::1] affine,
+             int threads):
     cdef const real* wp = _address(weight)
     cdef const real* bp = _address(bias)
-    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], L = x.shape[2], c
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], L = x.shape[2], c, t
     if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
         with nogil:
             for c in range(C):
-                _forward_channel(&x[0, 0, 0], &y[0, 0, 0], &mean[0], &var[0], wp, bp,
-                                 <real>eps, N, C, L, c)
+                _statistics(&x[0, 0, 0], &mean[0], &var[0], wp, bp, <real>eps,
+                            &affine[0, 0], N, C, L, c)
+            _normalise_rows(&x[0, 0, 0], &y[0, 0, 0], &mean[0], &affine[0, 0], C, L, 0,
+                            N * C)
         return
     for c in prange(C, nogil=True, schedule="dynamic", chunksize=1, num_threads=threads):
-        _forward_channel(&x[0, 0, 0], &y[0, 0, 0], &mean[0], &var[0], wp, bp, <real>eps,
-                         N, C, L, c)
+        _statistics(&x[0, 0, 0], &mean[0], &var[0], wp, bp, <real>eps, &affine[0, 0],
+                    N, C, L, c)
+    for t in prange(threads, nogil=True, schedule="static", num_threads=threads):
+        _normalise_rows(&x[0, 0, 0], &y[0, 0, 0], &mean[0], &affine[0, 0], C, L,
+                        _first_row(N * C, threads, t), _first_row(N * C, threads, t + 1))
 # [end loops: batch_norm_forward]
 
 
@@ -284,51 +320,69 @@ def batch_norm_forward(x, weight, bias, eps):
     _checks.batch_norm_forward(x, weight, bias, eps)
     y, mean, var = _normalised_and_statistics(x, x.shape[1])
     if x.size:
-        _forward(x, y, mean, var, weight, bias, float(eps), _threads(x))
+        _forward(x, y, mean, var, weight, bias, float(eps), _per_channel(3, x),
+                 _threads(x))
     return y, mean, var
 # [end kernel: batch_norm_forward]
 
 
 # [loops: batch_norm_backward]
-cdef void _backward_channel(const real* g, const real* x, const real* mean, const real* var,
-                            const real* weight, real eps, real* gx, real* gw, real* gb,
-                            Py_ssize_t N, Py_ssize_t C, Py_ssize_t L,
-                            Py_ssize_t c) noexcept nogil:
-    cdef Py_ssize_t n, l, start
-    cdef double sum_g = 0, sum_gx = 0
-    cdef real mu = mean[c], r = _rstd(var[c], eps), xhat, scale, mean_g, mean_gx
+cdef void _gradient_sums(const real* g, const real* x, const real* mean, const real* var,
+                         const real* weight, real eps, real* gw, real* gb, real* terms,
+                         Py_ssize_t N, Py_ssize_t C, Py_ssize_t L, Py_ssize_t c) noexcept nogil:
+    # Channel c's two sums, and what its rows need (terms: four rows of C): r, the
+    # factor weight * r, and the means of g and of g * xhat.
+    cdef double sum_g, sum_gx
+    cdef real r = _rstd(var[c], eps)
     _prefetch_channel(g, N, C, L, c)
     _prefetch_channel(x, N, C, L, c)
     sum_g = _channel_sum(SUM, g + c * L, g + c * L, N, C * L, L, 0, 1)
-    sum_gx = _channel_sum(PRODUCTS, x + c * L, g + c * L, N, C * L, L, mu, r)
+    sum_gx = _channel_sum(PRODUCTS, x + c * L, g + c * L, N, C * L, L, mean[c], r)
     gb[c] = <real>sum_g
     gw[c] = <real>sum_gx
-    scale = r if weight == NULL else r * weight[c]
-    mean_g = <real>(sum_g / (N * L))
-    mean_gx = <real>(sum_gx / (N * L))
-    for n in range(N):
-        start = (n * C + c) * L
+    terms[c] = r
+    terms[C + c] = r if weight == NULL else r * weight[c]
+    terms[2 * C + c] = <real>(sum_g / (N * L))
+    terms[3 * C + c] = <real>(sum_gx / (N * L))
+
+
+cdef void _gradient_rows(const real* g, const real* x, const real* mean, const real* terms,
+                         real* gx, Py_ssize_t C, Py_ssize_t L, Py_ssize_t first,
+                         Py_ssize_t last) noexcept nogil:
+    # Rows first .. last - 1 of grad_x seen as (N * C, L), row i = (n, c), c = i % C.
+    cdef Py_ssize_t i, l, c = first % C
+    cdef real mu, r, scale, mean_g, mean_gx, xhat
+    for i in range(first, last):
+        mu, r, scale = mean[c], terms[c], terms[C + c]
+        mean_g, mean_gx = terms[2 * C + c], terms[3 * C + c]
         for l in range(L):
-            xhat = (x[start + l] - mu) * r
-            gx[start + l] = scale * (g[start + l] - mean_g - xhat * mean_gx)
+            xhat = (x[i * L + l] - mu) * r
+            gx[i * L + l] = scale * (g[i * L + l] - mean_g - xhat * mean_gx)
+        c = c + 1 if c + 1 < C else 0
 
 
 def _backward(const real[:, :, ::1] grad, const real[:, :, ::1] x, const real[::1] mean,
               const real[::1] var, const real[::1] weight, double eps,
               real[:, :, ::1] grad_x, real[::1] grad_weight, real[::1] grad_bias,
-              int threads):
+              real[:, ::1] terms, int threads):
     cdef const real* wp = _address(weight)
-    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], L = x.shape[2], c
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], L = x.shape[2], c, t
     if threads == 1:                # as in _forward
         with nogil:
             for c in range(C):
-                _backward_channel(&grad[0, 0, 0], &x[0, 0, 0], &mean[0], &var[0], wp,
-                                  <real>eps, &grad_x[0, 0, 0], &grad_weight[0],
-                                  &grad_bias[0], N, C, L, c)
+                _gradient_sums(&grad[0, 0, 0], &x[0, 0, 0], &mean[0], &var[0], wp,
+                               <real>eps, &grad_weight[0], &grad_bias[0], &terms[0, 0],
+                               N, C, L, c)
+            _gradient_rows(&grad[0, 0, 0], &x[0, 0, 0], &mean[0], &terms[0, 0],
+                           &grad_x[0, 0, 0], C, L, 0, N * C)
         return
     for c in prange(C, nogil=True, schedule="dynamic", chunksize=1, num_threads=threads):
-        _backward_channel(&grad[0, 0, 0], &x[0, 0, 0], &mean[0], &var[0], wp, <real>eps,
-                          &grad_x[0, 0, 0], &grad_weight[0], &grad_bias[0], N, C, L, c)
+        _gradient_sums(&grad[0, 0, 0], &x[0, 0, 0], &mean[0], &var[0], wp, <real>eps,
+                       &grad_weight[0], &grad_bias[0], &terms[0, 0], N, C, L, c)
+    for t in prange(threads, nogil=True, schedule="static", num_threads=threads):
+        _gradient_rows(&grad[0, 0, 0], &x[0, 0, 0], &mean[0], &terms[0, 0],
+                       &grad_x[0, 0, 0], C, L, _first_row(N * C, threads, t),
+                       _first_row(N * C, threads, t + 1))
 # [end loops: batch_norm_backward]
 
 
@@ -348,7 +402,7 @@ def batch_norm_backward(grad, x, mean, var, weight, eps):
     grad_bias = np.zeros(x.shape[1], dtype=x.dtype)
     if x.size:
         _backward(grad, x, mean, var, weight, float(eps), grad_x, grad_weight,
-                  grad_bias, _threads(x))
+                  grad_bias, _per_channel(4, x), _threads(x))
     return grad_x, grad_weight, grad_bias
 # [end kernel: batch_norm_backward]
 
@@ -608,8 +662,8 @@ cdef void _layer_norm_back_group(const real* g, const real* x, const real* mean,
                                  Py_ssize_t D) noexcept nogil:
     # ``rows`` (at most ROW_GROUP) rows, side by side as in the forward: h = g * w,
     # written into gx's rows first (their scratch); then batch norm's backward of a
-    # channel of one row (_backward_channel, weight 1) on each row's h, and the rows'
-    # terms of dL/dw = sum g * xhat and dL/db = sum g.
+    # channel of one row (_gradient_sums and _gradient_row, weight 1) on each row's h,
+    # and the rows' terms of dL/dw = sum g * xhat and dL/db = sum g.
     cdef Py_ssize_t i, l
     cdef real mean_h[ROW_GROUP]
     cdef real mean_hx[ROW_GROUP]

@@ -98,6 +98,27 @@ def test_compiled_results_do_not_depend_on_the_thread_count(monkeypatch, dtype):
     assert_same_bits_on_any_thread_count(monkeypatch, "norm", "_threads", run)
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("shape", [(3, 5, 7), (5, 3, 1), (1, 7, 16), (2, 1, 9)])
+def test_compiled_row_pass_shared_among_threads_matches_a_loop(monkeypatch, threads, shape):
+    """The compiled twin writes ``y`` and ``grad_x`` in a second pass, each thread a
+    contiguous share of the rows (n, c); shares that start inside a sample (rows not a
+    multiple of the threads, one channel, one value per row) must still pair each row
+    with its channel."""
+    if not _ext.compiled_available("norm"):
+        pytest.skip(f"the compiled norm twin is not built; {_ext.BUILD_HINT}")
+    from lucid._ext import _norm
+    monkeypatch.setattr(_norm, "_threads", lambda x: threads)
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal(shape) * 2 + 1).astype(np.float64)
+    g = rng.standard_normal(shape)
+    w, b = rng.standard_normal(shape[1]), rng.standard_normal(shape[1])
+    y, mean, var = _norm.batch_norm_forward(x, w, b, 1e-5)
+    gx, gw, gb = _norm.batch_norm_backward(g, x, mean, var, w, 1e-5)
+    for got, want in zip((y, mean, var, gx, gw, gb), _oracle(x, g, w, b, 1e-5)):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(8, 3), (4, 3, 7), (4, 5, 6, 6), (2, 3, 2, 3, 4)])
