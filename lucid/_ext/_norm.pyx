@@ -57,7 +57,8 @@ written in a second pass in memory order, each thread one contiguous share of th
 (n, c), as the elementwise kernels share an array (``_normalise_rows``,
 ``_gradient_rows``): a thread's writes are long runs in memory order, where written
 channel by channel they were ``N`` short runs spread over the whole array (a channel
-spans every sample). ``docs/fast.rst`` has the measurements.
+spans every sample). With one sample a channel is one row, written right after its
+sums. ``docs/fast.rst`` has the measurements.
 """
 import numpy as np
 
@@ -291,17 +292,28 @@ def _forward(const real[:, :, ::1] x, real[:, :, ::1] y, real[::1] mean, real[::
     cdef const real* wp = _address(weight)
     cdef const real* bp = _address(bias)
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], L = x.shape[2], c, t
+    # One sample (N == 1): a channel is one row, written right after its sums while it
+    # is in the cache, and there is no second pass.
     if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
         with nogil:
             for c in range(C):
                 _statistics(&x[0, 0, 0], &mean[0], &var[0], wp, bp, <real>eps,
                             &affine[0, 0], N, C, L, c)
-            _normalise_rows(&x[0, 0, 0], &y[0, 0, 0], &mean[0], &affine[0, 0], C, L, 0,
-                            N * C)
+                if N == 1:
+                    _normalise_rows(&x[0, 0, 0], &y[0, 0, 0], &mean[0], &affine[0, 0], C,
+                                    L, c, c + 1)
+            if N > 1:
+                _normalise_rows(&x[0, 0, 0], &y[0, 0, 0], &mean[0], &affine[0, 0], C, L,
+                                0, N * C)
         return
     for c in prange(C, nogil=True, schedule="dynamic", chunksize=1, num_threads=threads):
         _statistics(&x[0, 0, 0], &mean[0], &var[0], wp, bp, <real>eps, &affine[0, 0],
                     N, C, L, c)
+        if N == 1:
+            _normalise_rows(&x[0, 0, 0], &y[0, 0, 0], &mean[0], &affine[0, 0], C, L, c,
+                            c + 1)
+    if N == 1:
+        return
     for t in prange(threads, nogil=True, schedule="static", num_threads=threads):
         _normalise_rows(&x[0, 0, 0], &y[0, 0, 0], &mean[0], &affine[0, 0], C, L,
                         _first_row(N * C, threads, t), _first_row(N * C, threads, t + 1))
@@ -367,18 +379,27 @@ def _backward(const real[:, :, ::1] grad, const real[:, :, ::1] x, const real[::
               real[:, ::1] terms, int threads):
     cdef const real* wp = _address(weight)
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], L = x.shape[2], c, t
-    if threads == 1:                # as in _forward
+    if threads == 1:                # as in _forward, and so for one sample
         with nogil:
             for c in range(C):
                 _gradient_sums(&grad[0, 0, 0], &x[0, 0, 0], &mean[0], &var[0], wp,
                                <real>eps, &grad_weight[0], &grad_bias[0], &terms[0, 0],
                                N, C, L, c)
-            _gradient_rows(&grad[0, 0, 0], &x[0, 0, 0], &mean[0], &terms[0, 0],
-                           &grad_x[0, 0, 0], C, L, 0, N * C)
+                if N == 1:
+                    _gradient_rows(&grad[0, 0, 0], &x[0, 0, 0], &mean[0], &terms[0, 0],
+                                   &grad_x[0, 0, 0], C, L, c, c + 1)
+            if N > 1:
+                _gradient_rows(&grad[0, 0, 0], &x[0, 0, 0], &mean[0], &terms[0, 0],
+                               &grad_x[0, 0, 0], C, L, 0, N * C)
         return
     for c in prange(C, nogil=True, schedule="dynamic", chunksize=1, num_threads=threads):
         _gradient_sums(&grad[0, 0, 0], &x[0, 0, 0], &mean[0], &var[0], wp, <real>eps,
                        &grad_weight[0], &grad_bias[0], &terms[0, 0], N, C, L, c)
+        if N == 1:
+            _gradient_rows(&grad[0, 0, 0], &x[0, 0, 0], &mean[0], &terms[0, 0],
+                           &grad_x[0, 0, 0], C, L, c, c + 1)
+    if N == 1:
+        return
     for t in prange(threads, nogil=True, schedule="static", num_threads=threads):
         _gradient_rows(&grad[0, 0, 0], &x[0, 0, 0], &mean[0], &terms[0, 0],
                        &grad_x[0, 0, 0], C, L, _first_row(N * C, threads, t),
