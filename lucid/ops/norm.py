@@ -342,9 +342,19 @@ def _update_running(running, mean, var, n):
     ``mean`` and ``var`` hold one statistic per channel (batch norm) or one per sample
     and channel (instance norm, averaged over the samples). One per channel is used as
     it is: the mean of one value is that value, bit for bit, and NumPy's two means cost
-    13 of this function's 18 us, nine times a step in the homework ResNet."""
+    13 of this function's 18 us, nine times a step in the homework ResNet. Where the
+    active ``norm`` twin has the private ``_update_running`` (the compiled twin), it
+    runs the two formulas in one loop for plain arrays (~1 us instead of ~6)."""
     running_mean, running_var, momentum = running
     c = running_mean.shape[0] if running_mean is not None else running_var.shape[0]
+    fused = getattr(_ext.get("norm"), "_update_running", None)
+    if (fused is not None and mean.size == c
+            and fused(running_mean, running_var, mean.reshape(c), var.reshape(c),
+                      n / (n - 1), momentum)):
+        # the compiled twin's loop, the same formulas and roundings in one call
+        note_write(running_mean)
+        note_write(running_var)
+        return
     batch_var = var * (n / (n - 1))
     if mean.size == c:
         batch_mean, batch_var = mean.reshape(c), batch_var.reshape(c)

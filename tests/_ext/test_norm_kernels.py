@@ -119,6 +119,88 @@ def test_compiled_row_pass_shared_among_threads_matches_a_loop(monkeypatch, thre
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
 
 
+def _numpy_running(rm, rv, mean, var, unbiased, momentum):
+    """The op layer's NumPy formula for the running statistics (copies)."""
+    rm, rv = rm.copy(), rv.copy()
+    rm[...] = (1 - momentum) * rm + momentum * mean
+    rv[...] = (1 - momentum) * rv + momentum * (var * unbiased)
+    return rm, rv
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("momentum", [0.1, 1 / 3, 1, 0.0])
+def test_compiled_running_update_gives_numpys_bits(dtype, momentum):
+    """The compiled twin's private ``_update_running`` (one loop instead of six NumPy
+    operations) rounds as NumPy rounds the op layer's formula with Python numbers."""
+    if not _ext.compiled_available("norm"):
+        pytest.skip(f"the compiled norm twin is not built; {_ext.BUILD_HINT}")
+    from lucid._ext import _norm
+    rng = np.random.default_rng(5)
+    rm, rv = rng.standard_normal(37).astype(dtype), rng.random(37).astype(dtype)
+    mean, var = rng.standard_normal(37).astype(dtype), rng.random(37).astype(dtype)
+    for n in (2, 3, 1024):
+        want = _numpy_running(rm, rv, mean, var, n / (n - 1), momentum)
+        got_m, got_v = rm.copy(), rv.copy()
+        assert _norm._update_running(got_m, got_v, mean, var, n / (n - 1), momentum)
+        np.testing.assert_array_equal(got_m, want[0])
+        np.testing.assert_array_equal(got_v, want[1])
+
+
+def test_compiled_running_update_leaves_other_arguments_to_numpy():
+    """It returns False, touching nothing, for what NumPy would round or treat
+    differently: a NumPy scalar momentum (not a weak scalar), mixed dtypes, a missing
+    or read-only array, statistics of another length."""
+    if not _ext.compiled_available("norm"):
+        pytest.skip(f"the compiled norm twin is not built; {_ext.BUILD_HINT}")
+    from lucid._ext import _norm
+    f32 = lambda n=4: np.arange(n, dtype=np.float32)     # noqa: E731
+    frozen = f32()
+    frozen.flags.writeable = False
+    cases = [(f32(), f32(), f32(), f32(), 2.0, np.float64(0.1)),
+             (f32(), f32().astype(np.float64), f32(), f32(), 2.0, 0.1),
+             (None, f32(), f32(), f32(), 2.0, 0.1),
+             (f32(), frozen, f32(), f32(), 2.0, 0.1),
+             (f32(), f32(), f32(8), f32(), 2.0, 0.1),
+             (f32(), f32(), f32(), f32(), np.float64(2.0), 0.1)]
+    for rm, rv, mean, var, unbiased, momentum in cases:
+        before = [None if a is None else a.copy() for a in (rm, rv)]
+        assert _norm._update_running(rm, rv, mean, var, unbiased, momentum) is False
+        for a, b in zip((rm, rv), before):
+            if a is not None:
+                np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("momentum", [0.1, None])
+def test_running_statistics_with_and_without_the_compiled_update(monkeypatch, momentum):
+    """A BatchNorm2d layer's running statistics after three training steps on the
+    compiled twin: its ``_update_running`` loop and the op layer's NumPy formula (the
+    function taken away) give the same bits."""
+    if not _ext.compiled_available("norm"):
+        pytest.skip(f"the compiled norm twin is not built; {_ext.BUILD_HINT}")
+    from lucid._ext import _norm
+    rng = np.random.default_rng(6)
+    batches = [lucid.Tensor(rng.standard_normal((4, 3, 5, 5)).astype(np.float32))
+               for _ in range(3)]
+    calls = []
+
+    def run():
+        layer = lucid.nn.BatchNorm2d(3, momentum=momentum)
+        for x in batches:
+            layer(x)
+        return layer.running_mean.data.copy(), layer.running_var.data.copy()
+
+    with lucid.kernels.use("compiled", "norm"):
+        fused = _norm._update_running
+        monkeypatch.setattr(_norm, "_update_running",
+                            lambda *a: calls.append(1) or fused(*a))
+        with_loop = run()
+        assert len(calls) == 3
+        monkeypatch.delattr(_norm, "_update_running")
+        with_numpy = run()
+    np.testing.assert_array_equal(with_loop[0], with_numpy[0])
+    np.testing.assert_array_equal(with_loop[1], with_numpy[1])
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(8, 3), (4, 3, 7), (4, 5, 6, 6), (2, 3, 2, 3, 4)])
