@@ -130,6 +130,33 @@ def test_kernel_checks_remember_the_geometry_but_not_bad_calls():
         _checks.conv_forward(x, w.astype(np.float64), dil, dil, dil, 1)
 
 
+@pytest.mark.parametrize("twin", ["reference", "compiled"])
+def test_a_convolutions_backward_is_checked_once_per_geometry(monkeypatch, twin):
+    """The backward of a convolution and of a transposed one builds its kernel size
+    (``w.shape[2:]``) and ``output_padding`` anew each call; interned, the kernels'
+    remembered size checks find them again, so a step after the first runs no geometry
+    check. (Three steps: a table that was full when the first step began is started
+    again during it, and the second step fills it anew.)"""
+    from lucid import _ext
+    from lucid._checks import interned
+    from lucid._ext import _checks
+    if twin == "compiled" and not _ext.compiled_available("conv"):
+        pytest.skip(f"the compiled conv twin is not built; {_ext.BUILD_HINT}")
+    rng = np.random.default_rng(0)
+    model = lucid.nn.Sequential(lucid.nn.Conv2d(2, 3, 3, stride=2, padding=1),
+                                lucid.nn.ConvTranspose2d(3, 2, 4, stride=2, padding=1))
+    x = lucid.Tensor(rng.standard_normal((2, 2, 9, 9)).astype(np.float32))
+    runs = []
+    geometry = _checks._geometry
+    monkeypatch.setattr(_checks, "_geometry", lambda *a: runs.append(a) or geometry(*a))
+    with lucid.kernels.use(twin, "conv"):
+        for _ in range(3):
+            runs.clear()
+            model(x).sum().backward()
+    assert runs == []
+    assert interned((3, 3)) is interned(tuple([3, 3]))
+
+
 def test_adaptive_pooling_remembers_its_sizes_but_not_bad_calls():
     """``adaptive_avg_pool2d``'s checks are remembered per input shape and output size:
     the same call gives the same sizes without them, while a bad size, a float for an

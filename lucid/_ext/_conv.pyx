@@ -101,6 +101,7 @@ from lucid._ext._arrays cimport float_type, vector_of
 from lucid._ext._winograd cimport LUCID_WL_SKEW, lucid_wl_conv_f, lucid_wl_grad_w_f
 from lucid._ext._gemm cimport Gemm, bind, gemm
 
+from lucid._checks import interned
 from lucid._ext import _blas, _checks
 from lucid._ext._openmp import free_threads, max_threads, parts_for, threads_for
 from lucid._ext._sizes import as_3d, conv_output_size, conv_transpose_output_size
@@ -2998,10 +2999,11 @@ def _transpose_grads(grad_y, x, w, stride, padding, dilation, groups):
     32x32, whose forward goes by tiles: there the columns are not kept (:func:`_forward`).
     """
     _checks.conv_forward(grad_y, w, stride, padding, dilation, groups)
-    _checks.conv_weight_grad(grad_y, x, w.shape[2:], stride, padding, dilation, groups)
+    kernel_size = interned(w.shape[2:])         # so the remembered check finds it again
+    _checks.conv_weight_grad(grad_y, x, kernel_size, stride, padding, dilation, groups)
     columns = {}
     grad_x = _forward(grad_y, w, stride, padding, dilation, groups, columns)
-    grad_w = _weight_grad(grad_y, x, w.shape[2:], stride, padding, dilation, groups, columns)
+    grad_w = _weight_grad(grad_y, x, kernel_size, stride, padding, dilation, groups, columns)
     return grad_x, grad_w
 
 

@@ -39,6 +39,7 @@ import numpy as np
 
 from lucid import _ext
 from lucid._ext._blas import row_sums
+from lucid._checks import interned
 from lucid._ext._sizes import conv_output_size, conv_transpose_output_size
 from lucid.autograd.function import Function
 from lucid.ops._util import column_sums
@@ -125,11 +126,11 @@ class Conv(Function):
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             # output_padding so the transposed conv returns exactly x's (padded) size
-            output_padding = tuple(
+            output_padding = interned(tuple(
                 ctx.x_shape[2 + i] - conv_transpose_output_size(
                     grad.shape[2 + i], w.shape[2 + i], stride[i], padding[i], 0, dilation[i])
                 for i in range(d)
-            )
+            ))
             gx = kernels.conv_transpose_forward(grad, w, stride, padding, output_padding,
                                                 dilation, groups)
             if ctx.padding_end is not None and any(ctx.padding_end):
@@ -138,8 +139,8 @@ class Conv(Function):
             if ctx.unbatched:
                 gx = gx[0]
         if ctx.needs_input_grad[1]:
-            gw = kernels.conv_weight_grad(ctx.x, grad, w.shape[2:], stride, padding,
-                                          dilation, groups)
+            gw = kernels.conv_weight_grad(ctx.x, grad, interned(w.shape[2:]), stride,
+                                          padding, dilation, groups)
         if ctx.has_bias and ctx.needs_input_grad[2]:
             gb = _sum_over_batch_and_space(grad)
         return gx, gw, gb
@@ -218,8 +219,8 @@ class ConvTranspose(Function):
             if ctx.unbatched:
                 gx = gx[0]
         if ctx.needs_input_grad[1] and gw is None:
-            gw = kernels.conv_weight_grad(grad, x, w.shape[2:], stride, padding, dilation,
-                                          groups)
+            gw = kernels.conv_weight_grad(grad, x, interned(w.shape[2:]), stride, padding,
+                                          dilation, groups)
         if ctx.has_bias and ctx.needs_input_grad[2]:
             gb = _sum_over_batch_and_space(grad)
         return gx, gw, gb
