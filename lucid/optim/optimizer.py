@@ -81,6 +81,18 @@ def fuse(cls, step):
     _FUSED[cls.__dict__["_update"]] = step
 
 
+# Rules whose kernel also takes a whole group in one call: the rule -> a function
+# ``step(optimizer, group)`` that returns True when it stepped every parameter of the
+# group, False (having changed nothing) to leave the group to the loop over parameters.
+_FUSED_GROUPS = {}
+
+
+def fuse_group(cls, step):
+    """Try ``step(optimizer, group)`` first for each group while ``cls._update`` is the
+    rule it was registered with (see ``_FUSED_GROUPS``)."""
+    _FUSED_GROUPS[cls.__dict__["_update"]] = step
+
+
 def contiguous(*arrays):
     """Whether every array is C-contiguous (what the optimizer kernels take)."""
     return all(a.flags.c_contiguous for a in arrays)
@@ -285,8 +297,11 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         update = _FUSED.get(type(self)._update)
+        whole = _FUSED_GROUPS.get(type(self)._update)
         with no_grad():
             for group in self.param_groups:
+                if whole is not None and whole(self, group):
+                    continue                 # every parameter in one kernel call
                 for p in group["params"]:
                     if p.grad is None:
                         continue

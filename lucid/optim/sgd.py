@@ -3,8 +3,9 @@ import numpy as np
 
 from lucid import _ext
 from lucid._checks import check_number
+from lucid.autograd.inplace import note_write
 from lucid.optim.optimizer import (Optimizer, apply_weight_decay, check_non_negative,
-                                   contiguous, fuse)
+                                   contiguous, fuse, fuse_group)
 
 __all__ = ["SGD"]
 
@@ -125,3 +126,35 @@ def _sgd_kernel_step(opt, param, grad, state, group):
 
 
 fuse(SGD, _sgd_kernel_step)
+
+
+def _sgd_group_step(opt, group):
+    """``SGD.step`` on a whole group in one call of the compiled twin's private
+    ``_sgd_steps`` (the same values as ``_sgd_kernel_step`` on each parameter), where
+    the active twin has it and every step is its plain case: no weight decay, Nesterov
+    or ``maximize``, each parameter's state (and momentum buffer) already made by an
+    earlier step. Returns False, having changed nothing, to leave the group to the
+    loop."""
+    steps = getattr(_ext.get("optim"), "_sgd_steps", None)
+    if (steps is None or group["weight_decay"] != 0 or group["nesterov"]
+            or group.get("maximize", False)):
+        return False
+    params = [p for p in group["params"] if p.grad is not None]
+    states = [opt.state.get(p) for p in params]
+    if not all(states):               # a first step makes each state (and buffer)
+        return False
+    bufs = None
+    if group["momentum"] != 0:
+        bufs = [s["momentum_buffer"] for s in states]
+        if any(b is None for b in bufs):
+            return False
+    datas = [p.data for p in params]
+    if not steps(datas, [p.grad for p in params], bufs, group["lr"], group["momentum"],
+                 group["dampening"]):
+        return False
+    for data in datas:
+        note_write(data)     # graphs that saved p's old values now refuse backward
+    return True
+
+
+fuse_group(SGD, _sgd_group_step)

@@ -203,6 +203,8 @@ def test_the_fused_step_gives_the_rules_values(twin, monkeypatch, kwargs):
             super()._update(param, grad, state, group)
 
     ran = _count_calls(monkeypatch, "sgd_step")
+    if hasattr(_ext.get("optim"), "_sgd_steps"):        # a whole group in one call
+        ran_group = _count_calls(monkeypatch, "_sgd_steps")
     rng = np.random.default_rng(5)
     a = lucid.Tensor(rng.standard_normal(7).astype(np.float32), requires_grad=True)
     b = lucid.Tensor(a.data.copy(), requires_grad=True)
@@ -213,9 +215,76 @@ def test_the_fused_step_gives_the_rules_values(twin, monkeypatch, kwargs):
         opt_a.step()
         opt_b.step()
         np.testing.assert_array_equal(a.data, b.data)
-    # without weight decay and Nesterov the kernel runs (the rule otherwise: faster there)
+    # without weight decay and Nesterov the kernel runs (the rule otherwise: faster
+    # there): the compiled twin's steps after the first take the group in one call
     plain = kwargs.get("weight_decay", 0) == 0
-    assert len(ran) == (4 if plain else 0)
+    if hasattr(_ext.get("optim"), "_sgd_steps"):
+        assert (len(ran), len(ran_group)) == ((1, 3) if plain else (0, 0))
+    else:
+        assert len(ran) == (4 if plain else 0)
+
+
+@pytest.mark.parametrize("kwargs", [dict(lr=0.1), dict(lr=0.05, momentum=0.9, dampening=0.2)])
+def test_a_group_in_one_call_gives_the_rules_values(monkeypatch, kwargs):
+    """The compiled twin's ``_sgd_steps`` (a whole group in one call) on parameters of
+    two dtypes and several shapes, one of them without a gradient in some steps: the
+    rule's bits; a group with a gradient it does not take plainly (a non-contiguous
+    one) goes parameter by parameter, with the same bits too."""
+    if not _ext.compiled_available("optim"):
+        pytest.skip(f"the compiled optim twin is not built; {_ext.BUILD_HINT}")
+
+    class RuleSGD(optim.SGD):
+        def _update(self, param, grad, state, group):
+            super()._update(param, grad, state, group)
+
+    rng = np.random.default_rng(8)
+    shapes = [((3, 4), np.float32), ((5,), np.float64), ((2, 3, 2), np.float32)]
+    ours = [lucid.Tensor(rng.standard_normal(s).astype(d), requires_grad=True)
+            for s, d in shapes]
+    rule = [lucid.Tensor(t.data.copy(), requires_grad=True) for t in ours]
+    with lucid.kernels.use("compiled", "optim"):
+        ran = _count_calls(monkeypatch, "_sgd_steps")
+        opt_a, opt_b = optim.SGD(ours, **kwargs), RuleSGD(rule, **kwargs)
+        for step in range(5):
+            for a, b in zip(ours, rule):
+                g = rng.standard_normal(a.shape).astype(a.dtype)
+                if step == 4:                            # not contiguous: the long way
+                    g = np.asfortranarray(rng.standard_normal(a.shape + (1,))[..., 0]
+                                          .astype(a.dtype))
+                a.grad, b.grad = g.copy(order="K"), g.copy(order="K")
+            if step == 2:
+                ours[1].grad = rule[1].grad = None       # skipped by both
+            opt_a.step()
+            opt_b.step()
+            for a, b in zip(ours, rule):
+                np.testing.assert_array_equal(a.data, b.data)
+    assert len(ran) == 4          # steps 2-5 were offered to it; the first made the states
+
+
+def test_a_group_call_changes_nothing_unless_it_takes_every_parameter():
+    """``_sgd_steps`` looks at every parameter before it writes: a bad last entry (a
+    gradient of another dtype, a read-only buffer, a float momentum list of the wrong
+    length) returns False and leaves the earlier parameters as they were."""
+    if not _ext.compiled_available("optim"):
+        pytest.skip(f"the compiled optim twin is not built; {_ext.BUILD_HINT}")
+    from lucid._ext import _optim
+    rng = np.random.default_rng(9)
+    params = [rng.standard_normal(4).astype(np.float32) for _ in range(3)]
+    grads = [rng.standard_normal(4).astype(np.float32) for _ in range(3)]
+    bufs = [np.zeros(4, np.float32) for _ in range(3)]
+    frozen = np.zeros(4, np.float32)
+    frozen.flags.writeable = False
+    before = [p.copy() for p in params]
+    cases = [(params, grads[:2] + [grads[2].astype(np.float64)], bufs),
+             (params, grads, bufs[:2] + [frozen]),
+             (params, grads, bufs[:2]),
+             (params, grads, None)]
+    for p, g, b in cases:
+        assert _optim._sgd_steps(p, g, b, 0.1, 0.9, 0.0) is False
+        for now, then in zip(params, before):
+            np.testing.assert_array_equal(now, then)
+    assert _optim._sgd_steps(params, grads, None, 0.1, 0, 0.0) is True
+    np.testing.assert_array_equal(params[0], before[0] - np.float32(0.1) * grads[0])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -136,6 +136,22 @@ def test_backward_refuses_after_an_optimizer_step_changed_the_weights():
         loss.backward()
 
 
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_backward_refuses_after_a_later_optimizer_step_changed_the_weights(momentum):
+    """From the second step on SGD may take a whole group in one kernel call (the
+    compiled twin's ``_sgd_steps``); that step must mark the weights written too."""
+    lin = nn.Linear(2, 1)
+    opt = lucid.optim.SGD(lin.parameters(), lr=0.1, momentum=momentum)
+    for _ in range(2):
+        for p in lin.parameters():
+            p.grad = np.ones_like(p.data)
+        opt.step()
+    loss = lin(lucid.ones((3, 2))).sum()
+    opt.step()
+    with pytest.raises(RuntimeError, match=r"modified by an in-place operation"):
+        loss.backward()
+
+
 def test_writes_through_an_alias_are_seen():
     x = lucid.Tensor([1.0, 2.0], requires_grad=True)
     loss = (x * x).sum()
