@@ -426,6 +426,49 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1,
 # [end kernel: adam_step]
 
 
+def _adam_steps(params, grads, exp_avgs, exp_avg_sqs, steps, lr, beta1, beta2, eps,
+                weight_decay, decoupled):
+    """Adam's plain step (no amsgrad; weight decay none or decoupled, AdamW's) on every
+    parameter of a group in one call, each with its own step count::
+
+        for param, grad, m, v, t in zip(params, grads, exp_avgs, exp_avg_sqs, steps):
+            adam_step(param, grad, m, v, None, t, lr, beta1, beta2, eps, weight_decay,
+                      decoupled)
+
+    Private to this twin, as ``_sgd_steps``: ``lucid/optim/adam.py`` calls it where the
+    active twin has it; every argument is looked at before anything is written, and
+    unless all are plain (as ``adam_step``'s own fast path takes them) it returns False
+    and changes nothing. Each parameter's scalars are computed in Python floats, as
+    ``adam_step`` computes them, so the bits are the same."""
+    cdef Py_ssize_t i, n
+    cdef list kinds = []
+    if (type(params) is not list or type(grads) is not list or type(exp_avgs) is not list
+            or type(exp_avg_sqs) is not list or type(steps) is not list):
+        return False
+    n = len(params)
+    if not (len(grads) == len(exp_avgs) == len(exp_avg_sqs) == len(steps) == n):
+        return False
+    if not (_number(lr) and _number(beta1) and _number(beta2) and _number(eps)
+            and _number(weight_decay) and 0 <= beta1 < 1 and 0 <= beta2 < 1
+            and type(decoupled) is bool and (weight_decay == 0 or decoupled)):
+        return False
+    for i in range(n):
+        kind = _plain_param(params[i])
+        if (kind == -1 or not _like(grads[i], params[i], kind, False)
+                or not _like(exp_avgs[i], params[i], kind, True)
+                or not _like(exp_avg_sqs[i], params[i], kind, True)
+                or type(steps[i]) is not int or not 1 <= steps[i] <= _checks.MAX_INT):
+            return False
+        kinds.append(kind)
+    shrink = 1 - lr * weight_decay if weight_decay != 0 else 1
+    for i in range(n):
+        step = steps[i]
+        _adam_front(params[i], grads[i], exp_avgs[i], exp_avg_sqs[i], kinds[i], shrink,
+                    1 - beta1, beta2, 1 - beta2, lr / (1 - beta1 ** step),
+                    (1 - beta2 ** step) ** 0.5, eps)
+    return True
+
+
 cdef void _sgd_front(cnp.ndarray param, cnp.ndarray grad, object buf, int kind, double lr,
                      double momentum, double dampening) noexcept:
     """sgd_step's two branch-free loops (no weight decay, no Nesterov, not a first step

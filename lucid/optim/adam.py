@@ -9,8 +9,9 @@ coupled or decoupled as AdamW's) and the moment update below.
 import numpy as np
 
 from lucid import _ext
+from lucid.autograd.inplace import note_write
 from lucid.optim.optimizer import (Optimizer, apply_weight_decay, check_betas,
-                                   check_non_negative, contiguous, fuse)
+                                   check_non_negative, contiguous, fuse, fuse_group)
 
 __all__ = ["Adam", "AdamW", "NAdam", "RAdam", "Adamax"]
 
@@ -429,3 +430,35 @@ class Adamax(_AdamBase):
 
 
 fuse(Adam, _adam_kernel_step)
+
+
+def _adam_group_step(opt, group):
+    """``Adam.step`` (and AdamW's) on a whole group in one call of the compiled twin's
+    private ``_adam_steps`` (the same values as ``_adam_kernel_step`` on each
+    parameter), as SGD's ``_sgd_group_step``: where the active twin has it and every
+    step is its plain case (no amsgrad or ``maximize``, weight decay none or decoupled,
+    each parameter's state made by an earlier step). Returns False, having changed
+    nothing, to leave the group to the loop."""
+    adam_steps = getattr(_ext.get("optim"), "_adam_steps", None)
+    decoupled = bool(group["decoupled_weight_decay"])
+    if (adam_steps is None or group["amsgrad"] or group.get("maximize", False)
+            or (group["weight_decay"] != 0 and not decoupled)):
+        return False
+    params = [p for p in group["params"] if p.grad is not None]
+    states = [opt.state.get(p) for p in params]
+    if not all(states):               # a first step makes each state
+        return False
+    beta1, beta2 = group["betas"]
+    steps = [s["step"] + 1 for s in states]
+    datas = [p.data for p in params]
+    if not adam_steps(datas, [p.grad for p in params], [s["exp_avg"] for s in states],
+                      [s["exp_avg_sq"] for s in states], steps, group["lr"], beta1, beta2,
+                      group["eps"], group["weight_decay"], decoupled):
+        return False
+    for state, step, data in zip(states, steps, datas):
+        state["step"] = step
+        note_write(data)     # graphs that saved p's old values now refuse backward
+    return True
+
+
+fuse_group(Adam, _adam_group_step)

@@ -306,6 +306,9 @@ def test_the_fused_adam_step_gives_the_rules_values(twin, monkeypatch, dtype, na
             rule(self, param, grad, state, group)
 
     ran = _count_calls(monkeypatch, "adam_step")
+    grouped = hasattr(_ext.get("optim"), "_adam_steps")     # a whole group in one call
+    if grouped:
+        ran_group = _count_calls(monkeypatch, "_adam_steps")
     rng = np.random.default_rng(6)
     a = lucid.Tensor(rng.standard_normal(37).astype(dtype), requires_grad=True)
     b = lucid.Tensor(a.data.copy(), requires_grad=True)
@@ -319,7 +322,80 @@ def test_the_fused_adam_step_gives_the_rules_values(twin, monkeypatch, dtype, na
         np.testing.assert_array_equal(a.data, b.data)
         for key in opt_b.state[b]:
             np.testing.assert_array_equal(opt_a.state[a][key], opt_b.state[b][key])
-    assert len(ran) == 5
+    # the compiled twin's steps after the first take the group in one call where the
+    # step is the plain case (no amsgrad or maximize, weight decay none or decoupled)
+    plain = (not kwargs.get("amsgrad") and not kwargs.get("maximize")
+             and (name == "AdamW" or not kwargs.get("weight_decay")))
+    if grouped:
+        assert (len(ran), len(ran_group)) == ((1, 4) if plain else (5, 0))
+    else:
+        assert len(ran) == 5
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+def test_an_adam_group_in_one_call_gives_the_rules_values(monkeypatch, name):
+    """The compiled twin's ``_adam_steps`` on parameters of two dtypes and several
+    shapes whose step counts differ (one skips a step): the rule's bits, moments and
+    step counts; a refused group (a gradient of another dtype) writes nothing and goes
+    parameter by parameter."""
+    if not _ext.compiled_available("optim"):
+        pytest.skip(f"the compiled optim twin is not built; {_ext.BUILD_HINT}")
+    rule = optim.Adam._update
+
+    class Rule(getattr(optim, name)):
+        def _update(self, param, grad, state, group):
+            rule(self, param, grad, state, group)
+
+    rng = np.random.default_rng(10)
+    shapes = [((3, 4), np.float32), ((5,), np.float64), ((2, 3, 2), np.float32)]
+    ours = [lucid.Tensor(rng.standard_normal(s).astype(d), requires_grad=True)
+            for s, d in shapes]
+    mine = [lucid.Tensor(t.data.copy(), requires_grad=True) for t in ours]
+    with lucid.kernels.use("compiled", "optim"):
+        ran = _count_calls(monkeypatch, "_adam_steps")
+        opt_a, opt_b = getattr(optim, name)(ours, lr=0.01), Rule(mine, lr=0.01)
+        for step in range(5):
+            for a, b in zip(ours, mine):
+                g = rng.standard_normal(a.shape).astype(a.dtype)
+                if step == 4 and a.dtype == np.float32:   # float64 for a float32 one
+                    g = g.astype(np.float64)
+                a.grad, b.grad = g.copy(), g.copy()
+            if step == 1:
+                ours[2].grad = mine[2].grad = None        # its step count falls behind
+            opt_a.step()
+            opt_b.step()
+            for a, b in zip(ours, mine):
+                np.testing.assert_array_equal(a.data, b.data)
+                for key in opt_b.state[b]:
+                    np.testing.assert_array_equal(opt_a.state[a][key], opt_b.state[b][key])
+    assert opt_a.state[ours[2]]["step"] == 4 and opt_a.state[ours[0]]["step"] == 5
+    assert len(ran) == 4          # steps 2-5 were offered to it (the last refused)
+
+
+def test_an_adam_group_call_changes_nothing_unless_it_takes_every_parameter():
+    """``_adam_steps`` looks at every argument before it writes: a bad last entry (a
+    read-only moment, a step count of 0, a float step) returns False and leaves the
+    earlier parameters and moments as they were."""
+    if not _ext.compiled_available("optim"):
+        pytest.skip(f"the compiled optim twin is not built; {_ext.BUILD_HINT}")
+    from lucid._ext import _optim
+    rng = np.random.default_rng(11)
+    params = [rng.standard_normal(4).astype(np.float32) for _ in range(3)]
+    grads = [rng.standard_normal(4).astype(np.float32) for _ in range(3)]
+    ms = [np.zeros(4, np.float32) for _ in range(3)]
+    vs = [np.zeros(4, np.float32) for _ in range(3)]
+    frozen = np.zeros(4, np.float32)
+    frozen.flags.writeable = False
+    before = [a.copy() for a in params + ms + vs]
+    cases = [(ms[:2] + [frozen], vs, [1, 1, 1]), (ms, vs, [1, 1, 0]), (ms, vs, [1, 1, 1.0]),
+             (ms, vs[:2], [1, 1, 1])]
+    for m, v, t in cases:
+        assert _optim._adam_steps(params, grads, m, v, t, 0.1, 0.9, 0.999, 1e-8, 0.0,
+                                  False) is False
+        for now, then in zip(params + ms + vs, before):
+            np.testing.assert_array_equal(now, then)
+    assert _optim._adam_steps(params, grads, ms, vs, [1, 1, 1], 0.1, 0.9, 0.999, 1e-8,
+                              0.1, False) is False      # coupled decay: not its case
 
 
 def test_a_refused_adam_step_changes_nothing(twin):

@@ -136,12 +136,15 @@ def test_backward_refuses_after_an_optimizer_step_changed_the_weights():
         loss.backward()
 
 
-@pytest.mark.parametrize("momentum", [0.0, 0.9])
-def test_backward_refuses_after_a_later_optimizer_step_changed_the_weights(momentum):
-    """From the second step on SGD may take a whole group in one kernel call (the
-    compiled twin's ``_sgd_steps``); that step must mark the weights written too."""
+@pytest.mark.parametrize("name,kwargs", [("SGD", dict(lr=0.1)),
+                                         ("SGD", dict(lr=0.1, momentum=0.9)),
+                                         ("Adam", dict(lr=0.1)), ("AdamW", dict(lr=0.1))])
+def test_backward_refuses_after_a_later_optimizer_step_changed_the_weights(name, kwargs):
+    """From the second step on SGD and Adam may take a whole group in one kernel call
+    (the compiled twin's ``_sgd_steps``, ``_adam_steps``); that step must mark the
+    weights written too."""
     lin = nn.Linear(2, 1)
-    opt = lucid.optim.SGD(lin.parameters(), lr=0.1, momentum=momentum)
+    opt = getattr(lucid.optim, name)(lin.parameters(), **kwargs)
     for _ in range(2):
         for p in lin.parameters():
             p.grad = np.ones_like(p.data)
