@@ -224,6 +224,15 @@ def test_the_fused_step_gives_the_rules_values(twin, monkeypatch, kwargs):
         assert len(ran) == (4 if plain else 0)
 
 
+def _group_and_copy(rng):
+    """A group for the one-call steps: parameters of two dtypes and three shapes, and
+    a copy of each for the rule to step."""
+    shapes = [((3, 4), np.float32), ((5,), np.float64), ((2, 3, 2), np.float32)]
+    ours = [lucid.Tensor(rng.standard_normal(s).astype(d), requires_grad=True)
+            for s, d in shapes]
+    return ours, [lucid.Tensor(t.data.copy(), requires_grad=True) for t in ours]
+
+
 @pytest.mark.parametrize("kwargs", [dict(lr=0.1), dict(lr=0.05, momentum=0.9, dampening=0.2)])
 def test_a_group_in_one_call_gives_the_rules_values(monkeypatch, kwargs):
     """The compiled twin's ``_sgd_steps`` (a whole group in one call) on parameters of
@@ -238,10 +247,7 @@ def test_a_group_in_one_call_gives_the_rules_values(monkeypatch, kwargs):
             super()._update(param, grad, state, group)
 
     rng = np.random.default_rng(8)
-    shapes = [((3, 4), np.float32), ((5,), np.float64), ((2, 3, 2), np.float32)]
-    ours = [lucid.Tensor(rng.standard_normal(s).astype(d), requires_grad=True)
-            for s, d in shapes]
-    rule = [lucid.Tensor(t.data.copy(), requires_grad=True) for t in ours]
+    ours, rule = _group_and_copy(rng)
     with lucid.kernels.use("compiled", "optim"):
         ran = _count_calls(monkeypatch, "_sgd_steps")
         opt_a, opt_b = optim.SGD(ours, **kwargs), RuleSGD(rule, **kwargs)
@@ -347,10 +353,7 @@ def test_an_adam_group_in_one_call_gives_the_rules_values(monkeypatch, name):
             rule(self, param, grad, state, group)
 
     rng = np.random.default_rng(10)
-    shapes = [((3, 4), np.float32), ((5,), np.float64), ((2, 3, 2), np.float32)]
-    ours = [lucid.Tensor(rng.standard_normal(s).astype(d), requires_grad=True)
-            for s, d in shapes]
-    mine = [lucid.Tensor(t.data.copy(), requires_grad=True) for t in ours]
+    ours, mine = _group_and_copy(rng)
     with lucid.kernels.use("compiled", "optim"):
         ran = _count_calls(monkeypatch, "_adam_steps")
         opt_a, opt_b = getattr(optim, name)(ours, lr=0.01), Rule(mine, lr=0.01)
