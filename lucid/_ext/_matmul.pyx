@@ -26,6 +26,10 @@ for a stack, ``(count, M, K)`` and ``(count, K, N)``, any strides)::
                                                 #   arguments reach it from C (_one_row,
                                                 #   _arrays.pxd)
 
+    for p in range(threads):                    # K = 1, an outer product (_outer):
+        for i in rows of run p:                 #   prange over runs of rows, each value
+            C[i, :] = A[i, 0] * B[0, :]         #   one multiplication
+
     for n, head j:                              # _packed_attention (private): prange
         A[n, j] = softmax(scale * Q_nj @ K_nj^T)    # over (n, j); two gemm calls a head
         out[n, :, head j] = A[n, j] @ V_nj          # on the packed rows, in place
@@ -383,7 +387,76 @@ cdef void _add_bias(object c, object bias):
         else:
             _add_bias_rows(<double*>cnp.PyArray_DATA(out),
                            <const double*>cnp.PyArray_DATA(row), M, N, threads)
+
+cdef extern from *:
+    """
+    /* c[r, j] = a[r * a_step] * b[j] for the rows [0, rows) of c (N columns, C-ordered):
+       an outer product, each value one multiplication. */
+    #define LUCID_OUTER(NAME, T)                                                          \\
+    static void NAME(T* restrict c, const T* restrict a, ptrdiff_t a_step,                 \\
+                     const T* restrict b, ptrdiff_t rows, ptrdiff_t N) {                   \\
+        for (ptrdiff_t r = 0; r < rows; r++) {                                             \\
+            const T s = a[r * a_step];                                                     \\
+            T* row = c + r * N;                                                            \\
+            _Pragma("omp simd")                                                            \\
+            for (ptrdiff_t j = 0; j < N; j++) row[j] = s * b[j];                           \\
+        }                                                                                  \\
+    }
+    LUCID_OUTER(lucid_outer_f, float)
+    LUCID_OUTER(lucid_outer_d, double)
+    """
+    void lucid_outer_f(float* c, const float* a, Py_ssize_t a_step, const float* b,
+                       Py_ssize_t rows, Py_ssize_t N) noexcept nogil
+    void lucid_outer_d(double* c, const double* a, Py_ssize_t a_step, const double* b,
+                       Py_ssize_t rows, Py_ssize_t N) noexcept nogil
+
+
+cdef inline void _outer_rows(real* c, const real* a, Py_ssize_t a_step, const real* b,
+                             Py_ssize_t rows, Py_ssize_t N) noexcept nogil:
+    if real is float:
+        lucid_outer_f(c, a, a_step, b, rows, N)
+    else:
+        lucid_outer_d(c, a, a_step, b, rows, N)
+
+
+cdef void _outer_parts(real[:, ::1] c, const real[:] a, const real[::1] b,
+                       int threads) noexcept nogil:
+    # one run of rows per thread
+    cdef Py_ssize_t M = c.shape[0], N = c.shape[1], p, i0, i1
+    cdef Py_ssize_t step = a.strides[0] // <Py_ssize_t>sizeof(real)
+    if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
+        _outer_rows(&c[0, 0], &a[0], step, &b[0], M, N)
+        return
+    for p in prange(threads, schedule="static", num_threads=threads):
+        i0 = p * M // threads
+        i1 = (p + 1) * M // threads
+        _outer_rows(&c[0, 0] + i0 * N, &a[0] + i0 * step, step, &b[0], i1 - i0, N)
 # [end loops: matmul]
+
+
+cdef object _outer(object a, object b):
+    """``a @ b`` for ``a`` (M, 1) and ``b`` (1, N) of one float dtype, any strides (an
+    outer product: a layer's weight gradient at batch 1, ``G^T X``): each value one
+    multiplication, as in the sum of one term BLAS would form, and NumPy's ``a * b``
+    (the same bits). OpenBLAS's gemm took 36 us for (10, 1) @ (1, 3136) and 229 us for
+    (256, 1) @ (1, 784), NumPy's broadcast multiply 2.6 and 53-76 us (it walks the
+    output a row at a time through its iterator); this loop's rows are runs on the
+    threads."""
+    column, row = a[:, 0], b[0]
+    if not _whole_steps(column):
+        column = np.ascontiguousarray(column)
+    if not (row.flags.c_contiguous and row.flags.aligned):
+        row = np.ascontiguousarray(row)
+    M, N = column.shape[0], row.shape[0]
+    c = np.empty((M, N), dtype=a.dtype)
+    if M == 0 or N == 0:
+        return c
+    cdef int threads = threads_for_pass(M * N)
+    if a.dtype == np.float32:
+        _outer_parts[float](c, column, row, threads)
+    else:
+        _outer_parts[double](c, column, row, threads)
+    return c
 
 
 cdef bint _plain_pair(object a, object b, object bias) noexcept:
@@ -552,7 +625,8 @@ def matmul(a, b):
         for p in range(parts):                  # one row or a few (_few_rows), float32,
             C[:, run p] = A @ B.T[run p].T      # B stored transposed: dot products,
                                                 # four of B.T's rows at a time
-        C[i, j] = A[i, 0] * B[0, j]             # K = 1 (an outer product): one multiply
+        C[i, j] = A[i, 0] * B[0, j]             # K = 1 (an outer product): one multiply,
+                                                # runs of rows on the threads
 
     Parameters
     ----------
@@ -618,11 +692,7 @@ def _product(a, b, bias):
         with _blas.matmul_threads(a, b):
             return np.matmul(a, b)
     if K == 1:
-        # an outer product (a layer's weight gradient at batch 1, G^T X): each value one
-        # multiplication, as in the sum of one term BLAS would form; OpenBLAS's gemm took
-        # 36 us for (10, 1) @ (1, 3136) and 229 us for (256, 1) @ (1, 784), NumPy's
-        # broadcast multiply 2.6 and 53 us (one thread)
-        c = np.multiply(a, b, out=np.empty((M, N), dtype=a.dtype))
+        c = _outer(a, b)        # a layer's weight gradient at batch 1, G^T X
         if bias is not None:
             _add_bias(c, bias)
         return c

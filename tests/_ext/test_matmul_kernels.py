@@ -83,6 +83,30 @@ def test_one_column_times_one_row_is_an_outer_product(twin, dtype, M, N):
     np.testing.assert_array_equal(c, reference.matmul(g.T, x))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["column", "strided", "reversed", "unaligned"])
+def test_compiled_outer_product_rows_on_threads(monkeypatch, dtype, layout):
+    """The compiled twin's outer-product loop (K = 1) shares its rows among the threads
+    (``threads_for_pass``): on 1, 2 and 3 threads, shapes whose rows do not split evenly,
+    every value is still ``a[i, 0] * b[0, j]`` rounded once (NumPy's product, bit for
+    bit), whatever the column's strides (a column of a wider matrix, one walked
+    backwards, one off its dtype's alignment)."""
+    module = _compiled()
+    rng = np.random.default_rng(7)
+    for M, N in [(7, 5), (1, 9), (257, 783)]:
+        base = rng.standard_normal((M, 3)).astype(dtype)
+        column = {"column": base[:, :1].copy(), "strided": base[:, 1:2],
+                  "reversed": base[::-1, 2:3],
+                  "unaligned": unaligned(base[:, :1].copy())}[layout]
+        row = rng.standard_normal((1, N)).astype(dtype)
+        expected = column * row                         # NumPy: one rounding each
+        for threads in (1, 2, 3):
+            monkeypatch.setattr(module, "threads_for_pass", lambda values, t=threads: t)
+            c = module.matmul(column, row)
+            assert c.flags.c_contiguous and c.dtype == dtype
+            np.testing.assert_array_equal(c, expected)
+
+
 @pytest.mark.parametrize("M, K, N", [(0, 3, 4), (3, 0, 4), (3, 4, 0), (0, 0, 0)])
 def test_matmul_of_empty_matrices(twin, M, K, N):
     """An empty sum is 0: (3, 0) @ (0, 4) is a (3, 4) matrix of zeros."""
