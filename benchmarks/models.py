@@ -19,7 +19,9 @@ encoder    Transformer encoder, 2 layers, d 64, 4 heads, ff 128, no dropout,    
 lstm       the LSTM language model of ``lstm_lm.py`` (``--models lstm``; slow)    SGD
 ========== ===================================================================== =====
 
-One step = zero_grad, forward, loss, backward, optimizer step. Printed per row: the
+One step = zero_grad, forward, loss, backward, optimizer step; every 250 steps the
+model starts over from its initial weights (``train_step``: a model fitted to its one
+batch trains on subnormal floats, slow on any CPU). Printed per row: the
 loss of the first steps on both sides and their largest difference (relative, or
 absolute for losses under 1e-3: ``loss_difference``), then the
 median step time of each side and lucid / torch. torch's steps are timed in a process
@@ -262,24 +264,57 @@ def batch_of(row, batch):
     return x, y
 
 
-def model_on(side, row, state):
-    model = ROWS[row][0](side.nn)
+def _load(side, model, state):
     model.load_state_dict(state if side.name == "lucid"
                           else {k: side.tensor(v.copy()) for k, v in state.items()})
+
+
+def model_on(side, row, state):
+    model = ROWS[row][0](side.nn)
+    _load(side, model, state)
     return model
 
 
+#: Steps after which a training closure starts over from the initial weights with a
+#: fresh optimizer (``train_step``).
+RESTART = 250
+
+
 def train_step(side, row, state, x_np, y_np):
-    """A closure running one training step; it returns the loss as a float."""
+    """A closure running one training step; it returns the loss as a float.
+
+    Every :data:`RESTART` steps it starts over: the initial weights (and batch norm's
+    running statistics) loaded again and a new optimizer, in the call that follows. A
+    model trained on one batch over and over fits it: after some hundreds of steps the
+    MLP's loss at batch 1 is 1e-15 and its gradients and Adam's moments are subnormal
+    floats, which the CPU handles in microcode, many times slower. Both frameworks slow
+    down, and the benchmark would time that rather than the steps of a training run
+    (measured, one process, blocks of 100 steps at batch 1: lucid's MLP 0.67 ms up to
+    step 700, then 1.5-1.9 ms, its Adam step 0.17 to 1.2 ms; PyTorch's 1.0 then
+    1.45-1.7 ms; lucid's CNN 0.79 then 1.0-1.2 ms). Labels that change every step do not
+    help: the MLP learns to ignore its input, and its first layers' gradients go
+    subnormal sooner. One call in :data:`RESTART` also does the loading, which the
+    medians leave out.
+    """
     model = model_on(side, row, state)
     model.train()
     params = list(model.parameters())
-    opt = (side.sgd(params, lr=0.01, momentum=0.9) if ROWS[row][4] == "sgd"
-           else side.adam(params, lr=1e-3))
+
+    def optimizer():
+        return (side.sgd(params, lr=0.01, momentum=0.9) if ROWS[row][4] == "sgd"
+                else side.adam(params, lr=1e-3))
+
+    opt = optimizer()
     x, y = side.tensor(x_np.copy()), side.tensor(y_np.copy())
     loss_fn = side.mse if ROWS[row][3] == "input" else side.cross_entropy
+    done = 0
 
     def step():
+        nonlocal opt, done
+        if done == RESTART:
+            _load(side, model, state)
+            opt, done = optimizer(), 0
+        done += 1
         opt.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()
