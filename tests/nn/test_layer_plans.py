@@ -19,6 +19,7 @@ import lucid.nn as nn
 import lucid.nn.functional as F
 from lucid._ext import conv as reference_conv
 from lucid.autograd.observe import observe
+from lucid.nn.modules import _plan
 from lucid.ops.attention import PackedAttention
 from lucid.ops.conv import Conv, ConvTranspose
 from lucid.ops.linear import Linear as LinearOp
@@ -135,8 +136,9 @@ def test_planned_calls_give_the_checked_bytes(twin, layer, fn, shape, float_dtyp
 @pytest.mark.parametrize("layer, fn, shape", CASES[:1] + CASES[5:6] + CASES[8:9] + CASES[14:15],
                          ids=["conv1d", "convT1d", "linear", "batchnorm2d"])
 def test_no_plan_where_apply_has_work(twin, layer, fn, shape, rng, monkeypatch):
-    """Grad mode on (a node to record), an observer, a FLOP count: the checked path,
-    every call, with what it owes them."""
+    """An observer, a FLOP count: the checked path, every call, with what it owes them;
+    grad mode records its node either way (by the plan's ``op.apply``, or batch norm's
+    evaluation plan, which has a forward of its own, by the checked path)."""
     layer = _prepared(layer, np.float32, rng)
     x = lucid.Tensor(rng.standard_normal(shape).astype(np.float32))
     with lucid.no_grad():
@@ -157,6 +159,121 @@ def test_no_plan_where_apply_has_work(twin, layer, fn, shape, rng, monkeypatch):
     with lucid.no_grad():
         layer(x)
     assert applies.count == 3                        # and the plan again
+
+
+class _Runs:
+    """Counts the calls a layer's plan runs (``Plan.run``)."""
+
+    def __init__(self, monkeypatch):
+        self.count = 0
+        run = _plan.Plan.run
+
+        def counted(plan, *args):
+            self.count += 1
+            return run(plan, *args)
+
+        monkeypatch.setattr(_plan.Plan, "run", counted)
+
+
+def _gradients(layer, x, y, seed):
+    """``y``'s backward of a fixed random weighting: the input's and the parameters'
+    gradients (None where there is none)."""
+    g = np.random.default_rng(seed).standard_normal(y.shape).astype(y.dtype)
+    (y * lucid.Tensor(g)).sum().backward()
+    found = [x.grad] + [None if p is None or p.grad is None else p.grad
+                        for p in (getattr(layer, "weight", None), getattr(layer, "bias", None))]
+    return [None if a is None else a.copy() for a in found]
+
+
+def _zero_grads(layer, x):
+    x.grad = None
+    for p in layer.parameters():
+        p.grad = None
+
+
+# every layer whose plan runs the op's own forward (batch norm's evaluation plan has
+# a forward of its own: tested below)
+GRAD_CASES = [case for case in CASES if not isinstance(case[0], nn.modules.norm._BatchNorm)]
+GRAD_IDS = [i for i, case in zip(IDS, CASES) if case in GRAD_CASES]
+
+
+@pytest.mark.parametrize("layer, fn, shape", GRAD_CASES, ids=GRAD_IDS)
+def test_planned_calls_in_grad_mode_record_the_checked_node(twin, layer, fn, shape,
+                                                            float_dtype, rng, monkeypatch):
+    """A training step's calls: the first goes the checked way and leaves a plan, the
+    next ones call ``op.apply`` through it, skipping the module's and the functional
+    layer's checks. The output's bytes, the node's op and parents, and every gradient
+    (input, weight, bias) are those of the checked call."""
+    layer = _prepared(layer, float_dtype, rng).train()
+    runs = _Runs(monkeypatch)
+    applies = _Applies(monkeypatch, _op(layer))
+    for step in range(3):
+        x = lucid.Tensor(rng.standard_normal(shape).astype(float_dtype), requires_grad=True)
+        y = layer(x)
+        assert runs.count == step and applies.count == 2 * step + 1   # plan from the 2nd
+        assert y.requires_grad and type(y._node) is _op(layer)
+        assert y._node.parents[0] is x
+        got = _gradients(layer, x, y, step)
+        _zero_grads(layer, x)
+        expected = _checked(layer, fn, x)
+        assert runs.count == step                                     # not through a plan
+        assert type(expected._node) is type(y._node)
+        assert y.data.tobytes() == expected.data.tobytes()
+        want = _gradients(layer, x, expected, step)
+        _zero_grads(layer, x)
+        for a, b in zip(got, want):
+            assert (a is None) == (b is None)
+            if a is not None:
+                assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+def test_a_grad_mode_plan_follows_requires_grad_and_replaced_weights(twin, rng):
+    """The plan's node reads the parameters as the call finds them: a weight frozen
+    (requires_grad off) gets no gradient and the input's still does; a computed Tensor
+    set in the weight's place (meta-learning code) receives the gradient; an input of
+    another shape goes the checked way and raises its named error."""
+    layer = nn.Conv1d(2, 3, 3)
+    x = lucid.Tensor(rng.standard_normal((1, 2, 7)).astype(np.float32), requires_grad=True)
+    layer(x)                                         # checked: a plan from here
+    layer.weight.requires_grad = False
+    layer(x).sum().backward()
+    assert layer.weight.grad is None and layer.bias.grad is not None and x.grad is not None
+    fast = lucid.Tensor(rng.standard_normal((3, 2, 3)).astype(np.float32),
+                        requires_grad=True)
+    del layer.weight
+    layer.weight = fast
+    x2 = lucid.Tensor(rng.standard_normal((1, 2, 7)).astype(np.float32))
+    y = F.conv1d(x2, fast, layer.bias)
+    fast.grad = None
+    y.sum().backward()
+    expected = fast.grad.copy()
+    fast.grad = None
+    layer(x2).sum().backward()
+    np.testing.assert_array_equal(fast.grad, expected)
+    with pytest.raises(ValueError, match="Conv1d|conv1d"):
+        layer(lucid.Tensor(np.ones((1, 5, 7), np.float32), requires_grad=True))
+
+
+def test_batch_norm_evaluation_plan_not_used_in_grad_mode(twin, rng, monkeypatch):
+    """Batch norm's evaluation plan runs a forward of its own (the running statistics
+    viewed as the op's), so a grad-mode call goes the checked way and records the
+    checked node, with the checked gradients."""
+    layer = _prepared(nn.BatchNorm2d(3), np.float32, rng)
+    x = lucid.Tensor(rng.standard_normal((2, 3, 4, 4)).astype(np.float32),
+                     requires_grad=True)
+    with lucid.no_grad():
+        layer(x)                                     # the evaluation plan
+    runs = _Runs(monkeypatch)
+    y = layer(x)
+    assert runs.count == 0 and y._node is not None
+    got = _gradients(layer, x, y, 0)
+    _zero_grads(layer, x)
+    want = _gradients(layer, x, _checked(layer, F.batch_norm, x), 0)
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a, b)
+    with lucid.no_grad():
+        layer(x)
+    assert runs.count == 1                           # and the plan again without grad
 
 
 def test_a_changed_layer_is_checked_again(twin, rng, monkeypatch):
@@ -429,9 +546,10 @@ def _output(result):
 @pytest.mark.parametrize("cls, kwargs, shape, call", ATTENTION_CASES, ids=ATTENTION_IDS)
 def test_attention_plan_gives_the_checked_bytes(twin, cls, kwargs, shape, call,
                                                 float_dtype, rng, monkeypatch):
-    """x, x, x under no_grad: the first call goes the checked way and leaves a plan, the
-    next ones run the in-projection and the attention without Function.apply (out_proj
-    still a module call) and give the bytes of a call in grad mode."""
+    """x, x, x: the first call (grad mode) goes the checked way and leaves a plan; the
+    no-grad calls after it run the in-projection and the attention without
+    Function.apply (out_proj still a module call) and give the bytes of the grad-mode
+    call. (This plan has a forward of its own: it is for no-grad calls only.)"""
     layer = _attention(cls, kwargs, float_dtype, rng)
     applies = _Applies(monkeypatch, PackedAttention)
     x = lucid.Tensor(rng.standard_normal(shape).astype(float_dtype))
@@ -440,7 +558,7 @@ def test_attention_plan_gives_the_checked_bytes(twin, cls, kwargs, shape, call,
     layer.out_proj.register_forward_hook(lambda module, args, out: seen.append(out))
     with lucid.no_grad():
         outputs = [_output(layer(x, x, x, **call)).data for _ in range(3)]
-    assert applies.count == 2                  # the grad-mode call and the first no-grad
+    assert applies.count == 1                  # the grad-mode call, which left the plan
     assert layer._plan is not None and len(seen) == 3
     for out in outputs:
         assert out.dtype == float_dtype and out.shape == shape

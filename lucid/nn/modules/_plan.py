@@ -1,4 +1,4 @@
-"""A layer's checked call, remembered for the no-grad calls that repeat it.
+"""A layer's checked call, remembered for the calls that repeat it.
 
 Used by the convolution layers (``conv.py``), ``Linear`` (``linear.py``), max
 pooling (``pooling.py``), batch norm in evaluation mode and layer norm (``norm.py``),
@@ -10,16 +10,24 @@ or a notebook runs) everything but the kernel was a third of the time: a
 kernel 10.5, the remembered argument checks 2.7, ``Function.apply``'s bookkeeping 1.9,
 the op's own glue 1.3.
 
-Under ``no_grad`` none of that bookkeeping does anything: no node is recorded, and
-when no observer (the profiler, the ONNX tracer) and no FLOP count is active,
-``Function.apply`` only runs the op's ``forward`` and wraps its array. And the checks
-read only the input's shape and dtype, the parameters' shapes and dtypes and the
-layer's settings (stride, padding, ...). So after a checked call has passed, a layer
-keeps a :class:`Plan`: those things as they were, and the checked arguments the
-op's ``forward`` took. A later call runs the op's ``forward`` straight away
-(the same function, the same arrays: the same bytes) when all of this holds:
+The checks read only the input's shape and dtype, the parameters' shapes and dtypes
+and the layer's settings (stride, padding, ...). So after a checked call has passed, a
+layer keeps a :class:`Plan`: those things as they were, and the checked arguments the
+op took. A later call that matches skips the module's checks and the functional layer:
 
-* grad mode is off, no observer is registered and no FLOP count is running;
+* under ``no_grad`` (no node is recorded, and with no observer and no FLOP count
+  ``Function.apply`` only runs the op's ``forward`` and wraps its array) it runs the
+  op's ``forward`` straight away: the same function, the same arrays, the same bytes;
+* in grad mode (a training step) it calls ``op.apply`` with the parameters and the
+  checked arguments, the very call the functional layer makes after its checks, so
+  the node, its parents and its gradients are the same. Only plans that run the op's
+  own ``forward`` do this; one with a forward of its own (batch norm's evaluation,
+  the attention layers' packed call) is for no-grad calls only.
+
+A plan is used when all of this holds:
+
+* no observer (the profiler, the ONNX tracer) is registered and no FLOP count is
+  running (``Function.apply`` reports to them: the checked way makes that call);
 * the input is a :class:`~lucid.Tensor` whose array has the remembered shape and
   dtype, and every parameter (read anew each call, so a replaced weight is seen) has
   the remembered shape and dtype, or is None where it was None;
@@ -59,10 +67,9 @@ def plannable(x, settings):
 
 
 def unplanned():
-    """True when a call must go the checked way whatever the layer remembers: grad mode
-    on (the call may record a node), an observer registered or a FLOP count running
-    (``Function.apply`` reports to them)."""
-    return _grad_state.enabled or bool(_observe_state.observers) or _flop_state.counting
+    """True when a call must go the checked way whatever the layer remembers: an
+    observer registered or a FLOP count running (``Function.apply`` reports to them)."""
+    return bool(_observe_state.observers) or _flop_state.counting
 
 
 class Plan:
@@ -87,11 +94,13 @@ class Plan:
         statistics are arrays of the call, not fixed arguments).
     """
 
-    __slots__ = ("op", "forward", "shape", "dtype", "kinds", "settings", "params")
+    __slots__ = ("op", "forward", "records", "shape", "dtype", "kinds", "settings",
+                 "params")
 
     def __init__(self, op, x, parameters, settings, params, forward=None):
         self.op = op
         self.forward = op.forward if forward is None else forward
+        self.records = forward is None          # grad mode: op.apply makes the node
         self.shape, self.dtype = x.data.shape, x.data.dtype
         self.kinds = tuple(None if p is None else (p.data.shape, p.data.dtype)
                            for p in parameters)
@@ -99,15 +108,18 @@ class Plan:
         self.params = params
 
     def run(self, x, parameters):
-        """The op's forward on the arrays, wrapped as ``Function.apply`` wraps it under
-        ``no_grad`` (no node). Call only when :func:`plan_holds` said so."""
+        """In grad mode ``op.apply`` (the functional layer's call after its checks);
+        else the op's forward on the arrays, wrapped as ``Function.apply`` wraps it
+        under ``no_grad`` (no node). Call only when :func:`plan_holds` said so."""
+        if _grad_state.enabled:
+            return self.op.apply(x, *parameters, **self.params)
         arrays = [None if p is None else p.data for p in parameters]
         out = self.forward(self.op.__new__(self.op), x.data, *arrays, **self.params)
         return Tensor._wrap(out, False, None)
 
 
 class Planned:
-    """Mixed into a layer class that keeps a plan: no plan until its first no-grad
+    """Mixed into a layer class that keeps a plan: no plan until its first checked
     call, and none in its copies and pickles (a cache, not state: they make their own).
     A layer's ``forward`` asks :meth:`_planned_call` first and, after a checked call,
     :meth:`_keep_plan`, which stores the plan in the instance's ``__dict__`` (not
@@ -137,7 +149,8 @@ class Planned:
 
 def plan_holds(plan, x, parameters, settings):
     """Whether ``plan`` (or None) fits this call: see the module docstring."""
-    if plan is None or unplanned() or type(x) is not Tensor:
+    if (plan is None or unplanned() or type(x) is not Tensor
+            or (_grad_state.enabled and not plan.records)):
         return False
     data = x.data
     if data.shape != plan.shape or data.dtype != plan.dtype:
