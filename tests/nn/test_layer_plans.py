@@ -254,6 +254,106 @@ def test_a_grad_mode_plan_follows_requires_grad_and_replaced_weights(twin, rng):
         layer(lucid.Tensor(np.ones((1, 5, 7), np.float32), requires_grad=True))
 
 
+BN_TRAIN_CASES = [
+    (nn.BatchNorm2d(3), (2, 3, 5, 5)),
+    (nn.BatchNorm1d(4, affine=False, momentum=None), (3, 4)),     # cumulative average
+    (nn.BatchNorm1d(4, eps=1e-3, momentum=0.3), (1, 4, 6)),
+    (nn.BatchNorm3d(2, track_running_stats=False), (2, 2, 3, 2, 2)),
+]
+
+
+class _Functional:
+    """Counts the calls of ``F.batch_norm`` (the checked path's)."""
+
+    def __init__(self, monkeypatch):
+        self.count = 0
+        batch_norm = F.batch_norm
+
+        def counted(*args, **kwargs):
+            self.count += 1
+            return batch_norm(*args, **kwargs)
+
+        monkeypatch.setattr(F, "batch_norm", counted)
+
+
+@pytest.mark.parametrize("layer, shape", BN_TRAIN_CASES,
+                         ids=["2d", "1d-cumulative-plain", "1d-3d", "3d-untracked"])
+@pytest.mark.parametrize("grad", [True, False], ids=["grad", "no-grad"])
+def test_batch_norm_training_plan(twin, layer, shape, grad, float_dtype, rng, monkeypatch):
+    """Training mode: the first call goes the checked way and leaves a plan; the next
+    ones call ``AffineNorm.apply`` with this call's running statistics and momentum (the
+    cumulative average's changes each call) and move the batch count on. Against a copy
+    of the layer driven through ``F.batch_norm`` step by step: the output's bytes, the
+    gradients, the running statistics' bytes and the batch count."""
+    layer = copy.deepcopy(layer).to(float_dtype).train()
+    mirror = copy.deepcopy(layer)
+    functional = _Functional(monkeypatch)
+    for step in range(4):
+        x = lucid.Tensor(rng.standard_normal(shape).astype(float_dtype), requires_grad=grad)
+        before = functional.count
+        if grad:
+            y = layer(x)
+        else:
+            with lucid.no_grad():
+                y = layer(x)
+        assert functional.count - before == (step == 0)      # the plan from the 2nd
+        momentum = mirror.momentum
+        if momentum is None:
+            momentum = 1.0 / (int(mirror.num_batches_tracked.data) + 1)
+        tracked = mirror.track_running_stats
+        x2 = lucid.Tensor(x.data.copy(), requires_grad=grad)
+        with lucid.enable_grad() if grad else lucid.no_grad():
+            expected = F.batch_norm(x2, mirror.running_mean if tracked else None,
+                                    mirror.running_var if tracked else None,
+                                    mirror.weight, mirror.bias, training=True,
+                                    momentum=momentum, eps=mirror.eps)
+        if tracked:
+            mirror.num_batches_tracked.data += 1
+        assert y.data.tobytes() == expected.data.tobytes()
+        assert (y._node is not None) == grad
+        if grad:
+            assert type(y._node) is AffineNorm
+            g = rng.standard_normal(shape).astype(float_dtype)
+            (y * lucid.Tensor(g)).sum().backward()
+            (expected * lucid.Tensor(g)).sum().backward()
+            assert x.grad.tobytes() == x2.grad.tobytes()
+            for p, q in zip(layer.parameters(), mirror.parameters()):
+                assert p.grad.tobytes() == q.grad.tobytes()
+                p.grad = q.grad = None
+        for name in ("running_mean", "running_var", "num_batches_tracked"):
+            a, b = getattr(layer, name), getattr(mirror, name)
+            assert (a is None) == (b is None)
+            if a is not None:
+                assert a.data.tobytes() == b.data.tobytes(), name
+
+
+def test_batch_norm_training_plan_checked_again(twin, rng):
+    """After a training plan: evaluation mode, another momentum, running statistics
+    replaced by arrays of another size, and an input of one value per channel go the
+    checked way (the last raises its named error); back in training the plan is made
+    again."""
+    layer = nn.BatchNorm1d(3)
+    x = lucid.Tensor(rng.standard_normal((4, 3)).astype(np.float32), requires_grad=True)
+    layer(x)
+    layer(x)                                         # planned
+    layer.eval()
+    np.testing.assert_array_equal(
+        layer(x).data, F.batch_norm(x, layer.running_mean, layer.running_var, layer.weight,
+                                    layer.bias, training=False).data)
+    layer.train()
+    layer.momentum = 0.5
+    rm = layer.running_mean.data.copy()
+    y = layer(x)
+    mean = x.data.mean(axis=0)
+    np.testing.assert_allclose(layer.running_mean.data, 0.5 * rm + 0.5 * mean, rtol=1e-6)
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        layer(lucid.Tensor(np.ones((1, 3), np.float32), requires_grad=True))
+    layer.running_mean.data = np.zeros(5, np.float32)
+    with pytest.raises(ValueError, match="running_mean"):
+        layer(x)
+    assert y.shape == (4, 3)
+
+
 def test_batch_norm_evaluation_plan_not_used_in_grad_mode(twin, rng, monkeypatch):
     """Batch norm's evaluation plan runs a forward of its own (the running statistics
     viewed as the op's), so a grad-mode call goes the checked way and records the

@@ -45,13 +45,15 @@ def _batch_axes(x):
     return (0,) + tuple(range(2, x.ndim))
 
 
-def _batch_norm_eval_params(input_, running_mean, running_var, weight, bias, momentum, eps):
-    """What ``batch_norm(..., training=False)`` hands the op besides the arrays, after its
-    checks (which raise as it does): the keyword arguments of
-    :func:`lucid.ops.norm.running_stats_forward`. For a layer's plan
+def _batch_norm_params(input_, running_mean, running_var, weight, bias, training, momentum,
+                       eps):
+    """What ``batch_norm`` hands the op besides the arrays (and, in training, the running
+    update), after its checks (which raise as it does): ``axes``, ``param_shape`` and
+    ``eps``, the keyword arguments of :func:`lucid.ops.norm.running_stats_forward` in
+    evaluation mode and of ``AffineNorm.apply`` in training. For a layer's plan
     (``lucid/nn/modules/_plan.py``)."""
     x = input_
-    eps = _batch_norm_args(x, running_mean, running_var, weight, bias, False, momentum,
+    eps = _batch_norm_args(x, running_mean, running_var, weight, bias, training, momentum,
                            eps)[2]
     return {"axes": _batch_axes(x), "param_shape": _channel_shape(x), "eps": eps}
 

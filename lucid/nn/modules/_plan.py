@@ -1,8 +1,10 @@
 """A layer's checked call, remembered for the calls that repeat it.
 
 Used by the convolution layers (``conv.py``), ``Linear`` (``linear.py``), max
-pooling (``pooling.py``), batch norm in evaluation mode and layer norm (``norm.py``),
-and multi-head attention's plain self-attention call (``attention.py``). A
+pooling (``pooling.py``), batch norm and layer norm (``norm.py``), and multi-head
+attention's plain self-attention call (``attention.py``). Batch norm in training mode
+runs its plan itself (``_BatchNorm._planned_training_call``: the running statistics
+and momentum are the call's own). A
 convolution layer's ``forward`` goes ``module -> lucid.nn.functional -> argument
 checks -> Function.apply -> the op's forward -> the kernel``. At batch 1 (what a demo
 or a notebook runs) everything but the kernel was a third of the time: a

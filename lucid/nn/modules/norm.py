@@ -28,7 +28,7 @@ from lucid._checks import check_bool, check_number, is_int
 from lucid.nn.module import Module
 from lucid.nn.functional import norm as F_norm
 from lucid.nn.modules._checks import layer_input, tensor_input
-from lucid.nn.modules._plan import Planned
+from lucid.nn.modules._plan import Planned, plan_holds
 from lucid.ops.norm import AffineNorm, running_stats_forward
 from lucid.nn.parameter import Parameter
 
@@ -108,29 +108,57 @@ class _BatchNorm(Planned, _NormBase):
         """Normalise ``x`` of shape ``(N, C, *)`` per channel (see the class docstring)."""
         stats = (self.running_mean, self.running_var)
         parameters = (self.weight, self.bias) + stats
-        settings = (self.training, self.momentum, self.eps, self.num_features)
-        y = self._planned_call(x, parameters, settings)
+        settings = (self.training, self.momentum, self.eps, self.num_features,
+                    self.track_running_stats)
+        if self.training:
+            y = self._planned_training_call(x, parameters, settings)
+        else:
+            y = self._planned_call(x, parameters, settings)
         if y is not None:
             return y
         self._check(x)
-        tracking = self.training and self.track_running_stats
-        factor = 0.0 if self.momentum is None else self.momentum
-        if tracking and self.momentum is None:       # cumulative average
-            factor = 1.0 / float(int(self.num_batches_tracked.data) + 1)
+        factor = self._factor()
         running_mean, running_var = stats
         use_batch_stats = self.training or (running_mean is None and running_var is None)
         pass_running = not self.training or self.track_running_stats
         y = F.batch_norm(x, running_mean if pass_running else None,
                          running_var if pass_running else None, self.weight, self.bias,
                          training=use_batch_stats, momentum=factor, eps=self.eps)
-        if tracking:
+        if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
-        if not self.training and stats[0] is not None and stats[1] is not None:
-            # evaluation with running statistics: the plan runs that call again
+        if self.training or (stats[0] is not None and stats[1] is not None):
+            # training, or evaluation with running statistics: the plan runs that call
+            # again (evaluation's views the running statistics as the op's ``stats``)
             self._keep_plan(AffineNorm, x, parameters, settings,
-                            lambda: F_norm._batch_norm_eval_params(x, *stats, *parameters[:2],
-                                                                  factor, self.eps),
-                            forward=running_stats_forward)
+                            lambda: F_norm._batch_norm_params(x, *stats, *parameters[:2],
+                                                              use_batch_stats, factor,
+                                                              self.eps),
+                            forward=None if self.training else running_stats_forward)
+        return y
+
+    def _factor(self):
+        """The momentum of this call's running update: ``momentum``, or with ``None`` the
+        cumulative average's ``1 / (batches so far + 1)`` in training mode."""
+        if self.momentum is not None:
+            return self.momentum
+        if self.training and self.track_running_stats:
+            return 1.0 / float(int(self.num_batches_tracked.data) + 1)
+        return 0.0
+
+    def _planned_training_call(self, x, parameters, settings):
+        """A training-mode call by the layer's plan (``_plan.py``), or None when it does
+        not hold: ``AffineNorm.apply`` with the kept arguments and this call's running
+        statistics and momentum, as ``F.batch_norm`` hands them after its checks, then
+        the batch count moved on."""
+        plan = self._plan
+        if not (plan_holds(plan, x, parameters, settings) and plan.records):
+            return None
+        running = None
+        if self.track_running_stats:
+            running = (self.running_mean.data, self.running_var.data, float(self._factor()))
+        y = AffineNorm.apply(x, self.weight, self.bias, running=running, **plan.params)
+        if self.track_running_stats:
+            self.num_batches_tracked.data += 1
         return y
 
 
