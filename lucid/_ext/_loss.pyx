@@ -28,14 +28,21 @@ the row in the cache (a row of a 10,000-word vocabulary is 40 kB). The exponenti
 thread, and took 12.5 ms for the language model's ``(700, 10000)`` scores
 (``docs/fast.rst`` has the times now). Rows are shared among the threads; each row is
 computed by one thread, so the bits do not depend on the thread count.
+
+Both kernels first ask ``_plain``, in C, whether their arguments are the plain case
+(``_arrays.pxd``'s arrays, an int64 target whose entries are classes or
+``ignore_index``, a Python int ``ignore_index``); anything else goes through
+``_checks``, which raises the named errors.
 """
 import numpy as np
 
+cimport numpy as cnp
 from cython.parallel cimport prange
 from libc.math cimport log
 from libc.stdint cimport int64_t
 
 from lucid._ext import _checks
+from lucid._ext._arrays cimport float_type, vector_of
 from lucid._ext._exp cimport exp_row
 from lucid._ext._openmp import threads_for
 
@@ -44,6 +51,11 @@ __all__ = ["cross_entropy_forward", "cross_entropy_backward"]
 ctypedef fused real:
     float
     double
+
+cnp.import_array()
+
+# The checks' bound on an int argument's size (``_checks.integer``).
+_MAX_INT = _checks.MAX_INT
 
 
 cdef inline real _target_weight(int64_t t, const real* weight, int64_t ignore_index) noexcept nogil:
@@ -87,6 +99,37 @@ def _forward(const real[:, ::1] z, real[:, ::1] p, const int64_t[::1] target, we
 # [end loops: cross_entropy_forward]
 
 
+cdef bint _plain(object z, object target, object weight, object ignore_index) noexcept:
+    """Whether the arguments are the plain case, told in C (``_arrays.pxd``): ``z`` a
+    plain ``(N, C)`` float array with ``C >= 1``; ``target`` exactly an ndarray of
+    int64 in the machine's byte order, aligned, C-contiguous, ``(N,)``, every entry a
+    class in ``[0, C)`` or ``ignore_index``; ``weight`` None or a plain ``(C,)`` array of
+    ``z``'s dtype; ``ignore_index`` a Python int of at most ``_checks.MAX_INT`` in size. False says only "ask the
+    checks" (``_checks._scores_and_target``, which name what is wrong): at batch 1
+    those checks, two NumPy reductions over the target among them, took longer than
+    the loop."""
+    cdef int kind = float_type(z, 2)
+    if kind == -1 or type(target) is not cnp.ndarray or type(ignore_index) is not int:
+        return False
+    if not (-_MAX_INT <= ignore_index <= _MAX_INT):
+        return False
+    cdef cnp.ndarray Z = <cnp.ndarray>z, T = <cnp.ndarray>target
+    cdef Py_ssize_t N = Z.shape[0], C = Z.shape[1], n
+    if (C < 1 or cnp.PyArray_TYPE(T) != cnp.NPY_INT64 or cnp.PyArray_NDIM(T) != 1
+            or not cnp.PyArray_ISNOTSWAPPED(T) or not cnp.PyArray_ISALIGNED(T)
+            or not cnp.PyArray_IS_C_CONTIGUOUS(T) or T.shape[0] != N):
+        return False
+    if weight is not None and not vector_of(weight, kind, C):
+        return False
+    cdef const int64_t* t = <const int64_t*>cnp.PyArray_DATA(T)
+    cdef int64_t ignored = ignore_index, v
+    for n in range(N):
+        v = t[n]
+        if v != ignored and (v < 0 or v >= C):
+            return False
+    return True
+
+
 # [kernel: cross_entropy_forward]
 def cross_entropy_forward(z, target, weight, ignore_index):
     """The weighted loss of each row of scores and its softmax, row by row::
@@ -96,7 +139,8 @@ def cross_entropy_forward(z, target, weight, ignore_index):
             p[n] = e / s
             loss[n] = w[t[n]] * ((m - z[n, t[n]]) + log(s))  # 0 for an ignored row
     """
-    _checks.cross_entropy_forward(z, target, weight, ignore_index)
+    if not _plain(z, target, weight, ignore_index):   # else the checks' rules hold
+        _checks.cross_entropy_forward(z, target, weight, ignore_index)
     loss = np.empty(z.shape[0], dtype=z.dtype)
     p = np.empty_like(z)
     if z.shape[0]:
@@ -147,7 +191,9 @@ def cross_entropy_backward(p, target, weight, ignore_index, coef):
             k = coef[n] * w[t[n]]                          # 0 for an ignored row
             grad_z[n] = k * p[n];  grad_z[n, t[n]] = k * (p[n, t[n]] - 1)
     """
-    _checks.cross_entropy_backward(p, target, weight, ignore_index, coef)
+    if not (_plain(p, target, weight, ignore_index)
+            and vector_of(coef, float_type(p, 2), (<cnp.ndarray>p).shape[0])):
+        _checks.cross_entropy_backward(p, target, weight, ignore_index, coef)
     grad = np.empty_like(p)
     if p.shape[0]:
         _backward(p, target, weight, ignore_index, coef, grad, threads_for(p.size))

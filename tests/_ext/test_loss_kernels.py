@@ -11,7 +11,7 @@ from lucid import _ext
 from lucid.testing import assert_close, check_kernels, gradcheck
 
 from tests.conftest import torch
-from tests.helpers import assert_same_bits_on_any_thread_count
+from tests.helpers import assert_same_bits_on_any_thread_count, unaligned
 
 KERNEL_FAMILIES = ("loss",)
 
@@ -193,6 +193,30 @@ def test_cross_entropy_every_target_ignored(twin, dtype, recwarn):
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_kernels_same_values_whichever_door(twin, dtype):
+    """Arguments the compiled twin's front door takes (plain arrays, a Python int
+    ``ignore_index``) and equal ones it leaves to the checks (a NumPy ``ignore_index``, a
+    read-only or unaligned copy of the scores, a weight and coefficients of a wider
+    array's column): the same loss, softmax and gradient bytes."""
+    rng = np.random.default_rng(11)
+    z = rng.standard_normal((5, 7)).astype(dtype)
+    t = np.array([0, 6, -100, 3, 3], np.int64)
+    w = rng.uniform(0.5, 2.0, 7).astype(dtype)
+    coef = rng.uniform(0.5, 2.0, 5).astype(dtype)
+    kernels = _ext.get("loss")
+    loss, p = kernels.cross_entropy_forward(z, t, w, -100)
+    grad = kernels.cross_entropy_backward(p, t, w, -100, coef)
+    frozen = z.copy()
+    frozen.flags.writeable = False
+    for args in [(z, t, w, np.int64(-100)), (frozen, t, w, -100), (unaligned(z), t, w, -100),
+                 (z, t, np.stack([w, w], axis=1)[:, 0].copy(), -100)]:
+        other_loss, other_p = kernels.cross_entropy_forward(*args)
+        assert other_loss.tobytes() == loss.tobytes() and other_p.tobytes() == p.tobytes()
+    for args in [(p, t, w, np.int64(-100), coef), (unaligned(p), t, w, -100, coef)]:
+        assert kernels.cross_entropy_backward(*args).tobytes() == grad.tobytes()
+
+
 # ------------------------------------------------------------------ bad input
 def _good():
     z = np.random.default_rng(4).standard_normal((3, 4)).astype(np.float32)
@@ -219,6 +243,19 @@ def _escaped(words):
     (lambda a: dict(a, weight=a["weight"].astype(np.float64)), TypeError,
      "weight must have the dtype of z"),
     (lambda a: dict(a, ignore_index=1.5), TypeError, "ignore_index must be an int"),
+    # what the compiled twin's front door (_plain) must leave to the checks
+    (lambda a: dict(a, target=a["target"].astype(">i8")), TypeError,
+     "target must have dtype int64"),
+    (lambda a: dict(a, target=np.array([0, 9, 3, 9, 1])[::2]), ValueError,
+     "target must be C-contiguous"),
+    (lambda a: dict(a, ignore_index=True), TypeError, "ignore_index must be an int"),
+    (lambda a: dict(a, ignore_index=2 ** 40), ValueError, "ignore_index must be at most"),
+    (lambda a: dict(a, ignore_index=-2 ** 40), ValueError, "ignore_index must be at most"),
+    (lambda a: dict(a, target=np.array([0, 3, 1]), ignore_index=2 ** 40), ValueError,
+     "ignore_index must be at most"),
+    (lambda a: dict(a, target=np.array([0, 3, 1]), ignore_index=-2 ** 70), ValueError,
+     "ignore_index must be at most"),
+    (lambda a: dict(a, target=np.array([0, 3, 2 ** 40])), IndexError, "classes in [0, 4)"),
 ])
 def test_cross_entropy_forward_rejects_bad_input(twin, change, error, words):
     with pytest.raises(error, match="cross_entropy_forward: .*" + _escaped(words)):
@@ -232,6 +269,8 @@ def test_cross_entropy_forward_rejects_bad_input(twin, change, error, words):
     (lambda a: dict(a, coef=a["coef"].astype(np.float64)), TypeError,
      "coef must have the dtype of p"),
     (lambda a: dict(a, coef=None), TypeError, "coef must be a NumPy array"),
+    (lambda a: dict(a, coef=a["coef"][None]), ValueError, "coef must have 1 dimension"),
+    (lambda a: dict(a, ignore_index=2 ** 40), ValueError, "ignore_index must be at most"),
 ])
 def test_cross_entropy_backward_rejects_bad_input(twin, change, error, words):
     good = _good()
