@@ -996,7 +996,8 @@ cdef inline Py_ssize_t _positions_from(Py_ssize_t P, Py_ssize_t part,
 cdef void _lanes_conv(const float[:, :, :, ::1] x, const float[:, ::1] w,
                       float[:, :, :, ::1] y, float[::1] ws, Py_ssize_t KH, Py_ssize_t KW,
                       Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
-                      const float* bias, Py_ssize_t parts, int threads) noexcept nogil:
+                      const float* bias, Py_ssize_t parts, int threads,
+                      bint flipped=False) noexcept nogil:
     # A job per run of a sample's output positions (``parts`` runs a sample: one, or
     # more when the batch has fewer samples than threads). Each thread first writes its
     # own copy of the weight, transposed to (C_in * KH * KW, C_out), at the end of its
@@ -1007,25 +1008,33 @@ cdef void _lanes_conv(const float[:, :, :, ::1] x, const float[:, ::1] w,
     # computes the run's outputs with the output channels in the lanes, as rows of
     # (Ho * Wo, C_out) after it in ``ws``, and lucid_lanes_store_part_f writes them
     # transposed into y[n] (plus the bias). A position's sums do not depend on the run
-    # that holds it.
+    # that holds it. ``flipped``: w is a stride-1 conv_transpose's weight (C_in, C_out *
+    # KH * KW), and each thread writes its copy flipped as well (_flip_transpose): a
+    # flipped copy made by the calling thread first was, again, read across the cores.
     cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t C_out = y.shape[1], Ho = y.shape[2], Wo = y.shape[3]
     cdef Py_ssize_t Hp = H + 2 * ph, Wp = W + 2 * pw, job
     cdef Py_ssize_t ws_part = ws.shape[0] // threads, P = Ho * Wo
-    cdef Py_ssize_t taps = w.shape[1]
+    cdef Py_ssize_t taps = C_in * KH * KW
     cdef float* xp = NULL            # (set by each thread: the parallel block copies them in)
     cdef float* wt = NULL
     if threads == 1:                     # no parallel region for one thread (_openmp.pyx)
         xp = &ws[0]
         wt = xp + C_in * Hp * Wp + P * C_out
-        lucid_transpose_f(&w[0, 0], C_out, taps, wt)
+        if flipped:
+            _flip_transpose(&w[0, 0], C_in, C_out, KH * KW, wt)
+        else:
+            lucid_transpose_f(&w[0, 0], C_out, taps, wt)
         for job in range(N * parts):
             _lanes_job(x, y, job, parts, xp, wt, KH, KW, sh, sw, ph, pw, bias)
         return
     with nogil, parallel(num_threads=threads):
         xp = &ws[threadid() * ws_part]
         wt = xp + C_in * Hp * Wp + P * C_out
-        lucid_transpose_f(&w[0, 0], C_out, taps, wt)
+        if flipped:
+            _flip_transpose(&w[0, 0], C_in, C_out, KH * KW, wt)
+        else:
+            lucid_transpose_f(&w[0, 0], C_out, taps, wt)
         for job in prange(N * parts, schedule="static"):
             _lanes_job(x, y, job, parts, xp, wt, KH, KW, sh, sw, ph, pw, bias)
 
@@ -1775,10 +1784,11 @@ def _run_blocked_conv(const float[:, :, :, ::1] x, const float[::1] wr,
 
 def _run_lanes_conv(const float[:, :, :, ::1] x, const float[:, ::1] w,
                     float[:, :, :, ::1] y, float[::1] ws, K, stride, padding, int threads,
-                    const float[::1] bias=None, Py_ssize_t parts=1):
+                    const float[::1] bias=None, Py_ssize_t parts=1, bint flipped=False):
     """What the lanes loops assume, checked: the output's size for this kernel, stride
     and padding, whole vectors of 16 output channels, the weight as (C_out, C_in * KH *
-    KW), per thread in ``ws`` a padded sample, its transposed output and the weight
+    KW) (``flipped``: a stride-1 conv_transpose's, (C_in, C_out * KH * KW), stride 1),
+    per thread in ``ws`` a padded sample, its transposed output and the weight
     transposed (:func:`_lanes_per_thread`), and at least one run of positions per
     sample."""
     cdef Py_ssize_t KH = K[0], KW = K[1], sh = stride[0], sw = stride[1]
@@ -1790,7 +1800,11 @@ def _run_lanes_conv(const float[:, :, :, ::1] x, const float[:, ::1] w,
         and y.shape[2] == conv_output_size(x.shape[2], KH, sh, ph, 1) \
         and y.shape[3] == conv_output_size(x.shape[3], KW, sw, pw, 1), "lanes conv: y"
     assert C_out % LUCID_GRAD_CHANNELS == 0, "lanes conv: C_out"
-    assert w.shape[0] == C_out and w.shape[1] == C_in * KH * KW, "lanes conv: weight"
+    if flipped:
+        assert w.shape[0] == C_in and w.shape[1] == C_out * KH * KW and sh == 1 \
+            and sw == 1, "lanes conv: flipped weight"
+    else:
+        assert w.shape[0] == C_out and w.shape[1] == C_in * KH * KW, "lanes conv: weight"
     assert ws.shape[0] >= threads * _part(
         _lanes_per_thread(C_in, x.shape[2] + 2 * ph, x.shape[3] + 2 * pw, KH * KW,
                           C_out, y.shape[2] * y.shape[3]), sizeof(float)), \
@@ -1798,7 +1812,7 @@ def _run_lanes_conv(const float[:, :, :, ::1] x, const float[:, ::1] w,
     if y.shape[0] == 0:
         return
     _lanes_conv(x, w, y, ws, KH, KW, sh, sw, ph, pw, _bias_pointer(bias, C_out), parts,
-                threads)
+                threads, flipped)
 
 
 def _lanes_per_thread(C_in, Hp, Wp, kernel, C_out, P):
@@ -2124,6 +2138,22 @@ cdef void _flip_weight(const real[:, :, ::1] w, real[:, :, ::1] out,
                     out[g * C_out_g + co, ci, t] = w[g * C_in_g + ci, co, T - 1 - t]
 
 
+cdef void _flip_transpose(const float* w, Py_ssize_t C_in, Py_ssize_t C_out, Py_ssize_t T,
+                          float* wt) noexcept nogil:
+    """wt (C_in * T, C_out) = the flipped weight of a stride-1 conv_transpose, transposed
+    as the lanes loops read it: wt[ci*T + t, co] = w[ci, co, T-1-t], w (C_in, C_out, T)
+    (one group). The same values as _flip_weight followed by lucid_transpose_f."""
+    cdef Py_ssize_t ci, t, co
+    cdef float* row
+    cdef const float* src
+    for ci in range(C_in):
+        for t in range(T):
+            row = wt + (ci * T + t) * C_out
+            src = w + ci * C_out * T + (T - 1 - t)
+            for co in range(C_out):
+                row[co] = src[co * T]
+
+
 def _flipped_weight(w, groups):
     """A conv_transpose's weight (C_in, C_out/g, *K) as the weight of the equal conv
     (C_out, C_in/g, *K): per group, input and output channels swapped, every spatial
@@ -2232,6 +2262,14 @@ def _blocked_forward(x, w, padding, y, bias=None):
     return y
 
 
+def _lanes_takes(dtype, N, C_in, C_out, K, stride, dilation, O):
+    """Whether :func:`_forward` runs a one-group convolution on the lanes path: its
+    paths before it (Winograd lanes, blocked) do not take it and the lanes path does."""
+    return (not _wl_fits(dtype, N, C_in, C_out, K, stride, dilation, 1, O)
+            and not _blocked_fits(dtype, C_in, C_out, K, stride, dilation, 1, O)
+            and _lanes_fits(dtype, N, C_in, C_out, K, stride, dilation, 1, O))
+
+
 def _lanes_fits(dtype, N, C_in, C_out, K, stride, dilation, groups, O):
     """Whether a convolution runs on the lanes path (``_blocked.pxd``'s
     ``lucid_lanes_conv_f``): float32, 2-d, no dilation, one group, whole vectors of 16
@@ -2288,7 +2326,7 @@ def _lanes_fits(dtype, N, C_in, C_out, K, stride, dilation, groups, O):
                  == "batch-chunk"))
 
 
-def _lanes_forward(x, w, stride, padding, y, bias=None):
+def _lanes_forward(x, w, stride, padding, y, bias=None, flipped=False):
     """conv_forward on the lanes path, into ``y`` (plus ``bias`` when given): a sample
     per thread, or runs of a sample's output positions when the batch has fewer samples
     than threads (:func:`_sample_parts`). A 1-d convolution runs as a 2-d one of height
@@ -2300,7 +2338,11 @@ def _lanes_forward(x, w, stride, padding, y, bias=None):
     cache, line by line. Measured at batch 1 on two threads (one process, medians),
     the loops with a weight one thread had just written against one both had read
     before: 32->64 kernel 4 stride 2 on 128 positions (32 KB of weight) 13.8 against
-    9.6 us, 8->32 (4 KB) 6.1 against 5.3."""
+    9.6 us, 8->32 (4 KB) 6.1 against 5.3.
+
+    ``flipped``: ``w`` is a stride-1 conv_transpose's weight (C_in, C_out, *K) and this
+    call its input gradient's convolution (:func:`_as_flipped_conv`); each thread flips
+    it as it transposes it (:func:`_transpose_forward` says why)."""
     y2 = y
     if x.ndim == 3:                     # 1-d: (N, C, L) as (N, C, 1, L)
         x, y2 = x[:, :, None], y[:, :, None]
@@ -2314,8 +2356,8 @@ def _lanes_forward(x, w, stride, padding, y, bias=None):
     ws = _thread_workspace("lanes", threads,
                            _lanes_per_thread(C_in, H + 2 * padding[0], W + 2 * padding[1],
                                              K[0] * K[1], C_out, Ho * Wo), x.dtype)
-    _run_lanes_conv(x, w.reshape(C_out, -1), y2, ws, K, stride, padding, threads,
-                    bias=bias, parts=parts)
+    _run_lanes_conv(x, w.reshape(C_in if flipped else C_out, -1), y2, ws, K, stride,
+                    padding, threads, bias=bias, parts=parts, flipped=flipped)
     return y
 
 
@@ -3191,7 +3233,16 @@ def _transpose_forward(x, w, stride, padding, output_padding, dilation, groups, 
     flipped = _as_flipped_conv(stride, padding, output_padding, dilation, K, C_in, C_out,
                                groups)
     if flipped is not None:                 # stride 1: a conv, no col2im (_as_flipped_conv)
-        return _forward(x, _flipped_weight(w, groups), (1,) * len(K), flipped, dilation,
+        ones = (1,) * len(K)
+        if groups == 1 and _lanes_takes(x.dtype, N, C_in, C_out, K, ones, dilation, O):
+            # the conv _forward would run on the lanes path: each thread flips the
+            # weight as it transposes it. The weight the calling thread flipped first
+            # was read by the other thread across the cores (144 KB for 64->64 3x3:
+            # the ResNet's input gradient at 8x8, batch 1, 65 against 39 us given a
+            # flipped weight both threads had read before)
+            return _lanes_forward(x, np.ascontiguousarray(w), ones, flipped, y, bias,
+                                  flipped=True)
+        return _forward(x, _flipped_weight(w, groups), ones, flipped, dilation,
                         groups, None, bias)
     if path == "per-sample":
         threads = free_threads(_sample_threads(N, groups * rows_g * L))

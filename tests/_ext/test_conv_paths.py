@@ -135,6 +135,54 @@ def test_flipped_conv_rule(c, monkeypatch):
     assert bool(calls) == c[-1]
 
 
+# (N, C_in, C_out, S, K, padding): stride-1 conv_transposes whose flipped conv the
+# lanes path takes (as on a processor with AVX-512 and two threads)
+FLIP_LANES_CASES = [
+    (1, 64, 64, (8, 8), (3, 3), (1, 1)),      # the ResNet's input gradient at batch 1
+    (1, 32, 48, (6, 9), (3, 2), (1, 0)),      # an uneven kernel, padding along one axis
+    (1, 32, 16, (5, 5), (3, 3), (2, 2)),      # the conv's padding 0 (p = K - 1)
+    (1, 16, 32, (12,), (4,), (1,)),           # 1-d, as a 2-d conv of height 1
+]
+
+
+@pytest.mark.parametrize("N, ci, co, S, K, p", FLIP_LANES_CASES,
+                         ids=["64to64-8x8", "32to48-K3x2", "32to16-p2", "1d"])
+@pytest.mark.parametrize("biased", [False, True], ids=["", "bias"])
+def test_flipped_conv_on_the_lanes_path(N, ci, co, S, K, p, biased, monkeypatch):
+    """Where the flipped conv of a stride-1 conv_transpose (a conv's input gradient) runs
+    on the lanes path, each thread flips the weight as it transposes it (no
+    ``_flipped_weight``): the same bytes as the lanes conv of the flipped weight, with
+    and without a bias, on one thread and on two."""
+    module, *_ = _lanes_rule_of(monkeypatch)
+    d = len(S)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((N, ci) + S).astype(np.float32)
+    w = rng.standard_normal((ci, co) + K).astype(np.float32)
+    bias = rng.standard_normal(co).astype(np.float32) if biased else None
+    ones, zeros = (1,) * d, (0,) * d
+    O = tuple(conv_transpose_output_size(n, k, 1, q, 0, 1) for n, k, q in zip(S, K, p))
+    flipped = module._as_flipped_conv(ones, p, zeros, ones, K, ci, co, 1)
+    assert flipped is not None
+    assert module._lanes_takes(np.dtype(np.float32), N, ci, co, K, ones, ones, O)
+    flipped_w = module._flipped_weight(w, 1)
+    results = []
+    for threads in (1, 2):
+        monkeypatch.setattr(module, "threads_for", lambda work, t=threads: t)
+        monkeypatch.setattr(module, "free_threads", lambda parts, t=threads: min(parts, t))
+        monkeypatch.setattr(module, "_SAMPLE_THREADS", threads)
+        expected = np.empty((N, co) + O, np.float32)
+        module._lanes_forward(x, flipped_w, ones, flipped, expected, bias)
+        calls = spy(module, "_flipped_weight", monkeypatch)
+        if biased:
+            got = module._conv_transpose_forward_biased(x, w, bias, ones, p, zeros, ones, 1)
+        else:
+            got = module.conv_transpose_forward(x, w, ones, p, zeros, ones, 1)
+        assert not calls                              # flipped in the lanes loops
+        assert got.shape == expected.shape and got.tobytes() == expected.tobytes()
+        results.append(got)
+    assert results[0].tobytes() == results[1].tobytes()
+
+
 @pytest.mark.parametrize("shape, groups", [((4, 3, 3, 3), 1), ((64, 64, 3, 3), 1),
                                            ((6, 2, 5), 3), ((4, 3, 2, 3, 2), 2),
                                            ((8, 1, 3, 3), 8)])
