@@ -321,6 +321,19 @@ def _forward(const real[:, :, ::1] x, real[:, :, ::1] y, real[::1] mean, real[::
 
 
 # [kernel: batch_norm_forward]
+cdef int _plain_batch(object x, object weight, object eps) noexcept:
+    """NumPy's type number of ``x`` when ``x`` is a plain (N, C, L) array with at least
+    one value per channel (N * L >= 1), ``weight`` None or a plain (C,) array of its
+    dtype and ``eps`` a finite float at least 0 (``_arrays.pxd``); -1 otherwise."""
+    cdef int kind = float_type(x, 3)
+    if kind == -1 or not plain_eps(eps):
+        return -1
+    cdef cnp.ndarray a = <cnp.ndarray>x
+    if a.shape[0] * a.shape[2] < 1 or not _row_of(weight, kind, a.shape[1]):
+        return -1
+    return kind
+
+
 def batch_norm_forward(x, weight, bias, eps):
     """Normalise each channel of ``x`` (N, C, L) over its batch and spatial values; returns
     ``(y, mean, var)``, channel by channel::
@@ -329,7 +342,9 @@ def batch_norm_forward(x, weight, bias, eps):
             mean[c] = sum(x[:, c, :]) / M;  var[c] = sum((x[:, c, :] - mean[c])**2) / M
             y[:, c, :] = (x[:, c, :] - mean[c]) / sqrt(var[c] + eps) * weight[c] + bias[c]
     """
-    _checks.batch_norm_forward(x, weight, bias, eps)
+    cdef int kind = _plain_batch(x, weight, eps)
+    if kind == -1 or not _row_of(bias, kind, (<cnp.ndarray>x).shape[1]):
+        _checks.batch_norm_forward(x, weight, bias, eps)   # else the checks' rules hold
     y, mean, var = _normalised_and_statistics(x, x.shape[1])
     if x.size:
         _forward(x, y, mean, var, weight, bias, float(eps), _per_channel(3, x),
@@ -456,6 +471,21 @@ def _update_running(running_mean, running_var, mean, var, unbiased, momentum):
 
 
 # [kernel: batch_norm_backward]
+cdef bint _plain_gradient(object grad, object x, object mean, object var, object weight,
+                          object eps) noexcept:
+    """Whether ``batch_norm_backward``'s arguments are the plain case, told in C: ``x``
+    as :func:`_plain_batch` takes it, ``grad`` a plain array of its dtype and shape,
+    ``mean`` and ``var`` plain (C,) arrays of its dtype. False says only "ask the
+    checks" (``_checks.batch_norm_backward``, which name what is wrong)."""
+    cdef int kind = _plain_batch(x, weight, eps)
+    if kind == -1 or float_type(grad, 3) != kind:
+        return False
+    cdef cnp.ndarray a = <cnp.ndarray>x, g = <cnp.ndarray>grad
+    cdef Py_ssize_t C = a.shape[1]
+    return (g.shape[0] == a.shape[0] and g.shape[1] == C and g.shape[2] == a.shape[2]
+            and vector_of(mean, kind, C) and vector_of(var, kind, C))
+
+
 def batch_norm_backward(grad, x, mean, var, weight, eps):
     """The gradients of :func:`batch_norm_forward`, ``(grad_x, grad_weight, grad_bias)``,
     two passes per channel::
@@ -465,7 +495,8 @@ def batch_norm_backward(grad, x, mean, var, weight, eps):
             grad_x[:, c, :] = weight[c] * r[c] * (g[:, c, :] - grad_bias[c] / M
                                                   - xhat[:, c, :] * grad_weight[c] / M)
     """
-    _checks.batch_norm_backward(grad, x, mean, var, weight, eps)
+    if not _plain_gradient(grad, x, mean, var, weight, eps):   # else the checks' rules
+        _checks.batch_norm_backward(grad, x, mean, var, weight, eps)   # hold
     grad_x = np.empty_like(x)
     grad_weight = np.zeros(x.shape[1], dtype=x.dtype)
     grad_bias = np.zeros(x.shape[1], dtype=x.dtype)

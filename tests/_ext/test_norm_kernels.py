@@ -260,6 +260,12 @@ def _good(dtype=np.float32):
     (lambda a: dict(a, eps=-1.0), ValueError, "eps must be finite and at least 0"),
     (lambda a: dict(a, eps="1e-5"), TypeError, "eps must be a float"),
     (lambda a: dict(a, eps=float("nan")), ValueError, "eps must be finite"),
+    # what the compiled twin's front door (_plain_batch) must leave to the checks
+    (lambda a: dict(a, eps=float("inf")), ValueError, "eps must be finite"),
+    (lambda a: dict(a, bias=a["bias"][None]), ValueError, "bias must have 1 dimensions"),
+    (lambda a: dict(a, bias=np.zeros(4, np.float32)), ValueError, "bias must have shape (3,)"),
+    (lambda a: dict(a, weight=a["weight"].astype(">f4")), TypeError,
+     "weight must be float32 or float64, got dtype >f4"),
 ])
 def test_batch_norm_forward_rejects_bad_input(twin, change, error, words):
     x, w, b = _good()
@@ -278,6 +284,17 @@ def test_batch_norm_forward_rejects_bad_input(twin, change, error, words):
      "at least one value per channel"),
     (lambda a: dict(a, weight=np.ones(4, np.float32)), ValueError, "weight must have shape (3,)"),
     (lambda a: dict(a, eps=True), TypeError, "eps must be a float"),
+    # what the compiled twin's front door (_plain_gradient) must leave to the checks
+    (lambda a: dict(a, grad=np.ones((2, 4, 3), np.float32)), ValueError,
+     "grad must have shape (2, 3, 4)"),
+    (lambda a: dict(a, grad=np.ones((2, 3, 8), np.float32)[:, :, ::2]), ValueError,
+     "grad must be C-contiguous"),
+    (lambda a: dict(a, mean=a["mean"].astype(np.float64)), TypeError,
+     "mean must have the dtype"),
+    (lambda a: dict(a, var=None), TypeError, "var must be a NumPy array"),
+    (lambda a: dict(a, eps=-1e-5), ValueError, "eps must be finite and at least 0"),
+    (lambda a: dict(a, x=a["x"].astype(np.float64), grad=a["grad"].astype(np.float64)),
+     TypeError, "mean must have the dtype"),
 ])
 def test_batch_norm_backward_rejects_bad_input(twin, change, error, words):
     x, w, _ = _good()
@@ -287,6 +304,30 @@ def test_batch_norm_backward_rejects_bad_input(twin, change, error, words):
     with pytest.raises(error, match="batch_norm_backward: " + ".*" + words.replace("(", r"\(")
                        .replace(")", r"\)")):
         _ext.get("norm").batch_norm_backward(**args)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_norm_kernels_same_bytes_whichever_door(twin, dtype):
+    """Arguments the compiled twin's front doors take (plain arrays, a Python float eps)
+    and equal ones they leave to the checks (a NumPy eps, a read-only x, an unaligned
+    copy): the same outputs, statistics and gradients, byte for byte."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((2, 5, 7)).astype(dtype)
+    w = rng.uniform(0.5, 2.0, 5).astype(dtype)
+    b = rng.standard_normal(5).astype(dtype)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    kernels = _ext.get("norm")
+    y, mean, var = kernels.batch_norm_forward(x, w, b, 1e-5)
+    grads = kernels.batch_norm_backward(g, x, mean, var, w, 1e-5)
+    frozen = x.copy()
+    frozen.flags.writeable = False
+    for xs, eps in [(x, np.float64(1e-5)), (frozen, 1e-5), (unaligned(x), 1e-5)]:
+        other = kernels.batch_norm_forward(xs, w, b, eps)
+        assert all(a.tobytes() == o.tobytes() for a, o in zip((y, mean, var), other))
+        other = kernels.batch_norm_backward(g, xs, mean, var, w, eps)
+        assert all(a.tobytes() == o.tobytes() for a, o in zip(grads, other))
+    other = kernels.batch_norm_backward(unaligned(g), x, mean, var, w, 1e-5)
+    assert all(a.tobytes() == o.tobytes() for a, o in zip(grads, other))
 
 
 # ------------------------------------------------------------------ evaluation mode
