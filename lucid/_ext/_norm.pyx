@@ -433,6 +433,45 @@ cdef void _running_run(real* running_mean, real* running_var, const real* mean,
         running_var[c] = keep * running_var[c] + take * (var[c] * unbiased)
 
 
+cdef void _sums_of_channels(const real* x, real* out, Py_ssize_t N, Py_ssize_t C,
+                            Py_ssize_t L, int threads) noexcept nogil:
+    # out[c] = the sum of x[:, c, :], batch_norm_backward's grad_bias loop: channels
+    # shared among the threads, each summed by one (the same bits on any count)
+    cdef Py_ssize_t c
+    if threads == 1:                # no parallel region (lucid/_ext/_openmp.pyx)
+        for c in range(C):
+            out[c] = <real>_channel_sum(SUM, x + c * L, x + c * L, N, C * L, L, 0, 1)
+        return
+    for c in prange(C, schedule="static", num_threads=threads):
+        out[c] = <real>_channel_sum(SUM, x + c * L, x + c * L, N, C * L, L, 0, 1)
+
+
+def _channel_sums(x):
+    """The sum of each channel of ``x`` (N, C, L) over its batch and positions, as
+    ``batch_norm_backward`` sums ``grad_bias`` (16 lanes of the array's precision, into
+    a double every 512 values; channels on the threads): a convolution's bias gradient.
+    Private to the compiled twin: ``lucid/ops/conv.py`` calls it where the active twin
+    has it, for a plain (``_arrays.pxd``) ``x`` with a value per channel; None for any
+    other ``x`` (the caller then sums with BLAS, as the reference twin's path does)."""
+    cdef int kind = float_type(x, 3)
+    if kind == -1:
+        return None
+    cdef cnp.ndarray a = <cnp.ndarray>x
+    cdef Py_ssize_t N = a.shape[0], C = a.shape[1], L = a.shape[2]
+    if N * L < 1:
+        return None
+    cdef cnp.ndarray out = empty_vector(C, kind)
+    cdef int threads = _threads(x)
+    with nogil:
+        if kind == cnp.NPY_FLOAT:
+            _sums_of_channels(<const float*>cnp.PyArray_DATA(a),
+                              <float*>cnp.PyArray_DATA(out), N, C, L, threads)
+        else:
+            _sums_of_channels(<const double*>cnp.PyArray_DATA(a),
+                              <double*>cnp.PyArray_DATA(out), N, C, L, threads)
+    return out
+
+
 def _update_running(running_mean, running_var, mean, var, unbiased, momentum):
     """Move the running statistics toward a batch's, in place, for plain arguments::
 

@@ -63,8 +63,16 @@ def _bias_shape(b, d):
 def _sum_over_batch_and_space(grad):
     """``dL/db_c = sum over n and every spatial position of dL/dy[n, c, ...]``: each
     plane ``(n, c)`` summed as a row (:func:`~lucid._ext._blas.row_sums`), then the
-    batch. ``grad`` is C-contiguous."""
+    batch. ``grad`` is C-contiguous. Where the active ``norm`` twin has the private
+    ``_channel_sums`` (the compiled one: batch norm's loop for its bias gradient, the
+    channels on the threads) it sums instead: BLAS's matrix-vector product ran on one
+    thread (a batch of 64 of the homework CNN's first layer, 233 us)."""
     N, C = grad.shape[:2]
+    fast = getattr(_ext.get("norm"), "_channel_sums", None)
+    if fast is not None:
+        sums = fast(grad.reshape(N, C, -1))
+        if sums is not None:
+            return sums
     planes = row_sums(grad.reshape(N * C, math.prod(grad.shape[2:])))
     return column_sums(planes.reshape(N, C))
 

@@ -119,6 +119,38 @@ def test_compiled_row_pass_shared_among_threads_matches_a_loop(monkeypatch, thre
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 32, 784), (3, 5, 1300), (4, 1, 7), (2, 3, 1)])
+def test_compiled_channel_sums(dtype, shape, monkeypatch):
+    """The compiled twin's private ``_channel_sums`` (a convolution's bias gradient):
+    each channel's sum over the batch and positions against float64 sums written here,
+    the same bits on one, two and three threads and as ``batch_norm_backward``'s
+    ``grad_bias`` (the same loop); None for what it does not take (the caller then sums
+    another way)."""
+    if not _ext.compiled_available("norm"):
+        pytest.skip(f"the compiled norm twin is not built; {_ext.BUILD_HINT}")
+    from lucid._ext import _norm
+    rng = np.random.default_rng(6)
+    x = (rng.standard_normal(shape) + 0.5).astype(dtype)
+    exact = np.array([sum(float(v) for v in x[:, c, :].ravel()) for c in range(shape[1])])
+    results = []
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(_norm, "_threads", lambda a, t=threads: t)
+        got = _norm._channel_sums(x)
+        assert got.dtype == dtype and got.shape == (shape[1],)
+        results.append(got.tobytes())
+    assert len(set(results)) == 1
+    scale = np.abs(x).sum(axis=(0, 2)).astype(np.float64)
+    tol = 1e-6 if dtype == np.float32 else 1e-14
+    assert np.all(np.abs(got - exact) <= tol * scale)
+    grad_bias = _norm.batch_norm_backward(x, x, np.zeros(shape[1], dtype),
+                                          np.ones(shape[1], dtype), None, 1e-5)[2]
+    assert grad_bias.tobytes() == got.tobytes()
+    for other in (np.asfortranarray(x), x.astype(np.int64), x[0],
+                  x[:0], unaligned(x), x.astype(">f8"), list(x)):
+        assert _norm._channel_sums(other) is None
+
+
 def _numpy_running(rm, rv, mean, var, unbiased, momentum):
     """The op layer's NumPy formula for the running statistics (copies)."""
     rm, rv = rm.copy(), rv.copy()
