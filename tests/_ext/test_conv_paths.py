@@ -1268,7 +1268,7 @@ LANES_RUNS_CASES = [
 @pytest.mark.parametrize("c", LANES_RUNS_CASES, ids=lambda c: f"{c[0]}to{c[1]}-S{c[2]}")
 def test_lanes_runs_of_positions_give_the_same_bits(c, monkeypatch):
     """A batch of one on two threads runs as runs of its output positions, a thread
-    each (``_sample_parts``); one run, two, three and five (some empty) give the same
+    each (``_lanes_threads``); one run, two, three and five (some empty) give the same
     bytes, with a bias, NaN and infinity in the input, the reference's values within
     float32 rounding; the runs really were asked for."""
     module = blocked()
@@ -1281,7 +1281,7 @@ def test_lanes_runs_of_positions_give_the_same_bits(c, monkeypatch):
     O = tuple(conv_output_size(n, k, st, p, 1) for n, p, k, st in zip(S, padding, K, stride))
     runs = []
     for threads, parts in ((1, 1), (2, 2), (2, 3), (2, 5)):
-        monkeypatch.setattr(module, "_sample_parts", lambda N, work, a=(threads, parts):
+        monkeypatch.setattr(module, "_lanes_threads", lambda N, work, a=(threads, parts):
                             (runs.append(a), a)[1])
         y = np.full((1, co) + O, 12345.0, np.float32)      # a position left out shows
         module._lanes_forward(x, w, stride, padding, y, b)
@@ -1301,6 +1301,26 @@ def test_lanes_runs_of_positions_give_the_same_bits(c, monkeypatch):
     assert_scaled(y0, expected + b[:, None, None], scale + np.abs(b)[:, None, None],
                   np.float32)
     assert np.isnan(ys[0]).any()
+
+
+def test_lanes_threads_rule(monkeypatch):
+    """With fewer samples than threads a lanes call runs on one thread below
+    ``_LANES_SPLIT_MIN_WORK`` multiply-adds, else as ``_sample_parts`` says (a sample
+    in runs, a thread each); a batch of at least as many samples as threads always as
+    ``_sample_parts`` says."""
+    module = blocked()
+    monkeypatch.setattr(module, "_SAMPLE_THREADS", 2)
+    monkeypatch.setattr(module, "threads_for", lambda work: 2)
+    least = module._LANES_SPLIT_MIN_WORK
+    assert module._lanes_threads(1, least - 1) == (1, 1)
+    assert module._lanes_threads(1, least) == module._sample_parts(1, least) == (2, 2)
+    assert module._lanes_threads(2, 1000) == module._sample_parts(2, 1000) == (2, 1)
+    monkeypatch.setattr(module, "threads_for", lambda work: 1)
+    assert module._lanes_threads(1, 4 * least) == (1, 1)
+    # the autoencoder's 1-d layers at batch 1 take one thread, the CNN's 32->64 two
+    assert module._lanes_threads(1, 64 * 64 * 32 * 4) == (1, 1)
+    monkeypatch.setattr(module, "threads_for", lambda work: 2)
+    assert module._lanes_threads(1, 14 * 14 * 64 * 32 * 9) == (2, 2)
 
 
 # (C_in, C_out, S, K, padding): one sample on the blocked path, its rows of blocks in runs
