@@ -267,6 +267,20 @@ def test_a_group_in_one_call_gives_the_rules_values(monkeypatch, kwargs):
     assert len(ran) == 4          # steps 2-5 were offered to it; the first made the states
 
 
+def _refusal_arrays(seed, states):
+    """What the refusal tests of the group steps start from: three float32 parameters
+    and their gradients of four values (drawn in that order from ``seed``), ``states``
+    lists of three zero arrays (momentum buffers, or Adam's two moments) and one
+    read-only zero array."""
+    rng = np.random.default_rng(seed)
+    params = [rng.standard_normal(4).astype(np.float32) for _ in range(3)]
+    grads = [rng.standard_normal(4).astype(np.float32) for _ in range(3)]
+    zeros = [[np.zeros(4, np.float32) for _ in range(3)] for _ in range(states)]
+    frozen = np.zeros(4, np.float32)
+    frozen.flags.writeable = False
+    return params, grads, zeros, frozen
+
+
 def test_a_group_call_changes_nothing_unless_it_takes_every_parameter():
     """``_sgd_steps`` looks at every parameter before it writes: a bad last entry (a
     gradient of another dtype, a read-only buffer, a float momentum list of the wrong
@@ -274,12 +288,7 @@ def test_a_group_call_changes_nothing_unless_it_takes_every_parameter():
     if not _ext.compiled_available("optim"):
         pytest.skip(f"the compiled optim twin is not built; {_ext.BUILD_HINT}")
     from lucid._ext import _optim
-    rng = np.random.default_rng(9)
-    params = [rng.standard_normal(4).astype(np.float32) for _ in range(3)]
-    grads = [rng.standard_normal(4).astype(np.float32) for _ in range(3)]
-    bufs = [np.zeros(4, np.float32) for _ in range(3)]
-    frozen = np.zeros(4, np.float32)
-    frozen.flags.writeable = False
+    params, grads, (bufs,), frozen = _refusal_arrays(9, 1)
     before = [p.copy() for p in params]
     cases = [(params, grads[:2] + [grads[2].astype(np.float64)], bufs),
              (params, grads, bufs[:2] + [frozen]),
@@ -382,13 +391,7 @@ def test_an_adam_group_call_changes_nothing_unless_it_takes_every_parameter():
     if not _ext.compiled_available("optim"):
         pytest.skip(f"the compiled optim twin is not built; {_ext.BUILD_HINT}")
     from lucid._ext import _optim
-    rng = np.random.default_rng(11)
-    params = [rng.standard_normal(4).astype(np.float32) for _ in range(3)]
-    grads = [rng.standard_normal(4).astype(np.float32) for _ in range(3)]
-    ms = [np.zeros(4, np.float32) for _ in range(3)]
-    vs = [np.zeros(4, np.float32) for _ in range(3)]
-    frozen = np.zeros(4, np.float32)
-    frozen.flags.writeable = False
+    params, grads, (ms, vs), frozen = _refusal_arrays(11, 2)
     before = [a.copy() for a in params + ms + vs]
     cases = [(ms[:2] + [frozen], vs, [1, 1, 1]), (ms, vs, [1, 1, 0]), (ms, vs, [1, 1, 1.0]),
              (ms, vs[:2], [1, 1, 1])]
