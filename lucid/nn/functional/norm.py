@@ -58,6 +58,14 @@ def _batch_norm_params(input_, running_mean, running_var, weight, bias, training
     return {"axes": _batch_axes(x), "param_shape": _channel_shape(x), "eps": eps}
 
 
+def _running_update(running_mean, running_var, momentum):
+    """The op's ``running`` argument in training mode: the running statistics' arrays
+    (None where a Tensor is None) and the momentum (checked), or None without any."""
+    if running_mean is None and running_var is None:
+        return None
+    return (_data(running_mean), _data(running_var), momentum)
+
+
 def _per_channel_norm(fname, flag, x, axes, use_input_stats, running_mean, running_var,
                       weight, bias, momentum, eps):
     """What batch_norm and instance_norm share once their arguments are checked:
@@ -66,9 +74,7 @@ def _per_channel_norm(fname, flag, x, axes, use_input_stats, running_mean, runni
     argument ``flag``) is False, with the running statistics."""
     param_shape = _channel_shape(x)
     if use_input_stats:
-        running = None
-        if running_mean is not None or running_var is not None:
-            running = (_data(running_mean), _data(running_var), momentum)
+        running = _running_update(running_mean, running_var, momentum)
         return AffineNorm.apply(x, weight, bias, axes=axes, param_shape=param_shape, eps=eps,
                                 running=running)
     if running_mean is None or running_var is None:

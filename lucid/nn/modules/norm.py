@@ -154,8 +154,9 @@ class _BatchNorm(Planned, _NormBase):
         if not (plan_holds(plan, x, parameters, settings) and plan.records):
             return None
         running = None
-        if self.track_running_stats:
-            running = (self.running_mean.data, self.running_var.data, float(self._factor()))
+        if self.track_running_stats:        # the checks make the momentum a float
+            running = F_norm._running_update(self.running_mean, self.running_var,
+                                             float(self._factor()))
         y = AffineNorm.apply(x, self.weight, self.bias, running=running, **plan.params)
         if self.track_running_stats:
             self.num_batches_tracked.data += 1
