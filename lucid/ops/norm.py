@@ -344,8 +344,18 @@ def _update_running(running, mean, var, n):
     it is: the mean of one value is that value, bit for bit, and NumPy's two means cost
     13 of this function's 18 us, nine times a step in the homework ResNet. Where the
     active ``norm`` twin has the private ``_update_running`` (the compiled twin), it
-    runs the two formulas in one loop for plain arrays (~1 us instead of ~6)."""
+    runs the two formulas in one loop for plain arrays (~1 us instead of ~6).
+
+    A read-only array (a running statistic loaded with ``np.load(..., mmap_mode='r')``,
+    or taken from ``.numpy()`` of a tensor that requires grad) raises a ValueError that
+    names it, before either is written."""
     running_mean, running_var, momentum = running
+    for name, array in (("running_mean", running_mean), ("running_var", running_var)):
+        if array is not None and not array.flags.writeable:
+            raise ValueError(
+                f"normalisation in training mode: {name} is a read-only array, and the "
+                "running statistics are updated in place; give a writeable copy "
+                "(np.array(..., copy=True)), or pass None to keep no running statistics")
     c = running_mean.shape[0] if running_mean is not None else running_var.shape[0]
     fused = getattr(_ext.get("norm"), "_update_running", None)
     if (fused is not None and mean.size == c

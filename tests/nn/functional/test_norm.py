@@ -221,6 +221,34 @@ def test_group_norm_one_node():
     assert [type(p).__name__ for p in y.grad_fn.parents] == ["Tensor", "Tensor", "Tensor"]
 
 
+@pytest.mark.parametrize("which", ["running_mean", "running_var"])
+def test_read_only_running_statistics_are_named(which):
+    """Training mode writes the running statistics in place: a read-only one raises a
+    ValueError naming it, from ``F.batch_norm``, ``F.instance_norm`` and a layer whose
+    call already has a plan, and neither statistic is changed."""
+    x = lucid.Tensor(_rand((4, 3, 5), np.float32), requires_grad=True)
+    stats = {"running_mean": np.zeros(3, np.float32), "running_var": np.ones(3, np.float32)}
+    stats[which].flags.writeable = False
+    before = {k: v.copy() for k, v in stats.items()}
+    words = rf"{which} is a read-only array"
+    tensors = {k: lucid.zeros(3) for k in stats}
+    for k, t in tensors.items():
+        t.data = stats[k]                           # the arrays themselves, not copies
+    with pytest.raises(ValueError, match=words):
+        F.batch_norm(x, tensors["running_mean"], tensors["running_var"], training=True)
+    with pytest.raises(ValueError, match=words):
+        F.instance_norm(x, tensors["running_mean"], tensors["running_var"],
+                        use_input_stats=True)
+    layer = lucid.nn.BatchNorm1d(3)
+    layer(x)
+    layer(x)                                        # the second call by the plan
+    getattr(layer, which).data = stats[which]
+    with pytest.raises(ValueError, match=words):
+        layer(x)
+    for k in stats:
+        np.testing.assert_array_equal(stats[k], before[k])
+
+
 def test_group_norm_bad_inputs():
     x = lucid.Tensor(np.zeros((2, 6, 4)))
     with pytest.raises(ValueError, match=r"group_norm: num_groups \(4\) must divide the "
