@@ -67,7 +67,10 @@ are fast" has the measurements behind each rule):
 A conv_transpose with stride 1 (and no output_padding) is run as the convolution it
 equals, with the kernel flipped, when it has no more input than output channels or
 that convolution takes the Winograd path (:func:`_as_flipped_conv`): im2col and one
-GEMM instead of a GEMM and col2im's scatter.
+GEMM instead of a GEMM and col2im's scatter. Where that convolution goes to the lanes
+path, the lanes loops take the conv_transpose's weight itself and each thread writes
+its copy flipped as it transposes it (``_flip_transpose``:
+``wt[ci*T + t, co] = w[ci, co, T-1-t]``).
 
 Rules the paths share: every array is viewed as 3-d spatially (``_sizes.as_3d``), so
 each nest is written once for 1d, 2d and 3d; for every kernel offset the window

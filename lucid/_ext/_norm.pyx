@@ -42,7 +42,11 @@ layer norm of the rows of ``x`` (R, D), its parameters along each row::
         y[row] = (x[row] - mean[row]) / sqrt(var[row] + eps) * weight + bias
 
 (``_layer_norm_forward``; ``_layer_norm_backward`` is batch norm's backward per row,
-plus the parameters' gradients summed down the rows by blocks).
+plus the parameters' gradients summed down the rows by blocks), and the first loop of
+``batch_norm_backward`` alone, for a convolution's bias gradient (``_channel_sums``)::
+
+    for c in range(C):                          # parallel: prange over the channels
+        out[c] = sum(x[n, c, l] for n, l)
 
 What makes it fast: a channel's sums are taken while its values are in the cache
 (NumPy's version makes seven passes over arrays of ``x``'s size and allocates four of
