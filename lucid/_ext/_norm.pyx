@@ -324,7 +324,6 @@ def _forward(const real[:, :, ::1] x, real[:, :, ::1] y, real[::1] mean, real[::
 # [end loops: batch_norm_forward]
 
 
-# [kernel: batch_norm_forward]
 cdef int _plain_batch(object x, object weight, object eps) noexcept:
     """NumPy's type number of ``x`` when ``x`` is a plain (N, C, L) array with at least
     one value per channel (N * L >= 1), ``weight`` None or a plain (C,) array of its
@@ -338,6 +337,7 @@ cdef int _plain_batch(object x, object weight, object eps) noexcept:
     return kind
 
 
+# [kernel: batch_norm_forward]
 def batch_norm_forward(x, weight, bias, eps):
     """Normalise each channel of ``x`` (N, C, L) over its batch and spatial values; returns
     ``(y, mean, var)``, channel by channel::
@@ -513,7 +513,6 @@ def _update_running(running_mean, running_var, mean, var, unbiased, momentum):
     return True
 
 
-# [kernel: batch_norm_backward]
 cdef bint _plain_gradient(object grad, object x, object mean, object var, object weight,
                           object eps) noexcept:
     """Whether ``batch_norm_backward``'s arguments are the plain case, told in C: ``x``
@@ -529,6 +528,7 @@ cdef bint _plain_gradient(object grad, object x, object mean, object var, object
             and vector_of(mean, kind, C) and vector_of(var, kind, C))
 
 
+# [kernel: batch_norm_backward]
 def batch_norm_backward(grad, x, mean, var, weight, eps):
     """The gradients of :func:`batch_norm_forward`, ``(grad_x, grad_weight, grad_bias)``,
     two passes per channel::
